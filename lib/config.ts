@@ -1,0 +1,157 @@
+/**
+ * Every setting of the pipeline, its default and its validation, in one place.
+ *
+ * Settings come from the environment (Cloud Functions sets them from Terraform;
+ * the local stack from `emulators/`). They are parsed once per process by
+ * {@link loadConfig}; a bad value stops the process at start with a message
+ * naming the variable, instead of failing on the first event.
+ *
+ * The README's configuration table is generated from {@link SETTINGS}
+ * (`npm run config:table`), so this file is the single source of truth.
+ */
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = z.url({ protocol: /^https?$/ });
+const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
+
+/** One setting: the environment variable, what it means, its default, its schema. */
+export interface Setting<T> {
+  env: string;
+  description: string;
+  /** Default as the environment would spell it; undefined means "unset by default". */
+  default?: string;
+  schema: z.ZodType<T>;
+}
+
+function setting<T>(env: string, schema: z.ZodType<T>, description: string, def?: string): Setting<T> {
+  return def === undefined ? { env, schema, description } : { env, schema, description, default: def };
+}
+
+/**
+ * The table of settings. Keys are the names used in code; `env` is the variable.
+ * Defaults are chosen for production; the local stack overrides what it must.
+ */
+export const SETTINGS = {
+  projectId: setting('GOOGLE_CLOUD_PROJECT', z.string().min(1), 'Google Cloud project id (the local stack uses `restock-local`).', 'restock-local'),
+
+  // Cloud Tasks
+  tasksLocation: setting('RESTOCK_TASKS_LOCATION', z.string().min(1), 'Region of the Cloud Tasks queue.', 'us-central1'),
+  tasksQueue: setting('RESTOCK_TASKS_QUEUE', z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'letters, digits and hyphens, at most 100'), 'Queue that carries delivery chunks (and fan-out continuations).', 'restock-deliveries'),
+  tasksEmulatorHost: setting('CLOUD_TASKS_EMULATOR_HOST', hostPort.optional(), 'host:port of the Cloud Tasks emulator; unset in production.'),
+  deliveryUrl: setting('RESTOCK_DELIVERY_URL', url, 'URL of the `deliverRestockBatch` function: the HTTP target of delivery tasks.', 'http://127.0.0.1:8082/'),
+  fanoutUrl: setting('RESTOCK_FANOUT_URL', url, 'URL of the `fanOutRestock` function: the target of fan-out continuation tasks.', 'http://127.0.0.1:8081/'),
+  tasksServiceAccount: setting('RESTOCK_TASKS_SERVICE_ACCOUNT', z.email().optional(), 'Service account whose OIDC token Cloud Tasks attaches to each task; unset sends no token.'),
+  deliveryMaxAttempts: setting('RESTOCK_DELIVERY_MAX_ATTEMPTS', positiveInt, "The queue's max attempts: on the last one, deliveries still failing become `exhausted`. Keep equal to the queue's retry_config.max_attempts.", '10'),
+
+  // Fan-out
+  restockThreshold: setting('RESTOCK_THRESHOLD', nonNegativeInt, 'A restock is previous <= threshold < available.', '0'),
+  pageSize: setting('RESTOCK_PAGE_SIZE', positiveInt.max(10_000), 'Subscribers read per Firestore page (fan-out memory is proportional to this).', '1000'),
+  chunkSize: setting('RESTOCK_CHUNK_SIZE', positiveInt.max(1_000), 'Recipients per delivery task.', '100'),
+  enqueueConcurrency: setting('RESTOCK_ENQUEUE_CONCURRENCY', positiveInt.max(500), 'createTask calls in flight per fan-out.', '16'),
+  fanoutLeaseMs: setting('RESTOCK_FANOUT_LEASE_MS', positiveInt, 'How long a fan-out claim lasts without a checkpoint before another attempt may take over.', '60000'),
+  checkpointIntervalMs: setting('RESTOCK_CHECKPOINT_INTERVAL_MS', nonNegativeInt, 'Minimum time between checkpoints of one fan-out (keeps its document under ~1 write/s).', '1000'),
+  fanoutTimeBudgetMs: setting('RESTOCK_FANOUT_TIME_BUDGET_MS', positiveInt, 'After this long, a fan-out hands over to a continuation task (keep below the function timeout).', '480000'),
+
+  // Delivery
+  sendConcurrency: setting('RESTOCK_SEND_CONCURRENCY', positiveInt.max(100), 'Notifier calls in flight per chunk.', '4'),
+  notifyBatchSize: setting('RESTOCK_NOTIFY_BATCH_SIZE', positiveInt.max(1_000), 'Notifications per notifier call.', '100'),
+  deliveryLeaseMs: setting('RESTOCK_DELIVERY_LEASE_MS', positiveInt, 'How long a claimed delivery stays `sending` before a retry may send it again.', '120000'),
+  ledgerTtlDays: setting('RESTOCK_LEDGER_TTL_DAYS', positiveInt, 'Days a delivery ledger entry is kept (Firestore TTL on `expireAt`).', '30'),
+
+  // Notifier
+  notifier: setting('RESTOCK_NOTIFIER', z.enum(['http', 'log']), '`http` calls the notification service; `log` only logs (development).', 'http'),
+  notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service (required with `http`).'),
+  notifierToken: setting('RESTOCK_NOTIFIER_TOKEN', z.string().min(1).optional(), 'Bearer token for the notification service (from Secret Manager in production).'),
+  notifierTimeoutMs: setting('RESTOCK_NOTIFIER_TIMEOUT_MS', positiveInt, 'Timeout of one notifier call.', '10000'),
+  notifierRetries: setting('RESTOCK_NOTIFIER_RETRIES', nonNegativeInt.max(10), 'In-call retries of a notifier batch on 429/5xx/timeouts before the chunk is left to Cloud Tasks.', '2'),
+  notifierMaxRetryAfterMs: setting('RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS', nonNegativeInt, 'Longest Retry-After the notifier waits in-call; longer waits are left to Cloud Tasks.', '5000'),
+
+  // Security of the delivery endpoint
+  verifyOidc: setting('RESTOCK_VERIFY_OIDC', bool, 'Verify the Cloud Tasks OIDC token on `deliverRestockBatch`.', 'true'),
+  oidcAudience: setting('RESTOCK_OIDC_AUDIENCE', z.string().min(1).optional(), 'Expected `aud` of the token (defaults to RESTOCK_DELIVERY_URL).'),
+  oidcIssuers: setting('RESTOCK_OIDC_ISSUERS', z.string().min(1), 'Comma-separated accepted issuers.', 'https://accounts.google.com,accounts.google.com'),
+  oidcJwksUrl: setting('RESTOCK_OIDC_JWKS_URL', url, 'Where the token signing keys are published.', 'https://www.googleapis.com/oauth2/v3/certs'),
+  oidcAllowedEmails: setting('RESTOCK_OIDC_ALLOWED_EMAILS', z.string().optional(), 'Comma-separated service accounts allowed to call delivery (defaults to RESTOCK_TASKS_SERVICE_ACCOUNT).'),
+
+  // Subscriptions API
+  maxSubscriptionsPerUser: setting('RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', positiveInt, 'Active subscriptions one shopper may hold.', '50'),
+  maxBodyBytes: setting('RESTOCK_MAX_BODY_BYTES', positiveInt, 'Largest request body any HTTP entry point accepts.', '65536'),
+
+  logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),
+} as const;
+
+type Settings = typeof SETTINGS;
+/** The parsed configuration: one typed field per entry of {@link SETTINGS}. */
+export type Config = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+
+/** A setting is missing or malformed. `variable` names it; the message says what is expected. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${variable}: ${problem}`, options);
+  }
+}
+
+/**
+ * Parses every setting from `env`. Throws {@link ConfigError} naming the first
+ * bad variable. Pure: pass an object in tests, `process.env` otherwise.
+ */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(SETTINGS) as [string, Setting<unknown>][]) {
+    const given = env[s.env] === '' ? undefined : env[s.env];
+    const raw = given ?? s.default;
+    const parsed = s.schema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const problem = raw === undefined ? 'is required' : `${issue?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`;
+      throw new ConfigError(s.env, problem, { cause: parsed.error });
+    }
+    out[key] = parsed.data;
+  }
+  const config = out as Config;
+  if (config.notifier === 'http' && !config.notifierUrl) {
+    throw new ConfigError(SETTINGS.notifierUrl.env, 'is required when RESTOCK_NOTIFIER=http');
+  }
+  return config;
+}
+
+let cached: Config | undefined;
+
+/** The process's configuration, parsed from `process.env` on first use. */
+export function loadConfig(): Config {
+  cached ??= parseConfig(process.env);
+  return cached;
+}
+
+/** Forget the cached configuration (tests that change `process.env`). */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}
+
+/** Audience expected on delivery tokens. */
+export function deliveryAudience(config: Config): string {
+  return config.oidcAudience ?? config.deliveryUrl;
+}
+
+/** Full resource name of the delivery queue. */
+export function queuePath(config: Config): string {
+  return `projects/${config.projectId}/locations/${config.tasksLocation}/queues/${config.tasksQueue}`;
+}
+
+/** Splits a comma-separated setting into trimmed non-empty items. */
+export function list(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
