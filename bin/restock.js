@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `restock`, the operators' CLI, runnable from a checkout without a build step:
+// tsx is registered programmatically (it is a runtime dependency), then the
+// TypeScript entry point is imported as is.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../lib/cli/main.ts');
+const { processIo } = await import('../lib/cli/output.ts');
+
+const code = await main(process.argv.slice(2), processIo());
+process.exitCode = code;
+// A Google client may keep a socket open for a moment after close(); do not let it
+// hold the terminal. Unref'd, so a process that is already done exits at once.
+setTimeout(() => process.exit(code), 3000).unref();

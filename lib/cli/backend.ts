@@ -1,0 +1,106 @@
+/**
+ * The CLI's connection to the pipeline: the same Firestore, Pub/Sub and Cloud
+ * Tasks clients the functions use (lib/clients.ts), pointed at the resolved
+ * {@link Target}, plus a guard that turns slow or failed calls into one
+ * readable {@link BackendError}.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Firestore } from '@google-cloud/firestore';
+import { v1, type PubSub } from '@google-cloud/pubsub';
+import * as clients from '../clients.ts';
+import type { Config } from '../config.ts';
+import { Logger } from '../log.ts';
+import { BackendError } from './errors.ts';
+import type { Io } from './output.ts';
+import { parseLocalStack, resolveTarget, type CliSettings, type Target } from './target.ts';
+
+/** Where `npm start` describes the running local stack, relative to the checkout. */
+export const LOCAL_STACK_FILE = fileURLToPath(new URL('../../.local/stack.json', import.meta.url));
+
+/** How long one call to a Google API may take before the CLI gives up on it. */
+export const CALL_TIMEOUT_MS = 30_000;
+
+/** Everything a command's operations need to talk to the pipeline. */
+export interface Backend {
+  target: Target;
+  config: Config;
+  settings: CliSettings;
+  db: Firestore;
+  pubsub: PubSub;
+  /** The low-level subscriber, for synchronous pull / ack / modifyAckDeadline. */
+  subscriber(): Promise<v1.SubscriberClient>;
+  /** Logger for the library code the CLI calls (replay, redrive): to stderr, so stdout stays clean. */
+  log: Logger;
+  /** Closes every client that was opened (best effort: a CLI is about to exit anyway). */
+  close(): Promise<void>;
+}
+
+/**
+ * Resolves the target (flags, environment, `.local/stack.json`), applies it to
+ * `process.env` (the Google clients read their emulator hosts from there when
+ * they are built) and builds the clients. Prints on stderr which pipeline it is.
+ * @throws UsageError when there is no target or a setting is malformed.
+ */
+export function connect(io: Io, options: { project?: string | undefined; verbose?: boolean }): Backend {
+  const stackPath = io.env.RESTOCK_STACK_FILE || LOCAL_STACK_FILE;
+  let stack = existsSync(stackPath) ? { path: stackPath, value: parseLocalStack(readFileSync(stackPath, 'utf8'), stackPath) } : undefined;
+  if (stack?.value.launcherPid !== undefined && !processAlive(stack.value.launcherPid)) {
+    io.stderr.write(`restock: ignoring ${stackPath}: its launcher (pid ${stack.value.launcherPid}) is gone\n`);
+    stack = undefined;
+  }
+  const target = resolveTarget({ env: io.env, project: options.project, stack });
+  Object.assign(process.env, target.overrides);
+  io.stderr.write(`restock: ${target.description}\n`);
+  const { config } = target;
+  let subscriberClient: v1.SubscriberClient | undefined;
+  const pubsub = clients.pubsub(config);
+  const db = clients.firestore(config);
+  return {
+    target,
+    config,
+    settings: target.settings,
+    db,
+    pubsub,
+    async subscriber() {
+      // getClientConfig carries the emulator endpoint (or the real one) and the project.
+      const { port, ...rest } = await pubsub.getClientConfig();
+      subscriberClient ??= new v1.SubscriberClient({ ...rest, ...(port !== undefined ? { port: Number(port) } : {}) });
+      return subscriberClient;
+    },
+    log: new Logger({ service: 'restock-cli' }, options.verbose ? 'DEBUG' : 'WARNING', (line) => io.stderr.write(line + '\n')),
+    async close() {
+      await Promise.allSettled([db.terminate(), pubsub.close(), subscriberClient?.close()]);
+    },
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Awaits one call to a Google API, naming the resource on failure, and gives
+ * up after `timeoutMs` (the clients retry UNAVAILABLE for a long time, which
+ * at a terminal looks like a hang).
+ * @throws BackendError with the original error as `cause`.
+ */
+export async function guard<T>(what: string, resource: string, call: Promise<T>, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s (is the emulator or the network up?)`)), timeoutMs);
+    timer.unref();
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } catch (err) {
+    throw new BackendError(`cannot ${what} ${resource}`, resource, { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * `restock status <eventKey>`: one event's fan-out and the state of its
+ * deliveries, counted with Firestore count aggregations (one small RPC per
+ * state, whatever the audience size), plus the oldest pending delivery and the
+ * last errors. `--watch` refreshes until the event is settled.
+ */
+import type { Command } from 'commander';
+import { COLLECTIONS, type DeliveryState } from '../../model.ts';
+import { idArg, intArg } from '../args.ts';
+import { guard, type Backend } from '../backend.ts';
+import { outputFor, type Context } from '../context.ts';
+import { NotFoundError, NotSettledError } from '../errors.ts';
+import { formatDuration, formatTime, table, type Output } from '../output.ts';
+import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
+
+export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted'];
+/** States that still have work ahead of them (DESIGN.md: `sending` holds a lease, `failed` awaits a retry). */
+export const PENDING_STATES: readonly DeliveryState[] = ['sending', 'failed'];
+const ERROR_STATES: readonly DeliveryState[] = ['failed', 'exhausted', 'rejected'];
+const LAST_ERRORS = 5;
+
+export type DeliveryCounts = Record<DeliveryState, number> & { total: number };
+
+export interface StatusReport {
+  eventKey: string;
+  fanout: FanoutSummary | null;
+  /** Present when the event failed validation and was recorded in `rejectedEvents`. */
+  rejected: { reason: string; field: string | null; receivedAtMs: number | null } | null;
+  deliveries: DeliveryCounts;
+  oldestPending: DeliverySummary | null;
+  lastErrors: DeliverySummary[];
+  /** Nothing more will happen by itself: the fan-out is not running and no delivery is pending. */
+  settled: boolean;
+}
+
+/**
+ * Reads the status of one event.
+ * @throws NotFoundError when there is no fan-out, no rejected event and no delivery under `eventKey`.
+ * @throws BackendError when Firestore fails or does not answer.
+ */
+export async function readStatus(backend: Backend, eventKey: string): Promise<StatusReport> {
+  const { db } = backend;
+  const deliveries = db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey);
+  const [fanoutSnap, rejectedSnap, counts, oldest, errors] = await Promise.all([
+    guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, db.collection(COLLECTIONS.fanouts).doc(eventKey).get()),
+    guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
+    Promise.all(
+      DELIVERY_STATES.map((state) =>
+        guard('count', `${COLLECTIONS.deliveries} of ${eventKey} in state ${state}`, deliveries.where('state', '==', state).count().get()).then(
+          (snap) => [state, snap.data().count] as const,
+        ),
+      ),
+    ),
+    guard(
+      'query',
+      `oldest pending ${COLLECTIONS.deliveries} of ${eventKey}`,
+      deliveries.where('state', 'in', [...PENDING_STATES]).orderBy('createdAtMs', 'asc').limit(1).get(),
+    ),
+    guard(
+      'query',
+      `last errors in ${COLLECTIONS.deliveries} of ${eventKey}`,
+      deliveries.where('state', 'in', [...ERROR_STATES]).orderBy('updatedAtMs', 'desc').limit(LAST_ERRORS).get(),
+    ),
+  ]);
+  const byState = Object.fromEntries(counts) as Record<DeliveryState, number>;
+  const total = counts.reduce((sum, [, n]) => sum + n, 0);
+  const fanout = fanoutSnap.exists ? fanoutSummary(eventKey, fanoutSnap.data() ?? {}) : null;
+  const rejectedData = rejectedSnap.exists ? (rejectedSnap.data() ?? {}) : null;
+  if (!fanout && !rejectedData && total === 0) {
+    throw new NotFoundError(`no fan-out, rejected event or delivery is recorded for event ${eventKey}`, eventKey);
+  }
+  const rejected = rejectedData
+    ? {
+        reason: typeof rejectedData.reason === 'string' ? rejectedData.reason : 'unknown',
+        field: typeof rejectedData.field === 'string' ? rejectedData.field : null,
+        receivedAtMs: typeof rejectedData.receivedAtMs === 'number' ? rejectedData.receivedAtMs : null,
+      }
+    : null;
+  const deliveryCounts: DeliveryCounts = { ...byState, total };
+  return {
+    eventKey,
+    fanout,
+    rejected,
+    deliveries: deliveryCounts,
+    oldestPending: oldest.docs[0] ? deliverySummary(oldest.docs[0].id, oldest.docs[0].data()) : null,
+    lastErrors: errors.docs.map((d) => deliverySummary(d.id, d.data())),
+    settled: isSettled(fanout, deliveryCounts),
+  };
+}
+
+/** Whether nothing more will happen to an event by itself. */
+export function isSettled(fanout: Pick<FanoutSummary, 'state'> | null, counts: DeliveryCounts): boolean {
+  const fanoutDone = fanout === null || fanout.state !== 'running';
+  return fanoutDone && PENDING_STATES.every((s) => counts[s] === 0);
+}
+
+/** Deliveries that reached a final state. */
+export function settledCount(counts: DeliveryCounts): number {
+  return counts.sent + counts.rejected + counts.exhausted;
+}
+
+const STATE_COLOUR: Record<string, (c: Output['c'], s: string) => string> = {
+  sent: (c, s) => c.green(s),
+  sending: (c, s) => c.cyan(s),
+  failed: (c, s) => c.yellow(s),
+  rejected: (c, s) => c.magenta(s),
+  exhausted: (c, s) => c.red(s),
+  complete: (c, s) => c.green(s),
+  running: (c, s) => c.cyan(s),
+  ignored: (c, s) => c.dim(s),
+};
+
+/** A state word, coloured on a TTY. */
+export function colourState(out: Output, state: string): string {
+  return STATE_COLOUR[state]?.(out.c, state) ?? state;
+}
+
+/** The human rendering of a {@link StatusReport}. */
+export function renderStatus(out: Output, r: StatusReport, nowMs: number): void {
+  const { c } = out;
+  out.line(`${c.bold('event')} ${r.eventKey}${r.fanout ? `   product ${r.fanout.productId}` : ''}`);
+  if (r.rejected) {
+    out.line(`${c.red('rejected')} at ${formatTime(r.rejected.receivedAtMs)}: ${r.rejected.reason}${r.rejected.field ? ` (field ${r.rejected.field})` : ''}`);
+  }
+  const f = r.fanout;
+  if (f) {
+    const why = f.reason ? ` (${f.reason})` : '';
+    out.line(`${c.bold('fan-out')} ${colourState(out, f.state)}${why}   generation ${f.generation}, ${f.attempts} attempt(s)`);
+    out.line(`  enqueued  ${f.pages} page(s), ${f.chunks} chunk(s), ${f.recipients} recipient(s)`);
+    const firstTask = f.firstTaskAtMs && f.startedAtMs ? `, first task after ${formatDuration(f.firstTaskAtMs - f.startedAtMs)}` : '';
+    const took = f.completedAtMs && f.startedAtMs ? `, completed in ${formatDuration(f.completedAtMs - f.startedAtMs)}` : '';
+    out.line(`  started   ${formatTime(f.startedAtMs)}${firstTask}${took}`);
+    if (f.error) out.line(`  ${c.red('error')}     ${f.error}`);
+  } else if (!r.rejected) {
+    out.line(`${c.bold('fan-out')} ${c.yellow('not recorded')} (deliveries exist without a fan-out document)`);
+  }
+  const d = r.deliveries;
+  const parts = DELIVERY_STATES.map((s) => `${colourState(out, s)} ${d[s]}`);
+  out.line(`${c.bold('deliveries')} ${d.total}: ${parts.join('  ')}`);
+  if (r.oldestPending) {
+    const p = r.oldestPending;
+    const age = p.createdAtMs ? ` (${formatDuration(nowMs - p.createdAtMs)} ago)` : '';
+    out.line(`${c.bold('oldest pending')} user ${p.userId} ${p.channel} ${colourState(out, String(p.state))}, ${p.attempts} attempt(s), since ${formatTime(p.createdAtMs)}${age}`);
+  }
+  if (r.lastErrors.length) {
+    out.line(c.bold('last errors'));
+    const rows = r.lastErrors.map((e) => [e.userId, e.channel, colourState(out, String(e.state)), `${e.attempts} attempt(s)`, formatTime(e.updatedAtMs), e.lastError ?? '-']);
+    for (const line of table(rows)) out.line(`  ${line}`);
+  }
+  out.line(`${c.bold('settled')} ${r.settled ? c.green('yes') : c.yellow('no')}`);
+}
+
+/** Registers `status`. */
+export function registerStatus(program: Command, ctx: Context): void {
+  program
+    .command('status')
+    .description("an event's fan-out, its deliveries by state, the oldest pending one and the last errors")
+    .argument('<eventKey>', 'the event key (the eventId attribute, or the Pub/Sub messageId)', idArg)
+    .option('--json', 'print one JSON document on stdout')
+    .option('-w, --watch', 'refresh until the event is settled, with a progress bar')
+    .option('--interval <ms>', 'refresh interval of --watch', intArg(100), 2000)
+    .option('--timeout <seconds>', 'give up --watch after this long (exit 1)', intArg(1), 600)
+    .addHelpText('after', '\nExamples:\n  $ restock status 9f2c1e7a-5b1d-4e0c-9a7e-3c1f2b4d6e8a\n  $ restock status 9f2c1e7a-5b1d-4e0c-9a7e-3c1f2b4d6e8a --watch --json')
+    .action(async (eventKey: string, opts: { watch?: boolean; interval: number; timeout: number }, command: Command) => {
+      const out = outputFor(ctx, command);
+      const ops = await ctx.ops();
+      let report = await ops.readStatus(eventKey);
+      if (opts.watch) {
+        const deadlineMs = ctx.nowMs() + opts.timeout * 1000;
+        const bar = out.progress('settled', Math.max(report.deliveries.total, report.fanout?.recipients ?? 0), 'deliveries');
+        try {
+          while (!report.settled) {
+            bar.update(settledCount(report.deliveries), Math.max(report.deliveries.total, report.fanout?.recipients ?? 0));
+            if (ctx.nowMs() >= deadlineMs) {
+              out.result(report);
+              if (!out.json) renderStatus(out, report, ctx.nowMs());
+              throw new NotSettledError(`event ${eventKey} not settled after ${opts.timeout} s (--timeout)`, eventKey);
+            }
+            await ctx.sleep(opts.interval);
+            report = await ops.readStatus(eventKey);
+          }
+        } finally {
+          bar.stop();
+        }
+      }
+      out.result(report);
+      if (!out.json) renderStatus(out, report, ctx.nowMs());
+    });
+}

@@ -1,0 +1,115 @@
+/**
+ * `restock`, the operators' CLI: see where an event or a shopper's
+ * notification is, and repair safely (replay, redrive, dead letters).
+ *
+ * {@link main} runs one command line and resolves to the exit code (0 ok,
+ * 1 operational failure, 2 usage error); it never calls `process.exit`, so
+ * tests run it in-process with their own streams and operations.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { connect } from './backend.ts';
+import { registerDeadLetters } from './commands/deadLetters.ts';
+import { registerPublish } from './commands/publish.ts';
+import { registerRedrive } from './commands/redrive.ts';
+import { registerReplay } from './commands/replay.ts';
+import { registerStatus } from './commands/status.ts';
+import { registerSubscribers } from './commands/subscribers.ts';
+import { registerTrace } from './commands/trace.ts';
+import type { Context } from './context.ts';
+import { EXIT_OK, errorLine, exitCodeFor } from './errors.ts';
+import { backendOperations, type Operations } from './operations.ts';
+import { Output, type Io } from './output.ts';
+
+export interface MainOptions {
+  /** Replaces the real connection (tests). Receives the global flags. */
+  connect?: (flags: { project?: string | undefined; verbose?: boolean }) => Promise<Operations>;
+  nowMs?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Builds the command tree; commands reach the pipeline only through `ctx.ops()`. */
+export function buildProgram(ctx: Context, io: Io): Command {
+  const program = new Command('restock');
+  program
+    .description('Operate the restock fan-out: where is an event, where is my notification, replay safely.')
+    .version(version(), '-V, --version')
+    .option('--project <id>', 'Google Cloud project (Application Default Credentials); overrides GOOGLE_CLOUD_PROJECT and the local stack')
+    .option('-v, --verbose', 'log what the library code does (to stderr)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`restock: ${s}`),
+    })
+    .showSuggestionAfterError(true)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Target: --project, else GOOGLE_CLOUD_PROJECT / *_EMULATOR_HOST, else the local stack in .local/stack.json.',
+        'Exit codes: 0 ok, 1 operational failure, 2 usage error. Read commands take --json.',
+        '',
+        'Examples:',
+        '  $ restock publish --product sku-123 --available 12 --previous 0',
+        '  $ restock status <eventKey> --watch',
+        '  $ restock trace --user u-1042 --product sku-123',
+        '  $ restock --project my-prod dead-letters list --json',
+      ].join('\n'),
+    );
+  registerStatus(program, ctx);
+  registerTrace(program, ctx);
+  registerReplay(program, ctx);
+  registerRedrive(program, ctx);
+  registerDeadLetters(program, ctx);
+  registerPublish(program, ctx);
+  registerSubscribers(program, ctx);
+  return program;
+}
+
+/**
+ * Runs one command line (`argv` without the node and script paths) and
+ * resolves to the exit code. Errors are printed as one line on stderr.
+ */
+export async function main(argv: string[], io: Io, options: MainOptions = {}): Promise<number> {
+  let opened: Operations | undefined;
+  let program: Command | undefined;
+  const connectWith = options.connect ?? (async (flags) => backendOperations(connect(io, flags)));
+  const ctx: Context = {
+    io,
+    async ops() {
+      opened ??= await connectWith(program?.opts<{ project?: string; verbose?: boolean }>() ?? {});
+      return opened;
+    },
+    nowMs: options.nowMs ?? Date.now,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+  };
+  program = buildProgram(ctx, io);
+  try {
+    if (argv.length === 0) {
+      program.outputHelp();
+      return EXIT_OK;
+    }
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT_OK;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    // Commander has already printed its own message (usage errors, --help).
+    if (!(err instanceof CommanderError)) {
+      const out = new Output(io, false);
+      io.stderr.write(out.ce.red(`restock: error: ${errorLine(err)}`) + '\n');
+    }
+    return code;
+  } finally {
+    await opened?.close().catch(() => undefined);
+  }
+}

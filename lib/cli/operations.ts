@@ -1,0 +1,50 @@
+/**
+ * Everything the commands do to the pipeline, behind one interface: commands
+ * parse, confirm and render; operations read and write. The real set talks to
+ * Firestore, Pub/Sub and (through lib/fanout and lib/delivery) Cloud Tasks;
+ * unit tests pass their own.
+ */
+import { redriveDeliveries, type RedriveResult } from '../delivery/index.ts';
+import { replayFanout, type FanoutProgress, type ReplayResult } from '../fanout/index.ts';
+import type { DeliveryState } from '../model.ts';
+import type { Backend } from './backend.ts';
+import { pullDeadLetters, settleDeadLetters, type DeadLetter } from './commands/deadLetters.ts';
+import { publishMessage } from './commands/publish.ts';
+import { readStatus, type StatusReport } from './commands/status.ts';
+import { countSubscribers, listSubscribers, type SubscriberRow } from './commands/subscribers.ts';
+import { readTrace, type TraceQuery, type TraceReport } from './commands/trace.ts';
+import type { CliSettings } from './target.ts';
+
+export interface Operations {
+  settings: CliSettings;
+  readStatus(eventKey: string): Promise<StatusReport>;
+  readTrace(query: TraceQuery): Promise<TraceReport>;
+  countSubscribers(productId: string): Promise<number>;
+  listSubscribers(productId: string, limit: number): Promise<SubscriberRow[]>;
+  /** Resolves to the new message's id. */
+  publish(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string>;
+  pullDeadLetters(limit: number): Promise<DeadLetter[]>;
+  settleDeadLetters(messages: DeadLetter[], how: 'ack' | 'release'): Promise<void>;
+  replay(eventKey: string, options: { dryRun: boolean; onProgress?: (p: FanoutProgress) => void }): Promise<ReplayResult>;
+  redrive(eventKey: string, options: { states: DeliveryState[]; dryRun: boolean }): Promise<RedriveResult>;
+  /** Closes the clients so the process can exit. */
+  close(): Promise<void>;
+}
+
+/** The operations against a connected {@link Backend}. */
+export function backendOperations(backend: Backend): Operations {
+  const { config, log } = backend;
+  return {
+    settings: backend.settings,
+    readStatus: (eventKey) => readStatus(backend, eventKey),
+    readTrace: (query) => readTrace(backend, query),
+    countSubscribers: (productId) => countSubscribers(backend, productId),
+    listSubscribers: (productId, limit) => listSubscribers(backend, productId, limit),
+    publish: (topic, data, attributes) => publishMessage(backend, topic, data, attributes),
+    pullDeadLetters: (limit) => pullDeadLetters(backend, limit),
+    settleDeadLetters: (messages, how) => settleDeadLetters(backend, messages, how),
+    replay: (eventKey, options) => replayFanout(eventKey, { ...options, config, log }),
+    redrive: (eventKey, options) => redriveDeliveries(eventKey, { ...options, config, log }),
+    close: () => backend.close(),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The shapes the CLI reports about ledger entries and fan-outs, built from
+ * Firestore documents without trusting them blindly (a half-written or older
+ * document must still print).
+ */
+import type { DeliveryState, FanoutState } from '../model.ts';
+
+/** One ledger entry as the CLI shows it. */
+export interface DeliverySummary {
+  dedupKey: string;
+  eventKey: string;
+  productId: string;
+  userId: string;
+  channel: string;
+  state: DeliveryState | string;
+  attempts: number;
+  lastError: string | null;
+  sentAtMs: number | null;
+  createdAtMs: number | null;
+  updatedAtMs: number | null;
+}
+
+/** One fan-out as the CLI shows it. */
+export interface FanoutSummary {
+  eventKey: string;
+  productId: string;
+  state: FanoutState | string;
+  reason: string | null;
+  error: string | null;
+  generation: number;
+  attempts: number;
+  pages: number;
+  chunks: number;
+  recipients: number;
+  cursor: string | null;
+  publishTimeMs: number | null;
+  startedAtMs: number | null;
+  firstTaskAtMs: number | null;
+  completedAtMs: number | null;
+  updatedAtMs: number | null;
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+/** A ledger document's fields as a {@link DeliverySummary}. */
+export function deliverySummary(id: string, d: Record<string, unknown>): DeliverySummary {
+  return {
+    dedupKey: id,
+    eventKey: str(d.eventKey) ?? '',
+    productId: str(d.productId) ?? '',
+    userId: str(d.userId) ?? '',
+    channel: str(d.channel) ?? '',
+    state: str(d.state) ?? 'unknown',
+    attempts: num(d.attempts) ?? 0,
+    lastError: str(d.lastError),
+    sentAtMs: num(d.sentAtMs),
+    createdAtMs: num(d.createdAtMs),
+    updatedAtMs: num(d.updatedAtMs),
+  };
+}
+
+/** A fan-out document's fields as a {@link FanoutSummary}. */
+export function fanoutSummary(id: string, d: Record<string, unknown>): FanoutSummary {
+  return {
+    eventKey: id,
+    productId: str(d.productId) ?? '',
+    state: str(d.state) ?? 'unknown',
+    reason: str(d.reason),
+    error: str(d.error),
+    generation: num(d.generation) ?? 0,
+    attempts: num(d.attempts) ?? 0,
+    pages: num(d.pages) ?? 0,
+    chunks: num(d.chunks) ?? 0,
+    recipients: num(d.recipients) ?? 0,
+    cursor: str(d.cursor),
+    publishTimeMs: num(d.publishTimeMs),
+    startedAtMs: num(d.startedAtMs),
+    firstTaskAtMs: num(d.firstTaskAtMs),
+    completedAtMs: num(d.completedAtMs),
+    updatedAtMs: num(d.updatedAtMs),
+  };
+}

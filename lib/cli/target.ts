@@ -1,0 +1,163 @@
+/**
+ * Which pipeline the CLI talks to, and the CLI's own settings.
+ *
+ * The CLI reads the same environment as the functions (lib/config.ts), so the
+ * Google clients find the same emulators or the same project. Precedence:
+ *
+ * 1. `--project <id>`: that project (Application Default Credentials, or the
+ *    emulators if their variables are set as well).
+ * 2. `FIRESTORE_EMULATOR_HOST` / `PUBSUB_EMULATOR_HOST` / `CLOUD_TASKS_EMULATOR_HOST`
+ *    or `GOOGLE_CLOUD_PROJECT` in the environment: exactly what they say.
+ * 3. `.local/stack.json` (written by `npm start`): the running local stack.
+ * 4. Otherwise a usage error: an ops tool must not guess a production project.
+ */
+import { z } from 'zod';
+import { parseConfig, type Config } from '../config.ts';
+import { UsageError } from './errors.ts';
+
+/**
+ * Settings only the CLI needs (the functions never read them).
+ * | variable | default | meaning |
+ * | `RESTOCK_TOPIC` | `inventory-updated` | topic `publish` and `dead-letters replay` publish to |
+ * | `RESTOCK_DEAD_LETTER_SUBSCRIPTION` | `inventory-updated-dead-letter` | pull subscription on the dead-letter topic |
+ */
+export interface CliSettings {
+  topic: string;
+  deadLetterSubscription: string;
+}
+
+export const CLI_SETTINGS = {
+  topic: { env: 'RESTOCK_TOPIC', default: 'inventory-updated' },
+  deadLetterSubscription: { env: 'RESTOCK_DEAD_LETTER_SUBSCRIPTION', default: 'inventory-updated-dead-letter' },
+} as const;
+
+const resourceId = z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'a Pub/Sub resource id: 3–255 characters, starting with a letter');
+
+/** Reads {@link CliSettings} from the environment. @throws UsageError naming the variable. */
+export function parseCliSettings(env: Record<string, string | undefined>): CliSettings {
+  const out: Record<string, string> = {};
+  for (const [key, s] of Object.entries(CLI_SETTINGS)) {
+    const raw = env[s.env] || s.default;
+    const parsed = resourceId.safeParse(raw);
+    if (!parsed.success) throw new UsageError(`${s.env}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`, s.env);
+    out[key] = parsed.data;
+  }
+  return out as unknown as CliSettings;
+}
+
+/** What `.local/stack.json` tells the CLI (other fields are ignored). */
+const localStackSchema = z.object({
+  projectId: z.string().min(1),
+  firestore: z.string().min(1),
+  pubsub: z.string().min(1),
+  tasks: z.string().min(1).optional(),
+  topic: z.string().min(1).optional(),
+  deadLetterSubscription: z.string().min(1).optional(),
+  /** Function name → URL (or `{ url }`): replay and redrive create tasks that target them. */
+  functions: z.record(z.string(), z.union([z.string(), z.object({ url: z.string() }).loose()])).optional(),
+  /** Environment the stack's functions run with, when the launcher records it. */
+  env: z.record(z.string(), z.string()).optional(),
+  /** The process that started the stack: a file whose launcher is gone is stale. */
+  launcherPid: z.number().int().positive().optional(),
+});
+export type LocalStack = z.infer<typeof localStackSchema>;
+
+/** Parses the stack file's text. @throws UsageError when it is not a stack description. */
+export function parseLocalStack(text: string, path: string): LocalStack {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${path} is not JSON; restart the local stack or pass --project`, path, { cause: err });
+  }
+  const parsed = localStackSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`${path}: ${issue?.path.join('.') || 'root'}: ${issue?.message ?? 'invalid'}`, path, { cause: parsed.error });
+  }
+  return parsed.data;
+}
+
+/** The resolved target: the environment to apply, the parsed configs, and a line saying what it is. */
+export interface Target {
+  source: 'project' | 'environment' | 'stack';
+  /** Variables to set in `process.env` before any Google client is built. */
+  overrides: Record<string, string>;
+  config: Config;
+  settings: CliSettings;
+  /** One line for stderr: which project and which endpoints. */
+  description: string;
+}
+
+const EMULATOR_VARS = ['FIRESTORE_EMULATOR_HOST', 'PUBSUB_EMULATOR_HOST', 'CLOUD_TASKS_EMULATOR_HOST'] as const;
+const EMULATOR_LABEL: Record<(typeof EMULATOR_VARS)[number], string> = {
+  FIRESTORE_EMULATOR_HOST: 'firestore',
+  PUBSUB_EMULATOR_HOST: 'pubsub',
+  CLOUD_TASKS_EMULATOR_HOST: 'tasks',
+};
+
+function functionUrl(stack: LocalStack, pattern: RegExp): string | undefined {
+  for (const [name, value] of Object.entries(stack.functions ?? {})) {
+    if (pattern.test(name)) return typeof value === 'string' ? value : value.url;
+  }
+  return undefined;
+}
+
+function stackOverrides(stack: LocalStack): Record<string, string> {
+  const out: Record<string, string> = { ...stack.env };
+  out.GOOGLE_CLOUD_PROJECT = stack.projectId;
+  out.FIRESTORE_EMULATOR_HOST = stack.firestore;
+  out.PUBSUB_EMULATOR_HOST = stack.pubsub;
+  if (stack.tasks) out.CLOUD_TASKS_EMULATOR_HOST = stack.tasks;
+  if (stack.topic) out.RESTOCK_TOPIC = stack.topic;
+  if (stack.deadLetterSubscription) out.RESTOCK_DEAD_LETTER_SUBSCRIPTION = stack.deadLetterSubscription;
+  const fanoutUrl = functionUrl(stack, /fan-?out/i);
+  const deliveryUrl = functionUrl(stack, /deliver/i);
+  if (fanoutUrl) out.RESTOCK_FANOUT_URL = fanoutUrl;
+  if (deliveryUrl) out.RESTOCK_DELIVERY_URL = deliveryUrl;
+  return out;
+}
+
+/**
+ * Decides the target from the flags, the environment and the stack file (see
+ * the module comment for the precedence). Pure: reads nothing itself.
+ * @throws UsageError when there is no target, or a setting is malformed.
+ */
+export function resolveTarget(input: {
+  env: Record<string, string | undefined>;
+  project?: string | undefined;
+  stack?: { path: string; value: LocalStack } | undefined;
+}): Target {
+  const { env, project, stack } = input;
+  const hasEmulators = EMULATOR_VARS.some((v) => env[v]);
+  let source: Target['source'];
+  let overrides: Record<string, string> = {};
+  if (project !== undefined) {
+    if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(project)) {
+      throw new UsageError(`--project: not a Google Cloud project id (got ${JSON.stringify(project)})`, '--project');
+    }
+    source = 'project';
+    overrides.GOOGLE_CLOUD_PROJECT = project;
+  } else if (hasEmulators || env.GOOGLE_CLOUD_PROJECT) {
+    source = 'environment';
+  } else if (stack) {
+    source = 'stack';
+    overrides = stackOverrides(stack.value);
+  } else {
+    throw new UsageError(
+      'no pipeline to talk to: pass --project <id>, set GOOGLE_CLOUD_PROJECT or the emulator variables, or start the local stack (npm start)',
+      '--project',
+    );
+  }
+  const merged = { ...env, ...overrides };
+  // The CLI never sends a notification (replay and redrive only enqueue tasks), so
+  // the notifier URL the functions require is irrelevant here: parse as the `log`
+  // notifier when no URL is set, so that requirement does not stop the CLI.
+  const forConfig = merged.RESTOCK_NOTIFIER_URL ? merged : { ...merged, RESTOCK_NOTIFIER: 'log' };
+  const config = parseConfig(forConfig);
+  const settings = parseCliSettings(merged);
+  const endpoints = EMULATOR_VARS.filter((v) => merged[v]).map((v) => `${EMULATOR_LABEL[v]} ${merged[v]}`);
+  const where = endpoints.length ? `emulators (${endpoints.join(', ')})` : 'Google Cloud (Application Default Credentials)';
+  const prefix = source === 'stack' ? `local stack ${stack!.path}: ` : '';
+  return { source, overrides, config, settings, description: `${prefix}project ${config.projectId} on ${where}` };
+}
