@@ -1,0 +1,13 @@
+/**
+ * The subscription API: how shoppers get onto a product's waiting list.
+ * `createSubscriptionApi` turns a request into an answer; the store is
+ * Firestore in production (`FirestoreSubscriptionStore`).
+ */
+export { createSubscriptionApi, type SubscriptionApi, type SubscriptionApiDeps, type SubscriptionApiSettings } from './router.ts';
+export { FirestoreSubscriptionStore } from './firestore-store.ts';
+export type { SubscriptionStore, SubscriptionTransaction } from './store.ts';
+export { isInStock, putSubscription, type PutOutcome } from './service.ts';
+export { ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
+export { MAX_ID_BYTES, idProblem, parseSubscriptionRequest, type SubscriptionRequest } from './validation.ts';
+export { toView, type SubscriptionView } from './view.ts';
+export { SUBSCRIPTION_PROBLEMS } from './problems.ts';

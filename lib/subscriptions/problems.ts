@@ -1,0 +1,37 @@
+/**
+ * The one table from error class to answer for the subscription API: the
+ * domain's conditions first, then the generic request problems of `lib/http`.
+ */
+import { HTTP_PROBLEMS, problemRow, type ProblemTable } from '../http/index.ts';
+import { ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
+
+/** Seconds a client should wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 1;
+
+export const SUBSCRIPTION_PROBLEMS: ProblemTable = [
+  problemRow(ProductInStockError, {
+    status: 409,
+    type: 'product-in-stock',
+    title: 'Product is in stock',
+    extensions: (e) => ({ productId: e.productId }),
+  }),
+  problemRow(SubscriptionLimitError, {
+    status: 409,
+    type: 'subscription-limit-reached',
+    title: 'Too many active subscriptions',
+    extensions: (e) => ({ limit: e.limit }),
+  }),
+  problemRow(SubscriptionNotFoundError, {
+    status: 404,
+    type: 'subscription-not-found',
+    title: 'No such subscription',
+    errors: () => undefined,
+  }),
+  problemRow(StoreUnavailableError, {
+    status: 503,
+    type: 'unavailable',
+    title: 'Temporarily unavailable',
+    headers: () => ({ 'retry-after': String(RETRY_AFTER_SECONDS) }),
+  }),
+  ...HTTP_PROBLEMS,
+];

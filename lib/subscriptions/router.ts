@@ -1,0 +1,214 @@
+/**
+ * The HTTP API of subscriptions, as a function from request to answer:
+ *
+ * | method | path | answer |
+ * | --- | --- | --- |
+ * | PUT | `/v1/products/{productId}/subscriptions/{userId}` | 201 created / 200 updated or unchanged |
+ * | GET | `/v1/products/{productId}/subscriptions/{userId}` | 200 the subscription / 404 |
+ * | DELETE | `/v1/products/{productId}/subscriptions/{userId}` | 204, whether or not it existed |
+ * | GET | `/v1/users/{userId}/subscriptions?pageSize=&pageToken=` | 200 `{ subscriptions, nextPageToken }` |
+ * | GET | `/v1/products/{productId}/subscriptions?count=true` | 200 `{ productId, count }` |
+ *
+ * Every error is an RFC 9457 problem (see `problems.ts`). The handler never
+ * rejects: an unexpected failure is logged and answered as a bare 500.
+ */
+import {
+  InvalidRequestError,
+  MethodNotAllowedError,
+  RouteNotFoundError,
+  errorToProblemReply,
+  findProblemSpec,
+  emptyReply,
+  jsonReply,
+  parseJsonObject,
+  requireBodyWithin,
+  requireJsonContentType,
+  type HttpReply,
+  type HttpRequestLike,
+} from '../http/index.ts';
+import { log as rootLog, recipientRef, type Logger } from '../log.ts';
+import { decodePageToken } from './page-token.ts';
+import { SUBSCRIPTION_PROBLEMS } from './problems.ts';
+import { getSubscription, listSubscriptionsOfUser, putSubscription } from './service.ts';
+import type { SubscriptionStore } from './store.ts';
+import {
+  onlyKnownParams,
+  parsePageSize,
+  parseSubscriptionRequest,
+  requireValidIds,
+  type QueryParams,
+} from './validation.ts';
+import { toView } from './view.ts';
+
+/** The settings the API reads (a subset of `Config`). */
+export interface SubscriptionApiSettings {
+  restockThreshold: number;
+  maxSubscriptionsPerUser: number;
+  maxBodyBytes: number;
+}
+
+export interface SubscriptionApiDeps {
+  store: SubscriptionStore;
+  settings: SubscriptionApiSettings;
+  /** Clock, replaceable in tests. */
+  nowMs?: () => number;
+  logger?: Logger;
+}
+
+/** A request handler that always resolves to an answer. */
+export type SubscriptionApi = (req: HttpRequestLike) => Promise<HttpReply>;
+
+type Params = Record<string, string>;
+
+interface RouteContext {
+  req: HttpRequestLike;
+  params: Params;
+  query: QueryParams;
+}
+
+type Handler = (ctx: RouteContext) => Promise<HttpReply>;
+
+interface Route {
+  name: string;
+  /** Literal segments, or `:name` for a parameter. */
+  segments: readonly string[];
+  methods: Readonly<Record<string, Handler>>;
+}
+
+function splitUrl(url: string): { segments: string[]; query: QueryParams } {
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  const query = new Map<string, string[]>();
+  if (q !== -1) {
+    for (const [name, value] of new URLSearchParams(url.slice(q + 1))) query.set(name, [...(query.get(name) ?? []), value]);
+  }
+  return { segments: path.split('/').slice(1), query };
+}
+
+function decodeParam(name: string, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch (cause) {
+    throw new InvalidRequestError([{ parameter: name, detail: 'is not valid percent-encoded UTF-8' }], { cause });
+  }
+}
+
+function match(route: Route, segments: readonly string[]): Params | undefined {
+  if (route.segments.length !== segments.length) return undefined;
+  const params: Params = {};
+  for (const [i, pattern] of route.segments.entries()) {
+    const segment = segments[i] ?? '';
+    if (pattern.startsWith(':')) params[pattern.slice(1)] = segment;
+    else if (pattern !== segment) return undefined;
+  }
+  return params;
+}
+
+/** Builds the API over `deps.store`. */
+export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionApi {
+  const { store, settings } = deps;
+  const nowMs = deps.nowMs ?? Date.now;
+  const logger = (deps.logger ?? rootLog).child({ component: 'subscriptions-api' });
+
+  const putOne: Handler = async ({ req, params, query }) => {
+    onlyKnownParams(query, []);
+    requireJsonContentType(req);
+    requireBodyWithin(req, settings.maxBodyBytes);
+    const request = parseSubscriptionRequest(parseJsonObject(req.rawBody));
+    const productId = params.productId ?? '';
+    const userId = params.userId ?? '';
+    const { outcome, subscription } = await putSubscription(store, productId, userId, request, {
+      restockThreshold: settings.restockThreshold,
+      maxSubscriptionsPerUser: settings.maxSubscriptionsPerUser,
+      nowMs: nowMs(),
+    });
+    logger.info(`subscription ${outcome}`, { productId, user: recipientRef(userId), outcome });
+    if (outcome === 'created') {
+      const location = `/v1/products/${encodeURIComponent(productId)}/subscriptions/${encodeURIComponent(userId)}`;
+      return jsonReply(201, toView(subscription), { location });
+    }
+    return jsonReply(200, toView(subscription));
+  };
+
+  const getOne: Handler = async ({ params, query }) => {
+    onlyKnownParams(query, []);
+    return jsonReply(200, toView(await getSubscription(store, params.productId ?? '', params.userId ?? '')));
+  };
+
+  const deleteOne: Handler = async ({ params, query }) => {
+    onlyKnownParams(query, []);
+    const productId = params.productId ?? '';
+    const userId = params.userId ?? '';
+    await store.deleteSubscription(productId, userId);
+    logger.info('subscription deleted', { productId, user: recipientRef(userId) });
+    return emptyReply(204);
+  };
+
+  const listOfUser: Handler = async ({ params, query }) => {
+    const { pageSize, pageToken } = onlyKnownParams(query, ['pageSize', 'pageToken']);
+    const userId = params.userId ?? '';
+    const after = pageToken === undefined || pageToken === '' ? undefined : decodePageToken(pageToken, userId);
+    const page = await listSubscriptionsOfUser(store, userId, parsePageSize(pageSize), after);
+    return jsonReply(200, { subscriptions: page.subscriptions.map(toView), nextPageToken: page.nextPageToken });
+  };
+
+  const countOfProduct: Handler = async ({ params, query }) => {
+    const { count } = onlyKnownParams(query, ['count']);
+    if (count !== 'true') {
+      // Listing a product's waiting shoppers is for fan-out, not for clients.
+      throw new InvalidRequestError([
+        { parameter: 'count', detail: 'must be true: this route only counts the subscriptions of a product' },
+      ]);
+    }
+    const productId = params.productId ?? '';
+    return jsonReply(200, { productId, count: await store.countSubscriptionsOfProduct(productId) });
+  };
+
+  const routes: readonly Route[] = [
+    {
+      name: 'subscription',
+      segments: ['v1', 'products', ':productId', 'subscriptions', ':userId'],
+      methods: { PUT: putOne, GET: getOne, DELETE: deleteOne },
+    },
+    { name: 'product-subscriptions', segments: ['v1', 'products', ':productId', 'subscriptions'], methods: { GET: countOfProduct } },
+    { name: 'user-subscriptions', segments: ['v1', 'users', ':userId', 'subscriptions'], methods: { GET: listOfUser } },
+  ];
+
+  async function dispatch(req: HttpRequestLike): Promise<HttpReply> {
+    const { segments, query } = splitUrl(req.url);
+    for (const route of routes) {
+      const raw = match(route, segments);
+      if (!raw) continue;
+      const method = req.method.toUpperCase() === 'HEAD' ? 'GET' : req.method.toUpperCase();
+      const handler = route.methods[method];
+      if (!handler) {
+        const allowed = Object.keys(route.methods);
+        throw new MethodNotAllowedError(req.method, allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed);
+      }
+      const params: Params = {};
+      for (const [name, value] of Object.entries(raw)) params[name] = decodeParam(name, value);
+      requireValidIds(params);
+      return handler({ req, params, query });
+    }
+    throw new RouteNotFoundError(req.url.split('?')[0] ?? '');
+  }
+
+  return async (req) => {
+    try {
+      return await dispatch(req);
+    } catch (err) {
+      const reply = errorToProblemReply(err, SUBSCRIPTION_PROBLEMS);
+      if (!findProblemSpec(err, SUBSCRIPTION_PROBLEMS) || reply.status >= 500) {
+        logger.error('subscription request failed', { method: req.method, status: reply.status, err });
+      } else {
+        logger.info('subscription request refused', {
+          method: req.method,
+          status: reply.status,
+          problem: (err as Error).name,
+          field: (err as { field?: unknown }).field,
+        });
+      }
+      return reply;
+    }
+  };
+}

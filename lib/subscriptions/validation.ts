@@ -1,0 +1,170 @@
+/**
+ * Validation of what a client sends: path ids, the PUT body, query parameters.
+ * Each function returns clean values or throws one {@link InvalidRequestError}
+ * listing every offending field, so a client fixes all of them in one round.
+ */
+import { z } from 'zod';
+import { isValidDocumentId } from '../model.ts';
+import { InvalidRequestError, type FieldProblem } from '../http/index.ts';
+
+/**
+ * Longest id accepted, in UTF-8 bytes. Firestore allows 1,500; ids end up in
+ * index entries of the collection-group index on `userId` and in every
+ * ledger key, so a short cap keeps those small and rules out abuse.
+ */
+export const MAX_ID_BYTES = 256;
+
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+/** The problem with an id, or undefined when it is fine. */
+export function idProblem(id: string): string | undefined {
+  if (!isValidDocumentId(id)) {
+    return "must be a Firestore document id: not empty, no '/', not '.' or '..', not of the form __name__";
+  }
+  if (Buffer.byteLength(id, 'utf8') > MAX_ID_BYTES) return `must be at most ${MAX_ID_BYTES} bytes of UTF-8`;
+  if (CONTROL_CHARACTERS.test(id)) return 'must not contain control characters';
+  return undefined;
+}
+
+/** Checks path ids by parameter name; throws {@link InvalidRequestError} naming each bad one. */
+export function requireValidIds(ids: Record<string, string>): void {
+  const problems: FieldProblem[] = [];
+  for (const [parameter, id] of Object.entries(ids)) {
+    const detail = idProblem(id);
+    if (detail) problems.push({ parameter, detail });
+  }
+  if (problems.length > 0) throw new InvalidRequestError(problems);
+}
+
+/** What a PUT asks for, validated. `locale` is canonical BCP 47 (`en-us` becomes `en-US`). */
+export interface SubscriptionRequest {
+  channels: { email?: string; push?: string };
+  locale?: string;
+}
+
+/** RFC 5321 caps a forward path at 256 octets including the angle brackets. */
+const MAX_EMAIL_LENGTH = 254;
+/** FCM tokens are ~160 characters, APNs tokens 64 hex digits; this leaves room for others. */
+const MAX_PUSH_TOKEN_LENGTH = 4096;
+/** Longest locale tag kept (RFC 5646 §4.4.1 recommends supporting at least 35). */
+const MAX_LOCALE_LENGTH = 35;
+
+function canonicalLocale(tag: string): string | undefined {
+  try {
+    return Intl.getCanonicalLocales(tag)[0];
+  } catch {
+    return undefined;
+  }
+}
+
+const channelsSchema = z
+  .strictObject(
+    {
+      email: z
+        .email({ error: 'must be an email address like name@example.com' })
+        .max(MAX_EMAIL_LENGTH, { error: `must be at most ${MAX_EMAIL_LENGTH} characters` })
+        .optional(),
+      push: z
+        .string({ error: 'must be a push token (a string)' })
+        .min(1, { error: 'must not be empty' })
+        .max(MAX_PUSH_TOKEN_LENGTH, { error: `must be at most ${MAX_PUSH_TOKEN_LENGTH} characters` })
+        .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
+        .optional(),
+    },
+    { error: 'must be an object with an email address and/or a push token' },
+  )
+  .refine((c) => c.email !== undefined || c.push !== undefined, {
+    error: 'must name at least one channel: email or push',
+  });
+
+const bodySchema = z.strictObject({
+  channels: channelsSchema,
+  locale: z
+    .string({ error: 'must be a BCP 47 language tag like en-US' })
+    .max(MAX_LOCALE_LENGTH, { error: `must be at most ${MAX_LOCALE_LENGTH} characters` })
+    .transform((tag, ctx) => {
+      const canonical = canonicalLocale(tag);
+      if (canonical === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a BCP 47 language tag like en-US' });
+        return z.NEVER;
+      }
+      return canonical;
+    })
+    .optional(),
+});
+
+function pointer(path: readonly PropertyKey[]): string {
+  return '#' + path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+}
+
+/** The field problems of a failed zod parse, one per offending field (unknown keys each named). */
+export function fieldProblems(error: z.ZodError): FieldProblem[] {
+  const problems: FieldProblem[] = [];
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) problems.push({ pointer: pointer([...issue.path, key]), detail: 'is not a known field' });
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      problems.push({ pointer: pointer(issue.path), detail: 'is required' });
+    } else {
+      problems.push({ pointer: pointer(issue.path), detail: issue.message });
+    }
+  }
+  return problems;
+}
+
+/**
+ * Validates a PUT body (already parsed JSON). Unknown fields are refused so a
+ * typo (`"emial"`) is not silently dropped. Throws {@link InvalidRequestError}.
+ */
+export function parseSubscriptionRequest(body: unknown): SubscriptionRequest {
+  const parsed = bodySchema.safeParse(body);
+  if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error));
+  const { channels, locale } = parsed.data;
+  return {
+    channels: {
+      ...(channels.email !== undefined ? { email: channels.email } : {}),
+      ...(channels.push !== undefined ? { push: channels.push } : {}),
+    },
+    ...(locale !== undefined ? { locale } : {}),
+  };
+}
+
+/** Query parameters as received: each name with all its values. */
+export type QueryParams = ReadonlyMap<string, readonly string[]>;
+
+/**
+ * Refuses query parameters the route does not know, and repeated ones, so a
+ * misspelt `page_size` is an error rather than a silently ignored option.
+ * Returns each allowed parameter's single value.
+ */
+export function onlyKnownParams<K extends string>(query: QueryParams, allowed: readonly K[]): Partial<Record<K, string>> {
+  const problems: FieldProblem[] = [];
+  const out: Partial<Record<K, string>> = {};
+  for (const [name, values] of query) {
+    if (!(allowed as readonly string[]).includes(name)) {
+      problems.push({
+        parameter: name,
+        detail: allowed.length > 0 ? `is not a known parameter; known: ${allowed.join(', ')}` : 'is not a known parameter; this route takes none',
+      });
+    } else if (values.length > 1) {
+      problems.push({ parameter: name, detail: 'must be given once' });
+    } else {
+      out[name as K] = values[0];
+    }
+  }
+  if (problems.length > 0) throw new InvalidRequestError(problems);
+  return out;
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** `pageSize`: an integer 1–{@link MAX_PAGE_SIZE}, default {@link DEFAULT_PAGE_SIZE}. Throws {@link InvalidRequestError}. */
+export function parsePageSize(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PAGE_SIZE;
+  const n = /^\d{1,6}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= MAX_PAGE_SIZE)) {
+    throw new InvalidRequestError([{ parameter: 'pageSize', detail: `must be an integer from 1 to ${MAX_PAGE_SIZE}` }]);
+  }
+  return n;
+}
