@@ -1,6 +1,52 @@
-// Placeholder until the real entry point lands.
+/**
+ * `deliverRestockBatch`: the Cloud Tasks target. Thin: verify the caller,
+ * parse the chunk, call `lib/delivery`, answer 2xx when the chunk is settled
+ * and 503 when something retryable remains (Cloud Tasks retries; the ledger
+ * skips what is done).
+ */
 import * as ff from '@google-cloud/functions-framework';
+import {
+  deliverChunk,
+  ForbiddenCallerError,
+  InvalidDeliveryTaskError,
+  InvalidTokenError,
+  MissingTokenError,
+  parseDeliveryTask,
+  verifyTaskToken,
+} from '../lib/delivery/index.ts';
+import { errorFields, log } from '../lib/log.ts';
+import { createNotifier, type Notifier } from '../lib/notify/index.ts';
+import { runtime } from '../lib/runtime.ts';
 
-ff.http('deliverRestockBatch', (_req, res) => {
-  res.status(501).json({ error: 'not implemented yet' });
+let notifier: Notifier | undefined;
+
+/** One table: which failures Cloud Tasks should retry (any non-2xx is retried up to the queue's limits). */
+function statusFor(err: unknown): { status: number; severity: 'warn' | 'error' } {
+  if (err instanceof MissingTokenError || err instanceof InvalidTokenError) return { status: 401, severity: 'warn' };
+  if (err instanceof ForbiddenCallerError) return { status: 403, severity: 'warn' };
+  if (err instanceof InvalidDeliveryTaskError) return { status: 400, severity: 'error' };
+  return { status: 500, severity: 'error' };
+}
+
+ff.http('deliverRestockBatch', async (req, res) => {
+  const rt = runtime();
+  notifier ??= createNotifier(rt.config, log);
+  const retryCount = Number(req.get('x-cloudtasks-taskretrycount') ?? '0') || 0;
+  const taskName = req.get('x-cloudtasks-taskname');
+  let flowLog = log.child({ taskName, retryCount });
+  try {
+    if (req.method !== 'POST') {
+      res.status(405).set('Allow', 'POST').json({ error: 'MethodNotAllowed', message: 'use POST' });
+      return;
+    }
+    if (rt.config.verifyOidc) await verifyTaskToken(req.get('authorization'), rt.config);
+    const task = parseDeliveryTask(req.body);
+    flowLog = flowLog.child({ eventKey: task.eventKey, productId: task.productId });
+    const report = await deliverChunk(rt, notifier, task, { retryCount }, flowLog);
+    res.status(report.settled ? 200 : 503).json(report);
+  } catch (err) {
+    const { status, severity } = statusFor(err);
+    flowLog[severity]('delivery refused or failed', { status, err: errorFields(err) });
+    res.status(status).json({ error: (err as Error).name, message: (err as Error).message });
+  }
 });

@@ -1,6 +1,53 @@
-// Placeholder until the real entry point lands.
+/**
+ * `fanOutRestock`: invoked by the Pub/Sub push subscription (or an Eventarc
+ * trigger) with each `inventory.updated` message, and by its own continuation
+ * tasks. Thin: parse, call `lib/fanout`, map the outcome to a status.
+ *
+ * It is an HTTP function rather than a CloudEvent one so that it can answer
+ * each case with the status Pub/Sub needs (2xx acknowledges, anything else is
+ * redelivered per the retry policy) and read push bodies functions-framework
+ * does not convert (a message without `data`).
+ */
 import * as ff from '@google-cloud/functions-framework';
+import { InvalidEventError, parseIncoming } from '../lib/events/index.ts';
+import { FanoutNotFoundError, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
+import { errorFields, log } from '../lib/log.ts';
+import { runtime } from '../lib/runtime.ts';
 
-ff.http('fanOutRestock', (_req, res) => {
-  res.status(501).json({ error: 'not implemented yet' });
+/** Which failures Pub/Sub should redeliver, and after how long. One table: the answer to "which errors retry?". */
+function statusFor(err: unknown): { status: number; retryAfterSeconds?: number; severity: 'warn' | 'error' } {
+  if (err instanceof LeaseHeldError) {
+    return { status: 503, retryAfterSeconds: Math.max(1, Math.ceil((err.leaseExpiresAtMs - Date.now()) / 1000)), severity: 'warn' };
+  }
+  if (err instanceof LeaseLostError) return { status: 503, severity: 'warn' };
+  // A continuation for an unknown fan-out can never succeed: acknowledge it.
+  if (err instanceof FanoutNotFoundError) return { status: 200, severity: 'error' };
+  return { status: 500, severity: 'error' }; // Firestore, Cloud Tasks: transient, redeliver
+}
+
+ff.http('fanOutRestock', async (req, res) => {
+  const rt = runtime();
+  let incoming;
+  try {
+    incoming = parseIncoming({ headers: req.headers, body: req.body, rawBody: req.rawBody });
+  } catch (err) {
+    if (!(err instanceof InvalidEventError)) throw err;
+    // Poison never loops: record why, then acknowledge (promise 4).
+    const raw = req.rawBody?.toString('utf8') ?? JSON.stringify(req.body ?? null);
+    const eventKey = await recordRejectedEvent(rt.db, err, raw, rt.now());
+    log.warn('event rejected', { eventKey, field: err.field, problem: err.problem });
+    res.status(200).json({ outcome: 'rejected', eventKey, field: err.field, problem: err.problem });
+    return;
+  }
+
+  const flowLog = log.child({ eventKey: incoming.eventKey, ...(incoming.kind === 'event' ? { productId: incoming.event.productId } : {}) });
+  try {
+    const outcome = await handleFanout(rt, incoming, flowLog);
+    res.status(200).json({ outcome: outcome.kind, ...outcome });
+  } catch (err) {
+    const { status, retryAfterSeconds, severity } = statusFor(err);
+    flowLog[severity]('fan-out attempt ended without completing', { status, err: errorFields(err) });
+    if (retryAfterSeconds !== undefined) res.set('Retry-After', String(retryAfterSeconds));
+    res.status(status).json({ outcome: 'error', error: (err as Error).name, message: (err as Error).message });
+  }
 });

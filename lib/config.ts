@@ -51,7 +51,7 @@ export const SETTINGS = {
   // Fan-out
   restockThreshold: setting('RESTOCK_THRESHOLD', nonNegativeInt, 'A restock is previous <= threshold < available.', '0'),
   pageSize: setting('RESTOCK_PAGE_SIZE', positiveInt.max(10_000), 'Subscribers read per Firestore page (fan-out memory is proportional to this).', '1000'),
-  chunkSize: setting('RESTOCK_CHUNK_SIZE', positiveInt.max(1_000), 'Recipients per delivery task.', '100'),
+  chunkSize: setting('RESTOCK_CHUNK_SIZE', positiveInt.max(200), 'Recipients per delivery task (at most 200, so the ledger claims of a chunk fit one Firestore commit).', '100'),
   enqueueConcurrency: setting('RESTOCK_ENQUEUE_CONCURRENCY', positiveInt.max(500), 'createTask calls in flight per fan-out.', '16'),
   fanoutLeaseMs: setting('RESTOCK_FANOUT_LEASE_MS', positiveInt, 'How long a fan-out claim lasts without a checkpoint before another attempt may take over.', '60000'),
   checkpointIntervalMs: setting('RESTOCK_CHECKPOINT_INTERVAL_MS', nonNegativeInt, 'Minimum time between checkpoints of one fan-out (keeps its document under ~1 write/s).', '1000'),
@@ -118,11 +118,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     }
     out[key] = parsed.data;
   }
-  const config = out as Config;
-  if (config.notifier === 'http' && !config.notifierUrl) {
-    throw new ConfigError(SETTINGS.notifierUrl.env, 'is required when RESTOCK_NOTIFIER=http');
-  }
-  return config;
+  // Requirements that only one function has (the notifier URL for delivery)
+  // are checked where that function builds what needs them, so the other
+  // functions and the CLI start without them.
+  return out as Config;
 }
 
 let cached: Config | undefined;

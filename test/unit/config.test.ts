@@ -1,10 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { ConfigError, parseConfig, SETTINGS } from '../../lib/config.ts';
+import { Logger } from '../../lib/log.ts';
+import { createNotifier } from '../../lib/notify/index.ts';
 
 const base = { RESTOCK_NOTIFIER_URL: 'http://127.0.0.1:9000' };
 
 describe('configuration', () => {
-  test('every setting has a default or is optional, so an empty environment parses with the http notifier URL given', () => {
+  test('every setting has a default or is optional, so an empty environment parses', () => {
     const config = parseConfig(base);
     expect(config.chunkSize).toBe(100);
     expect(config.restockThreshold).toBe(0);
@@ -13,14 +15,15 @@ describe('configuration', () => {
   });
 
   test('numbers and booleans are coerced from their environment spelling', () => {
-    const config = parseConfig({ ...base, RESTOCK_CHUNK_SIZE: '250', RESTOCK_VERIFY_OIDC: 'false' });
-    expect(config.chunkSize).toBe(250);
+    const config = parseConfig({ ...base, RESTOCK_CHUNK_SIZE: '150', RESTOCK_VERIFY_OIDC: 'false' });
+    expect(config.chunkSize).toBe(150);
     expect(config.verifyOidc).toBe(false);
   });
 
   test.each([
     ['RESTOCK_CHUNK_SIZE', '0'],
     ['RESTOCK_CHUNK_SIZE', 'ten'],
+    ['RESTOCK_CHUNK_SIZE', '201'],
     ['RESTOCK_PAGE_SIZE', '-5'],
     ['RESTOCK_NOTIFIER', 'smoke-signals'],
     ['RESTOCK_DELIVERY_URL', 'ftp://x'],
@@ -33,8 +36,9 @@ describe('configuration', () => {
     expect(attempt).toThrow(new RegExp(`^${variable}:`));
   });
 
-  test('the http notifier without a URL is refused, naming RESTOCK_NOTIFIER_URL', () => {
-    expect(() => parseConfig({})).toThrow(/^RESTOCK_NOTIFIER_URL: is required when RESTOCK_NOTIFIER=http/);
+  test('the http notifier without a URL is refused when the notifier is built, naming RESTOCK_NOTIFIER_URL', () => {
+    const config = parseConfig({});
+    expect(() => createNotifier(config, new Logger({}, 'ERROR', () => {}))).toThrow(/^RESTOCK_NOTIFIER_URL: is required when RESTOCK_NOTIFIER=http/);
   });
 
   test('an empty variable counts as unset and takes the default', () => {

@@ -1,0 +1,96 @@
+/**
+ * Delivering one chunk: claim → send (batched, bounded concurrency, one
+ * Idempotency-Key per notification) → record. The chunk is settled when
+ * nothing retryable remains; otherwise the caller answers non-2xx and Cloud
+ * Tasks retries the chunk, and the ledger skips what is done.
+ */
+import pLimit from 'p-limit';
+import type { Runtime } from '../runtime.ts';
+import type { Logger } from '../log.ts';
+import { chunk } from '../fanout/naming.ts';
+import type { Notification, NotificationResult, Notifier } from '../notify/index.ts';
+import { claimChunk, recordOutcomes, type ClaimedDelivery, type Outcome } from './ledger.ts';
+import type { DeliveryTask } from './payload.ts';
+
+export interface ChunkReport {
+  /** True when every recipient of the chunk is settled: answer 2xx. */
+  settled: boolean;
+  lastAttempt: boolean;
+  sent: number;
+  rejected: number;
+  failed: number;
+  exhausted: number;
+  busy: number;
+  alreadySettled: number;
+  unsubscribed: number;
+  subscriptionsRemoved: number;
+}
+
+export interface AttemptInfo {
+  /** `X-CloudTasks-TaskRetryCount`: 0 on the first attempt. */
+  retryCount: number;
+}
+
+function toNotification(task: DeliveryTask, d: ClaimedDelivery): Notification {
+  return {
+    idempotencyKey: d.key,
+    channel: d.channel,
+    to: d.to,
+    template: 'restock',
+    ...(d.locale ? { locale: d.locale } : {}),
+    data: {
+      eventKey: task.eventKey,
+      productId: task.productId,
+      available: task.product.available,
+      ...(task.product.name !== undefined ? { productName: task.product.name } : {}),
+      ...(task.product.url !== undefined ? { productUrl: task.product.url } : {}),
+      ...(task.publishTimeMs !== undefined ? { publishTimeMs: task.publishTimeMs } : {}),
+    },
+  };
+}
+
+/**
+ * Delivers one chunk. On the queue's last attempt, notifications still failing
+ * become `exhausted` (visible, redrivable) instead of `failed`.
+ */
+export async function deliverChunk(rt: Runtime, notifier: Notifier, task: DeliveryTask, attempt: AttemptInfo, log: Logger): Promise<ChunkReport> {
+  const { config } = rt;
+  const lastAttempt = attempt.retryCount + 1 >= config.deliveryMaxAttempts;
+  const claim = await claimChunk(rt.db, task, { nowMs: rt.now(), leaseMs: config.deliveryLeaseMs, ttlDays: config.ledgerTtlDays });
+
+  const limit = pLimit(config.sendConcurrency);
+  const results = new Map<string, NotificationResult>();
+  await Promise.all(
+    chunk(claim.claimed, config.notifyBatchSize).map((batch) =>
+      limit(async () => {
+        for (const r of await notifier.send(batch.map((d) => toNotification(task, d)))) results.set(r.idempotencyKey, r);
+      }),
+    ),
+  );
+
+  const outcomes: Outcome[] = claim.claimed.map((delivery) => {
+    const r = results.get(delivery.key);
+    if (r?.status === 'sent') return { delivery, state: 'sent' };
+    if (r?.status === 'rejected') return { delivery, state: 'rejected', error: r.reason ?? 'rejected by the notification service' };
+    return { delivery, state: lastAttempt ? 'exhausted' : 'failed', error: r?.reason ?? 'no result' };
+  });
+  const subscriptionsRemoved = await recordOutcomes(rt.db, claim, outcomes, rt.now());
+
+  const count = (state: Outcome['state']) => outcomes.filter((o) => o.state === state).length;
+  const report: ChunkReport = {
+    settled: claim.busy === 0 && count('failed') === 0,
+    lastAttempt,
+    sent: count('sent'),
+    rejected: count('rejected'),
+    failed: count('failed'),
+    exhausted: count('exhausted'),
+    busy: claim.busy,
+    alreadySettled: claim.alreadySettled,
+    unsubscribed: claim.unsubscribed,
+    subscriptionsRemoved,
+  };
+  const firstError = outcomes.find((o) => o.error && o.state !== 'sent')?.error;
+  const level = report.exhausted > 0 ? 'error' : report.settled ? 'info' : 'warn';
+  log[level]('chunk delivered', { ...report, retryCount: attempt.retryCount, recipients: task.userIds.length, ...(firstError ? { firstError } : {}) });
+  return report;
+}

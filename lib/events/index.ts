@@ -1,0 +1,13 @@
+/** Inventory events: parse and validate whatever shape they arrive in. */
+export { InvalidEventError } from './errors.ts';
+export { inventoryEventSchema, EVENT_TYPE, EVENT_VERSION, type InventoryEvent } from './schema.ts';
+export {
+  parseIncoming,
+  CONTINUATION_CLOUDEVENT_TYPE,
+  PUBSUB_CLOUDEVENT_TYPE,
+  MAX_EVENT_DATA_BYTES,
+  type Incoming,
+  type IncomingRequest,
+  type ReceivedEvent,
+  type Continuation,
+} from './parse.ts';

@@ -1,0 +1,152 @@
+/**
+ * The paging loop: read subscribers a page at a time (ids only), cut chunks,
+ * enqueue a delivery task per chunk with bounded concurrency, checkpoint the
+ * cursor, and hand over to a continuation task before the time limit.
+ *
+ * Memory is bounded by two pages (the one being enqueued and the one being
+ * read ahead), whatever the audience (promise 7); tasks are created while
+ * paging continues, so the queue starts delivering the first chunk at once
+ * (promise 9).
+ */
+import { FieldPath, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import pLimit from 'p-limit';
+import { deliveryAudience } from '../config.ts';
+import { COLLECTIONS, type FanoutDoc } from '../model.ts';
+import type { Runtime } from '../runtime.ts';
+import type { Logger } from '../log.ts';
+import { enqueueHttpTask } from '../tasks/index.ts';
+import type { DeliveryTask } from '../delivery/payload.ts';
+import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
+import { chunk, chunkTaskId, continuationTaskId } from './naming.ts';
+import { checkpoint, type Checkpoint } from './claim.ts';
+
+export interface FanoutProgress {
+  pages: number;
+  chunks: number;
+  recipients: number;
+}
+
+export type RunResult =
+  | ({ kind: 'completed' } & FanoutProgress)
+  | ({ kind: 'continued'; cursor: string | null } & FanoutProgress);
+
+export interface RunOptions {
+  owner: string;
+  /** When this attempt started: the time budget counts from here. */
+  startedAtMs: number;
+  log: Logger;
+  onProgress?: (p: FanoutProgress) => void;
+}
+
+/** Reads one page of subscriber ids after `cursor`. */
+async function readPage(rt: Runtime, productId: string, cursor: string | null): Promise<string[]> {
+  let query = rt.db
+    .collection(COLLECTIONS.products)
+    .doc(productId)
+    .collection(COLLECTIONS.subscriptions)
+    .orderBy(FieldPath.documentId())
+    .select() // ids only: delivery reads addresses itself
+    .limit(rt.config.pageSize);
+  if (cursor !== null) query = query.startAfter(cursor);
+  const snap = await query.get();
+  return snap.docs.map((d: QueryDocumentSnapshot) => d.id);
+}
+
+/**
+ * Pages the fan-out's subscribers from its checkpoint to the end.
+ * @throws LeaseLostError if another attempt took over; EnqueueError if the queue refuses.
+ */
+export async function runFanout(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Promise<RunResult> {
+  const { config } = rt;
+  const claim = { owner: o.owner, leaseMs: config.fanoutLeaseMs, threshold: config.restockThreshold };
+  const progress: Checkpoint = { cursor: fanout.cursor, pages: fanout.pages, chunks: fanout.chunks, recipients: fanout.recipients };
+  const limit = pLimit(config.enqueueConcurrency);
+  let lastCheckpointMs = rt.now();
+  let created = 0;
+  let existed = 0;
+
+  const save = (extra: { finish?: boolean; release?: boolean } = {}) =>
+    checkpoint(rt.db, fanout.eventKey, progress, { ...claim, nowMs: rt.now(), ...extra });
+
+  let next: Promise<string[]> | null = readPage(rt, fanout.productId, progress.cursor);
+  while (next) {
+    if (rt.now() - o.startedAtMs > config.fanoutTimeBudgetMs) {
+      void next.catch(() => undefined); // the read-ahead page is dropped; the continuation reads it again
+      return handOver(rt, fanout, progress, o, save);
+    }
+    const ids: string[] = await next;
+    if (ids.length === 0) break;
+    // Read ahead while this page is being enqueued.
+    next = ids.length === config.pageSize ? readPage(rt, fanout.productId, ids.at(-1)!) : null;
+
+    const chunks = chunk(ids, config.chunkSize);
+    const results = await Promise.all(
+      chunks.map((userIds) =>
+        limit(async () => {
+          const body: DeliveryTask = {
+            version: 1,
+            eventKey: fanout.eventKey,
+            productId: fanout.productId,
+            generation: fanout.generation,
+            product: fanout.product,
+            userIds,
+            ...(fanout.publishTimeMs !== undefined ? { publishTimeMs: fanout.publishTimeMs } : {}),
+          };
+          const result = await enqueueHttpTask(rt.tasks, config, {
+            taskId: chunkTaskId(fanout.eventKey, fanout.generation, userIds),
+            url: config.deliveryUrl,
+            audience: deliveryAudience(config),
+            body,
+          });
+          progress.firstTaskAtMs ??= rt.now();
+          return result;
+        }),
+      ),
+    ).catch(async (err) => {
+      void next?.catch(() => undefined);
+      throw err;
+    });
+    for (const r of results) r === 'created' ? created++ : existed++;
+
+    progress.cursor = ids.at(-1)!;
+    progress.pages++;
+    progress.chunks += chunks.length;
+    progress.recipients += ids.length;
+    o.onProgress?.({ pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients });
+
+    // Checkpoint at most once per interval: the fan-out document is never a hot spot.
+    if (next && rt.now() - lastCheckpointMs >= config.checkpointIntervalMs) {
+      await save();
+      lastCheckpointMs = rt.now();
+    }
+  }
+  await save({ finish: true });
+  o.log.info('fan-out complete', { ...progress, tasksCreated: created, tasksAlreadyExisting: existed });
+  return { kind: 'completed', pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
+}
+
+/** Checkpoints, enqueues a continuation from the cursor, and releases the lease to it. */
+async function handOver(
+  rt: Runtime,
+  fanout: FanoutDoc,
+  progress: Checkpoint,
+  o: RunOptions,
+  save: (extra?: { finish?: boolean; release?: boolean }) => Promise<FanoutDoc>,
+): Promise<RunResult> {
+  await save();
+  await enqueueHttpTask(rt.tasks, rt.config, {
+    taskId: continuationTaskId(fanout.eventKey, fanout.generation, progress.cursor),
+    url: rt.config.fanoutUrl,
+    audience: rt.config.fanoutUrl,
+    headers: {
+      'ce-specversion': '1.0',
+      'ce-type': CONTINUATION_CLOUDEVENT_TYPE,
+      'ce-source': '//restock/fanout',
+      'ce-id': continuationTaskId(fanout.eventKey, fanout.generation, progress.cursor),
+    },
+    body: { eventKey: fanout.eventKey },
+  });
+  await save({ release: true });
+  o.log.info('fan-out handed over to a continuation', { cursor: progress.cursor, pages: progress.pages, recipients: progress.recipients });
+  return { kind: 'continued', cursor: progress.cursor, pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
+}

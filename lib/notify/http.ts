@@ -1,0 +1,132 @@
+/**
+ * The `http` notifier: one POST per batch to the notification service's
+ * `/v1/notifications:send` (contract in the README). 429 with Retry-After,
+ * 5xx, timeouts and connection failures are retried in-call a few times with
+ * backoff (honouring Retry-After up to a bound); whatever is still unsettled
+ * comes back as `retry`, for Cloud Tasks to retry the chunk later.
+ */
+import pRetry, { AbortError } from 'p-retry';
+import { z } from 'zod';
+import type { Notification, NotificationResult, Notifier } from './types.ts';
+
+export interface HttpNotifierOptions {
+  baseUrl: string;
+  token?: string;
+  timeoutMs: number;
+  retries: number;
+  maxRetryAfterMs: number;
+  /** Injected for tests. */
+  fetch?: typeof fetch;
+}
+
+const responseSchema = z.object({
+  results: z.array(
+    z.object({
+      idempotencyKey: z.string(),
+      status: z.enum(['sent', 'retry', 'rejected']),
+      reason: z.string().optional(),
+    }),
+  ),
+});
+
+/** The service could not take the batch now; `retryAfterMs` when it said how long to wait. */
+export class NotifierUnavailableError extends Error {
+  override readonly name = 'NotifierUnavailableError';
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The service refused the batch as malformed (4xx other than 429): retrying the same request is pointless. */
+export class NotifierRejectedError extends Error {
+  override readonly name = 'NotifierRejectedError';
+  constructor(
+    readonly status: number,
+    detail: string,
+  ) {
+    super(`notification service refused the batch with ${status}: ${detail}`);
+  }
+}
+
+/** Parses a Retry-After header (seconds or HTTP date) into milliseconds. */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+export class HttpNotifier implements Notifier {
+  private readonly url: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: HttpNotifierOptions) {
+    this.url = new URL('/v1/notifications:send', options.baseUrl).toString();
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
+    if (batch.length === 0) return [];
+    try {
+      const results = await pRetry(() => this.post(batch), {
+        retries: this.options.retries,
+        minTimeout: 200,
+        maxTimeout: 2000,
+        randomize: true,
+        shouldRetry: ({ error }) => {
+          if (!(error instanceof NotifierUnavailableError)) return true;
+          return error.retryAfterMs === undefined || error.retryAfterMs <= this.options.maxRetryAfterMs;
+        },
+        onFailedAttempt: async ({ error, retriesLeft }) => {
+          // p-retry's backoff is the floor; the service's Retry-After, when given, is the wait.
+          const after = error instanceof NotifierUnavailableError ? error.retryAfterMs : undefined;
+          if (retriesLeft > 0 && after !== undefined && after <= this.options.maxRetryAfterMs) {
+            await new Promise((r) => setTimeout(r, after));
+          }
+        },
+      });
+      const byKey = new Map(results.map((r) => [r.idempotencyKey, r]));
+      return batch.map(
+        (n) => byKey.get(n.idempotencyKey) ?? { idempotencyKey: n.idempotencyKey, status: 'retry', reason: 'no result for this key in the response' },
+      );
+    } catch (err) {
+      const reason = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+      return batch.map((n) => ({ idempotencyKey: n.idempotencyKey, status: 'retry' as const, reason }));
+    }
+  }
+
+  private async post(batch: readonly Notification[]): Promise<NotificationResult[]> {
+    let response: Response;
+    try {
+      response = await this.fetch(this.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+        },
+        body: JSON.stringify({ notifications: batch }),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (err) {
+      const timedOut = (err as Error)?.name === 'TimeoutError';
+      throw new NotifierUnavailableError(timedOut ? `no answer within ${this.options.timeoutMs} ms` : `request failed: ${(err as Error)?.message}`, undefined, { cause: err });
+    }
+    if (response.status === 429 || response.status >= 500) {
+      await response.body?.cancel();
+      throw new NotifierUnavailableError(`notification service answered ${response.status}`, parseRetryAfter(response.headers.get('retry-after'), Date.now()));
+    }
+    const text = await response.text();
+    if (!response.ok) throw new AbortError(new NotifierRejectedError(response.status, text.slice(0, 200)));
+    let parsed: z.infer<typeof responseSchema>;
+    try {
+      parsed = responseSchema.parse(JSON.parse(text));
+    } catch (err) {
+      throw new NotifierUnavailableError('notification service answered with a body that is not the contract', undefined, { cause: err });
+    }
+    return parsed.results;
+  }
+}

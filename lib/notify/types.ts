@@ -1,0 +1,39 @@
+import type { Channel } from '../model.ts';
+
+/** One message to one recipient on one channel. */
+export interface Notification {
+  /** The dedup key: the notification service delivers each key at most once. */
+  idempotencyKey: string;
+  channel: Channel;
+  /** Email address or push token. Personal data: never logged. */
+  to: string;
+  locale?: string;
+  template: 'restock';
+  data: {
+    eventKey: string;
+    productId: string;
+    productName?: string;
+    productUrl?: string;
+    available: number;
+    publishTimeMs?: number;
+  };
+}
+
+/**
+ * What became of one notification: `sent`; `rejected` for good (bad address,
+ * unregistered token); `retry` when it may succeed later — including when the
+ * call's outcome is unknown (timeout), which is why every call carries the key.
+ */
+export interface NotificationResult {
+  idempotencyKey: string;
+  status: 'sent' | 'retry' | 'rejected';
+  reason?: string;
+}
+
+/**
+ * Sends notifications. `send` never throws for the service's failures: it
+ * answers `retry` for each notification whose fate is not known.
+ */
+export interface Notifier {
+  send(batch: readonly Notification[]): Promise<NotificationResult[]>;
+}

@@ -1,0 +1,54 @@
+/**
+ * The rule "is this a restock?" and how an event moves a product's stock
+ * state. Pure: the transaction that applies it lives in `stockState.ts`.
+ */
+import type { InventoryEvent } from '../events/index.ts';
+import type { ProductDoc } from '../model.ts';
+
+/**
+ * A restock is stock crossing the threshold upwards: `previous <= threshold < available`.
+ * With the default threshold 0 that is "was sold out, now is not".
+ */
+export function isRestock(previous: number, available: number, threshold: number): boolean {
+  return previous <= threshold && threshold < available;
+}
+
+export type StockDecision =
+  /** Apply the event; notify the product's subscribers. */
+  | { kind: 'restock'; previousAvailable: number; next: ProductDoc }
+  /** Apply the event; nobody is notified. */
+  | { kind: 'not-restock'; previousAvailable: number; next: ProductDoc }
+  /** The event is not newer than the state already seen: ignore it entirely (promise 5). */
+  | { kind: 'stale'; storedSequence: number };
+
+/**
+ * Decides what `event` means given the stored state of its product.
+ *
+ * The previous quantity is the event's own `previousAvailable` when it has one
+ * (the producer knows best what it changed), else the stored quantity, else 0:
+ * a product nobody has reported yet is taken as sold out, because shoppers can
+ * only wait for products that are sold out.
+ */
+export function decideStockUpdate(
+  stored: ProductDoc | undefined,
+  event: InventoryEvent,
+  eventKey: string,
+  threshold: number,
+  nowMs: number,
+): StockDecision {
+  if (stored && event.sequence <= stored.sequence) return { kind: 'stale', storedSequence: stored.sequence };
+  const previousAvailable = event.previousAvailable ?? stored?.available ?? 0;
+  const restock = isRestock(previousAvailable, event.available, threshold);
+  const next: ProductDoc = {
+    ...stored,
+    productId: event.productId,
+    available: event.available,
+    sequence: event.sequence,
+    updatedAtMs: nowMs,
+    lastEventKey: eventKey,
+    ...(restock ? { lastRestockEventKey: eventKey } : {}),
+    ...(event.product?.name !== undefined ? { name: event.product.name } : {}),
+    ...(event.product?.url !== undefined ? { url: event.product.url } : {}),
+  };
+  return restock ? { kind: 'restock', previousAvailable, next } : { kind: 'not-restock', previousAvailable, next };
+}

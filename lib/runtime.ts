@@ -1,0 +1,36 @@
+/**
+ * What a running process needs to do its work: configuration, clients, a
+ * logger and a clock. Built once per process; tests build their own.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Firestore } from '@google-cloud/firestore';
+import type { CloudTasksClient } from '@google-cloud/tasks';
+import { loadConfig, type Config } from './config.ts';
+import { firestore, tasks } from './clients.ts';
+import { log, type Logger } from './log.ts';
+
+export interface Runtime {
+  config: Config;
+  db: Firestore;
+  tasks: CloudTasksClient;
+  log: Logger;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+}
+
+let instance: Runtime | undefined;
+
+/** The process's runtime, from `process.env`. */
+export function runtime(): Runtime {
+  if (!instance) {
+    const config = loadConfig();
+    instance = { config, db: firestore(config), tasks: tasks(config), log, now: Date.now };
+  }
+  return instance;
+}
+
+/** A name for one attempt at some work, unique across processes (used as lease owner). */
+export function attemptId(): string {
+  return `${process.env.K_REVISION ?? hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
