@@ -304,7 +304,7 @@ export function registerDeadLetters(program: Command, ctx: Context): void {
           await releaseAll(messages);
           throw err;
         }
-        await ops.settleDeadLetters(others, 'release');
+        if (others.length) await ops.settleDeadLetters(others, 'release');
         const bar = out.progress('republishing', chosen.length, 'messages');
         let done = 0;
         try {

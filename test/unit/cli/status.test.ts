@@ -1,0 +1,60 @@
+import { describe, expect, test } from 'vitest';
+import { isSettled, type StatusReport } from '../../../lib/cli/commands/status.ts';
+import { run, statusReport } from './fakes.ts';
+
+const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, total: 0, ...over });
+
+describe('restock status', () => {
+  test('an event is settled only when its fan-out is not running and no delivery is sending or failed', () => {
+    expect(isSettled({ state: 'complete' }, counts({ sent: 3, exhausted: 1 }))).toBe(true);
+    expect(isSettled({ state: 'running' }, counts({ sent: 3 }))).toBe(false);
+    expect(isSettled({ state: 'complete' }, counts({ sending: 1 }))).toBe(false);
+    expect(isSettled({ state: 'complete' }, counts({ failed: 1 }))).toBe(false);
+    expect(isSettled(null, counts({}))).toBe(true);
+  });
+
+  test('human output shows the fan-out counters, deliveries by state, the oldest pending and the last errors', async () => {
+    const report = statusReport({
+      fanout: { ...statusReport().fanout!, state: 'running', pages: 3, chunks: 12, recipients: 1180 },
+      deliveries: counts({ sending: 4, sent: 1170, failed: 1, exhausted: 5, total: 1180 }),
+      oldestPending: { dedupKey: 'k', eventKey: 'evt-1', productId: 'sku-1', userId: 'u-17', channel: 'email', state: 'failed', attempts: 3, lastError: '503', sentAtMs: null, createdAtMs: 1_700_000_000_000 - 240_000, updatedAtMs: null },
+      lastErrors: [{ dedupKey: 'k2', eventKey: 'evt-1', productId: 'sku-1', userId: 'u-3', channel: 'push', state: 'exhausted', attempts: 10, lastError: 'notifier answered 503', sentAtMs: null, createdAtMs: null, updatedAtMs: 1_700_000_000_000 }],
+      settled: false,
+    });
+    const r = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('fan-out running');
+    expect(r.stdout).toContain('3 page(s), 12 chunk(s), 1180 recipient(s)');
+    expect(r.stdout).toContain('deliveries 1180: sending 4  sent 1170  failed 1  rejected 0  exhausted 5');
+    expect(r.stdout).toContain('oldest pending user u-17 email failed, 3 attempt(s)');
+    expect(r.stdout).toContain('(4 min 0 s ago)');
+    expect(r.stdout).toMatch(/u-3\s+push\s+exhausted\s+10 attempt\(s\).*notifier answered 503/);
+    expect(r.stdout).toContain('settled no');
+  });
+
+  test('a rejected event shows why it was rejected', async () => {
+    const report = statusReport({ fanout: null, rejected: { reason: 'available: must not be negative', field: 'available', receivedAtMs: 1_700_000_000_000 }, deliveries: counts({}) });
+    const r = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
+    expect(r.stdout).toContain('rejected at 2023-11-14T22:13:20.000Z: available: must not be negative (field available)');
+  });
+
+  test('--watch reads again until the event is settled, then prints the settled report once', async () => {
+    const reports = [statusReport({ settled: false, deliveries: counts({ sending: 100, sent: 50, total: 150 }) }), statusReport({ settled: false }), statusReport()];
+    let reads = 0;
+    const r = await run(['status', 'evt-1', '--watch', '--json', '--interval', '100'], { ops: { readStatus: async () => reports[Math.min(reads++, 2)]! } });
+    expect(r.code).toBe(0);
+    expect(reads).toBe(3);
+    expect(JSON.parse(r.stdout)).toEqual(reports[2]);
+  });
+
+  test('--watch gives up after --timeout with exit 1, still printing the last report', async () => {
+    let nowMs = 0;
+    const r = await run(['status', 'evt-1', '--watch', '--json', '--timeout', '5'], {
+      nowMs: () => (nowMs += 2000),
+      ops: { readStatus: async () => statusReport({ settled: false }) },
+    });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).settled).toBe(false);
+    expect(r.stderr).toMatch(/not settled after 5 s/);
+  });
+});
