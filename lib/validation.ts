@@ -39,6 +39,7 @@ export function firstProblem(error: z.ZodError, input: unknown, prefix = ''): Pr
   if (issue.code === 'invalid_type') {
     const actual = valueAt(input, issue.path);
     if (actual === undefined) return { field: join(issue.path), problem: 'is required' };
+    if (issue.expected === 'int' && typeof actual === 'number') return { field: join(issue.path), problem: 'must be a whole number' };
     return { field: join(issue.path), problem: `must be ${article(issue.expected)}, not ${typeName(actual)}` };
   }
   return { field: join(issue.path), problem: issue.message };

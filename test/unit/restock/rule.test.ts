@@ -1,0 +1,82 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { decideStockUpdate, isRestock } from '../../../lib/restock/index.ts';
+import type { InventoryEvent } from '../../../lib/events/index.ts';
+import type { ProductDoc } from '../../../lib/model.ts';
+
+const event = (e: Partial<InventoryEvent>): InventoryEvent => ({ type: 'inventory.updated', version: 1, productId: 'p', available: 10, sequence: 5, ...e });
+const stored = (p: Partial<ProductDoc>): ProductDoc => ({ productId: 'p', available: 0, sequence: 4, updatedAtMs: 1, ...p });
+
+describe('is it a restock?', () => {
+  test.each([
+    [0, 1, 0, true],
+    [0, 0, 0, false],
+    [1, 5, 0, false],
+    [5, 0, 0, false],
+    [2, 3, 2, true],
+    [3, 4, 2, false],
+    [0, 2, 2, false],
+  ])('previous %i → available %i with threshold %i: %s', (previous, available, threshold, expected) => {
+    expect(isRestock(previous, available, threshold)).toBe(expected);
+  });
+
+  test('property: a restock is exactly a crossing of the threshold from at-or-below to above', () => {
+    fc.assert(
+      fc.property(fc.nat(1000), fc.nat(1000), fc.nat(1000), (previous, available, threshold) => {
+        expect(isRestock(previous, available, threshold)).toBe(previous <= threshold && available > threshold);
+      }),
+    );
+  });
+});
+
+describe('deciding what an event does to the stock state', () => {
+  test('an event not newer than the stored sequence is stale and changes nothing', () => {
+    expect(decideStockUpdate(stored({ sequence: 5 }), event({ sequence: 5 }), 'e', 0, 100)).toEqual({ kind: 'stale', storedSequence: 5 });
+    expect(decideStockUpdate(stored({ sequence: 9 }), event({ sequence: 5 }), 'e', 0, 100).kind).toBe('stale');
+  });
+
+  test('the stored quantity is the previous one when the event has none', () => {
+    expect(decideStockUpdate(stored({ available: 0 }), event({ available: 3 }), 'e', 0, 100).kind).toBe('restock');
+    expect(decideStockUpdate(stored({ available: 2 }), event({ available: 3 }), 'e', 0, 100).kind).toBe('not-restock');
+  });
+
+  test("the event's own previousAvailable wins over the stored quantity", () => {
+    expect(decideStockUpdate(stored({ available: 7 }), event({ previousAvailable: 0, available: 3 }), 'e', 0, 100).kind).toBe('restock');
+  });
+
+  test('a product never seen before is taken as sold out', () => {
+    const d = decideStockUpdate(undefined, event({ available: 4 }), 'e', 0, 100);
+    expect(d).toMatchObject({ kind: 'restock', previousAvailable: 0, next: { available: 4, sequence: 5, lastRestockEventKey: 'e' } });
+  });
+
+  test('the next state records the event and keeps product details, updating them when the event carries some', () => {
+    const d = decideStockUpdate(stored({ name: 'Old', url: 'https://x/1' }), event({ product: { name: 'New' } }), 'e9', 0, 123);
+    expect(d.kind !== 'stale' && d.next).toMatchObject({ name: 'New', url: 'https://x/1', updatedAtMs: 123, lastEventKey: 'e9' });
+  });
+
+  test('sell out, restock, sell out, restock: each restock is a restock, each sell-out is not', () => {
+    let state: ProductDoc | undefined;
+    const kinds: string[] = [];
+    [0, 5, 0, 8].forEach((available, i) => {
+      const d = decideStockUpdate(state, event({ available, sequence: i + 1 }), `e${i}`, 0, i);
+      kinds.push(d.kind);
+      if (d.kind !== 'stale') state = d.next;
+    });
+    expect(kinds).toEqual(['not-restock', 'restock', 'not-restock', 'restock']);
+  });
+
+  test('property: applying events in any order, the state ends at the highest sequence and stale ones never apply', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.record({ sequence: fc.nat(1000), available: fc.nat(20) }), { selector: (e) => e.sequence, minLength: 1, maxLength: 20 }), (events) => {
+        let state: ProductDoc | undefined;
+        for (const e of events) {
+          const d = decideStockUpdate(state, event(e), `e${e.sequence}`, 0, 0);
+          if (d.kind === 'stale') expect(e.sequence).toBeLessThanOrEqual(state!.sequence);
+          else state = d.next;
+        }
+        const last = events.reduce((a, b) => (b.sequence > a.sequence ? b : a));
+        expect(state).toMatchObject({ sequence: last.sequence, available: last.available });
+      }),
+    );
+  });
+});
