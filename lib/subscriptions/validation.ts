@@ -97,7 +97,11 @@ function pointer(path: readonly PropertyKey[]): string {
   return '#' + path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }
 
-/** The field problems of a failed zod parse, one per offending field (unknown keys each named). */
+/**
+ * The field problems of a failed zod parse: one per offending field (the
+ * first check that failed, so an empty token is "must not be empty" alone),
+ * and each unknown key named.
+ */
 export function fieldProblems(error: z.ZodError): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const issue of error.issues) {
@@ -109,7 +113,7 @@ export function fieldProblems(error: z.ZodError): FieldProblem[] {
       problems.push({ pointer: pointer(issue.path), detail: issue.message });
     }
   }
-  return problems;
+  return problems.filter((p, i) => problems.findIndex((q) => q.pointer === p.pointer) === i);
 }
 
 /**
