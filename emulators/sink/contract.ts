@@ -1,0 +1,79 @@
+/**
+ * The notification service contract that the `http` notifier implements and
+ * the local sink serves (README "Notification service contract").
+ *
+ * `POST /v1/notifications:send` with a batch of 1..1000 notifications, each
+ * carrying its own `idempotencyKey` (the ledger's dedup key). The answer is one
+ * result per item, or a whole-request refusal (429 + Retry-After, 503) in which
+ * case nothing was sent.
+ */
+import { z } from 'zod';
+
+/** Path of the batch send endpoint. */
+export const SEND_PATH = '/v1/notifications:send';
+
+/** Most notifications one request may carry. */
+export const MAX_BATCH_ITEMS = 1000;
+
+export const notificationSchema = z.object({
+  idempotencyKey: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters'),
+  channel: z.enum(['email', 'push']),
+  to: z.string().min(1),
+  locale: z.string().min(1).optional(),
+  template: z.literal('restock'),
+  data: z.object({
+    eventKey: z.string().min(1),
+    productId: z.string().min(1),
+    productName: z.string().optional(),
+    productUrl: z.string().optional(),
+    available: z.number(),
+    publishTimeMs: z.number().optional(),
+  }),
+});
+
+export const sendRequestSchema = z.object({
+  notifications: z.array(notificationSchema).min(1).max(MAX_BATCH_ITEMS),
+});
+
+/** One notification of a send request. */
+export type Notification = z.infer<typeof notificationSchema>;
+/** Body of `POST /v1/notifications:send`. */
+export type SendRequest = z.infer<typeof sendRequestSchema>;
+
+/** Outcome of one item: delivered, try again later, or never (bad address). */
+export type ItemStatus = 'sent' | 'retry' | 'rejected';
+
+/** One entry of a 200 answer, in the order of the request's items. */
+export interface ItemResult {
+  idempotencyKey: string;
+  status: ItemStatus;
+  reason?: string;
+  /** The key had already been answered `sent`: nothing was delivered this time. */
+  duplicate?: true;
+}
+
+/** Body of a 200 answer. */
+export interface SendResponse {
+  results: ItemResult[];
+}
+
+/** RFC 9457 problem details, the body of a 400/401. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  /** Path of the offending field, e.g. `notifications.3.idempotencyKey`. */
+  field?: string;
+}
+
+/**
+ * Permanent rejections by rule, so tests and demos can provoke them with data
+ * alone: an email at `@invalid.example`, a push token starting with `bad-`.
+ * Returns the reason, or undefined when the address is deliverable.
+ */
+export function rejectionByRule(channel: Notification['channel'], to: string): string | undefined {
+  if (channel === 'email' && to.toLowerCase().endsWith('@invalid.example')) return 'invalid-address';
+  if (channel === 'push' && to.startsWith('bad-')) return 'unregistered-token';
+  return undefined;
+}

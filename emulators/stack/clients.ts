@@ -1,0 +1,57 @@
+/**
+ * Google Cloud clients pointed at one stack explicitly, whatever the
+ * process's `*_EMULATOR_HOST` variables say, so a test can talk to its own
+ * stack next to the shared one.
+ */
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { tasksClientOptions } from '../../lib/clients.ts';
+import type { StackDescription } from './description.ts';
+
+export interface StackClients {
+  firestore: Firestore;
+  pubsub: PubSub;
+  /** Undefined when the stack runs no Cloud Tasks emulator. */
+  tasks: CloudTasksClient | undefined;
+  close(): Promise<void>;
+}
+
+/** Clients for the emulators of `description`. Close them when done (they hold gRPC channels). */
+export function clientsFor(description: StackDescription): StackClients {
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+  // Firestore's constructor prefers FIRESTORE_EMULATOR_HOST over `host`: hide it for the call.
+  const saved = process.env.FIRESTORE_EMULATOR_HOST;
+  delete process.env.FIRESTORE_EMULATOR_HOST;
+  let firestore: Firestore;
+  try {
+    firestore = new Firestore({
+      projectId: description.projectId,
+      host: description.firestore,
+      ssl: false,
+      ignoreUndefinedProperties: true,
+    });
+  } finally {
+    if (saved !== undefined) process.env.FIRESTORE_EMULATOR_HOST = saved;
+  }
+  const pubsub = new PubSub({ projectId: description.projectId, apiEndpoint: description.pubsub, emulatorMode: true });
+  const tasks = description.tasks ? new CloudTasksClient(tasksClientOptions(description.tasks)) : undefined;
+  return {
+    firestore,
+    pubsub,
+    tasks,
+    close: async () => {
+      await Promise.allSettled([firestore.terminate(), pubsub.close(), tasks?.close()]);
+    },
+  };
+}
+
+/** The `*_EMULATOR_HOST` variables (and project) that point lib code and CLIs at `description`. */
+export function emulatorEnv(description: StackDescription): Record<string, string> {
+  return {
+    GOOGLE_CLOUD_PROJECT: description.projectId,
+    FIRESTORE_EMULATOR_HOST: description.firestore,
+    PUBSUB_EMULATOR_HOST: description.pubsub,
+    ...(description.tasks ? { CLOUD_TASKS_EMULATOR_HOST: description.tasks } : {}),
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * What a running local stack looks like from outside: the shape of
+ * `.local/stack.json`, the component names and the default ports.
+ */
+
+/** The three functions, each served by its own functions-framework process. */
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** Every process of the stack. */
+export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', ...FUNCTION_NAMES] as const;
+export type ComponentName = (typeof COMPONENT_NAMES)[number];
+
+/** Ports of `npm start` (README "Run it locally", `firebase.json`). */
+export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
+  firestore: 8086,
+  pubsub: 8085,
+  tasks: 9499,
+  fanOutRestock: 8081,
+  deliverRestockBatch: 8082,
+  restockSubscriptions: 8083,
+  sink: 8090,
+};
+
+/** Names of the Pub/Sub and Cloud Tasks resources the stack creates. */
+export const RESOURCE_NAMES = {
+  topic: 'inventory-updated',
+  deadLetterTopic: 'inventory-updated-dead-letter',
+  subscription: 'fan-out-restock',
+  deadLetterSubscription: 'inventory-updated-dead-letter',
+  location: 'us-central1',
+  queue: 'restock-deliveries',
+  serviceAccount: 'restock-tasks@restock-local.iam.gserviceaccount.com',
+} as const;
+
+/** A running stack, as written to `.local/stack.json` and provided to tests. */
+export interface StackDescription {
+  projectId: string;
+  /** host:port of each emulator (the `*_EMULATOR_HOST` values). */
+  firestore: string;
+  pubsub: string;
+  tasks: string;
+  /** URL of each function. */
+  functions: Record<FunctionName, string>;
+  /** Base URL of the notification sink. */
+  sink: string;
+  /** Short names of the Pub/Sub resources. */
+  topic: string;
+  deadLetterTopic: string;
+  subscription: string;
+  deadLetterSubscription: string;
+  /** Full resource name of the delivery queue. */
+  queue: string;
+  /** Issuer and key set of the OIDC tokens the Cloud Tasks emulator signs. */
+  oidcIssuer: string;
+  jwksUrl: string;
+  /** Directory of `<component>.log`, one JSON line per log entry for the functions and the sink. */
+  logsDir: string;
+  /** Process id of each component (each leads its own process group). */
+  pids: Record<ComponentName, number>;
+  /** Process that started the stack; the stack dies with it. */
+  launcherPid: number;
+  startedAtMs: number;
+  /** Settings given to every function process (the env that `npm start` prints). */
+  env: Record<string, string>;
+}

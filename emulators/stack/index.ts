@@ -1,0 +1,364 @@
+/**
+ * The local stack: Firestore and Pub/Sub emulators, the Cloud Tasks emulator,
+ * the notification sink and the three functions, each in its own process
+ * group, wired together (topic, push subscription, dead-letter topic, queue).
+ *
+ * `npm start`, `npm run demo` and the integration tests' global setup all go
+ * through {@link startStack}; a test that needs other settings or kills
+ * processes starts its own.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import {
+  COMPONENT_NAMES,
+  FUNCTION_NAMES,
+  RESOURCE_NAMES,
+  type ComponentName,
+  type FunctionName,
+  type StackDescription,
+} from './description.ts';
+import { PortInUseError, UnknownComponentError } from './errors.ts';
+import { firestoreCommand, pubsubCommand } from './gcloud-emulators.ts';
+import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
+import { freePort, httpStatus, isListening } from './ports.ts';
+import {
+  configureQueue,
+  DEFAULT_QUEUE,
+  DEFAULT_SUBSCRIPTION,
+  wirePubSub,
+  type QueueSettings,
+  type SubscriptionSettings,
+} from './resources.ts';
+import { REPO_ROOT, removeStateFile, writeStateFile } from './state-file.ts';
+import type { TasksEmulatorInfo } from './tasks-child.ts';
+
+export * from './description.ts';
+export * from './errors.ts';
+export { DEFAULT_STATE_FILE, findRunningStack, readStateFile, REPO_ROOT } from './state-file.ts';
+export { DEFAULT_QUEUE, DEFAULT_SUBSCRIPTION, type QueueSettings, type SubscriptionSettings } from './resources.ts';
+export { clientsFor, emulatorEnv, type StackClients } from './clients.ts';
+export * from './seed.ts';
+
+export interface StackOptions {
+  projectId?: string;
+  /** Interface every component listens on. */
+  host?: string;
+  /** Port per component; missing or 0 = a free port. A fixed port already in use fails with {@link PortInUseError}. */
+  ports?: Partial<Record<ComponentName, number>>;
+  /** Environment for every function process, over the stack's own (e.g. `RESTOCK_PAGE_SIZE`). */
+  env?: Record<string, string>;
+  /** Environment for one function process, over `env`. */
+  functionEnv?: Partial<Record<FunctionName, Record<string, string>>>;
+  /** Where this stack keeps its logs and bookkeeping; default a fresh `.local/stacks/<id>/`. */
+  dir?: string;
+  /** Write the description here while running (`npm start` uses `.local/stack.json`); default none. */
+  stateFile?: string;
+  queue?: Partial<QueueSettings>;
+  subscription?: Partial<SubscriptionSettings>;
+  /** Bearer token the sink requires (and the functions send). */
+  sinkToken?: string;
+  /** LOG_LEVEL of the functions and the sink. */
+  logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** Progress lines while starting ("firestore ready in 1234 ms"). */
+  onProgress?: (message: string) => void;
+}
+
+/** A running stack. */
+export interface Stack {
+  description: StackDescription;
+  /** Timings of the start, in ms (total and per component), for reports. */
+  startupMs: Record<ComponentName | 'total' | 'wiring', number>;
+  /** Path of a component's log file (stdout and stderr). */
+  logFile(name: ComponentName): string;
+  /** Sends a signal to a component's process group (e.g. SIGKILL a function mid-flight). */
+  kill(name: ComponentName, signal?: NodeJS.Signals): void;
+  /** Stops a component if it still runs, then starts it again on the same port with the same settings. */
+  restart(name: ComponentName): Promise<void>;
+  /** Whether a component's process is running. */
+  isRunning(name: ComponentName): boolean;
+  /** Stops every component (SIGTERM, then SIGKILL per process group) and removes the state file. */
+  stop(): Promise<void>;
+}
+
+// The package's exports hide main.js (its CLI); it sits next to the exported index.js.
+const require = createRequire(import.meta.url);
+const FUNCTIONS_FRAMEWORK_MAIN = join(dirname(require.resolve('@google-cloud/functions-framework')), 'main.js');
+const TSX = ['--import', 'tsx'];
+/** The Java emulators take about a second on a quiet machine; allow for a busy one. */
+const JAVA_READY_MS = 90_000;
+const NODE_READY_MS = 60_000;
+
+/** Environment variables of the parent that must not leak into the components. */
+const DROPPED_ENV = /^(NODE_OPTIONS|VITEST.*|FIRESTORE_EMULATOR_HOST|PUBSUB_EMULATOR_HOST|CLOUD_TASKS_EMULATOR_HOST|RESTOCK_.*)$/;
+
+function baseEnv(): NodeJS.ProcessEnv {
+  return {
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !DROPPED_ENV.test(k))),
+    // No Compute Engine metadata server locally: without this, Google clients probe it for seconds.
+    METADATA_SERVER_DETECTION: 'none',
+  };
+}
+
+/**
+ * Starts a stack and resolves once every component answers and the Pub/Sub
+ * and Cloud Tasks resources exist. Independent components start in parallel;
+ * the functions start as soon as the Cloud Tasks emulator has told its OIDC
+ * issuer. On failure, whatever started is stopped and the error (a
+ * `ComponentStartError` with the component's log tail, `PortInUseError`,
+ * `ToolMissingError`) is rethrown.
+ */
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const t0 = Date.now();
+  // No Compute Engine metadata server locally: without this the Google clients probe for one first.
+  process.env.METADATA_SERVER_DETECTION ??= 'none';
+  const projectId = options.projectId ?? 'restock-local';
+  const host = options.host ?? '127.0.0.1';
+  const progress = options.onProgress ?? (() => {});
+  const dir = resolve(options.dir ?? join(REPO_ROOT, '.local', 'stacks', `${process.pid}-${t0.toString(36)}`));
+  const logsDir = join(dir, 'logs');
+  mkdirSync(logsDir, { recursive: true });
+  const launcherPid = process.pid;
+
+  const ports = {} as Record<ComponentName, number>;
+  for (const name of COMPONENT_NAMES) {
+    const fixed = options.ports?.[name];
+    if (fixed) {
+      if (await isListening(host, fixed)) throw new PortInUseError(name, fixed);
+      ports[name] = fixed;
+    } else {
+      ports[name] = await freePort(host);
+    }
+  }
+
+  const queueSettings: QueueSettings = { ...DEFAULT_QUEUE, ...options.queue };
+  const maxAttemptsOverride = options.env?.RESTOCK_DELIVERY_MAX_ATTEMPTS;
+  if (maxAttemptsOverride && options.queue?.maxAttempts === undefined) queueSettings.maxAttempts = Number(maxAttemptsOverride);
+  const subscriptionSettings: SubscriptionSettings = { ...DEFAULT_SUBSCRIPTION, ...options.subscription };
+  const queueName = `projects/${projectId}/locations/${RESOURCE_NAMES.location}/queues/${RESOURCE_NAMES.queue}`;
+  const addr = (name: ComponentName): string => `${host}:${ports[name]}`;
+  const functionUrl = (name: FunctionName): string => `http://${addr(name)}/`;
+  const sinkUrl = `http://${addr('sink')}`;
+  const logLevel = options.logLevel ?? 'info';
+
+  const processes = new Map<ComponentName, ManagedProcess>();
+  const startupMs = { total: 0, wiring: 0 } as Record<ComponentName | 'total' | 'wiring', number>;
+  const pidsFile = join(dir, 'pids.json');
+  const recordPids = (): void => {
+    const pids: Record<string, number> = {};
+    for (const [name, p] of processes) if (p.pid !== undefined) pids[name] = p.pid;
+    writeFileSync(pidsFile, JSON.stringify(pids));
+  };
+
+  const launch = async (name: ComponentName, spec: Omit<ProcessSpec, 'name' | 'logFile' | 'cwd'>): Promise<void> => {
+    const started = Date.now();
+    const p = new ManagedProcess({ ...spec, name, cwd: REPO_ROOT, logFile: join(logsDir, `${name}.log`) });
+    processes.set(name, p);
+    try {
+      await p.start();
+    } finally {
+      recordPids();
+    }
+    startupMs[name] = Date.now() - started;
+    progress(`${name} ready on ${addr(name)} in ${startupMs[name]} ms`);
+  };
+
+  const httpOk = (url: string) => async (): Promise<boolean> => (await httpStatus(url)) === 200;
+  const tasksInfoFile = join(dir, 'tasks-emulator.json');
+  rmSync(tasksInfoFile, { force: true });
+
+  // The watchdog stops the groups if this process dies without calling stop().
+  writeFileSync(pidsFile, '{}');
+  const watchdog = spawn(
+    process.execPath,
+    [...TSX, join(REPO_ROOT, 'emulators/stack/watchdog.ts'), String(launcherPid), pidsFile, ...(options.stateFile ? [options.stateFile] : [])],
+    { cwd: REPO_ROOT, detached: true, stdio: 'ignore', env: baseEnv() },
+  );
+  watchdog.unref();
+
+  let functionEnv: Record<string, string> = {};
+  const functionSpec = (name: FunctionName): Omit<ProcessSpec, 'name' | 'logFile' | 'cwd'> => ({
+    command: process.execPath,
+    args: [...TSX, FUNCTIONS_FRAMEWORK_MAIN, `--target=${name}`, `--source=functions/${name}.ts`, `--port=${ports[name]}`],
+    env: { ...baseEnv(), ...functionEnv, ...options.functionEnv?.[name] },
+    ready: () => isListening(host, ports[name]),
+    readyTimeoutMs: NODE_READY_MS,
+  });
+  const specs = new Map<ComponentName, () => Omit<ProcessSpec, 'name' | 'logFile' | 'cwd'>>();
+  specs.set('firestore', () => ({
+    ...firestoreCommand(host, ports.firestore),
+    env: baseEnv(),
+    ready: httpOk(`http://${addr('firestore')}/`),
+    readyTimeoutMs: JAVA_READY_MS,
+  }));
+  specs.set('pubsub', () => ({
+    ...pubsubCommand(host, ports.pubsub, join(dir, 'pubsub-data')),
+    env: baseEnv(),
+    ready: httpOk(`http://${addr('pubsub')}/`),
+    readyTimeoutMs: JAVA_READY_MS,
+  }));
+  specs.set('tasks', () => ({
+    command: process.execPath,
+    args: [
+      ...TSX,
+      join(REPO_ROOT, 'emulators/stack/tasks-child.ts'),
+      `--host=${host}`,
+      `--port=${ports.tasks}`,
+      `--queue=${queueName}`,
+      `--info-file=${tasksInfoFile}`,
+    ],
+    env: { ...baseEnv(), LOG_LEVEL: logLevel },
+    ready: async () => existsSync(tasksInfoFile),
+    readyTimeoutMs: NODE_READY_MS,
+  }));
+  specs.set('sink', () => ({
+    command: process.execPath,
+    args: [
+      ...TSX,
+      join(REPO_ROOT, 'emulators/sink/main.ts'),
+      `--host=${host}`,
+      `--port=${ports.sink}`,
+      ...(options.sinkToken ? [`--token=${options.sinkToken}`] : []),
+    ],
+    env: { ...baseEnv(), LOG_LEVEL: logLevel, K_SERVICE: 'sink' },
+    ready: httpOk(`${sinkUrl}/healthz`),
+    readyTimeoutMs: NODE_READY_MS,
+  }));
+  for (const name of FUNCTION_NAMES) specs.set(name, () => functionSpec(name));
+
+  const stopAll = async (): Promise<void> => {
+    // Functions first so nothing talks to an emulator that is going away.
+    const order: ComponentName[] = [...FUNCTION_NAMES, 'tasks', 'sink', 'pubsub', 'firestore'];
+    for (const group of [order.slice(0, 3), order.slice(3)]) {
+      await Promise.all(group.map((name) => processes.get(name)?.stop()));
+    }
+    rmSync(pidsFile, { force: true });
+  };
+
+  let tasksInfo: TasksEmulatorInfo;
+  const tasksEmulatorPresent = existsSync(join(REPO_ROOT, 'emulators/cloud-tasks/index.ts'));
+  try {
+    const java = Promise.all([launch('firestore', specs.get('firestore')!()), launch('pubsub', specs.get('pubsub')!())]);
+    const sink = launch('sink', specs.get('sink')!());
+    const tasksThenFunctions = (async () => {
+      if (tasksEmulatorPresent) {
+        await launch('tasks', specs.get('tasks')!());
+        tasksInfo = JSON.parse(readFileSync(tasksInfoFile, 'utf8')) as TasksEmulatorInfo;
+      } else {
+        progress('WARNING: emulators/cloud-tasks/ is not there yet: no Cloud Tasks emulator, OIDC verification off');
+        tasksInfo = { address: '', restUrl: '', oidcIssuer: '', jwksUrl: '' };
+      }
+      functionEnv = {
+        GOOGLE_CLOUD_PROJECT: projectId,
+        FIRESTORE_EMULATOR_HOST: addr('firestore'),
+        PUBSUB_EMULATOR_HOST: addr('pubsub'),
+        ...(tasksEmulatorPresent ? { CLOUD_TASKS_EMULATOR_HOST: addr('tasks') } : {}),
+        RESTOCK_DELIVERY_URL: functionUrl('deliverRestockBatch'),
+        RESTOCK_FANOUT_URL: functionUrl('fanOutRestock'),
+        RESTOCK_TASKS_QUEUE: RESOURCE_NAMES.queue,
+        RESTOCK_TASKS_LOCATION: RESOURCE_NAMES.location,
+        RESTOCK_TASKS_SERVICE_ACCOUNT: RESOURCE_NAMES.serviceAccount.replace('restock-local', projectId),
+        RESTOCK_NOTIFIER: 'http',
+        RESTOCK_NOTIFIER_URL: sinkUrl,
+        ...(options.sinkToken ? { RESTOCK_NOTIFIER_TOKEN: options.sinkToken } : {}),
+        ...(tasksEmulatorPresent
+          ? { RESTOCK_VERIFY_OIDC: 'true', RESTOCK_OIDC_ISSUERS: tasksInfo.oidcIssuer, RESTOCK_OIDC_JWKS_URL: tasksInfo.jwksUrl }
+          : { RESTOCK_VERIFY_OIDC: 'false' }),
+        RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
+        LOG_LEVEL: logLevel,
+        ...options.env,
+      };
+      const queue = tasksEmulatorPresent ? configureQueue(addr('tasks'), queueName, queueSettings) : undefined;
+      await Promise.all([...FUNCTION_NAMES.map((name) => launch(name, functionSpec(name))), queue]);
+    })();
+    // allSettled: a failure must not leave a sibling still starting (it would outlive the cleanup below).
+    const settled = await Promise.allSettled([java, sink, tasksThenFunctions]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const wiringStarted = Date.now();
+    await wirePubSub({
+      projectId,
+      pubsub: addr('pubsub'),
+      topic: RESOURCE_NAMES.topic,
+      deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,
+      subscription: RESOURCE_NAMES.subscription,
+      deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
+      pushEndpoint: functionUrl('fanOutRestock'),
+      settings: subscriptionSettings,
+    });
+    startupMs.wiring = Date.now() - wiringStarted;
+  } catch (err) {
+    // Let parallel launches settle before stopping, so none is left starting.
+    await Promise.allSettled([...processes.values()].map((p) => p.stop()));
+    await stopAll();
+    throw err;
+  }
+  startupMs.total = Date.now() - t0;
+
+  const pids = (): Record<ComponentName, number> =>
+    Object.fromEntries(COMPONENT_NAMES.map((n) => [n, processes.get(n)?.pid ?? 0])) as Record<ComponentName, number>;
+  const description: StackDescription = {
+    projectId,
+    firestore: addr('firestore'),
+    pubsub: addr('pubsub'),
+    tasks: tasksEmulatorPresent ? addr('tasks') : '',
+    functions: Object.fromEntries(FUNCTION_NAMES.map((n) => [n, functionUrl(n)])) as Record<FunctionName, string>,
+    sink: sinkUrl,
+    topic: RESOURCE_NAMES.topic,
+    deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,
+    subscription: RESOURCE_NAMES.subscription,
+    deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
+    queue: queueName,
+    oidcIssuer: tasksInfo!.oidcIssuer,
+    jwksUrl: tasksInfo!.jwksUrl,
+    logsDir,
+    pids: pids(),
+    launcherPid,
+    startedAtMs: t0,
+    env: functionEnv,
+  };
+  const publish = (): void => {
+    description.pids = pids();
+    if (options.stateFile) writeStateFile(options.stateFile, description);
+  };
+  publish();
+
+  // Last resort on an ordinary exit without stop(): kill the groups synchronously.
+  const onExit = (): void => {
+    for (const p of processes.values()) p.killNow();
+    rmSync(pidsFile, { force: true });
+    if (options.stateFile) removeStateFile(options.stateFile, launcherPid);
+  };
+  process.once('exit', onExit);
+
+  const get = (name: ComponentName): ManagedProcess => {
+    const p = processes.get(name);
+    if (!p) throw new UnknownComponentError(name);
+    return p;
+  };
+  let stopping: Promise<void> | undefined;
+
+  return {
+    description,
+    startupMs,
+    logFile: (name) => join(logsDir, `${name}.log`),
+    kill: (name, signal = 'SIGTERM') => get(name).kill(signal),
+    isRunning: (name) => get(name).alive,
+    restart: async (name) => {
+      const old = get(name);
+      await old.stop();
+      if (name === 'tasks') rmSync(tasksInfoFile, { force: true });
+      await launch(name, specs.get(name)!());
+      publish();
+    },
+    stop: () => {
+      stopping ??= (async () => {
+        process.off('exit', onExit);
+        await stopAll();
+        if (options.stateFile) removeStateFile(options.stateFile, launcherPid);
+      })();
+      return stopping;
+    },
+  };
+}
