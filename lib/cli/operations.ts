@@ -7,6 +7,8 @@
 import { redriveDeliveries, type RedriveResult } from '../delivery/index.ts';
 import { replayFanout, type FanoutProgress, type ReplayResult } from '../fanout/index.ts';
 import type { DeliveryState } from '../model.ts';
+import { tasks } from '../clients.ts';
+import type { Runtime } from '../runtime.ts';
 import type { Backend } from './backend.ts';
 import { pullDeadLetters, settleDeadLetters, type DeadLetter } from './commands/deadLetters.ts';
 import { publishMessage } from './commands/publish.ts';
@@ -34,6 +36,9 @@ export interface Operations {
 /** The operations against a connected {@link Backend}. */
 export function backendOperations(backend: Backend): Operations {
   const { config, log } = backend;
+  // The library's default runtime parses process.env as a function would (and so
+  // demands the notifier URL); hand it the CLI's own configuration and clients.
+  const runtime = (): Runtime => ({ config, db: backend.db, tasks: tasks(config), log, now: Date.now });
   return {
     settings: backend.settings,
     readStatus: (eventKey) => readStatus(backend, eventKey),
@@ -43,8 +48,8 @@ export function backendOperations(backend: Backend): Operations {
     publish: (topic, data, attributes) => publishMessage(backend, topic, data, attributes),
     pullDeadLetters: (limit) => pullDeadLetters(backend, limit),
     settleDeadLetters: (messages, how) => settleDeadLetters(backend, messages, how),
-    replay: (eventKey, options) => replayFanout(eventKey, { ...options, config, log }),
-    redrive: (eventKey, options) => redriveDeliveries(eventKey, { ...options, config, log }),
+    replay: (eventKey, options) => replayFanout(eventKey, { ...options, config, log, runtime: runtime() }),
+    redrive: (eventKey, options) => redriveDeliveries(eventKey, { ...options, config, log, runtime: runtime() }),
     close: () => backend.close(),
   };
 }

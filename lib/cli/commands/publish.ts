@@ -5,27 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { z } from 'zod';
+import { inventoryEventSchema, type InventoryEvent } from '../../events/index.ts';
 import { idArg, intArg } from '../args.ts';
 import { guard, type Backend } from '../backend.ts';
 import { outputFor, type Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
-
-/**
- * The event's data, as the inventory service writes it. Kept in step with the
- * pipeline's validation (lib/events/) so a published event is never rejected.
- */
-export const inventoryEventSchema = z.object({
-  type: z.literal('inventory.updated'),
-  version: z.literal(1),
-  productId: z.string().min(1).max(1500),
-  available: z.number().int().nonnegative(),
-  previousAvailable: z.number().int().nonnegative().optional(),
-  sequence: z.number().int().nonnegative(),
-  occurredAt: z.iso.datetime(),
-  product: z.object({ name: z.string().min(1).optional(), url: z.url().optional() }).optional(),
-});
-export type InventoryEvent = z.infer<typeof inventoryEventSchema>;
 
 export interface PublishInput {
   productId: string;
@@ -38,7 +22,8 @@ export interface PublishInput {
 }
 
 /**
- * Builds and validates the event's data.
+ * Builds the event's data and validates it with the pipeline's own schema
+ * (lib/events), so what this publishes is never rejected as malformed.
  * @throws UsageError naming the flag behind the first invalid field.
  */
 export function buildInventoryEvent(input: PublishInput): InventoryEvent {

@@ -10,18 +10,18 @@ import type { DeliveryState } from '../../model.ts';
 import { idArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 
-/** States a redrive may take deliveries out of. */
-export const REDRIVABLE_STATES = ['exhausted', 'failed'] as const satisfies readonly DeliveryState[];
+/** States a redrive may take deliveries out of (`sending` only once its lease expired: its attempt died). */
+export const REDRIVABLE_STATES = ['exhausted', 'failed', 'sending'] as const satisfies readonly DeliveryState[];
 type Redrivable = (typeof REDRIVABLE_STATES)[number];
 
 /** Accumulates `--state a,b` / repeated `--state` into a set of redrivable states. */
 export function stateArg(value: string, previous: Redrivable[] | undefined): Redrivable[] {
   const out = new Set(previous ?? []);
   for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (!(REDRIVABLE_STATES as readonly string[]).includes(part)) throw new InvalidArgumentError(`expected ${REDRIVABLE_STATES.join(' or ')}, got ${JSON.stringify(part)}`);
+    if (!(REDRIVABLE_STATES as readonly string[]).includes(part)) throw new InvalidArgumentError(`expected ${REDRIVABLE_STATES.join(', ')}, got ${JSON.stringify(part)}`);
     out.add(part as Redrivable);
   }
-  if (out.size === 0) throw new InvalidArgumentError(`expected ${REDRIVABLE_STATES.join(' or ')}`);
+  if (out.size === 0) throw new InvalidArgumentError(`expected ${REDRIVABLE_STATES.join(', ')}`);
   return [...out];
 }
 
@@ -29,9 +29,9 @@ export function stateArg(value: string, previous: Redrivable[] | undefined): Red
 export function registerRedrive(program: Command, ctx: Context): void {
   program
     .command('redrive')
-    .description('re-enqueue the deliveries of an event that ended exhausted (or failed)')
+    .description('re-enqueue the deliveries of an event that ended exhausted (or failed, or stuck sending)')
     .argument('<eventKey>', 'the event key', idArg)
-    .option('--state <states>', 'which ended states to redrive: exhausted, failed, or both (comma-separated or repeated)', stateArg)
+    .option('--state <states>', 'states to redrive: exhausted (default), failed, sending past its lease (comma-separated or repeated)', stateArg)
     .option('--dry-run', 'count what would be re-enqueued; change nothing')
     .option('-y, --yes', 'do not ask for confirmation')
     .option('--json', 'print one JSON document on stdout')
@@ -42,7 +42,9 @@ export function registerRedrive(program: Command, ctx: Context): void {
       const ops = await ctx.ops();
       const status = await ops.readStatus(eventKey);
       const affected = states.reduce((sum, s) => sum + status.deliveries[s], 0);
-      out.notice(`${opts.dryRun ? 'dry run: would re-enqueue' : 'will re-enqueue'} ${affected} deliver${affected === 1 ? 'y' : 'ies'} of ${eventKey} in state ${states.join(' or ')}`);
+      // `sending` entries whose lease is still running are left alone, so with it the count is an upper bound.
+      const upTo = states.includes('sending') ? 'up to ' : '';
+      out.notice(`${opts.dryRun ? 'dry run: would re-enqueue' : 'will re-enqueue'} ${upTo}${affected} deliver${affected === 1 ? 'y' : 'ies'} of ${eventKey} in state ${states.join(' or ')}`);
       if (!opts.dryRun && affected > 0) await confirmOrAbort(ctx, opts.yes, `Redrive ${affected} deliveries of ${eventKey}?`);
       const result: RedriveResult = await ops.redrive(eventKey, { states, dryRun: Boolean(opts.dryRun) });
       out.result(result);

@@ -43,7 +43,8 @@ export function registerReplay(program: Command, ctx: Context): void {
       }
       out.result(result);
       const verb = result.dryRun ? 'would enqueue' : 'enqueued';
-      out.line(`${verb} ${result.recipients} recipient(s) in ${result.chunks} chunk(s) over ${result.pages} page(s), generation ${result.generation}`);
+      const handedOver = result.outcome === 'continued' ? ' so far; the rest continues in a follow-up task' : '';
+      out.line(`${verb} ${result.recipients} recipient(s) in ${result.chunks} chunk(s) over ${result.pages} page(s), generation ${result.generation}${handedOver}`);
       if (!result.dryRun) out.line(`follow it with: restock status ${eventKey} --watch`);
     });
 }

@@ -25,7 +25,7 @@ describe('restock: exit codes and error lines', () => {
     [['status', 'evt-1', '--interval', 'soon'], /--interval <ms>.*expected an integer/],
     [['trace'], /required option '--user <userId>' not specified/],
     [['trace', '--user', 'a/b'], /not a valid id/],
-    [['redrive', 'evt-1', '--state', 'sent'], /expected exhausted or failed, got "sent"/],
+    [['redrive', 'evt-1', '--state', 'sent'], /expected exhausted, failed, sending, got "sent"/],
     [['publish', '--product', 'sku-1'], /required option '--available <n>'/],
     [['publish', '--product', 'sku-1', '--available', '-3'], /expected an integer from 0/],
     [['dead-letters', 'list', '--limit', '0'], /expected an integer from 1 to 1000/],

@@ -6,7 +6,7 @@ import type { ReplayResult } from '../../../lib/fanout/index.ts';
 import type { RedriveResult } from '../../../lib/delivery/index.ts';
 import { deadLetter, run, statusReport } from './fakes.ts';
 
-const replayResult: ReplayResult = { eventKey: 'evt-1', productId: 'sku-1', dryRun: false, generation: 1, pages: 1, chunks: 2, recipients: 150 };
+const replayResult: ReplayResult = { eventKey: 'evt-1', productId: 'sku-1', dryRun: false, generation: 1, outcome: 'completed', pages: 1, chunks: 2, recipients: 150 };
 
 describe('restock replay', () => {
   test('without --yes and without a terminal to ask, it refuses with a usage error and replays nothing', async () => {
@@ -32,7 +32,7 @@ describe('restock replay', () => {
   test('--dry-run asks nothing and passes dryRun to the fan-out', async () => {
     const calls: unknown[] = [];
     const r = await run(['replay', 'evt-1', '--dry-run', '--json'], {
-      ops: { readStatus: async () => statusReport(), countSubscribers: async () => 3, replay: async (k, o) => (calls.push([k, o.dryRun]), { ...replayResult, dryRun: true }) },
+      ops: { readStatus: async () => statusReport(), countSubscribers: async () => 3, replay: async (k, o) => (calls.push([k, o.dryRun]), { ...replayResult, dryRun: true, outcome: 'dry-run' as const }) },
     });
     expect(r.code).toBe(0);
     expect(r.asked).toEqual([]);
