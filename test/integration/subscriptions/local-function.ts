@@ -95,6 +95,9 @@ export async function startLocalFunction(env: Record<string, string> = {}): Prom
           FIRESTORE_EMULATOR_HOST: emulatorHost,
           GOOGLE_CLOUD_PROJECT: PROJECT_ID,
           RESTOCK_NOTIFIER: 'log',
+          // As deployed: an empty list turns off functions-framework's default ignored
+          // routes (/favicon.ico, /robots.txt), which answer an empty 404 of their own.
+          IGNORED_ROUTES: '',
           ...env,
         },
       },
@@ -121,4 +124,31 @@ export async function startLocalFunction(env: Record<string, string> = {}): Prom
     await stop(emulator);
     throw err;
   }
+}
+
+/** An answer read whole: status, headers, text and (when JSON) the parsed body. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+/** Sends one request; `json` is serialised with `content-type: application/json`. */
+export async function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { json?: unknown; body?: string | Uint8Array; headers?: Record<string, string> } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { ...options.headers };
+  let body = options.body;
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(baseUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  const type = res.headers.get('content-type') ?? '';
+  return { status: res.status, headers: res.headers, text, body: /json/.test(type) && text ? JSON.parse(text) : undefined };
 }
