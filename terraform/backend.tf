@@ -1,0 +1,10 @@
+# State lives in a GCS bucket chosen at init time, never hard-coded here:
+#
+#   terraform init \
+#     -backend-config="bucket=<state-bucket>" \
+#     -backend-config="prefix=restock-fanout"
+#
+# See README.md "Deploy to production" for creating the bucket.
+terraform {
+  backend "gcs" {}
+}

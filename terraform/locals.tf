@@ -1,0 +1,106 @@
+# What each function is and what it is told. The environment maps below are the
+# single place where Terraform variables become the settings of lib/config.ts;
+# test/unit/terraform/ checks them against SETTINGS so a new setting cannot be
+# forgotten here.
+
+locals {
+  # The functions deployed, keyed by the name each registers with
+  # functions-framework (functions/<name>.ts); the key is also the entry point.
+  functions = {
+    fanOutRestock = {
+      description     = "Turns a restock event into chunked delivery tasks."
+      memory          = var.fanout_memory
+      timeout_seconds = var.fanout_timeout_seconds
+      max_instances   = var.fanout_max_instances
+      ingress         = var.fanout_ingress
+      account_id      = "restock-fanout"
+    }
+    deliverRestockBatch = {
+      description     = "Sends the notifications of one chunk, exactly once per recipient."
+      memory          = var.delivery_memory
+      timeout_seconds = var.delivery_timeout_seconds
+      max_instances   = var.delivery_max_instances
+      ingress         = var.delivery_ingress
+      account_id      = "restock-delivery"
+    }
+    restockSubscriptions = {
+      description     = "HTTP API storefronts use to subscribe, unsubscribe and list."
+      memory          = var.subscriptions_memory
+      timeout_seconds = var.subscriptions_timeout_seconds
+      max_instances   = var.subscriptions_max_instances
+      ingress         = var.subscriptions_ingress
+      account_id      = "restock-subscriptions"
+    }
+  }
+
+  # A gen2 function's cloudfunctions.net URL is known before it exists, which
+  # lets fan-out be told its own URL (continuations) and delivery its own
+  # audience without a dependency cycle.
+  function_urls = {
+    for name in keys(local.functions) : name => "https://${var.region}-${var.project_id}.cloudfunctions.net/${name}"
+  }
+
+  # Leaves room to checkpoint and enqueue the continuation before the platform
+  # kills the request.
+  fanout_time_budget_ms = (var.fanout_timeout_seconds - var.fanout_time_budget_margin_seconds) * 1000
+
+  # Settings every function reads. loadConfig() validates the whole table in
+  # every process, so the notifier settings are needed everywhere.
+  shared_env = {
+    GOOGLE_CLOUD_PROJECT   = var.project_id
+    LOG_LEVEL              = var.log_level
+    LOG_EXECUTION_ID       = "true"
+    RESTOCK_MAX_BODY_BYTES = tostring(var.max_body_bytes)
+    RESTOCK_NOTIFIER       = var.notifier
+    RESTOCK_NOTIFIER_URL   = var.notifier_url
+  }
+
+  # Settings that only matter to one function.
+  function_env = {
+    fanOutRestock = {
+      RESTOCK_TASKS_LOCATION         = var.region
+      RESTOCK_TASKS_QUEUE            = var.queue_name
+      RESTOCK_TASKS_SERVICE_ACCOUNT  = google_service_account.tasks_invoker.email
+      RESTOCK_DELIVERY_URL           = local.function_urls["deliverRestockBatch"]
+      RESTOCK_FANOUT_URL             = local.function_urls["fanOutRestock"]
+      RESTOCK_THRESHOLD              = tostring(var.restock_threshold)
+      RESTOCK_PAGE_SIZE              = tostring(var.page_size)
+      RESTOCK_CHUNK_SIZE             = tostring(var.chunk_size)
+      RESTOCK_ENQUEUE_CONCURRENCY    = tostring(var.enqueue_concurrency)
+      RESTOCK_FANOUT_LEASE_MS        = tostring(var.fanout_lease_ms)
+      RESTOCK_CHECKPOINT_INTERVAL_MS = tostring(var.checkpoint_interval_ms)
+      RESTOCK_FANOUT_TIME_BUDGET_MS  = tostring(local.fanout_time_budget_ms)
+    }
+    deliverRestockBatch = {
+      RESTOCK_DELIVERY_URL                = local.function_urls["deliverRestockBatch"]
+      RESTOCK_DELIVERY_MAX_ATTEMPTS       = tostring(var.delivery_max_attempts)
+      RESTOCK_SEND_CONCURRENCY            = tostring(var.send_concurrency)
+      RESTOCK_NOTIFY_BATCH_SIZE           = tostring(var.notify_batch_size)
+      RESTOCK_DELIVERY_LEASE_MS           = tostring(var.delivery_lease_ms)
+      RESTOCK_LEDGER_TTL_DAYS             = tostring(var.ledger_ttl_days)
+      RESTOCK_NOTIFIER_TIMEOUT_MS         = tostring(var.notifier_timeout_ms)
+      RESTOCK_NOTIFIER_RETRIES            = tostring(var.notifier_retries)
+      RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS = tostring(var.notifier_max_retry_after_ms)
+      RESTOCK_VERIFY_OIDC                 = "true"
+      RESTOCK_OIDC_AUDIENCE               = local.function_urls["deliverRestockBatch"]
+      RESTOCK_OIDC_ALLOWED_EMAILS         = google_service_account.tasks_invoker.email
+    }
+    restockSubscriptions = {
+      RESTOCK_MAX_SUBSCRIPTIONS_PER_USER = tostring(var.max_subscriptions_per_user)
+    }
+  }
+
+  # Secrets reach a function only through Secret Manager, never as plain text.
+  function_secret_env = {
+    fanOutRestock = {}
+    deliverRestockBatch = {
+      RESTOCK_NOTIFIER_TOKEN = google_secret_manager_secret.notifier_token.secret_id
+    }
+    restockSubscriptions = {}
+  }
+
+  # The Cloud Run service behind each function (invoker IAM and log filters).
+  function_services = {
+    for name, fn in google_cloudfunctions2_function.function : name => reverse(split("/", fn.service_config[0].service))[0]
+  }
+}

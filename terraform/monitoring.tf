@@ -1,0 +1,153 @@
+# Alerts that say something an operator must act on. Each one's documentation
+# names the CLI command to run first.
+
+# Errors logged by deliverRestockBatch: failed chunks (answered non-2xx so Cloud
+# Tasks retries them; Cloud Run logs those requests at ERROR) and the function's
+# own ERROR lines.
+resource "google_logging_metric" "delivery_failures" {
+  name        = "restock_delivery_failures"
+  description = "Errors logged by deliverRestockBatch (failed chunks and error lines)."
+  filter = join(" AND ", [
+    "resource.type=\"cloud_run_revision\"",
+    "resource.labels.service_name=\"${local.function_services["deliverRestockBatch"]}\"",
+    "severity>=ERROR",
+  ])
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "Restock delivery failures"
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+locals {
+  alert_duration = "${var.alert_duration_seconds}s"
+}
+
+resource "google_monitoring_alert_policy" "dead_letters" {
+  display_name          = "Restock: events in the dead-letter topic"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "Undelivered messages on ${google_pubsub_subscription.dead_letter.name} > 0"
+
+    condition_threshold {
+      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${google_pubsub_subscription.dead_letter.name}\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "60s"
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "An inventory event failed fan-out ${var.pubsub_max_delivery_attempts} times and was dead-lettered. Inspect with `restock dead-letters`, fix the cause, then replay it."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+}
+
+resource "google_monitoring_alert_policy" "oldest_unacked_event" {
+  display_name          = "Restock: fan-out is falling behind"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "Oldest unacked event on ${google_pubsub_subscription.fanout.name} > ${var.alert_oldest_unacked_age_seconds}s"
+
+    condition_threshold {
+      filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${google_pubsub_subscription.fanout.name}\" AND metric.type = \"pubsub.googleapis.com/subscription/oldest_unacked_message_age\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alert_oldest_unacked_age_seconds
+      duration        = local.alert_duration
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "Events wait longer than expected for fan-out: fanOutRestock is failing or too slow. Check its logs and `restock status`."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+}
+
+resource "google_monitoring_alert_policy" "delivery_failures" {
+  display_name          = "Restock: delivery failures"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "More than ${var.alert_delivery_failures} delivery errors in ${var.alert_duration_seconds}s"
+
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.delivery_failures.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alert_delivery_failures
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = local.alert_duration
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "deliverRestockBatch keeps failing (notification service down, token rejected?). Cloud Tasks retries up to ${var.delivery_max_attempts} attempts, then deliveries become exhausted: see `restock status` and redrive with `restock redrive`."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+}
+
+resource "google_monitoring_alert_policy" "queue_depth" {
+  display_name          = "Restock: delivery queue backlog"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "Tasks waiting in ${google_cloud_tasks_queue.deliveries.name} > ${var.alert_queue_depth}"
+
+    condition_threshold {
+      filter          = "resource.type = \"cloud_tasks_queue\" AND resource.labels.queue_id = \"${google_cloud_tasks_queue.deliveries.name}\" AND metric.type = \"cloudtasks.googleapis.com/queue/depth\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alert_queue_depth
+      duration        = local.alert_duration
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "The delivery queue is not draining: deliveries fail and retry, or the rate limits are too low for the audience. Check the delivery failures alert and `gcloud tasks queues describe ${google_cloud_tasks_queue.deliveries.name} --location ${var.region}`."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+}

@@ -1,0 +1,77 @@
+output "function_urls" {
+  description = "URL of each function (the cloudfunctions.net address the pipeline and its OIDC audiences use)."
+  value       = local.function_urls
+}
+
+output "function_run_uris" {
+  description = "run.app URI of the Cloud Run service behind each function."
+  value       = { for name, fn in google_cloudfunctions2_function.function : name => fn.service_config[0].uri }
+}
+
+output "subscriptions_api_url" {
+  description = "Where storefront backends call restockSubscriptions (with an ID token for this audience)."
+  value       = local.function_urls["restockSubscriptions"]
+}
+
+output "topic_name" {
+  description = "Topic the inventory service publishes inventory.updated events to."
+  value       = google_pubsub_topic.inventory_updated.name
+}
+
+output "fanout_subscription_name" {
+  description = "Push subscription that triggers fanOutRestock."
+  value       = google_pubsub_subscription.fanout.name
+}
+
+output "dead_letter_topic_name" {
+  description = "Topic that receives events fan-out could not handle."
+  value       = google_pubsub_topic.dead_letter.name
+}
+
+output "dead_letter_subscription_name" {
+  description = "Pull subscription the CLI reads dead letters from (RESTOCK_DEAD_LETTER_SUBSCRIPTION)."
+  value       = google_pubsub_subscription.dead_letter.name
+}
+
+output "queue_name" {
+  description = "Cloud Tasks queue of delivery chunks and fan-out continuations."
+  value       = google_cloud_tasks_queue.deliveries.name
+}
+
+output "queue_id" {
+  description = "Full resource name of the queue."
+  value       = google_cloud_tasks_queue.deliveries.id
+}
+
+output "service_accounts" {
+  description = "Email of every identity created: one runtime account per function, the task and push invokers, the build account."
+  value = merge(
+    { for name, sa in google_service_account.function : name => sa.email },
+    {
+      tasks_invoker = google_service_account.tasks_invoker.email
+      pubsub_push   = google_service_account.pubsub_push.email
+      build         = google_service_account.build.email
+    },
+  )
+}
+
+output "notifier_token_secret" {
+  description = "Secret Manager secret whose latest version is the notifier's bearer token (add a version once, see README)."
+  value       = google_secret_manager_secret.notifier_token.secret_id
+}
+
+output "cli_env" {
+  description = "Environment for the restock CLI against this deployment."
+  value = {
+    GOOGLE_CLOUD_PROJECT             = var.project_id
+    RESTOCK_TASKS_LOCATION           = var.region
+    RESTOCK_TASKS_QUEUE              = google_cloud_tasks_queue.deliveries.name
+    RESTOCK_DELIVERY_URL             = local.function_urls["deliverRestockBatch"]
+    RESTOCK_FANOUT_URL               = local.function_urls["fanOutRestock"]
+    RESTOCK_TASKS_SERVICE_ACCOUNT    = google_service_account.tasks_invoker.email
+    RESTOCK_DELIVERY_MAX_ATTEMPTS    = tostring(var.delivery_max_attempts)
+    RESTOCK_DEAD_LETTER_SUBSCRIPTION = google_pubsub_subscription.dead_letter.name
+    RESTOCK_NOTIFIER                 = var.notifier
+    RESTOCK_NOTIFIER_URL             = var.notifier_url
+  }
+}

@@ -1,0 +1,679 @@
+# Every input of the deployment. Pipeline settings are named after the
+# environment variable they feed (see locals.tf and README "Deploy to
+# production"); their bounds mirror lib/config.ts so a bad value fails at plan
+# time instead of at function start.
+
+# ---------------------------------------------------------------- project
+
+variable "project_id" {
+  description = "Google Cloud project that receives the whole pipeline."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a project ID (6-30 lowercase letters, digits and hyphens), not a project number or name."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, the Cloud Tasks queue and the source bucket."
+  type        = string
+  default     = "us-central1"
+
+  validation {
+    condition     = can(regex("^[a-z]+-[a-z]+[0-9]+$", var.region))
+    error_message = "region must be a Google Cloud region such as us-central1 or europe-west1."
+  }
+}
+
+variable "labels" {
+  description = "Labels added to every resource that supports them."
+  type        = map(string)
+  default     = { app = "restock-fanout" }
+
+  validation {
+    condition     = alltrue([for k, v in var.labels : can(regex("^[a-z][a-z0-9_-]{0,62}$", k)) && can(regex("^[a-z0-9_-]{0,63}$", v))])
+    error_message = "labels keys must start with a lowercase letter; keys and values use lowercase letters, digits, _ and - (at most 63)."
+  }
+}
+
+# ---------------------------------------------------------------- Pub/Sub
+
+variable "topic_name" {
+  description = "Topic the inventory service publishes inventory.updated events to."
+  type        = string
+  default     = "inventory-updated"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.topic_name)) && !startswith(var.topic_name, "goog")
+    error_message = "topic_name must be 3-255 characters, start with a letter, and not start with goog."
+  }
+}
+
+variable "fanout_subscription_name" {
+  description = "Push subscription that delivers events to fanOutRestock."
+  type        = string
+  default     = "inventory-updated-fanout"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.fanout_subscription_name))
+    error_message = "fanout_subscription_name must be 3-255 characters and start with a letter."
+  }
+}
+
+variable "dead_letter_topic_name" {
+  description = "Topic that receives events fan-out failed to handle after pubsub_max_delivery_attempts."
+  type        = string
+  default     = "inventory-updated-dead-letter"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.dead_letter_topic_name)) && !startswith(var.dead_letter_topic_name, "goog")
+    error_message = "dead_letter_topic_name must be 3-255 characters, start with a letter, and not start with goog."
+  }
+}
+
+variable "dead_letter_subscription_name" {
+  description = "Pull subscription on the dead-letter topic that `restock dead-letters` reads (the CLI's RESTOCK_DEAD_LETTER_SUBSCRIPTION)."
+  type        = string
+  default     = "inventory-updated-dead-letter"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9._~+%-]{2,254}$", var.dead_letter_subscription_name))
+    error_message = "dead_letter_subscription_name must be 3-255 characters and start with a letter."
+  }
+}
+
+variable "pubsub_max_delivery_attempts" {
+  description = "Deliveries of one event to fan-out before Pub/Sub moves it to the dead-letter topic."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.pubsub_max_delivery_attempts >= 5 && var.pubsub_max_delivery_attempts <= 100 && floor(var.pubsub_max_delivery_attempts) == var.pubsub_max_delivery_attempts
+    error_message = "pubsub_max_delivery_attempts must be a whole number from 5 to 100 (the Pub/Sub limits)."
+  }
+}
+
+variable "pubsub_min_backoff_seconds" {
+  description = "Shortest wait before Pub/Sub redelivers an event fan-out did not acknowledge (exponential backoff starts here)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.pubsub_min_backoff_seconds >= 0 && var.pubsub_min_backoff_seconds <= 600
+    error_message = "pubsub_min_backoff_seconds must be between 0 and 600."
+  }
+}
+
+variable "pubsub_max_backoff_seconds" {
+  description = "Longest wait between redeliveries of one event (exponential backoff stops growing here)."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.pubsub_max_backoff_seconds >= var.pubsub_min_backoff_seconds && var.pubsub_max_backoff_seconds <= 600
+    error_message = "pubsub_max_backoff_seconds must be at least pubsub_min_backoff_seconds and at most 600."
+  }
+}
+
+variable "dead_letter_retention_days" {
+  description = "Days an unread message is kept on the dead-letter subscription (the operators' window to inspect and replay it)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.dead_letter_retention_days >= 1 && var.dead_letter_retention_days <= 7 && floor(var.dead_letter_retention_days) == var.dead_letter_retention_days
+    error_message = "dead_letter_retention_days must be a whole number from 1 to 7 (a subscription keeps messages at most 7 days)."
+  }
+}
+
+# ---------------------------------------------------------------- Cloud Tasks
+
+variable "queue_name" {
+  description = "Cloud Tasks queue that carries delivery chunks and fan-out continuations (RESTOCK_TASKS_QUEUE). A deleted queue's name cannot be reused for about 7 days."
+  type        = string
+  default     = "restock-deliveries"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]{1,100}$", var.queue_name))
+    error_message = "queue_name must be letters, digits and hyphens, at most 100."
+  }
+}
+
+variable "queue_max_dispatches_per_second" {
+  description = "Tasks the queue dispatches per second: with chunk_size recipients a task, this caps the rate toward the notification service."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.queue_max_dispatches_per_second > 0 && var.queue_max_dispatches_per_second <= 500
+    error_message = "queue_max_dispatches_per_second must be above 0 and at most 500 (the Cloud Tasks limit)."
+  }
+}
+
+variable "queue_max_concurrent_dispatches" {
+  description = "Tasks in flight at once (each one a deliverRestockBatch request); bounds concurrent load on the notifier together with send_concurrency."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.queue_max_concurrent_dispatches >= 1 && var.queue_max_concurrent_dispatches <= 5000 && floor(var.queue_max_concurrent_dispatches) == var.queue_max_concurrent_dispatches
+    error_message = "queue_max_concurrent_dispatches must be a whole number from 1 to 5000."
+  }
+}
+
+variable "delivery_max_attempts" {
+  description = "Attempts of one task, used both as the queue's retry_config.max_attempts and as RESTOCK_DELIVERY_MAX_ATTEMPTS, so the function knows the last attempt (deliveries still failing then become exhausted)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.delivery_max_attempts >= 1 && var.delivery_max_attempts <= 100 && floor(var.delivery_max_attempts) == var.delivery_max_attempts
+    error_message = "delivery_max_attempts must be a whole number from 1 to 100 (unlimited attempts would never mark a delivery exhausted)."
+  }
+}
+
+variable "queue_min_backoff_seconds" {
+  description = "Shortest wait before a failed task is retried."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.queue_min_backoff_seconds >= 0.1 && var.queue_min_backoff_seconds <= 3600
+    error_message = "queue_min_backoff_seconds must be between 0.1 and 3600."
+  }
+}
+
+variable "queue_max_backoff_seconds" {
+  description = "Longest wait between retries of a task."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.queue_max_backoff_seconds >= var.queue_min_backoff_seconds && var.queue_max_backoff_seconds <= 3600
+    error_message = "queue_max_backoff_seconds must be at least queue_min_backoff_seconds and at most 3600."
+  }
+}
+
+variable "queue_max_doublings" {
+  description = "Times the retry interval doubles before growing linearly up to queue_max_backoff_seconds."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.queue_max_doublings >= 0 && var.queue_max_doublings <= 16 && floor(var.queue_max_doublings) == var.queue_max_doublings
+    error_message = "queue_max_doublings must be a whole number from 0 to 16."
+  }
+}
+
+variable "queue_max_retry_duration_seconds" {
+  description = "Time limit for retrying a task, from its first attempt; 0 means only delivery_max_attempts limits retries."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.queue_max_retry_duration_seconds >= 0 && floor(var.queue_max_retry_duration_seconds) == var.queue_max_retry_duration_seconds
+    error_message = "queue_max_retry_duration_seconds must be a whole number, 0 or more."
+  }
+}
+
+variable "queue_logging_sampling_ratio" {
+  description = "Fraction of task dispatch attempts Cloud Tasks logs to Cloud Logging (1 logs every attempt)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.queue_logging_sampling_ratio >= 0 && var.queue_logging_sampling_ratio <= 1
+    error_message = "queue_logging_sampling_ratio must be between 0 and 1."
+  }
+}
+
+# ---------------------------------------------------------------- functions
+
+variable "fanout_memory" {
+  description = "Memory of fanOutRestock (its use grows with page_size, not with the audience)."
+  type        = string
+  default     = "512Mi"
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.fanout_memory))
+    error_message = "fanout_memory must look like 256Mi, 512Mi, 1Gi or 2G."
+  }
+}
+
+variable "fanout_timeout_seconds" {
+  description = "Request timeout of fanOutRestock. Its time budget (RESTOCK_FANOUT_TIME_BUDGET_MS) and the push subscription's ack deadline are derived from it."
+  type        = number
+  default     = 540
+
+  validation {
+    # The push subscription's ack deadline (at most 600 s) must cover a whole run,
+    # or Pub/Sub would redeliver an event that is still being fanned out.
+    condition     = var.fanout_timeout_seconds >= 60 && var.fanout_timeout_seconds <= 600 && floor(var.fanout_timeout_seconds) == var.fanout_timeout_seconds
+    error_message = "fanout_timeout_seconds must be a whole number from 60 to 600 (the longest Pub/Sub push ack deadline)."
+  }
+}
+
+variable "fanout_time_budget_margin_seconds" {
+  description = "How long before its timeout a fan-out stops paging and hands over to a continuation task."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.fanout_time_budget_margin_seconds >= 10 && var.fanout_time_budget_margin_seconds <= var.fanout_timeout_seconds - 30
+    error_message = "fanout_time_budget_margin_seconds must be at least 10 and leave at least 30 seconds of budget below fanout_timeout_seconds."
+  }
+}
+
+variable "fanout_max_instances" {
+  description = "Most fanOutRestock instances at once (concurrent fan-outs)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.fanout_max_instances >= 1 && var.fanout_max_instances <= 1000 && floor(var.fanout_max_instances) == var.fanout_max_instances
+    error_message = "fanout_max_instances must be a whole number from 1 to 1000."
+  }
+}
+
+variable "fanout_ingress" {
+  description = "Ingress of fanOutRestock. ALLOW_INTERNAL_ONLY admits Pub/Sub push and Cloud Tasks of this project and nothing from the internet."
+  type        = string
+  default     = "ALLOW_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.fanout_ingress)
+    error_message = "fanout_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "delivery_memory" {
+  description = "Memory of deliverRestockBatch."
+  type        = string
+  default     = "256Mi"
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.delivery_memory))
+    error_message = "delivery_memory must look like 256Mi, 512Mi, 1Gi or 2G."
+  }
+}
+
+variable "delivery_timeout_seconds" {
+  description = "Request timeout of deliverRestockBatch: long enough to send one chunk with retries (chunk_size / notify_batch_size calls of notifier_timeout_ms each)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.delivery_timeout_seconds >= 15 && var.delivery_timeout_seconds <= 1800 && floor(var.delivery_timeout_seconds) == var.delivery_timeout_seconds
+    error_message = "delivery_timeout_seconds must be a whole number from 15 to 1800 (the longest Cloud Tasks dispatch deadline)."
+  }
+}
+
+variable "delivery_max_instances" {
+  description = "Most deliverRestockBatch instances at once; keep at least queue_max_concurrent_dispatches or tasks wait for an instance."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.delivery_max_instances >= 1 && var.delivery_max_instances <= 1000 && floor(var.delivery_max_instances) == var.delivery_max_instances
+    error_message = "delivery_max_instances must be a whole number from 1 to 1000."
+  }
+}
+
+variable "delivery_ingress" {
+  description = "Ingress of deliverRestockBatch. ALLOW_INTERNAL_ONLY admits Cloud Tasks of this project and nothing from the internet."
+  type        = string
+  default     = "ALLOW_INTERNAL_ONLY"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.delivery_ingress)
+    error_message = "delivery_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "subscriptions_memory" {
+  description = "Memory of restockSubscriptions."
+  type        = string
+  default     = "256Mi"
+
+  validation {
+    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.subscriptions_memory))
+    error_message = "subscriptions_memory must look like 256Mi, 512Mi, 1Gi or 2G."
+  }
+}
+
+variable "subscriptions_timeout_seconds" {
+  description = "Request timeout of restockSubscriptions (an interactive API: keep it short)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.subscriptions_timeout_seconds >= 1 && var.subscriptions_timeout_seconds <= 3600 && floor(var.subscriptions_timeout_seconds) == var.subscriptions_timeout_seconds
+    error_message = "subscriptions_timeout_seconds must be a whole number from 1 to 3600."
+  }
+}
+
+variable "subscriptions_max_instances" {
+  description = "Most restockSubscriptions instances at once."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.subscriptions_max_instances >= 1 && var.subscriptions_max_instances <= 1000 && floor(var.subscriptions_max_instances) == var.subscriptions_max_instances
+    error_message = "subscriptions_max_instances must be a whole number from 1 to 1000."
+  }
+}
+
+variable "subscriptions_ingress" {
+  description = "Ingress of restockSubscriptions. ALLOW_ALL lets a storefront backend outside this project reach it; IAM still admits only storefront_service_accounts."
+  type        = string
+  default     = "ALLOW_ALL"
+
+  validation {
+    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.subscriptions_ingress)
+    error_message = "subscriptions_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+  }
+}
+
+variable "storefront_service_accounts" {
+  description = "Service accounts of the storefront backends allowed to call restockSubscriptions (emails, no prefix). Nobody else may invoke it."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.storefront_service_accounts : can(regex("^[a-z0-9-]+@[a-z0-9-]+\\.iam\\.gserviceaccount\\.com$", e)) || can(regex("^[a-z0-9-]+@(appspot|developer)\\.gserviceaccount\\.com$", e)) || can(regex("^[0-9]+-compute@developer\\.gserviceaccount\\.com$", e))])
+    error_message = "storefront_service_accounts must hold service account emails (name@project.iam.gserviceaccount.com); users, groups, allUsers and allAuthenticatedUsers are refused."
+  }
+
+  validation {
+    condition     = length(distinct(var.storefront_service_accounts)) == length(var.storefront_service_accounts)
+    error_message = "storefront_service_accounts must not list an account twice."
+  }
+}
+
+# ---------------------------------------------------------------- pipeline settings (lib/config.ts)
+
+variable "log_level" {
+  description = "LOG_LEVEL of every function: lowest severity written."
+  type        = string
+  default     = "info"
+
+  validation {
+    condition     = contains(["debug", "info", "warn", "error"], var.log_level)
+    error_message = "log_level must be debug, info, warn or error."
+  }
+}
+
+variable "restock_threshold" {
+  description = "RESTOCK_THRESHOLD: an update is a restock when previous <= threshold < available."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.restock_threshold >= 0 && floor(var.restock_threshold) == var.restock_threshold
+    error_message = "restock_threshold must be a whole number, 0 or more."
+  }
+}
+
+variable "page_size" {
+  description = "RESTOCK_PAGE_SIZE: subscribers read per Firestore page (fan-out memory is proportional to it)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.page_size >= 1 && var.page_size <= 10000 && floor(var.page_size) == var.page_size
+    error_message = "page_size must be a whole number from 1 to 10000."
+  }
+}
+
+variable "chunk_size" {
+  description = "RESTOCK_CHUNK_SIZE: recipients per delivery task."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.chunk_size >= 1 && var.chunk_size <= 200 && floor(var.chunk_size) == var.chunk_size
+    error_message = "chunk_size must be a whole number from 1 to 200 (the ledger claims of a chunk must fit one Firestore commit)."
+  }
+}
+
+variable "enqueue_concurrency" {
+  description = "RESTOCK_ENQUEUE_CONCURRENCY: createTask calls in flight per fan-out."
+  type        = number
+  default     = 16
+
+  validation {
+    condition     = var.enqueue_concurrency >= 1 && var.enqueue_concurrency <= 500 && floor(var.enqueue_concurrency) == var.enqueue_concurrency
+    error_message = "enqueue_concurrency must be a whole number from 1 to 500."
+  }
+}
+
+variable "fanout_lease_ms" {
+  description = "RESTOCK_FANOUT_LEASE_MS: how long a fan-out claim lasts without a checkpoint before another attempt may take over."
+  type        = number
+  default     = 60000
+
+  validation {
+    condition     = var.fanout_lease_ms >= 1 && floor(var.fanout_lease_ms) == var.fanout_lease_ms
+    error_message = "fanout_lease_ms must be a positive whole number of milliseconds."
+  }
+}
+
+variable "checkpoint_interval_ms" {
+  description = "RESTOCK_CHECKPOINT_INTERVAL_MS: minimum time between checkpoints of one fan-out (keeps its document under about one write a second)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.checkpoint_interval_ms >= 0 && floor(var.checkpoint_interval_ms) == var.checkpoint_interval_ms
+    error_message = "checkpoint_interval_ms must be a whole number of milliseconds, 0 or more."
+  }
+}
+
+variable "send_concurrency" {
+  description = "RESTOCK_SEND_CONCURRENCY: notifier calls in flight per chunk."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.send_concurrency >= 1 && var.send_concurrency <= 100 && floor(var.send_concurrency) == var.send_concurrency
+    error_message = "send_concurrency must be a whole number from 1 to 100."
+  }
+}
+
+variable "notify_batch_size" {
+  description = "RESTOCK_NOTIFY_BATCH_SIZE: notifications per notifier call."
+  type        = number
+  default     = 100
+
+  validation {
+    condition     = var.notify_batch_size >= 1 && var.notify_batch_size <= 1000 && floor(var.notify_batch_size) == var.notify_batch_size
+    error_message = "notify_batch_size must be a whole number from 1 to 1000."
+  }
+}
+
+variable "delivery_lease_ms" {
+  description = "RESTOCK_DELIVERY_LEASE_MS: how long a claimed delivery stays sending before a retry may send it again."
+  type        = number
+  default     = 120000
+
+  validation {
+    condition     = var.delivery_lease_ms >= 1 && floor(var.delivery_lease_ms) == var.delivery_lease_ms
+    error_message = "delivery_lease_ms must be a positive whole number of milliseconds."
+  }
+}
+
+variable "ledger_ttl_days" {
+  description = "RESTOCK_LEDGER_TTL_DAYS: days a delivery ledger entry is kept before the Firestore TTL policy on expireAt deletes it."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.ledger_ttl_days >= 1 && floor(var.ledger_ttl_days) == var.ledger_ttl_days
+    error_message = "ledger_ttl_days must be a positive whole number."
+  }
+}
+
+variable "notifier" {
+  description = "RESTOCK_NOTIFIER: http calls the notification service; log only logs (a dry run)."
+  type        = string
+  default     = "http"
+
+  validation {
+    condition     = contains(["http", "log"], var.notifier)
+    error_message = "notifier must be http or log."
+  }
+}
+
+variable "notifier_url" {
+  description = "RESTOCK_NOTIFIER_URL: base URL of the notification service; required when notifier is http."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.notifier_url == "" ? var.notifier == "log" : can(regex("^https?://[^\\s]+$", var.notifier_url))
+    error_message = "notifier_url must be an http(s) URL, and is required when notifier is http."
+  }
+}
+
+variable "notifier_token_secret_id" {
+  description = "Secret Manager secret (created here, value added by you) whose latest version becomes RESTOCK_NOTIFIER_TOKEN of deliverRestockBatch."
+  type        = string
+  default     = "restock-notifier-token"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.notifier_token_secret_id))
+    error_message = "notifier_token_secret_id must be letters, digits, _ and -, at most 255."
+  }
+}
+
+variable "notifier_timeout_ms" {
+  description = "RESTOCK_NOTIFIER_TIMEOUT_MS: timeout of one notifier call."
+  type        = number
+  default     = 10000
+
+  validation {
+    condition     = var.notifier_timeout_ms >= 1 && floor(var.notifier_timeout_ms) == var.notifier_timeout_ms
+    error_message = "notifier_timeout_ms must be a positive whole number of milliseconds."
+  }
+}
+
+variable "notifier_retries" {
+  description = "RESTOCK_NOTIFIER_RETRIES: in-call retries of a notifier batch on 429/5xx/timeouts before the chunk is left to Cloud Tasks."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.notifier_retries >= 0 && var.notifier_retries <= 10 && floor(var.notifier_retries) == var.notifier_retries
+    error_message = "notifier_retries must be a whole number from 0 to 10."
+  }
+}
+
+variable "notifier_max_retry_after_ms" {
+  description = "RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS: longest Retry-After waited in-call; longer waits are left to Cloud Tasks."
+  type        = number
+  default     = 5000
+
+  validation {
+    condition     = var.notifier_max_retry_after_ms >= 0 && floor(var.notifier_max_retry_after_ms) == var.notifier_max_retry_after_ms
+    error_message = "notifier_max_retry_after_ms must be a whole number of milliseconds, 0 or more."
+  }
+}
+
+variable "max_subscriptions_per_user" {
+  description = "RESTOCK_MAX_SUBSCRIPTIONS_PER_USER: active subscriptions one shopper may hold."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.max_subscriptions_per_user >= 1 && floor(var.max_subscriptions_per_user) == var.max_subscriptions_per_user
+    error_message = "max_subscriptions_per_user must be a positive whole number."
+  }
+}
+
+variable "max_body_bytes" {
+  description = "RESTOCK_MAX_BODY_BYTES: largest request body any function accepts."
+  type        = number
+  default     = 65536
+
+  validation {
+    condition     = var.max_body_bytes >= 1024 && floor(var.max_body_bytes) == var.max_body_bytes
+    error_message = "max_body_bytes must be a whole number of bytes, at least 1024."
+  }
+}
+
+# ---------------------------------------------------------------- Firestore
+
+variable "create_firestore_database" {
+  description = "Create the (default) Firestore database. Set false when the project already has one (a project has at most one (default) database, and it cannot be re-created for a while after deletion)."
+  type        = bool
+  default     = true
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore database when it is created here (a multi-region such as nam5 or eur3, or a region). Ignored when create_firestore_database is false."
+  type        = string
+  default     = "nam5"
+
+  validation {
+    condition     = can(regex("^[a-z0-9-]+$", var.firestore_location))
+    error_message = "firestore_location must be a Firestore location such as nam5, eur3 or us-central1."
+  }
+}
+
+# ---------------------------------------------------------------- alerts
+
+variable "notification_channels" {
+  description = "Monitoring notification channels (full resource names, projects/<p>/notificationChannels/<id>) every alert notifies."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for c in var.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))])
+    error_message = "notification_channels must be full resource names: projects/<project>/notificationChannels/<id>."
+  }
+}
+
+variable "alert_oldest_unacked_age_seconds" {
+  description = "Alert when the oldest event fan-out has not acknowledged is older than this."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.alert_oldest_unacked_age_seconds >= 60
+    error_message = "alert_oldest_unacked_age_seconds must be at least 60."
+  }
+}
+
+variable "alert_queue_depth" {
+  description = "Alert when more tasks than this wait in the queue for alert_duration_seconds."
+  type        = number
+  default     = 50000
+
+  validation {
+    condition     = var.alert_queue_depth >= 1
+    error_message = "alert_queue_depth must be at least 1."
+  }
+}
+
+variable "alert_delivery_failures" {
+  description = "Alert when deliverRestockBatch logs more errors than this within alert_duration_seconds."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.alert_delivery_failures >= 0
+    error_message = "alert_delivery_failures must be 0 or more."
+  }
+}
+
+variable "alert_duration_seconds" {
+  description = "How long a condition must hold before an alert opens (and the window of the failure count)."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.alert_duration_seconds >= 60 && var.alert_duration_seconds % 60 == 0
+    error_message = "alert_duration_seconds must be a whole number of minutes, in seconds (60, 120, 300...)."
+  }
+}

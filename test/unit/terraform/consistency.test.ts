@@ -1,0 +1,286 @@
+/**
+ * Terraform agrees with the code: it deploys exactly the functions registered
+ * in functions/, tells each one the settings of lib/config.ts it needs (secrets
+ * through Secret Manager, emulator settings never), with defaults and bounds
+ * that match, and ships the source the build compiles.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { SETTINGS } from '../../../lib/config.ts';
+import { REPO_ROOT, block, loadTerraform, resource, variableFed, type Hcl, type Terraform } from './hcl.ts';
+
+let tf: Terraform;
+
+beforeAll(async () => {
+  tf = await loadTerraform();
+});
+
+const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
+
+/** FUNCTION_NAMES as written in functions/index.ts (read, not imported: importing registers handlers). */
+function exportedFunctionNames(): string[] {
+  const match = /FUNCTION_NAMES\s*=\s*\[([^\]]*)\]/.exec(read('functions/index.ts'));
+  if (!match) throw new Error('functions/index.ts no longer exports FUNCTION_NAMES as an array literal');
+  return [...match[1]!.matchAll(/['"`](\w+)['"`]/g)].map((m) => m[1]!);
+}
+
+/** Names registered with functions-framework (`ff.http('name', ...)`) in functions/*.ts. */
+function registeredFunctionNames(): Map<string, string> {
+  const registered = new Map<string, string>();
+  for (const file of readdirSync(join(REPO_ROOT, 'functions')).filter((f) => f.endsWith('.ts'))) {
+    for (const m of read(`functions/${file}`).matchAll(/\b(?:http|cloudEvent)\(\s*['"`](\w+)['"`]/g)) registered.set(m[1]!, file);
+  }
+  return registered;
+}
+
+const FUNCTIONS = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions'] as const;
+type FunctionName = (typeof FUNCTIONS)[number];
+
+/**
+ * Where each setting of lib/config.ts comes from in production. Every setting
+ * must be in exactly one place, so adding one to lib/config.ts fails this test
+ * until someone decides how production sets it.
+ */
+const ENV_PLAN = {
+  /** Read by every function: loadConfig() validates the whole table in every process. */
+  shared: ['GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'RESTOCK_MAX_BODY_BYTES', 'RESTOCK_NOTIFIER', 'RESTOCK_NOTIFIER_URL'],
+  perFunction: {
+    fanOutRestock: [
+      'RESTOCK_TASKS_LOCATION',
+      'RESTOCK_TASKS_QUEUE',
+      'RESTOCK_TASKS_SERVICE_ACCOUNT',
+      'RESTOCK_DELIVERY_URL',
+      'RESTOCK_FANOUT_URL',
+      'RESTOCK_THRESHOLD',
+      'RESTOCK_PAGE_SIZE',
+      'RESTOCK_CHUNK_SIZE',
+      'RESTOCK_ENQUEUE_CONCURRENCY',
+      'RESTOCK_FANOUT_LEASE_MS',
+      'RESTOCK_CHECKPOINT_INTERVAL_MS',
+      'RESTOCK_FANOUT_TIME_BUDGET_MS',
+    ],
+    deliverRestockBatch: [
+      'RESTOCK_DELIVERY_URL',
+      'RESTOCK_DELIVERY_MAX_ATTEMPTS',
+      'RESTOCK_SEND_CONCURRENCY',
+      'RESTOCK_NOTIFY_BATCH_SIZE',
+      'RESTOCK_DELIVERY_LEASE_MS',
+      'RESTOCK_LEDGER_TTL_DAYS',
+      'RESTOCK_NOTIFIER_TIMEOUT_MS',
+      'RESTOCK_NOTIFIER_RETRIES',
+      'RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS',
+      'RESTOCK_VERIFY_OIDC',
+      'RESTOCK_OIDC_AUDIENCE',
+      'RESTOCK_OIDC_ALLOWED_EMAILS',
+    ],
+    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER'],
+  } satisfies Record<FunctionName, string[]>,
+  /** From Secret Manager (secret_environment_variables), never plain environment. */
+  secret: { RESTOCK_NOTIFIER_TOKEN: 'deliverRestockBatch' } as Record<string, FunctionName>,
+  /** Only meaningful on the local stack; setting one in production would misroute calls. */
+  emulatorOnly: ['CLOUD_TASKS_EMULATOR_HOST'],
+  /** Their defaults are Google's own values, which production uses unchanged. */
+  productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL'],
+};
+
+/** Variables the platform reads, not lib/config.ts. */
+const PLATFORM_ENV = ['LOG_EXECUTION_ID'];
+/** Emulator switches of the Google clients themselves. */
+const CLIENT_EMULATOR_ENV = ['FIRESTORE_EMULATOR_HOST', 'PUBSUB_EMULATOR_HOST', 'CLOUD_TASKS_EMULATOR_HOST'];
+
+/** The plain environment Terraform gives a function: shared_env merged with its own. */
+function plainEnv(name: FunctionName): Record<string, Hcl> {
+  return { ...tf.locals.shared_env, ...tf.locals.function_env[name] };
+}
+
+const settingEnvs = () => Object.values(SETTINGS).map((s) => s.env);
+
+describe('the functions Terraform deploys are the ones the code registers', () => {
+  test('Terraform deploys exactly FUNCTION_NAMES', () => {
+    expect(Object.keys(tf.locals.functions).sort()).toEqual(exportedFunctionNames().sort());
+  });
+
+  test('every deployed function is registered with functions-framework under its own name in functions/<name>.ts', () => {
+    const registered = registeredFunctionNames();
+    for (const name of Object.keys(tf.locals.functions)) {
+      expect(registered.get(name), `${name} is deployed but not registered in functions/`).toBe(`${name}.ts`);
+    }
+  });
+
+  test('the entry point Cloud Build serves registers every function (package.json main is functions/index)', () => {
+    const pkg = JSON.parse(read('package.json'));
+    expect(pkg.main).toBe('dist/functions/index.js');
+    expect(pkg.scripts['gcp-build']).toBeDefined();
+    const index = read('functions/index.ts');
+    for (const name of Object.keys(tf.locals.functions)) expect(index).toContain(`import './${name}.ts'`);
+  });
+});
+
+describe('each function is told the settings it needs', () => {
+  test('every setting of lib/config.ts has a production plan (a new setting must be added here and to Terraform)', () => {
+    const planned = [
+      ...ENV_PLAN.shared,
+      ...Object.values(ENV_PLAN.perFunction).flat(),
+      ...Object.keys(ENV_PLAN.secret),
+      ...ENV_PLAN.emulatorOnly,
+      ...ENV_PLAN.productionDefault,
+    ];
+    const unplanned = settingEnvs().filter((env) => !planned.includes(env));
+    const unknown = [...new Set(planned)].filter((env) => !settingEnvs().includes(env));
+    expect(unplanned).toEqual([]);
+    expect(unknown).toEqual([]);
+  });
+
+  test.each(FUNCTIONS)('%s gets exactly the shared settings and its own, nothing else', (name) => {
+    const expected = [...new Set([...ENV_PLAN.shared, ...ENV_PLAN.perFunction[name], ...PLATFORM_ENV])].sort();
+    expect(Object.keys(plainEnv(name)).sort()).toEqual(expected);
+  });
+
+  test('the environment maps are what the functions are given', () => {
+    const service = block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config);
+    expect(service.environment_variables).toContain('merge(local.shared_env, local.function_env[each.key])');
+  });
+
+  test('every variable Terraform sets is a setting of lib/config.ts or a platform variable (no typos)', () => {
+    const known = [...settingEnvs(), ...PLATFORM_ENV];
+    for (const name of FUNCTIONS) {
+      const unknown = Object.keys(plainEnv(name)).filter((env) => !known.includes(env));
+      expect(unknown, name).toEqual([]);
+    }
+  });
+
+  test('secrets come from Secret Manager and never appear in a plain environment', () => {
+    for (const [env, owner] of Object.entries(ENV_PLAN.secret)) {
+      expect(Object.keys(tf.locals.function_secret_env[owner])).toContain(env);
+      for (const name of FUNCTIONS) expect(Object.keys(plainEnv(name)), name).not.toContain(env);
+    }
+    const anyTokenVariable = Object.keys(tf.variable).filter((v) => /token|password|secret_value/i.test(v) && !/secret_id$/.test(v));
+    expect(anyTokenVariable).toEqual([]);
+  });
+
+  test('emulator settings are never set in production', () => {
+    for (const name of FUNCTIONS) {
+      const env = Object.keys(plainEnv(name));
+      for (const emulator of [...ENV_PLAN.emulatorOnly, ...CLIENT_EMULATOR_ENV]) expect(env, name).not.toContain(emulator);
+    }
+  });
+
+  test('delivery verifies the OIDC token of the queue identity, for its own URL', () => {
+    const env = plainEnv('deliverRestockBatch');
+    expect(env.RESTOCK_VERIFY_OIDC).toBe('true');
+    expect(env.RESTOCK_OIDC_ALLOWED_EMAILS).toBe('${google_service_account.tasks_invoker.email}');
+    expect(env.RESTOCK_OIDC_AUDIENCE).toBe('${local.function_urls["deliverRestockBatch"]}');
+    expect(plainEnv('fanOutRestock').RESTOCK_TASKS_SERVICE_ACCOUNT).toBe('${google_service_account.tasks_invoker.email}');
+  });
+
+  test('fan-out targets the delivery URL and itself (continuations) at the URLs Terraform computes', () => {
+    const env = plainEnv('fanOutRestock');
+    expect(env.RESTOCK_DELIVERY_URL).toBe('${local.function_urls["deliverRestockBatch"]}');
+    expect(env.RESTOCK_FANOUT_URL).toBe('${local.function_urls["fanOutRestock"]}');
+    expect(env.RESTOCK_TASKS_QUEUE).toBe('${var.queue_name}');
+    expect(env.RESTOCK_TASKS_LOCATION).toBe('${var.region}');
+    const queue = resource(tf, 'google_cloud_tasks_queue', 'deliveries');
+    expect(queue.name).toBe('${var.queue_name}');
+    expect(queue.location).toBe('${var.region}');
+  });
+});
+
+describe('Terraform and lib/config.ts agree on values', () => {
+  /** [env, variable] for every setting fed straight from a variable. */
+  function variableFedSettings(): [string, string][] {
+    const pairs = new Map<string, string>();
+    for (const name of FUNCTIONS) {
+      for (const [env, expression] of Object.entries(plainEnv(name))) {
+        const variable = variableFed(expression);
+        if (variable) pairs.set(env, variable);
+      }
+    }
+    return [...pairs];
+  }
+  const settingOf = (env: string) => Object.values(SETTINGS).find((s) => s.env === env);
+
+  test('a bare apply configures the functions as lib/config.ts defaults would', () => {
+    const pairs = variableFedSettings();
+    expect(pairs.length).toBeGreaterThan(20);
+    expect(tf.variable.project_id.default).toBeUndefined();
+    const disagreements = pairs
+      // project_id is required, so it has no default to compare.
+      .filter(([env, variable]) => settingOf(env)?.default !== undefined && tf.variable[variable]?.default !== undefined)
+      .filter(([env, variable]) => String(tf.variable[variable]?.default) !== settingOf(env)!.default)
+      .map(([env, variable]) => `${env}=${settingOf(env)!.default} but var.${variable} defaults to ${tf.variable[variable]?.default}`);
+    expect(disagreements).toEqual([]);
+  });
+
+  test('a variable cannot exceed the maximum its setting accepts', () => {
+    const unbounded = variableFedSettings()
+      .map(([env, variable]) => ({ env, variable, max: (settingOf(env)?.schema as { maxValue?: number } | undefined)?.maxValue }))
+      .filter(({ max }) => max !== undefined && max < Number.MAX_SAFE_INTEGER)
+      .filter(({ variable, max }) => !(tf.variable[variable].validation as Hcl[]).some((v) => String(v.condition).includes(`var.${variable} <= ${max}`)))
+      .map(({ env, variable, max }) => `var.${variable} (${env}) is not validated <= ${max}`);
+    expect(unbounded).toEqual([]);
+  });
+
+  test('a variable feeding an enumerated setting accepts exactly its values', () => {
+    const mismatches = variableFedSettings().flatMap(([env, variable]) => {
+      const options = (settingOf(env)?.schema as { options?: string[] } | undefined)?.options;
+      if (!options) return [];
+      const conditions = (tf.variable[variable].validation as Hcl[]).map((v) => String(v.condition)).join(' ');
+      const listed = /contains\(\[([^\]]*)\]/.exec(conditions)?.[1] ?? '';
+      const accepted = [...listed.matchAll(/"([^"]+)"/g)].map((m) => m[1]).sort();
+      return accepted.join() === [...options].sort().join() ? [] : [`var.${variable} accepts [${accepted}] but ${env} accepts [${options}]`];
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  test('the fan-out time budget is derived from its timeout, stays below it, and by default matches lib/config.ts', () => {
+    expect(plainEnv('fanOutRestock').RESTOCK_FANOUT_TIME_BUDGET_MS).toBe('${tostring(local.fanout_time_budget_ms)}');
+    const derivation = /^\$\{\(var\.fanout_timeout_seconds - var\.(\w+)\) \* 1000\}$/.exec(tf.locals.fanout_time_budget_ms);
+    expect(derivation, String(tf.locals.fanout_time_budget_ms)).not.toBeNull();
+    const margin = tf.variable[derivation![1]!];
+    expect(String(margin.validation[0].condition)).toMatch(/>= 10\b/);
+    const budgetMs = (tf.variable.fanout_timeout_seconds.default - margin.default) * 1000;
+    expect(budgetMs).toBeLessThan(tf.variable.fanout_timeout_seconds.default * 1000);
+    expect(String(budgetMs)).toBe(SETTINGS.fanoutTimeBudgetMs.default);
+  });
+
+  test('the dead-letter subscription Terraform creates is the one the CLI reads by default', () => {
+    const cli = readdirSync(join(REPO_ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => read(`lib/${f}`))
+      .join('\n');
+    expect(cli).toContain('RESTOCK_DEAD_LETTER_SUBSCRIPTION');
+    expect(cli).toContain(`'${tf.variable.dead_letter_subscription_name.default}'`);
+  });
+});
+
+describe('the source archive holds what the build compiles', () => {
+  const excludes = () => tf.locals.source_excludes as string[];
+
+  test('node_modules, dist, .local, test, bench and terraform stay out of the archive', () => {
+    expect(tf.data.archive_file?.source.excludes).toBe('${local.source_excludes}');
+    expect(excludes()).toEqual(expect.arrayContaining(['node_modules', 'dist', '.local', 'test', 'bench', 'terraform']));
+  });
+
+  test('everything tsconfig.build.json compiles is in the archive, with the files the build reads', () => {
+    const build = JSON.parse(read('tsconfig.build.json'));
+    for (const dir of build.include as string[]) expect(excludes(), dir).not.toContain(dir.split('/')[0]);
+    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) expect(excludes()).not.toContain(file);
+  });
+
+  test('no compiled file imports from a directory left out of the archive', () => {
+    const build = JSON.parse(read('tsconfig.build.json'));
+    const offenders: string[] = [];
+    for (const dir of build.include as string[]) {
+      const files = readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+      for (const file of files) {
+        const path = join(REPO_ROOT, dir, file);
+        for (const m of readFileSync(path, 'utf8').matchAll(/\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+          const target = relative(REPO_ROOT, resolve(dirname(path), (m[1] ?? m[2])!));
+          if (excludes().includes(target.split('/')[0]!)) offenders.push(`${relative(REPO_ROOT, path)} → ${target}`);
+        }
+      }
+    }
+    expect(offenders).toEqual([]);
+  });
+});

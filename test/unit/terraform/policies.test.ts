@@ -1,0 +1,375 @@
+/**
+ * The deployment's policies (issue 6, DESIGN.md "Production"), checked on the
+ * parsed Terraform: nothing public, the dead-letter path wired, the runtime,
+ * the queue driven by variables, Firestore indexes and TTL, alerts, outputs.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { block, loadTerraform, resource, resourcesOf, stringsUnderKeys, type Hcl, type Terraform } from './hcl.ts';
+
+let tf: Terraform;
+
+beforeAll(async () => {
+  tf = await loadTerraform();
+});
+
+const PUBLIC_PRINCIPALS = /allUsers|allAuthenticatedUsers/;
+
+describe('terraform/ parses', () => {
+  test('every .tf file parses with the HCL parser and the module declares resources, variables and outputs', () => {
+    // Prepare / act: loadTerraform() in beforeAll throws on any file that does not parse.
+    // Assess
+    expect(tf.files.map((f) => f.path)).toEqual(expect.arrayContaining(['terraform/variables.tf', 'terraform/outputs.tf', 'terraform/versions.tf']));
+    expect(Object.keys(tf.resource).length).toBeGreaterThan(10);
+    expect(Object.keys(tf.variable).length).toBeGreaterThan(10);
+    expect(Object.keys(tf.output).length).toBeGreaterThan(5);
+  });
+});
+
+describe('conventions', () => {
+  test('every variable has a description a person can act on', () => {
+    const undescribed = Object.entries(tf.variable)
+      .filter(([, v]) => typeof v.description !== 'string' || v.description.length < 15)
+      .map(([name]) => name);
+    expect(undescribed).toEqual([]);
+  });
+
+  test('every variable except booleans and free-form maps is guarded by a validation block', () => {
+    const unguarded = Object.entries(tf.variable)
+      .filter(([, v]) => v.type !== '${bool}')
+      .filter(([, v]) => !Array.isArray(v.validation) || v.validation.length === 0)
+      .map(([name]) => name);
+    expect(unguarded).toEqual([]);
+  });
+
+  test('every output is described', () => {
+    const undescribed = Object.entries(tf.output)
+      .filter(([, o]) => typeof o.description !== 'string' || o.description.length < 10)
+      .map(([name]) => name);
+    expect(undescribed).toEqual([]);
+  });
+
+  test('each provider is pinned to a major version and Terraform itself to a range', () => {
+    const settings = tf.terraform.find((t) => t.required_providers);
+    const providers = block(settings.required_providers);
+    expect(Object.keys(providers).sort()).toEqual(['archive', 'google']);
+    for (const p of Object.values<Hcl>(providers)) expect(p.version).toMatch(/^~> \d+\.\d+$/);
+    expect(settings.required_version).toMatch(/>=\s*1\.\d+/);
+  });
+
+  test('state is remote in GCS, but the bucket is given at init time rather than hard-coded', () => {
+    const withBackend = tf.terraform.filter((t) => t.backend);
+    expect(withBackend).toHaveLength(1);
+    const gcs = block(block(withBackend[0].backend).gcs);
+    expect(gcs ?? {}).toEqual({});
+  });
+});
+
+describe('functions', () => {
+  const fn = () => resource(tf, 'google_cloudfunctions2_function', 'function');
+
+  test('every function is gen2 on runtime nodejs22, its entry point being its own name', () => {
+    const build = block(fn().build_config);
+    expect(build.runtime).toBe('nodejs22');
+    expect(fn().for_each).toBe('${local.functions}');
+    expect(fn().name).toBe('${each.key}');
+    expect(build.entry_point).toBe('${each.key}');
+  });
+
+  test('functions are built from the repository archive uploaded to the source bucket', () => {
+    const source = block(block(block(fn().build_config).source).storage_source);
+    expect(source.bucket).toBe('${google_storage_bucket.source.name}');
+    expect(source.object).toBe('${google_storage_bucket_object.source.name}');
+    const object = resource(tf, 'google_storage_bucket_object', 'source');
+    expect(object.source).toBe('${data.archive_file.source.output_path}');
+    // A new archive content is a new object name, hence a redeploy.
+    expect(object.name).toMatch(/\$\{data\.archive_file\.source\.output_(sha256|md5|sha)\}/);
+    const archive = tf.data.archive_file?.source;
+    expect(archive.source_dir).toBe('${path.module}/..');
+  });
+
+  test('memory, timeout, max instances and ingress come from variables, per function', () => {
+    const service = block(fn().service_config);
+    expect(service.available_memory).toBe('${each.value.memory}');
+    expect(service.timeout_seconds).toBe('${each.value.timeout_seconds}');
+    expect(service.max_instance_count).toBe('${each.value.max_instances}');
+    expect(service.ingress_settings).toBe('${each.value.ingress}');
+    for (const [name, spec] of Object.entries<Hcl>(tf.locals.functions)) {
+      for (const key of ['memory', 'timeout_seconds', 'max_instances', 'ingress']) {
+        expect(spec[key], `${name}.${key}`).toMatch(/^\$\{var\.\w+\}$/);
+      }
+    }
+  });
+
+  test('each function runs as its own service account', () => {
+    const service = block(fn().service_config);
+    expect(service.service_account_email).toBe('${google_service_account.function[each.key].email}');
+    const accounts = resource(tf, 'google_service_account', 'function');
+    expect(accounts.for_each).toBe('${local.functions}');
+    const accountIds = Object.values<Hcl>(tf.locals.functions).map((f) => f.account_id);
+    expect(new Set(accountIds).size).toBe(accountIds.length);
+  });
+
+  test('the notifier token reaches delivery from Secret Manager, and no other function gets a secret', () => {
+    const dynamicSecrets = block(block(fn().service_config).dynamic.secret_environment_variables);
+    expect(dynamicSecrets.for_each).toBe('${local.function_secret_env[each.key]}');
+    expect(block(dynamicSecrets.content).secret).toBe('${secret_environment_variables.value}');
+    expect(tf.locals.function_secret_env).toEqual({
+      fanOutRestock: {},
+      deliverRestockBatch: { RESTOCK_NOTIFIER_TOKEN: '${google_secret_manager_secret.notifier_token.secret_id}' },
+      restockSubscriptions: {},
+    });
+    // No resource stores a secret value in state.
+    expect(resourcesOf(tf, 'google_secret_manager_secret_version')).toEqual([]);
+  });
+
+  test('only delivery may read the notifier token', () => {
+    const grants = resourcesOf(tf, 'google_secret_manager_secret_iam_member').map(([, g]) => g);
+    expect(grants).toHaveLength(1);
+    expect(grants[0].role).toBe('roles/secretmanager.secretAccessor');
+    expect(grants[0].member).toBe('serviceAccount:${google_service_account.function["deliverRestockBatch"].email}');
+  });
+});
+
+describe('who may invoke what', () => {
+  const IAM_KEYS = new Set(['member', 'members']);
+
+  test('no IAM grant anywhere names allUsers or allAuthenticatedUsers', () => {
+    const everything = [...tf.files.map((f) => f.json.resource ?? {}), tf.locals];
+    const publicGrants = everything.flatMap((r) => stringsUnderKeys(r, IAM_KEYS)).filter((m) => PUBLIC_PRINCIPALS.test(m.value));
+    const publicInvokerLocals = JSON.stringify(tf.locals.service_invokers);
+    expect(publicGrants).toEqual([]);
+    expect(publicInvokerLocals).not.toMatch(PUBLIC_PRINCIPALS);
+  });
+
+  test('no authoritative IAM resource (binding or policy) can wipe or widen grants made elsewhere', () => {
+    const authoritative = Object.keys(tf.resource).filter((type) => /_iam_(binding|policy)$/.test(type));
+    expect(authoritative).toEqual([]);
+  });
+
+  test('run.invoker is granted in one place, from the invoker table, on the Cloud Run service of each function', () => {
+    const invokerGrants = Object.entries(tf.resource).flatMap(([type, byName]) =>
+      Object.entries<Hcl>(byName)
+        .filter(([, r]) => /invoker/.test(String(r.role)))
+        .map(([name, r]) => `${type}.${name}:${r.role}`),
+    );
+    expect(invokerGrants).toEqual(['google_cloud_run_v2_service_iam_member.invoker:roles/run.invoker']);
+    const invoker = resource(tf, 'google_cloud_run_v2_service_iam_member', 'invoker');
+    expect(invoker.for_each).toBe('${local.invoker_bindings}');
+    expect(invoker.name).toBe('${local.function_services[each.value.function]}');
+    expect(invoker.member).toBe('${each.value.member}');
+  });
+
+  test('only the queue identity may invoke deliverRestockBatch', () => {
+    expect(tf.locals.service_invokers.deliverRestockBatch).toEqual({
+      tasks_invoker: 'serviceAccount:${google_service_account.tasks_invoker.email}',
+    });
+  });
+
+  test('fanOutRestock is invoked by the Pub/Sub push identity and by the queue identity (continuations) only', () => {
+    expect(tf.locals.service_invokers.fanOutRestock).toEqual({
+      pubsub_push: 'serviceAccount:${google_service_account.pubsub_push.email}',
+      tasks_invoker: 'serviceAccount:${google_service_account.tasks_invoker.email}',
+    });
+  });
+
+  test('restockSubscriptions is invoked only by the storefront service accounts, which must be service accounts', () => {
+    const members = tf.locals.service_invokers.restockSubscriptions;
+    expect(members).toMatch(/^\$\{\{\s*for email in var\.storefront_service_accounts : email => "serviceAccount:\$\{email\}"\s*\}\}$/);
+    const validations: Hcl[] = tf.variable.storefront_service_accounts.validation;
+    expect(validations.some((v) => String(v.condition).includes('gserviceaccount\\\\.com'))).toBe(true);
+  });
+
+  test('fan-out may enqueue to this queue only, and act as the queue identity only', () => {
+    const enqueuer = resource(tf, 'google_cloud_tasks_queue_iam_member', 'fanout_enqueuer');
+    expect(enqueuer.role).toBe('roles/cloudtasks.enqueuer');
+    expect(enqueuer.name).toBe('${google_cloud_tasks_queue.deliveries.name}');
+    expect(enqueuer.member).toBe('serviceAccount:${google_service_account.function["fanOutRestock"].email}');
+    const actAs = resource(tf, 'google_service_account_iam_member', 'fanout_acts_as_tasks_invoker');
+    expect(actAs.role).toBe('roles/iam.serviceAccountUser');
+    expect(actAs.service_account_id).toBe('${google_service_account.tasks_invoker.name}');
+    expect(actAs.member).toBe('serviceAccount:${google_service_account.function["fanOutRestock"].email}');
+  });
+
+  test('project-wide roles are limited to Firestore access for the functions and the builder role for the build', () => {
+    const projectRoles = resourcesOf(tf, 'google_project_iam_member').map(([name, r]) => `${name}:${r.role}`).sort();
+    expect(projectRoles).toEqual(['build:roles/run.builder', 'function_firestore:roles/datastore.user']);
+  });
+
+  test('every function identity, delivery included (its ledger), gets Firestore access through one grant per function', () => {
+    const firestore = resource(tf, 'google_project_iam_member', 'function_firestore');
+    expect(firestore.for_each).toBe('${local.functions}');
+    expect(firestore.member).toBe('serviceAccount:${google_service_account.function[each.key].email}');
+    expect(Object.keys(tf.locals.functions)).toContain('deliverRestockBatch');
+  });
+});
+
+describe('Pub/Sub', () => {
+  test('fan-out is triggered by a push subscription carrying an OIDC token of the push identity, for the fan-out URL', () => {
+    const sub = resource(tf, 'google_pubsub_subscription', 'fanout');
+    expect(sub.topic).toBe('${google_pubsub_topic.inventory_updated.id}');
+    const push = block(sub.push_config);
+    expect(push.push_endpoint).toBe('${local.function_urls["fanOutRestock"]}');
+    const oidc = block(push.oidc_token);
+    expect(oidc.service_account_email).toBe('${google_service_account.pubsub_push.email}');
+    expect(oidc.audience).toBe('${local.function_urls["fanOutRestock"]}');
+  });
+
+  test('the topic is inventory-updated by default', () => {
+    expect(tf.variable.topic_name.default).toBe('inventory-updated');
+    expect(resource(tf, 'google_pubsub_topic', 'inventory_updated').name).toBe('${var.topic_name}');
+  });
+
+  test('redeliveries back off exponentially between bounds set by variables', () => {
+    const retry = block(resource(tf, 'google_pubsub_subscription', 'fanout').retry_policy);
+    expect(retry.minimum_backoff).toBe('${var.pubsub_min_backoff_seconds}s');
+    expect(retry.maximum_backoff).toBe('${var.pubsub_max_backoff_seconds}s');
+  });
+
+  test('after max delivery attempts an event goes to the dead-letter topic, which a pull subscription holds for the CLI', () => {
+    const deadLetter = block(resource(tf, 'google_pubsub_subscription', 'fanout').dead_letter_policy);
+    expect(deadLetter.dead_letter_topic).toBe('${google_pubsub_topic.dead_letter.id}');
+    expect(deadLetter.max_delivery_attempts).toBe('${var.pubsub_max_delivery_attempts}');
+    const pull = resource(tf, 'google_pubsub_subscription', 'dead_letter');
+    expect(pull.topic).toBe('${google_pubsub_topic.dead_letter.id}');
+    expect(pull.push_config).toBeUndefined();
+    expect(tf.variable.dead_letter_subscription_name.default).toBe('inventory-updated-dead-letter');
+    expect(tf.output.dead_letter_subscription_name.value).toBe('${google_pubsub_subscription.dead_letter.name}');
+  });
+
+  test('the Pub/Sub service agent gets exactly what dead-lettering needs: publish on the dead-letter topic, subscribe on the source subscription', () => {
+    const agentGrants = Object.entries(tf.resource).flatMap(([type, byName]) =>
+      Object.entries<Hcl>(byName)
+        .filter(([, r]) => r.member === '${local.pubsub_service_agent}')
+        .map(([, r]) => ({ type, role: r.role, on: r.topic ?? r.subscription })),
+    );
+    expect(agentGrants).toEqual(
+      expect.arrayContaining([
+        { type: 'google_pubsub_topic_iam_member', role: 'roles/pubsub.publisher', on: '${google_pubsub_topic.dead_letter.id}' },
+        { type: 'google_pubsub_subscription_iam_member', role: 'roles/pubsub.subscriber', on: '${google_pubsub_subscription.fanout.id}' },
+      ]),
+    );
+    expect(agentGrants).toHaveLength(2);
+    expect(tf.locals.pubsub_service_agent).toBe('serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com');
+  });
+
+  test('max delivery attempts are validated against the Pub/Sub bounds (5 to 100)', () => {
+    const condition = String(tf.variable.pubsub_max_delivery_attempts.validation[0].condition);
+    expect(condition).toContain('var.pubsub_max_delivery_attempts >= 5');
+    expect(condition).toContain('var.pubsub_max_delivery_attempts <= 100');
+  });
+
+  test('the push ack deadline covers the fan-out timeout, capped at the 600 s Pub/Sub maximum, and the timeout cannot exceed it', () => {
+    const sub = resource(tf, 'google_pubsub_subscription', 'fanout');
+    expect(sub.ack_deadline_seconds).toBe('${local.fanout_ack_deadline_seconds}');
+    expect(tf.locals.fanout_ack_deadline_seconds).toBe('${min(600, var.fanout_timeout_seconds)}');
+    expect(String(tf.variable.fanout_timeout_seconds.validation[0].condition)).toContain('var.fanout_timeout_seconds <= 600');
+  });
+});
+
+describe('Cloud Tasks queue', () => {
+  const queue = () => resource(tf, 'google_cloud_tasks_queue', 'deliveries');
+
+  test('rate limits come from variables', () => {
+    const limits = block(queue().rate_limits);
+    expect(limits.max_dispatches_per_second).toBe('${var.queue_max_dispatches_per_second}');
+    expect(limits.max_concurrent_dispatches).toBe('${var.queue_max_concurrent_dispatches}');
+    expect(tf.variable.queue_max_dispatches_per_second.default).toBeLessThanOrEqual(500);
+  });
+
+  test('retry config comes from variables, max_attempts from the one the delivery function is told', () => {
+    const retry = block(queue().retry_config);
+    expect(retry.max_attempts).toBe('${var.delivery_max_attempts}');
+    expect(tf.locals.function_env.deliverRestockBatch.RESTOCK_DELIVERY_MAX_ATTEMPTS).toBe('${tostring(var.delivery_max_attempts)}');
+    expect(retry.min_backoff).toBe('${var.queue_min_backoff_seconds}s');
+    expect(retry.max_backoff).toBe('${var.queue_max_backoff_seconds}s');
+    expect(retry.max_doublings).toBe('${var.queue_max_doublings}');
+    expect(retry.max_retry_duration).toBe('${var.queue_max_retry_duration_seconds}s');
+  });
+
+  test('dispatch attempts are logged at a sampling ratio from a variable', () => {
+    expect(block(queue().stackdriver_logging_config).sampling_ratio).toBe('${var.queue_logging_sampling_ratio}');
+  });
+
+  test('every queue variable has a default, so a bare apply gets sensible limits', () => {
+    const queueVariables = Object.entries(tf.variable).filter(([name]) => name.startsWith('queue_') || name === 'delivery_max_attempts');
+    expect(queueVariables.length).toBeGreaterThanOrEqual(8);
+    for (const [name, v] of queueVariables) expect(v.default, name).toBeDefined();
+  });
+});
+
+describe('Firestore', () => {
+  const indexFields = (r: Hcl) => (r.fields as Hcl[]).map((f) => `${f.field_path} ${f.order}`);
+
+  test('the database is created only when asked (projects may already have one)', () => {
+    const database = resource(tf, 'google_firestore_database', 'default');
+    expect(database.count).toBe('${var.create_firestore_database ? 1 : 0}');
+    expect(database.name).toBe('(default)');
+    expect(database.type).toBe('FIRESTORE_NATIVE');
+  });
+
+  test('the ledger expires through a TTL policy on deliveries.expireAt', () => {
+    const ttl = resourcesOf(tf, 'google_firestore_field').find(([, f]) => f.collection === 'deliveries' && f.field === 'expireAt');
+    expect(ttl).toBeDefined();
+    expect(ttl![1].ttl_config).toBeDefined();
+  });
+
+  test('the composite indexes of the delivery queries exist', () => {
+    const indexes = resourcesOf(tf, 'google_firestore_index').map(([, r]) => `${r.collection}/${r.query_scope}: ${indexFields(r).join(', ')}`);
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        'deliveries/COLLECTION: eventKey ASCENDING, state ASCENDING',
+        'deliveries/COLLECTION: userId ASCENDING, createdAtMs DESCENDING',
+        'deliveries/COLLECTION: userId ASCENDING, productId ASCENDING, createdAtMs DESCENDING',
+      ]),
+    );
+  });
+
+  test('a collection-group index on restockSubscriptions.userId exists, and the collection-scope ones are kept', () => {
+    const field = resourcesOf(tf, 'google_firestore_field').find(([, f]) => f.collection === 'restockSubscriptions' && f.field === 'userId');
+    expect(field).toBeDefined();
+    const indexes = (block(field![1].index_config).indexes as Hcl[]).map((i) => `${i.query_scope} ${i.order}`);
+    expect(indexes).toEqual(expect.arrayContaining(['COLLECTION_GROUP ASCENDING', 'COLLECTION ASCENDING', 'COLLECTION DESCENDING']));
+  });
+});
+
+describe('alerts', () => {
+  const policies = () => resourcesOf(tf, 'google_monitoring_alert_policy').map(([, p]) => p);
+  const filters = () => policies().map((p) => String(block(block(p.conditions).condition_threshold).filter));
+
+  test.each([
+    ['messages in the dead-letter topic', 'pubsub.googleapis.com/subscription/num_undelivered_messages', 'google_pubsub_subscription.dead_letter.name'],
+    ['oldest unacked event age', 'pubsub.googleapis.com/subscription/oldest_unacked_message_age', 'google_pubsub_subscription.fanout.name'],
+    ['delivery failures (log-based)', 'logging.googleapis.com/user/', 'google_logging_metric.delivery_failures.name'],
+    ['queue depth', 'cloudtasks.googleapis.com/queue/depth', 'google_cloud_tasks_queue.deliveries.name'],
+  ])('an alert watches %s', (_what, metric, subject) => {
+    const matching = filters().filter((f) => f.includes(metric) && f.includes(subject));
+    expect(matching).toHaveLength(1);
+  });
+
+  test('every alert notifies the channels of the variable', () => {
+    expect(policies()).toHaveLength(4);
+    for (const p of policies()) expect(p.notification_channels).toBe('${var.notification_channels}');
+  });
+
+  test('the delivery failure metric counts errors of the delivery service only', () => {
+    const metric = resource(tf, 'google_logging_metric', 'delivery_failures');
+    expect(metric.filter).toContain('resource.labels.service_name=\\"${local.function_services["deliverRestockBatch"]}\\"');
+    expect(metric.filter).toContain('severity>=ERROR');
+  });
+});
+
+describe('outputs', () => {
+  test.each(['function_urls', 'topic_name', 'dead_letter_topic_name', 'dead_letter_subscription_name', 'queue_name', 'service_accounts'])('%s is an output', (name) => {
+    expect(tf.output[name]?.value).toBeDefined();
+  });
+});
+
+describe('APIs', () => {
+  test('every service the pipeline uses is enabled, and left enabled on destroy', () => {
+    const services = String(tf.locals.services);
+    for (const api of ['cloudfunctions', 'run', 'cloudbuild', 'artifactregistry', 'pubsub', 'cloudtasks', 'firestore', 'secretmanager', 'monitoring', 'logging', 'iam']) {
+      expect(services).toContain(`"${api}.googleapis.com"`);
+    }
+    expect(resource(tf, 'google_project_service', 'enabled').disable_on_destroy).toBe(false);
+  });
+});
