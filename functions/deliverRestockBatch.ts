@@ -12,6 +12,7 @@ import {
   InvalidTokenError,
   MissingTokenError,
   parseDeliveryTask,
+  TokenKeysUnavailableError,
   verifyTaskToken,
 } from '../lib/delivery/index.ts';
 import { errorFields, log } from '../lib/log.ts';
@@ -24,6 +25,7 @@ let notifier: Notifier | undefined;
 function statusFor(err: unknown): { status: number; severity: 'warn' | 'error' } {
   if (err instanceof MissingTokenError || err instanceof InvalidTokenError) return { status: 401, severity: 'warn' };
   if (err instanceof ForbiddenCallerError) return { status: 403, severity: 'warn' };
+  if (err instanceof TokenKeysUnavailableError) return { status: 503, severity: 'error' };
   if (err instanceof InvalidDeliveryTaskError) return { status: 400, severity: 'error' };
   return { status: 500, severity: 'error' };
 }

@@ -23,6 +23,17 @@ export class InvalidTokenError extends Error {
   }
 }
 
+/**
+ * The signing keys could not be fetched, so no token can be judged now: 503,
+ * for Cloud Tasks to retry (a 401 would blame the caller for our outage).
+ */
+export class TokenKeysUnavailableError extends Error {
+  override readonly name = 'TokenKeysUnavailableError';
+  constructor(jwksUrl: string, options?: { cause?: unknown }) {
+    super(`cannot fetch the token signing keys from ${jwksUrl}`, options);
+  }
+}
+
 /** A valid token of a caller that may not deliver: 403. */
 export class ForbiddenCallerError extends Error {
   override readonly name = 'ForbiddenCallerError';
@@ -47,7 +58,7 @@ function keySet(url: string): JWTVerifyGetKey {
  * Accepts only RS256 tokens signed by a key of `RESTOCK_OIDC_JWKS_URL`, from
  * one of `RESTOCK_OIDC_ISSUERS`, for the delivery audience, unexpired, and —
  * when allowed callers are configured — from one of them with a verified email.
- * @throws MissingTokenError, InvalidTokenError, ForbiddenCallerError
+ * @throws MissingTokenError, InvalidTokenError, ForbiddenCallerError, TokenKeysUnavailableError
  */
 export async function verifyTaskToken(authorization: string | undefined, config: Config): Promise<{ email?: string }> {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
@@ -61,6 +72,9 @@ export async function verifyTaskToken(authorization: string | undefined, config:
       clockTolerance: 30,
     }));
   } catch (err) {
+    if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || err instanceof TypeError) {
+      throw new TokenKeysUnavailableError(config.oidcJwksUrl, { cause: err });
+    }
     const reason =
       err instanceof joseErrors.JWTExpired
         ? 'expired'

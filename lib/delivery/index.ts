@@ -5,6 +5,6 @@
  */
 export { parseDeliveryTask, InvalidDeliveryTaskError, deliveryTaskSchema, type DeliveryTask } from './payload.ts';
 export { deliverChunk, type ChunkReport, type AttemptInfo } from './execute.ts';
-export { verifyTaskToken, MissingTokenError, InvalidTokenError, ForbiddenCallerError } from './auth.ts';
+export { verifyTaskToken, MissingTokenError, InvalidTokenError, ForbiddenCallerError, TokenKeysUnavailableError } from './auth.ts';
 export { redriveDeliveries, type RedriveResult } from './redrive.ts';
 export { deliveryRef } from './ledger.ts';

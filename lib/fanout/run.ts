@@ -19,6 +19,7 @@ import type { DeliveryTask } from '../delivery/payload.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
 import { chunk, chunkTaskId, continuationTaskId } from './naming.ts';
 import { checkpoint, type Checkpoint } from './claim.ts';
+import { LeaseLostError } from './errors.ts';
 
 export interface FanoutProgress {
   pages: number;
@@ -57,9 +58,27 @@ async function readPage(rt: Runtime, productId: string, cursor: string | null): 
  * @throws LeaseLostError if another attempt took over; EnqueueError if the queue refuses.
  */
 export async function runFanout(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Promise<RunResult> {
+  const state = { progress: { cursor: fanout.cursor, pages: fanout.pages, chunks: fanout.chunks, recipients: fanout.recipients } as Checkpoint };
+  try {
+    return await pageToTheEnd(rt, fanout, o, state.progress);
+  } catch (err) {
+    if (!(err instanceof LeaseLostError)) {
+      // Hand the lease back with the progress made, so the redelivery resumes at once instead of waiting out the lease.
+      await checkpoint(rt.db, fanout.eventKey, state.progress, {
+        owner: o.owner,
+        leaseMs: rt.config.fanoutLeaseMs,
+        threshold: rt.config.restockThreshold,
+        nowMs: rt.now(),
+        release: true,
+      }).catch((releaseErr) => o.log.warn('could not release the fan-out lease after a failure', { err: releaseErr }));
+    }
+    throw err;
+  }
+}
+
+async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progress: Checkpoint): Promise<RunResult> {
   const { config } = rt;
   const claim = { owner: o.owner, leaseMs: config.fanoutLeaseMs, threshold: config.restockThreshold };
-  const progress: Checkpoint = { cursor: fanout.cursor, pages: fanout.pages, chunks: fanout.chunks, recipients: fanout.recipients };
   const limit = pLimit(config.enqueueConcurrency);
   let lastCheckpointMs = rt.now();
   let created = 0;
