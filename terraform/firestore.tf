@@ -20,7 +20,8 @@ locals {
   firestore_database = "(default)"
 }
 
-# Delivery state counts: deliveries where eventKey == X and state == Y.
+# Delivery state counts (`restock status`) and redrive paging:
+# deliveries where eventKey == X and state == / in ..., by document id.
 resource "google_firestore_index" "deliveries_by_event_and_state" {
   project     = var.project_id
   database    = local.firestore_database
@@ -34,6 +35,54 @@ resource "google_firestore_index" "deliveries_by_event_and_state" {
   fields {
     field_path = "state"
     order      = "ASCENDING"
+  }
+
+  depends_on = [google_firestore_database.default, google_project_service.enabled]
+}
+
+# `restock status`: the oldest pending delivery of an event
+# (eventKey == X, state in [...], order by createdAtMs).
+resource "google_firestore_index" "deliveries_by_event_state_oldest_first" {
+  project     = var.project_id
+  database    = local.firestore_database
+  collection  = "deliveries"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "eventKey"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "createdAtMs"
+    order      = "ASCENDING"
+  }
+
+  depends_on = [google_firestore_database.default, google_project_service.enabled]
+}
+
+# `restock status`: the latest errors of an event
+# (eventKey == X, state in [...], order by updatedAtMs desc).
+resource "google_firestore_index" "deliveries_by_event_state_latest_first" {
+  project     = var.project_id
+  database    = local.firestore_database
+  collection  = "deliveries"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "eventKey"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "updatedAtMs"
+    order      = "DESCENDING"
   }
 
   depends_on = [google_firestore_database.default, google_project_service.enabled]
@@ -75,6 +124,25 @@ resource "google_firestore_index" "deliveries_by_user_product_newest_first" {
   }
   fields {
     field_path = "createdAtMs"
+    order      = "DESCENDING"
+  }
+
+  depends_on = [google_firestore_database.default, google_project_service.enabled]
+}
+
+# `restock trace --product`: the fan-outs of a product, newest first.
+resource "google_firestore_index" "fanouts_by_product_newest_first" {
+  project     = var.project_id
+  database    = local.firestore_database
+  collection  = "fanouts"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "productId"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "startedAtMs"
     order      = "DESCENDING"
   }
 
