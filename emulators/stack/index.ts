@@ -63,6 +63,8 @@ export interface StackOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Progress lines while starting ("firestore ready in 1234 ms"). */
   onProgress?: (message: string) => void;
+  /** A component exited while the stack was meant to run (crash, or a test's `kill`). */
+  onComponentExit?: (name: ComponentName, code: number | null, signal: NodeJS.Signals | null, logFile: string) => void;
 }
 
 /** A running stack. */
@@ -153,7 +155,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
   const launch = async (name: ComponentName, spec: Omit<ProcessSpec, 'name' | 'logFile' | 'cwd'>): Promise<void> => {
     const started = Date.now();
-    const p = new ManagedProcess({ ...spec, name, cwd: REPO_ROOT, logFile: join(logsDir, `${name}.log`) });
+    const logFile = join(logsDir, `${name}.log`);
+    const p = new ManagedProcess({
+      ...spec,
+      name,
+      cwd: REPO_ROOT,
+      logFile,
+      onUnexpectedExit: (code, signal) => options.onComponentExit?.(name, code, signal, logFile),
+    });
     processes.set(name, p);
     try {
       await p.start();

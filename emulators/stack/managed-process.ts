@@ -21,6 +21,8 @@ export interface ProcessSpec {
   /** Resolves true once the component serves requests. */
   ready: () => Promise<boolean>;
   readyTimeoutMs: number;
+  /** Called when the process exits without {@link ManagedProcess.stop} having been asked (a crash, a test's kill). */
+  onUnexpectedExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
 /** How long a component gets to exit after SIGTERM before its group is SIGKILLed. */
@@ -32,6 +34,7 @@ export class ManagedProcess {
   private exitCode: number | null = null;
   private exitSignal: NodeJS.Signals | null = null;
   private running = false;
+  private stopRequested = false;
 
   constructor(readonly spec: ProcessSpec) {}
 
@@ -63,6 +66,7 @@ export class ManagedProcess {
     }
     this.child = child;
     this.running = true;
+    this.stopRequested = false;
     this.exitCode = null;
     this.exitSignal = null;
     this.exited = new Promise<void>((resolve) => {
@@ -71,6 +75,7 @@ export class ManagedProcess {
         this.exitCode = code;
         this.exitSignal = signal;
         resolve();
+        if (!this.stopRequested) spec.onUnexpectedExit?.(code, signal);
       });
       child.once('error', (err) => {
         this.running = false;
@@ -106,6 +111,7 @@ export class ManagedProcess {
   /** SIGTERM to the group, SIGKILL after a grace period; resolves once the leader is gone and the group is killed. */
   async stop(graceMs = STOP_GRACE_MS): Promise<void> {
     if (!this.child) return;
+    this.stopRequested = true;
     if (this.running) {
       this.kill('SIGTERM');
       const timedOut = await Promise.race([this.exited.then(() => false), sleep(graceMs).then(() => true)]);

@@ -1,0 +1,119 @@
+/**
+ * `npm start`: the whole local stack in the foreground on fixed ports.
+ *
+ * Prints one readiness line with the endpoints and the `export` lines to use
+ * the stack from another shell, keeps `.local/stack.json` while running, and
+ * stops every child (each process group, Java emulators included) on Ctrl-C
+ * or SIGTERM.
+ */
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import pc from 'picocolors';
+import {
+  DEFAULT_PORTS,
+  DEFAULT_STATE_FILE,
+  REPO_ROOT,
+  emulatorEnv,
+  findRunningStack,
+  startStack,
+  type ComponentName,
+  type Stack,
+} from './stack/index.ts';
+
+/** Flag and environment variable of each component's port. */
+const PORT_FLAGS: Record<ComponentName, { flag: string; env: string }> = {
+  firestore: { flag: 'firestore-port', env: 'FIRESTORE_PORT' },
+  pubsub: { flag: 'pubsub-port', env: 'PUBSUB_PORT' },
+  tasks: { flag: 'tasks-port', env: 'TASKS_PORT' },
+  fanOutRestock: { flag: 'fan-out-port', env: 'FAN_OUT_PORT' },
+  deliverRestockBatch: { flag: 'deliver-port', env: 'DELIVER_PORT' },
+  restockSubscriptions: { flag: 'subscriptions-port', env: 'SUBSCRIPTIONS_PORT' },
+  sink: { flag: 'sink-port', env: 'SINK_PORT' },
+};
+
+const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+
+const program = new Command('start')
+  .description('Run the local stack (Firestore, Pub/Sub, Cloud Tasks, the three functions, the notification sink).')
+  .option('--host <host>', 'interface every component listens on', process.env.STACK_HOST ?? '127.0.0.1')
+  .addOption(new Option('--log-level <level>', 'LOG_LEVEL of the functions and the sink').choices(['debug', 'info', 'warn', 'error']).default(process.env.LOG_LEVEL ?? 'info'))
+  .option('--env <KEY=VALUE...>', 'extra environment for the function processes (e.g. RESTOCK_CHUNK_SIZE=50)', [])
+  .option('--sink-token <token>', 'bearer token the sink requires and the functions send')
+  .option('--state-file <path>', 'where to describe the running stack', DEFAULT_STATE_FILE)
+  .option('--dir <path>', 'where logs (<dir>/logs) and bookkeeping go', join(REPO_ROOT, '.local'));
+for (const [name, { flag, env }] of Object.entries(PORT_FLAGS) as [ComponentName, { flag: string; env: string }][]) {
+  program.option(`--${flag} <port>`, `port of ${name} (env ${env})`, process.env[env] ?? String(DEFAULT_PORTS[name]));
+}
+program.parse();
+const opts = program.opts<Record<string, string | string[] | undefined>>();
+
+const stateFile = resolve(opts.stateFile as string);
+const already = await findRunningStack(stateFile);
+if (already) {
+  process.stderr.write(`${pc.red('A stack is already running')} (launcher pid ${already.launcherPid}, ${stateFile}).\n`);
+  process.exit(1);
+}
+
+const ports = Object.fromEntries(
+  (Object.keys(PORT_FLAGS) as ComponentName[]).map((name) => [name, Number(opts[camel(PORT_FLAGS[name].flag)])]),
+) as Record<ComponentName, number>;
+const env = Object.fromEntries(
+  (opts.env as string[]).map((pair) => {
+    const i = pair.indexOf('=');
+    if (i < 1) {
+      process.stderr.write(`--env expects KEY=VALUE, got ${JSON.stringify(pair)}\n`);
+      process.exit(2);
+    }
+    return [pair.slice(0, i), pair.slice(i + 1)];
+  }),
+);
+
+let stack: Stack | undefined;
+let stopping = false;
+const stop = async (signal: string): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write(`\n${signal}: stopping the stack...\n`);
+  await stack?.stop();
+  process.stderr.write('stopped.\n');
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
+
+try {
+  stack = await startStack({
+    host: opts.host as string,
+    ports,
+    env,
+    dir: resolve(opts.dir as string),
+    stateFile,
+    logLevel: opts.logLevel as 'debug' | 'info' | 'warn' | 'error',
+    ...(opts.sinkToken ? { sinkToken: opts.sinkToken as string } : {}),
+    onProgress: (message) => process.stderr.write(pc.dim(`  ${message}\n`)),
+    onComponentExit: (name, code, signal, logFile) => {
+      if (!stopping) process.stderr.write(`${pc.red(`${name} exited`)} (code ${code}, signal ${signal}); see ${logFile}\n`);
+    },
+  });
+} catch (err) {
+  process.stderr.write(`${pc.red('The stack did not start:')} ${(err as Error).message}\n`);
+  process.exit(1);
+}
+if (stopping) await new Promise(() => {}); // a signal arrived while starting; stop() exits
+
+const d = stack.description;
+const lines = [
+  `${pc.green('Restock stack ready')} in ${stack.startupMs.total} ms: ` +
+    `firestore=${d.firestore} pubsub=${d.pubsub} tasks=${d.tasks} ` +
+    `fanOutRestock=${d.functions.fanOutRestock} deliverRestockBatch=${d.functions.deliverRestockBatch} ` +
+    `restockSubscriptions=${d.functions.restockSubscriptions} sink=${d.sink}`,
+  '',
+  '  # to use it from another shell:',
+  ...Object.entries(emulatorEnv(d)).map(([k, v]) => `  export ${k}=${v}`),
+  '',
+  `  described in ${stateFile}; logs in ${d.logsDir}/<component>.log`,
+  `  topic ${d.topic} → push subscription ${d.subscription} → ${d.functions.fanOutRestock} (dead letters: ${d.deadLetterSubscription})`,
+  `  queue ${d.queue} → ${d.functions.deliverRestockBatch}`,
+  '  Ctrl-C stops everything.',
+];
+process.stdout.write(lines.join('\n') + '\n');
