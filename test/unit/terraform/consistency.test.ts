@@ -284,3 +284,32 @@ describe('the source archive holds what the build compiles', () => {
     expect(offenders).toEqual([]);
   });
 });
+
+describe('the README documents the deployment as it is', () => {
+  /** The README's "Deploy to production" section, up to the next top-level heading. */
+  function deploySection(): string {
+    const readme = read('README.md');
+    const start = readme.indexOf('## Deploy to production');
+    expect(start, 'README.md has no "## Deploy to production" section').toBeGreaterThanOrEqual(0);
+    const end = readme.indexOf('\n## ', start + 3);
+    return readme.slice(start, end === -1 ? undefined : end);
+  }
+
+  test('every variable has a row in the variable table', () => {
+    const section = deploySection();
+    const missing = Object.keys(tf.variable).filter((name) => !section.includes(`| \`${name}\` |`));
+    expect(missing).toEqual([]);
+  });
+
+  test('every environment variable a function gets has a row naming that function', () => {
+    const section = deploySection();
+    const missing: string[] = [];
+    for (const name of FUNCTIONS) {
+      for (const env of [...Object.keys(plainEnv(name)), ...Object.keys(tf.locals.function_secret_env[name])]) {
+        const row = section.split('\n').find((line) => line.startsWith(`| \`${env}\` |`));
+        if (!row || !(row.includes(name) || row.includes('all three'))) missing.push(`${env} for ${name}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
