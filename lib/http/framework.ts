@@ -12,6 +12,7 @@
  */
 import {
   BodyTooLargeError,
+  InvalidRequestError,
   MalformedJsonError,
   UnreadableBodyError,
   UnsupportedEncodingError,
@@ -29,7 +30,8 @@ interface BodyParserErrorShape {
 }
 
 /**
- * The typed error a framework error stands for. `rawBody` (saved by the
+ * The typed error a framework error stands for (a path that does not
+ * percent-decode is refused by express's router, also before the function). `rawBody` (saved by the
  * framework before parsing) lets malformed JSON be described exactly as the
  * handler would describe it. Client errors that are not recognised become an
  * {@link UnreadableBodyError}; server-side ones are returned unchanged, to be
@@ -71,6 +73,11 @@ export function fromFrameworkError(err: unknown, rawBody?: Uint8Array): Error {
     case 'request.size.invalid':
       return new UnreadableBodyError('The body length does not match Content-Length', { cause: err });
     default:
+      if (err instanceof URIError && status === 400) {
+        // The router decodes the path before any handler runs; the route (and so the
+        // parameter's name) is not known yet.
+        return new InvalidRequestError([{ parameter: 'path', detail: 'must be valid percent-encoded UTF-8' }], { cause: err });
+      }
       if (status >= 400 && status < 500) {
         return new UnreadableBodyError('The request body could not be read (check Content-Encoding and Content-Length)', {
           cause: err,

@@ -51,6 +51,18 @@ describe('errors raised by the framework before the function runs', () => {
     expect(reply.headers['content-type']).toBe('application/problem+json');
   });
 
+  it('map a path the router cannot percent-decode to 400 invalid-request naming the path', () => {
+    // Prepare
+    const routerError = Object.assign(new URIError("Failed to decode param '%E0%A4'"), { status: 400 });
+
+    // Act
+    const reply = errorToProblemReply(fromFrameworkError(routerError));
+
+    // Assess
+    expect(reply.status).toBe(400);
+    expect(JSON.parse(reply.body ?? '').errors).toEqual([{ parameter: 'path', detail: 'must be valid percent-encoded UTF-8' }]);
+  });
+
   it('leave server-side errors as internal: a 500 problem without their message', () => {
     // Act
     const reply = errorToProblemReply(fromFrameworkError(new Error('ENOMEM at /srv/x.js:1')));
