@@ -139,10 +139,10 @@ export async function send(
   baseUrl: string,
   method: string,
   path: string,
-  options: { json?: unknown; body?: string | Uint8Array; headers?: Record<string, string> } = {},
+  options: { json?: unknown; body?: string | Uint8Array<ArrayBuffer>; headers?: Record<string, string> } = {},
 ): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
-  let body = options.body;
+  let body: string | Uint8Array<ArrayBuffer> | undefined = options.body;
   if (options.json !== undefined) {
     body = JSON.stringify(options.json);
     headers['content-type'] ??= 'application/json';
