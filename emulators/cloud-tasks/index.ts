@@ -92,9 +92,7 @@ export async function startCloudTasksEmulator(options: CloudTasksEmulatorOptions
   const rest = createRestHandler({
     api,
     protos,
-    get oidc() {
-      return oidc!;
-    },
+    oidc: () => oidc!,
     log,
     stats: () => store.stats(),
     resetTaskNameReuse: () => store.resetTaskNameReuse(),

@@ -74,7 +74,8 @@ const SYSTEM_PARAMS = new Set(['alt', '$alt', 'prettyPrint', '$prettyPrint', 'ke
 export interface RestDeps {
   api: Api;
   protos: Protos;
-  oidc: OidcIssuer;
+  /** The token issuer; a function because its URL is known only once the port is bound. */
+  oidc(): OidcIssuer;
   log: Logger;
   stats(): unknown;
   resetTaskNameReuse(): void;
@@ -119,7 +120,7 @@ function queryValue(v: string): JSONValue {
 
 /** Builds the HTTP/1.1 request handler. */
 export function createRestHandler(deps: RestDeps): http.RequestListener {
-  const { api, protos, oidc, log } = deps;
+  const { api, protos, log } = deps;
   const methods = protos.root.lookupService('google.cloud.tasks.v2.CloudTasks').methods;
 
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL): Promise<void> {
@@ -180,8 +181,8 @@ export function createRestHandler(deps: RestDeps): http.RequestListener {
         else res.end();
       });
     };
-    if (req.method === 'GET' && url.pathname === JWKS_PATH) return send(res, 200, oidc.jwks());
-    if (req.method === 'GET' && url.pathname === DISCOVERY_PATH) return send(res, 200, oidc.discovery());
+    if (req.method === 'GET' && url.pathname === JWKS_PATH) return send(res, 200, deps.oidc().jwks());
+    if (req.method === 'GET' && url.pathname === DISCOVERY_PATH) return send(res, 200, deps.oidc().discovery());
     if (req.method === 'GET' && url.pathname === `${EMULATOR_PATH}/stats`) return send(res, 200, deps.stats());
     if (req.method === 'POST' && url.pathname === `${EMULATOR_PATH}/reset-task-name-reuse`) {
       deps.resetTaskNameReuse();

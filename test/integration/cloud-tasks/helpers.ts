@@ -41,7 +41,8 @@ export interface Receiver {
 export async function startReceiver(responder: Responder = () => 200): Promise<Receiver> {
   let respond = responder;
   let inFlight = 0;
-  const waiters: Array<() => void> = [];
+  /** Each returns true once satisfied, and is then dropped. */
+  let waiters: Array<() => boolean> = [];
   const receiver: Receiver = {
     url: '',
     received: [],
@@ -58,7 +59,7 @@ export async function startReceiver(responder: Responder = () => 200): Promise<R
           return true;
         };
         const timer = setTimeout(() => reject(new Error(`receiver got ${receiver.received.length} of ${count} requests within ${timeoutMs} ms`)), timeoutMs);
-        if (!check()) waiters.push(() => void check());
+        if (!check()) waiters.push(check);
       }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
@@ -70,7 +71,7 @@ export async function startReceiver(responder: Responder = () => 200): Promise<R
       receiver.maxInFlight = Math.max(receiver.maxInFlight, inFlight);
       const entry: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), atMs: Date.now() };
       const index = receiver.received.push(entry) - 1;
-      waiters.splice(0).forEach((w) => w());
+      waiters = waiters.filter((satisfied) => !satisfied());
       void Promise.resolve(respond(entry, index)).then((status) => {
         inFlight--;
         res.writeHead(status).end();

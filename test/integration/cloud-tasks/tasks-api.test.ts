@@ -103,9 +103,11 @@ describe.each(TRANSPORTS)('tasks over %s', (transport) => {
     // Act
     const sizes: number[] = [];
     const names = new Set<string>();
-    let request: Parameters<CloudTasksClient['listTasks']>[0] | null = { parent: queue, pageSize: 10 };
+    type ListRequest = NonNullable<Parameters<CloudTasksClient['listTasks']>[0]>;
+    let request: ListRequest | null = { parent: queue, pageSize: 10 };
     while (request) {
-      const [page, next]: [{ name?: string | null }[], typeof request | null, unknown] = await client.listTasks(request, { autoPaginate: false });
+      const response: Awaited<ReturnType<CloudTasksClient['listTasks']>> = await client.listTasks(request, { autoPaginate: false });
+      const [page, next] = response;
       sizes.push(page.length);
       page.forEach((t) => names.add(t.name!));
       request = next;
