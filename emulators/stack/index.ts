@@ -276,6 +276,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           : { RESTOCK_VERIFY_OIDC: 'false' }),
         RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
         LOG_LEVEL: logLevel,
+        // As deployed: no functions-framework default ignored routes (/favicon.ico,
+        // /robots.txt answer an empty 404 of their own otherwise, not a problem+json).
+        IGNORED_ROUTES: '',
         ...options.env,
       };
       const queue = tasksEmulatorPresent ? configureQueue(addr('tasks'), queueName, queueSettings) : undefined;

@@ -5,22 +5,17 @@
  */
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send, startLocalFunction, type Answer, type LocalFunction } from './local-function.ts';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config.ts';
+import { stack } from '../../helpers/index.ts';
+import { send, type Answer } from './http-client.ts';
 
-const MAX_BODY_BYTES = 2048;
+const MAX_BODY_BYTES = parseConfig(stack().description.env).maxBodyBytes;
+const baseUrl = () => stack().description.functions.restockSubscriptions.replace(/\/$/, '');
 const PUT_PATH = '/v1/products/sku-1/subscriptions/user-1';
 
-let fn: LocalFunction;
-const api = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(fn.url, method, path, options);
+const api = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(baseUrl(), method, path, options);
 
-beforeAll(async () => {
-  fn = await startLocalFunction({ RESTOCK_MAX_BODY_BYTES: String(MAX_BODY_BYTES) });
-});
-
-afterAll(async () => {
-  await fn?.stop();
-});
 
 /** Asserts the answer is a problem of `type` with `status`, no stack trace, and returns its body. */
 function expectProblem(res: Answer, status: number, type: string) {
@@ -34,7 +29,7 @@ function expectProblem(res: Answer, status: number, type: string) {
 /** A raw request, for what fetch will not send (a path with `..` that fetch would resolve away). */
 function rawRequest(method: string, path: string, headers: Record<string, string>, body: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const url = new URL(fn.url + path);
+    const url = new URL(baseUrl());
     const req = request({ host: url.hostname, port: url.port, path, method, headers }, (res) => {
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));

@@ -1,31 +1,26 @@
 /**
  * The subscription API over real HTTP: functions-framework serving
- * `restockSubscriptions` on the Firestore emulator.
+ * `restockSubscriptions` on the Firestore emulator (the shared stack).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { send, startLocalFunction, type LocalFunction } from './local-function.ts';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../../lib/config.ts';
+import { stack } from '../../helpers/index.ts';
+import { send } from './http-client.ts';
 
-const MAX_PER_USER = 3;
-const THRESHOLD = 2;
+/** The settings the function under test runs with (the shared stack's environment, defaults filled in). */
+const settings = parseConfig(stack().description.env);
+const MAX_PER_USER = settings.maxSubscriptionsPerUser;
+const THRESHOLD = settings.restockThreshold;
+const baseUrl = () => stack().description.functions.restockSubscriptions.replace(/\/$/, '');
+const db = () => stack().firestore;
 
-let fn: LocalFunction;
-const api = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(fn.url, method, path, options);
+const api = (method: string, path: string, options?: Parameters<typeof send>[3]) => send(baseUrl(), method, path, options);
 const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-beforeAll(async () => {
-  fn = await startLocalFunction({
-    RESTOCK_MAX_SUBSCRIPTIONS_PER_USER: String(MAX_PER_USER),
-    RESTOCK_THRESHOLD: String(THRESHOLD),
-  });
-});
-
-afterAll(async () => {
-  await fn?.stop();
-});
 
 async function seedProduct(productId: string, available: number) {
-  await fn.db.doc(`products/${productId}`).set({ productId, available, sequence: 7, updatedAtMs: Date.now() });
+  await db().doc(`products/${productId}`).set({ productId, available, sequence: 7, updatedAtMs: Date.now() });
 }
 
 describe('PUT /v1/products/{productId}/subscriptions/{userId}', () => {
@@ -50,7 +45,7 @@ describe('PUT /v1/products/{productId}/subscriptions/{userId}', () => {
       updatedAtMs: res.body.createdAtMs,
     });
     expect(res.text).not.toContain('ann@example.com');
-    const stored = (await fn.db.doc(`products/${productId}/restockSubscriptions/${userId}`).get()).data();
+    const stored = (await db().doc(`products/${productId}/restockSubscriptions/${userId}`).get()).data();
     expect(stored).toEqual({
       userId,
       productId,
@@ -66,7 +61,7 @@ describe('PUT /v1/products/{productId}/subscriptions/{userId}', () => {
     const path = `/v1/products/${unique('sku')}/subscriptions/${unique('user')}`;
     const request = { json: { channels: { push: 'tok' } } };
     const first = await api('PUT', path, request);
-    const ref = fn.db.doc(path.replace('/v1/', '').replace('/subscriptions/', '/restockSubscriptions/'));
+    const ref = db().doc(path.replace('/v1/', '').replace('/subscriptions/', '/restockSubscriptions/'));
     const writtenAt = (await ref.get()).updateTime;
 
     // Act
@@ -101,7 +96,7 @@ describe('PUT /v1/products/{productId}/subscriptions/{userId}', () => {
     // Assess
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ channels: ['push'], locale: 'fr', createdAtMs: created.body.createdAtMs });
-    const stored = (await fn.db.doc(`products/${productId}/restockSubscriptions/${userId}`).get()).data();
+    const stored = (await db().doc(`products/${productId}/restockSubscriptions/${userId}`).get()).data();
     expect(stored?.channels).toEqual({ push: 'new-token' });
   });
 
@@ -118,7 +113,7 @@ describe('PUT /v1/products/{productId}/subscriptions/{userId}', () => {
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     expect(res.body).toMatchObject({ type: 'tag:restock-fanout,2026:problem:product-in-stock', productId });
     expect(res.body.detail).toMatch(/is in stock/);
-    expect((await fn.db.collection(`products/${productId}/restockSubscriptions`).get()).size).toBe(0);
+    expect((await db().collection(`products/${productId}/restockSubscriptions`).get()).size).toBe(0);
   });
 
   it('accepts a product at the threshold and one fan-out has never seen', async () => {
@@ -174,7 +169,7 @@ describe('GET and DELETE /v1/products/{productId}/subscriptions/{userId}', () =>
     expect(before.status).toBe(200);
     expect([first.status, second.status]).toEqual([204, 204]);
     expect(first.text).toBe('');
-    expect((await fn.db.doc(`products/${productId}/restockSubscriptions/${userId}`).get()).exists).toBe(false);
+    expect((await db().doc(`products/${productId}/restockSubscriptions/${userId}`).get()).exists).toBe(false);
     expect(after.status).toBe(404);
     expect(after.body.type).toBe('tag:restock-fanout,2026:problem:subscription-not-found');
   });
