@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Firestore } from '@google-cloud/firestore';
 import { v1, type PubSub } from '@google-cloud/pubsub';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import * as clients from '../clients.ts';
 import type { Config } from '../config.ts';
 import { Logger } from '../log.ts';
@@ -28,6 +29,8 @@ export interface Backend {
   settings: CliSettings;
   db: Firestore;
   pubsub: PubSub;
+  /** The Cloud Tasks client (emulator-aware, lib/clients.ts), built on first use. */
+  tasks(): CloudTasksClient;
   /** The low-level subscriber, for synchronous pull / ack / modifyAckDeadline. */
   subscriber(): Promise<v1.SubscriberClient>;
   /** Logger for the library code the CLI calls (replay, redrive): to stderr, so stdout stays clean. */
@@ -54,6 +57,7 @@ export function connect(io: Io, options: { project?: string | undefined; verbose
   io.stderr.write(`restock: ${target.description}\n`);
   const { config } = target;
   let subscriberClient: v1.SubscriberClient | undefined;
+  let tasksClient: CloudTasksClient | undefined;
   const pubsub = clients.pubsub(config);
   const db = clients.firestore(config);
   return {
@@ -62,6 +66,10 @@ export function connect(io: Io, options: { project?: string | undefined; verbose
     settings: target.settings,
     db,
     pubsub,
+    tasks() {
+      tasksClient ??= clients.tasks(config);
+      return tasksClient;
+    },
     async subscriber() {
       // getClientConfig carries the emulator endpoint (or the real one) and the project.
       const { port, ...rest } = await pubsub.getClientConfig();
@@ -70,7 +78,7 @@ export function connect(io: Io, options: { project?: string | undefined; verbose
     },
     log: new Logger({ service: 'restock-cli' }, options.verbose ? 'DEBUG' : 'WARNING', (line) => io.stderr.write(line + '\n')),
     async close() {
-      await Promise.allSettled([db.terminate(), pubsub.close(), subscriberClient?.close()]);
+      await Promise.allSettled([db.terminate(), pubsub.close(), subscriberClient?.close(), tasksClient?.close()]);
     },
   };
 }

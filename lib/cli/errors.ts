@@ -87,9 +87,16 @@ export function errorLine(err: unknown): string {
   let current: unknown = err;
   for (let depth = 0; current !== undefined && current !== null && depth < 5; depth++) {
     const message = current instanceof Error ? current.message : String(current);
-    const text = message.replace(/\s+/g, ' ').trim();
+    // google-gax appends every retried attempt's error ("Previous errors: [...]"): the first says it all.
+    const text = clip(message.split(' : Previous errors')[0]!.replace(/\s+/g, ' ').trim());
     if (text && !parts.some((p) => p.includes(text))) parts.push(text);
     current = current instanceof Error ? current.cause : undefined;
   }
   return parts.join(': ') || 'unknown error';
+}
+
+const MAX_PART_CHARS = 300;
+
+function clip(text: string): string {
+  return text.length > MAX_PART_CHARS ? `${text.slice(0, MAX_PART_CHARS - 1)}…` : text;
 }

@@ -7,7 +7,6 @@
 import { redriveDeliveries, type RedriveResult } from '../delivery/index.ts';
 import { replayFanout, type FanoutProgress, type ReplayResult } from '../fanout/index.ts';
 import type { DeliveryState } from '../model.ts';
-import { tasks } from '../clients.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Backend } from './backend.ts';
 import { pullDeadLetters, settleDeadLetters, type DeadLetter } from './commands/deadLetters.ts';
@@ -38,7 +37,7 @@ export function backendOperations(backend: Backend): Operations {
   const { config, log } = backend;
   // The library's default runtime parses process.env as a function would (and so
   // demands the notifier URL); hand it the CLI's own configuration and clients.
-  const runtime = (): Runtime => ({ config, db: backend.db, tasks: tasks(config), log, now: Date.now });
+  const runtime = (): Runtime => ({ config, db: backend.db, tasks: backend.tasks(), log, now: Date.now });
   return {
     settings: backend.settings,
     readStatus: (eventKey) => readStatus(backend, eventKey),

@@ -5,6 +5,8 @@
  * last errors. `--watch` refreshes until the event is settled.
  */
 import type { Command } from 'commander';
+import { queuePath } from '../../config.ts';
+import { chunkTaskId } from '../../fanout/index.ts';
 import { COLLECTIONS, type DeliveryState } from '../../model.ts';
 import { idArg, intArg } from '../args.ts';
 import { guard, type Backend } from '../backend.ts';
@@ -29,8 +31,43 @@ export interface StatusReport {
   deliveries: DeliveryCounts;
   oldestPending: DeliverySummary | null;
   lastErrors: DeliverySummary[];
-  /** Nothing more will happen by itself: the fan-out is not running and no delivery is pending. */
+  /**
+   * Delivery tasks of this event still in the queue; null when not looked at
+   * (only needed when the fan-out is done and fewer deliveries than recipients exist).
+   */
+  queuedTasks: number | null;
+  /**
+   * Nothing more will happen by itself: the fan-out is not running, no delivery
+   * is pending, and every recipient has a delivery or no task is left to make one
+   * (a recipient who unsubscribed before delivery never gets a ledger entry).
+   */
   settled: boolean;
+}
+
+/** Pages of the queue listing read at most when counting an event's tasks. */
+const MAX_TASK_PAGES = 10;
+
+/**
+ * Counts the queued delivery tasks of `eventKey` by their name prefix (task
+ * names start with a hash of the event key, lib/fanout naming). Null when the
+ * queue is too long to list here, so the caller does not claim "settled".
+ */
+async function countQueuedTasks(backend: Backend, eventKey: string): Promise<number | null> {
+  const prefix = chunkTaskId(eventKey, 0, []).split('-')[0]!;
+  const parent = queuePath(backend.config);
+  let pageToken: string | undefined;
+  let count = 0;
+  for (let page = 0; page < MAX_TASK_PAGES; page++) {
+    const [tasks, , response] = await guard(
+      'list tasks of',
+      parent,
+      backend.tasks().listTasks({ parent, pageSize: 1000, responseView: 'BASIC', ...(pageToken ? { pageToken } : {}) }, { autoPaginate: false }),
+    );
+    count += tasks.filter((t) => (t.name ?? '').split('/').pop()!.startsWith(prefix)).length;
+    pageToken = response?.nextPageToken ?? undefined;
+    if (!pageToken) return count;
+  }
+  return null;
 }
 
 /**
@@ -77,6 +114,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
       }
     : null;
   const deliveryCounts: DeliveryCounts = { ...byState, total };
+  const queuedTasks = needsQueueCheck(fanout, deliveryCounts) ? await countQueuedTasks(backend, eventKey) : null;
   return {
     eventKey,
     fanout,
@@ -84,14 +122,27 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     deliveries: deliveryCounts,
     oldestPending: oldest.docs[0] ? deliverySummary(oldest.docs[0].id, oldest.docs[0].data()) : null,
     lastErrors: errors.docs.map((d) => deliverySummary(d.id, d.data())),
-    settled: isSettled(fanout, deliveryCounts),
+    queuedTasks,
+    settled: isSettled(fanout, deliveryCounts, queuedTasks),
   };
 }
 
-/** Whether nothing more will happen to an event by itself. */
-export function isSettled(fanout: Pick<FanoutSummary, 'state'> | null, counts: DeliveryCounts): boolean {
-  const fanoutDone = fanout === null || fanout.state !== 'running';
-  return fanoutDone && PENDING_STATES.every((s) => counts[s] === 0);
+type FanoutProgressView = Pick<FanoutSummary, 'state' | 'recipients'>;
+
+/** The ledger alone cannot tell: the fan-out is done, nothing is pending, but recipients lack a delivery. */
+function needsQueueCheck(fanout: FanoutProgressView | null, counts: DeliveryCounts): boolean {
+  return fanout !== null && fanout.state !== 'running' && PENDING_STATES.every((s) => counts[s] === 0) && counts.total < fanout.recipients;
+}
+
+/**
+ * Whether nothing more will happen to an event by itself (see
+ * {@link StatusReport.settled}). `queuedTasks` null means "unknown".
+ */
+export function isSettled(fanout: FanoutProgressView | null, counts: DeliveryCounts, queuedTasks: number | null): boolean {
+  if (fanout?.state === 'running') return false;
+  if (!PENDING_STATES.every((s) => counts[s] === 0)) return false;
+  if (fanout && counts.total < fanout.recipients) return queuedTasks === 0;
+  return true;
 }
 
 /** Deliveries that reached a final state. */
@@ -147,6 +198,7 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     const rows = r.lastErrors.map((e) => [e.userId, e.channel, colourState(out, String(e.state)), `${e.attempts} attempt(s)`, formatTime(e.updatedAtMs), e.lastError ?? '-']);
     for (const line of table(rows)) out.line(`  ${line}`);
   }
+  if (r.queuedTasks !== null) out.line(`${c.bold('queued tasks')} ${r.queuedTasks}`);
   out.line(`${c.bold('settled')} ${r.settled ? c.green('yes') : c.yellow('no')}`);
 }
 

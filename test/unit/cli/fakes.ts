@@ -83,6 +83,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
     deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, total: 150 },
     oldestPending: null,
     lastErrors: [],
+    queuedTasks: null,
     settled: true,
     ...overrides,
   };

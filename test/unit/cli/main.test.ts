@@ -95,3 +95,19 @@ describe('restock: output conventions', () => {
     expect(() => JSON.parse(r.stdout)).not.toThrow();
   });
 });
+
+describe('restock: error lines stay readable', () => {
+  test("a Google client's retry history is cut to its first error, and every part is bounded", async () => {
+    const gax = new Error(`Total timeout of API exceeded 20000 milliseconds retrying error Error: 14 UNAVAILABLE: No connection established. : Previous errors : [${'{message: 14 UNAVAILABLE}, '.repeat(50)}]`);
+    const r = await run(['status', 'evt-1'], {
+      ops: {
+        readStatus: async () => {
+          throw new BackendError('cannot list tasks of projects/p/locations/l/queues/q', 'q', { cause: gax });
+        },
+      },
+    });
+    const line = r.stderr.trim();
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toBe('restock: error: cannot list tasks of projects/p/locations/l/queues/q: Total timeout of API exceeded 20000 milliseconds retrying error Error: 14 UNAVAILABLE: No connection established.');
+  });
+});

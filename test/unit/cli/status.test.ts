@@ -6,11 +6,19 @@ const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['delive
 
 describe('restock status', () => {
   test('an event is settled only when its fan-out is not running and no delivery is sending or failed', () => {
-    expect(isSettled({ state: 'complete' }, counts({ sent: 3, exhausted: 1 }))).toBe(true);
-    expect(isSettled({ state: 'running' }, counts({ sent: 3 }))).toBe(false);
-    expect(isSettled({ state: 'complete' }, counts({ sending: 1 }))).toBe(false);
-    expect(isSettled({ state: 'complete' }, counts({ failed: 1 }))).toBe(false);
-    expect(isSettled(null, counts({}))).toBe(true);
+    const done = { state: 'complete', recipients: 4 };
+    expect(isSettled(done, counts({ sent: 3, exhausted: 1, total: 4 }), null)).toBe(true);
+    expect(isSettled({ ...done, state: 'running' }, counts({ sent: 4, total: 4 }), null)).toBe(false);
+    expect(isSettled(done, counts({ sent: 3, sending: 1, total: 4 }), null)).toBe(false);
+    expect(isSettled(done, counts({ sent: 3, failed: 1, total: 4 }), null)).toBe(false);
+    expect(isSettled(null, counts({}), null)).toBe(true);
+  });
+
+  test('a done fan-out with recipients still lacking a delivery is settled only once no task of the event is queued', () => {
+    const done = { state: 'complete', recipients: 40 };
+    expect(isSettled(done, counts({ total: 0 }), 3)).toBe(false);
+    expect(isSettled(done, counts({ sent: 38, total: 38 }), null)).toBe(false);
+    expect(isSettled(done, counts({ sent: 38, total: 38 }), 0)).toBe(true);
   });
 
   test('human output shows the fan-out counters, deliveries by state, the oldest pending and the last errors', async () => {
