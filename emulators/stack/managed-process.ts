@@ -27,6 +27,8 @@ export interface ProcessSpec {
 
 /** How long a component gets to exit after SIGTERM before its group is SIGKILLed. */
 const STOP_GRACE_MS = 5_000;
+/** How long stop() waits for the kernel to take down the rest of a SIGKILLed group. */
+const GROUP_GONE_MS = 3_000;
 
 export class ManagedProcess {
   private child: ChildProcess | undefined;
@@ -120,6 +122,19 @@ export class ManagedProcess {
     }
     // The leader may be gone while members of its group live on (a wrapper's child).
     this.kill('SIGKILL');
+    await pollUntil(async () => !this.groupAlive(), { timeoutMs: GROUP_GONE_MS, intervalMs: 20 });
+  }
+
+  /** Whether any process of the group is still alive (the leader's pid is the group id). */
+  groupAlive(): boolean {
+    const pid = this.child?.pid;
+    if (pid === undefined) return false;
+    try {
+      process.kill(-pid, 0);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'EPERM';
+    }
   }
 
   /** Synchronous last resort when the launcher itself is exiting. */
