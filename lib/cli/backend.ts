@@ -12,15 +12,11 @@ import type { CloudTasksClient } from '@google-cloud/tasks';
 import * as clients from '../clients.ts';
 import type { Config } from '../config.ts';
 import { Logger } from '../log.ts';
-import { BackendError } from './errors.ts';
 import type { Io } from './output.ts';
 import { parseLocalStack, resolveTarget, type CliSettings, type Target } from './target.ts';
 
 /** Where `npm start` describes the running local stack, relative to the checkout. */
 export const LOCAL_STACK_FILE = fileURLToPath(new URL('../../.local/stack.json', import.meta.url));
-
-/** How long one call to a Google API may take before the CLI gives up on it. */
-export const CALL_TIMEOUT_MS = 30_000;
 
 /** Everything a command's operations need to talk to the pipeline. */
 export interface Backend {
@@ -89,26 +85,5 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Awaits one call to a Google API, naming the resource on failure, and gives
- * up after `timeoutMs` (the clients retry UNAVAILABLE for a long time, which
- * at a terminal looks like a hang).
- * @throws BackendError with the original error as `cause`.
- */
-export async function guard<T>(what: string, resource: string, call: Promise<T>, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s (is the emulator or the network up?)`)), timeoutMs);
-    timer.unref();
-  });
-  try {
-    return await Promise.race([call, timeout]);
-  } catch (err) {
-    throw new BackendError(`cannot ${what} ${resource}`, resource, { cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }

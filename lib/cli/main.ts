@@ -8,7 +8,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { connect } from './backend.ts';
 import { registerDeadLetters } from './commands/deadLetters.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerRedrive } from './commands/redrive.ts';
@@ -18,7 +17,7 @@ import { registerSubscribers } from './commands/subscribers.ts';
 import { registerTrace } from './commands/trace.ts';
 import type { Context } from './context.ts';
 import { EXIT_OK, errorLine, exitCodeFor } from './errors.ts';
-import { backendOperations, type Operations } from './operations.ts';
+import type { Operations } from './operations.ts';
 import { Output, type Io } from './output.ts';
 
 export interface MainOptions {
@@ -83,7 +82,13 @@ export function buildProgram(ctx: Context, io: Io): Command {
 export async function main(argv: string[], io: Io, options: MainOptions = {}): Promise<number> {
   let opened: Operations | undefined;
   let program: Command | undefined;
-  const connectWith = options.connect ?? (async (flags) => backendOperations(connect(io, flags)));
+  // The Google clients take about a second to load: only commands that talk to the pipeline pay for it.
+  const connectWith =
+    options.connect ??
+    (async (flags) => {
+      const [{ connect }, { backendOperations }] = await Promise.all([import('./backend.ts'), import('./operations.ts')]);
+      return backendOperations(connect(io, flags));
+    });
   const ctx: Context = {
     io,
     async ops() {

@@ -18,7 +18,8 @@
 import type { Command } from 'commander';
 import { COLLECTIONS } from '../../model.ts';
 import { intArg } from '../args.ts';
-import { guard, type Backend } from '../backend.ts';
+import type { Backend } from '../backend.ts';
+import { guard } from '../guard.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { BackendError } from '../errors.ts';
 import { formatTime, table, type Output } from '../output.ts';

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { inventoryEventSchema, type InventoryEvent } from '../../events/index.ts';
 import { idArg, intArg } from '../args.ts';
-import { guard, type Backend } from '../backend.ts';
+import type { Backend } from '../backend.ts';
+import { guard } from '../guard.ts';
 import { outputFor, type Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
 

@@ -5,11 +5,10 @@
  * last errors. `--watch` refreshes until the event is settled.
  */
 import type { Command } from 'commander';
-import { queuePath } from '../../config.ts';
-import { chunkTaskId } from '../../fanout/index.ts';
 import { COLLECTIONS, type DeliveryState } from '../../model.ts';
 import { idArg, intArg } from '../args.ts';
-import { guard, type Backend } from '../backend.ts';
+import type { Backend } from '../backend.ts';
+import { guard } from '../guard.ts';
 import { outputFor, type Context } from '../context.ts';
 import { NotFoundError, NotSettledError } from '../errors.ts';
 import { formatDuration, formatTime, table, type Output } from '../output.ts';
@@ -53,6 +52,8 @@ const MAX_TASK_PAGES = 10;
  * queue is too long to list here, so the caller does not claim "settled".
  */
 async function countQueuedTasks(backend: Backend, eventKey: string): Promise<number | null> {
+  // Loaded here, not at start: most commands never need the fan-out's naming.
+  const [{ chunkTaskId }, { queuePath }] = await Promise.all([import('../../fanout/index.ts'), import('../../config.ts')]);
   const prefix = chunkTaskId(eventKey, 0, []).split('-')[0]!;
   const parent = queuePath(backend.config);
   let pageToken: string | undefined;

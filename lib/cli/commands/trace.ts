@@ -10,7 +10,8 @@
 import type { Command } from 'commander';
 import { COLLECTIONS, type Channel } from '../../model.ts';
 import { idArg, intArg } from '../args.ts';
-import { guard, type Backend } from '../backend.ts';
+import type { Backend } from '../backend.ts';
+import { guard } from '../guard.ts';
 import { outputFor, type Context } from '../context.ts';
 import { formatTime, table, type Output } from '../output.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
