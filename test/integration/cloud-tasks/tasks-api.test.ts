@@ -3,7 +3,7 @@
  * named and unnamed creation, duplicate names and the reuse window, get/list
  * with views and paging, delete, and the INVALID_ARGUMENT / NOT_FOUND cases.
  */
-import { CloudTasksClient } from '@google-cloud/tasks';
+import { CloudTasksClient, type protos } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { tasksClientOptions } from '../../../lib/clients.ts';
 import { startCloudTasksEmulator, type CloudTasksEmulator } from '../../../emulators/cloud-tasks/index.ts';
@@ -103,11 +103,10 @@ describe.each(TRANSPORTS)('tasks over %s', (transport) => {
     // Act
     const sizes: number[] = [];
     const names = new Set<string>();
-    type ListRequest = NonNullable<Parameters<CloudTasksClient['listTasks']>[0]>;
+    type ListRequest = protos.google.cloud.tasks.v2.IListTasksRequest;
     let request: ListRequest | null = { parent: queue, pageSize: 10 };
     while (request) {
-      const response: Awaited<ReturnType<CloudTasksClient['listTasks']>> = await client.listTasks(request, { autoPaginate: false });
-      const [page, next] = response;
+      const [page, next]: [protos.google.cloud.tasks.v2.ITask[], ListRequest | null, unknown] = await client.listTasks(request, { autoPaginate: false });
       sizes.push(page.length);
       page.forEach((t) => names.add(t.name!));
       request = next;
