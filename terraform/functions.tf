@@ -98,3 +98,11 @@ resource "google_cloudfunctions2_function" "function" {
     google_secret_manager_secret_iam_member.delivery_reads_notifier_token,
   ]
 }
+
+locals {
+  # The Cloud Run service behind each function (invoker IAM and log filters);
+  # Cloud Run lower-cases the function name, so it is read, not derived.
+  function_services = {
+    for name, fn in google_cloudfunctions2_function.function : name => reverse(split("/", fn.service_config[0].service))[0]
+  }
+}

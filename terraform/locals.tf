@@ -44,15 +44,12 @@ locals {
   # kills the request.
   fanout_time_budget_ms = (var.fanout_timeout_seconds - var.fanout_time_budget_margin_seconds) * 1000
 
-  # Settings every function reads. loadConfig() validates the whole table in
-  # every process, so the notifier settings are needed everywhere.
+  # Settings every function reads.
   shared_env = {
     GOOGLE_CLOUD_PROJECT   = var.project_id
     LOG_LEVEL              = var.log_level
     LOG_EXECUTION_ID       = "true"
     RESTOCK_MAX_BODY_BYTES = tostring(var.max_body_bytes)
-    RESTOCK_NOTIFIER       = var.notifier
-    RESTOCK_NOTIFIER_URL   = var.notifier_url
   }
 
   # Settings that only matter to one function.
@@ -73,6 +70,8 @@ locals {
     }
     deliverRestockBatch = {
       RESTOCK_DELIVERY_URL                = local.function_urls["deliverRestockBatch"]
+      RESTOCK_NOTIFIER                    = var.notifier
+      RESTOCK_NOTIFIER_URL                = var.notifier_url
       RESTOCK_DELIVERY_MAX_ATTEMPTS       = tostring(var.delivery_max_attempts)
       RESTOCK_SEND_CONCURRENCY            = tostring(var.send_concurrency)
       RESTOCK_NOTIFY_BATCH_SIZE           = tostring(var.notify_batch_size)
@@ -97,10 +96,5 @@ locals {
       RESTOCK_NOTIFIER_TOKEN = google_secret_manager_secret.notifier_token.secret_id
     }
     restockSubscriptions = {}
-  }
-
-  # The Cloud Run service behind each function (invoker IAM and log filters).
-  function_services = {
-    for name, fn in google_cloudfunctions2_function.function : name => reverse(split("/", fn.service_config[0].service))[0]
   }
 }

@@ -1,0 +1,141 @@
+/**
+ * The environment Terraform computes for each function is one lib/config.ts
+ * accepts, for a bare apply and for the example tfvars; and the variable
+ * validations refuse values the functions would refuse at start.
+ *
+ * Computed by Terraform itself when it is on the PATH (validations included);
+ * otherwise by evaluate.ts from the parsed HCL, and the test names say so.
+ */
+import { beforeAll, describe, expect, test } from 'vitest';
+import { parseConfig } from '../../../lib/config.ts';
+import { Logger } from '../../../lib/log.ts';
+import { createNotifier } from '../../../lib/notify/index.ts';
+import { evaluateByHand, evaluateWithTerraform, exampleVariables, terraformAvailable, TerraformRefusedError, type Evaluation, type Variables } from './evaluate.ts';
+import { loadTerraform, type Terraform } from './hcl.ts';
+
+const withTerraform = terraformAvailable();
+const how = withTerraform ? 'computed by terraform' : 'computed from the parsed HCL (terraform is NOT on the PATH)';
+
+let tf: Terraform;
+let example: Variables;
+
+beforeAll(async () => {
+  tf = await loadTerraform();
+  example = await exampleVariables();
+});
+
+const evaluations = new Map<string, Evaluation>();
+
+/** Evaluates once per set of variables (each terraform run takes about a second). */
+function evaluate(variables: Variables): Evaluation {
+  const key = JSON.stringify(variables);
+  let evaluation = evaluations.get(key);
+  if (!evaluation) {
+    evaluation = withTerraform ? evaluateWithTerraform(tf, variables) : evaluateByHand(tf, variables);
+    evaluations.set(key, evaluation);
+  }
+  return evaluation;
+}
+
+function captureRefusal(attempt: () => unknown): TerraformRefusedError | undefined {
+  try {
+    attempt();
+  } catch (err) {
+    if (err instanceof TerraformRefusedError) return err;
+  }
+  return undefined;
+}
+
+const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com' };
+
+describe(`the environment each function gets (${how})`, () => {
+  test.each([
+    ['a bare apply (project_id and notifier_url only)', () => BARE_APPLY],
+    ['terraform.tfvars.example', () => example],
+  ])('with %s, every function starts: lib/config.ts parses its environment and delivery builds its notifier', (_case, variables) => {
+    // Prepare
+    const given = variables();
+    // Act
+    const { env } = evaluate(given);
+    // Assess
+    // The fallback used where terraform is missing must compute what terraform computes.
+    if (withTerraform) expect(evaluateByHand(tf, given)).toEqual(evaluate(given));
+    expect(Object.keys(env).sort()).toEqual(['deliverRestockBatch', 'fanOutRestock', 'restockSubscriptions']);
+    for (const [name, vars] of Object.entries(env)) {
+      const config = parseConfig(vars);
+      expect(config.projectId, name).toBe(given.project_id);
+      expect(config.tasksEmulatorHost, name).toBeUndefined();
+    }
+    // Delivery also builds its notifier at its first request, which needs the notifier settings.
+    const silent = new Logger({}, 'ERROR', () => {});
+    expect(() => createNotifier(parseConfig(env.deliverRestockBatch!), silent)).not.toThrow();
+  });
+
+  test('with the example, fan-out and delivery agree on the queue, the URLs and the identity', () => {
+    const { env } = evaluate(example);
+    const fanout = parseConfig(env.fanOutRestock!);
+    const delivery = parseConfig(env.deliverRestockBatch!);
+    expect(fanout.tasksLocation).toBe(example.region);
+    expect(fanout.deliveryUrl).toBe(delivery.deliveryUrl);
+    expect(fanout.deliveryUrl).toBe(`https://${example.region}-${example.project_id}.cloudfunctions.net/deliverRestockBatch`);
+    expect(fanout.fanoutUrl).toBe(`https://${example.region}-${example.project_id}.cloudfunctions.net/fanOutRestock`);
+    expect(delivery.oidcAudience).toBe(fanout.deliveryUrl);
+    expect(delivery.oidcAllowedEmails).toBe(fanout.tasksServiceAccount);
+    expect(delivery.verifyOidc).toBe(true);
+    expect(delivery.deliveryMaxAttempts).toBe(example.delivery_max_attempts);
+  });
+
+  test.each([
+    ['the defaults', {}],
+    ['the longest timeout', { fanout_timeout_seconds: 600 }],
+    ['the shortest timeout and largest margin', { fanout_timeout_seconds: 60, fanout_time_budget_margin_seconds: 30 }],
+  ])('with %s, the fan-out hands over before its timeout and Pub/Sub waits for the whole run', (_case, overrides) => {
+    const evaluation = evaluate({ ...BARE_APPLY, ...overrides });
+    const budgetMs = parseConfig(evaluation.env.fanOutRestock!).fanoutTimeBudgetMs;
+    expect(budgetMs).toBeLessThan(evaluation.fanoutTimeoutSeconds * 1000);
+    expect(budgetMs).toBeGreaterThanOrEqual(30_000);
+    expect(evaluation.ackDeadlineSeconds).toBeGreaterThanOrEqual(evaluation.fanoutTimeoutSeconds);
+    expect(evaluation.ackDeadlineSeconds).toBeLessThanOrEqual(600);
+  });
+});
+
+describe(
+  withTerraform
+    ? 'variable validations (run by terraform)'
+    : 'variable validations NOT evaluated (terraform is not on the PATH): only checked that a validation block guards each variable',
+  () => {
+    const refusals: [string, Variables][] = [
+      ['a chunk larger than one Firestore commit of ledger claims', { chunk_size: 500 }],
+      ['the http notifier without a URL', { notifier_url: '' }],
+      ['a fan-out timeout beyond the 600 s push ack deadline', { fanout_timeout_seconds: 900 }],
+      ['a budget margin that leaves less than 30 s of budget', { fanout_timeout_seconds: 60, fanout_time_budget_margin_seconds: 45 }],
+      ['allUsers as a storefront', { storefront_service_accounts: ['allUsers'] }],
+      ['a person as a storefront', { storefront_service_accounts: ['someone@example.com'] }],
+      ['unlimited task attempts (nothing would become exhausted)', { delivery_max_attempts: -1 }],
+      ['more than 500 dispatches a second (the Cloud Tasks limit)', { queue_max_dispatches_per_second: 1000 }],
+      ['fewer than 5 Pub/Sub delivery attempts', { pubsub_max_delivery_attempts: 3 }],
+      ['a max backoff below the min backoff', { pubsub_min_backoff_seconds: 60, pubsub_max_backoff_seconds: 30 }],
+      ['a log level lib/config.ts does not know', { log_level: 'verbose' }],
+    ];
+
+    test.each(refusals)('%s is refused at plan time', (_case, overrides) => {
+      if (withTerraform) {
+        const refusal = captureRefusal(() => evaluateWithTerraform(tf, { ...BARE_APPLY, ...overrides }));
+        expect(refusal, 'terraform accepted the values').toBeInstanceOf(TerraformRefusedError);
+        // Refused for the variable under test, not for something else.
+        const refusedVariables = [...refusal!.output.matchAll(/var\.(\w+) is /g)].map((m) => m[1]);
+        expect(Object.keys(overrides).some((name) => refusedVariables.includes(name)), refusal!.output).toBe(true);
+        return;
+      }
+      const unguarded = Object.keys(overrides).filter(
+        (name) => !((tf.variable[name]?.validation ?? []) as { condition: string }[]).some((v) => String(v.condition).includes(`var.${name}`)),
+      );
+      expect(unguarded).toEqual([]);
+    });
+
+    test('the same variables module accepts the example and a bare apply, so the refusals above are about the values', () => {
+      expect(() => evaluate(BARE_APPLY)).not.toThrow();
+      expect(() => evaluate(example)).not.toThrow();
+    });
+  },
+);
