@@ -12,9 +12,10 @@ import { REPO_ROOT, block, loadTerraform, resource, variableFed, type Hcl, type 
 
 let tf: Terraform;
 
+// Parsing starts a WebAssembly module: allow for a busy machine.
 beforeAll(async () => {
   tf = await loadTerraform();
-});
+}, 30_000);
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 

@@ -19,10 +19,11 @@ const how = withTerraform ? 'computed by terraform' : 'computed from the parsed 
 let tf: Terraform;
 let example: Variables;
 
+// Parsing starts a WebAssembly module: allow for a busy machine.
 beforeAll(async () => {
   tf = await loadTerraform();
   example = await exampleVariables();
-});
+}, 30_000);
 
 const evaluations = new Map<string, Evaluation>();
 
@@ -48,7 +49,10 @@ function captureRefusal(attempt: () => unknown): TerraformRefusedError | undefin
 
 const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com' };
 
-describe(`the environment each function gets (${how})`, () => {
+// Each terraform run takes about a second, several on a busy machine.
+const TERRAFORM_TIMEOUT = { timeout: 60_000 };
+
+describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () => {
   test.each([
     ['a bare apply (project_id and notifier_url only)', () => BARE_APPLY],
     ['terraform.tfvars.example', () => example],
@@ -103,6 +107,7 @@ describe(
   withTerraform
     ? 'variable validations (run by terraform)'
     : 'variable validations NOT evaluated (terraform is not on the PATH): only checked that a validation block guards each variable',
+  TERRAFORM_TIMEOUT,
   () => {
     const refusals: [string, Variables][] = [
       ['a chunk larger than one Firestore commit of ledger claims', { chunk_size: 500 }],

@@ -8,9 +8,10 @@ import { block, loadTerraform, resource, resourcesOf, stringsUnderKeys, type Hcl
 
 let tf: Terraform;
 
+// Parsing starts a WebAssembly module: allow for a busy machine.
 beforeAll(async () => {
   tf = await loadTerraform();
-});
+}, 30_000);
 
 const PUBLIC_PRINCIPALS = /allUsers|allAuthenticatedUsers/;
 

@@ -8,9 +8,10 @@ import { loadTerraform, type Terraform } from './hcl.ts';
 
 let tf: Terraform;
 
+// Parsing starts a WebAssembly module: allow for a busy machine.
 beforeAll(async () => {
   tf = await loadTerraform();
-});
+}, 30_000);
 
 /** The code of every file, without `#` comments (which may name things loosely). */
 function code(files: Terraform['files']): string {
