@@ -100,7 +100,6 @@ async function stackToUse(): Promise<StackDescription> {
   say(pc.dim('no running stack found: starting one (npm start keeps one running between demos)...'));
   ownStack = await startStack({
     dir: join(REPO_ROOT, '.local', 'demo-stack'),
-    logLevel: 'warn',
     onProgress: (m) => say(pc.dim(`  ${m}`)),
     onComponentExit: (name, code, signal, logFile) => {
       if (!stoppingOnSignal) say(pc.red(`${name} exited (code ${code}, signal ${signal}); see ${logFile}`));

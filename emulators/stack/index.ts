@@ -246,23 +246,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   let tasksInfo: TasksEmulatorInfo;
-  const tasksEmulatorPresent = existsSync(join(REPO_ROOT, 'emulators/cloud-tasks/index.ts'));
   try {
     const java = Promise.all([launch('firestore', specs.get('firestore')!()), launch('pubsub', specs.get('pubsub')!())]);
     const sink = launch('sink', specs.get('sink')!());
     const tasksThenFunctions = (async () => {
-      if (tasksEmulatorPresent) {
-        await launch('tasks', specs.get('tasks')!());
-        tasksInfo = JSON.parse(readFileSync(tasksInfoFile, 'utf8')) as TasksEmulatorInfo;
-      } else {
-        progress('WARNING: emulators/cloud-tasks/ is not there yet: no Cloud Tasks emulator, OIDC verification off');
-        tasksInfo = { address: '', restUrl: '', oidcIssuer: '', jwksUrl: '' };
-      }
+      await launch('tasks', specs.get('tasks')!());
+      tasksInfo = JSON.parse(readFileSync(tasksInfoFile, 'utf8')) as TasksEmulatorInfo;
       functionEnv = {
         GOOGLE_CLOUD_PROJECT: projectId,
         FIRESTORE_EMULATOR_HOST: addr('firestore'),
         PUBSUB_EMULATOR_HOST: addr('pubsub'),
-        ...(tasksEmulatorPresent ? { CLOUD_TASKS_EMULATOR_HOST: addr('tasks') } : {}),
+        CLOUD_TASKS_EMULATOR_HOST: addr('tasks'),
         RESTOCK_DELIVERY_URL: functionUrl('deliverRestockBatch'),
         RESTOCK_FANOUT_URL: functionUrl('fanOutRestock'),
         RESTOCK_TASKS_QUEUE: RESOURCE_NAMES.queue,
@@ -271,9 +265,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         RESTOCK_NOTIFIER: 'http',
         RESTOCK_NOTIFIER_URL: sinkUrl,
         ...(options.sinkToken ? { RESTOCK_NOTIFIER_TOKEN: options.sinkToken } : {}),
-        ...(tasksEmulatorPresent
-          ? { RESTOCK_VERIFY_OIDC: 'true', RESTOCK_OIDC_ISSUERS: tasksInfo.oidcIssuer, RESTOCK_OIDC_JWKS_URL: tasksInfo.jwksUrl }
-          : { RESTOCK_VERIFY_OIDC: 'false' }),
+        RESTOCK_VERIFY_OIDC: 'true',
+        RESTOCK_OIDC_ISSUERS: tasksInfo.oidcIssuer,
+        RESTOCK_OIDC_JWKS_URL: tasksInfo.jwksUrl,
         RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
         LOG_LEVEL: logLevel,
         // As deployed: no functions-framework default ignored routes (/favicon.ico,
@@ -281,7 +275,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         IGNORED_ROUTES: '',
         ...options.env,
       };
-      const queue = tasksEmulatorPresent ? configureQueue(addr('tasks'), queueName, queueSettings) : undefined;
+      const queue = configureQueue(addr('tasks'), queueName, queueSettings);
       await Promise.all([...FUNCTION_NAMES.map((name) => launch(name, functionSpec(name))), queue]);
     })();
     // allSettled: a failure must not leave a sibling still starting (it would outlive the cleanup below).
@@ -314,7 +308,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     projectId,
     firestore: addr('firestore'),
     pubsub: addr('pubsub'),
-    tasks: tasksEmulatorPresent ? addr('tasks') : '',
+    tasks: addr('tasks'),
     functions: Object.fromEntries(FUNCTION_NAMES.map((n) => [n, functionUrl(n)])) as Record<FunctionName, string>,
     sink: sinkUrl,
     topic: RESOURCE_NAMES.topic,
@@ -358,10 +352,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     kill: (name, signal = 'SIGTERM') => get(name).kill(signal),
     isRunning: (name) => get(name).alive,
     restart: async (name) => {
-      const old = get(name);
-      await old.stop();
+      const p = get(name);
+      await p.stop();
       if (name === 'tasks') rmSync(tasksInfoFile, { force: true });
-      await launch(name, specs.get(name)!());
+      p.spec = { ...p.spec, ...specs.get(name)!() };
+      await p.start();
+      recordPids();
       publish();
     },
     stop: () => {

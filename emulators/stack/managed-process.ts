@@ -38,7 +38,7 @@ export class ManagedProcess {
   private running = false;
   private stopRequested = false;
 
-  constructor(readonly spec: ProcessSpec) {}
+  constructor(public spec: ProcessSpec) {}
 
   /** Process id of the group leader (the group id too); undefined before start. */
   get pid(): number | undefined {
@@ -54,7 +54,9 @@ export class ManagedProcess {
   async start(): Promise<void> {
     const { spec } = this;
     mkdirSync(dirname(spec.logFile), { recursive: true });
-    const fd = openSync(spec.logFile, 'a');
+    // A fresh log per stack; a restart appends, so a test sees what happened before the kill.
+    const fd = openSync(spec.logFile, this.started ? 'a' : 'w');
+    this.started = true;
     let child: ChildProcess;
     try {
       child = spawn(spec.command, spec.args, {
@@ -98,6 +100,7 @@ export class ManagedProcess {
   }
 
   private spawnError: Error | undefined;
+  private started = false;
 
   /** Sends `signal` to the whole process group (no-op when it is gone). */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {

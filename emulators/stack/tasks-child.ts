@@ -11,17 +11,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { log } from '../../lib/log.ts';
-
-/** The part of the Cloud Tasks emulator's interface this entry point uses. */
-interface CloudTasksEmulatorModule {
-  startCloudTasksEmulator(options: { host?: string; port?: number; queues?: string[] }): Promise<{
-    address: string;
-    restUrl: string;
-    oidcIssuer: string;
-    jwksUrl: string;
-    stop(): Promise<void>;
-  }>;
-}
+import { startCloudTasksEmulator } from '../cloud-tasks/index.ts';
 
 /** What the child reports once ready. */
 export interface TasksEmulatorInfo {
@@ -39,10 +29,13 @@ const program = new Command('tasks-child')
   .parse();
 const opts = program.opts<{ host: string; port: string; queue: string[]; infoFile: string }>();
 
-// Loaded by a computed specifier so this file compiles while the emulator is being written.
-const modulePath = '../cloud-tasks/index.ts';
-const { startCloudTasksEmulator } = (await import(modulePath)) as CloudTasksEmulatorModule;
-const emulator = await startCloudTasksEmulator({ host: opts.host, port: Number(opts.port), queues: opts.queue });
+const level = process.env.LOG_LEVEL;
+const emulator = await startCloudTasksEmulator({
+  host: opts.host,
+  port: Number(opts.port),
+  queues: opts.queue,
+  ...(level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? { logLevel: level } : {}),
+});
 const info: TasksEmulatorInfo = {
   address: emulator.address,
   restUrl: emulator.restUrl,

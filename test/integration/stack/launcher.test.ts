@@ -8,9 +8,12 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import type { Message } from '@google-cloud/pubsub';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMPONENT_NAMES, REPO_ROOT, readStateFile, type StackDescription } from '../../../emulators/stack/index.ts';
-import { startStack, type Stack } from '../../helpers/stack.ts';
+import { inventoryEvent, publish } from '../../helpers/factories.ts';
+import { accessFor, startStack, type Stack } from '../../helpers/stack.ts';
 import { waitFor } from '../../helpers/wait.ts';
 
 /** Whether any process of the group led by `pid` is still alive. */
@@ -40,17 +43,50 @@ afterAll(async () => {
 });
 
 describe('startStack', () => {
+  let stack: Stack;
+  let dir: string;
+  let stateFile: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'restock-stack-'));
+    stateFile = join(dir, 'stack.json');
+    stack = await startStack({ dir, stateFile });
+    started.push(stack);
+  });
+
+  it('dead-letters a message after 5 refused pushes to fanOutRestock (the emulator honours the policies)', async () => {
+    // Prepare: nothing listens on the push endpoint, so every push fails.
+    const access = accessFor(stack.description);
+    stack.kill('fanOutRestock', 'SIGKILL');
+    await waitFor(() => !stack.isRunning('fanOutRestock'), { what: 'fanOutRestock to die' });
+    const eventId = randomUUID();
+    const deadLetters: Message[] = [];
+    const subscription = access.pubsub.subscription(stack.description.deadLetterSubscription);
+    subscription.on('message', (m: Message) => {
+      deadLetters.push(m);
+      m.ack();
+    });
+
+    // Act
+    await publish(inventoryEvent(), { eventId }, access);
+    const ours = await waitFor(() => deadLetters.find((m) => m.attributes.eventId === eventId), {
+      timeoutMs: 90_000,
+      what: 'the message on the dead-letter subscription',
+    });
+    await subscription.close();
+    await access.close();
+
+    // Assess
+    expect(ours.attributes.CloudPubSubDeadLetterSourceDeliveryCount).toBe('5');
+    expect(ours.attributes.CloudPubSubDeadLetterSourceSubscription).toBe(stack.description.subscription);
+  });
+
   it('describes the running stack in its state file, restarts a killed function, and leaves no process after stop', async () => {
     // Prepare
-    const dir = mkdtempSync(join(tmpdir(), 'restock-stack-'));
-    const stateFile = join(dir, 'stack.json');
-    const stack = await startStack({ dir, stateFile });
-    started.push(stack);
     const written = readStateFile(stateFile);
-    const pidsAtStart = { ...stack.description.pids };
+    const pidsBefore = { ...written!.pids };
 
-    // Act: kill one function outright, then restart it.
-    stack.kill('fanOutRestock', 'SIGKILL');
+    // Act: restart the function killed above (or kill it now), then stop everything.
+    if (stack.isRunning('fanOutRestock')) stack.kill('fanOutRestock', 'SIGKILL');
     await waitFor(() => !stack.isRunning('fanOutRestock'), { what: 'fanOutRestock to die' });
     await stack.restart('fanOutRestock');
     const afterRestart = await fetch(stack.description.functions.fanOutRestock, { method: 'POST' });
@@ -75,11 +111,11 @@ describe('startStack', () => {
       logsDir: join(dir, 'logs'),
     });
     expect(afterRestart.status).toBeGreaterThanOrEqual(200);
-    expect(pidsAfterRestart.fanOutRestock).not.toBe(pidsAtStart.fanOutRestock);
+    expect(pidsAfterRestart.fanOutRestock).not.toBe(pidsBefore.fanOutRestock);
     for (const name of COMPONENT_NAMES) {
       expect(existsSync(join(dir, 'logs', `${name}.log`)), `${name}.log`).toBe(true);
-      expect(groupAlive(pidsAtStart[name]), `${name} (pid ${pidsAtStart[name]})`).toBe(false);
-      expect(groupAlive(pidsAfterRestart[name]), `${name} (pid ${pidsAfterRestart[name]})`).toBe(false);
+      expect(groupAlive(pidsBefore[name]), `${name}: ${groupProcesses(pidsBefore[name])}`).toBe(false);
+      expect(groupAlive(pidsAfterRestart[name]), `${name}: ${groupProcesses(pidsAfterRestart[name])}`).toBe(false);
     }
     expect(existsSync(stateFile)).toBe(false);
   });
