@@ -304,8 +304,11 @@ variable "delivery_timeout_seconds" {
   default     = 300
 
   validation {
-    condition     = var.delivery_timeout_seconds >= 15 && var.delivery_timeout_seconds <= 1800 && floor(var.delivery_timeout_seconds) == var.delivery_timeout_seconds
-    error_message = "delivery_timeout_seconds must be a whole number from 15 to 1800 (the longest Cloud Tasks dispatch deadline)."
+    # lib/tasks sets no dispatch deadline, so Cloud Tasks gives up on an HTTP
+    # task after its default 10 minutes; a longer run would be retried while
+    # still running.
+    condition     = var.delivery_timeout_seconds >= 15 && var.delivery_timeout_seconds <= 600 && floor(var.delivery_timeout_seconds) == var.delivery_timeout_seconds
+    error_message = "delivery_timeout_seconds must be a whole number from 15 to 600 (Cloud Tasks' default dispatch deadline for HTTP tasks)."
   }
 }
 

@@ -113,6 +113,7 @@ describe(
       ['a chunk larger than one Firestore commit of ledger claims', { chunk_size: 500 }],
       ['the http notifier without a URL', { notifier_url: '' }],
       ['a fan-out timeout beyond the 600 s push ack deadline', { fanout_timeout_seconds: 900 }],
+      ['a delivery timeout beyond the 10 min Cloud Tasks dispatch deadline', { delivery_timeout_seconds: 900 }],
       ['a budget margin that leaves less than 30 s of budget', { fanout_timeout_seconds: 60, fanout_time_budget_margin_seconds: 45 }],
       ['allUsers as a storefront', { storefront_service_accounts: ['allUsers'] }],
       ['a person as a storefront', { storefront_service_accounts: ['someone@example.com'] }],

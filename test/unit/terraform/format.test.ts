@@ -52,5 +52,6 @@ describe('formatting', () => {
       const problems = terraformFiles().flatMap((path) => whitespaceProblems(path).map((p) => `${path}: ${p}`));
       expect(problems).toEqual([]);
     },
+    30_000,
   );
 });
