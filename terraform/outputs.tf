@@ -70,6 +70,7 @@ output "cli_env" {
     RESTOCK_FANOUT_URL               = local.function_urls["fanOutRestock"]
     RESTOCK_TASKS_SERVICE_ACCOUNT    = google_service_account.tasks_invoker.email
     RESTOCK_DELIVERY_MAX_ATTEMPTS    = tostring(var.delivery_max_attempts)
+    RESTOCK_TOPIC                    = google_pubsub_topic.inventory_updated.name
     RESTOCK_DEAD_LETTER_SUBSCRIPTION = google_pubsub_subscription.dead_letter.name
     RESTOCK_NOTIFIER                 = var.notifier
     RESTOCK_NOTIFIER_URL             = var.notifier_url

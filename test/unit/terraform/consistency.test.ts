@@ -247,13 +247,21 @@ describe('Terraform and lib/config.ts agree on values', () => {
     expect(String(budgetMs)).toBe(SETTINGS.fanoutTimeBudgetMs.default);
   });
 
-  test('the dead-letter subscription Terraform creates is the one the CLI reads by default', () => {
+  test('the topic and dead-letter subscription Terraform creates are the ones the CLI reads, by default and through cli_env', () => {
     const cli = readdirSync(join(REPO_ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))
       .map((f) => read(`lib/${f}`))
       .join('\n');
-    expect(cli).toContain('RESTOCK_DEAD_LETTER_SUBSCRIPTION');
-    expect(cli).toContain(`'${tf.variable.dead_letter_subscription_name.default}'`);
+    for (const [env, variable] of [
+      ['RESTOCK_TOPIC', 'topic_name'],
+      ['RESTOCK_DEAD_LETTER_SUBSCRIPTION', 'dead_letter_subscription_name'],
+    ] as const) {
+      expect(cli).toMatch(new RegExp(`env: '${env}', default: '${tf.variable[variable].default}'`));
+    }
+    const cliEnv = tf.output.cli_env.value;
+    expect(cliEnv.RESTOCK_TOPIC).toBe('${google_pubsub_topic.inventory_updated.name}');
+    expect(cliEnv.RESTOCK_DEAD_LETTER_SUBSCRIPTION).toBe('${google_pubsub_subscription.dead_letter.name}');
+    expect(cliEnv.RESTOCK_TASKS_SERVICE_ACCOUNT).toBe(plainEnv('fanOutRestock').RESTOCK_TASKS_SERVICE_ACCOUNT);
   });
 });
 
