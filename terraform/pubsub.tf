@@ -89,3 +89,12 @@ resource "google_pubsub_subscription_iam_member" "fanout_dead_letter_subscriber"
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_service_agent
 }
+
+# Only the inventory service's identities may publish events.
+resource "google_pubsub_topic_iam_member" "inventory_publisher" {
+  for_each = toset(var.inventory_publishers)
+
+  topic  = google_pubsub_topic.inventory_updated.id
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${each.value}"
+}

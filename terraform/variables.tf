@@ -394,6 +394,17 @@ variable "storefront_service_accounts" {
   }
 }
 
+variable "inventory_publishers" {
+  description = "Service accounts of the inventory service (or its outbox relay) allowed to publish to the topic (emails, no prefix)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.inventory_publishers : can(regex("^[a-z0-9-]+@[a-z0-9-]+\\.iam\\.gserviceaccount\\.com$", e))])
+    error_message = "inventory_publishers must hold service account emails (name@project.iam.gserviceaccount.com); users, groups, allUsers and allAuthenticatedUsers are refused."
+  }
+}
+
 # ---------------------------------------------------------------- pipeline settings (lib/config.ts)
 
 variable "log_level" {

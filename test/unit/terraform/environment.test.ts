@@ -117,6 +117,7 @@ describe(
       ['a budget margin that leaves less than 30 s of budget', { fanout_timeout_seconds: 60, fanout_time_budget_margin_seconds: 45 }],
       ['allUsers as a storefront', { storefront_service_accounts: ['allUsers'] }],
       ['a person as a storefront', { storefront_service_accounts: ['someone@example.com'] }],
+      ['allUsers as an inventory publisher', { inventory_publishers: ['allUsers'] }],
       ['unlimited task attempts (nothing would become exhausted)', { delivery_max_attempts: -1 }],
       ['more than 500 dispatches a second (the Cloud Tasks limit)', { queue_max_dispatches_per_second: 1000 }],
       ['fewer than 5 Pub/Sub delivery attempts', { pubsub_max_delivery_attempts: 3 }],

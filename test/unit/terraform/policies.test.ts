@@ -253,6 +253,13 @@ describe('Pub/Sub', () => {
     expect(tf.locals.pubsub_service_agent).toBe('serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com');
   });
 
+  test('only the inventory service accounts may publish events', () => {
+    const publishers = resourcesOf(tf, 'google_pubsub_topic_iam_member').filter(([, r]) => r.topic === '${google_pubsub_topic.inventory_updated.id}');
+    expect(publishers.map(([name, r]) => `${name}:${r.role}:${r.member}:${r.for_each}`)).toEqual([
+      'inventory_publisher:roles/pubsub.publisher:serviceAccount:${each.value}:${toset(var.inventory_publishers)}',
+    ]);
+  });
+
   test('max delivery attempts are validated against the Pub/Sub bounds (5 to 100)', () => {
     const condition = String(tf.variable.pubsub_max_delivery_attempts.validation[0].condition);
     expect(condition).toContain('var.pubsub_max_delivery_attempts >= 5');
