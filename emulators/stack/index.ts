@@ -95,6 +95,13 @@ const NODE_READY_MS = 60_000;
 /** Environment variables of the parent that must not leak into the components. */
 const DROPPED_ENV = /^(NODE_OPTIONS|VITEST.*|FIRESTORE_EMULATOR_HOST|PUBSUB_EMULATOR_HOST|CLOUD_TASKS_EMULATOR_HOST|RESTOCK_.*)$/;
 
+/** Awaits every promise, then throws the first rejection (so nothing is left running unseen). */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 function baseEnv(): NodeJS.ProcessEnv {
   return {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !DROPPED_ENV.test(k))),
@@ -236,6 +243,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }));
   for (const name of FUNCTION_NAMES) specs.set(name, () => functionSpec(name));
 
+  /** Stops a component and starts it again with its current spec (same port, fresh environment). */
+  const relaunch = async (name: ComponentName): Promise<void> => {
+    const p = processes.get(name)!;
+    await p.stop();
+    if (name === 'tasks') rmSync(tasksInfoFile, { force: true });
+    p.spec = { ...p.spec, ...specs.get(name)!() };
+    await p.start();
+    recordPids();
+  };
+
   const stopAll = async (): Promise<void> => {
     // Functions first so nothing talks to an emulator that is going away.
     const order: ComponentName[] = [...FUNCTION_NAMES, 'tasks', 'sink', 'pubsub', 'firestore'];
@@ -246,54 +263,69 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 
   let tasksInfo: TasksEmulatorInfo;
+  const functionEnvFor = (oidc: { oidcIssuer: string; jwksUrl: string }): Record<string, string> => ({
+    GOOGLE_CLOUD_PROJECT: projectId,
+    FIRESTORE_EMULATOR_HOST: addr('firestore'),
+    PUBSUB_EMULATOR_HOST: addr('pubsub'),
+    CLOUD_TASKS_EMULATOR_HOST: addr('tasks'),
+    RESTOCK_DELIVERY_URL: functionUrl('deliverRestockBatch'),
+    RESTOCK_FANOUT_URL: functionUrl('fanOutRestock'),
+    RESTOCK_TASKS_QUEUE: RESOURCE_NAMES.queue,
+    RESTOCK_TASKS_LOCATION: RESOURCE_NAMES.location,
+    RESTOCK_TASKS_SERVICE_ACCOUNT: RESOURCE_NAMES.serviceAccount.replace('restock-local', projectId),
+    RESTOCK_NOTIFIER: 'http',
+    RESTOCK_NOTIFIER_URL: sinkUrl,
+    ...(options.sinkToken ? { RESTOCK_NOTIFIER_TOKEN: options.sinkToken } : {}),
+    RESTOCK_VERIFY_OIDC: 'true',
+    RESTOCK_OIDC_ISSUERS: oidc.oidcIssuer,
+    RESTOCK_OIDC_JWKS_URL: oidc.jwksUrl,
+    RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
+    LOG_LEVEL: logLevel,
+    // As deployed: no functions-framework default ignored routes (/favicon.ico,
+    // /robots.txt answer an empty 404 of their own otherwise, not a problem+json).
+    IGNORED_ROUTES: '',
+    ...options.env,
+  });
   try {
-    const java = Promise.all([launch('firestore', specs.get('firestore')!()), launch('pubsub', specs.get('pubsub')!())]);
-    const sink = launch('sink', specs.get('sink')!());
-    const tasksThenFunctions = (async () => {
-      await launch('tasks', specs.get('tasks')!());
-      tasksInfo = JSON.parse(readFileSync(tasksInfoFile, 'utf8')) as TasksEmulatorInfo;
-      functionEnv = {
-        GOOGLE_CLOUD_PROJECT: projectId,
-        FIRESTORE_EMULATOR_HOST: addr('firestore'),
-        PUBSUB_EMULATOR_HOST: addr('pubsub'),
-        CLOUD_TASKS_EMULATOR_HOST: addr('tasks'),
-        RESTOCK_DELIVERY_URL: functionUrl('deliverRestockBatch'),
-        RESTOCK_FANOUT_URL: functionUrl('fanOutRestock'),
-        RESTOCK_TASKS_QUEUE: RESOURCE_NAMES.queue,
-        RESTOCK_TASKS_LOCATION: RESOURCE_NAMES.location,
-        RESTOCK_TASKS_SERVICE_ACCOUNT: RESOURCE_NAMES.serviceAccount.replace('restock-local', projectId),
-        RESTOCK_NOTIFIER: 'http',
-        RESTOCK_NOTIFIER_URL: sinkUrl,
-        ...(options.sinkToken ? { RESTOCK_NOTIFIER_TOKEN: options.sinkToken } : {}),
-        RESTOCK_VERIFY_OIDC: 'true',
-        RESTOCK_OIDC_ISSUERS: tasksInfo.oidcIssuer,
-        RESTOCK_OIDC_JWKS_URL: tasksInfo.jwksUrl,
-        RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
-        LOG_LEVEL: logLevel,
-        // As deployed: no functions-framework default ignored routes (/favicon.ico,
-        // /robots.txt answer an empty 404 of their own otherwise, not a problem+json).
-        IGNORED_ROUTES: '',
-        ...options.env,
-      };
-      const queue = configureQueue(addr('tasks'), queueName, queueSettings);
-      await Promise.all([...FUNCTION_NAMES.map((name) => launch(name, functionSpec(name))), queue]);
-    })();
-    // allSettled: a failure must not leave a sibling still starting (it would outlive the cleanup below).
-    const settled = await Promise.allSettled([java, sink, tasksThenFunctions]);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    const wiringStarted = Date.now();
-    await wirePubSub({
-      projectId,
-      pubsub: addr('pubsub'),
-      topic: RESOURCE_NAMES.topic,
-      deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,
-      subscription: RESOURCE_NAMES.subscription,
-      deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
-      pushEndpoint: functionUrl('fanOutRestock'),
-      settings: subscriptionSettings,
+    const firestore = launch('firestore', specs.get('firestore')!());
+    // Topic and subscriptions as soon as Pub/Sub answers: a push endpoint that is not up yet is simply retried.
+    const pubsub = launch('pubsub', specs.get('pubsub')!()).then(async () => {
+      const wiringStarted = Date.now();
+      await wirePubSub({
+        projectId,
+        pubsub: addr('pubsub'),
+        topic: RESOURCE_NAMES.topic,
+        deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,
+        subscription: RESOURCE_NAMES.subscription,
+        deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
+        pushEndpoint: functionUrl('fanOutRestock'),
+        settings: subscriptionSettings,
+      });
+      startupMs.wiring = Date.now() - wiringStarted;
     });
-    startupMs.wiring = Date.now() - wiringStarted;
+    const sink = launch('sink', specs.get('sink')!());
+    // The functions need the OIDC issuer of the Cloud Tasks emulator in their environment. Waiting for
+    // it would put two Node starts end to end on the critical path, so they start with the issuer the
+    // emulator is expected to have (its REST base URL, keys at Google's JWKS path) and are restarted
+    // in the rare case it says otherwise.
+    const predicted = { oidcIssuer: `http://${addr('tasks')}`, jwksUrl: `http://${addr('tasks')}/oauth2/v3/certs` };
+    functionEnv = functionEnvFor(predicted);
+    const tasksAndFunctions = (async () => {
+      await settleAll([
+        launch('tasks', specs.get('tasks')!()).then(async () => {
+          tasksInfo = JSON.parse(readFileSync(tasksInfoFile, 'utf8')) as TasksEmulatorInfo;
+          await configureQueue(addr('tasks'), queueName, queueSettings);
+        }),
+        ...FUNCTION_NAMES.map((name) => launch(name, functionSpec(name))),
+      ]);
+      if (tasksInfo!.oidcIssuer !== predicted.oidcIssuer || tasksInfo!.jwksUrl !== predicted.jwksUrl) {
+        progress(`the Cloud Tasks OIDC issuer is ${tasksInfo!.oidcIssuer}: restarting the functions with it`);
+        functionEnv = functionEnvFor(tasksInfo!);
+        await settleAll(FUNCTION_NAMES.map((name) => relaunch(name)));
+      }
+    })();
+    // Settle everything: a failure must not leave a sibling still starting (it would outlive the cleanup below).
+    await settleAll([firestore, pubsub, sink, tasksAndFunctions]);
   } catch (err) {
     // Let parallel launches settle before stopping, so none is left starting.
     await Promise.allSettled([...processes.values()].map((p) => p.stop()));
@@ -352,12 +384,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     kill: (name, signal = 'SIGTERM') => get(name).kill(signal),
     isRunning: (name) => get(name).alive,
     restart: async (name) => {
-      const p = get(name);
-      await p.stop();
-      if (name === 'tasks') rmSync(tasksInfoFile, { force: true });
-      p.spec = { ...p.spec, ...specs.get(name)!() };
-      await p.start();
-      recordPids();
+      if (!processes.has(name)) throw new UnknownComponentError(name);
+      await relaunch(name);
       publish();
     },
     stop: () => {

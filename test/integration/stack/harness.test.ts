@@ -19,6 +19,22 @@ describe('the shared integration stack', () => {
     for (const name of COMPONENT_NAMES) expect(description.pids[name], name).toBeGreaterThan(0);
   });
 
+  it('configures the functions to trust the Cloud Tasks emulator tokens and to call the sink', () => {
+    // Prepare
+    const { description } = stack();
+
+    // Act
+    const env = description.env;
+
+    // Assess
+    expect(env.RESTOCK_OIDC_ISSUERS).toBe(description.oidcIssuer);
+    expect(env.RESTOCK_OIDC_JWKS_URL).toBe(description.jwksUrl);
+    expect(env.RESTOCK_VERIFY_OIDC).toBe('true');
+    expect(env.RESTOCK_NOTIFIER_URL).toBe(description.sink);
+    expect(env.CLOUD_TASKS_EMULATOR_HOST).toBe(description.tasks);
+    expect(env.RESTOCK_DELIVERY_URL).toBe(description.functions.deliverRestockBatch);
+  });
+
   it('gives Firestore clients that read what they write', async () => {
     // Prepare
     const { firestore } = stack();
