@@ -64,8 +64,9 @@ const program = new Command('demo')
   .option('--timeout <seconds>', 'give up after this long (from the publish)', '600')
   .option('--json', 'print the summary as one JSON object on the last line')
   .option('--settle <ms>', 'after the last expected notification, watch this long for duplicates', '1500')
+  .option('--state-file <path>', 'where a running stack describes itself', DEFAULT_STATE_FILE)
   .parse();
-const opts = program.opts<{ subscribers: string; timeout: string; json?: boolean; settle: string }>();
+const opts = program.opts<{ subscribers: string; timeout: string; json?: boolean; settle: string; stateFile: string }>();
 const subscribers = Number(opts.subscribers);
 const timeoutMs = Number(opts.timeout) * 1000;
 const settleMs = Number(opts.settle);
@@ -92,9 +93,9 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function stackToUse(): Promise<StackDescription> {
-  const running = await findRunningStack(DEFAULT_STATE_FILE);
+  const running = await findRunningStack(opts.stateFile);
   if (running) {
-    say(pc.dim(`using the running stack (${DEFAULT_STATE_FILE})`));
+    say(pc.dim(`using the running stack (${opts.stateFile})`));
     return running;
   }
   say(pc.dim('no running stack found: starting one (npm start keeps one running between demos)...'));
