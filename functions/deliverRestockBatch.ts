@@ -4,7 +4,6 @@
  * and 503 when something retryable remains (Cloud Tasks retries; the ledger
  * skips what is done).
  */
-import * as ff from '@google-cloud/functions-framework';
 import {
   deliverChunk,
   ForbiddenCallerError,
@@ -18,6 +17,7 @@ import {
 import { errorFields, log } from '../lib/log.ts';
 import { createNotifier, type Notifier } from '../lib/notify/index.ts';
 import { runtime } from '../lib/runtime.ts';
+import { http } from './framework.ts';
 
 let notifier: Notifier | undefined;
 
@@ -30,7 +30,8 @@ function statusFor(err: unknown): { status: number; severity: 'warn' | 'error' }
   return { status: 500, severity: 'error' };
 }
 
-ff.http('deliverRestockBatch', async (req, res) => {
+// Bodies over RESTOCK_MAX_BODY_BYTES and malformed JSON are answered as problems before this runs: ./framework.ts.
+http('deliverRestockBatch', {}, async (req, res) => {
   const rt = runtime();
   notifier ??= createNotifier(rt.config, log);
   const retryCount = Number(req.get('x-cloudtasks-taskretrycount') ?? '0') || 0;

@@ -8,11 +8,12 @@
  * redelivered per the retry policy) and read push bodies functions-framework
  * does not convert (a message without `data`).
  */
-import * as ff from '@google-cloud/functions-framework';
 import { InvalidEventError, parseIncoming } from '../lib/events/index.ts';
 import { FanoutNotFoundError, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
 import { errorFields, log } from '../lib/log.ts';
+import { jsonReply, writeReply, type HttpReply } from '../lib/http/index.ts';
 import { runtime } from '../lib/runtime.ts';
+import { http, type RefusedRequest } from './framework.ts';
 
 /** Which failures Pub/Sub should redeliver, and after how long. One table: the answer to "which errors retry?". */
 function statusFor(err: unknown): { status: number; retryAfterSeconds?: number; severity: 'warn' | 'error' } {
@@ -25,18 +26,28 @@ function statusFor(err: unknown): { status: number; retryAfterSeconds?: number; 
   return { status: 500, severity: 'error' }; // Firestore, Cloud Tasks: transient, redeliver
 }
 
-ff.http('fanOutRestock', async (req, res) => {
+/** Poison never loops: record why, then acknowledge (promise 4). */
+async function reject(err: InvalidEventError, raw: string): Promise<HttpReply> {
+  const rt = runtime();
+  const eventKey = await recordRejectedEvent(rt.db, err, raw, rt.now());
+  log.warn('event rejected', { eventKey, field: err.field, problem: err.problem });
+  return jsonReply(200, { outcome: 'rejected', eventKey, field: err.field, problem: err.problem });
+}
+
+/** A body the framework refused (not JSON, too large, bad charset): Pub/Sub would resend the same bytes forever. */
+function rejectRefused({ error, rawBody, declaredBytes }: RefusedRequest): Promise<HttpReply> {
+  const raw = rawBody?.toString('utf8') ?? `[body of ${declaredBytes ?? 'unknown'} bytes, not read]`;
+  return reject(new InvalidEventError('body', error.message, undefined, { cause: error }), raw);
+}
+
+http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {
   const rt = runtime();
   let incoming;
   try {
     incoming = parseIncoming({ headers: req.headers, body: req.body, rawBody: req.rawBody });
   } catch (err) {
     if (!(err instanceof InvalidEventError)) throw err;
-    // Poison never loops: record why, then acknowledge (promise 4).
-    const raw = req.rawBody?.toString('utf8') ?? JSON.stringify(req.body ?? null);
-    const eventKey = await recordRejectedEvent(rt.db, err, raw, rt.now());
-    log.warn('event rejected', { eventKey, field: err.field, problem: err.problem });
-    res.status(200).json({ outcome: 'rejected', eventKey, field: err.field, problem: err.problem });
+    writeReply(res, await reject(err, req.rawBody?.toString('utf8') ?? JSON.stringify(req.body ?? null)));
     return;
   }
 
