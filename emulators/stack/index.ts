@@ -260,6 +260,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       await Promise.all(group.map((name) => processes.get(name)?.stop()));
     }
     rmSync(pidsFile, { force: true });
+    rmSync(tasksInfoFile, { force: true });
   };
 
   let tasksInfo: TasksEmulatorInfo;
