@@ -50,6 +50,9 @@ locals {
     LOG_LEVEL              = var.log_level
     LOG_EXECUTION_ID       = "true"
     RESTOCK_MAX_BODY_BYTES = tostring(var.max_body_bytes)
+    # functions-framework answers /favicon.ico and /robots.txt itself unless told not to;
+    # empty hands every path to the function, so even those get problem+json.
+    IGNORED_ROUTES = ""
   }
 
   # Settings that only matter to one function.
@@ -86,6 +89,8 @@ locals {
     }
     restockSubscriptions = {
       RESTOCK_MAX_SUBSCRIPTIONS_PER_USER = tostring(var.max_subscriptions_per_user)
+      # The API refuses subscriptions to products in stock: it must judge "in stock" as fan-out does.
+      RESTOCK_THRESHOLD = tostring(var.restock_threshold)
     }
   }
 

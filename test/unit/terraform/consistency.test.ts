@@ -77,7 +77,7 @@ const ENV_PLAN = {
       'RESTOCK_OIDC_AUDIENCE',
       'RESTOCK_OIDC_ALLOWED_EMAILS',
     ],
-    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER'],
+    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD'],
   } satisfies Record<FunctionName, string[]>,
   /** From Secret Manager (secret_environment_variables), never plain environment. */
   secret: { RESTOCK_NOTIFIER_TOKEN: 'deliverRestockBatch' } as Record<string, FunctionName>,
@@ -88,7 +88,7 @@ const ENV_PLAN = {
 };
 
 /** Variables the platform reads, not lib/config.ts. */
-const PLATFORM_ENV = ['LOG_EXECUTION_ID'];
+const PLATFORM_ENV = ['LOG_EXECUTION_ID', 'IGNORED_ROUTES'];
 /** Emulator switches of the Google clients themselves. */
 const CLIENT_EMULATOR_ENV = ['FIRESTORE_EMULATOR_HOST', 'PUBSUB_EMULATOR_HOST', 'CLOUD_TASKS_EMULATOR_HOST'];
 
