@@ -36,7 +36,8 @@ async function reject(err: InvalidEventError, raw: string): Promise<HttpReply> {
 
 /** A body the framework refused (not JSON, too large, bad charset): Pub/Sub would resend the same bytes forever. */
 function rejectRefused({ error, rawBody, declaredBytes }: RefusedRequest): Promise<HttpReply> {
-  const raw = rawBody?.toString('utf8') ?? `[body of ${declaredBytes ?? 'unknown'} bytes, not read]`;
+  // An unread body is described instead, reason included, so different refusals get different keys.
+  const raw = rawBody?.toString('utf8') ?? `[body of ${declaredBytes ?? 'unknown'} bytes not read: ${error.message}]`;
   return reject(new InvalidEventError('body', error.message, undefined, { cause: error }), raw);
 }
 
