@@ -9,6 +9,7 @@ import { replayFanout, type FanoutProgress, type ReplayResult } from '../fanout/
 import type { DeliveryState } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Backend } from './backend.ts';
+import { UsageError } from './errors.ts';
 import { pullDeadLetters, settleDeadLetters, type DeadLetter } from './commands/deadLetters.ts';
 import { publishMessage } from './commands/publish.ts';
 import { readStatus, type StatusReport } from './commands/status.ts';
@@ -28,6 +29,8 @@ export interface Operations {
   settleDeadLetters(messages: DeadLetter[], how: 'ack' | 'release'): Promise<void>;
   replay(eventKey: string, options: { dryRun: boolean; onProgress?: (p: FanoutProgress) => void }): Promise<ReplayResult>;
   redrive(eventKey: string, options: { states: DeliveryState[]; dryRun: boolean }): Promise<RedriveResult>;
+  /** @throws UsageError when tasks cannot be created as the functions do (settings missing); a dry run needs none. */
+  assertCanEnqueue(dryRun: boolean): void;
   /** Closes the clients so the process can exit. */
   close(): Promise<void>;
 }
@@ -38,6 +41,12 @@ export function backendOperations(backend: Backend): Operations {
   // The library's default runtime parses process.env as a function would (and so
   // demands the notifier URL); hand it the CLI's own configuration and clients.
   const runtime = (): Runtime => ({ config, db: backend.db, tasks: backend.tasks(), log, now: Date.now });
+  const checkTaskSettings = (dryRun: boolean) => {
+    const missing = backend.target.missingTaskSettings;
+    if (!dryRun && missing.length) {
+      throw new UsageError(`this creates Cloud Tasks as the functions do: set ${missing.join(', ')} to the values the functions use (or use the local stack's .local/stack.json)`, missing[0]);
+    }
+  };
   return {
     settings: backend.settings,
     readStatus: (eventKey) => readStatus(backend, eventKey),
@@ -47,8 +56,15 @@ export function backendOperations(backend: Backend): Operations {
     publish: (topic, data, attributes) => publishMessage(backend, topic, data, attributes),
     pullDeadLetters: (limit) => pullDeadLetters(backend, limit),
     settleDeadLetters: (messages, how) => settleDeadLetters(backend, messages, how),
-    replay: (eventKey, options) => replayFanout(eventKey, { ...options, config, log, runtime: runtime() }),
-    redrive: (eventKey, options) => redriveDeliveries(eventKey, { ...options, config, log, runtime: runtime() }),
+    replay: async (eventKey, options) => {
+      checkTaskSettings(options.dryRun);
+      return replayFanout(eventKey, { ...options, config, log, runtime: runtime() });
+    },
+    redrive: async (eventKey, options) => {
+      checkTaskSettings(options.dryRun);
+      return redriveDeliveries(eventKey, { ...options, config, log, runtime: runtime() });
+    },
+    assertCanEnqueue: checkTaskSettings,
     close: () => backend.close(),
   };
 }

@@ -87,6 +87,20 @@ export interface Target {
   settings: CliSettings;
   /** One line for stderr: which project and which endpoints. */
   description: string;
+  /**
+   * Settings that replay and redrive need to create tasks the way the functions
+   * do but that nobody set (their defaults point at a local stack): creating
+   * tasks without them would send every task to the wrong place.
+   */
+  missingTaskSettings: string[];
+}
+
+/** What replay/redrive must be told explicitly, given the merged environment. */
+export function missingTaskSettings(env: Record<string, string | undefined>): string[] {
+  const required = ['RESTOCK_DELIVERY_URL', 'RESTOCK_FANOUT_URL'];
+  // Without the emulator, tasks need the OIDC identity the delivery function checks.
+  if (!env.CLOUD_TASKS_EMULATOR_HOST) required.push('RESTOCK_TASKS_SERVICE_ACCOUNT');
+  return required.filter((v) => !env[v]);
 }
 
 const EMULATOR_VARS = ['FIRESTORE_EMULATOR_HOST', 'PUBSUB_EMULATOR_HOST', 'CLOUD_TASKS_EMULATOR_HOST'] as const;
@@ -159,5 +173,12 @@ export function resolveTarget(input: {
   const endpoints = EMULATOR_VARS.filter((v) => merged[v]).map((v) => `${EMULATOR_LABEL[v]} ${merged[v]}`);
   const where = endpoints.length ? `emulators (${endpoints.join(', ')})` : 'Google Cloud (Application Default Credentials)';
   const prefix = source === 'stack' ? `local stack ${stack!.path}: ` : '';
-  return { source, overrides, config, settings, description: `${prefix}project ${config.projectId} on ${where}` };
+  return {
+    source,
+    overrides,
+    config,
+    settings,
+    description: `${prefix}project ${config.projectId} on ${where}`,
+    missingTaskSettings: missingTaskSettings(merged),
+  };
 }

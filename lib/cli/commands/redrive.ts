@@ -40,6 +40,7 @@ export function registerRedrive(program: Command, ctx: Context): void {
       const out = outputFor(ctx, command);
       const states: DeliveryState[] = opts.state ?? ['exhausted'];
       const ops = await ctx.ops();
+      ops.assertCanEnqueue(Boolean(opts.dryRun));
       const status = await ops.readStatus(eventKey);
       const affected = states.reduce((sum, s) => sum + status.deliveries[s], 0);
       // `sending` entries whose lease is still running are left alone, so with it the count is an upper bound.

@@ -23,6 +23,7 @@ export function registerReplay(program: Command, ctx: Context): void {
     .action(async (eventKey: string, opts: { dryRun?: boolean; yes?: boolean }, command: Command) => {
       const out = outputFor(ctx, command);
       const ops = await ctx.ops();
+      ops.assertCanEnqueue(Boolean(opts.dryRun));
       const status = await ops.readStatus(eventKey);
       if (!status.fanout) {
         throw new NotFoundError(`event ${eventKey} has no stored fan-out to replay${status.rejected ? ` (it was rejected: ${status.rejected.reason})` : ''}`, eventKey);

@@ -32,13 +32,14 @@ export interface StatusReport {
   lastErrors: DeliverySummary[];
   /**
    * Delivery tasks of this event still in the queue; null when not looked at
-   * (only needed when the fan-out is done and fewer deliveries than recipients exist).
+   * (the fan-out is running or a delivery is pending, so the answer is "no" anyway).
    */
   queuedTasks: number | null;
   /**
    * Nothing more will happen by itself: the fan-out is not running, no delivery
-   * is pending, and every recipient has a delivery or no task is left to make one
-   * (a recipient who unsubscribed before delivery never gets a ledger entry).
+   * is pending, and no task of the event is left in the queue. (Counting ledger
+   * entries against recipients cannot tell: a recipient who unsubscribed before
+   * delivery never gets one.)
    */
   settled: boolean;
 }
@@ -130,19 +131,24 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
 
 type FanoutProgressView = Pick<FanoutSummary, 'state' | 'recipients'>;
 
-/** The ledger alone cannot tell: the fan-out is done, nothing is pending, but recipients lack a delivery. */
+/**
+ * The ledger alone cannot tell whether the event is done: tasks may still be
+ * queued whose recipients have no ledger entry yet (and a replay's recipients
+ * may be fewer than the entries of earlier generations), so once nothing is
+ * pending the queue is asked.
+ */
 function needsQueueCheck(fanout: FanoutProgressView | null, counts: DeliveryCounts): boolean {
-  return fanout !== null && fanout.state !== 'running' && PENDING_STATES.every((s) => counts[s] === 0) && counts.total < fanout.recipients;
+  return fanout !== null && fanout.state !== 'running' && fanout.state !== 'ignored' && PENDING_STATES.every((s) => counts[s] === 0);
 }
 
 /**
  * Whether nothing more will happen to an event by itself (see
- * {@link StatusReport.settled}). `queuedTasks` null means "unknown".
+ * {@link StatusReport.settled}). `queuedTasks` null means "not known".
  */
 export function isSettled(fanout: FanoutProgressView | null, counts: DeliveryCounts, queuedTasks: number | null): boolean {
   if (fanout?.state === 'running') return false;
   if (!PENDING_STATES.every((s) => counts[s] === 0)) return false;
-  if (fanout && counts.total < fanout.recipients) return queuedTasks === 0;
+  if (fanout && fanout.state !== 'ignored') return queuedTasks === 0;
   return true;
 }
 

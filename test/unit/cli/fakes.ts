@@ -53,6 +53,7 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
     settleDeadLetters: unexpected('settleDeadLetters'),
     replay: unexpected('replay'),
     redrive: unexpected('redrive'),
+    assertCanEnqueue: () => undefined,
     close: async () => undefined,
     ...overrides,
   };

@@ -168,3 +168,23 @@ describe('restock dead-letters', () => {
     expect(r.stderr).toMatch(/would republish 1 of 1 dead letter\(s\) from inventory-updated-dead-letter to inventory-updated/);
   });
 });
+
+describe('replay and redrive without the settings tasks need', () => {
+  test('refuse before asking anything, naming the missing variable (exit 2)', async () => {
+    let replays = 0;
+    const r = await run(['replay', 'evt-1', '--yes'], {
+      ops: {
+        readStatus: async () => statusReport(),
+        countSubscribers: async () => 3,
+        replay: async () => (replays++, replayResult),
+        assertCanEnqueue: () => {
+          throw new UsageError('this creates Cloud Tasks as the functions do: set RESTOCK_DELIVERY_URL', 'RESTOCK_DELIVERY_URL');
+        },
+      },
+    });
+    expect(r.code).toBe(2);
+    expect(r.asked).toEqual([]);
+    expect(replays).toBe(0);
+    expect(r.stderr).toMatch(/set RESTOCK_DELIVERY_URL/);
+  });
+});

@@ -5,20 +5,24 @@ import { run, statusReport } from './fakes.ts';
 const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, total: 0, ...over });
 
 describe('restock status', () => {
-  test('an event is settled only when its fan-out is not running and no delivery is sending or failed', () => {
+  test('an event is settled only when its fan-out is not running, no delivery is sending or failed, and none of its tasks is queued', () => {
     const done = { state: 'complete', recipients: 4 };
-    expect(isSettled(done, counts({ sent: 3, exhausted: 1, total: 4 }), null)).toBe(true);
-    expect(isSettled({ ...done, state: 'running' }, counts({ sent: 4, total: 4 }), null)).toBe(false);
-    expect(isSettled(done, counts({ sent: 3, sending: 1, total: 4 }), null)).toBe(false);
-    expect(isSettled(done, counts({ sent: 3, failed: 1, total: 4 }), null)).toBe(false);
-    expect(isSettled(null, counts({}), null)).toBe(true);
+    expect(isSettled(done, counts({ sent: 3, exhausted: 1, total: 4 }), 0)).toBe(true);
+    expect(isSettled({ ...done, state: 'running' }, counts({ sent: 4, total: 4 }), 0)).toBe(false);
+    expect(isSettled(done, counts({ sent: 3, sending: 1, total: 4 }), 0)).toBe(false);
+    expect(isSettled(done, counts({ sent: 3, failed: 1, total: 4 }), 0)).toBe(false);
+    expect(isSettled(done, counts({ sent: 4, total: 4 }), 2)).toBe(false);
+    expect(isSettled(done, counts({ sent: 4, total: 4 }), null)).toBe(false);
   });
 
-  test('a done fan-out with recipients still lacking a delivery is settled only once no task of the event is queued', () => {
-    const done = { state: 'complete', recipients: 40 };
-    expect(isSettled(done, counts({ total: 0 }), 3)).toBe(false);
-    expect(isSettled(done, counts({ sent: 38, total: 38 }), null)).toBe(false);
-    expect(isSettled(done, counts({ sent: 38, total: 38 }), 0)).toBe(true);
+  test('recipients without a delivery (they unsubscribed before it) do not keep an event unsettled once its queue is empty', () => {
+    expect(isSettled({ state: 'complete', recipients: 40 }, counts({ sent: 38, total: 38 }), 0)).toBe(true);
+  });
+
+  test('an ignored event or deliveries without a fan-out are settled once nothing is pending', () => {
+    expect(isSettled({ state: 'ignored', recipients: 0 }, counts({}), null)).toBe(true);
+    expect(isSettled(null, counts({ sent: 2, total: 2 }), null)).toBe(true);
+    expect(isSettled(null, counts({ failed: 1, total: 1 }), null)).toBe(false);
   });
 
   test('human output shows the fan-out counters, deliveries by state, the oldest pending and the last errors', async () => {

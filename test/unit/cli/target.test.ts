@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../../lib/cli/errors.ts';
-import { parseCliSettings, parseLocalStack, resolveTarget, type LocalStack } from '../../../lib/cli/target.ts';
+import { missingTaskSettings, parseCliSettings, parseLocalStack, resolveTarget, type LocalStack } from '../../../lib/cli/target.ts';
 
 const stack: LocalStack = {
   projectId: 'restock-local',
@@ -66,5 +66,19 @@ describe('which pipeline the CLI talks to', () => {
   test('a stack file that is not a stack description is a usage error naming the file and field', () => {
     expect(() => parseLocalStack('{"projectId":"p"}', '/x/stack.json')).toThrow(/^\/x\/stack\.json: firestore:/);
     expect(() => parseLocalStack('not json', '/x/stack.json')).toThrow(/is not JSON/);
+  });
+});
+
+describe('settings replay and redrive must be given', () => {
+  test('the local stack file provides the function URLs, so nothing is missing', () => {
+    expect(resolveTarget({ env: {}, stack: { path: 's.json', value: stack } }).missingTaskSettings).toEqual([]);
+  });
+
+  test('emulator variables alone leave the function URLs unset', () => {
+    expect(missingTaskSettings({ CLOUD_TASKS_EMULATOR_HOST: '127.0.0.1:9499' })).toEqual(['RESTOCK_DELIVERY_URL', 'RESTOCK_FANOUT_URL']);
+  });
+
+  test('on Google Cloud the tasks service account is required too', () => {
+    expect(missingTaskSettings({ RESTOCK_DELIVERY_URL: 'https://d', RESTOCK_FANOUT_URL: 'https://f' })).toEqual(['RESTOCK_TASKS_SERVICE_ACCOUNT']);
   });
 });
