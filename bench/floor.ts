@@ -1,0 +1,109 @@
+/**
+ * The storage floor: exactly the Firestore operations the pipeline must do for
+ * one restock, issued directly, with no queue, no HTTP, no notifier and no
+ * pipeline logic in between. Its time is the fastest this machine's emulator
+ * allows for that work, the yardstick for `ratioToFloor`.
+ *
+ * Per audience: one ids-only page query per `pageSize` subscribers (in
+ * sequence: each starts after the last id of the one before), one claim
+ * transaction on the fan-out document at the start and one at the end. Per
+ * chunk of `chunkSize`: one claim transaction (one read of the chunk's
+ * subscriptions and ledger entries of every channel, one `sending` entry
+ * written per recipient) and one batched write (outcome `sent` per recipient,
+ * subscription deleted). Chunks run `concurrency` at a time, overlapping the
+ * page reads.
+ */
+import { FieldPath, Timestamp, type Firestore } from '@google-cloud/firestore';
+import pLimit from 'p-limit';
+import { CHANNELS, COLLECTIONS, dedupKey, type DeliveryDoc } from '../lib/model.ts';
+
+export interface FloorOptions {
+  productId: string;
+  eventKey: string;
+  pageSize: number;
+  chunkSize: number;
+  /** Chunks in flight at once. */
+  concurrency: number;
+}
+
+export interface FloorResult {
+  elapsedMs: number;
+  pages: number;
+  chunks: number;
+  recipients: number;
+}
+
+/** Runs the storage work of one restock of `o.productId`. */
+export async function runStorageFloor(db: Firestore, o: FloorOptions): Promise<FloorResult> {
+  const started = Date.now();
+  const subs = db.collection(COLLECTIONS.products).doc(o.productId).collection(COLLECTIONS.subscriptions);
+  const fanoutRef = db.collection(COLLECTIONS.fanouts).doc(o.eventKey);
+  const expireAt = Timestamp.fromMillis(started + 30 * 86_400_000);
+  const limit = pLimit(o.concurrency);
+
+  await db.runTransaction(async (tx) => {
+    await tx.get(fanoutRef);
+    tx.set(fanoutRef, { eventKey: o.eventKey, productId: o.productId, state: 'running', updatedAtMs: Date.now() });
+  });
+
+  const deliverChunk = async (userIds: string[]): Promise<void> => {
+    const ledgerRefs = userIds.flatMap((u) => CHANNELS.map((c) => db.collection(COLLECTIONS.deliveries).doc(dedupKey(o.eventKey, u, c))));
+    const emailRefs = ledgerRefs.filter((_, i) => i % CHANNELS.length === CHANNELS.indexOf('email'));
+    await db.runTransaction(async (tx) => {
+      await tx.getAll(...userIds.map((u) => subs.doc(u)), ...ledgerRefs);
+      const nowMs = Date.now();
+      userIds.forEach((userId, i) => {
+        const doc: DeliveryDoc = {
+          dedupKey: emailRefs[i]!.id,
+          eventKey: o.eventKey,
+          productId: o.productId,
+          userId,
+          channel: 'email',
+          state: 'sending',
+          attempts: 1,
+          leaseExpiresAtMs: nowMs + 120_000,
+          lastError: null,
+          sentAtMs: null,
+          createdAtMs: nowMs,
+          updatedAtMs: nowMs,
+          expireAt,
+        };
+        tx.set(emailRefs[i]!, doc);
+      });
+    });
+    const batch = db.batch();
+    const nowMs = Date.now();
+    userIds.forEach((userId, i) => {
+      batch.update(emailRefs[i]!, { state: 'sent', leaseExpiresAtMs: null, updatedAtMs: nowMs, lastError: null, sentAtMs: nowMs });
+      batch.delete(subs.doc(userId));
+    });
+    await batch.commit();
+  };
+
+  const inFlight: Promise<void>[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  let chunks = 0;
+  let recipients = 0;
+  for (;;) {
+    let query = subs.orderBy(FieldPath.documentId()).select().limit(o.pageSize);
+    if (cursor !== null) query = query.startAfter(cursor);
+    const ids = (await query.get()).docs.map((d) => d.id);
+    if (ids.length === 0) break;
+    pages++;
+    recipients += ids.length;
+    for (let i = 0; i < ids.length; i += o.chunkSize) {
+      chunks++;
+      inFlight.push(limit(() => deliverChunk(ids.slice(i, i + o.chunkSize))));
+    }
+    cursor = ids.at(-1)!;
+    if (ids.length < o.pageSize) break;
+  }
+  await Promise.all(inFlight);
+
+  await db.runTransaction(async (tx) => {
+    await tx.get(fanoutRef);
+    tx.set(fanoutRef, { state: 'complete', updatedAtMs: Date.now() }, { merge: true });
+  });
+  return { elapsedMs: Date.now() - started, pages, chunks, recipients };
+}

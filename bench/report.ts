@@ -1,0 +1,142 @@
+/**
+ * The benchmark's figures: derived from the raw measurements, checked against
+ * the targets of issue 8, and printed as a table. Pure.
+ */
+import type { RpcCounts } from './rpc-counter.ts';
+
+/** What one bench run measured. */
+export interface Measurements {
+  subscribers: number;
+  loadAverage: [number, number, number];
+  sinkLatencyMs: number;
+  pipeline: {
+    elapsedMs: number;
+    firstNotificationMs: number | null;
+    p50LatencyMs: number | null;
+    p95LatencyMs: number | null;
+    notified: number;
+    duplicates: number;
+    missing: number;
+    tasks: number | null;
+    rpcs: RpcCounts;
+  };
+  naive: { elapsedMs: number; sent: number; rpcs: RpcCounts };
+  floor: { elapsedMs: number; rpcs: RpcCounts };
+  fanoutPeakRssMb: number;
+  fanoutPeakRssMbTenth: number;
+  tenth: { subscribers: number; elapsedMs: number; ok: boolean };
+}
+
+/** The JSON line of `npm run bench -- --json`. */
+export interface BenchResult {
+  subscribers: number;
+  pipelineMs: number;
+  naiveMs: number;
+  floorMs: number;
+  speedupVsNaive: number;
+  ratioToFloor: number;
+  firstNotificationMs: number | null;
+  notificationsPerSecond: number;
+  firestoreRpcsPerNotification: number;
+  firestoreRpcs: RpcCounts;
+  naiveRpcsPerNotification: number;
+  floorRpcs: number;
+  fanoutPeakRssMb: number;
+  fanoutPeakRssMbTenth: number;
+  fanoutRssGrowth: number;
+  duplicates: number;
+  missing: number;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  tasks: number | null;
+  sinkLatencyMs: number;
+  loadAverage: [number, number, number];
+  targets: Record<TargetName, boolean>;
+}
+
+export type TargetName = 'speedupVsNaive' | 'ratioToFloor' | 'firestoreRpcsPerNotification' | 'firstNotification' | 'fanoutMemoryFlat' | 'exactlyOnce';
+
+/** The targets of issue 8 (at 50,000 subscribers on the local stack). */
+export const TARGETS = {
+  minSpeedupVsNaive: 10,
+  maxRatioToFloor: 1.5,
+  maxRpcsPerNotification: 0.05,
+  maxFirstNotificationMs: 2000,
+  maxRssGrowth: 1.3,
+} as const;
+
+const total = (c: RpcCounts): number => Object.values(c).reduce((a, b) => a + b, 0);
+const round = (v: number, digits: number): number => Number(v.toFixed(digits));
+
+/** Derives the figures and judges each target. */
+export function summarize(m: Measurements): BenchResult {
+  const rpcsPerNotification = m.pipeline.notified > 0 ? total(m.pipeline.rpcs) / m.pipeline.notified : Number.NaN;
+  const growth = m.fanoutPeakRssMb / m.fanoutPeakRssMbTenth;
+  const result: Omit<BenchResult, 'targets'> = {
+    subscribers: m.subscribers,
+    pipelineMs: m.pipeline.elapsedMs,
+    naiveMs: m.naive.elapsedMs,
+    floorMs: m.floor.elapsedMs,
+    speedupVsNaive: round(m.naive.elapsedMs / m.pipeline.elapsedMs, 2),
+    ratioToFloor: round(m.pipeline.elapsedMs / m.floor.elapsedMs, 2),
+    firstNotificationMs: m.pipeline.firstNotificationMs,
+    notificationsPerSecond: Math.round(m.pipeline.notified / (m.pipeline.elapsedMs / 1000)),
+    firestoreRpcsPerNotification: round(rpcsPerNotification, 4),
+    firestoreRpcs: m.pipeline.rpcs,
+    naiveRpcsPerNotification: m.naive.sent > 0 ? round(total(m.naive.rpcs) / m.naive.sent, 4) : Number.NaN,
+    floorRpcs: total(m.floor.rpcs),
+    fanoutPeakRssMb: round(m.fanoutPeakRssMb, 1),
+    fanoutPeakRssMbTenth: round(m.fanoutPeakRssMbTenth, 1),
+    fanoutRssGrowth: round(growth, 3),
+    duplicates: m.pipeline.duplicates,
+    missing: m.pipeline.missing,
+    p50LatencyMs: m.pipeline.p50LatencyMs,
+    p95LatencyMs: m.pipeline.p95LatencyMs,
+    tasks: m.pipeline.tasks,
+    sinkLatencyMs: m.sinkLatencyMs,
+    loadAverage: m.loadAverage,
+  };
+  return {
+    ...result,
+    targets: {
+      speedupVsNaive: result.speedupVsNaive >= TARGETS.minSpeedupVsNaive,
+      ratioToFloor: result.ratioToFloor <= TARGETS.maxRatioToFloor,
+      firestoreRpcsPerNotification: rpcsPerNotification <= TARGETS.maxRpcsPerNotification,
+      firstNotification: m.pipeline.firstNotificationMs !== null && m.pipeline.firstNotificationMs <= TARGETS.maxFirstNotificationMs,
+      fanoutMemoryFlat: growth <= TARGETS.maxRssGrowth,
+      exactlyOnce: m.pipeline.duplicates === 0 && m.pipeline.missing === 0 && m.tenth.ok,
+    },
+  };
+}
+
+/** The human-readable table (no colours: it goes into the README as is). */
+export function formatTable(r: BenchResult): string {
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const s = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(2)} s`);
+  const mark = (ok: boolean): string => (ok ? 'ok' : 'MISSED');
+  const rows: [string, string, string][] = [
+    ['pipeline, publish to last notification', s(r.pipelineMs), ''],
+    ['  first notification after publish', s(r.firstNotificationMs), `<= ${s(TARGETS.maxFirstNotificationMs)}: ${mark(r.targets.firstNotification)}`],
+    ['  notifications/s', n(r.notificationsPerSecond), ''],
+    ['  latency p50 / p95', `${s(r.p50LatencyMs)} / ${s(r.p95LatencyMs)}`, ''],
+    ['  duplicates / missing', `${r.duplicates} / ${r.missing}`, `0 / 0: ${mark(r.targets.exactlyOnce)}`],
+    ['naive baseline (one process, sequential)', s(r.naiveMs), ''],
+    ['storage floor (same Firestore work, direct)', s(r.floorMs), ''],
+    ['speedup vs naive', `${r.speedupVsNaive}x`, `>= ${TARGETS.minSpeedupVsNaive}x: ${mark(r.targets.speedupVsNaive)}`],
+    ['ratio to floor', `${r.ratioToFloor}x`, `<= ${TARGETS.maxRatioToFloor}x: ${mark(r.targets.ratioToFloor)}`],
+    ['Firestore RPCs per notification', String(r.firestoreRpcsPerNotification), `<= ${TARGETS.maxRpcsPerNotification}: ${mark(r.targets.firestoreRpcsPerNotification)}`],
+    ['  (naive baseline)', String(r.naiveRpcsPerNotification), ''],
+    ['fan-out peak RSS at N / at N/10', `${r.fanoutPeakRssMb} / ${r.fanoutPeakRssMbTenth} MiB`, `<= ${TARGETS.maxRssGrowth}x: ${mark(r.targets.fanoutMemoryFlat)} (${r.fanoutRssGrowth}x)`],
+  ];
+  const w0 = Math.max(...rows.map((x) => x[0].length));
+  const w1 = Math.max(...rows.map((x) => x[1].length));
+  const rpcs = Object.entries(r.firestoreRpcs)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k} ${n(v)}`)
+    .join(', ');
+  return [
+    `Restock bench: ${n(r.subscribers)} subscribers, sink latency ${r.sinkLatencyMs} ms/request, load average ${r.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
+    ...rows.map(([k, v, t]) => `  ${k.padEnd(w0)}  ${v.padStart(w1)}  ${t}`.trimEnd()),
+    `  pipeline Firestore RPCs: ${rpcs || 'none counted'}`,
+  ].join('\n');
+}

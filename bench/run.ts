@@ -1,0 +1,182 @@
+/**
+ * `npm run bench -- [--subscribers N] [--json]`: the pipeline against the
+ * naive design and against the storage floor, in one run, on a local stack of
+ * its own (issue 8).
+ *
+ * 1. Pipeline at N/10, then at N: each on a freshly started fan-out process
+ *    warmed by a 20-subscriber restock, so its peak RSS (`VmHWM`) belongs to
+ *    that audience alone. Firestore RPCs are counted inside the function
+ *    processes (bench/preload-rpc-counter.ts).
+ * 2. The naive baseline (bench/naive.ts) on its own N subscribers.
+ * 3. The storage floor (bench/floor.ts) on its own N subscribers.
+ * The sink answers every request after `--sink-latency` ms for all three.
+ * Prints a table on stdout; with `--json`, one JSON object on the last line.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomUUID } from 'node:crypto';
+import { Command } from 'commander';
+import { loadConfig } from '../lib/config.ts';
+import { publishAndFollow, seedAudience, setSinkFaults, type RestockRunSummary } from '../emulators/scenario/index.ts';
+import { clientsFor, REPO_ROOT, startStack, type Stack, type StackClients } from '../emulators/stack/index.ts';
+import { runStorageFloor } from './floor.ts';
+import { runNaive } from './naive.ts';
+import { formatTable, summarize, type Measurements } from './report.ts';
+import { diffCounts, instrumentFirestore, rpcCountsOf, sumCounts, type RpcCounts } from './rpc-counter.ts';
+import { processMemoryMb } from './rss.ts';
+
+const program = new Command('bench')
+  .description('Benchmark the pipeline against the naive design and the storage floor on a local stack.')
+  .option('--subscribers <n>', 'audience size N', '50000')
+  .option('--sink-latency <ms>', 'latency the notification sink adds to every request', '50')
+  .option('--floor-concurrency <n>', 'chunks in flight in the storage floor', '32')
+  .option('--timeout <seconds>', 'give up on a pipeline run after this long', '900')
+  .option('--json', 'print the result as one JSON object on the last line')
+  .parse();
+const opts = program.opts<{ subscribers: string; sinkLatency: string; floorConcurrency: string; timeout: string; json?: boolean }>();
+const subscribers = Number(opts.subscribers);
+const sinkLatencyMs = Number(opts.sinkLatency);
+const floorConcurrency = Number(opts.floorConcurrency);
+const timeoutMs = Number(opts.timeout) * 1000;
+for (const [flag, v, min] of [['--subscribers', subscribers, 10], ['--sink-latency', sinkLatencyMs, 0], ['--floor-concurrency', floorConcurrency, 1]] as const) {
+  if (!Number.isInteger(v) || v < min) {
+    process.stderr.write(`bench: ${flag} must be an integer >= ${min}\n`);
+    process.exit(2);
+  }
+}
+
+const say = (line: string): void => void process.stderr.write(`${line}\n`);
+const settings = loadConfig();
+
+/** Sum of the RPC counts every instrumented function process has written so far. */
+function functionRpcs(dir: string): RpcCounts {
+  const all: RpcCounts[] = [];
+  for (const f of readdirSync(dir)) {
+    if (f.endsWith('.json')) all.push(JSON.parse(readFileSync(join(dir, f), 'utf8')) as RpcCounts);
+  }
+  return sumCounts(all);
+}
+
+interface PipelineRun {
+  summary: RestockRunSummary;
+  rpcs: RpcCounts;
+  peakRssMb: number;
+}
+
+async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, n: number): Promise<PipelineRun> {
+  // A fresh fan-out process, so its peak RSS is this run's; warmed so the first event does not pay for connecting.
+  await stack.restart('fanOutRestock');
+  const warm = await publishAndFollow(stack.description, clients, await seedAudience(clients, { subscribers: 20 }), { timeoutMs: 60_000, settleMs: 200 });
+  if (!warm.ok) throw new Error(`the warm-up restock failed: ${warm.failure}`);
+
+  say(`pipeline: seeding ${n.toLocaleString('en-US')} subscribers...`);
+  const audience = await seedAudience(clients, { subscribers: n });
+  say(`pipeline: seeded in ${audience.seedMs} ms; publishing`);
+  const pid = stack.description.pids.fanOutRestock;
+  const before = functionRpcs(rpcDir);
+  let lastLineMs = Date.now();
+  const summary = await publishAndFollow(stack.description, clients, audience, {
+    timeoutMs,
+    settleMs: 1500,
+    onTick: ({ delivered, fanout, elapsedMs }) => {
+      if (Date.now() - lastLineMs < 5000) return;
+      lastLineMs = Date.now();
+      say(`  ${delivered.toLocaleString('en-US')}/${n.toLocaleString('en-US')} notified after ${(elapsedMs / 1000).toFixed(1)} s (fan-out ${fanout?.state ?? '-'}, ${fanout?.pages ?? 0} pages)`);
+    },
+  });
+  await sleep(500); // the counters are flushed every 100 ms
+  const rpcs = diffCounts(functionRpcs(rpcDir), before);
+  const { peakRssMb } = processMemoryMb(pid);
+  say(`pipeline: ${n.toLocaleString('en-US')} in ${summary.elapsedMs} ms (first after ${summary.firstNotificationMs} ms), ${summary.ok ? 'exactly once' : `FAILED: ${summary.failure}`}`);
+  return { summary, rpcs, peakRssMb };
+}
+
+async function main(): Promise<Measurements> {
+  instrumentFirestore();
+  const loadAverage = loadavg() as [number, number, number];
+  const rpcDir = mkdtempSync(join(tmpdir(), 'restock-bench-rpcs-'));
+  say(`starting a local stack (load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')})...`);
+  const stack = await startStack({
+    env: {
+      NODE_OPTIONS: `--import tsx --import ${join(REPO_ROOT, 'bench', 'preload-rpc-counter.ts')}`,
+      RESTOCK_BENCH_RPC_DIR: rpcDir,
+    },
+  });
+  const clients = clientsFor(stack.description);
+  const stopAll = async (): Promise<void> => {
+    await clients.close();
+    await stack.stop();
+    rmSync(rpcDir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  try {
+    await setSinkFaults(stack.description.sink, { latencyMs: sinkLatencyMs });
+
+    const tenthN = Math.max(1, Math.round(subscribers / 10));
+    const tenth = await pipelineRun(stack, clients, rpcDir, tenthN);
+    const full = await pipelineRun(stack, clients, rpcDir, subscribers);
+
+    say(`naive: seeding ${subscribers.toLocaleString('en-US')} subscribers...`);
+    const naiveAudience = await seedAudience(clients, { subscribers });
+    const naiveClients = clientsFor(stack.description);
+    say('naive: running (one process, one call per 100 in sequence, one write per dedup document and per deletion)...');
+    const naive = await runNaive(naiveClients.firestore, stack.description.sink, {
+      productId: naiveAudience.productId,
+      eventKey: randomUUID(),
+      product: { ...naiveAudience.product, available: 25 },
+    });
+    const naiveRpcs = rpcCountsOf(naiveClients.firestore);
+    await naiveClients.close();
+    say(`naive: ${naive.sent.toLocaleString('en-US')} in ${naive.elapsedMs} ms`);
+
+    say(`floor: seeding ${subscribers.toLocaleString('en-US')} subscribers...`);
+    const floorAudience = await seedAudience(clients, { subscribers });
+    const floorClients = clientsFor(stack.description);
+    const floor = await runStorageFloor(floorClients.firestore, {
+      productId: floorAudience.productId,
+      eventKey: randomUUID(),
+      pageSize: settings.pageSize,
+      chunkSize: settings.chunkSize,
+      concurrency: floorConcurrency,
+    });
+    const floorRpcs = rpcCountsOf(floorClients.firestore);
+    await floorClients.close();
+    say(`floor: ${floor.recipients.toLocaleString('en-US')} in ${floor.elapsedMs} ms`);
+
+    return {
+      subscribers,
+      loadAverage,
+      sinkLatencyMs,
+      pipeline: {
+        elapsedMs: full.summary.elapsedMs,
+        firstNotificationMs: full.summary.firstNotificationMs,
+        p50LatencyMs: full.summary.p50LatencyMs,
+        p95LatencyMs: full.summary.p95LatencyMs,
+        notified: full.summary.notified,
+        duplicates: full.summary.duplicates,
+        missing: full.summary.missing,
+        tasks: full.summary.tasks,
+        rpcs: full.rpcs,
+      },
+      naive: { elapsedMs: naive.elapsedMs, sent: naive.sent, rpcs: naiveRpcs },
+      floor: { elapsedMs: floor.elapsedMs, rpcs: floorRpcs },
+      fanoutPeakRssMb: full.peakRssMb,
+      fanoutPeakRssMbTenth: tenth.peakRssMb,
+      tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, ok: tenth.summary.ok },
+    };
+  } finally {
+    await stopAll();
+  }
+}
+
+try {
+  const result = summarize(await main());
+  process.stdout.write(`${formatTable(result)}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+}

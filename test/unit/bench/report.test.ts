@@ -1,0 +1,100 @@
+import { describe, expect, test } from 'vitest';
+import { formatTable, summarize, type Measurements } from '../../../bench/report.ts';
+import { parseStatusMb } from '../../../bench/rss.ts';
+import { diffCounts, sumCounts, totalRpcs } from '../../../bench/rpc-counter.ts';
+
+function measurements(overrides: Partial<Measurements> = {}): Measurements {
+  return {
+    subscribers: 50_000,
+    loadAverage: [1.5, 1.2, 1],
+    sinkLatencyMs: 50,
+    pipeline: {
+      elapsedMs: 20_000,
+      firstNotificationMs: 900,
+      p50LatencyMs: 10_000,
+      p95LatencyMs: 19_000,
+      notified: 50_000,
+      duplicates: 0,
+      missing: 0,
+      tasks: 500,
+      rpcs: { batchGetDocuments: 502, commit: 1_004, runQuery: 50 },
+    },
+    naive: { elapsedMs: 300_000, sent: 50_000, rpcs: { commit: 100_000, runQuery: 1 } },
+    floor: { elapsedMs: 16_000, rpcs: { batchGetDocuments: 502, commit: 1_002, runQuery: 51 } },
+    fanoutPeakRssMb: 190,
+    fanoutPeakRssMbTenth: 180,
+    tenth: { subscribers: 5_000, elapsedMs: 3_000, ok: true },
+    ...overrides,
+  };
+}
+
+describe('bench report', () => {
+  test('derives the issue 8 figures from the measurements', () => {
+    // Prepare
+    const m = measurements();
+
+    // Act
+    const r = summarize(m);
+
+    // Assess
+    expect(r).toMatchObject({
+      subscribers: 50_000,
+      pipelineMs: 20_000,
+      naiveMs: 300_000,
+      floorMs: 16_000,
+      speedupVsNaive: 15,
+      ratioToFloor: 1.25,
+      firstNotificationMs: 900,
+      notificationsPerSecond: 2_500,
+      firestoreRpcsPerNotification: 0.0311,
+      naiveRpcsPerNotification: 2,
+      fanoutPeakRssMb: 190,
+      fanoutPeakRssMbTenth: 180,
+      fanoutRssGrowth: 1.056,
+    });
+    expect(Object.values(r.targets).every(Boolean)).toBe(true);
+  });
+
+  test('a figure past its target is marked missed, in the JSON and in the table', () => {
+    // Prepare
+    const m = measurements({ floor: { elapsedMs: 10_000, rpcs: {} }, fanoutPeakRssMb: 300 });
+
+    // Act
+    const r = summarize(m);
+    const table = formatTable(r);
+
+    // Assess
+    expect(r.targets.ratioToFloor).toBe(false);
+    expect(r.targets.fanoutMemoryFlat).toBe(false);
+    expect(r.targets.speedupVsNaive).toBe(true);
+    expect(table).toMatch(/ratio to floor\s+2x\s+<= 1.5x: MISSED/);
+    expect(table).toMatch(/fan-out peak RSS.*MISSED \(1.667x\)/);
+  });
+
+  test('a duplicate or a missing recipient, at N or at N/10, fails exactly-once', () => {
+    const dup = summarize(measurements({ pipeline: { ...measurements().pipeline, duplicates: 1 } }));
+    const tenthFailed = summarize(measurements({ tenth: { subscribers: 5_000, elapsedMs: 3_000, ok: false } }));
+
+    expect(dup.targets.exactlyOnce).toBe(false);
+    expect(tenthFailed.targets.exactlyOnce).toBe(false);
+  });
+});
+
+describe('bench helpers', () => {
+  test('reads VmRSS and VmHWM from /proc/<pid>/status text, in MiB', () => {
+    const status = 'Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t11\n';
+
+    expect(parseStatusMb(status, 'VmHWM')).toBe(200);
+    expect(parseStatusMb(status, 'VmRSS')).toBe(100);
+    expect(parseStatusMb('Name:\tnode\n', 'VmRSS')).toBeUndefined();
+  });
+
+  test('RPC counts add up per method and subtract a snapshot taken before', () => {
+    const before = { commit: 3, runQuery: 1 };
+    const after = sumCounts([{ commit: 5, runQuery: 1 }, { commit: 2, batchGetDocuments: 4 }]);
+
+    expect(after).toEqual({ commit: 7, runQuery: 1, batchGetDocuments: 4 });
+    expect(diffCounts(after, before)).toEqual({ commit: 4, batchGetDocuments: 4 });
+    expect(totalRpcs(diffCounts(after, before))).toBe(8);
+  });
+});
