@@ -154,3 +154,11 @@ export function list(value: string | undefined): string[] {
     .map((s) => s.trim())
     .filter(Boolean);
 }
+
+/** The README's table of settings, in Markdown: variable, default, meaning. */
+export function settingsTable(): string {
+  const rows = Object.values(SETTINGS as Record<string, Setting<unknown>>).map(
+    (s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.description} |`,
+  );
+  return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}

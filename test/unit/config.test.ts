@@ -49,3 +49,11 @@ describe('configuration', () => {
     for (const s of Object.values(SETTINGS)) expect(s.description.length).toBeGreaterThan(10);
   });
 });
+
+describe('the README', () => {
+  test('carries the settings table exactly as lib/config.ts generates it (npm run config:table)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { settingsTable } = await import('../../lib/config.ts');
+    expect(readFileSync(new URL('../../README.md', import.meta.url), 'utf8')).toContain(settingsTable());
+  });
+});
