@@ -88,8 +88,11 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
     checkpoint(rt.db, fanout.eventKey, progress, { ...claim, nowMs: rt.now(), ...extra });
 
   let next: Promise<string[]> | null = readPage(rt, fanout.productId, progress.cursor);
+  let pagesThisAttempt = 0;
   while (next) {
-    if (rt.now() - o.startedAtMs > config.fanoutTimeBudgetMs) {
+    // The budget is checked only after this attempt made progress, so a continuation
+    // that starts late (cold start, slow claim) can never hand over empty-handed forever.
+    if (pagesThisAttempt > 0 && rt.now() - o.startedAtMs > config.fanoutTimeBudgetMs) {
       void next.catch(() => undefined); // the read-ahead page is dropped; the continuation reads it again
       return handOver(rt, fanout, progress, o, save);
     }
@@ -131,6 +134,7 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
     progress.pages++;
     progress.chunks += chunks.length;
     progress.recipients += ids.length;
+    pagesThisAttempt++;
     o.onProgress?.({ pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients });
 
     // Checkpoint at most once per interval: the fan-out document is never a hot spot.
