@@ -163,6 +163,11 @@ export function resolveTarget(input: {
       '--project',
     );
   }
+  if (!env.METADATA_SERVER_DETECTION && EMULATOR_VARS.some((v) => env[v] || overrides[v])) {
+    // On emulators there is no metadata server; without this the auth library probes
+    // for one (a delay, and a MetadataLookupWarning on stderr).
+    overrides.METADATA_SERVER_DETECTION = 'none';
+  }
   const merged = { ...env, ...overrides };
   // The CLI never sends a notification (replay and redrive only enqueue tasks), so
   // the notifier URL the functions require is irrelevant here: parse as the `log`

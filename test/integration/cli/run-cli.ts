@@ -15,14 +15,12 @@ export interface CliRun {
   stderr: string;
 }
 
-const TARGET_VARS = /^(GOOGLE_CLOUD_PROJECT|FIRESTORE_EMULATOR_HOST|PUBSUB_EMULATOR_HOST|CLOUD_TASKS_EMULATOR_HOST|RESTOCK_.*|NO_COLOR|FORCE_COLOR)$/;
+const TARGET_VARS = /^(GOOGLE_CLOUD_PROJECT|FIRESTORE_EMULATOR_HOST|PUBSUB_EMULATOR_HOST|CLOUD_TASKS_EMULATOR_HOST|RESTOCK_.*|NO_COLOR|FORCE_COLOR|METADATA_SERVER_DETECTION)$/;
 
 /** The parent's environment without anything that would pick a target for the CLI. */
 function neutralEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !TARGET_VARS.test(k)) out[k] = v;
-  // Locally there is no metadata server; without this the auth library probes for one.
-  out.METADATA_SERVER_DETECTION = 'none';
   return out;
 }
 

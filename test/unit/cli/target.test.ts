@@ -32,7 +32,7 @@ describe('which pipeline the CLI talks to', () => {
   test('emulator variables in the environment win over the stack file', () => {
     const target = resolveTarget({ env: { FIRESTORE_EMULATOR_HOST: '127.0.0.1:20001', GOOGLE_CLOUD_PROJECT: 'demo-x' }, stack: { path: 's.json', value: stack } });
     expect(target.source).toBe('environment');
-    expect(target.overrides).toEqual({});
+    expect(target.overrides).toEqual({ METADATA_SERVER_DETECTION: 'none' });
     expect(target.config.projectId).toBe('demo-x');
   });
 
