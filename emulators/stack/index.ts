@@ -112,9 +112,10 @@ function baseEnv(): NodeJS.ProcessEnv {
 
 /**
  * Starts a stack and resolves once every component answers and the Pub/Sub
- * and Cloud Tasks resources exist. Independent components start in parallel;
- * the functions start as soon as the Cloud Tasks emulator has told its OIDC
- * issuer. On failure, whatever started is stopped and the error (a
+ * and Cloud Tasks resources exist. Every component starts at once (the Java
+ * emulators dominate); the Pub/Sub resources are created as soon as Pub/Sub
+ * answers, the queue as soon as the Cloud Tasks emulator does. On failure,
+ * whatever started is stopped and the error (a
  * `ComponentStartError` with the component's log tail, `PortInUseError`,
  * `ToolMissingError`) is rethrown.
  */
@@ -131,14 +132,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const launcherPid = process.pid;
 
   const ports = {} as Record<ComponentName, number>;
+  const taken = new Set<number>();
   for (const name of COMPONENT_NAMES) {
     const fixed = options.ports?.[name];
     if (fixed) {
-      if (await isListening(host, fixed)) throw new PortInUseError(name, fixed);
+      if (taken.has(fixed) || (await isListening(host, fixed))) throw new PortInUseError(name, fixed);
       ports[name] = fixed;
     } else {
-      ports[name] = await freePort(host);
+      // The OS may hand back a port it just gave us (it was closed again): ask until it is a new one.
+      do ports[name] = await freePort(host);
+      while (taken.has(ports[name]) || Object.values(options.ports ?? {}).includes(ports[name]));
     }
+    taken.add(ports[name]);
   }
 
   const queueSettings: QueueSettings = { ...DEFAULT_QUEUE, ...options.queue };
@@ -328,8 +333,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Settle everything: a failure must not leave a sibling still starting (it would outlive the cleanup below).
     await settleAll([firestore, pubsub, sink, tasksAndFunctions]);
   } catch (err) {
-    // Let parallel launches settle before stopping, so none is left starting.
-    await Promise.allSettled([...processes.values()].map((p) => p.stop()));
+    // Every launch has settled (settleAll), so nothing is left starting behind this.
     await stopAll();
     throw err;
   }

@@ -37,6 +37,9 @@ export class ManagedProcess {
   private exitSignal: NodeJS.Signals | null = null;
   private running = false;
   private stopRequested = false;
+  private spawnError: Error | undefined;
+  /** Set once started: a restart appends to the log instead of truncating it. */
+  private started = false;
 
   constructor(public spec: ProcessSpec) {}
 
@@ -98,9 +101,6 @@ export class ManagedProcess {
       throw new ComponentStartError(spec.name, `${why}\n${this.logTail()}`, spec.logFile, { cause: this.spawnError });
     }
   }
-
-  private spawnError: Error | undefined;
-  private started = false;
 
   /** Sends `signal` to the whole process group (no-op when it is gone). */
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {

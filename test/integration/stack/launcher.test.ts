@@ -11,7 +11,15 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Message } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMPONENT_NAMES, REPO_ROOT, readStateFile, type StackDescription } from '../../../emulators/stack/index.ts';
+import {
+  COMPONENT_NAMES,
+  ComponentStartError,
+  FUNCTION_NAMES,
+  REPO_ROOT,
+  readStateFile,
+  type StackDescription,
+} from '../../../emulators/stack/index.ts';
+import { freePort, isListening } from '../../../emulators/stack/ports.ts';
 import { inventoryEvent, publish } from '../../helpers/factories.ts';
 import { accessFor, startStack, type Stack } from '../../helpers/stack.ts';
 import { waitFor } from '../../helpers/wait.ts';
@@ -118,6 +126,29 @@ describe('startStack', () => {
       expect(groupAlive(pidsAfterRestart[name]), `${name}: ${groupProcesses(pidsAfterRestart[name])}`).toBe(false);
     }
     expect(existsSync(stateFile)).toBe(false);
+  });
+});
+
+describe('startStack when a component cannot start', () => {
+  it('fails with ComponentStartError naming it and quoting its log, and stops the components that did start', async () => {
+    // Prepare: a setting the functions refuse at start; fixed ports to check afterwards.
+    const [sinkPort, firestorePort] = [await freePort(), await freePort()];
+
+    // Act
+    const error = await startStack({ env: { RESTOCK_CHUNK_SIZE: 'lots' }, ports: { sink: sinkPort, firestore: firestorePort } }).then(
+      (s) => {
+        started.push(s);
+        return undefined;
+      },
+      (err: unknown) => err,
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(ComponentStartError);
+    expect(FUNCTION_NAMES).toContain((error as ComponentStartError).component);
+    expect((error as Error).message).toContain('RESTOCK_CHUNK_SIZE');
+    expect(await isListening('127.0.0.1', sinkPort)).toBe(false);
+    expect(await isListening('127.0.0.1', firestorePort)).toBe(false);
   });
 });
 
