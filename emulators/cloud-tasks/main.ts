@@ -8,7 +8,7 @@
  */
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import { Logger } from '../../lib/log.ts';
-import { EMULATOR_PATH, startCloudTasksEmulator, type EmulatorStats } from './index.ts';
+import { EMULATOR_PATH, startCloudTasksEmulator, type CloudTasksEmulator, type EmulatorStats } from './index.ts';
 
 function port(value: string): number {
   const n = Number(value);
@@ -37,7 +37,14 @@ const program = new Command('tasks-emulator')
   .addOption(new Option('--task-name-reuse-window-ms <ms>', 'how long executed/deleted task names stay unusable').argParser(port).default(3_600_000))
   .addOption(new Option('--log-level <level>', 'lowest severity logged (debug logs every dispatch attempt)').choices(['debug', 'info', 'warn', 'error']).default(process.env.LOG_LEVEL ?? 'info'))
   .action(async (opts: { host: string; port: number; queue: string[]; taskNameReuseWindowMs: number; logLevel: 'debug' | 'info' | 'warn' | 'error' }) => {
-    const emulator = await startCloudTasksEmulator({
+    // Handlers go in before the readiness line: a supervisor may signal as soon as it reads it.
+    let emulator: CloudTasksEmulator | undefined;
+    const shutdown = (): void => {
+      void (emulator?.stop() ?? Promise.resolve()).then(() => process.exit(0));
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+    emulator = await startCloudTasksEmulator({
       host: opts.host,
       port: opts.port,
       queues: opts.queue,
@@ -50,11 +57,6 @@ const program = new Command('tasks-emulator')
       jwksUrl: emulator.jwksUrl,
       queues: opts.queue,
     });
-    const shutdown = (): void => {
-      void emulator.stop().then(() => process.exit(0));
-    };
-    process.once('SIGINT', shutdown);
-    process.once('SIGTERM', shutdown);
   });
 
 program
