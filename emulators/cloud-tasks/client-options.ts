@@ -16,7 +16,8 @@ function split(address: string): { host: string; port: number } {
 /** gRPC without TLS or credentials: `new CloudTasksClient(grpcClientOptions('127.0.0.1:9499'))`. */
 export function grpcClientOptions(address: string): ClientOptions {
   const { host, port } = split(address);
-  return { servicePath: host, apiEndpoint: host, port, sslCreds: credentials.createInsecure() };
+  // universeDomain is stated so the client does not probe the GCE metadata server for it.
+  return { servicePath: host, apiEndpoint: host, port, sslCreds: credentials.createInsecure(), universeDomain: 'googleapis.com' };
 }
 
 /**

@@ -5,6 +5,7 @@
  * task asks for one, and retries on the queue's backoff schedule. Only a 2xx
  * response completes a task.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../lib/log.ts';
 import { backoffMs, mayRetry } from './backoff.ts';
 import { sendAttempt, type AttemptOutcome } from './http-attempt.ts';
@@ -14,6 +15,9 @@ import type { TaskStore } from './store.ts';
 
 /** Headers the service computes itself, so a task's own values are dropped. */
 const REPLACED_HEADER = /^(host|content-length|user-agent|x-google-.*|x-appengine-.*|x-cloudtasks-.*)$/i;
+
+/** Shortest wait for tokens (see `pump`). */
+const TOKEN_WAIT_FLOOR_MS = 10;
 
 /** google.rpc.Code for an HTTP status, as Cloud Tasks reports it in `Attempt.response_status`. */
 export function rpcCodeForHttpStatus(status: number): number {
@@ -57,6 +61,8 @@ export class Dispatcher {
     private readonly now: () => number = Date.now,
   ) {
     store.hooks = { wake: () => this.wake(), runNow: (q, t) => this.start(q, t, true) };
+    // One listener per attempt in flight: up to max_concurrent_dispatches of them, legitimately.
+    setMaxListeners(0, this.abort.signal);
   }
 
   /** Schedules a pass over the queues soon (coalesced). */
@@ -90,7 +96,9 @@ export class Dispatcher {
         // A full queue is woken again when an attempt finishes.
         if (queue.running >= queue.config.maxConcurrentDispatches) break;
         if (!queue.bucket.tryTake(nowMs)) {
-          nextMs = Math.min(nextMs, nowMs + Math.max(1, queue.bucket.msUntilToken(nowMs)));
+          // Waking at most every TOKEN_WAIT_FLOOR_MS lets tokens pile up a little, so a long queue is
+          // dispatched in small batches instead of one scan per token; the rate is unchanged.
+          nextMs = Math.min(nextMs, nowMs + Math.max(TOKEN_WAIT_FLOOR_MS, queue.bucket.msUntilToken(nowMs)));
           break;
         }
         this.start(queue, task, false);
