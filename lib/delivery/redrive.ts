@@ -4,14 +4,14 @@
  * go back to `failed` and their recipients are enqueued again, in chunks, under
  * task names that belong to this redrive, so no earlier name hides them.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { FieldPath } from '@google-cloud/firestore';
 import { deliveryAudience, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { COLLECTIONS, type DeliveryDoc, type DeliveryState, type FanoutDoc } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import { enqueueHttpTask } from '../tasks/index.ts';
-import { chunk } from '../fanout/naming.ts';
+import { chunk, redriveTaskId } from '../fanout/naming.ts';
 import { FanoutNotFoundError } from '../fanout/errors.ts';
 import type { DeliveryTask } from './payload.ts';
 
@@ -81,8 +81,7 @@ export async function redriveDeliveries(
           userIds: members,
           ...(fanout.publishTimeMs !== undefined ? { publishTimeMs: fanout.publishTimeMs } : {}),
         };
-        const id = createHash('sha256').update(`${eventKey}:${runId}:${members.join('\u0000')}`).digest('hex').slice(0, 48);
-        await enqueueHttpTask(rt.tasks, config, { taskId: `redrive-${id}`, url: config.deliveryUrl, audience: deliveryAudience(config), body });
+        await enqueueHttpTask(rt.tasks, config, { taskId: redriveTaskId(eventKey, runId, members), url: config.deliveryUrl, audience: deliveryAudience(config), body });
       }
     }
     if (snap.size < PAGE) break;

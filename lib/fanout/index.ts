@@ -17,7 +17,7 @@ import { runFanout, type FanoutProgress } from './run.ts';
 import { FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError } from './errors.ts';
 
 export { LeaseHeldError, LeaseLostError, FanoutNotFoundError, FanoutNotReplayableError } from './errors.ts';
-export { chunk, chunkTaskId, continuationTaskId } from './naming.ts';
+export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from './naming.ts';
 export { recordRejectedEvent } from './rejected.ts';
 export type { FanoutProgress } from './run.ts';
 

@@ -22,14 +22,29 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * What every task id of one event starts with (chunks, continuations,
+ * redrives), so an operator's tool can find an event's tasks in the queue.
+ * A hash, not the key itself: task ids allow only `[A-Za-z0-9_-]`, and hashed
+ * prefixes spread over the queue's key space as Cloud Tasks recommends.
+ */
+export function eventTaskPrefix(eventKey: string): string {
+  return sha256(eventKey).slice(0, 24);
+}
+
 /** The task id of a delivery chunk: `<event>-g<generation>-<members>`, valid as a Cloud Tasks id. */
 export function chunkTaskId(eventKey: string, generation: number, userIds: readonly string[]): string {
   // Length-prefixing each id keeps ["a,b"] and ["a","b"] apart.
   const members = sha256(userIds.map((id) => `${id.length}:${id}`).join(''));
-  return `${sha256(eventKey).slice(0, 24)}-g${generation}-${members.slice(0, 40)}`;
+  return `${eventTaskPrefix(eventKey)}-g${generation}-${members.slice(0, 40)}`;
 }
 
 /** The task id of a continuation from `cursor`: one per (event, generation, cursor). */
 export function continuationTaskId(eventKey: string, generation: number, cursor: string | null): string {
-  return `${sha256(eventKey).slice(0, 24)}-g${generation}-cont-${sha256(cursor ?? '').slice(0, 32)}`;
+  return `${eventTaskPrefix(eventKey)}-g${generation}-cont-${sha256(cursor ?? '').slice(0, 32)}`;
+}
+
+/** The task id of one redriven chunk: unique per redrive run, so no earlier name hides it. */
+export function redriveTaskId(eventKey: string, runId: string, userIds: readonly string[]): string {
+  return `${eventTaskPrefix(eventKey)}-redrive-${sha256(`${runId}:${userIds.map((id) => `${id.length}:${id}`).join('')}`).slice(0, 40)}`;
 }

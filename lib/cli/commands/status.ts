@@ -54,8 +54,8 @@ const MAX_TASK_PAGES = 10;
  */
 async function countQueuedTasks(backend: Backend, eventKey: string): Promise<number | null> {
   // Loaded here, not at start: most commands never need the fan-out's naming.
-  const [{ chunkTaskId }, { queuePath }] = await Promise.all([import('../../fanout/index.ts'), import('../../config.ts')]);
-  const prefix = chunkTaskId(eventKey, 0, []).split('-')[0]!;
+  const [{ eventTaskPrefix }, { queuePath }] = await Promise.all([import('../../fanout/index.ts'), import('../../config.ts')]);
+  const prefix = eventTaskPrefix(eventKey);
   const parent = queuePath(backend.config);
   let pageToken: string | undefined;
   let count = 0;

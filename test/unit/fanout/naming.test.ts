@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { chunk, chunkTaskId, continuationTaskId } from '../../../lib/fanout/index.ts';
+import { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from '../../../lib/fanout/index.ts';
 import { dedupKey } from '../../../lib/model.ts';
 
 const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
@@ -62,5 +62,16 @@ describe('the dedup key', () => {
     // echo -n 'm-1:u-1:email' | sha256sum
     expect(dedupKey('m-1', 'u-1', 'email')).toBe('f0c65bd7dc0985b5f69e0e103d6c57d0591040cf518949f1cc0753e04698d04e');
     expect(dedupKey('m-1', 'u-1', 'email')).not.toBe(dedupKey('m-1', 'u-1', 'push'));
+  });
+});
+
+describe('the task prefix of an event', () => {
+  test('starts every task id of the event (chunks, continuations, redrives) and no other event’s', () => {
+    const prefix = eventTaskPrefix('e1');
+    for (const id of [chunkTaskId('e1', 3, ['a']), continuationTaskId('e1', 0, 'x'), redriveTaskId('e1', 'run', ['a'])]) {
+      expect(id.startsWith(`${prefix}-`)).toBe(true);
+      expect(id).toMatch(TASK_ID);
+    }
+    expect(chunkTaskId('e2', 0, ['a']).startsWith(`${prefix}-`)).toBe(false);
   });
 });
