@@ -42,18 +42,88 @@ function isFinal(state: DeliveryState | undefined): boolean {
   return state !== undefined && FINAL_DELIVERY_STATES.includes(state);
 }
 
+interface ClaimOptions {
+  nowMs: number;
+  leaseMs: number;
+  ttlDays: number;
+}
+
+/** gRPC ALREADY_EXISTS: a `create` found its document there. */
+const ALREADY_EXISTS = 6;
+
+function subscriptionsOf(db: Firestore, productId: string) {
+  return db.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions);
+}
+
+function newEntry(task: DeliveryTask, userId: string, channel: Channel, o: ClaimOptions, expireAt: Timestamp, previous?: DeliveryDoc): DeliveryDoc {
+  return {
+    dedupKey: dedupKey(task.eventKey, userId, channel),
+    eventKey: task.eventKey,
+    productId: task.productId,
+    userId,
+    channel,
+    state: 'sending',
+    attempts: (previous?.attempts ?? 0) + 1,
+    leaseExpiresAtMs: o.nowMs + o.leaseMs,
+    lastError: previous?.lastError ?? null,
+    sentAtMs: null,
+    createdAtMs: previous?.createdAtMs ?? o.nowMs,
+    updatedAtMs: o.nowMs,
+    expireAt,
+  };
+}
+
 /**
  * Claims every notification of the chunk that is not settled and not leased
  * by a live attempt. A `sending` entry whose lease expired is claimed again:
  * its earlier outcome was never recorded (crash or timeout), so it is sent
  * again with the same key, which a downstream that honours it deduplicates.
+ *
+ * A chunk's first attempt usually finds no ledger entry at all, so it is
+ * claimed without a transaction: one read of the subscriptions and one commit
+ * that creates every entry, all or nothing, on the condition that none exists.
+ * If any exists (a retry, a concurrent attempt) or a subscription is gone, the
+ * commit changes nothing and the chunk is claimed in a transaction that reads
+ * the ledger. Same outcome either way; the first path spares the transaction
+ * and two thirds of the reads, which is most of a chunk's storage time.
  */
-export async function claimChunk(
-  db: Firestore,
-  task: DeliveryTask,
-  o: { nowMs: number; leaseMs: number; ttlDays: number },
-): Promise<ChunkClaim> {
-  const subs = db.collection(COLLECTIONS.products).doc(task.productId).collection(COLLECTIONS.subscriptions);
+export async function claimChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
+  return (await claimUnclaimedChunk(db, task, o)) ?? claimChunkInTransaction(db, task, o);
+}
+
+/** The first-attempt path of {@link claimChunk}; undefined when the chunk needs the transactional one. */
+async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim | undefined> {
+  if (new Set(task.userIds).size !== task.userIds.length) return undefined; // a create per repeated id would fail the commit
+  const subs = subscriptionsOf(db, task.productId);
+  const subRefs = task.userIds.map((u) => subs.doc(u));
+  const snaps = await db.getAll(...subRefs);
+  if (snaps.some((s) => !s.exists)) return undefined; // unsubscribed or already settled: only the ledger can tell
+  const expireAt = Timestamp.fromMillis(o.nowMs + o.ttlDays * 86_400_000);
+  const result: ChunkClaim = { claimed: [], busy: 0, alreadySettled: 0, unsubscribed: 0, recipients: new Map() };
+  const batch = db.batch();
+  task.userIds.forEach((userId, i) => {
+    const sub = snaps[i]!.data() as SubscriptionDoc;
+    const channels = CHANNELS.filter((c) => sub.channels?.[c]);
+    result.recipients.set(userId, { ref: subRefs[i]!, channels, settled: new Map() });
+    for (const channel of channels) {
+      const doc = newEntry(task, userId, channel, o, expireAt);
+      batch.create(deliveryRef(db, doc.dedupKey), doc);
+      result.claimed.push({ key: doc.dedupKey, userId, channel, to: sub.channels[channel]!, attempts: 1, ...(sub.locale ? { locale: sub.locale } : {}) });
+    }
+  });
+  if (result.claimed.length === 0) return result;
+  try {
+    await batch.commit();
+  } catch (err) {
+    if ((err as { code?: unknown })?.code === ALREADY_EXISTS) return undefined;
+    throw err;
+  }
+  return result;
+}
+
+/** The general path of {@link claimChunk}: reads every subscription and ledger entry of the chunk in one transaction. */
+async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
+  const subs = subscriptionsOf(db, task.productId);
   return db.runTransaction(async (tx) => {
     const subRefs = task.userIds.map((u) => subs.doc(u));
     const ledgerRefs = task.userIds.flatMap((u) => CHANNELS.map((c) => deliveryRef(db, dedupKey(task.eventKey, u, c))));
@@ -85,25 +155,9 @@ export async function claimChunk(
           result.busy++;
           continue;
         }
-        const key = dedupKey(task.eventKey, userId, channel);
-        const attempts = (entry?.attempts ?? 0) + 1;
-        const doc: DeliveryDoc = {
-          dedupKey: key,
-          eventKey: task.eventKey,
-          productId: task.productId,
-          userId,
-          channel,
-          state: 'sending',
-          attempts,
-          leaseExpiresAtMs: o.nowMs + o.leaseMs,
-          lastError: entry?.lastError ?? null,
-          sentAtMs: null,
-          createdAtMs: entry?.createdAtMs ?? o.nowMs,
-          updatedAtMs: o.nowMs,
-          expireAt,
-        };
+        const doc = newEntry(task, userId, channel, o, expireAt, entry);
         tx.set(ledgerRefs[i * CHANNELS.length + CHANNELS.indexOf(channel)]!, doc);
-        result.claimed.push({ key, userId, channel, to: sub.channels[channel]!, attempts, ...(sub.locale ? { locale: sub.locale } : {}) });
+        result.claimed.push({ key: doc.dedupKey, userId, channel, to: sub.channels[channel]!, attempts: doc.attempts, ...(sub.locale ? { locale: sub.locale } : {}) });
       }
     });
     return result;
