@@ -7,15 +7,15 @@
  * Per audience: one ids-only page query per `pageSize` subscribers (in
  * sequence: each starts after the last id of the one before), one claim
  * transaction on the fan-out document at the start and one at the end. Per
- * chunk of `chunkSize`: one claim transaction (one read of the chunk's
- * subscriptions and ledger entries of every channel, one `sending` entry
- * written per recipient) and one batched write (outcome `sent` per recipient,
- * subscription deleted). Chunks run `concurrency` at a time, overlapping the
+ * chunk of `chunkSize`: one claim (one read of the chunk's subscriptions, one
+ * commit creating a `sending` ledger entry per recipient, as a chunk's first
+ * attempt claims in `lib/delivery/ledger.ts`) and one batched write (outcome
+ * `sent` per recipient, subscription deleted). Chunks run `concurrency` at a time, overlapping the
  * page reads.
  */
 import { FieldPath, Timestamp, type Firestore } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
-import { CHANNELS, COLLECTIONS, dedupKey, type DeliveryDoc } from '../lib/model.ts';
+import { COLLECTIONS, dedupKey, type DeliveryDoc } from '../lib/model.ts';
 
 export interface FloorOptions {
   productId: string;
@@ -47,34 +47,33 @@ export async function runStorageFloor(db: Firestore, o: FloorOptions): Promise<F
   });
 
   const deliverChunk = async (userIds: string[]): Promise<void> => {
-    const ledgerRefs = userIds.flatMap((u) => CHANNELS.map((c) => db.collection(COLLECTIONS.deliveries).doc(dedupKey(o.eventKey, u, c))));
-    const emailRefs = ledgerRefs.filter((_, i) => i % CHANNELS.length === CHANNELS.indexOf('email'));
-    await db.runTransaction(async (tx) => {
-      await tx.getAll(...userIds.map((u) => subs.doc(u)), ...ledgerRefs);
-      const nowMs = Date.now();
-      userIds.forEach((userId, i) => {
-        const doc: DeliveryDoc = {
-          dedupKey: emailRefs[i]!.id,
-          eventKey: o.eventKey,
-          productId: o.productId,
-          userId,
-          channel: 'email',
-          state: 'sending',
-          attempts: 1,
-          leaseExpiresAtMs: nowMs + 120_000,
-          lastError: null,
-          sentAtMs: null,
-          createdAtMs: nowMs,
-          updatedAtMs: nowMs,
-          expireAt,
-        };
-        tx.set(emailRefs[i]!, doc);
-      });
+    const ledgerRefs = userIds.map((u) => db.collection(COLLECTIONS.deliveries).doc(dedupKey(o.eventKey, u, 'email')));
+    await db.getAll(...userIds.map((u) => subs.doc(u)));
+    const claim = db.batch();
+    const claimedAtMs = Date.now();
+    userIds.forEach((userId, i) => {
+      const doc: DeliveryDoc = {
+        dedupKey: ledgerRefs[i]!.id,
+        eventKey: o.eventKey,
+        productId: o.productId,
+        userId,
+        channel: 'email',
+        state: 'sending',
+        attempts: 1,
+        leaseExpiresAtMs: claimedAtMs + 120_000,
+        lastError: null,
+        sentAtMs: null,
+        createdAtMs: claimedAtMs,
+        updatedAtMs: claimedAtMs,
+        expireAt,
+      };
+      claim.create(ledgerRefs[i]!, doc);
     });
+    await claim.commit();
     const batch = db.batch();
     const nowMs = Date.now();
     userIds.forEach((userId, i) => {
-      batch.update(emailRefs[i]!, { state: 'sent', leaseExpiresAtMs: null, updatedAtMs: nowMs, lastError: null, sentAtMs: nowMs });
+      batch.update(ledgerRefs[i]!, { state: 'sent', leaseExpiresAtMs: null, updatedAtMs: nowMs, lastError: null, sentAtMs: nowMs });
       batch.delete(subs.doc(userId));
     });
     await batch.commit();
