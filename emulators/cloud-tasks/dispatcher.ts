@@ -8,7 +8,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../lib/log.ts';
 import { backoffMs, mayRetry } from './backoff.ts';
-import { sendAttempt, type AttemptOutcome } from './http-attempt.ts';
+import { createAgents, sendAttempt, type AttemptOutcome } from './http-attempt.ts';
 import type { QueueRecord, TaskRecord } from './model.ts';
 import type { OidcIssuer } from './oidc.ts';
 import type { TaskStore } from './store.ts';
@@ -53,6 +53,7 @@ export class Dispatcher {
   private stopped = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
+  private readonly agents = createAgents();
 
   constructor(
     private readonly store: TaskStore,
@@ -81,6 +82,8 @@ export class Dispatcher {
     clearTimeout(this.timer);
     this.abort.abort();
     await Promise.allSettled([...this.inFlight]);
+    this.agents.http.destroy();
+    this.agents.https.destroy();
   }
 
   private pump(): void {
@@ -151,6 +154,7 @@ export class Dispatcher {
         body: task.http.body,
         deadlineMs: task.dispatchDeadlineMs,
         signal: this.abort.signal,
+        agents: this.agents,
       });
     } finally {
       task.inFlight--;

@@ -18,6 +18,13 @@ export interface AttemptRequest {
   body: Buffer;
   deadlineMs: number;
   signal?: AbortSignal;
+  /** Connection pools (keep-alive), so a busy queue does not open a socket per attempt. */
+  agents?: { http: http.Agent; https: https.Agent };
+}
+
+/** Keep-alive pools for a dispatcher; `destroy()` them when it stops. */
+export function createAgents(): { http: http.Agent; https: https.Agent } {
+  return { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 }
 
 /** Sends the request; never throws: every failure is an outcome. The response body is read and discarded. */
@@ -37,10 +44,12 @@ export function sendAttempt(req: AttemptRequest): Promise<AttemptOutcome> {
       resolve({ kind: 'unreachable', message: `bad URL: ${(err as Error).message}` });
       return;
     }
-    const transport = url.protocol === 'https:' ? https : http;
+    const secure = url.protocol === 'https:';
+    const transport = secure ? https : http;
+    const agent = req.agents ? (secure ? req.agents.https : req.agents.http) : false;
     const headers: Record<string, string> = { ...req.headers };
     if (req.body.length > 0 || ['POST', 'PUT', 'PATCH'].includes(req.method)) headers['Content-Length'] = String(req.body.length);
-    const request = transport.request(url, { method: req.method, headers, agent: false, ...(req.signal ? { signal: req.signal } : {}) }, (res) => {
+    const request = transport.request(url, { method: req.method, headers, agent, ...(req.signal ? { signal: req.signal } : {}) }, (res) => {
       res.resume();
       res.on('end', () => settle({ kind: 'response', status: res.statusCode ?? 0 }));
       res.on('error', () => settle({ kind: 'response', status: res.statusCode ?? 0 }));
