@@ -40,6 +40,7 @@ const EMAIL = /^[^@\s]+@[^@\s]+$/;
 
 // Requests arrive as untyped messages; each handler reads the fields it knows.
 /* eslint-disable @typescript-eslint/no-explicit-any */
+/** One RPC: request message in, response message out (or a thrown `CloudTasksApiError`). */
 export type Handler = (request: any) => unknown;
 export type Api = Record<string, Handler>;
 

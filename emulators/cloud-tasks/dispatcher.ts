@@ -46,6 +46,7 @@ function failureReason(outcome: AttemptOutcome): string {
   }
 }
 
+/** Owns every attempt of one emulator: pumping due tasks, sending them, and applying the outcome. */
 export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Infinity;

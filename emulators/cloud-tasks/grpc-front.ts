@@ -15,6 +15,7 @@ export interface GrpcFront {
   stop(): void;
 }
 
+/** Builds the gRPC server over the API table; errors become gRPC statuses with the API error's code. */
 export function createGrpcFront(api: Api, protos: Protos, log: Logger): GrpcFront {
   const server = new Server();
   const service = protos.packageDefinition[SERVICE_NAME] as ServiceDefinition;

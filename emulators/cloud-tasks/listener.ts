@@ -15,6 +15,10 @@ export interface SharedListener {
   close(): Promise<void>;
 }
 
+/**
+ * Listens on host:port and routes each connection by its first bytes.
+ * Rejects with the listen error (EADDRINUSE...) when the port cannot be bound.
+ */
 export async function listenShared(
   host: string,
   port: number,

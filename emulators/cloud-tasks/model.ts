@@ -28,6 +28,7 @@ export interface AttemptRecord {
   responseMessage?: string;
 }
 
+/** A task waiting, scheduled or running; gone once it succeeds, is exhausted, deleted or purged. */
 export interface TaskRecord {
   name: TaskName;
   http: HttpTarget;
@@ -50,6 +51,7 @@ export interface TaskRecord {
   retryReason?: string;
 }
 
+/** A queue, its tasks, and its dispatch state (bucket, running count). */
 export interface QueueRecord {
   name: QueueName;
   config: QueueConfig;

@@ -14,6 +14,7 @@ export const DISCOVERY_PATH = '/.well-known/openid-configuration';
 /** Lifetime of a token; Google's ID tokens last an hour. */
 const TOKEN_LIFETIME_SECONDS = 3600;
 
+/** Signs ID tokens and publishes the keys to verify them. */
 export interface OidcIssuer {
   readonly issuer: string;
   readonly jwksUrl: string;

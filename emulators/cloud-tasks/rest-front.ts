@@ -71,6 +71,7 @@ const REQUEST_TYPES: Record<string, string> = {
 /** Query parameters that are about the transport, not the request message. */
 const SYSTEM_PARAMS = new Set(['alt', '$alt', 'prettyPrint', '$prettyPrint', 'key', 'fields', '$fields', 'quotaUser', 'callback', 'access_token', 'upload_protocol', 'uploadType', '$.xgafv']);
 
+/** What the REST front end serves from. */
 export interface RestDeps {
   api: Api;
   protos: Protos;

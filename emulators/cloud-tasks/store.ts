@@ -71,6 +71,7 @@ function parseQueueFilter(filter: string | undefined): QueueStateName | undefine
   return m[1] as QueueStateName;
 }
 
+/** The emulator's state. Methods throw `CloudTasksApiError`s that the front ends render. */
 export class TaskStore {
   private readonly queues = new Map<string, QueueRecord>();
   /** Task name → when it may be reused (ms since epoch). */
