@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { parseConfig } from '../../../lib/config.ts';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { REPO_ROOT, RESOURCE_NAMES } from '../../../emulators/stack/index.ts';
 import { accessFor, seedSubscribers, stack, startStack, uniqueProductId, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
@@ -143,6 +144,13 @@ describe('deliverRestockBatch refuses forged, stale and foreign tokens (tokens m
     // Assess
     expect(res.status).toBe(200);
     expect((await on.sink.stats(productId)).delivered).toBe(3);
+  });
+});
+
+describe('token verification is on unless configured off', () => {
+  test('by default (production sets nothing) and on the local stack', () => {
+    expect(parseConfig({}).verifyOidc).toBe(true);
+    expect(parseConfig(stack().description.env).verifyOidc).toBe(true);
   });
 });
 
