@@ -61,7 +61,7 @@ function printSummary(s: ChaosSummary, logsDir: string): void {
     ['exhausted (redrivable)', String(s.exhausted)],
     ['missing', good(s.missing)],
     ['keys sent twice', `${s.duplicateKeys} (${s.unexplainedDuplicateKeys === 0 ? pc.green('all') : pc.red(String(s.duplicateKeys - s.unexplainedDuplicateKeys))} explained by a crash between send and record)`],
-    ['unique notified', String(s.uniqueNotified)],
+    ['unique notified', `${s.uniqueNotified}${s.deliveredNotRecorded > 0 ? ` (${s.deliveredNotRecorded} delivered, then unsubscribed before the killed send was recorded)` : ''}`],
     ['settled but still subscribed', good(s.settledButSubscribed)],
     ['fan-out', `${s.fanoutState ?? '-'} after ${s.fanoutAttempts ?? '-'} attempts`],
     ['elapsed', `${(s.elapsedMs / 1000).toFixed(1)} s`],

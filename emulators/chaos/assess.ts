@@ -78,6 +78,12 @@ export interface ChaosSummary {
   /** Keys the sink delivered (each once). */
   uniqueNotified: number;
   sentNotDelivered: number;
+  /**
+   * Keys the sink delivered whose ledger entry is not `sent`: the delivery was killed
+   * between send and record and its shopper unsubscribed before the retry, so nobody
+   * records the outcome. Informational: the shopper was notified and is gone.
+   */
+  deliveredNotRecorded: number;
   settledButSubscribed: number;
   faultsInjected: number;
   faults: ExecutedFault[];
@@ -103,6 +109,7 @@ export function assess(o: ChaosObservations): ChaosSummary {
   const unexplained = duplicates.filter((n) => (byKey.get(n.idempotencyKey)?.attempts ?? 0) <= 1);
   const delivered = new Set(o.notifications.filter((n) => n.status === 'sent').map((n) => n.idempotencyKey));
   const sentNotDelivered = o.ledger.filter((e) => e.state === 'sent' && !delivered.has(e.dedupKey));
+  const deliveredNotRecorded = [...delivered].filter((key) => byKey.get(key)?.state !== 'sent');
   const subscribed = new Set(o.stillSubscribed);
   const settledButSubscribed = o.ledger.filter((e) => (e.state === 'sent' || e.state === 'rejected') && subscribed.has(e.userId));
 
@@ -131,6 +138,7 @@ export function assess(o: ChaosObservations): ChaosSummary {
     unexplainedDuplicateKeys: unexplained.length,
     uniqueNotified: delivered.size,
     sentNotDelivered: sentNotDelivered.length,
+    deliveredNotRecorded: deliveredNotRecorded.length,
     settledButSubscribed: settledButSubscribed.length,
     faultsInjected: o.faults.length,
     faults: [...o.faults],
