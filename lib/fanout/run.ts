@@ -39,15 +39,15 @@ export interface RunOptions {
   onProgress?: (p: FanoutProgress) => void;
 }
 
-/** Reads one page of subscriber ids after `cursor`. */
-async function readPage(rt: Runtime, productId: string, cursor: string | null): Promise<string[]> {
+/** Reads one page of at most `size` subscriber ids after `cursor`. */
+async function readPage(rt: Runtime, productId: string, cursor: string | null, size: number): Promise<string[]> {
   let query = rt.db
     .collection(COLLECTIONS.products)
     .doc(productId)
     .collection(COLLECTIONS.subscriptions)
     .orderBy(FieldPath.documentId())
     .select() // ids only: delivery reads addresses itself
-    .limit(rt.config.pageSize);
+    .limit(size);
   if (cursor !== null) query = query.startAfter(cursor);
   const snap = await query.get();
   return snap.docs.map((d: QueryDocumentSnapshot) => d.id);
@@ -87,7 +87,10 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
   const save = (extra: { finish?: boolean; release?: boolean } = {}) =>
     checkpoint(rt.db, fanout.eventKey, progress, { ...claim, nowMs: rt.now(), ...extra });
 
-  let next: Promise<string[]> | null = readPage(rt, fanout.productId, progress.cursor);
+  // A fan-out's very first page is a single chunk: its task is created after reading one chunk's ids
+  // rather than a whole page's, so the first notification goes out sooner (promise 9).
+  let size = progress.cursor === null ? Math.min(config.chunkSize, config.pageSize) : config.pageSize;
+  let next: Promise<string[]> | null = readPage(rt, fanout.productId, progress.cursor, size);
   let pagesThisAttempt = 0;
   while (next) {
     // The budget is checked only after this attempt made progress, so a continuation
@@ -99,7 +102,8 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
     const ids: string[] = await next;
     if (ids.length === 0) break;
     // Read ahead while this page is being enqueued.
-    next = ids.length === config.pageSize ? readPage(rt, fanout.productId, ids.at(-1)!) : null;
+    next = ids.length === size ? readPage(rt, fanout.productId, ids.at(-1)!, config.pageSize) : null;
+    size = config.pageSize;
 
     const chunks = chunk(ids, config.chunkSize);
     const results = await Promise.all(
