@@ -8,6 +8,7 @@
 import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type WriteBatch } from '@google-cloud/firestore';
 import { CHANNELS, COLLECTIONS, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type SubscriptionDoc } from '../model.ts';
 import type { DeliveryTask } from './payload.ts';
+import { runTransaction } from '../transaction.ts';
 
 /** One notification this attempt has claimed and must send. */
 export interface ClaimedDelivery {
@@ -124,7 +125,7 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOp
 /** The general path of {@link claimChunk}: reads every subscription and ledger entry of the chunk in one transaction. */
 async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
   const subs = subscriptionsOf(db, task.productId);
-  return db.runTransaction(async (tx) => {
+  return runTransaction(db, async (tx) => {
     const subRefs = task.userIds.map((u) => subs.doc(u));
     const ledgerRefs = task.userIds.flatMap((u) => CHANNELS.map((c) => deliveryRef(db, dedupKey(task.eventKey, u, c))));
     const snaps: DocumentSnapshot[] = await tx.getAll(...subRefs, ...ledgerRefs);

@@ -8,6 +8,7 @@ import { COLLECTIONS, type FanoutDoc, type ProductDoc } from '../model.ts';
 import type { ReceivedEvent } from '../events/index.ts';
 import { decideStockUpdate } from '../restock/index.ts';
 import { LeaseHeldError, LeaseLostError, FanoutNotFoundError } from './errors.ts';
+import { runTransaction } from '../transaction.ts';
 
 export type ClaimResult =
   /** This attempt holds the lease and must page from `fanout.cursor`. */
@@ -56,7 +57,7 @@ function takeOver(tx: Transaction, db: Firestore, existing: FanoutDoc, o: ClaimO
  */
 export async function claimForEvent(db: Firestore, received: ReceivedEvent, o: ClaimOptions): Promise<ClaimResult> {
   const { eventKey, event } = received;
-  return db.runTransaction(async (tx) => {
+  return runTransaction(db, async (tx) => {
     const [fanoutSnap, productSnap] = await tx.getAll(fanoutRef(db, eventKey), productRef(db, event.productId));
     if (fanoutSnap!.exists) return takeOver(tx, db, fanoutSnap!.data() as FanoutDoc, o);
 
@@ -116,7 +117,7 @@ export async function claimStored(
   o: ClaimOptions,
   reset?: (existing: FanoutDoc) => FanoutDoc,
 ): Promise<ClaimResult> {
-  return db.runTransaction(async (tx) => {
+  return runTransaction(db, async (tx) => {
     const snap = await tx.get(fanoutRef(db, eventKey));
     if (!snap.exists) throw new FanoutNotFoundError(eventKey);
     const existing = snap.data() as FanoutDoc;
@@ -140,7 +141,7 @@ export async function checkpoint(
   progress: Checkpoint,
   o: ClaimOptions & { finish?: boolean; release?: boolean },
 ): Promise<FanoutDoc> {
-  return db.runTransaction(async (tx) => {
+  return runTransaction(db, async (tx) => {
     const ref = fanoutRef(db, eventKey);
     const snap = await tx.get(ref);
     const current = snap.data() as FanoutDoc | undefined;

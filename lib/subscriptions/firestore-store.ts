@@ -12,6 +12,7 @@ import { FieldPath, type DocumentSnapshot, type Firestore, type Transaction } fr
 import { COLLECTIONS, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { StoreUnavailableError } from './errors.ts';
 import type { SubscriptionStore, SubscriptionTransaction } from './store.ts';
+import { runTransaction } from '../transaction.ts';
 
 /**
  * gRPC codes worth a client retry: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
@@ -96,7 +97,7 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
   }
 
   transact<T>(work: (tx: SubscriptionTransaction) => Promise<T>): Promise<T> {
-    return guarded(() => this.db.runTransaction((tx) => work(new FirestoreSubscriptionTransaction(this, tx))));
+    return guarded(() => runTransaction(this.db, (tx) => work(new FirestoreSubscriptionTransaction(this, tx))));
   }
 
   getSubscription(productId: string, userId: string): Promise<SubscriptionDoc | undefined> {
