@@ -19,7 +19,7 @@ import {
   type FunctionName,
   type StackDescription,
 } from './description.ts';
-import { PortInUseError, UnknownComponentError } from './errors.ts';
+import { ComponentStartError, PortInUseError, UnknownComponentError } from './errors.ts';
 import { firestoreCommand, pubsubCommand } from './gcloud-emulators.ts';
 import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
 import { freePort, httpStatus, isListening } from './ports.ts';
@@ -120,6 +120,33 @@ function baseEnv(): NodeJS.ProcessEnv {
  * `ToolMissingError`) is rethrown.
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  // Free ports are picked before the components bind them, so another process
+  // (a parallel test file's stack) can take one in between. Such a start is
+  // retried on fresh ports; a port the caller fixed is never silently changed.
+  const attempts = options.ports && Object.values(options.ports).some(Boolean) ? 1 : 3;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce(options);
+    } catch (err) {
+      if (attempt >= attempts || !lostPortRace(err)) throw err;
+      options.onProgress?.(`a port was taken while starting (${(err as Error).message}); retrying on fresh ports`);
+    }
+  }
+}
+
+/** Whether a failed start failed because a component could not bind its port. */
+function lostPortRace(err: unknown): boolean {
+  if (!(err instanceof ComponentStartError)) return false;
+  const bindFailure = /EADDRINUSE|address already in use|BindException/i;
+  if (bindFailure.test(err.message)) return true;
+  try {
+    return err.logFile !== undefined && bindFailure.test(readFileSync(err.logFile, 'utf8').slice(-20_000));
+  } catch {
+    return false;
+  }
+}
+
+async function startStackOnce(options: StackOptions): Promise<Stack> {
   const t0 = Date.now();
   // No Compute Engine metadata server locally: without this the Google clients probe for one first.
   process.env.METADATA_SERVER_DETECTION ??= 'none';

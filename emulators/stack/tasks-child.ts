@@ -29,6 +29,14 @@ const program = new Command('tasks-child')
   .parse();
 const opts = program.opts<{ host: string; port: string; queue: string[]; infoFile: string }>();
 
+// Handlers first: a supervisor may signal as soon as the process exists, even before it is ready.
+let stopping: (() => Promise<void>) | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void (stopping?.() ?? Promise.resolve()).finally(() => process.exit(0));
+  });
+}
+
 const level = process.env.LOG_LEVEL;
 const emulator = await startCloudTasksEmulator({
   host: opts.host,
@@ -36,6 +44,7 @@ const emulator = await startCloudTasksEmulator({
   queues: opts.queue,
   ...(level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? { logLevel: level } : {}),
 });
+stopping = () => emulator.stop();
 const info: TasksEmulatorInfo = {
   address: emulator.address,
   restUrl: emulator.restUrl,
@@ -46,8 +55,3 @@ writeFileSync(`${opts.infoFile}.tmp`, JSON.stringify(info));
 renameSync(`${opts.infoFile}.tmp`, opts.infoFile);
 log.info('cloud tasks emulator ready', { hostPort: info.address, restUrl: info.restUrl, oidcIssuer: info.oidcIssuer });
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void emulator.stop().finally(() => process.exit(0));
-  });
-}
