@@ -2,6 +2,7 @@
  * The benchmark's figures: derived from the raw measurements, checked against
  * the targets of issue 8, and printed as a table. Pure.
  */
+import type { CpuSeconds } from './cpu.ts';
 import type { RpcCounts } from './rpc-counter.ts';
 
 /** What one bench run measured. */
@@ -22,6 +23,8 @@ export interface Measurements {
   };
   naive: { elapsedMs: number; sent: number; rpcs: RpcCounts };
   floor: { elapsedMs: number; rpcs: RpcCounts };
+  /** CPU seconds per stack component (and `bench`, this process) during each phase: where the time went. */
+  cpuSeconds: { pipeline: CpuSeconds; naive: CpuSeconds; floor: CpuSeconds };
   fanoutPeakRssMb: number;
   fanoutPeakRssMbTenth: number;
   tenth: { subscribers: number; elapsedMs: number; ok: boolean };
@@ -51,6 +54,7 @@ export interface BenchResult {
   tasks: number | null;
   sinkLatencyMs: number;
   loadAverage: [number, number, number];
+  cpuSeconds: Measurements['cpuSeconds'];
   targets: Record<TargetName, boolean>;
 }
 
@@ -95,6 +99,7 @@ export function summarize(m: Measurements): BenchResult {
     tasks: m.pipeline.tasks,
     sinkLatencyMs: m.sinkLatencyMs,
     loadAverage: m.loadAverage,
+    cpuSeconds: m.cpuSeconds,
   };
   return {
     ...result,
@@ -107,6 +112,14 @@ export function summarize(m: Measurements): BenchResult {
       exactlyOnce: m.pipeline.duplicates === 0 && m.pipeline.missing === 0 && m.tenth.ok,
     },
   };
+}
+
+function cpuLine(c: CpuSeconds): string {
+  return Object.entries(c)
+    .filter(([, v]) => v >= 0.05)
+    .sort(([, a], [, b]) => b - a)
+    .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+    .join(', ');
 }
 
 /** The human-readable table (no colours: it goes into the README as is). */
@@ -138,5 +151,6 @@ export function formatTable(r: BenchResult): string {
     `Restock bench: ${n(r.subscribers)} subscribers, sink latency ${r.sinkLatencyMs} ms/request, load average ${r.loadAverage.map((l) => l.toFixed(2)).join(' ')}`,
     ...rows.map(([k, v, t]) => `  ${k.padEnd(w0)}  ${v.padStart(w1)}  ${t}`.trimEnd()),
     `  pipeline Firestore RPCs: ${rpcs || 'none counted'}`,
+    ...(['pipeline', 'naive', 'floor'] as const).map((phase) => `  CPU seconds, ${phase}: ${cpuLine(r.cpuSeconds[phase])}`),
   ].join('\n');
 }

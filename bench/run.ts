@@ -26,6 +26,7 @@ import { runNaive } from './naive.ts';
 import { formatTable, summarize, type Measurements } from './report.ts';
 import { diffCounts, instrumentFirestore, rpcCountsOf, sumCounts, type RpcCounts } from './rpc-counter.ts';
 import { processMemoryMb } from './rss.ts';
+import { cpuDiff, cpuSecondsByGroup, ownCpuSeconds, type CpuSeconds } from './cpu.ts';
 
 const program = new Command('bench')
   .description('Benchmark the pipeline against the naive design and the storage floor on a local stack.')
@@ -63,6 +64,12 @@ interface PipelineRun {
   summary: RestockRunSummary;
   rpcs: RpcCounts;
   peakRssMb: number;
+  cpu: CpuSeconds;
+}
+
+/** CPU seconds of every stack component and of this process (the poller, or the naive baseline and floor themselves). */
+function cpuNow(stack: Stack): CpuSeconds {
+  return { ...cpuSecondsByGroup(stack.description.pids), bench: ownCpuSeconds() };
 }
 
 async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, n: number): Promise<PipelineRun> {
@@ -76,6 +83,7 @@ async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, 
   say(`pipeline: seeded in ${audience.seedMs} ms; publishing`);
   const pid = stack.description.pids.fanOutRestock;
   const before = functionRpcs(rpcDir);
+  const cpuBefore = cpuNow(stack);
   let lastLineMs = Date.now();
   const summary = await publishAndFollow(stack.description, clients, audience, {
     timeoutMs,
@@ -86,11 +94,12 @@ async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, 
       say(`  ${delivered.toLocaleString('en-US')}/${n.toLocaleString('en-US')} notified after ${(elapsedMs / 1000).toFixed(1)} s (fan-out ${fanout?.state ?? '-'}, ${fanout?.pages ?? 0} pages)`);
     },
   });
+  const cpu = cpuDiff(cpuNow(stack), cpuBefore);
   await sleep(500); // the counters are flushed every 100 ms
   const rpcs = diffCounts(functionRpcs(rpcDir), before);
   const { peakRssMb } = processMemoryMb(pid);
   say(`pipeline: ${n.toLocaleString('en-US')} in ${summary.elapsedMs} ms (first after ${summary.firstNotificationMs} ms), ${summary.ok ? 'exactly once' : `FAILED: ${summary.failure}`}`);
-  return { summary, rpcs, peakRssMb };
+  return { summary, rpcs, peakRssMb, cpu };
 }
 
 async function main(): Promise<Measurements> {
@@ -122,11 +131,13 @@ async function main(): Promise<Measurements> {
     const naiveAudience = await seedAudience(clients, { subscribers });
     const naiveClients = clientsFor(stack.description);
     say('naive: running (one process, one call per 100 in sequence, one write per dedup document and per deletion)...');
+    const naiveCpuBefore = cpuNow(stack);
     const naive = await runNaive(naiveClients.firestore, stack.description.sink, {
       productId: naiveAudience.productId,
       eventKey: randomUUID(),
       product: { ...naiveAudience.product, available: 25 },
     });
+    const naiveCpu = cpuDiff(cpuNow(stack), naiveCpuBefore);
     const naiveRpcs = rpcCountsOf(naiveClients.firestore);
     await naiveClients.close();
     say(`naive: ${naive.sent.toLocaleString('en-US')} in ${naive.elapsedMs} ms`);
@@ -134,6 +145,7 @@ async function main(): Promise<Measurements> {
     say(`floor: seeding ${subscribers.toLocaleString('en-US')} subscribers...`);
     const floorAudience = await seedAudience(clients, { subscribers });
     const floorClients = clientsFor(stack.description);
+    const floorCpuBefore = cpuNow(stack);
     const floor = await runStorageFloor(floorClients.firestore, {
       productId: floorAudience.productId,
       eventKey: randomUUID(),
@@ -141,6 +153,7 @@ async function main(): Promise<Measurements> {
       chunkSize: settings.chunkSize,
       concurrency: floorConcurrency,
     });
+    const floorCpu = cpuDiff(cpuNow(stack), floorCpuBefore);
     const floorRpcs = rpcCountsOf(floorClients.firestore);
     await floorClients.close();
     say(`floor: ${floor.recipients.toLocaleString('en-US')} in ${floor.elapsedMs} ms`);
@@ -162,6 +175,7 @@ async function main(): Promise<Measurements> {
       },
       naive: { elapsedMs: naive.elapsedMs, sent: naive.sent, rpcs: naiveRpcs },
       floor: { elapsedMs: floor.elapsedMs, rpcs: floorRpcs },
+      cpuSeconds: { pipeline: full.cpu, naive: naiveCpu, floor: floorCpu },
       fanoutPeakRssMb: full.peakRssMb,
       fanoutPeakRssMbTenth: tenth.peakRssMb,
       tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, ok: tenth.summary.ok },

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { formatTable, summarize, type Measurements } from '../../../bench/report.ts';
 import { parseStatusMb } from '../../../bench/rss.ts';
+import { parseStat } from '../../../bench/cpu.ts';
 import { diffCounts, sumCounts, totalRpcs } from '../../../bench/rpc-counter.ts';
 
 function measurements(overrides: Partial<Measurements> = {}): Measurements {
@@ -21,6 +22,7 @@ function measurements(overrides: Partial<Measurements> = {}): Measurements {
     },
     naive: { elapsedMs: 300_000, sent: 50_000, rpcs: { commit: 100_000, runQuery: 1 } },
     floor: { elapsedMs: 16_000, rpcs: { batchGetDocuments: 502, commit: 1_002, runQuery: 51 } },
+    cpuSeconds: { pipeline: { firestore: 40, deliverRestockBatch: 20, sink: 0.01 }, naive: { firestore: 90, bench: 30 }, floor: { firestore: 30, bench: 10 } },
     fanoutPeakRssMb: 190,
     fanoutPeakRssMbTenth: 180,
     tenth: { subscribers: 5_000, elapsedMs: 3_000, ok: true },
@@ -69,6 +71,7 @@ describe('bench report', () => {
     expect(r.targets.speedupVsNaive).toBe(true);
     expect(table).toMatch(/ratio to floor\s+2x\s+<= 1.5x: MISSED/);
     expect(table).toMatch(/fan-out peak RSS.*MISSED \(1.667x\)/);
+    expect(table).toMatch(/CPU seconds, pipeline: firestore 40.0, deliverRestockBatch 20.0$/m);
   });
 
   test('a duplicate or a missing recipient, at N or at N/10, fails exactly-once', () => {
@@ -81,6 +84,13 @@ describe('bench report', () => {
 });
 
 describe('bench helpers', () => {
+  test('reads the process group and CPU ticks from /proc/<pid>/stat text, whatever the command name holds', () => {
+    const stat = '4242 (node (tsx) x) S 1 4200 4200 0 -1 4194304 100 0 0 0 250 75 0 0 20 0 11 0';
+
+    expect(parseStat(stat)).toEqual({ pgrp: 4200, ticks: 325 });
+    expect(parseStat('garbage')).toBeUndefined();
+  });
+
   test('reads VmRSS and VmHWM from /proc/<pid>/status text, in MiB', () => {
     const status = 'Name:\tnode\nVmHWM:\t  204800 kB\nVmRSS:\t  102400 kB\nThreads:\t11\n';
 
