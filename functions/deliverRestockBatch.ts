@@ -9,6 +9,7 @@ import {
   ForbiddenCallerError,
   InvalidDeliveryTaskError,
   InvalidTokenError,
+  MAX_DELIVERY_TASK_BYTES,
   MissingTokenError,
   parseDeliveryTask,
   TokenKeysUnavailableError,
@@ -31,7 +32,7 @@ function statusFor(err: unknown): { status: number; severity: 'warn' | 'error' }
 }
 
 // Bodies over RESTOCK_MAX_BODY_BYTES and malformed JSON are answered as problems before this runs: ./framework.ts.
-http('deliverRestockBatch', {}, async (req, res) => {
+http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES }, async (req, res) => {
   const rt = runtime();
   notifier ??= createNotifier(rt.config, log);
   const retryCount = Number(req.get('x-cloudtasks-taskretrycount') ?? '0') || 0;

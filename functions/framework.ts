@@ -59,6 +59,8 @@ export interface HttpEntryOptions {
    * answered 500 (the caller retries).
    */
   onRefused?: (refused: RefusedRequest) => Promise<HttpReply | undefined>;
+  /** Largest body accepted; default RESTOCK_MAX_BODY_BYTES. */
+  maxBodyBytes?: number;
 }
 
 type RequestWithRawBody = IncomingMessage & { rawBody?: Buffer };
@@ -79,7 +81,7 @@ export function http(name: string, options: HttpEntryOptions, handler: ff.HttpFu
   entries.set(name, options);
   ff.http(name, async (req, res) => {
     try {
-      requireBodyWithin({ headers: req.headers, rawBody: req.rawBody }, maxBodyBytes());
+      requireBodyWithin({ headers: req.headers, rawBody: req.rawBody }, maxBodyBytes(options));
     } catch (err) {
       await refuse(req, res, err as Error, options);
       return;
@@ -88,8 +90,8 @@ export function http(name: string, options: HttpEntryOptions, handler: ff.HttpFu
   });
 }
 
-function maxBodyBytes(): number {
-  return loadConfig().maxBodyBytes;
+function maxBodyBytes(entry: HttpEntryOptions): number {
+  return entry.maxBodyBytes ?? loadConfig().maxBodyBytes;
 }
 
 /** The function this process serves: `--target` as functions-framework reads it, else FUNCTION_TARGET. */
@@ -161,8 +163,8 @@ function installFinalHandler(): void {
   proto.handle = function handle(req, res, callback) {
     const entry = servedEntry();
     const declared = declaredLength(req);
-    if (entry && declared !== undefined && declared > maxBodyBytes()) {
-      void refuse(req, res, new BodyTooLargeError(declared, maxBodyBytes()), entry);
+    if (entry && declared !== undefined && declared > maxBodyBytes(entry)) {
+      void refuse(req, res, new BodyTooLargeError(declared, maxBodyBytes(entry)), entry);
       return;
     }
     const final: FinalHandler = (err) => {

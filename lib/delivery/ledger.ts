@@ -138,8 +138,27 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
         CHANNELS.map((c, j) => [c, snaps[task.userIds.length + i * CHANNELS.length + j]!.data() as DeliveryDoc | undefined]),
       );
       if (!sub) {
+        // Gone: settled by an earlier attempt, or the shopper unsubscribed. An entry an
+        // attempt left open (failed, or sending past its lease after a crash) would
+        // otherwise stay open forever: it ends `rejected`, which no retry reopens.
+        let open = false;
+        CHANNELS.forEach((channel, j) => {
+          const entry = ledger.get(channel);
+          if (!entry || isFinal(entry.state)) return;
+          if (entry.state === 'sending' && (entry.leaseExpiresAtMs ?? 0) > o.nowMs) {
+            result.busy++; // its attempt may still record it; if that attempt died, the retry after the lease settles it
+            return;
+          }
+          open = true;
+          tx.update(ledgerRefs[i * CHANNELS.length + j]!, {
+            state: 'rejected',
+            lastError: 'unsubscribed before the notification was confirmed',
+            leaseExpiresAtMs: null,
+            updatedAtMs: o.nowMs,
+          });
+        });
         const anySettled = [...ledger.values()].some((d) => isFinal(d?.state));
-        anySettled ? result.alreadySettled++ : result.unsubscribed++;
+        open || !anySettled ? result.unsubscribed++ : result.alreadySettled++;
         return;
       }
       const channels = CHANNELS.filter((c) => sub.channels?.[c]);

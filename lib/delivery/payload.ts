@@ -26,6 +26,15 @@ export const deliveryTaskSchema = z.strictObject({
 
 export type DeliveryTask = z.infer<typeof deliveryTaskSchema>;
 
+/**
+ * Largest delivery task body accepted: Cloud Tasks' own limit on a task
+ * (1 MiB). A chunk of the largest size (200 ids of up to 1,500 bytes, each
+ * possibly doubled by JSON escaping) stays under it, so the limit can never
+ * refuse a task the fan-out made — a refusal there would be retried until the
+ * queue gave up, and lose the chunk.
+ */
+export const MAX_DELIVERY_TASK_BYTES = 1024 * 1024;
+
 /** A delivery task body that is not what fan-out sends: a bug or a forged request. */
 export class InvalidDeliveryTaskError extends Error {
   override readonly name = 'InvalidDeliveryTaskError';

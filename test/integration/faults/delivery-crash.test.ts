@@ -59,4 +59,36 @@ describe('a delivery killed between send and record', () => {
     expect(new Set(entries.map((d) => d.userId))).toEqual(new Set(subs.map((s) => s.userId)));
     expect(await remainingSubscribers(productId, on)).toBe(0);
   });
+
+  test('and the shoppers unsubscribe before the retry: the open ledger entries end rejected, none stays sending', async () => {
+    // Prepare
+    const event = inventoryEvent();
+    const { productId } = event;
+    const subs = await seedSubscribers(productId, 40, { on });
+    await on.sink.faults({ productId, latencyMs: 3000 });
+    const messageId = `m-${productId}`;
+
+    // Act: sends in flight, the process dies, everyone unsubscribes, the process returns.
+    expect((await pushDirect(stack.description.functions.fanOutRestock, { data: event, messageId })).status).toBe(200);
+    await waitFor(async () => (await ledger(on, messageId)).some((d) => d.state === 'sending') && (await on.sink.stats(productId)).items > 0, {
+      what: 'claimed sends reaching the sink',
+    });
+    stack.kill('deliverRestockBatch', 'SIGKILL');
+    const subsRef = on.firestore.collection('products').doc(productId).collection('restockSubscriptions');
+    await Promise.all(subs.map((s) => subsRef.doc(s.userId).delete()));
+    await on.sink.clearFaults(productId);
+    await stack.restart('deliverRestockBatch');
+
+    // Assess: Cloud Tasks retried after the leases expired; nothing is left open.
+    const entries = await waitFor(
+      async () => {
+        const all = await ledger(on, messageId);
+        return all.length > 0 && all.every((d) => ['sent', 'rejected', 'exhausted'].includes(d.state)) ? all : undefined;
+      },
+      { timeoutMs: 60_000, what: 'every ledger entry settled' },
+    );
+    const reopened = entries.filter((d) => d.state === 'rejected');
+    expect(reopened.length).toBeGreaterThan(0);
+    expect(reopened.every((d) => /unsubscribed/.test(d.lastError ?? ''))).toBe(true);
+  });
 });
