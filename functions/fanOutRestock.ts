@@ -29,7 +29,7 @@ function statusFor(err: unknown): { status: number; retryAfterSeconds?: number; 
 /** Poison never loops: record why, then acknowledge (promise 4). */
 async function reject(err: InvalidEventError, raw: string): Promise<HttpReply> {
   const rt = runtime();
-  const eventKey = await recordRejectedEvent(rt.db, err, raw, rt.now());
+  const eventKey = await recordRejectedEvent(rt.db, err, raw, rt.now(), rt.config.ledgerTtlDays);
   log.warn('event rejected', { eventKey, field: err.field, problem: err.problem });
   return jsonReply(200, { outcome: 'rejected', eventKey, field: err.field, problem: err.problem });
 }

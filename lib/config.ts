@@ -61,7 +61,7 @@ export const SETTINGS = {
   sendConcurrency: setting('RESTOCK_SEND_CONCURRENCY', positiveInt.max(100), 'Notifier calls in flight per chunk.', '4'),
   notifyBatchSize: setting('RESTOCK_NOTIFY_BATCH_SIZE', positiveInt.max(1_000), 'Notifications per notifier call.', '100'),
   deliveryLeaseMs: setting('RESTOCK_DELIVERY_LEASE_MS', positiveInt, 'How long a claimed delivery stays `sending` before a retry may send it again.', '120000'),
-  ledgerTtlDays: setting('RESTOCK_LEDGER_TTL_DAYS', positiveInt, 'Days a delivery ledger entry is kept (Firestore TTL on `expireAt`).', '30'),
+  ledgerTtlDays: setting('RESTOCK_LEDGER_TTL_DAYS', positiveInt, 'Days a delivery ledger entry, and a rejected event, is kept (Firestore TTL on `expireAt`).', '30'),
 
   // Notifier
   notifier: setting('RESTOCK_NOTIFIER', z.enum(['http', 'log']), '`http` calls the notification service; `log` only logs (development).', 'http'),

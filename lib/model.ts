@@ -106,9 +106,11 @@ export interface RejectedEventDoc {
   reason: string;
   /** Field path of the first problem, when known. */
   field?: string;
-  /** The raw input, truncated to {@link RAW_INPUT_LIMIT} characters. */
+  /** The raw input, truncated to {@link RAW_INPUT_LIMIT} characters, email addresses masked. */
   raw: string;
   receivedAtMs: number;
+  /** When Firestore's TTL policy deletes the record. */
+  expireAt: Timestamp;
 }
 
 export const RAW_INPUT_LIMIT = 4096;

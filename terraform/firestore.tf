@@ -192,3 +192,18 @@ resource "google_firestore_field" "deliveries_expire_at" {
 
   depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
+
+# Rejected events expire like the ledger (expireAt is set by the fan-out code):
+# they may hold whatever a malformed message carried, so they are not kept forever.
+resource "google_firestore_field" "rejected_events_expire_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "rejectedEvents"
+  field      = "expireAt"
+
+  ttl_config {}
+
+  index_config {}
+
+  depends_on = [google_firestore_database.default, google_project_service.enabled]
+}

@@ -315,6 +315,12 @@ describe('Firestore', () => {
     expect(database.type).toBe('FIRESTORE_NATIVE');
   });
 
+  test('rejected events expire through a TTL policy on rejectedEvents.expireAt', () => {
+    const ttl = resourcesOf(tf, 'google_firestore_field').find(([, f]) => f.collection === 'rejectedEvents' && f.field === 'expireAt');
+    expect(ttl).toBeDefined();
+    expect(ttl![1].ttl_config).toBeDefined();
+  });
+
   test('the ledger expires through a TTL policy on deliveries.expireAt', () => {
     const ttl = resourcesOf(tf, 'google_firestore_field').find(([, f]) => f.collection === 'deliveries' && f.field === 'expireAt');
     expect(ttl).toBeDefined();
