@@ -68,19 +68,20 @@ function requireJava(): void {
 }
 
 /** The command that runs the Firestore emulator on host:port. */
-export function firestoreCommand(host: string, port: number): Command {
+export function firestoreCommand(host: string, port: number, importData?: string): Command {
   requireJava();
   const root = sdkRoot();
   const jar = root ? join(root, FIRESTORE_JAR) : undefined;
+  const imported = importData ? [`--import-data=${importData}`] : [];
   if (jar && existsSync(jar)) {
     // The jar has no Main-Class: run the class the SDK's own wrapper script runs.
     return {
       command: javaBinary(),
-      args: ['-Duser.language=en', '-cp', jar, FIRESTORE_MAIN, 'start', `--host=${host}`, `--port=${port}`],
+      args: ['-Duser.language=en', '-cp', jar, FIRESTORE_MAIN, 'start', `--host=${host}`, `--port=${port}`, ...imported],
     };
   }
   requireGcloud('Firestore');
-  return { command: 'gcloud', args: ['emulators', 'firestore', 'start', `--host-port=${host}:${port}`, '--quiet'] };
+  return { command: 'gcloud', args: ['emulators', 'firestore', 'start', `--host-port=${host}:${port}`, '--quiet', ...imported] };
 }
 
 /** The command that runs the Pub/Sub emulator on host:port. */

@@ -8,7 +8,7 @@
  * processes starts its own.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -78,6 +78,12 @@ export interface Stack {
   kill(name: ComponentName, signal?: NodeJS.Signals): void;
   /** Stops a component if it still runs, then starts it again on the same port with the same settings. */
   restart(name: ComponentName): Promise<void>;
+  /**
+   * Exports the Firestore emulator's data now; the next `restart('firestore')`
+   * starts from it instead of empty, so a test can stop the database in the
+   * middle of some work and bring it back as a real outage would.
+   */
+  snapshotFirestore(): Promise<void>;
   /** Whether a component's process is running. */
   isRunning(name: ComponentName): boolean;
   /** Stops every component (SIGTERM, then SIGKILL per process group) and removes the state file. */
@@ -234,8 +240,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     readyTimeoutMs: NODE_READY_MS,
   });
   const specs = new Map<ComponentName, () => Omit<ProcessSpec, 'name' | 'logFile' | 'cwd'>>();
+  let firestoreImport: string | undefined;
   specs.set('firestore', () => ({
-    ...firestoreCommand(host, ports.firestore),
+    ...firestoreCommand(host, ports.firestore, firestoreImport),
     env: baseEnv(),
     ready: httpOk(`http://${addr('firestore')}/`),
     readyTimeoutMs: JAVA_READY_MS,
@@ -419,6 +426,20 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       if (!processes.has(name)) throw new UnknownComponentError(name);
       await relaunch(name);
       publish();
+    },
+    snapshotFirestore: async () => {
+      const exportDir = join(dir, 'firestore-export');
+      rmSync(exportDir, { recursive: true, force: true });
+      mkdirSync(exportDir, { recursive: true });
+      const res = await fetch(`http://${addr('firestore')}/emulator/v1/projects/${projectId}:export`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ database: `projects/${projectId}/databases/(default)`, export_directory: exportDir }),
+      });
+      if (!res.ok) throw new Error(`Firestore emulator export failed with ${res.status}: ${await res.text()}`);
+      const metadata = (readdirSync(exportDir, { recursive: true }) as string[]).find((f) => f.endsWith('.overall_export_metadata'));
+      if (!metadata) throw new Error(`Firestore emulator export wrote no metadata file under ${exportDir}`);
+      firestoreImport = join(exportDir, metadata);
     },
     stop: () => {
       stopping ??= (async () => {
