@@ -1,0 +1,47 @@
+/**
+ * `npm run bench` end to end at a tiny size: it starts its own stack, runs the
+ * pipeline, the naive baseline and the storage floor, and prints the issue 8
+ * figures as one JSON object on its last line. No timing is asserted: a bench
+ * run is not a test of speed, only of producing honest figures.
+ */
+import { spawn } from 'node:child_process';
+import { describe, expect, test } from 'vitest';
+import { REPO_ROOT } from '../../../emulators/stack/index.ts';
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', ...args], {
+      cwd: REPO_ROOT,
+      env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(VITEST.*|NODE_OPTIONS)$/.test(k))),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench', () => {
+  test('with --subscribers 200 --json, prints the table and ends with one JSON object holding every figure of issue 8', async () => {
+    // Act
+    const { code, stdout, stderr } = await runBench(['--subscribers', '200', '--json']);
+
+    // Assess
+    expect(code, stderr).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(stdout).toMatch(/speedup vs naive/);
+    const result = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
+    for (const field of ['pipelineMs', 'naiveMs', 'floorMs', 'speedupVsNaive', 'ratioToFloor', 'firstNotificationMs', 'firestoreRpcsPerNotification', 'fanoutPeakRssMb', 'fanoutPeakRssMbTenth']) {
+      expect(result[field], field).toEqual(expect.any(Number));
+      expect(result[field] as number, field).toBeGreaterThan(0);
+    }
+    expect(result.subscribers).toBe(200);
+    expect(result).toMatchObject({ duplicates: 0, missing: 0 });
+    // Every notification costs Firestore work, and the RPC counter saw it in the function processes.
+    expect(Object.keys(result.firestoreRpcs as object)).toEqual(expect.arrayContaining(['batchGetDocuments', 'commit', 'runQuery']));
+    expect(result.speedupVsNaive).toBeCloseTo((result.naiveMs as number) / (result.pipelineMs as number), 1);
+  }, 180_000);
+});
