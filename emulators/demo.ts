@@ -7,14 +7,11 @@
  * Pub/Sub, follows notifications arriving at the sink, and prints a summary.
  * Exits 0 only if every subscriber was notified exactly once.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import pc from 'picocolors';
-import { COLLECTIONS, dedupKey, type FanoutDoc } from '../lib/model.ts';
-import type { NotificationRecord, SinkStats } from './sink/index.ts';
+import { publishAndFollow, seedAudience } from './scenario/index.ts';
 import {
   clientsFor,
   DEFAULT_STATE_FILE,
@@ -110,109 +107,40 @@ async function stackToUse(): Promise<StackDescription> {
   return ownStack.description;
 }
 
-async function sinkGet<T>(description: StackDescription, path: string): Promise<T> {
-  const res = await fetch(description.sink + path);
-  if (!res.ok) throw new Error(`sink ${path} answered ${res.status}`);
-  return (await res.json()) as T;
-}
-
-function percentile(sorted: number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
 async function run(): Promise<DemoSummary> {
   const description = await stackToUse();
   const clients = clientsFor(description);
   try {
-    const productId = `demo-${Date.now()}`;
-    const eventKey = randomUUID();
-    const product = { name: 'Trail Runner 2 (demo)', url: `https://shop.example/p/${productId}` };
-
-    // Seed.
-    const seedStarted = Date.now();
-    await seedProduct(clients.firestore, productId, { available: 0, sequence: 1, ...product });
     const seedBar = tty ? new cliProgress.SingleBar({ format: 'seeding   [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     seedBar?.start(subscribers, 0);
-    const docs = await seedSubscribers(clients.firestore, productId, subscribers, {
-      channels: ['email'],
+    const audience = await seedAudience(clients, {
+      subscribers,
+      productId: `demo-${Date.now()}`,
+      productName: 'Trail Runner 2 (demo)',
       onProgress: (n) => seedBar?.update(n),
     });
     seedBar?.stop();
-    const seedMs = Date.now() - seedStarted;
-    say(`seeded ${subscribers} subscribers of ${productId} in ${seedMs} ms`);
-    const expected = new Set(docs.map((d) => dedupKey(eventKey, d.userId, 'email')));
+    say(`seeded ${subscribers} subscribers of ${audience.productId} in ${audience.seedMs} ms`);
 
-    // Publish.
-    const event = inventoryEvent({ productId, available: 25, previousAvailable: 0, sequence: 2, product });
-    const publishedAtMs = Date.now();
-    const messageId = await publishEvent(clients.pubsub, description.topic, event, { eventId: eventKey });
-    say(`published restock event ${eventKey} (message ${messageId}); waiting for notifications...`);
-
-    // Follow.
     const bar = tty ? new cliProgress.SingleBar({ format: 'notified  [{bar}] {value}/{total} {rate}/s  {state}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
-    bar?.start(subscribers, 0, { rate: 0, state: '' });
-    const deadline = publishedAtMs + timeoutMs;
-    let stats: SinkStats = await sinkGet(description, `/stats?productId=${productId}`);
-    let fanout: FanoutDoc | undefined;
-    let failure: string | undefined;
     let lastLineAtMs = Date.now();
-    let reachedAtMs: number | undefined;
-    for (;;) {
-      await sleep(250);
-      stats = await sinkGet<SinkStats>(description, `/stats?productId=${productId}`);
-      const snap = await clients.firestore.collection(COLLECTIONS.fanouts).doc(eventKey).get();
-      fanout = snap.exists ? (snap.data() as FanoutDoc) : undefined;
-      const seconds = (Date.now() - publishedAtMs) / 1000;
-      bar?.update(stats.delivered, { rate: Math.round(stats.delivered / seconds), state: fanout ? `fan-out ${fanout.state}` : '' });
-      if (!tty && Date.now() - lastLineAtMs > 5000) {
-        lastLineAtMs = Date.now();
-        say(`  ${stats.delivered}/${subscribers} notified after ${seconds.toFixed(1)} s`);
-      }
-      if (fanout && (fanout.state === 'ignored' || fanout.state === 'failed')) {
-        failure = `the fan-out ${fanout.state === 'ignored' ? 'ignored the event' : 'failed'}: ${fanout.reason ?? fanout.error ?? 'no reason recorded'}`;
-        break;
-      }
-      if (stats.delivered + stats.rejected >= subscribers) {
-        reachedAtMs ??= Date.now();
-        if (Date.now() - reachedAtMs >= settleMs) break;
-      }
-      if (Date.now() >= deadline) {
-        failure = `timed out after ${opts.timeout} s with ${stats.delivered} of ${subscribers} notified` +
-          (fanout ? ` (fan-out ${fanout.state})` : ' (no fan-out record: did fanOutRestock accept the event? see its log)');
-        break;
-      }
-    }
+    const { publishedAtMs: _p, lastSentAtMs: _l, ...summary } = await publishAndFollow(description, clients, audience, {
+      timeoutMs,
+      settleMs,
+      onPublished: ({ eventKey, messageId }) => {
+        say(`published restock event ${eventKey} (message ${messageId}); waiting for notifications...`);
+        bar?.start(subscribers, 0, { rate: 0, state: '' });
+      },
+      onTick: ({ delivered, fanout, elapsedMs }) => {
+        const seconds = elapsedMs / 1000;
+        bar?.update(delivered, { rate: Math.round(delivered / seconds), state: fanout ? `fan-out ${fanout.state}` : '' });
+        if (!tty && Date.now() - lastLineAtMs > 5000) {
+          lastLineAtMs = Date.now();
+          say(`  ${delivered}/${subscribers} notified after ${seconds.toFixed(1)} s`);
+        }
+      },
+    });
     bar?.stop();
-
-    // Assess.
-    const { notifications } = await sinkGet<{ notifications: NotificationRecord[] }>(description, `/notifications?productId=${productId}`);
-    const sent = notifications.filter((n) => n.status === 'sent' && n.sentAtMs !== undefined);
-    const notified = sent.filter((n) => expected.has(n.idempotencyKey)).length;
-    const unexpected = notifications.filter((n) => !expected.has(n.idempotencyKey)).length;
-    const latencies = sent.map((n) => n.sentAtMs! - publishedAtMs).sort((a, b) => a - b);
-    const lastSentAtMs = sent.reduce((m, n) => Math.max(m, n.sentAtMs!), publishedAtMs);
-    const summary: DemoSummary = {
-      ok: false,
-      productId,
-      eventKey,
-      subscribers,
-      tasks: fanout?.chunks ?? null,
-      notified,
-      duplicates: stats.duplicateKeys,
-      missing: subscribers - notified,
-      unexpected,
-      rejected: stats.rejected,
-      elapsedMs: (failure ? Date.now() : lastSentAtMs) - publishedAtMs,
-      firstNotificationMs: latencies[0] ?? null,
-      p50LatencyMs: percentile(latencies, 50),
-      p95LatencyMs: percentile(latencies, 95),
-      seedMs,
-      fanoutState: fanout?.state ?? null,
-    };
-    summary.ok = !failure && summary.notified === subscribers && summary.duplicates === 0 && summary.missing === 0 && unexpected === 0;
-    if (!summary.ok) summary.failure = failure ?? 'not every subscriber was notified exactly once';
     return summary;
   } finally {
     await clients.close();

@@ -77,11 +77,11 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 /** Seeds a sold-out product (sequence 1) and `subscribers` subscriptions to it. */
 export async function seedAudience(
   clients: StackClients,
-  o: { subscribers: number; productId?: string; channels?: readonly Channel[]; onProgress?: (written: number) => void },
+  o: { subscribers: number; productId?: string; productName?: string; channels?: readonly Channel[]; onProgress?: (written: number) => void },
 ): Promise<SeededAudience> {
   const productId = o.productId ?? `restock-${Date.now()}-${randomUUID().slice(0, 6)}`;
   const channels = o.channels ?? ['email'];
-  const product = { name: `Trail Runner 2 (${productId})`, url: `https://shop.example/p/${productId}` };
+  const product = { name: o.productName ?? `Trail Runner 2 (${productId})`, url: `https://shop.example/p/${productId}` };
   const started = Date.now();
   await seedProduct(clients.firestore, productId, { available: 0, sequence: 1, ...product });
   const docs = await seedSubscribers(clients.firestore, productId, o.subscribers, { channels, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
@@ -95,6 +95,8 @@ export interface FollowOptions {
   settleMs: number;
   /** How often the sink and the fan-out record are polled. */
   pollMs?: number;
+  /** Called once the event is published. */
+  onPublished?: (p: { eventKey: string; messageId: string }) => void;
   /** Called on each poll (progress bars, periodic lines). */
   onTick?: (t: { delivered: number; fanout: FanoutDoc | undefined; elapsedMs: number }) => void;
 }
@@ -117,7 +119,8 @@ export async function publishAndFollow(
   const event = inventoryEvent({ productId, available: 25, previousAvailable: 0, sequence: 2, product: audience.product });
 
   const publishedAtMs = Date.now();
-  await publishEvent(clients.pubsub, description.topic, event, { eventId: eventKey });
+  const messageId = await publishEvent(clients.pubsub, description.topic, event, { eventId: eventKey });
+  o.onPublished?.({ eventKey, messageId });
 
   const deadline = publishedAtMs + o.timeoutMs;
   let stats: SinkStats;
