@@ -50,7 +50,7 @@ export const SETTINGS = {
 
   // Fan-out
   restockThreshold: setting('RESTOCK_THRESHOLD', nonNegativeInt, 'A restock is previous <= threshold < available.', '0'),
-  pageSize: setting('RESTOCK_PAGE_SIZE', positiveInt.max(10_000), 'Subscribers read per Firestore page (fan-out memory is proportional to this).', '5000'),
+  pageSize: setting('RESTOCK_PAGE_SIZE', positiveInt.max(10_000), 'Subscribers read per Firestore page (fan-out memory is proportional to this).', '1000'),
   chunkSize: setting('RESTOCK_CHUNK_SIZE', positiveInt.max(200), 'Recipients per delivery task (at most 200, so the ledger claims of a chunk fit one Firestore commit).', '100'),
   enqueueConcurrency: setting('RESTOCK_ENQUEUE_CONCURRENCY', positiveInt.max(500), 'createTask calls in flight per fan-out.', '16'),
   fanoutLeaseMs: setting('RESTOCK_FANOUT_LEASE_MS', positiveInt, 'How long a fan-out claim lasts without a checkpoint before another attempt may take over.', '60000'),

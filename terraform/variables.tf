@@ -432,7 +432,7 @@ variable "restock_threshold" {
 variable "page_size" {
   description = "RESTOCK_PAGE_SIZE: subscribers read per Firestore page (fan-out memory is proportional to it)."
   type        = number
-  default     = 5000
+  default     = 1000
 
   validation {
     condition     = var.page_size >= 1 && var.page_size <= 10000 && floor(var.page_size) == var.page_size
