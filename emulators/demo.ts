@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import pc from 'picocolors';
-import { publishAndFollow, seedAudience } from './scenario/index.ts';
+import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenario/index.ts';
 import {
   clientsFor,
   DEFAULT_STATE_FILE,
@@ -26,34 +26,11 @@ import {
   type StackDescription,
 } from './stack/index.ts';
 
-/** The summary printed at the end; `--json` prints it as the last line. */
-export interface DemoSummary {
-  ok: boolean;
-  productId: string;
-  eventKey: string;
-  subscribers: number;
-  /** Delivery tasks the fan-out created (from `fanouts/{eventKey}`), null when unknown. */
-  tasks: number | null;
-  /** Subscribers whose notification the sink delivered. */
-  notified: number;
-  /** Keys the sink received in more than one request. */
-  duplicates: number;
-  /** Subscribers never notified. */
-  missing: number;
-  /** Keys the sink received that belong to nobody seeded (should be 0). */
-  unexpected: number;
-  rejected: number;
-  /** Publish to last notification (or to giving up). */
-  elapsedMs: number;
-  /** Publish to first notification, null when none arrived. */
-  firstNotificationMs: number | null;
-  p50LatencyMs: number | null;
-  p95LatencyMs: number | null;
-  seedMs: number;
-  fanoutState: string | null;
-  /** Why the demo failed, when it did. */
-  failure?: string;
-}
+/**
+ * The summary printed at the end; `--json` prints it as the last line. It is
+ * the scenario's summary without the raw timestamps, which the latencies already say.
+ */
+export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtMs'>;
 
 const program = new Command('demo')
   .description('Seed subscribers, publish one restock event, and watch every subscriber get notified exactly once.')
