@@ -10,16 +10,15 @@
  */
 import type { Firestore, Transaction } from '@google-cloud/firestore';
 import pRetry, { AbortError } from 'p-retry';
+import { status } from '@grpc/grpc-js';
 
-const INVALID_ARGUMENT = 3;
-const ABORTED = 10;
 
 /** Whether a failed transaction may simply be run again. */
 export function isRetryableTransactionError(err: unknown): boolean {
   const e = err as { code?: unknown; details?: unknown; message?: unknown };
-  if (e?.code === ABORTED) return true;
+  if (e?.code === status.ABORTED) return true;
   const text = `${typeof e?.details === 'string' ? e.details : ''} ${typeof e?.message === 'string' ? e.message : ''}`;
-  return e?.code === INVALID_ARGUMENT && /transaction is invalid or closed/i.test(text);
+  return e?.code === status.INVALID_ARGUMENT && /transaction is invalid or closed/i.test(text);
 }
 
 /**

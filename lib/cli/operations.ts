@@ -58,11 +58,11 @@ export function backendOperations(backend: Backend): Operations {
     settleDeadLetters: (messages, how) => settleDeadLetters(backend, messages, how),
     replay: async (eventKey, options) => {
       checkTaskSettings(options.dryRun);
-      return replayFanout(eventKey, { ...options, config, log, runtime: runtime() });
+      return replayFanout(runtime(), eventKey, options);
     },
     redrive: async (eventKey, options) => {
       checkTaskSettings(options.dryRun);
-      return redriveDeliveries(eventKey, { ...options, config, log, runtime: runtime() });
+      return redriveDeliveries(runtime(), eventKey, options);
     },
     assertCanEnqueue: checkTaskSettings,
     close: () => backend.close(),

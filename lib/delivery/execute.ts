@@ -7,7 +7,7 @@
 import pLimit from 'p-limit';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { chunk } from '../fanout/naming.ts';
+import { chunk } from '../fanout/index.ts';
 import type { Notification, NotificationResult, Notifier } from '../notify/index.ts';
 import { claimChunk, recordOutcomes, type ClaimedDelivery, type Outcome } from './ledger.ts';
 import type { DeliveryTask } from './payload.ts';

@@ -1,14 +1,15 @@
 /**
  * The delivery ledger, `deliveries/{dedupKey}`: who was told what, per
  * (event, recipient, channel). Storage work is per chunk, not per recipient:
- * one transaction claims the chunk (one read of every subscription and ledger
- * entry, one commit), one batched write records the outcomes and removes the
- * subscriptions that are done.
+ * one claim (a first attempt: one read and one all-or-nothing commit; else one
+ * transaction reading every subscription and ledger entry), then one batched
+ * write that records the outcomes and removes the subscriptions that are done.
  */
 import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type WriteBatch } from '@google-cloud/firestore';
 import { CHANNELS, COLLECTIONS, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type SubscriptionDoc } from '../model.ts';
 import type { DeliveryTask } from './payload.ts';
 import { runTransaction } from '../transaction.ts';
+import { status } from '@grpc/grpc-js';
 
 /** One notification this attempt has claimed and must send. */
 export interface ClaimedDelivery {
@@ -49,8 +50,6 @@ interface ClaimOptions {
   ttlDays: number;
 }
 
-/** gRPC ALREADY_EXISTS: a `create` found its document there. */
-const ALREADY_EXISTS = 6;
 
 function subscriptionsOf(db: Firestore, productId: string) {
   return db.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions);
@@ -116,7 +115,7 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOp
   try {
     await batch.commit();
   } catch (err) {
-    if ((err as { code?: unknown })?.code === ALREADY_EXISTS) return undefined;
+    if ((err as { code?: unknown })?.code === status.ALREADY_EXISTS) return undefined; // some entry exists: the general path decides
     throw err;
   }
   return result;
@@ -200,7 +199,10 @@ export interface Outcome {
  */
 export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes: readonly Outcome[], nowMs: number): Promise<number> {
   const byUser = new Map<string, Outcome[]>();
-  for (const o of outcomes) byUser.set(o.delivery.userId, [...(byUser.get(o.delivery.userId) ?? []), o]);
+  for (const o of outcomes) {
+    const list = byUser.get(o.delivery.userId);
+    list ? list.push(o) : byUser.set(o.delivery.userId, [o]);
+  }
 
   const batches: WriteBatch[] = [];
   let batch = db.batch();

@@ -6,13 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FieldPath } from '@google-cloud/firestore';
-import { deliveryAudience, type Config } from '../config.ts';
-import type { Logger } from '../log.ts';
+import { deliveryAudience } from '../config.ts';
 import { COLLECTIONS, type DeliveryDoc, type DeliveryState, type FanoutDoc } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import { enqueueHttpTask } from '../tasks/index.ts';
-import { chunk, redriveTaskId } from '../fanout/naming.ts';
-import { FanoutNotFoundError } from '../fanout/errors.ts';
+import { chunk, FanoutNotFoundError, redriveTaskId } from '../fanout/index.ts';
 import type { DeliveryTask } from './payload.ts';
 
 export interface RedriveResult {
@@ -33,12 +31,12 @@ const PAGE = 500;
  * @throws FanoutNotFoundError when the event has no fan-out (nothing to take product details from).
  */
 export async function redriveDeliveries(
+  rt: Runtime,
   eventKey: string,
-  options: { states: DeliveryState[]; dryRun: boolean; config: Config; log: Logger; runtime?: Runtime },
+  options: { states: DeliveryState[]; dryRun: boolean },
 ): Promise<RedriveResult> {
-  const rt: Runtime = options.runtime ?? (await import('../runtime.ts')).runtime();
-  const { config } = options;
-  const log = options.log.child({ eventKey });
+  const { config } = rt;
+  const log = rt.log.child({ eventKey });
   const fanoutSnap = await rt.db.collection(COLLECTIONS.fanouts).doc(eventKey).get();
   if (!fanoutSnap.exists) throw new FanoutNotFoundError(eventKey);
   const fanout = fanoutSnap.data() as FanoutDoc;

@@ -146,16 +146,17 @@ export async function checkpoint(
     const snap = await tx.get(ref);
     const current = snap.data() as FanoutDoc | undefined;
     if (!current || current.leaseOwner !== o.owner) throw new LeaseLostError(eventKey);
+    // The first task is recorded once: an earlier attempt's time wins over this one's.
+    const firstTaskAtMs = current.firstTaskAtMs ?? progress.firstTaskAtMs;
     const next: FanoutDoc = {
       ...current,
       ...progress,
-      ...(progress.firstTaskAtMs === undefined || current.firstTaskAtMs !== undefined ? { firstTaskAtMs: current.firstTaskAtMs } : {}),
+      ...(firstTaskAtMs !== undefined ? { firstTaskAtMs } : {}),
       updatedAtMs: o.nowMs,
       leaseExpiresAtMs: o.finish || o.release ? 0 : o.nowMs + o.leaseMs,
       leaseOwner: o.finish || o.release ? null : o.owner,
       ...(o.finish ? { state: 'complete' as const, completedAtMs: o.nowMs } : {}),
     };
-    if (next.firstTaskAtMs === undefined) delete next.firstTaskAtMs;
     tx.set(ref, next);
     return next;
   });

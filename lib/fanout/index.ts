@@ -10,7 +10,6 @@
 import { COLLECTIONS, type FanoutDoc } from '../model.ts';
 import type { Incoming } from '../events/index.ts';
 import { attemptId, type Runtime } from '../runtime.ts';
-import type { Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { claimForEvent, claimStored, fanoutRef, type ClaimResult } from './claim.ts';
 import { runFanout, type FanoutProgress } from './run.ts';
@@ -75,12 +74,12 @@ export interface ReplayResult extends FanoutProgress {
  * @throws FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError
  */
 export async function replayFanout(
+  rt: Runtime,
   eventKey: string,
-  options: { dryRun: boolean; config: Config; log: Logger; onProgress?: (p: FanoutProgress) => void; runtime?: Runtime },
+  options: { dryRun: boolean; onProgress?: (p: FanoutProgress) => void },
 ): Promise<ReplayResult> {
-  const rt: Runtime = options.runtime ?? (await import('../runtime.ts')).runtime();
-  const config = options.config;
-  const log = options.log.child({ eventKey });
+  const { config } = rt;
+  const log = rt.log.child({ eventKey });
   const snap = await fanoutRef(rt.db, eventKey).get();
   if (!snap.exists) throw new FanoutNotFoundError(eventKey);
   const stored = snap.data() as FanoutDoc;
@@ -128,7 +127,7 @@ export async function replayFanout(
   );
   if (claim.kind !== 'run') throw new FanoutNotReplayableError(eventKey, claim.fanout.reason ?? claim.fanout.state);
   log.info('replay started', { generation: claim.fanout.generation, productId: stored.productId });
-  const result = await runFanout({ ...rt, config }, claim.fanout, {
+  const result = await runFanout(rt, claim.fanout, {
     owner,
     startedAtMs: nowMs,
     log,

@@ -32,11 +32,14 @@ export function eventTaskPrefix(eventKey: string): string {
   return sha256(eventKey).slice(0, 24);
 }
 
+/** A digest of an exact member list. Length-prefixing each id keeps ["a,b"] and ["a","b"] apart. */
+function membersDigest(userIds: readonly string[], salt = ''): string {
+  return sha256(salt + userIds.map((id) => `${id.length}:${id}`).join('')).slice(0, 40);
+}
+
 /** The task id of a delivery chunk: `<event>-g<generation>-<members>`, valid as a Cloud Tasks id. */
 export function chunkTaskId(eventKey: string, generation: number, userIds: readonly string[]): string {
-  // Length-prefixing each id keeps ["a,b"] and ["a","b"] apart.
-  const members = sha256(userIds.map((id) => `${id.length}:${id}`).join(''));
-  return `${eventTaskPrefix(eventKey)}-g${generation}-${members.slice(0, 40)}`;
+  return `${eventTaskPrefix(eventKey)}-g${generation}-${membersDigest(userIds)}`;
 }
 
 /** The task id of a continuation from `cursor`: one per (event, generation, cursor). */
@@ -46,5 +49,5 @@ export function continuationTaskId(eventKey: string, generation: number, cursor:
 
 /** The task id of one redriven chunk: unique per redrive run, so no earlier name hides it. */
 export function redriveTaskId(eventKey: string, runId: string, userIds: readonly string[]): string {
-  return `${eventTaskPrefix(eventKey)}-redrive-${sha256(`${runId}:${userIds.map((id) => `${id.length}:${id}`).join('')}`).slice(0, 40)}`;
+  return `${eventTaskPrefix(eventKey)}-redrive-${membersDigest(userIds, `${runId}:`)}`;
 }

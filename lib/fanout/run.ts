@@ -15,7 +15,7 @@ import { COLLECTIONS, type FanoutDoc } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
 import { enqueueHttpTask } from '../tasks/index.ts';
-import type { DeliveryTask } from '../delivery/payload.ts';
+import type { DeliveryTask } from '../delivery/index.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
 import { chunk, chunkTaskId, continuationTaskId } from './naming.ts';
 import { checkpoint, type Checkpoint } from './claim.ts';
@@ -58,13 +58,14 @@ async function readPage(rt: Runtime, productId: string, cursor: string | null, s
  * @throws LeaseLostError if another attempt took over; EnqueueError if the queue refuses.
  */
 export async function runFanout(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Promise<RunResult> {
-  const state = { progress: { cursor: fanout.cursor, pages: fanout.pages, chunks: fanout.chunks, recipients: fanout.recipients } as Checkpoint };
+  // Advanced by pageToTheEnd only once a page's tasks all exist, so it is always safe to save.
+  const progress: Checkpoint = { cursor: fanout.cursor, pages: fanout.pages, chunks: fanout.chunks, recipients: fanout.recipients };
   try {
-    return await pageToTheEnd(rt, fanout, o, state.progress);
+    return await pageToTheEnd(rt, fanout, o, progress);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) {
       // Hand the lease back with the progress made, so the redelivery resumes at once instead of waiting out the lease.
-      await checkpoint(rt.db, fanout.eventKey, state.progress, {
+      await checkpoint(rt.db, fanout.eventKey, progress, {
         owner: o.owner,
         leaseMs: rt.config.fanoutLeaseMs,
         threshold: rt.config.restockThreshold,

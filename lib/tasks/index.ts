@@ -5,12 +5,12 @@
  * and by redrive.
  */
 import pRetry, { AbortError } from 'p-retry';
+import { status } from '@grpc/grpc-js';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { queuePath, type Config } from '../config.ts';
 
-/** gRPC status codes this module cares about. */
-const ALREADY_EXISTS = 6;
-const RETRYABLE = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 10 /* ABORTED */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */]);
+/** gRPC codes worth trying again; a named task makes a retried create idempotent. */
+const RETRYABLE = new Set<number>([status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED, status.ABORTED, status.INTERNAL, status.UNAVAILABLE]);
 
 /** Creating a task failed for a reason other than its name being taken. */
 export class EnqueueError extends Error {
@@ -76,7 +76,7 @@ export async function enqueueHttpTask(client: CloudTasksClient, config: Config, 
           await client.createTask(request);
           return 'created' as const;
         } catch (err) {
-          if (code(err) === ALREADY_EXISTS) return 'exists' as const;
+          if (code(err) === status.ALREADY_EXISTS) return 'exists' as const;
           if (!RETRYABLE.has(code(err) ?? -1)) throw new AbortError(err as Error);
           throw err;
         }

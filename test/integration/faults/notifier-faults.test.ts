@@ -110,8 +110,8 @@ describe('a misbehaving notification service', () => {
     // Act 2: the service recovers; the operator redrives.
     await on.sink.clearFaults(productId);
     const rt = runtimeFor(on, { RESTOCK_CHUNK_SIZE: '25' });
-    const dry = await redriveDeliveries(eventKey, { states: ['exhausted'], dryRun: true, config: rt.config, log: rt.log, runtime: rt });
-    const result = await redriveDeliveries(eventKey, { states: ['exhausted'], dryRun: false, config: rt.config, log: rt.log, runtime: rt });
+    const dry = await redriveDeliveries(rt, eventKey, { states: ['exhausted'], dryRun: true });
+    const result = await redriveDeliveries(rt, eventKey, { states: ['exhausted'], dryRun: false });
 
     // Assess 2
     expect(dry).toMatchObject({ deliveries: 40, tasks: 2, dryRun: true });
