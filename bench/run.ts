@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { loadConfig } from '../lib/config.ts';
+import { parseConfig } from '../lib/config.ts';
 import { publishAndFollow, seedAudience, setSinkFaults, type RestockRunSummary } from '../emulators/scenario/index.ts';
 import { clientsFor, REPO_ROOT, startStack, type Stack, type StackClients } from '../emulators/stack/index.ts';
 import { runStorageFloor } from './floor.ts';
@@ -49,7 +49,6 @@ for (const [flag, v, min] of [['--subscribers', subscribers, 10], ['--sink-laten
 }
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
-const settings = loadConfig();
 
 /** Sum of the RPC counts every instrumented function process has written so far. */
 function functionRpcs(dir: string): RpcCounts {
@@ -114,12 +113,15 @@ async function main(): Promise<Measurements> {
     },
   });
   const clients = clientsFor(stack.description);
+  // The floor must do the pipeline's work with the pipeline's settings: the ones the
+  // stack gave its functions, not this process's environment (the stack drops RESTOCK_*).
+  const settings = parseConfig(stack.description.env);
   const stopAll = async (): Promise<void> => {
     await clients.close();
     await stack.stop();
     rmSync(rpcDir, { recursive: true, force: true });
   };
-  process.once('SIGINT', () => void stopAll().finally(() => process.exit(130)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stopAll().finally(() => process.exit(130)));
   try {
     await setSinkFaults(stack.description.sink, { latencyMs: sinkLatencyMs });
 

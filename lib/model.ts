@@ -7,7 +7,7 @@
  * is a Firestore Timestamp because the TTL policy requires one.
  */
 import { createHash } from 'node:crypto';
-import type { Timestamp } from '@google-cloud/firestore';
+import type { CollectionReference, DocumentReference, Firestore, Timestamp } from '@google-cloud/firestore';
 
 export const COLLECTIONS = {
   products: 'products',
@@ -17,6 +17,16 @@ export const COLLECTIONS = {
   deliveries: 'deliveries',
   rejectedEvents: 'rejectedEvents',
 } as const;
+
+/** `products/{productId}`. */
+export function productRef(db: Firestore, productId: string): DocumentReference {
+  return db.collection(COLLECTIONS.products).doc(productId);
+}
+
+/** `products/{productId}/restockSubscriptions`: who waits for a product. */
+export function subscriptionsRef(db: Firestore, productId: string): CollectionReference {
+  return productRef(db, productId).collection(COLLECTIONS.subscriptions);
+}
 
 /** A notification channel. A subscription holds one address per channel it uses. */
 export type Channel = 'email' | 'push';

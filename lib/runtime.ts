@@ -25,7 +25,16 @@ let instance: Runtime | undefined;
 export function runtime(): Runtime {
   if (!instance) {
     const config = loadConfig();
-    instance = { config, db: firestore(config), tasks: tasks(config), log, now: Date.now };
+    instance = {
+      config,
+      db: firestore(config),
+      // Only fan-out and delivery enqueue: the subscription API never builds a Tasks client.
+      get tasks() {
+        return tasks(config);
+      },
+      log,
+      now: Date.now,
+    };
   }
   return instance;
 }

@@ -25,24 +25,41 @@ function typeName(v: unknown): string {
   return typeof v;
 }
 
+/** One problem of a failed parse, at a path of the input. */
+export interface PathProblem {
+  path: PropertyKey[];
+  problem: string;
+}
+
 /**
- * The first problem of a failed parse, with `prefix` before the field path.
- * Missing fields read "is required"; unknown fields "is not a known field".
+ * Every problem of a failed parse, in zod's order: missing fields read "is
+ * required", unknown fields "is not a known field" (one each), wrong types
+ * "must be a number, not string". Missing is judged on the input itself,
+ * because zod 4 does not keep the offending value on its issues.
  */
+export function allProblems(error: z.ZodError, input: unknown): PathProblem[] {
+  const out: PathProblem[] = [];
+  for (const issue of error.issues) {
+    const path = [...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) out.push({ path: [...path, key], problem: 'is not a known field' });
+    } else if (issue.code === 'invalid_type') {
+      const actual = valueAt(input, path);
+      if (actual === undefined) out.push({ path, problem: 'is required' });
+      else if (issue.expected === 'int' && typeof actual === 'number') out.push({ path, problem: 'must be a whole number' });
+      else out.push({ path, problem: `must be ${article(issue.expected)}, not ${typeName(actual)}` });
+    } else {
+      out.push({ path, problem: issue.message });
+    }
+  }
+  return out;
+}
+
+/** The first problem of a failed parse, with `prefix` before the dotted field path. */
 export function firstProblem(error: z.ZodError, input: unknown, prefix = ''): Problem {
-  const issue = error.issues[0];
-  const join = (path: readonly PropertyKey[]) => [prefix, ...path.map(String)].filter(Boolean).join('.') || '(root)';
-  if (!issue) return { field: join([]), problem: 'is invalid' };
-  if (issue.code === 'unrecognized_keys') {
-    return { field: join([...issue.path, issue.keys[0] ?? '']), problem: 'is not a known field' };
-  }
-  if (issue.code === 'invalid_type') {
-    const actual = valueAt(input, issue.path);
-    if (actual === undefined) return { field: join(issue.path), problem: 'is required' };
-    if (issue.expected === 'int' && typeof actual === 'number') return { field: join(issue.path), problem: 'must be a whole number' };
-    return { field: join(issue.path), problem: `must be ${article(issue.expected)}, not ${typeName(actual)}` };
-  }
-  return { field: join(issue.path), problem: issue.message };
+  const first = allProblems(error, input)[0];
+  const field = [prefix, ...(first?.path ?? []).map(String)].filter(Boolean).join('.') || '(root)';
+  return { field, problem: first?.problem ?? 'is invalid' };
 }
 
 function article(word: string): string {

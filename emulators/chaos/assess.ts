@@ -12,7 +12,7 @@
  *   still exists (promise 6).
  * - `sentNotDelivered`: the ledger says `sent` but the sink never delivered it.
  */
-import type { DeliveryState } from '../../lib/model.ts';
+import { FINAL_DELIVERY_STATES, type DeliveryState } from '../../lib/model.ts';
 import type { NotificationRecord } from '../sink/index.ts';
 
 /** What the run reads of one ledger entry. */
@@ -100,7 +100,7 @@ export function assess(o: ChaosObservations): ChaosSummary {
   const removed = new Set(o.removed);
   const byUser = new Map(o.ledger.map((e) => [e.userId, e]));
   const byKey = new Map(o.ledger.map((e) => [e.dedupKey, e]));
-  const isFinal = (e: LedgerEntry | undefined): boolean => e?.state === 'sent' || e?.state === 'rejected' || e?.state === 'exhausted';
+  const isFinal = (e: LedgerEntry | undefined): boolean => e !== undefined && FINAL_DELIVERY_STATES.includes(e.state);
   const owed = o.subscribers.filter((u) => !removed.has(u));
   const missing = owed.filter((u) => !isFinal(byUser.get(u)));
   const count = (state: DeliveryState): number => o.ledger.filter((e) => e.state === state).length;

@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
-import { COLLECTIONS, type DeliveryDoc, type FanoutDoc, type SubscriptionDoc } from '../../lib/model.ts';
+import { COLLECTIONS, FINAL_DELIVERY_STATES, type DeliveryDoc, type FanoutDoc, type SubscriptionDoc } from '../../lib/model.ts';
 import type { NotificationRecord } from '../sink/index.ts';
 import { clientsFor, inventoryEvent, seedProduct, type FunctionName, type Stack } from '../stack/index.ts';
 import { assess, type ChaosSummary, type ExecutedFault, type LedgerEntry } from './assess.ts';
@@ -109,7 +109,7 @@ export async function runChaos(stack: Stack, plan: ChaosPlan, options: ChaosOpti
     const added: SubscriptionDoc[] = [];
     const deadlineMs = publishedAtMs + timeoutMs;
     const progressNow: RunProgress = { settledFraction: 0, allSettled: false, deadlineMs };
-    const injector = new FaultInjector(stack, db, description.functions.fanOutRestock, eventKey, data, progressNow);
+    const injector = new FaultInjector(stack, db, eventKey, data, progressNow);
     const faultsDone = Promise.all(
       plan.faults.map(async (fault) => {
         const reached = await injector.trigger(fault);
@@ -134,7 +134,7 @@ export async function runChaos(stack: Stack, plan: ChaosPlan, options: ChaosOpti
       entries = await ledger(db, eventKey);
       fanout = (await db.collection(COLLECTIONS.fanouts).doc(eventKey).get()).data() as FanoutDoc | undefined;
       const expected = seeded.filter((s) => !removed.has(s.userId));
-      const settled = new Set(entries.filter((e) => e.state === 'sent' || e.state === 'rejected' || e.state === 'exhausted').map((e) => e.userId));
+      const settled = new Set(entries.filter((e) => FINAL_DELIVERY_STATES.includes(e.state)).map((e) => e.userId));
       const done = expected.filter((s) => settled.has(s.userId)).length;
       progressNow.settledFraction = done / expected.length;
       progressNow.allSettled = fanout?.state === 'complete' && done === expected.length;
@@ -203,7 +203,6 @@ class FaultInjector {
   constructor(
     private readonly stack: Stack,
     private readonly db: Firestore,
-    private readonly fanOutUrl: string,
     private readonly eventKey: string,
     private readonly data: Buffer,
     private readonly progress: RunProgress,
@@ -299,10 +298,10 @@ class FaultInjector {
     const messageId = String(Date.now()) + String(Math.floor(Math.random() * 1e6));
     const body = {
       message: { data: this.data.toString('base64'), attributes: { eventId: this.eventKey }, messageId, publishTime: new Date().toISOString() },
-      subscription: 'projects/restock-local/subscriptions/fan-out-restock',
+      subscription: `projects/${this.stack.description.projectId}/subscriptions/${this.stack.description.subscription}`,
     };
     try {
-      const res = await fetch(this.fanOutUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(this.stack.description.functions.fanOutRestock, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       const answer = (await res.json().catch(() => ({}))) as { outcome?: string };
       return `${res.status}${answer.outcome ? ` ${answer.outcome}` : ''}`;
     } catch {

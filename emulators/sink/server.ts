@@ -111,8 +111,7 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
         return json(res, 200, { faults: faults.list() });
       case 'POST /reset':
         store.reset(productId);
-        if (productId === undefined) faults.clear();
-        else faults.clear(productId);
+        faults.clear(productId);
         return json(res, 200, { reset: productId ?? '*' });
       case 'GET /healthz':
         return json(res, 200, { ok: true });

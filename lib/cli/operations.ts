@@ -38,8 +38,8 @@ export interface Operations {
 /** The operations against a connected {@link Backend}. */
 export function backendOperations(backend: Backend): Operations {
   const { config, log } = backend;
-  // The library's default runtime parses process.env as a function would (and so
-  // demands the notifier URL); hand it the CLI's own configuration and clients.
+  // The CLI's own configuration (flags, .local/stack.json) and clients, not the
+  // process-wide runtime a function builds from its environment.
   const runtime = (): Runtime => ({ config, db: backend.db, tasks: backend.tasks(), log, now: Date.now });
   const checkTaskSettings = (dryRun: boolean) => {
     const missing = backend.target.missingTaskSettings;

@@ -169,11 +169,8 @@ export function resolveTarget(input: {
     overrides.METADATA_SERVER_DETECTION = 'none';
   }
   const merged = { ...env, ...overrides };
-  // The CLI never sends a notification (replay and redrive only enqueue tasks), so
-  // the notifier URL the functions require is irrelevant here: parse as the `log`
-  // notifier when no URL is set, so that requirement does not stop the CLI.
-  const forConfig = merged.RESTOCK_NOTIFIER_URL ? merged : { ...merged, RESTOCK_NOTIFIER: 'log' };
-  const config = parseConfig(forConfig);
+  // The notifier URL is required only where a notifier is built (delivery), never here.
+  const config = parseConfig(merged);
   const settings = parseCliSettings(merged);
   const endpoints = EMULATOR_VARS.filter((v) => merged[v]).map((v) => `${EMULATOR_LABEL[v]} ${merged[v]}`);
   const where = endpoints.length ? `emulators (${endpoints.join(', ')})` : 'Google Cloud (Application Default Credentials)';

@@ -6,7 +6,7 @@
  * write that records the outcomes and removes the subscriptions that are done.
  */
 import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type WriteBatch } from '@google-cloud/firestore';
-import { CHANNELS, COLLECTIONS, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, dedupKey, subscriptionsRef, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type SubscriptionDoc } from '../model.ts';
 import type { DeliveryTask } from './payload.ts';
 import { runTransaction } from '../transaction.ts';
 import { status } from '@grpc/grpc-js';
@@ -51,9 +51,6 @@ interface ClaimOptions {
 }
 
 
-function subscriptionsOf(db: Firestore, productId: string) {
-  return db.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions);
-}
 
 function newEntry(task: DeliveryTask, userId: string, channel: Channel, o: ClaimOptions, expireAt: Timestamp, previous?: DeliveryDoc): DeliveryDoc {
   return {
@@ -94,7 +91,7 @@ export async function claimChunk(db: Firestore, task: DeliveryTask, o: ClaimOpti
 /** The first-attempt path of {@link claimChunk}; undefined when the chunk needs the transactional one. */
 async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim | undefined> {
   if (new Set(task.userIds).size !== task.userIds.length) return undefined; // a create per repeated id would fail the commit
-  const subs = subscriptionsOf(db, task.productId);
+  const subs = subscriptionsRef(db, task.productId);
   const subRefs = task.userIds.map((u) => subs.doc(u));
   const snaps = await db.getAll(...subRefs);
   if (snaps.some((s) => !s.exists)) return undefined; // unsubscribed or already settled: only the ledger can tell
@@ -123,7 +120,7 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOp
 
 /** The general path of {@link claimChunk}: reads every subscription and ledger entry of the chunk in one transaction. */
 async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
-  const subs = subscriptionsOf(db, task.productId);
+  const subs = subscriptionsRef(db, task.productId);
   return runTransaction(db, async (tx) => {
     const subRefs = task.userIds.map((u) => subs.doc(u));
     const ledgerRefs = task.userIds.flatMap((u) => CHANNELS.map((c) => deliveryRef(db, dedupKey(task.eventKey, u, c))));

@@ -4,7 +4,7 @@
  * stock state), and for every attempt, who may page the subscribers now.
  */
 import type { Firestore, Transaction } from '@google-cloud/firestore';
-import { COLLECTIONS, type FanoutDoc, type ProductDoc } from '../model.ts';
+import { COLLECTIONS, productRef, type FanoutDoc, type ProductDoc } from '../model.ts';
 import type { ReceivedEvent } from '../events/index.ts';
 import { decideStockUpdate } from '../restock/index.ts';
 import { LeaseHeldError, LeaseLostError, FanoutNotFoundError } from './errors.ts';
@@ -29,9 +29,6 @@ export function fanoutRef(db: Firestore, eventKey: string) {
   return db.collection(COLLECTIONS.fanouts).doc(eventKey);
 }
 
-function productRef(db: Firestore, productId: string) {
-  return db.collection(COLLECTIONS.products).doc(productId);
-}
 
 /** Takes over an existing fan-out if its lease is free (or ours). */
 function takeOver(tx: Transaction, db: Firestore, existing: FanoutDoc, o: ClaimOptions): ClaimResult {

@@ -7,7 +7,7 @@
  * {@link FanoutNotFoundError}, {@link FanoutNotReplayableError}, and
  * `EnqueueError` or Firestore errors (transient: retry).
  */
-import { COLLECTIONS, type FanoutDoc } from '../model.ts';
+import { subscriptionsRef, type FanoutDoc } from '../model.ts';
 import type { Incoming } from '../events/index.ts';
 import { attemptId, type Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
@@ -90,12 +90,7 @@ export async function replayFanout(
   }
 
   if (options.dryRun) {
-    const count = await rt.db
-      .collection(COLLECTIONS.products)
-      .doc(stored.productId)
-      .collection(COLLECTIONS.subscriptions)
-      .count()
-      .get();
+    const count = await subscriptionsRef(rt.db, stored.productId).count().get();
     const recipients = count.data().count;
     return {
       eventKey,

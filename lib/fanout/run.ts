@@ -11,7 +11,7 @@
 import { FieldPath, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
 import { deliveryAudience } from '../config.ts';
-import { COLLECTIONS, type FanoutDoc } from '../model.ts';
+import { subscriptionsRef, type FanoutDoc } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
 import { enqueueHttpTask } from '../tasks/index.ts';
@@ -41,10 +41,7 @@ export interface RunOptions {
 
 /** Reads one page of at most `size` subscriber ids after `cursor`. */
 async function readPage(rt: Runtime, productId: string, cursor: string | null, size: number): Promise<string[]> {
-  let query = rt.db
-    .collection(COLLECTIONS.products)
-    .doc(productId)
-    .collection(COLLECTIONS.subscriptions)
+  let query = subscriptionsRef(rt.db, productId)
     .orderBy(FieldPath.documentId())
     .select() // ids only: delivery reads addresses itself
     .limit(size);

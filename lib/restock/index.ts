@@ -1,2 +1,2 @@
 /** Restock detection: the rule, and the product stock state it reads and writes. */
-export { isRestock, decideStockUpdate, type StockDecision } from './rule.ts';
+export { isRestock, isAvailable, decideStockUpdate, type StockDecision } from './rule.ts';

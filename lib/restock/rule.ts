@@ -10,7 +10,12 @@ import type { ProductDoc } from '../model.ts';
  * With the default threshold 0 that is "was sold out, now is not".
  */
 export function isRestock(previous: number, available: number, threshold: number): boolean {
-  return previous <= threshold && threshold < available;
+  return !isAvailable(previous, threshold) && isAvailable(available, threshold);
+}
+
+/** Stock counts as available above the threshold: the one line both the restock rule and the subscription API draw. */
+export function isAvailable(quantity: number, threshold: number): boolean {
+  return quantity > threshold;
 }
 
 export type StockDecision =

@@ -9,10 +9,10 @@
  * no composite index is needed.
  */
 import { FieldPath, type DocumentSnapshot, type Firestore, type Transaction } from '@google-cloud/firestore';
-import { COLLECTIONS, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { COLLECTIONS, productRef, subscriptionsRef, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { StoreUnavailableError } from './errors.ts';
 import type { SubscriptionStore, SubscriptionTransaction } from './store.ts';
-import { runTransaction } from '../transaction.ts';
+import { isRetryableTransactionError, runTransaction } from '../transaction.ts';
 
 /**
  * gRPC codes worth a client retry: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
@@ -23,7 +23,8 @@ const TRANSIENT_CODES = new Set([4, 8, 10, 14]);
 
 function transient(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'number' && TRANSIENT_CODES.has(code);
+  // What runTransaction retries is contention too, once its retries ran out: 503, not 500.
+  return (typeof code === 'number' && TRANSIENT_CODES.has(code)) || isRetryableTransactionError(err);
 }
 
 async function guarded<T>(op: () => Promise<T>): Promise<T> {
@@ -83,12 +84,12 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
 
   /** @internal */
   productRef(productId: string) {
-    return this.db.collection(COLLECTIONS.products).doc(productId);
+    return productRef(this.db, productId);
   }
 
   /** @internal */
   subscriptionRef(productId: string, userId: string) {
-    return this.productRef(productId).collection(COLLECTIONS.subscriptions).doc(userId);
+    return subscriptionsRef(this.db, productId).doc(userId);
   }
 
   /** @internal */
@@ -120,7 +121,7 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
 
   countSubscriptionsOfProduct(productId: string): Promise<number> {
     return guarded(async () => {
-      const snap = await this.productRef(productId).collection(COLLECTIONS.subscriptions).count().get();
+      const snap = await subscriptionsRef(this.db, productId).count().get();
       return snap.data().count;
     });
   }

@@ -8,14 +8,15 @@ import { ProductInStockError, SubscriptionLimitError, SubscriptionNotFoundError 
 import { encodePageToken } from './page-token.ts';
 import type { SubscriptionStore } from './store.ts';
 import type { SubscriptionRequest } from './validation.ts';
+import { isAvailable } from '../restock/index.ts';
 
 /**
  * Whether a product is in stock for the purpose of refusing a subscription:
  * `available > threshold`, the same line fan-out uses to call a restock. An
  * unknown product (never seen by fan-out) is not in stock.
  */
-export function isInStock(product: ProductDoc | undefined, restockThreshold: number): boolean {
-  return product !== undefined && typeof product.available === 'number' && product.available > restockThreshold;
+export function isInStock(product: ProductDoc | undefined, restockThreshold: number): product is ProductDoc {
+  return product !== undefined && typeof product.available === 'number' && isAvailable(product.available, restockThreshold);
 }
 
 function sameChoice(doc: SubscriptionDoc, request: SubscriptionRequest): boolean {
@@ -71,7 +72,7 @@ export async function putSubscription(
       return { outcome: 'updated' as const, subscription: updated };
     }
     const product = await tx.getProduct(productId);
-    if (product && isInStock(product, policy.restockThreshold)) throw new ProductInStockError(productId, product.available);
+    if (isInStock(product, policy.restockThreshold)) throw new ProductInStockError(productId, product.available);
     const active = await tx.countSubscriptionsOfUser(userId);
     if (active >= policy.maxSubscriptionsPerUser) throw new SubscriptionLimitError(policy.maxSubscriptionsPerUser);
     const created: SubscriptionDoc = {

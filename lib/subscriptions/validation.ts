@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isValidDocumentId } from '../model.ts';
 import { InvalidRequestError, type FieldProblem } from '../http/index.ts';
+import { allProblems } from '../validation.ts';
 
 /**
  * Longest id accepted, in UTF-8 bytes. Firestore allows 1,500; ids end up in
@@ -98,21 +99,12 @@ function pointer(path: readonly PropertyKey[]): string {
 }
 
 /**
- * The field problems of a failed zod parse: one per offending field (the
- * first check that failed, so an empty token is "must not be empty" alone),
- * and each unknown key named.
+ * The field problems of a failed zod parse, as JSON pointers: one per
+ * offending field (the first check that failed, so an empty token is "must not
+ * be empty" alone), and each unknown key named. The wording is lib/validation's.
  */
-export function fieldProblems(error: z.ZodError): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  for (const issue of error.issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ pointer: pointer([...issue.path, key]), detail: 'is not a known field' });
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-      problems.push({ pointer: pointer(issue.path), detail: 'is required' });
-    } else {
-      problems.push({ pointer: pointer(issue.path), detail: issue.message });
-    }
-  }
+export function fieldProblems(error: z.ZodError, input: unknown): FieldProblem[] {
+  const problems = allProblems(error, input).map((p) => ({ pointer: pointer(p.path), detail: p.problem }));
   return problems.filter((p, i) => problems.findIndex((q) => q.pointer === p.pointer) === i);
 }
 
@@ -122,7 +114,7 @@ export function fieldProblems(error: z.ZodError): FieldProblem[] {
  */
 export function parseSubscriptionRequest(body: unknown): SubscriptionRequest {
   const parsed = bodySchema.safeParse(body);
-  if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error));
+  if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error, body));
   const { channels, locale } = parsed.data;
   return {
     channels: {

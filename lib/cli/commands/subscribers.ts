@@ -4,7 +4,7 @@
  * reads at most `--limit` documents and never prints addresses.
  */
 import type { Command } from 'commander';
-import { COLLECTIONS, type Channel } from '../../model.ts';
+import { COLLECTIONS, subscriptionsRef, type Channel } from '../../model.ts';
 import { idArg, intArg } from '../args.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
@@ -28,7 +28,7 @@ export interface SubscribersReport {
 }
 
 function subscriptions(backend: Backend, productId: string) {
-  return backend.db.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions);
+  return subscriptionsRef(backend.db, productId);
 }
 
 /** Counts a product's subscriptions with a count aggregation. @throws BackendError */

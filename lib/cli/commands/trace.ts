@@ -8,7 +8,7 @@
  * Addresses are never printed: only which channels a subscription holds.
  */
 import type { Command } from 'commander';
-import { COLLECTIONS, type Channel } from '../../model.ts';
+import { COLLECTIONS, subscriptionsRef, type Channel } from '../../model.ts';
 import { idArg, intArg } from '../args.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
@@ -68,7 +68,7 @@ export async function readTrace(backend: Backend, q: TraceQuery): Promise<TraceR
     ? guard(
         'read',
         `${COLLECTIONS.products}/${q.productId}/${COLLECTIONS.subscriptions}/${q.userId}`,
-        db.collection(COLLECTIONS.products).doc(q.productId).collection(COLLECTIONS.subscriptions).doc(q.userId).get(),
+        subscriptionsRef(db, q.productId).doc(q.userId).get(),
       ).then((s) => (s.exists ? [subscriptionOf(q.productId!, s.data() ?? {})] : []))
     : guard('query', `${COLLECTIONS.subscriptions} of user ${q.userId}`, db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', q.userId).get()).then((s) =>
         s.docs.map((d) => subscriptionOf(d.ref.parent.parent?.id ?? String(d.get('productId') ?? ''), d.data())),

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { COLLECTIONS, type RejectedEventDoc } from '../../../lib/model.ts';
-import { inventoryEvent, publish, pushDirect, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
+import { inventoryEvent, pushDirect, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
 import { fanOutCorpus, type BadRequest } from './corpus.ts';
 
 function isAlive(pid: number): boolean {

@@ -27,6 +27,18 @@ describe('PUT body validation', () => {
     expect(parseSubscriptionRequest({ channels: { push: 'token' } })).toEqual({ channels: { push: 'token' } });
   });
 
+  it.each([
+    [{ channels: 'x' }, '#/channels', 'must be an object, not string'],
+    [{ channels: { push: 5 } }, '#/channels/push', 'must be a string, not number'],
+    [{ channels: { email: 'a@b.co' }, locale: 5 }, '#/locale', 'must be a string, not number'],
+  ])('a field of the wrong type (%j) is named with its type, not called missing', (body, pointer, detail) => {
+    expect(problemsOf(() => parseSubscriptionRequest(body))).toEqual([{ pointer, detail }]);
+  });
+
+  it('a missing channels object is "is required"', () => {
+    expect(problemsOf(() => parseSubscriptionRequest({}))).toEqual([{ pointer: '#/channels', detail: 'is required' }]);
+  });
+
   it('refuses empty channels, naming #/channels', () => {
     expect(problemsOf(() => parseSubscriptionRequest({ channels: {} }))).toEqual([
       { pointer: '#/channels', detail: 'must name at least one channel: email or push' },
