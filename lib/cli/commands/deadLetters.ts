@@ -110,43 +110,53 @@ function attemptsOf(a: Record<string, string>, deliveryAttempt: number | null | 
   return deliveryAttempt ?? null;
 }
 
-async function explain(backend: Backend, raw: Omit<DeadLetter, 'eventKey' | 'eventKeySource' | 'cause'>): Promise<DeadLetter> {
-  const { db } = backend;
-  let eventKey = raw.eventId;
-  let eventKeySource: DeadLetter['eventKeySource'] = eventKey ? 'eventId' : 'unknown';
-  if (!eventKey) {
-    let parsed: { productId?: unknown; sequence?: unknown } | undefined;
-    try {
-      parsed = JSON.parse(raw.data.toString('utf8'));
-    } catch {
-      parsed = undefined;
-    }
-    if (parsed && typeof parsed.productId === 'string' && typeof parsed.sequence === 'number') {
-      const matches = await guard(
-        'query',
-        `${COLLECTIONS.fanouts} of ${parsed.productId} at sequence ${parsed.sequence}`,
-        db.collection(COLLECTIONS.fanouts).where('productId', '==', parsed.productId).where('event.sequence', '==', parsed.sequence).limit(2).get(),
-      );
-      if (matches.size === 1) {
-        eventKey = matches.docs[0]!.id;
-        eventKeySource = 'fanout-match';
-      }
-    }
+type RawDeadLetter = Omit<DeadLetter, 'eventKey' | 'eventKeySource' | 'cause'>;
+
+/**
+ * The event key of a dead letter: its `eventId`, else — Pub/Sub does not keep
+ * the original messageId when it dead-letters — the one fan-out of the same
+ * product and sequence, when exactly one exists.
+ */
+async function eventKeyOf(backend: Backend, raw: RawDeadLetter): Promise<Pick<DeadLetter, 'eventKey' | 'eventKeySource'>> {
+  if (raw.eventId) return { eventKey: raw.eventId, eventKeySource: 'eventId' };
+  let parsed: { productId?: unknown; sequence?: unknown } | undefined;
+  try {
+    parsed = JSON.parse(raw.data.toString('utf8'));
+  } catch {
+    parsed = undefined;
   }
-  const cause: DeathCause = { rejected: null, fanout: null };
-  if (eventKey) {
-    const [rejected, fanout] = await guard(
-      'read',
-      `${COLLECTIONS.rejectedEvents}/${eventKey} and ${COLLECTIONS.fanouts}/${eventKey}`,
-      db.getAll(db.collection(COLLECTIONS.rejectedEvents).doc(eventKey), db.collection(COLLECTIONS.fanouts).doc(eventKey)),
+  if (parsed && typeof parsed.productId === 'string' && typeof parsed.sequence === 'number') {
+    const matches = await guard(
+      'query',
+      `${COLLECTIONS.fanouts} of ${parsed.productId} at sequence ${parsed.sequence}`,
+      backend.db.collection(COLLECTIONS.fanouts).where('productId', '==', parsed.productId).where('event.sequence', '==', parsed.sequence).limit(2).get(),
     );
-    if (rejected?.exists) cause.rejected = { reason: String(rejected.get('reason') ?? 'unknown'), field: typeof rejected.get('field') === 'string' ? rejected.get('field') : null };
-    if (fanout?.exists) {
-      const str = (v: unknown) => (typeof v === 'string' ? v : null);
-      cause.fanout = { state: String(fanout.get('state') ?? 'unknown'), error: str(fanout.get('error')), reason: str(fanout.get('reason')) };
-    }
+    if (matches.size === 1) return { eventKey: matches.docs[0]!.id, eventKeySource: 'fanout-match' };
   }
-  return { ...raw, eventKey, eventKeySource, cause };
+  return { eventKey: null, eventKeySource: 'unknown' };
+}
+
+/**
+ * Says why each dead letter died: its key (the lookups of keyless messages run
+ * side by side), then one read of every message's rejected-event and fan-out records.
+ */
+async function explainAll(backend: Backend, raws: RawDeadLetter[]): Promise<DeadLetter[]> {
+  const { db } = backend;
+  const keyed = await Promise.all(raws.map(async (raw) => ({ ...raw, ...(await eventKeyOf(backend, raw)) })));
+  const keys = [...new Set(keyed.map((m) => m.eventKey).filter((k): k is string => k !== null))];
+  const refs = keys.flatMap((k) => [db.collection(COLLECTIONS.rejectedEvents).doc(k), db.collection(COLLECTIONS.fanouts).doc(k)]);
+  const snaps = refs.length === 0 ? [] : await guard('read', `${COLLECTIONS.rejectedEvents} and ${COLLECTIONS.fanouts} of ${keys.length} event(s)`, db.getAll(...refs));
+  const causes = new Map<string, DeathCause>();
+  keys.forEach((key, i) => {
+    const rejected = snaps[2 * i];
+    const fanout = snaps[2 * i + 1];
+    const str = (v: unknown) => (typeof v === 'string' ? v : null);
+    causes.set(key, {
+      rejected: rejected?.exists ? { reason: String(rejected.get('reason') ?? 'unknown'), field: str(rejected.get('field')) } : null,
+      fanout: fanout?.exists ? { state: String(fanout.get('state') ?? 'unknown'), error: str(fanout.get('error')), reason: str(fanout.get('reason')) } : null,
+    });
+  });
+  return keyed.map((m) => ({ ...m, cause: (m.eventKey && causes.get(m.eventKey)) || { rejected: null, fanout: null } }));
 }
 
 /**
@@ -171,25 +181,23 @@ export async function pullDeadLetters(backend: Backend, limit: number): Promise<
     emptyPulls = 0;
     const ackIds = received.map((r) => r.ackId!).filter(Boolean);
     await guard('extend the lease on', `${ackIds.length} message(s) of ${subscription}`, client.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: LEASE_SECONDS }));
-    for (const r of received) {
+    const raws: RawDeadLetter[] = received.map((r) => {
       const message = r.message ?? {};
       const attributes = { ...(message.attributes ?? {}) } as Record<string, string>;
-      const data = message.data ? Buffer.from(message.data as Uint8Array | string) : Buffer.alloc(0);
       const originalPublish = Date.parse(attributes[`${DEAD_LETTER_ATTRIBUTE_PREFIX}TopicPublishTime`] ?? '');
-      pulled.push(
-        await explain(backend, {
-          ackId: r.ackId ?? '',
-          messageId: message.messageId ?? '',
-          publishTimeMs: toMs(message.publishTime as { seconds?: unknown; nanos?: unknown } | null),
-          attributes,
-          data,
-          eventId: attributes.eventId || null,
-          deliveryAttempts: attemptsOf(attributes, r.deliveryAttempt),
-          sourceSubscription: attributes[`${DEAD_LETTER_ATTRIBUTE_PREFIX}Subscription`] ?? null,
-          originalPublishTimeMs: Number.isFinite(originalPublish) ? originalPublish : null,
-        }),
-      );
-    }
+      return {
+        ackId: r.ackId ?? '',
+        messageId: message.messageId ?? '',
+        publishTimeMs: toMs(message.publishTime as { seconds?: unknown; nanos?: unknown } | null),
+        attributes,
+        data: message.data ? Buffer.from(message.data as Uint8Array | string) : Buffer.alloc(0),
+        eventId: attributes.eventId || null,
+        deliveryAttempts: attemptsOf(attributes, r.deliveryAttempt),
+        sourceSubscription: attributes[`${DEAD_LETTER_ATTRIBUTE_PREFIX}Subscription`] ?? null,
+        originalPublishTimeMs: Number.isFinite(originalPublish) ? originalPublish : null,
+      };
+    });
+    pulled.push(...(await explainAll(backend, raws)));
   }
   return pulled;
 }
