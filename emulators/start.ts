@@ -55,7 +55,16 @@ if (already) {
 }
 
 const ports = Object.fromEntries(
-  (Object.keys(PORT_FLAGS) as ComponentName[]).map((name) => [name, Number(opts[camel(PORT_FLAGS[name].flag)])]),
+  (Object.keys(PORT_FLAGS) as ComponentName[]).map((name) => {
+    const { flag, env } = PORT_FLAGS[name];
+    const given = opts[camel(flag)] as string;
+    // 0 means "any free port"; anything that is not a port is a usage error, never silently "any".
+    if (!/^\d{1,5}$/.test(given) || Number(given) > 65535) {
+      process.stderr.write(`--${flag} (or ${env}) must be a port number from 0 to 65535, got ${JSON.stringify(given)}\n`);
+      process.exit(2);
+    }
+    return [name, Number(given)];
+  }),
 ) as Record<ComponentName, number>;
 const env = Object.fromEntries(
   (opts.env as string[]).map((pair) => {
