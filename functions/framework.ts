@@ -77,6 +77,9 @@ const entries = new Map<string, HttpEntryOptions>();
  * behind the body limit and problem answers described in the module comment.
  */
 export function http(name: string, options: HttpEntryOptions, handler: ff.HttpFunction): void {
+  // Settings are parsed as each function registers, so a bad value stops the process at
+  // start naming the variable (lib/config.ts), not at the first request. Clients stay lazy.
+  loadConfig();
   installFinalHandler();
   entries.set(name, options);
   ff.http(name, async (req, res) => {
