@@ -122,7 +122,7 @@ function cpuLine(c: CpuSeconds): string {
     .join(', ');
 }
 
-/** The human-readable table (no colours: it goes into the README as is). */
+/** The human-readable table (no colours: it goes into docs/performance.md as is). */
 export function formatTable(r: BenchResult): string {
   const n = (v: number): string => v.toLocaleString('en-US');
   const s = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(2)} s`);

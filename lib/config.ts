@@ -6,7 +6,7 @@
  * {@link loadConfig}; a bad value stops the process at start with a message
  * naming the variable, instead of failing on the first event.
  *
- * The README's configuration table is generated from {@link SETTINGS}
+ * The configuration table in docs/configuration.md is generated from {@link SETTINGS}
  * (`npm run config:table`), so this file is the single source of truth.
  */
 import { z } from 'zod';
@@ -155,7 +155,7 @@ export function list(value: string | undefined): string[] {
     .filter(Boolean);
 }
 
-/** The README's table of settings, in Markdown: variable, default, meaning. */
+/** The table of settings in docs/configuration.md, in Markdown: variable, default, meaning. */
 export function settingsTable(): string {
   const rows = Object.values(SETTINGS as Record<string, Setting<unknown>>).map(
     (s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.description} |`,

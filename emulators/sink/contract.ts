@@ -1,6 +1,6 @@
 /**
  * The notification service contract that the `http` notifier implements and
- * the local sink serves (README "Notification service contract").
+ * the local sink serves (docs/notification-service.md).
  *
  * `POST /v1/notifications:send` with a batch of 1..1000 notifications, each
  * carrying its own `idempotencyKey` (the ledger's dedup key). The answer is one

@@ -11,7 +11,7 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', ...FUNCTION_NAMES] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
-/** Ports of `npm start` (README "Run it locally", `firebase.json`). */
+/** Ports of `npm start` (docs/local-stack.md, `firebase.json`). */
 export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   firestore: 8086,
   pubsub: 8085,

@@ -21,7 +21,7 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
  * Problem type URIs are tag URIs (RFC 4151): stable identifiers that are not
- * meant to be dereferenced. The README lists every one.
+ * meant to be dereferenced. docs/api.md lists every one.
  */
 export const PROBLEM_TYPE_PREFIX = 'tag:restock-fanout,2026:problem:';
 

@@ -1,6 +1,6 @@
 /**
  * The `http` notifier: one POST per batch to the notification service's
- * `/v1/notifications:send` (contract in the README). 429 with Retry-After,
+ * `/v1/notifications:send` (contract in docs/notification-service.md). 429 with Retry-After,
  * 5xx, timeouts and connection failures are retried in-call a few times with
  * backoff (honouring Retry-After up to a bound); whatever is still unsettled
  * comes back as `retry`, for Cloud Tasks to retry the chunk later.

@@ -50,13 +50,13 @@ describe('configuration', () => {
   });
 });
 
-describe('the README', () => {
+describe('docs/configuration.md', () => {
   test('carries the settings table exactly as lib/config.ts generates it (npm run config:table)', async () => {
     const { readFileSync } = await import('node:fs');
     const { settingsTable } = await import('../../lib/config.ts');
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const readme = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
     const fenced = /<!-- settings-table[^>]*-->\n([\s\S]*?)\n<!-- \/settings-table -->/.exec(readme);
-    expect(fenced, 'README has the fenced settings table').not.toBeNull();
+    expect(fenced, 'docs/configuration.md has the fenced settings table').not.toBeNull();
     expect(fenced![1]).toBe(settingsTable());
   });
 });

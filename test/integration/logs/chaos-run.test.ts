@@ -9,7 +9,7 @@
  *   emulator, Firestore and Pub/Sub emulators) holds an email address or a
  *   push token in clear.
  *
- * `npm run chaos` runs the same scenario at any size (README "Chaos and
+ * `npm run chaos` runs the same scenario at any size (docs/faults-and-hostile-input.md "Chaos and
  * hostile input").
  */
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,6 +1,6 @@
 /**
  * The notification sink honours the contract the `http` notifier is written
- * against (README "Notification service contract"): one result per item,
+ * against (docs/notification-service.md): one result per item,
  * idempotency keys, rejection rules, whole-request refusals, and faults
  * scoped by product so tests can share one sink.
  */

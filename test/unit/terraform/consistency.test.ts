@@ -296,14 +296,12 @@ describe('the source archive holds what the build compiles', () => {
   });
 });
 
-describe('the README documents the deployment as it is', () => {
-  /** The README's "Deploy to production" section, up to the next top-level heading. */
+describe('docs/deploy.md documents the deployment as it is', () => {
+  /** The whole deployment guide. */
   function deploySection(): string {
-    const readme = read('README.md');
-    const start = readme.indexOf('## Deploy to production');
-    expect(start, 'README.md has no "## Deploy to production" section').toBeGreaterThanOrEqual(0);
-    const end = readme.indexOf('\n## ', start + 3);
-    return readme.slice(start, end === -1 ? undefined : end);
+    const guide = read('docs/deploy.md');
+    expect(guide.startsWith('# Deploy to production'), 'docs/deploy.md starts with "# Deploy to production"').toBe(true);
+    return guide;
   }
 
   test('every variable has a row in the variable table', () => {
