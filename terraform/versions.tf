@@ -1,7 +1,8 @@
 # Versions are pinned so that a plan made today means the same thing next month.
-# Every resource argument used here exists in the schema of hashicorp/google
-# 6.50.0 (checked against its published bindings). Commit the
-# .terraform.lock.hcl that `terraform init` writes next to this file.
+# The lower bounds are the versions whose schemas test/unit/terraform/
+# checks every block and reference against on every run (hashicorp/google
+# 6.50.0 and hashicorp/archive 2.7.1, from their prebuilt CDKTF bindings on
+# npm). Commit the .terraform.lock.hcl that `terraform init` writes here.
 terraform {
   required_version = ">= 1.9.0, < 2.0.0"
 
@@ -12,7 +13,7 @@ terraform {
     }
     archive = {
       source  = "hashicorp/archive"
-      version = "~> 2.4"
+      version = "~> 2.7"
     }
   }
 }
