@@ -38,6 +38,12 @@ function setting<T>(env: string, schema: z.ZodType<T>, description: string, def?
  */
 export const SETTINGS = {
   projectId: setting('GOOGLE_CLOUD_PROJECT', z.string().min(1), 'Google Cloud project id (the local stack uses `restock-local`).', 'restock-local'),
+  firestoreDatabase: setting(
+    'RESTOCK_FIRESTORE_DATABASE',
+    z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'a Firestore database id: 4-63 lowercase letters, digits and hyphens, or (default)'),
+    "Firestore database of the pipeline's own data",
+    'restock-fanout',
+  ),
 
   // Cloud Tasks
   tasksLocation: setting('RESTOCK_TASKS_LOCATION', z.string().min(1), 'Region of the Cloud Tasks queue.', 'us-central1'),

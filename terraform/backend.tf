@@ -4,7 +4,7 @@
 #     -backend-config="bucket=<state-bucket>" \
 #     -backend-config="prefix=restock-fanout"
 #
-# See README.md "Deploy to production" for creating the bucket.
+# See docs/deploy.md "First deployment" for creating the bucket.
 terraform {
   backend "gcs" {}
 }

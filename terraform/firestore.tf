@@ -1,23 +1,35 @@
-# The (default) Firestore database (lib/clients.ts opens the default one), the
-# indexes the queries need, and the TTL that expires the delivery ledger.
+# The pipeline's own Firestore database (never the project's (default), which
+# may hold the adopter's own `products`), its point-in-time recovery and daily
+# backups, the indexes the queries need, the TTLs that expire the ledger and
+# rejected events, and the index exemptions that keep bulk writes fast.
 
-resource "google_firestore_database" "default" {
-  count = var.create_firestore_database ? 1 : 0
-
+resource "google_firestore_database" "pipeline" {
   project     = var.project_id
-  name        = "(default)"
+  name        = var.firestore_database
   location_id = var.firestore_location
   type        = "FIRESTORE_NATIVE"
 
-  # The database holds every subscription: never delete it with the stack.
-  delete_protection_state = "DELETE_PROTECTION_ENABLED"
-  deletion_policy         = "ABANDON"
+  # Every subscription lives here: 7 days of point-in-time recovery, and never
+  # deleted with the stack.
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  deletion_policy                   = "ABANDON"
 
   depends_on = [google_project_service.enabled]
 }
 
+# A daily backup kept firestore_backup_retention_days, for what PITR's 7 days
+# cannot reach back to.
+resource "google_firestore_backup_schedule" "daily" {
+  project   = var.project_id
+  database  = google_firestore_database.pipeline.name
+  retention = "${var.firestore_backup_retention_days * 86400}s"
+
+  daily_recurrence {}
+}
+
 locals {
-  firestore_database = "(default)"
+  firestore_database = google_firestore_database.pipeline.name
 }
 
 # Delivery state counts (`restock status`) and redrive paging:
@@ -36,8 +48,6 @@ resource "google_firestore_index" "deliveries_by_event_and_state" {
     field_path = "state"
     order      = "ASCENDING"
   }
-
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
 
 # `restock status`: the oldest pending delivery of an event
@@ -60,8 +70,6 @@ resource "google_firestore_index" "deliveries_by_event_state_oldest_first" {
     field_path = "createdAtMs"
     order      = "ASCENDING"
   }
-
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
 
 # `restock status`: the latest errors of an event
@@ -84,8 +92,6 @@ resource "google_firestore_index" "deliveries_by_event_state_latest_first" {
     field_path = "updatedAtMs"
     order      = "DESCENDING"
   }
-
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
 
 # `restock trace`: deliveries where userId == X, newest first.
@@ -103,8 +109,6 @@ resource "google_firestore_index" "deliveries_by_user_newest_first" {
     field_path = "createdAtMs"
     order      = "DESCENDING"
   }
-
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
 
 # `restock trace --product`: deliveries where userId == X and productId == Y, newest first.
@@ -126,8 +130,6 @@ resource "google_firestore_index" "deliveries_by_user_product_newest_first" {
     field_path = "createdAtMs"
     order      = "DESCENDING"
   }
-
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
 
 # `restock trace --product`: the fan-outs of a product, newest first.
@@ -145,8 +147,6 @@ resource "google_firestore_index" "fanouts_by_product_newest_first" {
     field_path = "startedAtMs"
     order      = "DESCENDING"
   }
-
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
 
 # A shopper's subscriptions across products: the collection group
@@ -172,8 +172,6 @@ resource "google_firestore_field" "subscriptions_user_id" {
       query_scope = "COLLECTION_GROUP"
     }
   }
-
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
 
 # Ledger entries expire RESTOCK_LEDGER_TTL_DAYS after they are written
@@ -189,8 +187,6 @@ resource "google_firestore_field" "deliveries_expire_at" {
   ttl_config {}
 
   index_config {}
-
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
 }
 
 # Rejected events expire like the ledger (expireAt is set by the fan-out code):
@@ -204,6 +200,30 @@ resource "google_firestore_field" "rejected_events_expire_at" {
   ttl_config {}
 
   index_config {}
+}
 
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
+# Fields written at a high rate with steadily increasing values (timestamps)
+# keep no single-field index: Firestore caps a collection with such an indexed
+# field at about 500 writes/s (the index's last range takes every write). None
+# is queried on its own; the composite indexes above still hold what the CLI
+# reads. Another bulk-written collection adds its fields here.
+locals {
+  unindexed_fields = {
+    deliveries     = ["createdAtMs", "updatedAtMs", "leaseExpiresAtMs", "sentAtMs"]
+    fanouts        = ["startedAtMs", "updatedAtMs", "leaseExpiresAtMs", "publishTimeMs", "firstTaskAtMs", "completedAtMs"]
+    rejectedEvents = ["receivedAtMs"]
+  }
+}
+
+resource "google_firestore_field" "unindexed" {
+  for_each = merge([
+    for collection, fields in local.unindexed_fields : { for field in fields : "${collection}.${field}" => { collection = collection, field = field } }
+  ]...)
+
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = each.value.collection
+  field      = each.value.field
+
+  index_config {}
 }

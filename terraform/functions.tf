@@ -3,29 +3,30 @@
 # dist/functions/index.js, which registers every entry point).
 
 locals {
-  # Everything the build does not need. tsconfig.build.json compiles only
-  # functions/ and lib/, so tests, benchmarks, emulators and this directory stay
-  # out (test/unit/terraform/ checks that nothing built imports from them).
-  source_excludes = [
-    ".ci",
-    ".git",
-    ".local",
-    ".notes",
-    "bench",
-    "coverage",
-    "dist",
-    "emulators",
-    "node_modules",
-    "terraform",
-    "test",
-  ]
+  # The archive is an allow list: exactly the files the build reads (the
+  # TypeScript tsconfig.build.json compiles, the package manifests and the
+  # compiler settings), so a stray .env, key file or local state next to them
+  # is never uploaded. test/unit/terraform/ checks nothing the build compiles
+  # imports a file outside it.
+  source_root = "${path.module}/.."
+  source_files = sort(concat(
+    ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"],
+    tolist(fileset(local.source_root, "{functions,lib}/**/*.ts")),
+  ))
 }
 
 data "archive_file" "source" {
   type        = "zip"
-  source_dir  = "${path.module}/.."
-  excludes    = local.source_excludes
   output_path = "${path.module}/build/source.zip"
+
+  dynamic "source" {
+    for_each = local.source_files
+
+    content {
+      filename = source.value
+      content  = file("${local.source_root}/${source.value}")
+    }
+  }
 }
 
 resource "google_storage_bucket" "source" {
@@ -54,9 +55,10 @@ resource "google_cloudfunctions2_function" "function" {
   description = each.value.description
 
   build_config {
-    runtime         = "nodejs22"
-    entry_point     = each.key
-    service_account = google_service_account.build.id
+    runtime           = var.runtime
+    entry_point       = each.key
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -75,8 +77,9 @@ resource "google_cloudfunctions2_function" "function" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.function[each.key].email
 
-    # Empty values are left out so an unused setting takes its default.
-    environment_variables = { for k, v in merge(local.shared_env, local.function_env[each.key]) : k => v if v != "" }
+    # Empty settings are left out so an unused setting takes its default; the
+    # platform's variables are given as they are (an empty IGNORED_ROUTES counts).
+    environment_variables = merge({ for k, v in merge(local.shared_env, local.function_env[each.key]) : k => v if v != "" }, local.platform_env)
 
     dynamic "secret_environment_variables" {
       for_each = local.function_secret_env[each.key]
@@ -91,11 +94,14 @@ resource "google_cloudfunctions2_function" "function" {
     }
   }
 
+  # The build and runtime grants must have propagated (time_sleep.iam_propagation),
+  # the token must have a version (deliverRestockBatch reads it at deploy) and the
+  # database must exist before the first request.
   depends_on = [
     google_project_service.enabled,
-    google_project_iam_member.build,
-    google_project_iam_member.function_firestore,
-    google_secret_manager_secret_iam_member.delivery_reads_notifier_token,
+    time_sleep.iam_propagation,
+    google_secret_manager_secret_version.notifier_token,
+    google_firestore_database.pipeline,
   ]
 }
 
@@ -105,4 +111,15 @@ locals {
   function_services = {
     for name, fn in google_cloudfunctions2_function.function : name => reverse(split("/", fn.service_config[0].service))[0]
   }
+}
+
+# Images of the functions, in a repository of their own so the build identity
+# may write here and nowhere else.
+resource "google_artifact_registry_repository" "functions" {
+  repository_id = "restock-functions"
+  location      = var.region
+  format        = "DOCKER"
+  description   = "Images of the restock fan-out functions, written by their builds."
+
+  depends_on = [google_project_service.enabled]
 }

@@ -12,6 +12,8 @@ resource "google_service_account" "function" {
   account_id   = each.value.account_id
   display_name = "Restock fan-out: ${each.key} runtime"
   description  = "Runs the ${each.key} function."
+
+  depends_on = [google_project_service.enabled]
 }
 
 # The identity Cloud Tasks puts in each task's OIDC token: the only caller of
@@ -20,6 +22,8 @@ resource "google_service_account" "tasks_invoker" {
   account_id   = "restock-tasks-invoker"
   display_name = "Restock fan-out: Cloud Tasks invoker"
   description  = "Signs the OIDC tokens of delivery and continuation tasks."
+
+  depends_on = [google_project_service.enabled]
 }
 
 # The identity Pub/Sub puts in each push's OIDC token.
@@ -27,6 +31,8 @@ resource "google_service_account" "pubsub_push" {
   account_id   = "restock-pubsub-push"
   display_name = "Restock fan-out: Pub/Sub push invoker"
   description  = "Signs the OIDC tokens of inventory-updated pushes to fanOutRestock."
+
+  depends_on = [google_project_service.enabled]
 }
 
 # Builds the functions from the source archive (instead of the default compute
@@ -35,18 +41,27 @@ resource "google_service_account" "build" {
   account_id   = "restock-build"
   display_name = "Restock fan-out: function builds"
   description  = "Runs Cloud Build for the restock functions."
+
+  depends_on = [google_project_service.enabled]
 }
 
 # ---------------------------------------------------------------- Firestore
 
-# Firestore has no per-collection IAM; each function that reads or writes it
-# gets datastore.user on the project and nothing broader.
+# Firestore has no per-collection IAM; each function gets datastore.user on
+# the pipeline's own database only (an IAM condition on its name), so a function
+# cannot read or write the project's other databases.
 resource "google_project_iam_member" "function_firestore" {
   for_each = local.functions
 
   project = var.project_id
   role    = "roles/datastore.user"
   member  = "serviceAccount:${google_service_account.function[each.key].email}"
+
+  condition {
+    title       = "${var.firestore_database} database only"
+    description = "The restock pipeline's own Firestore database."
+    expression  = "resource.name == \"${google_firestore_database.pipeline.id}\""
+  }
 }
 
 # ---------------------------------------------------------------- fan-out
@@ -78,6 +93,16 @@ resource "google_secret_manager_secret" "notifier_token" {
   }
 
   depends_on = [google_project_service.enabled]
+}
+
+# The token's value, written through a write-only argument: it is sent to Secret
+# Manager when notifier_token_version changes and is never stored in the plan
+# or the state. Creating it here means a first apply needs no manual step, and
+# deliverRestockBatch (which reads `latest` at deploy) always finds a version.
+resource "google_secret_manager_secret_version" "notifier_token" {
+  secret                 = google_secret_manager_secret.notifier_token.id
+  secret_data_wo         = var.notifier_token
+  secret_data_wo_version = var.notifier_token_version
 }
 
 # Only delivery reads the notifier's token, and only this secret.
@@ -125,10 +150,46 @@ resource "google_cloud_run_v2_service_iam_member" "invoker" {
 
 # ---------------------------------------------------------------- build
 
-# Cloud Run Builder is the role Google documents for a function's build
-# account: read the staged source, write build logs and the image.
-resource "google_project_iam_member" "build" {
+# The build identity reads the source archive, writes the image to the
+# functions' own repository and writes its logs: nothing else (roles/run.builder
+# on the project would let the build, and every npm install script it runs,
+# read every bucket of the project, the Terraform state included).
+resource "google_storage_bucket_iam_member" "build_reads_source" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "build_writes_images" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${google_service_account.build.email}"
+}
+
+resource "google_project_iam_member" "build_log_writer" {
   project = var.project_id
-  role    = "roles/run.builder"
+  role    = "roles/logging.logWriter"
   member  = "serviceAccount:${google_service_account.build.email}"
+}
+
+# IAM grants take effect within minutes, not at once: the first build (and the
+# first revision, which reads the notifier token) waits for them rather than
+# failing on a permission that exists but has not propagated. Waited only when
+# a grant is created or replaced.
+resource "time_sleep" "iam_propagation" {
+  create_duration = "${var.iam_propagation_seconds}s"
+
+  triggers = {
+    grants = join(",", concat(
+      [
+        google_storage_bucket_iam_member.build_reads_source.id,
+        google_artifact_registry_repository_iam_member.build_writes_images.id,
+        google_project_iam_member.build_log_writer.id,
+        google_secret_manager_secret_iam_member.delivery_reads_notifier_token.id,
+      ],
+      [for grant in google_project_iam_member.function_firestore : grant.id],
+    ))
+  }
 }

@@ -33,11 +33,19 @@ locals {
     }
   }
 
-  # A gen2 function's cloudfunctions.net URL is known before it exists, which
-  # lets fan-out be told its own URL (continuations) and delivery its own
-  # audience without a dependency cycle.
+  project_number = data.google_project.this.number
+
+  # Every caller inside the pipeline (Pub/Sub push, delivery and continuation
+  # tasks, the CLI's replays) targets each function's deterministic run.app
+  # URL, https://<service>-<project number>.<region>.run.app: Cloud Run counts
+  # Pub/Sub and Cloud Tasks of the same project as internal traffic only on
+  # the default run.app URL (cloud.google.com/run/docs/securing/ingress), so
+  # the cloudfunctions.net address would be refused by ALLOW_INTERNAL_ONLY
+  # ingress. The URL is known before the service exists (the service is the
+  # lower-cased function name), which lets fan-out be told its own URL and
+  # delivery its own audience without a dependency cycle.
   function_urls = {
-    for name in keys(local.functions) : name => "https://${var.region}-${var.project_id}.cloudfunctions.net/${name}"
+    for name in keys(local.functions) : name => "https://${lower(name)}-${local.project_number}.${var.region}.run.app"
   }
 
   # Leaves room to checkpoint and enqueue the continuation before the platform
@@ -46,12 +54,19 @@ locals {
 
   # Settings every function reads.
   shared_env = {
-    GOOGLE_CLOUD_PROJECT   = var.project_id
-    LOG_LEVEL              = var.log_level
-    LOG_EXECUTION_ID       = "true"
-    RESTOCK_MAX_BODY_BYTES = tostring(var.max_body_bytes)
-    # functions-framework answers /favicon.ico and /robots.txt itself unless told not to;
-    # empty hands every path to the function, so even those get problem+json.
+    GOOGLE_CLOUD_PROJECT       = var.project_id
+    LOG_LEVEL                  = var.log_level
+    RESTOCK_MAX_BODY_BYTES     = tostring(var.max_body_bytes)
+    RESTOCK_FIRESTORE_DATABASE = var.firestore_database
+  }
+
+  # Read by the platform, not lib/config.ts, and given as they are: unlike the
+  # settings above, an empty value here means something.
+  platform_env = {
+    LOG_EXECUTION_ID = "true"
+    # functions-framework answers /favicon.ico and /robots.txt itself unless
+    # IGNORED_ROUTES is set; empty hands every path to the function, so even
+    # those get problem+json.
     IGNORED_ROUTES = ""
   }
 

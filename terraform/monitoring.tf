@@ -23,6 +23,45 @@ resource "google_logging_metric" "delivery_failures" {
   depends_on = [google_project_service.enabled]
 }
 
+# Fan-outs that end failed: fanOutRestock logs exactly `fan-out failed` at
+# ERROR, with eventKey, productId and error, when a fan-out can no longer
+# progress (its continuations ran out of retries, or the queue refused).
+resource "google_logging_metric" "failed_fanouts" {
+  name        = "restock_failed_fanouts"
+  description = "Fan-outs that ended failed (fanOutRestock's `fan-out failed` lines)."
+  filter = join(" AND ", [
+    "resource.type=\"cloud_run_revision\"",
+    "resource.labels.service_name=\"${local.function_services["fanOutRestock"]}\"",
+    "severity=ERROR",
+    "jsonPayload.message=\"fan-out failed\"",
+  ])
+
+  metric_descriptor {
+    metric_kind  = "DELTA"
+    value_type   = "INT64"
+    unit         = "1"
+    display_name = "Restock failed fan-outs"
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# A new log-based metric is unknown to Cloud Monitoring for up to 10 minutes,
+# and an alert policy on it is refused meanwhile
+# (hashicorp/terraform-provider-google#11102): the alerts on log-based metrics
+# wait. The wait runs while the functions build, and only when a metric is
+# created or renamed.
+resource "time_sleep" "log_metrics_known" {
+  create_duration = "${var.log_metric_propagation_seconds}s"
+
+  triggers = {
+    metrics = join(",", [
+      google_logging_metric.delivery_failures.id,
+      google_logging_metric.failed_fanouts.id,
+    ])
+  }
+}
+
 locals {
   alert_duration = "${var.alert_duration_seconds}s"
 }
@@ -111,6 +150,8 @@ resource "google_monitoring_alert_policy" "delivery_failures" {
     }
   }
 
+  depends_on = [time_sleep.log_metrics_known]
+
   documentation {
     mime_type = "text/markdown"
     content   = "deliverRestockBatch keeps failing (notification service down, token rejected?). Cloud Tasks retries up to ${var.delivery_max_attempts} attempts, then deliveries become exhausted: see `restock status` and redrive with `restock redrive`."
@@ -145,6 +186,40 @@ resource "google_monitoring_alert_policy" "queue_depth" {
   documentation {
     mime_type = "text/markdown"
     content   = "The delivery queue is not draining: deliveries fail and retry, or the rate limits are too low for the audience. Check the delivery failures alert and `gcloud tasks queues describe ${google_cloud_tasks_queue.deliveries.name} --location ${var.region}`."
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+}
+
+resource "google_monitoring_alert_policy" "failed_fanouts" {
+  display_name          = "Restock: fan-outs failed"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "More than ${var.alert_failed_fanouts} failed fan-outs in ${var.alert_duration_seconds}s"
+
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.failed_fanouts.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alert_failed_fanouts
+      duration        = "0s"
+
+      aggregations {
+        alignment_period     = local.alert_duration
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+      }
+    }
+  }
+
+  depends_on = [time_sleep.log_metrics_known]
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A fan-out ended failed: its shoppers are not all notified. Find it with the `fan-out failed` log lines (eventKey, productId, error), check `restock status <eventKey>`, fix the cause, then `restock replay <eventKey>`."
   }
 
   alert_strategy {

@@ -1,10 +1,10 @@
 output "function_urls" {
-  description = "URL of each function (the cloudfunctions.net address the pipeline and its OIDC audiences use)."
+  description = "URL of each function: the deterministic run.app address the pipeline calls and its OIDC audiences name (the one Cloud Run counts as internal for Pub/Sub and Cloud Tasks)."
   value       = local.function_urls
 }
 
 output "function_run_uris" {
-  description = "run.app URI of the Cloud Run service behind each function."
+  description = "URI Cloud Run reports for the service behind each function (the deterministic run.app URL when the name allows it; compare with function_urls after the first apply)."
   value       = { for name, fn in google_cloudfunctions2_function.function : name => fn.service_config[0].uri }
 }
 
@@ -56,7 +56,7 @@ output "service_accounts" {
 }
 
 output "notifier_token_secret" {
-  description = "Secret Manager secret whose latest version is the notifier's bearer token (add a version once, see README)."
+  description = "Secret Manager secret whose latest version is the notifier's bearer token (written from the notifier_token variable; rotate by raising notifier_token_version)."
   value       = google_secret_manager_secret.notifier_token.secret_id
 }
 
@@ -64,6 +64,7 @@ output "cli_env" {
   description = "Environment for the restock CLI against this deployment."
   value = {
     GOOGLE_CLOUD_PROJECT             = var.project_id
+    RESTOCK_FIRESTORE_DATABASE       = google_firestore_database.pipeline.name
     RESTOCK_TASKS_LOCATION           = var.region
     RESTOCK_TASKS_QUEUE              = google_cloud_tasks_queue.deliveries.name
     RESTOCK_DELIVERY_URL             = local.function_urls["deliverRestockBatch"]

@@ -34,6 +34,8 @@ resource "google_pubsub_subscription" "dead_letter" {
   expiration_policy {
     ttl = "" # never expires, however long nothing is dead-lettered
   }
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_pubsub_subscription" "fanout" {
@@ -66,13 +68,26 @@ resource "google_pubsub_subscription" "fanout" {
     ttl = ""
   }
 
-  # Pushing before the function and its invoker binding exist would burn
-  # delivery attempts on 403/404s.
+  # Pushing before the function and its invoker binding exist, or before
+  # Pub/Sub may sign tokens as the push identity, would burn delivery attempts
+  # on 401/403/404s; dead-lettering before the dead-letter subscription exists
+  # would lose the message (a topic keeps nothing without a subscription).
   depends_on = [
     google_cloudfunctions2_function.function,
     google_cloud_run_v2_service_iam_member.invoker,
     google_pubsub_topic_iam_member.dead_letter_publisher,
+    google_pubsub_subscription.dead_letter,
+    google_service_account_iam_member.pubsub_signs_push_tokens,
   ]
+}
+
+# Pub/Sub mints each push's OIDC token as the push identity. Projects created
+# before 8 April 2021 do not grant their Pub/Sub service agent that by default;
+# this grants it on that one account instead of project-wide.
+resource "google_service_account_iam_member" "pubsub_signs_push_tokens" {
+  service_account_id = google_service_account.pubsub_push.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_service_agent
 }
 
 # Dead-lettering needs exactly these two grants to the Pub/Sub service agent:

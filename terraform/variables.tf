@@ -1,6 +1,5 @@
 # Every input of the deployment. Pipeline settings are named after the
-# environment variable they feed (see locals.tf and README "Deploy to
-# production"); their bounds mirror lib/config.ts so a bad value fails at plan
+# environment variable they feed (see locals.tf and docs/deploy.md); their bounds mirror lib/config.ts so a bad value fails at plan
 # time instead of at function start.
 
 # ---------------------------------------------------------------- project
@@ -117,13 +116,13 @@ variable "pubsub_max_backoff_seconds" {
 }
 
 variable "dead_letter_retention_days" {
-  description = "Days an unread message is kept on the dead-letter subscription (the operators' window to inspect and replay it)."
+  description = "Days an unread message is kept on the dead-letter subscription (the operators' window to inspect and replay it; past 7 days Pub/Sub bills the storage)."
   type        = number
-  default     = 7
+  default     = 31
 
   validation {
-    condition     = var.dead_letter_retention_days >= 1 && var.dead_letter_retention_days <= 7 && floor(var.dead_letter_retention_days) == var.dead_letter_retention_days
-    error_message = "dead_letter_retention_days must be a whole number from 1 to 7 (a subscription keeps messages at most 7 days)."
+    condition     = var.dead_letter_retention_days >= 1 && var.dead_letter_retention_days <= 31 && floor(var.dead_letter_retention_days) == var.dead_letter_retention_days
+    error_message = "dead_letter_retention_days must be a whole number from 1 to 31 (the longest a subscription keeps messages)."
   }
 }
 
@@ -218,9 +217,9 @@ variable "queue_max_retry_duration_seconds" {
 }
 
 variable "queue_logging_sampling_ratio" {
-  description = "Fraction of task dispatch attempts Cloud Tasks logs to Cloud Logging (1 logs every attempt)."
+  description = "Fraction of task dispatch attempts Cloud Tasks logs to Cloud Logging. deliverRestockBatch logs every chunk's outcome itself, so the default keeps a 1% sample for latency and error rates, not one line per task (1 logs every attempt)."
   type        = number
-  default     = 1
+  default     = 0.01
 
   validation {
     condition     = var.queue_logging_sampling_ratio >= 0 && var.queue_logging_sampling_ratio <= 1
@@ -229,6 +228,17 @@ variable "queue_logging_sampling_ratio" {
 }
 
 # ---------------------------------------------------------------- functions
+
+variable "runtime" {
+  description = "Node.js runtime of the three functions. nodejs24 is supported until 2028-04-30 (nodejs22 until 2027-04-30); the suite runs on Node 20 and 24."
+  type        = string
+  default     = "nodejs24"
+
+  validation {
+    condition     = contains(["nodejs22", "nodejs24"], var.runtime)
+    error_message = "runtime must be nodejs22 or nodejs24 (the runtimes Cloud Run functions supports that this code is tested on)."
+  }
+}
 
 variable "fanout_memory" {
   description = "Memory of fanOutRestock (its use grows with page_size, not with the audience)."
@@ -277,7 +287,7 @@ variable "fanout_max_instances" {
 }
 
 variable "fanout_ingress" {
-  description = "Ingress of fanOutRestock. ALLOW_INTERNAL_ONLY admits Pub/Sub push and Cloud Tasks of this project and nothing from the internet."
+  description = "Ingress of fanOutRestock. ALLOW_INTERNAL_ONLY admits Pub/Sub push and Cloud Tasks of this project (which call its run.app URL) and nothing from the internet."
   type        = string
   default     = "ALLOW_INTERNAL_ONLY"
 
@@ -551,13 +561,37 @@ variable "notifier_url" {
 }
 
 variable "notifier_token_secret_id" {
-  description = "Secret Manager secret (created here, value added by you) whose latest version becomes RESTOCK_NOTIFIER_TOKEN of deliverRestockBatch."
+  description = "Secret Manager secret (created here, its version written from notifier_token) whose latest version becomes RESTOCK_NOTIFIER_TOKEN of deliverRestockBatch."
   type        = string
   default     = "restock-notifier-token"
 
   validation {
     condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.notifier_token_secret_id))
     error_message = "notifier_token_secret_id must be letters, digits, _ and -, at most 255."
+  }
+}
+
+variable "notifier_token" {
+  description = "Bearer token of the notification service. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply (TF_VAR_notifier_token). Only sent when notifier_token_version changes."
+  type        = string
+  ephemeral   = true
+  sensitive   = true
+  nullable    = false
+
+  validation {
+    condition     = length(var.notifier_token) >= 1
+    error_message = "notifier_token must not be empty (with notifier = \"log\", give any placeholder)."
+  }
+}
+
+variable "notifier_token_version" {
+  description = "Version number of notifier_token: raise it by one to write a new token (a rotation); Terraform sends the token only when this changes."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.notifier_token_version >= 1 && floor(var.notifier_token_version) == var.notifier_token_version
+    error_message = "notifier_token_version must be a whole number, 1 or more."
   }
 }
 
@@ -618,14 +652,19 @@ variable "max_body_bytes" {
 
 # ---------------------------------------------------------------- Firestore
 
-variable "create_firestore_database" {
-  description = "Create the (default) Firestore database. Set false when the project already has one (a project has at most one (default) database, and it cannot be re-created for a while after deletion)."
-  type        = bool
-  default     = true
+variable "firestore_database" {
+  description = "Firestore database created for the pipeline's own data (RESTOCK_FIRESTORE_DATABASE of every function): never the project's (default), which may hold collections of the same names."
+  type        = string
+  default     = "restock-fanout"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,61}[a-z0-9]$", var.firestore_database))
+    error_message = "firestore_database must be 4-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (a named database; (default) is left to the project's other uses)."
+  }
 }
 
 variable "firestore_location" {
-  description = "Location of the Firestore database when it is created here (a multi-region such as nam5 or eur3, or a region). Ignored when create_firestore_database is false."
+  description = "Location of the pipeline's Firestore database (a multi-region such as nam5 or eur3, or a region). Fixed once created."
   type        = string
   default     = "nam5"
 
@@ -635,12 +674,27 @@ variable "firestore_location" {
   }
 }
 
+variable "firestore_backup_retention_days" {
+  description = "Days each daily backup of the pipeline's database is kept (point-in-time recovery covers the last 7 days on top)."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = var.firestore_backup_retention_days >= 1 && var.firestore_backup_retention_days <= 98 && floor(var.firestore_backup_retention_days) == var.firestore_backup_retention_days
+    error_message = "firestore_backup_retention_days must be a whole number from 1 to 98 (Firestore keeps a backup at most 14 weeks)."
+  }
+}
+
 # ---------------------------------------------------------------- alerts
 
 variable "notification_channels" {
-  description = "Monitoring notification channels (full resource names, projects/<p>/notificationChannels/<id>) every alert notifies."
+  description = "Monitoring notification channels (full resource names, projects/<p>/notificationChannels/<id>) every alert notifies. Required: an alert nobody receives is no alert."
   type        = list(string)
-  default     = []
+
+  validation {
+    condition     = length(var.notification_channels) >= 1
+    error_message = "notification_channels must name at least one channel (create one with `gcloud beta monitoring channels create`, see docs/deploy.md)."
+  }
 
   validation {
     condition     = alltrue([for c in var.notification_channels : can(regex("^projects/[^/]+/notificationChannels/[^/]+$", c))])
@@ -678,6 +732,39 @@ variable "alert_delivery_failures" {
   validation {
     condition     = var.alert_delivery_failures >= 0
     error_message = "alert_delivery_failures must be 0 or more."
+  }
+}
+
+variable "alert_failed_fanouts" {
+  description = "Alert when more fan-outs than this end failed (logged `fan-out failed` at ERROR) within alert_duration_seconds; 0 alerts on the first."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.alert_failed_fanouts >= 0 && floor(var.alert_failed_fanouts) == var.alert_failed_fanouts
+    error_message = "alert_failed_fanouts must be a whole number, 0 or more."
+  }
+}
+
+variable "log_metric_propagation_seconds" {
+  description = "How long a new log-based metric is given before an alert policy is created on it (Cloud Monitoring may take up to 10 minutes to know it; hashicorp/terraform-provider-google#11102). Only waited when the metrics are created."
+  type        = number
+  default     = 600
+
+  validation {
+    condition     = var.log_metric_propagation_seconds >= 0 && floor(var.log_metric_propagation_seconds) == var.log_metric_propagation_seconds
+    error_message = "log_metric_propagation_seconds must be a whole number of seconds, 0 or more."
+  }
+}
+
+variable "iam_propagation_seconds" {
+  description = "How long new IAM grants are given to propagate before the first function build uses them (IAM changes take up to a few minutes). Only waited when the grants are created."
+  type        = number
+  default     = 120
+
+  validation {
+    condition     = var.iam_propagation_seconds >= 0 && floor(var.iam_propagation_seconds) == var.iam_propagation_seconds
+    error_message = "iam_propagation_seconds must be a whole number of seconds, 0 or more."
   }
 }
 

@@ -1,10 +1,10 @@
 # Versions are pinned so that a plan made today means the same thing next month.
 # The lower bounds are the versions whose schemas test/unit/terraform/
 # checks every block and reference against on every run (hashicorp/google
-# 6.50.0 and hashicorp/archive 2.7.1, from their prebuilt CDKTF bindings on
+# 6.50.0, hashicorp/archive 2.7.1 and hashicorp/time 0.13.1, from their prebuilt CDKTF bindings on
 # npm). Commit the .terraform.lock.hcl that `terraform init` writes here.
 terraform {
-  required_version = ">= 1.9.0, < 2.0.0"
+  required_version = ">= 1.11.0, < 2.0.0" # ephemeral variables and write-only arguments
 
   required_providers {
     google = {
@@ -14,6 +14,10 @@ terraform {
     archive = {
       source  = "hashicorp/archive"
       version = "~> 2.7"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.13"
     }
   }
 }

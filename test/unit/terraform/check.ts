@@ -11,7 +11,7 @@
  * reported as unknown too: Terraform refuses to set them.
  */
 import { block, type Hcl } from './hcl.ts';
-import { schemaOf, SchemaUnavailableError, type BlockSchema, type BodySchema, type SchemaKind } from './schema.ts';
+import { PROVIDER_PREFIXES, schemaOf, SchemaUnavailableError, type BlockSchema, type BodySchema, type SchemaKind } from './schema.ts';
 
 export type ProblemKind = 'unknown-type' | 'unknown-argument' | 'missing-required' | 'repeated-single-block' | 'wrong-nesting' | 'unknown-attribute';
 
@@ -276,7 +276,9 @@ interface Reference {
   text: string;
 }
 
-const RESOURCE_REFERENCE = /(?<![\w.\]])(data\.)?((?:google|archive)_[a-z0-9_]+)\.([A-Za-z_][\w-]*)/g;
+const PREFIXES = PROVIDER_PREFIXES.join('|');
+const RESOURCE_REFERENCE = new RegExp(`(?<![\\w.\\]])(data\\.)?((?:${PREFIXES})_[a-z0-9_]+)\\.([A-Za-z_][\\w-]*)`, 'g');
+const LOOP = new RegExp(`\\bfor\\s+(\\w+)(?:\\s*,\\s*(\\w+))?\\s+in\\s+(data\\.)?((?:${PREFIXES})_[a-z0-9_]+)\\.(\\w+)\\s*:`, 'g');
 
 function referencesIn(code: string): { references: Reference[]; loopVariables: Map<string, Reference> } {
   const references: Reference[] = [];
@@ -287,7 +289,7 @@ function referencesIn(code: string): { references: Reference[]; loopVariables: M
   }
   // `for k, v in google_x.y : ... v.attr` binds v to one instance of google_x.y.
   const loopVariables = new Map<string, Reference>();
-  for (const m of code.matchAll(/\bfor\s+(\w+)(?:\s*,\s*(\w+))?\s+in\s+(data\.)?((?:google|archive)_[a-z0-9_]+)\.(\w+)\s*:/g)) {
+  for (const m of code.matchAll(LOOP)) {
     loopVariables.set((m[2] ?? m[1])!, { kind: m[3] ? 'data' : 'resource', type: m[4]!, name: m[5]!, segments: [], text: m[0] });
   }
   return { references, loopVariables };

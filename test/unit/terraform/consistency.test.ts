@@ -45,7 +45,7 @@ type FunctionName = (typeof FUNCTIONS)[number];
  */
 const ENV_PLAN = {
   /** Read by every function. */
-  shared: ['GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'RESTOCK_MAX_BODY_BYTES'],
+  shared: ['GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'RESTOCK_MAX_BODY_BYTES', 'RESTOCK_FIRESTORE_DATABASE'],
   perFunction: {
     fanOutRestock: [
       'RESTOCK_TASKS_LOCATION',
@@ -92,9 +92,9 @@ const PLATFORM_ENV = ['LOG_EXECUTION_ID', 'IGNORED_ROUTES'];
 /** Emulator switches of the Google clients themselves. */
 const CLIENT_EMULATOR_ENV = ['FIRESTORE_EMULATOR_HOST', 'PUBSUB_EMULATOR_HOST', 'CLOUD_TASKS_EMULATOR_HOST'];
 
-/** The plain environment Terraform gives a function: shared_env merged with its own. */
+/** The plain environment Terraform gives a function: shared_env merged with its own, and the platform's. */
 function plainEnv(name: FunctionName): Record<string, Hcl> {
-  return { ...tf.locals.shared_env, ...tf.locals.function_env[name] };
+  return { ...tf.locals.shared_env, ...tf.locals.function_env[name], ...tf.locals.platform_env };
 }
 
 const settingEnvs = () => Object.values(SETTINGS).map((s) => s.env);
@@ -140,9 +140,12 @@ describe('each function is told the settings it needs', () => {
     expect(Object.keys(plainEnv(name)).sort()).toEqual(expected);
   });
 
-  test('the environment maps are what the functions are given', () => {
+  test('the environment maps are what the functions are given: empty settings dropped, the platform variables kept even when empty', () => {
     const service = block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config);
-    expect(service.environment_variables).toContain('merge(local.shared_env, local.function_env[each.key])');
+    expect(service.environment_variables).toBe('${merge({ for k, v in merge(local.shared_env, local.function_env[each.key]) : k => v if v != "" }, local.platform_env)}');
+    expect(Object.keys(tf.locals.platform_env).sort()).toEqual([...PLATFORM_ENV].sort());
+    // Empty IGNORED_ROUTES is the value that hands /favicon.ico and /robots.txt to the function.
+    expect(tf.locals.platform_env.IGNORED_ROUTES).toBe('');
   });
 
   test('every variable Terraform sets is a setting of lib/config.ts or a platform variable (no typos)', () => {
@@ -158,8 +161,21 @@ describe('each function is told the settings it needs', () => {
       expect(Object.keys(tf.locals.function_secret_env[owner])).toContain(env);
       for (const name of FUNCTIONS) expect(Object.keys(plainEnv(name)), name).not.toContain(env);
     }
-    const anyTokenVariable = Object.keys(tf.variable).filter((v) => /token|password|secret_value/i.test(v) && !/secret_id$/.test(v));
-    expect(anyTokenVariable).toEqual([]);
+  });
+
+  test('a secret value given to Terraform is ephemeral and sensitive, and only ever written through a write-only argument (never in plan or state)', () => {
+    const secretVariables = Object.entries(tf.variable).filter(([v]) => /token|password|secret_value/i.test(v) && !/secret_id$|_version$/.test(v));
+    expect(secretVariables.map(([name]) => name)).toEqual(['notifier_token']);
+    for (const [name, v] of secretVariables) {
+      expect(v.ephemeral, name).toBe(true);
+      expect(v.sensitive, name).toBe(true);
+      const uses = tf.files.filter((f) => !f.path.endsWith('variables.tf')).flatMap((f) => [...f.text.matchAll(new RegExp(`^\\s*(\\w+)\\s*=.*\\bvar\\.${name}\\b`, 'gm'))].map((m) => m[1]));
+      expect(uses, name).toEqual(['secret_data_wo']);
+    }
+    const version = resource(tf, 'google_secret_manager_secret_version', 'notifier_token');
+    expect(version.secret_data).toBeUndefined();
+    expect(version.secret_data_wo).toBe('${var.notifier_token}');
+    expect(version.secret_data_wo_version).toBe('${var.notifier_token_version}');
   });
 
   test('emulator settings are never set in production', () => {
@@ -265,30 +281,45 @@ describe('Terraform and lib/config.ts agree on values', () => {
   });
 });
 
-describe('the source archive holds what the build compiles', () => {
-  const excludes = () => tf.locals.source_excludes as string[];
+describe('the source archive is an allow list of what the build compiles', () => {
+  const BUILD_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 
-  test('node_modules, dist, .local, test, bench and terraform stay out of the archive', () => {
-    expect(tf.data.archive_file?.source.excludes).toBe('${local.source_excludes}');
-    expect(excludes()).toEqual(expect.arrayContaining(['node_modules', 'dist', '.local', 'test', 'bench', 'terraform']));
+  test('the archive holds exactly the listed files: the build inputs and the TypeScript of functions/ and lib/', () => {
+    const archive = tf.data.archive_file?.source;
+    expect(archive.source_dir).toBeUndefined();
+    expect(archive.excludes).toBeUndefined();
+    const source = block(archive.dynamic.source);
+    expect(source.for_each).toBe('${local.source_files}');
+    expect(block(source.content)).toEqual({ filename: '${source.value}', content: '${file("${local.source_root}/${source.value}")}' });
+    expect(tf.locals.source_files).toBe(
+      `\${sort(concat(\n    ${JSON.stringify(BUILD_INPUTS).replaceAll(',', ', ')},\n    tolist(fileset(local.source_root, "{functions,lib}/**/*.ts")),\n  ))}`,
+    );
   });
 
-  test('everything tsconfig.build.json compiles is in the archive, with the files the build reads', () => {
+  test('tsconfig.build.json compiles only functions/ and lib/, so the archive holds everything it compiles', () => {
     const build = JSON.parse(read('tsconfig.build.json'));
-    for (const dir of build.include as string[]) expect(excludes(), dir).not.toContain(dir.split('/')[0]);
-    for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']) expect(excludes()).not.toContain(file);
+    expect([...build.include].sort()).toEqual(['functions', 'lib']);
+    for (const file of BUILD_INPUTS) expect(() => read(file), file).not.toThrow();
   });
 
-  test('no compiled file imports from a directory left out of the archive', () => {
-    const build = JSON.parse(read('tsconfig.build.json'));
+  test('functions/ and lib/ hold only TypeScript (a data file would be left out of the archive)', () => {
+    const others = ['functions', 'lib'].flatMap((dir) =>
+      readdirSync(join(REPO_ROOT, dir), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile() && !e.name.endsWith('.ts'))
+        .map((e) => join(relative(REPO_ROOT, e.parentPath), e.name)),
+    );
+    expect(others).toEqual([]);
+  });
+
+  test('no compiled file imports from outside functions/ and lib/', () => {
     const offenders: string[] = [];
-    for (const dir of build.include as string[]) {
+    for (const dir of ['functions', 'lib']) {
       const files = readdirSync(join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
       for (const file of files) {
         const path = join(REPO_ROOT, dir, file);
         for (const m of readFileSync(path, 'utf8').matchAll(/\bfrom\s+['"](\.{1,2}\/[^'"]+)['"]|\bimport\(\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
           const target = relative(REPO_ROOT, resolve(dirname(path), (m[1] ?? m[2])!));
-          if (excludes().includes(target.split('/')[0]!)) offenders.push(`${relative(REPO_ROOT, path)} → ${target}`);
+          if (!['functions', 'lib'].includes(target.split('/')[0]!)) offenders.push(`${relative(REPO_ROOT, path)} → ${target}`);
         }
       }
     }

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { parseConfig } from '../../../lib/config.ts';
 import { Logger } from '../../../lib/log.ts';
 import { createNotifier } from '../../../lib/notify/index.ts';
-import { evaluateByHand, evaluateWithTerraform, exampleVariables, terraformAvailable, TerraformRefusedError, type Evaluation, type Variables } from './evaluate.ts';
+import { evaluateByHand, evaluateWithTerraform, exampleVariables, STAND_IN_PROJECT_NUMBER, terraformAvailable, TerraformRefusedError, type Evaluation, type Variables } from './evaluate.ts';
 import { loadTerraform, type Terraform } from './hcl.ts';
 
 const withTerraform = terraformAvailable();
@@ -22,7 +22,8 @@ let example: Variables;
 // Parsing starts a WebAssembly module: allow for a busy machine.
 beforeAll(async () => {
   tf = await loadTerraform();
-  example = await exampleVariables();
+  // The token is ephemeral (TF_VAR_notifier_token), never in a tfvars file.
+  example = { ...(await exampleVariables()), notifier_token: REQUIRED.notifier_token };
 }, 30_000);
 
 const evaluations = new Map<string, Evaluation>();
@@ -47,14 +48,16 @@ function captureRefusal(attempt: () => unknown): TerraformRefusedError | undefin
   return undefined;
 }
 
-const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com' };
+/** What a plan cannot do without: the project, the notifier's URL and token, and someone to alert. */
+const REQUIRED: Variables = { notifier_token: 'token-from-the-environment', notification_channels: ['projects/shop-prod-1/notificationChannels/42'] };
+const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com', ...REQUIRED };
 
 // Each terraform run takes about a second, several on a busy machine.
 const TERRAFORM_TIMEOUT = { timeout: 60_000 };
 
 describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () => {
   test.each([
-    ['a bare apply (project_id and notifier_url only)', () => BARE_APPLY],
+    ['a bare apply (only the required variables)', () => BARE_APPLY],
     ['terraform.tfvars.example', () => example],
   ])('with %s, every function starts: lib/config.ts parses its environment and delivery builds its notifier', (_case, variables) => {
     // Prepare
@@ -81,12 +84,24 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
     const delivery = parseConfig(env.deliverRestockBatch!);
     expect(fanout.tasksLocation).toBe(example.region);
     expect(fanout.deliveryUrl).toBe(delivery.deliveryUrl);
-    expect(fanout.deliveryUrl).toBe(`https://${example.region}-${example.project_id}.cloudfunctions.net/deliverRestockBatch`);
-    expect(fanout.fanoutUrl).toBe(`https://${example.region}-${example.project_id}.cloudfunctions.net/fanOutRestock`);
+    // The run.app URL: the only one on which Cloud Run counts Pub/Sub and Cloud Tasks as internal.
+    expect(fanout.deliveryUrl).toBe(`https://deliverrestockbatch-${STAND_IN_PROJECT_NUMBER}.${example.region}.run.app`);
+    expect(fanout.fanoutUrl).toBe(`https://fanoutrestock-${STAND_IN_PROJECT_NUMBER}.${example.region}.run.app`);
     expect(delivery.oidcAudience).toBe(fanout.deliveryUrl);
     expect(delivery.oidcAllowedEmails).toBe(fanout.tasksServiceAccount);
     expect(delivery.verifyOidc).toBe(true);
     expect(delivery.deliveryMaxAttempts).toBe(example.delivery_max_attempts);
+  });
+
+  test('every function is told the pipeline database, and keeps IGNORED_ROUTES empty so /favicon.ico and /robots.txt reach it', () => {
+    for (const variables of [BARE_APPLY, example]) {
+      const { env } = evaluate(variables);
+      for (const [name, vars] of Object.entries(env)) {
+        expect(parseConfig(vars).firestoreDatabase, name).toBe(variables.firestore_database ?? 'restock-fanout');
+        // An empty IGNORED_ROUTES is what turns off functions-framework's own 404s; a missing one leaves them on.
+        expect(vars, name).toHaveProperty('IGNORED_ROUTES', '');
+      }
+    }
   });
 
   test.each([
@@ -123,6 +138,10 @@ describe(
       ['fewer than 5 Pub/Sub delivery attempts', { pubsub_max_delivery_attempts: 3 }],
       ['a max backoff below the min backoff', { pubsub_min_backoff_seconds: 60, pubsub_max_backoff_seconds: 30 }],
       ['a log level lib/config.ts does not know', { log_level: 'verbose' }],
+      ['alerts that notify nobody', { notification_channels: [] }],
+      ['dead letters kept longer than Pub/Sub can (31 days)', { dead_letter_retention_days: 32 }],
+      ['the project (default) database as the pipeline database', { firestore_database: '(default)' }],
+      ['a runtime the code is not tested on', { runtime: 'nodejs20' }],
     ];
 
     test.each(refusals)('%s is refused at plan time', (_case, overrides) => {

@@ -23,7 +23,7 @@ export type Variables = Record<string, unknown>;
 
 /** What a deployment would look like for some variables. */
 export interface Evaluation {
-  /** Plain environment of each function (empty values dropped, as functions.tf does). */
+  /** Plain environment of each function (empty settings dropped, platform variables kept, as functions.tf does). */
   env: Record<string, Record<string, string>>;
   fanoutTimeoutSeconds: number;
   ackDeadlineSeconds: number;
@@ -57,10 +57,14 @@ export function terraformAvailable(): boolean {
   }
 }
 
+/** The project number the evaluations stand in for data.google_project.this.number. */
+export const STAND_IN_PROJECT_NUMBER = '123456789012';
+
 /** Resource attributes locals.tf reads, replaced by values of the same shape. */
 const STAND_INS: [RegExp, string][] = [
   [/google_service_account\.tasks_invoker\.email/g, '"restock-tasks-invoker@${var.project_id}.iam.gserviceaccount.com"'],
   [/google_secret_manager_secret\.notifier_token\.secret_id/g, 'var.notifier_token_secret_id'],
+  [/data\.google_project\.this\.number/g, `"${STAND_IN_PROJECT_NUMBER}"`],
 ];
 
 const unwrap = (expression: string) => expression.replace(/^\$\{/, '').replace(/\}$/, '');
@@ -118,7 +122,13 @@ export function evaluateWithTerraform(tf: Terraform, variables: Variables): Eval
 export function evaluateByHand(tf: Terraform, variables: Variables): Evaluation {
   const value = (name: string): unknown => (name in variables ? variables[name] : tf.variable[name]?.default);
   const template = (text: string, extra: Record<string, string> = {}) =>
-    text.replace(/\$\{(var\.)?(\w+)\}/g, (_, isVar: string | undefined, name: string) => String(isVar ? value(name) : extra[name]));
+    text.replace(/\$\{(var\.|local\.|lower\()?(\w+)\)?\}/g, (whole, how: string | undefined, name: string) => {
+      if (how === 'var.') return String(value(name));
+      if (how === 'lower(' && name in extra) return extra[name]!.toLowerCase();
+      if (how === undefined && name in extra) return extra[name]!;
+      if (how === 'local.' && name === 'project_number' && tf.locals.project_number === '${data.google_project.this.number}') return STAND_IN_PROJECT_NUMBER;
+      throw new UnsupportedExpressionError(whole);
+    });
 
   const urlTemplate = /=> "([^"]+)"/.exec(String(tf.locals.function_urls))?.[1];
   if (!urlTemplate) throw new UnsupportedExpressionError(String(tf.locals.function_urls));
@@ -141,10 +151,14 @@ export function evaluateByHand(tf: Terraform, variables: Variables): Evaluation 
     throw new UnsupportedExpressionError(text);
   };
 
+  const expression = String(block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config).environment_variables);
+  const shape = '${merge({ for k, v in merge(local.shared_env, local.function_env[each.key]) : k => v if v != "" }, local.platform_env)}';
+  if (expression !== shape) throw new UnsupportedExpressionError(expression);
   const env: Evaluation['env'] = {};
   for (const name of Object.keys(tf.locals.functions)) {
     const merged = { ...tf.locals.shared_env, ...tf.locals.function_env[name] };
-    env[name] = Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, evaluate(v)]).filter(([, v]) => v !== ''));
+    const settings = Object.entries(merged).map(([k, v]) => [k, evaluate(v)]).filter(([, v]) => v !== '');
+    env[name] = { ...Object.fromEntries(settings), ...(tf.locals.platform_env as Record<string, string>) };
   }
   const timeout = value('fanout_timeout_seconds') as number;
   return { env, fanoutTimeoutSeconds: timeout, ackDeadlineSeconds: Math.min(Number(ack[1]), value(ack[2]!) as number) };

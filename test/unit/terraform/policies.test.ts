@@ -52,7 +52,7 @@ describe('conventions', () => {
   test('each provider is pinned to a major version and Terraform itself to a range', () => {
     const settings = tf.terraform.find((t) => t.required_providers);
     const providers = block(settings.required_providers);
-    expect(Object.keys(providers).sort()).toEqual(['archive', 'google']);
+    expect(Object.keys(providers).sort()).toEqual(['archive', 'google', 'time']);
     for (const p of Object.values<Hcl>(providers)) expect(p.version).toMatch(/^~> \d+\.\d+$/);
     expect(settings.required_version).toMatch(/>=\s*1\.\d+/);
   });
@@ -66,11 +66,10 @@ describe('conventions', () => {
 });
 
 describe('functions', () => {
-  const fn = () => resource(tf, 'google_cloudfunctions2_function', 'function');
-
-  test('every function is gen2 on runtime nodejs22, its entry point being its own name', () => {
+  test('every function is gen2 on the runtime variable, nodejs24 by default, its entry point being its own name', () => {
     const build = block(fn().build_config);
-    expect(build.runtime).toBe('nodejs22');
+    expect(build.runtime).toBe('${var.runtime}');
+    expect(tf.variable.runtime.default).toBe('nodejs24');
     expect(fn().for_each).toBe('${local.functions}');
     expect(fn().name).toBe('${each.key}');
     expect(build.entry_point).toBe('${each.key}');
@@ -84,8 +83,7 @@ describe('functions', () => {
     expect(object.source).toBe('${data.archive_file.source.output_path}');
     // A new archive content is a new object name, hence a redeploy.
     expect(object.name).toMatch(/\$\{data\.archive_file\.source\.output_(sha256|md5|sha)\}/);
-    const archive = tf.data.archive_file?.source;
-    expect(archive.source_dir).toBe('${path.module}/..');
+    expect(tf.locals.source_root).toBe('${path.module}/..');
   });
 
   test('memory, timeout, max instances and ingress come from variables, per function', () => {
@@ -119,8 +117,13 @@ describe('functions', () => {
       deliverRestockBatch: { RESTOCK_NOTIFIER_TOKEN: '${google_secret_manager_secret.notifier_token.secret_id}' },
       restockSubscriptions: {},
     });
-    // No resource stores a secret value in state.
-    expect(resourcesOf(tf, 'google_secret_manager_secret_version')).toEqual([]);
+  });
+
+  test("a first apply writes the token's first version itself, so deliverRestockBatch (which reads latest at deploy) never meets an empty secret", () => {
+    const versions = resourcesOf(tf, 'google_secret_manager_secret_version');
+    expect(versions.map(([name, v]) => `${name}:${v.secret}`)).toEqual(['notifier_token:${google_secret_manager_secret.notifier_token.id}']);
+    expect(versions[0]![1].secret_data).toBeUndefined(); // write-only: never in state
+    expect(fn().depends_on).toContain('${google_secret_manager_secret_version.notifier_token}');
   });
 
   test('only delivery may read the notifier token', () => {
@@ -130,6 +133,8 @@ describe('functions', () => {
     expect(grants[0].member).toBe('serviceAccount:${google_service_account.function["deliverRestockBatch"].email}');
   });
 });
+
+const fn = () => resource(tf, 'google_cloudfunctions2_function', 'function');
 
 describe('who may invoke what', () => {
   const IAM_KEYS = new Set(['member', 'members']);
@@ -191,9 +196,42 @@ describe('who may invoke what', () => {
     expect(actAs.member).toBe('serviceAccount:${google_service_account.function["fanOutRestock"].email}');
   });
 
-  test('project-wide roles are limited to Firestore access for the functions and the builder role for the build', () => {
+  test('project-wide roles are limited to Firestore access (on the pipeline database only) for the functions and log writing for the build', () => {
     const projectRoles = resourcesOf(tf, 'google_project_iam_member').map(([name, r]) => `${name}:${r.role}`).sort();
-    expect(projectRoles).toEqual(['build:roles/run.builder', 'function_firestore:roles/datastore.user']);
+    expect(projectRoles).toEqual(['build_log_writer:roles/logging.logWriter', 'function_firestore:roles/datastore.user']);
+    const condition = block(resource(tf, 'google_project_iam_member', 'function_firestore').condition);
+    expect(condition.expression).toBe('resource.name == "${google_firestore_database.pipeline.id}"');
+  });
+
+  test('the build identity reads the source bucket and writes the functions image repository, nothing else', () => {
+    const grants = Object.entries(tf.resource).flatMap(([type, byName]) =>
+      Object.entries<Hcl>(byName)
+        .filter(([, r]) => r.member === 'serviceAccount:${google_service_account.build.email}')
+        .map(([name, r]) => `${type}.${name}:${r.role}:${r.bucket ?? r.repository ?? r.project}`),
+    );
+    expect(grants.sort()).toEqual([
+      'google_artifact_registry_repository_iam_member.build_writes_images:roles/artifactregistry.writer:${google_artifact_registry_repository.functions.name}',
+      'google_project_iam_member.build_log_writer:roles/logging.logWriter:${var.project_id}',
+      'google_storage_bucket_iam_member.build_reads_source:roles/storage.objectViewer:${google_storage_bucket.source.name}',
+    ]);
+    expect(block(fn().build_config).docker_repository).toBe('${google_artifact_registry_repository.functions.id}');
+  });
+
+  test('the functions are built and deployed only after every grant they use has had time to propagate', () => {
+    const wait = resource(tf, 'time_sleep', 'iam_propagation');
+    expect(wait.create_duration).toBe('${var.iam_propagation_seconds}s');
+    const grants = String(wait.triggers.grants);
+    for (const grant of [
+      'google_storage_bucket_iam_member.build_reads_source.id',
+      'google_artifact_registry_repository_iam_member.build_writes_images.id',
+      'google_project_iam_member.build_log_writer.id',
+      'google_secret_manager_secret_iam_member.delivery_reads_notifier_token.id',
+      'google_project_iam_member.function_firestore',
+    ]) {
+      expect(grants, grant).toContain(grant);
+    }
+    expect(fn().depends_on).toContain('${time_sleep.iam_propagation}');
+    expect(tf.variable.iam_propagation_seconds.default).toBeGreaterThanOrEqual(60);
   });
 
   test('every function identity, delivery included (its ledger), gets Firestore access through one grant per function', () => {
@@ -249,8 +287,27 @@ describe('Pub/Sub', () => {
         { type: 'google_pubsub_subscription_iam_member', role: 'roles/pubsub.subscriber', on: '${google_pubsub_subscription.fanout.id}' },
       ]),
     );
-    expect(agentGrants).toHaveLength(2);
+    expect(agentGrants.filter((g) => g.type !== 'google_service_account_iam_member')).toHaveLength(2);
     expect(tf.locals.pubsub_service_agent).toBe('serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com');
+  });
+
+  test('the Pub/Sub service agent may mint tokens as the push identity, on that account only, before the push subscription exists', () => {
+    const grants = resourcesOf(tf, 'google_service_account_iam_member').filter(([, r]) => r.member === '${local.pubsub_service_agent}');
+    expect(grants.map(([name, r]) => `${name}:${r.role}:${r.service_account_id}`)).toEqual([
+      'pubsub_signs_push_tokens:roles/iam.serviceAccountTokenCreator:${google_service_account.pubsub_push.name}',
+    ]);
+    expect(resource(tf, 'google_pubsub_subscription', 'fanout').depends_on).toContain('${google_service_account_iam_member.pubsub_signs_push_tokens}');
+  });
+
+  test('the dead-letter subscription exists before the push subscription can dead-letter anything (a topic without subscription keeps nothing)', () => {
+    expect(resource(tf, 'google_pubsub_subscription', 'fanout').depends_on).toContain('${google_pubsub_subscription.dead_letter}');
+  });
+
+  test('dead letters are kept up to the 31 days Pub/Sub allows, 31 by default', () => {
+    const pull = resource(tf, 'google_pubsub_subscription', 'dead_letter');
+    expect(pull.message_retention_duration).toBe('${var.dead_letter_retention_days * 86400}s');
+    expect(tf.variable.dead_letter_retention_days.default).toBe(31);
+    expect(String(tf.variable.dead_letter_retention_days.validation[0].condition)).toContain('var.dead_letter_retention_days <= 31');
   });
 
   test('only the inventory service accounts may publish events', () => {
@@ -294,8 +351,9 @@ describe('Cloud Tasks queue', () => {
     expect(retry.max_retry_duration).toBe('${var.queue_max_retry_duration_seconds}s');
   });
 
-  test('dispatch attempts are logged at a sampling ratio from a variable', () => {
+  test('dispatch attempts are logged at a sampling ratio from a variable, a sample by default (the function logs every chunk itself)', () => {
     expect(block(queue().stackdriver_logging_config).sampling_ratio).toBe('${var.queue_logging_sampling_ratio}');
+    expect(tf.variable.queue_logging_sampling_ratio.default).toBeLessThanOrEqual(0.1);
   });
 
   test('every queue variable has a default, so a bare apply gets sensible limits', () => {
@@ -308,11 +366,29 @@ describe('Cloud Tasks queue', () => {
 describe('Firestore', () => {
   const indexFields = (r: Hcl) => (r.fields as Hcl[]).map((f) => `${f.field_path} ${f.order}`);
 
-  test('the database is created only when asked (projects may already have one)', () => {
-    const database = resource(tf, 'google_firestore_database', 'default');
-    expect(database.count).toBe('${var.create_firestore_database ? 1 : 0}');
-    expect(database.name).toBe('(default)');
+  test("the pipeline gets a named database of its own, never the project's (default), with point-in-time recovery and deletion protection", () => {
+    const database = resource(tf, 'google_firestore_database', 'pipeline');
+    expect(database.name).toBe('${var.firestore_database}');
+    expect(tf.variable.firestore_database.default).toBe('restock-fanout');
     expect(database.type).toBe('FIRESTORE_NATIVE');
+    expect(database.point_in_time_recovery_enablement).toBe('POINT_IN_TIME_RECOVERY_ENABLED');
+    expect(database.delete_protection_state).toBe('DELETE_PROTECTION_ENABLED');
+    expect(database.deletion_policy).toBe('ABANDON');
+    expect(resourcesOf(tf, 'google_firestore_database')).toHaveLength(1);
+  });
+
+  test('the database is backed up daily, kept for a variable number of days', () => {
+    const schedule = resource(tf, 'google_firestore_backup_schedule', 'daily');
+    expect(schedule.database).toBe('${google_firestore_database.pipeline.name}');
+    expect(schedule.retention).toBe('${var.firestore_backup_retention_days * 86400}s');
+    expect(schedule.daily_recurrence).toBeDefined();
+  });
+
+  test('every index, field override and TTL is on the pipeline database', () => {
+    expect(tf.locals.firestore_database).toBe('${google_firestore_database.pipeline.name}');
+    for (const type of ['google_firestore_index', 'google_firestore_field']) {
+      for (const [name, r] of resourcesOf(tf, type)) expect(r.database, `${type}.${name}`).toBe('${local.firestore_database}');
+    }
   });
 
   test('rejected events expire through a TTL policy on rejectedEvents.expireAt', () => {
@@ -356,15 +432,40 @@ describe('alerts', () => {
     ['messages in the dead-letter topic', 'pubsub.googleapis.com/subscription/num_undelivered_messages', 'google_pubsub_subscription.dead_letter.name'],
     ['oldest unacked event age', 'pubsub.googleapis.com/subscription/oldest_unacked_message_age', 'google_pubsub_subscription.fanout.name'],
     ['delivery failures (log-based)', 'logging.googleapis.com/user/', 'google_logging_metric.delivery_failures.name'],
+    ['failed fan-outs (log-based)', 'logging.googleapis.com/user/', 'google_logging_metric.failed_fanouts.name'],
     ['queue depth', 'cloudtasks.googleapis.com/queue/depth', 'google_cloud_tasks_queue.deliveries.name'],
   ])('an alert watches %s', (_what, metric, subject) => {
     const matching = filters().filter((f) => f.includes(metric) && f.includes(subject));
     expect(matching).toHaveLength(1);
   });
 
-  test('every alert notifies the channels of the variable', () => {
-    expect(policies()).toHaveLength(4);
+  test('every alert notifies the channels of the variable, which must name at least one', () => {
+    expect(policies()).toHaveLength(5);
     for (const p of policies()) expect(p.notification_channels).toBe('${var.notification_channels}');
+    expect(tf.variable.notification_channels.default).toBeUndefined();
+    expect(tf.variable.notification_channels.validation.map((v: Hcl) => String(v.condition))).toContain('${length(var.notification_channels) >= 1}');
+  });
+
+  test('fan-outs that end failed are counted from the `fan-out failed` ERROR lines of fanOutRestock, and alerted on', () => {
+    const metric = resource(tf, 'google_logging_metric', 'failed_fanouts');
+    expect(metric.filter).toContain('resource.labels.service_name=\\"${local.function_services["fanOutRestock"]}\\"');
+    expect(metric.filter).toContain('severity=ERROR');
+    expect(metric.filter).toContain('jsonPayload.message=\\"fan-out failed\\"');
+    const alert = resource(tf, 'google_monitoring_alert_policy', 'failed_fanouts');
+    expect(block(block(alert.conditions).condition_threshold).filter).toContain('logging.googleapis.com/user/${google_logging_metric.failed_fanouts.name}');
+  });
+
+  test('an alert on a log-based metric is created only after the metric has had time to become known (provider issue 11102), so a first apply succeeds', () => {
+    const wait = resource(tf, 'time_sleep', 'log_metrics_known');
+    expect(wait.create_duration).toBe('${var.log_metric_propagation_seconds}s');
+    expect(tf.variable.log_metric_propagation_seconds.default).toBeGreaterThanOrEqual(600);
+    const onLogMetrics = resourcesOf(tf, 'google_monitoring_alert_policy').filter(([, p]) => JSON.stringify(p.conditions).includes('logging.googleapis.com/user/'));
+    expect(onLogMetrics.length).toBeGreaterThanOrEqual(2);
+    for (const [name, p] of onLogMetrics) {
+      expect(p.depends_on, name).toContain('${time_sleep.log_metrics_known}');
+      const metric = /google_logging_metric\.(\w+)\.name/.exec(JSON.stringify(p.conditions))![1]!;
+      expect(String(wait.triggers.metrics), `${name} waits for its metric ${metric}`).toContain(`google_logging_metric.${metric}.id`);
+    }
   });
 
   test('the delivery failure metric counts errors of the delivery service only', () => {

@@ -35,7 +35,7 @@ describe('references resolve', () => {
 
   test('every reference to a resource or data source names one that is declared', () => {
     const text = code(tf.files);
-    const resources = [...referenced(/(?<![\w."])(google_[a-z0-9_]+)\.([a-z0-9_]+)\b/g, text)];
+    const resources = [...referenced(/(?<![\w."])((?:google|time)_[a-z0-9_]+)\.([a-z0-9_]+)\b/g, text)];
     const undeclaredResources = resources.filter((ref) => {
       const [type, name] = ref.split('.') as [string, string];
       return !tf.resource[type]?.[name];

@@ -2,7 +2,8 @@
  * The schema of every resource, data source and provider block terraform/
  * uses, read from the prebuilt CDKTF bindings on npm: `@cdktf/provider-google`
  * 16.12.1 is generated from hashicorp/google 6.50.0 and
- * `@cdktf/provider-archive` 11.0.1 from hashicorp/archive 2.7.1.
+ * `@cdktf/provider-archive` 11.0.1 from hashicorp/archive 2.7.1,
+ * `@cdktf/provider-time` 11.0.1 from hashicorp/time 0.13.1.
  *
  * The compiled bindings carry their generated TypeScript in an inline source
  * map. That source says, for every argument and attribute of every block,
@@ -58,7 +59,11 @@ interface ProviderPackage {
 const PACKAGES: ProviderPackage[] = [
   { npm: '@cdktf/provider-google', prefix: 'google' },
   { npm: '@cdktf/provider-archive', prefix: 'archive' },
+  { npm: '@cdktf/provider-time', prefix: 'time' },
 ];
+
+/** Type prefixes of the providers whose schemas are known (`google`, `archive`, `time`). */
+export const PROVIDER_PREFIXES = PACKAGES.map((p) => p.prefix);
 
 const require = createRequire(import.meta.url);
 
@@ -254,7 +259,7 @@ export function schemaOf(type: string, kind: SchemaKind): BodySchema {
 }
 
 /** The Terraform provider version a binding package was generated from (e.g. 6.50.0 for provider-google). */
-export function generatedFromVersion(prefix: 'google' | 'archive'): string {
+export function generatedFromVersion(prefix: string): string {
   const pkg = providerPackage(prefix, 'provider');
   const file = join(packageRoot(pkg.npm), 'lib', 'provider', 'index.js');
   const version = new ModuleReader(file, generatedSource(file)).providerVersion;
