@@ -36,6 +36,25 @@ const PROVIDER_META = new Set(['alias', 'version']);
 const isObject = (v: unknown): v is Record<string, Hcl> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isBlockList = (v: unknown): v is Record<string, Hcl>[] => Array.isArray(v) && v.length > 0 && v.every(isObject);
 
+/** One resource or data source block of a file: `address` is `type.name` or `data.type.name`. */
+export interface Declared {
+  kind: 'resource' | 'data';
+  type: string;
+  address: string;
+  body: Hcl;
+}
+
+/** Every resource and data source block of a parsed file. */
+export function declaredIn(file: ParsedFile): Declared[] {
+  return (['resource', 'data'] as const).flatMap((kind) =>
+    Object.entries<Record<string, Hcl>>(file.json[kind] ?? {}).flatMap(([type, byName]) =>
+      Object.entries(byName).flatMap(([name, bodies]) =>
+        (bodies as Hcl[]).map((body) => ({ kind, type, address: `${kind === 'data' ? 'data.' : ''}${type}.${name}`, body })),
+      ),
+    ),
+  );
+}
+
 /** Every place `name` is an argument or block in a schema, for "it belongs in ..." hints. */
 function whereDefined(body: BodySchema, name: string, path: string[] = []): string[] {
   const here = body.attributes.get(name)?.settable || body.blocks.get(name)?.settable ? [path.join('.') || '(top level)'] : [];
@@ -142,18 +161,9 @@ export function checkSchemas(files: ParsedFile[]): Problem[] {
   const problems: Problem[] = [];
   for (const file of files) {
     const checker = new Checker(file.path);
-    for (const [kind, prefix] of [
-      ['resource', ''],
-      ['data', 'data.'],
-    ] as const) {
-      for (const [type, byName] of Object.entries<Record<string, Hcl>>(file.json[kind] ?? {})) {
-        for (const [name, bodies] of Object.entries(byName)) {
-          const where = `${prefix}${type}.${name}`;
-          const schema = checker.schema(type, kind, where);
-          if (!schema) continue;
-          for (const body of bodies as Hcl[]) checker.body(schema, body, where, schema, RESOURCE_META);
-        }
-      }
+    for (const { kind, type, address, body } of declaredIn(file)) {
+      const schema = checker.schema(type, kind, address);
+      if (schema) checker.body(schema, body, address, schema, RESOURCE_META);
     }
     for (const [type, bodies] of Object.entries<Hcl>(file.json.provider ?? {})) {
       const schema = checker.schema(type, 'provider', `provider.${type}`);
@@ -307,17 +317,7 @@ function stringsIn(value: Hcl, path: string): { path: string; value: string }[] 
 function declarations(files: ParsedFile[]): Map<string, { repeated: boolean }> {
   const declared = new Map<string, { repeated: boolean }>();
   for (const file of files) {
-    for (const [kind, prefix] of [
-      ['resource', ''],
-      ['data', 'data.'],
-    ] as const) {
-      for (const [type, byName] of Object.entries<Record<string, Hcl>>(file.json[kind] ?? {})) {
-        for (const [name, bodies] of Object.entries(byName)) {
-          const body = block(bodies);
-          declared.set(`${prefix}${type}.${name}`, { repeated: body.count !== undefined || body.for_each !== undefined });
-        }
-      }
-    }
+    for (const { address, body } of declaredIn(file)) declared.set(address, { repeated: body.count !== undefined || body.for_each !== undefined });
   }
   return declared;
 }

@@ -4,7 +4,7 @@
  * locals) and on what its depends_on lists. Used to check orderings a first
  * apply relies on without running Terraform.
  */
-import { expressionsIn, type ParsedFile } from './check.ts';
+import { declaredIn, expressionsIn, type ParsedFile } from './check.ts';
 import type { Hcl } from './hcl.ts';
 import { PROVIDER_PREFIXES } from './schema.ts';
 
@@ -38,14 +38,7 @@ export function dependencyGraph(files: ParsedFile[]): Map<string, Set<string>> {
   const bodies = new Map<string, Hcl>();
   for (const file of files) {
     for (const locals of (file.json.locals ?? []) as Record<string, Hcl>[]) for (const [name, value] of Object.entries(locals)) localValues.set(name, value);
-    for (const [kind, prefix] of [
-      ['resource', ''],
-      ['data', 'data.'],
-    ] as const) {
-      for (const [type, byName] of Object.entries<Record<string, Hcl>>(file.json[kind] ?? {})) {
-        for (const [name, body] of Object.entries(byName)) bodies.set(`${prefix}${type}.${name}`, body);
-      }
-    }
+    for (const { address, body } of declaredIn(file)) bodies.set(address, body);
   }
   const localAddresses = new Map<string, Set<string>>();
   const throughLocal = (name: string, seen: Set<string>): Set<string> => {
