@@ -75,6 +75,16 @@ describe('functions', () => {
     expect(build.entry_point).toBe('${each.key}');
   });
 
+  test('every function has a deterministic run.app URL: its service name (the lower-cased function name) and a project number fit one 63-character DNS label', () => {
+    expect(String(tf.locals.function_urls).replace(/\s+/g, ' ')).toBe('${{ for name in keys(local.functions) : name => "https://${lower(name)}-${local.project_number}.${var.region}.run.app" }}');
+    expect(tf.locals.project_number).toBe('${data.google_project.this.number}');
+    const longestProjectNumber = 13;
+    for (const name of Object.keys(tf.locals.functions)) {
+      expect(name.toLowerCase(), name).toMatch(/^[a-z][a-z0-9-]*[a-z0-9]$/);
+      expect(`${name.toLowerCase()}-${'9'.repeat(longestProjectNumber)}`.length, name).toBeLessThanOrEqual(63);
+    }
+  });
+
   test('functions are built from the repository archive uploaded to the source bucket', () => {
     const source = block(block(block(fn().build_config).source).storage_source);
     expect(source.bucket).toBe('${google_storage_bucket.source.name}');
