@@ -7,7 +7,8 @@ locals {
   # TypeScript tsconfig.build.json compiles, the package manifests and the
   # compiler settings), so a stray .env, key file or local state next to them
   # is never uploaded. test/unit/terraform/ checks nothing the build compiles
-  # imports a file outside it.
+  # imports a file outside it. The files' text is kept in the state with the
+  # data source (about 0.6 MB of source code, no secrets).
   source_root = "${path.module}/.."
   source_files = sort(concat(
     ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"],
