@@ -1,0 +1,206 @@
+/**
+ * The design's promises as invariants over one run (DESIGN.md "Promises").
+ * Some are checked as the run goes — on every commit the in-memory Firestore
+ * applies and every notification the service takes — and the rest at the
+ * end. The first violation stops nothing (the run goes on, so its trace is
+ * the whole story) but is what the run reports.
+ *
+ * | promise | invariant | when |
+ * | 1 no duplicate sends | the service takes a key again only if no outcome of it was recorded (`sent`/`rejected` never precede a send) | each notification |
+ * | 1, domain | final ledger states never reopen (`exhausted` only back to `failed`, by redrive) | each commit |
+ * | 2 no silent loss | every subscriber present at the claim who never changed their subscription ends `sent`/`rejected`/`exhausted` on each channel; no entry is left open; the fan-out ends `complete` | end |
+ * | 3 never skips | once a fan-out completes, each such subscriber is in a task the queue accepted for the event | end of the storm |
+ * | 5 stale events | an event ignored as stale (or not a restock) has no task, ledger entry or notification | end |
+ * | 6 one-shot | a pipeline commit that deletes a subscription settles its notification in the same commit; one that settles every channel of a subscriber deletes the subscription; none is left behind | each commit, end |
+ * | 8 bounded pressure | a delivery never has more than RESTOCK_SEND_CONCURRENCY notifier calls in flight | each call |
+ */
+import { COLLECTIONS, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type FanoutDoc, type SubscriptionDoc } from '../lib/model.ts';
+import type { AppliedCommit, FirestoreStore } from './firestore.ts';
+import type { Receipt } from './notifier.ts';
+import type { SimQueue } from './tasks.ts';
+import type { Scheduler, SimProcess } from './scheduler.ts';
+
+export interface Violation {
+  invariant: string;
+  message: string;
+  atMs: number;
+}
+
+const SUBSCRIPTION_PATH = new RegExp(`^${COLLECTIONS.products}/([^/]+)/${COLLECTIONS.subscriptions}/([^/]+)$`);
+const DELIVERY_PATH = new RegExp(`^${COLLECTIONS.deliveries}/([^/]+)$`);
+const FANOUT_PATH = new RegExp(`^${COLLECTIONS.fanouts}/([^/]+)$`);
+
+function isSettledState(state: unknown): boolean {
+  return state === 'sent' || state === 'rejected';
+}
+
+export class Checker {
+  readonly violations: Violation[] = [];
+  /** Per restock event: who waited (and on which channels) when its fan-out was claimed. */
+  readonly owed = new Map<string, Map<string, Channel[]>>();
+  /** Users whose subscription a shopper changed during the run (subscribe again, unsubscribe). */
+  readonly churned = new Set<string>();
+  /** Last time a shopper (re)subscribed, per user. */
+  readonly subscribedAtMs = new Map<string, number>();
+  /** Ledger keys recorded `sent` or `rejected`, with when. */
+  private readonly recorded = new Map<string, { state: string; atMs: number }>();
+  /** Notifications taken more than once (excused: no outcome recorded before). */
+  lostOutcomeResends = 0;
+  private readonly sendsByKey = new Map<string, number>();
+
+  constructor(
+    private readonly scheduler: Scheduler,
+    private readonly store: FirestoreStore,
+    private readonly sendConcurrency: number,
+  ) {}
+
+  violate(invariant: string, message: string): void {
+    this.violations.push({ invariant, message, atMs: this.scheduler.nowMs });
+    this.scheduler.log('CHECK', `VIOLATION ${invariant}: ${message}`);
+  }
+
+  /** Every commit: transitions, one-shot atomicity, who was owed at each claim. */
+  onCommit(commit: AppliedCommit): void {
+    const pipeline = commit.actor.startsWith('deliver') || commit.actor.startsWith('fanout') || commit.actor.startsWith('operator');
+    for (const w of commit.writes) {
+      const fanout = FANOUT_PATH.exec(w.path);
+      if (fanout && w.kind === 'create' && (w.after as FanoutDoc | undefined)?.state === 'running') {
+        const doc = w.after as unknown as FanoutDoc;
+        const waiting = new Map<string, Channel[]>();
+        for (const path of this.store.list(`${COLLECTIONS.products}/${doc.productId}/${COLLECTIONS.subscriptions}`)) {
+          const sub = this.store.read(path)!.data as unknown as SubscriptionDoc;
+          waiting.set(sub.userId, (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]));
+        }
+        this.owed.set(doc.eventKey, waiting);
+      }
+      const delivery = DELIVERY_PATH.exec(w.path);
+      if (delivery) {
+        const before = w.before as Partial<DeliveryDoc> | undefined;
+        const after = w.after as Partial<DeliveryDoc> | undefined;
+        if (before && isSettledState(before.state) && after?.state !== before.state) {
+          this.violate('final-never-reopens', `ledger ${delivery[1]!.slice(0, 12)} (user ${before.userId}) went ${before.state} → ${after?.state ?? 'deleted'} (${commit.actor})`);
+        }
+        if (before?.state === 'exhausted' && after?.state !== 'exhausted' && after?.state !== 'failed') {
+          this.violate('final-never-reopens', `ledger ${delivery[1]!.slice(0, 12)} (user ${before.userId}) went exhausted → ${after?.state} (only a redrive may reopen it, to failed)`);
+        }
+        if (after && isSettledState(after.state) && !isSettledState(before?.state)) {
+          this.recorded.set(delivery[1]!, { state: after.state!, atMs: commit.atMs });
+          this.checkSettlingWrite(commit, after as DeliveryDoc);
+        }
+      }
+      const sub = SUBSCRIPTION_PATH.exec(w.path);
+      if (sub && w.kind === 'delete' && pipeline) {
+        const userId = sub[2]!;
+        const settles = commit.writes.some((x) => {
+          const after = x.after as Partial<DeliveryDoc> | undefined;
+          return DELIVERY_PATH.test(x.path) && after?.userId === userId && isSettledState(after.state);
+        });
+        if (!settles) this.violate('one-shot', `subscription of ${userId} deleted by ${commit.actor} in a commit that settles none of its notifications`);
+      }
+    }
+  }
+
+  /** A commit settled (event, user, channel): if it settles every channel, it must delete the subscription too. */
+  private checkSettlingWrite(commit: AppliedCommit, entry: DeliveryDoc): void {
+    const path = `${COLLECTIONS.products}/${entry.productId}/${COLLECTIONS.subscriptions}/${entry.userId}`;
+    const deletedHere = commit.writes.some((w) => w.path === path && w.kind === 'delete');
+    if (deletedHere) return;
+    const sub = this.store.read(path)?.data as unknown as SubscriptionDoc | undefined;
+    if (!sub) return;
+    const channels = (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]);
+    const all = channels.every((c) => isSettledState(this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(entry.eventKey, entry.userId, c)}`)?.data.state));
+    if (all && channels.length > 0) {
+      this.violate('one-shot', `every channel of ${entry.userId} is settled for ${entry.eventKey} but the settling commit (${commit.actor}) kept the subscription`);
+    }
+  }
+
+  /** Every notification the service takes. */
+  onReceipt(r: Receipt): void {
+    const n = (this.sendsByKey.get(r.key) ?? 0) + 1;
+    this.sendsByKey.set(r.key, n);
+    const recorded = this.recorded.get(r.key);
+    if (recorded) {
+      this.violate('no-duplicate-send', `notification ${r.key.slice(0, 12)} sent again by ${r.actor} after its outcome was recorded ${recorded.state} ${this.scheduler.nowMs - recorded.atMs} ms earlier`);
+    } else if (n > 1) {
+      this.lostOutcomeResends++;
+    }
+  }
+
+  onNotifierCall(proc: SimProcess, inFlight: number): void {
+    if (inFlight > this.sendConcurrency) {
+      this.violate('bounded-pressure', `${proc.name} has ${inFlight} notifier calls in flight (RESTOCK_SEND_CONCURRENCY ${this.sendConcurrency})`);
+    }
+  }
+
+  private fanout(eventKey: string): FanoutDoc | undefined {
+    return this.store.read(`${COLLECTIONS.fanouts}/${eventKey}`)?.data as unknown as FanoutDoc | undefined;
+  }
+
+  private ledgerOf(eventKey: string): DeliveryDoc[] {
+    return this.store
+      .list(COLLECTIONS.deliveries)
+      .map((p) => this.store.read(p)!.data as unknown as DeliveryDoc)
+      .filter((d) => d.eventKey === eventKey);
+  }
+
+  /** After the storm, before any operator repair: a completed fan-out put everyone owed in a task. */
+  checkNoSkip(queue: SimQueue): void {
+    for (const [eventKey, waiting] of this.owed) {
+      if (this.fanout(eventKey)?.state !== 'complete') continue;
+      const inTasks = new Set<string>();
+      for (const t of queue.accepted) {
+        const body = t.body as { eventKey?: string; userIds?: string[] } | undefined;
+        if (body?.eventKey === eventKey) for (const u of body.userIds ?? []) inTasks.add(u);
+      }
+      const skipped = [...waiting.keys()].filter((u) => !this.churned.has(u) && !inTasks.has(u));
+      if (skipped.length > 0) {
+        this.violate('fan-out-never-skips', `fan-out ${eventKey} completed but ${skipped.length} subscriber(s) were in no task, e.g. ${skipped.slice(0, 3).join(', ')}`);
+      }
+    }
+  }
+
+  /** At the end of the run (after the operator's replay and redrive). */
+  checkEnd(ignoredEventKeys: string[], queue: SimQueue, receipts: readonly Receipt[]): void {
+    for (const [eventKey, waiting] of this.owed) {
+      const fanout = this.fanout(eventKey);
+      if (fanout?.state !== 'complete') this.violate('no-silent-loss', `fan-out ${eventKey} ended ${fanout?.state ?? 'missing'}, not complete`);
+      const ledger = new Map(this.ledgerOf(eventKey).map((d) => [d.dedupKey, d]));
+      let missing = 0;
+      let example = '';
+      for (const [userId, channels] of waiting) {
+        if (this.churned.has(userId)) continue;
+        for (const c of channels) {
+          const entry = ledger.get(dedupKey(eventKey, userId, c));
+          if (!entry || !FINAL_DELIVERY_STATES.includes(entry.state)) {
+            missing++;
+            example ||= `${userId}/${c} is ${entry?.state ?? 'absent'}`;
+          }
+        }
+      }
+      if (missing > 0) this.violate('no-silent-loss', `${missing} notification(s) owed for ${eventKey} did not end sent/rejected/exhausted, e.g. ${example}`);
+      const open = [...ledger.values()].filter((d) => d.state === 'failed' || d.state === 'sending');
+      if (open.length > 0) this.violate('no-silent-loss', `${open.length} ledger entr(ies) of ${eventKey} left open, e.g. ${open[0]!.userId}/${open[0]!.channel} ${open[0]!.state}`);
+      for (const d of ledger.values()) {
+        if (d.state !== 'sent' && d.state !== 'rejected') continue;
+        const subscribed = this.subscribedAtMs.get(d.userId) ?? -Infinity;
+        const settledAt = this.recorded.get(d.dedupKey)?.atMs ?? Infinity;
+        const sub = this.store.read(`${COLLECTIONS.products}/${d.productId}/${COLLECTIONS.subscriptions}/${d.userId}`);
+        if (!sub || subscribed >= settledAt - 1) continue;
+        const channels = (['email', 'push'] as Channel[]).filter((c) => (sub.data as unknown as SubscriptionDoc).channels?.[c]);
+        if (channels.every((c) => isSettledState(ledger.get(dedupKey(eventKey, d.userId, c))?.state))) {
+          this.violate('one-shot', `${d.userId} was notified for ${eventKey} and is still subscribed`);
+          break;
+        }
+      }
+    }
+    for (const eventKey of ignoredEventKeys) {
+      const tasks = queue.accepted.filter((t) => (t.body as { eventKey?: string } | undefined)?.eventKey === eventKey).length;
+      const entries = this.ledgerOf(eventKey).length;
+      const keys = new Set(this.ledgerOf(eventKey).map((d) => d.dedupKey));
+      const sends = receipts.filter((r) => keys.has(r.key)).length;
+      if (tasks + entries + sends > 0) {
+        this.violate('stale-events-notify-nobody', `ignored event ${eventKey} (${this.fanout(eventKey)?.reason}) produced ${tasks} task(s), ${entries} ledger entr(ies), ${sends} notification(s)`);
+      }
+    }
+  }
+}

@@ -1,0 +1,445 @@
+/**
+ * One simulated run: a deployment (Pub/Sub push → fanOutRestock → Cloud
+ * Tasks → deliverRestockBatch → notification service, on one Firestore),
+ * a product with its waiting shoppers, a restock and the events around it,
+ * shoppers coming and going, an operator, and the faults — all drawn from
+ * one seed. The flows are lib/'s; only what they talk to is in memory.
+ *
+ * A run has two acts. The storm: events are published and the pipeline runs
+ * under the seed's faults until nothing is left to do (every message acked
+ * or dead-lettered, every task done or dropped). The repair: faults stop,
+ * and the operator does what docs/operate.md says — replay a fan-out that
+ * did not complete, redrive what is exhausted or left open — and the
+ * pipeline runs to rest again. Invariants are checked throughout and at the
+ * end of each act.
+ */
+import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
+import type { Firestore } from '@google-cloud/firestore';
+import type { CloudTasksClient } from '@google-cloud/tasks';
+import { parseConfig, queuePath, type Config } from '../lib/config.ts';
+import { Logger } from '../lib/log.ts';
+import { COLLECTIONS, type DeliveryDoc, type DeliveryState, type FanoutDoc, type SubscriptionDoc } from '../lib/model.ts';
+import type { Runtime } from '../lib/runtime.ts';
+import { HttpNotifier } from '../lib/notify/index.ts';
+import { replayFanout, LeaseHeldError } from '../lib/fanout/index.ts';
+import { redriveDeliveries } from '../lib/delivery/index.ts';
+import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
+import { CONTINUATION_CLOUDEVENT_TYPE } from '../lib/events/index.ts';
+import { Prng } from './prng.ts';
+import { Scheduler, SIM_EPOCH_MS, type SimProcess, type TraceLine } from './scheduler.ts';
+import { ERROR_OWNER, Net, NO_FAULTS, type CallFaults } from './net.ts';
+import { FirestoreStore, SimFirestore } from './firestore.ts';
+import { SimQueue, SimTasksClient, type SimTask } from './tasks.ts';
+import { PushSubscription, type PushFaults } from './pubsub.ts';
+import { NotificationService, type NotifierFaults } from './notifier.ts';
+import { Checker, type Violation } from './invariants.ts';
+import { deliverRestockBatch, fanOutRestock } from './functions.ts';
+
+export interface RunOptions {
+  seed: number;
+  subscribers: number;
+  /** Draw faults from the seed (default true). Without, the run is the happy path with the seed's settings. */
+  faults?: boolean;
+  /** Keep at most this many trace lines (default 200,000). */
+  traceLimit?: number;
+}
+
+export interface RunResult {
+  seed: number;
+  violations: Violation[];
+  /** sha256 of the whole trace: equal digests mean equal runs, event for event. */
+  traceDigest: string;
+  trace: TraceLine[];
+  stats: {
+    virtualMs: number;
+    steps: number;
+    deaths: number;
+    notifications: number;
+    lostOutcomeResends: number;
+    tasksAccepted: number;
+    tasksDropped: number;
+    deadLettered: number;
+    replays: number;
+    redrives: number;
+    /** Instances killed by an unhandled rejection of the real code. */
+    crashes: number;
+    settings: Record<string, number>;
+  };
+}
+
+const PRODUCT = 'p-sim';
+const STORM_LIMIT_MS = 6 * 3_600_000;
+
+/** The settings a seed runs with: small pages and chunks so a few hundred shoppers cross many boundaries. */
+function drawConfig(r: Prng): Config {
+  const chunk = r.pick([3, 10, 25, 50, 100]);
+  return parseConfig({
+    GOOGLE_CLOUD_PROJECT: 'restock-sim',
+    RESTOCK_DELIVERY_URL: 'http://deliver.sim/',
+    RESTOCK_FANOUT_URL: 'http://fanout.sim/',
+    RESTOCK_PAGE_SIZE: String(r.pick([chunk, chunk * 2, 50, 100, 250, 1000].filter((p) => p >= chunk))),
+    RESTOCK_CHUNK_SIZE: String(chunk),
+    RESTOCK_ENQUEUE_CONCURRENCY: String(r.pick([1, 4, 16])),
+    RESTOCK_FANOUT_LEASE_MS: String(r.pick([5_000, 20_000, 60_000])),
+    RESTOCK_CHECKPOINT_INTERVAL_MS: String(r.pick([0, 200, 1000])),
+    RESTOCK_FANOUT_TIME_BUDGET_MS: String(r.pick([300, 2_000, 480_000])),
+    RESTOCK_SEND_CONCURRENCY: String(r.pick([1, 2, 4])),
+    RESTOCK_NOTIFY_BATCH_SIZE: String(r.pick([5, 25, 100])),
+    RESTOCK_DELIVERY_LEASE_MS: String(r.pick([15_000, 120_000])),
+    RESTOCK_DELIVERY_MAX_ATTEMPTS: String(r.pick([4, 10])),
+    RESTOCK_NOTIFIER: 'http',
+    RESTOCK_NOTIFIER_URL: 'http://notifier.sim/',
+    RESTOCK_NOTIFIER_TIMEOUT_MS: String(r.pick([2_000, 10_000])),
+    RESTOCK_NOTIFIER_RETRIES: String(r.pick([0, 2])),
+    RESTOCK_VERIFY_OIDC: 'false',
+    LOG_LEVEL: 'error',
+  });
+}
+
+interface FaultPlan {
+  net: CallFaults;
+  notifier: NotifierFaults;
+  push: PushFaults;
+  loseTaskAnswer: number;
+}
+
+function drawFaults(r: Prng, on: boolean): FaultPlan {
+  const calm = !on || r.chance(0.1);
+  const u = (max: number) => (calm ? 0 : r.next() * max);
+  return {
+    net: { dieBefore: u(0.02), dieAfter: u(0.02), transient: u(0.04), ambiguous: u(0.01) },
+    notifier: { unavailable: u(0.1), tooManyRequests: u(0.05), timeout: u(0.04), timeoutAfterWork: 0.5, itemRetry: u(0.05) },
+    push: { concurrentDuplicate: u(0.3), redeliverAfterAck: u(0.2), maxJitterMs: calm ? 0 : r.int(0, 3000) },
+    loseTaskAnswer: u(0.04),
+  };
+}
+
+const NOTIFIER_OFF: NotifierFaults = { unavailable: 0, tooManyRequests: 0, timeout: 0, timeoutAfterWork: 0, itemRetry: 0 };
+const PUSH_OFF: PushFaults = { concurrentDuplicate: 0, redeliverAfterAck: 0, maxJitterMs: 0 };
+
+/** Makes `crypto.randomUUID` (lease owners, redrive run ids) draw from the seed for the run. */
+function seededUuids(r: Prng): () => void {
+  const saved = crypto.randomUUID;
+  crypto.randomUUID = (() => {
+    const hex = Array.from({ length: 32 }, () => Math.floor(r.next() * 16).toString(16)).join('');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  }) as typeof crypto.randomUUID;
+  syncBuiltinESMExports();
+  return () => {
+    crypto.randomUUID = saved;
+    syncBuiltinESMExports();
+  };
+}
+
+export class World {
+  readonly scheduler: Scheduler;
+  readonly config: Config;
+  readonly store: FirestoreStore;
+  readonly net: Net;
+  readonly queue: SimQueue;
+  readonly push: PushSubscription;
+  readonly service: NotificationService;
+  readonly checker: Checker;
+  private readonly scenario: Prng;
+  private readonly plan: FaultPlan;
+  private readonly silent = new Logger({}, 'ERROR', () => undefined);
+  private readonly eventKeys: string[] = [];
+  replays = 0;
+  redrives = 0;
+
+  constructor(readonly options: RunOptions) {
+    const root = new Prng(options.seed);
+    this.scenario = root.fork();
+    const faultDraws = root.fork();
+    const netRandom = root.fork();
+    this.scheduler = new Scheduler(root.fork(), options.traceLimit);
+    this.config = drawConfig(this.scenario);
+    this.plan = drawFaults(faultDraws, options.faults !== false);
+    this.store = new FirestoreStore(() => this.scheduler.nowMs);
+    this.net = new Net(this.scheduler, netRandom, this.plan.net);
+    const answers = root.fork();
+    this.queue = new SimQueue(
+      queuePath(this.config),
+      {
+        maxDispatchesPerSecond: this.scenario.pick([5, 50, 500]),
+        maxConcurrentDispatches: this.scenario.pick([2, 10, 100]),
+        retry: { maxAttempts: this.config.deliveryMaxAttempts, maxRetryDurationMs: 0, minBackoffMs: 5_000, maxBackoffMs: 300_000, maxDoublings: 5 },
+        dispatchDeadlineMs: this.scenario.pick([30_000, 600_000]),
+        nameReuseWindowMs: 3_600_000,
+      },
+      this.scheduler,
+      (task, headers) => this.dispatch(task, headers),
+      () => answers.chance(this.plan.loseTaskAnswer),
+    );
+    this.push = new PushSubscription(
+      this.scheduler,
+      root.fork(),
+      { ackDeadlineMs: this.scenario.pick([10_000, 540_000]), minBackoffMs: 10_000, maxBackoffMs: 600_000, maxDeliveryAttempts: 10 },
+      this.plan.push,
+      (body) => this.invoke('fanout', 540_000, (rt) => fanOutRestock(rt, { 'content-type': 'application/json' }, body)),
+    );
+    const latencies = root.fork();
+    this.service = new NotificationService(this.scheduler, this.net, root.fork(), this.plan.notifier, () => latencies.latency(20, 2_000));
+    this.checker = new Checker(this.scheduler, this.store, this.config.sendConcurrency);
+    this.store.listeners.push((c) => this.checker.onCommit(c));
+    this.service.listeners.push((r) => this.checker.onReceipt(r));
+    this.service.inFlightListeners.push((p, n) => this.checker.onNotifierCall(p, n));
+    this.latency = latencies;
+    this.scheduler.onUnhandledRejection = (reason) => {
+      const proc = reason !== null && typeof reason === 'object' ? ERROR_OWNER.get(reason) : undefined;
+      if (!proc) throw reason;
+      this.crashes.push({ process: proc.name, atMs: this.scheduler.nowMs - SIM_EPOCH_MS, error: String((reason as Error)?.message ?? reason) });
+      this.net.kill(proc, `CRASHED: unhandled rejection (${(reason as Error)?.message ?? reason}); functions-framework kills the instance`);
+    };
+  }
+
+  /** Processes killed by an unhandled rejection in the real code (functions-framework kills the instance). */
+  readonly crashes: { process: string; atMs: number; error: string }[] = [];
+
+  private readonly latency: Prng;
+
+  /** The runtime one process sees: lib/'s Runtime over the in-memory services. */
+  runtimeFor(proc: SimProcess): Runtime {
+    const l = this.latency;
+    return {
+      config: this.config,
+      db: new SimFirestore(this.store, this.net, proc, {
+        readMs: () => l.latency(3, 60),
+        commitMs: () => l.latency(8, 120),
+        queryMs: () => l.latency(5, 100),
+      }) as unknown as Firestore,
+      tasks: new SimTasksClient(new Map([[this.queue.id, this.queue]]), this.net, proc, () => l.latency(10, 150)) as unknown as CloudTasksClient,
+      log: this.silent,
+      now: () => this.scheduler.nowMs,
+    };
+  }
+
+  /** Runs one function invocation in a new process, killed at the function's timeout. */
+  private invoke(kind: string, timeoutMs: number, body: (rt: Runtime, proc: SimProcess) => Promise<{ status: number; outcome: string }>): Promise<number> {
+    const proc = this.scheduler.spawn(`${kind}#${0}`);
+    (proc as { name: string }).name = `${kind}#${proc.id}`;
+    const killer = this.scheduler.at(timeoutMs, () => this.net.kill(proc, 'at the function timeout'));
+    this.scheduler.log(proc.name, 'starts');
+    return this.scheduler
+      .sleep(this.latency.latency(1, 400))
+      .then(() => body(this.runtimeFor(proc), proc))
+      .then(({ status, outcome }) => {
+        killer.cancelled = true;
+        if (!proc.alive) return new Promise<number>(() => undefined);
+        this.scheduler.log(proc.name, `answers ${status} (${outcome})`);
+        return status;
+      });
+  }
+
+  private dispatch(task: SimTask, headers: Record<string, string>): Promise<number> {
+    if (task.url === this.config.fanoutUrl) {
+      return this.invoke('fanout', 540_000, (rt) => fanOutRestock(rt, { ...headers, 'ce-type': headers['ce-type'] ?? CONTINUATION_CLOUDEVENT_TYPE }, task.body));
+    }
+    return this.invoke('deliver', 300_000, (rt, proc) =>
+      deliverRestockBatch(
+        rt,
+        new HttpNotifier({
+          baseUrl: this.config.notifierUrl!,
+          timeoutMs: this.config.notifierTimeoutMs,
+          retries: this.config.notifierRetries,
+          maxRetryAfterMs: this.config.notifierMaxRetryAfterMs,
+          fetch: this.service.fetchFor(proc, this.config.notifierTimeoutMs),
+        }),
+        headers,
+        task.body,
+      ),
+    );
+  }
+
+  /** The product, its shoppers, and some bad addresses the service refuses for good. */
+  private seedWorld(): string[] {
+    const r = this.scenario;
+    this.store.seed(`${COLLECTIONS.products}/${PRODUCT}`, { productId: PRODUCT, available: 0, sequence: 5, updatedAtMs: SIM_EPOCH_MS, name: 'Sim kettle' });
+    const users: string[] = [];
+    for (let i = 0; i < this.options.subscribers; i++) {
+      const userId = `u${createHash('sha256').update(`${this.options.seed}:${i}`).digest('hex').slice(0, 10)}`;
+      users.push(userId);
+      this.store.seed(`${COLLECTIONS.products}/${PRODUCT}/${COLLECTIONS.subscriptions}/${userId}`, this.subscription(userId, r));
+    }
+    return users;
+  }
+
+  private subscription(userId: string, r: Prng): SubscriptionDoc & Record<string, unknown> {
+    const kind = r.next();
+    const email = `${userId}@shop.example`;
+    const push = `tok-${userId}`;
+    if (r.chance(0.03)) this.service.badAddresses.add(kind < 0.8 ? email : push);
+    return {
+      userId,
+      productId: PRODUCT,
+      channels: kind < 0.7 ? { email } : kind < 0.8 ? { push } : { email, push },
+      createdAtMs: this.scheduler.nowMs,
+      updatedAtMs: this.scheduler.nowMs,
+    };
+  }
+
+  /** Events, churn, pauses and operator actions of the storm, scheduled from the seed. */
+  private script(users: string[]): void {
+    const r = this.scenario;
+    const restock = { type: 'inventory.updated', version: 1, productId: PRODUCT, available: 7, previousAvailable: 0, sequence: 6, product: { name: 'Sim kettle' } };
+    const withId = r.chance(0.5);
+    this.scheduler.at(r.int(0, 1000), () => {
+      const id = this.push.publish(restock, withId ? { eventId: 'restock-6' } : {});
+      this.eventKeys.push(withId ? 'restock-6' : id);
+    });
+    if (r.chance(0.4)) {
+      // The publisher retried: the same change again, under the same eventId or (without one) a new messageId.
+      this.scheduler.at(r.int(0, 5000), () => {
+        const id = this.push.publish(restock, withId ? { eventId: 'restock-6' } : {});
+        this.eventKeys.push(withId ? 'restock-6' : id);
+      });
+    }
+    if (r.chance(0.4)) {
+      // An old event overtaken by the restock: it would be a restock itself, but it is stale.
+      this.scheduler.at(r.int(0, 20_000), () => this.eventKeys.push(this.push.publish({ ...restock, sequence: 4, available: 3 }, { eventId: 'old-4' })));
+    }
+    if (r.chance(0.3)) {
+      this.scheduler.at(r.int(2_000, 60_000), () =>
+        this.eventKeys.push(this.push.publish({ ...restock, sequence: 7, available: 2, previousAvailable: 7 }, { eventId: 'sale-7' })),
+      );
+    }
+    const churn = r.int(0, Math.ceil(users.length / 10));
+    for (let i = 0; i < churn; i++) {
+      const userId = r.chance(0.8) ? r.pick(users) : `new${i}`;
+      const unsubscribe = r.chance(0.6);
+      this.scheduler.at(r.int(0, 120_000), () => this.shopper(userId, unsubscribe));
+    }
+    if (r.chance(0.25)) {
+      this.scheduler.at(r.int(0, 30_000), () => {
+        this.queue.pause();
+        this.scheduler.at(r.int(5_000, 300_000), () => this.queue.resume());
+      });
+    }
+    if (r.chance(0.15)) this.scheduler.at(r.int(10_000, 600_000), () => void this.operatorReplay(false));
+    if (r.chance(0.15)) this.scheduler.at(r.int(10_000, 600_000), () => void this.operatorRedrive(['exhausted']));
+  }
+
+  /** A shopper subscribes (again) or unsubscribes, through the subscription store's own write. */
+  private shopper(userId: string, unsubscribe: boolean): void {
+    const proc = this.scheduler.spawn('shopper');
+    const rt = this.runtimeFor(proc);
+    this.checker.churned.add(userId);
+    if (unsubscribe) {
+      this.scheduler.log('shopper', `${userId} unsubscribes`);
+      new FirestoreSubscriptionStore(rt.db).deleteSubscription(PRODUCT, userId).catch(() => undefined);
+    } else {
+      this.scheduler.log('shopper', `${userId} subscribes`);
+      this.checker.subscribedAtMs.set(userId, this.scheduler.nowMs);
+      const doc = this.subscription(userId, this.scenario);
+      rt.db.collection(COLLECTIONS.products).doc(PRODUCT).collection(COLLECTIONS.subscriptions).doc(userId).set(doc).catch(() => undefined);
+    }
+  }
+
+  private restockKeys(): string[] {
+    return [...new Set(this.eventKeys)].filter((k) => this.checker.owed.has(k));
+  }
+
+  /** `restock replay`: an operator retries it a few times if the lease is held or Firestore fails. */
+  private async operatorReplay(onlyIfIncomplete: boolean): Promise<void> {
+    for (const eventKey of this.restockKeys()) {
+      const stored = this.store.read(`${COLLECTIONS.fanouts}/${eventKey}`)?.data as unknown as FanoutDoc | undefined;
+      if (onlyIfIncomplete && stored?.state === 'complete') continue;
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const proc = this.scheduler.spawn('operator-replay');
+        this.scheduler.log(proc.name, `restock replay ${eventKey}`);
+        this.replays++;
+        const outcome = await Promise.race([
+          replayFanout(this.runtimeFor(proc), eventKey, { dryRun: false }).then(() => 'done', (err: unknown) => err),
+          this.scheduler.sleep(900_000).then(() => 'hung'),
+        ]);
+        if (outcome === 'done') break;
+        this.scheduler.log(proc.name, `replay failed: ${(outcome as Error)?.name ?? outcome}`);
+        const waitMs = outcome instanceof LeaseHeldError ? Math.max(1000, outcome.leaseExpiresAtMs - this.scheduler.nowMs + 1000) : 30_000;
+        await this.scheduler.sleep(waitMs);
+      }
+    }
+  }
+
+  /** `restock redrive`: retried a few times like the replay. */
+  private async operatorRedrive(states: DeliveryState[]): Promise<void> {
+    for (const eventKey of this.restockKeys()) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const proc = this.scheduler.spawn('operator-redrive');
+        this.scheduler.log(proc.name, `restock redrive ${eventKey} --state ${states.join(',')}`);
+        this.redrives++;
+        const outcome = await Promise.race([
+          redriveDeliveries(this.runtimeFor(proc), eventKey, { states, dryRun: false }).then(() => 'done', (err: unknown) => err),
+          this.scheduler.sleep(900_000).then(() => 'hung'),
+        ]);
+        if (outcome === 'done') break;
+        this.scheduler.log(proc.name, `redrive failed: ${(outcome as Error)?.name ?? outcome}`);
+        await this.scheduler.sleep(30_000);
+      }
+    }
+  }
+
+  /** Runs both acts and every check. */
+  async run(): Promise<RunResult> {
+    const restoreUuids = seededUuids(new Prng(this.options.seed ^ 0x5eed));
+    try {
+      const users = this.seedWorld();
+      this.script(users);
+      await this.scheduler.run(SIM_EPOCH_MS + STORM_LIMIT_MS);
+      this.checker.checkNoSkip(this.queue);
+
+      // The repair: the outage is over, the operator follows the runbook.
+      this.net.faults = NO_FAULTS;
+      this.service.faults = NOTIFIER_OFF;
+      this.push.faults = PUSH_OFF;
+      this.plan.loseTaskAnswer = 0;
+      if (this.queue.paused) this.queue.resume();
+      this.scheduler.at(0, () => void this.operatorReplay(true).then(() => this.scheduler.at(600_000, () => void this.operatorRedrive(['exhausted', 'failed', 'sending']))));
+      await this.scheduler.run(this.scheduler.nowMs + STORM_LIMIT_MS);
+      const ignored = [...new Set(this.eventKeys)].filter((k) => {
+        const f = this.store.read(`${COLLECTIONS.fanouts}/${k}`)?.data as unknown as FanoutDoc | undefined;
+        return f?.state === 'ignored';
+      });
+      this.checker.checkEnd(ignored, this.queue, this.service.receipts);
+    } finally {
+      restoreUuids();
+    }
+    const digest = createHash('sha256');
+    for (const t of this.scheduler.trace) digest.update(`${t.atMs}|${t.actor}|${t.what}\n`);
+    return {
+      seed: this.options.seed,
+      violations: this.checker.violations,
+      traceDigest: digest.digest('hex'),
+      trace: this.scheduler.trace,
+      stats: {
+        virtualMs: this.scheduler.nowMs - SIM_EPOCH_MS,
+        steps: this.scheduler.steps,
+        deaths: this.net.deaths,
+        notifications: this.service.receipts.length,
+        lostOutcomeResends: this.checker.lostOutcomeResends,
+        tasksAccepted: this.queue.accepted.length,
+        tasksDropped: this.queue.dropped.length,
+        deadLettered: this.push.deadLettered.length,
+        replays: this.replays,
+        crashes: this.crashes.length,
+        redrives: this.redrives,
+        settings: {
+          pageSize: this.config.pageSize,
+          chunkSize: this.config.chunkSize,
+          enqueueConcurrency: this.config.enqueueConcurrency,
+          sendConcurrency: this.config.sendConcurrency,
+          fanoutTimeBudgetMs: this.config.fanoutTimeBudgetMs,
+        },
+      },
+    };
+  }
+}
+
+/** Runs one seed. */
+export function runSeed(options: RunOptions): Promise<RunResult> {
+  return new World(options).run();
+}
+
+/** Reads back a delivery entry type for callers that inspect the store. */
+export type { DeliveryDoc };
