@@ -18,7 +18,7 @@ import { COLLECTIONS, dedupKey, FINAL_DELIVERY_STATES, type Channel, type Delive
 import type { AppliedCommit, FirestoreStore } from './firestore.ts';
 import type { Receipt } from './notifier.ts';
 import type { SimQueue } from './tasks.ts';
-import type { Scheduler, SimProcess } from './scheduler.ts';
+import { SIM_EPOCH_MS, type Scheduler, type SimProcess } from './scheduler.ts';
 
 export interface Violation {
   invariant: string;
@@ -55,7 +55,7 @@ export class Checker {
   ) {}
 
   violate(invariant: string, message: string): void {
-    this.violations.push({ invariant, message, atMs: this.scheduler.nowMs });
+    this.violations.push({ invariant, message, atMs: this.scheduler.nowMs - SIM_EPOCH_MS });
     this.scheduler.log('CHECK', `VIOLATION ${invariant}: ${message}`);
   }
 
