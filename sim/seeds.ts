@@ -6,7 +6,8 @@
  */
 import { fork } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Violation } from './invariants.ts';
 import type { RunResult } from './world.ts';
 
@@ -34,6 +35,9 @@ export interface SeedsReport {
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
+/** Node flags that let a worker load TypeScript (tsx's loader), whatever ran the parent (tsx, vitest). */
+export const TSX_IMPORT = ['--import', pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href];
+
 export interface SeedsOptions {
   from: number;
   count: number;
@@ -57,7 +61,7 @@ export async function runSeeds(o: SeedsOptions): Promise<SeedsReport> {
   let stop = false;
   const workers = Array.from({ length: jobs }, (_, j) => {
     const child = fork(MAIN, ['--worker', '--from', String(o.from + j), '--count', String(Math.ceil((o.count - j) / jobs)), '--stride', String(jobs), '--subscribers', String(o.subscribers), ...(o.faults === false ? ['--no-faults'] : [])], {
-      execArgv: o.execArgv ?? process.execArgv,
+      execArgv: o.execArgv ?? TSX_IMPORT,
       env: o.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

@@ -7,8 +7,8 @@
  * text is gone fails the self-test and names what to re-wire.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { runSeeds } from './seeds.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runSeeds, TSX_IMPORT } from './seeds.ts';
 
 export interface Mutant {
   name: string;
@@ -41,7 +41,8 @@ export async function selfTest(o: { maxSeeds: number; subscribers: number; jobs:
         subscribers: o.subscribers,
         jobs: o.jobs,
         stopAtFirst: true,
-        execArgv: ['--import', REGISTER, ...process.execArgv],
+        // The load hook first, so that tsx, registered after it, transforms the patched source.
+        execArgv: ['--import', pathToFileURL(REGISTER).href, ...TSX_IMPORT],
         env: { ...process.env, SIM_MUTANT: m.name },
       });
       const f = report.firstViolation;
