@@ -1,7 +1,323 @@
-export interface ClockReport { subscribers: number }
-export async function productionClock(o: { subscribers: number; terraformDir: string; timestampsIndexed?: boolean }): Promise<ClockReport> {
-  return { subscribers: o.subscribers };
+/**
+ * The production clock: how long one restock of N shoppers takes as
+ * `terraform/` deploys the pipeline, in virtual time, from Google's published
+ * limits and the latencies of ./constants.ts.
+ *
+ * It is a model of the flows, not the flows themselves (a million shoppers
+ * through the in-memory services would take this machine's memory and an
+ * hour): each RPC the real code makes per page and per chunk — the fan-out's
+ * claim, page reads with read-ahead, CreateTask calls bounded by
+ * RESTOCK_ENQUEUE_CONCURRENCY, checkpoints, the continuation task at the time
+ * budget; delivery's subscription read, ledger claim commit, notifier calls
+ * bounded by RESTOCK_SEND_CONCURRENCY, and the record commit — becomes a wait
+ * in virtual time, against the resources that limit it: the queue's token
+ * bucket and concurrency, the function's instances and cold starts, and
+ * Firestore's 500 writes/s on a collection whose writes land on a sequential
+ * index range. What bound the run is the resource whose floor is longest.
+ */
+import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS } from './constants.ts';
+import { readDeployment, type Deployed } from './terraform.ts';
+import { Prng } from '../prng.ts';
+import { Scheduler, SIM_EPOCH_MS } from '../scheduler.ts';
+
+export interface ClockOptions {
+  subscribers: number;
+  terraformDir: string;
+  /** Override what terraform/ says: true = the monotonic fields indexed (today), false = exempted and no composite puts one after a constant prefix (issue 15). */
+  timestampsIndexed?: boolean;
 }
+
+export interface ClockReport {
+  subscribers: number;
+  deployment: Omit<Deployed, 'exempted' | 'composites'> & { sequentialIndexes: string[] };
+  timestampsIndexed: boolean;
+  firstNotificationMs: number;
+  lastNotificationMs: number;
+  fanoutDoneMs: number;
+  tasks: number;
+  continuations: number;
+  peakQueueDepth: number;
+  peakInstances: number;
+  writesPerSecond: Record<string, { average: number; peak: number; total: number }>;
+  /** Each limit's floor on the time to the last notification, ms. */
+  floors: Record<string, number>;
+  boundBy: string;
+  constants: typeof K;
+}
+
+/** Indexes of `deliveries` on which one event's ledger writes are sequential (a hot range), by name. */
+function sequentialIndexes(d: Deployed, timestampsIndexed: boolean | undefined): string[] {
+  if (timestampsIndexed === false) return [];
+  const out: string[] = [];
+  const monotonic = MONOTONIC_FIELDS.deliveries!;
+  const exempted = d.exempted.deliveries ?? new Set<string>();
+  for (const f of monotonic) {
+    if (timestampsIndexed === true || (!exempted.has(f) && !exempted.has('*'))) out.push(`single-field ${f}`);
+  }
+  for (const c of d.composites.filter((x) => x.collection === 'deliveries')) {
+    const i = c.fields.findIndex((f) => monotonic.includes(f));
+    if (i >= 0 && c.fields.slice(0, i).every((f) => CONSTANT_IN_A_BURST.has(f))) out.push(`composite ${c.name} (${c.fields.join(', ')})`);
+  }
+  return out;
+}
+
+/** A FIFO of tasks behind a token bucket and a concurrency limit (one Cloud Tasks queue). */
+class Queue {
+  private readonly waiting: (() => Promise<void>)[] = [];
+  private head = 0;
+  private tokens: number;
+  private lastMs: number;
+  private inFlight = 0;
+  private wake = false;
+  peakDepth = 0;
+
+  constructor(
+    private readonly s: Scheduler,
+    private readonly rate: number,
+    private readonly burst: number,
+    private readonly concurrency: number,
+  ) {
+    this.tokens = burst;
+    this.lastMs = s.nowMs;
+  }
+
+  get depth(): number {
+    return this.waiting.length - this.head;
+  }
+
+  add(run: () => Promise<void>): void {
+    this.waiting.push(run);
+    this.peakDepth = Math.max(this.peakDepth, this.depth);
+    this.poke();
+  }
+
+  private poke(): void {
+    this.tokens = Math.min(this.burst, this.tokens + ((this.s.nowMs - this.lastMs) / 1000) * this.rate);
+    this.lastMs = this.s.nowMs;
+    while (this.depth > 0 && this.inFlight < this.concurrency && this.tokens >= 1) {
+      this.tokens -= 1;
+      this.inFlight++;
+      const run = this.waiting[this.head++]!;
+      void this.s.sleep(K.dispatchOverheadMs.value).then(run).then(() => {
+        this.inFlight--;
+        this.poke();
+      });
+    }
+    if (this.depth > 0 && this.inFlight < this.concurrency && !this.wake) {
+      this.wake = true;
+      this.s.at(Math.ceil(((1 - this.tokens) / this.rate) * 1000), () => {
+        this.wake = false;
+        this.poke();
+      });
+    }
+  }
+}
+
+/** Cloud Run instances of one function: warm ones are reused, new ones start cold, at most `max`. */
+class Instances {
+  private idle = 0;
+  private total = 0;
+  private readonly waiting: (() => void)[] = [];
+  peak = 0;
+  constructor(
+    private readonly s: Scheduler,
+    private readonly max: number,
+  ) {}
+  async acquire(): Promise<void> {
+    if (this.idle > 0) {
+      this.idle--;
+      return this.s.sleep(K.requestOverheadMs.value);
+    }
+    if (this.total < this.max) {
+      this.total++;
+      this.peak = Math.max(this.peak, this.total);
+      return this.s.sleep(K.coldStartMs.value);
+    }
+    // Cloud Run would answer 429 and Cloud Tasks retry; waiting for a free instance is the optimistic reading.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.idle++;
+  }
+}
+
+/** Firestore write throughput per collection: unlimited, or 500/s of sequential writes when a hot index is present. */
+class Writes {
+  private busyUntil = new Map<string, number>();
+  readonly total = new Map<string, number>();
+  readonly perSecond = new Map<string, Map<number, number>>();
+  constructor(
+    private readonly s: Scheduler,
+    private readonly hot: Set<string>,
+  ) {}
+  /** One commit of `count` writes on `collection`; resolves when Firestore has applied it. */
+  commit(collection: string, count: number): Promise<void> {
+    const latency = K.firestoreCommitMs.value + count * K.firestoreCommitPerWriteMs.value;
+    let doneAt = this.s.nowMs + latency;
+    if (this.hot.has(collection)) {
+      const start = Math.max(this.s.nowMs, this.busyUntil.get(collection) ?? 0);
+      const drained = start + (count / K.sequentialIndexWritesPerSecond.value) * 1000;
+      this.busyUntil.set(collection, drained);
+      doneAt = Math.max(doneAt, drained);
+    }
+    this.total.set(collection, (this.total.get(collection) ?? 0) + count);
+    const second = Math.floor((doneAt - SIM_EPOCH_MS) / 1000);
+    const buckets = this.perSecond.get(collection) ?? new Map<number, number>();
+    buckets.set(second, (buckets.get(second) ?? 0) + count);
+    this.perSecond.set(collection, buckets);
+    return this.s.sleep(doneAt - this.s.nowMs);
+  }
+}
+
+/** Runs the clock. @throws when terraform/ cannot be read. */
+export async function productionClock(o: ClockOptions): Promise<ClockReport> {
+  const d = await readDeployment(o.terraformDir);
+  const hotIndexes = sequentialIndexes(d, o.timestampsIndexed);
+  const s = new Scheduler(new Prng(1), 0);
+  const writes = new Writes(s, new Set(hotIndexes.length > 0 ? ['deliveries'] : []));
+  const rate = Math.min(d.queueMaxDispatchesPerSecond, K.queueMaxDispatchesPerSecond.value);
+  const concurrency = Math.min(d.queueMaxConcurrentDispatches, K.queueMaxConcurrentDispatches.value);
+  const queues = Array.from({ length: d.queueCount }, () => new Queue(s, rate, Math.max(1, Math.ceil(rate * K.queueBurstPerRate.value)), concurrency));
+  const deliveryInstances = new Instances(s, d.deliveryMaxInstances * K.defaultConcurrency.value);
+  const t0 = s.nowMs;
+  let first = Infinity;
+  let last = 0;
+  let fanoutDone = 0;
+  let tasks = 0;
+  let continuations = 0;
+  const ch = K.channelsPerSubscriber.value;
+  const readMs = (docs: number) => K.firestoreReadMs.value + docs * K.firestoreReadPerDocMs.value;
+
+  const deliverChunk = async (n: number) => {
+    await deliveryInstances.acquire();
+    await s.sleep(readMs(n)); // the chunk's subscriptions
+    await writes.commit('deliveries', n * ch); // the claim: one create per notification, all or nothing
+    const calls = Math.ceil((n * ch) / d.notifyBatchSize);
+    for (let wave = 0; wave < Math.ceil(calls / d.sendConcurrency); wave++) {
+      await s.sleep(K.notifierCallMs.value);
+      first = Math.min(first, s.nowMs);
+    }
+    // The record: a ledger update per notification and a subscription delete per shopper, ≤ 500 writes a commit.
+    const perCommit = Math.floor(K.maxWritesPerCommit.value / (ch + 1));
+    const commits: Promise<void>[] = [];
+    for (let left = n; left > 0; left -= perCommit) {
+      const k = Math.min(left, perCommit);
+      commits.push(writes.commit('deliveries', k * ch), writes.commit('restockSubscriptions', k));
+    }
+    await Promise.all(commits);
+    last = Math.max(last, s.nowMs);
+    deliveryInstances.release();
+  };
+
+  const enqueue = async (n: number) => {
+    await s.sleep(K.createTaskMs.value);
+    const q = queues[tasks % queues.length]!;
+    tasks++;
+    q.add(() => deliverChunk(n));
+  };
+
+  /** One fan-out attempt from `cursor`: claim, page with read-ahead, enqueue, checkpoint, hand over at the budget. */
+  const fanout = async (cursor: number, cold: boolean): Promise<void> => {
+    await s.sleep(cold ? K.coldStartMs.value : K.requestOverheadMs.value);
+    await s.sleep(readMs(2)); // claim transaction: the fan-out and product documents
+    await writes.commit('fanouts', 1);
+    const started = s.nowMs;
+    let lastCheckpoint = s.nowMs;
+    let size = cursor === 0 ? Math.min(d.chunkSize, d.pageSize) : d.pageSize;
+    let read = s.sleep(readMs(Math.min(size, o.subscribers - cursor)));
+    while (cursor < o.subscribers) {
+      await read;
+      const ids = Math.min(size, o.subscribers - cursor);
+      const nextCursor = cursor + ids;
+      if (s.nowMs - started > d.fanoutTimeBudgetMs && nextCursor < o.subscribers) {
+        // Hand over: checkpoint, a continuation task on the queue (behind what is waiting there), release.
+        await s.sleep(readMs(1));
+        await writes.commit('fanouts', 1);
+        await s.sleep(K.createTaskMs.value);
+        continuations++;
+        queues[0]!.add(() => fanout(cursor, true));
+        return;
+      }
+      read = nextCursor < o.subscribers ? s.sleep(readMs(Math.min(d.pageSize, o.subscribers - nextCursor))) : Promise.resolve();
+      size = d.pageSize;
+      const chunks: number[] = [];
+      for (let left = ids; left > 0; left -= d.chunkSize) chunks.push(Math.min(left, d.chunkSize));
+      for (let i = 0; i < chunks.length; i += d.enqueueConcurrency) await Promise.all(chunks.slice(i, i + d.enqueueConcurrency).map(enqueue));
+      cursor = nextCursor;
+      if (cursor < o.subscribers && s.nowMs - lastCheckpoint >= d.checkpointIntervalMs) {
+        await s.sleep(readMs(1));
+        await writes.commit('fanouts', 1);
+        lastCheckpoint = s.nowMs;
+      }
+    }
+    await s.sleep(readMs(1));
+    await writes.commit('fanouts', 1);
+    fanoutDone = s.nowMs;
+  };
+
+  s.at(K.pushDeliveryMs.value, () => void fanout(0, true));
+  await s.run(Number.MAX_SAFE_INTEGER);
+
+  const elapsed = last - t0;
+  const writesPerSecond: ClockReport['writesPerSecond'] = {};
+  for (const [col, total] of writes.total) {
+    writesPerSecond[col] = {
+      total,
+      average: Math.round(total / Math.max(0.001, elapsed / 1000)),
+      peak: Math.max(...writes.perSecond.get(col)!.values()),
+    };
+  }
+  const chunks = tasks;
+  // A chunk's own time, without waiting on Firestore's write limit: what concurrency alone allows.
+  const n = d.chunkSize;
+  const commitMs = (w: number) => K.firestoreCommitMs.value + w * K.firestoreCommitPerWriteMs.value;
+  const serviceMs =
+    K.dispatchOverheadMs.value + K.requestOverheadMs.value + readMs(n) + commitMs(n * ch) +
+    Math.ceil(Math.ceil((n * ch) / d.notifyBatchSize) / d.sendConcurrency) * K.notifierCallMs.value + commitMs(n * (ch + 1));
+  const sequentialWrites = hotIndexes.length > 0 ? (writes.total.get('deliveries') ?? 0) : 0;
+  const floors: Record<string, number> = {
+    'fan-out paging (one chain of pages)': fanoutDone - t0,
+    [`queue dispatch rate (${rate}/s × ${d.queueCount} queue(s))`]: (chunks / (rate * d.queueCount)) * 1000,
+    [`concurrent deliveries (min(queue ${concurrency}, instances ${d.deliveryMaxInstances}) × ${d.queueCount})`]:
+      (chunks * serviceMs) / Math.min(concurrency * d.queueCount, d.deliveryMaxInstances),
+    'Firestore 500 writes/s on the ledger (sequential index)': (sequentialWrites / K.sequentialIndexWritesPerSecond.value) * 1000,
+  };
+  const boundBy = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]![0];
+  const { exempted: _e, composites: _c, ...settings } = d;
+  return {
+    subscribers: o.subscribers,
+    deployment: { ...settings, sequentialIndexes: hotIndexes },
+    timestampsIndexed: hotIndexes.length > 0,
+    firstNotificationMs: Math.round(first - t0),
+    lastNotificationMs: Math.round(elapsed),
+    fanoutDoneMs: Math.round(fanoutDone - t0),
+    tasks,
+    continuations,
+    peakQueueDepth: Math.max(...queues.map((q) => q.peakDepth)),
+    peakInstances: deliveryInstances.peak,
+    writesPerSecond,
+    floors: Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, Math.round(v)])),
+    boundBy,
+    constants: K,
+  };
+}
+
+const minutes = (ms: number) => (ms >= 120_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`);
+
+/** The report for a person. */
 export function formatClock(r: ClockReport): string {
-  return JSON.stringify(r);
+  return [
+    `production clock: ${r.subscribers.toLocaleString('en')} subscribers of one product, as terraform/ deploys it`,
+    `  queue ${r.deployment.queueMaxDispatchesPerSecond}/s, ${r.deployment.queueMaxConcurrentDispatches} concurrent, ${r.deployment.queueCount} queue(s); delivery ≤ ${r.deployment.deliveryMaxInstances} instances; page ${r.deployment.pageSize}, chunk ${r.deployment.chunkSize}`,
+    `  ledger indexes with sequential writes: ${r.deployment.sequentialIndexes.length === 0 ? 'none' : r.deployment.sequentialIndexes.join('; ')}`,
+    `  first notification   ${minutes(r.firstNotificationMs)}`,
+    `  last notification    ${minutes(r.lastNotificationMs)}`,
+    `  fan-out done         ${minutes(r.fanoutDoneMs)} (${r.tasks} tasks, ${r.continuations} continuation(s))`,
+    `  peak queue depth     ${r.peakQueueDepth} tasks; peak delivery instances ${r.peakInstances}`,
+    `  writes/s             ${Object.entries(r.writesPerSecond).map(([c, w]) => `${c} avg ${w.average} peak ${w.peak}`).join('; ')}`,
+    `  floors               ${Object.entries(r.floors).map(([k, v]) => `${k}: ${minutes(v)}`).join('; ')}`,
+    `  bound by             ${r.boundBy}`,
+  ].join('\n');
 }

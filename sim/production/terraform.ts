@@ -1,0 +1,85 @@
+/**
+ * What `terraform/` deploys, as the production clock needs it: the queue's
+ * limits, the functions' limits, the pipeline's settings (variable
+ * defaults), and Firestore's indexes — single-field exemptions
+ * (`google_firestore_field` with an empty `index_config`) and composite
+ * indexes — so that the clock knows which of the hot path's writes land on a
+ * sequential index range.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from '@cdktf/hcl2json';
+
+// hcl2json's output is untyped JSON.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+export interface Deployed {
+  queueMaxDispatchesPerSecond: number;
+  queueMaxConcurrentDispatches: number;
+  /** Delivery queues (issue 15's sharding); 1 unless terraform/ declares `queue_count`. */
+  queueCount: number;
+  deliveryMaxInstances: number;
+  fanoutTimeBudgetMs: number;
+  pageSize: number;
+  chunkSize: number;
+  enqueueConcurrency: number;
+  sendConcurrency: number;
+  notifyBatchSize: number;
+  checkpointIntervalMs: number;
+  /** Per collection: single-field indexes turned off (`*` = every field). */
+  exempted: Record<string, Set<string>>;
+  /** Composite indexes: collection, name, field paths in order. */
+  composites: { collection: string; name: string; fields: string[] }[];
+}
+
+function variableDefault(vars: Record<string, Json>, name: string, fallback?: number): number {
+  const v = vars[name];
+  const raw = Array.isArray(v) ? v[0]?.default : v?.default;
+  if (raw === undefined) {
+    if (fallback !== undefined) return fallback;
+    throw new Error(`terraform/: variable "${name}" has no default (the production clock needs it)`);
+  }
+  return Number(raw);
+}
+
+/** Reads every `.tf` file of `dir`. @throws when a file does not parse or a needed variable is missing. */
+export async function readDeployment(dir: string): Promise<Deployed> {
+  const vars: Record<string, Json> = {};
+  const fields: Json[] = [];
+  const indexes: [string, Json][] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf')).sort()) {
+    const json = await parse(file, readFileSync(join(dir, file), 'utf8'));
+    Object.assign(vars, json.variable ?? {});
+    for (const body of Object.values<Json>(json.resource?.google_firestore_field ?? {})) fields.push(Array.isArray(body) ? body[0] : body);
+    for (const [name, body] of Object.entries<Json>(json.resource?.google_firestore_index ?? {})) indexes.push([name, Array.isArray(body) ? body[0] : body]);
+  }
+  const exempted: Record<string, Set<string>> = {};
+  for (const f of fields) {
+    const config = Array.isArray(f.index_config) ? f.index_config[0] : f.index_config;
+    // An index_config with no `indexes` turns the field's single-field indexes off.
+    if (config !== undefined && (config.indexes === undefined || config.indexes.length === 0)) {
+      (exempted[f.collection] ??= new Set()).add(f.field);
+    }
+  }
+  const marginSeconds = variableDefault(vars, 'fanout_time_budget_margin_seconds', 60);
+  return {
+    queueMaxDispatchesPerSecond: variableDefault(vars, 'queue_max_dispatches_per_second'),
+    queueMaxConcurrentDispatches: variableDefault(vars, 'queue_max_concurrent_dispatches'),
+    queueCount: variableDefault(vars, 'queue_count', 1),
+    deliveryMaxInstances: variableDefault(vars, 'delivery_max_instances'),
+    fanoutTimeBudgetMs: (variableDefault(vars, 'fanout_timeout_seconds') - marginSeconds) * 1000,
+    pageSize: variableDefault(vars, 'page_size'),
+    chunkSize: variableDefault(vars, 'chunk_size'),
+    enqueueConcurrency: variableDefault(vars, 'enqueue_concurrency'),
+    sendConcurrency: variableDefault(vars, 'send_concurrency'),
+    notifyBatchSize: variableDefault(vars, 'notify_batch_size', 100),
+    checkpointIntervalMs: variableDefault(vars, 'checkpoint_interval_ms', 1000),
+    exempted,
+    composites: indexes.map(([name, body]) => ({
+      collection: body.collection,
+      name,
+      fields: (body.fields ?? []).map((x: Json) => String(x.field_path)),
+    })),
+  };
+}
