@@ -1,0 +1,58 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { productionClock } from '../../../sim/production/index.ts';
+import { CONSTANTS } from '../../../sim/production/constants.ts';
+
+/** A copy of terraform/ with `extra` appended to firestore.tf. */
+function terraformWith(extra: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'clock-tf-'));
+  for (const f of readdirSync('terraform').filter((x) => x.endsWith('.tf'))) {
+    writeFileSync(join(dir, f), readFileSync(join('terraform', f), 'utf8') + (f === 'firestore.tf' ? extra : ''));
+  }
+  return dir;
+}
+
+describe('production clock', () => {
+  it('every constant names its source', () => {
+    for (const [name, c] of Object.entries(CONSTANTS)) {
+      expect(c.source.length, name).toBeGreaterThan(20);
+      if (c.kind === 'published') expect(c.source, name).toMatch(/https:\/\/cloud\.google\.com\//);
+    }
+  });
+
+  it('as deployed, the ledger writes on sequential indexes bind the run at 500 writes/s', { timeout: 120_000 }, async () => {
+    const r = await productionClock({ subscribers: 20_000, terraformDir: 'terraform' });
+
+    expect(r.timestampsIndexed).toBe(true);
+    expect(r.deployment.sequentialIndexes).toContain('single-field createdAtMs');
+    expect(r.boundBy).toMatch(/500 writes\/s/);
+    // 20,000 shoppers: 40,000 ledger writes at 500/s.
+    expect(r.lastNotificationMs).toBeGreaterThanOrEqual(80_000);
+    expect(r.writesPerSecond.deliveries!.peak).toBeLessThanOrEqual(CONSTANTS.sequentialIndexWritesPerSecond.value);
+  });
+
+  it('with the timestamps exempted and no composite index ordering an event by time, the queue binds instead', { timeout: 120_000 }, async () => {
+    const r = await productionClock({ subscribers: 60_000, terraformDir: 'terraform', timestampsIndexed: false });
+
+    expect(r.deployment.sequentialIndexes).toEqual([]);
+    expect(r.boundBy).toMatch(/queue dispatch rate/);
+    // 600 tasks at the deployed 100 dispatches/s: at least 6 s, far from the 240 s the ledger's 120,000 writes would take at 500/s.
+    expect(r.lastNotificationMs).toBeGreaterThanOrEqual(6_000);
+    expect(r.lastNotificationMs).toBeLessThan(60_000);
+    expect(r.firstNotificationMs).toBeLessThan(r.lastNotificationMs);
+  });
+
+  it('reads single-field exemptions from terraform/: exempting the four fields leaves the composite indexes that order one event by time', { timeout: 120_000 }, async () => {
+    const exemptions = ['createdAtMs', 'updatedAtMs', 'leaseExpiresAtMs', 'sentAtMs']
+      .map((f) => `\nresource "google_firestore_field" "x_${f}" {\n  collection = "deliveries"\n  field      = "${f}"\n  index_config {}\n}\n`)
+      .join('');
+
+    const r = await productionClock({ subscribers: 5_000, terraformDir: terraformWith(exemptions) });
+
+    expect(r.deployment.sequentialIndexes.filter((i) => i.startsWith('single-field'))).toEqual([]);
+    expect(r.deployment.sequentialIndexes.some((i) => i.startsWith('composite deliveries_by_event_state_oldest_first'))).toBe(true);
+    expect(r.boundBy).toMatch(/500 writes\/s/);
+  });
+});
