@@ -179,7 +179,12 @@ export class Checker {
       }
       if (missing > 0) this.violate('no-silent-loss', `${missing} notification(s) owed for ${eventKey} did not end sent/rejected/exhausted, e.g. ${example}`);
       const open = [...ledger.values()].filter((d) => d.state === 'failed' || d.state === 'sending');
-      if (open.length > 0) this.violate('no-silent-loss', `${open.length} ledger entr(ies) of ${eventKey} left open, e.g. ${open[0]!.userId}/${open[0]!.channel} ${open[0]!.state}`);
+      if (open.length > 0) {
+        const o = open[0]!;
+        const sub = this.store.read(`${COLLECTIONS.products}/${o.productId}/${COLLECTIONS.subscriptions}/${o.userId}`)?.data as unknown as SubscriptionDoc | undefined;
+        const why = sub && !sub.channels?.[o.channel] ? ` (the shopper subscribed again without ${o.channel}: no attempt looks at that entry any more)` : '';
+        this.violate('no-silent-loss', `${open.length} ledger entr(ies) of ${eventKey} left open, e.g. ${o.userId}/${o.channel} ${o.state}${why}`);
+      }
       for (const d of ledger.values()) {
         if (d.state !== 'sent' && d.state !== 'rejected') continue;
         const subscribed = this.subscribedAtMs.get(d.userId) ?? -Infinity;

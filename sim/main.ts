@@ -143,5 +143,10 @@ if (o.worker) {
       f ? `first violation: seed ${f.seed}, ${f.invariant} at +${f.atMs} ms: ${f.message}\n  replay: ${f.replay}` : 'every promise kept',
     ].join('\n'),
   );
+  if (f && !o.json) {
+    // Workers keep no trace (speed); the violating seed is run again here for its short trace.
+    const again = await runSeed({ seed: f.seed, subscribers, faults: o.faults });
+    console.log(`trace of seed ${f.seed} up to the violation (last ${o.trace} steps):\n${showTrace(again.trace, f.atMs, o.trace)}`);
+  }
   process.exitCode = report.violations === 0 ? 0 : 1;
 }
