@@ -43,19 +43,38 @@ function variableDefault(vars: Record<string, Json>, name: string, fallback?: nu
   return Number(raw);
 }
 
+/**
+ * A `google_firestore_field` declared with `for_each` over a local map of
+ * collection → field names (terraform/firestore.tf's `unindexed_fields`)
+ * stands for one resource per pair. Only that shape is understood (the
+ * clock is no Terraform evaluator); any other `for_each` is refused by name.
+ */
+function expandForEach(resource: Json, locals: Record<string, Json>): Json[] {
+  if (resource.for_each === undefined) return [resource];
+  const name = /local\.(\w+)/.exec(String(resource.for_each))?.[1];
+  const map = name ? locals[name] : undefined;
+  const shapeOk =
+    map && typeof map === 'object' && Object.values(map).every((v) => Array.isArray(v)) &&
+    resource.collection === '${each.value.collection}' && resource.field === '${each.value.field}';
+  if (!shapeOk) throw new Error(`terraform/: google_firestore_field with for_each ${String(resource.for_each).slice(0, 80)} is not a shape the production clock reads (a local map of collection → field names)`);
+  return Object.entries(map as Record<string, string[]>).flatMap(([collection, names]) => names.map((field) => ({ ...resource, collection, field })));
+}
+
 /** Reads every `.tf` file of `dir`. @throws when a file does not parse or a needed variable is missing. */
 export async function readDeployment(dir: string): Promise<Deployed> {
   const vars: Record<string, Json> = {};
+  const locals: Record<string, Json> = {};
   const fields: Json[] = [];
   const indexes: [string, Json][] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf')).sort()) {
     const json = await parse(file, readFileSync(join(dir, file), 'utf8'));
     Object.assign(vars, json.variable ?? {});
+    for (const l of (json.locals ?? []) as Record<string, Json>[]) Object.assign(locals, l);
     for (const body of Object.values<Json>(json.resource?.google_firestore_field ?? {})) fields.push(Array.isArray(body) ? body[0] : body);
     for (const [name, body] of Object.entries<Json>(json.resource?.google_firestore_index ?? {})) indexes.push([name, Array.isArray(body) ? body[0] : body]);
   }
   const exempted: Record<string, Set<string>> = {};
-  for (const f of fields) {
+  for (const f of fields.flatMap((x) => expandForEach(x, locals))) {
     const config = Array.isArray(f.index_config) ? f.index_config[0] : f.index_config;
     // An index_config with no `indexes` turns the field's single-field indexes off.
     if (config !== undefined && (config.indexes === undefined || config.indexes.length === 0)) {
