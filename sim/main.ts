@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runSeed } from './world.ts';
 import { runSeeds } from './seeds.ts';
-import { selfTest } from './self-test.ts';
+import { MUTANTS, selfTest } from './self-test.ts';
 import { productionClock, formatClock } from './production/index.ts';
 import type { TraceLine } from './scheduler.ts';
 
@@ -95,9 +95,17 @@ if (o.worker) {
     subscribers: o.subscribers ?? 1_000_000,
     terraformDir: o.terraform,
     ...(o.exemptTimestamps ? { timestampsIndexed: false } : o.indexedTimestamps ? { timestampsIndexed: true } : {}),
+  }).catch((err: unknown) => {
+    console.error(`--terraform ${o.terraform}: ${(err as Error).message}`);
+    process.exit(2);
   });
   print(report, formatClock(report));
 } else if (o.selfTest) {
+  const unknown = (o.variant ?? []).filter((v) => !MUTANTS.some((m) => m.name === v));
+  if (unknown.length > 0) {
+    console.error(`--variant: unknown ${unknown.join(', ')} (known: ${MUTANTS.map((m) => m.name).join(', ')})`);
+    process.exit(2);
+  }
   const subscribers = o.subscribers ?? 100;
   const report = await selfTest({
     maxSeeds: o.maxSeeds,
