@@ -11,6 +11,8 @@ import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import {
   DEFAULT_PORTS,
+  DEFAULT_SMTP_VIEW_PORT,
+  directChannelEnv,
   DEFAULT_STATE_FILE,
   REPO_ROOT,
   emulatorEnv,
@@ -28,17 +30,22 @@ const PORT_FLAGS: Record<ComponentName, { flag: string; env: string }> = {
   fanOutRestock: { flag: 'fan-out-port', env: 'FAN_OUT_PORT' },
   deliverRestockBatch: { flag: 'deliver-port', env: 'DELIVER_PORT' },
   restockSubscriptions: { flag: 'subscriptions-port', env: 'SUBSCRIPTIONS_PORT' },
+  restockUnsubscribe: { flag: 'unsubscribe-port', env: 'UNSUBSCRIBE_PORT' },
   sink: { flag: 'sink-port', env: 'SINK_PORT' },
+  smtp: { flag: 'smtp-port', env: 'SMTP_PORT' },
+  fcm: { flag: 'fcm-port', env: 'FCM_PORT' },
 };
 
 const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
 const program = new Command('start')
-  .description('Run the local stack (Firestore, Pub/Sub, Cloud Tasks, the three functions, the notification sink).')
+  .description('Run the local stack (Firestore, Pub/Sub, Cloud Tasks, the functions, the notification sink, the mail server and the FCM stand-in).')
   .option('--host <host>', 'interface every component listens on', process.env.STACK_HOST ?? '127.0.0.1')
   .addOption(new Option('--log-level <level>', 'LOG_LEVEL of the functions and the sink').choices(['debug', 'info', 'warn', 'error']).default(process.env.LOG_LEVEL ?? 'info'))
   .option('--env <KEY=VALUE...>', 'extra environment for the function processes (e.g. RESTOCK_CHUNK_SIZE=50)', [])
   .option('--sink-token <token>', 'bearer token the sink requires and the functions send')
+  .option('--channels <list>', 'channels sent directly (email through the local SMTP server, push through the FCM stand-in) instead of through the sink, e.g. email,push', '')
+  .option('--smtp-view-port <port>', 'port of the mail server\'s HTTP view (env SMTP_VIEW_PORT)', process.env.SMTP_VIEW_PORT ?? String(DEFAULT_SMTP_VIEW_PORT))
   .option('--state-file <path>', 'where to describe the running stack', DEFAULT_STATE_FILE)
   .option('--dir <path>', 'where logs (<dir>/logs) and bookkeeping go', join(REPO_ROOT, '.local'));
 for (const [name, { flag, env }] of Object.entries(PORT_FLAGS) as [ComponentName, { flag: string; env: string }][]) {
@@ -77,6 +84,18 @@ const env = Object.fromEntries(
   }),
 );
 
+const channels = (opts.channels as string).split(',').map((c) => c.trim()).filter(Boolean);
+const unknownChannel = channels.find((c) => c !== 'email' && c !== 'push');
+if (unknownChannel !== undefined) {
+  process.stderr.write(`--channels takes email and/or push, got ${JSON.stringify(unknownChannel)}\n`);
+  process.exit(2);
+}
+const smtpViewPort = opts.smtpViewPort as string;
+if (!/^\d{1,5}$/.test(smtpViewPort) || Number(smtpViewPort) > 65535) {
+  process.stderr.write(`--smtp-view-port (or SMTP_VIEW_PORT) must be a port number from 0 to 65535, got ${JSON.stringify(smtpViewPort)}\n`);
+  process.exit(2);
+}
+
 let stack: Stack | undefined;
 let stopping = false;
 const stop = async (signal: string): Promise<void> => {
@@ -94,7 +113,8 @@ try {
   stack = await startStack({
     host: opts.host as string,
     ports,
-    env,
+    smtpViewPort: Number(smtpViewPort),
+    env: { ...directChannelEnv(channels), ...env },
     dir: resolve(opts.dir as string),
     stateFile,
     logLevel: opts.logLevel as 'debug' | 'info' | 'warn' | 'error',
@@ -115,7 +135,8 @@ const lines = [
   `${pc.green('Restock stack ready')} in ${stack.startupMs.total} ms: ` +
     `firestore=${d.firestore} pubsub=${d.pubsub} tasks=${d.tasks} ` +
     `fanOutRestock=${d.functions.fanOutRestock} deliverRestockBatch=${d.functions.deliverRestockBatch} ` +
-    `restockSubscriptions=${d.functions.restockSubscriptions} sink=${d.sink}`,
+    `restockSubscriptions=${d.functions.restockSubscriptions} restockUnsubscribe=${d.functions.restockUnsubscribe} sink=${d.sink} ` +
+    `smtp=${d.smtp.smtp} (received mail: ${d.smtp.url}/messages) fcm=${d.fcm} (received pushes: ${d.fcm}/messages)`,
   '',
   '  # to use it from another shell:',
   ...Object.entries(emulatorEnv(d)).map(([k, v]) => `  export ${k}=${v}`),
@@ -123,6 +144,7 @@ const lines = [
   `  described in ${stateFile}; logs in ${d.logsDir}/<component>.log`,
   `  topic ${d.topic} → push subscription ${d.subscription} → ${d.functions.fanOutRestock} (dead letters: ${d.deadLetterSubscription})`,
   `  queue ${d.queue} → ${d.functions.deliverRestockBatch}`,
+  `  email → ${channels.includes('email') ? `smtp (${d.smtp.smtp})` : `sink (${d.sink})`}, push → ${channels.includes('push') ? `fcm (${d.fcm})` : `sink (${d.sink})`}`,
   '  Ctrl-C stops everything.',
 ];
 process.stdout.write(lines.join('\n') + '\n');

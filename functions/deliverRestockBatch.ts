@@ -15,6 +15,7 @@ import {
   TokenKeysUnavailableError,
   verifyTaskToken,
 } from '../lib/delivery/index.ts';
+import { loadConfig } from '../lib/config.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { createNotifier, type Notifier } from '../lib/notify/index.ts';
 import { runtime } from '../lib/runtime.ts';
@@ -32,7 +33,9 @@ function statusFor(err: unknown): { status: number; severity: 'warn' | 'error' }
 }
 
 // Bodies over RESTOCK_MAX_BODY_BYTES and malformed JSON are answered as problems before this runs: ./framework.ts.
-http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES }, async (req, res) => {
+// A channel sender chosen without its settings stops the process at start, naming the setting.
+const onStart = (): void => void (notifier ??= createNotifier(loadConfig(), log));
+http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES, onStart }, async (req, res) => {
   const rt = runtime();
   notifier ??= createNotifier(rt.config, log);
   const retryCount = Number(req.get('x-cloudtasks-taskretrycount') ?? '0') || 0;

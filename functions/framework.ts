@@ -61,6 +61,12 @@ export interface HttpEntryOptions {
   onRefused?: (refused: RefusedRequest) => Promise<HttpReply | undefined>;
   /** Largest body accepted; default RESTOCK_MAX_BODY_BYTES. */
   maxBodyBytes?: number;
+  /**
+   * Checks that run when this process serves the function (its `--target` or
+   * FUNCTION_TARGET), at registration: throwing stops the process at start
+   * (a sender chosen without its settings), not at the first request.
+   */
+  onStart?: () => void;
 }
 
 type RequestWithRawBody = IncomingMessage & { rawBody?: Buffer };
@@ -80,6 +86,7 @@ export function http(name: string, options: HttpEntryOptions, handler: ff.HttpFu
   // Settings are parsed as each function registers, so a bad value stops the process at
   // start naming the variable (lib/config.ts), not at the first request. Clients stay lazy.
   loadConfig();
+  if (servedTarget() === name) options.onStart?.();
   installFinalHandler();
   entries.set(name, options);
   ff.http(name, async (req, res) => {

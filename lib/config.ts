@@ -77,6 +77,28 @@ export const SETTINGS = {
   notifierRetries: setting('RESTOCK_NOTIFIER_RETRIES', nonNegativeInt.max(10), 'In-call retries of a notifier batch on 429/5xx/timeouts before the chunk is left to Cloud Tasks.', '2'),
   notifierMaxRetryAfterMs: setting('RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS', nonNegativeInt, 'Longest Retry-After the notifier waits in-call; longer waits are left to Cloud Tasks.', '5000'),
 
+  // Channels: which sender carries each channel (docs/channels.md)
+  emailSender: setting('RESTOCK_EMAIL_SENDER', z.enum(['http', 'log', 'smtp']).optional(), 'Sender of the `email` channel: `smtp` (direct), `http` (the notification service) or `log`; unset follows RESTOCK_NOTIFIER.'),
+  pushSender: setting('RESTOCK_PUSH_SENDER', z.enum(['http', 'log', 'fcm']).optional(), 'Sender of the `push` channel: `fcm` (Firebase Cloud Messaging HTTP v1), `http` or `log`; unset follows RESTOCK_NOTIFIER.'),
+  smtpHost: setting('RESTOCK_SMTP_HOST', z.string().min(1).optional(), 'SMTP submission server (required with `smtp`).'),
+  smtpPort: setting('RESTOCK_SMTP_PORT', positiveInt.max(65_535), 'SMTP port: 587 with STARTTLS, 465 with RESTOCK_SMTP_SECURE=true.', '587'),
+  smtpSecure: setting('RESTOCK_SMTP_SECURE', bool, 'TLS from the first byte (port 465); false upgrades with STARTTLS.', 'false'),
+  smtpRequireTls: setting('RESTOCK_SMTP_REQUIRE_TLS', bool, 'Refuse to send unless STARTTLS succeeds (never set false in production).', 'true'),
+  smtpUser: setting('RESTOCK_SMTP_USER', z.string().min(1).optional(), 'SMTP AUTH user; unset sends without AUTH.'),
+  smtpPassword: setting('RESTOCK_SMTP_PASSWORD', z.string().min(1).optional(), 'SMTP AUTH password (from Secret Manager in production).'),
+  smtpMaxConnections: setting('RESTOCK_SMTP_MAX_CONNECTIONS', positiveInt.max(100), 'Pooled SMTP connections per instance.', '5'),
+  smtpTimeoutMs: setting('RESTOCK_SMTP_TIMEOUT_MS', positiveInt, 'Connection and per-command timeout of the SMTP client.', '10000'),
+  emailFrom: setting('RESTOCK_EMAIL_FROM', z.string().min(3).optional(), 'From header of restock emails, e.g. `Shop <restock@mail.example.com>` (required with `smtp`).'),
+  dkimDomain: setting('RESTOCK_DKIM_DOMAIN', z.string().min(1).optional(), 'DKIM signing domain (d=); signing is on when a key is set.'),
+  dkimSelector: setting('RESTOCK_DKIM_SELECTOR', z.string().min(1).optional(), 'DKIM selector (s=); required with a DKIM key.'),
+  dkimPrivateKey: setting('RESTOCK_DKIM_PRIVATE_KEY', z.string().min(1).optional(), 'DKIM private key, PEM (from Secret Manager in production).'),
+  unsubscribeUrl: setting('RESTOCK_UNSUBSCRIBE_URL', url.optional(), 'Public base URL of the `restockUnsubscribe` function; emails link `<base>/v1/unsubscribe/{token}` (required with `smtp`).'),
+  unsubscribeSecret: setting('RESTOCK_UNSUBSCRIBE_SECRET', z.string().min(32, 'must be at least 32 characters').optional(), 'HMAC keys of unsubscribe tokens, comma-separated: the first signs, all verify (rotation). From Secret Manager in production.'),
+  fcmProjectId: setting('RESTOCK_FCM_PROJECT_ID', z.string().min(1).optional(), 'Firebase project that owns the push tokens (defaults to GOOGLE_CLOUD_PROJECT).'),
+  fcmEndpoint: setting('RESTOCK_FCM_ENDPOINT', url, 'Base URL of the FCM HTTP v1 API (the local stack points it at its stand-in).', 'https://fcm.googleapis.com'),
+  fcmCredentials: setting('RESTOCK_FCM_CREDENTIALS', z.enum(['adc', 'none']), '`adc`: OAuth token of the function\'s service account (Application Default Credentials); `none` only for the local stand-in.', 'adc'),
+  fcmConcurrency: setting('RESTOCK_FCM_CONCURRENCY', positiveInt.max(500), 'FCM v1 requests in flight per notifier call (the v1 API takes one message a request).', '20'),
+
   // Security of the delivery endpoint
   verifyOidc: setting('RESTOCK_VERIFY_OIDC', bool, 'Verify the Cloud Tasks OIDC token on `deliverRestockBatch`.', 'true'),
   oidcAudience: setting('RESTOCK_OIDC_AUDIENCE', z.string().min(1).optional(), 'Expected `aud` of the token (defaults to RESTOCK_DELIVERY_URL).'),

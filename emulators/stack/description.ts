@@ -3,12 +3,12 @@
  * `.local/stack.json`, the component names and the default ports.
  */
 
-/** The three functions, each served by its own functions-framework process. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions'] as const;
+/** The functions, each served by its own functions-framework process. */
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** Every process of the stack. */
-export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', ...FUNCTION_NAMES] as const;
+export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', ...FUNCTION_NAMES] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** Ports of `npm start` (docs/local-stack.md, `firebase.json`). */
@@ -19,8 +19,15 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   fanOutRestock: 8081,
   deliverRestockBatch: 8082,
   restockSubscriptions: 8083,
+  restockUnsubscribe: 8084,
   sink: 8090,
+  /** The SMTP listener; its HTTP view is on {@link DEFAULT_SMTP_VIEW_PORT}. */
+  smtp: 2525,
+  fcm: 8092,
 };
+
+/** Port of the local mail server's HTTP view of received messages under `npm start`. */
+export const DEFAULT_SMTP_VIEW_PORT = 8091;
 
 /** Names of the Pub/Sub and Cloud Tasks resources the stack creates. */
 export const RESOURCE_NAMES = {
@@ -44,6 +51,10 @@ export interface StackDescription {
   functions: Record<FunctionName, string>;
   /** Base URL of the notification sink. */
   sink: string;
+  /** The local mail server: `host:port` of its SMTP listener and the base URL of its HTTP view (emulators/smtp). */
+  smtp: { smtp: string; url: string };
+  /** Base URL of the local FCM v1 stand-in (emulators/fcm): RESTOCK_FCM_ENDPOINT, and its `/messages` view. */
+  fcm: string;
   /** Short names of the Pub/Sub resources. */
   topic: string;
   deadLetterTopic: string;

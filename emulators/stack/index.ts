@@ -19,6 +19,7 @@ import {
   type FunctionName,
   type StackDescription,
 } from './description.ts';
+import { channelFunctionEnv, channelSpecs } from './channels.ts';
 import { ComponentStartError, PortInUseError, UnknownComponentError } from './errors.ts';
 import { firestoreCommand, pubsubCommand } from './gcloud-emulators.ts';
 import { ManagedProcess, type ProcessSpec } from './managed-process.ts';
@@ -39,6 +40,7 @@ export * from './errors.ts';
 export { DEFAULT_STATE_FILE, findRunningStack, readStateFile, REPO_ROOT } from './state-file.ts';
 export { DEFAULT_QUEUE, DEFAULT_SUBSCRIPTION, type QueueSettings, type SubscriptionSettings } from './resources.ts';
 export { clientsFor, emulatorEnv, type StackClients } from './clients.ts';
+export { directChannelEnv, LOCAL_EMAIL_FROM, LOCAL_UNSUBSCRIBE_SECRET } from './channels.ts';
 export * from './seed.ts';
 
 export interface StackOptions {
@@ -47,6 +49,8 @@ export interface StackOptions {
   host?: string;
   /** Port per component; missing or 0 = a free port. A fixed port already in use fails with {@link PortInUseError}. */
   ports?: Partial<Record<ComponentName, number>>;
+  /** Port of the mail server's HTTP view (its `smtp` port is the SMTP listener); missing or 0 = a free port. */
+  smtpViewPort?: number;
   /** Environment for every function process, over the stack's own (e.g. `RESTOCK_PAGE_SIZE`). */
   env?: Record<string, string>;
   /** Environment for one function process, over `env`. */
@@ -178,6 +182,11 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     }
     taken.add(ports[name]);
   }
+  let smtpViewPort = options.smtpViewPort ?? 0;
+  if (smtpViewPort && (taken.has(smtpViewPort) || (await isListening(host, smtpViewPort)))) throw new PortInUseError('smtp', smtpViewPort);
+  while (!smtpViewPort || taken.has(smtpViewPort)) smtpViewPort = await freePort(host);
+  taken.add(smtpViewPort);
+  const channelPorts = { host, smtp: ports.smtp, smtpView: smtpViewPort, fcm: ports.fcm };
 
   const queueSettings: QueueSettings = { ...DEFAULT_QUEUE, ...options.queue };
   const maxAttemptsOverride = options.env?.RESTOCK_DELIVERY_MAX_ATTEMPTS;
@@ -280,6 +289,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     ready: httpOk(`${sinkUrl}/healthz`),
     readyTimeoutMs: NODE_READY_MS,
   }));
+  const channelServers = channelSpecs(channelPorts, { ...baseEnv(), LOG_LEVEL: logLevel }, TSX, NODE_READY_MS);
+  specs.set('smtp', () => channelServers.smtp);
+  specs.set('fcm', () => channelServers.fcm);
   for (const name of FUNCTION_NAMES) specs.set(name, () => functionSpec(name));
 
   /** Stops a component and starts it again with its current spec (same port, fresh environment). */
@@ -294,8 +306,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
 
   const stopAll = async (): Promise<void> => {
     // Functions first so nothing talks to an emulator that is going away.
-    const order: ComponentName[] = [...FUNCTION_NAMES, 'tasks', 'sink', 'pubsub', 'firestore'];
-    for (const group of [order.slice(0, 3), order.slice(3)]) {
+    const order: ComponentName[] = [...FUNCTION_NAMES, 'tasks', 'sink', 'smtp', 'fcm', 'pubsub', 'firestore'];
+    for (const group of [order.slice(0, FUNCTION_NAMES.length), order.slice(FUNCTION_NAMES.length)]) {
       await Promise.all(group.map((name) => processes.get(name)?.stop()));
     }
     rmSync(pidsFile, { force: true });
@@ -320,6 +332,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_OIDC_ISSUERS: oidc.oidcIssuer,
     RESTOCK_OIDC_JWKS_URL: oidc.jwksUrl,
     RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
+    ...channelFunctionEnv(channelPorts, projectId, functionUrl('restockUnsubscribe').replace(/\/$/, '')),
     LOG_LEVEL: logLevel,
     // As deployed: no functions-framework default ignored routes (/favicon.ico,
     // /robots.txt answer an empty 404 of their own otherwise, not a problem+json).
@@ -344,6 +357,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       startupMs.wiring = Date.now() - wiringStarted;
     });
     const sink = launch('sink', specs.get('sink')!());
+    const channels = settleAll([launch('smtp', specs.get('smtp')!()), launch('fcm', specs.get('fcm')!())]);
     // The functions need the OIDC issuer of the Cloud Tasks emulator in their environment. Waiting for
     // it would put two Node starts end to end on the critical path, so they start with the issuer the
     // emulator is expected to have (its REST base URL, keys at Google's JWKS path) and are restarted
@@ -365,7 +379,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       }
     })();
     // Settle everything: a failure must not leave a sibling still starting (it would outlive the cleanup below).
-    await settleAll([firestore, pubsub, sink, tasksAndFunctions]);
+    await settleAll([firestore, pubsub, sink, channels, tasksAndFunctions]);
   } catch (err) {
     // Every launch has settled (settleAll), so nothing is left starting behind this.
     await stopAll();
@@ -382,6 +396,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     tasks: addr('tasks'),
     functions: Object.fromEntries(FUNCTION_NAMES.map((n) => [n, functionUrl(n)])) as Record<FunctionName, string>,
     sink: sinkUrl,
+    smtp: { smtp: addr('smtp'), url: `http://${host}:${smtpViewPort}` },
+    fcm: `http://${addr('fcm')}`,
     topic: RESOURCE_NAMES.topic,
     deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,
     subscription: RESOURCE_NAMES.subscription,

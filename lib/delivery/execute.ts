@@ -10,6 +10,7 @@ import type { Logger } from '../log.ts';
 import { chunk } from '../fanout/index.ts';
 import type { Notification, NotificationResult, Notifier } from '../notify/index.ts';
 import { claimChunk, recordOutcomes, type ClaimedDelivery, type Outcome } from './ledger.ts';
+import { forgetDeadAddresses } from './dead-addresses.ts';
 import type { DeliveryTask } from './payload.ts';
 
 export interface ChunkReport {
@@ -36,6 +37,7 @@ function toNotification(task: DeliveryTask, d: ClaimedDelivery): Notification {
     idempotencyKey: d.key,
     channel: d.channel,
     to: d.to,
+    userId: d.userId,
     template: 'restock',
     ...(d.locale ? { locale: d.locale } : {}),
     data: {
@@ -74,6 +76,10 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     if (r?.status === 'rejected') return { delivery, state: 'rejected', error: r.reason ?? 'rejected by the notification service' };
     return { delivery, state: lastAttempt ? 'exhausted' : 'failed', error: r?.reason ?? 'no result' };
   });
+  // Before recording: if the cleanup fails, the chunk fails and its retry finds the token dead again.
+  const deadAddresses = claim.claimed.filter((d) => results.get(d.key)?.status === 'rejected' && results.get(d.key)?.deadAddress);
+  const cleaned = await forgetDeadAddresses(rt.db, deadAddresses.map((d) => ({ userId: d.userId, channel: d.channel, address: d.to, productId: task.productId })), rt.now());
+  if (cleaned > 0) log.info('dead addresses removed from other subscriptions', { deadAddresses: deadAddresses.length, subscriptionsChanged: cleaned });
   const subscriptionsRemoved = await recordOutcomes(rt.db, claim, outcomes, rt.now());
 
   const count = (state: Outcome['state']) => outcomes.filter((o) => o.state === state).length;

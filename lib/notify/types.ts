@@ -7,6 +7,12 @@ export interface Notification {
   channel: Channel;
   /** Email address or push token. Personal data: never logged. */
   to: string;
+  /**
+   * The shopper, for what a direct sender must name: the one-click unsubscribe
+   * link of an email. The router strips it before the `http` sender, whose
+   * contract does not carry it.
+   */
+  userId?: string;
   locale?: string;
   template: 'restock';
   data: {
@@ -28,6 +34,12 @@ export interface NotificationResult {
   idempotencyKey: string;
   status: 'sent' | 'retry' | 'rejected';
   reason?: string;
+  /**
+   * With `rejected`: the address itself is dead (an unregistered push token),
+   * not only this message, so it is removed from the shopper's other
+   * subscriptions too.
+   */
+  deadAddress?: true;
 }
 
 /**

@@ -1,0 +1,172 @@
+/**
+ * The `fcm` sender: Firebase Cloud Messaging HTTP v1, one request per message
+ * (`POST {endpoint}/v1/projects/{project}/messages:send`), a bounded number in
+ * flight.
+ *
+ * Why not firebase-admin: its messaging client fixes the host
+ * (`FCM_SEND_HOST = 'fcm.googleapis.com'`, https, in firebase-admin 13's
+ * lib/messaging/messaging.js) and has no emulator switch, so neither the local
+ * stack nor the tests could point it at a stand-in. `sendEach` is itself one
+ * v1 request per message, so calling the REST API directly loses nothing.
+ * Credentials come from google-auth-library (the function's service account).
+ *
+ * Outcomes: UNREGISTERED, SENDER_ID_MISMATCH and an INVALID_ARGUMENT about the
+ * token are `rejected` with `deadAddress` (the token is removed from the
+ * shopper's other subscriptions); another INVALID_ARGUMENT is `rejected` for
+ * this message only; QUOTA_EXCEEDED, UNAVAILABLE, INTERNAL, timeouts and
+ * connection failures are retried in-call honouring Retry-After, then left to
+ * Cloud Tasks as `retry`. Our own credentials failing (401/403) is `retry`:
+ * it would fail every shopper alike, and they are not at fault.
+ *
+ * FCM has no idempotency key. Each message carries the dedup key as its
+ * collapse key (Android `collapse_key`, APNs `apns-collapse-id`, Web Push
+ * `Topic`), so a message sent again after a lost answer replaces the first on
+ * the device instead of showing twice, and in `data.restockKey` for the app.
+ */
+import pLimit from 'p-limit';
+import pRetry from 'p-retry';
+import { parseRetryAfter } from './http.ts';
+import { renderPush } from './templates.ts';
+import type { Notification, NotificationResult, Notifier } from './types.ts';
+
+export interface FcmNotifierOptions {
+  /** The Firebase project the tokens belong to. */
+  projectId: string;
+  /** Base URL of the v1 API: `https://fcm.googleapis.com`, or the local stand-in. */
+  endpoint: string;
+  /** A bearer token for the request, or undefined to send none (the local stand-in). */
+  accessToken: () => Promise<string | undefined>;
+  timeoutMs: number;
+  /** In-call retries of one message on quota, unavailable, internal errors and timeouts. */
+  retries: number;
+  maxRetryAfterMs: number;
+  /** Requests in flight per `send`. */
+  concurrency: number;
+  /** Injected for tests. */
+  fetch?: typeof fetch;
+}
+
+/** What an answer of the v1 API means for one message. */
+export type FcmVerdict =
+  | { outcome: 'sent' }
+  | { outcome: 'rejected'; reason: string; deadToken: boolean }
+  | { outcome: 'retry'; reason: string; retryAfterMs?: number };
+
+interface FcmErrorBody {
+  error?: {
+    code?: number;
+    status?: string;
+    message?: string;
+    details?: { '@type'?: string; errorCode?: string; fieldViolations?: { field?: string }[] }[];
+  };
+}
+
+/** FCM error codes that mean the token will never work again. */
+const DEAD_TOKEN_CODES = new Set(['UNREGISTERED', 'SENDER_ID_MISMATCH']);
+/** FCM error codes worth trying again. */
+const RETRY_CODES = new Set(['QUOTA_EXCEEDED', 'UNAVAILABLE', 'INTERNAL', 'THIRD_PARTY_AUTH_ERROR']);
+
+/**
+ * Classifies one v1 answer (pure). The FCM error code in `details` decides
+ * when present; the HTTP status otherwise. Reasons name codes, never the token.
+ */
+export function classifyFcmAnswer(status: number, bodyText: string, retryAfter: string | null, nowMs: number): FcmVerdict {
+  if (status >= 200 && status < 300) return { outcome: 'sent' };
+  let body: FcmErrorBody = {};
+  try {
+    body = JSON.parse(bodyText) as FcmErrorBody;
+  } catch {
+    // Not JSON (a proxy's page): the status decides.
+  }
+  const details = body.error?.details ?? [];
+  const fcmCode = details.find((d) => d['@type']?.endsWith('google.firebase.fcm.v1.FcmError'))?.errorCode;
+  const code = fcmCode ?? body.error?.status;
+  const reason = `fcm ${status}${code ? ` ${code}` : ''}`;
+  const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
+  const retry = (): FcmVerdict => ({ outcome: 'retry', reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
+
+  if (code && DEAD_TOKEN_CODES.has(code)) return { outcome: 'rejected', reason, deadToken: true };
+  if (code === 'INVALID_ARGUMENT') {
+    const aboutToken = details.some((d) => d.fieldViolations?.some((v) => v.field === 'message.token')) || /registration token/i.test(body.error?.message ?? '');
+    return { outcome: 'rejected', reason, deadToken: aboutToken };
+  }
+  if (code && RETRY_CODES.has(code)) return retry();
+  if (status === 404) return { outcome: 'rejected', reason, deadToken: true };
+  if (status === 400) return { outcome: 'rejected', reason, deadToken: false };
+  return retry();
+}
+
+/** The v1 message for one notification (pure). */
+export function fcmMessage(n: Notification): Record<string, unknown> {
+  const push = renderPush(n);
+  const data: Record<string, string> = { productId: n.data.productId, eventKey: n.data.eventKey, restockKey: n.idempotencyKey, ...(push.link ? { link: push.link } : {}) };
+  return {
+    token: n.to,
+    notification: { title: push.title, body: push.body },
+    data,
+    android: { collapse_key: n.idempotencyKey },
+    apns: { headers: { 'apns-collapse-id': n.idempotencyKey } },
+    // Web Push's Topic is at most 32 characters of the URL-safe base64 alphabet (RFC 8030 §5.4).
+    webpush: { headers: { Topic: n.idempotencyKey.slice(0, 32) }, ...(push.link?.startsWith('https:') ? { fcm_options: { link: push.link } } : {}) },
+  };
+}
+
+/** One attempt's verdict worth retrying in-call. */
+class RetryableFcmAnswer extends Error {
+  override readonly name = 'RetryableFcmAnswer';
+  constructor(readonly verdict: Extract<FcmVerdict, { outcome: 'retry' }>) {
+    super(verdict.reason);
+  }
+}
+
+export class FcmNotifier implements Notifier {
+  private readonly url: string;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: FcmNotifierOptions) {
+    this.url = new URL(`/v1/projects/${encodeURIComponent(options.projectId)}/messages:send`, options.endpoint).toString();
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
+    const limit = pLimit(this.options.concurrency);
+    return Promise.all(batch.map((n) => limit(() => this.sendOne(n))));
+  }
+
+  private async sendOne(n: Notification): Promise<NotificationResult> {
+    const { retries, maxRetryAfterMs } = this.options;
+    try {
+      const verdict = await pRetry(() => this.attempt(n), {
+        retries,
+        minTimeout: 200,
+        maxTimeout: 2000,
+        randomize: true,
+        shouldRetry: ({ error }) => !(error instanceof RetryableFcmAnswer) || (error.verdict.retryAfterMs ?? 0) <= maxRetryAfterMs,
+        onFailedAttempt: async ({ error, retriesLeft }) => {
+          // p-retry's backoff is the floor; FCM's Retry-After, when given, is the wait.
+          const after = error instanceof RetryableFcmAnswer ? error.verdict.retryAfterMs : undefined;
+          if (retriesLeft > 0 && after !== undefined && after <= maxRetryAfterMs) await new Promise((r) => setTimeout(r, after));
+        },
+      });
+      if (verdict.outcome === 'sent') return { idempotencyKey: n.idempotencyKey, status: 'sent' };
+      return { idempotencyKey: n.idempotencyKey, status: 'rejected', reason: verdict.reason, ...(verdict.deadToken ? { deadAddress: true as const } : {}) };
+    } catch (err) {
+      const reason = err instanceof RetryableFcmAnswer ? err.verdict.reason : `fcm request failed: ${err instanceof Error ? err.name : 'error'}`;
+      return { idempotencyKey: n.idempotencyKey, status: 'retry', reason };
+    }
+  }
+
+  /** One request. Resolves with a final verdict; throws what may be retried. */
+  private async attempt(n: Notification): Promise<Exclude<FcmVerdict, { outcome: 'retry' }>> {
+    const token = await this.options.accessToken();
+    const response = await this.fetch(this.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ message: fcmMessage(n) }),
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
+    const verdict = classifyFcmAnswer(response.status, await response.text(), response.headers.get('retry-after'), Date.now());
+    if (verdict.outcome === 'retry') throw new RetryableFcmAnswer(verdict);
+    return verdict;
+  }
+}

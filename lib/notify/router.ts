@@ -1,0 +1,144 @@
+/**
+ * Per-channel routing: each channel has its own sender (`email`: smtp | http |
+ * log, `push`: fcm | http | log), chosen by RESTOCK_EMAIL_SENDER and
+ * RESTOCK_PUSH_SENDER (unset: RESTOCK_NOTIFIER). The router splits a batch by
+ * channel, sends the parts in parallel and answers one result per notification.
+ *
+ * {@link checkChannelSettings} is pure and runs when the delivery function
+ * starts, so a sender chosen without its settings stops the function at start
+ * naming the missing variable, not at the first restock.
+ */
+import { GoogleAuth } from 'google-auth-library';
+import { ConfigError, SETTINGS, type Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Channel } from '../model.ts';
+import { unsubscribeKeys } from '../unsubscribe/index.ts';
+import { FcmNotifier } from './fcm.ts';
+import { HttpNotifier } from './http.ts';
+import { LogNotifier } from './log.ts';
+import { SmtpNotifier, createSmtpTransport } from './smtp.ts';
+import type { Notification, NotificationResult, Notifier } from './types.ts';
+
+/** Which sender carries each channel. */
+export type SenderKind = 'http' | 'log' | 'smtp' | 'fcm';
+export type ChannelPlan = Record<Channel, SenderKind>;
+
+/** The scope FCM v1 requires of an access token. */
+export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
+
+/** The sender of each channel as configured (pure). */
+export function channelPlan(config: Config): ChannelPlan {
+  return { email: config.emailSender ?? config.notifier, push: config.pushSender ?? config.notifier };
+}
+
+type SettingKey = keyof typeof SETTINGS;
+
+/** Settings each sender cannot work without, and what makes the requirement. */
+const REQUIRED: Record<SenderKind, readonly SettingKey[]> = {
+  http: ['notifierUrl'],
+  log: [],
+  smtp: ['smtpHost', 'emailFrom', 'unsubscribeUrl', 'unsubscribeSecret'],
+  fcm: [],
+};
+
+/**
+ * Checks that every chosen sender has its settings (pure).
+ * @throws ConfigError naming the first missing setting and the sender that needs it.
+ */
+export function checkChannelSettings(config: Config): ChannelPlan {
+  const plan = channelPlan(config);
+  for (const [channel, kind] of Object.entries(plan) as [Channel, SenderKind][]) {
+    const chooser = channel === 'email' ? SETTINGS.emailSender.env : SETTINGS.pushSender.env;
+    for (const key of REQUIRED[kind]) {
+      if (config[key] === undefined) throw new ConfigError(SETTINGS[key].env, `is required when ${channel} goes through ${kind} (${chooser} or ${SETTINGS.notifier.env})`);
+    }
+  }
+  if (plan.email === 'smtp') {
+    const dkim = [config.dkimPrivateKey, config.dkimDomain, config.dkimSelector];
+    if (dkim.some((v) => v !== undefined) && dkim.some((v) => v === undefined)) {
+      const missing = (['dkimPrivateKey', 'dkimDomain', 'dkimSelector'] as const).find((k) => config[k] === undefined)!;
+      throw new ConfigError(SETTINGS[missing].env, 'is required with the other DKIM settings (key, domain and selector go together)');
+    }
+    if (config.smtpPassword !== undefined && config.smtpUser === undefined) throw new ConfigError(SETTINGS.smtpUser.env, `is required with ${SETTINGS.smtpPassword.env}`);
+  }
+  return plan;
+}
+
+/** The `http` contract carries no user id: the router removes it before that sender. */
+function withoutUserId(sender: Notifier): Notifier {
+  return { send: (batch) => sender.send(batch.map(({ userId: _userId, ...n }) => n)) };
+}
+
+/** Sends each channel's part of a batch through that channel's sender. */
+export class ChannelRouter implements Notifier {
+  constructor(private readonly senders: Readonly<Record<Channel, Notifier>>) {}
+
+  async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
+    const parts = new Map<Channel, Notification[]>();
+    for (const n of batch) parts.set(n.channel, [...(parts.get(n.channel) ?? []), n]);
+    const results = new Map<string, NotificationResult>();
+    await Promise.all(
+      [...parts].map(async ([channel, part]) => {
+        for (const r of await this.senders[channel].send(part)) results.set(r.idempotencyKey, r);
+      }),
+    );
+    return batch.map((n) => results.get(n.idempotencyKey) ?? { idempotencyKey: n.idempotencyKey, status: 'retry', reason: `no result from the ${n.channel} sender` });
+  }
+}
+
+function buildSender(kind: SenderKind, config: Config, log: Logger): Notifier {
+  switch (kind) {
+    case 'log':
+      return new LogNotifier(log);
+    case 'http':
+      return withoutUserId(
+        new HttpNotifier({
+          baseUrl: config.notifierUrl!,
+          timeoutMs: config.notifierTimeoutMs,
+          retries: config.notifierRetries,
+          maxRetryAfterMs: config.notifierMaxRetryAfterMs,
+          ...(config.notifierToken ? { token: config.notifierToken } : {}),
+        }),
+      );
+    case 'smtp':
+      return new SmtpNotifier({
+        transport: createSmtpTransport({
+          host: config.smtpHost!,
+          port: config.smtpPort,
+          secure: config.smtpSecure,
+          requireTls: config.smtpRequireTls,
+          maxConnections: config.smtpMaxConnections,
+          timeoutMs: config.smtpTimeoutMs,
+          ...(config.smtpUser ? { auth: { user: config.smtpUser, pass: config.smtpPassword ?? '' } } : {}),
+          ...(config.dkimPrivateKey ? { dkim: { domainName: config.dkimDomain!, keySelector: config.dkimSelector!, privateKey: config.dkimPrivateKey } } : {}),
+        }),
+        from: config.emailFrom!,
+        unsubscribeBaseUrl: config.unsubscribeUrl!,
+        unsubscribeKeys: unsubscribeKeys(config.unsubscribeSecret!),
+      });
+    case 'fcm': {
+      const auth = config.fcmCredentials === 'adc' ? new GoogleAuth({ scopes: [FCM_SCOPE] }) : undefined;
+      return new FcmNotifier({
+        projectId: config.fcmProjectId ?? config.projectId,
+        endpoint: config.fcmEndpoint,
+        // google-auth-library caches the token and refreshes it before it expires.
+        accessToken: async () => (auth ? ((await auth.getAccessToken()) ?? undefined) : undefined),
+        timeoutMs: config.notifierTimeoutMs,
+        retries: config.notifierRetries,
+        maxRetryAfterMs: config.notifierMaxRetryAfterMs,
+        concurrency: config.fcmConcurrency,
+      });
+    }
+  }
+}
+
+/**
+ * The notifier the configuration asks for: one sender when both channels use
+ * the same kind, else a {@link ChannelRouter}.
+ * @throws ConfigError when a chosen sender lacks a setting ({@link checkChannelSettings}).
+ */
+export function createNotifier(config: Config, log: Logger): Notifier {
+  const plan = checkChannelSettings(config);
+  if (plan.email === plan.push) return buildSender(plan.email, config, log);
+  return new ChannelRouter({ email: buildSender(plan.email, config, log), push: buildSender(plan.push, config, log) });
+}

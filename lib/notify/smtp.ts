@@ -1,0 +1,146 @@
+/**
+ * The `smtp` sender: one email per notification through a pooled nodemailer
+ * SMTP transport (a few long-lived connections per instance, messages queued
+ * on them), rendered in the shopper's locale (`templates.ts`).
+ *
+ * Every message carries RFC 8058 one-click unsubscribe: `List-Unsubscribe`
+ * with the subscription's signed link and `List-Unsubscribe-Post:
+ * List-Unsubscribe=One-Click` (Gmail's and Yahoo's bulk-sender rules require
+ * both, covered by a DKIM signature, which the transport adds when a key is
+ * configured).
+ *
+ * SMTP has no idempotency key. The dedup key is the `Message-ID`
+ * (`<key@sender-domain>`) and an `X-Restock-Key` header: a message sent again
+ * after a lost answer is the same message, which mailbox providers collapse.
+ *
+ * Outcomes: a permanent answer (5xx) to RCPT TO or DATA, or an address the
+ * client cannot even send to, is `rejected`; 4xx, timeouts and connection
+ * failures are `retry` (Cloud Tasks retries the chunk). A 5xx before the
+ * recipient is named (AUTH, MAIL FROM) is our configuration failing for
+ * everyone alike, so it is `retry` too: shoppers are never rejected for it.
+ */
+import { createTransport, type Transporter } from 'nodemailer';
+import { unsubscribeUrl } from '../unsubscribe/index.ts';
+import { renderEmail } from './templates.ts';
+import type { Notification, NotificationResult, Notifier } from './types.ts';
+
+export interface SmtpTransportOptions {
+  host: string;
+  port: number;
+  /** TLS from the first byte (465); else STARTTLS when offered. */
+  secure: boolean;
+  /** Refuse to send without STARTTLS. */
+  requireTls: boolean;
+  auth?: { user: string; pass: string };
+  maxConnections: number;
+  timeoutMs: number;
+  dkim?: { domainName: string; keySelector: string; privateKey: string };
+}
+
+export interface SmtpNotifierOptions {
+  /** A nodemailer transporter: {@link createSmtpTransport} in production, any transporter in tests. */
+  transport: Pick<Transporter, 'sendMail'>;
+  /** The From header, e.g. `Shop <restock@mail.example.com>`. */
+  from: string;
+  /** Base URL of the public unsubscribe function. */
+  unsubscribeBaseUrl: string;
+  /** Unsubscribe token keys; the first signs. */
+  unsubscribeKeys: readonly string[];
+}
+
+/** What an SMTP failure means for one message. */
+export type SmtpVerdict = { outcome: 'rejected' | 'retry'; reason: string };
+
+interface NodemailerError {
+  code?: string;
+  command?: string;
+  responseCode?: number;
+  response?: string;
+}
+
+const EMAIL = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
+
+/**
+ * Classifies a nodemailer failure (pure). Reasons keep the server's words
+ * (they say why) with any address masked: they reach the ledger and the logs.
+ */
+export function classifySmtpError(err: unknown): SmtpVerdict {
+  const e = (err ?? {}) as NodemailerError;
+  const said = e.response ? `: ${e.response.replace(EMAIL, '[email]').slice(0, 200)}` : '';
+  if (e.responseCode !== undefined) {
+    const reason = `smtp ${e.responseCode} at ${e.command ?? 'unknown command'}${said}`;
+    const aboutRecipient = e.command === 'RCPT TO' || e.command === 'DATA';
+    return { outcome: e.responseCode >= 500 && aboutRecipient ? 'rejected' : 'retry', reason };
+  }
+  // nodemailer refuses an address it cannot put in an envelope before talking to the server.
+  if (e.code === 'EENVELOPE' && e.command === 'API') return { outcome: 'rejected', reason: 'smtp: not a deliverable address' };
+  return { outcome: 'retry', reason: `smtp ${e.code ?? 'error'}${e.command ? ` at ${e.command}` : ''}` };
+}
+
+/** The domain of a From header, for Message-IDs. */
+function senderDomain(from: string): string {
+  const address = /<([^>]+)>/.exec(from)?.[1] ?? from;
+  return address.split('@')[1]?.trim() || 'restock.invalid';
+}
+
+/** A pooled SMTP transport for the settings. Nothing connects until the first message. */
+export function createSmtpTransport(o: SmtpTransportOptions): Transporter {
+  return createTransport({
+    pool: true,
+    host: o.host,
+    port: o.port,
+    secure: o.secure,
+    requireTLS: o.requireTls,
+    ignoreTLS: false,
+    maxConnections: o.maxConnections,
+    connectionTimeout: o.timeoutMs,
+    greetingTimeout: o.timeoutMs,
+    socketTimeout: o.timeoutMs,
+    ...(o.auth ? { auth: o.auth } : {}),
+    ...(o.dkim ? { dkim: o.dkim } : {}),
+    // nodemailer's own logger prints envelopes (addresses): off.
+    logger: false,
+    debug: false,
+  });
+}
+
+export class SmtpNotifier implements Notifier {
+  private readonly domain: string;
+
+  constructor(private readonly options: SmtpNotifierOptions) {
+    this.domain = senderDomain(options.from);
+  }
+
+  /** Sends every message of the batch at once; the pool queues them on its connections. */
+  async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
+    return Promise.all(batch.map((n) => this.sendOne(n)));
+  }
+
+  private async sendOne(n: Notification): Promise<NotificationResult> {
+    if (n.userId === undefined) return { idempotencyKey: n.idempotencyKey, status: 'retry', reason: 'smtp: notification without a userId (no unsubscribe link can be made)' };
+    const link = unsubscribeUrl(this.options.unsubscribeBaseUrl, { productId: n.data.productId, userId: n.userId }, this.options.unsubscribeKeys);
+    const email = renderEmail(n, link);
+    try {
+      await this.options.transport.sendMail({
+        from: this.options.from,
+        to: n.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: `<${n.idempotencyKey}@${this.domain}>`,
+        headers: {
+          'List-Unsubscribe': `<${link}>`,
+          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+          'X-Restock-Key': n.idempotencyKey,
+          'Content-Language': email.language,
+          // Automated, not a reply to anything: auto-responders stay quiet (RFC 3834).
+          'Auto-Submitted': 'auto-generated',
+        },
+      });
+      return { idempotencyKey: n.idempotencyKey, status: 'sent' };
+    } catch (err) {
+      const verdict = classifySmtpError(err);
+      return { idempotencyKey: n.idempotencyKey, status: verdict.outcome, reason: verdict.reason };
+    }
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * One-click unsubscribe (RFC 8058), the only route of the public
+ * `restockUnsubscribe` function:
+ *
+ * | method | path | answer |
+ * | --- | --- | --- |
+ * | POST | `/v1/unsubscribe/{token}` with `List-Unsubscribe=One-Click` | 200, a small page; the subscription is gone (also when it already was) |
+ * | GET, HEAD | `/v1/unsubscribe/{token}` | 200, a page with a button that POSTs; never unsubscribes |
+ *
+ * The token is the only credential (see `token.ts`). GET never changes
+ * anything because mail scanners and link previewers fetch every link of a
+ * message; RFC 8058 has mailbox providers POST instead. No answer redirects.
+ * A forged, altered or malformed token, a POST without the one-click body and
+ * any other path or method are answered as problem+json.
+ */
+import {
+  HTTP_PROBLEMS,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  RouteNotFoundError,
+  UnsupportedMediaTypeError,
+  errorToProblemReply,
+  findProblemSpec,
+  headerValue,
+  problemRow,
+  requireBodyWithin,
+  type HttpReply,
+  type HttpRequestLike,
+  type ProblemTable,
+} from '../http/index.ts';
+import { log as rootLog, recipientRef, type Logger } from '../log.ts';
+import { StoreUnavailableError, type SubscriptionStore } from '../subscriptions/index.ts';
+import { InvalidUnsubscribeTokenError, verifyUnsubscribeToken } from './token.ts';
+
+export interface UnsubscribeApiDeps {
+  store: Pick<SubscriptionStore, 'deleteSubscription'>;
+  /** Verification keys (RESTOCK_UNSUBSCRIBE_SECRET split by `unsubscribeKeys`). */
+  keys: readonly string[];
+  maxBodyBytes: number;
+  logger?: Logger;
+}
+
+/** A request handler that always resolves to an answer. */
+export type UnsubscribeApi = (req: HttpRequestLike) => Promise<HttpReply>;
+
+const UNSUBSCRIBE_PROBLEMS: ProblemTable = [
+  problemRow(InvalidUnsubscribeTokenError, {
+    status: 400,
+    type: 'invalid-unsubscribe-token',
+    title: 'Unsubscribe link is not valid',
+    errors: (e) => [{ parameter: e.field, detail: e.message }],
+  }),
+  problemRow(StoreUnavailableError, {
+    status: 503,
+    type: 'unavailable',
+    title: 'Temporarily unavailable',
+    headers: () => ({ 'retry-after': '1' }),
+  }),
+  ...HTTP_PROBLEMS,
+];
+
+const ONE_CLICK_FIELD = 'List-Unsubscribe';
+const ONE_CLICK_VALUE = 'One-Click';
+
+/** Pages are static: no script, no external resource, no framing, no referrer. */
+const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+function page(title: string, body: string): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">',
+    `<meta name="robots" content="noindex"><title>${title}</title></head>`,
+    `<body style="font-family:sans-serif;max-width:32em;margin:3em auto">${body}</body></html>`,
+  ].join('\n');
+}
+
+const CONFIRM_PAGE = page(
+  'Stop this restock notification?',
+  [
+    '<h1>Stop this restock notification?</h1>',
+    '<p>You will no longer be told when this product is back in stock.</p>',
+    // action="" posts to this same URL; the hidden field is what RFC 8058 clients send.
+    `<form method="post" action=""><input type="hidden" name="${ONE_CLICK_FIELD}" value="${ONE_CLICK_VALUE}">`,
+    '<button type="submit">Unsubscribe</button></form>',
+  ].join('\n'),
+);
+
+const DONE_PAGE = page('Unsubscribed', '<h1>Unsubscribed</h1><p>You will not be notified about this product.</p>');
+
+/** Reads `List-Unsubscribe` from an urlencoded or multipart body. */
+async function oneClickValue(req: HttpRequestLike): Promise<string | null> {
+  const contentType = headerValue(req, 'content-type') ?? '';
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  const body = req.rawBody ?? new Uint8Array();
+  if (mediaType === 'application/x-www-form-urlencoded') {
+    return new URLSearchParams(Buffer.from(body).toString('utf8')).get(ONE_CLICK_FIELD);
+  }
+  if (mediaType === 'multipart/form-data') {
+    try {
+      const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+      const value = form.get(ONE_CLICK_FIELD);
+      return typeof value === 'string' ? value : null;
+    } catch (cause) {
+      throw new InvalidRequestError([{ pointer: '#', detail: 'is not a readable multipart/form-data body' }], { cause });
+    }
+  }
+  throw new UnsupportedMediaTypeError(contentType || undefined, 'application/x-www-form-urlencoded or multipart/form-data');
+}
+
+/** Builds the handler. */
+export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
+  const logger = (deps.logger ?? rootLog).child({ component: 'unsubscribe' });
+
+  async function dispatch(req: HttpRequestLike): Promise<HttpReply> {
+    const path = req.url.split('?')[0] ?? '';
+    const match = /^\/v1\/unsubscribe\/([^/]+)$/.exec(path);
+    if (!match) throw new RouteNotFoundError(path);
+    const method = req.method.toUpperCase();
+    if (!['GET', 'HEAD', 'POST'].includes(method)) throw new MethodNotAllowedError(req.method, ['GET', 'HEAD', 'POST']);
+    // Verified before anything else, on every method: a forged link gets no page to click.
+    // Tokens are plain base64url and dots, so the segment is used as received (nothing to decode).
+    const target = verifyUnsubscribeToken(match[1]!, deps.keys);
+    if (method !== 'POST') return { status: 200, headers: { ...PAGE_HEADERS }, ...(method === 'GET' ? { body: CONFIRM_PAGE } : {}) };
+
+    requireBodyWithin(req, deps.maxBodyBytes);
+    const value = await oneClickValue(req);
+    if (value !== ONE_CLICK_VALUE) {
+      throw new InvalidRequestError([{ parameter: ONE_CLICK_FIELD, detail: `must be ${ONE_CLICK_VALUE} (RFC 8058)` }]);
+    }
+    await deps.store.deleteSubscription(target.productId, target.userId);
+    logger.info('unsubscribed by one-click link', { productId: target.productId, user: recipientRef(target.userId) });
+    return { status: 200, headers: { ...PAGE_HEADERS }, body: DONE_PAGE };
+  }
+
+  return async (req) => {
+    try {
+      return await dispatch(req);
+    } catch (err) {
+      const reply = errorToProblemReply(err, UNSUBSCRIBE_PROBLEMS);
+      if (!findProblemSpec(err, UNSUBSCRIBE_PROBLEMS) || reply.status >= 500) {
+        logger.error('unsubscribe request failed', { method: req.method, status: reply.status, err });
+      } else {
+        logger.info('unsubscribe request refused', { method: req.method, status: reply.status, problem: (err as Error).name });
+      }
+      return reply;
+    }
+  };
+}
