@@ -83,7 +83,8 @@ resource "google_cloudfunctions2_function" "function" {
     environment_variables = merge({ for k, v in merge(local.shared_env, local.function_env[each.key]) : k => v if v != "" }, local.platform_env)
 
     dynamic "secret_environment_variables" {
-      for_each = local.function_secret_env[each.key]
+      # Empty entries are secrets of a feature not in use (terraform/channels.tf).
+      for_each = { for k, v in local.function_secret_env[each.key] : k => v if v != "" }
 
       content {
         key        = secret_environment_variables.key

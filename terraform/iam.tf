@@ -1,7 +1,8 @@
 # One identity per function, plus the identities that call them, each with
-# the least it needs. Nothing here is granted to allUsers or
-# allAuthenticatedUsers: every function requires an ID token from an account
-# listed below.
+# the least it needs. Every function requires an ID token from an account
+# listed below, except restockUnsubscribe: the one-click unsubscribe link of
+# every email, which mailbox providers call without credentials (RFC 8058;
+# terraform/channels.tf).
 
 # ---------------------------------------------------------------- identities
 
@@ -129,6 +130,8 @@ locals {
     }
     # The storefront backends only (validated to be service accounts).
     restockSubscriptions = { for email in var.storefront_service_accounts : email => "serviceAccount:${email}" }
+    # Anyone: the signed token in the URL is the only credential, and the function serves that one route.
+    restockUnsubscribe = { public = "allUsers" }
   }
 
   invoker_bindings = merge([
@@ -188,8 +191,12 @@ resource "time_sleep" "iam_propagation" {
         google_artifact_registry_repository_iam_member.build_writes_images.id,
         google_project_iam_member.build_log_writer.id,
         google_secret_manager_secret_iam_member.delivery_reads_notifier_token.id,
+        # The direct channels' secrets (terraform/channels.tf).
+        google_secret_manager_secret_iam_member.delivery_reads_smtp_password.id,
+        google_secret_manager_secret_iam_member.delivery_reads_dkim_private_key.id,
       ],
       [for grant in google_project_iam_member.function_firestore : grant.id],
+      [for grant in google_secret_manager_secret_iam_member.unsubscribe_key_readers : grant.id],
     ))
   }
 }

@@ -31,6 +31,15 @@ locals {
       ingress         = var.subscriptions_ingress
       account_id      = "restock-subscriptions"
     }
+    # Public: the one-click unsubscribe link of every email (terraform/channels.tf).
+    restockUnsubscribe = {
+      description     = "One-click unsubscribe links of restock emails (RFC 8058); public, token-verified."
+      memory          = var.unsubscribe_memory
+      timeout_seconds = var.unsubscribe_timeout_seconds
+      max_instances   = var.unsubscribe_max_instances
+      ingress         = var.unsubscribe_ingress
+      account_id      = "restock-unsubscribe"
+    }
   }
 
   project_number = data.google_project.this.number
@@ -101,12 +110,28 @@ locals {
       RESTOCK_VERIFY_OIDC                 = "true"
       RESTOCK_OIDC_AUDIENCE               = local.function_urls["deliverRestockBatch"]
       RESTOCK_OIDC_ALLOWED_EMAILS         = google_service_account.tasks_invoker.email
+      # The direct channels: terraform/channels.tf.
+      RESTOCK_EMAIL_SENDER         = var.email_sender
+      RESTOCK_PUSH_SENDER          = var.push_sender
+      RESTOCK_SMTP_HOST            = var.smtp_host
+      RESTOCK_SMTP_PORT            = tostring(var.smtp_port)
+      RESTOCK_SMTP_SECURE          = tostring(var.smtp_secure)
+      RESTOCK_SMTP_USER            = var.smtp_user
+      RESTOCK_SMTP_MAX_CONNECTIONS = tostring(var.smtp_max_connections)
+      RESTOCK_SMTP_TIMEOUT_MS      = tostring(var.smtp_timeout_ms)
+      RESTOCK_EMAIL_FROM           = var.email_from
+      RESTOCK_DKIM_DOMAIN          = var.dkim_domain
+      RESTOCK_DKIM_SELECTOR        = var.dkim_selector
+      RESTOCK_UNSUBSCRIBE_URL      = local.function_urls["restockUnsubscribe"]
+      RESTOCK_FCM_PROJECT_ID       = var.fcm_project_id
+      RESTOCK_FCM_CONCURRENCY      = tostring(var.fcm_concurrency)
     }
     restockSubscriptions = {
       RESTOCK_MAX_SUBSCRIPTIONS_PER_USER = tostring(var.max_subscriptions_per_user)
       # The API refuses subscriptions to products in stock: it must judge "in stock" as fan-out does.
       RESTOCK_THRESHOLD = tostring(var.restock_threshold)
     }
+    restockUnsubscribe = {}
   }
 
   # Secrets reach a function only through Secret Manager, never as plain text.
@@ -114,7 +139,14 @@ locals {
     fanOutRestock = {}
     deliverRestockBatch = {
       RESTOCK_NOTIFIER_TOKEN = google_secret_manager_secret.notifier_token.secret_id
+      # Empty when unused (no SMTP user, no DKIM domain): left out, so no version is required.
+      RESTOCK_SMTP_PASSWORD      = var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id
+      RESTOCK_DKIM_PRIVATE_KEY   = var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id
+      RESTOCK_UNSUBSCRIBE_SECRET = google_secret_manager_secret.unsubscribe_key.secret_id
     }
     restockSubscriptions = {}
+    restockUnsubscribe = {
+      RESTOCK_UNSUBSCRIBE_SECRET = google_secret_manager_secret.unsubscribe_key.secret_id
+    }
   }
 }

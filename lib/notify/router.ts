@@ -48,9 +48,11 @@ const REQUIRED: Record<SenderKind, readonly SettingKey[]> = {
 export function checkChannelSettings(config: Config): ChannelPlan {
   const plan = channelPlan(config);
   for (const [channel, kind] of Object.entries(plan) as [Channel, SenderKind][]) {
-    const chooser = channel === 'email' ? SETTINGS.emailSender.env : SETTINGS.pushSender.env;
+    const own = channel === 'email' ? SETTINGS.emailSender : SETTINGS.pushSender;
+    // Name the variable that made the choice: the channel's own, or RESTOCK_NOTIFIER it followed.
+    const chooser = config[channel === 'email' ? 'emailSender' : 'pushSender'] !== undefined ? own.env : SETTINGS.notifier.env;
     for (const key of REQUIRED[kind]) {
-      if (config[key] === undefined) throw new ConfigError(SETTINGS[key].env, `is required when ${channel} goes through ${kind} (${chooser} or ${SETTINGS.notifier.env})`);
+      if (config[key] === undefined) throw new ConfigError(SETTINGS[key].env, `is required when ${chooser}=${kind}`);
     }
   }
   if (plan.email === 'smtp') {

@@ -35,7 +35,7 @@ function registeredFunctionNames(): Map<string, string> {
   return registered;
 }
 
-const FUNCTIONS = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions'] as const;
+const FUNCTIONS = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 
 /**
@@ -76,15 +76,35 @@ const ENV_PLAN = {
       'RESTOCK_VERIFY_OIDC',
       'RESTOCK_OIDC_AUDIENCE',
       'RESTOCK_OIDC_ALLOWED_EMAILS',
+      'RESTOCK_EMAIL_SENDER',
+      'RESTOCK_PUSH_SENDER',
+      'RESTOCK_SMTP_HOST',
+      'RESTOCK_SMTP_PORT',
+      'RESTOCK_SMTP_SECURE',
+      'RESTOCK_SMTP_USER',
+      'RESTOCK_SMTP_MAX_CONNECTIONS',
+      'RESTOCK_SMTP_TIMEOUT_MS',
+      'RESTOCK_EMAIL_FROM',
+      'RESTOCK_DKIM_DOMAIN',
+      'RESTOCK_DKIM_SELECTOR',
+      'RESTOCK_UNSUBSCRIBE_URL',
+      'RESTOCK_FCM_PROJECT_ID',
+      'RESTOCK_FCM_CONCURRENCY',
     ],
     restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD'],
+    restockUnsubscribe: [],
   } satisfies Record<FunctionName, string[]>,
   /** From Secret Manager (secret_environment_variables), never plain environment. */
-  secret: { RESTOCK_NOTIFIER_TOKEN: 'deliverRestockBatch' } as Record<string, FunctionName>,
+  secret: {
+    RESTOCK_NOTIFIER_TOKEN: ['deliverRestockBatch'],
+    RESTOCK_SMTP_PASSWORD: ['deliverRestockBatch'],
+    RESTOCK_DKIM_PRIVATE_KEY: ['deliverRestockBatch'],
+    RESTOCK_UNSUBSCRIBE_SECRET: ['deliverRestockBatch', 'restockUnsubscribe'],
+  } as Record<string, FunctionName[]>,
   /** Only meaningful on the local stack; setting one in production would misroute calls. */
   emulatorOnly: ['CLOUD_TASKS_EMULATOR_HOST'],
   /** Their defaults are Google's own values, which production uses unchanged. */
-  productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL'],
+  productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL', 'RESTOCK_SMTP_REQUIRE_TLS', 'RESTOCK_FCM_ENDPOINT', 'RESTOCK_FCM_CREDENTIALS'],
 };
 
 /** Variables the platform reads, not lib/config.ts. */
@@ -157,8 +177,8 @@ describe('each function is told the settings it needs', () => {
   });
 
   test('secrets come from Secret Manager and never appear in a plain environment', () => {
-    for (const [env, owner] of Object.entries(ENV_PLAN.secret)) {
-      expect(Object.keys(tf.locals.function_secret_env[owner])).toContain(env);
+    for (const [env, owners] of Object.entries(ENV_PLAN.secret)) {
+      for (const owner of owners) expect(Object.keys(tf.locals.function_secret_env[owner])).toContain(env);
       for (const name of FUNCTIONS) expect(Object.keys(plainEnv(name)), name).not.toContain(env);
     }
   });
@@ -353,7 +373,7 @@ describe('docs/deploy.md documents the deployment as it is', () => {
     for (const [env, functions] of receivers) {
       const row = section.split('\n').find((line) => line.startsWith(`| \`${env}\` |`));
       const stated = row?.split('|')[2]?.trim() ?? '(no row)';
-      const listed = stated === 'all three' ? [...FUNCTIONS] : stated.split(',').map((f) => f.trim());
+      const listed = stated === 'every function' ? [...FUNCTIONS] : stated.split(',').map((f) => f.trim());
       if (listed.sort().join() !== [...functions].sort().join()) wrong.push(`${env}: README says ${stated}, Terraform gives ${functions.join(', ')}`);
     }
     expect(wrong).toEqual([]);

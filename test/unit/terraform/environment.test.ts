@@ -67,7 +67,7 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
     // Assess
     // The fallback used where terraform is missing must compute what terraform computes.
     if (withTerraform) expect(evaluateByHand(tf, given)).toEqual(evaluate(given));
-    expect(Object.keys(env).sort()).toEqual(['deliverRestockBatch', 'fanOutRestock', 'restockSubscriptions']);
+    expect(Object.keys(env).sort()).toEqual(['deliverRestockBatch', 'fanOutRestock', 'restockSubscriptions', 'restockUnsubscribe']);
     for (const [name, vars] of Object.entries(env)) {
       const config = parseConfig(vars);
       expect(config.projectId, name).toBe(given.project_id);

@@ -12,7 +12,7 @@
  * other shape rather than guess.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
@@ -65,6 +65,9 @@ const STAND_INS: [RegExp, string][] = [
   [/google_service_account\.tasks_invoker\.email/g, '"restock-tasks-invoker@${var.project_id}.iam.gserviceaccount.com"'],
   [/google_secret_manager_secret\.notifier_token\.secret_id/g, 'var.notifier_token_secret_id'],
   [/data\.google_project\.this\.number/g, `"${STAND_IN_PROJECT_NUMBER}"`],
+  [/google_secret_manager_secret\.smtp_password\.secret_id/g, 'var.smtp_password_secret_id'],
+  [/google_secret_manager_secret\.dkim_private_key\.secret_id/g, 'var.dkim_private_key_secret_id'],
+  [/google_secret_manager_secret\.unsubscribe_key\.secret_id/g, 'var.unsubscribe_key_secret_id'],
 ];
 
 const unwrap = (expression: string) => expression.replace(/^\$\{/, '').replace(/\}$/, '');
@@ -94,7 +97,7 @@ export function evaluateWithTerraform(tf: Terraform, variables: Variables): Eval
 
   const dir = mkdtempSync(join(tmpdir(), 'restock-tf-eval-'));
   try {
-    writeFileSync(join(dir, 'variables.tf'), readFileSync(join(TERRAFORM_DIR, 'variables.tf')));
+    for (const file of readdirSync(TERRAFORM_DIR).filter((f) => f.endsWith('variables.tf'))) writeFileSync(join(dir, file), readFileSync(join(TERRAFORM_DIR, file)));
     writeFileSync(join(dir, 'locals.tf'), locals);
     writeFileSync(join(dir, 'eval.tf'), outputs);
     writeFileSync(join(dir, 'given.auto.tfvars.json'), JSON.stringify(variables));

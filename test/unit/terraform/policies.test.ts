@@ -118,14 +118,20 @@ describe('functions', () => {
     expect(new Set(accountIds).size).toBe(accountIds.length);
   });
 
-  test('the notifier token reaches delivery from Secret Manager, and no other function gets a secret', () => {
+  test('secrets reach delivery (notifier token, SMTP password, DKIM key, unsubscribe key) and restockUnsubscribe (its key) from Secret Manager, and no other function gets one', () => {
     const dynamicSecrets = block(block(fn().service_config).dynamic.secret_environment_variables);
-    expect(dynamicSecrets.for_each).toBe('${local.function_secret_env[each.key]}');
+    expect(dynamicSecrets.for_each).toBe('${{ for k, v in local.function_secret_env[each.key] : k => v if v != "" }}');
     expect(block(dynamicSecrets.content).secret).toBe('${secret_environment_variables.value}');
     expect(tf.locals.function_secret_env).toEqual({
       fanOutRestock: {},
-      deliverRestockBatch: { RESTOCK_NOTIFIER_TOKEN: '${google_secret_manager_secret.notifier_token.secret_id}' },
+      deliverRestockBatch: {
+        RESTOCK_NOTIFIER_TOKEN: '${google_secret_manager_secret.notifier_token.secret_id}',
+        RESTOCK_SMTP_PASSWORD: '${var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id}',
+        RESTOCK_DKIM_PRIVATE_KEY: '${var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id}',
+        RESTOCK_UNSUBSCRIBE_SECRET: '${google_secret_manager_secret.unsubscribe_key.secret_id}',
+      },
       restockSubscriptions: {},
+      restockUnsubscribe: { RESTOCK_UNSUBSCRIBE_SECRET: '${google_secret_manager_secret.unsubscribe_key.secret_id}' },
     });
   });
 
@@ -137,7 +143,9 @@ describe('functions', () => {
   });
 
   test('only delivery may read the notifier token', () => {
-    const grants = resourcesOf(tf, 'google_secret_manager_secret_iam_member').map(([, g]) => g);
+    const grants = resourcesOf(tf, 'google_secret_manager_secret_iam_member')
+      .map(([, g]) => g)
+      .filter((g) => g.secret_id === '${google_secret_manager_secret.notifier_token.id}');
     expect(grants).toHaveLength(1);
     expect(grants[0].role).toBe('roles/secretmanager.secretAccessor');
     expect(grants[0].member).toBe('serviceAccount:${google_service_account.function["deliverRestockBatch"].email}');
@@ -149,12 +157,14 @@ const fn = () => resource(tf, 'google_cloudfunctions2_function', 'function');
 describe('who may invoke what', () => {
   const IAM_KEYS = new Set(['member', 'members']);
 
-  test('no IAM grant anywhere names allUsers or allAuthenticatedUsers', () => {
-    const everything = [...tf.files.map((f) => f.json.resource ?? {}), tf.locals];
+  test('no IAM grant anywhere names allUsers or allAuthenticatedUsers, except the invoker of the one-click unsubscribe function', () => {
+    const { restockUnsubscribe, ...privateInvokers } = tf.locals.service_invokers;
+    const everything = [...tf.files.map((f) => f.json.resource ?? {}), { ...tf.locals, service_invokers: privateInvokers }];
     const publicGrants = everything.flatMap((r) => stringsUnderKeys(r, IAM_KEYS)).filter((m) => PUBLIC_PRINCIPALS.test(m.value));
-    const publicInvokerLocals = JSON.stringify(tf.locals.service_invokers);
     expect(publicGrants).toEqual([]);
-    expect(publicInvokerLocals).not.toMatch(PUBLIC_PRINCIPALS);
+    expect(JSON.stringify(privateInvokers)).not.toMatch(PUBLIC_PRINCIPALS);
+    // Mailbox providers POST one-click unsubscribes without credentials (RFC 8058): that function alone is public.
+    expect(restockUnsubscribe).toEqual({ public: 'allUsers' });
   });
 
   test('no authoritative IAM resource (binding or policy) can wipe or widen grants made elsewhere', () => {
@@ -206,9 +216,15 @@ describe('who may invoke what', () => {
     expect(actAs.member).toBe('serviceAccount:${google_service_account.function["fanOutRestock"].email}');
   });
 
-  test('project-wide roles are limited to Firestore access (on the pipeline database only) for the functions and log writing for the build', () => {
+  test('project-wide roles are limited to Firestore access (on the pipeline database only) for the functions, log writing for the build and FCM send for delivery', () => {
     const projectRoles = resourcesOf(tf, 'google_project_iam_member').map(([name, r]) => `${name}:${r.role}`).sort();
-    expect(projectRoles).toEqual(['build_log_writer:roles/logging.logWriter', 'function_firestore:roles/datastore.user']);
+    expect(projectRoles).toEqual([
+      'build_log_writer:roles/logging.logWriter',
+      // Sending push: a custom role holding only cloudmessaging.messages.create (terraform/channels.tf).
+      'delivery_fcm_sender:${google_project_iam_custom_role.fcm_sender[0].name}',
+      'function_firestore:roles/datastore.user',
+    ]);
+    expect(resource(tf, 'google_project_iam_custom_role', 'fcm_sender').permissions).toEqual(['cloudmessaging.messages.create']);
     const condition = block(resource(tf, 'google_project_iam_member', 'function_firestore').condition);
     expect(condition.expression).toBe('resource.name == "${google_firestore_database.pipeline.id}"');
   });
