@@ -6,15 +6,22 @@
  * subscribers of a sold-out product, publishes one restock event through
  * Pub/Sub, follows notifications arriving at the sink, and prints a summary.
  * Exits 0 only if every subscriber was notified exactly once.
+ *
+ * `--channels email,push` seeds subscribers on those channels and sends them
+ * directly: email through the stack's SMTP server, push through its FCM
+ * stand-in (a running stack must have been started with the same
+ * `npm start -- --channels ...`); the summary counts per channel.
  */
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import pc from 'picocolors';
+import type { Channel } from '../lib/model.ts';
 import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenario/index.ts';
 import {
   clientsFor,
   DEFAULT_STATE_FILE,
+  directChannelEnv,
   findRunningStack,
   REPO_ROOT,
   startStack,
@@ -35,13 +42,19 @@ const program = new Command('demo')
   .option('--json', 'print the summary as one JSON object on the last line')
   .option('--settle <ms>', 'after the last expected notification, watch this long for duplicates', '1500')
   .option('--state-file <path>', 'where a running stack describes itself', DEFAULT_STATE_FILE)
+  .option('--channels <list>', 'send these channels directly (email through the local SMTP server, push through the FCM stand-in), e.g. email,push')
   .parse();
-const opts = program.opts<{ subscribers: string; timeout: string; json?: boolean; settle: string; stateFile: string }>();
+const opts = program.opts<{ subscribers: string; timeout: string; json?: boolean; settle: string; stateFile: string; channels?: string }>();
 const subscribers = Number(opts.subscribers);
 const timeoutMs = Number(opts.timeout) * 1000;
 const settleMs = Number(opts.settle);
 if (!Number.isInteger(subscribers) || subscribers < 1) fail(`--subscribers must be a positive integer (got ${opts.subscribers})`);
 if (!(timeoutMs > 0)) fail(`--timeout must be a positive number of seconds (got ${opts.timeout})`);
+const direct = (opts.channels ?? '').split(',').map((c) => c.trim()).filter(Boolean) as Channel[];
+const strange = direct.find((c) => c !== 'email' && c !== 'push');
+if (strange !== undefined) fail(`--channels takes email and/or push (got ${JSON.stringify(strange)})`);
+/** The channels seeded: the direct ones when given, else email through the sink as always. */
+const channels: Channel[] = direct.length > 0 ? direct : ['email'];
 
 const say = (line: string): void => void process.stderr.write(line + '\n');
 const tty = process.stderr.isTTY === true;
@@ -64,6 +77,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function stackToUse(): Promise<StackDescription> {
   const running = await findRunningStack(opts.stateFile);
+  const wanted = directChannelEnv(direct);
+  const mismatch = running && Object.entries(wanted).find(([k, v]) => running.env[k] !== v);
+  if (running && mismatch) {
+    fail(`the running stack does not send ${direct.join(',')} directly (${mismatch[0]} is ${running.env[mismatch[0]] ?? 'unset'}): restart it with npm start -- --channels ${direct.join(',')}, or stop it and the demo starts its own`);
+  }
   if (running) {
     say(pc.dim(`using the running stack (${opts.stateFile})`));
     return running;
@@ -71,6 +89,7 @@ async function stackToUse(): Promise<StackDescription> {
   say(pc.dim('no running stack found: starting one (npm start keeps one running between demos)...'));
   ownStack = await startStack({
     dir: join(REPO_ROOT, '.local', 'demo-stack'),
+    env: directChannelEnv(direct),
     onProgress: (m) => say(pc.dim(`  ${m}`)),
     onComponentExit: (name, code, signal, logFile) => {
       if (!stoppingOnSignal) say(pc.red(`${name} exited (code ${code}, signal ${signal}); see ${logFile}`));
@@ -90,6 +109,7 @@ async function run(): Promise<DemoSummary> {
       subscribers,
       productId: `demo-${Date.now()}`,
       productName: 'Trail Runner 2 (demo)',
+      channels,
       onProgress: (n) => seedBar?.update(n),
     });
     seedBar?.stop();
@@ -100,16 +120,17 @@ async function run(): Promise<DemoSummary> {
     const { publishedAtMs: _p, lastSentAtMs: _l, ...summary } = await publishAndFollow(description, clients, audience, {
       timeoutMs,
       settleMs,
+      direct,
       onPublished: ({ eventKey, messageId }) => {
         say(`published restock event ${eventKey} (message ${messageId}); waiting for notifications...`);
-        bar?.start(subscribers, 0, { rate: 0, state: '' });
+        bar?.start(subscribers * channels.length, 0, { rate: 0, state: '' });
       },
       onTick: ({ delivered, fanout, elapsedMs }) => {
         const seconds = elapsedMs / 1000;
         bar?.update(delivered, { rate: Math.round(delivered / seconds), state: fanout ? `fan-out ${fanout.state}` : '' });
         if (!tty && Date.now() - lastLineAtMs > 5000) {
           lastLineAtMs = Date.now();
-          say(`  ${delivered}/${subscribers} notified after ${seconds.toFixed(1)} s`);
+          say(`  ${delivered}/${subscribers * channels.length} notified after ${seconds.toFixed(1)} s`);
         }
       },
     });
@@ -125,13 +146,18 @@ function printTable(s: DemoSummary): void {
   const rows: [string, string, boolean?][] = [
     ['subscribers', s.subscribers.toLocaleString('en-US')],
     ['tasks', s.tasks === null ? '-' : String(s.tasks)],
-    ['notified', s.notified.toLocaleString('en-US'), s.notified === s.subscribers],
+    ['notified', s.notified.toLocaleString('en-US'), s.notified === s.subscribers * Math.max(1, Object.keys(s.channels).length)],
     ['duplicate sends', String(s.duplicates), s.duplicates === 0],
     ['missing', String(s.missing), s.missing === 0],
     ['elapsed', ms(s.elapsedMs)],
     ['first notification', ms(s.firstNotificationMs)],
     ['latency p50', ms(s.p50LatencyMs)],
     ['latency p95', ms(s.p95LatencyMs)],
+    ...Object.entries(s.channels).map(([channel, t]): [string, string, boolean] => [
+      `${channel} via ${t.via}`,
+      `${t.notified.toLocaleString('en-US')} notified, ${t.duplicates} duplicate, ${t.rejected} rejected`,
+      t.notified === s.subscribers && t.duplicates === 0,
+    ]),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const out = [`\n${pc.bold('Restock demo')}  product ${s.productId}  event ${s.eventKey}`];

@@ -10,6 +10,7 @@
  * Rules set over HTTP decide which token gets which answer:
  *
  * - `GET /messages[?token=&restockKey=]` every request, oldest first, with the answer given.
+ * - `GET /keys` the same without messages and tokens (`restockKey`, `status`, `receivedAtMs`): cheap to poll.
  * - `DELETE /messages` forget them.
  * - `GET|POST|DELETE /faults`: `{ token, error, times?, retryAfterSeconds? }`.
  * - Tokens starting with `dead-` are always UNREGISTERED (demo data alone can show cleanup).
@@ -136,6 +137,9 @@ export async function startFcmEmulator(options: FcmEmulatorOptions = {}): Promis
         const token = url.searchParams.get('token');
         const key = url.searchParams.get('restockKey');
         return json(res, 200, { messages: messages.filter((m) => (!token || m.token === token) && (!key || m.restockKey === key)) });
+      }
+      if (url.pathname === '/keys' && req.method === 'GET') {
+        return json(res, 200, { keys: messages.map(({ restockKey, status, receivedAtMs }) => ({ restockKey, status, receivedAtMs })) });
       }
       if (url.pathname === '/messages' && req.method === 'DELETE') {
         messages.length = 0;

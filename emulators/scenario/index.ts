@@ -2,6 +2,8 @@
  * One restock, end to end, on a running stack: seed a sold-out product and its
  * audience, publish the restock through Pub/Sub, follow notifications at the
  * sink until everyone is told (or a deadline), and assess exactly-once.
+ * Channels sent directly (`FollowOptions.direct`) are followed at the stack's
+ * mail server and FCM stand-in instead of the sink.
  *
  * Shared by `npm run demo` and `npm run bench`, so both measure the same thing
  * the same way. Times come from the sink's records (`sentAtMs`), on the same
@@ -41,8 +43,53 @@ export interface RestockRunSummary {
   /** When the event was published and when the last notification arrived (ms since epoch). */
   publishedAtMs: number;
   lastSentAtMs: number;
+  /** Per channel: where it was followed, and what landed there. */
+  channels: Partial<Record<Channel, ChannelTally>>;
   /** Why the run failed, when it did. */
   failure?: string;
+}
+
+/** What landed for one channel: `via` the sink, the mail server (`smtp`) or the FCM stand-in (`fcm`). */
+export interface ChannelTally {
+  via: 'sink' | 'smtp' | 'fcm';
+  notified: number;
+  /** Keys that arrived in more than one request or transmission. */
+  duplicates: number;
+  rejected: number;
+}
+
+/** One key as it landed at the sink or at a direct channel's server. */
+interface Landing {
+  key: string;
+  channel: Channel;
+  delivered: boolean;
+  rejected: boolean;
+  /** Requests or transmissions that carried the key. */
+  arrivals: number;
+  atMs: number;
+}
+
+/** Keys that reached the mail server and the FCM stand-in, for the expected keys of the direct channels. */
+async function directLandings(description: StackDescription, direct: readonly Channel[], expected: ReadonlyMap<string, Channel>): Promise<Landing[]> {
+  const byKey = new Map<string, Landing>();
+  const land = (key: string | undefined, delivered: boolean, rejected: boolean, atMs: number): void => {
+    const channel = key === undefined ? undefined : expected.get(key);
+    if (!key || !channel || !direct.includes(channel)) return;
+    const l = byKey.get(key) ?? { key, channel, delivered: false, rejected: false, arrivals: 0, atMs };
+    l.arrivals++;
+    if (delivered && !l.delivered) Object.assign(l, { delivered: true, atMs });
+    l.rejected ||= rejected;
+    byKey.set(key, l);
+  };
+  if (direct.includes('email')) {
+    const { keys } = await sinkGet<{ keys: { restockKey?: string; duplicate: boolean; receivedAtMs: number }[] }>(description.smtp.url, '/keys');
+    for (const k of keys) land(k.restockKey, !k.duplicate, false, k.receivedAtMs);
+  }
+  if (direct.includes('push')) {
+    const { keys } = await sinkGet<{ keys: { restockKey?: string; status: number; receivedAtMs: number }[] }>(description.fcm, '/keys');
+    for (const k of keys) land(k.restockKey, k.status === 200, k.status >= 400 && k.status < 500 && k.status !== 429, k.receivedAtMs);
+  }
+  return [...byKey.values()];
 }
 
 /** A seeded audience, ready to be told of a restock. */
@@ -97,6 +144,8 @@ export interface FollowOptions {
   pollMs?: number;
   /** Called once the event is published. */
   onPublished?: (p: { eventKey: string; messageId: string }) => void;
+  /** Channels sent directly (smtp, fcm), followed at the stack's mail server and FCM stand-in instead of the sink. */
+  direct?: readonly Channel[];
   /** Called on each poll (progress bars, periodic lines). */
   onTick?: (t: { delivered: number; fanout: FanoutDoc | undefined; elapsedMs: number }) => void;
 }
@@ -114,8 +163,11 @@ export async function publishAndFollow(
 ): Promise<RestockRunSummary> {
   const { productId } = audience;
   const eventKey = randomUUID();
-  const expected = new Set(audience.userIds.flatMap((u) => audience.channels.map((c) => dedupKey(eventKey, u, c))));
+  const expectedChannel = new Map(audience.userIds.flatMap((u) => audience.channels.map((c) => [dedupKey(eventKey, u, c), c] as const)));
+  const expected = new Set(expectedChannel.keys());
   const total = expected.size;
+  const direct = (o.direct ?? []).filter((c) => audience.channels.includes(c));
+  let landed: Landing[] = [];
   const event = inventoryEvent({ productId, available: 25, previousAvailable: 0, sequence: 2, product: audience.product });
 
   const publishedAtMs = Date.now();
@@ -130,31 +182,49 @@ export async function publishAndFollow(
   for (;;) {
     await sleep(o.pollMs ?? 250);
     stats = await sinkGet<SinkStats>(description.sink, `/stats?productId=${encodeURIComponent(productId)}`);
+    if (direct.length > 0) landed = await directLandings(description, direct, expectedChannel);
+    const delivered = stats.delivered + landed.filter((l) => l.delivered).length;
+    const rejected = stats.rejected + landed.filter((l) => l.rejected && !l.delivered).length;
     const snap = await clients.firestore.collection(COLLECTIONS.fanouts).doc(eventKey).get();
     fanout = snap.exists ? (snap.data() as FanoutDoc) : undefined;
-    o.onTick?.({ delivered: stats.delivered, fanout, elapsedMs: Date.now() - publishedAtMs });
+    o.onTick?.({ delivered, fanout, elapsedMs: Date.now() - publishedAtMs });
     if (fanout && (fanout.state === 'ignored' || fanout.state === 'failed')) {
       failure = `the fan-out ${fanout.state === 'ignored' ? 'ignored the event' : 'failed'}: ${fanout.reason ?? fanout.error ?? 'no reason recorded'}`;
       break;
     }
-    if (stats.delivered + stats.rejected >= total) {
+    if (delivered + rejected >= total) {
       reachedAtMs ??= Date.now();
       if (Date.now() - reachedAtMs >= o.settleMs) break;
     }
     if (Date.now() >= deadline) {
       failure =
-        `timed out after ${Math.round(o.timeoutMs / 1000)} s with ${stats.delivered} of ${total} notified` +
+        `timed out after ${Math.round(o.timeoutMs / 1000)} s with ${delivered} of ${total} notified` +
         (fanout ? ` (fan-out ${fanout.state})` : ' (no fan-out record: did fanOutRestock accept the event? see its log)');
       break;
     }
   }
 
   const { notifications } = await sinkGet<{ notifications: NotificationRecord[] }>(description.sink, `/notifications?productId=${encodeURIComponent(productId)}`);
-  const sent = notifications.filter((n) => n.status === 'sent' && n.sentAtMs !== undefined);
-  const notified = sent.filter((n) => expected.has(n.idempotencyKey)).length;
+  if (direct.length > 0) landed = await directLandings(description, direct, expectedChannel);
+  const sinkLandings: Landing[] = notifications
+    .filter((n) => expected.has(n.idempotencyKey))
+    .map((n) => ({ key: n.idempotencyKey, channel: n.channel, delivered: n.status === 'sent' && n.sentAtMs !== undefined, rejected: n.status === 'rejected', arrivals: n.requests, atMs: n.sentAtMs ?? 0 }));
+  const all = [...sinkLandings, ...landed];
+  const sent = all.filter((l) => l.delivered);
+  const notified = sent.length;
   const unexpected = notifications.filter((n) => !expected.has(n.idempotencyKey)).length;
-  const latencies = sent.map((n) => n.sentAtMs! - publishedAtMs).sort((a, b) => a - b);
-  const lastSentAtMs = sent.reduce((m, n) => Math.max(m, n.sentAtMs!), publishedAtMs);
+  const latencies = sent.map((l) => l.atMs - publishedAtMs).sort((a, b) => a - b);
+  const lastSentAtMs = sent.reduce((m, l) => Math.max(m, l.atMs), publishedAtMs);
+  const channels: Partial<Record<Channel, ChannelTally>> = {};
+  for (const channel of audience.channels) {
+    const of = all.filter((l) => l.channel === channel);
+    channels[channel] = {
+      via: !direct.includes(channel) ? 'sink' : channel === 'email' ? 'smtp' : 'fcm',
+      notified: of.filter((l) => l.delivered).length,
+      duplicates: of.filter((l) => l.arrivals > 1).length,
+      rejected: of.filter((l) => l.rejected && !l.delivered).length,
+    };
+  }
   const summary: RestockRunSummary = {
     ok: false,
     productId,
@@ -162,10 +232,10 @@ export async function publishAndFollow(
     subscribers: audience.userIds.length,
     tasks: fanout?.chunks ?? null,
     notified,
-    duplicates: stats.duplicateKeys,
+    duplicates: stats.duplicateKeys + landed.filter((l) => l.arrivals > 1).length,
     missing: total - notified,
     unexpected,
-    rejected: stats.rejected,
+    rejected: stats.rejected + landed.filter((l) => l.rejected && !l.delivered).length,
     elapsedMs: (failure ? Date.now() : lastSentAtMs) - publishedAtMs,
     firstNotificationMs: latencies[0] ?? null,
     p50LatencyMs: percentile(latencies, 50),
@@ -174,6 +244,7 @@ export async function publishAndFollow(
     fanoutState: fanout?.state ?? null,
     publishedAtMs,
     lastSentAtMs,
+    channels,
   };
   summary.ok = !failure && summary.notified === total && summary.duplicates === 0 && summary.missing === 0 && unexpected === 0;
   if (!summary.ok) summary.failure = failure ?? 'not every subscriber was notified exactly once';

@@ -8,6 +8,7 @@
  * - `GET /messages[?to=&restockKey=]` every message received, oldest first: envelope,
  *   Message-ID, headers as received, subject, text, html, and `duplicate` when
  *   the same Message-ID had already reached that recipient.
+ * - `GET /keys` the same without bodies and addresses (`restockKey`, `answer`, `duplicate`, `receivedAtMs`): cheap to poll.
  * - `DELETE /messages` forget them.
  * - `GET /faults`, `POST /faults` (one rule), `DELETE /faults`: rules by recipient address:
  *   `reject` (550 at RCPT TO), `tempfail` (451 at RCPT TO), `drop-after-data`
@@ -174,6 +175,9 @@ export async function startSmtpEmulator(options: SmtpEmulatorOptions = {}): Prom
         const to = url.searchParams.get('to');
         const key = url.searchParams.get('restockKey');
         return json(res, 200, { messages: messages.filter((m) => (!to || m.envelope.to.includes(to)) && (!key || m.restockKey === key)) });
+      }
+      if (url.pathname === '/keys' && req.method === 'GET') {
+        return json(res, 200, { keys: messages.map(({ restockKey, answer, duplicate, receivedAtMs }) => ({ restockKey, answer, duplicate, receivedAtMs })) });
       }
       if (url.pathname === '/messages' && req.method === 'DELETE') {
         messages.length = 0;
