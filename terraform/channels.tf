@@ -79,6 +79,8 @@ resource "google_project_service" "fcm" {
   project            = local.fcm_project
   service            = "fcm.googleapis.com"
   disable_on_destroy = false
+
+  depends_on = [google_project_service.enabled]
 }
 
 # Sending is all delivery does with FCM: one permission, not the admin role
@@ -91,6 +93,8 @@ resource "google_project_iam_custom_role" "fcm_sender" {
   title       = "Restock fan-out: FCM sender"
   description = "Send Firebase Cloud Messaging messages (HTTP v1 messages:send) and nothing else."
   permissions = ["cloudmessaging.messages.create"]
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_project_iam_member" "delivery_fcm_sender" {

@@ -97,6 +97,11 @@ const SITES: Site[] = [
     snippets: ["this.db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', userId)", '.orderBy(FieldPath.documentId())'],
     queries: [{ what: "a shopper's subscriptions (API)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],
   },
+  {
+    file: 'lib/delivery/dead-addresses.ts',
+    snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', u)"],
+    queries: [{ what: "a shopper's subscriptions (dead-token cleanup)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],
+  },
 ];
 
 /**
