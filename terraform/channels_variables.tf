@@ -142,7 +142,7 @@ variable "dkim_private_key_secret_id" {
 }
 
 variable "unsubscribe_key_secret_id" {
-  description = "Secret Manager secret (created here, value added by you: 32+ random characters; comma-separated keys rotate, the first signs) whose latest version becomes RESTOCK_UNSUBSCRIBE_SECRET of deliverRestockBatch and restockUnsubscribe."
+  description = "Secret Manager secret (created here, value added by you: 32+ random characters; comma-separated keys rotate, the first signs) whose latest version becomes RESTOCK_UNSUBSCRIBE_SECRET of deliverRestockBatch and restockUnsubscribe when email_sender is smtp."
   type        = string
   default     = "restock-unsubscribe-key"
 

@@ -1,7 +1,6 @@
 /**
  * The delivery function refuses to start when a chosen channel sender lacks
- * its settings, naming the setting, instead of failing at the first restock;
- * the unsubscribe function refuses to start without its key.
+ * its settings, naming the setting, instead of failing at the first restock.
  * Served exactly as the stack serves them (functions-framework, one process each).
  */
 import { spawn } from 'node:child_process';
@@ -42,12 +41,5 @@ describe('starting with a channel sender chosen but not configured', () => {
     expect(code).not.toBe('running');
     expect(code).not.toBe(0);
     expect(output).toContain('RESTOCK_SMTP_HOST: is required when RESTOCK_EMAIL_SENDER=smtp');
-  }, 60_000);
-
-  test('restockUnsubscribe without RESTOCK_UNSUBSCRIBE_SECRET exits at start naming it', async () => {
-    const { code, output } = await serve('restockUnsubscribe', {});
-    expect(code).not.toBe('running');
-    expect(code).not.toBe(0);
-    expect(output).toContain('RESTOCK_UNSUBSCRIBE_SECRET: is required by restockUnsubscribe');
   }, 60_000);
 });

@@ -128,10 +128,10 @@ describe('functions', () => {
         RESTOCK_NOTIFIER_TOKEN: '${google_secret_manager_secret.notifier_token.secret_id}',
         RESTOCK_SMTP_PASSWORD: '${var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id}',
         RESTOCK_DKIM_PRIVATE_KEY: '${var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id}',
-        RESTOCK_UNSUBSCRIBE_SECRET: '${google_secret_manager_secret.unsubscribe_key.secret_id}',
+        RESTOCK_UNSUBSCRIBE_SECRET: '${var.email_sender == "smtp" ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}',
       },
       restockSubscriptions: {},
-      restockUnsubscribe: { RESTOCK_UNSUBSCRIBE_SECRET: '${google_secret_manager_secret.unsubscribe_key.secret_id}' },
+      restockUnsubscribe: { RESTOCK_UNSUBSCRIBE_SECRET: '${var.email_sender == "smtp" ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}' },
     });
   });
 

@@ -74,6 +74,14 @@ describe('one-click unsubscribe', () => {
     expect((await handle({ method: 'GET', url: `/v1/products/lamp/subscriptions/ann`, headers: {} })).status).toBe(404);
   });
 
+  test('without any key (email not sent over SMTP) every link is refused', async () => {
+    const deleted: string[] = [];
+    const handle = createUnsubscribeApi({ store: { deleteSubscription: async (p, u) => void deleted.push(`${p}/${u}`) }, keys: [], maxBodyBytes: 1024, logger: new Logger({}, 'ERROR', () => {}) });
+    const reply = await handle({ method: 'POST', url: `/v1/unsubscribe/${TOKEN}`, headers: FORM, rawBody: body('List-Unsubscribe=One-Click') });
+    expect(reply.status).toBe(400);
+    expect(deleted).toEqual([]);
+  });
+
   test('the store being down is a 503 with Retry-After', async () => {
     const { handle } = api(new StoreUnavailableError({ cause: new Error('down') }));
     const reply = await handle({ method: 'POST', url: `/v1/unsubscribe/${TOKEN}`, headers: FORM, rawBody: body('List-Unsubscribe=One-Click') });
