@@ -6,7 +6,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { CloudTasksClient } from '@google-cloud/tasks';
-import { tasksClientOptions } from '../../lib/clients.ts';
+import { firestoreOptions, tasksClientOptions } from '../../lib/clients.ts';
 import type { StackDescription } from './description.ts';
 
 export interface StackClients {
@@ -26,10 +26,9 @@ export function clientsFor(description: StackDescription): StackClients {
   let firestore: Firestore;
   try {
     firestore = new Firestore({
-      projectId: description.projectId,
+      ...firestoreOptions({ projectId: description.projectId, firestoreDatabase: description.firestoreDatabase }),
       host: description.firestore,
       ssl: false,
-      ignoreUndefinedProperties: true,
     });
   } finally {
     if (saved !== undefined) process.env.FIRESTORE_EMULATOR_HOST = saved;
@@ -50,6 +49,7 @@ export function clientsFor(description: StackDescription): StackClients {
 export function emulatorEnv(description: StackDescription): Record<string, string> {
   return {
     GOOGLE_CLOUD_PROJECT: description.projectId,
+    RESTOCK_FIRESTORE_DATABASE: description.firestoreDatabase,
     FIRESTORE_EMULATOR_HOST: description.firestore,
     PUBSUB_EMULATOR_HOST: description.pubsub,
     ...(description.tasks ? { CLOUD_TASKS_EMULATOR_HOST: description.tasks } : {}),
