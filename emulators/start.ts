@@ -3,12 +3,14 @@
  *
  * Prints one readiness line with the endpoints and the `export` lines to use
  * the stack from another shell, keeps `.local/stack.json` while running, and
- * stops every child (each process group, Java emulators included) on Ctrl-C
- * or SIGTERM.
+ * stops every child (each process group, Java emulators included) on Ctrl-C,
+ * SIGTERM or SIGHUP, or when the npm process that started it is gone.
  */
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
+import { watchWrappers } from './parent-watch.ts';
+import { exitTwoOnUsageError } from './usage.ts';
 import {
   DEFAULT_PORTS,
   DEFAULT_STATE_FILE,
@@ -18,6 +20,7 @@ import {
   startStack,
   type ComponentName,
   type Stack,
+  type StackDescription,
 } from './stack/index.ts';
 
 /** Flag and environment variable of each component's port. */
@@ -33,7 +36,7 @@ const PORT_FLAGS: Record<ComponentName, { flag: string; env: string }> = {
 
 const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
-const program = new Command('start')
+const program = exitTwoOnUsageError(new Command('start'))
   .description('Run the local stack (Firestore, Pub/Sub, Cloud Tasks, the three functions, the notification sink).')
   .option('--host <host>', 'interface every component listens on', process.env.STACK_HOST ?? '127.0.0.1')
   .addOption(new Option('--log-level <level>', 'LOG_LEVEL of the functions and the sink').choices(['debug', 'info', 'warn', 'error']).default(process.env.LOG_LEVEL ?? 'info'))
@@ -77,6 +80,24 @@ const env = Object.fromEntries(
   }),
 );
 
+/** Settings the functions run with that only they need: the notifier and the check of incoming tokens. */
+const FUNCTION_ONLY = /^RESTOCK_(NOTIFIER|VERIFY_OIDC|OIDC_)/;
+
+/**
+ * What another shell needs to use this stack as the functions do: the
+ * emulators, the database, and the settings `restock replay` and `redrive`
+ * create tasks with (function URLs, queue, service account), plus the
+ * resource names the CLI publishes to and pulls from.
+ */
+function shellEnv(d: StackDescription): Record<string, string> {
+  const settings = Object.fromEntries(Object.entries(d.env).filter(([k]) => k.startsWith('RESTOCK_') && !FUNCTION_ONLY.test(k)));
+  return { ...emulatorEnv(d), ...settings, RESTOCK_TOPIC: d.topic, RESTOCK_DEAD_LETTER_SUBSCRIPTION: d.deadLetterSubscription };
+}
+
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 let stack: Stack | undefined;
 let stopping = false;
 const stop = async (signal: string): Promise<void> => {
@@ -89,6 +110,9 @@ const stop = async (signal: string): Promise<void> => {
 };
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGHUP', () => void stop('SIGHUP'));
+// `kill <npm pid>` ends npm without passing the signal on: stop as if it had.
+watchWrappers((pid) => void stop(`the process that started the stack (pid ${pid}) is gone`));
 
 try {
   stack = await startStack({
@@ -117,8 +141,8 @@ const lines = [
     `fanOutRestock=${d.functions.fanOutRestock} deliverRestockBatch=${d.functions.deliverRestockBatch} ` +
     `restockSubscriptions=${d.functions.restockSubscriptions} sink=${d.sink}`,
   '',
-  '  # to use it from another shell:',
-  ...Object.entries(emulatorEnv(d)).map(([k, v]) => `  export ${k}=${v}`),
+  '  # to use it from another shell (the restock CLI, replay and redrive included):',
+  ...Object.entries(shellEnv(d)).map(([k, v]) => `  export ${k}=${shellQuote(v)}`),
   '',
   `  described in ${stateFile}; logs in ${d.logsDir}/<component>.log`,
   `  topic ${d.topic} → push subscription ${d.subscription} → ${d.functions.fanOutRestock} (dead letters: ${d.deadLetterSubscription})`,
