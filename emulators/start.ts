@@ -15,12 +15,11 @@ import {
   DEFAULT_PORTS,
   DEFAULT_STATE_FILE,
   REPO_ROOT,
-  emulatorEnv,
+  shellEnv,
   findRunningStack,
   startStack,
   type ComponentName,
   type Stack,
-  type StackDescription,
 } from './stack/index.ts';
 
 /** Flag and environment variable of each component's port. */
@@ -79,20 +78,6 @@ const env = Object.fromEntries(
     return [pair.slice(0, i), pair.slice(i + 1)];
   }),
 );
-
-/** Settings the functions run with that only they need: the notifier and the check of incoming tokens. */
-const FUNCTION_ONLY = /^RESTOCK_(NOTIFIER|VERIFY_OIDC|OIDC_)/;
-
-/**
- * What another shell needs to use this stack as the functions do: the
- * emulators, the database, and the settings `restock replay` and `redrive`
- * create tasks with (function URLs, queue, service account), plus the
- * resource names the CLI publishes to and pulls from.
- */
-function shellEnv(d: StackDescription): Record<string, string> {
-  const settings = Object.fromEntries(Object.entries(d.env).filter(([k]) => k.startsWith('RESTOCK_') && !FUNCTION_ONLY.test(k)));
-  return { ...emulatorEnv(d), ...settings, RESTOCK_TOPIC: d.topic, RESTOCK_DEAD_LETTER_SUBSCRIPTION: d.deadLetterSubscription };
-}
 
 function shellQuote(value: string): string {
   return /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;

@@ -55,3 +55,24 @@ export function emulatorEnv(description: StackDescription): Record<string, strin
     ...(description.tasks ? { CLOUD_TASKS_EMULATOR_HOST: description.tasks } : {}),
   };
 }
+
+/** Settings the functions run with that only they need: the notifier and the check of incoming tokens. */
+const FUNCTION_ONLY = /^RESTOCK_(NOTIFIER|VERIFY_OIDC|OIDC_)/;
+
+/**
+ * What another shell needs to use this stack as the functions do (`npm start`
+ * prints it as `export` lines): the emulators and the database, the settings
+ * `restock replay` and `redrive` create tasks with (function URLs, queue,
+ * service account), the resource names the CLI publishes to and pulls from,
+ * and `RESTOCK_SUBSCRIPTIONS_URL`, the subscription API the guides call.
+ */
+export function shellEnv(description: StackDescription): Record<string, string> {
+  const settings = Object.fromEntries(Object.entries(description.env).filter(([k]) => k.startsWith('RESTOCK_') && !FUNCTION_ONLY.test(k)));
+  return {
+    ...emulatorEnv(description),
+    ...settings,
+    RESTOCK_TOPIC: description.topic,
+    RESTOCK_DEAD_LETTER_SUBSCRIPTION: description.deadLetterSubscription,
+    RESTOCK_SUBSCRIPTIONS_URL: description.functions.restockSubscriptions.replace(/\/$/, ''),
+  };
+}

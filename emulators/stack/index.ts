@@ -39,7 +39,7 @@ export * from './description.ts';
 export * from './errors.ts';
 export { DEFAULT_STATE_FILE, findRunningStack, readStateFile, REPO_ROOT } from './state-file.ts';
 export { DEFAULT_QUEUE, DEFAULT_SUBSCRIPTION, type QueueSettings, type SubscriptionSettings } from './resources.ts';
-export { clientsFor, emulatorEnv, type StackClients } from './clients.ts';
+export { clientsFor, emulatorEnv, shellEnv, type StackClients } from './clients.ts';
 export * from './seed.ts';
 
 export interface StackOptions {
