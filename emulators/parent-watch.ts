@@ -8,6 +8,7 @@
  * them and stops itself when one disappears, as if it had been sent SIGTERM.
  */
 import { execFileSync } from 'node:child_process';
+import { processAlive as alive } from './processes.ts';
 
 /** A launcher that owns the tool: a package manager running a script, or the tsx CLI. */
 const LAUNCHER = /^(\S*\/)?(npm|npx|pnpm|yarn)(\s|$)|\/(npm-cli|npx-cli|pnpm|yarn)\.c?js(\s|$)|^(\S*\/)?node \S*\/(\.bin\/tsx|tsx\/dist\/cli\.m?js)(\s|$)|^(\S*\/)?tsx(\s|$)/;
@@ -59,15 +60,6 @@ export function wrapperAncestors(pid = process.pid): number[] {
     current = ancestor.ppid;
   }
   return pids.slice(0, launchersToWatch(chain));
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

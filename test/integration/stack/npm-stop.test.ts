@@ -18,29 +18,12 @@ import { isListening } from '../../../emulators/stack/ports.ts';
 import { SinkClient } from '../../helpers/sink.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { restock, restockJson } from '../cli/run-cli.ts';
+import { groupAlive, processAlive as alive } from '../../../emulators/processes.ts';
 
 const children: ChildProcess[] = [];
 afterAll(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Spawns an npm command the way a shell does and collects what it prints. */
 function npm(args: string[]): { child: ChildProcess; output: () => string } {
