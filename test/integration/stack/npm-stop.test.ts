@@ -92,7 +92,8 @@ describe('npm start', () => {
     const endpoints = [description.firestore, description.pubsub, description.tasks, description.sink, ...Object.values(description.functions)];
     for (const endpoint of endpoints) expect(await isListening(...hostPort(endpoint)), endpoint).toBe(false);
     expect(existsSync(stateFile)).toBe(false);
-  });
+    // A whole stack start, a restock, a redrive and a stop: more than the suite's default per-test budget on a busy machine.
+  }, 420_000);
 });
 
 describe('npm run tasks-emulator', () => {
