@@ -1,5 +1,5 @@
 /**
- * The naive design of DESIGN.md "Origin", kept here as the benchmark's
+ * The naive design of docs/design.md "Origin", kept here as the benchmark's
  * baseline and never imported by `lib/`: one process reads every subscriber,
  * calls the notification service once per 100 recipients, one call after the
  * other, and after each call writes one dedup document and one subscription

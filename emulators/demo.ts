@@ -15,6 +15,7 @@
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
+import { exitTwoOnUsageError } from './usage.ts';
 import pc from 'picocolors';
 import type { Channel } from '../lib/model.ts';
 import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenario/index.ts';
@@ -35,7 +36,7 @@ import {
  */
 export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtMs'>;
 
-const program = new Command('demo')
+const program = exitTwoOnUsageError(new Command('demo'))
   .description('Seed subscribers, publish one restock event, and watch every subscriber get notified exactly once.')
   .option('--subscribers <n>', 'subscribers to seed', '10000')
   .option('--timeout <seconds>', 'give up after this long (from the publish)', '600')

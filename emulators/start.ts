@@ -3,19 +3,21 @@
  *
  * Prints one readiness line with the endpoints and the `export` lines to use
  * the stack from another shell, keeps `.local/stack.json` while running, and
- * stops every child (each process group, Java emulators included) on Ctrl-C
- * or SIGTERM.
+ * stops every child (each process group, Java emulators included) on Ctrl-C,
+ * SIGTERM or SIGHUP, or when the npm process that started it is gone.
  */
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
+import { watchWrappers } from './parent-watch.ts';
+import { exitTwoOnUsageError } from './usage.ts';
 import {
   DEFAULT_PORTS,
   DEFAULT_SMTP_VIEW_PORT,
   directChannelEnv,
   DEFAULT_STATE_FILE,
   REPO_ROOT,
-  emulatorEnv,
+  shellEnv,
   findRunningStack,
   startStack,
   type ComponentName,
@@ -38,7 +40,7 @@ const PORT_FLAGS: Record<ComponentName, { flag: string; env: string }> = {
 
 const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
 
-const program = new Command('start')
+const program = exitTwoOnUsageError(new Command('start'))
   .description('Run the local stack (Firestore, Pub/Sub, Cloud Tasks, the functions, the notification sink, the mail server and the FCM stand-in).')
   .option('--host <host>', 'interface every component listens on', process.env.STACK_HOST ?? '127.0.0.1')
   .addOption(new Option('--log-level <level>', 'LOG_LEVEL of the functions and the sink').choices(['debug', 'info', 'warn', 'error']).default(process.env.LOG_LEVEL ?? 'info'))
@@ -96,6 +98,10 @@ if (!/^\d{1,5}$/.test(smtpViewPort) || Number(smtpViewPort) > 65535) {
   process.exit(2);
 }
 
+function shellQuote(value: string): string {
+  return /^[\w@%+=:,./-]*$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
 let stack: Stack | undefined;
 let stopping = false;
 const stop = async (signal: string): Promise<void> => {
@@ -108,6 +114,9 @@ const stop = async (signal: string): Promise<void> => {
 };
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGHUP', () => void stop('SIGHUP'));
+// `kill <npm pid>` ends npm without passing the signal on: stop as if it had.
+watchWrappers((pid) => void stop(`the process that started the stack (pid ${pid}) is gone`));
 
 try {
   stack = await startStack({
@@ -138,8 +147,8 @@ const lines = [
     `restockSubscriptions=${d.functions.restockSubscriptions} restockUnsubscribe=${d.functions.restockUnsubscribe} sink=${d.sink} ` +
     `smtp=${d.smtp.smtp} (received mail: ${d.smtp.url}/messages) fcm=${d.fcm} (received pushes: ${d.fcm}/messages)`,
   '',
-  '  # to use it from another shell:',
-  ...Object.entries(emulatorEnv(d)).map(([k, v]) => `  export ${k}=${v}`),
+  '  # to use it from another shell (the restock CLI, replay and redrive included):',
+  ...Object.entries(shellEnv(d)).map(([k, v]) => `  export ${k}=${shellQuote(v)}`),
   '',
   `  described in ${stateFile}; logs in ${d.logsDir}/<component>.log`,
   `  topic ${d.topic} → push subscription ${d.subscription} → ${d.functions.fanOutRestock} (dead letters: ${d.deadLetterSubscription})`,

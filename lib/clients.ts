@@ -1,5 +1,6 @@
 /**
  * The Google Cloud clients, built once per process from the configuration.
+ * Firestore opens the pipeline's own database (`RESTOCK_FIRESTORE_DATABASE`).
  * Firestore and Pub/Sub find their emulators through the standard
  * `FIRESTORE_EMULATOR_HOST` / `PUBSUB_EMULATOR_HOST`; Cloud Tasks has no such
  * convention in its client, so `CLOUD_TASKS_EMULATOR_HOST` is honoured here.
@@ -14,9 +15,19 @@ let firestoreClient: Firestore | undefined;
 let pubsubClient: PubSub | undefined;
 let tasksClientInstance: CloudTasksClient | undefined;
 
-/** The process's Firestore client. */
+/**
+ * Options of every Firestore client of the project: the pipeline's own
+ * database (`RESTOCK_FIRESTORE_DATABASE`), never the project's `(default)` one
+ * unless configured so. Shared with the local stack's clients, so tests, the
+ * demo and the bench read the same database the functions write.
+ */
+export function firestoreOptions(config: Pick<Config, 'projectId' | 'firestoreDatabase'>): { projectId: string; databaseId: string; ignoreUndefinedProperties: true } {
+  return { projectId: config.projectId, databaseId: config.firestoreDatabase, ignoreUndefinedProperties: true };
+}
+
+/** The process's Firestore client, on the pipeline's database. */
 export function firestore(config: Config): Firestore {
-  firestoreClient ??= new Firestore({ projectId: config.projectId, ignoreUndefinedProperties: true });
+  firestoreClient ??= new Firestore(firestoreOptions(config));
   return firestoreClient;
 }
 

@@ -11,6 +11,12 @@
  */
 import { z } from 'zod';
 
+/**
+ * The pipeline's own Firestore database. Its root collections have generic names
+ * (`products`, ...) that an adopter's `(default)` database may already use.
+ */
+export const DEFAULT_FIRESTORE_DATABASE = 'restock-fanout';
+
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const bool = z
@@ -40,9 +46,9 @@ export const SETTINGS = {
   projectId: setting('GOOGLE_CLOUD_PROJECT', z.string().min(1), 'Google Cloud project id (the local stack uses `restock-local`).', 'restock-local'),
   firestoreDatabase: setting(
     'RESTOCK_FIRESTORE_DATABASE',
-    z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'a Firestore database id: 4-63 lowercase letters, digits and hyphens, or (default)'),
-    "Firestore database of the pipeline's own data",
-    'restock-fanout',
+    z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'a Firestore database id: 4-63 lowercase letters, digits and hyphens, starting with a letter, or (default)'),
+    "Firestore database that holds the pipeline's collections (`products`, `fanouts`, `deliveries`, `rejectedEvents`): a database of its own, so they never mix with an existing app's (Terraform creates it).",
+    DEFAULT_FIRESTORE_DATABASE,
   ),
 
   // Cloud Tasks

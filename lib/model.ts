@@ -1,5 +1,5 @@
 /**
- * The Firestore data model (DESIGN.md "Firestore data model"): collection
+ * The Firestore data model (docs/design.md "Data model"): collection
  * names, document shapes and the identity of a notification. Every concern
  * reads and writes through these names so the model has one definition.
  *

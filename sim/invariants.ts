@@ -1,5 +1,5 @@
 /**
- * The design's promises as invariants over one run (DESIGN.md "Promises").
+ * The design's promises as invariants over one run (docs/design.md "Promises").
  * Some are checked as the run goes — on every commit the in-memory Firestore
  * applies and every notification the service takes — and the rest at the
  * end. The first violation stops nothing (the run goes on, so its trace is

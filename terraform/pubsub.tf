@@ -1,7 +1,7 @@
 # inventory-updated → (push, OIDC) → fanOutRestock, with exponential backoff
 # between redeliveries and a dead-letter topic after pubsub_max_delivery_attempts.
 # Poison input is acknowledged by the function itself; only transient failures
-# are retried and, past the limit, dead-lettered (DESIGN.md promise 4).
+# are retried and, past the limit, dead-lettered (docs/design.md promise 4).
 
 locals {
   # A push is outstanding until the function answers; the deadline must cover a

@@ -1,5 +1,5 @@
 # The queue between fan-out and delivery. Its rate limits are the pressure
-# valve toward the notification service (DESIGN.md promise 8); its max_attempts
+# valve toward the notification service (docs/design.md promise 8); its max_attempts
 # is the same number deliverRestockBatch is told (RESTOCK_DELIVERY_MAX_ATTEMPTS)
 # so the last attempt marks what still fails as exhausted.
 

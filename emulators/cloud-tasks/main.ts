@@ -3,11 +3,14 @@
  *
  * Runs the Cloud Tasks emulator in the foreground, prints one readiness line
  * (JSON, with the address to export as CLOUD_TASKS_EMULATOR_HOST), and stops
- * cleanly on SIGINT/SIGTERM. `stats --address host:port` prints the queues'
- * depth from a running emulator.
+ * cleanly on SIGINT/SIGTERM/SIGHUP or when the npm process that started it
+ * is gone. `stats --address host:port` prints the queues' depth from a
+ * running emulator.
  */
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import { Logger } from '../../lib/log.ts';
+import { watchWrappers } from '../parent-watch.ts';
+import { exitTwoOnUsageError } from '../usage.ts';
 import { EMULATOR_PATH, startCloudTasksEmulator, type CloudTasksEmulator, type EmulatorStats } from './index.ts';
 
 function port(value: string): number {
@@ -29,7 +32,7 @@ function printStats(stats: EmulatorStats): void {
 
 const log = new Logger({ service: 'cloud-tasks-emulator' });
 
-const program = new Command('tasks-emulator')
+const program = exitTwoOnUsageError(new Command('tasks-emulator'))
   .description('Cloud Tasks v2 emulator: gRPC and REST on one port, real HTTP dispatch')
   .option('--host <host>', 'interface to listen on', '127.0.0.1')
   .option('--port <port>', 'port (0 = any free port)', port, 9499)
@@ -44,6 +47,9 @@ const program = new Command('tasks-emulator')
     };
     process.once('SIGINT', shutdown);
     process.once('SIGTERM', shutdown);
+    process.once('SIGHUP', shutdown);
+    // `kill <npm pid>` ends npm without passing the signal on: stop as if it had.
+    watchWrappers(shutdown);
     emulator = await startCloudTasksEmulator({
       host: opts.host,
       port: opts.port,
@@ -56,6 +62,7 @@ const program = new Command('tasks-emulator')
       restUrl: emulator.restUrl,
       jwksUrl: emulator.jwksUrl,
       queues: opts.queue,
+      pid: process.pid,
     });
   });
 

@@ -6,7 +6,7 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { CloudTasksClient } from '@google-cloud/tasks';
-import { tasksClientOptions } from '../../lib/clients.ts';
+import { firestoreOptions, tasksClientOptions } from '../../lib/clients.ts';
 import type { StackDescription } from './description.ts';
 
 export interface StackClients {
@@ -26,10 +26,9 @@ export function clientsFor(description: StackDescription): StackClients {
   let firestore: Firestore;
   try {
     firestore = new Firestore({
-      projectId: description.projectId,
+      ...firestoreOptions({ projectId: description.projectId, firestoreDatabase: description.firestoreDatabase }),
       host: description.firestore,
       ssl: false,
-      ignoreUndefinedProperties: true,
     });
   } finally {
     if (saved !== undefined) process.env.FIRESTORE_EMULATOR_HOST = saved;
@@ -50,8 +49,30 @@ export function clientsFor(description: StackDescription): StackClients {
 export function emulatorEnv(description: StackDescription): Record<string, string> {
   return {
     GOOGLE_CLOUD_PROJECT: description.projectId,
+    RESTOCK_FIRESTORE_DATABASE: description.firestoreDatabase,
     FIRESTORE_EMULATOR_HOST: description.firestore,
     PUBSUB_EMULATOR_HOST: description.pubsub,
     ...(description.tasks ? { CLOUD_TASKS_EMULATOR_HOST: description.tasks } : {}),
+  };
+}
+
+/** Settings the functions run with that only they need: the notifier and the check of incoming tokens. */
+const FUNCTION_ONLY = /^RESTOCK_(NOTIFIER|VERIFY_OIDC|OIDC_)/;
+
+/**
+ * What another shell needs to use this stack as the functions do (`npm start`
+ * prints it as `export` lines): the emulators and the database, the settings
+ * `restock replay` and `redrive` create tasks with (function URLs, queue,
+ * service account), the resource names the CLI publishes to and pulls from,
+ * and `RESTOCK_SUBSCRIPTIONS_URL`, the subscription API the guides call.
+ */
+export function shellEnv(description: StackDescription): Record<string, string> {
+  const settings = Object.fromEntries(Object.entries(description.env).filter(([k]) => k.startsWith('RESTOCK_') && !FUNCTION_ONLY.test(k)));
+  return {
+    ...emulatorEnv(description),
+    ...settings,
+    RESTOCK_TOPIC: description.topic,
+    RESTOCK_DEAD_LETTER_SUBSCRIPTION: description.deadLetterSubscription,
+    RESTOCK_SUBSCRIPTIONS_URL: description.functions.restockSubscriptions.replace(/\/$/, ''),
   };
 }

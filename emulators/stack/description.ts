@@ -43,6 +43,8 @@ export const RESOURCE_NAMES = {
 /** A running stack, as written to `.local/stack.json` and provided to tests. */
 export interface StackDescription {
   projectId: string;
+  /** The Firestore database the functions use (`RESTOCK_FIRESTORE_DATABASE`); clients of the stack open the same. */
+  firestoreDatabase: string;
   /** host:port of each emulator (the `*_EMULATOR_HOST` values). */
   firestore: string;
   pubsub: string;

@@ -32,6 +32,7 @@ import {
   type QueueSettings,
   type SubscriptionSettings,
 } from './resources.ts';
+import { DEFAULT_FIRESTORE_DATABASE } from '../../lib/config.ts';
 import { REPO_ROOT, removeStateFile, writeStateFile } from './state-file.ts';
 import type { TasksEmulatorInfo } from './tasks-child.ts';
 
@@ -39,7 +40,7 @@ export * from './description.ts';
 export * from './errors.ts';
 export { DEFAULT_STATE_FILE, findRunningStack, readStateFile, REPO_ROOT } from './state-file.ts';
 export { DEFAULT_QUEUE, DEFAULT_SUBSCRIPTION, type QueueSettings, type SubscriptionSettings } from './resources.ts';
-export { clientsFor, emulatorEnv, type StackClients } from './clients.ts';
+export { clientsFor, emulatorEnv, shellEnv, type StackClients } from './clients.ts';
 export { directChannelEnv, LOCAL_EMAIL_FROM, LOCAL_UNSUBSCRIBE_SECRET } from './channels.ts';
 export * from './seed.ts';
 
@@ -161,6 +162,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   // No Compute Engine metadata server locally: without this the Google clients probe for one first.
   process.env.METADATA_SERVER_DETECTION ??= 'none';
   const projectId = options.projectId ?? 'restock-local';
+  // The functions, the stack's clients and the CLI must open the same database: one value, recorded in the description.
+  const firestoreDatabase = options.env?.RESTOCK_FIRESTORE_DATABASE ?? DEFAULT_FIRESTORE_DATABASE;
   const host = options.host ?? '127.0.0.1';
   const progress = options.onProgress ?? (() => {});
   const dir = resolve(options.dir ?? join(REPO_ROOT, '.local', 'stacks', `${process.pid}-${t0.toString(36)}`));
@@ -317,6 +320,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   let tasksInfo: TasksEmulatorInfo;
   const functionEnvFor = (oidc: { oidcIssuer: string; jwksUrl: string }): Record<string, string> => ({
     GOOGLE_CLOUD_PROJECT: projectId,
+    RESTOCK_FIRESTORE_DATABASE: firestoreDatabase,
     FIRESTORE_EMULATOR_HOST: addr('firestore'),
     PUBSUB_EMULATOR_HOST: addr('pubsub'),
     CLOUD_TASKS_EMULATOR_HOST: addr('tasks'),
@@ -391,6 +395,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     Object.fromEntries(COMPONENT_NAMES.map((n) => [n, processes.get(n)?.pid ?? 0])) as Record<ComponentName, number>;
   const description: StackDescription = {
     projectId,
+    firestoreDatabase,
     firestore: addr('firestore'),
     pubsub: addr('pubsub'),
     tasks: addr('tasks'),
@@ -450,7 +455,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       const res = await fetch(`http://${addr('firestore')}/emulator/v1/projects/${projectId}:export`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ database: `projects/${projectId}/databases/(default)`, export_directory: exportDir }),
+        body: JSON.stringify({ database: `projects/${projectId}/databases/${firestoreDatabase}`, export_directory: exportDir }),
       });
       if (!res.ok) throw new Error(`Firestore emulator export failed with ${res.status}: ${await res.text()}`);
       const metadata = (readdirSync(exportDir, { recursive: true }) as string[]).find((f) => f.endsWith('.overall_export_metadata'));

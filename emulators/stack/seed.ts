@@ -1,6 +1,6 @@
 /**
  * Putting data into a stack: products, subscribers and inventory events,
- * shaped as `lib/model.ts` and DESIGN.md say. Shared by `npm run demo` and the
+ * shaped as `lib/model.ts` and docs/design.md say. Shared by `npm run demo` and the
  * test factories in `test/helpers/`.
  */
 import { randomUUID } from 'node:crypto';

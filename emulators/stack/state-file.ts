@@ -7,6 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StackDescription } from './description.ts';
 import { httpStatus } from './ports.ts';
+import { processAlive } from '../processes.ts';
 
 /** The repository root (two levels above this file). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -33,15 +34,6 @@ export function readStateFile(path: string = DEFAULT_STATE_FILE): StackDescripti
     return JSON.parse(readFileSync(path, 'utf8')) as StackDescription;
   } catch {
     return undefined;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -9,20 +9,12 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processAlive as alive } from '../processes.ts';
 
 const [launcherArg, pidsFile, stateFile] = process.argv.slice(2);
 const launcherPid = Number(launcherArg);
 const POLL_MS = 500;
 const GRACE_MS = 3_000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {

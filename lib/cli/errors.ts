@@ -100,3 +100,24 @@ const MAX_PART_CHARS = 300;
 function clip(text: string): string {
   return text.length > MAX_PART_CHARS ? `${text.slice(0, MAX_PART_CHARS - 1)}…` : text;
 }
+
+/** What `--json` puts on stdout when a command fails: the error's class, its message and its exit code. */
+export interface ErrorDocument {
+  /** `UsageError` for any mistake on the command line (commander's included), else the error's class. */
+  name: string;
+  message: string;
+  exitCode: number;
+  /** The flag, argument, key or resource at fault, when the error names one. */
+  field?: string;
+}
+
+/** The {@link ErrorDocument} of `err`, which exited with `exitCode`. */
+export function errorDocument(err: unknown, exitCode: number): ErrorDocument {
+  if (err instanceof CommanderError) {
+    return { name: 'UsageError', message: err.message.replace(/^error:\s*/, '').trim(), exitCode };
+  }
+  const name = err instanceof Error ? err.name : 'Error';
+  const field =
+    err instanceof UsageError ? err.field : err instanceof NotFoundError || err instanceof NotSettledError ? err.key : err instanceof BackendError ? err.resource : err instanceof ConfigError ? err.variable : undefined;
+  return { name, message: errorLine(err), exitCode, ...(field !== undefined ? { field } : {}) };
+}

@@ -16,7 +16,7 @@ import { registerStatus } from './commands/status.ts';
 import { registerSubscribers } from './commands/subscribers.ts';
 import { registerTrace } from './commands/trace.ts';
 import type { Context } from './context.ts';
-import { EXIT_OK, errorLine, exitCodeFor } from './errors.ts';
+import { EXIT_OK, errorDocument, errorLine, exitCodeFor } from './errors.ts';
 import type { Operations } from './operations.ts';
 import { Output, type Io } from './output.ts';
 
@@ -79,7 +79,19 @@ export function buildProgram(ctx: Context, io: Io): Command {
  * Runs one command line (`argv` without the node and script paths) and
  * resolves to the exit code. Errors are printed as one line on stderr.
  */
-export async function main(argv: string[], io: Io, options: MainOptions = {}): Promise<number> {
+export async function main(argv: string[], givenIo: Io, options: MainOptions = {}): Promise<number> {
+  // Whether a command already put its document on stdout (status --watch prints its report, then fails).
+  let wroteStdout = false;
+  const io: Io = {
+    ...givenIo,
+    stdout: {
+      isTTY: givenIo.stdout.isTTY,
+      write: (text: string) => {
+        wroteStdout ||= text.length > 0;
+        return givenIo.stdout.write(text);
+      },
+    },
+  };
   let opened: Operations | undefined;
   let program: Command | undefined;
   // The Google clients take about a second to load: only commands that talk to the pipeline pay for it.
@@ -104,6 +116,9 @@ export async function main(argv: string[], io: Io, options: MainOptions = {}): P
       program.outputHelp();
       return EXIT_OK;
     }
+    // Commander reports a missing required option before an unknown one: `trace --usr x`
+    // would say "--user not specified" without naming the typo. Look for unknown options first.
+    rejectUnknownOptions(buildProgram(ctx, io), argv);
     await program.parseAsync(argv, { from: 'user' });
     return EXIT_OK;
   } catch (err) {
@@ -113,8 +128,46 @@ export async function main(argv: string[], io: Io, options: MainOptions = {}): P
       const out = new Output(io, false);
       io.stderr.write(out.ce.red(`restock: error: ${errorLine(err)}`) + '\n');
     }
+    // With --json a script reads stdout: the error is a JSON document there too, unless the command already wrote one.
+    if (code !== EXIT_OK && wantsJson(argv) && !wroteStdout) io.stdout.write(JSON.stringify({ error: errorDocument(err, code) }, null, 2) + '\n');
     return code;
   } finally {
     await opened?.close().catch(() => undefined);
   }
 }
+
+/** Whether the command line asks for JSON output (`--json` before any `--`). */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end === -1 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * Walks the command line down to the command it names and, if an option
+ * there is unknown, reports it the way commander does (with a suggestion) by
+ * throwing its `CommanderError`. `probe` is a throwaway program: parsing
+ * options stores their values, which must not leak into the real parse.
+ */
+function rejectUnknownOptions(probe: Command, argv: string[]): void {
+  let command = probe;
+  let args = argv;
+  for (;;) {
+    const { operands, unknown } = command.parseOptions(args);
+    const name = operands[0];
+    const sub = name === undefined ? undefined : command.commands.find((c) => c.name() === name || c.aliases().includes(name));
+    if (sub) {
+      command = sub;
+      args = [...operands.slice(1), ...unknown];
+      continue;
+    }
+    const end = unknown.indexOf('--');
+    const flag = (end === -1 ? unknown : unknown.slice(0, end)).find((a) => a.startsWith('-') && a !== '-' && !HELP_FLAGS.has(a));
+    if (flag === undefined) return;
+    // commander's own report, with its "(Did you mean --user?)"; not in its typings, so checked.
+    const report = (command as unknown as { unknownOption?: (flag: string) => never }).unknownOption;
+    if (typeof report === 'function') report.call(command, flag);
+    command.error(`error: unknown option '${flag}'`, { code: 'commander.unknownOption', exitCode: 1 });
+  }
+}
+
+const HELP_FLAGS = new Set(['-h', '--help']);

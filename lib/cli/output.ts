@@ -20,8 +20,22 @@ export interface Io {
   env: Record<string, string | undefined>;
 }
 
+/**
+ * Once the reader of stdout or stderr has gone (`restock status x | head -1`),
+ * nothing more can reach anyone: exit quietly, as `cat` or `git log` do, instead
+ * of dying on an unhandled EPIPE with a stack trace. The reader has what it wanted.
+ */
+function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
+}
+
 /** The real process's streams; confirmation reads a line from stdin when it is a TTY. */
 export function processIo(): Io {
+  exitQuietlyOnClosedPipe(process.stdout);
+  exitQuietlyOnClosedPipe(process.stderr);
   return {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -1,7 +1,7 @@
 /**
  * An inventory event that can never be processed as sent: it is acknowledged,
  * recorded in `rejectedEvents/{eventKey}` and counted, never retried
- * (DESIGN.md promise 4). `field` is the path of the first problem.
+ * (docs/design.md promise 4). `field` is the path of the first problem.
  */
 export class InvalidEventError extends Error {
   override readonly name = 'InvalidEventError';

@@ -33,7 +33,7 @@ export interface IncomingRequest {
 /** A Pub/Sub message carrying a valid inventory event. */
 export interface ReceivedEvent {
   kind: 'event';
-  /** `eventId` attribute when the producer set one, else the messageId (DESIGN.md "Identity"). */
+  /** `eventId` attribute when the producer set one, else the messageId (docs/design.md "Identity of an event"). */
   eventKey: string;
   messageId: string;
   publishTimeMs?: number;

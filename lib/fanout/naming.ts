@@ -6,7 +6,7 @@
  * a retried fan-out that produces the same chunk creates nothing new — but a
  * chunk whose members changed (earlier deliveries deleted some subscribers
  * and shifted the boundaries) gets a new name and is enqueued: a name can
- * save a duplicate task but never hide a recipient (DESIGN.md promise 3).
+ * save a duplicate task but never hide a recipient (docs/design.md promise 3).
  */
 import { createHash } from 'node:crypto';
 

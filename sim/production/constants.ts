@@ -46,7 +46,7 @@ export const CONSTANTS = {
   pushDeliveryMs: c(100, 'ms publish → push request', 'assumed', 'not published as a figure; https://cloud.google.com/pubsub/docs/push (Pub/Sub adjusts the push rate to the success rate: one message is not throttled)'),
 
   // Notification service (the downstream of this project, not Google's)
-  notifierCallMs: c(100, 'ms per batch call', 'assumed', 'the figure of the design\'s origin (DESIGN.md "Origin": 0.1 s per call of 100 recipients), also issue 15\'s sink latency'),
+  notifierCallMs: c(100, 'ms per batch call', 'assumed', 'the figure of the design\'s origin (docs/design.md "Origin": 0.1 s per call of 100 recipients), also issue 15\'s sink latency'),
   channelsPerSubscriber: c(1, 'channels', 'assumed', 'one notification per shopper (email or push); a shopper on both channels doubles the ledger writes'),
 } as const satisfies Record<string, Constant>;
 

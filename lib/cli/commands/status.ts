@@ -15,7 +15,7 @@ import { formatDuration, formatTime, table, type Output } from '../output.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 
 export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted'];
-/** States that still have work ahead of them (DESIGN.md: `sending` holds a lease, `failed` awaits a retry). */
+/** States that still have work ahead of them (docs/design.md: `sending` holds a lease, `failed` awaits a retry). */
 export const PENDING_STATES: readonly DeliveryState[] = ['sending', 'failed'];
 const ERROR_STATES: readonly DeliveryState[] = ['failed', 'exhausted', 'rejected'];
 const LAST_ERRORS = 5;

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md promise 4 against a corpus of malformed input: every bad request
+ * docs/design.md promise 4 against a corpus of malformed input: every bad request
  * to `fanOutRestock` is acknowledged (so Pub/Sub never redelivers it),
  * recorded in `rejectedEvents` with its reason and field, and the function
  * keeps running; valid restocks sent in between are still delivered.

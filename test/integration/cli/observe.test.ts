@@ -91,10 +91,12 @@ describe('restock CLI: following a restock from publish to settled', () => {
     expect(listed.subscribers?.[0]?.channels).toEqual(['email', 'push']);
   });
 
-  test('status of an event nobody recorded exits 1 with one line on stderr and nothing on stdout', async () => {
+  test('status of an event nobody recorded exits 1 with one line on stderr and, with --json, the error document on stdout', async () => {
     const r = await restock(['status', 'no-such-event', '--json'], { stack: s.description });
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { name: 'NotFoundError', message: 'no fan-out, rejected event or delivery is recorded for event no-such-event', exitCode: 1, field: 'no-such-event' },
+    });
     const errorLines = r.stderr.split('\n').filter((l) => l.includes('error'));
     expect(errorLines).toEqual(['restock: error: no fan-out, rejected event or delivery is recorded for event no-such-event']);
   });

@@ -1,5 +1,5 @@
 /**
- * DESIGN.md promise 8, the per-chunk half: a chunk never has more than
+ * docs/design.md promise 8, the per-chunk half: a chunk never has more than
  * RESTOCK_SEND_CONCURRENCY calls in flight toward the notification service,
  * each of at most RESTOCK_NOTIFY_BATCH_SIZE notifications. (The queue's half,
  * dispatch rate and concurrency, is proven by test/integration/cloud-tasks/limits.)

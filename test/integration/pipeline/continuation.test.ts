@@ -1,6 +1,6 @@
 /**
  * A fan-out that nears its time limit checkpoints and continues itself in a
- * follow-up Cloud Task instead of failing (DESIGN.md "Scale"). The first
+ * follow-up Cloud Task instead of failing (docs/design.md "Scale"). The first
  * attempt runs in-process with a time budget of 1 ms, so it hands over after
  * its first page; the continuation is dispatched by the Cloud Tasks emulator
  * to the stack's `fanOutRestock`, which finishes from the checkpoint.

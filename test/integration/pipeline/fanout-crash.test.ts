@@ -1,5 +1,5 @@
 /**
- * DESIGN.md promise 3 under a real crash: the fan-out process is SIGKILLed
+ * docs/design.md promise 3 under a real crash: the fan-out process is SIGKILLed
  * after it enqueued some chunks; before the redelivery, earlier deliveries
  * remove subscribers (shifting every page boundary), one shopper
  * unsubscribes and a new one subscribes. The retried fan-out must not skip

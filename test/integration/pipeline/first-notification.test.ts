@@ -1,5 +1,5 @@
 /**
- * DESIGN.md promise 9: delivery of the first chunk starts while the fan-out
+ * docs/design.md promise 9: delivery of the first chunk starts while the fan-out
  * is still paging. The fan-out runs in-process with small pages so it takes
  * a while; the first notification must reach the sink before it completes.
  */

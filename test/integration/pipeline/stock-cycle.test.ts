@@ -1,5 +1,5 @@
 /**
- * Stock state across a product's life (issue 4, DESIGN.md promise 5): shoppers
+ * Stock state across a product's life (issue 4, docs/design.md promise 5): shoppers
  * subscribe through the real API while it is sold out, a restock tells them
  * once, the API refuses newcomers while it is in stock, it sells out, new and
  * returning shoppers subscribe, the next restock tells exactly them — and

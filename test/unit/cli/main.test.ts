@@ -37,7 +37,7 @@ describe('restock: exit codes and error lines', () => {
   });
 
   test('an event that is not recorded anywhere is an operational failure: exit 1, one line on stderr', async () => {
-    const r = await run(['status', 'nope', '--json'], {
+    const r = await run(['status', 'nope'], {
       ops: {
         readStatus: async () => {
           throw new NotFoundError('no fan-out, rejected event or delivery is recorded for event nope', 'nope');
@@ -109,5 +109,74 @@ describe('restock: error lines stay readable', () => {
     const line = r.stderr.trim();
     expect(line.split('\n')).toHaveLength(1);
     expect(line).toBe('restock: error: cannot list tasks of projects/p/locations/l/queues/q: Total timeout of API exceeded 20000 milliseconds retrying error Error: 14 UNAVAILABLE: No connection established.');
+  });
+});
+
+describe('restock: the command line is checked before anything runs', () => {
+  test('an unknown option is named even when a required option is missing too (trace --usr x)', async () => {
+    const r = await run(['trace', '--usr', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown option '--usr'/);
+    expect(r.stderr).toMatch(/Did you mean --user\?/);
+    expect(r.stderr).not.toMatch(/--user <userId>' not specified/);
+  });
+
+  test.each([
+    [['dead-letters', 'list', '--limt', '3'], '--limt'],
+    [['--projet', 'p', 'status', 'evt-1'], '--projet'],
+    [['status', 'evt-1', '--jsno'], '--jsno'],
+  ])('%j names the unknown option %s and exits 2', async (argv, flag) => {
+    const r = await run(argv);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`unknown option '${flag}'`);
+  });
+
+  test('global options before the command, values that look like options and --help still work', async () => {
+    expect((await run(['trace', '--help'])).code).toBe(0);
+    expect((await run(['dead-letters', 'list', '-h'])).code).toBe(0);
+    const r = await run(['publish', '--product', 'sku-1', '--available', '-3']);
+    expect(r.stderr).toMatch(/expected an integer from 0/);
+  });
+});
+
+describe('restock --json: errors are a JSON document on stdout too', () => {
+  test('an operational failure: exit 1, the error as {"error": {name, message, exitCode, field}} on stdout, the line on stderr', async () => {
+    const r = await run(['status', 'nope', '--json'], {
+      ops: {
+        readStatus: async () => {
+          throw new NotFoundError('no fan-out, rejected event or delivery is recorded for event nope', 'nope');
+        },
+      },
+    });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({
+      error: { name: 'NotFoundError', message: 'no fan-out, rejected event or delivery is recorded for event nope', exitCode: 1, field: 'nope' },
+    });
+    expect(r.stderr).toContain('restock: error: no fan-out');
+  });
+
+  test('a usage error: exit 2 and a UsageError document naming the problem', async () => {
+    const r = await run(['trace', '--usr', 'x', '--json']);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.stdout) as { error: { name: string; message: string; exitCode: number } };
+    expect(doc.error).toMatchObject({ name: 'UsageError', exitCode: 2 });
+    expect(doc.error.message).toContain("unknown option '--usr'");
+  });
+
+  test('a command that already printed its document and then failed prints no second one', async () => {
+    const r = await run(['status', 'evt-1', '--watch', '--timeout', '1', '--interval', '500', '--json'], {
+      ops: { readStatus: async () => statusReport({ settled: false }) },
+      nowMs: (() => {
+        let t = 0;
+        return () => (t += 1000);
+      })(),
+    });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ settled: false });
+  });
+
+  test('without --json, stdout stays empty on an error', async () => {
+    const r = await run(['trace', '--usr', 'x']);
+    expect(r.stdout).toBe('');
   });
 });

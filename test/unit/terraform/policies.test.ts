@@ -1,5 +1,5 @@
 /**
- * The deployment's policies (issue 6, DESIGN.md "Production"), checked on the
+ * The deployment's policies (issue 6, docs/design.md "Production"), checked on the
  * parsed Terraform: nothing public, the dead-letter path wired, the runtime,
  * the queue driven by variables, Firestore indexes and TTL, alerts, outputs.
  */
