@@ -11,3 +11,4 @@ export { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, Subs
 export { MAX_ID_BYTES, idProblem, parseSubscriptionRequest, type SubscriptionRequest } from './validation.ts';
 export { toView, type SubscriptionView } from './view.ts';
 export { SUBSCRIPTION_PROBLEMS } from './problems.ts';
+export { callerOf, CallerNotAllowedError, CallerNotIdentifiedError, requireScope, type Caller } from './caller.ts';
