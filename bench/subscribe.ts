@@ -93,7 +93,7 @@ export async function runSubscribeBench(description: StackDescription, o: Subscr
 
     o.onProgress?.(`subscribe: ${o.subscriptions} creates on one product, ${o.clients} clients...`);
     const oneProduct = await phase(apiUrl, clients.firestore, [`storm-${runId}`], `${runId}-one`, o);
-    o.onProgress?.(`subscribe: ${oneProduct.perSecond}/s, p99 ${oneProduct.p99Ms} ms; now spread over ${o.products} products...`);
+    o.onProgress?.(`subscribe: one product: ${phaseLine(oneProduct)}; now spread over ${o.products} products...`);
     const spread = await phase(
       apiUrl,
       clients.firestore,
@@ -101,6 +101,7 @@ export async function runSubscribeBench(description: StackDescription, o: Subscr
       `${runId}-spread`,
       o,
     );
+    o.onProgress?.(`subscribe: ${o.products} products: ${phaseLine(spread)}`);
     const non2xx = Object.values(oneProduct.non2xx).reduce((a, b) => a + b, 0);
     return {
       clients: o.clients,
@@ -118,6 +119,10 @@ export async function runSubscribeBench(description: StackDescription, o: Subscr
   } finally {
     await clients.close();
   }
+}
+
+function phaseLine(p: SubscribePhase): string {
+  return `${p.succeeded}/${p.jobs} 2xx in ${p.elapsedMs} ms, ${p.perSecond}/s, p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, non-2xx ${JSON.stringify(p.non2xx)}, stored ${p.stored}`;
 }
 
 /** The human-readable table (plain text: it goes into docs/performance.md as is). */
