@@ -47,6 +47,15 @@ function toSubscription(snap: DocumentSnapshot): SubscriptionDoc | undefined {
   };
 }
 
+/**
+ * `shoppers/{userId}`: `{ productIds, updatedAtMs }`, the products this API
+ * subscribed the shopper to. Written in the same commit as each create and
+ * delete here, one document per shopper (never a hot one); deliveries remove
+ * subscriptions without touching it, so it may list more than the shopper
+ * holds, which only ever sends a create to the exact recount.
+ */
+const SHOPPERS = 'shoppers';
+
 /** The store's version of a document: its update time, which a precondition can name. */
 function versionOf(time: Timestamp): SubscriptionVersion {
   return `${time.seconds}:${time.nanoseconds}` as SubscriptionVersion;
@@ -82,11 +91,22 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
     return this.db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', userId);
   }
 
-  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc }> {
+  /** @internal `shoppers/{userId}`: the products this API subscribed the shopper to (see {@link SubscriptionStore.readForPut}). */
+  shopperRef(userId: string) {
+    return this.db.collection(SHOPPERS).doc(userId);
+  }
+
+  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc; held: number }> {
     return guarded(async () => {
-      const [subSnap, productSnap] = await this.db.getAll(this.subscriptionRef(productId, userId), this.productRef(productId));
+      const [subSnap, productSnap, shopperSnap] = await this.db.getAll(
+        this.subscriptionRef(productId, userId),
+        this.productRef(productId),
+        this.shopperRef(userId),
+      );
       const doc = toSubscription(subSnap!);
+      const listed: unknown = shopperSnap!.get('productIds');
       return {
+        held: Array.isArray(listed) ? listed.length : 0,
         ...(doc && subSnap!.updateTime ? { subscription: { doc, version: versionOf(subSnap!.updateTime) } } : {}),
         ...(productSnap!.exists ? { product: productSnap!.data() as ProductDoc } : {}),
       };
@@ -100,14 +120,24 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
     });
   }
 
-  countSubscriptionsOfUser(userId: string, upTo: number): Promise<number> {
-    return guarded(async () => (await this.subscriptionsOfUser(userId).limit(upTo).count().get()).data().count);
+  recountSubscriptionsOfUser(userId: string, upTo: number): Promise<number> {
+    return guarded(async () => {
+      const snap = await this.subscriptionsOfUser(userId).select().limit(upTo).get();
+      const productIds = snap.docs.map((d) => d.ref.parent.parent!.id);
+      await this.shopperRef(userId).set({ productIds, updatedAtMs: Date.now() });
+      return productIds.length;
+    });
   }
 
   createSubscription(doc: SubscriptionDoc): Promise<SubscriptionVersion | undefined> {
     return guarded(async () => {
       try {
-        return versionOf((await this.subscriptionRef(doc.productId, doc.userId).create(doc)).writeTime);
+        const [created] = await this.db
+          .batch()
+          .create(this.subscriptionRef(doc.productId, doc.userId), doc)
+          .set(this.shopperRef(doc.userId), { productIds: FieldValue.arrayUnion(doc.productId), updatedAtMs: doc.updatedAtMs }, { merge: true })
+          .commit();
+        return versionOf(created!.writeTime);
       } catch (err) {
         if (preconditionFailed(err)) return undefined;
         throw err;
@@ -144,7 +174,11 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
   deleteSubscription(productId: string, userId: string, version?: SubscriptionVersion): Promise<boolean> {
     return guarded(async () => {
       try {
-        await this.subscriptionRef(productId, userId).delete(version ? { lastUpdateTime: timeOf(version) } : {});
+        await this.db
+          .batch()
+          .delete(this.subscriptionRef(productId, userId), version ? { lastUpdateTime: timeOf(version) } : {})
+          .set(this.shopperRef(userId), { productIds: FieldValue.arrayRemove(productId), updatedAtMs: Date.now() }, { merge: true })
+          .commit();
         return true;
       } catch (err) {
         if (version && preconditionFailed(err)) return false;

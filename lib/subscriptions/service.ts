@@ -103,10 +103,16 @@ export const PUT_ROUNDS = 5;
  * every document and query range read, which is what made 16 shoppers of one
  * product answer 503 after 503) and buy nothing the two checks below need:
  *
- * - The per-user cap is a flood guard, not a quota: counted (an aggregation,
- *   up to the cap) before the create. A shopper's own sequential calls meet
- *   it exactly; concurrent creates by one shopper may overshoot it by their
- *   number, as docs/api.md has always said.
+ * - The per-user cap is a flood guard, not a quota, checked before the create
+ *   from the shopper's record (`held`, read with the subscription: no extra
+ *   round trip), which this API keeps in the commit of each create and delete.
+ *   Deliveries remove subscriptions without touching it, so it can only list
+ *   too many: when it says the cap is reached, the subscriptions are counted
+ *   exactly (a collection-group query, whose price on the emulator grows with
+ *   the whole database, which is why it is not run on every create) and the
+ *   record rewritten. A shopper's own sequential calls meet the cap exactly;
+ *   concurrent creates by one shopper may overshoot it by their number, as
+ *   docs/api.md has always said.
  * - The in-stock refusal is checked before the create and again after it.
  *   Fan-out writes `products/{productId}` (the stock state) before it pages
  *   the subscribers. If the product still reads "not in stock" after our
@@ -128,7 +134,7 @@ export async function putSubscription(
   policy: PutSubscriptionPolicy,
 ): Promise<{ outcome: PutOutcome; subscription: SubscriptionDoc }> {
   for (let round = 1; round <= PUT_ROUNDS; round++) {
-    const { subscription: stored, product } = await store.readForPut(productId, userId);
+    const { subscription: stored, product, held } = await store.readForPut(productId, userId);
     const plan = planPut(stored?.doc, product, productId, userId, request, policy);
     switch (plan.kind) {
       case 'unchanged':
@@ -139,8 +145,10 @@ export async function putSubscription(
         if (await store.replaceSubscription(plan.subscription, stored!.version)) return { outcome: 'updated', subscription: plan.subscription };
         continue; // changed or deleted since we read it: judge again
       case 'create': {
-        const active = await store.countSubscriptionsOfUser(userId, policy.maxSubscriptionsPerUser);
-        if (active >= policy.maxSubscriptionsPerUser) throw new SubscriptionLimitError(policy.maxSubscriptionsPerUser);
+        if (held >= policy.maxSubscriptionsPerUser) {
+          const active = await store.recountSubscriptionsOfUser(userId, policy.maxSubscriptionsPerUser);
+          if (active >= policy.maxSubscriptionsPerUser) throw new SubscriptionLimitError(policy.maxSubscriptionsPerUser);
+        }
         const version = await store.createSubscription(plan.subscription);
         if (version === undefined) continue; // created meanwhile by a concurrent PUT: judge again as a repeat or a change
         const now = await store.getProduct(productId);

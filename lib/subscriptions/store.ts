@@ -24,22 +24,31 @@ export interface StoredSubscription {
 }
 
 export interface SubscriptionStore {
-  /** The subscription (if any) and the product (if known), read together in one round trip. */
-  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc }>;
+  /**
+   * The subscription (if any), the product (if known) and how many products the
+   * shopper's record lists (`held`), read together in one round trip. The record
+   * is kept by this API's own creates and deletes, so it may list subscriptions
+   * that deliveries removed since (never fewer than the shopper holds through
+   * the API): a cheap first look at the cap.
+   */
+  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc; held: number }>;
   getProduct(productId: string): Promise<ProductDoc | undefined>;
   /**
-   * Active subscriptions of a user across all products (a count aggregation),
-   * counted up to `upTo`: a caller that only compares with a cap needs no more.
+   * Active subscriptions of a user across all products, counted exactly (a
+   * collection-group query) up to `upTo`, and the shopper's record rewritten to
+   * what was found. Costs a query whose price on the emulator grows with the
+   * whole database, so it runs only when the record says the cap is reached.
    */
-  countSubscriptionsOfUser(userId: string, upTo: number): Promise<number>;
-  /** Creates the document if none exists; `undefined` when one does (nothing written). */
+  recountSubscriptionsOfUser(userId: string, upTo: number): Promise<number>;
+  /** Creates the document (and lists it in the shopper's record) if none exists; `undefined` when one does (nothing written). */
   createSubscription(doc: SubscriptionDoc): Promise<SubscriptionVersion | undefined>;
   /** Replaces the document if it is still at `version`; false (nothing written) when it changed or is gone. */
   replaceSubscription(doc: SubscriptionDoc, version: SubscriptionVersion): Promise<boolean>;
   getSubscription(productId: string, userId: string): Promise<SubscriptionDoc | undefined>;
   /**
-   * Removes the subscription if present; removing an absent one is not an
-   * error. With `version`, only if it is still at that version (false when not).
+   * Removes the subscription (and its entry in the shopper's record) if present;
+   * removing an absent one is not an error. With `version`, only if it is still
+   * at that version (false when not).
    */
   deleteSubscription(productId: string, userId: string, version?: SubscriptionVersion): Promise<boolean>;
   /** Up to `limit` subscriptions of `userId`, ordered by product id, after `afterProductId` if given. */

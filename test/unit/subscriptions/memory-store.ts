@@ -15,6 +15,10 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   readonly subscriptions = new Map<string, StoredSubscription>();
   /** Number of subscription writes committed, to check that no-op requests write nothing. */
   writes = 0;
+  /** The shoppers' records (`shoppers/{userId}.productIds`). */
+  readonly records = new Map<string, Set<string>>();
+  /** How many exact recounts ran. */
+  recounts = 0;
   /** Runs (once each, in order) just before the next conditional writes: a concurrent writer's turn. */
   beforeWrite: Array<() => void> = [];
   private clock = 0;
@@ -23,9 +27,21 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     this.products.set(productId, { productId, available, sequence: 1, updatedAtMs: 0 });
   }
 
-  /** Writes a subscription as another writer would (a new version). */
+  /** Writes a subscription as another API call would (a new version, listed in the shopper's record). */
   put(doc: SubscriptionDoc): void {
     this.subscriptions.set(key(doc.productId, doc.userId), { doc: structuredClone(doc), version: this.nextVersion() });
+    this.record(doc.userId).add(doc.productId);
+  }
+
+  /** Removes a subscription as a delivery does (one-shot): the shopper's record is not touched. */
+  deliver(productId: string, userId: string): void {
+    this.subscriptions.delete(key(productId, userId));
+  }
+
+  private record(userId: string): Set<string> {
+    let r = this.records.get(userId);
+    if (!r) this.records.set(userId, (r = new Set()));
+    return r;
   }
 
   private nextVersion(): SubscriptionVersion {
@@ -39,7 +55,11 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   async readForPut(productId: string, userId: string) {
     const subscription = this.subscriptions.get(key(productId, userId));
     const product = this.products.get(productId);
-    return { ...(subscription ? { subscription: structuredClone(subscription) } : {}), ...(product ? { product: { ...product } } : {}) };
+    return {
+      ...(subscription ? { subscription: structuredClone(subscription) } : {}),
+      ...(product ? { product: { ...product } } : {}),
+      held: this.records.get(userId)?.size ?? 0,
+    };
   }
 
   async getProduct(productId: string) {
@@ -47,8 +67,11 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     return product ? { ...product } : undefined;
   }
 
-  async countSubscriptionsOfUser(userId: string, upTo: number) {
-    return Math.min(upTo, [...this.subscriptions.values()].filter((s) => s.doc.userId === userId).length);
+  async recountSubscriptionsOfUser(userId: string, upTo: number) {
+    this.recounts++;
+    const held = [...this.subscriptions.values()].filter((s) => s.doc.userId === userId).slice(0, upTo);
+    this.records.set(userId, new Set(held.map((s) => s.doc.productId)));
+    return held.length;
   }
 
   async createSubscription(doc: SubscriptionDoc) {
@@ -76,6 +99,7 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     const k = key(productId, userId);
     if (version !== undefined && this.subscriptions.get(k)?.version !== version) return false;
     this.subscriptions.delete(k);
+    this.records.get(userId)?.delete(productId);
     return true;
   }
 

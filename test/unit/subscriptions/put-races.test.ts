@@ -135,6 +135,36 @@ describe('putSubscription when another writer gets in between', () => {
     expect(store.subscriptions.get('p\u0000u')?.doc.channels).toEqual({ push: 'theirs' });
   });
 
+  it('a shopper whose record is under the cap is not counted again (no collection-group query)', async () => {
+    // Prepare
+    const store = new MemorySubscriptionStore();
+    store.put(stored({ productId: 'a' }));
+
+    // Act
+    const result = await putSubscription(store, 'p', 'u', request, policy);
+
+    // Assess
+    expect(result.outcome).toBe('created');
+    expect(store.recounts).toBe(0);
+    expect([...store.records.get('u')!]).toEqual(['a', 'p']);
+  });
+
+  it('a record full of subscriptions that deliveries removed is recounted exactly, rewritten, and the create goes ahead', async () => {
+    // Prepare
+    const store = new MemorySubscriptionStore();
+    store.put(stored({ productId: 'a' }));
+    store.put(stored({ productId: 'b' }));
+    store.deliver('a', 'u'); // one-shot: the record still lists a
+
+    // Act
+    const result = await putSubscription(store, 'p', 'u', request, policy);
+
+    // Assess
+    expect(result.outcome).toBe('created');
+    expect(store.recounts).toBe(1);
+    expect([...store.records.get('u')!].sort()).toEqual(['b', 'p']);
+  });
+
   it('the cap counts what the shopper holds before the create', async () => {
     // Prepare
     const store = new MemorySubscriptionStore();
