@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { COLLECTIONS, dedupKey, type Channel, type FanoutDoc } from '../../lib/model.ts';
 import type { NotificationRecord, SinkStats } from '../sink/index.ts';
 import { inventoryEvent, publishEvent, seedProduct, seedSubscribers, type StackClients, type StackDescription } from '../stack/index.ts';
+import { percentile } from './stats.ts';
 import { subscribeConcurrently } from './subscribe.ts';
 
 /** What one restock run observed. `ok` only if every subscriber was notified exactly once. */
@@ -97,12 +98,7 @@ export async function setSinkFaults(sinkUrl: string, profile: { productId?: stri
   if (!res.ok) throw new Error(`sink POST /faults answered ${res.status}: ${await res.text()}`);
 }
 
-/** Nearest-rank percentile of an ascending array; null when empty. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
+export { percentile } from './stats.ts';
 
 /**
  * Seeds a sold-out product (sequence 1) and `subscribers` subscriptions to it.

@@ -11,6 +11,7 @@
  */
 import { Agent, request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { percentile } from './stats.ts';
 
 /** One subscription to create: `PUT /v1/products/{productId}/subscriptions/{userId}` with `body`. */
 export interface SubscribeJob {
@@ -91,12 +92,6 @@ function put(agent: Agent, base: URL, job: SubscribeJob, headers: Record<string,
   });
 }
 
-/** Nearest-rank percentile of an ascending array; null when empty. */
-function rank(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 /**
  * Runs `count` jobs (`job(0)` … `job(count - 1)`) with `clients` requests in
  * flight at all times until the jobs run out. Never throws for an answer: the
@@ -170,8 +165,8 @@ export async function subscribeConcurrently(
     succeeded,
     created,
     perSecond: Math.round((succeeded / elapsedMs) * 1000),
-    p50Ms: round(rank(latencies, 50)),
-    p99Ms: round(rank(latencies, 99)),
+    p50Ms: round(percentile(latencies, 50)),
+    p99Ms: round(percentile(latencies, 99)),
     maxMs: round(latencies.at(-1) ?? null),
     samples,
   };
