@@ -90,12 +90,19 @@ async function run(): Promise<DemoSummary> {
   try {
     const seedBar = tty ? new cliProgress.SingleBar({ format: 'seeding   [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     seedBar?.start(subscribers, 0);
+    let lastSeedLineAtMs = Date.now();
     const audience = await seedAudience(clients, {
       subscribers,
       productId: `demo-${Date.now()}`,
       productName: 'Trail Runner 2 (demo)',
       api: { url: description.functions.restockSubscriptions, clients: seedClients },
-      onProgress: (n) => seedBar?.update(n),
+      onProgress: (n) => {
+        seedBar?.update(n);
+        if (!tty && Date.now() - lastSeedLineAtMs > 5000) {
+          lastSeedLineAtMs = Date.now();
+          say(`  ${n}/${subscribers} subscribed`);
+        }
+      },
     });
     seedBar?.stop();
     say(`subscribed ${subscribers} shoppers to ${audience.productId} through the API in ${audience.seedMs} ms (${audience.seeding.perSecond}/s, ${seedClients} clients)`);
