@@ -77,7 +77,7 @@ const ENV_PLAN = {
       'RESTOCK_OIDC_AUDIENCE',
       'RESTOCK_OIDC_ALLOWED_EMAILS',
     ],
-    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD'],
+    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD', 'RESTOCK_STOREFRONT_TENANTS'],
   } satisfies Record<FunctionName, string[]>,
   /** From Secret Manager (secret_environment_variables), never plain environment. */
   secret: { RESTOCK_NOTIFIER_TOKEN: 'deliverRestockBatch' } as Record<string, FunctionName>,
