@@ -9,6 +9,8 @@
  *    processes (bench/preload-rpc-counter.ts).
  * 2. The naive baseline (bench/naive.ts) on its own N subscribers.
  * 3. The storage floor (bench/floor.ts) on its own N subscribers.
+ * 4. The subscribe storm (bench/subscribe.ts): concurrent clients creating
+ *    subscriptions on one product, then on many, through the real API.
  * The sink answers every request after `--sink-latency` ms for all three.
  * Prints a table on stdout; with `--json`, one JSON object on the last line.
  */
@@ -22,6 +24,7 @@ import { parseConfig } from '../lib/config.ts';
 import { publishAndFollow, seedAudience, setSinkFaults, type RestockRunSummary } from '../emulators/scenario/index.ts';
 import { clientsFor, REPO_ROOT, startStack, type Stack, type StackClients } from '../emulators/stack/index.ts';
 import { runStorageFloor } from './floor.ts';
+import { formatSubscribeTable, runSubscribeBench, type SubscribeBenchResult } from './subscribe.ts';
 import { runNaive } from './naive.ts';
 import { formatTable, summarize, type Measurements } from './report.ts';
 import { diffCounts, instrumentFirestore, rpcCountsOf, sumCounts, type RpcCounts } from './rpc-counter.ts';
@@ -34,14 +37,32 @@ const program = new Command('bench')
   .option('--sink-latency <ms>', 'latency the notification sink adds to every request', '50')
   .option('--floor-concurrency <n>', 'chunks in flight in the storage floor', '32')
   .option('--timeout <seconds>', 'give up on a pipeline run after this long', '900')
+  .option('--subscribe-creates <n>', 'creates per phase of the subscribe storm (0 skips it)', '5000')
+  .option('--subscribe-clients <n>', 'concurrent clients of the subscribe storm', '64')
   .option('--json', 'print the result as one JSON object on the last line')
   .parse();
-const opts = program.opts<{ subscribers: string; sinkLatency: string; floorConcurrency: string; timeout: string; json?: boolean }>();
+const opts = program.opts<{
+  subscribers: string;
+  sinkLatency: string;
+  floorConcurrency: string;
+  timeout: string;
+  subscribeCreates: string;
+  subscribeClients: string;
+  json?: boolean;
+}>();
+const subscribeCreates = Number(opts.subscribeCreates);
+const subscribeClients = Number(opts.subscribeClients);
 const subscribers = Number(opts.subscribers);
 const sinkLatencyMs = Number(opts.sinkLatency);
 const floorConcurrency = Number(opts.floorConcurrency);
 const timeoutMs = Number(opts.timeout) * 1000;
-for (const [flag, v, min] of [['--subscribers', subscribers, 10], ['--sink-latency', sinkLatencyMs, 0], ['--floor-concurrency', floorConcurrency, 1]] as const) {
+for (const [flag, v, min] of [
+  ['--subscribers', subscribers, 10],
+  ['--sink-latency', sinkLatencyMs, 0],
+  ['--floor-concurrency', floorConcurrency, 1],
+  ['--subscribe-creates', subscribeCreates, 0],
+  ['--subscribe-clients', subscribeClients, 1],
+] as const) {
   if (!Number.isInteger(v) || v < min) {
     process.stderr.write(`bench: ${flag} must be an integer >= ${min}\n`);
     process.exit(2);
@@ -101,7 +122,7 @@ async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, 
   return { summary, rpcs, peakRssMb, cpu };
 }
 
-async function main(): Promise<Measurements> {
+async function main(): Promise<{ measurements: Measurements; subscribe: SubscribeBenchResult | undefined }> {
   instrumentFirestore();
   const loadAverage = loadavg() as [number, number, number];
   const rpcDir = mkdtempSync(join(tmpdir(), 'restock-bench-rpcs-'));
@@ -160,7 +181,12 @@ async function main(): Promise<Measurements> {
     await floorClients.close();
     say(`floor: ${floor.recipients.toLocaleString('en-US')} in ${floor.elapsedMs} ms`);
 
-    return {
+    const subscribe =
+      subscribeCreates > 0
+        ? await runSubscribeBench(stack.description, { clients: subscribeClients, subscriptions: subscribeCreates, products: 100, onProgress: say })
+        : undefined;
+
+    const measurements: Measurements = {
       subscribers,
       loadAverage,
       sinkLatencyMs,
@@ -182,15 +208,18 @@ async function main(): Promise<Measurements> {
       fanoutPeakRssMbTenth: tenth.peakRssMb,
       tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, ok: tenth.summary.ok },
     };
+    return { measurements, subscribe };
   } finally {
     await stopAll();
   }
 }
 
 try {
-  const result = summarize(await main());
+  const { measurements, subscribe } = await main();
+  const result = summarize(measurements);
   process.stdout.write(`${formatTable(result)}\n`);
-  if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (subscribe) process.stdout.write(`${formatSubscribeTable(subscribe)}\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify(subscribe ? { ...result, subscribe } : result)}\n`);
   process.exit(0);
 } catch (err) {
   process.stderr.write(`bench failed: ${(err as Error)?.stack ?? String(err)}\n`);

@@ -2,8 +2,9 @@
  * `npm run demo`: the whole pipeline end to end on the local stack.
  *
  * Uses the stack of `npm start` when one is running (`.local/stack.json`),
- * else starts its own on free ports and stops it at the end. Seeds N
- * subscribers of a sold-out product, publishes one restock event through
+ * else starts its own on free ports and stops it at the end. Subscribes N
+ * shoppers to a sold-out product through the subscription API, from many
+ * concurrent clients as storefronts would, publishes one restock event through
  * Pub/Sub, follows notifications arriving at the sink, and prints a summary.
  * Exits 0 only if every subscriber was notified exactly once.
  *
@@ -39,17 +40,20 @@ export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtM
 const program = exitTwoOnUsageError(new Command('demo'))
   .description('Seed subscribers, publish one restock event, and watch every subscriber get notified exactly once.')
   .option('--subscribers <n>', 'subscribers to seed', '10000')
+  .option('--seed-clients <n>', 'concurrent storefront clients subscribing the shoppers through the API', '64')
   .option('--timeout <seconds>', 'give up after this long (from the publish)', '600')
   .option('--json', 'print the summary as one JSON object on the last line')
   .option('--settle <ms>', 'after the last expected notification, watch this long for duplicates', '1500')
   .option('--state-file <path>', 'where a running stack describes itself', DEFAULT_STATE_FILE)
   .option('--channels <list>', 'send these channels directly (email through the local SMTP server, push through the FCM stand-in), e.g. email,push')
   .parse();
-const opts = program.opts<{ subscribers: string; timeout: string; json?: boolean; settle: string; stateFile: string; channels?: string }>();
+const opts = program.opts<{ subscribers: string; seedClients: string; timeout: string; json?: boolean; settle: string; stateFile: string; channels?: string }>();
 const subscribers = Number(opts.subscribers);
+const seedClients = Number(opts.seedClients);
 const timeoutMs = Number(opts.timeout) * 1000;
 const settleMs = Number(opts.settle);
 if (!Number.isInteger(subscribers) || subscribers < 1) fail(`--subscribers must be a positive integer (got ${opts.subscribers})`);
+if (!Number.isInteger(seedClients) || seedClients < 1) fail(`--seed-clients must be a positive integer (got ${opts.seedClients})`);
 if (!(timeoutMs > 0)) fail(`--timeout must be a positive number of seconds (got ${opts.timeout})`);
 const direct = (opts.channels ?? '').split(',').map((c) => c.trim()).filter(Boolean) as Channel[];
 const strange = direct.find((c) => c !== 'email' && c !== 'push');
@@ -106,15 +110,23 @@ async function run(): Promise<DemoSummary> {
   try {
     const seedBar = tty ? new cliProgress.SingleBar({ format: 'seeding   [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     seedBar?.start(subscribers, 0);
+    let lastSeedLineAtMs = Date.now();
     const audience = await seedAudience(clients, {
       subscribers,
       productId: `demo-${Date.now()}`,
       productName: 'Trail Runner 2 (demo)',
       channels,
-      onProgress: (n) => seedBar?.update(n),
+      api: { url: description.functions.restockSubscriptions, clients: seedClients },
+      onProgress: (n) => {
+        seedBar?.update(n);
+        if (!tty && Date.now() - lastSeedLineAtMs > 5000) {
+          lastSeedLineAtMs = Date.now();
+          say(`  ${n}/${subscribers} subscribed`);
+        }
+      },
     });
     seedBar?.stop();
-    say(`seeded ${subscribers} subscribers of ${audience.productId} in ${audience.seedMs} ms`);
+    say(`subscribed ${subscribers} shoppers to ${audience.productId} through the API in ${audience.seedMs} ms (${audience.seeding.perSecond}/s, ${seedClients} clients)`);
 
     const bar = tty ? new cliProgress.SingleBar({ format: 'notified  [{bar}] {value}/{total} {rate}/s  {state}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     let lastLineAtMs = Date.now();
@@ -142,10 +154,21 @@ async function run(): Promise<DemoSummary> {
   }
 }
 
+function seedingLine(s: DemoSummary): string {
+  const { seeding } = s;
+  if (seeding.via === 'firestore') return `${s.seedMs.toLocaleString('en-US')} ms (written directly, ${seeding.perSecond}/s)`;
+  const retried = Object.entries(seeding.non2xx ?? {}).map(([status, n]) => `${n}x ${status}`).join(', ');
+  return (
+    `${s.seedMs.toLocaleString('en-US')} ms through the API (${seeding.clients} clients, ${seeding.perSecond.toLocaleString('en-US')}/s, ` +
+    `p99 ${seeding.p99Ms} ms${retried ? `, retried ${retried}` : ''})`
+  );
+}
+
 function printTable(s: DemoSummary): void {
   const ms = (v: number | null): string => (v === null ? '-' : `${v.toLocaleString('en-US')} ms`);
   const rows: [string, string, boolean?][] = [
     ['subscribers', s.subscribers.toLocaleString('en-US')],
+    ['seeding', seedingLine(s)],
     ['tasks', s.tasks === null ? '-' : String(s.tasks)],
     ['notified', s.notified.toLocaleString('en-US'), s.notified === s.subscribers * Math.max(1, Object.keys(s.channels).length)],
     ['duplicate sends', String(s.duplicates), s.duplicates === 0],

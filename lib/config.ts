@@ -25,6 +25,39 @@ const bool = z
 const url = z.url({ protocol: /^https?$/ });
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
 
+/** One storefront's scope: its service account and the prefix of the user ids it may act for (`*`: every id). */
+export interface StorefrontTenant {
+  account: string;
+  prefix: string;
+}
+
+const TENANT_PREFIX = /^(\*|[^\s,=/]{1,64})$/;
+
+/** `account=prefix,account=prefix`: each storefront service account with its tenant prefix of user ids. */
+const storefrontTenants = z
+  .string()
+  .optional()
+  .transform((raw, ctx): StorefrontTenant[] | undefined => {
+    if (raw === undefined) return undefined;
+    const tenants: StorefrontTenant[] = [];
+    for (const [i, entry] of raw.split(',').map((e) => e.trim()).filter(Boolean).entries()) {
+      const [account = '', prefix = '', ...rest] = entry.split('=').map((x) => x.trim());
+      const problem = !z.email().safeParse(account).success
+        ? 'does not start with a service account email'
+        : rest.length > 0 || !TENANT_PREFIX.test(prefix)
+          ? 'needs one prefix after "=": 1-64 characters without spaces, ",", "=" or "/", or * for every id'
+          : tenants.some((t) => t.account === account.toLowerCase())
+            ? 'names a service account already listed'
+            : undefined;
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: `entry ${i + 1} ${problem}; expected account@project.iam.gserviceaccount.com=prefix,...` });
+        return z.NEVER;
+      }
+      tenants.push({ account: account.toLowerCase(), prefix });
+    }
+    return tenants;
+  });
+
 /** One setting: the environment variable, what it means, its default, its schema. */
 export interface Setting<T> {
   env: string;
@@ -114,6 +147,11 @@ export const SETTINGS = {
 
   // Subscriptions API
   maxSubscriptionsPerUser: setting('RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', positiveInt, 'Active subscriptions one shopper may hold.', '50'),
+  storefrontTenants: setting(
+    'RESTOCK_STOREFRONT_TENANTS',
+    storefrontTenants,
+    'Scopes each storefront to a tenant: `sa@project.iam.gserviceaccount.com=eu-,...` lets that service account act only for user ids starting with `eu-` (`*`: every id) and refuses unlisted callers (403). Unset: every invoker may act for every shopper.',
+  ),
   maxBodyBytes: setting('RESTOCK_MAX_BODY_BYTES', positiveInt, 'Largest request body any HTTP entry point accepts.', '65536'),
 
   logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),

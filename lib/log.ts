@@ -17,6 +17,14 @@ const ORDER: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 
 const LEVELS: Record<string, Severity> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' };
 
 const EMAIL = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
+/** Google service accounts (user-managed and Google-managed): identities of systems, not of people. */
+const SERVICE_ACCOUNT = /^[^@\s]+@([a-z0-9-]+\.iam|developer|appspot|cloudservices|cloudbuild)\.gserviceaccount\.com$/i;
+
+/** Whether an email names a Google service account (a system), which logs keep in clear (who called). */
+export function isServiceAccount(email: string): boolean {
+  return SERVICE_ACCOUNT.test(email);
+}
+
 const SECRET_KEY = /(email|address|token|authorization|password|secret|^to$)/i;
 
 /** Masks personal data anywhere in a value (deeply), keeping its shape. */
@@ -24,7 +32,7 @@ export function scrub(value: unknown, key = '', depth = 0): unknown {
   if (depth > 8) return '[deep]';
   if (typeof value === 'string') {
     if (key && SECRET_KEY.test(key)) return value ? '[redacted]' : value;
-    return value.replace(EMAIL, '[email]');
+    return value.replace(EMAIL, (m) => (isServiceAccount(m) ? m : '[email]'));
   }
   if (Array.isArray(value)) return value.map((v) => scrub(v, key, depth + 1));
   if (value instanceof Error) return scrub(errorFields(value), key, depth + 1);

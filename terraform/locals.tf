@@ -128,6 +128,8 @@ locals {
     }
     restockSubscriptions = {
       RESTOCK_MAX_SUBSCRIPTIONS_PER_USER = tostring(var.max_subscriptions_per_user)
+      # Who may act for whom (docs/api.md): empty leaves every invoker unscoped.
+      RESTOCK_STOREFRONT_TENANTS = var.storefront_tenants
       # The API refuses subscriptions to products in stock: it must judge "in stock" as fan-out does.
       RESTOCK_THRESHOLD = tostring(var.restock_threshold)
     }

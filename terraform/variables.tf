@@ -628,6 +628,17 @@ variable "notifier_max_retry_after_ms" {
   }
 }
 
+variable "storefront_tenants" {
+  description = "RESTOCK_STOREFRONT_TENANTS: account=prefix pairs, comma-separated: each storefront service account may act only for user ids starting with its prefix (* for every id). Empty: every invoker may act for every shopper."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.storefront_tenants == "" || can(regex("^[^\\s,=@]+@[^\\s,=@]+=[^\\s,=/]{1,64}(,[^\\s,=@]+@[^\\s,=@]+=[^\\s,=/]{1,64})*$", var.storefront_tenants))
+    error_message = "storefront_tenants must be account@project.iam.gserviceaccount.com=prefix pairs separated by commas (prefix: 1-64 characters without spaces, ',', '=' or '/', or *)."
+  }
+}
+
 variable "max_subscriptions_per_user" {
   description = "RESTOCK_MAX_SUBSCRIPTIONS_PER_USER: active subscriptions one shopper may hold."
   type        = number

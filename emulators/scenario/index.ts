@@ -14,6 +14,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { COLLECTIONS, dedupKey, type Channel, type FanoutDoc } from '../../lib/model.ts';
 import type { NotificationRecord, SinkStats } from '../sink/index.ts';
 import { inventoryEvent, publishEvent, seedProduct, seedSubscribers, type StackClients, type StackDescription } from '../stack/index.ts';
+import { percentile } from './stats.ts';
+import { subscribeConcurrently } from './subscribe.ts';
 
 /** What one restock run observed. `ok` only if every subscriber was notified exactly once. */
 export interface RestockRunSummary {
@@ -39,6 +41,8 @@ export interface RestockRunSummary {
   p50LatencyMs: number | null;
   p95LatencyMs: number | null;
   seedMs: number;
+  /** How the audience was seeded (through the subscription API, or written directly). */
+  seeding: Seeding;
   fanoutState: string | null;
   /** When the event was published and when the last notification arrived (ms since epoch). */
   publishedAtMs: number;
@@ -99,6 +103,33 @@ export interface SeededAudience {
   userIds: string[];
   channels: readonly Channel[];
   seedMs: number;
+  seeding: Seeding;
+}
+
+/** How an audience was seeded: through the subscription API as storefronts do, or written to Firestore directly. */
+export interface Seeding {
+  via: 'api' | 'firestore';
+  /** Concurrent API clients (api only). */
+  clients?: number;
+  /** Subscriptions created per second. */
+  perSecond: number;
+  /** Latency of the API's answers (api only). */
+  p50Ms?: number | null;
+  p99Ms?: number | null;
+  /** Answers that were not 2xx, retried ones included (api only; by status). */
+  non2xx?: Record<string, number>;
+}
+
+/** Seeding went wrong: some shoppers were never subscribed. */
+export class SeedingError extends Error {
+  override readonly name = 'SeedingError';
+  constructor(
+    readonly failed: number,
+    readonly statuses: Record<string, number>,
+    samples: string[],
+  ) {
+    super(`${failed} shoppers could not be subscribed through the API (answers: ${JSON.stringify(statuses)}; e.g. ${samples.join('; ')})`);
+  }
 }
 
 /** Reads a JSON route of the sink. @throws Error when it answers non-2xx. */
@@ -114,25 +145,74 @@ export async function setSinkFaults(sinkUrl: string, profile: { productId?: stri
   if (!res.ok) throw new Error(`sink POST /faults answered ${res.status}: ${await res.text()}`);
 }
 
-/** Nearest-rank percentile of an ascending array; null when empty. */
-export function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
+export { percentile } from './stats.ts';
 
-/** Seeds a sold-out product (sequence 1) and `subscribers` subscriptions to it. */
+/**
+ * Seeds a sold-out product (sequence 1) and `subscribers` subscriptions to it.
+ * With `api`, the shoppers are subscribed as storefronts do it: `PUT`s to the
+ * subscription API from `api.clients` concurrent clients, each retrying a 503
+ * after its `Retry-After` (the demo); without, they are written to Firestore
+ * directly in batches (the bench, whose subject is the restock, not the API).
+ * @throws SeedingError when some shopper could not be subscribed.
+ */
 export async function seedAudience(
   clients: StackClients,
-  o: { subscribers: number; productId?: string; productName?: string; channels?: readonly Channel[]; onProgress?: (written: number) => void },
+  o: {
+    subscribers: number;
+    productId?: string;
+    productName?: string;
+    channels?: readonly Channel[];
+    api?: { url: string; clients: number };
+    onProgress?: (written: number) => void;
+  },
 ): Promise<SeededAudience> {
   const productId = o.productId ?? `restock-${Date.now()}-${randomUUID().slice(0, 6)}`;
   const channels = o.channels ?? ['email'];
   const product = { name: o.productName ?? `Trail Runner 2 (${productId})`, url: `https://shop.example/p/${productId}` };
   const started = Date.now();
   await seedProduct(clients.firestore, productId, { available: 0, sequence: 1, ...product });
-  const docs = await seedSubscribers(clients.firestore, productId, o.subscribers, { channels, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
-  return { productId, product, userIds: docs.map((d) => d.userId), channels, seedMs: Date.now() - started };
+  if (!o.api) {
+    const docs = await seedSubscribers(clients.firestore, productId, o.subscribers, { channels, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+    const seedMs = Date.now() - started;
+    return { productId, product, userIds: docs.map((d) => d.userId), channels, seedMs, seeding: { via: 'firestore', perSecond: perSecond(docs.length, seedMs) } };
+  }
+  // Shoppers of this product only: a shopper reused across runs on one stack would
+  // meet the per-user cap after a few runs whose subscriptions outlived them.
+  const width = String(o.subscribers).length;
+  const userIds = Array.from({ length: o.subscribers }, (_, i) => `${productId}-user-${String(i).padStart(width, '0')}`);
+  const load = await subscribeConcurrently(
+    o.api.url,
+    o.subscribers,
+    (i) => {
+      const userId = userIds[i]!;
+      return {
+        productId,
+        userId,
+        body: {
+          channels: {
+            ...(channels.includes('email') ? { email: `${userId}@example.com` } : {}),
+            ...(channels.includes('push') ? { push: `token-${userId}` } : {}),
+          },
+        },
+      };
+    },
+    { clients: o.api.clients, retries: 8, ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
+  );
+  if (load.succeeded < o.subscribers) throw new SeedingError(o.subscribers - load.succeeded, load.statuses, load.samples);
+  const seedMs = Date.now() - started;
+  const non2xx = Object.fromEntries(Object.entries(load.statuses).filter(([status]) => !/^2\d\d$/.test(status)));
+  return {
+    productId,
+    product,
+    userIds,
+    channels,
+    seedMs,
+    seeding: { via: 'api', clients: o.api.clients, perSecond: perSecond(o.subscribers, seedMs), p50Ms: load.p50Ms, p99Ms: load.p99Ms, non2xx },
+  };
+}
+
+function perSecond(n: number, ms: number): number {
+  return Math.round((n / Math.max(1, ms)) * 1000);
 }
 
 export interface FollowOptions {
@@ -241,6 +321,7 @@ export async function publishAndFollow(
     p50LatencyMs: percentile(latencies, 50),
     p95LatencyMs: percentile(latencies, 95),
     seedMs: audience.seedMs,
+    seeding: audience.seeding,
     fanoutState: fanout?.state ?? null,
     publishedAtMs,
     lastSentAtMs,

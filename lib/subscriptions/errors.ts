@@ -43,3 +43,18 @@ export class StoreUnavailableError extends Error {
     super('The subscription store is temporarily unavailable; retry in a moment', options);
   }
 }
+
+/**
+ * The subscription kept changing between our read and our conditional write
+ * (concurrent PUTs or DELETEs of one shopper and product). Surfaces as the
+ * `cause` of a {@link StoreUnavailableError}: the client retries.
+ */
+export class ConcurrentChangeError extends Error {
+  override readonly name = 'ConcurrentChangeError';
+  constructor(
+    readonly productId: string,
+    readonly rounds: number,
+  ) {
+    super(`The subscription to product ${JSON.stringify(productId)} changed under each of ${rounds} attempts to write it`);
+  }
+}

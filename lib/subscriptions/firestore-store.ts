@@ -8,23 +8,17 @@
  * collection-scope ones automatically). Both are ordered by document path, so
  * no composite index is needed.
  */
-import { FieldPath, type DocumentSnapshot, type Firestore, type Transaction } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
+import { status } from '@grpc/grpc-js';
 import { COLLECTIONS, productRef, subscriptionsRef, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { StoreUnavailableError } from './errors.ts';
-import type { SubscriptionStore, SubscriptionTransaction } from './store.ts';
-import { isRetryableTransactionError, runTransaction } from '../transaction.ts';
+import type { StoredSubscription, SubscriptionStore, SubscriptionVersion } from './store.ts';
 
-/**
- * gRPC codes worth a client retry: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED,
- * ABORTED (contention left after the client's own transaction retries),
- * UNAVAILABLE.
- */
-const TRANSIENT_CODES = new Set([4, 8, 10, 14]);
+/** gRPC codes worth a client retry: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE. */
+const TRANSIENT_CODES = new Set<unknown>([status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED, status.ABORTED, status.UNAVAILABLE]);
 
 function transient(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  // What runTransaction retries is contention too, once its retries ran out: 503, not 500.
-  return (typeof code === 'number' && TRANSIENT_CODES.has(code)) || isRetryableTransactionError(err);
+  return TRANSIENT_CODES.has((err as { code?: unknown } | null)?.code);
 }
 
 async function guarded<T>(op: () => Promise<T>): Promise<T> {
@@ -53,29 +47,29 @@ function toSubscription(snap: DocumentSnapshot): SubscriptionDoc | undefined {
   };
 }
 
-class FirestoreSubscriptionTransaction implements SubscriptionTransaction {
-  constructor(
-    private readonly store: FirestoreSubscriptionStore,
-    private readonly tx: Transaction,
-  ) {}
+/**
+ * `shoppers/{userId}`: `{ productIds, updatedAtMs }`, the products this API
+ * subscribed the shopper to. Written in the same commit as each create and
+ * delete here, one document per shopper (never a hot one); deliveries remove
+ * subscriptions without touching it, so it may list more than the shopper
+ * holds, which only ever sends a create to the exact recount.
+ */
+const SHOPPERS = 'shoppers';
 
-  async getSubscription(productId: string, userId: string): Promise<SubscriptionDoc | undefined> {
-    return toSubscription(await this.tx.get(this.store.subscriptionRef(productId, userId)));
-  }
+/** The store's version of a document: its update time, which a precondition can name. */
+function versionOf(time: Timestamp): SubscriptionVersion {
+  return `${time.seconds}:${time.nanoseconds}` as SubscriptionVersion;
+}
 
-  async getProduct(productId: string): Promise<ProductDoc | undefined> {
-    const snap = await this.tx.get(this.store.productRef(productId));
-    return snap.exists ? (snap.data() as ProductDoc) : undefined;
-  }
+function timeOf(version: SubscriptionVersion): Timestamp {
+  const [seconds, nanoseconds] = version.split(':').map(Number);
+  return new Timestamp(seconds!, nanoseconds!);
+}
 
-  async countSubscriptionsOfUser(userId: string): Promise<number> {
-    const snap = await this.tx.get(this.store.subscriptionsOfUser(userId).count());
-    return snap.data().count;
-  }
-
-  setSubscription(doc: SubscriptionDoc): void {
-    this.tx.set(this.store.subscriptionRef(doc.productId, doc.userId), doc);
-  }
+/** A conditional write that found the document changed, gone, or (for a create) already there. */
+function preconditionFailed(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === status.FAILED_PRECONDITION || code === status.NOT_FOUND || code === status.ALREADY_EXISTS;
 }
 
 /** Firestore-backed store. Transient Firestore failures surface as {@link StoreUnavailableError}. */
@@ -97,16 +91,100 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
     return this.db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', userId);
   }
 
-  transact<T>(work: (tx: SubscriptionTransaction) => Promise<T>): Promise<T> {
-    return guarded(() => runTransaction(this.db, (tx) => work(new FirestoreSubscriptionTransaction(this, tx))));
+  /** @internal `shoppers/{userId}`: the products this API subscribed the shopper to (see {@link SubscriptionStore.readForPut}). */
+  shopperRef(userId: string) {
+    return this.db.collection(SHOPPERS).doc(userId);
+  }
+
+  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc; held: number }> {
+    return guarded(async () => {
+      const [subSnap, productSnap, shopperSnap] = await this.db.getAll(
+        this.subscriptionRef(productId, userId),
+        this.productRef(productId),
+        this.shopperRef(userId),
+      );
+      const doc = toSubscription(subSnap!);
+      const listed: unknown = shopperSnap!.get('productIds');
+      return {
+        held: Array.isArray(listed) ? listed.length : 0,
+        ...(doc && subSnap!.updateTime ? { subscription: { doc, version: versionOf(subSnap!.updateTime) } } : {}),
+        ...(productSnap!.exists ? { product: productSnap!.data() as ProductDoc } : {}),
+      };
+    });
+  }
+
+  getProduct(productId: string): Promise<ProductDoc | undefined> {
+    return guarded(async () => {
+      const snap = await this.productRef(productId).get();
+      return snap.exists ? (snap.data() as ProductDoc) : undefined;
+    });
+  }
+
+  recountSubscriptionsOfUser(userId: string, upTo: number): Promise<number> {
+    return guarded(async () => {
+      const snap = await this.subscriptionsOfUser(userId).select().limit(upTo).get();
+      const productIds = snap.docs.map((d) => d.ref.parent.parent!.id);
+      await this.shopperRef(userId).set({ productIds, updatedAtMs: Date.now() });
+      return productIds.length;
+    });
+  }
+
+  createSubscription(doc: SubscriptionDoc): Promise<SubscriptionVersion | undefined> {
+    return guarded(async () => {
+      try {
+        const [created] = await this.db
+          .batch()
+          .create(this.subscriptionRef(doc.productId, doc.userId), doc)
+          .set(this.shopperRef(doc.userId), { productIds: FieldValue.arrayUnion(doc.productId), updatedAtMs: doc.updatedAtMs }, { merge: true })
+          .commit();
+        return versionOf(created!.writeTime);
+      } catch (err) {
+        if (preconditionFailed(err)) return undefined;
+        throw err;
+      }
+    });
+  }
+
+  replaceSubscription(doc: SubscriptionDoc, version: SubscriptionVersion): Promise<boolean> {
+    return guarded(async () => {
+      // update() replaces each named top-level field whole (channels included), so
+      // naming every field of the model replaces the document; locale may go away.
+      const fields = {
+        userId: doc.userId,
+        productId: doc.productId,
+        channels: doc.channels,
+        locale: doc.locale ?? FieldValue.delete(),
+        createdAtMs: doc.createdAtMs,
+        updatedAtMs: doc.updatedAtMs,
+      };
+      try {
+        await this.subscriptionRef(doc.productId, doc.userId).update(fields, { lastUpdateTime: timeOf(version) });
+        return true;
+      } catch (err) {
+        if (preconditionFailed(err)) return false;
+        throw err;
+      }
+    });
   }
 
   getSubscription(productId: string, userId: string): Promise<SubscriptionDoc | undefined> {
     return guarded(async () => toSubscription(await this.subscriptionRef(productId, userId).get()));
   }
 
-  async deleteSubscription(productId: string, userId: string): Promise<void> {
-    await guarded(() => this.subscriptionRef(productId, userId).delete());
+  deleteSubscription(productId: string, userId: string, version?: SubscriptionVersion): Promise<boolean> {
+    return guarded(async () => {
+      try {
+        await this.db
+          .batch()
+          .delete(this.subscriptionRef(productId, userId), version ? { lastUpdateTime: timeOf(version) } : {})
+          .set(this.shopperRef(userId), { productIds: FieldValue.arrayRemove(productId), updatedAtMs: Date.now() }, { merge: true })
+          .commit();
+        return true;
+      } catch (err) {
+        if (version && preconditionFailed(err)) return false;
+        throw err;
+      }
+    });
   }
 
   listSubscriptionsOfUser(userId: string, limit: number, afterProductId?: string): Promise<SubscriptionDoc[]> {

@@ -5,9 +5,10 @@
  */
 export { createSubscriptionApi, type SubscriptionApi, type SubscriptionApiDeps, type SubscriptionApiSettings } from './router.ts';
 export { FirestoreSubscriptionStore } from './firestore-store.ts';
-export type { SubscriptionStore, SubscriptionTransaction } from './store.ts';
-export { isInStock, putSubscription, type PutOutcome } from './service.ts';
-export { ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
+export type { StoredSubscription, SubscriptionStore, SubscriptionVersion } from './store.ts';
+export { isInStock, planPut, putSubscription, PUT_ROUNDS, type PutOutcome, type PutPlan } from './service.ts';
+export { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
 export { MAX_ID_BYTES, idProblem, parseSubscriptionRequest, type SubscriptionRequest } from './validation.ts';
 export { toView, type SubscriptionView } from './view.ts';
 export { SUBSCRIPTION_PROBLEMS } from './problems.ts';
+export { callerOf, CallerNotAllowedError, CallerNotIdentifiedError, requireScope, type Caller } from './caller.ts';

@@ -3,6 +3,7 @@
  * domain's conditions first, then the generic request problems of `lib/http`.
  */
 import { HTTP_PROBLEMS, problemRow, type ProblemTable } from '../http/index.ts';
+import { CallerNotAllowedError, CallerNotIdentifiedError } from './caller.ts';
 import { ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
 
 /** Seconds a client should wait before retrying a 503. */
@@ -26,6 +27,19 @@ export const SUBSCRIPTION_PROBLEMS: ProblemTable = [
     type: 'subscription-not-found',
     title: 'No such subscription',
     errors: () => undefined,
+  }),
+  problemRow(CallerNotIdentifiedError, {
+    status: 401,
+    type: 'caller-not-identified',
+    title: 'Caller not identified',
+    errors: (e) => [{ header: 'authorization', detail: e.message }],
+    headers: () => ({ 'www-authenticate': 'Bearer' }),
+  }),
+  problemRow(CallerNotAllowedError, {
+    status: 403,
+    type: 'caller-not-allowed',
+    title: 'Caller may not act for this shopper',
+    errors: (e) => [e.field === 'userId' ? { parameter: 'userId', detail: e.message } : { header: 'authorization', detail: e.message }],
   }),
   problemRow(StoreUnavailableError, {
     status: 503,

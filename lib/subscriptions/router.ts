@@ -27,6 +27,8 @@ import {
   type HttpRequestLike,
 } from '../http/index.ts';
 import { log as rootLog, recipientRef, type Logger } from '../log.ts';
+import type { StorefrontTenant } from '../config.ts';
+import { callerOf, requireScope, type Caller } from './caller.ts';
 import { decodePageToken } from './page-token.ts';
 import { SUBSCRIPTION_PROBLEMS } from './problems.ts';
 import { getSubscription, listSubscriptionsOfUser, putSubscription } from './service.ts';
@@ -45,6 +47,8 @@ export interface SubscriptionApiSettings {
   restockThreshold: number;
   maxSubscriptionsPerUser: number;
   maxBodyBytes: number;
+  /** Who may act for whom (`RESTOCK_STOREFRONT_TENANTS`); unset: every invoker for every shopper. */
+  storefrontTenants?: readonly StorefrontTenant[] | undefined;
 }
 
 export interface SubscriptionApiDeps {
@@ -64,6 +68,7 @@ interface RouteContext {
   req: HttpRequestLike;
   params: Params;
   query: QueryParams;
+  caller: Caller;
 }
 
 type Handler = (ctx: RouteContext) => Promise<HttpReply>;
@@ -110,7 +115,10 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
   const nowMs = deps.nowMs ?? Date.now;
   const logger = (deps.logger ?? rootLog).child({ component: 'subscriptions-api' });
 
-  const putOne: Handler = async ({ req, params, query }) => {
+  const tenants = settings.storefrontTenants;
+
+  const putOne: Handler = async ({ req, params, query, caller }) => {
+    requireScope(caller, tenants, params.userId);
     onlyKnownParams(query, []);
     requireJsonContentType(req);
     requireBodyWithin(req, settings.maxBodyBytes);
@@ -122,7 +130,7 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
       maxSubscriptionsPerUser: settings.maxSubscriptionsPerUser,
       nowMs: nowMs(),
     });
-    logger.info(`subscription ${outcome}`, { productId, user: recipientRef(userId), outcome });
+    logger.info(`subscription ${outcome}`, { productId, user: recipientRef(userId), outcome, caller: caller.label });
     if (outcome === 'created') {
       const location = `/v1/products/${encodeURIComponent(productId)}/subscriptions/${encodeURIComponent(userId)}`;
       return jsonReply(201, toView(subscription), { location });
@@ -130,21 +138,24 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     return jsonReply(200, toView(subscription));
   };
 
-  const getOne: Handler = async ({ params, query }) => {
+  const getOne: Handler = async ({ params, query, caller }) => {
+    requireScope(caller, tenants, params.userId);
     onlyKnownParams(query, []);
     return jsonReply(200, toView(await getSubscription(store, params.productId ?? '', params.userId ?? '')));
   };
 
-  const deleteOne: Handler = async ({ params, query }) => {
+  const deleteOne: Handler = async ({ params, query, caller }) => {
+    requireScope(caller, tenants, params.userId);
     onlyKnownParams(query, []);
     const productId = params.productId ?? '';
     const userId = params.userId ?? '';
     await store.deleteSubscription(productId, userId);
-    logger.info('subscription deleted', { productId, user: recipientRef(userId) });
+    logger.info('subscription deleted', { productId, user: recipientRef(userId), caller: caller.label });
     return emptyReply(204);
   };
 
-  const listOfUser: Handler = async ({ params, query }) => {
+  const listOfUser: Handler = async ({ params, query, caller }) => {
+    requireScope(caller, tenants, params.userId);
     const { pageSize, pageToken } = onlyKnownParams(query, ['pageSize', 'pageToken']);
     const userId = params.userId ?? '';
     const after = pageToken === undefined || pageToken === '' ? undefined : decodePageToken(pageToken, userId);
@@ -152,7 +163,8 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     return jsonReply(200, { subscriptions: page.subscriptions.map(toView), nextPageToken: page.nextPageToken });
   };
 
-  const countOfProduct: Handler = async ({ params, query }) => {
+  const countOfProduct: Handler = async ({ params, query, caller }) => {
+    requireScope(caller, tenants);
     const { count } = onlyKnownParams(query, ['count']);
     if (count !== 'true') {
       // Listing a product's waiting shoppers is for fan-out, not for clients.
@@ -174,7 +186,7 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     { name: 'user-subscriptions', segments: ['v1', 'users', ':userId', 'subscriptions'], methods: { GET: listOfUser } },
   ];
 
-  async function dispatch(req: HttpRequestLike): Promise<HttpReply> {
+  async function dispatch(req: HttpRequestLike, caller: Caller): Promise<HttpReply> {
     const { segments, query } = splitUrl(req.url);
     for (const route of routes) {
       const raw = match(route, segments);
@@ -188,22 +200,24 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
       const params: Params = {};
       for (const [name, value] of Object.entries(raw)) params[name] = decodeParam(name, value);
       requireValidIds(params);
-      return handler({ req, params, query });
+      return handler({ req, params, query, caller });
     }
     throw new RouteNotFoundError(req.url.split('?')[0] ?? '');
   }
 
   return async (req) => {
+    const caller = callerOf(req);
     try {
-      return await dispatch(req);
+      return await dispatch(req, caller);
     } catch (err) {
       const reply = errorToProblemReply(err, SUBSCRIPTION_PROBLEMS);
       if (!findProblemSpec(err, SUBSCRIPTION_PROBLEMS) || reply.status >= 500) {
-        logger.error('subscription request failed', { method: req.method, status: reply.status, err });
+        logger.error('subscription request failed', { method: req.method, status: reply.status, caller: caller.label, err });
       } else {
         logger.info('subscription request refused', {
           method: req.method,
           status: reply.status,
+          caller: caller.label,
           problem: (err as Error).name,
           field: (err as { field?: unknown }).field,
         });

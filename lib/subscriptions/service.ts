@@ -4,7 +4,7 @@
  * a {@link SubscriptionStore}.
  */
 import type { ProductDoc, SubscriptionDoc } from '../model.ts';
-import { ProductInStockError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
+import { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
 import { encodePageToken } from './page-token.ts';
 import type { SubscriptionStore } from './store.ts';
 import type { SubscriptionRequest } from './validation.ts';
@@ -37,17 +37,94 @@ export interface PutSubscriptionPolicy {
 export type PutOutcome = 'created' | 'updated' | 'unchanged';
 
 /**
- * Creates or replaces the subscription of `userId` to `productId`, in one
- * transaction. Idempotent: the same request again changes nothing (not even
+ * What a PUT should do, judged from what was read: pure, so every rule of
+ * subscribing is one function over plain data (and tested as one).
+ */
+export type PutPlan =
+  /** The same request again: nothing to write. */
+  | { kind: 'unchanged'; subscription: SubscriptionDoc }
+  /** Channels or locale changed: replace, keeping `createdAtMs`, whatever the stock. */
+  | { kind: 'replace'; subscription: SubscriptionDoc }
+  /** No subscription yet and the product is not in stock: create, if the user is under the cap. */
+  | { kind: 'create'; subscription: SubscriptionDoc }
+  /** No subscription yet and the product is in stock: refuse. */
+  | { kind: 'refuse'; error: ProductInStockError };
+
+/** Decides a PUT from the stored subscription (if any) and product (if known). */
+export function planPut(
+  existing: SubscriptionDoc | undefined,
+  product: ProductDoc | undefined,
+  productId: string,
+  userId: string,
+  request: SubscriptionRequest,
+  policy: PutSubscriptionPolicy,
+): PutPlan {
+  const fields = {
+    userId,
+    productId,
+    channels: request.channels,
+    ...(request.locale !== undefined ? { locale: request.locale } : {}),
+  };
+  if (existing) {
+    if (sameChoice(existing, request)) return { kind: 'unchanged', subscription: existing };
+    return { kind: 'replace', subscription: { ...fields, createdAtMs: existing.createdAtMs, updatedAtMs: policy.nowMs } };
+  }
+  if (isInStock(product, policy.restockThreshold)) return { kind: 'refuse', error: new ProductInStockError(productId, product.available) };
+  return { kind: 'create', subscription: { ...fields, createdAtMs: policy.nowMs, updatedAtMs: policy.nowMs } };
+}
+
+/**
+ * Rounds of read-then-conditional-write before a PUT gives up with 503. A
+ * round is lost only when the same shopper's subscription to the same product
+ * changed between our read and our write (a concurrent PUT or DELETE of that
+ * one pair, or its delivery): rare, so a few rounds are plenty.
+ */
+export const PUT_ROUNDS = 5;
+
+/**
+ * Creates or replaces the subscription of `userId` to `productId`.
+ * Idempotent: the same request again changes nothing (not even
  * `updatedAtMs`). A replace keeps `createdAtMs` and is allowed whatever the
  * stock. A create is refused with {@link ProductInStockError} when the
  * product is in stock and with {@link SubscriptionLimitError} when the user
  * already holds `maxSubscriptionsPerUser`.
+ * @throws StoreUnavailableError when the store cannot answer, or the pair kept
+ *   changing under us for {@link PUT_ROUNDS} rounds (503: retry).
  *
- * The cap is counted with an aggregation inside the transaction; an
- * aggregation does not lock the range it counts, so concurrent creates by the
- * same user for different products may overshoot the cap by their number.
- * It is a guard against floods, not an exact quota.
+ * No transaction, by design (issue 12). The only thing that must be atomic
+ * is "write this one document as decided from what it held", and a
+ * single-document precondition says exactly that: a create succeeds only if
+ * the document is absent (two identical concurrent PUTs: one 201, the other
+ * finds it and answers 200), a replace only if the document still has the
+ * update time we read (else we read again and decide again; a subscription
+ * deleted meanwhile becomes a create, with the stock checked). Shoppers of
+ * one product touch different documents, so nothing serializes them; a
+ * transaction would add locks (on the Firestore emulator, pessimistic ones on
+ * every document and query range read, which is what made 16 shoppers of one
+ * product answer 503 after 503) and buy nothing the two checks below need:
+ *
+ * - The per-user cap is a flood guard, not a quota, checked before the create
+ *   from the shopper's record (`held`, read with the subscription: no extra
+ *   round trip), which this API keeps in the commit of each create and delete.
+ *   Deliveries remove subscriptions without touching it, so it can only list
+ *   too many: when it says the cap is reached, the subscriptions are counted
+ *   exactly (a collection-group query, whose price on the emulator grows with
+ *   the whole database, which is why it is not run on every create) and the
+ *   record rewritten. A shopper's own sequential calls meet the cap exactly;
+ *   concurrent creates by one shopper may overshoot it by their number, as
+ *   docs/api.md has always said.
+ * - The in-stock refusal is checked before the create and again after it.
+ *   Fan-out writes `products/{productId}` (the stock state) before it pages
+ *   the subscribers. If the product still reads "not in stock" after our
+ *   create committed, any restock's stock write comes later, so its paging
+ *   sees the new subscription: no shopper is told 201 and then missed by the
+ *   restock under way. If it reads "in stock" now, our subscription may or
+ *   may not have been paged, so it is removed again (only if still as we
+ *   wrote it) and the shopper is told 409, which is true. A delivery that read
+ *   it before the removal sends its one notification (the ledger's dedup key
+ *   keeps it to one); one that reads it after records "unsubscribed". That is
+ *   the order a transaction reading the product would give, bought with one
+ *   extra read per create and no lock on the product every shopper reads.
  */
 export async function putSubscription(
   store: SubscriptionStore,
@@ -56,36 +133,34 @@ export async function putSubscription(
   request: SubscriptionRequest,
   policy: PutSubscriptionPolicy,
 ): Promise<{ outcome: PutOutcome; subscription: SubscriptionDoc }> {
-  return store.transact(async (tx) => {
-    const existing = await tx.getSubscription(productId, userId);
-    if (existing) {
-      if (sameChoice(existing, request)) return { outcome: 'unchanged' as const, subscription: existing };
-      const updated: SubscriptionDoc = {
-        userId,
-        productId,
-        channels: request.channels,
-        ...(request.locale !== undefined ? { locale: request.locale } : {}),
-        createdAtMs: existing.createdAtMs,
-        updatedAtMs: policy.nowMs,
-      };
-      tx.setSubscription(updated);
-      return { outcome: 'updated' as const, subscription: updated };
+  for (let round = 1; round <= PUT_ROUNDS; round++) {
+    const { subscription: stored, product, held } = await store.readForPut(productId, userId);
+    const plan = planPut(stored?.doc, product, productId, userId, request, policy);
+    switch (plan.kind) {
+      case 'unchanged':
+        return { outcome: 'unchanged', subscription: plan.subscription };
+      case 'refuse':
+        throw plan.error;
+      case 'replace':
+        if (await store.replaceSubscription(plan.subscription, stored!.version)) return { outcome: 'updated', subscription: plan.subscription };
+        continue; // changed or deleted since we read it: judge again
+      case 'create': {
+        if (held >= policy.maxSubscriptionsPerUser) {
+          const active = await store.recountSubscriptionsOfUser(userId, policy.maxSubscriptionsPerUser);
+          if (active >= policy.maxSubscriptionsPerUser) throw new SubscriptionLimitError(policy.maxSubscriptionsPerUser);
+        }
+        const version = await store.createSubscription(plan.subscription);
+        if (version === undefined) continue; // created meanwhile by a concurrent PUT: judge again as a repeat or a change
+        const now = await store.getProduct(productId);
+        if (isInStock(now, policy.restockThreshold)) {
+          await store.deleteSubscription(productId, userId, version);
+          throw new ProductInStockError(productId, now.available);
+        }
+        return { outcome: 'created', subscription: plan.subscription };
+      }
     }
-    const product = await tx.getProduct(productId);
-    if (isInStock(product, policy.restockThreshold)) throw new ProductInStockError(productId, product.available);
-    const active = await tx.countSubscriptionsOfUser(userId);
-    if (active >= policy.maxSubscriptionsPerUser) throw new SubscriptionLimitError(policy.maxSubscriptionsPerUser);
-    const created: SubscriptionDoc = {
-      userId,
-      productId,
-      channels: request.channels,
-      ...(request.locale !== undefined ? { locale: request.locale } : {}),
-      createdAtMs: policy.nowMs,
-      updatedAtMs: policy.nowMs,
-    };
-    tx.setSubscription(created);
-    return { outcome: 'created' as const, subscription: created };
-  });
+  }
+  throw new StoreUnavailableError({ cause: new ConcurrentChangeError(productId, PUT_ROUNDS) });
 }
 
 /** The subscription, or {@link SubscriptionNotFoundError}. */

@@ -25,9 +25,9 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 }
 
 describe('npm run bench', () => {
-  test('with --subscribers 200 --json, prints the table and ends with one JSON object holding every figure of issue 8', async () => {
+  test('with --subscribers 200 --json, prints the table and ends with one JSON object holding every figure of issue 8 (and the subscribe storm of issue 12)', async () => {
     // Act
-    const { code, stdout, stderr } = await runBench(['--subscribers', '200', '--json']);
+    const { code, stdout, stderr } = await runBench(['--subscribers', '200', '--subscribe-creates', '100', '--subscribe-clients', '8', '--json']);
 
     // Assess
     expect(code, stderr).toBe(0);
@@ -43,5 +43,7 @@ describe('npm run bench', () => {
     // Every notification costs Firestore work, and the RPC counter saw it in the function processes.
     expect(Object.keys(result.firestoreRpcs as object)).toEqual(expect.arrayContaining(['batchGetDocuments', 'commit', 'runQuery']));
     expect(result.speedupVsNaive).toBeCloseTo((result.naiveMs as number) / (result.pipelineMs as number), 1);
+    expect(stdout).toMatch(/Subscribe storm: 8 clients/);
+    expect(result.subscribe).toMatchObject({ clients: 8, oneProduct: { jobs: 100, stored: 100, products: 1 }, spread: { jobs: 100, stored: 100, products: 100 } });
   }, 180_000);
 });

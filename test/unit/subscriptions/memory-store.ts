@@ -1,55 +1,117 @@
 /**
  * In-memory {@link SubscriptionStore} for unit tests of the rules and the
- * router. Transactions run one at a time against a copy and commit at the end,
- * which is enough to test outcomes (not concurrency).
+ * router. Conditional writes behave as Firestore's preconditions do (create
+ * only if absent, replace or delete only at the version read), and
+ * `beforeWrite` lets a test slip another writer in between a read and a
+ * write, to check what the rules do when they lose such a race.
  */
 import type { ProductDoc, SubscriptionDoc } from '../../../lib/model.ts';
-import type { SubscriptionStore, SubscriptionTransaction } from '../../../lib/subscriptions/index.ts';
+import type { StoredSubscription, SubscriptionStore, SubscriptionVersion } from '../../../lib/subscriptions/index.ts';
 
 const key = (productId: string, userId: string) => `${productId}\u0000${userId}`;
 
 export class MemorySubscriptionStore implements SubscriptionStore {
   readonly products = new Map<string, ProductDoc>();
-  readonly subscriptions = new Map<string, SubscriptionDoc>();
+  readonly subscriptions = new Map<string, StoredSubscription>();
   /** Number of subscription writes committed, to check that no-op requests write nothing. */
   writes = 0;
+  /** The shoppers' records (`shoppers/{userId}.productIds`). */
+  readonly records = new Map<string, Set<string>>();
+  /** How many exact recounts ran. */
+  recounts = 0;
+  /** Runs (once each, in order) just before the next conditional writes: a concurrent writer's turn. */
+  beforeWrite: Array<() => void> = [];
+  private clock = 0;
 
   setProduct(productId: string, available: number): void {
     this.products.set(productId, { productId, available, sequence: 1, updatedAtMs: 0 });
   }
 
-  async transact<T>(work: (tx: SubscriptionTransaction) => Promise<T>): Promise<T> {
-    const pending: SubscriptionDoc[] = [];
-    const tx: SubscriptionTransaction = {
-      getSubscription: async (p, u) => this.subscriptions.get(key(p, u)),
-      getProduct: async (p) => this.products.get(p),
-      countSubscriptionsOfUser: async (u) => [...this.subscriptions.values()].filter((s) => s.userId === u).length,
-      setSubscription: (doc) => pending.push(structuredClone(doc)),
+  /** Writes a subscription as another API call would (a new version, listed in the shopper's record). */
+  put(doc: SubscriptionDoc): void {
+    this.subscriptions.set(key(doc.productId, doc.userId), { doc: structuredClone(doc), version: this.nextVersion() });
+    this.record(doc.userId).add(doc.productId);
+  }
+
+  /** Removes a subscription as a delivery does (one-shot): the shopper's record is not touched. */
+  deliver(productId: string, userId: string): void {
+    this.subscriptions.delete(key(productId, userId));
+  }
+
+  private record(userId: string): Set<string> {
+    let r = this.records.get(userId);
+    if (!r) this.records.set(userId, (r = new Set()));
+    return r;
+  }
+
+  private nextVersion(): SubscriptionVersion {
+    return String(++this.clock) as SubscriptionVersion;
+  }
+
+  private interleave(): void {
+    this.beforeWrite.shift()?.();
+  }
+
+  async readForPut(productId: string, userId: string) {
+    const subscription = this.subscriptions.get(key(productId, userId));
+    const product = this.products.get(productId);
+    return {
+      ...(subscription ? { subscription: structuredClone(subscription) } : {}),
+      ...(product ? { product: { ...product } } : {}),
+      held: this.records.get(userId)?.size ?? 0,
     };
-    const result = await work(tx);
-    for (const doc of pending) {
-      this.subscriptions.set(key(doc.productId, doc.userId), doc);
-      this.writes++;
-    }
-    return result;
+  }
+
+  async getProduct(productId: string) {
+    const product = this.products.get(productId);
+    return product ? { ...product } : undefined;
+  }
+
+  async recountSubscriptionsOfUser(userId: string, upTo: number) {
+    this.recounts++;
+    const held = [...this.subscriptions.values()].filter((s) => s.doc.userId === userId).slice(0, upTo);
+    this.records.set(userId, new Set(held.map((s) => s.doc.productId)));
+    return held.length;
+  }
+
+  async createSubscription(doc: SubscriptionDoc) {
+    this.interleave();
+    if (this.subscriptions.has(key(doc.productId, doc.userId))) return undefined;
+    this.put(doc);
+    this.writes++;
+    return this.subscriptions.get(key(doc.productId, doc.userId))!.version;
+  }
+
+  async replaceSubscription(doc: SubscriptionDoc, version: SubscriptionVersion) {
+    this.interleave();
+    if (this.subscriptions.get(key(doc.productId, doc.userId))?.version !== version) return false;
+    this.put(doc);
+    this.writes++;
+    return true;
   }
 
   async getSubscription(productId: string, userId: string) {
-    return this.subscriptions.get(key(productId, userId));
+    return this.subscriptions.get(key(productId, userId))?.doc;
   }
 
-  async deleteSubscription(productId: string, userId: string) {
-    this.subscriptions.delete(key(productId, userId));
+  async deleteSubscription(productId: string, userId: string, version?: SubscriptionVersion) {
+    this.interleave();
+    const k = key(productId, userId);
+    if (version !== undefined && this.subscriptions.get(k)?.version !== version) return false;
+    this.subscriptions.delete(k);
+    this.records.get(userId)?.delete(productId);
+    return true;
   }
 
   async listSubscriptionsOfUser(userId: string, limit: number, afterProductId?: string) {
     return [...this.subscriptions.values()]
+      .map((s) => s.doc)
       .filter((s) => s.userId === userId && (afterProductId === undefined || s.productId > afterProductId))
       .sort((a, b) => (a.productId < b.productId ? -1 : 1))
       .slice(0, limit);
   }
 
   async countSubscriptionsOfProduct(productId: string) {
-    return [...this.subscriptions.values()].filter((s) => s.productId === productId).length;
+    return [...this.subscriptions.values()].filter((s) => s.doc.productId === productId).length;
   }
 }

@@ -91,7 +91,7 @@ const ENV_PLAN = {
       'RESTOCK_FCM_PROJECT_ID',
       'RESTOCK_FCM_CONCURRENCY',
     ],
-    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD'],
+    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD', 'RESTOCK_STOREFRONT_TENANTS'],
     restockUnsubscribe: [],
   } satisfies Record<FunctionName, string[]>,
   /** From Secret Manager (secret_environment_variables), never plain environment. */

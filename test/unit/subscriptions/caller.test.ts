@@ -1,0 +1,197 @@
+/**
+ * Who may act for whom (issue 19, item 9): the caller is read from the token
+ * Cloud Run checked, logged on every change, and scoped to a tenant prefix of
+ * user ids when the operator says so.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig, type StorefrontTenant } from '../../../lib/config.ts';
+import type { HttpRequestLike } from '../../../lib/http/index.ts';
+import { Logger } from '../../../lib/log.ts';
+import { callerOf, createSubscriptionApi } from '../../../lib/subscriptions/index.ts';
+import { MemorySubscriptionStore } from './memory-store.ts';
+
+const EU = 'storefront-eu@shop-prod.iam.gserviceaccount.com';
+const US = 'storefront-us@shop-prod.iam.gserviceaccount.com';
+
+/** An ID token as Cloud Run hands it to the container: checked, signature removed. */
+function token(claims: Record<string, unknown>): string {
+  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: 'https://accounts.google.com', aud: 'https://subs', ...claims })}.SIGNATURE_REMOVED_BY_GOOGLE`;
+}
+const as = (email: string) => ({ authorization: `Bearer ${token({ email, email_verified: true, sub: '1234' })}` });
+
+function setup(tenants?: StorefrontTenant[]) {
+  const store = new MemorySubscriptionStore();
+  const lines: string[] = [];
+  const api = createSubscriptionApi({
+    store,
+    settings: { restockThreshold: 0, maxSubscriptionsPerUser: 5, maxBodyBytes: 1024, storefrontTenants: tenants },
+    logger: new Logger({}, 'DEBUG', (line) => lines.push(line)),
+  });
+  const call = (method: string, url: string, headers: Record<string, string>, body?: unknown) =>
+    api({
+      method,
+      url,
+      headers: { 'content-type': 'application/json', ...headers },
+      rawBody: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+    } satisfies HttpRequestLike);
+  return { store, call, lines };
+}
+
+const subscribe = { channels: { email: 'shopper@example.com' } };
+
+describe('callerOf reads the identity from the token Cloud Run checked', () => {
+  it('takes the service account email from a token whose signature Cloud Run removed', () => {
+    expect(callerOf({ headers: as(EU) })).toEqual({ email: EU, label: EU });
+  });
+
+  it('prefers X-Serverless-Authorization (the one Cloud Run checked) over an unchecked Authorization', () => {
+    // Prepare
+    const headers = { 'x-serverless-authorization': as(EU).authorization, ...as(US) };
+
+    // Act
+    const caller = callerOf({ headers });
+
+    // Assess
+    expect(caller.email).toBe(EU);
+  });
+
+  it('labels a person’s account by a hash, never by its address', () => {
+    const caller = callerOf({ headers: as('ann.operator@example.com') });
+    expect(caller.label).toMatch(/^account:[0-9a-f]{12}$/);
+  });
+
+  it.each([
+    ['no token', {}],
+    ['a token that is not a JWT', { authorization: 'Bearer nope' }],
+    ['a token without email or subject', { authorization: `Bearer ${token({})}` }],
+  ])('is anonymous with %s', (_name, headers) => {
+    expect(callerOf({ headers })).toEqual({ label: 'anonymous' });
+  });
+
+  it('does not take an email the token says is unverified', () => {
+    expect(callerOf({ headers: { authorization: `Bearer ${token({ email: EU, email_verified: false, sub: '9' })}` } }).email).toBeUndefined();
+  });
+});
+
+describe('every change is logged with who made it, and no shopper address', () => {
+  it('PUT and DELETE log the calling service account in clear', async () => {
+    // Prepare
+    const { call, lines } = setup();
+
+    // Act
+    await call('PUT', '/v1/products/p/subscriptions/u', as(EU), subscribe);
+    await call('DELETE', '/v1/products/p/subscriptions/u', as(EU));
+
+    // Assess
+    const changes = lines.map((l) => JSON.parse(l)).filter((l) => /^subscription (created|deleted)$/.test(l.message));
+    expect(changes.map((l) => [l.message, l.caller])).toEqual([
+      ['subscription created', EU],
+      ['subscription deleted', EU],
+    ]);
+    expect(lines.join('\n')).not.toContain('shopper@example.com');
+  });
+
+  it('a refusal is logged with the caller too', async () => {
+    const { call, lines } = setup([{ account: EU, prefix: 'eu-' }]);
+    await call('PUT', '/v1/products/p/subscriptions/us-1', as(EU), subscribe);
+    expect(lines.map((l) => JSON.parse(l)).find((l) => l.message === 'subscription request refused')).toMatchObject({ caller: EU, status: 403 });
+  });
+});
+
+describe('RESTOCK_STOREFRONT_TENANTS scopes each storefront to its shoppers', () => {
+  const tenants = [
+    { account: EU, prefix: 'eu-' },
+    { account: US, prefix: 'us-' },
+  ];
+
+  it('lets a storefront create, read, list and delete for user ids of its prefix', async () => {
+    // Prepare
+    const { call } = setup(tenants);
+
+    // Act
+    const statuses = [
+      (await call('PUT', '/v1/products/p/subscriptions/eu-1', as(EU), subscribe)).status,
+      (await call('GET', '/v1/products/p/subscriptions/eu-1', as(EU))).status,
+      (await call('GET', '/v1/users/eu-1/subscriptions', as(EU))).status,
+      (await call('DELETE', '/v1/products/p/subscriptions/eu-1', as(EU))).status,
+    ];
+
+    // Assess
+    expect(statuses).toEqual([201, 200, 200, 204]);
+  });
+
+  it.each([
+    ['PUT', '/v1/products/p/subscriptions/us-1'],
+    ['GET', '/v1/products/p/subscriptions/us-1'],
+    ['DELETE', '/v1/products/p/subscriptions/us-1'],
+    ['GET', '/v1/users/us-1/subscriptions'],
+  ])('refuses %s %s for another tenant’s shopper with 403 naming userId, and changes nothing', async (method, url) => {
+    // Prepare
+    const { call, store } = setup(tenants);
+    await call('PUT', '/v1/products/p/subscriptions/us-1', as(US), subscribe);
+
+    // Act
+    const reply = await call(method, url, as(EU), method === 'PUT' ? { channels: { email: 'other@example.com' } } : undefined);
+
+    // Assess
+    expect(reply.status).toBe(403);
+    const body = JSON.parse(reply.body ?? '');
+    expect(body).toMatchObject({ type: 'tag:restock-fanout,2026:problem:caller-not-allowed', errors: [{ parameter: 'userId' }] });
+    expect(body.detail).toContain('"eu-"');
+    expect(store.subscriptions.get('p\u0000us-1')?.doc.channels).toEqual(subscribe.channels);
+  });
+
+  it('refuses a service account that is not listed with 403, even to count', async () => {
+    const { call } = setup(tenants);
+    const reply = await call('GET', '/v1/products/p/subscriptions?count=true', as('intruder@other.iam.gserviceaccount.com'));
+    expect(reply.status).toBe(403);
+    expect(JSON.parse(reply.body ?? '').errors).toEqual([{ header: 'authorization', detail: expect.stringContaining('not a storefront') }]);
+  });
+
+  it('refuses a request without an identity with 401', async () => {
+    const { call } = setup(tenants);
+    const reply = await call('PUT', '/v1/products/p/subscriptions/eu-1', {}, subscribe);
+    expect(reply.status).toBe(401);
+    expect(reply.headers['www-authenticate']).toBe('Bearer');
+    expect(JSON.parse(reply.body ?? '')).toMatchObject({ type: 'tag:restock-fanout,2026:problem:caller-not-identified', errors: [{ header: 'authorization' }] });
+  });
+
+  it('a prefix of * lets one storefront act for every shopper', async () => {
+    const { call } = setup([{ account: EU, prefix: '*' }]);
+    expect((await call('PUT', '/v1/products/p/subscriptions/anyone', as(EU), subscribe)).status).toBe(201);
+  });
+
+  it('unset, any caller may act for any shopper (one storefront, the local stack)', async () => {
+    const { call } = setup(undefined);
+    expect((await call('PUT', '/v1/products/p/subscriptions/anyone', {}, subscribe)).status).toBe(201);
+  });
+});
+
+describe('parsing RESTOCK_STOREFRONT_TENANTS', () => {
+  it('reads account=prefix pairs, accounts in lower case', () => {
+    const config = parseConfig({ RESTOCK_STOREFRONT_TENANTS: ` Storefront-EU@shop-prod.iam.gserviceaccount.com=eu-, ${US}=* ` });
+    expect(config.storefrontTenants).toEqual([
+      { account: EU, prefix: 'eu-' },
+      { account: US, prefix: '*' },
+    ]);
+  });
+
+  it.each([
+    ['no prefix', `${EU}`],
+    ['an empty prefix', `${EU}=`],
+    ['not an email', 'storefront=eu-'],
+    ['a prefix with a slash', `${EU}=eu/`],
+    ['the same account twice', `${EU}=eu-,${EU}=us-`],
+  ])('refuses %s, naming the variable and the entry', (_name, value) => {
+    const failure = (() => {
+      try {
+        parseConfig({ RESTOCK_STOREFRONT_TENANTS: value });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(failure).toBeInstanceOf(ConfigError);
+    expect((failure as Error).message).toMatch(/^RESTOCK_STOREFRONT_TENANTS: entry \d/);
+  });
+});
