@@ -14,6 +14,7 @@ function api(fail?: Error) {
     deleteSubscription: async (productId: string, userId: string) => {
       if (fail) throw fail;
       deleted.push(`${productId}/${userId}`);
+      return true;
     },
   };
   return { deleted, handle: createUnsubscribeApi({ store, keys: KEYS, maxBodyBytes: 1024, logger: new Logger({}, 'ERROR', () => {}) }) };
@@ -76,7 +77,7 @@ describe('one-click unsubscribe', () => {
 
   test('without any key (email not sent over SMTP) every link is refused', async () => {
     const deleted: string[] = [];
-    const handle = createUnsubscribeApi({ store: { deleteSubscription: async (p, u) => void deleted.push(`${p}/${u}`) }, keys: [], maxBodyBytes: 1024, logger: new Logger({}, 'ERROR', () => {}) });
+    const handle = createUnsubscribeApi({ store: { deleteSubscription: async (p, u) => { deleted.push(`${p}/${u}`); return true; } }, keys: [], maxBodyBytes: 1024, logger: new Logger({}, 'ERROR', () => {}) });
     const reply = await handle({ method: 'POST', url: `/v1/unsubscribe/${TOKEN}`, headers: FORM, rawBody: body('List-Unsubscribe=One-Click') });
     expect(reply.status).toBe(400);
     expect(deleted).toEqual([]);
