@@ -29,6 +29,8 @@ const PORT_FLAGS: Record<ComponentName, { flag: string; env: string }> = {
   deliverRestockBatch: { flag: 'deliver-port', env: 'DELIVER_PORT' },
   restockSubscriptions: { flag: 'subscriptions-port', env: 'SUBSCRIPTIONS_PORT' },
   sink: { flag: 'sink-port', env: 'SINK_PORT' },
+  inventory: { flag: 'inventory-port', env: 'INVENTORY_PORT' },
+  relayOutbox: { flag: 'relay-port', env: 'RELAY_PORT' },
 };
 
 const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
@@ -115,7 +117,7 @@ const lines = [
   `${pc.green('Restock stack ready')} in ${stack.startupMs.total} ms: ` +
     `firestore=${d.firestore} pubsub=${d.pubsub} tasks=${d.tasks} ` +
     `fanOutRestock=${d.functions.fanOutRestock} deliverRestockBatch=${d.functions.deliverRestockBatch} ` +
-    `restockSubscriptions=${d.functions.restockSubscriptions} sink=${d.sink}`,
+    `restockSubscriptions=${d.functions.restockSubscriptions} relayOutbox=${d.functions.relayOutbox} sink=${d.sink} inventory=${d.inventory}`,
   '',
   '  # to use it from another shell:',
   ...Object.entries(emulatorEnv(d)).map(([k, v]) => `  export ${k}=${v}`),
@@ -123,6 +125,7 @@ const lines = [
   `  described in ${stateFile}; logs in ${d.logsDir}/<component>.log`,
   `  topic ${d.topic} → push subscription ${d.subscription} → ${d.functions.fanOutRestock} (dead letters: ${d.deadLetterSubscription})`,
   `  queue ${d.queue} → ${d.functions.deliverRestockBatch}`,
+  `  inventory ${d.inventory}/v1/products/{productId}/stock → outbox → ${d.topic} (sweep every ${d.sweepIntervalMs} ms: ${d.functions.relayOutbox})`,
   '  Ctrl-C stops everything.',
 ];
 process.stdout.write(lines.join('\n') + '\n');

@@ -6,6 +6,7 @@
 import './fanOutRestock.ts';
 import './deliverRestockBatch.ts';
 import './restockSubscriptions.ts';
+import './relayOutbox.ts';
 
 /** The names registered above; Terraform deploys exactly these. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions'] as const;
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'relayOutbox'] as const;

@@ -3,12 +3,12 @@
  * `.local/stack.json`, the component names and the default ports.
  */
 
-/** The three functions, each served by its own functions-framework process. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions'] as const;
+/** The functions, each served by its own functions-framework process. */
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'relayOutbox'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** Every process of the stack. */
-export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', ...FUNCTION_NAMES] as const;
+export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'inventory', ...FUNCTION_NAMES] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** Ports of `npm start` (docs/local-stack.md, `firebase.json`). */
@@ -19,7 +19,9 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   fanOutRestock: 8081,
   deliverRestockBatch: 8082,
   restockSubscriptions: 8083,
+  relayOutbox: 8084,
   sink: 8090,
+  inventory: 8091,
 };
 
 /** Names of the Pub/Sub and Cloud Tasks resources the stack creates. */
@@ -44,6 +46,10 @@ export interface StackDescription {
   functions: Record<FunctionName, string>;
   /** Base URL of the notification sink. */
   sink: string;
+  /** Base URL of the inventory service stand-in (`PUT /v1/products/{productId}/stock`). */
+  inventory: string;
+  /** How often the stack calls `relayOutbox` as Cloud Scheduler would (0: never). */
+  sweepIntervalMs: number;
   /** Short names of the Pub/Sub resources. */
   topic: string;
   deadLetterTopic: string;
