@@ -201,7 +201,8 @@ export class SpannerOutbox implements OutboxStore {
       const [rows] = (await tx.read('Outbox', { keys: settlements.map((s) => s.eventId), columns: ['EventId', 'State', 'LeaseOwner'], json: true })) as unknown as [SpannerRow[]];
       const stored = new Map(rows.map((r) => [String(r.EventId), { state: r.State as OutboxState, leaseOwner: (r.LeaseOwner as string | null) ?? null }]));
       const updates = settlements.filter((s) => settleDecision(stored.get(s.eventId), owner, s)).map((s) => ({ EventId: s.eventId, ...toColumns(settlementFields(s)) }));
-      if (updates.length > 0) tx.update('Outbox', updates);
+      // One mutation each: a mutation's rows must all have the same columns, and sent/retry/failed differ.
+      for (const update of updates) tx.update('Outbox', update);
       await tx.commit();
     });
   }
