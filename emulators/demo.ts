@@ -3,8 +3,9 @@
  *
  * Uses the stack of `npm start` when one is running (`.local/stack.json`),
  * else starts its own on free ports and stops it at the end. Seeds N
- * subscribers of a sold-out product, publishes one restock event through
- * Pub/Sub, follows notifications arriving at the sink, and prints a summary.
+ * subscribers of a sold-out product, sells it out and restocks it through the
+ * inventory stand-in (whose outbox publishes the event to Pub/Sub),
+ * follows notifications arriving at the sink, and prints a summary.
  * Exits 0 only if every subscriber was notified exactly once.
  */
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ import {
 export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtMs'>;
 
 const program = new Command('demo')
-  .description('Seed subscribers, publish one restock event, and watch every subscriber get notified exactly once.')
+  .description('Seed subscribers, restock the product through the inventory service, and watch every subscriber get notified exactly once.')
   .option('--subscribers <n>', 'subscribers to seed', '10000')
   .option('--timeout <seconds>', 'give up after this long (from the publish)', '600')
   .option('--json', 'print the summary as one JSON object on the last line')
@@ -98,10 +99,11 @@ async function run(): Promise<DemoSummary> {
     const bar = tty ? new cliProgress.SingleBar({ format: 'notified  [{bar}] {value}/{total} {rate}/s  {state}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     let lastLineAtMs = Date.now();
     const { publishedAtMs: _p, lastSentAtMs: _l, ...summary } = await publishAndFollow(description, clients, audience, {
+      via: 'inventory',
       timeoutMs,
       settleMs,
       onPublished: ({ eventKey, messageId }) => {
-        say(`published restock event ${eventKey} (message ${messageId}); waiting for notifications...`);
+        say(`restocked ${audience.productId} through the inventory service (event ${eventKey}, ${messageId}); waiting for notifications...`);
         bar?.start(subscribers, 0, { rate: 0, state: '' });
       },
       onTick: ({ delivered, fanout, elapsedMs }) => {
@@ -128,6 +130,8 @@ function printTable(s: DemoSummary): void {
     ['notified', s.notified.toLocaleString('en-US'), s.notified === s.subscribers],
     ['duplicate sends', String(s.duplicates), s.duplicates === 0],
     ['missing', String(s.missing), s.missing === 0],
+    ['stock update', ms(s.stockUpdateMs)],
+    ['commit → publish', ms(s.commitToPublishMs)],
     ['elapsed', ms(s.elapsedMs)],
     ['first notification', ms(s.firstNotificationMs)],
     ['latency p50', ms(s.p50LatencyMs)],

@@ -26,6 +26,9 @@ const server = await startInventory({
   publisher: pubsubPublisher(pubsub(config), config.outboxTopic, { timeoutMs: config.outboxPublishTimeoutMs }),
   config,
 });
+// Open the Firestore and Pub/Sub connections now, so the first stock update does not pay for them
+// (its publish would overrun the fast path's short bound and wait for the sweep).
+await Promise.allSettled([firestore(config).collection(server.outbox.outboxCollection).limit(1).get(), pubsub(config).topic(config.outboxTopic).exists()]);
 log.info('inventory ready', { url: server.url, component: 'inventory' });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

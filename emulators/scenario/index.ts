@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { COLLECTIONS, dedupKey, type Channel, type FanoutDoc } from '../../lib/model.ts';
+import { FirestoreOutbox } from '../../lib/outbox/index.ts';
 import type { NotificationRecord, SinkStats } from '../sink/index.ts';
 import { inventoryEvent, publishEvent, seedProduct, seedSubscribers, type StackClients, type StackDescription } from '../stack/index.ts';
 
@@ -37,6 +38,10 @@ export interface RestockRunSummary {
   p50LatencyMs: number | null;
   p95LatencyMs: number | null;
   seedMs: number;
+  /** With `via: 'inventory'`: the stand-in's answer time to the restocking stock update; else null. */
+  stockUpdateMs: number | null;
+  /** With `via: 'inventory'`: from the stock change's commit to its publish on Pub/Sub (the outbox row); else null. */
+  commitToPublishMs: number | null;
   fanoutState: string | null;
   /** When the event was published and when the last notification arrived (ms since epoch). */
   publishedAtMs: number;
@@ -95,6 +100,12 @@ export interface FollowOptions {
   settleMs: number;
   /** How often the sink and the fan-out record are polled. */
   pollMs?: number;
+  /**
+   * How the restock starts: `pubsub` publishes the event itself (the bench's
+   * pipeline-only measure); `inventory` sells the product out and restocks it
+   * through the inventory stand-in, whose outbox publishes it, as in production.
+   */
+  via?: 'pubsub' | 'inventory';
   /** Called once the event is published. */
   onPublished?: (p: { eventKey: string; messageId: string }) => void;
   /** Called on each poll (progress bars, periodic lines). */
@@ -113,14 +124,25 @@ export async function publishAndFollow(
   o: FollowOptions,
 ): Promise<RestockRunSummary> {
   const { productId } = audience;
-  const eventKey = randomUUID();
+  let eventKey: string;
+  let publishedAtMs: number;
+  let stockUpdateMs: number | null = null;
+  if (o.via === 'inventory') {
+    // Sold out, then restocked: the restock is the item's second change, so its sequence (2) is newer than the seeded state (1).
+    await putStock(description.inventory, productId, { available: 0, ...audience.product });
+    publishedAtMs = Date.now();
+    eventKey = (await putStock(description.inventory, productId, { available: 25, ...audience.product })).eventId;
+    stockUpdateMs = Date.now() - publishedAtMs;
+    o.onPublished?.({ eventKey, messageId: '(published by the outbox)' });
+  } else {
+    eventKey = randomUUID();
+    const event = inventoryEvent({ productId, available: 25, previousAvailable: 0, sequence: 2, product: audience.product });
+    publishedAtMs = Date.now();
+    const messageId = await publishEvent(clients.pubsub, description.topic, event, { eventId: eventKey });
+    o.onPublished?.({ eventKey, messageId });
+  }
   const expected = new Set(audience.userIds.flatMap((u) => audience.channels.map((c) => dedupKey(eventKey, u, c))));
   const total = expected.size;
-  const event = inventoryEvent({ productId, available: 25, previousAvailable: 0, sequence: 2, product: audience.product });
-
-  const publishedAtMs = Date.now();
-  const messageId = await publishEvent(clients.pubsub, description.topic, event, { eventId: eventKey });
-  o.onPublished?.({ eventKey, messageId });
 
   const deadline = publishedAtMs + o.timeoutMs;
   let stats: SinkStats;
@@ -171,6 +193,8 @@ export async function publishAndFollow(
     p50LatencyMs: percentile(latencies, 50),
     p95LatencyMs: percentile(latencies, 95),
     seedMs: audience.seedMs,
+    stockUpdateMs,
+    commitToPublishMs: o.via === 'inventory' ? await commitToPublish(clients, eventKey) : null,
     fanoutState: fanout?.state ?? null,
     publishedAtMs,
     lastSentAtMs,
@@ -178,4 +202,21 @@ export async function publishAndFollow(
   summary.ok = !failure && summary.notified === total && summary.duplicates === 0 && summary.missing === 0 && unexpected === 0;
   if (!summary.ok) summary.failure = failure ?? 'not every subscriber was notified exactly once';
   return summary;
+}
+
+/** Sets a product's stock through the inventory stand-in. @throws Error when it does not answer 200. */
+async function putStock(inventoryUrl: string, productId: string, body: { available: number; name?: string; url?: string }): Promise<{ eventId: string }> {
+  const res = await fetch(`${inventoryUrl}/v1/products/${encodeURIComponent(productId)}/stock`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`inventory PUT stock of ${productId} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { eventId: string };
+}
+
+/** Commit to publish of an event, from its outbox row (null if it is not sent). */
+async function commitToPublish(clients: StackClients, eventId: string): Promise<number | null> {
+  const row = await new FirestoreOutbox(clients.firestore).get(eventId);
+  return row?.publishedAtMs != null ? row.publishedAtMs - row.stagedAtMs : null;
 }
