@@ -9,6 +9,9 @@
  *    processes (bench/preload-rpc-counter.ts).
  * 2. The naive baseline (bench/naive.ts) on its own N subscribers.
  * 3. The storage floor (bench/floor.ts) on its own N subscribers.
+ * 4. The outbox (bench/outbox.ts): the relay's throughput over a backlog of
+ *    `--outbox-rows` rows, and commit-to-publish p50/p95 of `--outbox-updates`
+ *    stock updates through the inventory stand-in.
  * The sink answers every request after `--sink-latency` ms for all three.
  * Prints a table on stdout; with `--json`, one JSON object on the last line.
  */
@@ -23,6 +26,7 @@ import { publishAndFollow, seedAudience, setSinkFaults, type RestockRunSummary }
 import { clientsFor, REPO_ROOT, startStack, type Stack, type StackClients } from '../emulators/stack/index.ts';
 import { runStorageFloor } from './floor.ts';
 import { runNaive } from './naive.ts';
+import { runOutboxBench } from './outbox.ts';
 import { formatTable, summarize, type Measurements } from './report.ts';
 import { diffCounts, instrumentFirestore, rpcCountsOf, sumCounts, type RpcCounts } from './rpc-counter.ts';
 import { processMemoryMb } from './rss.ts';
@@ -34,14 +38,18 @@ const program = new Command('bench')
   .option('--sink-latency <ms>', 'latency the notification sink adds to every request', '50')
   .option('--floor-concurrency <n>', 'chunks in flight in the storage floor', '32')
   .option('--timeout <seconds>', 'give up on a pipeline run after this long', '900')
+  .option('--outbox-rows <n>', 'pending rows the outbox relay drains (its throughput)', '2000')
+  .option('--outbox-updates <n>', 'stock updates through the inventory stand-in (commit to publish)', '100')
   .option('--json', 'print the result as one JSON object on the last line')
   .parse();
-const opts = program.opts<{ subscribers: string; sinkLatency: string; floorConcurrency: string; timeout: string; json?: boolean }>();
+const opts = program.opts<{ subscribers: string; sinkLatency: string; floorConcurrency: string; timeout: string; outboxRows: string; outboxUpdates: string; json?: boolean }>();
+const outboxRows = Number(opts.outboxRows);
+const outboxUpdates = Number(opts.outboxUpdates);
 const subscribers = Number(opts.subscribers);
 const sinkLatencyMs = Number(opts.sinkLatency);
 const floorConcurrency = Number(opts.floorConcurrency);
 const timeoutMs = Number(opts.timeout) * 1000;
-for (const [flag, v, min] of [['--subscribers', subscribers, 10], ['--sink-latency', sinkLatencyMs, 0], ['--floor-concurrency', floorConcurrency, 1]] as const) {
+for (const [flag, v, min] of [['--subscribers', subscribers, 10], ['--sink-latency', sinkLatencyMs, 0], ['--floor-concurrency', floorConcurrency, 1], ['--outbox-rows', outboxRows, 1], ['--outbox-updates', outboxUpdates, 1]] as const) {
   if (!Number.isInteger(v) || v < min) {
     process.stderr.write(`bench: ${flag} must be an integer >= ${min}\n`);
     process.exit(2);
@@ -160,6 +168,8 @@ async function main(): Promise<Measurements> {
     await floorClients.close();
     say(`floor: ${floor.recipients.toLocaleString('en-US')} in ${floor.elapsedMs} ms`);
 
+    const outbox = await runOutboxBench(stack.description, clients, { rows: outboxRows, updates: outboxUpdates, say });
+
     return {
       subscribers,
       loadAverage,
@@ -181,6 +191,7 @@ async function main(): Promise<Measurements> {
       fanoutPeakRssMb: full.peakRssMb,
       fanoutPeakRssMbTenth: tenth.peakRssMb,
       tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, ok: tenth.summary.ok },
+      outbox,
     };
   } finally {
     await stopAll();
