@@ -27,3 +27,5 @@ export { SpannerOutbox, SPANNER_OUTBOX_DDL, SPANNER_INVENTORY_ITEMS_DDL, type Sp
 export { pubsubPublisher, type Publisher } from './publisher.ts';
 export { OutboxRelay, type RelayOptions, type RelayReport, type FastPathReport } from './relay.ts';
 export { relayOptionsFrom } from './settings.ts';
+/** The structured logger the relay writes with (Cloud Logging's shape, personal data scrubbed). */
+export { Logger } from '../log.ts';
