@@ -9,11 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@google-cloud/spanner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Logger } from '../../../lib/log.ts';
 import { OutboxRelay, OutboxValidationError, pubsubPublisher, SpannerOutbox, type RelayOptions, type StockChange } from '../../../lib/outbox/index.ts';
 import { startSpannerEmulator, type SpannerEmulator } from '../../../emulators/stack/spanner.ts';
 import { stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
-import { Arrivals } from './support.ts';
+import { Arrivals, relayOptions } from './support.ts';
 
 let emulator: SpannerEmulator;
 let database: Database;
@@ -21,16 +20,7 @@ let outbox: SpannerOutbox;
 let arrivals: Arrivals;
 let topic: string;
 
-const options = (o: Partial<RelayOptions> = {}): RelayOptions => ({
-  leaseMs: 10_000,
-  maxAttempts: 5,
-  backoffMinMs: 100,
-  backoffMaxMs: 1_000,
-  sentTtlMs: 60_000,
-  batchSize: 8,
-  log: new Logger({ test: 'spanner' }, 'ERROR'),
-  ...o,
-});
+const options = (o: Partial<RelayOptions> = {}): RelayOptions => relayOptions('spanner', o);
 const relay = (owner: string) => new OutboxRelay(outbox, pubsubPublisher(stack().pubsub, topic, { timeoutMs: 10_000 }), options({ owner }));
 
 /** Stages a change in a read-write transaction and commits it. */

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import type { PubSub, Subscription } from '@google-cloud/pubsub';
-import { FirestoreOutbox, type OutboxRow } from '../../../lib/outbox/index.ts';
+import { Logger } from '../../../lib/log.ts';
+import { FirestoreOutbox, type OutboxRow, type RelayOptions } from '../../../lib/outbox/index.ts';
 
 /** A pull subscription on a topic, and what arrived on it, counted per `eventId` attribute. */
 export class Arrivals {
@@ -74,4 +75,18 @@ export async function rowsOf(db: Firestore, productId: string): Promise<OutboxRo
   const store = new FirestoreOutbox(db);
   const snap = await db.collection(store.outboxCollection).where('productId', '==', productId).get();
   return Promise.all(snap.docs.map(async (d) => (await store.get(d.id))!));
+}
+
+/** Relay options for in-process relays in tests: short back-off, errors-only logs. */
+export function relayOptions(test: string, o: Partial<RelayOptions> = {}): RelayOptions {
+  return {
+    leaseMs: 10_000,
+    maxAttempts: 5,
+    backoffMinMs: 100,
+    backoffMaxMs: 1_000,
+    sentTtlMs: 60_000,
+    batchSize: 8,
+    log: new Logger({ test }, 'ERROR'),
+    ...o,
+  };
 }

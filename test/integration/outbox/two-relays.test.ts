@@ -8,23 +8,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Logger } from '../../../lib/log.ts';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { FirestoreOutbox, OutboxRelay, pubsubPublisher, type Publisher, type RelayOptions } from '../../../lib/outbox/index.ts';
 import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
-import { Arrivals } from './support.ts';
+import { Arrivals, relayOptions } from './support.ts';
 
-const quiet = new Logger({ test: 'two-relays' }, 'ERROR');
-const options = (o: Partial<RelayOptions> = {}): RelayOptions => ({
-  leaseMs: 10_000,
-  maxAttempts: 5,
-  backoffMinMs: 100,
-  backoffMaxMs: 1_000,
-  sentTtlMs: 60_000,
-  batchSize: 7,
-  log: quiet,
-  ...o,
-});
+const options = (o: Partial<RelayOptions> = {}): RelayOptions => relayOptions('two-relays', { batchSize: 7, ...o });
 
 /** A collection of its own, so the stack's periodic sweep never touches these rows. */
 const ownOutbox = () => new FirestoreOutbox(stack().firestore, { outboxCollection: `outbox-test-${randomUUID().slice(0, 8)}` });
