@@ -6,15 +6,10 @@
 
 # ---------------------------------------------------------------- variables
 
-variable "outbox_collection" {
-  description = "Firestore collection of the inventory service's outbox rows (RESTOCK_OUTBOX_COLLECTION)."
-  type        = string
-  default     = "outbox"
-
-  validation {
-    condition     = can(regex("^[^/]+$", var.outbox_collection))
-    error_message = "outbox_collection must be a top-level collection id (no \"/\")."
-  }
+locals {
+  # The collection of the outbox rows (RESTOCK_OUTBOX_COLLECTION). A literal, so
+  # test/unit/terraform/indexes.test.ts can match its indexes to the kit's queries.
+  outbox_collection = "outbox"
 }
 
 variable "outbox_schedule" {
@@ -145,6 +140,8 @@ resource "google_service_account" "outbox_relay" {
   account_id   = "restock-outbox-relay"
   display_name = "Restock fan-out: relayOutbox runtime"
   description  = "Publishes pending outbox rows to the inventory-updated topic."
+
+  depends_on = [google_project_service.enabled]
 }
 
 # The identity in the scheduler's OIDC token: the only caller of the relay.
@@ -152,6 +149,8 @@ resource "google_service_account" "outbox_scheduler" {
   account_id   = "restock-outbox-scheduler"
   display_name = "Restock fan-out: outbox sweep scheduler"
   description  = "Signs the OIDC tokens of the Cloud Scheduler job that runs the outbox sweep."
+
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_pubsub_topic_iam_member" "outbox_relay_publishes" {
@@ -171,7 +170,7 @@ resource "google_project_iam_member" "outbox_relay_firestore" {
   condition {
     title       = "outbox-database-only"
     description = "Only the Firestore database that holds the outbox."
-    expression  = "resource.name == \"projects/${var.project_id}/databases/${local.firestore_database}\""
+    expression  = "resource.name == \"${google_firestore_database.pipeline.id}\""
   }
 }
 
@@ -183,9 +182,10 @@ resource "google_cloudfunctions2_function" "relay_outbox" {
   description = "Publishes the outbox rows the inventory service's fast path missed (the sweep)."
 
   build_config {
-    runtime         = "nodejs24"
-    entry_point     = "relayOutbox"
-    service_account = google_service_account.build.id
+    runtime           = var.runtime
+    entry_point       = "relayOutbox"
+    service_account   = google_service_account.build.id
+    docker_repository = google_artifact_registry_repository.functions.id
 
     source {
       storage_source {
@@ -204,9 +204,9 @@ resource "google_cloudfunctions2_function" "relay_outbox" {
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.outbox_relay.email
 
-    environment_variables = merge(local.shared_env, {
+    environment_variables = merge(local.shared_env, local.platform_env, {
       RESTOCK_OUTBOX_TOPIC              = google_pubsub_topic.inventory_updated.name
-      RESTOCK_OUTBOX_COLLECTION         = var.outbox_collection
+      RESTOCK_OUTBOX_COLLECTION         = local.outbox_collection
       RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS = tostring(var.outbox_publish_timeout_ms)
       RESTOCK_OUTBOX_LEASE_MS           = tostring(var.outbox_lease_ms)
       RESTOCK_OUTBOX_MAX_ATTEMPTS       = tostring(var.outbox_max_attempts)
@@ -220,8 +220,10 @@ resource "google_cloudfunctions2_function" "relay_outbox" {
 
   depends_on = [
     google_project_service.enabled,
-    google_project_iam_member.build,
+    time_sleep.iam_propagation,
     google_project_iam_member.outbox_relay_firestore,
+    google_pubsub_topic_iam_member.outbox_relay_publishes,
+    google_firestore_database.pipeline,
   ]
 }
 
@@ -239,6 +241,9 @@ resource "google_project_service" "outbox_scheduler" {
   project            = var.project_id
   service            = "cloudscheduler.googleapis.com"
   disable_on_destroy = false
+
+  # After the project's own APIs (serviceusage among them), like every Google resource here.
+  depends_on = [google_project_service.enabled]
 }
 
 resource "google_cloud_scheduler_job" "outbox_sweep" {
@@ -267,7 +272,7 @@ resource "google_cloud_scheduler_job" "outbox_sweep" {
     }
   }
 
-  depends_on = [google_project_service.outbox_scheduler]
+  depends_on = [google_project_service.enabled, google_project_service.outbox_scheduler]
 }
 
 # ---------------------------------------------------------------- Firestore
@@ -278,14 +283,14 @@ resource "google_cloud_scheduler_job" "outbox_sweep" {
 resource "google_firestore_field" "outbox_expire_at" {
   project    = var.project_id
   database   = local.firestore_database
-  collection = var.outbox_collection
+  collection = "outbox" # local.outbox_collection, as a literal the index tests can read
   field      = "expireAt"
 
   ttl_config {}
 
   index_config {}
 
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
+  depends_on = [google_firestore_database.pipeline, google_project_service.enabled]
 }
 
 # Ever-increasing timestamps: single-field indexes on them only create write
@@ -296,19 +301,20 @@ resource "google_firestore_field" "outbox_timestamps" {
 
   project    = var.project_id
   database   = local.firestore_database
-  collection = var.outbox_collection
+  collection = "outbox" # local.outbox_collection, as a literal the index tests can read
   field      = each.value
 
   index_config {}
 
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
+  depends_on = [google_firestore_database.pipeline, google_project_service.enabled]
 }
 
 # The sweep: state == pending and nextAttemptAtMs <= now, oldest first.
 resource "google_firestore_index" "outbox_due" {
-  project    = var.project_id
-  database   = local.firestore_database
-  collection = var.outbox_collection
+  project     = var.project_id
+  database    = local.firestore_database
+  collection  = "outbox" # local.outbox_collection, as a literal the index tests can read
+  query_scope = "COLLECTION"
 
   fields {
     field_path = "state"
@@ -320,14 +326,15 @@ resource "google_firestore_index" "outbox_due" {
     order      = "ASCENDING"
   }
 
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
+  depends_on = [google_firestore_database.pipeline, google_project_service.enabled]
 }
 
 # The oldest pending row (the gauge) and `restock outbox list --state`.
 resource "google_firestore_index" "outbox_by_state_oldest_first" {
-  project    = var.project_id
-  database   = local.firestore_database
-  collection = var.outbox_collection
+  project     = var.project_id
+  database    = local.firestore_database
+  collection  = "outbox" # local.outbox_collection, as a literal the index tests can read
+  query_scope = "COLLECTION"
 
   fields {
     field_path = "state"
@@ -339,7 +346,7 @@ resource "google_firestore_index" "outbox_by_state_oldest_first" {
     order      = "ASCENDING"
   }
 
-  depends_on = [google_firestore_database.default, google_project_service.enabled]
+  depends_on = [google_firestore_database.pipeline, google_project_service.enabled]
 }
 
 # ---------------------------------------------------------------- alerts
@@ -422,6 +429,8 @@ resource "google_monitoring_alert_policy" "outbox_failed_rows" {
     }
   }
 
+  depends_on = [time_sleep.log_metrics_known]
+
   documentation {
     mime_type = "text/markdown"
     content   = "An outbox row can no longer be published (its reason is recorded). `restock outbox list --state failed`, fix the cause, then `restock outbox redrive <eventId>` or `--all-failed`."
@@ -452,6 +461,8 @@ resource "google_monitoring_alert_policy" "outbox_oldest_pending" {
       }
     }
   }
+
+  depends_on = [time_sleep.log_metrics_known]
 
   documentation {
     mime_type = "text/markdown"
