@@ -296,13 +296,44 @@ resource "google_firestore_field" "outbox_expire_at" {
 # Ever-increasing timestamps: single-field indexes on them only create write
 # hot-spots (DESIGN.md "Scale"); the sweep and the CLI use the composite
 # indexes below instead.
-resource "google_firestore_field" "outbox_timestamps" {
-  for_each = toset(["stagedAtMs", "nextAttemptAtMs", "leaseExpiresAtMs", "publishedAtMs"])
-
+resource "google_firestore_field" "outbox_staged_at" {
   project    = var.project_id
   database   = local.firestore_database
   collection = "outbox" # local.outbox_collection, as a literal the index tests can read
-  field      = each.value
+  field      = "stagedAtMs"
+
+  index_config {}
+
+  depends_on = [google_firestore_database.pipeline, google_project_service.enabled]
+}
+
+resource "google_firestore_field" "outbox_next_attempt_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "outbox" # local.outbox_collection, as a literal the index tests can read
+  field      = "nextAttemptAtMs"
+
+  index_config {}
+
+  depends_on = [google_firestore_database.pipeline, google_project_service.enabled]
+}
+
+resource "google_firestore_field" "outbox_lease_expires_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "outbox" # local.outbox_collection, as a literal the index tests can read
+  field      = "leaseExpiresAtMs"
+
+  index_config {}
+
+  depends_on = [google_firestore_database.pipeline, google_project_service.enabled]
+}
+
+resource "google_firestore_field" "outbox_published_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "outbox" # local.outbox_collection, as a literal the index tests can read
+  field      = "publishedAtMs"
 
   index_config {}
 
