@@ -2,6 +2,7 @@
  * The benchmark's figures: derived from the raw measurements, checked against
  * the targets of issue 8, and printed as a table. Pure.
  */
+import type { OutboxBench } from './outbox.ts';
 import type { CpuSeconds } from './cpu.ts';
 import type { RpcCounts } from './rpc-counter.ts';
 
@@ -28,6 +29,8 @@ export interface Measurements {
   fanoutPeakRssMb: number;
   fanoutPeakRssMbTenth: number;
   tenth: { subscribers: number; elapsedMs: number; ok: boolean };
+  /** The outbox phase (bench/outbox.ts), when it ran. */
+  outbox?: OutboxBench;
 }
 
 /** The JSON line of `npm run bench -- --json`. */
@@ -55,6 +58,7 @@ export interface BenchResult {
   sinkLatencyMs: number;
   loadAverage: [number, number, number];
   cpuSeconds: Measurements['cpuSeconds'];
+  outbox?: OutboxBench;
   targets: Record<TargetName, boolean>;
 }
 
@@ -100,6 +104,7 @@ export function summarize(m: Measurements): BenchResult {
     sinkLatencyMs: m.sinkLatencyMs,
     loadAverage: m.loadAverage,
     cpuSeconds: m.cpuSeconds,
+    ...(m.outbox ? { outbox: m.outbox } : {}),
   };
   return {
     ...result,
@@ -152,5 +157,14 @@ export function formatTable(r: BenchResult): string {
     ...rows.map(([k, v, t]) => `  ${k.padEnd(w0)}  ${v.padStart(w1)}  ${t}`.trimEnd()),
     `  pipeline Firestore RPCs: ${rpcs || 'none counted'}`,
     ...(['pipeline', 'naive', 'floor'] as const).map((phase) => `  CPU seconds, ${phase}: ${cpuLine(r.cpuSeconds[phase])}`),
+    ...(r.outbox ? outboxLines(r.outbox) : []),
   ].join('\n');
+}
+
+function outboxLines(o: OutboxBench): string[] {
+  const ms = (v: number | null): string => (v === null ? '-' : `${v} ms`);
+  return [
+    `  outbox relay: ${o.rows.toLocaleString('en-US')} rows in ${(o.relayMs / 1000).toFixed(2)} s = ${o.relayRowsPerSecond.toLocaleString('en-US')} rows/s`,
+    `  outbox commit to publish p50 / p95 (${o.updates} stock updates): ${ms(o.commitToPublishP50Ms)} / ${ms(o.commitToPublishP95Ms)}; stock update answer p50 / p95 ${ms(o.stockUpdateP50Ms)} / ${ms(o.stockUpdateP95Ms)}; ${o.publishedBySweep} left to the sweep`,
+  ];
 }

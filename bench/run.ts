@@ -11,6 +11,9 @@
  * 3. The storage floor (bench/floor.ts) on its own N subscribers.
  * 4. The subscribe storm (bench/subscribe.ts): concurrent clients creating
  *    subscriptions on one product, then on many, through the real API.
+ * 5. The outbox (bench/outbox.ts): the relay's throughput over a backlog of
+ *    `--outbox-rows` rows, and commit-to-publish p50/p95 of `--outbox-updates`
+ *    stock updates through the inventory stand-in.
  * The sink answers every request after `--sink-latency` ms for all three.
  * Prints a table on stdout; with `--json`, one JSON object on the last line.
  */
@@ -26,6 +29,7 @@ import { clientsFor, REPO_ROOT, startStack, type Stack, type StackClients } from
 import { runStorageFloor } from './floor.ts';
 import { formatSubscribeTable, runSubscribeBench, type SubscribeBenchResult } from './subscribe.ts';
 import { runNaive } from './naive.ts';
+import { runOutboxBench } from './outbox.ts';
 import { formatTable, summarize, type Measurements } from './report.ts';
 import { diffCounts, instrumentFirestore, rpcCountsOf, sumCounts, type RpcCounts } from './rpc-counter.ts';
 import { processMemoryMb } from './rss.ts';
@@ -39,6 +43,8 @@ const program = new Command('bench')
   .option('--timeout <seconds>', 'give up on a pipeline run after this long', '900')
   .option('--subscribe-creates <n>', 'creates per phase of the subscribe storm (0 skips it)', '5000')
   .option('--subscribe-clients <n>', 'concurrent clients of the subscribe storm', '64')
+  .option('--outbox-rows <n>', 'pending rows the outbox relay drains (its throughput)', '2000')
+  .option('--outbox-updates <n>', 'stock updates through the inventory stand-in (commit to publish)', '100')
   .option('--json', 'print the result as one JSON object on the last line')
   .parse();
 const opts = program.opts<{
@@ -48,10 +54,14 @@ const opts = program.opts<{
   timeout: string;
   subscribeCreates: string;
   subscribeClients: string;
+  outboxRows: string;
+  outboxUpdates: string;
   json?: boolean;
 }>();
 const subscribeCreates = Number(opts.subscribeCreates);
 const subscribeClients = Number(opts.subscribeClients);
+const outboxRows = Number(opts.outboxRows);
+const outboxUpdates = Number(opts.outboxUpdates);
 const subscribers = Number(opts.subscribers);
 const sinkLatencyMs = Number(opts.sinkLatency);
 const floorConcurrency = Number(opts.floorConcurrency);
@@ -62,6 +72,8 @@ for (const [flag, v, min] of [
   ['--floor-concurrency', floorConcurrency, 1],
   ['--subscribe-creates', subscribeCreates, 0],
   ['--subscribe-clients', subscribeClients, 1],
+  ['--outbox-rows', outboxRows, 1],
+  ['--outbox-updates', outboxUpdates, 1],
 ] as const) {
   if (!Number.isInteger(v) || v < min) {
     process.stderr.write(`bench: ${flag} must be an integer >= ${min}\n`);
@@ -132,6 +144,8 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
       NODE_OPTIONS: `--import tsx --import ${join(REPO_ROOT, 'bench', 'preload-rpc-counter.ts')}`,
       RESTOCK_BENCH_RPC_DIR: rpcDir,
     },
+    // No periodic outbox sweep: its Firestore reads would count as the pipeline's. The outbox phase sweeps itself.
+    sweepIntervalMs: 0,
   });
   const clients = clientsFor(stack.description);
   // The floor must do the pipeline's work with the pipeline's settings: the ones the
@@ -181,6 +195,8 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
     await floorClients.close();
     say(`floor: ${floor.recipients.toLocaleString('en-US')} in ${floor.elapsedMs} ms`);
 
+    const outbox = await runOutboxBench(stack.description, clients, { rows: outboxRows, updates: outboxUpdates, say, sweep: () => stack.sweepNow() });
+
     const subscribe =
       subscribeCreates > 0
         ? await runSubscribeBench(stack.description, { clients: subscribeClients, subscriptions: subscribeCreates, products: 100, onProgress: say })
@@ -207,6 +223,7 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
       fanoutPeakRssMb: full.peakRssMb,
       fanoutPeakRssMbTenth: tenth.peakRssMb,
       tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, ok: tenth.summary.ok },
+      outbox,
     };
     return { measurements, subscribe };
   } finally {

@@ -4,8 +4,9 @@
  * Uses the stack of `npm start` when one is running (`.local/stack.json`),
  * else starts its own on free ports and stops it at the end. Subscribes N
  * shoppers to a sold-out product through the subscription API, from many
- * concurrent clients as storefronts would, publishes one restock event through
- * Pub/Sub, follows notifications arriving at the sink, and prints a summary.
+ * concurrent clients as storefronts would, sells the product out and restocks
+ * it through the inventory stand-in (whose outbox publishes the event to
+ * Pub/Sub), follows notifications arriving at the sink, and prints a summary.
  * Exits 0 only if every subscriber was notified exactly once.
  *
  * `--channels email,push` seeds subscribers on those channels and sends them
@@ -38,7 +39,7 @@ import {
 export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtMs'>;
 
 const program = exitTwoOnUsageError(new Command('demo'))
-  .description('Seed subscribers, publish one restock event, and watch every subscriber get notified exactly once.')
+  .description('Subscribe shoppers through the API, restock the product through the inventory service, and watch every subscriber get notified exactly once.')
   .option('--subscribers <n>', 'subscribers to seed', '10000')
   .option('--seed-clients <n>', 'concurrent storefront clients subscribing the shoppers through the API', '64')
   .option('--timeout <seconds>', 'give up after this long (from the publish)', '600')
@@ -131,11 +132,12 @@ async function run(): Promise<DemoSummary> {
     const bar = tty ? new cliProgress.SingleBar({ format: 'notified  [{bar}] {value}/{total} {rate}/s  {state}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     let lastLineAtMs = Date.now();
     const { publishedAtMs: _p, lastSentAtMs: _l, ...summary } = await publishAndFollow(description, clients, audience, {
+      via: 'inventory',
       timeoutMs,
       settleMs,
       direct,
       onPublished: ({ eventKey, messageId }) => {
-        say(`published restock event ${eventKey} (message ${messageId}); waiting for notifications...`);
+        say(`restocked ${audience.productId} through the inventory service (event ${eventKey}, ${messageId}); waiting for notifications...`);
         bar?.start(subscribers * channels.length, 0, { rate: 0, state: '' });
       },
       onTick: ({ delivered, fanout, elapsedMs }) => {
@@ -173,6 +175,8 @@ function printTable(s: DemoSummary): void {
     ['notified', s.notified.toLocaleString('en-US'), s.notified === s.subscribers * Math.max(1, Object.keys(s.channels).length)],
     ['duplicate sends', String(s.duplicates), s.duplicates === 0],
     ['missing', String(s.missing), s.missing === 0],
+    ['stock update', ms(s.stockUpdateMs)],
+    ['commit → publish', ms(s.commitToPublishMs)],
     ['elapsed', ms(s.elapsedMs)],
     ['first notification', ms(s.firstNotificationMs)],
     ['latency p50', ms(s.p50LatencyMs)],

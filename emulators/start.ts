@@ -36,6 +36,8 @@ const PORT_FLAGS: Record<ComponentName, { flag: string; env: string }> = {
   sink: { flag: 'sink-port', env: 'SINK_PORT' },
   smtp: { flag: 'smtp-port', env: 'SMTP_PORT' },
   fcm: { flag: 'fcm-port', env: 'FCM_PORT' },
+  inventory: { flag: 'inventory-port', env: 'INVENTORY_PORT' },
+  relayOutbox: { flag: 'relay-port', env: 'RELAY_PORT' },
 };
 
 const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
@@ -144,7 +146,7 @@ const lines = [
   `${pc.green('Restock stack ready')} in ${stack.startupMs.total} ms: ` +
     `firestore=${d.firestore} pubsub=${d.pubsub} tasks=${d.tasks} ` +
     `fanOutRestock=${d.functions.fanOutRestock} deliverRestockBatch=${d.functions.deliverRestockBatch} ` +
-    `restockSubscriptions=${d.functions.restockSubscriptions} restockUnsubscribe=${d.functions.restockUnsubscribe} sink=${d.sink} ` +
+    `restockSubscriptions=${d.functions.restockSubscriptions} restockUnsubscribe=${d.functions.restockUnsubscribe} relayOutbox=${d.functions.relayOutbox} sink=${d.sink} inventory=${d.inventory} ` +
     `smtp=${d.smtp.smtp} (received mail: ${d.smtp.url}/messages) fcm=${d.fcm} (received pushes: ${d.fcm}/messages)`,
   '',
   '  # to use it from another shell (the restock CLI, replay and redrive included):',
@@ -154,6 +156,7 @@ const lines = [
   `  topic ${d.topic} → push subscription ${d.subscription} → ${d.functions.fanOutRestock} (dead letters: ${d.deadLetterSubscription})`,
   `  queue ${d.queue} → ${d.functions.deliverRestockBatch}`,
   `  email → ${channels.includes('email') ? `smtp (${d.smtp.smtp})` : `sink (${d.sink})`}, push → ${channels.includes('push') ? `fcm (${d.fcm})` : `sink (${d.sink})`}`,
+  `  inventory ${d.inventory}/v1/products/{productId}/stock → outbox → ${d.topic} (sweep every ${d.sweepIntervalMs} ms: ${d.functions.relayOutbox})`,
   '  Ctrl-C stops everything.',
 ];
 process.stdout.write(lines.join('\n') + '\n');

@@ -7,6 +7,7 @@ import './fanOutRestock.ts';
 import './deliverRestockBatch.ts';
 import './restockSubscriptions.ts';
 import './restockUnsubscribe.ts';
+import './relayOutbox.ts';
 
 /** The names registered above; Terraform deploys exactly these. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe'] as const;
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'relayOutbox'] as const;

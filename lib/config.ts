@@ -154,6 +154,19 @@ export const SETTINGS = {
   ),
   maxBodyBytes: setting('RESTOCK_MAX_BODY_BYTES', positiveInt, 'Largest request body any HTTP entry point accepts.', '65536'),
 
+  // Outbox relay (the publishing side: lib/outbox, docs/outbox.md)
+  outboxTopic: setting('RESTOCK_OUTBOX_TOPIC', z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'a Pub/Sub topic id'), 'Topic the outbox relay publishes `inventory.updated` to.', 'inventory-updated'),
+  outboxCollection: setting('RESTOCK_OUTBOX_COLLECTION', z.string().regex(/^[^/]+$/, 'a top-level collection id'), 'Firestore collection of the outbox rows.', 'outbox'),
+  outboxPublishWaitMs: setting('RESTOCK_OUTBOX_PUBLISH_WAIT_MS', positiveInt.max(10_000), 'Longest a stock update waits on the fast-path publish after its commit (promise 12); the sweep publishes what did not make it.', '250'),
+  outboxPublishTimeoutMs: setting('RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS', positiveInt, 'Timeout of one publish attempt of one row (keep well below RESTOCK_OUTBOX_LEASE_MS).', '10000'),
+  outboxLeaseMs: setting('RESTOCK_OUTBOX_LEASE_MS', positiveInt, 'How long a relay holds a claimed row; a relay that dies holding one delays it this long.', '60000'),
+  outboxMaxAttempts: setting('RESTOCK_OUTBOX_MAX_ATTEMPTS', positiveInt.max(1_000), 'Failed publishes of a row before it becomes `failed` (redrivable with `restock outbox redrive`).', '20'),
+  outboxBackoffMinMs: setting('RESTOCK_OUTBOX_BACKOFF_MIN_MS', positiveInt, 'Wait after the first failed publish of a row; doubles each time.', '1000'),
+  outboxBackoffMaxMs: setting('RESTOCK_OUTBOX_BACKOFF_MAX_MS', positiveInt, 'Longest wait between publish attempts of a row.', '300000'),
+  outboxBatchSize: setting('RESTOCK_OUTBOX_BATCH_SIZE', positiveInt.max(500), 'Rows a sweep claims per transaction (at most 500: one Firestore commit).', '100'),
+  outboxSweepBudgetMs: setting('RESTOCK_OUTBOX_SWEEP_BUDGET_MS', positiveInt, 'How long one sweep keeps claiming batches (keep below the relay function timeout).', '45000'),
+  outboxSentTtlDays: setting('RESTOCK_OUTBOX_SENT_TTL_DAYS', positiveInt, 'Days a sent outbox row is kept (Firestore TTL on `expireAt`).', '7'),
+
   logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),
 } as const;
 

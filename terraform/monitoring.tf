@@ -58,6 +58,8 @@ resource "time_sleep" "log_metrics_known" {
     metrics = join(",", [
       google_logging_metric.delivery_failures.id,
       google_logging_metric.failed_fanouts.id,
+      google_logging_metric.outbox_failed_rows.id,
+      google_logging_metric.outbox_oldest_pending_age.id,
     ])
   }
 }

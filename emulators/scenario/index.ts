@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { COLLECTIONS, dedupKey, type Channel, type FanoutDoc } from '../../lib/model.ts';
+import { FirestoreOutbox } from '../../lib/outbox/index.ts';
 import type { NotificationRecord, SinkStats } from '../sink/index.ts';
 import { inventoryEvent, publishEvent, seedProduct, seedSubscribers, type StackClients, type StackDescription } from '../stack/index.ts';
 import { percentile } from './stats.ts';
@@ -43,6 +44,10 @@ export interface RestockRunSummary {
   seedMs: number;
   /** How the audience was seeded (through the subscription API, or written directly). */
   seeding: Seeding;
+  /** With `via: 'inventory'`: the stand-in's answer time to the restocking stock update; else null. */
+  stockUpdateMs: number | null;
+  /** With `via: 'inventory'`: from the stock change's commit to its publish on Pub/Sub (the outbox row); else null. */
+  commitToPublishMs: number | null;
   fanoutState: string | null;
   /** When the event was published and when the last notification arrived (ms since epoch). */
   publishedAtMs: number;
@@ -222,6 +227,12 @@ export interface FollowOptions {
   settleMs: number;
   /** How often the sink and the fan-out record are polled. */
   pollMs?: number;
+  /**
+   * How the restock starts: `pubsub` publishes the event itself (the bench's
+   * pipeline-only measure); `inventory` sells the product out and restocks it
+   * through the inventory stand-in, whose outbox publishes it, as in production.
+   */
+  via?: 'pubsub' | 'inventory';
   /** Called once the event is published. */
   onPublished?: (p: { eventKey: string; messageId: string }) => void;
   /** Channels sent directly (smtp, fcm), followed at the stack's mail server and FCM stand-in instead of the sink. */
@@ -242,17 +253,28 @@ export async function publishAndFollow(
   o: FollowOptions,
 ): Promise<RestockRunSummary> {
   const { productId } = audience;
-  const eventKey = randomUUID();
+  let eventKey: string;
+  let publishedAtMs: number;
+  let stockUpdateMs: number | null = null;
+  if (o.via === 'inventory') {
+    // Sold out, then restocked: the restock is the item's second change, so its sequence (2) is newer than the seeded state (1).
+    await putStock(description.inventory, productId, { available: 0, ...audience.product });
+    publishedAtMs = Date.now();
+    eventKey = (await putStock(description.inventory, productId, { available: 25, ...audience.product })).eventId;
+    stockUpdateMs = Date.now() - publishedAtMs;
+    o.onPublished?.({ eventKey, messageId: '(published by the outbox)' });
+  } else {
+    eventKey = randomUUID();
+    const event = inventoryEvent({ productId, available: 25, previousAvailable: 0, sequence: 2, product: audience.product });
+    publishedAtMs = Date.now();
+    const messageId = await publishEvent(clients.pubsub, description.topic, event, { eventId: eventKey });
+    o.onPublished?.({ eventKey, messageId });
+  }
   const expectedChannel = new Map(audience.userIds.flatMap((u) => audience.channels.map((c) => [dedupKey(eventKey, u, c), c] as const)));
   const expected = new Set(expectedChannel.keys());
   const total = expected.size;
   const direct = (o.direct ?? []).filter((c) => audience.channels.includes(c));
   let landed: Landing[] = [];
-  const event = inventoryEvent({ productId, available: 25, previousAvailable: 0, sequence: 2, product: audience.product });
-
-  const publishedAtMs = Date.now();
-  const messageId = await publishEvent(clients.pubsub, description.topic, event, { eventId: eventKey });
-  o.onPublished?.({ eventKey, messageId });
 
   const deadline = publishedAtMs + o.timeoutMs;
   let stats: SinkStats;
@@ -322,6 +344,8 @@ export async function publishAndFollow(
     p95LatencyMs: percentile(latencies, 95),
     seedMs: audience.seedMs,
     seeding: audience.seeding,
+    stockUpdateMs,
+    commitToPublishMs: o.via === 'inventory' ? await commitToPublish(clients, eventKey) : null,
     fanoutState: fanout?.state ?? null,
     publishedAtMs,
     lastSentAtMs,
@@ -330,4 +354,21 @@ export async function publishAndFollow(
   summary.ok = !failure && summary.notified === total && summary.duplicates === 0 && summary.missing === 0 && unexpected === 0;
   if (!summary.ok) summary.failure = failure ?? 'not every subscriber was notified exactly once';
   return summary;
+}
+
+/** Sets a product's stock through the inventory stand-in. @throws Error when it does not answer 200. */
+async function putStock(inventoryUrl: string, productId: string, body: { available: number; name?: string; url?: string }): Promise<{ eventId: string }> {
+  const res = await fetch(`${inventoryUrl}/v1/products/${encodeURIComponent(productId)}/stock`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`inventory PUT stock of ${productId} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { eventId: string };
+}
+
+/** Commit to publish of an event, from its outbox row (null if it is not sent). */
+async function commitToPublish(clients: StackClients, eventId: string): Promise<number | null> {
+  const row = await new FirestoreOutbox(clients.firestore).get(eventId);
+  return row?.publishedAtMs != null ? row.publishedAtMs - row.stagedAtMs : null;
 }

@@ -4,11 +4,11 @@
  */
 
 /** The functions, each served by its own functions-framework process. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe'] as const;
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'relayOutbox'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** Every process of the stack. */
-export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', ...FUNCTION_NAMES] as const;
+export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', 'inventory', ...FUNCTION_NAMES] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** Ports of `npm start` (docs/local-stack.md, `firebase.json`). */
@@ -20,10 +20,12 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   deliverRestockBatch: 8082,
   restockSubscriptions: 8083,
   restockUnsubscribe: 8084,
+  relayOutbox: 8087,
   sink: 8090,
   /** The SMTP listener; its HTTP view is on {@link DEFAULT_SMTP_VIEW_PORT}. */
   smtp: 2525,
   fcm: 8092,
+  inventory: 8093,
 };
 
 /** Port of the local mail server's HTTP view of received messages under `npm start`. */
@@ -57,6 +59,10 @@ export interface StackDescription {
   smtp: { smtp: string; url: string };
   /** Base URL of the local FCM v1 stand-in (emulators/fcm): RESTOCK_FCM_ENDPOINT, and its `/messages` view. */
   fcm: string;
+  /** Base URL of the inventory service stand-in (`PUT /v1/products/{productId}/stock`). */
+  inventory: string;
+  /** How often the stack calls `relayOutbox` as Cloud Scheduler would (0: never). */
+  sweepIntervalMs: number;
   /** Short names of the Pub/Sub resources. */
   topic: string;
   deadLetterTopic: string;

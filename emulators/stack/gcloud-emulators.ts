@@ -103,3 +103,20 @@ function javaBinary(): string {
   const fromHome = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : undefined;
   return fromHome && existsSync(fromHome) ? fromHome : 'java';
 }
+
+const SPANNER_GATEWAY = 'bin/cloud_spanner_emulator/gateway_main';
+
+/**
+ * The command that runs the Spanner emulator (gRPC on `grpcPort`, REST on
+ * `httpPort`): its native gateway when the SDK has it, else `gcloud emulators
+ * spanner start`. No Java: the emulator is a native binary.
+ */
+export function spannerCommand(host: string, grpcPort: number, httpPort: number): Command {
+  const root = sdkRoot();
+  const gateway = root ? join(root, SPANNER_GATEWAY) : undefined;
+  if (gateway && existsSync(gateway)) {
+    return { command: gateway, args: ['--hostname', host, '--grpc_port', String(grpcPort), '--http_port', String(httpPort)] };
+  }
+  requireGcloud('Spanner');
+  return { command: 'gcloud', args: ['emulators', 'spanner', 'start', `--host-port=${host}:${grpcPort}`, `--rest-port=${httpPort}`, '--quiet'] };
+}

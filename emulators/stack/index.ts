@@ -1,7 +1,9 @@
 /**
  * The local stack: Firestore and Pub/Sub emulators, the Cloud Tasks emulator,
- * the notification sink and the three functions, each in its own process
- * group, wired together (topic, push subscription, dead-letter topic, queue).
+ * the notification sink, the inventory stand-in and the functions, each in its
+ * own process group, wired together (topic, push subscription, dead-letter
+ * topic, queue), with the outbox sweep called on an interval as Cloud
+ * Scheduler calls it in production.
  *
  * `npm start`, `npm run demo` and the integration tests' global setup all go
  * through {@link startStack}; a test that needs other settings or kills
@@ -66,6 +68,8 @@ export interface StackOptions {
   sinkToken?: string;
   /** LOG_LEVEL of the functions and the sink. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** How often `relayOutbox` is called, as Cloud Scheduler would (default 2000; 0 never). */
+  sweepIntervalMs?: number;
   /** Progress lines while starting ("firestore ready in 1234 ms"). */
   onProgress?: (message: string) => void;
   /** A component exited while the stack was meant to run (crash, or a test's `kill`). */
@@ -89,6 +93,8 @@ export interface Stack {
    * middle of some work and bring it back as a real outage would.
    */
   snapshotFirestore(): Promise<void>;
+  /** Calls `relayOutbox` once now (what the interval does), resolving to its answer's status. */
+  sweepNow(): Promise<number>;
   /** Whether a component's process is running. */
   isRunning(name: ComponentName): boolean;
   /** Stops every component (SIGTERM, then SIGKILL per process group) and removes the state file. */
@@ -102,6 +108,7 @@ const TSX = ['--import', 'tsx'];
 /** The Java emulators take about a second on a quiet machine; allow for a busy one. */
 const JAVA_READY_MS = 90_000;
 const NODE_READY_MS = 60_000;
+const DEFAULT_SWEEP_INTERVAL_MS = 2_000;
 
 /** Environment variables of the parent that must not leak into the components. */
 const DROPPED_ENV = /^(NODE_OPTIONS|VITEST.*|FIRESTORE_EMULATOR_HOST|PUBSUB_EMULATOR_HOST|CLOUD_TASKS_EMULATOR_HOST|RESTOCK_.*)$/;
@@ -279,6 +286,13 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     ready: async () => existsSync(tasksInfoFile),
     readyTimeoutMs: NODE_READY_MS,
   }));
+  specs.set('inventory', () => ({
+    command: process.execPath,
+    args: [...TSX, join(REPO_ROOT, 'emulators/inventory/main.ts'), `--host=${host}`, `--port=${ports.inventory}`],
+    env: { ...baseEnv(), ...functionEnv, K_SERVICE: 'inventory' },
+    ready: httpOk(`http://${addr('inventory')}/healthz`),
+    readyTimeoutMs: NODE_READY_MS,
+  }));
   specs.set('sink', () => ({
     command: process.execPath,
     args: [
@@ -305,18 +319,32 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     p.spec = { ...p.spec, ...specs.get(name)!() };
     await p.start();
     recordPids();
+    // A restarted Pub/Sub emulator starts empty: the topic and subscriptions are created again.
+    if (name === 'pubsub') await wirePubSub(pubsubWiring);
   };
 
   const stopAll = async (): Promise<void> => {
     // Functions first so nothing talks to an emulator that is going away.
-    const order: ComponentName[] = [...FUNCTION_NAMES, 'tasks', 'sink', 'smtp', 'fcm', 'pubsub', 'firestore'];
-    for (const group of [order.slice(0, FUNCTION_NAMES.length), order.slice(FUNCTION_NAMES.length)]) {
+    if (sweepTimer) clearInterval(sweepTimer);
+    const order: ComponentName[] = ['inventory', ...FUNCTION_NAMES, 'tasks', 'sink', 'smtp', 'fcm', 'pubsub', 'firestore'];
+    for (const group of [order.slice(0, FUNCTION_NAMES.length + 1), order.slice(FUNCTION_NAMES.length + 1)]) {
       await Promise.all(group.map((name) => processes.get(name)?.stop()));
     }
     rmSync(pidsFile, { force: true });
     rmSync(tasksInfoFile, { force: true });
   };
 
+  let sweepTimer: NodeJS.Timeout | undefined;
+  const pubsubWiring = {
+    projectId,
+    pubsub: addr('pubsub'),
+    topic: RESOURCE_NAMES.topic,
+    deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,
+    subscription: RESOURCE_NAMES.subscription,
+    deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
+    pushEndpoint: functionUrl('fanOutRestock'),
+    settings: subscriptionSettings,
+  };
   let tasksInfo: TasksEmulatorInfo;
   const functionEnvFor = (oidc: { oidcIssuer: string; jwksUrl: string }): Record<string, string> => ({
     GOOGLE_CLOUD_PROJECT: projectId,
@@ -337,6 +365,12 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_OIDC_JWKS_URL: oidc.jwksUrl,
     RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
     ...channelFunctionEnv(channelPorts, projectId, functionUrl('restockUnsubscribe').replace(/\/$/, '')),
+    RESTOCK_OUTBOX_TOPIC: RESOURCE_NAMES.topic,
+    // Locally an outage is seconds long: short timeouts, leases and back-off so rows catch up quickly after it.
+    RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS: '3000',
+    RESTOCK_OUTBOX_LEASE_MS: '10000',
+    RESTOCK_OUTBOX_BACKOFF_MIN_MS: '500',
+    RESTOCK_OUTBOX_BACKOFF_MAX_MS: '4000',
     LOG_LEVEL: logLevel,
     // As deployed: no functions-framework default ignored routes (/favicon.ico,
     // /robots.txt answer an empty 404 of their own otherwise, not a problem+json).
@@ -348,16 +382,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     // Topic and subscriptions as soon as Pub/Sub answers: a push endpoint that is not up yet is simply retried.
     const pubsub = launch('pubsub', specs.get('pubsub')!()).then(async () => {
       const wiringStarted = Date.now();
-      await wirePubSub({
-        projectId,
-        pubsub: addr('pubsub'),
-        topic: RESOURCE_NAMES.topic,
-        deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,
-        subscription: RESOURCE_NAMES.subscription,
-        deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
-        pushEndpoint: functionUrl('fanOutRestock'),
-        settings: subscriptionSettings,
-      });
+      await wirePubSub(pubsubWiring);
       startupMs.wiring = Date.now() - wiringStarted;
     });
     const sink = launch('sink', specs.get('sink')!());
@@ -375,6 +400,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
           await configureQueue(addr('tasks'), queueName, queueSettings);
         }),
         ...FUNCTION_NAMES.map((name) => launch(name, functionSpec(name))),
+        launch('inventory', specs.get('inventory')!()),
       ]);
       if (tasksInfo!.oidcIssuer !== predicted.oidcIssuer || tasksInfo!.jwksUrl !== predicted.jwksUrl) {
         progress(`the Cloud Tasks OIDC issuer is ${tasksInfo!.oidcIssuer}: restarting the functions with it`);
@@ -403,6 +429,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     sink: sinkUrl,
     smtp: { smtp: addr('smtp'), url: `http://${host}:${smtpViewPort}` },
     fcm: `http://${addr('fcm')}`,
+    inventory: `http://${addr('inventory')}`,
+    sweepIntervalMs: options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
     topic: RESOURCE_NAMES.topic,
     deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,
     subscription: RESOURCE_NAMES.subscription,
@@ -430,6 +458,26 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   };
   process.once('exit', onExit);
 
+  // Cloud Scheduler's part: call the sweep on an interval, never two at once, ignoring failures (the next call retries).
+  let sweeping = false;
+  const sweepNow = async (): Promise<number> => {
+    const res = await fetch(functionUrl('relayOutbox'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  if (description.sweepIntervalMs > 0) {
+    sweepTimer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      void sweepNow()
+        .catch(() => undefined)
+        .finally(() => {
+          sweeping = false;
+        });
+    }, description.sweepIntervalMs);
+    sweepTimer.unref();
+  }
+
   const get = (name: ComponentName): ManagedProcess => {
     const p = processes.get(name);
     if (!p) throw new UnknownComponentError(name);
@@ -443,6 +491,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     logFile: (name) => join(logsDir, `${name}.log`),
     kill: (name, signal = 'SIGTERM') => get(name).kill(signal),
     isRunning: (name) => get(name).alive,
+    sweepNow,
     restart: async (name) => {
       if (!processes.has(name)) throw new UnknownComponentError(name);
       await relaunch(name);

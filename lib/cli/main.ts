@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDeadLetters } from './commands/deadLetters.ts';
+import { registerOutbox } from './commands/outbox.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerReplay } from './commands/replay.ts';
@@ -72,6 +73,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerDeadLetters(program, ctx);
   registerPublish(program, ctx);
   registerSubscribers(program, ctx);
+  registerOutbox(program, ctx);
   return program;
 }
 

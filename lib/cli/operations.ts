@@ -7,10 +7,12 @@
 import { redriveDeliveries, type RedriveResult } from '../delivery/index.ts';
 import { replayFanout, type FanoutProgress, type ReplayResult } from '../fanout/index.ts';
 import type { DeliveryState } from '../model.ts';
+import type { OutboxStore } from '../outbox/index.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Backend } from './backend.ts';
 import { UsageError } from './errors.ts';
 import { pullDeadLetters, settleDeadLetters, type DeadLetter } from './commands/deadLetters.ts';
+import { outboxStore } from './commands/outbox.ts';
 import { publishMessage } from './commands/publish.ts';
 import { readStatus, type StatusReport } from './commands/status.ts';
 import { countSubscribers, listSubscribers, type SubscriberRow } from './commands/subscribers.ts';
@@ -31,6 +33,8 @@ export interface Operations {
   redrive(eventKey: string, options: { states: DeliveryState[]; dryRun: boolean }): Promise<RedriveResult>;
   /** @throws UsageError when tasks cannot be created as the functions do (settings missing); a dry run needs none. */
   assertCanEnqueue(dryRun: boolean): void;
+  /** The inventory service's outbox (`restock outbox`). */
+  outbox(): OutboxStore;
   /** Closes the clients so the process can exit. */
   close(): Promise<void>;
 }
@@ -65,6 +69,7 @@ export function backendOperations(backend: Backend): Operations {
       return redriveDeliveries(runtime(), eventKey, options);
     },
     assertCanEnqueue: checkTaskSettings,
+    outbox: () => outboxStore(backend),
     close: () => backend.close(),
   };
 }

@@ -12,6 +12,8 @@ import { guard } from '../guard.ts';
 import { outputFor, type Context } from '../context.ts';
 import { NotFoundError, NotSettledError } from '../errors.ts';
 import { formatDuration, formatTime, table, type Output } from '../output.ts';
+import type { OutboxRow } from '../../outbox/index.ts';
+import { outboxRowLine, readOutboxRow } from './outbox.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 
 export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted'];
@@ -25,6 +27,8 @@ export type DeliveryCounts = Record<DeliveryState, number> & { total: number };
 export interface StatusReport {
   eventKey: string;
   fanout: FanoutSummary | null;
+  /** The inventory service's outbox row of this event, when it came through the outbox. */
+  outbox: OutboxRow | null;
   /** Present when the event failed validation and was recorded in `rejectedEvents`. */
   rejected: { reason: string; field: string | null; receivedAtMs: number | null } | null;
   deliveries: DeliveryCounts;
@@ -80,7 +84,8 @@ async function countQueuedTasks(backend: Backend, eventKey: string): Promise<num
 export async function readStatus(backend: Backend, eventKey: string): Promise<StatusReport> {
   const { db } = backend;
   const deliveries = db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey);
-  const [fanoutSnap, rejectedSnap, counts, oldest, errors] = await Promise.all([
+  const [outbox, fanoutSnap, rejectedSnap, counts, oldest, errors] = await Promise.all([
+    readOutboxRow(backend, eventKey),
     guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, db.collection(COLLECTIONS.fanouts).doc(eventKey).get()),
     guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
     Promise.all(
@@ -105,8 +110,8 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
   const total = counts.reduce((sum, [, n]) => sum + n, 0);
   const fanout = fanoutSnap.exists ? fanoutSummary(eventKey, fanoutSnap.data() ?? {}) : null;
   const rejectedData = rejectedSnap.exists ? (rejectedSnap.data() ?? {}) : null;
-  if (!fanout && !rejectedData && total === 0) {
-    throw new NotFoundError(`no fan-out, rejected event or delivery is recorded for event ${eventKey}`, eventKey);
+  if (!outbox && !fanout && !rejectedData && total === 0) {
+    throw new NotFoundError(`no outbox row, fan-out, rejected event or delivery is recorded for event ${eventKey}`, eventKey);
   }
   const rejected = rejectedData
     ? {
@@ -119,6 +124,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
   const queuedTasks = needsQueueCheck(fanout, deliveryCounts) ? await countQueuedTasks(backend, eventKey) : null;
   return {
     eventKey,
+    outbox,
     fanout,
     rejected,
     deliveries: deliveryCounts,
@@ -177,6 +183,7 @@ export function colourState(out: Output, state: string): string {
 export function renderStatus(out: Output, r: StatusReport, nowMs: number): void {
   const { c } = out;
   out.line(`${c.bold('event')} ${r.eventKey}${r.fanout ? `   product ${r.fanout.productId}` : ''}`);
+  if (r.outbox) out.line(`${c.bold('outbox')} ${outboxRowLine(r.outbox)}`);
   if (r.rejected) {
     out.line(`${c.red('rejected')} at ${formatTime(r.rejected.receivedAtMs)}: ${r.rejected.reason}${r.rejected.field ? ` (field ${r.rejected.field})` : ''}`);
   }
@@ -189,7 +196,7 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     const took = f.completedAtMs && f.startedAtMs ? `, completed in ${formatDuration(f.completedAtMs - f.startedAtMs)}` : '';
     out.line(`  started   ${formatTime(f.startedAtMs)}${firstTask}${took}`);
     if (f.error) out.line(`  ${c.red('error')}     ${f.error}`);
-  } else if (!r.rejected) {
+  } else if (!r.rejected && !r.outbox) {
     out.line(`${c.bold('fan-out')} ${c.yellow('not recorded')} (deliveries exist without a fan-out document)`);
   }
   const d = r.deliveries;

@@ -155,7 +155,7 @@ describe('startStack when a component cannot start', () => {
 /** Runs `npm start`'s entry point on free ports with its own state file; resolves once it is ready. */
 async function startLauncher(dir: string): Promise<{ child: ChildProcess; stateFile: string; description: StackDescription }> {
   const stateFile = join(dir, 'stack.json');
-  const portFlags = ['firestore', 'pubsub', 'tasks', 'fan-out', 'deliver', 'subscriptions', 'sink'].flatMap((p) => [`--${p}-port`, '0']);
+  const portFlags = ['firestore', 'pubsub', 'tasks', 'fan-out', 'deliver', 'subscriptions', 'sink', 'inventory', 'relay'].flatMap((p) => [`--${p}-port`, '0']);
   const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/start.ts', '--state-file', stateFile, '--dir', dir, ...portFlags], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],

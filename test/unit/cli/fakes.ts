@@ -54,6 +54,9 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
     replay: unexpected('replay'),
     redrive: unexpected('redrive'),
     assertCanEnqueue: () => undefined,
+    outbox: () => {
+      throw new Error('unexpected call to outbox');
+    },
     close: async () => undefined,
     ...overrides,
   };
@@ -62,6 +65,7 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
 export function statusReport(overrides: Partial<StatusReport> = {}): StatusReport {
   return {
     eventKey: 'evt-1',
+    outbox: null,
     fanout: {
       eventKey: 'evt-1',
       productId: 'sku-1',

@@ -105,6 +105,21 @@ const ENV_PLAN = {
   emulatorOnly: ['CLOUD_TASKS_EMULATOR_HOST'],
   /** Their defaults are Google's own values, which production uses unchanged. */
   productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL', 'RESTOCK_SMTP_REQUIRE_TLS', 'RESTOCK_FCM_ENDPOINT', 'RESTOCK_FCM_CREDENTIALS'],
+  /** The outbox relay, deployed on its own by terraform/outbox.tf (its own identity and schedule). */
+  relayOutbox: [
+    'RESTOCK_OUTBOX_TOPIC',
+    'RESTOCK_OUTBOX_COLLECTION',
+    'RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS',
+    'RESTOCK_OUTBOX_LEASE_MS',
+    'RESTOCK_OUTBOX_MAX_ATTEMPTS',
+    'RESTOCK_OUTBOX_BACKOFF_MIN_MS',
+    'RESTOCK_OUTBOX_BACKOFF_MAX_MS',
+    'RESTOCK_OUTBOX_BATCH_SIZE',
+    'RESTOCK_OUTBOX_SWEEP_BUDGET_MS',
+    'RESTOCK_OUTBOX_SENT_TTL_DAYS',
+  ],
+  /** Read by the inventory service that embeds the outbox kit (its fast path), not by anything deployed here. */
+  inventoryService: ['RESTOCK_OUTBOX_PUBLISH_WAIT_MS'],
 };
 
 /** Variables the platform reads, not lib/config.ts. */
@@ -121,7 +136,9 @@ const settingEnvs = () => Object.values(SETTINGS).map((s) => s.env);
 
 describe('the functions Terraform deploys are the ones the code registers', () => {
   test('Terraform deploys exactly FUNCTION_NAMES', () => {
-    expect(Object.keys(tf.locals.functions).sort()).toEqual(exportedFunctionNames().sort());
+    const relay = resource(tf, 'google_cloudfunctions2_function', 'relay_outbox');
+    expect([...Object.keys(tf.locals.functions), relay.name].sort()).toEqual(exportedFunctionNames().sort());
+    expect(block(relay.build_config).entry_point).toBe(relay.name);
   });
 
   test('every deployed function is registered with functions-framework under its own name in functions/<name>.ts', () => {
@@ -148,6 +165,8 @@ describe('each function is told the settings it needs', () => {
       ...Object.keys(ENV_PLAN.secret),
       ...ENV_PLAN.emulatorOnly,
       ...ENV_PLAN.productionDefault,
+      ...ENV_PLAN.relayOutbox,
+      ...ENV_PLAN.inventoryService,
     ];
     const unplanned = settingEnvs().filter((env) => !planned.includes(env));
     const unknown = [...new Set(planned)].filter((env) => !settingEnvs().includes(env));
@@ -158,6 +177,14 @@ describe('each function is told the settings it needs', () => {
   test.each(FUNCTIONS)('%s gets exactly the shared settings and its own, nothing else', (name) => {
     const expected = [...new Set([...ENV_PLAN.shared, ...ENV_PLAN.perFunction[name], ...PLATFORM_ENV])].sort();
     expect(Object.keys(plainEnv(name)).sort()).toEqual(expected);
+  });
+
+  test('the outbox relay gets exactly the shared settings and its own', () => {
+    const service = block(resource(tf, 'google_cloudfunctions2_function', 'relay_outbox').service_config);
+    const env = String(service.environment_variables);
+    expect(env).toMatch(/^\$\{merge\(local\.shared_env, local\.platform_env, \{/);
+    const own = [...env.matchAll(/"?(RESTOCK_[A-Z_]+)"?\s*=/g)].map((m) => m[1]).sort();
+    expect(own).toEqual([...ENV_PLAN.relayOutbox].sort());
   });
 
   test('the environment maps are what the functions are given: empty settings dropped, the platform variables kept even when empty', () => {

@@ -93,6 +93,21 @@ const SITES: Site[] = [
     ],
   },
   {
+    file: 'lib/outbox/firestore.ts',
+    snippets: [
+      ".where('state', '==', 'pending')\n          .where('nextAttemptAtMs', '<=', nowMs)\n          .orderBy('nextAttemptAtMs')",
+      "this.db.collection(this.outboxCollection).where('state', '==', state).orderBy('stagedAtMs')",
+      "col.where('state', '==', state).count()",
+      "col.where('state', '==', 'pending').orderBy('stagedAtMs')",
+      "this.db.collection(this.outboxCollection).where('state', '==', 'failed').select()",
+    ],
+    queries: [
+      { what: 'due pending rows (the sweep)', collection: 'outbox', scope: 'COLLECTION', equalities: ['state'], orderBy: ['nextAttemptAtMs', 'ASCENDING'] },
+      { what: 'rows in a state, oldest first (outbox list, oldest pending)', collection: 'outbox', scope: 'COLLECTION', equalities: ['state'], orderBy: ['stagedAtMs', 'ASCENDING'] },
+      { what: 'rows per state (outbox status)', collection: 'outbox', scope: 'COLLECTION', equalities: ['state'] },
+    ],
+  },
+  {
     file: 'lib/subscriptions/firestore-store.ts',
     snippets: ["this.db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', userId)", '.orderBy(FieldPath.documentId())'],
     queries: [{ what: "a shopper's subscriptions (API)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],

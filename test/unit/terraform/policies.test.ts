@@ -178,7 +178,14 @@ describe('who may invoke what', () => {
         .filter(([, r]) => /invoker/.test(String(r.role)))
         .map(([name, r]) => `${type}.${name}:${r.role}`),
     );
-    expect(invokerGrants).toEqual(['google_cloud_run_v2_service_iam_member.invoker:roles/run.invoker']);
+    expect(invokerGrants).toEqual([
+      'google_cloud_run_v2_service_iam_member.invoker:roles/run.invoker',
+      // terraform/outbox.tf: the sweep's scheduler identity, on the relay only.
+      'google_cloud_run_v2_service_iam_member.outbox_scheduler_invokes_relay:roles/run.invoker',
+    ]);
+    const scheduler = resource(tf, 'google_cloud_run_v2_service_iam_member', 'outbox_scheduler_invokes_relay');
+    expect(scheduler.member).toBe('serviceAccount:${google_service_account.outbox_scheduler.email}');
+    expect(scheduler.name).toBe('${google_cloudfunctions2_function.relay_outbox.service_config[0].service}');
     const invoker = resource(tf, 'google_cloud_run_v2_service_iam_member', 'invoker');
     expect(invoker.for_each).toBe('${local.invoker_bindings}');
     expect(invoker.name).toBe('${local.function_services[each.value.function]}');
@@ -223,6 +230,7 @@ describe('who may invoke what', () => {
       // Sending push: a custom role holding only cloudmessaging.messages.create (terraform/channels.tf).
       'delivery_fcm_sender:${google_project_iam_custom_role.fcm_sender[0].name}',
       'function_firestore:roles/datastore.user',
+      'outbox_relay_firestore:roles/datastore.user',
     ]);
     expect(resource(tf, 'google_project_iam_custom_role', 'fcm_sender').permissions).toEqual(['cloudmessaging.messages.create']);
     const condition = block(resource(tf, 'google_project_iam_member', 'function_firestore').condition);
@@ -466,7 +474,7 @@ describe('alerts', () => {
   });
 
   test('every alert notifies the channels of the variable, which must name at least one', () => {
-    expect(policies()).toHaveLength(5);
+    expect(policies()).toHaveLength(7); // 5 of the pipeline, 2 of the outbox (terraform/outbox.tf)
     for (const p of policies()) expect(p.notification_channels).toBe('${var.notification_channels}');
     expect(tf.variable.notification_channels.default).toBeUndefined();
     expect(tf.variable.notification_channels.validation.map((v: Hcl) => String(v.condition))).toContain('${length(var.notification_channels) >= 1}');

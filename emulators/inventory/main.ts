@@ -1,0 +1,38 @@
+/**
+ * Runs the inventory stand-in on its own:
+ * `tsx emulators/inventory/main.ts --host 127.0.0.1 --port 8091`, with
+ * FIRESTORE_EMULATOR_HOST, PUBSUB_EMULATOR_HOST and the RESTOCK_OUTBOX_*
+ * settings in the environment. The local stack starts it this way.
+ */
+import { Command } from 'commander';
+import { firestore, pubsub } from '../../lib/clients.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { log } from '../../lib/log.ts';
+import { pubsubPublisher } from '../../lib/outbox/index.ts';
+import { startInventory } from './server.ts';
+
+const program = new Command('inventory')
+  .description('Local inventory service: stock updates through the outbox kit.')
+  .option('--host <host>', 'interface to listen on', '127.0.0.1')
+  .option('--port <port>', 'port (0 = any free port)', '8091')
+  .parse();
+const opts = program.opts<{ host: string; port: string }>();
+
+const config = loadConfig();
+const server = await startInventory({
+  host: opts.host,
+  port: Number(opts.port),
+  db: firestore(config),
+  publisher: pubsubPublisher(pubsub(config), config.outboxTopic, { timeoutMs: config.outboxPublishTimeoutMs }),
+  config,
+});
+// Open the Firestore and Pub/Sub connections now, so the first stock update does not pay for them
+// (its publish would overrun the fast path's short bound and wait for the sweep).
+await Promise.allSettled([firestore(config).collection(server.outbox.outboxCollection).limit(1).get(), pubsub(config).topic(config.outboxTopic).exists()]);
+log.info('inventory ready', { url: server.url, component: 'inventory' });
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    void server.stop().then(() => process.exit(0));
+  });
+}

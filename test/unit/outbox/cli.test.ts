@@ -1,0 +1,70 @@
+import { describe, expect, test } from 'vitest';
+import { newRow, stockChangeEvent } from '../../../lib/outbox/index.ts';
+import { run } from '../cli/fakes.ts';
+import { MemoryOutboxStore } from './memory-store.ts';
+
+const NOW = 1_700_000_000_000;
+
+function storeWith(): MemoryOutboxStore {
+  const store = new MemoryOutboxStore();
+  const row = (id: string, seq: number) => newRow(id, stockChangeEvent({ productId: 'sku-1', available: seq }, { sequence: seq - 1 }, NOW - 60_000).event, NOW - 60_000);
+  store.add(row('pending-1', 1));
+  store.add({ ...row('sent-1', 2), state: 'sent', publishedAtMs: NOW - 59_900, publishedBy: 'fast-path' });
+  store.add({ ...row('failed-1', 3), state: 'failed', attempts: 20, lastError: 'gave up after 20 attempts: UNAVAILABLE' });
+  return store;
+}
+
+describe('restock outbox', () => {
+  test('status counts rows per state and says how old the oldest pending one is', async () => {
+    const store = storeWith();
+
+    const r = await run(['outbox', 'status', '--json'], { ops: { outbox: () => store }, nowMs: () => NOW });
+
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ pending: 1, sent: 1, failed: 1, oldestPendingStagedAtMs: NOW - 60_000, oldestPendingAgeMs: 60_000 });
+  });
+
+  test('list --state failed shows each failed row with its reason', async () => {
+    const r = await run(['outbox', 'list', '--state', 'failed'], { ops: { outbox: () => storeWith() } });
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('failed-1');
+    expect(r.stdout).toContain('gave up after 20 attempts: UNAVAILABLE');
+    expect(r.stdout).not.toContain('pending-1');
+  });
+
+  test('list refuses an unknown state as a usage error', async () => {
+    const r = await run(['outbox', 'list', '--state', 'lost'], { ops: { outbox: () => storeWith() } });
+
+    expect(r.code).toBe(2);
+  });
+
+  test('redrive puts a failed row back to pending, and exits 1 naming a row that is not failed', async () => {
+    const store = storeWith();
+
+    const r = await run(['outbox', 'redrive', 'failed-1', 'sent-1', '--json'], { ops: { outbox: () => store }, nowMs: () => NOW });
+
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).results).toEqual([
+      { eventId: 'failed-1', outcome: 'redriven' },
+      { eventId: 'sent-1', outcome: 'not-redrivable', state: 'sent' },
+    ]);
+    expect(await store.get('failed-1')).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAtMs: NOW });
+    expect((await store.get('sent-1'))?.state).toBe('sent');
+  });
+
+  test('redrive --all-failed --yes redrives every failed row', async () => {
+    const store = storeWith();
+
+    const r = await run(['outbox', 'redrive', '--all-failed', '--yes'], { ops: { outbox: () => store }, nowMs: () => NOW });
+
+    expect(r.code).toBe(0);
+    expect((await store.get('failed-1'))?.state).toBe('pending');
+  });
+
+  test('redrive with neither ids nor --all-failed is a usage error', async () => {
+    const r = await run(['outbox', 'redrive'], { ops: { outbox: () => storeWith() } });
+
+    expect(r.code).toBe(2);
+  });
+});
