@@ -71,9 +71,25 @@ const fieldProblemMatches: Same<z.infer<typeof fieldProblemSchema>, FieldProblem
 const problemFits: z.infer<typeof problemSchema> extends Omit<ProblemDetails, 'errors'> ? true : false = true;
 void [viewMatches, fieldProblemMatches, problemFits];
 
-function jsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12' });
-  return rest;
+/**
+ * The components' schemas, with a `$ref` where one uses another (the page's
+ * subscriptions, the problem's fields), so generated clients name each type once.
+ */
+function componentSchemas(): Record<string, Record<string, unknown>> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(subscriptionRequestSchema, { id: 'SubscriptionRequest' });
+  registry.add(subscriptionSchema, { id: 'Subscription' });
+  registry.add(subscriptionPageSchema, { id: 'SubscriptionPage' });
+  registry.add(productCountSchema, { id: 'ProductCount' });
+  registry.add(fieldProblemSchema, { id: 'FieldProblem' });
+  registry.add(problemSchema, { id: 'Problem' });
+  const { schemas } = z.toJSONSchema(registry, { io: 'input', target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` });
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+    out[id] = rest;
+  }
+  return out;
 }
 
 const ref = (kind: 'schemas' | 'responses' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
@@ -224,16 +240,12 @@ function buildDocument(): Record<string, unknown> {
         productId: idParameter('productId', 'The product.'),
         userId: idParameter('userId', 'The shopper.'),
       },
-      schemas: {
-        SubscriptionRequest: {
-          ...jsonSchema(subscriptionRequestSchema),
-          description: 'At least one channel; `locale` is a BCP 47 tag, stored canonical (`en-us` becomes `en-US`). Unknown fields are refused.',
-        },
-        Subscription: jsonSchema(subscriptionSchema),
-        SubscriptionPage: jsonSchema(subscriptionPageSchema),
-        ProductCount: jsonSchema(productCountSchema),
-        Problem: jsonSchema(problemSchema),
-      },
+      schemas: (() => {
+        const schemas = componentSchemas();
+        schemas.SubscriptionRequest!.description =
+          'At least one channel; `locale` is a BCP 47 tag, stored canonical (`en-us` becomes `en-US`). Unknown fields are refused.';
+        return schemas;
+      })(),
       responses: {
         Problem: {
           description: 'Any other error: no such route (`not-found`), a wrong method (`method-not-allowed`, with `Allow`), or an unexpected failure (`internal`).',
