@@ -5,7 +5,7 @@
  */
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { openApiDocument } from '../../lib/subscriptions/openapi.ts';
+import { openApiDocument } from '../../lib/subscriptions/index.ts';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -87,7 +87,8 @@ export function createContract(document: Json = openApiDocument().document): Con
       const type = (answer.headers.get('content-type') ?? '').split(';')[0]!.trim();
       const media = content[type] as Json | undefined;
       if (!media) return [`${where}: content type ${type || 'missing'} is not one of ${Object.keys(content).join(', ')}`];
-      if (upper === 'HEAD') return [];
+      // HEAD has no body; a page (text/html) is checked by its content type alone.
+      if (upper === 'HEAD' || !/^application\/(.+\+)?json$/.test(type)) return [];
       if (answer.status >= 400 && type !== 'application/problem+json') return [`${where}: an error that is not problem+json`];
       return bodyViolations(answer, media.schema as Json, where);
     },

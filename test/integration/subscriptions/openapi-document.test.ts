@@ -3,7 +3,7 @@
  * the very document the contract test holds the other answers to, cacheable.
  */
 import { describe, expect, it } from 'vitest';
-import { openApiDocument } from '../../../lib/subscriptions/openapi.ts';
+import { openApiDocument } from '../../../lib/subscriptions/index.ts';
 import { stack } from '../../helpers/index.ts';
 import { send } from './http-client.ts';
 

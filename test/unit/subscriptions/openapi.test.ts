@@ -2,8 +2,7 @@ import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { describe, expect, it } from 'vitest';
-import { createSubscriptionApi, parseSubscriptionRequest } from '../../../lib/subscriptions/index.ts';
-import { OPENAPI_PATH, openApiDocument } from '../../../lib/subscriptions/openapi.ts';
+import { OPENAPI_PATH, createSubscriptionApi, openApiDocument, parseSubscriptionRequest } from '../../../lib/subscriptions/index.ts';
 import { createContract } from '../../helpers/openapi-contract.ts';
 import type { HttpReply } from '../../../lib/http/index.ts';
 
