@@ -102,6 +102,9 @@ function problems(statuses: Record<number, string>): Record<string, unknown> {
   for (const [status, description] of Object.entries(statuses)) {
     out[status] = { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('schemas', 'Problem') } } };
   }
+  // Who may act for whom (docs/api.md): where storefront tenants are configured, every route checks the caller.
+  out['401'] ??= { description: 'The caller is not identified (`caller-not-identified`).', content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('schemas', 'Problem') } } };
+  out['403'] ??= { description: 'The caller may not act for this shopper (`caller-not-allowed`).', content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('schemas', 'Problem') } } };
   out['503'] = ref('responses', 'Unavailable');
   out.default = ref('responses', 'Problem');
   return out;
