@@ -12,3 +12,4 @@ export { MAX_ID_BYTES, idProblem, parseSubscriptionRequest, type SubscriptionReq
 export { toView, type SubscriptionView } from './view.ts';
 export { SUBSCRIPTION_PROBLEMS } from './problems.ts';
 export { callerOf, CallerNotAllowedError, CallerNotIdentifiedError, requireScope, type Caller } from './caller.ts';
+export { OPENAPI_PATH, openApiDocument, type OpenApiDocument } from './openapi.ts';

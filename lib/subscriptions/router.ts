@@ -8,6 +8,7 @@
  * | DELETE | `/v1/products/{productId}/subscriptions/{userId}` | 204, whether or not it existed |
  * | GET | `/v1/users/{userId}/subscriptions?pageSize=&pageToken=` | 200 `{ subscriptions, nextPageToken }` |
  * | GET | `/v1/products/{productId}/subscriptions?count=true` | 200 `{ productId, count }` |
+ * | GET | `/v1/openapi.json` | 200 the OpenAPI 3.1 document (`openapi.ts`), 304 on a matching `If-None-Match` |
  *
  * Every error is an RFC 9457 problem (see `problems.ts`). The handler never
  * rejects: an unexpected failure is logged and answered as a bare 500.
@@ -29,6 +30,7 @@ import {
 import { log as rootLog, recipientRef, type Logger } from '../log.ts';
 import type { StorefrontTenant } from '../config.ts';
 import { callerOf, requireScope, type Caller } from './caller.ts';
+import { openApiHandler } from './openapi-route.ts';
 import { decodePageToken } from './page-token.ts';
 import { SUBSCRIPTION_PROBLEMS } from './problems.ts';
 import { getSubscription, listSubscriptionsOfUser, putSubscription } from './service.ts';
@@ -184,6 +186,7 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     },
     { name: 'product-subscriptions', segments: ['v1', 'products', ':productId', 'subscriptions'], methods: { GET: countOfProduct } },
     { name: 'user-subscriptions', segments: ['v1', 'users', ':userId', 'subscriptions'], methods: { GET: listOfUser } },
+    { name: 'openapi', segments: ['v1', 'openapi.json'], methods: { GET: openApiHandler } },
   ];
 
   async function dispatch(req: HttpRequestLike, caller: Caller): Promise<HttpReply> {

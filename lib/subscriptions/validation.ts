@@ -78,7 +78,11 @@ const channelsSchema = z
     error: 'must name at least one channel: email or push',
   });
 
-const bodySchema = z.strictObject({
+/**
+ * The PUT body as zod checks it; also the source of the OpenAPI document's
+ * `SubscriptionRequest` schema (`openapi.ts`), so the two cannot drift.
+ */
+export const subscriptionRequestSchema = z.strictObject({
   channels: channelsSchema,
   locale: z
     .string({ error: 'must be a BCP 47 language tag like en-US' })
@@ -113,7 +117,7 @@ export function fieldProblems(error: z.ZodError, input: unknown): FieldProblem[]
  * typo (`"emial"`) is not silently dropped. Throws {@link InvalidRequestError}.
  */
 export function parseSubscriptionRequest(body: unknown): SubscriptionRequest {
-  const parsed = bodySchema.safeParse(body);
+  const parsed = subscriptionRequestSchema.safeParse(body);
   if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error, body));
   const { channels, locale } = parsed.data;
   return {

@@ -1,8 +1,12 @@
 /**
  * Requests against the function under test, read whole, for the
  * subscription API's integration tests (which run on the shared stack of
- * `test/helpers/`).
+ * `test/helpers/`). Every answer is checked against the OpenAPI document
+ * (`lib/subscriptions/openapi.ts`): status, content type and body. This is
+ * the contract test: a test whose answer the document does not describe fails.
  */
+import { assertKeepsContract } from '../../helpers/openapi-contract.ts';
+
 /** An answer read whole: status, headers, text and (when JSON) the parsed body. */
 export interface Answer {
   status: number;
@@ -27,5 +31,7 @@ export async function send(
   const res = await fetch(baseUrl + path, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   const type = res.headers.get('content-type') ?? '';
-  return { status: res.status, headers: res.headers, text, body: /json/.test(type) && text ? JSON.parse(text) : undefined };
+  const answer = { status: res.status, headers: res.headers, text, body: /json/.test(type) && text ? JSON.parse(text) : undefined };
+  assertKeepsContract(method, path, answer);
+  return answer;
 }

@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../lib/config.ts';
 import { stack } from '../../helpers/index.ts';
+import { assertKeepsContract } from '../../helpers/openapi-contract.ts';
 import { send, type Answer } from './http-client.ts';
 
 const MAX_BODY_BYTES = parseConfig(stack().description.env).maxBodyBytes;
@@ -36,7 +37,9 @@ function rawRequest(method: string, path: string, headers: Record<string, string
       res.on('end', () => {
         const h = new Headers();
         for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') h.set(k, v);
-        resolve({ status: res.statusCode ?? 0, headers: h, text, body: text.startsWith('{') ? JSON.parse(text) : undefined });
+        const answer = { status: res.statusCode ?? 0, headers: h, text, body: text.startsWith('{') ? JSON.parse(text) : undefined };
+        assertKeepsContract(method, path, answer);
+        resolve(answer);
       });
     });
     req.on('error', reject);

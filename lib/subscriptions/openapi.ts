@@ -1,0 +1,287 @@
+/**
+ * The subscription API's OpenAPI 3.1 document, served at `GET /v1/openapi.json`.
+ *
+ * Schemas come from zod (`z.toJSONSchema`, JSON Schema 2020-12, which is
+ * OpenAPI 3.1's dialect): the request body from the very schema that
+ * validates it, the answers from schemas typed against the code's own
+ * types. The paths are a small hand-kept table beside the router; the contract
+ * test (test/integration/subscriptions/http-client.ts) checks every real
+ * answer of the integration tests against this document, so a route or shape
+ * the table forgets fails there.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX, type FieldProblem, type ProblemDetails } from '../http/index.ts';
+import { CHANNELS } from '../model.ts';
+import { RETRY_AFTER_SECONDS } from './problems.ts';
+import { DEFAULT_PAGE_SIZE, MAX_ID_BYTES, MAX_PAGE_SIZE, subscriptionRequestSchema } from './validation.ts';
+import type { SubscriptionView } from './view.ts';
+
+/** Where the document is served. */
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+/** Seconds a client or proxy may reuse the document: it changes only with a deploy. */
+export const OPENAPI_MAX_AGE_SECONDS = 300;
+
+const subscriptionSchema = z
+  .strictObject({
+    productId: z.string(),
+    userId: z.string(),
+    channels: z.array(z.enum(CHANNELS as readonly ['email', 'push'])).describe('Channels with an address, in a fixed order; never the addresses themselves.'),
+    locale: z.string().optional().describe('Canonical BCP 47 tag.'),
+    createdAtMs: z.int().nonnegative().describe('Milliseconds since the epoch.'),
+    updatedAtMs: z.int().nonnegative().describe('Milliseconds since the epoch; unchanged by a PUT that changes nothing.'),
+  })
+  .describe('A subscription as the API shows it.');
+
+const subscriptionPageSchema = z.strictObject({
+  subscriptions: z.array(subscriptionSchema),
+  nextPageToken: z.string().nullable().describe('Pass as `pageToken` for the next page; null on the last page.'),
+});
+
+const productCountSchema = z.strictObject({
+  productId: z.string(),
+  count: z.int().nonnegative(),
+});
+
+const fieldProblemSchema = z
+  .object({
+    detail: z.string(),
+    pointer: z.string().optional().describe('JSON Pointer into the body, as a URI fragment: `#/channels/email`.'),
+    parameter: z.string().optional().describe('A path or query parameter: `userId`, `pageSize`.'),
+    header: z.string().optional().describe('A request header, lower case: `content-type`.'),
+  })
+  .describe('One offending field.');
+
+const problemSchema = z
+  .looseObject({
+    // The prefix has no regex metacharacters; escaping its ',' would be invalid in the 'u' mode validators use.
+    type: z.string().regex(new RegExp(`^${PROBLEM_TYPE_PREFIX}[a-z0-9-]+$`)).describe(`A tag URI, \`${PROBLEM_TYPE_PREFIX}<name>\`; docs/api.md lists every name.`),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string(),
+    errors: z.array(fieldProblemSchema).optional(),
+  })
+  .describe('An RFC 9457 problem; extension members (`productId`, `limit`, `maxBytes`) say more where a type has them.');
+
+// The document's schemas must describe what the code really returns: these fail to compile if a type drifts.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const viewMatches: Same<z.infer<typeof subscriptionSchema>, SubscriptionView> = true;
+const fieldProblemMatches: Same<z.infer<typeof fieldProblemSchema>, FieldProblem> = true;
+const problemFits: z.infer<typeof problemSchema> extends Omit<ProblemDetails, 'errors'> ? true : false = true;
+void [viewMatches, fieldProblemMatches, problemFits];
+
+/**
+ * The components' schemas, with a `$ref` where one uses another (the page's
+ * subscriptions, the problem's fields), so generated clients name each type once.
+ */
+function componentSchemas(): Record<string, Record<string, unknown>> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(subscriptionRequestSchema, { id: 'SubscriptionRequest' });
+  registry.add(subscriptionSchema, { id: 'Subscription' });
+  registry.add(subscriptionPageSchema, { id: 'SubscriptionPage' });
+  registry.add(productCountSchema, { id: 'ProductCount' });
+  registry.add(fieldProblemSchema, { id: 'FieldProblem' });
+  registry.add(problemSchema, { id: 'Problem' });
+  const { schemas } = z.toJSONSchema(registry, { io: 'input', target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` });
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [id, schema] of Object.entries(schemas)) {
+    const { $schema: _schema, $id: _id, ...rest } = schema as Record<string, unknown>;
+    out[id] = rest;
+  }
+  return out;
+}
+
+const ref = (kind: 'schemas' | 'responses' | 'parameters', name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+const json = (schema: string) => ({ content: { 'application/json': { schema: ref('schemas', schema) } } });
+
+/** The problems an operation may answer, besides the `default` every operation has. */
+function problems(statuses: Record<number, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [status, description] of Object.entries(statuses)) {
+    out[status] = { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('schemas', 'Problem') } } };
+  }
+  // Who may act for whom (docs/api.md): where storefront tenants are configured, every route checks the caller.
+  out['401'] ??= { description: 'The caller is not identified (`caller-not-identified`).', content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('schemas', 'Problem') } } };
+  out['403'] ??= { description: 'The caller may not act for this shopper (`caller-not-allowed`).', content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('schemas', 'Problem') } } };
+  out['503'] = ref('responses', 'Unavailable');
+  out.default = ref('responses', 'Problem');
+  return out;
+}
+
+const idParameter = (name: string, description: string) => ({
+  name,
+  in: 'path',
+  required: true,
+  description: `${description} A Firestore document id: not empty, no '/', not '.' or '..', not \`__…__\`, at most ${MAX_ID_BYTES} bytes of UTF-8, no control characters; percent-encoded.`,
+  schema: { type: 'string', minLength: 1, maxLength: MAX_ID_BYTES },
+});
+
+const INVALID = 'Invalid ids or query parameters (`invalid-request`).';
+const BODY_PROBLEMS = {
+  400: 'Invalid or unknown body fields, ids or parameters (`invalid-request`), a body that is not a JSON object (`malformed-json`), or one that does not match its encoding (`unreadable-body`).',
+  409: 'The product is in stock (`product-in-stock`), or the shopper is at the cap (`subscription-limit-reached`, with `limit`).',
+  413: 'The body is over the limit (`body-too-large`, with `maxBytes`).',
+  415: '`Content-Type` is not `application/json` in UTF-8 (`unsupported-media-type`), or the `Content-Encoding` is unknown (`unsupported-encoding`).',
+};
+
+function buildDocument(): Record<string, unknown> {
+  return {
+    openapi: '3.1.1',
+    info: {
+      title: 'Restock subscriptions',
+      version: '1.0.0',
+      summary: 'Puts shoppers on (and off) the waiting list of a sold-out product.',
+      description:
+        'Every error is an RFC 9457 `application/problem+json` answer naming the field at fault. ' +
+        'In production only the storefront backends\' service accounts may call the API: send a Google-signed ID token whose audience is the function\'s URL.',
+      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+    },
+    servers: [{ url: '/', description: 'The host that serves this document.' }],
+    security: [{ googleIdToken: [] }],
+    tags: [
+      { name: 'subscriptions', description: 'A shopper\'s subscriptions to sold-out products.' },
+      { name: 'meta', description: 'This document.' },
+    ],
+    paths: {
+      '/v1/products/{productId}/subscriptions/{userId}': {
+        parameters: [ref('parameters', 'productId'), ref('parameters', 'userId')],
+        put: {
+          operationId: 'putSubscription',
+          tags: ['subscriptions'],
+          summary: 'Subscribe a shopper to a sold-out product, or change the subscription',
+          description:
+            'Idempotent: the same PUT again changes nothing (not even `updatedAtMs`); a different one replaces channels and locale and keeps `createdAtMs`. ' +
+            'Creating is refused while the product is in stock; a shopper holds a capped number of subscriptions. Bodies may be gzip, deflate or br encoded.',
+          requestBody: { required: true, ...json('SubscriptionRequest') },
+          responses: {
+            201: {
+              description: 'Created.',
+              headers: { Location: { description: 'Path of the new subscription.', schema: { type: 'string' } } },
+              ...json('Subscription'),
+            },
+            200: { description: 'Updated, or unchanged.', ...json('Subscription') },
+            ...problems(BODY_PROBLEMS),
+          },
+        },
+        get: {
+          operationId: 'getSubscription',
+          tags: ['subscriptions'],
+          summary: 'Read one subscription',
+          responses: {
+            200: { description: 'The subscription.', ...json('Subscription') },
+            ...problems({ 400: INVALID, 404: 'No such subscription (`subscription-not-found`).' }),
+          },
+        },
+        delete: {
+          operationId: 'deleteSubscription',
+          tags: ['subscriptions'],
+          summary: 'Unsubscribe a shopper from a product',
+          description: 'Idempotent: 204 whether or not the subscription existed.',
+          responses: { 204: { description: 'Gone.' }, ...problems({ 400: INVALID }) },
+        },
+      },
+      '/v1/users/{userId}/subscriptions': {
+        parameters: [ref('parameters', 'userId')],
+        get: {
+          operationId: 'listSubscriptionsOfUser',
+          tags: ['subscriptions'],
+          summary: 'List a shopper\'s subscriptions, by product id, a page at a time',
+          parameters: [
+            { name: 'pageSize', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE } },
+            { name: 'pageToken', in: 'query', description: '`nextPageToken` of the previous page.', schema: { type: 'string' } },
+          ],
+          responses: {
+            200: { description: 'One page.', ...json('SubscriptionPage') },
+            ...problems({ 400: `${INVALID} Includes a page token of another user or a tampered one.` }),
+          },
+        },
+      },
+      '/v1/products/{productId}/subscriptions': {
+        parameters: [ref('parameters', 'productId')],
+        get: {
+          operationId: 'countSubscriptionsOfProduct',
+          tags: ['subscriptions'],
+          summary: 'Count the shoppers waiting for a product',
+          description: 'Only counts: a product\'s waiting shoppers are listed for fan-out, never for clients.',
+          parameters: [{ name: 'count', in: 'query', required: true, schema: { const: 'true' } }],
+          responses: {
+            200: { description: 'The count.', ...json('ProductCount') },
+            ...problems({ 400: `${INVALID} \`count\` must be \`true\`.` }),
+          },
+        },
+      },
+      [OPENAPI_PATH]: {
+        get: {
+          operationId: 'getOpenApiDocument',
+          tags: ['meta'],
+          summary: 'This document',
+          description: `Cacheable for ${OPENAPI_MAX_AGE_SECONDS} s, with an \`ETag\`: send \`If-None-Match\` to get 304.`,
+          responses: {
+            200: {
+              description: 'The OpenAPI 3.1 document.',
+              headers: { ETag: { description: 'Changes whenever the document does.', schema: { type: 'string' } } },
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+            304: { description: 'Not modified since the `If-None-Match` ETag.' },
+            ...problems({ 400: 'Query parameters given (`invalid-request`); this route takes none.' }),
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        googleIdToken: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description: 'A Google-signed ID token for the function\'s URL, checked by Cloud Run before the request arrives (local stacks take none).',
+        },
+      },
+      parameters: {
+        productId: idParameter('productId', 'The product.'),
+        userId: idParameter('userId', 'The shopper.'),
+      },
+      schemas: (() => {
+        const schemas = componentSchemas();
+        schemas.SubscriptionRequest!.description =
+          'At least one channel; `locale` is a BCP 47 tag, stored canonical (`en-us` becomes `en-US`). Unknown fields are refused.';
+        return schemas;
+      })(),
+      responses: {
+        Problem: {
+          description: 'Any other error: no such route (`not-found`), a wrong method (`method-not-allowed`, with `Allow`), or an unexpected failure (`internal`).',
+          content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('schemas', 'Problem') } },
+        },
+        Unavailable: {
+          description: 'Firestore is unavailable or contended (`unavailable`); retry after `Retry-After` seconds.',
+          headers: { 'Retry-After': { description: `Seconds to wait; ${RETRY_AFTER_SECONDS}.`, schema: { type: 'integer' } } },
+          content: { [PROBLEM_CONTENT_TYPE]: { schema: ref('schemas', 'Problem') } },
+        },
+      },
+    },
+  };
+}
+
+/** The document, its serialised form and its ETag, built once. */
+export interface OpenApiDocument {
+  document: Record<string, unknown>;
+  json: string;
+  etag: string;
+}
+
+let built: OpenApiDocument | undefined;
+
+/**
+ * The subscription API's OpenAPI 3.1 document. Pure and cached: built from
+ * the zod schemas on first use.
+ */
+export function openApiDocument(): OpenApiDocument {
+  if (!built) {
+    const document = buildDocument();
+    const json = JSON.stringify(document);
+    built = { document, json, etag: `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"` };
+  }
+  return built;
+}
