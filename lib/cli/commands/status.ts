@@ -5,7 +5,10 @@
  * last errors. `--watch` refreshes until the event is settled.
  */
 import type { Command } from 'commander';
-import { COLLECTIONS, type DeliveryState } from '../../model.ts';
+import { COLLECTIONS, DELIVERY_STATES, type DeliveryState } from '../../model.ts';
+import { countByState, countChunkReceipts, latestEntries, oldestEntry } from '../../delivery/index.ts';
+import { eventTaskPrefix } from '../../tasks/index.ts';
+import { queuePath } from '../../config.ts';
 import { idArg, intArg } from '../args.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
@@ -14,14 +17,16 @@ import { NotFoundError, NotSettledError } from '../errors.ts';
 import { formatDuration, formatTime, table, type Output } from '../output.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 
-export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted'];
+export { DELIVERY_STATES };
 /** States that still have work ahead of them (docs/design.md: `sending` holds a lease, `failed` awaits a retry). */
 export const PENDING_STATES: readonly DeliveryState[] = ['sending', 'failed'];
 const ERROR_STATES: readonly DeliveryState[] = ['failed', 'exhausted', 'rejected'];
 const LAST_ERRORS = 5;
 
+/** An event's ledger entries counted per state, and in all. */
 export type DeliveryCounts = Record<DeliveryState, number> & { total: number };
 
+/** Everything `restock status` says about one event. */
 export interface StatusReport {
   eventKey: string;
   fanout: FanoutSummary | null;
@@ -36,10 +41,17 @@ export interface StatusReport {
    */
   queuedTasks: number | null;
   /**
-   * Nothing more will happen by itself: the fan-out is not running, no delivery
-   * is pending, and no task of the event is left in the queue. (Counting ledger
-   * entries against recipients cannot tell: a recipient who unsubscribed before
-   * delivery never gets one.)
+   * Chunks the fan-out enqueued (this generation) that no delivery attempt has
+   * claimed: their recipients are unaccounted for (their task may have died
+   * before delivery could run). Null when not looked at (the fan-out is
+   * running, or ignored).
+   */
+  unaccountedChunks: number | null;
+  /**
+   * Nothing more will happen by itself, and every recipient is accounted for:
+   * the fan-out is not running, no delivery is pending, every chunk it
+   * enqueued was claimed by delivery, and no task of the event is left in the
+   * queue.
    */
   settled: boolean;
 }
@@ -53,8 +65,6 @@ const MAX_TASK_PAGES = 10;
  * queue is too long to list here, so the caller does not claim "settled".
  */
 async function countQueuedTasks(backend: Backend, eventKey: string): Promise<number | null> {
-  // Loaded here, not at start: most commands never need the fan-out's naming.
-  const [{ eventTaskPrefix }, { queuePath }] = await Promise.all([import('../../fanout/index.ts'), import('../../config.ts')]);
   const prefix = eventTaskPrefix(eventKey);
   const parent = queuePath(backend.config);
   let pageToken: string | undefined;
@@ -79,30 +89,14 @@ async function countQueuedTasks(backend: Backend, eventKey: string): Promise<num
  */
 export async function readStatus(backend: Backend, eventKey: string): Promise<StatusReport> {
   const { db } = backend;
-  const deliveries = db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey);
-  const [fanoutSnap, rejectedSnap, counts, oldest, errors] = await Promise.all([
+  const [fanoutSnap, rejectedSnap, byState, oldest, errors] = await Promise.all([
     guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, db.collection(COLLECTIONS.fanouts).doc(eventKey).get()),
     guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
-    Promise.all(
-      DELIVERY_STATES.map((state) =>
-        guard('count', `${COLLECTIONS.deliveries} of ${eventKey} in state ${state}`, deliveries.where('state', '==', state).count().get()).then(
-          (snap) => [state, snap.data().count] as const,
-        ),
-      ),
-    ),
-    guard(
-      'query',
-      `oldest pending ${COLLECTIONS.deliveries} of ${eventKey}`,
-      deliveries.where('state', 'in', [...PENDING_STATES]).orderBy('createdAtMs', 'asc').limit(1).get(),
-    ),
-    guard(
-      'query',
-      `last errors in ${COLLECTIONS.deliveries} of ${eventKey}`,
-      deliveries.where('state', 'in', [...ERROR_STATES]).orderBy('updatedAtMs', 'desc').limit(LAST_ERRORS).get(),
-    ),
+    guard('count', `${COLLECTIONS.deliveries} of ${eventKey} by state`, countByState(db, eventKey)),
+    guard('query', `oldest pending ${COLLECTIONS.deliveries} of ${eventKey}`, oldestEntry(db, eventKey, PENDING_STATES)),
+    guard('query', `last errors in ${COLLECTIONS.deliveries} of ${eventKey}`, latestEntries(db, eventKey, ERROR_STATES, LAST_ERRORS)),
   ]);
-  const byState = Object.fromEntries(counts) as Record<DeliveryState, number>;
-  const total = counts.reduce((sum, [, n]) => sum + n, 0);
+  const total = DELIVERY_STATES.reduce((sum, s) => sum + byState[s], 0);
   const fanout = fanoutSnap.exists ? fanoutSummary(eventKey, fanoutSnap.data() ?? {}) : null;
   const rejectedData = rejectedSnap.exists ? (rejectedSnap.data() ?? {}) : null;
   if (!fanout && !rejectedData && total === 0) {
@@ -116,16 +110,22 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
       }
     : null;
   const deliveryCounts: DeliveryCounts = { ...byState, total };
-  const queuedTasks = needsQueueCheck(fanout, deliveryCounts) ? await countQueuedTasks(backend, eventKey) : null;
+  const [queuedTasks, unaccountedChunks] = await Promise.all([
+    needsQueueCheck(fanout, deliveryCounts) ? countQueuedTasks(backend, eventKey) : null,
+    fanout && fanout.state !== 'running' && fanout.state !== 'ignored'
+      ? guard('count', `chunk receipts of ${eventKey}`, countChunkReceipts(db, eventKey, fanout.generation)).then((n) => Math.max(0, fanout.chunks - n))
+      : null,
+  ]);
   return {
     eventKey,
     fanout,
     rejected,
     deliveries: deliveryCounts,
-    oldestPending: oldest.docs[0] ? deliverySummary(oldest.docs[0].id, oldest.docs[0].data()) : null,
-    lastErrors: errors.docs.map((d) => deliverySummary(d.id, d.data())),
+    oldestPending: oldest ? deliverySummary(oldest.id, oldest.data()) : null,
+    lastErrors: errors.map((d) => deliverySummary(d.id, d.data())),
     queuedTasks,
-    settled: isSettled(fanout, deliveryCounts, queuedTasks),
+    unaccountedChunks,
+    settled: isSettled(fanout, deliveryCounts, queuedTasks, unaccountedChunks),
   };
 }
 
@@ -142,19 +142,21 @@ function needsQueueCheck(fanout: FanoutProgressView | null, counts: DeliveryCoun
 }
 
 /**
- * Whether nothing more will happen to an event by itself (see
- * {@link StatusReport.settled}). `queuedTasks` null means "not known".
+ * Whether nothing more will happen to an event by itself and every recipient
+ * is accounted for (see {@link StatusReport.settled}). `queuedTasks` and
+ * `unaccountedChunks` null mean "not known", which is never settled for a
+ * fan-out that enqueued work.
  */
-export function isSettled(fanout: FanoutProgressView | null, counts: DeliveryCounts, queuedTasks: number | null): boolean {
+export function isSettled(fanout: FanoutProgressView | null, counts: DeliveryCounts, queuedTasks: number | null, unaccountedChunks: number | null): boolean {
   if (fanout?.state === 'running') return false;
   if (!PENDING_STATES.every((s) => counts[s] === 0)) return false;
-  if (fanout && fanout.state !== 'ignored') return queuedTasks === 0;
+  if (fanout && fanout.state !== 'ignored') return queuedTasks === 0 && unaccountedChunks === 0;
   return true;
 }
 
 /** Deliveries that reached a final state. */
 export function settledCount(counts: DeliveryCounts): number {
-  return counts.sent + counts.rejected + counts.exhausted;
+  return counts.sent + counts.rejected + counts.exhausted + counts.unsubscribed;
 }
 
 const STATE_COLOUR: Record<string, (c: Output['c'], s: string) => string> = {
@@ -163,10 +165,12 @@ const STATE_COLOUR: Record<string, (c: Output['c'], s: string) => string> = {
   failed: (c, s) => c.yellow(s),
   rejected: (c, s) => c.magenta(s),
   exhausted: (c, s) => c.red(s),
+  unsubscribed: (c, s) => c.dim(s),
   complete: (c, s) => c.green(s),
   running: (c, s) => c.cyan(s),
   ignored: (c, s) => c.dim(s),
 };
+// `failed` is yellow for a delivery (it will be retried) and red for a fan-out (it cannot progress).
 
 /** A state word, coloured on a TTY. */
 export function colourState(out: Output, state: string): string {
@@ -183,7 +187,8 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
   const f = r.fanout;
   if (f) {
     const why = f.reason ? ` (${f.reason})` : '';
-    out.line(`${c.bold('fan-out')} ${colourState(out, f.state)}${why}   generation ${f.generation}, ${f.attempts} attempt(s)`);
+    const state = f.state === 'failed' ? c.red(f.state) : colourState(out, f.state);
+    out.line(`${c.bold('fan-out')} ${state}${why}   generation ${f.generation}, ${f.attempts} attempt(s)`);
     out.line(`  enqueued  ${f.pages} page(s), ${f.chunks} chunk(s), ${f.recipients} recipient(s)`);
     const firstTask = f.firstTaskAtMs && f.startedAtMs ? `, first task after ${formatDuration(f.firstTaskAtMs - f.startedAtMs)}` : '';
     const took = f.completedAtMs && f.startedAtMs ? `, completed in ${formatDuration(f.completedAtMs - f.startedAtMs)}` : '';
@@ -206,6 +211,9 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     for (const line of table(rows)) out.line(`  ${line}`);
   }
   if (r.queuedTasks !== null) out.line(`${c.bold('queued tasks')} ${r.queuedTasks}`);
+  if (r.unaccountedChunks) {
+    out.line(`${c.bold('unaccounted')} ${c.red(`${r.unaccountedChunks} chunk(s)`)} enqueued but never claimed by delivery (their tasks ended before delivery could run; see the delivery function's logs, then replay)`);
+  }
   out.line(`${c.bold('settled')} ${r.settled ? c.green('yes') : c.yellow('no')}`);
 }
 
