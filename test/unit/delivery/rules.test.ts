@@ -60,7 +60,7 @@ function entryArb(user: string, channel: Channel) {
 const world = fc
   .record({ userIds: fc.array(userId, { minLength: 1, maxLength: 6 }), redrive: fc.boolean() })
   .chain(({ userIds, redrive }) => {
-    const distinct = [...new Set(userIds)];
+    const distinct: string[] = [...new Set<string>(userIds)];
     return fc.record({
       task: fc.constant<DeliveryTask>({
         version: 1,
