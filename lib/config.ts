@@ -24,6 +24,7 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = z.url({ protocol: /^https?$/ });
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
+const pubsubId = z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'a Pub/Sub resource id: 3–255 characters, starting with a letter');
 
 /** One storefront's scope: its service account and the prefix of the user ids it may act for (`*`: every id). */
 export interface StorefrontTenant {
@@ -153,6 +154,10 @@ export const SETTINGS = {
     'Scopes each storefront to a tenant: `sa@project.iam.gserviceaccount.com=eu-,...` lets that service account act only for user ids starting with `eu-` (`*`: every id) and refuses unlisted callers (403). Unset: every invoker may act for every shopper.',
   ),
   maxBodyBytes: setting('RESTOCK_MAX_BODY_BYTES', positiveInt, 'Largest request body any HTTP entry point accepts.', '65536'),
+
+  // The ops CLI (restock); no function reads these
+  topic: setting('RESTOCK_TOPIC', pubsubId, 'Topic `restock publish` and `restock dead-letters replay` publish to (CLI only).', 'inventory-updated'),
+  deadLetterSubscription: setting('RESTOCK_DEAD_LETTER_SUBSCRIPTION', pubsubId, 'Pull subscription on the dead-letter topic that `restock dead-letters` reads (CLI only).', 'inventory-updated-dead-letter'),
 
   logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),
 } as const;
