@@ -35,8 +35,12 @@ export function parseCliSettings(env: Record<string, string | undefined>): CliSe
   return cliSettings(parseConfig(env));
 }
 
-/** What `.local/stack.json` tells the CLI (other fields are ignored). */
-const localStackSchema = z.object({
+/**
+ * What `.local/stack.json` must hold: the one parser of the file, for the CLI
+ * and for the emulators' own readers (emulators/stack/state-file.ts). Other
+ * fields are kept, unchecked.
+ */
+const localStackSchema = z.looseObject({
   projectId: z.string().min(1),
   firestore: z.string().min(1),
   pubsub: z.string().min(1),
@@ -50,6 +54,7 @@ const localStackSchema = z.object({
   /** The process that started the stack: a file whose launcher is gone is stale. */
   launcherPid: z.number().int().positive().optional(),
 });
+/** A parsed `.local/stack.json`. */
 export type LocalStack = z.infer<typeof localStackSchema>;
 
 /** Parses the stack file's text. @throws UsageError when it is not a stack description. */
