@@ -10,7 +10,7 @@
  * redelivered per the retry policy) and read push bodies functions-framework
  * does not convert (a message without `data`).
  */
-import { InvalidEventError, parseIncoming } from '../lib/events/index.ts';
+import { InvalidEventError, parseIncoming, type Incoming } from '../lib/events/index.ts';
 import { FANOUT_PROBLEMS, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { errorToProblemReply, jsonReply, writeReply, type HttpReply } from '../lib/http/index.ts';
@@ -47,7 +47,7 @@ http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {
   let flowLog = log;
   try {
     const rt = runtime();
-    let incoming;
+    let incoming: Incoming;
     try {
       incoming = parseIncoming({ headers: req.headers, body: req.body, rawBody: req.rawBody });
     } catch (err) {

@@ -178,7 +178,9 @@ export function emptyPlan(): ClaimPlan {
  */
 export function planChunkClaim(task: DeliveryTask, subs: readonly (SubscriptionDoc | undefined)[], ledgers: readonly RecipientLedger[], ctx: ClaimContext): ClaimPlan {
   const plan = emptyPlan();
-  task.userIds.forEach((userId, i) => decideRecipient(plan, task, userId, subs[i], ledgers[i] ?? {}, ctx));
+  task.userIds.forEach((userId, i) => {
+    decideRecipient(plan, task, userId, subs[i], ledgers[i] ?? {}, ctx);
+  });
   return plan;
 }
 
