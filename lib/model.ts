@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { CollectionReference, DocumentReference, Firestore, Timestamp } from '@google-cloud/firestore';
 
+/** The names of the collections, in one place. */
 export const COLLECTIONS = {
   products: 'products',
   /** Sub-collection of a product: `products/{productId}/restockSubscriptions/{userId}`. */
@@ -32,6 +33,7 @@ export function subscriptionsRef(db: Firestore, productId: string): CollectionRe
 
 /** A notification channel. A subscription holds one address per channel it uses. */
 export type Channel = 'email' | 'push';
+/** Every channel, in the order the ledger keys and claims them. */
 export const CHANNELS: readonly Channel[] = ['email', 'push'];
 
 /** `products/{productId}`: the last stock state seen, and what a message needs to say. */
@@ -66,6 +68,7 @@ export interface SubscriptionDoc {
  * or stale), `failed` (it cannot progress: visible, alerted, replayable).
  */
 export type FanoutState = 'running' | 'complete' | 'ignored' | 'failed';
+/** Every fan-out state. */
 export const FANOUT_STATES: readonly FanoutState[] = ['running', 'complete', 'ignored', 'failed'];
 
 /**
@@ -116,6 +119,7 @@ export interface FanoutDoc {
  * `unsubscribed` (the shopper left before the notification was confirmed).
  */
 export type DeliveryState = 'sending' | 'sent' | 'failed' | 'rejected' | 'exhausted' | 'unsubscribed';
+/** Every delivery state, in the order `restock status` lists them. */
 export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed'];
 /** States a delivery never leaves by itself: the ledger counts them as settled. */
 export const FINAL_DELIVERY_STATES: readonly DeliveryState[] = ['sent', 'rejected', 'exhausted', 'unsubscribed'];
@@ -197,6 +201,7 @@ export interface RejectedEventDoc {
   expireAt: Timestamp;
 }
 
+/** Characters of a rejected event's raw input that are kept. */
 export const RAW_INPUT_LIMIT = 4096;
 
 /**

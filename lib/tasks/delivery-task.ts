@@ -17,6 +17,7 @@ import { enqueueHttpTask, type EnqueueResult } from './enqueue.ts';
 
 const docId = z.string().min(1).max(1500).refine(isValidDocumentId, 'must be a Firestore document id');
 
+/** The schema of a delivery task body: strict, so an unknown field is a bug or a forgery. */
 export const deliveryTaskSchema = z.strictObject({
   version: z.literal(1),
   eventKey: docId,

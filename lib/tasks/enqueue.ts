@@ -28,6 +28,7 @@ export class EnqueueError extends Error {
   }
 }
 
+/** One HTTP task to create: its id, target, body and OIDC audience. */
 export interface HttpTask {
   /** Task id (the last segment of its name): `[A-Za-z0-9_-]{1,500}`. */
   taskId: string;

@@ -7,6 +7,7 @@ import { COLLECTIONS, subscriptionsRef, type Channel } from '../../model.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 
+/** One waiting shopper as `subscribers` lists them: never an address. */
 export interface SubscriberRow {
   userId: string;
   channels: Channel[];
@@ -14,6 +15,7 @@ export interface SubscriberRow {
   createdAtMs: number | null;
 }
 
+/** What `restock subscribers` reports. */
 export interface SubscribersReport {
   productId: string;
   count: number;

@@ -14,12 +14,14 @@ import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 
+/** Whom `restock trace` looks for. */
 export interface TraceQuery {
   userId: string;
   productId?: string | undefined;
   limit: number;
 }
 
+/** One subscription of the shopper: its channels, never its addresses. */
 export interface TraceSubscription {
   productId: string;
   channels: Channel[];
@@ -27,6 +29,7 @@ export interface TraceSubscription {
   createdAtMs: number | null;
 }
 
+/** One event as it concerns the shopper. */
 export interface TraceEvent {
   eventKey: string;
   /** The event's fan-out, when its document still exists. */
@@ -35,6 +38,7 @@ export interface TraceEvent {
   deliveries: DeliverySummary[];
 }
 
+/** What `restock trace` reports about one shopper. */
 export interface TraceReport {
   userId: string;
   productId: string | null;
