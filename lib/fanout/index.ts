@@ -84,7 +84,14 @@ export function failureText(err: unknown): string {
  */
 async function fail(rt: Runtime, eventKey: string, productId: string, owner: string, err: unknown, log: Logger): Promise<FanoutOutcome | undefined> {
   const error = failureText(err);
-  const failed = await failFanout(rt.db, eventKey, error, { owner, nowMs: rt.now() });
+  let failed: FanoutDoc | undefined;
+  try {
+    failed = await failFanout(rt.db, eventKey, error, { owner, nowMs: rt.now() });
+  } catch (recordErr) {
+    // Firestore is the likely cause of both; the original error stands and the sender retries.
+    log.warn('could not record the fan-out as failed', { err: recordErr });
+    return undefined;
+  }
   if (!failed) return undefined;
   log.error('fan-out failed', { eventKey, productId, error });
   return { kind: 'failed', eventKey, productId, error };
@@ -156,8 +163,10 @@ export interface ReplayResult extends FanoutProgress {
  * generation, from the first subscriber: new task names, so no old name can
  * hide a chunk; the delivery ledger skips recipients already settled, so a
  * replay can only fill gaps. With `dryRun`, counts what would be enqueued
- * (a count aggregation) and writes nothing.
- * @throws FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError
+ * (a count aggregation) and writes nothing. A replay that cannot finish
+ * (the queue refuses, Firestore fails) leaves the fan-out `failed` with the
+ * error, and throws it.
+ * @throws FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError, EnqueueError
  */
 export async function replayFanout(
   rt: Runtime,
@@ -196,12 +205,19 @@ export async function replayFanout(
   );
   if (claim.kind !== 'run') throw new FanoutNotReplayableError(eventKey, claim.fanout.reason ?? claim.fanout.state);
   log.info('replay started', { generation: claim.fanout.generation, productId: stored.productId });
-  const result = await runFanout(rt, claim.fanout, {
-    owner,
-    startedAtMs: nowMs,
-    log,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
+  let result: Awaited<ReturnType<typeof runFanout>>;
+  try {
+    result = await runFanout(rt, claim.fanout, {
+      owner,
+      startedAtMs: nowMs,
+      log,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  } catch (err) {
+    // Nobody retries a replay by itself: a replay that cannot finish is a failed fan-out, not a running one.
+    if (cannotProgress(err, { lastAttempt: true })) await fail(rt, eventKey, stored.productId, owner, err, log.child({ productId: stored.productId }));
+    throw err;
+  }
   return {
     eventKey,
     productId: stored.productId,

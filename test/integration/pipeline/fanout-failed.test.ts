@@ -15,7 +15,7 @@ import type { CloudTasksClient } from '@google-cloud/tasks';
 import { describe, expect, test } from 'vitest';
 import type { StatusReport } from '../../../lib/cli/commands/status.ts';
 import type { ReceivedEvent } from '../../../lib/events/index.ts';
-import { handleFanout, type ReplayResult } from '../../../lib/fanout/index.ts';
+import { handleFanout, replayFanout, type ReplayResult } from '../../../lib/fanout/index.ts';
 import { Logger } from '../../../lib/log.ts';
 import { COLLECTIONS, type FanoutDoc } from '../../../lib/model.ts';
 import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
@@ -139,5 +139,26 @@ describe('a fan-out that cannot progress', () => {
     expect(await last.json()).toMatchObject({ outcome: 'failed', eventKey });
     const doc = await waitFor(async () => ((await fanoutDoc(eventKey, on))?.state === 'failed' ? fanoutDoc(eventKey, on) : undefined), { what: 'the fan-out failed' });
     expect(doc?.error).toEqual(expect.any(String));
+  });
+
+  test('a replay that cannot finish leaves the fan-out failed with the error, not running', async () => {
+    // Prepare: a completed fan-out to replay, and a queue that is down.
+    const event = inventoryEvent();
+    await seedSubscribers(event.productId, 5, { on });
+    const eventKey = `m-${event.productId}`;
+    const nowMs = Date.now();
+    await on.firestore.collection(COLLECTIONS.fanouts).doc(eventKey).set({
+      eventKey, productId: event.productId, state: 'complete', event: { ...event }, product: { available: event.available }, leaseOwner: null, leaseExpiresAtMs: 0,
+      cursor: 'user-4', generation: 0, attempts: 1, pages: 1, chunks: 1, recipients: 5, startedAtMs: nowMs, updatedAtMs: nowMs, completedAtMs: nowMs,
+    } satisfies FanoutDoc);
+    const { log, lines } = capturingLogger();
+
+    // Act
+    const replay = replayFanout({ ...runtimeFor(on), tasks: refusingQueue(14, 'UNAVAILABLE: queue unreachable'), log }, eventKey, { dryRun: false });
+
+    // Assess
+    await expect(replay).rejects.toMatchObject({ name: 'EnqueueError' });
+    expect(await fanoutDoc(eventKey, on)).toMatchObject({ state: 'failed', generation: 1, leaseOwner: null, error: expect.stringContaining('UNAVAILABLE') });
+    expect(lines.filter((l) => l.message === 'fan-out failed')).toHaveLength(1);
   });
 });
