@@ -185,7 +185,6 @@ export interface DeliveryDoc {
 export interface ChunkReceiptDoc {
   generation: number;
   recipients: number;
-  claimedAtMs: number;
 }
 
 /** `rejectedEvents/{eventKey}`: an event that failed validation (never retried). */

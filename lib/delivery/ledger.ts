@@ -52,8 +52,9 @@ export interface ClaimOptions extends ClaimContext {
   ttlDays: number;
 }
 
-function receiptOf(task: DeliveryTask, nowMs: number): ChunkReceiptDoc {
-  return { generation: task.generation, recipients: task.userIds.length, claimedAtMs: nowMs };
+// No timestamp: a field of steadily increasing values on a bulk-written collection would keep an index hot (DESIGN.md "Scale").
+function receiptOf(task: DeliveryTask): ChunkReceiptDoc {
+  return { generation: task.generation, recipients: task.userIds.length };
 }
 
 function claimOf(db: Firestore, task: DeliveryTask, plan: ClaimPlan): ChunkClaim {
@@ -100,7 +101,7 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOp
   for (const w of plan.writes) {
     if (w.kind === 'claim') batch.create(deliveryRef(db, w.key), { ...w.entry, expireAt });
   }
-  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o.nowMs));
+  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task));
   try {
     await batch.commit();
   } catch (err) {
@@ -130,7 +131,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
       if (w.kind === 'claim') tx.set(deliveryRef(db, w.key), { ...w.entry, expireAt });
       else tx.update(deliveryRef(db, w.key), w.update);
     }
-    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o.nowMs));
+    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task));
     return claimOf(db, task, plan);
   });
 }
