@@ -105,7 +105,7 @@ function maxBodyBytes(entry: HttpEntryOptions): number {
 }
 
 /** The function this process serves: `--target` as functions-framework reads it, else FUNCTION_TARGET. */
-export function servedTarget(): string | undefined {
+function servedTarget(): string | undefined {
   const argv = process.argv;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
