@@ -1,21 +1,25 @@
 /**
  * `deliverRestockBatch`: the Cloud Tasks target. Thin: verify the caller,
  * parse the chunk, call `lib/delivery`, answer 2xx when the chunk is settled
- * and 503 when something retryable remains (Cloud Tasks retries; the ledger
- * skips what is done).
+ * and a problem otherwise (503 when something retryable remains: Cloud Tasks
+ * retries; the ledger skips what is done). Every error is answered from one
+ * table (`DELIVERY_PROBLEMS`), as RFC 9457 problem+json.
+ *
+ * The notifier is built when the process starts, not at the first request:
+ * a delivery function that cannot send (RESTOCK_NOTIFIER=http without
+ * RESTOCK_NOTIFIER_URL) refuses to start, naming the setting, instead of
+ * failing every task until Cloud Tasks gives up.
  */
+import { loadConfig } from '../lib/config.ts';
 import {
+  ChunkNotSettledError,
+  DELIVERY_PROBLEMS,
   deliverChunk,
-  ForbiddenCallerError,
-  InvalidDeliveryTaskError,
-  InvalidTokenError,
   MAX_DELIVERY_TASK_BYTES,
-  MissingTokenError,
   parseDeliveryTask,
-  TokenKeysUnavailableError,
   verifyTaskToken,
 } from '../lib/delivery/index.ts';
-import { loadConfig } from '../lib/config.ts';
+import { errorToProblemReply, jsonReply, MethodNotAllowedError, writeReply } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { createNotifier, type Notifier } from '../lib/notify/index.ts';
 import { runtime } from '../lib/runtime.ts';
@@ -23,37 +27,30 @@ import { http } from './framework.ts';
 
 let notifier: Notifier | undefined;
 
-/** One table: which failures Cloud Tasks should retry (any non-2xx is retried up to the queue's limits). */
-function statusFor(err: unknown): { status: number; severity: 'warn' | 'error' } {
-  if (err instanceof MissingTokenError || err instanceof InvalidTokenError) return { status: 401, severity: 'warn' };
-  if (err instanceof ForbiddenCallerError) return { status: 403, severity: 'warn' };
-  if (err instanceof TokenKeysUnavailableError) return { status: 503, severity: 'error' };
-  if (err instanceof InvalidDeliveryTaskError) return { status: 400, severity: 'error' };
-  return { status: 500, severity: 'error' };
-}
-
-// Bodies over RESTOCK_MAX_BODY_BYTES and malformed JSON are answered as problems before this runs: ./framework.ts.
-// A channel sender chosen without its settings stops the process at start, naming the setting.
+// Bodies over the limit and malformed JSON are answered as problems before this runs: ./framework.ts.
+// A sender chosen without its settings stops the process at start, naming the setting (onStart runs only
+// where this function is served: functions/index.ts loads every entry point in every function).
 const onStart = (): void => void (notifier ??= createNotifier(loadConfig(), log));
 http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES, onStart }, async (req, res) => {
-  const rt = runtime();
-  notifier ??= createNotifier(rt.config, log);
   const retryCount = Number(req.get('x-cloudtasks-taskretrycount') ?? '0') || 0;
   const taskName = req.get('x-cloudtasks-taskname');
   let flowLog = log.child({ taskName, retryCount });
   try {
-    if (req.method !== 'POST') {
-      res.status(405).set('Allow', 'POST').json({ error: 'MethodNotAllowed', message: 'use POST' });
-      return;
-    }
+    if (req.method !== 'POST') throw new MethodNotAllowedError(req.method, ['POST']);
+    const rt = runtime();
+    notifier ??= createNotifier(rt.config, log);
     if (rt.config.verifyOidc) await verifyTaskToken(req.get('authorization'), rt.config);
     const task = parseDeliveryTask(req.body);
     flowLog = flowLog.child({ eventKey: task.eventKey, productId: task.productId });
     const report = await deliverChunk(rt, notifier, task, { retryCount }, flowLog);
-    res.status(report.settled ? 200 : 503).json(report);
+    if (!report.settled) throw new ChunkNotSettledError(report); // deliverChunk logged it
+    writeReply(res, jsonReply(200, report));
   } catch (err) {
-    const { status, severity } = statusFor(err);
-    flowLog[severity]('delivery refused or failed', { status, err: errorFields(err) });
-    res.status(status).json({ error: (err as Error).name, message: (err as Error).message });
+    const reply = errorToProblemReply(err, DELIVERY_PROBLEMS);
+    if (!(err instanceof ChunkNotSettledError)) {
+      const severity = reply.status < 500 && reply.status !== 400 ? 'warn' : 'error';
+      flowLog[severity]('delivery refused or failed', { status: reply.status, err: errorFields(err) });
+    }
+    writeReply(res, reply);
   }
 });

@@ -1,30 +1,21 @@
 /**
  * `fanOutRestock`: invoked by the Pub/Sub push subscription (or an Eventarc
  * trigger) with each `inventory.updated` message, and by its own continuation
- * tasks. Thin: parse, call `lib/fanout`, map the outcome to a status.
+ * tasks. Thin: parse, call `lib/fanout`, map the outcome to a status. Every
+ * error is answered from one table (`FANOUT_PROBLEMS`), as RFC 9457
+ * problem+json; an unexpected one is a 500 that says nothing of its cause.
  *
  * It is an HTTP function rather than a CloudEvent one so that it can answer
  * each case with the status Pub/Sub needs (2xx acknowledges, anything else is
  * redelivered per the retry policy) and read push bodies functions-framework
  * does not convert (a message without `data`).
  */
-import { InvalidEventError, parseIncoming } from '../lib/events/index.ts';
-import { FanoutNotFoundError, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
+import { InvalidEventError, parseIncoming, type Incoming } from '../lib/events/index.ts';
+import { FANOUT_PROBLEMS, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
 import { errorFields, log } from '../lib/log.ts';
-import { jsonReply, writeReply, type HttpReply } from '../lib/http/index.ts';
+import { errorToProblemReply, jsonReply, writeReply, type HttpReply } from '../lib/http/index.ts';
 import { runtime } from '../lib/runtime.ts';
 import { http, type RefusedRequest } from './framework.ts';
-
-/** Which failures Pub/Sub should redeliver, and after how long. One table: the answer to "which errors retry?". */
-function statusFor(err: unknown): { status: number; retryAfterSeconds?: number; severity: 'warn' | 'error' } {
-  if (err instanceof LeaseHeldError) {
-    return { status: 503, retryAfterSeconds: Math.max(1, Math.ceil((err.leaseExpiresAtMs - Date.now()) / 1000)), severity: 'warn' };
-  }
-  if (err instanceof LeaseLostError) return { status: 503, severity: 'warn' };
-  // A continuation for an unknown fan-out can never succeed: acknowledge it.
-  if (err instanceof FanoutNotFoundError) return { status: 200, severity: 'error' };
-  return { status: 500, severity: 'error' }; // Firestore, Cloud Tasks: transient, redeliver
-}
 
 /** Poison never loops: record why, then acknowledge (promise 4). */
 async function reject(err: InvalidEventError, raw: string): Promise<HttpReply> {
@@ -41,25 +32,37 @@ function rejectRefused({ error, rawBody, declaredBytes }: RefusedRequest): Promi
   return reject(new InvalidEventError('body', error.message, undefined, { cause: error }), raw);
 }
 
-http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {
-  const rt = runtime();
-  let incoming;
-  try {
-    incoming = parseIncoming({ headers: req.headers, body: req.body, rawBody: req.rawBody });
-  } catch (err) {
-    if (!(err instanceof InvalidEventError)) throw err;
-    writeReply(res, await reject(err, req.rawBody?.toString('utf8') ?? JSON.stringify(req.body ?? null)));
-    return;
-  }
+/**
+ * Whether this request is its sender's last try: a continuation task on the
+ * queue's last attempt (`X-CloudTasks-TaskRetryCount` counts from 0). Pub/Sub
+ * pushes carry no such header; their last try is the dead-letter topic's business.
+ */
+function isLastTaskAttempt(retryCountHeader: string | undefined, maxAttempts: number): boolean {
+  if (retryCountHeader === undefined) return false;
+  const retryCount = Number(retryCountHeader);
+  return Number.isInteger(retryCount) && retryCount + 1 >= maxAttempts;
+}
 
-  const flowLog = log.child({ eventKey: incoming.eventKey, ...(incoming.kind === 'event' ? { productId: incoming.event.productId } : {}) });
+http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {
+  let flowLog = log;
   try {
-    const outcome = await handleFanout(rt, incoming, flowLog);
-    res.status(200).json({ outcome: outcome.kind, ...outcome });
+    const rt = runtime();
+    let incoming: Incoming;
+    try {
+      incoming = parseIncoming({ headers: req.headers, body: req.body, rawBody: req.rawBody });
+    } catch (err) {
+      if (!(err instanceof InvalidEventError)) throw err;
+      writeReply(res, await reject(err, req.rawBody?.toString('utf8') ?? JSON.stringify(req.body ?? null)));
+      return;
+    }
+    flowLog = log.child({ eventKey: incoming.eventKey, ...(incoming.kind === 'event' ? { productId: incoming.event.productId } : {}) });
+    const lastAttempt = incoming.kind === 'continuation' && isLastTaskAttempt(req.get('x-cloudtasks-taskretrycount'), rt.config.deliveryMaxAttempts);
+    const outcome = await handleFanout(rt, incoming, flowLog, { lastAttempt });
+    writeReply(res, jsonReply(200, { outcome: outcome.kind, ...outcome }));
   } catch (err) {
-    const { status, retryAfterSeconds, severity } = statusFor(err);
-    flowLog[severity]('fan-out attempt ended without completing', { status, err: errorFields(err) });
-    if (retryAfterSeconds !== undefined) res.set('Retry-After', String(retryAfterSeconds));
-    res.status(status).json({ outcome: 'error', error: (err as Error).name, message: (err as Error).message });
+    const reply = errorToProblemReply(err, FANOUT_PROBLEMS);
+    const severity = err instanceof LeaseHeldError || err instanceof LeaseLostError ? 'warn' : 'error';
+    flowLog[severity]('fan-out attempt ended without completing', { status: reply.status, err: errorFields(err) });
+    writeReply(res, reply);
   }
 });

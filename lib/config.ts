@@ -24,6 +24,7 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = z.url({ protocol: /^https?$/ });
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
+const pubsubId = z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'a Pub/Sub resource id: 3–255 characters, starting with a letter');
 
 /** One storefront's scope: its service account and the prefix of the user ids it may act for (`*`: every id). */
 export interface StorefrontTenant {
@@ -166,6 +167,9 @@ export const SETTINGS = {
   outboxBatchSize: setting('RESTOCK_OUTBOX_BATCH_SIZE', positiveInt.max(500), 'Rows a sweep claims per transaction (at most 500: one Firestore commit).', '100'),
   outboxSweepBudgetMs: setting('RESTOCK_OUTBOX_SWEEP_BUDGET_MS', positiveInt, 'How long one sweep keeps claiming batches (keep below the relay function timeout).', '45000'),
   outboxSentTtlDays: setting('RESTOCK_OUTBOX_SENT_TTL_DAYS', positiveInt, 'Days a sent outbox row is kept (Firestore TTL on `expireAt`).', '7'),
+  // The ops CLI (restock); no function reads these
+  topic: setting('RESTOCK_TOPIC', pubsubId, 'Topic `restock publish` and `restock dead-letters replay` publish to (CLI only).', 'inventory-updated'),
+  deadLetterSubscription: setting('RESTOCK_DEAD_LETTER_SUBSCRIPTION', pubsubId, 'Pull subscription on the dead-letter topic that `restock dead-letters` reads (CLI only).', 'inventory-updated-dead-letter'),
 
   logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),
 } as const;

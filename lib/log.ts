@@ -9,6 +9,7 @@
  * `restock trace` output.
  */
 import { createHash } from 'node:crypto';
+import { loadConfig } from './config.ts';
 
 export type Severity = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 export type Fields = Record<string, unknown>;
@@ -60,6 +61,19 @@ export function errorFields(err: unknown): Fields {
   return out;
 }
 
+/**
+ * The minimum severity the configuration asks for (`LOG_LEVEL`, lib/config.ts).
+ * Read at the first line, not at import, so importing the logger never fails;
+ * INFO while the settings do not parse (the process is about to refuse to start).
+ */
+function configuredMinimum(): Severity {
+  try {
+    return LEVELS[loadConfig().logLevel] ?? 'INFO';
+  } catch {
+    return 'INFO';
+  }
+}
+
 /** Where log lines go; tests capture them by passing their own. */
 export type Sink = (line: string) => void;
 
@@ -67,7 +81,8 @@ export type Sink = (line: string) => void;
 export class Logger {
   constructor(
     private readonly fields: Fields = {},
-    private readonly minimum: Severity = LEVELS[process.env.LOG_LEVEL ?? 'info'] ?? 'INFO',
+    /** Lowest severity written; by default the configuration's `logLevel`. */
+    private readonly minimum?: Severity,
     private readonly sink: Sink = (line) => process.stdout.write(line + '\n'),
   ) {}
 
@@ -91,7 +106,7 @@ export class Logger {
   }
 
   private write(severity: Severity, message: string, fields?: Fields): void {
-    if (ORDER[severity] < ORDER[this.minimum]) return;
+    if (ORDER[severity] < ORDER[this.minimum ?? configuredMinimum()]) return;
     const entry = scrub({
       severity,
       message,

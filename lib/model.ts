@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { CollectionReference, DocumentReference, Firestore, Timestamp } from '@google-cloud/firestore';
 
+/** The names of the collections, in one place. */
 export const COLLECTIONS = {
   products: 'products',
   /** Sub-collection of a product: `products/{productId}/restockSubscriptions/{userId}`. */
@@ -16,6 +17,8 @@ export const COLLECTIONS = {
   fanouts: 'fanouts',
   deliveries: 'deliveries',
   rejectedEvents: 'rejectedEvents',
+  /** Sub-collection of a fan-out: `fanouts/{eventKey}/chunks/{chunkTaskId}`, one receipt per chunk delivery claimed. */
+  chunkReceipts: 'chunks',
 } as const;
 
 /** `products/{productId}`. */
@@ -30,6 +33,7 @@ export function subscriptionsRef(db: Firestore, productId: string): CollectionRe
 
 /** A notification channel. A subscription holds one address per channel it uses. */
 export type Channel = 'email' | 'push';
+/** Every channel, in the order the ledger keys and claims them. */
 export const CHANNELS: readonly Channel[] = ['email', 'push'];
 
 /** `products/{productId}`: the last stock state seen, and what a message needs to say. */
@@ -58,7 +62,26 @@ export interface SubscriptionDoc {
   updatedAtMs: number;
 }
 
+/**
+ * Where a fan-out is: `running` (an attempt holds or held its lease and more
+ * pages remain), `complete` (every chunk enqueued), `ignored` (not a restock,
+ * or stale), `failed` (it cannot progress: visible, alerted, replayable).
+ */
 export type FanoutState = 'running' | 'complete' | 'ignored' | 'failed';
+/** Every fan-out state. */
+export const FANOUT_STATES: readonly FanoutState[] = ['running', 'complete', 'ignored', 'failed'];
+
+/**
+ * The fan-out states each state may move to; nothing else is allowed.
+ * `complete` and `failed` go back to `running` only through a replay (a new
+ * generation); `ignored` never moves.
+ */
+export const FANOUT_TRANSITIONS: Readonly<Record<FanoutState, readonly FanoutState[]>> = {
+  running: ['running', 'complete', 'failed'],
+  complete: ['running'],
+  failed: ['running'],
+  ignored: [],
+};
 
 /** `fanouts/{eventKey}`: the progress of one event's fan-out. */
 export interface FanoutDoc {
@@ -89,9 +112,51 @@ export interface FanoutDoc {
   error?: string;
 }
 
-export type DeliveryState = 'sending' | 'sent' | 'failed' | 'rejected' | 'exhausted';
-/** States a delivery never leaves by itself. */
-export const FINAL_DELIVERY_STATES: readonly DeliveryState[] = ['sent', 'rejected', 'exhausted'];
+/**
+ * Where one notification is: `sending` (claimed, lease running), `sent`,
+ * `failed` (retryable, lease released), `rejected` (permanent: bad address,
+ * unregistered token), `exhausted` (retries used up; redrivable), or
+ * `unsubscribed` (the shopper left before the notification was confirmed).
+ */
+export type DeliveryState = 'sending' | 'sent' | 'failed' | 'rejected' | 'exhausted' | 'unsubscribed';
+/** Every delivery state, in the order `restock status` lists them. */
+export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed'];
+/** States a delivery never leaves by itself: the ledger counts them as settled. */
+export const FINAL_DELIVERY_STATES: readonly DeliveryState[] = ['sent', 'rejected', 'exhausted', 'unsubscribed'];
+/** Final states that never reopen, not even by a redrive. */
+export const CLOSED_DELIVERY_STATES: readonly DeliveryState[] = ['sent', 'rejected', 'unsubscribed'];
+/**
+ * The only states `restock redrive` may take deliveries out of (`sending` only
+ * once its lease expired: its attempt died). A rule of the domain, checked by
+ * lib/delivery whoever calls it.
+ */
+export const REDRIVABLE_DELIVERY_STATES = ['exhausted', 'failed', 'sending'] as const satisfies readonly DeliveryState[];
+/** One of {@link REDRIVABLE_DELIVERY_STATES}. */
+export type RedrivableState = (typeof REDRIVABLE_DELIVERY_STATES)[number];
+
+/**
+ * The delivery states each state may move to; nothing else is allowed.
+ * `sending` → `sending` is a claim after the lease expired; `exhausted` →
+ * `sending` only by a redrive's task; closed states never move.
+ */
+export const DELIVERY_TRANSITIONS: Readonly<Record<DeliveryState, readonly DeliveryState[]>> = {
+  sending: ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed'],
+  failed: ['sending', 'unsubscribed'],
+  exhausted: ['sending'],
+  sent: [],
+  rejected: [],
+  unsubscribed: [],
+};
+
+/** Whether the table allows `from` → `to` (`from` undefined: a new ledger entry, which starts `sending`). */
+export function canMoveDelivery(from: DeliveryState | undefined, to: DeliveryState): boolean {
+  return from === undefined ? to === 'sending' : DELIVERY_TRANSITIONS[from].includes(to);
+}
+
+/** Whether the table allows a fan-out to move `from` → `to` (`from` undefined: a new fan-out). */
+export function canMoveFanout(from: FanoutState | undefined, to: FanoutState): boolean {
+  return from === undefined ? to === 'running' || to === 'ignored' : FANOUT_TRANSITIONS[from].includes(to);
+}
 
 /** `deliveries/{dedupKey}`: the ledger entry of one notification. */
 export interface DeliveryDoc {
@@ -110,6 +175,18 @@ export interface DeliveryDoc {
   expireAt: Timestamp;
 }
 
+/**
+ * `fanouts/{eventKey}/chunks/{chunkTaskId}`: written by delivery in the same
+ * commit as a chunk's ledger claim, so every recipient of the chunk is then
+ * either in the ledger or known to have left. `restock status` counts them
+ * against the fan-out's `chunks`: a chunk whose task died before delivery
+ * could claim it keeps the event unsettled.
+ */
+export interface ChunkReceiptDoc {
+  generation: number;
+  recipients: number;
+}
+
 /** `rejectedEvents/{eventKey}`: an event that failed validation (never retried). */
 export interface RejectedEventDoc {
   eventKey: string;
@@ -123,6 +200,7 @@ export interface RejectedEventDoc {
   expireAt: Timestamp;
 }
 
+/** Characters of a rejected event's raw input that are kept. */
 export const RAW_INPUT_LIMIT = 4096;
 
 /**

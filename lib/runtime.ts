@@ -10,6 +10,7 @@ import { loadConfig, type Config } from './config.ts';
 import { firestore, tasks } from './clients.ts';
 import { log, type Logger } from './log.ts';
 
+/** What the pipeline code is given instead of reaching for globals: settings, clients, a logger, a clock. */
 export interface Runtime {
   config: Config;
   db: Firestore;

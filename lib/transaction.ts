@@ -10,16 +10,10 @@
  */
 import type { Firestore, Transaction } from '@google-cloud/firestore';
 import pRetry, { AbortError } from 'p-retry';
-import { status } from '@grpc/grpc-js';
+import { isTransientGrpcError } from './grpc.ts';
 
-
-/** Whether a failed transaction may simply be run again. */
-export function isRetryableTransactionError(err: unknown): boolean {
-  const e = err as { code?: unknown; details?: unknown; message?: unknown };
-  if (e?.code === status.ABORTED) return true;
-  const text = `${typeof e?.details === 'string' ? e.details : ''} ${typeof e?.message === 'string' ? e.message : ''}`;
-  return e?.code === status.INVALID_ARGUMENT && /transaction is invalid or closed/i.test(text);
-}
+/** Whether a failed transaction may simply be run again: the one classifier of `lib/grpc.ts`. */
+export const isRetryableTransactionError: (err: unknown) => boolean = isTransientGrpcError;
 
 /**
  * Runs `work` in a transaction (which the client itself retries on ABORTED),

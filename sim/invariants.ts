@@ -14,7 +14,7 @@
  * | 6 one-shot | a pipeline commit that deletes a subscription settles its notification in the same commit; one that settles every channel of a subscriber deletes the subscription; none is left behind | each commit, end |
  * | 8 bounded pressure | a delivery never has more than RESTOCK_SEND_CONCURRENCY notifier calls in flight | each call |
  */
-import { COLLECTIONS, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type FanoutDoc, type SubscriptionDoc } from '../lib/model.ts';
+import { CLOSED_DELIVERY_STATES, COLLECTIONS, canMoveDelivery, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type FanoutDoc, type SubscriptionDoc } from '../lib/model.ts';
 import type { AppliedCommit, FirestoreStore } from './firestore.ts';
 import type { Receipt } from './notifier.ts';
 import type { SimQueue } from './tasks.ts';
@@ -30,8 +30,9 @@ const SUBSCRIPTION_PATH = new RegExp(`^${COLLECTIONS.products}/([^/]+)/${COLLECT
 const DELIVERY_PATH = new RegExp(`^${COLLECTIONS.deliveries}/([^/]+)$`);
 const FANOUT_PATH = new RegExp(`^${COLLECTIONS.fanouts}/([^/]+)$`);
 
+/** Closed states (lib/model.ts): never left, not even by a redrive. */
 function isSettledState(state: unknown): boolean {
-  return state === 'sent' || state === 'rejected';
+  return CLOSED_DELIVERY_STATES.includes(state as DeliveryState);
 }
 
 export class Checker {
@@ -80,8 +81,10 @@ export class Checker {
         if (before && isSettledState(before.state) && after?.state !== before.state) {
           this.violate('final-never-reopens', `ledger ${delivery[1]!.slice(0, 12)} (user ${before.userId}) went ${before.state} → ${after?.state ?? 'deleted'} (${commit.actor})`);
         }
-        if (before?.state === 'exhausted' && after?.state !== 'exhausted' && after?.state !== 'failed') {
-          this.violate('final-never-reopens', `ledger ${delivery[1]!.slice(0, 12)} (user ${before.userId}) went exhausted → ${after?.state} (only a redrive may reopen it, to failed)`);
+        // The domain's transition table: `exhausted` leaves only for `sending`, which only a redrive's task may do
+        // (lib/delivery/rules.ts mayClaim; property-tested in test/unit/delivery/rules.test.ts).
+        if (before?.state === 'exhausted' && after?.state !== 'exhausted' && !(after?.state && canMoveDelivery('exhausted', after.state))) {
+          this.violate('final-never-reopens', `ledger ${delivery[1]!.slice(0, 12)} (user ${before.userId}) went exhausted → ${after?.state ?? 'deleted'} (only a redrive's task may reopen it, to sending)`);
         }
         if (after && isSettledState(after.state) && !isSettledState(before?.state)) {
           this.recorded.set(delivery[1]!, { state: after.state!, atMs: commit.atMs });

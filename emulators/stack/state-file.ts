@@ -5,6 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseLocalStack } from '../../lib/cli/target.ts';
 import type { StackDescription } from './description.ts';
 import { httpStatus } from './ports.ts';
 import { processAlive } from '../processes.ts';
@@ -28,10 +29,13 @@ export function removeStateFile(path: string, launcherPid: number): void {
   if (current === undefined || current.launcherPid === launcherPid) rmSync(path, { force: true });
 }
 
-/** The description in the file, or undefined when there is none or it is unreadable. */
+/**
+ * The description in the file, or undefined when there is none or it is not a
+ * stack description (parsed by the CLI's parser, the one reader of the file).
+ */
 export function readStateFile(path: string = DEFAULT_STATE_FILE): StackDescription | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as StackDescription;
+    return parseLocalStack(readFileSync(path, 'utf8'), path) as unknown as StackDescription;
   } catch {
     return undefined;
   }

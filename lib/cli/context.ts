@@ -3,7 +3,7 @@
  * {@link Operations}, and a clock (injected so tests can run `--watch` without waiting).
  */
 import type { Command } from 'commander';
-import type { Operations } from './operations.ts';
+import type { Operations } from './ports.ts';
 import { AbortedError, UsageError } from './errors.ts';
 import { Output, type Io } from './output.ts';
 

@@ -1,43 +1,22 @@
 /**
- * Everything the commands do to the pipeline, behind one interface: commands
- * parse, confirm and render; operations read and write. The real set talks to
- * Firestore, Pub/Sub and (through lib/fanout and lib/delivery) Cloud Tasks;
- * unit tests pass their own.
+ * The real {@link Operations}: against a connected {@link Backend}, the same
+ * Firestore, Pub/Sub and (through lib/fanout and lib/delivery) Cloud Tasks the
+ * functions use. The interface is `ports.ts`.
  */
-import { redriveDeliveries, type RedriveResult } from '../delivery/index.ts';
-import { replayFanout, type FanoutProgress, type ReplayResult } from '../fanout/index.ts';
-import type { DeliveryState } from '../model.ts';
-import type { OutboxStore } from '../outbox/index.ts';
+import { redriveDeliveries } from '../delivery/index.ts';
+import { replayFanout } from '../fanout/index.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Backend } from './backend.ts';
 import { UsageError } from './errors.ts';
-import { pullDeadLetters, settleDeadLetters, type DeadLetter } from './commands/deadLetters.ts';
-import { outboxStore } from './commands/outbox.ts';
+import { pullDeadLetters, settleDeadLetters } from './commands/deadLetters.ts';
 import { publishMessage } from './commands/publish.ts';
-import { readStatus, type StatusReport } from './commands/status.ts';
-import { countSubscribers, listSubscribers, type SubscriberRow } from './commands/subscribers.ts';
-import { readTrace, type TraceQuery, type TraceReport } from './commands/trace.ts';
-import type { CliSettings } from './target.ts';
+import type { Operations } from './ports.ts';
+import { outboxStore } from './queries/outbox.ts';
+import { readStatus } from './queries/status.ts';
+import { countSubscribers, listSubscribers } from './queries/subscribers.ts';
+import { readTrace } from './queries/trace.ts';
 
-export interface Operations {
-  settings: CliSettings;
-  readStatus(eventKey: string): Promise<StatusReport>;
-  readTrace(query: TraceQuery): Promise<TraceReport>;
-  countSubscribers(productId: string): Promise<number>;
-  listSubscribers(productId: string, limit: number): Promise<SubscriberRow[]>;
-  /** Resolves to the new message's id. */
-  publish(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string>;
-  pullDeadLetters(limit: number): Promise<DeadLetter[]>;
-  settleDeadLetters(messages: DeadLetter[], how: 'ack' | 'release'): Promise<void>;
-  replay(eventKey: string, options: { dryRun: boolean; onProgress?: (p: FanoutProgress) => void }): Promise<ReplayResult>;
-  redrive(eventKey: string, options: { states: DeliveryState[]; dryRun: boolean }): Promise<RedriveResult>;
-  /** @throws UsageError when tasks cannot be created as the functions do (settings missing); a dry run needs none. */
-  assertCanEnqueue(dryRun: boolean): void;
-  /** The inventory service's outbox (`restock outbox`). */
-  outbox(): OutboxStore;
-  /** Closes the clients so the process can exit. */
-  close(): Promise<void>;
-}
+export type { Operations } from './ports.ts';
 
 /** The operations against a connected {@link Backend}. */
 export function backendOperations(backend: Backend): Operations {

@@ -16,37 +16,31 @@ import { parseConfig, type Config } from '../config.ts';
 import { UsageError } from './errors.ts';
 
 /**
- * Settings only the CLI needs (the functions never read them).
- * | variable | default | meaning |
- * | `RESTOCK_TOPIC` | `inventory-updated` | topic `publish` and `dead-letters replay` publish to |
- * | `RESTOCK_DEAD_LETTER_SUBSCRIPTION` | `inventory-updated-dead-letter` | pull subscription on the dead-letter topic |
+ * Settings only the CLI needs (the functions never read them); they are
+ * entries of lib/config.ts SETTINGS (`RESTOCK_TOPIC`,
+ * `RESTOCK_DEAD_LETTER_SUBSCRIPTION`) like every other setting.
  */
 export interface CliSettings {
   topic: string;
   deadLetterSubscription: string;
 }
 
-export const CLI_SETTINGS = {
-  topic: { env: 'RESTOCK_TOPIC', default: 'inventory-updated' },
-  deadLetterSubscription: { env: 'RESTOCK_DEAD_LETTER_SUBSCRIPTION', default: 'inventory-updated-dead-letter' },
-} as const;
-
-const resourceId = z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'a Pub/Sub resource id: 3–255 characters, starting with a letter');
-
-/** Reads {@link CliSettings} from the environment. @throws UsageError naming the variable. */
-export function parseCliSettings(env: Record<string, string | undefined>): CliSettings {
-  const out: Record<string, string> = {};
-  for (const [key, s] of Object.entries(CLI_SETTINGS)) {
-    const raw = env[s.env] || s.default;
-    const parsed = resourceId.safeParse(raw);
-    if (!parsed.success) throw new UsageError(`${s.env}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`, s.env);
-    out[key] = parsed.data;
-  }
-  return out as unknown as CliSettings;
+/** The CLI's own settings out of a parsed configuration. */
+export function cliSettings(config: Pick<Config, 'topic' | 'deadLetterSubscription'>): CliSettings {
+  return { topic: config.topic, deadLetterSubscription: config.deadLetterSubscription };
 }
 
-/** What `.local/stack.json` tells the CLI (other fields are ignored). */
-const localStackSchema = z.object({
+/** Reads {@link CliSettings} from the environment. @throws ConfigError naming the variable (exit 2). */
+export function parseCliSettings(env: Record<string, string | undefined>): CliSettings {
+  return cliSettings(parseConfig(env));
+}
+
+/**
+ * What `.local/stack.json` must hold: the one parser of the file, for the CLI
+ * and for the emulators' own readers (emulators/stack/state-file.ts). Other
+ * fields are kept, unchecked.
+ */
+const localStackSchema = z.looseObject({
   projectId: z.string().min(1),
   firestore: z.string().min(1),
   pubsub: z.string().min(1),
@@ -60,6 +54,7 @@ const localStackSchema = z.object({
   /** The process that started the stack: a file whose launcher is gone is stale. */
   launcherPid: z.number().int().positive().optional(),
 });
+/** A parsed `.local/stack.json`. */
 export type LocalStack = z.infer<typeof localStackSchema>;
 
 /** Parses the stack file's text. @throws UsageError when it is not a stack description. */
@@ -171,7 +166,7 @@ export function resolveTarget(input: {
   const merged = { ...env, ...overrides };
   // The notifier URL is required only where a notifier is built (delivery), never here.
   const config = parseConfig(merged);
-  const settings = parseCliSettings(merged);
+  const settings = cliSettings(config);
   const endpoints = EMULATOR_VARS.filter((v) => merged[v]).map((v) => `${EMULATOR_LABEL[v]} ${merged[v]}`);
   const where = endpoints.length ? `emulators (${endpoints.join(', ')})` : 'Google Cloud (Application Default Credentials)';
   const prefix = source === 'stack' ? `local stack ${stack!.path}: ` : '';

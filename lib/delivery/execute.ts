@@ -7,12 +7,16 @@
 import pLimit from 'p-limit';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { chunk } from '../fanout/index.ts';
+import { chunk, type DeliveryTask } from '../tasks/index.ts';
 import type { Notification, NotificationResult, Notifier } from '../notify/index.ts';
-import { claimChunk, recordOutcomes, type ClaimedDelivery, type Outcome } from './ledger.ts';
+import { claimChunk, recordOutcomes } from './ledger.ts';
 import { forgetDeadAddresses } from './dead-addresses.ts';
-import type { DeliveryTask } from './payload.ts';
+import { outcomeOf, type ClaimedDelivery, type Outcome } from './rules.ts';
 
+/**
+ * What one attempt at a chunk did, counted per outcome; logged as the
+ * `chunk delivered` line and answered as the delivery function's body.
+ */
 export interface ChunkReport {
   /** True when every recipient of the chunk is settled: answer 2xx. */
   settled: boolean;
@@ -27,6 +31,7 @@ export interface ChunkReport {
   subscriptionsRemoved: number;
 }
 
+/** What Cloud Tasks says about the attempt being made. */
 export interface AttemptInfo {
   /** `X-CloudTasks-TaskRetryCount`: 0 on the first attempt. */
   retryCount: number;
@@ -70,12 +75,7 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     ),
   );
 
-  const outcomes: Outcome[] = claim.claimed.map((delivery) => {
-    const r = results.get(delivery.key);
-    if (r?.status === 'sent') return { delivery, state: 'sent' };
-    if (r?.status === 'rejected') return { delivery, state: 'rejected', error: r.reason ?? 'rejected by the notification service' };
-    return { delivery, state: lastAttempt ? 'exhausted' : 'failed', error: r?.reason ?? 'no result' };
-  });
+  const outcomes: Outcome[] = claim.claimed.map((delivery) => outcomeOf(delivery, results.get(delivery.key), lastAttempt));
   // Before recording: if the cleanup fails, the chunk fails and its retry finds the token dead again.
   const deadAddresses = claim.claimed.filter((d) => results.get(d.key)?.status === 'rejected' && results.get(d.key)?.deadAddress);
   const cleaned = await forgetDeadAddresses(rt.db, deadAddresses.map((d) => ({ userId: d.userId, channel: d.channel, address: d.to, productId: task.productId })), rt.now());

@@ -1,197 +1,148 @@
 /**
- * The delivery ledger, `deliveries/{dedupKey}`: who was told what, per
- * (event, recipient, channel). Storage work is per chunk, not per recipient:
- * one claim (a first attempt: one read and one all-or-nothing commit; else one
- * transaction reading every subscription and ledger entry), then one batched
- * write that records the outcomes and removes the subscriptions that are done.
+ * The delivery ledger's store, `deliveries/{dedupKey}`: who was told what, per
+ * (event, recipient, channel). It reads snapshots, asks `rules.ts` what to do
+ * and carries the plan out; every query of the ledger lives here, for the
+ * delivery function, redrive and the CLI alike.
+ *
+ * Storage work is per chunk, not per recipient: one claim (a first attempt:
+ * one read and one all-or-nothing commit; else one transaction reading every
+ * subscription and ledger entry), then one batched write that records the
+ * outcomes and removes the subscriptions that are done.
  */
-import { Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type WriteBatch } from '@google-cloud/firestore';
-import { CHANNELS, COLLECTIONS, dedupKey, subscriptionsRef, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type SubscriptionDoc } from '../model.ts';
-import type { DeliveryTask } from './payload.ts';
-import { runTransaction } from '../transaction.ts';
+import {
+  FieldPath,
+  Timestamp,
+  type DocumentReference,
+  type Firestore,
+  type Query,
+  type QueryDocumentSnapshot,
+  type WriteBatch,
+} from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
+import { CHANNELS, COLLECTIONS, DELIVERY_STATES, dedupKey, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type SubscriptionDoc } from '../model.ts';
+import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
+import { grpcCode } from '../grpc.ts';
+import { runTransaction } from '../transaction.ts';
+import { planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
 
-/** One notification this attempt has claimed and must send. */
-export interface ClaimedDelivery {
-  key: string;
-  userId: string;
-  channel: Channel;
-  to: string;
-  locale?: string;
-  attempts: number;
-}
-
-export interface ChunkClaim {
-  claimed: ClaimedDelivery[];
-  /** Leased by another attempt that is still within its lease. */
-  busy: number;
-  /** Final before this attempt (an earlier attempt settled them). */
-  alreadySettled: number;
-  /** Recipients whose subscription no longer exists and who were never notified: they unsubscribed. */
-  unsubscribed: number;
-  /** Per recipient: the subscription, and the final states known before this attempt. */
-  recipients: Map<string, { ref: DocumentReference; channels: Channel[]; settled: Map<Channel, DeliveryState> }>;
+/**
+ * What a claim of a chunk found and took: the plan of `rules.ts`, with the
+ * subscription documents the outcomes may remove.
+ */
+export interface ChunkClaim extends Omit<ClaimPlan, 'writes'> {
+  /** The subscription document of each recipient still subscribed, which the outcomes may remove. */
+  subscriptions: Map<string, DocumentReference>;
 }
 
 /** Firestore's limit of writes in one commit. */
 const MAX_WRITES_PER_COMMIT = 500;
 
+/** `deliveries/{key}`. */
 export function deliveryRef(db: Firestore, key: string): DocumentReference {
   return db.collection(COLLECTIONS.deliveries).doc(key);
 }
 
-function isFinal(state: DeliveryState | undefined): boolean {
-  return state !== undefined && FINAL_DELIVERY_STATES.includes(state);
+/** `fanouts/{eventKey}/chunks/{chunkTaskId}`: the receipt of one chunk's claim. */
+export function chunkReceiptRef(db: Firestore, task: Pick<DeliveryTask, 'eventKey' | 'generation' | 'userIds'>): DocumentReference {
+  return db.collection(COLLECTIONS.fanouts).doc(task.eventKey).collection(COLLECTIONS.chunkReceipts).doc(chunkTaskId(task.eventKey, task.generation, task.userIds));
 }
 
-interface ClaimOptions {
-  nowMs: number;
-  leaseMs: number;
+/** Claim options: the clock, the lease and how long entries are kept. */
+export interface ClaimOptions extends ClaimContext {
   ttlDays: number;
 }
 
+// No timestamp: a field of steadily increasing values on a bulk-written collection would keep an index hot (DESIGN.md "Scale").
+function receiptOf(task: DeliveryTask): ChunkReceiptDoc {
+  return { generation: task.generation, recipients: task.userIds.length };
+}
 
-
-function newEntry(task: DeliveryTask, userId: string, channel: Channel, o: ClaimOptions, expireAt: Timestamp, previous?: DeliveryDoc): DeliveryDoc {
-  return {
-    dedupKey: dedupKey(task.eventKey, userId, channel),
-    eventKey: task.eventKey,
-    productId: task.productId,
-    userId,
-    channel,
-    state: 'sending',
-    attempts: (previous?.attempts ?? 0) + 1,
-    leaseExpiresAtMs: o.nowMs + o.leaseMs,
-    lastError: previous?.lastError ?? null,
-    sentAtMs: null,
-    createdAtMs: previous?.createdAtMs ?? o.nowMs,
-    updatedAtMs: o.nowMs,
-    expireAt,
-  };
+function claimOf(db: Firestore, task: DeliveryTask, plan: ClaimPlan): ChunkClaim {
+  const subs = subscriptionsRef(db, task.productId);
+  const { writes: _writes, ...rest } = plan;
+  return { ...rest, subscriptions: new Map(plan.recipients.filter((r) => r.subscribed).map((r) => [r.userId, subs.doc(r.userId)])) };
 }
 
 /**
- * Claims every notification of the chunk that is not settled and not leased
- * by a live attempt. A `sending` entry whose lease expired is claimed again:
- * its earlier outcome was never recorded (crash or timeout), so it is sent
- * again with the same key, which a downstream that honours it deduplicates.
+ * Claims every notification of the chunk that the ledger's rule lets this
+ * attempt take (rules.ts {@link planChunkClaim}). A `sending` entry whose lease
+ * expired is claimed again: its earlier outcome was never recorded (crash or
+ * timeout), so it is sent again with the same key, which a downstream that
+ * honours it deduplicates.
  *
  * A chunk's first attempt usually finds no ledger entry at all, so it is
  * claimed without a transaction: one read of the subscriptions and one commit
- * that creates every entry, all or nothing, on the condition that none exists.
- * If any exists (a retry, a concurrent attempt) or a subscription is gone, the
+ * that creates every entry, all or nothing, on the condition that none exists
+ * ({@link planFirstAttempt}). If any exists (a retry, a concurrent attempt) the
  * commit changes nothing and the chunk is claimed in a transaction that reads
- * the ledger. Same outcome either way; the first path spares the transaction
- * and two thirds of the reads, which is most of a chunk's storage time.
+ * the ledger. Both paths carry out the same decision; the first spares the
+ * transaction and two thirds of the reads.
+ *
+ * Either commit also writes the chunk's receipt (not for a redrive's task),
+ * so `restock status` can tell a chunk whose task died unclaimed.
  */
 export async function claimChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
   return (await claimUnclaimedChunk(db, task, o)) ?? claimChunkInTransaction(db, task, o);
 }
 
+function expireAtFor(o: ClaimOptions): Timestamp {
+  return Timestamp.fromMillis(o.nowMs + o.ttlDays * 86_400_000);
+}
+
 /** The first-attempt path of {@link claimChunk}; undefined when the chunk needs the transactional one. */
 async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim | undefined> {
-  if (new Set(task.userIds).size !== task.userIds.length) return undefined; // a create per repeated id would fail the commit
+  if (new Set(task.userIds).size !== task.userIds.length) return undefined; // spares the read: the plan would refuse it
   const subs = subscriptionsRef(db, task.productId);
-  const subRefs = task.userIds.map((u) => subs.doc(u));
-  const snaps = await db.getAll(...subRefs);
-  if (snaps.some((s) => !s.exists)) return undefined; // unsubscribed or already settled: only the ledger can tell
-  const expireAt = Timestamp.fromMillis(o.nowMs + o.ttlDays * 86_400_000);
-  const result: ChunkClaim = { claimed: [], busy: 0, alreadySettled: 0, unsubscribed: 0, recipients: new Map() };
+  const snaps = await db.getAll(...task.userIds.map((u) => subs.doc(u)));
+  const plan = planFirstAttempt(task, snaps.map((s) => s.data() as SubscriptionDoc | undefined), o);
+  if (!plan) return undefined;
   const batch = db.batch();
-  task.userIds.forEach((userId, i) => {
-    const sub = snaps[i]!.data() as SubscriptionDoc;
-    const channels = CHANNELS.filter((c) => sub.channels?.[c]);
-    result.recipients.set(userId, { ref: subRefs[i]!, channels, settled: new Map() });
-    for (const channel of channels) {
-      const doc = newEntry(task, userId, channel, o, expireAt);
-      batch.create(deliveryRef(db, doc.dedupKey), doc);
-      result.claimed.push({ key: doc.dedupKey, userId, channel, to: sub.channels[channel]!, attempts: 1, ...(sub.locale ? { locale: sub.locale } : {}) });
-    }
-  });
-  if (result.claimed.length === 0) return result;
+  const expireAt = expireAtFor(o);
+  for (const w of plan.writes) {
+    if (w.kind === 'claim') batch.create(deliveryRef(db, w.key), { ...w.entry, expireAt });
+  }
+  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task));
   try {
     await batch.commit();
   } catch (err) {
-    if ((err as { code?: unknown })?.code === status.ALREADY_EXISTS) return undefined; // some entry exists: the general path decides
+    if (grpcCode(err) === status.ALREADY_EXISTS) return undefined; // some entry exists: the general path decides
     throw err;
   }
-  return result;
+  return claimOf(db, task, plan);
 }
 
 /** The general path of {@link claimChunk}: reads every subscription and ledger entry of the chunk in one transaction. */
 async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
   const subs = subscriptionsRef(db, task.productId);
   return runTransaction(db, async (tx) => {
+    const n = task.userIds.length;
     const subRefs = task.userIds.map((u) => subs.doc(u));
     const ledgerRefs = task.userIds.flatMap((u) => CHANNELS.map((c) => deliveryRef(db, dedupKey(task.eventKey, u, c))));
-    const snaps: DocumentSnapshot[] = await tx.getAll(...subRefs, ...ledgerRefs);
-    const result: ChunkClaim = { claimed: [], busy: 0, alreadySettled: 0, unsubscribed: 0, recipients: new Map() };
-    const expireAt = Timestamp.fromMillis(o.nowMs + o.ttlDays * 86_400_000);
-
-    task.userIds.forEach((userId, i) => {
-      const sub = snaps[i]!.data() as SubscriptionDoc | undefined;
-      const ledger = new Map<Channel, DeliveryDoc | undefined>(
-        CHANNELS.map((c, j) => [c, snaps[task.userIds.length + i * CHANNELS.length + j]!.data() as DeliveryDoc | undefined]),
-      );
-      if (!sub) {
-        // Gone: settled by an earlier attempt, or the shopper unsubscribed. An entry an
-        // attempt left open (failed, or sending past its lease after a crash) would
-        // otherwise stay open forever: it ends `rejected`, which no retry reopens.
-        let open = false;
-        CHANNELS.forEach((channel, j) => {
-          const entry = ledger.get(channel);
-          if (!entry || isFinal(entry.state)) return;
-          if (entry.state === 'sending' && (entry.leaseExpiresAtMs ?? 0) > o.nowMs) {
-            result.busy++; // its attempt may still record it; if that attempt died, the retry after the lease settles it
-            return;
-          }
-          open = true;
-          tx.update(ledgerRefs[i * CHANNELS.length + j]!, {
-            state: 'rejected',
-            lastError: 'unsubscribed before the notification was confirmed',
-            leaseExpiresAtMs: null,
-            updatedAtMs: o.nowMs,
-          });
-        });
-        const anySettled = [...ledger.values()].some((d) => isFinal(d?.state));
-        open || !anySettled ? result.unsubscribed++ : result.alreadySettled++;
-        return;
-      }
-      const channels = CHANNELS.filter((c) => sub.channels?.[c]);
-      const settled = new Map<Channel, DeliveryState>();
-      result.recipients.set(userId, { ref: subRefs[i]!, channels, settled });
-      for (const channel of channels) {
-        const entry = ledger.get(channel);
-        if (entry && isFinal(entry.state)) {
-          settled.set(channel, entry.state);
-          result.alreadySettled++;
-          continue;
-        }
-        if (entry?.state === 'sending' && (entry.leaseExpiresAtMs ?? 0) > o.nowMs) {
-          result.busy++;
-          continue;
-        }
-        const doc = newEntry(task, userId, channel, o, expireAt, entry);
-        tx.set(ledgerRefs[i * CHANNELS.length + CHANNELS.indexOf(channel)]!, doc);
-        result.claimed.push({ key: doc.dedupKey, userId, channel, to: sub.channels[channel]!, attempts: doc.attempts, ...(sub.locale ? { locale: sub.locale } : {}) });
-      }
-    });
-    return result;
+    const snaps = await tx.getAll(...subRefs, ...ledgerRefs);
+    const ledgers: RecipientLedger[] = task.userIds.map((_, i) =>
+      Object.fromEntries(CHANNELS.map((c, j) => [c, snaps[n + i * CHANNELS.length + j]!.data() as DeliveryDoc | undefined]).filter(([, d]) => d !== undefined)),
+    );
+    const plan = planChunkClaim(task, snaps.slice(0, n).map((s) => s.data() as SubscriptionDoc | undefined), ledgers, o);
+    const expireAt = expireAtFor(o);
+    // A repeated recipient is planned twice; one write per document is what a transaction allows.
+    const byKey = new Map<string, LedgerWrite>();
+    for (const w of plan.writes) byKey.set(w.key, w);
+    for (const w of byKey.values()) {
+      if (w.kind === 'claim') tx.set(deliveryRef(db, w.key), { ...w.entry, expireAt });
+      else tx.update(deliveryRef(db, w.key), w.update);
+    }
+    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task));
+    return claimOf(db, task, plan);
   });
 }
 
-/** The outcome of one claimed notification, to record. */
-export interface Outcome {
-  delivery: ClaimedDelivery;
-  state: Extract<DeliveryState, 'sent' | 'failed' | 'rejected' | 'exhausted'>;
-  error?: string;
-}
+export type { Outcome } from './rules.ts';
 
 /**
- * Records outcomes and deletes each subscription whose every channel is now
- * `sent` or `rejected` — in the same write as the ledger entry that settles it
- * (promise 6). A recipient's writes always share one commit; commits are cut
- * at Firestore's write limit only between recipients.
+ * Records outcomes and deletes each subscription that is done
+ * ({@link subscriptionDone}) — in the same write as the ledger entry that
+ * settles it (promise 6). A recipient's writes always share one commit;
+ * commits are cut at Firestore's write limit only between recipients.
  * @returns how many subscriptions were removed.
  */
 export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes: readonly Outcome[], nowMs: number): Promise<number> {
@@ -200,16 +151,15 @@ export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes:
     const list = byUser.get(o.delivery.userId);
     list ? list.push(o) : byUser.set(o.delivery.userId, [o]);
   }
+  const recipients = new Map(claim.recipients.map((r) => [r.userId, r]));
 
   const batches: WriteBatch[] = [];
   let batch = db.batch();
   let writes = 0;
   let removed = 0;
   for (const [userId, userOutcomes] of byUser) {
-    const recipient = claim.recipients.get(userId)!;
-    const states = new Map(recipient.settled);
-    for (const o of userOutcomes) states.set(o.delivery.channel, o.state);
-    const done = recipient.channels.every((c) => states.get(c) === 'sent' || states.get(c) === 'rejected');
+    const recipient = recipients.get(userId)!;
+    const done = subscriptionDone(recipient, userOutcomes);
     const needed = userOutcomes.length + (done ? 1 : 0);
     if (writes + needed > MAX_WRITES_PER_COMMIT) {
       batches.push(batch);
@@ -226,7 +176,7 @@ export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes:
       });
     }
     if (done) {
-      batch.delete(recipient.ref);
+      batch.delete(claim.subscriptions.get(userId)!);
       removed++;
     }
     writes += needed;
@@ -234,4 +184,46 @@ export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes:
   if (writes > 0) batches.push(batch);
   await Promise.all(batches.map((b) => b.commit()));
   return removed;
+}
+
+/** The ledger entries of one event. */
+export function entriesOf(db: Firestore, eventKey: string): Query {
+  return db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey);
+}
+
+/** Counts an event's ledger entries per state (one count aggregation per state, whatever the audience). */
+export async function countByState(db: Firestore, eventKey: string): Promise<Record<DeliveryState, number>> {
+  const entries = entriesOf(db, eventKey);
+  const counts = await Promise.all(DELIVERY_STATES.map(async (state) => [state, (await entries.where('state', '==', state).count().get()).data().count] as const));
+  return Object.fromEntries(counts) as Record<DeliveryState, number>;
+}
+
+/** One page (at most `limit`, in document order after `cursor`) of an event's entries in `states`. */
+export async function pageOfEntries(db: Firestore, eventKey: string, states: readonly DeliveryState[], limit: number, cursor?: string): Promise<QueryDocumentSnapshot[]> {
+  let query = entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy(FieldPath.documentId()).limit(limit);
+  if (cursor) query = query.startAfter(cursor);
+  return (await query.get()).docs;
+}
+
+/** The oldest (by creation) of an event's entries in `states`. */
+export async function oldestEntry(db: Firestore, eventKey: string, states: readonly DeliveryState[]): Promise<QueryDocumentSnapshot | undefined> {
+  return (await entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy('createdAtMs', 'asc').limit(1).get()).docs[0];
+}
+
+/** The most recently updated of an event's entries in `states`, newest first. */
+export async function latestEntries(db: Firestore, eventKey: string, states: readonly DeliveryState[], limit: number): Promise<QueryDocumentSnapshot[]> {
+  return (await entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy('updatedAtMs', 'desc').limit(limit).get()).docs;
+}
+
+/** One shopper's entries (optionally for one product), newest first. */
+export async function entriesOfUser(db: Firestore, userId: string, productId: string | undefined, limit: number): Promise<QueryDocumentSnapshot[]> {
+  let query = db.collection(COLLECTIONS.deliveries).where('userId', '==', userId);
+  if (productId) query = query.where('productId', '==', productId);
+  return (await query.orderBy('createdAtMs', 'desc').limit(limit).get()).docs;
+}
+
+/** How many chunk receipts an event's fan-out has for `generation` (chunks whose recipients delivery accounted for). */
+export async function countChunkReceipts(db: Firestore, eventKey: string, generation: number): Promise<number> {
+  const snap = await db.collection(COLLECTIONS.fanouts).doc(eventKey).collection(COLLECTIONS.chunkReceipts).where('generation', '==', generation).count().get();
+  return snap.data().count;
 }

@@ -1,22 +1,28 @@
 /**
  * Redrive: gives deliveries that ended `exhausted` (or `failed`, or stuck
- * `sending` past their lease) another round of attempts. Their ledger entries
- * go back to `failed` and their recipients are enqueued again, in chunks, under
- * task names that belong to this redrive, so no earlier name hides them.
+ * `sending` past their lease) another round of attempts by enqueueing their
+ * recipients again, in chunks, under task names that belong to this redrive,
+ * so no earlier name hides them.
+ *
+ * Nothing is written to the ledger: the redrive's task itself is what lets
+ * delivery reopen an `exhausted` entry (rules.ts `mayClaim`). So a
+ * redrive whose enqueue fails leaves every entry as it was, and running it
+ * again finds the same entries: safe to repeat.
  */
 import { randomUUID } from 'node:crypto';
-import { FieldPath } from '@google-cloud/firestore';
-import { deliveryAudience } from '../config.ts';
-import { COLLECTIONS, type DeliveryDoc, type DeliveryState, type FanoutDoc } from '../model.ts';
+import type { DeliveryDoc } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
-import { enqueueHttpTask } from '../tasks/index.ts';
-import { chunk, FanoutNotFoundError, redriveTaskId } from '../fanout/index.ts';
-import type { DeliveryTask } from './payload.ts';
+import { chunk, deliveryTaskFor, enqueueDeliveryTask, redriveTaskId } from '../tasks/index.ts';
+import { readFanout } from '../fanout/store.ts';
+import { pageOfEntries } from './ledger.ts';
+import { planRedrive, redriveStates } from './rules.ts';
+import type { RedrivableState } from '../model.ts';
 
+/** What a redrive did (or, with `dryRun`, would do). */
 export interface RedriveResult {
   eventKey: string;
-  states: DeliveryState[];
-  /** Ledger entries reset to `failed` (or that would be, with dryRun). */
+  states: RedrivableState[];
+  /** Ledger entries taken (or that would be, with dryRun). */
   deliveries: number;
   /** Delivery tasks created (or that would be). */
   tasks: number;
@@ -28,61 +34,33 @@ const PAGE = 500;
 /**
  * Re-enqueues the deliveries of `eventKey` in `states` (default `exhausted`).
  * A `sending` entry is taken only once its lease has expired (its attempt died).
+ * @throws NotRedrivableError when a state may not be redriven (checked before anything is read).
  * @throws FanoutNotFoundError when the event has no fan-out (nothing to take product details from).
+ * @throws EnqueueError when the queue refuses; the ledger is unchanged, so the redrive can simply be run again.
  */
-export async function redriveDeliveries(
-  rt: Runtime,
-  eventKey: string,
-  options: { states: DeliveryState[]; dryRun: boolean },
-): Promise<RedriveResult> {
+export async function redriveDeliveries(rt: Runtime, eventKey: string, options: { states: readonly string[]; dryRun: boolean }): Promise<RedriveResult> {
+  const states = redriveStates(options.states);
   const { config } = rt;
   const log = rt.log.child({ eventKey });
-  const fanoutSnap = await rt.db.collection(COLLECTIONS.fanouts).doc(eventKey).get();
-  if (!fanoutSnap.exists) throw new FanoutNotFoundError(eventKey);
-  const fanout = fanoutSnap.data() as FanoutDoc;
-  const states = options.states.length > 0 ? options.states : (['exhausted'] as DeliveryState[]);
+  const fanout = await readFanout(rt.db, eventKey);
   const runId = randomUUID().slice(0, 8);
   const result: RedriveResult = { eventKey, states, deliveries: 0, tasks: 0, dryRun: options.dryRun };
 
   let cursor: string | undefined;
   for (;;) {
-    let query = rt.db
-      .collection(COLLECTIONS.deliveries)
-      .where('eventKey', '==', eventKey)
-      .where('state', 'in', states)
-      .orderBy(FieldPath.documentId())
-      .limit(PAGE);
-    if (cursor) query = query.startAfter(cursor);
-    const snap = await query.get();
-    if (snap.empty) break;
-    cursor = snap.docs.at(-1)!.id;
-    const nowMs = rt.now();
-    const picked = snap.docs.filter((d) => {
-      const doc = d.data() as DeliveryDoc;
-      return doc.state !== 'sending' || (doc.leaseExpiresAtMs ?? 0) <= nowMs;
-    });
-    const userIds = [...new Set(picked.map((d) => (d.data() as DeliveryDoc).userId))];
+    const docs = await pageOfEntries(rt.db, eventKey, states, PAGE, cursor);
+    if (docs.length === 0) break;
+    cursor = docs.at(-1)!.id;
+    const { picked, userIds } = planRedrive(docs.map((d) => d.data() as DeliveryDoc), states, rt.now());
     const chunks = chunk(userIds, config.chunkSize);
-    result.deliveries += picked.length;
-    result.tasks += chunks.length;
-    if (!options.dryRun && picked.length > 0) {
-      const batch = rt.db.batch();
-      for (const d of picked) batch.update(d.ref, { state: 'failed', leaseExpiresAtMs: null, updatedAtMs: nowMs });
-      await batch.commit();
+    if (!options.dryRun) {
       for (const members of chunks) {
-        const body: DeliveryTask = {
-          version: 1,
-          eventKey,
-          productId: fanout.productId,
-          generation: fanout.generation,
-          product: fanout.product,
-          userIds: members,
-          ...(fanout.publishTimeMs !== undefined ? { publishTimeMs: fanout.publishTimeMs } : {}),
-        };
-        await enqueueHttpTask(rt.tasks, config, { taskId: redriveTaskId(eventKey, runId, members), url: config.deliveryUrl, audience: deliveryAudience(config), body });
+        await enqueueDeliveryTask(rt.tasks, config, redriveTaskId(eventKey, runId, members), deliveryTaskFor(fanout, members, runId));
       }
     }
-    if (snap.size < PAGE) break;
+    result.deliveries += picked.length;
+    result.tasks += chunks.length;
+    if (docs.length < PAGE) break;
   }
   log.info(options.dryRun ? 'redrive planned (dry run)' : 'redrive enqueued', { ...result, productId: fanout.productId });
   return result;

@@ -11,31 +11,115 @@ import { subscriptionsRef, type FanoutDoc } from '../model.ts';
 import type { Incoming } from '../events/index.ts';
 import { attemptId, type Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { claimForEvent, claimStored, fanoutRef, type ClaimResult } from './claim.ts';
+import { EnqueueError } from '../tasks/index.ts';
+import { claimForEvent, claimStored, failFanout, readFanout } from './store.ts';
+import { replayRefusal, resetForReplay, type ClaimResult } from './rules.ts';
 import { runFanout, type FanoutProgress } from './run.ts';
-import { FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError } from './errors.ts';
+import { FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError, LeaseLostError } from './errors.ts';
 
 export { LeaseHeldError, LeaseLostError, FanoutNotFoundError, FanoutNotReplayableError } from './errors.ts';
-export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from './naming.ts';
 export { recordRejectedEvent } from './rejected.ts';
+export { FANOUT_PROBLEMS } from './problems.ts';
 export type { FanoutProgress } from './run.ts';
+// The pure decisions, exported so a simulation can run (or break) exactly these.
+export {
+  decideCheckpoint,
+  decideFailure,
+  decideFirstClaim,
+  decideTakeover,
+  replayRefusal,
+  resetForReplay,
+  type Checkpoint,
+  type CheckpointMode,
+  type ClaimOptions,
+  type ClaimResult,
+  type TakeoverDecision,
+} from './rules.ts';
+export { readFanout, fanoutRef, fanoutsOfProduct, failFanout } from './store.ts';
+// Task naming moved to lib/tasks (the delivery task's contract); re-exported for callers of this door.
+export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from '../tasks/index.ts';
 
 /** What became of one request to the fan-out. Every kind is an acknowledgement. */
 export type FanoutOutcome =
   | ({ kind: 'completed' | 'continued'; eventKey: string; productId: string } & FanoutProgress)
   | { kind: 'duplicate'; eventKey: string; productId: string; state: FanoutDoc['state'] }
-  | { kind: 'ignored'; eventKey: string; productId: string; reason: string };
+  | { kind: 'ignored'; eventKey: string; productId: string; reason: string }
+  /** The fan-out cannot progress: recorded `failed` with its error (visible, alerted, replayable). */
+  | { kind: 'failed'; eventKey: string; productId: string; error: string }
+  /** A continuation of a fan-out that is not stored: it can never succeed, so it is acknowledged. */
+  | { kind: 'not-found'; eventKey: string };
+
+/** Where the request stands among the retries of whoever delivers it. */
+export interface FanoutAttempt {
+  /**
+   * True on the last attempt its sender will make (a continuation task on the
+   * queue's last attempt): if this one fails, nobody continues the fan-out, so
+   * it ends `failed` instead of staying `running`.
+   */
+  lastAttempt: boolean;
+}
+
+/**
+ * Whether a failure of a fan-out attempt means it can no longer progress: the
+ * queue refused a task for good (no retry changes that), or the attempt was
+ * the last one its sender makes. A lease held or lost is someone else's work.
+ */
+export function cannotProgress(err: unknown, attempt: FanoutAttempt): boolean {
+  if (err instanceof LeaseHeldError || err instanceof LeaseLostError) return false;
+  if (err instanceof EnqueueError && err.permanent) return true;
+  return attempt.lastAttempt;
+}
+
+/** A short, log-safe description of why a fan-out failed (stored as its `error`). */
+export function failureText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, 1000);
+  return String(err).slice(0, 1000);
+}
+
+/**
+ * Records a fan-out that cannot progress as `failed` with its error and logs
+ * `fan-out failed` at ERROR (the alert's message). Resolves to the outcome to
+ * acknowledge with, or undefined when the fan-out was left alone (settled
+ * meanwhile, or another attempt holds it): then the error stands.
+ */
+async function fail(rt: Runtime, eventKey: string, productId: string, owner: string, err: unknown, log: Logger): Promise<FanoutOutcome | undefined> {
+  const error = failureText(err);
+  let failed: FanoutDoc | undefined;
+  try {
+    failed = await failFanout(rt.db, eventKey, error, { owner, nowMs: rt.now() });
+  } catch (recordErr) {
+    // Firestore is the likely cause of both; the original error stands and the sender retries.
+    log.warn('could not record the fan-out as failed', { err: recordErr });
+    return undefined;
+  }
+  if (!failed) return undefined;
+  log.error('fan-out failed', { eventKey, productId, error });
+  return { kind: 'failed', eventKey, productId, error };
+}
 
 /**
  * Handles one parsed request: claims the fan-out, then pages it to the end
  * (or to a hand-over).
  */
-export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger): Promise<FanoutOutcome> {
+export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger, attempt: FanoutAttempt = { lastAttempt: false }): Promise<FanoutOutcome> {
   const owner = attemptId();
   const startedAtMs = rt.now();
   const o = { owner, nowMs: startedAtMs, leaseMs: rt.config.fanoutLeaseMs, threshold: rt.config.restockThreshold };
-  const claim: ClaimResult =
-    incoming.kind === 'event' ? await claimForEvent(rt.db, incoming, o) : await claimStored(rt.db, incoming.eventKey, o);
+  let claim: ClaimResult;
+  try {
+    claim = incoming.kind === 'event' ? await claimForEvent(rt.db, incoming, o) : await claimStored(rt.db, incoming.eventKey, o);
+  } catch (err) {
+    if (err instanceof FanoutNotFoundError) {
+      log.error('continuation of an unknown fan-out; acknowledging', { eventKey: incoming.eventKey });
+      return { kind: 'not-found', eventKey: incoming.eventKey };
+    }
+    if (incoming.kind === 'continuation' && cannotProgress(err, attempt)) {
+      const productId = (await readFanout(rt.db, incoming.eventKey).catch(() => undefined))?.productId ?? '';
+      const failed = await fail(rt, incoming.eventKey, productId, owner, err, log.child({ productId }));
+      if (failed) return failed;
+    }
+    throw err;
+  }
   const { eventKey, productId } = claim.fanout;
   log = log.child({ eventKey, productId });
   if (claim.kind === 'done') {
@@ -51,10 +135,19 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger)
     cursor: claim.fanout.cursor,
     generation: claim.fanout.generation,
   });
-  const result = await runFanout(rt, claim.fanout, { owner, startedAtMs, log });
-  return { ...result, eventKey, productId };
+  try {
+    const result = await runFanout(rt, claim.fanout, { owner, startedAtMs, log });
+    return { ...result, eventKey, productId };
+  } catch (err) {
+    if (cannotProgress(err, attempt)) {
+      const failed = await fail(rt, eventKey, productId, owner, err, log);
+      if (failed) return failed;
+    }
+    throw err;
+  }
 }
 
+/** What a replay did (or, with `dryRun`, would do). */
 export interface ReplayResult extends FanoutProgress {
   eventKey: string;
   productId: string;
@@ -70,8 +163,10 @@ export interface ReplayResult extends FanoutProgress {
  * generation, from the first subscriber: new task names, so no old name can
  * hide a chunk; the delivery ledger skips recipients already settled, so a
  * replay can only fill gaps. With `dryRun`, counts what would be enqueued
- * (a count aggregation) and writes nothing.
- * @throws FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError
+ * (a count aggregation) and writes nothing. A replay that cannot finish
+ * (the queue refuses, Firestore fails) leaves the fan-out `failed` with the
+ * error, and throws it.
+ * @throws FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError, EnqueueError
  */
 export async function replayFanout(
   rt: Runtime,
@@ -80,14 +175,11 @@ export async function replayFanout(
 ): Promise<ReplayResult> {
   const { config } = rt;
   const log = rt.log.child({ eventKey });
-  const snap = await fanoutRef(rt.db, eventKey).get();
-  if (!snap.exists) throw new FanoutNotFoundError(eventKey);
-  const stored = snap.data() as FanoutDoc;
-  if (stored.state === 'ignored') throw new FanoutNotReplayableError(eventKey, stored.reason ?? 'ignored');
+  const stored = await readFanout(rt.db, eventKey);
   const nowMs = rt.now();
-  if (stored.state === 'running' && stored.leaseOwner && stored.leaseExpiresAtMs > nowMs) {
-    throw new LeaseHeldError(eventKey, stored.leaseExpiresAtMs);
-  }
+  const refusal = replayRefusal(stored, nowMs);
+  if (refusal?.kind === 'ignored') throw new FanoutNotReplayableError(eventKey, refusal.reason);
+  if (refusal?.kind === 'held') throw new LeaseHeldError(eventKey, refusal.leaseExpiresAtMs);
 
   if (options.dryRun) {
     const count = await subscriptionsRef(rt.db, stored.productId).count().get();
@@ -109,25 +201,23 @@ export async function replayFanout(
     rt.db,
     eventKey,
     { owner, nowMs, leaseMs: config.fanoutLeaseMs, threshold: config.restockThreshold },
-    (existing) => ({
-      ...existing,
-      state: 'running',
-      generation: existing.generation + 1,
-      cursor: null,
-      pages: 0,
-      chunks: 0,
-      recipients: 0,
-      completedAtMs: undefined,
-    }),
+    resetForReplay,
   );
   if (claim.kind !== 'run') throw new FanoutNotReplayableError(eventKey, claim.fanout.reason ?? claim.fanout.state);
   log.info('replay started', { generation: claim.fanout.generation, productId: stored.productId });
-  const result = await runFanout(rt, claim.fanout, {
-    owner,
-    startedAtMs: nowMs,
-    log,
-    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-  });
+  let result: Awaited<ReturnType<typeof runFanout>>;
+  try {
+    result = await runFanout(rt, claim.fanout, {
+      owner,
+      startedAtMs: nowMs,
+      log,
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+  } catch (err) {
+    // Nobody retries a replay by itself: a replay that cannot finish is a failed fan-out, not a running one.
+    if (cannotProgress(err, { lastAttempt: true })) await fail(rt, eventKey, stored.productId, owner, err, log.child({ productId: stored.productId }));
+    throw err;
+  }
   return {
     eventKey,
     productId: stored.productId,

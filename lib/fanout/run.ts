@@ -10,27 +10,28 @@
  */
 import { FieldPath, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
-import { deliveryAudience } from '../config.ts';
 import { subscriptionsRef, type FanoutDoc } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { enqueueHttpTask } from '../tasks/index.ts';
-import type { DeliveryTask } from '../delivery/index.ts';
+import { chunk, chunkTaskId, continuationTaskId, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask } from '../tasks/index.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
-import { chunk, chunkTaskId, continuationTaskId } from './naming.ts';
-import { checkpoint, type Checkpoint } from './claim.ts';
+import { checkpoint } from './store.ts';
+import type { Checkpoint, CheckpointMode } from './rules.ts';
 import { LeaseLostError } from './errors.ts';
 
+/** How far a fan-out got: pages read, chunks enqueued, recipients in them. */
 export interface FanoutProgress {
   pages: number;
   chunks: number;
   recipients: number;
 }
 
+/** How one attempt at paging ended (an error is thrown otherwise). */
 export type RunResult =
   | ({ kind: 'completed' } & FanoutProgress)
   | ({ kind: 'continued'; cursor: string | null } & FanoutProgress);
 
+/** Who runs the attempt, since when, where it logs, and who wants progress. */
 export interface RunOptions {
   owner: string;
   /** When this attempt started: the time budget counts from here. */
@@ -62,12 +63,10 @@ export async function runFanout(rt: Runtime, fanout: FanoutDoc, o: RunOptions): 
   } catch (err) {
     if (!(err instanceof LeaseLostError)) {
       // Hand the lease back with the progress made, so the redelivery resumes at once instead of waiting out the lease.
-      await checkpoint(rt.db, fanout.eventKey, progress, {
+      await checkpoint(rt.db, fanout.eventKey, progress, 'release', {
         owner: o.owner,
         leaseMs: rt.config.fanoutLeaseMs,
-        threshold: rt.config.restockThreshold,
         nowMs: rt.now(),
-        release: true,
       }).catch((releaseErr) => o.log.warn('could not release the fan-out lease after a failure', { err: releaseErr }));
     }
     throw err;
@@ -76,14 +75,13 @@ export async function runFanout(rt: Runtime, fanout: FanoutDoc, o: RunOptions): 
 
 async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progress: Checkpoint): Promise<RunResult> {
   const { config } = rt;
-  const claim = { owner: o.owner, leaseMs: config.fanoutLeaseMs, threshold: config.restockThreshold };
+  const claim = { owner: o.owner, leaseMs: config.fanoutLeaseMs };
   const limit = pLimit(config.enqueueConcurrency);
   let lastCheckpointMs = rt.now();
   let created = 0;
   let existed = 0;
 
-  const save = (extra: { finish?: boolean; release?: boolean } = {}) =>
-    checkpoint(rt.db, fanout.eventKey, progress, { ...claim, nowMs: rt.now(), ...extra });
+  const save = (mode: CheckpointMode = 'renew') => checkpoint(rt.db, fanout.eventKey, progress, mode, { ...claim, nowMs: rt.now() });
 
   // A fan-out's very first page is a single chunk: its task is created after reading one chunk's ids
   // rather than a whole page's, so the first notification goes out sooner (promise 9).
@@ -107,21 +105,7 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
     const results = await Promise.all(
       chunks.map((userIds) =>
         limit(async () => {
-          const body: DeliveryTask = {
-            version: 1,
-            eventKey: fanout.eventKey,
-            productId: fanout.productId,
-            generation: fanout.generation,
-            product: fanout.product,
-            userIds,
-            ...(fanout.publishTimeMs !== undefined ? { publishTimeMs: fanout.publishTimeMs } : {}),
-          };
-          const result = await enqueueHttpTask(rt.tasks, config, {
-            taskId: chunkTaskId(fanout.eventKey, fanout.generation, userIds),
-            url: config.deliveryUrl,
-            audience: deliveryAudience(config),
-            body,
-          });
+          const result = await enqueueDeliveryTask(rt.tasks, config, chunkTaskId(fanout.eventKey, fanout.generation, userIds), deliveryTaskFor(fanout, userIds));
           progress.firstTaskAtMs ??= rt.now();
           return result;
         }),
@@ -145,7 +129,7 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
       lastCheckpointMs = rt.now();
     }
   }
-  await save({ finish: true });
+  await save('finish');
   o.log.info('fan-out complete', { ...progress, tasksCreated: created, tasksAlreadyExisting: existed });
   return { kind: 'completed', pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
 }
@@ -156,7 +140,7 @@ async function handOver(
   fanout: FanoutDoc,
   progress: Checkpoint,
   o: RunOptions,
-  save: (extra?: { finish?: boolean; release?: boolean }) => Promise<FanoutDoc>,
+  save: (mode?: CheckpointMode) => Promise<FanoutDoc>,
 ): Promise<RunResult> {
   await save();
   await enqueueHttpTask(rt.tasks, rt.config, {
@@ -171,7 +155,7 @@ async function handOver(
     },
     body: { eventKey: fanout.eventKey },
   });
-  await save({ release: true });
+  await save('release');
   o.log.info('fan-out handed over to a continuation', { cursor: progress.cursor, pages: progress.pages, recipients: progress.recipients });
   return { kind: 'continued', cursor: progress.cursor, pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
 }

@@ -17,6 +17,7 @@ import {
 } from './errors.ts';
 import type { HttpReply } from './reply.ts';
 
+/** The media type of every error answer (RFC 9457). */
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
@@ -51,6 +52,7 @@ export interface ProblemSpec<E extends Error = Error> {
 
 /** One row of a problem table: an error class and how it is answered. */
 export type ProblemRow = readonly [new (...args: never[]) => Error, ProblemSpec<never>];
+/** A function's one table from error class to answer; the first matching row wins. */
 export type ProblemTable = readonly ProblemRow[];
 
 /** Typed row constructor, so each spec sees its own error class. */

@@ -18,6 +18,7 @@ export function isAvailable(quantity: number, threshold: number): boolean {
   return quantity > threshold;
 }
 
+/** What an event means for a product's stock state. */
 export type StockDecision =
   /** Apply the event; notify the product's subscribers. */
   | { kind: 'restock'; previousAvailable: number; next: ProductDoc }

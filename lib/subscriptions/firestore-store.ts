@@ -13,13 +13,10 @@ import { status } from '@grpc/grpc-js';
 import { COLLECTIONS, productRef, subscriptionsRef, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { StoreUnavailableError } from './errors.ts';
 import type { StoredSubscription, SubscriptionStore, SubscriptionVersion } from './store.ts';
+import { isTransientGrpcError } from '../grpc.ts';
 
-/** gRPC codes worth a client retry: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE. */
-const TRANSIENT_CODES = new Set<unknown>([status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED, status.ABORTED, status.UNAVAILABLE]);
-
-function transient(err: unknown): boolean {
-  return TRANSIENT_CODES.has((err as { code?: unknown } | null)?.code);
-}
+/** Transient failures (the one classifier, lib/grpc.ts) answer 503, not 500. */
+const transient = isTransientGrpcError;
 
 async function guarded<T>(op: () => Promise<T>): Promise<T> {
   try {

@@ -1,89 +1,17 @@
 /**
- * Creating HTTP tasks on the delivery queue: named (so a retried create is
- * idempotent), with an OIDC token when a service account is configured, and
- * retried on transient gRPC errors. Used by fan-out (chunks, continuations)
- * and by redrive.
+ * Cloud Tasks, and the contract of the tasks the pipeline enqueues: the
+ * delivery task (its body, how it is built, named and enqueued), shared by
+ * fan-out, delivery and redrive so none of them imports another for it.
  */
-import pRetry, { AbortError } from 'p-retry';
-import { status } from '@grpc/grpc-js';
-import type { CloudTasksClient } from '@google-cloud/tasks';
-import { queuePath, type Config } from '../config.ts';
-
-/** gRPC codes worth trying again; a named task makes a retried create idempotent. */
-const RETRYABLE = new Set<number>([status.DEADLINE_EXCEEDED, status.RESOURCE_EXHAUSTED, status.ABORTED, status.INTERNAL, status.UNAVAILABLE]);
-
-/** Creating a task failed for a reason other than its name being taken. */
-export class EnqueueError extends Error {
-  override readonly name = 'EnqueueError';
-  constructor(
-    readonly taskId: string,
-    options: { cause: unknown },
-  ) {
-    super(`could not create task ${taskId}: ${(options.cause as Error)?.message ?? options.cause}`, options);
-  }
-}
-
-export interface HttpTask {
-  /** Task id (the last segment of its name): `[A-Za-z0-9_-]{1,500}`. */
-  taskId: string;
-  url: string;
-  body: unknown;
-  /** Extra headers (CloudEvent attributes for continuations). */
-  headers?: Record<string, string>;
-  /** `aud` of the OIDC token; Cloud Run and our own verification both expect the target's URL. */
-  audience: string;
-  /** When to dispatch; now when omitted. */
-  scheduleTimeMs?: number;
-}
-
-/** `created`, or `exists` when a task of that name exists or ran within the reuse window. */
-export type EnqueueResult = 'created' | 'exists';
-
-function code(err: unknown): number | undefined {
-  const c = (err as { code?: unknown })?.code;
-  return typeof c === 'number' ? c : undefined;
-}
-
-/**
- * Creates one HTTP task. ALREADY_EXISTS is success (`exists`): the caller
- * named the task after its content, so an existing task does the same work.
- * @throws EnqueueError after the retries on transient errors are spent, or at once on others.
- */
-export async function enqueueHttpTask(client: CloudTasksClient, config: Config, task: HttpTask): Promise<EnqueueResult> {
-  const parent = queuePath(config);
-  const request = {
-    parent,
-    task: {
-      name: `${parent}/tasks/${task.taskId}`,
-      ...(task.scheduleTimeMs !== undefined
-        ? { scheduleTime: { seconds: Math.floor(task.scheduleTimeMs / 1000), nanos: (task.scheduleTimeMs % 1000) * 1e6 } }
-        : {}),
-      httpRequest: {
-        url: task.url,
-        httpMethod: 'POST' as const,
-        headers: { 'Content-Type': 'application/json', ...task.headers },
-        body: Buffer.from(JSON.stringify(task.body)),
-        ...(config.tasksServiceAccount
-          ? { oidcToken: { serviceAccountEmail: config.tasksServiceAccount, audience: task.audience } }
-          : {}),
-      },
-    },
-  };
-  try {
-    return await pRetry(
-      async () => {
-        try {
-          await client.createTask(request);
-          return 'created' as const;
-        } catch (err) {
-          if (code(err) === status.ALREADY_EXISTS) return 'exists' as const;
-          if (!RETRYABLE.has(code(err) ?? -1)) throw new AbortError(err as Error);
-          throw err;
-        }
-      },
-      { retries: 4, minTimeout: 100, maxTimeout: 2000, randomize: true },
-    );
-  } catch (err) {
-    throw new EnqueueError(task.taskId, { cause: err });
-  }
-}
+export { enqueueHttpTask, EnqueueError, type HttpTask, type EnqueueResult } from './enqueue.ts';
+export {
+  deliveryTaskSchema,
+  parseDeliveryTask,
+  deliveryTaskFor,
+  enqueueDeliveryTask,
+  InvalidDeliveryTaskError,
+  MAX_DELIVERY_TASK_BYTES,
+  type DeliveryTask,
+  type TaskSource,
+} from './delivery-task.ts';
+export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from './naming.ts';

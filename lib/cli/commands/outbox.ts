@@ -4,34 +4,17 @@
  * failed and why, and putting failed rows back to pending once the cause is fixed.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { FirestoreOutbox, OUTBOX_STATES, type OutboxRow, type OutboxState, type OutboxStats, type OutboxStore, type RedriveResult } from '../../outbox/index.ts';
+import { OUTBOX_STATES, type OutboxState, type OutboxStats, type RedriveResult } from '../../outbox/index.ts';
 import { idArg, intArg } from '../args.ts';
-import type { Backend } from '../backend.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { NotFoundError, UsageError } from '../errors.ts';
 import { guard } from '../guard.ts';
 import { formatDuration, formatTime, table } from '../output.ts';
 import { colourState } from './status.ts';
 
-/** The outbox the functions use (RESTOCK_OUTBOX_COLLECTION), on the CLI's Firestore. */
-export function outboxStore(backend: Backend): OutboxStore {
-  return new FirestoreOutbox(backend.db, { outboxCollection: backend.config.outboxCollection });
-}
-
-/** Reads one row, or null; used by `restock status` too. */
-export function readOutboxRow(backend: Backend, eventId: string): Promise<OutboxRow | null> {
-  return guard('read', `${backend.config.outboxCollection}/${eventId}`, outboxStore(backend).get(eventId)).then((r) => r ?? null);
-}
-
 function stateArg(value: string): OutboxState {
   if (!(OUTBOX_STATES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected ${OUTBOX_STATES.join(', ')}, got ${JSON.stringify(value)}`);
   return value as OutboxState;
-}
-
-/** One line about a row, for `status <eventKey>` and `outbox list`. */
-export function outboxRowLine(r: OutboxRow): string {
-  const published = r.publishedAtMs !== null ? `published by ${r.publishedBy ?? '?'} ${formatDuration(r.publishedAtMs - r.stagedAtMs)} after the commit` : `next attempt ${formatTime(r.nextAttemptAtMs)}`;
-  return `${r.state}, sequence ${r.sequence}, ${r.attempts} failed attempt(s), staged ${formatTime(r.stagedAtMs)}, ${published}${r.lastError ? `; last error: ${r.lastError}` : ''}`;
 }
 
 /** Registers `outbox` and its subcommands. */

@@ -6,13 +6,17 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RedriveResult } from '../../delivery/index.ts';
-import type { DeliveryState } from '../../model.ts';
+import { REDRIVABLE_DELIVERY_STATES, type RedrivableState } from '../../model.ts';
 import { idArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 
-/** States a redrive may take deliveries out of (`sending` only once its lease expired: its attempt died). */
-export const REDRIVABLE_STATES = ['exhausted', 'failed', 'sending'] as const satisfies readonly DeliveryState[];
-type Redrivable = (typeof REDRIVABLE_STATES)[number];
+/**
+ * States a redrive may take deliveries out of: the domain's rule (lib/model.ts),
+ * which lib/delivery enforces whoever calls it; the parser only gives an early,
+ * flag-named answer.
+ */
+export const REDRIVABLE_STATES = REDRIVABLE_DELIVERY_STATES;
+type Redrivable = RedrivableState;
 
 /** Accumulates `--state a,b` / repeated `--state` into a set of redrivable states. */
 export function stateArg(value: string, previous: Redrivable[] | undefined): Redrivable[] {
@@ -38,7 +42,7 @@ export function registerRedrive(program: Command, ctx: Context): void {
     .addHelpText('after', '\nExamples:\n  $ restock redrive 9f2c1e7a-5b1d-4e0c-9a7e-3c1f2b4d6e8a --dry-run\n  $ restock redrive 9f2c1e7a-5b1d-4e0c-9a7e-3c1f2b4d6e8a --state exhausted,failed --yes')
     .action(async (eventKey: string, opts: { state?: Redrivable[]; dryRun?: boolean; yes?: boolean }, command: Command) => {
       const out = outputFor(ctx, command);
-      const states: DeliveryState[] = opts.state ?? ['exhausted'];
+      const states: Redrivable[] = opts.state ?? ['exhausted'];
       const ops = await ctx.ops();
       ops.assertCanEnqueue(Boolean(opts.dryRun));
       const status = await ops.readStatus(eventKey);

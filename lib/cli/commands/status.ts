@@ -1,167 +1,24 @@
 /**
- * `restock status <eventKey>`: one event's fan-out and the state of its
- * deliveries, counted with Firestore count aggregations (one small RPC per
- * state, whatever the audience size), plus the oldest pending delivery and the
- * last errors. `--watch` refreshes until the event is settled.
+ * `restock status <eventKey>`: renders the read model of `../queries/status.ts`.
+ * `--watch` refreshes until the event is settled.
  */
 import type { Command } from 'commander';
-import { COLLECTIONS, type DeliveryState } from '../../model.ts';
 import { idArg, intArg } from '../args.ts';
-import type { Backend } from '../backend.ts';
-import { guard } from '../guard.ts';
 import { outputFor, type Context } from '../context.ts';
-import { NotFoundError, NotSettledError } from '../errors.ts';
+import { NotSettledError } from '../errors.ts';
 import { formatDuration, formatTime, table, type Output } from '../output.ts';
 import type { OutboxRow } from '../../outbox/index.ts';
-import { outboxRowLine, readOutboxRow } from './outbox.ts';
-import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
+import { DELIVERY_STATES, settledCount, type StatusReport } from '../queries/status.ts';
 
-export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted'];
-/** States that still have work ahead of them (docs/design.md: `sending` holds a lease, `failed` awaits a retry). */
-export const PENDING_STATES: readonly DeliveryState[] = ['sending', 'failed'];
-const ERROR_STATES: readonly DeliveryState[] = ['failed', 'exhausted', 'rejected'];
-const LAST_ERRORS = 5;
-
-export type DeliveryCounts = Record<DeliveryState, number> & { total: number };
-
-export interface StatusReport {
-  eventKey: string;
-  fanout: FanoutSummary | null;
-  /** The inventory service's outbox row of this event, when it came through the outbox. */
-  outbox: OutboxRow | null;
-  /** Present when the event failed validation and was recorded in `rejectedEvents`. */
-  rejected: { reason: string; field: string | null; receivedAtMs: number | null } | null;
-  deliveries: DeliveryCounts;
-  oldestPending: DeliverySummary | null;
-  lastErrors: DeliverySummary[];
-  /**
-   * Delivery tasks of this event still in the queue; null when not looked at
-   * (the fan-out is running or a delivery is pending, so the answer is "no" anyway).
-   */
-  queuedTasks: number | null;
-  /**
-   * Nothing more will happen by itself: the fan-out is not running, no delivery
-   * is pending, and no task of the event is left in the queue. (Counting ledger
-   * entries against recipients cannot tell: a recipient who unsubscribed before
-   * delivery never gets one.)
-   */
-  settled: boolean;
-}
-
-/** Pages of the queue listing read at most when counting an event's tasks. */
-const MAX_TASK_PAGES = 10;
-
-/**
- * Counts the queued delivery tasks of `eventKey` by their name prefix (task
- * names start with a hash of the event key, lib/fanout naming). Null when the
- * queue is too long to list here, so the caller does not claim "settled".
- */
-async function countQueuedTasks(backend: Backend, eventKey: string): Promise<number | null> {
-  // Loaded here, not at start: most commands never need the fan-out's naming.
-  const [{ eventTaskPrefix }, { queuePath }] = await Promise.all([import('../../fanout/index.ts'), import('../../config.ts')]);
-  const prefix = eventTaskPrefix(eventKey);
-  const parent = queuePath(backend.config);
-  let pageToken: string | undefined;
-  let count = 0;
-  for (let page = 0; page < MAX_TASK_PAGES; page++) {
-    const [tasks, , response] = await guard(
-      'list tasks of',
-      parent,
-      backend.tasks().listTasks({ parent, pageSize: 1000, responseView: 'BASIC', ...(pageToken ? { pageToken } : {}) }, { autoPaginate: false }),
-    );
-    count += tasks.filter((t) => (t.name ?? '').split('/').pop()!.startsWith(prefix)).length;
-    pageToken = response?.nextPageToken ?? undefined;
-    if (!pageToken) return count;
-  }
-  return null;
-}
-
-/**
- * Reads the status of one event.
- * @throws NotFoundError when there is no fan-out, no rejected event and no delivery under `eventKey`.
- * @throws BackendError when Firestore fails or does not answer.
- */
-export async function readStatus(backend: Backend, eventKey: string): Promise<StatusReport> {
-  const { db } = backend;
-  const deliveries = db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey);
-  const [outbox, fanoutSnap, rejectedSnap, counts, oldest, errors] = await Promise.all([
-    readOutboxRow(backend, eventKey),
-    guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, db.collection(COLLECTIONS.fanouts).doc(eventKey).get()),
-    guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
-    Promise.all(
-      DELIVERY_STATES.map((state) =>
-        guard('count', `${COLLECTIONS.deliveries} of ${eventKey} in state ${state}`, deliveries.where('state', '==', state).count().get()).then(
-          (snap) => [state, snap.data().count] as const,
-        ),
-      ),
-    ),
-    guard(
-      'query',
-      `oldest pending ${COLLECTIONS.deliveries} of ${eventKey}`,
-      deliveries.where('state', 'in', [...PENDING_STATES]).orderBy('createdAtMs', 'asc').limit(1).get(),
-    ),
-    guard(
-      'query',
-      `last errors in ${COLLECTIONS.deliveries} of ${eventKey}`,
-      deliveries.where('state', 'in', [...ERROR_STATES]).orderBy('updatedAtMs', 'desc').limit(LAST_ERRORS).get(),
-    ),
-  ]);
-  const byState = Object.fromEntries(counts) as Record<DeliveryState, number>;
-  const total = counts.reduce((sum, [, n]) => sum + n, 0);
-  const fanout = fanoutSnap.exists ? fanoutSummary(eventKey, fanoutSnap.data() ?? {}) : null;
-  const rejectedData = rejectedSnap.exists ? (rejectedSnap.data() ?? {}) : null;
-  if (!outbox && !fanout && !rejectedData && total === 0) {
-    throw new NotFoundError(`no outbox row, fan-out, rejected event or delivery is recorded for event ${eventKey}`, eventKey);
-  }
-  const rejected = rejectedData
-    ? {
-        reason: typeof rejectedData.reason === 'string' ? rejectedData.reason : 'unknown',
-        field: typeof rejectedData.field === 'string' ? rejectedData.field : null,
-        receivedAtMs: typeof rejectedData.receivedAtMs === 'number' ? rejectedData.receivedAtMs : null,
-      }
-    : null;
-  const deliveryCounts: DeliveryCounts = { ...byState, total };
-  const queuedTasks = needsQueueCheck(fanout, deliveryCounts) ? await countQueuedTasks(backend, eventKey) : null;
-  return {
-    eventKey,
-    outbox,
-    fanout,
-    rejected,
-    deliveries: deliveryCounts,
-    oldestPending: oldest.docs[0] ? deliverySummary(oldest.docs[0].id, oldest.docs[0].data()) : null,
-    lastErrors: errors.docs.map((d) => deliverySummary(d.id, d.data())),
-    queuedTasks,
-    settled: isSettled(fanout, deliveryCounts, queuedTasks),
-  };
-}
-
-type FanoutProgressView = Pick<FanoutSummary, 'state' | 'recipients'>;
-
-/**
- * The ledger alone cannot tell whether the event is done: tasks may still be
- * queued whose recipients have no ledger entry yet (and a replay's recipients
- * may be fewer than the entries of earlier generations), so once nothing is
- * pending the queue is asked.
- */
-function needsQueueCheck(fanout: FanoutProgressView | null, counts: DeliveryCounts): boolean {
-  return fanout !== null && fanout.state !== 'running' && fanout.state !== 'ignored' && PENDING_STATES.every((s) => counts[s] === 0);
-}
-
-/**
- * Whether nothing more will happen to an event by itself (see
- * {@link StatusReport.settled}). `queuedTasks` null means "not known".
- */
-export function isSettled(fanout: FanoutProgressView | null, counts: DeliveryCounts, queuedTasks: number | null): boolean {
-  if (fanout?.state === 'running') return false;
-  if (!PENDING_STATES.every((s) => counts[s] === 0)) return false;
-  if (fanout && fanout.state !== 'ignored') return queuedTasks === 0;
-  return true;
-}
-
-/** Deliveries that reached a final state. */
-export function settledCount(counts: DeliveryCounts): number {
-  return counts.sent + counts.rejected + counts.exhausted;
-}
+export {
+  DELIVERY_STATES,
+  PENDING_STATES,
+  isSettled,
+  readStatus,
+  settledCount,
+  type DeliveryCounts,
+  type StatusReport,
+} from '../queries/status.ts';
 
 const STATE_COLOUR: Record<string, (c: Output['c'], s: string) => string> = {
   sent: (c, s) => c.green(s),
@@ -169,14 +26,22 @@ const STATE_COLOUR: Record<string, (c: Output['c'], s: string) => string> = {
   failed: (c, s) => c.yellow(s),
   rejected: (c, s) => c.magenta(s),
   exhausted: (c, s) => c.red(s),
+  unsubscribed: (c, s) => c.dim(s),
   complete: (c, s) => c.green(s),
   running: (c, s) => c.cyan(s),
   ignored: (c, s) => c.dim(s),
 };
+// `failed` is yellow for a delivery (it will be retried) and red for a fan-out (it cannot progress).
 
 /** A state word, coloured on a TTY. */
 export function colourState(out: Output, state: string): string {
   return STATE_COLOUR[state]?.(out.c, state) ?? state;
+}
+
+/** One line about a row, for `status <eventKey>` and `outbox list`. */
+export function outboxRowLine(r: OutboxRow): string {
+  const published = r.publishedAtMs !== null ? `published by ${r.publishedBy ?? '?'} ${formatDuration(r.publishedAtMs - r.stagedAtMs)} after the commit` : `next attempt ${formatTime(r.nextAttemptAtMs)}`;
+  return `${r.state}, sequence ${r.sequence}, ${r.attempts} failed attempt(s), staged ${formatTime(r.stagedAtMs)}, ${published}${r.lastError ? `; last error: ${r.lastError}` : ''}`;
 }
 
 /** The human rendering of a {@link StatusReport}. */
@@ -190,7 +55,8 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
   const f = r.fanout;
   if (f) {
     const why = f.reason ? ` (${f.reason})` : '';
-    out.line(`${c.bold('fan-out')} ${colourState(out, f.state)}${why}   generation ${f.generation}, ${f.attempts} attempt(s)`);
+    const state = f.state === 'failed' ? c.red(f.state) : colourState(out, f.state);
+    out.line(`${c.bold('fan-out')} ${state}${why}   generation ${f.generation}, ${f.attempts} attempt(s)`);
     out.line(`  enqueued  ${f.pages} page(s), ${f.chunks} chunk(s), ${f.recipients} recipient(s)`);
     const firstTask = f.firstTaskAtMs && f.startedAtMs ? `, first task after ${formatDuration(f.firstTaskAtMs - f.startedAtMs)}` : '';
     const took = f.completedAtMs && f.startedAtMs ? `, completed in ${formatDuration(f.completedAtMs - f.startedAtMs)}` : '';
@@ -213,6 +79,9 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     for (const line of table(rows)) out.line(`  ${line}`);
   }
   if (r.queuedTasks !== null) out.line(`${c.bold('queued tasks')} ${r.queuedTasks}`);
+  if (r.unaccountedChunks) {
+    out.line(`${c.bold('unaccounted')} ${c.red(`${r.unaccountedChunks} chunk(s)`)} enqueued but never claimed by delivery (their tasks ended before delivery could run; see the delivery function's logs, then replay)`);
+  }
   out.line(`${c.bold('settled')} ${r.settled ? c.green('yes') : c.yellow('no')}`);
 }
 

@@ -1,56 +1,14 @@
 /**
- * `restock subscribers <productId> [--count]`: who is waiting for a product.
- * `--count` is one count aggregation, cheap at any audience size; the listing
- * reads at most `--limit` documents and never prints addresses.
+ * `restock subscribers <productId> [--count]`: renders the read model of
+ * `../queries/subscribers.ts`; never prints addresses.
  */
 import type { Command } from 'commander';
-import { COLLECTIONS, subscriptionsRef, type Channel } from '../../model.ts';
 import { idArg, intArg } from '../args.ts';
-import type { Backend } from '../backend.ts';
-import { guard } from '../guard.ts';
 import { outputFor, type Context } from '../context.ts';
 import { formatTime, table, type Output } from '../output.ts';
+import type { SubscribersReport } from '../queries/subscribers.ts';
 
-export interface SubscriberRow {
-  userId: string;
-  channels: Channel[];
-  locale: string | null;
-  createdAtMs: number | null;
-}
-
-export interface SubscribersReport {
-  productId: string;
-  count: number;
-  /** Absent with `--count`. */
-  subscribers?: SubscriberRow[];
-  /** True when the listing stopped at `--limit` before the end. */
-  truncated?: boolean;
-}
-
-function subscriptions(backend: Backend, productId: string) {
-  return subscriptionsRef(backend.db, productId);
-}
-
-/** Counts a product's subscriptions with a count aggregation. @throws BackendError */
-export async function countSubscribers(backend: Backend, productId: string): Promise<number> {
-  const snap = await guard('count', `${COLLECTIONS.products}/${productId}/${COLLECTIONS.subscriptions}`, subscriptions(backend, productId).count().get());
-  return snap.data().count;
-}
-
-/** Lists up to `limit` subscriptions in document-id order. @throws BackendError */
-export async function listSubscribers(backend: Backend, productId: string, limit: number): Promise<SubscriberRow[]> {
-  const snap = await guard('list', `${COLLECTIONS.products}/${productId}/${COLLECTIONS.subscriptions}`, subscriptions(backend, productId).orderBy('__name__').limit(limit).get());
-  return snap.docs.map((d) => {
-    const data = d.data();
-    const channels = data.channels && typeof data.channels === 'object' ? (Object.keys(data.channels).filter((k) => data.channels[k]) as Channel[]) : [];
-    return {
-      userId: d.id,
-      channels: channels.sort(),
-      locale: typeof data.locale === 'string' ? data.locale : null,
-      createdAtMs: typeof data.createdAtMs === 'number' ? data.createdAtMs : null,
-    };
-  });
-}
+export { countSubscribers, listSubscribers, type SubscriberRow, type SubscribersReport } from '../queries/subscribers.ts';
 
 /** The human rendering of a {@link SubscribersReport}. */
 export function renderSubscribers(out: Output, r: SubscribersReport): void {

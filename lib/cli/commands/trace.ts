@@ -1,103 +1,16 @@
 /**
- * `restock trace --user <userId> [--product <productId>]`: the answer to
- * "where is my notification?". Shows whether the shopper's subscriptions are
- * still there (one-shot: a sent notification removes it), every ledger entry
- * for the shopper, newest first, and, with `--product`, the product's recent
- * fan-outs, marking those that produced nothing for this shopper.
- *
- * Addresses are never printed: only which channels a subscription holds.
+ * `restock trace --user <userId> [--product <productId>]`: renders the read
+ * model of `../queries/trace.ts`. Addresses are never printed: only which
+ * channels a subscription holds.
  */
 import type { Command } from 'commander';
-import { COLLECTIONS, subscriptionsRef, type Channel } from '../../model.ts';
 import { idArg, intArg } from '../args.ts';
-import type { Backend } from '../backend.ts';
-import { guard } from '../guard.ts';
 import { outputFor, type Context } from '../context.ts';
 import { formatTime, table, type Output } from '../output.ts';
-import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
+import type { TraceReport } from '../queries/trace.ts';
 import { colourState } from './status.ts';
 
-export interface TraceQuery {
-  userId: string;
-  productId?: string | undefined;
-  limit: number;
-}
-
-export interface TraceSubscription {
-  productId: string;
-  channels: Channel[];
-  locale: string | null;
-  createdAtMs: number | null;
-}
-
-export interface TraceEvent {
-  eventKey: string;
-  /** The event's fan-out, when its document still exists. */
-  fanout: FanoutSummary | null;
-  /** This shopper's deliveries for the event (one per channel); empty when the event never reached them. */
-  deliveries: DeliverySummary[];
-}
-
-export interface TraceReport {
-  userId: string;
-  productId: string | null;
-  subscriptions: TraceSubscription[];
-  /** Events that reached the shopper, newest delivery first, plus (with `--product`) recent fan-outs that did not. */
-  events: TraceEvent[];
-}
-
-function subscriptionOf(productId: string, d: Record<string, unknown>): TraceSubscription {
-  const channels = d.channels && typeof d.channels === 'object' ? (Object.keys(d.channels).filter((k) => (d.channels as Record<string, unknown>)[k]) as Channel[]) : [];
-  return {
-    productId,
-    channels: channels.sort(),
-    locale: typeof d.locale === 'string' ? d.locale : null,
-    createdAtMs: typeof d.createdAtMs === 'number' ? d.createdAtMs : null,
-  };
-}
-
-/**
- * Reads everything recorded about one shopper.
- * @throws BackendError when Firestore fails or does not answer.
- */
-export async function readTrace(backend: Backend, q: TraceQuery): Promise<TraceReport> {
-  const { db } = backend;
-  let deliveries = db.collection(COLLECTIONS.deliveries).where('userId', '==', q.userId);
-  if (q.productId) deliveries = deliveries.where('productId', '==', q.productId);
-  const subscriptionsRead = q.productId
-    ? guard(
-        'read',
-        `${COLLECTIONS.products}/${q.productId}/${COLLECTIONS.subscriptions}/${q.userId}`,
-        subscriptionsRef(db, q.productId).doc(q.userId).get(),
-      ).then((s) => (s.exists ? [subscriptionOf(q.productId!, s.data() ?? {})] : []))
-    : guard('query', `${COLLECTIONS.subscriptions} of user ${q.userId}`, db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', q.userId).get()).then((s) =>
-        s.docs.map((d) => subscriptionOf(d.ref.parent.parent?.id ?? String(d.get('productId') ?? ''), d.data())),
-      );
-  const recentFanouts = q.productId
-    ? guard(
-        'query',
-        `${COLLECTIONS.fanouts} of product ${q.productId}`,
-        db.collection(COLLECTIONS.fanouts).where('productId', '==', q.productId).orderBy('startedAtMs', 'desc').limit(q.limit).get(),
-      ).then((s) => s.docs.map((d) => fanoutSummary(d.id, d.data())))
-    : Promise.resolve([] as FanoutSummary[]);
-  const [subscriptions, ledger, fanouts] = await Promise.all([
-    subscriptionsRead,
-    guard('query', `${COLLECTIONS.deliveries} of user ${q.userId}`, deliveries.orderBy('createdAtMs', 'desc').limit(q.limit).get()),
-    recentFanouts,
-  ]);
-  const rows = ledger.docs.map((d) => deliverySummary(d.id, d.data()));
-  const eventKeys = [...new Set(rows.map((r) => r.eventKey))];
-  const known = new Map(fanouts.map((f) => [f.eventKey, f]));
-  const missing = eventKeys.filter((k) => k && !known.has(k));
-  if (missing.length) {
-    const refs = missing.map((k) => db.collection(COLLECTIONS.fanouts).doc(k));
-    const snaps = await guard('read', `${missing.length} ${COLLECTIONS.fanouts}`, db.getAll(...refs));
-    for (const s of snaps) if (s.exists) known.set(s.id, fanoutSummary(s.id, s.data() ?? {}));
-  }
-  const events: TraceEvent[] = eventKeys.map((k) => ({ eventKey: k, fanout: known.get(k) ?? null, deliveries: rows.filter((r) => r.eventKey === k) }));
-  for (const f of fanouts) if (!eventKeys.includes(f.eventKey)) events.push({ eventKey: f.eventKey, fanout: f, deliveries: [] });
-  return { userId: q.userId, productId: q.productId ?? null, subscriptions, events };
-}
+export { readTrace, type TraceEvent, type TraceQuery, type TraceReport, type TraceSubscription } from '../queries/trace.ts';
 
 /** The human rendering of a {@link TraceReport}. */
 export function renderTrace(out: Output, r: TraceReport): void {

@@ -85,10 +85,11 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
       updatedAtMs: 1_700_000_000_000 - 58_000,
     },
     rejected: null,
-    deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, total: 150 },
+    deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, unsubscribed: 0, total: 150 },
     oldestPending: null,
     lastErrors: [],
     queuedTasks: null,
+    unaccountedChunks: 0,
     settled: true,
     ...overrides,
   };

@@ -2,27 +2,33 @@ import { describe, expect, test } from 'vitest';
 import { isSettled, type StatusReport } from '../../../lib/cli/commands/status.ts';
 import { run, statusReport } from './fakes.ts';
 
-const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, total: 0, ...over });
+const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, unsubscribed: 0, total: 0, ...over });
 
 describe('restock status', () => {
   test('an event is settled only when its fan-out is not running, no delivery is sending or failed, and none of its tasks is queued', () => {
     const done = { state: 'complete', recipients: 4 };
-    expect(isSettled(done, counts({ sent: 3, exhausted: 1, total: 4 }), 0)).toBe(true);
-    expect(isSettled({ ...done, state: 'running' }, counts({ sent: 4, total: 4 }), 0)).toBe(false);
-    expect(isSettled(done, counts({ sent: 3, sending: 1, total: 4 }), 0)).toBe(false);
-    expect(isSettled(done, counts({ sent: 3, failed: 1, total: 4 }), 0)).toBe(false);
-    expect(isSettled(done, counts({ sent: 4, total: 4 }), 2)).toBe(false);
-    expect(isSettled(done, counts({ sent: 4, total: 4 }), null)).toBe(false);
+    expect(isSettled(done, counts({ sent: 3, exhausted: 1, total: 4 }), 0, 0)).toBe(true);
+    expect(isSettled({ ...done, state: 'running' }, counts({ sent: 4, total: 4 }), 0, 0)).toBe(false);
+    expect(isSettled(done, counts({ sent: 3, sending: 1, total: 4 }), 0, 0)).toBe(false);
+    expect(isSettled(done, counts({ sent: 3, failed: 1, total: 4 }), 0, 0)).toBe(false);
+    expect(isSettled(done, counts({ sent: 4, total: 4 }), 2, 0)).toBe(false);
+    expect(isSettled(done, counts({ sent: 4, total: 4 }), null, 0)).toBe(false);
   });
 
   test('recipients without a delivery (they unsubscribed before it) do not keep an event unsettled once its queue is empty', () => {
-    expect(isSettled({ state: 'complete', recipients: 40 }, counts({ sent: 38, total: 38 }), 0)).toBe(true);
+    expect(isSettled({ state: 'complete', recipients: 40 }, counts({ sent: 38, total: 38 }), 0, 0)).toBe(true);
+  });
+
+  test('a fan-out with a chunk no delivery attempt ever claimed is not settled, even with nothing pending or queued (a misconfigured delivery function)', () => {
+    expect(isSettled({ state: 'complete', recipients: 100 }, counts({}), 0, 1)).toBe(false);
+    expect(isSettled({ state: 'complete', recipients: 100 }, counts({}), 0, null)).toBe(false);
+    expect(isSettled({ state: 'failed', recipients: 100 }, counts({ sent: 40, total: 40 }), 0, 0)).toBe(true);
   });
 
   test('an ignored event or deliveries without a fan-out are settled once nothing is pending', () => {
-    expect(isSettled({ state: 'ignored', recipients: 0 }, counts({}), null)).toBe(true);
-    expect(isSettled(null, counts({ sent: 2, total: 2 }), null)).toBe(true);
-    expect(isSettled(null, counts({ failed: 1, total: 1 }), null)).toBe(false);
+    expect(isSettled({ state: 'ignored', recipients: 0 }, counts({}), null, null)).toBe(true);
+    expect(isSettled(null, counts({ sent: 2, total: 2 }), null, null)).toBe(true);
+    expect(isSettled(null, counts({ failed: 1, total: 1 }), null, null)).toBe(false);
   });
 
   test('human output shows the fan-out counters, deliveries by state, the oldest pending and the last errors', async () => {

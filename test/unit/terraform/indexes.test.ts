@@ -43,9 +43,28 @@ interface Site {
 
 const SITES: Site[] = [
   {
-    file: 'lib/delivery/redrive.ts',
-    snippets: [".where('eventKey', '==', eventKey)\n      .where('state', 'in', states)\n      .orderBy(FieldPath.documentId())"],
-    queries: [{ what: 'redrive paging', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] }],
+    // The ledger's store: every query of `deliveries` (delivery, redrive and the CLI alike), and the chunk receipts.
+    file: 'lib/delivery/ledger.ts',
+    snippets: [
+      "db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey)",
+      "entries.where('state', '==', state).count()",
+      "entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy(FieldPath.documentId())",
+      "entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy('createdAtMs', 'asc')",
+      "entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy('updatedAtMs', 'desc')",
+      "db.collection(COLLECTIONS.deliveries).where('userId', '==', userId)",
+      "query = query.where('productId', '==', productId)",
+      "query.orderBy('createdAtMs', 'desc')",
+      "collection(COLLECTIONS.chunkReceipts).where('generation', '==', generation)",
+    ],
+    queries: [
+      { what: 'redrive paging', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
+      { what: 'delivery counts per state (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
+      { what: 'oldest pending delivery (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'], orderBy: ['createdAtMs', 'ASCENDING'] },
+      { what: 'latest errors (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'], orderBy: ['updatedAtMs', 'DESCENDING'] },
+      { what: "a shopper's deliveries (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
+      { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
+      { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
+    ],
   },
   {
     file: 'lib/fanout/run.ts',
@@ -53,44 +72,24 @@ const SITES: Site[] = [
     queries: [{ what: "a product's subscribers by id (fan-out paging)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
   },
   {
+    file: 'lib/fanout/store.ts',
+    snippets: ["db.collection(COLLECTIONS.fanouts).where('productId', '==', productId).orderBy('startedAtMs', 'desc')"],
+    queries: [{ what: "a product's fan-outs (trace)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId'], orderBy: ['startedAtMs', 'DESCENDING'] }],
+  },
+  {
     file: 'lib/cli/commands/deadLetters.ts',
     snippets: [".where('productId', '==', parsed.productId).where('event.sequence', '==', parsed.sequence)"],
     queries: [{ what: 'the fan-out of a dead letter', collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId', 'event.sequence'] }],
   },
   {
-    file: 'lib/cli/commands/subscribers.ts',
+    file: 'lib/cli/queries/subscribers.ts',
     snippets: [".orderBy('__name__')"],
     queries: [{ what: "a product's subscribers (CLI)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
   },
   {
-    file: 'lib/cli/commands/status.ts',
-    snippets: [
-      "db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey)",
-      "deliveries.where('state', '==', state).count()",
-      "deliveries.where('state', 'in', [...PENDING_STATES]).orderBy('createdAtMs', 'asc')",
-      "deliveries.where('state', 'in', [...ERROR_STATES]).orderBy('updatedAtMs', 'desc')",
-    ],
-    queries: [
-      { what: 'delivery counts per state (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
-      { what: 'oldest pending delivery (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'], orderBy: ['createdAtMs', 'ASCENDING'] },
-      { what: 'latest errors (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'], orderBy: ['updatedAtMs', 'DESCENDING'] },
-    ],
-  },
-  {
-    file: 'lib/cli/commands/trace.ts',
-    snippets: [
-      "db.collection(COLLECTIONS.deliveries).where('userId', '==', q.userId)",
-      "deliveries = deliveries.where('productId', '==', q.productId)",
-      "db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', q.userId)",
-      "db.collection(COLLECTIONS.fanouts).where('productId', '==', q.productId).orderBy('startedAtMs', 'desc')",
-      "deliveries.orderBy('createdAtMs', 'desc')",
-    ],
-    queries: [
-      { what: "a shopper's deliveries (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
-      { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
-      { what: "a shopper's subscriptions (trace)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] },
-      { what: "a product's fan-outs (trace)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId'], orderBy: ['startedAtMs', 'DESCENDING'] },
-    ],
+    file: 'lib/cli/queries/trace.ts',
+    snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', q.userId)"],
+    queries: [{ what: "a shopper's subscriptions (trace)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],
   },
   {
     file: 'lib/outbox/firestore.ts',
@@ -124,7 +123,7 @@ const SITES: Site[] = [
  * event, per rejected message), by the interface of lib/model.ts that
  * describes their documents. A new bulk-written collection is added here.
  */
-const BULK_WRITTEN: Record<string, string> = { DeliveryDoc: 'deliveries', FanoutDoc: 'fanouts', RejectedEventDoc: 'rejectedEvents' };
+const BULK_WRITTEN: Record<string, string> = { DeliveryDoc: 'deliveries', FanoutDoc: 'fanouts', RejectedEventDoc: 'rejectedEvents', ChunkReceiptDoc: 'chunks' };
 
 /**
  * Composite indexes that put a steadily increasing field after a field one

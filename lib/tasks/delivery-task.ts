@@ -1,15 +1,23 @@
 /**
+ * The delivery task's contract, in the one place both sides import: the body
+ * fan-out (and redrive) enqueue and delivery parses, how it is built from a
+ * fan-out and how it is enqueued.
+ *
  * The body of a delivery task: what fan-out promises delivery. It carries
  * user ids, not addresses, so no personal data sits in the queue; delivery
  * reads the subscriptions fresh (an unsubscribe after fan-out is honoured).
  * Product details are read once by fan-out and carried here.
  */
 import { z } from 'zod';
-import { isValidDocumentId } from '../model.ts';
+import type { CloudTasksClient } from '@google-cloud/tasks';
+import { deliveryAudience, type Config } from '../config.ts';
+import { isValidDocumentId, type FanoutDoc } from '../model.ts';
 import { firstProblem } from '../validation.ts';
+import { enqueueHttpTask, type EnqueueResult } from './enqueue.ts';
 
 const docId = z.string().min(1).max(1500).refine(isValidDocumentId, 'must be a Firestore document id');
 
+/** The schema of a delivery task body: strict, so an unknown field is a bug or a forgery. */
 export const deliveryTaskSchema = z.strictObject({
   version: z.literal(1),
   eventKey: docId,
@@ -22,9 +30,42 @@ export const deliveryTaskSchema = z.strictObject({
   }),
   publishTimeMs: z.number().int().nonnegative().optional(),
   userIds: z.array(docId).min(1, 'must name at least one recipient').max(1000, 'must name at most 1000 recipients'),
+  /**
+   * Set by `restock redrive`: the run that enqueued it. A redrive task may
+   * reopen entries that ended `exhausted` (the ledger's transition table), and
+   * is not one of the fan-out's chunks (no chunk receipt).
+   */
+  redriveRunId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a redrive run id').optional(),
 });
 
+/** The body of one delivery task (one chunk of recipients of one event). */
 export type DeliveryTask = z.infer<typeof deliveryTaskSchema>;
+
+/** The fields of a fan-out a delivery task carries. */
+export type TaskSource = Pick<FanoutDoc, 'eventKey' | 'productId' | 'generation' | 'product' | 'publishTimeMs'>;
+
+/** The delivery task for `userIds` of `fanout`; with `redriveRunId`, a redrive's task. */
+export function deliveryTaskFor(fanout: TaskSource, userIds: string[], redriveRunId?: string): DeliveryTask {
+  return {
+    version: 1,
+    eventKey: fanout.eventKey,
+    productId: fanout.productId,
+    generation: fanout.generation,
+    product: fanout.product,
+    userIds,
+    ...(fanout.publishTimeMs !== undefined ? { publishTimeMs: fanout.publishTimeMs } : {}),
+    ...(redriveRunId !== undefined ? { redriveRunId } : {}),
+  };
+}
+
+/**
+ * Enqueues `task` under `taskId` toward the delivery function, with the OIDC
+ * audience delivery verifies.
+ * @throws EnqueueError (lib/tasks) when the queue refuses.
+ */
+export function enqueueDeliveryTask(client: CloudTasksClient, config: Config, taskId: string, task: DeliveryTask): Promise<EnqueueResult> {
+  return enqueueHttpTask(client, config, { taskId, url: config.deliveryUrl, audience: deliveryAudience(config), body: task });
+}
 
 /**
  * Largest delivery task body accepted: Cloud Tasks' own limit on a task

@@ -1,0 +1,40 @@
+/**
+ * Everything the commands do to the pipeline, behind one interface: commands
+ * parse, confirm and render; operations read and write. The real set
+ * (`operations.ts`) talks to Firestore, Pub/Sub and (through lib/fanout and
+ * lib/delivery) Cloud Tasks; unit tests pass their own.
+ *
+ * It names read models (`queries/`) and domain results only, never a command,
+ * so commands and operations do not import each other.
+ */
+import type { RedriveResult } from '../delivery/index.ts';
+import type { FanoutProgress, ReplayResult } from '../fanout/index.ts';
+import type { RedrivableState } from '../model.ts';
+import type { OutboxStore } from '../outbox/index.ts';
+import type { DeadLetter } from './queries/dead-letters.ts';
+import type { StatusReport } from './queries/status.ts';
+import type { SubscriberRow } from './queries/subscribers.ts';
+import type { TraceQuery, TraceReport } from './queries/trace.ts';
+import type { CliSettings } from './target.ts';
+
+/** What a command may do to the pipeline. */
+export interface Operations {
+  settings: CliSettings;
+  readStatus(eventKey: string): Promise<StatusReport>;
+  readTrace(query: TraceQuery): Promise<TraceReport>;
+  countSubscribers(productId: string): Promise<number>;
+  listSubscribers(productId: string, limit: number): Promise<SubscriberRow[]>;
+  /** Resolves to the new message's id. */
+  publish(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string>;
+  pullDeadLetters(limit: number): Promise<DeadLetter[]>;
+  settleDeadLetters(messages: DeadLetter[], how: 'ack' | 'release'): Promise<void>;
+  replay(eventKey: string, options: { dryRun: boolean; onProgress?: (p: FanoutProgress) => void }): Promise<ReplayResult>;
+  /** @throws NotRedrivableError (lib/delivery) for a state the domain does not let a redrive take. */
+  redrive(eventKey: string, options: { states: RedrivableState[]; dryRun: boolean }): Promise<RedriveResult>;
+  /** @throws UsageError when tasks cannot be created as the functions do (settings missing); a dry run needs none. */
+  assertCanEnqueue(dryRun: boolean): void;
+  /** The inventory service's outbox (`restock outbox`). */
+  outbox(): OutboxStore;
+  /** Closes the clients so the process can exit. */
+  close(): Promise<void>;
+}

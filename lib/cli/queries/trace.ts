@@ -1,0 +1,100 @@
+/**
+ * The read model of `restock trace --user <userId> [--product <productId>]`: the answer to
+ * "where is my notification?". Shows whether the shopper's subscriptions are
+ * still there (one-shot: a sent notification removes it), every ledger entry
+ * for the shopper, newest first, and, with `--product`, the product's recent
+ * fan-outs, marking those that produced nothing for this shopper.
+ *
+ * Addresses are never printed: only which channels a subscription holds.
+ */
+import { COLLECTIONS, subscriptionsRef, type Channel } from '../../model.ts';
+import { entriesOfUser } from '../../delivery/index.ts';
+import { fanoutRef, fanoutsOfProduct } from '../../fanout/index.ts';
+import type { Backend } from '../backend.ts';
+import { guard } from '../guard.ts';
+import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
+
+/** Whom `restock trace` looks for. */
+export interface TraceQuery {
+  userId: string;
+  productId?: string | undefined;
+  limit: number;
+}
+
+/** One subscription of the shopper: its channels, never its addresses. */
+export interface TraceSubscription {
+  productId: string;
+  channels: Channel[];
+  locale: string | null;
+  createdAtMs: number | null;
+}
+
+/** One event as it concerns the shopper. */
+export interface TraceEvent {
+  eventKey: string;
+  /** The event's fan-out, when its document still exists. */
+  fanout: FanoutSummary | null;
+  /** This shopper's deliveries for the event (one per channel); empty when the event never reached them. */
+  deliveries: DeliverySummary[];
+}
+
+/** What `restock trace` reports about one shopper. */
+export interface TraceReport {
+  userId: string;
+  productId: string | null;
+  subscriptions: TraceSubscription[];
+  /** Events that reached the shopper, newest delivery first, plus (with `--product`) recent fan-outs that did not. */
+  events: TraceEvent[];
+}
+
+function subscriptionOf(productId: string, d: Record<string, unknown>): TraceSubscription {
+  const channels = d.channels && typeof d.channels === 'object' ? (Object.keys(d.channels).filter((k) => (d.channels as Record<string, unknown>)[k]) as Channel[]) : [];
+  return {
+    productId,
+    channels: channels.sort(),
+    locale: typeof d.locale === 'string' ? d.locale : null,
+    createdAtMs: typeof d.createdAtMs === 'number' ? d.createdAtMs : null,
+  };
+}
+
+/**
+ * Reads everything recorded about one shopper.
+ * @throws BackendError when Firestore fails or does not answer.
+ */
+export async function readTrace(backend: Backend, q: TraceQuery): Promise<TraceReport> {
+  const { db } = backend;
+  const subscriptionsRead = q.productId
+    ? guard(
+        'read',
+        `${COLLECTIONS.products}/${q.productId}/${COLLECTIONS.subscriptions}/${q.userId}`,
+        subscriptionsRef(db, q.productId).doc(q.userId).get(),
+      ).then((s) => (s.exists ? [subscriptionOf(q.productId!, s.data() ?? {})] : []))
+    : guard('query', `${COLLECTIONS.subscriptions} of user ${q.userId}`, db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', q.userId).get()).then((s) =>
+        s.docs.map((d) => subscriptionOf(d.ref.parent.parent?.id ?? String(d.get('productId') ?? ''), d.data())),
+      );
+  const recentFanouts = q.productId
+    ? guard(
+        'query',
+        `${COLLECTIONS.fanouts} of product ${q.productId}`,
+        fanoutsOfProduct(db, q.productId, q.limit).get(),
+      ).then((s) => s.docs.map((d) => fanoutSummary(d.id, d.data())))
+    : Promise.resolve([] as FanoutSummary[]);
+  const [subscriptions, ledger, fanouts] = await Promise.all([
+    subscriptionsRead,
+    guard('query', `${COLLECTIONS.deliveries} of user ${q.userId}`, entriesOfUser(db, q.userId, q.productId, q.limit)),
+    recentFanouts,
+  ]);
+  const rows = ledger.map((d) => deliverySummary(d.id, d.data()));
+  const eventKeys = [...new Set(rows.map((r) => r.eventKey))];
+  const known = new Map(fanouts.map((f) => [f.eventKey, f]));
+  const missing = eventKeys.filter((k) => k && !known.has(k));
+  if (missing.length) {
+    const refs = missing.map((k) => fanoutRef(db, k));
+    const snaps = await guard('read', `${missing.length} ${COLLECTIONS.fanouts}`, db.getAll(...refs));
+    for (const s of snaps) if (s.exists) known.set(s.id, fanoutSummary(s.id, s.data() ?? {}));
+  }
+  const events: TraceEvent[] = eventKeys.map((k) => ({ eventKey: k, fanout: known.get(k) ?? null, deliveries: rows.filter((r) => r.eventKey === k) }));
+  for (const f of fanouts) if (!eventKeys.includes(f.eventKey)) events.push({ eventKey: f.eventKey, fanout: f, deliveries: [] });
+  return { userId: q.userId, productId: q.productId ?? null, subscriptions, events };
+}
+

@@ -1,0 +1,34 @@
+/**
+ * The one table from error class to answer for `deliverRestockBatch`: which
+ * failures Cloud Tasks retries (any non-2xx is retried up to the queue's
+ * limits) and which it need not. Anything not in the table is a 500 whose
+ * detail says nothing about the cause (lib/http).
+ */
+import { HTTP_PROBLEMS, problemRow, type ProblemTable } from '../http/index.ts';
+import { InvalidDeliveryTaskError } from '../tasks/index.ts';
+import { ForbiddenCallerError, InvalidTokenError, MissingTokenError, TokenKeysUnavailableError } from './auth.ts';
+import type { ChunkReport } from './execute.ts';
+
+/** A chunk attempt left something retryable (failed sends, recipients leased by another attempt): 503 so Cloud Tasks retries it. */
+export class ChunkNotSettledError extends Error {
+  override readonly name = 'ChunkNotSettledError';
+  constructor(readonly report: ChunkReport) {
+    super(`${report.failed} notification(s) failed and ${report.busy} are being sent by another attempt; the chunk will be retried`);
+  }
+}
+
+/** Delivery's problems, its own conditions first, then the generic request problems. */
+export const DELIVERY_PROBLEMS: ProblemTable = [
+  problemRow(ChunkNotSettledError, {
+    status: 503,
+    type: 'chunk-not-settled',
+    title: 'Chunk not settled; retry',
+    extensions: (e) => ({ report: e.report }),
+  }),
+  problemRow(MissingTokenError, { status: 401, type: 'missing-token', title: 'Missing OIDC token', headers: () => ({ 'www-authenticate': 'Bearer' }) }),
+  problemRow(InvalidTokenError, { status: 401, type: 'invalid-token', title: 'Invalid OIDC token', headers: () => ({ 'www-authenticate': 'Bearer error="invalid_token"' }) }),
+  problemRow(ForbiddenCallerError, { status: 403, type: 'forbidden-caller', title: 'Caller not allowed' }),
+  problemRow(TokenKeysUnavailableError, { status: 503, type: 'token-keys-unavailable', title: 'Token signing keys unavailable' }),
+  problemRow(InvalidDeliveryTaskError, { status: 400, type: 'invalid-delivery-task', title: 'Invalid delivery task' }),
+  ...HTTP_PROBLEMS,
+];

@@ -1,0 +1,152 @@
+/**
+ * The fan-out's decisions, pure over plain data: the first claim of an event,
+ * who may take over a stored fan-out (lease), what a checkpoint writes, when
+ * a fan-out that cannot progress ends `failed`, and what a replay resets.
+ * `store.ts` reads the document in a transaction and carries them out.
+ */
+import { canMoveFanout, type FanoutDoc, type ProductDoc } from '../model.ts';
+import type { ReceivedEvent } from '../events/index.ts';
+import { decideStockUpdate } from '../restock/index.ts';
+
+/** Who is claiming, when, for how long, and the restock threshold. */
+export interface ClaimOptions {
+  owner: string;
+  nowMs: number;
+  leaseMs: number;
+  threshold: number;
+}
+
+/** What a claim decided. */
+export type ClaimResult =
+  /** This attempt holds the lease and must page from `fanout.cursor`. */
+  | { kind: 'run'; fanout: FanoutDoc }
+  /** An earlier attempt finished, ignored or failed this event: acknowledge, do nothing. */
+  | { kind: 'done'; fanout: FanoutDoc }
+  /** Decided now: not a restock, or stale. Stored so redeliveries are cheap. */
+  | { kind: 'ignored'; fanout: FanoutDoc };
+
+/** A takeover decision: the claim, or the lease another attempt holds until `leaseExpiresAtMs`. */
+export type TakeoverDecision = ClaimResult | { kind: 'held'; leaseExpiresAtMs: number };
+
+/**
+ * Whether an attempt may take over a stored fan-out. A settled one
+ * (`complete`, `ignored`, `failed`) is left alone: only a replay reopens it. A
+ * lease held by another attempt that has not expired is respected.
+ */
+export function decideTakeover(existing: FanoutDoc, o: Pick<ClaimOptions, 'owner' | 'nowMs' | 'leaseMs'>): TakeoverDecision {
+  if (existing.state !== 'running') return { kind: 'done', fanout: existing };
+  if (existing.leaseOwner && existing.leaseOwner !== o.owner && existing.leaseExpiresAtMs > o.nowMs) {
+    return { kind: 'held', leaseExpiresAtMs: existing.leaseExpiresAtMs };
+  }
+  return {
+    kind: 'run',
+    fanout: { ...existing, state: 'running', leaseOwner: o.owner, leaseExpiresAtMs: o.nowMs + o.leaseMs, attempts: existing.attempts + 1, updatedAtMs: o.nowMs },
+  };
+}
+
+/** What the first claim of a received event writes: the fan-out, and the product's next stock state (unless stale). */
+export interface FirstClaim {
+  result: ClaimResult;
+  product: ProductDoc | undefined;
+}
+
+/**
+ * The first claim of an event nobody has claimed yet: is it a restock (and how
+ * it moves the product's stock state), and so does it run or is it ignored.
+ */
+export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'event' | 'publishTimeMs'>, stored: ProductDoc | undefined, o: ClaimOptions): FirstClaim {
+  const { eventKey, event } = received;
+  const decision = decideStockUpdate(stored, event, eventKey, o.threshold, o.nowMs);
+  const product = decision.kind === 'stale' ? stored : decision.next;
+  const base: FanoutDoc = {
+    eventKey,
+    productId: event.productId,
+    state: 'ignored',
+    event: event as unknown as Record<string, unknown>,
+    product: {
+      available: event.available,
+      ...(product?.name !== undefined ? { name: product.name } : {}),
+      ...(product?.url !== undefined ? { url: product.url } : {}),
+    },
+    leaseOwner: null,
+    leaseExpiresAtMs: 0,
+    cursor: null,
+    generation: 0,
+    attempts: 1,
+    pages: 0,
+    chunks: 0,
+    recipients: 0,
+    startedAtMs: o.nowMs,
+    updatedAtMs: o.nowMs,
+    ...(received.publishTimeMs !== undefined ? { publishTimeMs: received.publishTimeMs } : {}),
+  };
+  if (decision.kind === 'stale') {
+    const reason = `stale: sequence ${event.sequence} is not newer than ${decision.storedSequence}`;
+    return { result: { kind: 'ignored', fanout: { ...base, reason, completedAtMs: o.nowMs } }, product: undefined };
+  }
+  if (decision.kind === 'not-restock') {
+    const reason = `not a restock: ${decision.previousAvailable} -> ${event.available} (threshold ${o.threshold})`;
+    return { result: { kind: 'ignored', fanout: { ...base, reason, completedAtMs: o.nowMs } }, product: decision.next };
+  }
+  return { result: { kind: 'run', fanout: { ...base, state: 'running', leaseOwner: o.owner, leaseExpiresAtMs: o.nowMs + o.leaseMs } }, product: decision.next };
+}
+
+/** Progress to persist at a checkpoint. */
+export type Checkpoint = Pick<FanoutDoc, 'cursor' | 'pages' | 'chunks' | 'recipients'> & {
+  firstTaskAtMs?: number;
+};
+
+/** How a checkpoint ends the attempt's hold: keep the lease, hand it back (continuation), or finish. */
+export type CheckpointMode = 'renew' | 'release' | 'finish';
+
+/**
+ * The document a checkpoint writes, or `lost` when this attempt no longer
+ * owns the lease (another took over: it must stop, so only one attempt pages).
+ * The first task's time is recorded once: an earlier attempt's wins.
+ */
+export function decideCheckpoint(current: FanoutDoc | undefined, progress: Checkpoint, mode: CheckpointMode, o: Pick<ClaimOptions, 'owner' | 'nowMs' | 'leaseMs'>): FanoutDoc | 'lost' {
+  if (!current || current.leaseOwner !== o.owner || current.state !== 'running') return 'lost';
+  const firstTaskAtMs = current.firstTaskAtMs ?? progress.firstTaskAtMs;
+  const keep = mode === 'renew';
+  return {
+    ...current,
+    ...progress,
+    ...(firstTaskAtMs !== undefined ? { firstTaskAtMs } : {}),
+    updatedAtMs: o.nowMs,
+    leaseExpiresAtMs: keep ? o.nowMs + o.leaseMs : 0,
+    leaseOwner: keep ? o.owner : null,
+    ...(mode === 'finish' ? { state: 'complete' as const, completedAtMs: o.nowMs } : {}),
+  };
+}
+
+/**
+ * The document that records a fan-out as `failed` with `error`, or undefined
+ * when it must not be touched: it is not `running` (settled states never
+ * reopen), or another attempt holds a live lease on it (that attempt is
+ * progressing, and will decide for itself).
+ */
+export function decideFailure(current: FanoutDoc | undefined, error: string, o: Pick<ClaimOptions, 'owner' | 'nowMs'>): FanoutDoc | undefined {
+  if (!current || !canMoveFanout(current.state, 'failed') || current.state !== 'running') return undefined;
+  if (current.leaseOwner && current.leaseOwner !== o.owner && current.leaseExpiresAtMs > o.nowMs) return undefined;
+  return { ...current, state: 'failed', error, leaseOwner: null, leaseExpiresAtMs: 0, completedAtMs: o.nowMs, updatedAtMs: o.nowMs };
+}
+
+/** Why a stored fan-out cannot be replayed now. */
+export type ReplayRefusal = { kind: 'ignored'; reason: string } | { kind: 'held'; leaseExpiresAtMs: number };
+
+/** Whether a stored fan-out may be replayed now: never an ignored one, never under another attempt's live lease. */
+export function replayRefusal(stored: FanoutDoc, nowMs: number): ReplayRefusal | undefined {
+  if (stored.state === 'ignored') return { kind: 'ignored', reason: stored.reason ?? 'ignored' };
+  if (stored.state === 'running' && stored.leaseOwner && stored.leaseExpiresAtMs > nowMs) return { kind: 'held', leaseExpiresAtMs: stored.leaseExpiresAtMs };
+  return undefined;
+}
+
+/**
+ * A replay's fresh start: the next generation (new task names, so no old name
+ * hides a chunk), from the first subscriber, counters at zero, running again
+ * whether it had completed or failed.
+ */
+export function resetForReplay(existing: FanoutDoc): FanoutDoc {
+  const { completedAtMs: _completed, error: _error, ...rest } = existing;
+  return { ...rest, state: 'running', generation: existing.generation + 1, cursor: null, pages: 0, chunks: 0, recipients: 0 };
+}

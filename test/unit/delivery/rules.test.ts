@@ -1,0 +1,222 @@
+/**
+ * The ledger's decisions (lib/delivery/rules.ts), over any input: the
+ * first-attempt path and the transactional path claim the same, a closed
+ * state never reopens, and only the domain's redrivable states are redriven.
+ */
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import {
+  isRedrivable,
+  mayClaim,
+  NotRedrivableError,
+  planChunkClaim,
+  planFirstAttempt,
+  planRedrive,
+  redriveStates,
+  type ClaimPlan,
+  type LedgerEntry,
+  type RecipientLedger,
+} from '../../../lib/delivery/index.ts';
+import {
+  CHANNELS,
+  CLOSED_DELIVERY_STATES,
+  DELIVERY_STATES,
+  REDRIVABLE_DELIVERY_STATES,
+  canMoveDelivery,
+  dedupKey,
+  type Channel,
+  type DeliveryState,
+  type SubscriptionDoc,
+} from '../../../lib/model.ts';
+import type { DeliveryTask } from '../../../lib/tasks/index.ts';
+
+const NOW = 1_700_000_000_000;
+const ctx = { nowMs: NOW, leaseMs: 120_000 };
+
+const userId = fc.constantFrom('u1', 'u2', 'u3', 'u4', 'u5');
+const state = fc.constantFrom(...DELIVERY_STATES);
+const channels = fc.record({ email: fc.option(fc.constant('a@example.com'), { nil: undefined }), push: fc.option(fc.constant('tok'), { nil: undefined }) });
+
+function entryArb(user: string, channel: Channel) {
+  return fc.record({ state, leaseDelta: fc.integer({ min: -300_000, max: 300_000 }), attempts: fc.integer({ min: 1, max: 10 }) }).map(
+    ({ state, leaseDelta, attempts }): LedgerEntry => ({
+      dedupKey: dedupKey('evt', user, channel),
+      eventKey: 'evt',
+      productId: 'sku',
+      userId: user,
+      channel,
+      state,
+      attempts,
+      leaseExpiresAtMs: state === 'sending' ? NOW + leaseDelta : null,
+      lastError: null,
+      sentAtMs: null,
+      createdAtMs: NOW - 1000,
+      updatedAtMs: NOW - 1000,
+    }),
+  );
+}
+
+/** A chunk (possibly with repeated recipients), each recipient's subscription (or none) and ledger entries (or none). */
+const world = fc
+  .record({ userIds: fc.array(userId, { minLength: 1, maxLength: 6 }), redrive: fc.boolean() })
+  .chain(({ userIds, redrive }) => {
+    const distinct: string[] = [...new Set<string>(userIds)];
+    return fc.record({
+      task: fc.constant<DeliveryTask>({
+        version: 1,
+        eventKey: 'evt',
+        productId: 'sku',
+        generation: 0,
+        product: { available: 3 },
+        userIds,
+        ...(redrive ? { redriveRunId: 'run1' } : {}),
+      }),
+      subs: fc.tuple(
+        ...distinct.map((u) =>
+          fc.option(
+            channels.map((c): SubscriptionDoc => ({ userId: u, productId: 'sku', channels: Object.fromEntries(Object.entries(c).filter(([, v]) => v)), createdAtMs: 0, updatedAtMs: 0 })),
+            { nil: undefined },
+          ),
+        ),
+      ),
+      ledgers: fc.tuple(
+        ...distinct.map((u) =>
+          fc.record(Object.fromEntries(CHANNELS.map((c) => [c, fc.option(entryArb(u, c), { nil: undefined })])) as Record<Channel, fc.Arbitrary<LedgerEntry | undefined>>),
+        ),
+      ),
+    }).map(({ task, subs, ledgers }) => {
+      const subOf = new Map(distinct.map((u, i) => [u, subs[i]]));
+      const ledgerOf = new Map(
+        distinct.map((u, i) => [u, Object.fromEntries(Object.entries(ledgers[i]!).filter(([, e]) => e !== undefined)) as RecipientLedger]),
+      );
+      return { task, subs: task.userIds.map((u) => subOf.get(u)), ledgers: task.userIds.map((u) => ledgerOf.get(u)!) };
+    });
+  });
+
+/**
+ * What the store does on a first attempt: try the first-attempt plan, whose
+ * commit creates every claimed entry on the condition that none exists; if
+ * it cannot be tried or the commit would fail, run the transactional plan.
+ */
+function claimAsTheStoreDoes(task: DeliveryTask, subs: (SubscriptionDoc | undefined)[], ledgers: RecipientLedger[]): ClaimPlan {
+  const existing = new Set(ledgers.flatMap((l) => Object.values(l).map((e) => e!.dedupKey)));
+  const first = planFirstAttempt(task, subs, ctx);
+  if (first && first.writes.every((w) => w.kind === 'claim' && w.create && !existing.has(w.key))) return first;
+  return planChunkClaim(task, subs, ledgers, ctx);
+}
+
+function ledgerState(ledgers: RecipientLedger[], key: string): DeliveryState | undefined {
+  for (const l of ledgers) for (const e of Object.values(l)) if (e?.dedupKey === key) return e.state;
+  return undefined;
+}
+
+describe('the ledger claim decision', () => {
+  test('the first-attempt path and the transactional path claim exactly the same, whatever the subscriptions and ledger', () => {
+    fc.assert(
+      fc.property(world, ({ task, subs, ledgers }) => {
+        expect(claimAsTheStoreDoes(task, subs, ledgers)).toEqual(planChunkClaim(task, subs, ledgers, ctx));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('the first-attempt plan is the transactional plan of an empty ledger, and is refused when a subscription is gone or a recipient repeats', () => {
+    fc.assert(
+      fc.property(world, ({ task, subs }) => {
+        const first = planFirstAttempt(task, subs, ctx);
+        const repeated = new Set(task.userIds).size !== task.userIds.length;
+        if (repeated || subs.some((s) => s === undefined)) expect(first).toBeUndefined();
+        else expect(first).toEqual(planChunkClaim(task, subs, task.userIds.map(() => ({})), ctx));
+      }),
+    );
+  });
+
+  test('a closed state (sent, rejected, unsubscribed) never reopens, and exhausted reopens only for a redrive task', () => {
+    fc.assert(
+      fc.property(world, ({ task, subs, ledgers }) => {
+        const plan = planChunkClaim(task, subs, ledgers, ctx);
+        for (const w of plan.writes) {
+          const from = ledgerState(ledgers, w.key);
+          expect(from === undefined || !CLOSED_DELIVERY_STATES.includes(from)).toBe(true);
+          if (from === 'exhausted') expect(task.redriveRunId).toBeDefined();
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('every write the claim plans is a transition the table allows', () => {
+    fc.assert(
+      fc.property(world, ({ task, subs, ledgers }) => {
+        for (const w of planChunkClaim(task, subs, ledgers, ctx).writes) {
+          const to = w.kind === 'claim' ? w.entry.state : w.update.state;
+          expect(canMoveDelivery(ledgerState(ledgers, w.key), to), `${ledgerState(ledgers, w.key)} -> ${to}`).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test('a live lease is never claimed; it counts as busy', () => {
+    fc.assert(
+      fc.property(world, ({ task, subs, ledgers }) => {
+        const claimed = new Set(planChunkClaim(task, subs, ledgers, ctx).claimed.map((c) => c.key));
+        for (const l of ledgers) for (const e of Object.values(l)) if (e!.state === 'sending' && e!.leaseExpiresAtMs! > NOW) expect(claimed.has(e!.dedupKey)).toBe(false);
+      }),
+    );
+  });
+
+  test('an entry left open by a shopper who has since unsubscribed ends unsubscribed, not rejected', () => {
+    const task: DeliveryTask = { version: 1, eventKey: 'evt', productId: 'sku', generation: 0, product: { available: 1 }, userIds: ['u1'] };
+    const failed: LedgerEntry = { dedupKey: dedupKey('evt', 'u1', 'email'), eventKey: 'evt', productId: 'sku', userId: 'u1', channel: 'email', state: 'failed', attempts: 2, leaseExpiresAtMs: null, lastError: '503', sentAtMs: null, createdAtMs: NOW, updatedAtMs: NOW };
+
+    const plan = planChunkClaim(task, [undefined], [{ email: failed }], ctx);
+
+    expect(plan.writes).toEqual([{ kind: 'close', key: failed.dedupKey, update: expect.objectContaining({ state: 'unsubscribed', leaseExpiresAtMs: null }) }]);
+    expect(plan).toMatchObject({ unsubscribed: 1, alreadySettled: 0, busy: 0, claimed: [] });
+  });
+});
+
+describe('redrive, a rule of the domain', () => {
+  test('only exhausted, failed and sending can be asked for; any other state is refused whoever calls', () => {
+    expect(redriveStates([])).toEqual(['exhausted']);
+    expect(redriveStates(['failed', 'exhausted', 'failed'])).toEqual(['failed', 'exhausted']);
+    for (const s of ['sent', 'rejected', 'unsubscribed', 'bogus']) expect(() => redriveStates([s])).toThrow(NotRedrivableError);
+    expect(() => redriveStates(['exhausted', 'sent'])).toThrow(/"sent" cannot be redriven/);
+  });
+
+  test('an entry is redrivable exactly when it is exhausted, failed, or sending past its lease', () => {
+    fc.assert(
+      fc.property(state, fc.integer({ min: -300_000, max: 300_000 }), (s, leaseDelta) => {
+        const entry = { state: s, leaseExpiresAtMs: s === 'sending' ? NOW + leaseDelta : null };
+        const expected = s === 'exhausted' || s === 'failed' || (s === 'sending' && leaseDelta <= 0);
+        expect(isRedrivable(entry, NOW)).toBe(expected);
+      }),
+    );
+  });
+
+  test("redrive's plan takes only redrivable entries of the asked states, each recipient once", () => {
+    const entries = fc.array(
+      fc.record({ userId, state, leaseExpiresAtMs: fc.option(fc.integer({ min: NOW - 10_000, max: NOW + 10_000 }), { nil: null }) }),
+      { maxLength: 20 },
+    );
+    fc.assert(
+      fc.property(entries, fc.subarray([...REDRIVABLE_DELIVERY_STATES], { minLength: 1 }), (page, states) => {
+        const { picked, userIds } = planRedrive(page, states, NOW);
+        for (const e of picked) {
+          expect(states).toContain(e.state);
+          expect(isRedrivable(e, NOW)).toBe(true);
+        }
+        expect(new Set(userIds).size).toBe(userIds.length);
+        expect(new Set(userIds)).toEqual(new Set(picked.map((e) => e.userId)));
+      }),
+    );
+  });
+
+  test('a redrive task may claim exhausted entries; an ordinary retry may not', () => {
+    const exhausted = { state: 'exhausted' as const, leaseExpiresAtMs: null };
+    expect(mayClaim(exhausted, { redriveRunId: 'r1' }, NOW)).toBe(true);
+    expect(mayClaim(exhausted, {}, NOW)).toBe(false);
+    for (const s of CLOSED_DELIVERY_STATES) expect(mayClaim({ state: s, leaseExpiresAtMs: null }, { redriveRunId: 'r1' }, NOW)).toBe(false);
+  });
+});
