@@ -8,6 +8,7 @@
  * redelivered per the retry policy) and read push bodies functions-framework
  * does not convert (a message without `data`).
  */
+import { refuseUnverifiedFanoutCaller } from '../lib/auth/index.ts';
 import { InvalidEventError, parseIncoming } from '../lib/events/index.ts';
 import { FanoutNotFoundError, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
 import { errorFields, log } from '../lib/log.ts';
@@ -35,7 +36,9 @@ async function reject(err: InvalidEventError, raw: string): Promise<HttpReply> {
 }
 
 /** A body the framework refused (not JSON, too large, bad charset): Pub/Sub would resend the same bytes forever. */
-function rejectRefused({ error, rawBody, declaredBytes }: RefusedRequest): Promise<HttpReply> {
+async function rejectRefused({ error, rawBody, declaredBytes, headers }: RefusedRequest): Promise<HttpReply | undefined> {
+  // Only the pipeline's own callers get a record; anyone else gets the plain problem.
+  if (await refuseUnverifiedFanoutCaller({ headers }, runtime().config)) return undefined;
   // An unread body is described instead, reason included, so different refusals get different keys.
   const raw = rawBody?.toString('utf8') ?? `[body of ${declaredBytes ?? 'unknown'} bytes not read: ${error.message}]`;
   return reject(new InvalidEventError('body', error.message, undefined, { cause: error }), raw);
@@ -43,6 +46,8 @@ function rejectRefused({ error, rawBody, declaredBytes }: RefusedRequest): Promi
 
 http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {
   const rt = runtime();
+  const refusal = await refuseUnverifiedFanoutCaller(req, rt.config);
+  if (refusal) return writeReply(res, refusal);
   let incoming;
   try {
     incoming = parseIncoming({ headers: req.headers, body: req.body, rawBody: req.rawBody });

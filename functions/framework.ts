@@ -28,7 +28,7 @@
 import { createRequire } from 'node:module';
 import { IncomingMessage, type ServerResponse } from 'node:http';
 import * as ff from '@google-cloud/functions-framework';
-import { loadConfig } from '../lib/config.ts';
+import { deploymentProblems, loadConfig, type FunctionName } from '../lib/config.ts';
 import {
   BodyTooLargeError,
   RouteNotFoundError,
@@ -87,11 +87,16 @@ const entries = new Map<string, HttpEntryOptions>();
  * Registers `handler` as the HTTP function `name` with functions-framework,
  * behind the body limit and problem answers described in the module comment.
  */
-export function http(name: string, options: HttpEntryOptions, handler: ff.HttpFunction): void {
+export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.HttpFunction): void {
   // Settings are parsed as each function registers, so a bad value stops the process at
   // start naming the variable (lib/config.ts), not at the first request. Clients stay lazy.
-  loadConfig();
+  const config = loadConfig();
   if (servedTarget() === name) options.onStart?.();
+  // Outside the emulators, settings that would leave the served function open (or lose
+  // notifications) stop it at start too; another function's settings are not its business.
+  const target = servedTarget();
+  const problem = target === undefined || target === name ? deploymentProblems(config, name)[0] : undefined;
+  if (problem) throw problem;
   installFinalHandler();
   entries.set(name, options);
   ff.http(name, async (req, res) => {

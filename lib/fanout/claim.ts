@@ -23,6 +23,8 @@ export interface ClaimOptions {
   nowMs: number;
   leaseMs: number;
   threshold: number;
+  /** RESTOCK_MAX_SEQUENCE_JUMP; unbounded when omitted. */
+  maxSequenceJump?: number;
 }
 
 export function fanoutRef(db: Firestore, eventKey: string) {
@@ -59,8 +61,8 @@ export async function claimForEvent(db: Firestore, received: ReceivedEvent, o: C
     if (fanoutSnap!.exists) return takeOver(tx, db, fanoutSnap!.data() as FanoutDoc, o);
 
     const stored = productSnap!.exists ? (productSnap!.data() as ProductDoc) : undefined;
-    const decision = decideStockUpdate(stored, event, eventKey, o.threshold, o.nowMs);
-    const product = decision.kind === 'stale' ? stored : decision.next;
+    const decision = decideStockUpdate(stored, event, eventKey, o.threshold, o.nowMs, o.maxSequenceJump);
+    const product = decision.kind === 'stale' || decision.kind === 'jump' ? stored : decision.next;
     const base: FanoutDoc = {
       eventKey,
       productId: event.productId,
@@ -83,8 +85,12 @@ export async function claimForEvent(db: Firestore, received: ReceivedEvent, o: C
       updatedAtMs: o.nowMs,
       ...(received.publishTimeMs !== undefined ? { publishTimeMs: received.publishTimeMs } : {}),
     };
-    if (decision.kind === 'stale') {
-      const fanout: FanoutDoc = { ...base, reason: `stale: sequence ${event.sequence} is not newer than ${decision.storedSequence}`, completedAtMs: o.nowMs };
+    if (decision.kind === 'stale' || decision.kind === 'jump') {
+      const reason =
+        decision.kind === 'stale'
+          ? `stale: sequence ${event.sequence} is not newer than ${decision.storedSequence}`
+          : `sequence jump: ${event.sequence} is more than RESTOCK_MAX_SEQUENCE_JUMP (${decision.maxSequenceJump}) past ${decision.storedSequence}; if the producer really moved on, repair with restock product reset-stock`;
+      const fanout: FanoutDoc = { ...base, reason, completedAtMs: o.nowMs };
       tx.create(fanoutRef(db, eventKey), fanout);
       return { kind: 'ignored', fanout };
     }

@@ -33,7 +33,7 @@ export type FanoutOutcome =
 export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger): Promise<FanoutOutcome> {
   const owner = attemptId();
   const startedAtMs = rt.now();
-  const o = { owner, nowMs: startedAtMs, leaseMs: rt.config.fanoutLeaseMs, threshold: rt.config.restockThreshold };
+  const o = { owner, nowMs: startedAtMs, leaseMs: rt.config.fanoutLeaseMs, threshold: rt.config.restockThreshold, maxSequenceJump: rt.config.maxSequenceJump };
   const claim: ClaimResult =
     incoming.kind === 'event' ? await claimForEvent(rt.db, incoming, o) : await claimStored(rt.db, incoming.eventKey, o);
   const { eventKey, productId } = claim.fanout;
