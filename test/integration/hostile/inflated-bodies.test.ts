@@ -6,41 +6,19 @@
  * as the stack runs it, pointed at the shared emulators), so its peak
  * resident memory (VmHWM) measures only what this test sends it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { REPO_ROOT } from '../../../emulators/stack/index.ts';
-import { freePort, isListening } from '../../../emulators/stack/ports.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../../lib/http/index.ts';
-import { stack, waitFor } from '../../helpers/index.ts';
+import { startFunction, type FunctionName, type FunctionProcess } from './function-process.ts';
 
-const FUNCTIONS_FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
 /** Far below what inflating the bomb costs (hundreds of MB before the fix), far above the process's noise. */
 const MAX_GROWTH_MIB = 64;
-type Entry = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions';
+type Entry = FunctionName;
 const ENTRIES: Entry[] = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions'];
 const PATHS: Record<Entry, string> = { fanOutRestock: '', deliverRestockBatch: '', restockSubscriptions: 'v1/products/inflate-sku/subscriptions/inflate-user' };
 const METHODS: Record<Entry, string> = { fanOutRestock: 'POST', deliverRestockBatch: 'POST', restockSubscriptions: 'PUT' };
-
-interface FunctionProcess {
-  url: string;
-  child: ChildProcess;
-}
 const processes = new Map<Entry, FunctionProcess>();
-
-async function startFunction(name: Entry): Promise<FunctionProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', FUNCTIONS_FRAMEWORK_MAIN, `--target=${name}`, `--source=functions/${name}.ts`, `--port=${port}`], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: 'none', ...stack().description.env, LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
-  await waitFor(() => isListening('127.0.0.1', port), { timeoutMs: 60_000, what: `${name} listening` });
-  return { url: `http://127.0.0.1:${port}/${PATHS[name]}`, child };
-}
 
 /** Peak resident memory of a process so far, in MiB (/proc/<pid>/status VmHWM). */
 function peakMiB(pid: number): number {
@@ -64,7 +42,7 @@ async function send(entry: Entry, body: Uint8Array, headers: Record<string, stri
           }),
         }),
   };
-  const res = await fetch(processes.get(entry)!.url, init);
+  const res = await fetch(processes.get(entry)!.url + PATHS[entry], init);
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
@@ -74,7 +52,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const p of processes.values()) p.child.kill('SIGKILL');
+  for (const p of processes.values()) p.stop();
 });
 
 describe('bodies that are not bounded by their declared length', () => {
