@@ -116,6 +116,21 @@ export function scrub(value: unknown, key = '', depth = 0): unknown {
   return value;
 }
 
+/**
+ * A text that may be JSON, made fit to show or store: parsed and
+ * {@link scrub}bed when it is JSON (so keys that name an address redact their
+ * values), scrubbed as text otherwise, and only then cut to `max` characters.
+ */
+export function scrubJsonText(text: string, max = MAX_LOGGED_STRING_CHARS): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return clip(scrubText(text), max);
+  }
+  return clip(scrubText(JSON.stringify(scrub(value))), max);
+}
+
 /** A stable, non-reversible reference to a recipient for logs. */
 export function recipientRef(userId: string): string {
   return createHash('sha256').update(`recipient:${userId}`).digest('hex').slice(0, 12);
