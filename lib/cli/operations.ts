@@ -14,13 +14,16 @@ import { UsageError } from './errors.ts';
 import { pullDeadLetters, settleDeadLetters, type DeadLetter } from './commands/deadLetters.ts';
 import { outboxStore } from './commands/outbox.ts';
 import { publishMessage } from './commands/publish.ts';
+import { readStockState, writeStockReset, type StockReset, type StockState } from './commands/product.ts';
 import { readStatus, type StatusReport } from './commands/status.ts';
 import { countSubscribers, listSubscribers, type SubscriberRow } from './commands/subscribers.ts';
 import { readTrace, type TraceQuery, type TraceReport } from './commands/trace.ts';
-import type { CliSettings } from './target.ts';
+import type { CliSettings, Target } from './target.ts';
 
 export interface Operations {
   settings: CliSettings;
+  /** The project the commands act on, and which of its services are emulators. */
+  target: { projectId: string; emulators: Target['emulators'] };
   readStatus(eventKey: string): Promise<StatusReport>;
   readTrace(query: TraceQuery): Promise<TraceReport>;
   countSubscribers(productId: string): Promise<number>;
@@ -28,6 +31,9 @@ export interface Operations {
   /** Resolves to the new message's id. */
   publish(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string>;
   pullDeadLetters(limit: number): Promise<DeadLetter[]>;
+  readStock(productId: string): Promise<StockState>;
+  /** Writes the reset if the state is still `expected`. @throws StockChangedError */
+  resetStock(productId: string, expected: StockState, reset: StockReset): Promise<StockState>;
   settleDeadLetters(messages: DeadLetter[], how: 'ack' | 'release'): Promise<void>;
   replay(eventKey: string, options: { dryRun: boolean; onProgress?: (p: FanoutProgress) => void }): Promise<ReplayResult>;
   redrive(eventKey: string, options: { states: DeliveryState[]; dryRun: boolean }): Promise<RedriveResult>;
@@ -53,12 +59,15 @@ export function backendOperations(backend: Backend): Operations {
   };
   return {
     settings: backend.settings,
+    target: { projectId: config.projectId, emulators: backend.target.emulators },
     readStatus: (eventKey) => readStatus(backend, eventKey),
     readTrace: (query) => readTrace(backend, query),
     countSubscribers: (productId) => countSubscribers(backend, productId),
     listSubscribers: (productId, limit) => listSubscribers(backend, productId, limit),
     publish: (topic, data, attributes) => publishMessage(backend, topic, data, attributes),
     pullDeadLetters: (limit) => pullDeadLetters(backend, limit),
+    readStock: (productId) => readStockState(backend.db, productId),
+    resetStock: (productId, expected, reset) => writeStockReset(backend.db, productId, expected, reset, Date.now()),
     settleDeadLetters: (messages, how) => settleDeadLetters(backend, messages, how),
     replay: async (eventKey, options) => {
       checkTaskSettings(options.dryRun);
