@@ -128,7 +128,15 @@ export function scrubJsonText(text: string, max = MAX_LOGGED_STRING_CHARS): stri
   } catch {
     return clip(scrubText(text), max);
   }
-  return clip(scrubText(JSON.stringify(scrub(value))), max);
+  return scrubJsonValue(value, max);
+}
+
+/**
+ * A parsed JSON value as scrubbed text, cut to `max` characters. {@link scrub}
+ * stops at a fixed depth, so even a 10,000-level input serialises safely.
+ */
+export function scrubJsonValue(value: unknown, max = MAX_LOGGED_STRING_CHARS): string {
+  return clip(scrubText(JSON.stringify(scrub(value)) ?? ''), max);
 }
 
 /** A stable, non-reversible reference to a recipient for logs. */

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
-import { clip, scrubJsonText, scrubText } from '../log.ts';
+import { clip, scrubJsonText, scrubJsonValue, scrubText } from '../log.ts';
 import { COLLECTIONS, RAW_INPUT_LIMIT, type RejectedEventDoc } from '../model.ts';
 import type { InvalidEventError } from '../events/index.ts';
 
@@ -57,7 +57,7 @@ export function rejectedExcerpt(raw: string): string {
       }
     }
   }
-  return scrubJsonText(JSON.stringify(value), RAW_INPUT_LIMIT);
+  return scrubJsonValue(value, RAW_INPUT_LIMIT);
 }
 
 /**

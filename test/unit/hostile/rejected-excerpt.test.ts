@@ -46,3 +46,13 @@ describe('the excerpt of a rejected input', () => {
     expect(rejectedExcerpt(`not json, from jane\\u0040example.com ${TOKEN}`)).toBe('not json, from [email] [push-token]');
   });
 });
+
+describe('the excerpt of pathological input', () => {
+  test('10,000 levels of nesting are cut at a fixed depth, not a stack overflow', () => {
+    // Act
+    const excerpt = rejectedExcerpt('{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000));
+
+    // Assess
+    expect(excerpt).toContain('[deep]');
+  });
+});
