@@ -96,7 +96,7 @@ export const SETTINGS = {
 
   // Fan-out
   restockThreshold: setting('RESTOCK_THRESHOLD', nonNegativeInt, 'A restock is previous <= threshold < available.', '0'),
-  maxSequenceJump: setting('RESTOCK_MAX_SEQUENCE_JUMP', positiveInt, "Largest step an event's sequence may take over the product's stored one; a larger jump is ignored (recorded, visible in `restock status`) instead of freezing the product. Default: ten years of millisecond timestamps. Repair with `restock product reset-stock`.", '315360000000'),
+  maxSequenceJump: setting('RESTOCK_MAX_SEQUENCE_JUMP', positiveInt, "Largest step an event's sequence may take over the product's stored one; a larger jump is ignored (recorded, visible in `restock status`) instead of freezing the product. The default, 10^13, passes any millisecond timestamp until the year 2286 (so a product first counted from 1, then by time, still moves) and refuses a leap towards 2^53. Repair with `restock product reset-stock`.", '10000000000000'),
   pageSize: setting('RESTOCK_PAGE_SIZE', positiveInt.max(10_000), 'Subscribers read per Firestore page (fan-out memory is proportional to this).', '1000'),
   chunkSize: setting('RESTOCK_CHUNK_SIZE', positiveInt.max(200), 'Recipients per delivery task (at most 200, so the ledger claims of a chunk fit one Firestore commit).', '100'),
   enqueueConcurrency: setting('RESTOCK_ENQUEUE_CONCURRENCY', positiveInt.max(500), 'createTask calls in flight per fan-out.', '16'),

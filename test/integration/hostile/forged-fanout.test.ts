@@ -137,6 +137,33 @@ describe('forged continuations', () => {
   }
 });
 
+describe("the tasks service account's continuations", () => {
+  test('a malformed continuation with a valid token is acknowledged and recorded as rejected (Cloud Tasks would retry it forever)', async () => {
+    // Act
+    const res = await fetch(fanout.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-id': 'c2', 'ce-source': 'x', 'ce-specversion': '1.0', authorization: await bearer(tasksAccount()) },
+      body: JSON.stringify({ eventKey: '../escape' }),
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+
+    // Assess
+    expect([res.status, body.outcome, body.field]).toEqual([200, 'rejected', 'eventKey']);
+  });
+
+  test('a continuation for a fan-out that does not exist is acknowledged, not retried', async () => {
+    // Act
+    const res = await fetch(fanout.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-id': 'c3', 'ce-source': 'x', 'ce-specversion': '1.0', authorization: await bearer(tasksAccount()) },
+      body: JSON.stringify({ eventKey: `no-such-fanout-${Date.now()}` }),
+    });
+
+    // Assess
+    expect(res.status).toBe(200);
+  });
+});
+
 describe("the push subscription's own calls", () => {
   test('a genuine push fans out; a later sequence leaping past the bound is ignored and the product keeps its state', async () => {
     // Prepare
