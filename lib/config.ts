@@ -241,7 +241,7 @@ export function taskCallers(config: Pick<Config, 'oidcAllowedEmails' | 'tasksSer
 }
 
 /** The functions, by the name each registers under. */
-export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions' | 'restockUnsubscribe';
+export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions' | 'restockUnsubscribe' | 'relayOutbox';
 
 /**
  * What would leave `fn` open, or lose notifications, outside the emulators:
