@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `restock`, the operators' CLI, runnable from a checkout without a build step:
-// tsx is registered programmatically (it is a runtime dependency), then the
+// tsx is registered programmatically (a development dependency: `npm ci` in the
+// checkout installs it; the function images never carry it), then the
 // TypeScript entry point is imported as is.
 import { register } from 'tsx/esm/api';
 

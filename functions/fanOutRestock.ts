@@ -10,6 +10,7 @@
  * redelivered per the retry policy) and read push bodies functions-framework
  * does not convert (a message without `data`).
  */
+import { refuseUnverifiedFanoutCaller } from '../lib/auth/index.ts';
 import { InvalidEventError, parseIncoming, type Incoming } from '../lib/events/index.ts';
 import { FANOUT_PROBLEMS, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
 import { errorFields, log } from '../lib/log.ts';
@@ -26,7 +27,9 @@ async function reject(err: InvalidEventError, raw: string): Promise<HttpReply> {
 }
 
 /** A body the framework refused (not JSON, too large, bad charset): Pub/Sub would resend the same bytes forever. */
-function rejectRefused({ error, rawBody, declaredBytes }: RefusedRequest): Promise<HttpReply> {
+async function rejectRefused({ error, rawBody, declaredBytes, headers }: RefusedRequest): Promise<HttpReply | undefined> {
+  // Only the pipeline's own callers get a record; anyone else gets the plain problem.
+  if (await refuseUnverifiedFanoutCaller({ headers }, runtime().config)) return undefined;
   // An unread body is described instead, reason included, so different refusals get different keys.
   const raw = rawBody?.toString('utf8') ?? `[body of ${declaredBytes ?? 'unknown'} bytes not read: ${error.message}]`;
   return reject(new InvalidEventError('body', error.message, undefined, { cause: error }), raw);
@@ -47,6 +50,9 @@ http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {
   let flowLog = log;
   try {
     const rt = runtime();
+    // Only the push subscription's and the queue's identities may start or continue a fan-out.
+    const refusal = await refuseUnverifiedFanoutCaller(req, rt.config);
+    if (refusal) return writeReply(res, refusal);
     let incoming: Incoming;
     try {
       incoming = parseIncoming({ headers: req.headers, body: req.body, rawBody: req.rawBody });

@@ -3,10 +3,13 @@
  * builds) handles a request before our code runs. Every entry point registers
  * through {@link http}, which adds what the framework does not do for us:
  *
- * - Bodies over `RESTOCK_MAX_BODY_BYTES` are refused: by their declared
- *   `Content-Length` before a byte is read, and by their actual size (a
- *   chunked upload) before the function runs. The framework's own limit is
- *   1 GB.
+ * - Bodies over `RESTOCK_MAX_BODY_BYTES` are refused before anything is
+ *   buffered beyond the limit: by their declared `Content-Length` before a
+ *   byte is read; a chunked or compressed body is read here first, counting
+ *   the bytes on the wire and inflating with its output capped, and only the
+ *   decoded bytes (within the limit) reach the framework's parser. The
+ *   framework's own limit is 1 GB, applied after inflating: a 61 KB gzip body
+ *   used to cost 600 MB of memory before it was refused.
  * - Errors raised before the function (body-parser: malformed JSON, bad
  *   charset or encoding, aborted body; express's router: undecodable paths)
  *   are answered as problem+json instead of express's HTML page, which
@@ -23,9 +26,9 @@
  * the target's.
  */
 import { createRequire } from 'node:module';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, type ServerResponse } from 'node:http';
 import * as ff from '@google-cloud/functions-framework';
-import { loadConfig } from '../lib/config.ts';
+import { deploymentProblems, loadConfig, type FunctionName } from '../lib/config.ts';
 import {
   BodyTooLargeError,
   RouteNotFoundError,
@@ -34,6 +37,8 @@ import {
   fromFrameworkError,
   headerValue,
   HTTP_PROBLEMS,
+  isDeclaredIdentityBody,
+  readBoundedBody,
   requireBodyWithin,
   writeReply,
   type HttpReply,
@@ -82,11 +87,16 @@ const entries = new Map<string, HttpEntryOptions>();
  * Registers `handler` as the HTTP function `name` with functions-framework,
  * behind the body limit and problem answers described in the module comment.
  */
-export function http(name: string, options: HttpEntryOptions, handler: ff.HttpFunction): void {
+export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.HttpFunction): void {
   // Settings are parsed as each function registers, so a bad value stops the process at
   // start naming the variable (lib/config.ts), not at the first request. Clients stay lazy.
-  loadConfig();
+  const config = loadConfig();
   if (servedTarget() === name) options.onStart?.();
+  // Outside the emulators, settings that would leave the served function open (or lose
+  // notifications) stop it at start too; another function's settings are not its business.
+  const target = servedTarget();
+  const problem = target === undefined || target === name ? deploymentProblems(config, name)[0] : undefined;
+  if (problem) throw problem;
   installFinalHandler();
   entries.set(name, options);
   ff.http(name, async (req, res) => {
@@ -153,9 +163,36 @@ async function refuse(req: IncomingMessage, res: ServerResponse, error: Error, o
   // Never log the framework's error itself: body-parser attaches the raw body to it.
   log[severity]('request refused before the function ran', { status: reply.status, problem: error.name });
   if (res.headersSent) return;
-  if (!req.complete) reply = { ...reply, headers: { ...reply.headers, connection: 'close' } };
-  req.resume();
+  // Read the rest and drop it, so an uploading client gets the answer instead of a reset
+  // connection; past a bound it is answered anyway and the connection closed.
+  if (!req.complete && !(await drained(req, DRAIN_MAX_BYTES))) reply = { ...reply, headers: { ...reply.headers, connection: 'close' } };
+  if (res.headersSent) return;
   writeReply(res, reply);
+}
+
+/** How much of a refused body is read and dropped before answering; more is cut off. */
+const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
+
+/** Reads `req` to its end without keeping a byte; false when it ran past `maxBytes` or broke off. */
+function drained(req: IncomingMessage, maxBytes: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let dropped = 0;
+    const done = (complete: boolean) => {
+      req.off('data', onData).off('end', onEnd).off('close', onClose).off('error', onClose);
+      resolve(complete);
+    };
+    const onData = (chunk: Buffer) => {
+      dropped += chunk.byteLength;
+      if (dropped > maxBytes) {
+        req.pause();
+        done(false);
+      }
+    };
+    const onEnd = () => done(true);
+    const onClose = () => done(req.complete);
+    req.on('data', onData).on('end', onEnd).on('close', onClose).on('error', onClose);
+    req.resume();
+  });
 }
 
 /**
@@ -172,24 +209,66 @@ function installFinalHandler(): void {
   const originalHandle = proto.handle;
   proto.handle = function handle(req, res, callback) {
     const entry = servedEntry();
+    const limit = entry ? maxBodyBytes(entry) : loadConfig().maxBodyBytes;
     const declared = declaredLength(req);
-    if (entry && declared !== undefined && declared > maxBodyBytes(entry)) {
-      void refuse(req, res, new BodyTooLargeError(declared, maxBodyBytes(entry)), entry);
+    if (declared !== undefined && declared > limit) {
+      void refuse(req, res, new BodyTooLargeError(declared, limit), entry);
       return;
     }
-    const final: FinalHandler = (err) => {
-      if (res.headersSent) {
-        // Too late for an answer: end the exchange the way express would.
-        if (err !== undefined) req.socket.destroy();
-        return;
-      }
-      const error = err === undefined ? new RouteNotFoundError(req.url ?? '') : fromFrameworkError(err, (req as RequestWithRawBody).rawBody);
-      if (err !== undefined && findProblemSpec(error, HTTP_PROBLEMS) === undefined) {
-        log.error('request failed before the function ran', { frameworkError: (err as { type?: unknown }).type, err: errorFields(error) });
-      }
-      void refuse(req, res, error, err === undefined ? undefined : entry);
-    };
-    originalHandle.call(this, req, res, callback ?? final);
+    const finalFor =
+      (request: IncomingMessage): FinalHandler =>
+      (err) => {
+        if (res.headersSent) {
+          // Too late for an answer: end the exchange the way express would.
+          if (err !== undefined) req.socket.destroy();
+          return;
+        }
+        const error = err === undefined ? new RouteNotFoundError(request.url ?? '') : fromFrameworkError(err, (request as RequestWithRawBody).rawBody);
+        if (err !== undefined && findProblemSpec(error, HTTP_PROBLEMS) === undefined) {
+          log.error('request failed before the function ran', { frameworkError: (err as { type?: unknown }).type, err: errorFields(error) });
+        }
+        void refuse(request, res, error, err === undefined ? undefined : entry);
+      };
+    if (!hasBody(req) || isDeclaredIdentityBody(req)) {
+      originalHandle.call(this, req, res, callback ?? finalFor(req));
+      return;
+    }
+    // Not bounded by its declaration: read it here, within the limit, and hand the framework the decoded bytes.
+    readBoundedBody(req.iterator({ destroyOnReturn: false }), req.headers, limit).then(
+      (body) => {
+        const decoded = withDecodedBody(req, body);
+        originalHandle.call(this, decoded, res, callback ?? finalFor(decoded));
+      },
+      (err: unknown) => void refuse(req, res, err as Error, entry),
+    );
   };
   proto.__restockFinalHandler = true;
+}
+
+/** Whether a request carries a body at all (RFC 9112 §6.3: a length or a transfer coding). */
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
+}
+
+/**
+ * The request as if it had arrived with `body` as a plain identity body of
+ * declared length: the framework's parser then reads exactly those bytes.
+ * The original has been read to its end; the answer still goes to its socket.
+ */
+function withDecodedBody(req: IncomingMessage, body: Buffer): IncomingMessage {
+  const decoded = new IncomingMessage(req.socket);
+  const headers = { ...req.headers, 'content-length': String(body.byteLength) };
+  delete headers['content-encoding'];
+  delete headers['transfer-encoding'];
+  decoded.headers = headers;
+  decoded.rawHeaders = Object.entries(headers).flatMap(([name, value]) => (Array.isArray(value) ? value.flatMap((v) => [name, v]) : [name, String(value)]));
+  decoded.method = req.method!;
+  decoded.url = req.url!;
+  decoded.httpVersion = req.httpVersion;
+  decoded.httpVersionMajor = req.httpVersionMajor;
+  decoded.httpVersionMinor = req.httpVersionMinor;
+  decoded.complete = true;
+  decoded.push(body);
+  decoded.push(null);
+  return decoded;
 }

@@ -89,6 +89,7 @@ export const SETTINGS = {
   tasksLocation: setting('RESTOCK_TASKS_LOCATION', z.string().min(1), 'Region of the Cloud Tasks queue.', 'us-central1'),
   tasksQueue: setting('RESTOCK_TASKS_QUEUE', z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'letters, digits and hyphens, at most 100'), 'Queue that carries delivery chunks (and fan-out continuations).', 'restock-deliveries'),
   tasksEmulatorHost: setting('CLOUD_TASKS_EMULATOR_HOST', hostPort.optional(), 'host:port of the Cloud Tasks emulator; unset in production.'),
+  firestoreEmulatorHost: setting('FIRESTORE_EMULATOR_HOST', hostPort.optional(), 'host:port of the Firestore emulator (read by the Firestore client). Set means "on the emulators": the refusals that protect production are relaxed (see docs/faults-and-hostile-input.md).'),
   deliveryUrl: setting('RESTOCK_DELIVERY_URL', url, 'URL of the `deliverRestockBatch` function: the HTTP target of delivery tasks.', 'http://127.0.0.1:8082/'),
   fanoutUrl: setting('RESTOCK_FANOUT_URL', url, 'URL of the `fanOutRestock` function: the target of fan-out continuation tasks.', 'http://127.0.0.1:8081/'),
   tasksServiceAccount: setting('RESTOCK_TASKS_SERVICE_ACCOUNT', z.email().optional(), 'Service account whose OIDC token Cloud Tasks attaches to each task; unset sends no token.'),
@@ -96,6 +97,7 @@ export const SETTINGS = {
 
   // Fan-out
   restockThreshold: setting('RESTOCK_THRESHOLD', nonNegativeInt, 'A restock is previous <= threshold < available.', '0'),
+  maxSequenceJump: setting('RESTOCK_MAX_SEQUENCE_JUMP', positiveInt, "Largest step an event's sequence may take over the product's stored one; a larger jump is ignored (recorded, visible in `restock status`) instead of freezing the product. The default, 10^13, passes any millisecond timestamp until the year 2286 (so a product first counted from 1, then by time, still moves) and refuses a leap towards 2^53. Repair with `restock product reset-stock`.", '10000000000000'),
   pageSize: setting('RESTOCK_PAGE_SIZE', positiveInt.max(10_000), 'Subscribers read per Firestore page (fan-out memory is proportional to this).', '1000'),
   chunkSize: setting('RESTOCK_CHUNK_SIZE', positiveInt.max(200), 'Recipients per delivery task (at most 200, so the ledger claims of a chunk fit one Firestore commit).', '100'),
   enqueueConcurrency: setting('RESTOCK_ENQUEUE_CONCURRENCY', positiveInt.max(500), 'createTask calls in flight per fan-out.', '16'),
@@ -110,8 +112,8 @@ export const SETTINGS = {
   ledgerTtlDays: setting('RESTOCK_LEDGER_TTL_DAYS', positiveInt, 'Days a delivery ledger entry, and a rejected event, is kept (Firestore TTL on `expireAt`).', '30'),
 
   // Notifier
-  notifier: setting('RESTOCK_NOTIFIER', z.enum(['http', 'log']), '`http` calls the notification service; `log` only logs (development).', 'http'),
-  notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service (required with `http`).'),
+  notifier: setting('RESTOCK_NOTIFIER', z.enum(['http', 'log']), '`http` calls the notification service; `log` only logs, and is refused outside the emulators (it would record notifications as sent that nobody received).', 'http'),
+  notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service (required with `http`; https outside the emulators).'),
   notifierToken: setting('RESTOCK_NOTIFIER_TOKEN', z.string().min(1).optional(), 'Bearer token for the notification service (from Secret Manager in production).'),
   notifierTimeoutMs: setting('RESTOCK_NOTIFIER_TIMEOUT_MS', positiveInt, 'Timeout of one notifier call.', '10000'),
   notifierRetries: setting('RESTOCK_NOTIFIER_RETRIES', nonNegativeInt.max(10), 'In-call retries of a notifier batch on 429/5xx/timeouts before the chunk is left to Cloud Tasks.', '2'),
@@ -139,11 +141,13 @@ export const SETTINGS = {
   fcmCredentials: setting('RESTOCK_FCM_CREDENTIALS', z.enum(['adc', 'none']), '`adc`: OAuth token of the function\'s service account (Application Default Credentials); `none` only for the local stand-in.', 'adc'),
   fcmConcurrency: setting('RESTOCK_FCM_CONCURRENCY', positiveInt.max(500), 'FCM v1 requests in flight per notifier call (the v1 API takes one message a request).', '20'),
 
-  // Security of the delivery endpoint
-  verifyOidc: setting('RESTOCK_VERIFY_OIDC', bool, 'Verify the Cloud Tasks OIDC token on `deliverRestockBatch`.', 'true'),
+  // Who may call fan-out and delivery
+  verifyOidc: setting('RESTOCK_VERIFY_OIDC', bool, 'Verify the Cloud Tasks OIDC token on `deliverRestockBatch` and on fan-out continuations. Off is refused outside the emulators.', 'true'),
+  verifyPushOidc: setting('RESTOCK_VERIFY_PUSH_OIDC', bool, "Verify the Pub/Sub push subscription's OIDC token on `fanOutRestock` events. The local stack turns it off (the Pub/Sub emulator sends no token); off is refused outside the emulators.", 'true'),
+  pushServiceAccount: setting('RESTOCK_PUSH_SERVICE_ACCOUNT', z.email().optional(), "Service account of the push subscription's OIDC token: the only caller `fanOutRestock` accepts events from (required outside the emulators)."),
   oidcAudience: setting('RESTOCK_OIDC_AUDIENCE', z.string().min(1).optional(), 'Expected `aud` of the token (defaults to RESTOCK_DELIVERY_URL).'),
   oidcIssuers: setting('RESTOCK_OIDC_ISSUERS', z.string().min(1), 'Comma-separated accepted issuers.', 'https://accounts.google.com,accounts.google.com'),
-  oidcJwksUrl: setting('RESTOCK_OIDC_JWKS_URL', url, 'Where the token signing keys are published.', 'https://www.googleapis.com/oauth2/v3/certs'),
+  oidcJwksUrl: setting('RESTOCK_OIDC_JWKS_URL', url, 'Where the token signing keys are published (https outside the emulators).', 'https://www.googleapis.com/oauth2/v3/certs'),
   oidcAllowedEmails: setting('RESTOCK_OIDC_ALLOWED_EMAILS', z.string().optional(), 'Comma-separated service accounts allowed to call delivery (defaults to RESTOCK_TASKS_SERVICE_ACCOUNT).'),
 
   // Subscriptions API
@@ -224,6 +228,52 @@ export function loadConfig(): Config {
 /** Forget the cached configuration (tests that change `process.env`). */
 export function resetConfigForTests(): void {
   cached = undefined;
+}
+
+/**
+ * Whether this process works on the emulators (Firestore's, which holds
+ * every shopper's data): only there may the protections below be relaxed.
+ */
+export function onEmulators(config: Pick<Config, 'firestoreEmulatorHost'>): boolean {
+  return config.firestoreEmulatorHost !== undefined;
+}
+
+/** Service accounts whose tokens delivery (and fan-out continuations) accept: the allow list, else the tasks service account. */
+export function taskCallers(config: Pick<Config, 'oidcAllowedEmails' | 'tasksServiceAccount'>): string[] {
+  const allowed = list(config.oidcAllowedEmails);
+  return allowed.length > 0 ? allowed : list(config.tasksServiceAccount);
+}
+
+/** The functions, by the name each registers under. */
+export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions' | 'restockUnsubscribe' | 'relayOutbox';
+
+/**
+ * What would leave `fn` open, or lose notifications, outside the emulators:
+ * each problem names its variable. Empty on the emulators, where nothing real
+ * is at stake and the local stack relaxes what it cannot provide (the Pub/Sub
+ * emulator signs no push tokens). Pure.
+ */
+export function deploymentProblems(config: Config, fn: FunctionName): ConfigError[] {
+  if (onEmulators(config)) return [];
+  const problems: ConfigError[] = [];
+  const refuse = (s: Setting<unknown>, problem: string) => problems.push(new ConfigError(s.env, problem));
+  const httpsOnly = (value: string | undefined) => value === undefined || value.startsWith('https:');
+  if (fn === 'fanOutRestock' || fn === 'deliverRestockBatch') {
+    if (!config.verifyOidc) refuse(SETTINGS.verifyOidc, 'must be true outside the emulators: without it anyone allowed to invoke the function can forge tasks');
+    if (taskCallers(config).length === 0) {
+      refuse(SETTINGS.oidcAllowedEmails, `names no service account and ${SETTINGS.tasksServiceAccount.env} is unset: any Google-signed token for the audience would be accepted`);
+    }
+    if (!httpsOnly(config.oidcJwksUrl)) refuse(SETTINGS.oidcJwksUrl, 'must be an https: URL outside the emulators (keys fetched in clear can be replaced)');
+  }
+  if (fn === 'fanOutRestock') {
+    if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge restock events');
+    if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted for events");
+  }
+  if (fn === 'deliverRestockBatch') {
+    if (config.notifier === 'log') refuse(SETTINGS.notifier, '`log` is refused outside the emulators: it records notifications as sent that nobody received');
+    if (config.notifier === 'http' && !httpsOnly(config.notifierUrl)) refuse(SETTINGS.notifierUrl, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
+  }
+  return problems;
 }
 
 /** Audience expected on delivery tokens. */

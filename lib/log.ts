@@ -17,7 +17,6 @@ export type Fields = Record<string, unknown>;
 const ORDER: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
 const LEVELS: Record<string, Severity> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' };
 
-const EMAIL = /[\w.+-]+@[\w-]+(\.[\w-]+)+/g;
 /** Google service accounts (user-managed and Google-managed): identities of systems, not of people. */
 const SERVICE_ACCOUNT = /^[^@\s]+@([a-z0-9-]+\.iam|developer|appspot|cloudservices|cloudbuild)\.gserviceaccount\.com$/i;
 
@@ -26,23 +25,119 @@ export function isServiceAccount(email: string): boolean {
   return SERVICE_ACCOUNT.test(email);
 }
 
-const SECRET_KEY = /(email|address|token|authorization|password|secret|^to$)/i;
+const SECRET_KEY = /(email|address|token|authorization|password|secret|^to$|^push$)/i;
 
-/** Masks personal data anywhere in a value (deeply), keeping its shape. */
+/** Longest string a log line (or a stored diagnostic) keeps; the rest is counted, not kept. */
+export const MAX_LOGGED_STRING_CHARS = 8192;
+
+/**
+ * What can stand for the `@` of an address: itself, its JSON and JavaScript
+ * escape, its percent-encoding, its HTML entities and the full-width form.
+ */
+const AT_SIGN = /@|\\u0040|%40|&#0*64;|&#x0*40;|\uFF20/giu;
+/** Characters of an address's local part (Unicode letters and digits included: RFC 6531). */
+const LOCAL_CHAR = /[\p{L}\p{N}._+%'-]/u;
+/** Characters of a domain (internationalised labels included). */
+const DOMAIN_CHAR = /[\p{L}\p{N}.-]/u;
+/**
+ * A push token (FCM registration tokens run to 150+ characters of base64url
+ * with a colon; APNs device tokens are 64+ hex digits but so are our own
+ * hashes, so only the long runs are masked).
+ */
+const PUSH_TOKEN = /[A-Za-z0-9_:-]{100,}/g;
+
+/**
+ * Masks email addresses (in any of the spellings of {@link AT_SIGN}) and push
+ * tokens in a string. Linear in the length of `text`: each `@` is found by a
+ * backtrack-free search, and the scans around it never cross the previous
+ * match, so no character is examined more than a few times whatever the input
+ * (the regular expression this replaces backtracked quadratically on long runs
+ * of word characters). `work.steps`, when given, counts the characters the
+ * scans examined, so a test can check the bound without a clock.
+ */
+export function scrubText(text: string, work?: { steps: number }): string {
+  let out = '';
+  let steps = 0;
+  let copiedUpTo = 0;
+  let floor = 0;
+  AT_SIGN.lastIndex = 0;
+  for (let m = AT_SIGN.exec(text); m !== null; m = AT_SIGN.exec(text)) {
+    const at = m.index;
+    const afterAt = at + m[0].length;
+    let start = at;
+    while (start > floor && LOCAL_CHAR.test(text[start - 1]!)) {
+      start--;
+      steps++;
+    }
+    let end = afterAt;
+    let labelDot = -1; // the last dot followed by a label character: a domain needs one
+    while (end < text.length && DOMAIN_CHAR.test(text[end]!)) {
+      if (end > afterAt && text[end] !== '.' && text[end - 1] === '.') labelDot = end - 1;
+      end++;
+      steps++;
+    }
+    // Trailing dots end the sentence, not the domain.
+    while (end > afterAt && text[end - 1] === '.') end--;
+    const isAddress = start < at && labelDot > afterAt && !(m[0] === '@' && isServiceAccount(text.slice(start, end)));
+    if (isAddress) {
+      out += text.slice(copiedUpTo, start) + '[email]';
+      copiedUpTo = end;
+      AT_SIGN.lastIndex = Math.max(AT_SIGN.lastIndex, end);
+    }
+    floor = Math.max(afterAt, isAddress ? end : afterAt);
+  }
+  out += text.slice(copiedUpTo);
+  if (work) work.steps += steps;
+  return out.replace(PUSH_TOKEN, '[push-token]');
+}
+
+/** `text` cut to `max` characters, saying how many were dropped. Scrub first: a cut address is no longer found. */
+export function clip(text: string, max = MAX_LOGGED_STRING_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}…[${text.length - max} more characters]` : text;
+}
+
+/**
+ * Masks personal data anywhere in a value (deeply), keeping its shape:
+ * strings under a key that names an address or token are redacted, others
+ * pass through {@link scrubText} and are clipped to {@link MAX_LOGGED_STRING_CHARS}.
+ */
 export function scrub(value: unknown, key = '', depth = 0): unknown {
   if (depth > 8) return '[deep]';
   if (typeof value === 'string') {
     if (key && SECRET_KEY.test(key)) return value ? '[redacted]' : value;
-    return value.replace(EMAIL, (m) => (isServiceAccount(m) ? m : '[email]'));
+    return clip(scrubText(value));
   }
   if (Array.isArray(value)) return value.map((v) => scrub(v, key, depth + 1));
   if (value instanceof Error) return scrub(errorFields(value), key, depth + 1);
   if (value && typeof value === 'object') {
     const out: Fields = {};
-    for (const [k, v] of Object.entries(value)) out[k] = scrub(v, k, depth + 1);
+    for (const [k, v] of Object.entries(value)) out[clip(scrubText(k), 256)] = scrub(v, k, depth + 1);
     return out;
   }
   return value;
+}
+
+/**
+ * A text that may be JSON, made fit to show or store: parsed and
+ * {@link scrub}bed when it is JSON (so keys that name an address redact their
+ * values), scrubbed as text otherwise, and only then cut to `max` characters.
+ */
+export function scrubJsonText(text: string, max = MAX_LOGGED_STRING_CHARS): string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return clip(scrubText(text), max);
+  }
+  return scrubJsonValue(value, max);
+}
+
+/**
+ * A parsed JSON value as scrubbed text, cut to `max` characters. {@link scrub}
+ * stops at a fixed depth, so even a 10,000-level input serialises safely.
+ */
+export function scrubJsonValue(value: unknown, max = MAX_LOGGED_STRING_CHARS): string {
+  return clip(scrubText(JSON.stringify(scrub(value)) ?? ''), max);
 }
 
 /** A stable, non-reversible reference to a recipient for logs. */

@@ -193,8 +193,15 @@ export interface RejectedEventDoc {
   reason: string;
   /** Field path of the first problem, when known. */
   field?: string;
-  /** The raw input, truncated to {@link RAW_INPUT_LIMIT} characters, email addresses masked. */
+  /**
+   * An excerpt of the input: `message.data` decoded, personal data masked,
+   * then cut to {@link RAW_INPUT_LIMIT} characters (lib/fanout/rejected.ts).
+   */
   raw: string;
+  /** sha256 (hex) of the whole input as received: matches a report without keeping it. */
+  rawSha256?: string;
+  /** Length of the whole input, in characters. */
+  rawChars?: number;
   receivedAtMs: number;
   /** When Firestore's TTL policy deletes the record. */
   expireAt: Timestamp;

@@ -42,7 +42,7 @@ export function allProblems(error: z.ZodError, input: unknown): PathProblem[] {
   for (const issue of error.issues) {
     const path = [...issue.path];
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: [...path, key], problem: 'is not a known field' });
+      for (const key of issue.keys) out.push({ path: [...path.map(clipName), clipName(key)], problem: 'is not a known field' });
     } else if (issue.code === 'invalid_type') {
       const actual = valueAt(input, path);
       if (actual === undefined) out.push({ path, problem: 'is required' });
@@ -60,6 +60,14 @@ export function firstProblem(error: z.ZodError, input: unknown, prefix = ''): Pr
   const first = allProblems(error, input)[0];
   const field = [prefix, ...(first?.path ?? []).map(String)].filter(Boolean).join('.') || '(root)';
   return { field, problem: first?.problem ?? 'is invalid' };
+}
+
+/** Longest field name echoed back: a caller's unknown key is theirs, and may be anything. */
+export const MAX_ECHOED_NAME_CHARS = 64;
+
+/** A name as echoed in an answer: clipped to {@link MAX_ECHOED_NAME_CHARS}, saying so. */
+export function clipName<K extends PropertyKey>(key: K): K | string {
+  return typeof key === 'string' && key.length > MAX_ECHOED_NAME_CHARS ? `${key.slice(0, MAX_ECHOED_NAME_CHARS)}…(${key.length} characters)` : key;
 }
 
 function article(word: string): string {

@@ -85,6 +85,7 @@ locals {
       RESTOCK_TASKS_LOCATION         = var.region
       RESTOCK_TASKS_QUEUE            = var.queue_name
       RESTOCK_TASKS_SERVICE_ACCOUNT  = google_service_account.tasks_invoker.email
+      RESTOCK_PUSH_SERVICE_ACCOUNT   = google_service_account.pubsub_push.email
       RESTOCK_DELIVERY_URL           = local.function_urls["deliverRestockBatch"]
       RESTOCK_FANOUT_URL             = local.function_urls["fanOutRestock"]
       RESTOCK_THRESHOLD              = tostring(var.restock_threshold)

@@ -361,6 +361,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_NOTIFIER_URL: sinkUrl,
     ...(options.sinkToken ? { RESTOCK_NOTIFIER_TOKEN: options.sinkToken } : {}),
     RESTOCK_VERIFY_OIDC: 'true',
+    // The Pub/Sub emulator's push subscriptions carry no OIDC token; continuations (signed by the
+    // Cloud Tasks emulator) are still verified. Allowed only because FIRESTORE_EMULATOR_HOST is set.
+    RESTOCK_VERIFY_PUSH_OIDC: 'false',
     RESTOCK_OIDC_ISSUERS: oidc.oidcIssuer,
     RESTOCK_OIDC_JWKS_URL: oidc.jwksUrl,
     RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),

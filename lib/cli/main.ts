@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerDeadLetters } from './commands/deadLetters.ts';
 import { registerOutbox } from './commands/outbox.ts';
+import { registerProduct } from './commands/product.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerReplay } from './commands/replay.ts';
@@ -20,6 +21,7 @@ import type { Context } from './context.ts';
 import { EXIT_OK, errorDocument, errorLine, exitCodeFor } from './errors.ts';
 import type { Operations } from './operations.ts';
 import { Output, type Io } from './output.ts';
+import { printable } from './printable.ts';
 
 export interface MainOptions {
   /** Replaces the real connection (tests). Receives the global flags. */
@@ -74,6 +76,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerPublish(program, ctx);
   registerSubscribers(program, ctx);
   registerOutbox(program, ctx);
+  registerProduct(program, ctx);
   return program;
 }
 
@@ -128,7 +131,7 @@ export async function main(argv: string[], givenIo: Io, options: MainOptions = {
     // Commander has already printed its own message (usage errors, --help).
     if (!(err instanceof CommanderError)) {
       const out = new Output(io, false);
-      io.stderr.write(out.ce.red(`restock: error: ${errorLine(err)}`) + '\n');
+      io.stderr.write(printable(out.ce.red(`restock: error: ${errorLine(err)}`), out.ce.isColorSupported) + '\n');
     }
     // With --json a script reads stdout: the error is a JSON document there too, unless the command already wrote one.
     if (code !== EXIT_OK && wantsJson(argv) && !wroteStdout) io.stdout.write(JSON.stringify({ error: errorDocument(err, code) }, null, 2) + '\n');

@@ -12,6 +12,7 @@ import { pullDeadLetters, settleDeadLetters } from './commands/deadLetters.ts';
 import { publishMessage } from './commands/publish.ts';
 import type { Operations } from './ports.ts';
 import { outboxStore } from './queries/outbox.ts';
+import { readStockState, writeStockReset } from './queries/stock.ts';
 import { readStatus } from './queries/status.ts';
 import { countSubscribers, listSubscribers } from './queries/subscribers.ts';
 import { readTrace } from './queries/trace.ts';
@@ -32,12 +33,15 @@ export function backendOperations(backend: Backend): Operations {
   };
   return {
     settings: backend.settings,
+    target: { projectId: config.projectId, emulators: backend.target.emulators },
     readStatus: (eventKey) => readStatus(backend, eventKey),
     readTrace: (query) => readTrace(backend, query),
     countSubscribers: (productId) => countSubscribers(backend, productId),
     listSubscribers: (productId, limit) => listSubscribers(backend, productId, limit),
     publish: (topic, data, attributes) => publishMessage(backend, topic, data, attributes),
     pullDeadLetters: (limit) => pullDeadLetters(backend, limit),
+    readStock: (productId) => readStockState(backend.db, productId),
+    resetStock: (productId, expected, reset) => writeStockReset(backend.db, productId, expected, reset, Date.now()),
     settleDeadLetters: (messages, how) => settleDeadLetters(backend, messages, how),
     replay: async (eventKey, options) => {
       checkTaskSettings(options.dryRun);

@@ -8,6 +8,7 @@
 import { createInterface } from 'node:readline/promises';
 import cliProgress from 'cli-progress';
 import picocolors from 'picocolors';
+import { printable } from './printable.ts';
 
 type Colors = ReturnType<typeof picocolors.createColors>;
 
@@ -79,7 +80,7 @@ export class Output {
 
   /** A human line on stdout; ignored in `--json` mode, where only {@link result} writes. */
   line(text = ''): void {
-    if (!this.json) this.io.stdout.write(text + '\n');
+    if (!this.json) this.io.stdout.write(printable(text, this.c.isColorSupported) + '\n');
   }
 
   /** The command's JSON document (only in `--json` mode). */
@@ -89,12 +90,12 @@ export class Output {
 
   /** A notice on stderr: which stack, what is about to happen. Never parsed. */
   notice(text: string): void {
-    this.io.stderr.write(text + '\n');
+    this.io.stderr.write(printable(text, this.ce.isColorSupported) + '\n');
   }
 
   /** A warning on stderr, in yellow on a TTY. */
   warn(text: string): void {
-    this.io.stderr.write(this.ce.yellow(`warning: ${text}`) + '\n');
+    this.io.stderr.write(printable(this.ce.yellow(`warning: ${text}`), this.ce.isColorSupported) + '\n');
   }
 
   /**

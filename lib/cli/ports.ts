@@ -13,13 +13,16 @@ import type { RedrivableState } from '../model.ts';
 import type { OutboxStore } from '../outbox/index.ts';
 import type { DeadLetter } from './queries/dead-letters.ts';
 import type { StatusReport } from './queries/status.ts';
+import type { StockReset, StockState } from './queries/stock.ts';
 import type { SubscriberRow } from './queries/subscribers.ts';
 import type { TraceQuery, TraceReport } from './queries/trace.ts';
-import type { CliSettings } from './target.ts';
+import type { CliSettings, Target } from './target.ts';
 
 /** What a command may do to the pipeline. */
 export interface Operations {
   settings: CliSettings;
+  /** The project the commands act on, and which of its services are emulators. */
+  target: { projectId: string; emulators: Target['emulators'] };
   readStatus(eventKey: string): Promise<StatusReport>;
   readTrace(query: TraceQuery): Promise<TraceReport>;
   countSubscribers(productId: string): Promise<number>;
@@ -27,6 +30,9 @@ export interface Operations {
   /** Resolves to the new message's id. */
   publish(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string>;
   pullDeadLetters(limit: number): Promise<DeadLetter[]>;
+  readStock(productId: string): Promise<StockState>;
+  /** Writes the reset if the state is still `expected`. @throws StockChangedError */
+  resetStock(productId: string, expected: StockState, reset: StockReset): Promise<StockState>;
   settleDeadLetters(messages: DeadLetter[], how: 'ack' | 'release'): Promise<void>;
   replay(eventKey: string, options: { dryRun: boolean; onProgress?: (p: FanoutProgress) => void }): Promise<ReplayResult>;
   /** @throws NotRedrivableError (lib/delivery) for a state the domain does not let a redrive take. */

@@ -82,6 +82,8 @@ export interface Target {
   settings: CliSettings;
   /** One line for stderr: which project and which endpoints. */
   description: string;
+  /** Which services are emulators: the guards on writes (publish, reset-stock) relax only there. */
+  emulators: { firestore: boolean; pubsub: boolean; tasks: boolean };
   /**
    * Settings that replay and redrive need to create tasks the way the functions
    * do but that nobody set (their defaults point at a local stack): creating
@@ -176,6 +178,7 @@ export function resolveTarget(input: {
     config,
     settings,
     description: `${prefix}project ${config.projectId} on ${where}`,
+    emulators: { firestore: Boolean(merged.FIRESTORE_EMULATOR_HOST), pubsub: Boolean(merged.PUBSUB_EMULATOR_HOST), tasks: Boolean(merged.CLOUD_TASKS_EMULATOR_HOST) },
     missingTaskSettings: missingTaskSettings(merged),
   };
 }

@@ -6,7 +6,7 @@
  */
 export { parseDeliveryTask, InvalidDeliveryTaskError, deliveryTaskSchema, MAX_DELIVERY_TASK_BYTES, type DeliveryTask } from '../tasks/index.ts';
 export { deliverChunk, type ChunkReport, type AttemptInfo } from './execute.ts';
-export { verifyTaskToken, MissingTokenError, InvalidTokenError, ForbiddenCallerError, TokenKeysUnavailableError } from './auth.ts';
+export { verifyTaskToken, MissingTokenError, InvalidTokenError, ForbiddenCallerError, TokenKeysUnavailableError } from '../auth/index.ts';
 export { redriveDeliveries, type RedriveResult } from './redrive.ts';
 export { DELIVERY_PROBLEMS, ChunkNotSettledError } from './problems.ts';
 export {

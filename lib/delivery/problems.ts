@@ -6,7 +6,7 @@
  */
 import { HTTP_PROBLEMS, problemRow, type ProblemTable } from '../http/index.ts';
 import { InvalidDeliveryTaskError } from '../tasks/index.ts';
-import { ForbiddenCallerError, InvalidTokenError, MissingTokenError, TokenKeysUnavailableError } from './auth.ts';
+import { ForbiddenCallerError, InvalidTokenError, MissingTokenError, TokenKeysUnavailableError } from '../auth/index.ts';
 import type { ChunkReport } from './execute.ts';
 
 /** A chunk attempt left something retryable (failed sends, recipients leased by another attempt): 503 so Cloud Tasks retries it. */

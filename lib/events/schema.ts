@@ -28,7 +28,8 @@ export const inventoryEventSchema = z.strictObject({
   product: z
     .strictObject({
       name: z.string().max(500, 'must be at most 500 characters').optional(),
-      url: z.url('must be a URL').max(2000, 'must be at most 2000 characters').optional(),
+      // Shoppers open this link from a notification: only https (javascript:, data:, file: would pass as "a URL").
+      url: z.url({ protocol: /^https$/, message: 'must be an https: URL' }).max(2000, 'must be at most 2000 characters').optional(),
     })
     .optional(),
 });

@@ -104,7 +104,7 @@ async function fail(rt: Runtime, eventKey: string, productId: string, owner: str
 export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger, attempt: FanoutAttempt = { lastAttempt: false }): Promise<FanoutOutcome> {
   const owner = attemptId();
   const startedAtMs = rt.now();
-  const o = { owner, nowMs: startedAtMs, leaseMs: rt.config.fanoutLeaseMs, threshold: rt.config.restockThreshold };
+  const o = { owner, nowMs: startedAtMs, leaseMs: rt.config.fanoutLeaseMs, threshold: rt.config.restockThreshold, maxSequenceJump: rt.config.maxSequenceJump };
   let claim: ClaimResult;
   try {
     claim = incoming.kind === 'event' ? await claimForEvent(rt.db, incoming, o) : await claimStored(rt.db, incoming.eventKey, o);

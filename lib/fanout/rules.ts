@@ -14,6 +14,8 @@ export interface ClaimOptions {
   nowMs: number;
   leaseMs: number;
   threshold: number;
+  /** RESTOCK_MAX_SEQUENCE_JUMP; unbounded when omitted. */
+  maxSequenceJump?: number;
 }
 
 /** What a claim decided. */
@@ -56,8 +58,8 @@ export interface FirstClaim {
  */
 export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'event' | 'publishTimeMs'>, stored: ProductDoc | undefined, o: ClaimOptions): FirstClaim {
   const { eventKey, event } = received;
-  const decision = decideStockUpdate(stored, event, eventKey, o.threshold, o.nowMs);
-  const product = decision.kind === 'stale' ? stored : decision.next;
+  const decision = decideStockUpdate(stored, event, eventKey, o.threshold, o.nowMs, o.maxSequenceJump);
+  const product = decision.kind === 'stale' || decision.kind === 'jump' ? stored : decision.next;
   const base: FanoutDoc = {
     eventKey,
     productId: event.productId,
@@ -80,8 +82,11 @@ export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'eve
     updatedAtMs: o.nowMs,
     ...(received.publishTimeMs !== undefined ? { publishTimeMs: received.publishTimeMs } : {}),
   };
-  if (decision.kind === 'stale') {
-    const reason = `stale: sequence ${event.sequence} is not newer than ${decision.storedSequence}`;
+  if (decision.kind === 'stale' || decision.kind === 'jump') {
+    const reason =
+      decision.kind === 'stale'
+        ? `stale: sequence ${event.sequence} is not newer than ${decision.storedSequence}`
+        : `sequence jump: ${event.sequence} is more than RESTOCK_MAX_SEQUENCE_JUMP (${decision.maxSequenceJump}) past ${decision.storedSequence}; if the producer really moved on, repair with restock product reset-stock`;
     return { result: { kind: 'ignored', fanout: { ...base, reason, completedAtMs: o.nowMs } }, product: undefined };
   }
   if (decision.kind === 'not-restock') {

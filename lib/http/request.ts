@@ -2,7 +2,8 @@
  * The request as an entry point sees it, framework-free, and the checks every
  * JSON route makes on it: media type, size, JSON syntax.
  */
-import { BodyTooLargeError, MalformedJsonError, UnsupportedMediaTypeError } from './errors.ts';
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { BodyTooLargeError, MalformedJsonError, UnreadableBodyError, UnsupportedEncodingError, UnsupportedMediaTypeError } from './errors.ts';
 
 /** The part of an HTTP request the domain needs. functions/ adapts its framework's request to it. */
 export interface HttpRequestLike {
@@ -81,4 +82,68 @@ export function parseJsonObject(raw: Uint8Array | undefined): Record<string, unk
     throw new MalformedJsonError(`The request body must be a JSON object, not ${kind}`);
   }
   return value as Record<string, unknown>;
+}
+
+type Decoder = (wire: Buffer, options: { maxOutputLength: number }) => Buffer;
+const DECODERS: Record<string, Decoder | null> = {
+  identity: null,
+  gzip: gunzipSync,
+  'x-gzip': gunzipSync,
+  deflate: inflateSync,
+  br: brotliDecompressSync,
+};
+
+/**
+ * Whether a request's body is bounded by what it declares: an identity body
+ * with a `Content-Length` (a parser reads exactly that many bytes). A chunked
+ * or compressed body is not, and must be read through {@link readBoundedBody}.
+ */
+export function isDeclaredIdentityBody(req: Pick<HttpRequestLike, 'headers'>): boolean {
+  const encoding = (headerValue(req, 'content-encoding') ?? 'identity').trim().toLowerCase();
+  return encoding === 'identity' && /^\d+$/.test(headerValue(req, 'content-length') ?? '');
+}
+
+/**
+ * Reads a body of any transfer or content encoding, never holding more than
+ * `maxBytes` of it: the bytes on the wire are counted as they arrive and the
+ * reading stops past the limit; a compressed body is then inflated with its
+ * output capped at the limit, so a few kilobytes of gzip cannot become
+ * gigabytes in memory. Resolves to the decoded bytes.
+ * @throws BodyTooLargeError past the limit (on the wire or inflated),
+ *   UnsupportedEncodingError for an encoding other than gzip, deflate, br or identity (or a list of them),
+ *   UnreadableBodyError for a corrupt compressed body or a failed upload.
+ */
+export async function readBoundedBody(
+  body: AsyncIterable<Uint8Array>,
+  headers: HttpRequestLike['headers'],
+  maxBytes: number,
+): Promise<Buffer> {
+  const encoding = (headerValue({ headers }, 'content-encoding') ?? 'identity').trim().toLowerCase() || 'identity';
+  const decoder = DECODERS[encoding];
+  if (decoder === undefined) {
+    throw new UnsupportedEncodingError('content-encoding', `Content-Encoding ${JSON.stringify(encoding.slice(0, 40))} is not supported; send gzip, deflate, br or none`);
+  }
+  const chunks: Uint8Array[] = [];
+  let wireBytes = 0;
+  try {
+    for await (const chunk of body) {
+      wireBytes += chunk.byteLength;
+      if (wireBytes > maxBytes) throw new BodyTooLargeError(undefined, maxBytes);
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw err;
+    throw new UnreadableBodyError('The request was aborted before its body was complete', { cause: err });
+  }
+  const wire = Buffer.concat(chunks, wireBytes);
+  if (decoder === null) return wire;
+  let decoded: Buffer;
+  try {
+    decoded = decoder(wire, { maxOutputLength: maxBytes + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new BodyTooLargeError(undefined, maxBytes, { cause: err });
+    throw new UnreadableBodyError(`The body is not valid ${encoding} (check Content-Encoding)`, { cause: err });
+  }
+  if (decoded.byteLength > maxBytes) throw new BodyTooLargeError(undefined, maxBytes);
+  return decoded;
 }

@@ -4,6 +4,12 @@
  * 5xx, timeouts and connection failures are retried in-call a few times with
  * backoff (honouring Retry-After up to a bound); whatever is still unsettled
  * comes back as `retry`, for Cloud Tasks to retry the chunk later.
+ *
+ * The service's answer is trusted no further than the contract: a redirect is
+ * refused (following one would re-post every address and push token to
+ * another origin), the body is read up to {@link MAX_RESPONSE_BYTES}, and no
+ * text of the service reaches the ledger — only its status, a fixed reason,
+ * or a per-notification reason code of the contract's shape.
  */
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
@@ -41,15 +47,52 @@ export class NotifierUnavailableError extends Error {
   }
 }
 
-/** The service refused the batch as malformed (4xx other than 429): retrying the same request is pointless. */
+/**
+ * The service refused the batch as malformed (4xx other than 429): retrying
+ * the same request is pointless. Its answer's text is not kept: it may echo
+ * addresses, and it ends up in the ledger and the CLI.
+ */
 export class NotifierRejectedError extends Error {
   override readonly name = 'NotifierRejectedError';
-  constructor(
-    readonly status: number,
-    detail: string,
-  ) {
-    super(`notification service refused the batch with ${status}: ${detail}`);
+  constructor(readonly status: number) {
+    super(`notification service refused the batch with ${status}`);
   }
+}
+
+/** The service answered with a redirect, which is never followed (the batch holds every address and token). */
+export class NotifierRedirectError extends Error {
+  override readonly name = 'NotifierRedirectError';
+  constructor(readonly status: number) {
+    super(`notification service answered ${status} (a redirect); redirects are refused, check RESTOCK_NOTIFIER_URL`);
+  }
+}
+
+/** Largest answer read from the service; a batch of 1,000 results is about 150 KB. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** A per-notification reason of the contract's shape (a code such as `invalid_address`), kept; anything else is replaced. */
+const REASON_CODE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+/** The reason the ledger keeps for a result: the service's code when it is one, else a fixed text. */
+function keptReason(status: 'sent' | 'retry' | 'rejected', reason: string | undefined): string | undefined {
+  if (reason === undefined || status === 'sent') return undefined;
+  if (REASON_CODE.test(reason)) return `notification service: ${reason}`;
+  return status === 'rejected' ? 'rejected by the notification service' : 'the notification service asked to retry';
+}
+
+/** Reads at most `maxBytes` of a body. @throws NotifierUnavailableError when it is longer. */
+async function boundedText(response: Response, maxBytes: number): Promise<string> {
+  if (!response.body) return '';
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      await response.body.cancel().catch(() => undefined);
+      throw new NotifierUnavailableError(`notification service answered more than ${maxBytes} bytes`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Parses a Retry-After header (seconds or HTTP date) into milliseconds. */
@@ -109,6 +152,7 @@ export class HttpNotifier implements Notifier {
           ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
         },
         body: JSON.stringify({ notifications: batch }),
+        redirect: 'manual',
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (err) {
@@ -119,14 +163,24 @@ export class HttpNotifier implements Notifier {
       await response.body?.cancel();
       throw new NotifierUnavailableError(`notification service answered ${response.status}`, parseRetryAfter(response.headers.get('retry-after'), Date.now()));
     }
-    const text = await response.text();
-    if (!response.ok) throw new AbortError(new NotifierRejectedError(response.status, text.slice(0, 200)));
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new AbortError(new NotifierRedirectError(response.status));
+    }
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new AbortError(new NotifierRejectedError(response.status));
+    }
+    const text = await boundedText(response, MAX_RESPONSE_BYTES);
     let parsed: z.infer<typeof responseSchema>;
     try {
       parsed = responseSchema.parse(JSON.parse(text));
     } catch (err) {
       throw new NotifierUnavailableError('notification service answered with a body that is not the contract', undefined, { cause: err });
     }
-    return parsed.results;
+    return parsed.results.map(({ idempotencyKey, status, reason }) => {
+      const kept = keptReason(status, reason);
+      return kept === undefined ? { idempotencyKey, status } : { idempotencyKey, status, reason: kept };
+    });
   }
 }

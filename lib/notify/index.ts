@@ -4,7 +4,7 @@
  */
 
 export type { Notification, NotificationResult, Notifier } from './types.ts';
-export { HttpNotifier, NotifierUnavailableError, NotifierRejectedError, parseRetryAfter } from './http.ts';
+export { HttpNotifier, NotifierUnavailableError, NotifierRejectedError, NotifierRedirectError, MAX_RESPONSE_BYTES, parseRetryAfter } from './http.ts';
 export { LogNotifier } from './log.ts';
 export { FcmNotifier, classifyFcmAnswer, fcmMessage, type FcmVerdict } from './fcm.ts';
 export { SmtpNotifier, classifySmtpError, createSmtpTransport, type SmtpVerdict } from './smtp.ts';

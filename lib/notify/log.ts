@@ -1,4 +1,10 @@
-/** The `log` notifier, for development: every notification is "sent" by logging it (without its address). */
+/**
+ * The `log` notifier, for the emulators only: every notification is "sent" by
+ * logging it (without its address). It answers `sent`, so the ledger records
+ * it and the subscription is deleted: outside the emulators that would lose
+ * every notification for good, which is why `createNotifier` and the delivery
+ * function's start refuse it there.
+ */
 import type { Logger } from '../log.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 

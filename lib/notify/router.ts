@@ -9,7 +9,7 @@
  * naming the missing variable, not at the first restock.
  */
 import { GoogleAuth } from 'google-auth-library';
-import { ConfigError, SETTINGS, type Config } from '../config.ts';
+import { ConfigError, onEmulators, SETTINGS, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Channel } from '../model.ts';
 import { unsubscribeKeys } from '../unsubscribe/index.ts';
@@ -53,6 +53,12 @@ export function checkChannelSettings(config: Config): ChannelPlan {
     const chooser = config[channel === 'email' ? 'emailSender' : 'pushSender'] !== undefined ? own.env : SETTINGS.notifier.env;
     for (const key of REQUIRED[kind]) {
       if (config[key] === undefined) throw new ConfigError(SETTINGS[key].env, `is required when ${chooser}=${kind}`);
+    }
+    // Outside the emulators: `log` answers "sent" (the ledger records it, the subscription is
+    // deleted, nobody is told), and an http: service would carry addresses and tokens in clear.
+    if (!onEmulators(config) && kind === 'log') throw new ConfigError(chooser, '`log` is refused outside the emulators: it records notifications as sent that nobody received');
+    if (!onEmulators(config) && kind === 'http' && !config.notifierUrl!.startsWith('https:')) {
+      throw new ConfigError(SETTINGS.notifierUrl.env, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
     }
   }
   if (plan.email === 'smtp') {

@@ -25,7 +25,12 @@ export type StockDecision =
   /** Apply the event; nobody is notified. */
   | { kind: 'not-restock'; previousAvailable: number; next: ProductDoc }
   /** The event is not newer than the state already seen: ignore it entirely (promise 5). */
-  | { kind: 'stale'; storedSequence: number };
+  | { kind: 'stale'; storedSequence: number }
+  /**
+   * The event's sequence leaps further ahead of the stored one than any producer
+   * would: applying it would make every real event after it stale. Ignored.
+   */
+  | { kind: 'jump'; storedSequence: number; maxSequenceJump: number };
 
 /**
  * Decides what `event` means given the stored state of its product.
@@ -34,6 +39,9 @@ export type StockDecision =
  * (the producer knows best what it changed), else the stored quantity, else 0:
  * a product nobody has reported yet is taken as sold out, because shoppers can
  * only wait for products that are sold out.
+ *
+ * `maxSequenceJump` bounds how far past the stored sequence an event may move
+ * it (a product with no stored state has nothing to measure from).
  */
 export function decideStockUpdate(
   stored: ProductDoc | undefined,
@@ -41,8 +49,10 @@ export function decideStockUpdate(
   eventKey: string,
   threshold: number,
   nowMs: number,
+  maxSequenceJump = Number.POSITIVE_INFINITY,
 ): StockDecision {
   if (stored && event.sequence <= stored.sequence) return { kind: 'stale', storedSequence: stored.sequence };
+  if (stored && event.sequence - stored.sequence > maxSequenceJump) return { kind: 'jump', storedSequence: stored.sequence, maxSequenceJump };
   const previousAvailable = event.previousAvailable ?? stored?.available ?? 0;
   const restock = isRestock(previousAvailable, event.available, threshold);
   const next: ProductDoc = {

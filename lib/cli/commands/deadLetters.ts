@@ -16,6 +16,7 @@
  * key as `eventId`, so the pipeline dedups against the original attempt.
  */
 import type { Command } from 'commander';
+import { scrub, scrubJsonText } from '../../log.ts';
 import { COLLECTIONS } from '../../model.ts';
 import { intArg } from '../args.ts';
 import type { Backend } from '../backend.ts';
@@ -35,9 +36,12 @@ import type { DeadLetter, DeathCause } from '../queries/dead-letters.ts';
 
 export type { DeadLetter, DeathCause } from '../queries/dead-letters.ts';
 
-/** The JSON shape of a {@link DeadLetter}: no lease handle, data as text. */
+/**
+ * The JSON shape of a {@link DeadLetter}: no lease handle, data as text, and
+ * no personal data — a dead letter may carry anything, and what the CLI prints
+ * ends up in terminals, tickets and chat (the message itself is republished untouched).
+ */
 export function deadLetterView(m: DeadLetter) {
-  const text = m.data.toString('utf8');
   return {
     messageId: m.messageId,
     eventId: m.eventId,
@@ -49,8 +53,8 @@ export function deadLetterView(m: DeadLetter) {
     sourceSubscription: m.sourceSubscription,
     cause: m.cause,
     why: whyItDied(m),
-    attributes: m.attributes,
-    data: text.length > DATA_SHOWN_CHARS ? text.slice(0, DATA_SHOWN_CHARS) + '…' : text,
+    attributes: scrub(m.attributes) as Record<string, string>,
+    data: scrubJsonText(m.data.toString('utf8'), DATA_SHOWN_CHARS),
   };
 }
 
@@ -204,7 +208,7 @@ function renderList(out: Output, messages: DeadLetter[], subscription: string): 
       ['attempts', m.deliveryAttempts === null ? '-' : String(m.deliveryAttempts)],
       ['from', m.sourceSubscription ?? '-'],
       ['why', c.red(whyItDied(m))],
-      ['data', m.data.toString('utf8').slice(0, 200)],
+      ['data', scrubJsonText(m.data.toString('utf8'), 200)],
     ];
     for (const line of table(rows)) out.line(`  ${line}`);
   }

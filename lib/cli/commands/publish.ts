@@ -2,6 +2,13 @@
  * `restock publish`: publishes an `inventory.updated` event exactly as the
  * inventory service does (same data JSON, an `eventId` attribute carrying a
  * fresh UUID), for tests and manual recovery.
+ *
+ * Anywhere but the Pub/Sub emulator it acts on real shoppers, so there it asks
+ * first (naming the project; `--yes` for scripts, and a script without it is
+ * refused rather than left waiting), requires `--sequence` (the default, the
+ * current time in ms, would make every later event of a producer that counts
+ * stale), and takes `--previous` — which forces the judgement "was sold out"
+ * whatever the stored stock — only with `--force`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
@@ -9,7 +16,7 @@ import { inventoryEventSchema, type InventoryEvent } from '../../events/index.ts
 import { idArg, intArg } from '../args.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
-import { outputFor, type Context } from '../context.ts';
+import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
 
 export interface PublishInput {
@@ -69,15 +76,30 @@ export function registerPublish(program: Command, ctx: Context): void {
     .requiredOption('--product <productId>', 'the product', idArg)
     .requiredOption('--available <n>', 'units now available', intArg(0))
     .option('--previous <n>', 'units available before this change', intArg(0))
-    .option('--sequence <n>', 'per-product sequence; events not newer than the last seen are stale (default: now in ms)', intArg(0))
+    .option('--sequence <n>', 'per-product sequence; events not newer than the last seen are stale (default on the emulators: now in ms; required elsewhere)', intArg(0))
     .option('--name <name>', 'product name carried in the notification')
     .option('--url <url>', 'product page carried in the notification')
     .option('--event-id <id>', 'eventId attribute (default: a new UUID); reuse one to test dedup', idArg)
+    .option('--force', 'outside the emulators: allow --previous, which forces a restock whatever the stored stock')
+    .option('-y, --yes', 'outside the emulators: do not ask for confirmation')
     .option('--json', 'print one JSON document on stdout')
-    .addHelpText('after', '\nExamples:\n  $ restock publish --product sku-123 --available 12 --previous 0\n  $ restock publish --product sku-123 --available 5 --sequence 42 --name "Trail shoe" --json')
-    .action(async (opts: { product: string; available: number; previous?: number; sequence?: number; name?: string; url?: string; eventId?: string }, command: Command) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ restock publish --product sku-123 --available 12 --previous 0\n  $ restock publish --product sku-123 --available 5 --sequence 42 --name "Trail shoe" --json\n  $ restock --project shop-prod publish --product sku-123 --available 5 --sequence 1042 --yes',
+    )
+    .action(async (opts: { product: string; available: number; previous?: number; sequence?: number; name?: string; url?: string; eventId?: string; force?: boolean; yes?: boolean }, command: Command) => {
       const out = outputFor(ctx, command);
       const nowMs = ctx.nowMs();
+      const ops = await ctx.ops();
+      const { projectId, emulators } = ops.target;
+      if (!emulators.pubsub) {
+        if (opts.sequence === undefined) {
+          throw new UsageError(`--sequence: required outside the emulators (project ${projectId}): the default, the current time in ms, would make every later event of a producer that counts stale`, '--sequence');
+        }
+        if (opts.previous !== undefined && !opts.force) {
+          throw new UsageError(`--previous forces a restock whatever the stored stock; outside the emulators (project ${projectId}) pass --force as well to mean it`, '--force');
+        }
+      }
       const event = buildInventoryEvent({
         productId: opts.product,
         available: opts.available,
@@ -88,8 +110,14 @@ export function registerPublish(program: Command, ctx: Context): void {
         url: opts.url,
       });
       const eventId = opts.eventId ?? randomUUID();
-      const ops = await ctx.ops();
       const topic = ops.settings.topic;
+      if (!emulators.pubsub) {
+        await confirmOrAbort(
+          ctx,
+          opts.yes,
+          `Publish inventory.updated for ${event.productId} (available ${event.available}, sequence ${event.sequence}) to topic ${topic} in Google Cloud project ${projectId}? If it is a restock, every shopper waiting for it is notified.`,
+        );
+      }
       out.notice(`publishing inventory.updated for ${event.productId} (available ${event.available}, sequence ${event.sequence}) to ${topic}`);
       const messageId = await ops.publish(topic, Buffer.from(JSON.stringify(event)), { eventId });
       const result: PublishResult = { topic, eventId, messageId, event };

@@ -44,12 +44,15 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
   };
   return {
     settings: { topic: 'inventory-updated', deadLetterSubscription: 'inventory-updated-dead-letter' },
+    target: { projectId: 'restock-local', emulators: { firestore: true, pubsub: true, tasks: true } },
     readStatus: unexpected('readStatus'),
     readTrace: unexpected('readTrace'),
     countSubscribers: unexpected('countSubscribers'),
     listSubscribers: unexpected('listSubscribers'),
     publish: unexpected('publish'),
     pullDeadLetters: unexpected('pullDeadLetters'),
+    readStock: unexpected('readStock'),
+    resetStock: unexpected('resetStock'),
     settleDeadLetters: unexpected('settleDeadLetters'),
     replay: unexpected('replay'),
     redrive: unexpected('redrive'),

@@ -51,7 +51,7 @@ describe('deciding what an event does to the stock state', () => {
 
   test('the next state records the event and keeps product details, updating them when the event carries some', () => {
     const d = decideStockUpdate(stored({ name: 'Old', url: 'https://x/1' }), event({ product: { name: 'New' } }), 'e9', 0, 123);
-    expect(d.kind !== 'stale' && d.next).toMatchObject({ name: 'New', url: 'https://x/1', updatedAtMs: 123, lastEventKey: 'e9' });
+    expect('next' in d && d.next).toMatchObject({ name: 'New', url: 'https://x/1', updatedAtMs: 123, lastEventKey: 'e9' });
   });
 
   test('sell out, restock, sell out, restock: each restock is a restock, each sell-out is not', () => {
@@ -60,7 +60,7 @@ describe('deciding what an event does to the stock state', () => {
     [0, 5, 0, 8].forEach((available, i) => {
       const d = decideStockUpdate(state, event({ available, sequence: i + 1 }), `e${i}`, 0, i);
       kinds.push(d.kind);
-      if (d.kind !== 'stale') state = d.next;
+      if ('next' in d) state = d.next;
     });
     expect(kinds).toEqual(['not-restock', 'restock', 'not-restock', 'restock']);
   });
@@ -72,11 +72,25 @@ describe('deciding what an event does to the stock state', () => {
         for (const e of events) {
           const d = decideStockUpdate(state, event(e), `e${e.sequence}`, 0, 0);
           if (d.kind === 'stale') expect(e.sequence).toBeLessThanOrEqual(state!.sequence);
-          else state = d.next;
+          else if ('next' in d) state = d.next;
         }
         const last = events.reduce((a, b) => (b.sequence > a.sequence ? b : a));
         expect(state).toMatchObject({ sequence: last.sequence, available: last.available });
       }),
     );
+  });
+});
+
+describe('a sequence that leaps ahead', () => {
+  test('beyond the bound it is a jump: ignored, the stored state kept', () => {
+    expect(decideStockUpdate(stored({ sequence: 5 }), event({ sequence: 2 ** 53 - 1 }), 'e', 0, 100, 1_000)).toEqual({ kind: 'jump', storedSequence: 5, maxSequenceJump: 1_000 });
+  });
+
+  test('at the bound it applies', () => {
+    expect(decideStockUpdate(stored({ sequence: 5, available: 0 }), event({ sequence: 1_005, available: 2 }), 'e', 0, 100, 1_000).kind).toBe('restock');
+  });
+
+  test('a product with no stored state has nothing to measure the jump from', () => {
+    expect(decideStockUpdate(undefined, event({ sequence: 2 ** 53 - 1, available: 2 }), 'e', 0, 100, 1_000).kind).toBe('restock');
   });
 });

@@ -51,6 +51,7 @@ const ENV_PLAN = {
       'RESTOCK_TASKS_LOCATION',
       'RESTOCK_TASKS_QUEUE',
       'RESTOCK_TASKS_SERVICE_ACCOUNT',
+      'RESTOCK_PUSH_SERVICE_ACCOUNT',
       'RESTOCK_DELIVERY_URL',
       'RESTOCK_FANOUT_URL',
       'RESTOCK_THRESHOLD',
@@ -102,9 +103,9 @@ const ENV_PLAN = {
     RESTOCK_UNSUBSCRIBE_SECRET: ['deliverRestockBatch', 'restockUnsubscribe'],
   } as Record<string, FunctionName[]>,
   /** Only meaningful on the local stack; setting one in production would misroute calls. */
-  emulatorOnly: ['CLOUD_TASKS_EMULATOR_HOST'],
+  emulatorOnly: ['CLOUD_TASKS_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST'],
   /** Their defaults are Google's own values, which production uses unchanged. */
-  productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL', 'RESTOCK_SMTP_REQUIRE_TLS', 'RESTOCK_FCM_ENDPOINT', 'RESTOCK_FCM_CREDENTIALS'],
+  productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL', 'RESTOCK_SMTP_REQUIRE_TLS', 'RESTOCK_FCM_ENDPOINT', 'RESTOCK_FCM_CREDENTIALS', 'RESTOCK_VERIFY_PUSH_OIDC', 'RESTOCK_MAX_SEQUENCE_JUMP'],
   /** The outbox relay, deployed on its own by terraform/outbox.tf (its own identity and schedule). */
   relayOutbox: [
     'RESTOCK_OUTBOX_TOPIC',

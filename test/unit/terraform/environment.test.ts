@@ -7,7 +7,7 @@
  * otherwise by evaluate.ts from the parsed HCL, and the test names say so.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { parseConfig } from '../../../lib/config.ts';
+import { deploymentProblems, parseConfig, type FunctionName } from '../../../lib/config.ts';
 import { Logger } from '../../../lib/log.ts';
 import { createNotifier } from '../../../lib/notify/index.ts';
 import { evaluateByHand, evaluateWithTerraform, exampleVariables, STAND_IN_PROJECT_NUMBER, terraformAvailable, TerraformRefusedError, type Evaluation, type Variables } from './evaluate.ts';
@@ -72,6 +72,8 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
       const config = parseConfig(vars);
       expect(config.projectId, name).toBe(given.project_id);
       expect(config.tasksEmulatorHost, name).toBeUndefined();
+      // The refusals that protect production (open callers, the log notifier) pass as deployed.
+      expect(deploymentProblems(config, name as FunctionName).map((p) => p.message), name).toEqual([]);
     }
     // Delivery also builds its notifier at its first request, which needs the notifier settings.
     const silent = new Logger({}, 'ERROR', () => {});

@@ -63,6 +63,7 @@ export const STAND_IN_PROJECT_NUMBER = '123456789012';
 /** Resource attributes locals.tf reads, replaced by values of the same shape. */
 const STAND_INS: [RegExp, string][] = [
   [/google_service_account\.tasks_invoker\.email/g, '"restock-tasks-invoker@${var.project_id}.iam.gserviceaccount.com"'],
+  [/google_service_account\.pubsub_push\.email/g, '"restock-pubsub-push@${var.project_id}.iam.gserviceaccount.com"'],
   [/google_secret_manager_secret\.notifier_token\.secret_id/g, 'var.notifier_token_secret_id'],
   [/data\.google_project\.this\.number/g, `"${STAND_IN_PROJECT_NUMBER}"`],
   [/google_secret_manager_secret\.smtp_password\.secret_id/g, 'var.smtp_password_secret_id'],

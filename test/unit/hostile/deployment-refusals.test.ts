@@ -1,0 +1,53 @@
+/**
+ * Settings that would leave a function open, or lose notifications, stop it
+ * at start outside the emulators (each naming its variable); on the
+ * emulators the local stack may relax them.
+ */
+import { describe, expect, test } from 'vitest';
+import { deploymentProblems, parseConfig, type FunctionName } from '../../../lib/config.ts';
+
+/** What Terraform gives the functions, in substance: every protection on. */
+const PRODUCTION: Record<string, string> = {
+  GOOGLE_CLOUD_PROJECT: 'shop-prod-1',
+  RESTOCK_DELIVERY_URL: 'https://us-central1-shop-prod-1.cloudfunctions.net/deliverRestockBatch',
+  RESTOCK_FANOUT_URL: 'https://us-central1-shop-prod-1.cloudfunctions.net/fanOutRestock',
+  RESTOCK_TASKS_SERVICE_ACCOUNT: 'restock-tasks@shop-prod-1.iam.gserviceaccount.com',
+  RESTOCK_OIDC_ALLOWED_EMAILS: 'restock-tasks@shop-prod-1.iam.gserviceaccount.com',
+  RESTOCK_PUSH_SERVICE_ACCOUNT: 'restock-push@shop-prod-1.iam.gserviceaccount.com',
+  RESTOCK_NOTIFIER_URL: 'https://notify.example.com',
+};
+
+function refusals(fn: FunctionName, overrides: Record<string, string | undefined>): string[] {
+  return deploymentProblems(parseConfig({ ...PRODUCTION, ...overrides }), fn).map((e) => e.variable);
+}
+
+describe('outside the emulators', () => {
+  test('the production settings start every function', () => {
+    for (const fn of ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions'] as const) expect(refusals(fn, {})).toEqual([]);
+  });
+
+  const cases: [string, FunctionName[], Record<string, string | undefined>, string][] = [
+    ['an allow list of only commas and blanks, and no tasks service account', ['deliverRestockBatch', 'fanOutRestock'], { RESTOCK_OIDC_ALLOWED_EMAILS: ' , ', RESTOCK_TASKS_SERVICE_ACCOUNT: undefined }, 'RESTOCK_OIDC_ALLOWED_EMAILS'],
+    ['no allow list and no tasks service account', ['deliverRestockBatch', 'fanOutRestock'], { RESTOCK_OIDC_ALLOWED_EMAILS: undefined, RESTOCK_TASKS_SERVICE_ACCOUNT: undefined }, 'RESTOCK_OIDC_ALLOWED_EMAILS'],
+    ['token verification turned off', ['deliverRestockBatch', 'fanOutRestock'], { RESTOCK_VERIFY_OIDC: 'false' }, 'RESTOCK_VERIFY_OIDC'],
+    ['signing keys fetched over http', ['deliverRestockBatch', 'fanOutRestock'], { RESTOCK_OIDC_JWKS_URL: 'http://keys.example/certs' }, 'RESTOCK_OIDC_JWKS_URL'],
+    ['push verification turned off', ['fanOutRestock'], { RESTOCK_VERIFY_PUSH_OIDC: 'false' }, 'RESTOCK_VERIFY_PUSH_OIDC'],
+    ['no push service account', ['fanOutRestock'], { RESTOCK_PUSH_SERVICE_ACCOUNT: undefined }, 'RESTOCK_PUSH_SERVICE_ACCOUNT'],
+    ['the log notifier', ['deliverRestockBatch'], { RESTOCK_NOTIFIER: 'log' }, 'RESTOCK_NOTIFIER'],
+    ['a notification service over http', ['deliverRestockBatch'], { RESTOCK_NOTIFIER_URL: 'http://notify.example.com' }, 'RESTOCK_NOTIFIER_URL'],
+  ];
+  for (const [name, functions, overrides, variable] of cases) {
+    test(`${name}: ${functions.join(' and ')} refuse to start, naming ${variable}`, () => {
+      for (const fn of functions) expect(refusals(fn, overrides)).toContain(variable);
+      expect(refusals('restockSubscriptions', overrides)).toEqual([]);
+    });
+  }
+});
+
+describe('on the emulators', () => {
+  test('the local stack may relax them (no push tokens from the Pub/Sub emulator, the log notifier)', () => {
+    const relaxed = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8080', RESTOCK_VERIFY_PUSH_OIDC: 'false', RESTOCK_NOTIFIER: 'log', RESTOCK_PUSH_SERVICE_ACCOUNT: undefined };
+    expect(refusals('fanOutRestock', relaxed)).toEqual([]);
+    expect(refusals('deliverRestockBatch', relaxed)).toEqual([]);
+  });
+});
