@@ -94,7 +94,8 @@ export class NotificationService {
             })
           : '';
       const headers = new Headers(outcome === 429 ? { 'retry-after': String(r.int(1, 10)) } : {});
-      return { status: outcome, ok: outcome === 200, headers, body: null, text: async () => body } as unknown as Response;
+      // A real Response: the notifier reads its body as a bounded stream (lib/notify/http.ts).
+      return new Response(body === '' ? null : body, { status: outcome, headers });
     }) as typeof fetch;
   }
 }

@@ -63,7 +63,7 @@ function toNotification(task: DeliveryTask, d: ClaimedDelivery): Notification {
 export async function deliverChunk(rt: Runtime, notifier: Notifier, task: DeliveryTask, attempt: AttemptInfo, log: Logger): Promise<ChunkReport> {
   const { config } = rt;
   const lastAttempt = attempt.retryCount + 1 >= config.deliveryMaxAttempts;
-  const claim = await claimChunk(rt.db, task, { nowMs: rt.now(), leaseMs: config.deliveryLeaseMs, ttlDays: config.ledgerTtlDays });
+  const claim = await claimChunk(rt.db, task, { nowMs: rt.now(), leaseMs: config.deliveryLeaseMs, ttlDays: config.ledgerTtlDays, retryCount: attempt.retryCount });
 
   const limit = pLimit(config.sendConcurrency);
   const results = new Map<string, NotificationResult>();

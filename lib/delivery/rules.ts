@@ -68,6 +68,8 @@ export interface ClaimPlan {
 export interface ClaimContext {
   nowMs: number;
   leaseMs: number;
+  /** `X-CloudTasks-TaskRetryCount` of the attempt (0 or absent: its first dispatch). */
+  retryCount?: number;
 }
 
 /** The ledger entries of one recipient, per channel (absent: no entry). */
@@ -75,6 +77,8 @@ export type RecipientLedger = Partial<Record<Channel, DeliveryDoc | LedgerEntry>
 
 /** The text an `unsubscribed` entry carries, so `trace` says why it closed. */
 export const UNSUBSCRIBED_ERROR = 'unsubscribed before the notification was confirmed';
+/** `lastError` of an open entry on a channel the shopper's subscription no longer has. */
+export const CHANNEL_DROPPED_ERROR = 'the subscription dropped this channel before the notification was confirmed';
 
 /** Whether a delivery state never moves by itself again. */
 export function isFinalDelivery(state: DeliveryState | undefined): boolean {
@@ -150,6 +154,17 @@ export function decideRecipient(plan: ClaimPlan, task: DeliveryTask, userId: str
   const channels = CHANNELS.filter((c) => sub.channels?.[c]);
   const settled = new Map<Channel, DeliveryState>();
   plan.recipients.push({ userId, subscribed: true, channels, settled });
+  // A channel the shopper dropped (subscribed again without it) while its entry was open:
+  // nothing will ever send it, so it closes like an unsubscribe instead of staying open forever.
+  for (const channel of CHANNELS) {
+    const entry = ledger[channel];
+    if (channels.includes(channel) || !entry || isFinalDelivery(entry.state) || isLeaseLive(entry, ctx.nowMs)) continue;
+    plan.writes.push({
+      kind: 'close',
+      key: dedupKey(task.eventKey, userId, channel),
+      update: { state: 'unsubscribed', lastError: CHANNEL_DROPPED_ERROR, leaseExpiresAtMs: null, updatedAtMs: ctx.nowMs },
+    });
+  }
   for (const channel of channels) {
     const entry = ledger[channel];
     if (entry && !mayClaim(entry, task, ctx.nowMs)) {
@@ -193,6 +208,9 @@ export function planChunkClaim(task: DeliveryTask, subs: readonly (SubscriptionD
  * gone (only the ledger can tell unsubscribed from already settled).
  */
 export function planFirstAttempt(task: DeliveryTask, subs: readonly (SubscriptionDoc | undefined)[], ctx: ClaimContext): ClaimPlan | undefined {
+  // A retry or a redrive may own an open entry on a channel the shopper has since dropped: only the
+  // transaction reads it (and closes it), so those never take the shortcut.
+  if ((ctx.retryCount ?? 0) > 0 || task.redriveRunId !== undefined) return undefined;
   if (new Set(task.userIds).size !== task.userIds.length) return undefined;
   if (subs.some((s) => s === undefined)) return undefined;
   return planChunkClaim(task, subs, task.userIds.map(() => ({})), ctx);

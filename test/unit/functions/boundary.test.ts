@@ -23,7 +23,7 @@ const brokenDb = new Proxy({}, { get: () => () => failure.current() });
 
 vi.mock('../../../lib/runtime.ts', () => ({
   runtime: (): Runtime => ({
-    config: parseConfig({ RESTOCK_NOTIFIER: 'log', RESTOCK_VERIFY_OIDC: 'false' }),
+    config: parseConfig({ RESTOCK_NOTIFIER: 'log', RESTOCK_VERIFY_OIDC: 'false', RESTOCK_VERIFY_PUSH_OIDC: 'false', FIRESTORE_EMULATOR_HOST: '127.0.0.1:1' }),
     db: brokenDb as Runtime['db'],
     tasks: {} as Runtime['tasks'],
     log: new Logger({}, 'ERROR', () => {}),
@@ -36,6 +36,9 @@ const servers: Server[] = [];
 const urls: Record<string, string> = {};
 
 beforeAll(async () => {
+  // The functions refuse to register with verification off outside the emulators (lib/config.ts
+  // deploymentProblems); these tests are about the error boundary, so they run as on the emulators.
+  vi.stubEnv('FIRESTORE_EMULATOR_HOST', '127.0.0.1:1');
   await import('../../../functions/fanOutRestock.ts');
   await import('../../../functions/deliverRestockBatch.ts');
   for (const name of ['fanOutRestock', 'deliverRestockBatch']) {
@@ -47,6 +50,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  vi.unstubAllEnvs();
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
 });
 

@@ -21,7 +21,7 @@ describe('stockChangeEvent', () => {
     [{ productId: 'sku-1', available: -1 }, 'available', 'must not be negative'],
     [{ productId: 'sku-1', available: 2.5 }, 'available', 'must be a whole number'],
     [{ productId: 'a/b', available: 1 }, 'productId', expect.stringContaining('document id')],
-    [{ productId: 'sku-1', available: 1, product: { url: 'nope' } }, 'product.url', 'must be a URL'],
+    [{ productId: 'sku-1', available: 1, product: { url: 'nope' } }, 'product.url', 'must be an https: URL'],
   ])('refuses %j naming %s', (change, field, problem) => {
     const attempt = () => stockChangeEvent(change, undefined, NOW);
     expect(attempt).toThrow(OutboxValidationError);
