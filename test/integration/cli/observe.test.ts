@@ -95,10 +95,10 @@ describe('restock CLI: following a restock from publish to settled', () => {
     const r = await restock(['status', 'no-such-event', '--json'], { stack: s.description });
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual({
-      error: { name: 'NotFoundError', message: 'no fan-out, rejected event or delivery is recorded for event no-such-event', exitCode: 1, field: 'no-such-event' },
+      error: { name: 'NotFoundError', message: 'no outbox row, fan-out, rejected event or delivery is recorded for event no-such-event', exitCode: 1, field: 'no-such-event' },
     });
     const errorLines = r.stderr.split('\n').filter((l) => l.includes('error'));
-    expect(errorLines).toEqual(['restock: error: no fan-out, rejected event or delivery is recorded for event no-such-event']);
+    expect(errorLines).toEqual(['restock: error: no outbox row, fan-out, rejected event or delivery is recorded for event no-such-event']);
   });
 
   test('with no emulator variables, the CLI finds the stack through its state file and says which it uses', async () => {

@@ -53,7 +53,13 @@ describe('a misconfigured delivery function', () => {
   });
 
   test('the other functions, which never send, still start without it', async () => {
-    const r = await startFunction('fanOutRestock', { RESTOCK_NOTIFIER: 'http', GOOGLE_CLOUD_PROJECT: 'restock-local' });
+    // Everything else a production fan-out needs (it verifies its callers), and no notifier URL.
+    const r = await startFunction('fanOutRestock', {
+      RESTOCK_NOTIFIER: 'http',
+      GOOGLE_CLOUD_PROJECT: 'restock-local',
+      RESTOCK_TASKS_SERVICE_ACCOUNT: 'restock-tasks@restock-local.iam.gserviceaccount.com',
+      RESTOCK_PUSH_SERVICE_ACCOUNT: 'restock-pubsub-push@restock-local.iam.gserviceaccount.com',
+    });
 
     expect(r.outcome).toBe('serving');
   });

@@ -15,6 +15,8 @@ export function runtimeFor(on: StackAccess, env: Record<string, string> = {}): R
     RESTOCK_FANOUT_URL: d.functions.fanOutRestock,
     RESTOCK_TASKS_SERVICE_ACCOUNT: RESOURCE_NAMES.serviceAccount.replace('restock-local', d.projectId),
     RESTOCK_NOTIFIER: 'log',
+    // On the emulators: the notifier and caller checks that production needs do not apply (lib/config.ts).
+    FIRESTORE_EMULATOR_HOST: d.firestore,
     ...env,
   });
   return { config, db: on.firestore, tasks: on.tasks!, log: new Logger({ test: true }, 'ERROR', () => {}), now: Date.now };

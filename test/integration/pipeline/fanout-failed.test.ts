@@ -12,13 +12,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudTasksClient } from '@google-cloud/tasks';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import type { StatusReport } from '../../../lib/cli/commands/status.ts';
 import type { ReceivedEvent } from '../../../lib/events/index.ts';
 import { handleFanout, replayFanout, type ReplayResult } from '../../../lib/fanout/index.ts';
 import { Logger } from '../../../lib/log.ts';
 import { COLLECTIONS, type FanoutDoc } from '../../../lib/model.ts';
 import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
+import { startTestIssuer } from '../../helpers/test-issuer.ts';
+import { startFunction } from '../hostile/function-process.ts';
 import { restockJson } from '../cli/run-cli.ts';
 import { runtimeFor } from '../faults/support.ts';
 import { expectNotifiedExactlyOnce, fanoutDoc, waitForDelivered } from './assertions.ts';
@@ -120,16 +122,25 @@ describe('a fan-out that cannot progress', () => {
       generation: 0, attempts: 1, pages: 0, chunks: 0, recipients: 0, startedAtMs: nowMs, updatedAtMs: nowMs,
     } satisfies FanoutDoc);
     const maxAttempts = Number(on.description.env.RESTOCK_DELIVERY_MAX_ATTEMPTS);
+    // The function verifies a continuation's caller: a token of the tasks service account, from an issuer of the test's own.
+    const issuer = await startTestIssuer();
+    const audience = 'https://fanout.failed.example/';
+    const fanout = await startFunction('fanOutRestock', { RESTOCK_OIDC_ISSUERS: issuer.issuer, RESTOCK_OIDC_JWKS_URL: issuer.jwksUrl, RESTOCK_FANOUT_URL: audience });
+    onTestFinished(async () => {
+      fanout.stop();
+      await issuer.close();
+    });
+    const authorization = await issuer.bearer(on.description.env.RESTOCK_TASKS_SERVICE_ACCOUNT!, audience);
     const send = (retryCount: number) =>
-      fetch(on.description.functions.fanOutRestock, {
+      fetch(fanout.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-type': 'restock.fanout.continue', 'ce-source': '//restock/fanout', 'ce-id': `c-${retryCount}`, 'x-cloudtasks-taskretrycount': String(retryCount) },
+        headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-type': 'restock.fanout.continue', 'ce-source': '//restock/fanout', 'ce-id': `c-${retryCount}`, 'x-cloudtasks-taskretrycount': String(retryCount), authorization },
         body: JSON.stringify({ eventKey }),
       });
 
     // Act + Assess: before the last attempt, a 500 problem (retried) and still running...
     const early = await send(0);
-    expect(early.status).toBe(500);
+    expect(early.status, await early.clone().text()).toBe(500);
     expect(early.headers.get('content-type')).toBe('application/problem+json');
     expect(await fanoutDoc(eventKey, on)).toMatchObject({ state: 'running' });
 
