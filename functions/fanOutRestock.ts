@@ -16,6 +16,7 @@ import { FANOUT_PROBLEMS, handleFanout, LeaseHeldError, LeaseLostError, recordRe
 import { errorFields, log } from '../lib/log.ts';
 import { errorToProblemReply, jsonReply, writeReply, type HttpReply } from '../lib/http/index.ts';
 import { runtime } from '../lib/runtime.ts';
+import { isLastTaskAttempt } from '../lib/tasks/index.ts';
 import { http, type RefusedRequest } from './framework.ts';
 
 /** Poison never loops: record why, then acknowledge (promise 4). */
@@ -33,17 +34,6 @@ async function rejectRefused({ error, rawBody, declaredBytes, headers }: Refused
   // An unread body is described instead, reason included, so different refusals get different keys.
   const raw = rawBody?.toString('utf8') ?? `[body of ${declaredBytes ?? 'unknown'} bytes not read: ${error.message}]`;
   return reject(new InvalidEventError('body', error.message, undefined, { cause: error }), raw);
-}
-
-/**
- * Whether this request is its sender's last try: a continuation task on the
- * queue's last attempt (`X-CloudTasks-TaskRetryCount` counts from 0). Pub/Sub
- * pushes carry no such header; their last try is the dead-letter topic's business.
- */
-function isLastTaskAttempt(retryCountHeader: string | undefined, maxAttempts: number): boolean {
-  if (retryCountHeader === undefined) return false;
-  const retryCount = Number(retryCountHeader);
-  return Number.isInteger(retryCount) && retryCount + 1 >= maxAttempts;
 }
 
 http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {

@@ -1,15 +1,17 @@
 /**
  * The two entry points as the simulation calls them: what
  * `functions/fanOutRestock.ts` and `functions/deliverRestockBatch.ts` do,
- * minus express and the OIDC check, with the same status for every outcome.
- * They are restated here (a dozen lines each) because the real files
- * register with functions-framework and take the process-wide runtime at
- * import; everything they call — parsing, the fan-out, delivery, the ledger,
- * the notifier — is the real code of lib/.
+ * minus express and the OIDC check. The real files register with
+ * functions-framework and take the process-wide runtime at import, so the
+ * simulation calls what they call — parsing, the fan-out, delivery, the
+ * ledger, the notifier — and answers from the same problem tables
+ * (`FANOUT_PROBLEMS`, `DELIVERY_PROBLEMS`) and last-attempt rule.
  */
 import { InvalidEventError, parseIncoming } from '../lib/events/index.ts';
-import { FanoutNotFoundError, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
-import { deliverChunk, InvalidDeliveryTaskError, parseDeliveryTask } from '../lib/delivery/index.ts';
+import { FANOUT_PROBLEMS, handleFanout, recordRejectedEvent } from '../lib/fanout/index.ts';
+import { DELIVERY_PROBLEMS, deliverChunk, parseDeliveryTask } from '../lib/delivery/index.ts';
+import { errorToProblemReply } from '../lib/http/index.ts';
+import { isLastTaskAttempt } from '../lib/tasks/index.ts';
 import type { Notifier } from '../lib/notify/index.ts';
 import type { Runtime } from '../lib/runtime.ts';
 
@@ -24,12 +26,11 @@ export async function fanOutRestock(rt: Runtime, headers: Record<string, string>
     return { status: 200, outcome: 'rejected' };
   }
   try {
-    const outcome = await handleFanout(rt, incoming, rt.log);
+    const lastAttempt = incoming.kind === 'continuation' && isLastTaskAttempt(headers['x-cloudtasks-taskretrycount'], rt.config.deliveryMaxAttempts);
+    const outcome = await handleFanout(rt, incoming, rt.log, { lastAttempt });
     return { status: 200, outcome: outcome.kind };
   } catch (err) {
-    if (err instanceof LeaseHeldError || err instanceof LeaseLostError) return { status: 503, outcome: (err as Error).name };
-    if (err instanceof FanoutNotFoundError) return { status: 200, outcome: err.name };
-    return { status: 500, outcome: (err as Error)?.name ?? 'error' };
+    return { status: errorToProblemReply(err, FANOUT_PROBLEMS).status, outcome: (err as Error)?.name ?? 'error' };
   }
 }
 
@@ -44,9 +45,9 @@ export async function deliverRestockBatch(
   try {
     const task = parseDeliveryTask(body);
     const report = await deliverChunk(rt, notifier, task, { retryCount }, rt.log);
+    // A chunk not settled is the function's ChunkNotSettledError: 503.
     return { status: report.settled ? 200 : 503, outcome: `sent ${report.sent} failed ${report.failed} busy ${report.busy} exhausted ${report.exhausted}` };
   } catch (err) {
-    if (err instanceof InvalidDeliveryTaskError) return { status: 400, outcome: err.name };
-    return { status: 500, outcome: (err as Error)?.name ?? 'error' };
+    return { status: errorToProblemReply(err, DELIVERY_PROBLEMS).status, outcome: (err as Error)?.name ?? 'error' };
   }
 }

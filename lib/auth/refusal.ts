@@ -10,11 +10,11 @@ import { ForbiddenCallerError, InvalidTokenError, MissingTokenError, TokenKeysUn
 
 /** How each verification failure is answered: the caller's fault (401, 403), or ours (503: try again). */
 export const AUTH_PROBLEMS: ProblemTable = [
-  problemRow(MissingTokenError, { status: 401, type: 'unauthenticated', title: 'A bearer OIDC token is required', headers: () => ({ 'www-authenticate': 'Bearer' }) }),
-  problemRow(InvalidTokenError, { status: 401, type: 'unauthenticated', title: 'The bearer token is not accepted', headers: () => ({ 'www-authenticate': 'Bearer error="invalid_token"' }) }),
-  problemRow(ForbiddenCallerError, { status: 403, type: 'forbidden-caller', title: 'This caller may not invoke the function' }),
-  problemRow(TokenKeysUnavailableError, { status: 503, type: 'unavailable', title: 'Temporarily unavailable', headers: () => ({ 'retry-after': '10' }) }),
-];
+  problemRow(MissingTokenError, { status: 401, type: 'missing-token', title: 'Missing OIDC token', headers: () => ({ 'www-authenticate': 'Bearer' }) }),
+  problemRow(InvalidTokenError, { status: 401, type: 'invalid-token', title: 'Invalid OIDC token', headers: () => ({ 'www-authenticate': 'Bearer error="invalid_token"' }) }),
+  problemRow(ForbiddenCallerError, { status: 403, type: 'forbidden-caller', title: 'Caller not allowed' }),
+  problemRow(TokenKeysUnavailableError, { status: 503, type: 'token-keys-unavailable', title: 'Token signing keys unavailable', headers: () => ({ 'retry-after': '10' }) }),
+]
 
 /**
  * Checks who calls `fanOutRestock` (the push subscription for events, the

@@ -7,7 +7,7 @@
 import pLimit from 'p-limit';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { chunk, type DeliveryTask } from '../tasks/index.ts';
+import { chunk, isLastTaskAttempt, type DeliveryTask } from '../tasks/index.ts';
 import type { Notification, NotificationResult, Notifier } from '../notify/index.ts';
 import { claimChunk, recordOutcomes } from './ledger.ts';
 import { forgetDeadAddresses } from './dead-addresses.ts';
@@ -62,7 +62,7 @@ function toNotification(task: DeliveryTask, d: ClaimedDelivery): Notification {
  */
 export async function deliverChunk(rt: Runtime, notifier: Notifier, task: DeliveryTask, attempt: AttemptInfo, log: Logger): Promise<ChunkReport> {
   const { config } = rt;
-  const lastAttempt = attempt.retryCount + 1 >= config.deliveryMaxAttempts;
+  const lastAttempt = isLastTaskAttempt(attempt.retryCount, config.deliveryMaxAttempts);
   const claim = await claimChunk(rt.db, task, { nowMs: rt.now(), leaseMs: config.deliveryLeaseMs, ttlDays: config.ledgerTtlDays, retryCount: attempt.retryCount });
 
   const limit = pLimit(config.sendConcurrency);

@@ -6,7 +6,7 @@
  */
 import { HTTP_PROBLEMS, problemRow, type ProblemTable } from '../http/index.ts';
 import { InvalidDeliveryTaskError } from '../tasks/index.ts';
-import { ForbiddenCallerError, InvalidTokenError, MissingTokenError, TokenKeysUnavailableError } from '../auth/index.ts';
+import { AUTH_PROBLEMS } from '../auth/index.ts';
 import type { ChunkReport } from './execute.ts';
 
 /** A chunk attempt left something retryable (failed sends, recipients leased by another attempt): 503 so Cloud Tasks retries it. */
@@ -25,10 +25,8 @@ export const DELIVERY_PROBLEMS: ProblemTable = [
     title: 'Chunk not settled; retry',
     extensions: (e) => ({ report: e.report }),
   }),
-  problemRow(MissingTokenError, { status: 401, type: 'missing-token', title: 'Missing OIDC token', headers: () => ({ 'www-authenticate': 'Bearer' }) }),
-  problemRow(InvalidTokenError, { status: 401, type: 'invalid-token', title: 'Invalid OIDC token', headers: () => ({ 'www-authenticate': 'Bearer error="invalid_token"' }) }),
-  problemRow(ForbiddenCallerError, { status: 403, type: 'forbidden-caller', title: 'Caller not allowed' }),
-  problemRow(TokenKeysUnavailableError, { status: 503, type: 'token-keys-unavailable', title: 'Token signing keys unavailable' }),
+  // Who may call: the same answers as fan-out's (lib/auth).
+  ...AUTH_PROBLEMS,
   problemRow(InvalidDeliveryTaskError, { status: 400, type: 'invalid-delivery-task', title: 'Invalid delivery task' }),
   ...HTTP_PROBLEMS,
 ];

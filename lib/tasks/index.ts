@@ -14,4 +14,5 @@ export {
   type DeliveryTask,
   type TaskSource,
 } from './delivery-task.ts';
+export { isLastTaskAttempt } from './attempts.ts';
 export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from './naming.ts';

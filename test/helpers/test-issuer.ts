@@ -13,8 +13,8 @@ export interface TestIssuer {
   issuer: string;
   /** Where its public keys are served. */
   jwksUrl: string;
-  /** `Bearer <token>` for `email` (verified) and `audience`, valid for an hour. */
-  bearer(email: string, audience: string): Promise<string>;
+  /** `Bearer <token>` for `email` and `audience`, valid for an hour; `claims` default to a verified email. */
+  bearer(email: string, audience: string, claims?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -27,8 +27,8 @@ export async function startTestIssuer(kid = 'test-issuer'): Promise<TestIssuer> 
   return {
     issuer,
     jwksUrl: `${issuer}/certs`,
-    bearer: async (email, audience) =>
-      `Bearer ${await new SignJWT({ email, email_verified: true }).setProtectedHeader({ alg: 'RS256', kid }).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('1h').sign(pair.privateKey)}`,
+    bearer: async (email, audience, claims = { email_verified: true }) =>
+      `Bearer ${await new SignJWT({ email, ...claims }).setProtectedHeader({ alg: 'RS256', kid }).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('1h').sign(pair.privateKey)}`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -12,38 +12,29 @@
  * verification on as in production (the shared stack turns it off: the
  * Pub/Sub emulator signs no push tokens).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../../../lib/events/index.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../../lib/http/index.ts';
 import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
+import { startTestIssuer, type TestIssuer } from '../../helpers/test-issuer.ts';
 import { startFunction, type FunctionProcess } from './function-process.ts';
 
 const PUSH_ACCOUNT = 'restock-pubsub-push@restock-local.iam.gserviceaccount.com';
 const AUDIENCE = 'https://fanout.hostile.example/';
 const MAX_SEQUENCE_JUMP = 1_000;
 
-let jwks: http.Server;
-let issuer: string;
-let key: CryptoKey;
+let issuer: TestIssuer;
 let fanout: FunctionProcess;
 const tasksAccount = () => stack().description.env.RESTOCK_TASKS_SERVICE_ACCOUNT!;
 
 beforeAll(async () => {
-  const pair = await generateKeyPair('RS256');
-  key = pair.privateKey;
-  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'forged-test', alg: 'RS256', use: 'sig' };
-  jwks = http.createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [jwk] })));
-  await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}`;
+  issuer = await startTestIssuer('forged-test');
   fanout = await startFunction('fanOutRestock', {
     RESTOCK_VERIFY_PUSH_OIDC: 'true',
     RESTOCK_PUSH_SERVICE_ACCOUNT: PUSH_ACCOUNT,
-    RESTOCK_OIDC_ISSUERS: issuer,
-    RESTOCK_OIDC_JWKS_URL: `${issuer}/certs`,
+    RESTOCK_OIDC_ISSUERS: issuer.issuer,
+    RESTOCK_OIDC_JWKS_URL: issuer.jwksUrl,
     RESTOCK_FANOUT_URL: AUDIENCE,
     RESTOCK_MAX_SEQUENCE_JUMP: String(MAX_SEQUENCE_JUMP),
   });
@@ -51,18 +42,11 @@ beforeAll(async () => {
 
 afterAll(async () => {
   fanout?.stop();
-  await new Promise<void>((resolve) => jwks?.close(() => resolve()));
+  await issuer?.close();
 });
 
-async function bearer(email: string): Promise<string> {
-  const jwt = await new SignJWT({ email, email_verified: true })
-    .setProtectedHeader({ alg: 'RS256', kid: 'forged-test' })
-    .setIssuer(issuer)
-    .setAudience(AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(key);
-  return `Bearer ${jwt}`;
+function bearer(email: string): Promise<string> {
+  return issuer.bearer(email, AUDIENCE);
 }
 
 /** A push of a restock of `productId` (0 → 5 at `sequence`), as a push subscription sends it. */
@@ -101,7 +85,7 @@ describe('forged pushes', () => {
 
       // Assess
       expect(res.status).toBe(status);
-      expect(res.json.type).toBe(`${PROBLEM_TYPE_PREFIX}${status === 401 ? 'unauthenticated' : 'forbidden-caller'}`);
+      expect(res.json.type).toBe(`${PROBLEM_TYPE_PREFIX}${status === 401 ? 'missing-token' : 'forbidden-caller'}`);
       expect(await traces(productId, res.eventKey)).toEqual({ product: 1, fanout: false, rejected: false });
     });
   }

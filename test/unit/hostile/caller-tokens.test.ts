@@ -2,46 +2,34 @@
  * Who may call fan-out and delivery, decided from the OIDC token: tokens are
  * minted here with a key whose JWKS a loopback server publishes.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { ForbiddenCallerError, verifyFanoutCaller, verifyTaskToken } from '../../../lib/auth/index.ts';
 import { parseConfig, type Config } from '../../../lib/config.ts';
+import { startTestIssuer, type TestIssuer } from '../../helpers/test-issuer.ts';
 
 const PUSH = 'restock-push@shop-prod-1.iam.gserviceaccount.com';
 const TASKS = 'restock-tasks@shop-prod-1.iam.gserviceaccount.com';
 const FANOUT_URL = 'https://us-central1-shop-prod-1.cloudfunctions.net/fanOutRestock';
 const DELIVERY_URL = 'https://us-central1-shop-prod-1.cloudfunctions.net/deliverRestockBatch';
 
-let server: http.Server;
-let key: CryptoKey;
-let issuer: string;
+let issuer: TestIssuer;
 let config: Config;
 
 beforeAll(async () => {
-  const pair = await generateKeyPair('RS256');
-  key = pair.privateKey;
-  const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-  server = http.createServer((_req, res) => res.setHeader('content-type', 'application/json').end(JSON.stringify({ keys: [jwk] })));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  issuer = await startTestIssuer();
   config = parseConfig({
     RESTOCK_FANOUT_URL: FANOUT_URL,
     RESTOCK_DELIVERY_URL: DELIVERY_URL,
-    RESTOCK_OIDC_ISSUERS: issuer,
-    RESTOCK_OIDC_JWKS_URL: `${issuer}/certs`,
+    RESTOCK_OIDC_ISSUERS: issuer.issuer,
+    RESTOCK_OIDC_JWKS_URL: issuer.jwksUrl,
     RESTOCK_TASKS_SERVICE_ACCOUNT: TASKS,
     RESTOCK_PUSH_SERVICE_ACCOUNT: PUSH,
   });
 });
 
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => issuer.close());
 
-async function bearer(email: string, audience: string, claims: Record<string, unknown> = { email_verified: true }): Promise<string> {
-  const jwt = await new SignJWT({ email, ...claims }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('1h').sign(key);
-  return `Bearer ${jwt}`;
-}
+const bearer = (email: string, audience: string, claims?: Record<string, unknown>) => issuer.bearer(email, audience, claims);
 
 describe('fan-out callers', () => {
   test('an event from the push subscription is accepted', async () => {
