@@ -19,6 +19,7 @@ import {
   parseDeliveryTask,
   verifyTaskToken,
 } from '../lib/delivery/index.ts';
+import { callerAuthorization } from '../lib/auth/index.ts';
 import { errorToProblemReply, jsonReply, MethodNotAllowedError, writeReply } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { createNotifier, type Notifier } from '../lib/notify/index.ts';
@@ -39,7 +40,7 @@ http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES, onStart }, 
     if (req.method !== 'POST') throw new MethodNotAllowedError(req.method, ['POST']);
     const rt = runtime();
     notifier ??= createNotifier(rt.config, log);
-    if (rt.config.verifyOidc) await verifyTaskToken(req.get('authorization'), rt.config);
+    if (rt.config.verifyOidc) await verifyTaskToken(callerAuthorization(req), rt.config);
     const task = parseDeliveryTask(req.body);
     flowLog = flowLog.child({ eventKey: task.eventKey, productId: task.productId });
     const report = await deliverChunk(rt, notifier, task, { retryCount }, flowLog);

@@ -148,6 +148,12 @@ export const SETTINGS = {
   oidcAudience: setting('RESTOCK_OIDC_AUDIENCE', z.string().min(1).optional(), 'Expected `aud` of the token (defaults to RESTOCK_DELIVERY_URL).'),
   oidcIssuers: setting('RESTOCK_OIDC_ISSUERS', z.string().min(1), 'Comma-separated accepted issuers.', 'https://accounts.google.com,accounts.google.com'),
   oidcJwksUrl: setting('RESTOCK_OIDC_JWKS_URL', url, 'Where the token signing keys are published (https outside the emulators).', 'https://www.googleapis.com/oauth2/v3/certs'),
+  behindCloudRunIam: setting(
+    'RESTOCK_BEHIND_CLOUD_RUN_IAM',
+    bool,
+    "The function is deployed with Cloud Run's IAM check on (no `allUsers` invoker, as `terraform/` deploys it). Cloud Run verifies each caller's token and hands it on with its signature replaced by `SIGNATURE_REMOVED_BY_GOOGLE`; with this on, such a token's claims (issuer, audience, expiry, caller) are checked without the signature. Never turn it on for a function anyone may invoke.",
+    'false',
+  ),
   oidcAllowedEmails: setting('RESTOCK_OIDC_ALLOWED_EMAILS', z.string().optional(), 'Comma-separated service accounts allowed to call delivery (defaults to RESTOCK_TASKS_SERVICE_ACCOUNT).'),
 
   // Subscriptions API

@@ -95,6 +95,9 @@ locals {
       RESTOCK_FANOUT_LEASE_MS        = tostring(var.fanout_lease_ms)
       RESTOCK_CHECKPOINT_INTERVAL_MS = tostring(var.checkpoint_interval_ms)
       RESTOCK_FANOUT_TIME_BUDGET_MS  = tostring(local.fanout_time_budget_ms)
+      # Cloud Run's IAM check (iam.tf: only the push and tasks identities may invoke)
+      # passes tokens on with their signature removed: trust what it verified.
+      RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
     }
     deliverRestockBatch = {
       RESTOCK_DELIVERY_URL                = local.function_urls["deliverRestockBatch"]
@@ -111,6 +114,7 @@ locals {
       RESTOCK_VERIFY_OIDC                 = "true"
       RESTOCK_OIDC_AUDIENCE               = local.function_urls["deliverRestockBatch"]
       RESTOCK_OIDC_ALLOWED_EMAILS         = google_service_account.tasks_invoker.email
+      RESTOCK_BEHIND_CLOUD_RUN_IAM        = "true" # as for fan-out above
       # The direct channels: terraform/channels.tf.
       RESTOCK_EMAIL_SENDER         = var.email_sender
       RESTOCK_PUSH_SENDER          = var.push_sender

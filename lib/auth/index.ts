@@ -7,6 +7,8 @@ export {
   verifyIdToken,
   verifyTaskToken,
   verifyFanoutCaller,
+  callerAuthorization,
+  SIGNATURE_REMOVED,
   MissingTokenError,
   InvalidTokenError,
   ForbiddenCallerError,

@@ -6,7 +6,7 @@ import type { Config } from '../config.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
 import { errorToProblemReply, findProblemSpec, headerValue, problemRow, type HttpReply, type HttpRequestLike, type ProblemTable } from '../http/index.ts';
 import { errorFields, log } from '../log.ts';
-import { ForbiddenCallerError, InvalidTokenError, MissingTokenError, TokenKeysUnavailableError, verifyFanoutCaller } from './token.ts';
+import { callerAuthorization, ForbiddenCallerError, InvalidTokenError, MissingTokenError, TokenKeysUnavailableError, verifyFanoutCaller } from './token.ts';
 
 /** How each verification failure is answered: the caller's fault (401, 403), or ours (503: try again). */
 export const AUTH_PROBLEMS: ProblemTable = [
@@ -25,7 +25,7 @@ export const AUTH_PROBLEMS: ProblemTable = [
 export async function refuseUnverifiedFanoutCaller(req: Pick<HttpRequestLike, 'headers'>, config: Config): Promise<HttpReply | undefined> {
   const kind = headerValue(req, 'ce-type') === CONTINUATION_CLOUDEVENT_TYPE ? 'continuation' : 'event';
   try {
-    await verifyFanoutCaller(kind, headerValue(req, 'authorization'), config);
+    await verifyFanoutCaller(kind, callerAuthorization(req), config);
     return undefined;
   } catch (err) {
     if (findProblemSpec(err, AUTH_PROBLEMS) === undefined) throw err;

@@ -6,8 +6,20 @@
  * project-wide grants, passes the first), and the only one on the local stack
  * (where the Cloud Tasks emulator signs tokens with its own key and publishes
  * its JWKS).
+ *
+ * Behind Cloud Run's IAM check the container never sees a signature: Cloud
+ * Run verifies the token it authorized the request with and passes it on
+ * with the signature replaced by `SIGNATURE_REMOVED_BY_GOOGLE` (Cloud Run's
+ * troubleshooting guide, "signature removed"). The token Cloud Run checked is
+ * the one in `X-Serverless-Authorization` when the caller sent that header,
+ * else the one in `Authorization` (Pub/Sub push and Cloud Tasks use the
+ * latter). So with `RESTOCK_BEHIND_CLOUD_RUN_IAM` on, such a token's claims
+ * are trusted as verified and checked like any other's; a stripped token is
+ * refused everywhere else, and a token that still has a signature is always
+ * verified in full.
  */
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { headerValue, type HttpRequestLike } from '../http/index.ts';
 import { deliveryAudience, list, taskCallers, type Config } from '../config.ts';
 
 /** No bearer token on the request: 401. */
@@ -63,11 +75,30 @@ export interface TokenPolicy {
   jwksUrl: string;
   /** Service accounts accepted; empty accepts any caller of a trusted issuer (refused at start outside the emulators). */
   callers: string[];
+  /** Accept the claims of a token Cloud Run verified and stripped of its signature (`RESTOCK_BEHIND_CLOUD_RUN_IAM`). */
+  behindCloudRunIam?: boolean;
+}
+
+/** What Cloud Run puts in place of the signature of a token it verified. */
+export const SIGNATURE_REMOVED = 'SIGNATURE_REMOVED_BY_GOOGLE';
+
+/** Seconds of clock skew tolerated on `exp` (and `iat`), verified or stripped alike. */
+const CLOCK_TOLERANCE_S = 30;
+
+/**
+ * The `Authorization`-style header that carries the caller's token: the one
+ * Cloud Run checked, `X-Serverless-Authorization` when present (an
+ * `Authorization` beside it was not checked by anyone, and is ignored), else
+ * `Authorization`.
+ */
+export function callerAuthorization(req: Pick<HttpRequestLike, 'headers'>): string | undefined {
+  return headerValue(req, 'x-serverless-authorization') ?? headerValue(req, 'authorization');
 }
 
 /**
  * Verifies `authorization` (the header's value) against `policy`: an RS256
- * token signed by a key of the JWKS, from one of the issuers, for the
+ * token signed by a key of the JWKS (or, behind Cloud Run's IAM check, one
+ * Cloud Run verified and stripped), from one of the issuers, for the
  * audience, unexpired, and — when callers are named — from one of them with
  * `email_verified` true (a token without the claim is refused).
  * @throws MissingTokenError, InvalidTokenError, ForbiddenCallerError, TokenKeysUnavailableError
@@ -75,14 +106,25 @@ export interface TokenPolicy {
 export async function verifyIdToken(authorization: string | undefined, policy: TokenPolicy): Promise<{ email?: string }> {
   const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
   if (!match) throw new MissingTokenError();
-  let payload;
+  const token = match[1]!;
+  const payload =
+    policy.behindCloudRunIam && token.split('.')[2] === SIGNATURE_REMOVED ? checkStrippedClaims(token, policy) : await verifySigned(token, policy);
+  const email = typeof payload.email === 'string' ? payload.email : undefined;
+  if (policy.callers.length > 0 && (!email || !policy.callers.includes(email) || payload.email_verified !== true)) {
+    throw new ForbiddenCallerError(email);
+  }
+  return email ? { email } : {};
+}
+
+async function verifySigned(token: string, policy: TokenPolicy): Promise<JWTPayload> {
   try {
-    ({ payload } = await jwtVerify(match[1]!, keySet(policy.jwksUrl), {
+    const { payload } = await jwtVerify(token, keySet(policy.jwksUrl), {
       issuer: policy.issuers,
       audience: policy.audience,
       algorithms: ['RS256'],
-      clockTolerance: 30,
-    }));
+      clockTolerance: CLOCK_TOLERANCE_S,
+    });
+    return payload;
   } catch (err) {
     if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || err instanceof TypeError) {
       throw new TokenKeysUnavailableError(policy.jwksUrl, { cause: err });
@@ -97,11 +139,24 @@ export async function verifyIdToken(authorization: string | undefined, policy: T
             : ((err as Error)?.message ?? 'cannot be verified');
     throw new InvalidTokenError(reason, { cause: err });
   }
-  const email = typeof payload.email === 'string' ? payload.email : undefined;
-  if (policy.callers.length > 0 && (!email || !policy.callers.includes(email) || payload.email_verified !== true)) {
-    throw new ForbiddenCallerError(email);
+}
+
+/**
+ * The claims of a token Cloud Run verified (its signature removed), checked
+ * as {@link verifySigned} checks them: issuer, audience, expiry.
+ */
+function checkStrippedClaims(token: string, policy: TokenPolicy): JWTPayload {
+  let payload: JWTPayload;
+  try {
+    payload = decodeJwt(token);
+  } catch (err) {
+    throw new InvalidTokenError((err as Error)?.message ?? 'cannot be decoded', { cause: err });
   }
-  return email ? { email } : {};
+  if (typeof payload.iss !== 'string' || !policy.issuers.includes(payload.iss)) throw new InvalidTokenError('claim iss is not accepted');
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (!audiences.includes(policy.audience)) throw new InvalidTokenError('claim aud is not accepted');
+  if (typeof payload.exp !== 'number' || payload.exp + CLOCK_TOLERANCE_S <= Date.now() / 1000) throw new InvalidTokenError('expired');
+  return payload;
 }
 
 /**
@@ -115,6 +170,7 @@ export async function verifyTaskToken(authorization: string | undefined, config:
     issuers: list(config.oidcIssuers),
     jwksUrl: config.oidcJwksUrl,
     callers: taskCallers(config),
+    behindCloudRunIam: config.behindCloudRunIam,
   });
 }
 
@@ -136,5 +192,6 @@ export async function verifyFanoutCaller(kind: 'event' | 'continuation', authori
     issuers: list(config.oidcIssuers),
     jwksUrl: config.oidcJwksUrl,
     callers: kind === 'event' ? list(config.pushServiceAccount) : taskCallers(config),
+    behindCloudRunIam: config.behindCloudRunIam,
   });
 }

@@ -61,6 +61,7 @@ const ENV_PLAN = {
       'RESTOCK_FANOUT_LEASE_MS',
       'RESTOCK_CHECKPOINT_INTERVAL_MS',
       'RESTOCK_FANOUT_TIME_BUDGET_MS',
+      'RESTOCK_BEHIND_CLOUD_RUN_IAM',
     ],
     deliverRestockBatch: [
       'RESTOCK_DELIVERY_URL',
@@ -77,6 +78,7 @@ const ENV_PLAN = {
       'RESTOCK_VERIFY_OIDC',
       'RESTOCK_OIDC_AUDIENCE',
       'RESTOCK_OIDC_ALLOWED_EMAILS',
+      'RESTOCK_BEHIND_CLOUD_RUN_IAM',
       'RESTOCK_EMAIL_SENDER',
       'RESTOCK_PUSH_SENDER',
       'RESTOCK_SMTP_HOST',
@@ -242,6 +244,16 @@ describe('each function is told the settings it needs', () => {
     expect(env.RESTOCK_OIDC_ALLOWED_EMAILS).toBe('${google_service_account.tasks_invoker.email}');
     expect(env.RESTOCK_OIDC_AUDIENCE).toBe('${local.function_urls["deliverRestockBatch"]}');
     expect(plainEnv('fanOutRestock').RESTOCK_TASKS_SERVICE_ACCOUNT).toBe('${google_service_account.tasks_invoker.email}');
+  });
+
+  test("fan-out and delivery trust the tokens Cloud Run's IAM check verified, and only named service accounts may invoke them", () => {
+    for (const name of ['fanOutRestock', 'deliverRestockBatch'] as const) {
+      expect(plainEnv(name).RESTOCK_BEHIND_CLOUD_RUN_IAM, name).toBe('true');
+      // The setting is only sound while Cloud Run checks every caller: nobody public may invoke these two.
+      const invokers = Object.values<string>(tf.locals.service_invokers[name]);
+      expect(invokers.length, name).toBeGreaterThan(0);
+      for (const member of invokers) expect(member, name).toMatch(/^serviceAccount:/);
+    }
   });
 
   test('fan-out targets the delivery URL and itself (continuations) at the URLs Terraform computes', () => {
