@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import {
   COMPONENT_NAMES,
   FUNCTION_NAMES,
@@ -58,6 +59,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Environment for one function process, over `env`. */
   functionEnv?: Partial<Record<FunctionName, Record<string, string>>>;
+  /** Processes serving each function on its one port (default {@link DEFAULT_INSTANCES}, else 1). */
+  instances?: Partial<Record<FunctionName, number>>;
   /** Where this stack keeps its logs and bookkeeping; default a fresh `.local/stacks/<id>/`. */
   dir?: string;
   /** Write the description here while running (`npm start` uses `.local/stack.json`); default none. */
@@ -108,6 +111,17 @@ const TSX = ['--import', 'tsx'];
 /** The Java emulators take about a second on a quiet machine; allow for a busy one. */
 const JAVA_READY_MS = 90_000;
 const NODE_READY_MS = 60_000;
+
+/**
+ * The subscription API runs as one process per core (up to 4): a storefront's
+ * subscribe storm is CPU-bound in the function, and Cloud Run meets it with
+ * more instances (issue 12; docs/performance.md). The pipeline's functions
+ * stay single processes: their work waits on Firestore and the queue, and the
+ * chaos tests kill them as one.
+ */
+export const DEFAULT_INSTANCES: Partial<Record<FunctionName, number>> = {
+  restockSubscriptions: Math.min(4, availableParallelism()),
+};
 const DEFAULT_SWEEP_INTERVAL_MS = 2_000;
 
 /** Environment variables of the parent that must not leak into the components. */
@@ -251,9 +265,18 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   watchdog.unref();
 
   let functionEnv: Record<string, string> = {};
+  const instancesOf = (name: FunctionName): number => options.instances?.[name] ?? DEFAULT_INSTANCES[name] ?? 1;
   const functionSpec = (name: FunctionName): Omit<ProcessSpec, 'name' | 'logFile' | 'cwd'> => ({
     command: process.execPath,
-    args: [...TSX, FUNCTIONS_FRAMEWORK_MAIN, `--target=${name}`, `--source=functions/${name}.ts`, `--port=${ports[name]}`],
+    args: [
+      ...TSX,
+      // Several instances go through node:cluster (./instances.ts); one is the plain functions-framework process.
+      ...(instancesOf(name) > 1 ? [join(REPO_ROOT, 'emulators/stack/instances.ts'), String(instancesOf(name))] : []),
+      FUNCTIONS_FRAMEWORK_MAIN,
+      `--target=${name}`,
+      `--source=functions/${name}.ts`,
+      `--port=${ports[name]}`,
+    ],
     env: { ...baseEnv(), ...functionEnv, ...options.functionEnv?.[name] },
     ready: () => isListening(host, ports[name]),
     readyTimeoutMs: NODE_READY_MS,

@@ -88,32 +88,30 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
     return this.db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', userId);
   }
 
-  /** @internal `shoppers/{userId}`: the products this API subscribed the shopper to (see {@link SubscriptionStore.readForPut}). */
+  /** @internal `shoppers/{userId}`: the products this API subscribed the shopper to (see {@link SubscriptionStore.readAfterCreate}). */
   shopperRef(userId: string) {
     return this.db.collection(SHOPPERS).doc(userId);
   }
 
-  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc; held: number }> {
+  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc }> {
     return guarded(async () => {
-      const [subSnap, productSnap, shopperSnap] = await this.db.getAll(
-        this.subscriptionRef(productId, userId),
-        this.productRef(productId),
-        this.shopperRef(userId),
-      );
+      const [subSnap, productSnap] = await this.db.getAll(this.subscriptionRef(productId, userId), this.productRef(productId));
       const doc = toSubscription(subSnap!);
-      const listed: unknown = shopperSnap!.get('productIds');
       return {
-        held: Array.isArray(listed) ? listed.length : 0,
         ...(doc && subSnap!.updateTime ? { subscription: { doc, version: versionOf(subSnap!.updateTime) } } : {}),
         ...(productSnap!.exists ? { product: productSnap!.data() as ProductDoc } : {}),
       };
     });
   }
 
-  getProduct(productId: string): Promise<ProductDoc | undefined> {
+  readAfterCreate(productId: string, userId: string): Promise<{ product?: ProductDoc; held: number }> {
     return guarded(async () => {
-      const snap = await this.productRef(productId).get();
-      return snap.exists ? (snap.data() as ProductDoc) : undefined;
+      const [productSnap, shopperSnap] = await this.db.getAll(this.productRef(productId), this.shopperRef(userId));
+      const listed: unknown = shopperSnap!.get('productIds');
+      return {
+        held: Array.isArray(listed) ? listed.length : 0,
+        ...(productSnap!.exists ? { product: productSnap!.data() as ProductDoc } : {}),
+      };
     });
   }
 

@@ -70,7 +70,7 @@ export function planPut(
     return { kind: 'replace', subscription: { ...fields, createdAtMs: existing.createdAtMs, updatedAtMs: policy.nowMs } };
   }
   if (isInStock(product, policy.restockThreshold)) return { kind: 'refuse', error: new ProductInStockError(productId, product.available) };
-  return { kind: 'create', subscription: { ...fields, createdAtMs: policy.nowMs, updatedAtMs: policy.nowMs } };
+  return { kind: 'create', subscription: newSubscription(productId, userId, request, policy.nowMs) };
 }
 
 /**
@@ -101,30 +101,39 @@ export const PUT_ROUNDS = 5;
  * one product touch different documents, so nothing serializes them; a
  * transaction would add locks (on the Firestore emulator, pessimistic ones on
  * every document and query range read, which is what made 16 shoppers of one
- * product answer 503 after 503) and buy nothing the two checks below need:
+ * product answer 503 after 503) and buy nothing the two checks below need.
  *
- * - The per-user cap is a flood guard, not a quota, checked before the create
- *   from the shopper's record (`held`, read with the subscription: no extra
- *   round trip), which this API keeps in the commit of each create and delete.
- *   Deliveries remove subscriptions without touching it, so it can only list
- *   too many: when it says the cap is reached, the subscriptions are counted
- *   exactly (a collection-group query, whose price on the emulator grows with
- *   the whole database, which is why it is not run on every create) and the
- *   record rewritten. A shopper's own sequential calls meet the cap exactly;
- *   concurrent creates by one shopper may overshoot it by their number, as
- *   docs/api.md has always said.
- * - The in-stock refusal is checked before the create and again after it.
- *   Fan-out writes `products/{productId}` (the stock state) before it pages
- *   the subscribers. If the product still reads "not in stock" after our
- *   create committed, any restock's stock write comes later, so its paging
- *   sees the new subscription: no shopper is told 201 and then missed by the
- *   restock under way. If it reads "in stock" now, our subscription may or
- *   may not have been paged, so it is removed again (only if still as we
- *   wrote it) and the shopper is told 409, which is true. A delivery that read
- *   it before the removal sends its one notification (the ledger's dedup key
- *   keeps it to one); one that reads it after records "unsubscribed". That is
- *   the order a transaction reading the product would give, bought with one
- *   extra read per create and no lock on the product every shopper reads.
+ * A storm is almost all first-time creates, so the first round writes before
+ * it reads: the create-if-absent commit, then one read of the product and the
+ * shopper's record (two round trips where read-decide-write-check took
+ * three; the subscribe storm is CPU-bound, so a round trip saved is about a
+ * third more shoppers per second). Only a create that finds the subscription
+ * there reads it and decides as above (repeat, change). Both checks of a
+ * create are made against what the store holds just after it:
+ *
+ * - The in-stock refusal. Fan-out writes `products/{productId}` (the stock
+ *   state) before it pages the subscribers. If the product still reads "not
+ *   in stock" after our create committed, any restock's stock write comes
+ *   later, so its paging sees the new subscription: no shopper is told 201
+ *   and then missed by the restock under way. If it reads "in stock", our
+ *   subscription may or may not have been paged, so it is removed again (only
+ *   if still as we wrote it) and the shopper is told 409, which is true. A
+ *   delivery that read it before the removal sends its one notification (the
+ *   ledger's dedup key keeps it to one; the product is in stock, so the news
+ *   is true); one that reads it after records "unsubscribed". That is the
+ *   order a transaction reading the product would give, with no lock on the
+ *   product every shopper reads.
+ * - The per-user cap is a flood guard, not a quota, checked from the
+ *   shopper's record (`shoppers/{userId}`), which this API keeps in the
+ *   commit of each create and delete. Deliveries remove subscriptions without
+ *   touching it, so it can only list too many: when it says the cap is
+ *   exceeded, the subscriptions are counted exactly (a collection-group
+ *   query, whose price on the emulator grows with the whole database, which
+ *   is why it is not run on every create), the record rewritten, and a create
+ *   over the cap removed again (429). A shopper's own sequential calls meet
+ *   the cap exactly; concurrent creates by one shopper at its last free place
+ *   may all be refused (each sees the others), which a retry settles, as
+ *   docs/api.md says.
  */
 export async function putSubscription(
   store: SubscriptionStore,
@@ -133,8 +142,10 @@ export async function putSubscription(
   request: SubscriptionRequest,
   policy: PutSubscriptionPolicy,
 ): Promise<{ outcome: PutOutcome; subscription: SubscriptionDoc }> {
+  const created = await createChecked(store, newSubscription(productId, userId, request, policy.nowMs), policy);
+  if (created) return { outcome: 'created', subscription: created };
   for (let round = 1; round <= PUT_ROUNDS; round++) {
-    const { subscription: stored, product, held } = await store.readForPut(productId, userId);
+    const { subscription: stored, product } = await store.readForPut(productId, userId);
     const plan = planPut(stored?.doc, product, productId, userId, request, policy);
     switch (plan.kind) {
       case 'unchanged':
@@ -144,23 +155,47 @@ export async function putSubscription(
       case 'replace':
         if (await store.replaceSubscription(plan.subscription, stored!.version)) return { outcome: 'updated', subscription: plan.subscription };
         continue; // changed or deleted since we read it: judge again
-      case 'create': {
-        if (held >= policy.maxSubscriptionsPerUser) {
-          const active = await store.recountSubscriptionsOfUser(userId, policy.maxSubscriptionsPerUser);
-          if (active >= policy.maxSubscriptionsPerUser) throw new SubscriptionLimitError(policy.maxSubscriptionsPerUser);
-        }
-        const version = await store.createSubscription(plan.subscription);
-        if (version === undefined) continue; // created meanwhile by a concurrent PUT: judge again as a repeat or a change
-        const now = await store.getProduct(productId);
-        if (isInStock(now, policy.restockThreshold)) {
-          await store.deleteSubscription(productId, userId, version);
-          throw new ProductInStockError(productId, now.available);
-        }
-        return { outcome: 'created', subscription: plan.subscription };
-      }
+      case 'create':
+        if (await createChecked(store, plan.subscription, policy)) return { outcome: 'created', subscription: plan.subscription };
+        continue; // created meanwhile by a concurrent PUT: judge again as a repeat or a change
     }
   }
   throw new StoreUnavailableError({ cause: new ConcurrentChangeError(productId, PUT_ROUNDS) });
+}
+
+/** The subscription a first PUT of this request creates. */
+function newSubscription(productId: string, userId: string, request: SubscriptionRequest, nowMs: number): SubscriptionDoc {
+  return {
+    userId,
+    productId,
+    channels: request.channels,
+    ...(request.locale !== undefined ? { locale: request.locale } : {}),
+    createdAtMs: nowMs,
+    updatedAtMs: nowMs,
+  };
+}
+
+/**
+ * Creates `doc` if absent, then checks the stock and the cap against what
+ * the store holds after the create (see {@link putSubscription}), removing it
+ * again when either refuses.
+ * @returns the created subscription, or undefined when one already existed (nothing written).
+ * @throws ProductInStockError, SubscriptionLimitError (the create undone)
+ */
+async function createChecked(store: SubscriptionStore, doc: SubscriptionDoc, policy: PutSubscriptionPolicy): Promise<SubscriptionDoc | undefined> {
+  const version = await store.createSubscription(doc);
+  if (version === undefined) return undefined;
+  const { product, held } = await store.readAfterCreate(doc.productId, doc.userId);
+  let refusal: ProductInStockError | SubscriptionLimitError | undefined;
+  if (isInStock(product, policy.restockThreshold)) {
+    refusal = new ProductInStockError(doc.productId, product.available);
+  } else if (held > policy.maxSubscriptionsPerUser) {
+    const active = await store.recountSubscriptionsOfUser(doc.userId, policy.maxSubscriptionsPerUser + 1);
+    if (active > policy.maxSubscriptionsPerUser) refusal = new SubscriptionLimitError(policy.maxSubscriptionsPerUser);
+  }
+  if (refusal === undefined) return doc;
+  await store.deleteSubscription(doc.productId, doc.userId, version);
+  throw refusal;
 }
 
 /** The subscription, or {@link SubscriptionNotFoundError}. */

@@ -24,15 +24,16 @@ export interface StoredSubscription {
 }
 
 export interface SubscriptionStore {
+  /** The subscription (if any, with its version) and the product (if known), read together in one round trip. */
+  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc }>;
   /**
-   * The subscription (if any), the product (if known) and how many products the
-   * shopper's record lists (`held`), read together in one round trip. The record
-   * is kept by this API's own creates and deletes, so it may list subscriptions
-   * that deliveries removed since (never fewer than the shopper holds through
-   * the API): a cheap first look at the cap.
+   * The product (if known) and how many products the shopper's record lists
+   * (`held`), read together in one round trip just after a create. The record
+   * is kept by this API's own creates and deletes, so it may list
+   * subscriptions that deliveries removed since (never fewer than the shopper
+   * holds through the API): a cheap first look at the cap.
    */
-  readForPut(productId: string, userId: string): Promise<{ subscription?: StoredSubscription; product?: ProductDoc; held: number }>;
-  getProduct(productId: string): Promise<ProductDoc | undefined>;
+  readAfterCreate(productId: string, userId: string): Promise<{ product?: ProductDoc; held: number }>;
   /**
    * Active subscriptions of a user across all products, counted exactly (a
    * collection-group query) up to `upTo`, and the shopper's record rewritten to

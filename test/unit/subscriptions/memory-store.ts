@@ -17,6 +17,8 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   writes = 0;
   /** The shoppers' records (`shoppers/{userId}.productIds`). */
   readonly records = new Map<string, Set<string>>();
+  /** The store methods called, in order (to check what a PUT costs in round trips). */
+  readonly calls: string[] = [];
   /** How many exact recounts ran. */
   recounts = 0;
   /** Runs (once each, in order) just before the next conditional writes: a concurrent writer's turn. */
@@ -53,21 +55,23 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   }
 
   async readForPut(productId: string, userId: string) {
+    this.calls.push('readForPut');
     const subscription = this.subscriptions.get(key(productId, userId));
     const product = this.products.get(productId);
     return {
       ...(subscription ? { subscription: structuredClone(subscription) } : {}),
       ...(product ? { product: { ...product } } : {}),
-      held: this.records.get(userId)?.size ?? 0,
     };
   }
 
-  async getProduct(productId: string) {
+  async readAfterCreate(productId: string, userId: string) {
+    this.calls.push('readAfterCreate');
     const product = this.products.get(productId);
-    return product ? { ...product } : undefined;
+    return { ...(product ? { product: { ...product } } : {}), held: this.records.get(userId)?.size ?? 0 };
   }
 
   async recountSubscriptionsOfUser(userId: string, upTo: number) {
+    this.calls.push('recountSubscriptionsOfUser');
     this.recounts++;
     const held = [...this.subscriptions.values()].filter((s) => s.doc.userId === userId).slice(0, upTo);
     this.records.set(userId, new Set(held.map((s) => s.doc.productId)));
@@ -75,6 +79,7 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   }
 
   async createSubscription(doc: SubscriptionDoc) {
+    this.calls.push('createSubscription');
     this.interleave();
     if (this.subscriptions.has(key(doc.productId, doc.userId))) return undefined;
     this.put(doc);
@@ -83,6 +88,7 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   }
 
   async replaceSubscription(doc: SubscriptionDoc, version: SubscriptionVersion) {
+    this.calls.push('replaceSubscription');
     this.interleave();
     if (this.subscriptions.get(key(doc.productId, doc.userId))?.version !== version) return false;
     this.put(doc);
@@ -95,6 +101,7 @@ export class MemorySubscriptionStore implements SubscriptionStore {
   }
 
   async deleteSubscription(productId: string, userId: string, version?: SubscriptionVersion) {
+    this.calls.push('deleteSubscription');
     this.interleave();
     const k = key(productId, userId);
     if (version !== undefined && this.subscriptions.get(k)?.version !== version) return false;

@@ -177,13 +177,57 @@ describe('putSubscription when another writer gets in between', () => {
     // Assess
     expect(failure).toBeInstanceOf(SubscriptionLimitError);
     expect(store.subscriptions.has('p\u0000u')).toBe(false);
+    expect([...store.records.get('u')!].sort()).toEqual(['a', 'b']);
+  });
+
+  it('a shopper one below the cap may create the last one (the cap is met exactly, not one early)', async () => {
+    // Prepare
+    const store = new MemorySubscriptionStore();
+    store.put(stored({ productId: 'a' }));
+
+    // Act
+    const result = await putSubscription(store, 'p', 'u', request, policy);
+    const over = await putSubscription(store, 'q', 'u', request, policy).catch((e: unknown) => e);
+
+    // Assess
+    expect(result.outcome).toBe('created');
+    expect(over).toBeInstanceOf(SubscriptionLimitError);
+    expect([...store.records.get('u')!].sort()).toEqual(['a', 'p']);
+  });
+
+  it('a first-time create writes before it reads: one create and one read of the product and the record, nothing else', async () => {
+    // Prepare
+    const store = new MemorySubscriptionStore();
+    store.setProduct('p', 0);
+
+    // Act
+    const result = await putSubscription(store, 'p', 'u', request, policy);
+
+    // Assess
+    expect(result.outcome).toBe('created');
+    expect(store.calls).toEqual(['createSubscription', 'readAfterCreate']);
+  });
+
+  it('a repeated PUT finds its subscription at the create and answers unchanged without writing', async () => {
+    // Prepare
+    const store = new MemorySubscriptionStore();
+    store.put(stored());
+
+    // Act
+    const result = await putSubscription(store, 'p', 'u', request, policy);
+
+    // Assess
+    expect(result.outcome).toBe('unchanged');
+    expect(store.writes).toBe(0);
+    expect(store.calls).toEqual(['createSubscription', 'readForPut']);
   });
 
   it(`a pair that changes under every one of ${PUT_ROUNDS} rounds gives up with 503 (StoreUnavailableError), naming why`, async () => {
     // Prepare
     const store = new MemorySubscriptionStore();
     store.put(stored({ channels: { push: 'v0' } }));
-    store.beforeWrite.push(...Array.from({ length: PUT_ROUNDS }, (_, i) => () => store.put(stored({ channels: { push: `v${i + 1}` } }))));
+    // One change before the first (blind) create, then one before the write of every round.
+    store.beforeWrite.push(...Array.from({ length: PUT_ROUNDS + 1 }, (_, i) => () => store.put(stored({ channels: { push: `v${i + 1}` } }))));
 
     // Act
     const failure = await putSubscription(store, 'p', 'u', request, policy).catch((e: unknown) => e);
