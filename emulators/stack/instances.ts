@@ -27,7 +27,7 @@ if (!Number.isInteger(count) || count < 1 || !main) {
 cluster.setupPrimary({ exec: main, args, execArgv: ['--import', 'tsx'] });
 let stopping = false;
 for (let i = 0; i < count; i++) cluster.fork();
-cluster.on('exit', (worker, code, signal) => {
+cluster.on('exit', (_worker, code, signal) => {
   if (stopping) return;
   stopping = true;
   for (const w of Object.values(cluster.workers ?? {})) w?.process.kill((signal as NodeJS.Signals | null) ?? 'SIGTERM');
