@@ -229,28 +229,42 @@ function rootPino(service: string, minimum: Severity, sink: Sink | undefined): P
   return pino(options, destination);
 }
 
+/** What a logger and all its children share: one pino instance, built at the first line. */
+interface Root {
+  minimum: Severity | undefined;
+  sink: Sink | undefined;
+  pino?: PinoLogger;
+}
+
 /**
  * A logger bound to the fields of one flow (event key, product, chunk...):
  * pino with Google's configuration for Cloud Logging
  * (`@google-cloud/pino-logging-gcp-config`): `severity`, `message`,
  * `timestamp`, `serviceContext`, an ordered `insertId`, and, inside a request
  * (lib/trace), `logging.googleapis.com/trace` and `spanId`. Everything a line
- * carries passes through {@link scrub} first, bound fields included.
+ * carries passes through {@link scrub} first, bound fields included. Bound
+ * fields are merged into each line rather than kept as pino bindings, so a
+ * field given again at the call replaces the bound one instead of appearing
+ * twice in the JSON.
  */
 export class Logger {
-  private instance: PinoLogger | undefined;
+  private root: Root;
+  private scrubbed: Fields | undefined;
 
   constructor(
     private readonly fields: Fields = {},
     /** Lowest severity written; by default the configuration's `logLevel`. */
-    private readonly minimum?: Severity,
-    private readonly sink?: Sink,
-    private readonly parent?: Logger,
-  ) {}
+    minimum?: Severity,
+    sink?: Sink,
+  ) {
+    this.root = { minimum, sink };
+  }
 
   /** A logger that adds `fields` to every line. */
   child(fields: Fields): Logger {
-    return new Logger(fields, this.minimum, this.sink, this);
+    const child = new Logger({ ...this.fields, ...fields });
+    child.root = this.root;
+    return child;
   }
 
   debug(message: string, fields?: Fields): void {
@@ -267,25 +281,22 @@ export class Logger {
     this.write('ERROR', message, fields);
   }
 
-  /** Built at the first line (the level and project come from the configuration, read then), children from their parent's. */
+  /** Built at the first line: the level and project come from the configuration, read then. */
   private pino(): PinoLogger {
-    if (!this.instance) {
-      const bindings = scrub(this.fields) as Fields;
-      if (this.parent) this.instance = this.parent.pino().child(bindings);
-      else {
-        const service = typeof this.fields.service === 'string' ? this.fields.service : 'restock';
-        this.instance = rootPino(service, this.minimum ?? configuredMinimum(), this.sink);
-        if (Object.keys(bindings).length > 0) this.instance = this.instance.child(bindings);
-      }
+    const root = this.root;
+    if (!root.pino) {
+      const service = typeof this.fields.service === 'string' ? this.fields.service : (process.env.K_SERVICE ?? 'restock');
+      root.pino = rootPino(service, root.minimum ?? configuredMinimum(), root.sink);
     }
-    return this.instance;
+    return root.pino;
   }
 
   private write(severity: Severity, message: string, fields?: Fields): void {
     const logger = this.pino();
     const level = PINO_LEVEL[severity];
     if (!logger.isLevelEnabled(level)) return;
-    const entry = (fields ? scrub(fields) : {}) as Fields;
+    this.scrubbed ??= scrub(this.fields) as Fields;
+    const entry = { ...this.scrubbed, ...(fields ? (scrub(fields) as Fields) : {}) };
     const err = entry.err as Fields | undefined;
     // Cloud Error Reporting picks up ERROR lines whose stack_trace is set (the library sets it only for Error objects; ours are scrubbed).
     if (severity === 'ERROR' && err && typeof err.stack === 'string') entry.stack_trace = err.stack;
