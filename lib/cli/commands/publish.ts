@@ -128,6 +128,7 @@ export function registerPublish(program: Command, ctx: Context): void {
       const result: PublishResult = { topic, eventId, messageId, event, traceId: trace.traceId };
       out.result(result);
       out.line(`published eventId ${out.c.bold(eventId)} messageId ${messageId}`);
-      out.line(`follow it with: restock status ${eventId} (its log lines carry trace ${trace.traceId})`);
+      out.line(`follow it with: restock status ${eventId}`);
+      out.line(`its log lines carry trace ${trace.traceId} (docs/operate.md "Following one restock in Cloud Logging")`);
     });
 }
