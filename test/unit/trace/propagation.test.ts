@@ -8,7 +8,7 @@ import type { CloudTasksClient } from '@google-cloud/tasks';
 import { describe, expect, test } from 'vitest';
 import { loadConfig } from '../../../lib/config.ts';
 import { Logger } from '../../../lib/log.ts';
-import { newRow, OutboxRelay, stockChangeEvent, type OutboundMessage, type Publisher } from '../../../lib/outbox/index.ts';
+import { newRow, OutboxRelay, relayOptionsFrom, stockChangeEvent, type OutboundMessage, type Publisher } from '../../../lib/outbox/index.ts';
 import { enqueueHttpTask } from '../../../lib/tasks/index.ts';
 import { runWithTrace } from '../../../lib/trace/index.ts';
 import { MemoryOutboxStore } from '../outbox/memory-store.ts';
@@ -58,16 +58,7 @@ describe('the outbox relay publishes under the stock change trace', () => {
         return `m-${published.length}`;
       },
     };
-    const relay = new OutboxRelay(store, publisher, {
-      leaseMs: 10_000,
-      maxAttempts: 3,
-      backoffMinMs: 1000,
-      backoffMaxMs: 5000,
-      sentTtlMs: 60_000,
-      batchSize: 10,
-      log: new Logger({}, 'ERROR', () => {}),
-      now: () => NOW,
-    });
+    const relay = new OutboxRelay(store, publisher, { ...relayOptionsFrom(loadConfig(), new Logger({}, 'ERROR', () => {})), now: () => NOW });
     return { store, event, published, relay };
   }
 
