@@ -48,7 +48,7 @@ import {
   type HttpReply,
 } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
-import { runWithTrace, startTrace, traceFromRequest } from '../lib/trace/index.ts';
+import { runWithTrace, startTrace, traceFromRequest, type TraceContext } from '../lib/trace/index.ts';
 
 /** A request the entry point never saw: why it was refused, and what was read of it. */
 export interface RefusedRequest {
@@ -106,7 +106,7 @@ export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.
   entries.set(name, options);
   ff.http(name, (req, res) =>
     // Every line of the request, and every task or message it sends on, carries the caller's trace (lib/trace).
-    runWithTrace(traceFromRequest(req.headers, req.body) ?? startTrace(), async () => {
+    runWithTrace(requestTrace(req), async () => {
       try {
         requireBodyWithin({ headers: req.headers, rawBody: req.rawBody }, maxBodyBytes(options));
       } catch (err) {
@@ -116,6 +116,11 @@ export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.
       await handler(req, res);
     }),
   );
+}
+
+/** The trace a request runs in (lib/trace): its caller's, else a new one. The body is read when parsed (a Pub/Sub push's attributes). */
+function requestTrace(req: IncomingMessage & { body?: unknown }): TraceContext {
+  return traceFromRequest(req.headers, req.body) ?? startTrace();
 }
 
 function maxBodyBytes(entry: HttpEntryOptions): number {
@@ -220,7 +225,7 @@ function installFinalHandler(): void {
     const limit = entry ? maxBodyBytes(entry) : loadConfig().maxBodyBytes;
     const declared = declaredLength(req);
     if (declared !== undefined && declared > limit) {
-      void refuse(req, res, new BodyTooLargeError(declared, limit), entry);
+      void runWithTrace(requestTrace(req), () => refuse(req, res, new BodyTooLargeError(declared, limit), entry));
       return;
     }
     const finalFor =
@@ -235,7 +240,7 @@ function installFinalHandler(): void {
         if (err !== undefined && findProblemSpec(error, HTTP_PROBLEMS) === undefined) {
           log.error('request failed before the function ran', { frameworkError: (err as { type?: unknown }).type, err: errorFields(error) });
         }
-        void refuse(request, res, error, err === undefined ? undefined : entry);
+        void runWithTrace(requestTrace(request), () => refuse(request, res, error, err === undefined ? undefined : entry));
       };
     if (!hasBody(req) || isDeclaredIdentityBody(req)) {
       originalHandle.call(this, req, res, callback ?? finalFor(req));
@@ -247,7 +252,7 @@ function installFinalHandler(): void {
         const decoded = withDecodedBody(req, body);
         originalHandle.call(this, decoded, res, callback ?? finalFor(decoded));
       },
-      (err: unknown) => void refuse(req, res, err as Error, entry),
+      (err: unknown) => void runWithTrace(requestTrace(req), () => refuse(req, res, err as Error, entry)),
     );
   };
   proto.__restockFinalHandler = true;
