@@ -14,6 +14,10 @@
  *   charset or encoding, aborted body; express's router: undecodable paths)
  *   are answered as problem+json instead of express's HTML page, which
  *   carries a stack trace outside production.
+ * - Each request runs in its trace (lib/trace): the Pub/Sub message's
+ *   `traceparent` attribute, else the `traceparent` / `X-Cloud-Trace-Context`
+ *   header, else a new one, so its log lines and the tasks and messages it
+ *   sends on group with the rest of the restock in Cloud Logging.
  * - An entry point may take over those refusals ({@link HttpEntryOptions.onRefused}):
  *   `fanOutRestock` records them as rejected events and acknowledges them,
  *   because Pub/Sub would redeliver the same bytes forever (promise 4).
@@ -44,6 +48,7 @@ import {
   type HttpReply,
 } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
+import { runWithTrace, startTrace, traceFromRequest, type TraceContext } from '../lib/trace/index.ts';
 
 /** A request the entry point never saw: why it was refused, and what was read of it. */
 export interface RefusedRequest {
@@ -99,15 +104,23 @@ export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.
   if (problem) throw problem;
   installFinalHandler();
   entries.set(name, options);
-  ff.http(name, async (req, res) => {
-    try {
-      requireBodyWithin({ headers: req.headers, rawBody: req.rawBody }, maxBodyBytes(options));
-    } catch (err) {
-      await refuse(req, res, err as Error, options);
-      return;
-    }
-    await handler(req, res);
-  });
+  ff.http(name, (req, res) =>
+    // Every line of the request, and every task or message it sends on, carries the caller's trace (lib/trace).
+    runWithTrace(requestTrace(req), async () => {
+      try {
+        requireBodyWithin({ headers: req.headers, rawBody: req.rawBody }, maxBodyBytes(options));
+      } catch (err) {
+        await refuse(req, res, err as Error, options);
+        return;
+      }
+      await handler(req, res);
+    }),
+  );
+}
+
+/** The trace a request runs in (lib/trace): its caller's, else a new one. The body is read when parsed (a Pub/Sub push's attributes). */
+function requestTrace(req: IncomingMessage & { body?: unknown }): TraceContext {
+  return traceFromRequest(req.headers, req.body) ?? startTrace();
 }
 
 function maxBodyBytes(entry: HttpEntryOptions): number {
@@ -212,7 +225,7 @@ function installFinalHandler(): void {
     const limit = entry ? maxBodyBytes(entry) : loadConfig().maxBodyBytes;
     const declared = declaredLength(req);
     if (declared !== undefined && declared > limit) {
-      void refuse(req, res, new BodyTooLargeError(declared, limit), entry);
+      void runWithTrace(requestTrace(req), () => refuse(req, res, new BodyTooLargeError(declared, limit), entry));
       return;
     }
     const finalFor =
@@ -227,7 +240,7 @@ function installFinalHandler(): void {
         if (err !== undefined && findProblemSpec(error, HTTP_PROBLEMS) === undefined) {
           log.error('request failed before the function ran', { frameworkError: (err as { type?: unknown }).type, err: errorFields(error) });
         }
-        void refuse(request, res, error, err === undefined ? undefined : entry);
+        void runWithTrace(requestTrace(request), () => refuse(request, res, error, err === undefined ? undefined : entry));
       };
     if (!hasBody(req) || isDeclaredIdentityBody(req)) {
       originalHandle.call(this, req, res, callback ?? finalFor(req));
@@ -239,7 +252,7 @@ function installFinalHandler(): void {
         const decoded = withDecodedBody(req, body);
         originalHandle.call(this, decoded, res, callback ?? finalFor(decoded));
       },
-      (err: unknown) => void refuse(req, res, err as Error, entry),
+      (err: unknown) => void runWithTrace(requestTrace(req), () => refuse(req, res, err as Error, entry)),
     );
   };
   proto.__restockFinalHandler = true;

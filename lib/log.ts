@@ -1,6 +1,7 @@
 /**
  * Structured logging in Cloud Logging's shape: one JSON object a line on
- * stdout, with `severity`, `message` and the fields of the flow.
+ * stdout, with `severity`, `message` and the fields of the flow, written by
+ * pino with Google's own configuration for Cloud Logging ({@link Logger}).
  *
  * Every line passes through {@link scrub}: email addresses and anything under a
  * key that names an address or token are masked, so a careless field cannot
@@ -9,12 +10,14 @@
  * `restock trace` output.
  */
 import { createHash } from 'node:crypto';
+import { createGcpLoggingPinoConfig } from '@google-cloud/pino-logging-gcp-config';
+import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { loadConfig } from './config.ts';
+import { currentTrace } from './trace/index.ts';
 
 export type Severity = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 export type Fields = Record<string, unknown>;
 
-const ORDER: Record<Severity, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
 const LEVELS: Record<string, Severity> = { debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR' };
 
 /** Google service accounts (user-managed and Google-managed): identities of systems, not of people. */
@@ -169,21 +172,99 @@ function configuredMinimum(): Severity {
   }
 }
 
+/**
+ * The project whose traces the `logging.googleapis.com/trace` field names.
+ * Never detected over the network (the library would ask the metadata
+ * server): the configuration's, else none (the field is then the bare trace id).
+ */
+function traceProjectId(): string {
+  try {
+    return loadConfig().projectId;
+  } catch {
+    return process.env.GOOGLE_CLOUD_PROJECT ?? '';
+  }
+}
+
 /** Where log lines go; tests capture them by passing their own. */
 export type Sink = (line: string) => void;
 
-/** A logger bound to the fields of one flow (event key, product, chunk...). */
+const PINO_LEVEL: Record<Severity, 'debug' | 'info' | 'warn' | 'error'> = { DEBUG: 'debug', INFO: 'info', WARNING: 'warn', ERROR: 'error' };
+
+/**
+ * Standard output, written synchronously: a line is on its way before the
+ * call returns, so nothing is lost when a function instance is frozen after
+ * its answer or a process exits (or is killed) right after logging, and tests
+ * that read a process's log see every line. What this costs is measured by
+ * `npm run bench:log` (docs/operate.md "Logs").
+ */
+let stdoutDestination: DestinationStream | undefined;
+function stdout(): DestinationStream {
+  stdoutDestination ??= pino.destination({ dest: 1, sync: true });
+  return stdoutDestination;
+}
+
+/** The ambient trace (lib/trace) in the OpenTelemetry names the Google configuration turns into Cloud Logging's trace fields. */
+function traceFields(): Fields {
+  const context = currentTrace();
+  return context ? { trace_id: context.traceId, span_id: context.spanId, trace_flags: context.sampled ? '01' : '00' } : {};
+}
+
+function rootPino(service: string, minimum: Severity, sink: Sink | undefined): PinoLogger {
+  const options = createGcpLoggingPinoConfig(
+    {
+      serviceContext: { service },
+      traceGoogleCloudProjectId: traceProjectId(),
+      // A line about the library itself, once per process: not a line of any flow.
+      inihibitDiagnosticMessage: true,
+    },
+    {
+      level: PINO_LEVEL[minimum],
+      base: null,
+      mixin: traceFields,
+      // Errors reach pino already scrubbed into plain fields (errorFields); its own serializer would flatten their cause chain.
+      serializers: { err: (err: unknown) => err },
+    },
+  );
+  const destination: DestinationStream = sink ? { write: (line: string) => sink(line.endsWith('\n') ? line.slice(0, -1) : line) } : stdout();
+  return pino(options, destination);
+}
+
+/** What a logger and all its children share: one pino instance, built at the first line. */
+interface Root {
+  minimum: Severity | undefined;
+  sink: Sink | undefined;
+  pino?: PinoLogger;
+}
+
+/**
+ * A logger bound to the fields of one flow (event key, product, chunk...):
+ * pino with Google's configuration for Cloud Logging
+ * (`@google-cloud/pino-logging-gcp-config`): `severity`, `message`,
+ * `timestamp`, `serviceContext`, an ordered `insertId`, and, inside a request
+ * (lib/trace), `logging.googleapis.com/trace` and `spanId`. Everything a line
+ * carries passes through {@link scrub} first, bound fields included. Bound
+ * fields are merged into each line rather than kept as pino bindings, so a
+ * field given again at the call replaces the bound one instead of appearing
+ * twice in the JSON.
+ */
 export class Logger {
+  private root: Root;
+  private scrubbed: Fields | undefined;
+
   constructor(
     private readonly fields: Fields = {},
     /** Lowest severity written; by default the configuration's `logLevel`. */
-    private readonly minimum?: Severity,
-    private readonly sink: Sink = (line) => process.stdout.write(line + '\n'),
-  ) {}
+    minimum?: Severity,
+    sink?: Sink,
+  ) {
+    this.root = { minimum, sink };
+  }
 
   /** A logger that adds `fields` to every line. */
   child(fields: Fields): Logger {
-    return new Logger({ ...this.fields, ...fields }, this.minimum, this.sink);
+    const child = new Logger({ ...this.fields, ...fields });
+    child.root = this.root;
+    return child;
   }
 
   debug(message: string, fields?: Fields): void {
@@ -200,21 +281,26 @@ export class Logger {
     this.write('ERROR', message, fields);
   }
 
-  private write(severity: Severity, message: string, fields?: Fields): void {
-    if (ORDER[severity] < ORDER[this.minimum ?? configuredMinimum()]) return;
-    const entry = scrub({
-      severity,
-      message,
-      time: new Date().toISOString(),
-      ...this.fields,
-      ...fields,
-    }) as Fields;
-    if (entry.err) {
-      // Cloud Error Reporting picks up ERROR lines whose stack_trace is set.
-      const err = entry.err as Fields;
-      if (severity === 'ERROR' && typeof err.stack === 'string') entry.stack_trace = err.stack;
+  /** Built at the first line: the level and project come from the configuration, read then. */
+  private pino(): PinoLogger {
+    const root = this.root;
+    if (!root.pino) {
+      const service = typeof this.fields.service === 'string' ? this.fields.service : (process.env.K_SERVICE ?? 'restock');
+      root.pino = rootPino(service, root.minimum ?? configuredMinimum(), root.sink);
     }
-    this.sink(JSON.stringify(entry));
+    return root.pino;
+  }
+
+  private write(severity: Severity, message: string, fields?: Fields): void {
+    const logger = this.pino();
+    const level = PINO_LEVEL[severity];
+    if (!logger.isLevelEnabled(level)) return;
+    this.scrubbed ??= scrub(this.fields) as Fields;
+    const entry = { ...this.scrubbed, ...(fields ? (scrub(fields) as Fields) : {}) };
+    const err = entry.err as Fields | undefined;
+    // Cloud Error Reporting picks up ERROR lines whose stack_trace is set (the library sets it only for Error objects; ours are scrubbed).
+    if (severity === 'ERROR' && err && typeof err.stack === 'string') entry.stack_trace = err.stack;
+    logger[level](entry, clip(scrubText(message)));
   }
 }
 

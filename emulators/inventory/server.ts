@@ -39,6 +39,7 @@ import {
 } from '../../lib/http/index.ts';
 import { errorFields, log } from '../../lib/log.ts';
 import { FirestoreOutbox, OutboxRelay, OutboxValidationError, relayOptionsFrom, type Publisher } from '../../lib/outbox/index.ts';
+import { runWithTrace, startTrace, traceFromRequest } from '../../lib/trace/index.ts';
 import { runTransaction } from '../../lib/transaction.ts';
 import { allProblems } from '../../lib/validation.ts';
 
@@ -169,7 +170,8 @@ export async function startInventory(o: InventoryOptions): Promise<InventoryServ
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    route(req).then(
+    // A stock change starts the restock's trace (or continues its caller's): the outbox row keeps it (lib/trace).
+    runWithTrace(traceFromRequest(req.headers) ?? startTrace(), () => route(req)).then(
       (reply) => writeReply(res, reply),
       (err: unknown) => {
         const reply = errorToProblemReply(err, PROBLEMS);

@@ -74,8 +74,8 @@ export function stockChangeEvent(change: StockChange, before: ItemBefore | undef
   };
 }
 
-/** A freshly staged row: pending, due at once, never tried. */
-export function newRow(eventId: string, event: InventoryEvent, nowMs: number): OutboxRow {
+/** A freshly staged row: pending, due at once, never tried; `traceparent` is the stock change's trace, when known. */
+export function newRow(eventId: string, event: InventoryEvent, nowMs: number, traceparent?: string): OutboxRow {
   return {
     eventId,
     productId: event.productId,
@@ -92,5 +92,6 @@ export function newRow(eventId: string, event: InventoryEvent, nowMs: number): O
     publishedBy: null,
     lastError: null,
     expireAtMs: null,
+    ...(traceparent !== undefined ? { traceparent } : {}),
   };
 }

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Timestamp, type DocumentData, type DocumentSnapshot, type Firestore, type Transaction } from '@google-cloud/firestore';
 import type { InventoryEvent } from '../events/index.ts';
+import { outgoingTraceparent } from '../trace/index.ts';
 import { runTransaction } from '../transaction.ts';
 import { canRedrive, claimDecision, claimFields, redriveFields, settleDecision, settlementFields } from './decide.ts';
 import { newRow, stockChangeEvent, type ItemAfter, type ItemBefore, type StockChange } from './event.ts';
@@ -57,6 +58,7 @@ function fromDoc(snap: DocumentSnapshot): OutboxRow {
     publishedBy: (d.publishedBy as OutboxRow['publishedBy'] | undefined) ?? null,
     lastError: (d.lastError as string | null | undefined) ?? null,
     expireAtMs: expireAt ? expireAt.toMillis() : null,
+    ...(typeof d.traceparent === 'string' ? { traceparent: d.traceparent } : {}),
   };
 }
 
@@ -82,9 +84,10 @@ export class FirestoreOutbox implements OutboxStore {
    * (Firestore wants every read before the first write) and let the kit write
    * the item's `available`, `sequence`, `name`, `url` and `updatedAtMs`
    * (other fields of the item are the caller's: they are merged, not replaced).
+   * The row keeps `options.traceparent`, by default the ambient trace (lib/trace).
    * @throws OutboxValidationError naming the field, before anything is written.
    */
-  async stageStockChange(tx: Transaction, change: StockChange, options: { eventId?: string } = {}): Promise<StagedChange> {
+  async stageStockChange(tx: Transaction, change: StockChange, options: { eventId?: string; traceparent?: string } = {}): Promise<StagedChange> {
     const nowMs = this.now();
     // Validate what can be validated before the read, so a bad product id never reaches Firestore's path rules.
     stockChangeEvent(change, undefined, nowMs);
@@ -94,7 +97,8 @@ export class FirestoreOutbox implements OutboxStore {
     const { event, item } = stockChangeEvent(change, before, nowMs);
     const eventId = options.eventId ?? randomUUID();
     tx.set(itemRef, item, { merge: true });
-    tx.create(this.rowRef(eventId), toDoc(newRow(eventId, event, nowMs)));
+    // The row keeps the stock change's trace, so a sweep publishes under it too (lib/trace).
+    tx.create(this.rowRef(eventId), toDoc(newRow(eventId, event, nowMs, options.traceparent ?? outgoingTraceparent())));
     return { eventId, event, item };
   }
 

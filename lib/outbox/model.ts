@@ -39,6 +39,14 @@ export interface OutboxRow {
   lastError: string | null;
   /** Set once final (sent): the TTL policy deletes the row after it. */
   expireAtMs: number | null;
+  /**
+   * The W3C `traceparent` of the request that made the stock change, when it
+   * had one (lib/trace): the relay publishes under it, so the restock's log
+   * lines group under the stock change's trace whichever way the row is
+   * published. Kept by the Firestore adapter; the Spanner table has no column
+   * for it (its relay publishes under its own trace).
+   */
+  traceparent?: string;
 }
 
 /** What a relay writes back after one publish attempt. */

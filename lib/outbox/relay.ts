@@ -9,9 +9,16 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { errorFields, type Logger } from '../log.ts';
-import { publishability, settlementFor, type AttemptOutcome, type RetryPolicy } from './decide.ts';
+import { outgoingTraceparent, parseTraceparent, runWithTrace } from '../trace/index.ts';
+import { publishability, settlementFor, type AttemptOutcome, type OutboundMessage, type RetryPolicy } from './decide.ts';
 import type { OutboxRow, OutboxStore, PublishPath, Settlement } from './model.ts';
 import type { Publisher } from './publisher.ts';
+
+/** `message` with the ambient trace as its `traceparent` attribute, which fan-out continues (lib/trace). */
+function withTrace(message: OutboundMessage): OutboundMessage {
+  const traceparent = outgoingTraceparent();
+  return traceparent ? { ...message, attributes: { ...message.attributes, traceparent } } : message;
+}
 
 export interface RelayOptions extends RetryPolicy {
   /** How long a claim lasts; a relay that dies holding one delays its rows this long. */
@@ -135,7 +142,13 @@ export class OutboxRelay {
     return report;
   }
 
-  private async attempt(row: OutboxRow, path: PublishPath): Promise<Settlement> {
+  /** Under the stock change's trace when the row kept it, else the ambient one (lib/trace). */
+  private attempt(row: OutboxRow, path: PublishPath): Promise<Settlement> {
+    const rowTrace = parseTraceparent(row.traceparent);
+    return rowTrace ? runWithTrace(rowTrace, () => this.attemptInTrace(row, path)) : this.attemptInTrace(row, path);
+  }
+
+  private async attemptInTrace(row: OutboxRow, path: PublishPath): Promise<Settlement> {
     const log = this.options.log.child({ eventKey: row.eventId, productId: row.productId });
     const checked = publishability(row);
     let outcome: AttemptOutcome;
@@ -143,7 +156,7 @@ export class OutboxRelay {
       outcome = { kind: 'unpublishable', reason: checked.reason };
     } else {
       try {
-        outcome = { kind: 'published', messageId: await this.publisher.publish(checked.message), path };
+        outcome = { kind: 'published', messageId: await this.publisher.publish(withTrace(checked.message)), path };
       } catch (err) {
         outcome = { kind: 'publish-failed', error: `${(err as Error).name ?? 'Error'}: ${(err as Error).message ?? String(err)}`.slice(0, 1000) };
       }

@@ -56,7 +56,8 @@ export const SPANNER_INVENTORY_ITEMS_DDL: readonly string[] = [
 
 const COLUMNS = ['EventId', 'ProductId', 'Sequence', 'Event', 'State', 'Attempts', 'StagedAt', 'NextAttemptAt', 'LeaseOwner', 'LeaseExpiresAt', 'PublishedAt', 'MessageId', 'PublishedBy', 'LastError', 'ExpireAt'] as const;
 
-const COLUMN_OF: Record<keyof OutboxRow, (typeof COLUMNS)[number]> = {
+/** Every field but `traceparent`, which the table does not keep (model.ts). */
+const COLUMN_OF: Record<Exclude<keyof OutboxRow, 'traceparent'>, (typeof COLUMNS)[number]> = {
   eventId: 'EventId',
   productId: 'ProductId',
   sequence: 'Sequence',
@@ -82,6 +83,7 @@ type SpannerRow = Record<string, unknown>;
 function toColumns(fields: Partial<OutboxRow>): SpannerRow {
   const out: SpannerRow = {};
   for (const [key, value] of Object.entries(fields) as [keyof OutboxRow, unknown][]) {
+    if (key === 'traceparent') continue;
     const column = COLUMN_OF[key];
     if (TIME_FIELDS.has(key)) out[column] = value === null ? null : new Date(value as number);
     else if (key === 'event') out[column] = typeof value === 'string' ? value : JSON.stringify(value);

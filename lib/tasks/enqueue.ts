@@ -1,13 +1,15 @@
 /**
  * Creating HTTP tasks on the delivery queue: named (so a retried create is
- * idempotent), with an OIDC token when a service account is configured, and
- * retried on transient gRPC errors (lib/grpc.ts).
+ * idempotent), with an OIDC token when a service account is configured, the
+ * creator's trace as a `traceparent` header, and retried on transient gRPC
+ * errors (lib/grpc.ts).
  */
 import pRetry, { AbortError } from 'p-retry';
 import { status } from '@grpc/grpc-js';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { queuePath, type Config } from '../config.ts';
 import { grpcCode, isTransientGrpcError } from '../grpc.ts';
+import { outgoingTraceparent } from '../trace/index.ts';
 
 /**
  * Creating a task failed for a reason other than its name being taken.
@@ -42,6 +44,16 @@ export interface HttpTask {
   scheduleTimeMs?: number;
 }
 
+/**
+ * The ambient trace (lib/trace) as a `traceparent` header, so the task's run
+ * logs under the trace of the work that created it. Cloud Tasks passes it
+ * through to the target like any header it does not reserve.
+ */
+function traceHeader(): Record<string, string> {
+  const traceparent = outgoingTraceparent();
+  return traceparent ? { traceparent } : {};
+}
+
 /** `created`, or `exists` when a task of that name exists or ran within the reuse window. */
 export type EnqueueResult = 'created' | 'exists';
 
@@ -62,7 +74,7 @@ export async function enqueueHttpTask(client: CloudTasksClient, config: Config, 
       httpRequest: {
         url: task.url,
         httpMethod: 'POST' as const,
-        headers: { 'Content-Type': 'application/json', ...task.headers },
+        headers: { 'Content-Type': 'application/json', ...traceHeader(), ...task.headers },
         body: Buffer.from(JSON.stringify(task.body)),
         ...(config.tasksServiceAccount
           ? { oidcToken: { serviceAccountEmail: config.tasksServiceAccount, audience: task.audience } }

@@ -18,6 +18,7 @@ import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { formatTraceparent, startTrace } from '../../trace/index.ts';
 
 export interface PublishInput {
   productId: string;
@@ -61,6 +62,8 @@ export interface PublishResult {
   eventId: string;
   messageId: string;
   event: InventoryEvent;
+  /** The trace the restock's log lines carry (docs/operate.md "Following one restock"). */
+  traceId: string;
 }
 
 /** Publishes `data` with `attributes` to `topic` and resolves to the messageId. @throws BackendError */
@@ -119,10 +122,13 @@ export function registerPublish(program: Command, ctx: Context): void {
         );
       }
       out.notice(`publishing inventory.updated for ${event.productId} (available ${event.available}, sequence ${event.sequence}) to ${topic}`);
-      const messageId = await ops.publish(topic, Buffer.from(JSON.stringify(event)), { eventId });
-      const result: PublishResult = { topic, eventId, messageId, event };
+      // The restock starts its trace here: fan-out and delivery log under it (lib/trace).
+      const trace = startTrace();
+      const messageId = await ops.publish(topic, Buffer.from(JSON.stringify(event)), { eventId, traceparent: formatTraceparent(trace) });
+      const result: PublishResult = { topic, eventId, messageId, event, traceId: trace.traceId };
       out.result(result);
       out.line(`published eventId ${out.c.bold(eventId)} messageId ${messageId}`);
       out.line(`follow it with: restock status ${eventId}`);
+      out.line(`its log lines carry trace ${trace.traceId} (docs/operate.md "Following one restock in Cloud Logging")`);
     });
 }
