@@ -4,7 +4,7 @@
  * RESTOCK_OUTBOX_BACKEND=spanner and the instance and database of the Spanner
  * emulator, sweeps a stock change staged in Spanner to Pub/Sub, and the
  * pipeline fans it out. Without its instance it refuses to start, naming the
- * setting.
+ * setting. The CLI's `restock outbox` and `status` read the same Spanner outbox.
  */
 import type { Database } from '@google-cloud/spanner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,6 +13,7 @@ import { SpannerOutbox } from '../../../lib/outbox/index.ts';
 import { startSpannerEmulator, type SpannerEmulator } from '../../../emulators/stack/spanner.ts';
 import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { startExpectingExit, startFunction, type FunctionProcess } from '../hostile/function-process.ts';
+import { restockJson } from '../cli/run-cli.ts';
 import { Arrivals } from './support.ts';
 
 let emulator: SpannerEmulator;
@@ -70,6 +71,36 @@ describe('relayOutbox on Spanner', () => {
     expect(arrivals.data(staged.eventId)[0]).toMatchObject({ type: 'inventory.updated', productId, available: 9, sequence: 1, product: { name: 'Spanner relay boot' } });
     await waitFor(async () => (await stack().sink.stats(productId)).delivered === 1, { what: 'the shopper told', timeoutMs: 60_000 });
     expect((await stack().firestore.collection(COLLECTIONS.fanouts).doc(staged.eventId).get()).get('state')).toBe('complete');
+  });
+
+  test('restock outbox status, list and redrive, and restock status, work on the Spanner outbox', async () => {
+    // Prepare: a row that failed (as after its attempts ran out) in the Spanner outbox.
+    const { instance, database: databaseId } = idsOf(database);
+    const env = { RESTOCK_OUTBOX_BACKEND: 'spanner', RESTOCK_OUTBOX_SPANNER_INSTANCE: instance, RESTOCK_OUTBOX_SPANNER_DATABASE: databaseId, SPANNER_EMULATOR_HOST: emulator.host };
+    const outbox = new SpannerOutbox(database);
+    const staged = await database.runTransactionAsync(async (tx) => {
+      const s = await outbox.stageStockChange(tx, { productId: uniqueProductId('spanner-cli'), available: 2 });
+      await tx.commit();
+      return s;
+    });
+    await database.runTransactionAsync(async (tx) => {
+      tx.update('Outbox', [{ EventId: staged.eventId, State: 'failed', Attempts: 20, LastError: 'gave up after 20 attempts: UNAVAILABLE' }]);
+      await tx.commit();
+    });
+    const on = { stack: stack().description, env };
+
+    // Act
+    const status = await restockJson<{ failed: number }>(['outbox', 'status'], on);
+    const listed = await restockJson<{ rows: { eventId: string; lastError: string }[] }>(['outbox', 'list', '--state', 'failed'], on);
+    const redriven = await restockJson<{ results: unknown[] }>(['outbox', 'redrive', staged.eventId], on);
+    const eventStatus = await restockJson<{ outbox: { state: string; attempts: number } | null }>(['status', staged.eventId], on);
+
+    // Assess
+    expect(status.failed).toBeGreaterThanOrEqual(1);
+    expect(listed.rows).toContainEqual(expect.objectContaining({ eventId: staged.eventId, lastError: 'gave up after 20 attempts: UNAVAILABLE' }));
+    expect(redriven.results).toEqual([{ eventId: staged.eventId, outcome: 'redriven' }]);
+    expect(eventStatus.outbox).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(await outbox.get(staged.eventId)).toMatchObject({ state: 'pending', attempts: 0 });
   });
 
   test('refuses to start on Spanner without its instance, naming the setting', async () => {
