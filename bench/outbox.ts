@@ -25,8 +25,9 @@ export interface OutboxBench {
 }
 
 export async function runOutboxBench(description: StackDescription, clients: StackClients, o: { rows: number; updates: number; say: (line: string) => void; sweep: () => Promise<unknown> }): Promise<OutboxBench> {
-  // Relay throughput: a backlog in a collection of its own (the stack's sweep never sees it), on a topic of its own.
-  const db = clients.firestore;
+  // Relay throughput: a backlog in a collection of its own (the stack's sweep never sees it), on a topic of its own,
+  // in the inventory stand-in's database (an outbox is the inventory service's data, never the pipeline's).
+  const db = clients.inventoryFirestore;
   const backlog = new FirestoreOutbox(db, { outboxCollection: `outbox-bench-${randomUUID().slice(0, 8)}` });
   const topic = `outbox-bench-${randomUUID().slice(0, 8)}`;
   await clients.pubsub.createTopic(topic);

@@ -24,6 +24,7 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = z.url({ protocol: /^https?$/ });
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
+const firestoreDatabaseId = z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'a Firestore database id: 4-63 lowercase letters, digits and hyphens, starting with a letter, or (default)');
 const pubsubId = z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'a Pub/Sub resource id: 3–255 characters, starting with a letter');
 
 /** One storefront's scope: its service account and the prefix of the user ids it may act for (`*`: every id). */
@@ -80,7 +81,7 @@ export const SETTINGS = {
   projectId: setting('GOOGLE_CLOUD_PROJECT', z.string().min(1), 'Google Cloud project id (the local stack uses `restock-local`).', 'restock-local'),
   firestoreDatabase: setting(
     'RESTOCK_FIRESTORE_DATABASE',
-    z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'a Firestore database id: 4-63 lowercase letters, digits and hyphens, starting with a letter, or (default)'),
+    firestoreDatabaseId,
     "Firestore database that holds the pipeline's collections (`products`, `fanouts`, `deliveries`, `rejectedEvents`): a database of its own, so they never mix with an existing app's (Terraform creates it).",
     DEFAULT_FIRESTORE_DATABASE,
   ),
@@ -177,6 +178,12 @@ export const SETTINGS = {
   outboxBatchSize: setting('RESTOCK_OUTBOX_BATCH_SIZE', positiveInt.max(500), 'Rows a sweep claims per transaction (at most 500: one Firestore commit).', '100'),
   outboxSweepBudgetMs: setting('RESTOCK_OUTBOX_SWEEP_BUDGET_MS', positiveInt, 'How long one sweep keeps claiming batches (keep below the relay function timeout).', '45000'),
   outboxSentTtlDays: setting('RESTOCK_OUTBOX_SENT_TTL_DAYS', positiveInt, 'Days a sent outbox row is kept (Firestore TTL on `expireAt`).', '7'),
+  // Where the outbox lives: the inventory service's own database (docs/outbox.md "Where the outbox lives")
+  outboxBackend: setting('RESTOCK_OUTBOX_BACKEND', z.enum(['firestore', 'spanner']), "Database kind of the inventory service's outbox that `relayOutbox` and `restock outbox` read: `firestore` or `spanner`.", 'firestore'),
+  outboxProjectId: setting('RESTOCK_OUTBOX_PROJECT', z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a Google Cloud project id').optional(), "Project of the outbox's database (the inventory service's); unset: GOOGLE_CLOUD_PROJECT."),
+  outboxFirestoreDatabase: setting('RESTOCK_OUTBOX_FIRESTORE_DATABASE', firestoreDatabaseId.optional(), "Firestore database of the outbox (and the inventory items) with `firestore`; unset: RESTOCK_FIRESTORE_DATABASE, the pipeline's own. The local stand-in uses `inventory`."),
+  outboxSpannerInstance: setting('RESTOCK_OUTBOX_SPANNER_INSTANCE', z.string().regex(/^[a-z][a-z0-9-]{0,62}[a-z0-9]$/, 'a Spanner instance id: 2-64 lowercase letters, digits and hyphens, starting with a letter').optional(), 'Spanner instance of the outbox (required with `spanner`).'),
+  outboxSpannerDatabase: setting('RESTOCK_OUTBOX_SPANNER_DATABASE', z.string().regex(/^[a-z][a-z0-9_-]{0,28}[a-z0-9]$/, 'a Spanner database id: 2-30 lowercase letters, digits, hyphens and underscores, starting with a letter').optional(), 'Spanner database of the outbox, holding the `Outbox` table of SPANNER_OUTBOX_DDL (required with `spanner`).'),
   // The ops CLI (restock); no function reads these
   topic: setting('RESTOCK_TOPIC', pubsubId, 'Topic `restock publish` and `restock dead-letters replay` publish to (CLI only).', 'inventory-updated'),
   deadLetterSubscription: setting('RESTOCK_DEAD_LETTER_SUBSCRIPTION', pubsubId, 'Pull subscription on the dead-letter topic that `restock dead-letters` reads (CLI only).', 'inventory-updated-dead-letter'),

@@ -12,6 +12,70 @@ locals {
   outbox_collection = "outbox"
 }
 
+# Where the outbox lives: the inventory service's own database, often in its
+# own project (docs/outbox.md "Where the outbox lives"). Unset project and
+# Firestore database mean the pipeline's own.
+variable "outbox_backend" {
+  description = "Database kind of the inventory service's outbox (RESTOCK_OUTBOX_BACKEND): firestore or spanner."
+  type        = string
+  default     = "firestore"
+
+  validation {
+    condition     = contains(["firestore", "spanner"], var.outbox_backend)
+    error_message = "outbox_backend must be firestore or spanner."
+  }
+}
+
+variable "outbox_project_id" {
+  description = "Project of the outbox's database (RESTOCK_OUTBOX_PROJECT); empty: project_id. The relay's service account is granted access there, so whoever applies this needs IAM admin on it."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.outbox_project_id == "" || can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.outbox_project_id))
+    error_message = "outbox_project_id must be a Google Cloud project id, or empty for project_id."
+  }
+}
+
+variable "outbox_firestore_database" {
+  description = "Firestore database of the outbox with outbox_backend = firestore (RESTOCK_OUTBOX_FIRESTORE_DATABASE); empty: the pipeline's own (firestore_database). It must exist: the inventory service owns it."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.outbox_firestore_database == "" || can(regex("^(\\(default\\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$", var.outbox_firestore_database))
+    error_message = "outbox_firestore_database must be a Firestore database id, (default), or empty for the pipeline's own."
+  }
+}
+
+variable "outbox_spanner_instance" {
+  description = "Spanner instance of the outbox with outbox_backend = spanner (RESTOCK_OUTBOX_SPANNER_INSTANCE)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.outbox_backend != "spanner" || can(regex("^[a-z][a-z0-9-]{0,62}[a-z0-9]$", var.outbox_spanner_instance))
+    error_message = "outbox_spanner_instance must name the Spanner instance when outbox_backend is spanner."
+  }
+}
+
+variable "outbox_spanner_database" {
+  description = "Spanner database of the outbox with outbox_backend = spanner (RESTOCK_OUTBOX_SPANNER_DATABASE); it holds the Outbox table of SPANNER_OUTBOX_DDL."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.outbox_backend != "spanner" || can(regex("^[a-z][a-z0-9_-]{0,28}[a-z0-9]$", var.outbox_spanner_database))
+    error_message = "outbox_spanner_database must name the Spanner database when outbox_backend is spanner."
+  }
+}
+
+locals {
+  outbox_project            = var.outbox_project_id != "" ? var.outbox_project_id : var.project_id
+  outbox_on_firestore       = var.outbox_backend == "firestore"
+  outbox_firestore_database = var.outbox_firestore_database != "" ? var.outbox_firestore_database : local.firestore_database
+}
+
 variable "outbox_schedule" {
   description = "How often Cloud Scheduler runs the sweep (cron, in outbox_schedule_time_zone)."
   type        = string
@@ -159,19 +223,33 @@ resource "google_pubsub_topic_iam_member" "outbox_relay_publishes" {
   member = "serviceAccount:${google_service_account.outbox_relay.email}"
 }
 
-# Firestore IAM stops at the database: no role or condition can name a
-# collection, so "the outbox only" is enforced as closely as IAM allows, on
-# this database only; the code touches nothing but RESTOCK_OUTBOX_COLLECTION.
+# The relay reads and writes the outbox only, in the inventory service's
+# database; it never touches the pipeline's. Firestore IAM stops at the
+# database: no role or condition can name a collection, so "the outbox only"
+# is enforced as closely as IAM allows, on that database only; the code
+# touches nothing but RESTOCK_OUTBOX_COLLECTION (and the items' sequence is
+# the inventory service's write, never the relay's).
 resource "google_project_iam_member" "outbox_relay_firestore" {
-  project = var.project_id
+  count   = local.outbox_on_firestore ? 1 : 0
+  project = local.outbox_project
   role    = "roles/datastore.user"
   member  = "serviceAccount:${google_service_account.outbox_relay.email}"
 
   condition {
     title       = "outbox-database-only"
     description = "Only the Firestore database that holds the outbox."
-    expression  = "resource.name == \"${google_firestore_database.pipeline.id}\""
+    expression  = "resource.name == \"projects/${local.outbox_project}/databases/${local.outbox_firestore_database}\""
   }
+}
+
+# On Spanner: read and write data of the outbox's database only (no DDL, no other database).
+resource "google_spanner_database_iam_member" "outbox_relay_spanner" {
+  count    = local.outbox_on_firestore ? 0 : 1
+  project  = local.outbox_project
+  instance = var.outbox_spanner_instance
+  database = var.outbox_spanner_database
+  role     = "roles/spanner.databaseUser"
+  member   = "serviceAccount:${google_service_account.outbox_relay.email}"
 }
 
 # ---------------------------------------------------------------- the function
@@ -215,6 +293,11 @@ resource "google_cloudfunctions2_function" "relay_outbox" {
       RESTOCK_OUTBOX_BATCH_SIZE         = tostring(var.outbox_batch_size)
       RESTOCK_OUTBOX_SWEEP_BUDGET_MS    = tostring((var.outbox_relay_timeout_seconds - 15) * 1000)
       RESTOCK_OUTBOX_SENT_TTL_DAYS      = tostring(var.outbox_sent_ttl_days)
+      RESTOCK_OUTBOX_BACKEND            = var.outbox_backend
+      RESTOCK_OUTBOX_PROJECT            = local.outbox_project
+      RESTOCK_OUTBOX_FIRESTORE_DATABASE = local.outbox_on_firestore ? local.outbox_firestore_database : ""
+      RESTOCK_OUTBOX_SPANNER_INSTANCE   = var.outbox_spanner_instance
+      RESTOCK_OUTBOX_SPANNER_DATABASE   = var.outbox_spanner_database
     })
   }
 
@@ -222,6 +305,7 @@ resource "google_cloudfunctions2_function" "relay_outbox" {
     google_project_service.enabled,
     time_sleep.iam_propagation,
     google_project_iam_member.outbox_relay_firestore,
+    google_spanner_database_iam_member.outbox_relay_spanner,
     google_pubsub_topic_iam_member.outbox_relay_publishes,
     google_firestore_database.pipeline,
   ]
@@ -281,8 +365,9 @@ resource "google_cloud_scheduler_job" "outbox_sweep" {
 # the relay; pending and failed rows have none and stay). Not queried, never
 # indexed.
 resource "google_firestore_field" "outbox_expire_at" {
-  project    = var.project_id
-  database   = local.firestore_database
+  count      = local.outbox_on_firestore ? 1 : 0
+  project    = local.outbox_project
+  database   = local.outbox_firestore_database
   collection = "outbox" # local.outbox_collection, as a literal the index tests can read
   field      = "expireAt"
 
@@ -297,8 +382,9 @@ resource "google_firestore_field" "outbox_expire_at" {
 # hot-spots (DESIGN.md "Scale"); the sweep and the CLI use the composite
 # indexes below instead.
 resource "google_firestore_field" "outbox_staged_at" {
-  project    = var.project_id
-  database   = local.firestore_database
+  count      = local.outbox_on_firestore ? 1 : 0
+  project    = local.outbox_project
+  database   = local.outbox_firestore_database
   collection = "outbox" # local.outbox_collection, as a literal the index tests can read
   field      = "stagedAtMs"
 
@@ -308,8 +394,9 @@ resource "google_firestore_field" "outbox_staged_at" {
 }
 
 resource "google_firestore_field" "outbox_next_attempt_at" {
-  project    = var.project_id
-  database   = local.firestore_database
+  count      = local.outbox_on_firestore ? 1 : 0
+  project    = local.outbox_project
+  database   = local.outbox_firestore_database
   collection = "outbox" # local.outbox_collection, as a literal the index tests can read
   field      = "nextAttemptAtMs"
 
@@ -319,8 +406,9 @@ resource "google_firestore_field" "outbox_next_attempt_at" {
 }
 
 resource "google_firestore_field" "outbox_lease_expires_at" {
-  project    = var.project_id
-  database   = local.firestore_database
+  count      = local.outbox_on_firestore ? 1 : 0
+  project    = local.outbox_project
+  database   = local.outbox_firestore_database
   collection = "outbox" # local.outbox_collection, as a literal the index tests can read
   field      = "leaseExpiresAtMs"
 
@@ -330,8 +418,9 @@ resource "google_firestore_field" "outbox_lease_expires_at" {
 }
 
 resource "google_firestore_field" "outbox_published_at" {
-  project    = var.project_id
-  database   = local.firestore_database
+  count      = local.outbox_on_firestore ? 1 : 0
+  project    = local.outbox_project
+  database   = local.outbox_firestore_database
   collection = "outbox" # local.outbox_collection, as a literal the index tests can read
   field      = "publishedAtMs"
 
@@ -342,8 +431,9 @@ resource "google_firestore_field" "outbox_published_at" {
 
 # The sweep: state == pending and nextAttemptAtMs <= now, oldest first.
 resource "google_firestore_index" "outbox_due" {
-  project     = var.project_id
-  database    = local.firestore_database
+  count       = local.outbox_on_firestore ? 1 : 0
+  project     = local.outbox_project
+  database    = local.outbox_firestore_database
   collection  = "outbox" # local.outbox_collection, as a literal the index tests can read
   query_scope = "COLLECTION"
 
@@ -362,8 +452,9 @@ resource "google_firestore_index" "outbox_due" {
 
 # The oldest pending row (the gauge) and `restock outbox list --state`.
 resource "google_firestore_index" "outbox_by_state_oldest_first" {
-  project     = var.project_id
-  database    = local.firestore_database
+  count       = local.outbox_on_firestore ? 1 : 0
+  project     = local.outbox_project
+  database    = local.outbox_firestore_database
   collection  = "outbox" # local.outbox_collection, as a literal the index tests can read
   query_scope = "COLLECTION"
 

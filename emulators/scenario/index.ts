@@ -369,6 +369,6 @@ async function putStock(inventoryUrl: string, productId: string, body: { availab
 
 /** Commit to publish of an event, from its outbox row (null if it is not sent). */
 async function commitToPublish(clients: StackClients, eventId: string): Promise<number | null> {
-  const row = await new FirestoreOutbox(clients.firestore).get(eventId);
+  const row = await new FirestoreOutbox(clients.inventoryFirestore).get(eventId);
   return row?.publishedAtMs != null ? row.publishedAtMs - row.stagedAtMs : null;
 }

@@ -10,7 +10,10 @@ import { firestoreOptions, tasksClientOptions } from '../../lib/clients.ts';
 import type { StackDescription } from './description.ts';
 
 export interface StackClients {
+  /** On the pipeline's database. */
   firestore: Firestore;
+  /** On the inventory stand-in's own database (its items and its outbox). */
+  inventoryFirestore: Firestore;
   pubsub: PubSub;
   /** Undefined when the stack runs no Cloud Tasks emulator. */
   tasks: CloudTasksClient | undefined;
@@ -24,12 +27,12 @@ export function clientsFor(description: StackDescription): StackClients {
   const saved = process.env.FIRESTORE_EMULATOR_HOST;
   delete process.env.FIRESTORE_EMULATOR_HOST;
   let firestore: Firestore;
+  let inventoryFirestore: Firestore;
+  const on = (database: string): Firestore =>
+    new Firestore({ ...firestoreOptions({ projectId: description.projectId, firestoreDatabase: database }), host: description.firestore, ssl: false });
   try {
-    firestore = new Firestore({
-      ...firestoreOptions({ projectId: description.projectId, firestoreDatabase: description.firestoreDatabase }),
-      host: description.firestore,
-      ssl: false,
-    });
+    firestore = on(description.firestoreDatabase);
+    inventoryFirestore = on(description.inventoryDatabase ?? description.firestoreDatabase);
   } finally {
     if (saved !== undefined) process.env.FIRESTORE_EMULATOR_HOST = saved;
   }
@@ -37,19 +40,21 @@ export function clientsFor(description: StackDescription): StackClients {
   const tasks = description.tasks ? new CloudTasksClient(tasksClientOptions(description.tasks)) : undefined;
   return {
     firestore,
+    inventoryFirestore,
     pubsub,
     tasks,
     close: async () => {
-      await Promise.allSettled([firestore.terminate(), pubsub.close(), tasks?.close()]);
+      await Promise.allSettled([firestore.terminate(), inventoryFirestore.terminate(), pubsub.close(), tasks?.close()]);
     },
   };
 }
 
-/** The `*_EMULATOR_HOST` variables (and project) that point lib code and CLIs at `description`. */
+/** The `*_EMULATOR_HOST` variables (and project, and databases) that point lib code and CLIs at `description`. */
 export function emulatorEnv(description: StackDescription): Record<string, string> {
   return {
     GOOGLE_CLOUD_PROJECT: description.projectId,
     RESTOCK_FIRESTORE_DATABASE: description.firestoreDatabase,
+    ...(description.inventoryDatabase ? { RESTOCK_OUTBOX_FIRESTORE_DATABASE: description.inventoryDatabase } : {}),
     FIRESTORE_EMULATOR_HOST: description.firestore,
     PUBSUB_EMULATOR_HOST: description.pubsub,
     ...(description.tasks ? { CLOUD_TASKS_EMULATOR_HOST: description.tasks } : {}),

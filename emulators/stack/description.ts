@@ -31,6 +31,9 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
 /** Port of the local mail server's HTTP view of received messages under `npm start`. */
 export const DEFAULT_SMTP_VIEW_PORT = 8091;
 
+/** The Firestore database of the inventory stand-in (emulators/inventory). */
+export const INVENTORY_DATABASE = 'inventory';
+
 /** Names of the Pub/Sub and Cloud Tasks resources the stack creates. */
 export const RESOURCE_NAMES = {
   topic: 'inventory-updated',
@@ -47,6 +50,12 @@ export interface StackDescription {
   projectId: string;
   /** The Firestore database the functions use (`RESTOCK_FIRESTORE_DATABASE`); clients of the stack open the same. */
   firestoreDatabase: string;
+  /**
+   * The inventory stand-in's own Firestore database (its `inventoryItems` and `outbox`), which the
+   * relay and the CLI read as RESTOCK_OUTBOX_FIRESTORE_DATABASE: an inventory service's data is
+   * not the pipeline's. Absent in descriptions written before it existed: the pipeline's database.
+   */
+  inventoryDatabase?: string;
   /** host:port of each emulator (the `*_EMULATOR_HOST` values). */
   firestore: string;
   pubsub: string;

@@ -17,6 +17,7 @@ import { availableParallelism } from 'node:os';
 import {
   COMPONENT_NAMES,
   FUNCTION_NAMES,
+  INVENTORY_DATABASE,
   RESOURCE_NAMES,
   type ComponentName,
   type FunctionName,
@@ -185,6 +186,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const projectId = options.projectId ?? 'restock-local';
   // The functions, the stack's clients and the CLI must open the same database: one value, recorded in the description.
   const firestoreDatabase = options.env?.RESTOCK_FIRESTORE_DATABASE ?? DEFAULT_FIRESTORE_DATABASE;
+  // The inventory stand-in keeps its data in a database of its own, as an inventory service does; the relay reads it there.
+  const inventoryDatabase = options.env?.RESTOCK_OUTBOX_FIRESTORE_DATABASE ?? INVENTORY_DATABASE;
   const host = options.host ?? '127.0.0.1';
   const progress = options.onProgress ?? (() => {});
   const dir = resolve(options.dir ?? join(REPO_ROOT, '.local', 'stacks', `${process.pid}-${t0.toString(36)}`));
@@ -392,6 +395,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
     ...channelFunctionEnv(channelPorts, projectId, functionUrl('restockUnsubscribe').replace(/\/$/, '')),
     RESTOCK_OUTBOX_TOPIC: RESOURCE_NAMES.topic,
+    RESTOCK_OUTBOX_FIRESTORE_DATABASE: inventoryDatabase,
     // Locally an outage is seconds long: short timeouts, leases and back-off so rows catch up quickly after it.
     RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS: '3000',
     RESTOCK_OUTBOX_LEASE_MS: '10000',
@@ -448,6 +452,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const description: StackDescription = {
     projectId,
     firestoreDatabase,
+    inventoryDatabase,
     firestore: addr('firestore'),
     pubsub: addr('pubsub'),
     tasks: addr('tasks'),

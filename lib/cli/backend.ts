@@ -12,6 +12,7 @@ import type { CloudTasksClient } from '@google-cloud/tasks';
 import * as clients from '../clients.ts';
 import type { Config } from '../config.ts';
 import { Logger } from '../log.ts';
+import { openOutboxStore, outboxLocation, type OpenedOutbox } from '../outbox/index.ts';
 import type { Io } from './output.ts';
 import { parseLocalStack, resolveTarget, type CliSettings, type Target } from './target.ts';
 
@@ -27,6 +28,12 @@ export interface Backend {
   pubsub: PubSub;
   /** The Cloud Tasks client (emulator-aware, lib/clients.ts), built on first use. */
   tasks(): CloudTasksClient;
+  /**
+   * The inventory service's outbox where the settings say it lives
+   * (RESTOCK_OUTBOX_BACKEND, RESTOCK_OUTBOX_PROJECT, ...), opened on first use.
+   * @throws ConfigError naming the setting when the location is incomplete.
+   */
+  outbox(): OpenedOutbox;
   /** The low-level subscriber, for synchronous pull / ack / modifyAckDeadline. */
   subscriber(): Promise<v1.SubscriberClient>;
   /** Logger for the library code the CLI calls (replay, redrive): to stderr, so stdout stays clean. */
@@ -54,6 +61,7 @@ export function connect(io: Io, options: { project?: string | undefined; verbose
   const { config } = target;
   let subscriberClient: v1.SubscriberClient | undefined;
   let tasksClient: CloudTasksClient | undefined;
+  let outbox: OpenedOutbox | undefined;
   const pubsub = clients.pubsub(config);
   const db = clients.firestore(config);
   return {
@@ -66,6 +74,10 @@ export function connect(io: Io, options: { project?: string | undefined; verbose
       tasksClient ??= clients.tasks(config);
       return tasksClient;
     },
+    outbox() {
+      outbox ??= openOutboxStore(outboxLocation(config));
+      return outbox;
+    },
     async subscriber() {
       // getClientConfig carries the emulator endpoint (or the real one) and the project.
       const { port, ...rest } = await pubsub.getClientConfig();
@@ -74,7 +86,7 @@ export function connect(io: Io, options: { project?: string | undefined; verbose
     },
     log: new Logger({ service: 'restock-cli' }, options.verbose ? 'DEBUG' : 'WARNING', (line) => io.stderr.write(line + '\n')),
     async close() {
-      await Promise.allSettled([db.terminate(), pubsub.close(), subscriberClient?.close(), tasksClient?.close()]);
+      await Promise.allSettled([db.terminate(), pubsub.close(), subscriberClient?.close(), tasksClient?.close(), outbox?.close()]);
     },
   };
 }

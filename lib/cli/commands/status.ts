@@ -40,7 +40,12 @@ export function colourState(out: Output, state: string): string {
 
 /** One line about a row, for `status <eventKey>` and `outbox list`. */
 export function outboxRowLine(r: OutboxRow): string {
-  const published = r.publishedAtMs !== null ? `published by ${r.publishedBy ?? '?'} ${formatDuration(r.publishedAtMs - r.stagedAtMs)} after the commit` : `next attempt ${formatTime(r.nextAttemptAtMs)}`;
+  const published =
+    r.publishedAtMs !== null
+      ? `published by ${r.publishedBy ?? '?'} ${formatTime(r.publishedAtMs)}, ${formatDuration(r.publishedAtMs - r.stagedAtMs)} after the commit`
+      : r.state === 'failed'
+        ? 'not published (redrive with: restock outbox redrive <eventId>)'
+        : `next attempt ${formatTime(r.nextAttemptAtMs)}`;
   return `${r.state}, sequence ${r.sequence}, ${r.attempts} failed attempt(s), staged ${formatTime(r.stagedAtMs)}, ${published}${r.lastError ? `; last error: ${r.lastError}` : ''}`;
 }
 

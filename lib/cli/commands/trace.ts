@@ -8,7 +8,7 @@ import { idArg, intArg } from '../args.ts';
 import { outputFor, type Context } from '../context.ts';
 import { formatTime, table, type Output } from '../output.ts';
 import type { TraceReport } from '../queries/trace.ts';
-import { colourState } from './status.ts';
+import { colourState, outboxRowLine } from './status.ts';
 
 export { readTrace, type TraceEvent, type TraceQuery, type TraceReport, type TraceSubscription } from '../queries/trace.ts';
 
@@ -32,6 +32,7 @@ export function renderTrace(out: Output, r: TraceReport): void {
     const f = e.fanout;
     const head = f ? `product ${f.productId}, fan-out ${colourState(out, f.state)}${f.reason ? ` (${f.reason})` : ''}, started ${formatTime(f.startedAtMs)}` : 'fan-out document gone';
     out.line(`  ${c.bold(e.eventKey)}  ${head}`);
+    if (e.outbox) out.line(`    ${c.bold('outbox')} ${outboxRowLine(e.outbox)}`);
     if (e.deliveries.length === 0) {
       out.line(`    ${c.yellow('no delivery for this user')}`);
       continue;
@@ -45,7 +46,7 @@ export function renderTrace(out: Output, r: TraceReport): void {
 export function registerTrace(program: Command, ctx: Context): void {
   program
     .command('trace')
-    .description('where is my notification? subscriptions, events and deliveries of one shopper')
+    .description("where is my notification? subscriptions, events (with their outbox rows) and deliveries of one shopper")
     .requiredOption('--user <userId>', 'the shopper', idArg)
     .option('--product <productId>', 'only this product (also lists its recent fan-outs that did not reach the shopper)', idArg)
     .option('--limit <n>', 'most recent deliveries (and fan-outs) to show', intArg(1, 1000), 50)

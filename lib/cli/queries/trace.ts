@@ -3,7 +3,9 @@
  * "where is my notification?". Shows whether the shopper's subscriptions are
  * still there (one-shot: a sent notification removes it), every ledger entry
  * for the shopper, newest first, and, with `--product`, the product's recent
- * fan-outs, marking those that produced nothing for this shopper.
+ * fan-outs, marking those that produced nothing for this shopper. An event
+ * that came through the inventory service's outbox shows its row (pending,
+ * sent or failed; attempts; staged and sent times; the last error).
  *
  * Addresses are never printed: only which channels a subscription holds.
  */
@@ -12,6 +14,8 @@ import { entriesOfUser } from '../../delivery/index.ts';
 import { fanoutRef, fanoutsOfProduct } from '../../fanout/index.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
+import type { OutboxRow } from '../../outbox/index.ts';
+import { readOutboxRows } from './outbox.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 
 /** Whom `restock trace` looks for. */
@@ -36,6 +40,8 @@ export interface TraceEvent {
   fanout: FanoutSummary | null;
   /** This shopper's deliveries for the event (one per channel); empty when the event never reached them. */
   deliveries: DeliverySummary[];
+  /** The inventory service's outbox row of the event, when it came through the outbox (and TTL has not deleted it). */
+  outbox: OutboxRow | null;
 }
 
 /** What `restock trace` reports about one shopper. */
@@ -59,7 +65,7 @@ function subscriptionOf(productId: string, d: Record<string, unknown>): TraceSub
 
 /**
  * Reads everything recorded about one shopper.
- * @throws BackendError when Firestore fails or does not answer.
+ * @throws BackendError when Firestore (or the outbox's database) fails or does not answer.
  */
 export async function readTrace(backend: Backend, q: TraceQuery): Promise<TraceReport> {
   const { db } = backend;
@@ -93,8 +99,9 @@ export async function readTrace(backend: Backend, q: TraceQuery): Promise<TraceR
     const snaps = await guard('read', `${missing.length} ${COLLECTIONS.fanouts}`, db.getAll(...refs));
     for (const s of snaps) if (s.exists) known.set(s.id, fanoutSummary(s.id, s.data() ?? {}));
   }
-  const events: TraceEvent[] = eventKeys.map((k) => ({ eventKey: k, fanout: known.get(k) ?? null, deliveries: rows.filter((r) => r.eventKey === k) }));
-  for (const f of fanouts) if (!eventKeys.includes(f.eventKey)) events.push({ eventKey: f.eventKey, fanout: f, deliveries: [] });
+  const keys = [...eventKeys, ...fanouts.map((f) => f.eventKey).filter((k) => !eventKeys.includes(k))];
+  const outboxRows = await readOutboxRows(backend, keys.filter(Boolean));
+  const events: TraceEvent[] = keys.map((k) => ({ eventKey: k, fanout: known.get(k) ?? null, deliveries: rows.filter((r) => r.eventKey === k), outbox: outboxRows.get(k) ?? null }));
   return { userId: q.userId, productId: q.productId ?? null, subscriptions, events };
 }
 

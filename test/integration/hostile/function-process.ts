@@ -12,6 +12,8 @@ import { freePort, isListening } from '../../../emulators/stack/ports.ts';
 import { stack, waitFor } from '../../helpers/index.ts';
 
 export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions';
+/** Every function a test may start on its own (the outbox relay too). */
+export type AnyFunctionName = FunctionName | 'relayOutbox';
 const FUNCTIONS_FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
 
 export interface FunctionProcess {
@@ -21,7 +23,7 @@ export interface FunctionProcess {
   stop(): void;
 }
 
-function spawnFunction(name: FunctionName, port: number, env: Record<string, string | undefined>): ChildProcess {
+function spawnFunction(name: AnyFunctionName, port: number, env: Record<string, string | undefined>): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', FUNCTIONS_FRAMEWORK_MAIN, `--target=${name}`, `--source=functions/${name}.ts`, `--port=${port}`], {
     cwd: REPO_ROOT,
     env: Object.fromEntries(Object.entries({ PATH: process.env.PATH, HOME: process.env.HOME, METADATA_SERVER_DETECTION: 'none', ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
@@ -30,7 +32,7 @@ function spawnFunction(name: FunctionName, port: number, env: Record<string, str
 }
 
 /** Starts `name` with the shared stack's environment plus `env` (undefined removes a variable) and waits until it listens. */
-export async function startFunction(name: FunctionName, env: Record<string, string | undefined> = {}): Promise<FunctionProcess> {
+export async function startFunction(name: AnyFunctionName, env: Record<string, string | undefined> = {}): Promise<FunctionProcess> {
   const port = await freePort();
   const child = spawnFunction(name, port, { ...stack().description.env, LOG_LEVEL: 'warn', ...env });
   child.stdout!.resume();
@@ -44,7 +46,7 @@ export async function startFunction(name: FunctionName, env: Record<string, stri
  * whose settings it refuses exits at start. Kills it (and says so) if it is
  * still running after `timeoutMs`.
  */
-export async function startExpectingExit(name: FunctionName, env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<{ code: number | null; output: string; stillRunning: boolean }> {
+export async function startExpectingExit(name: AnyFunctionName, env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<{ code: number | null; output: string; stillRunning: boolean }> {
   const port = await freePort();
   const child = spawnFunction(name, port, env);
   let output = '';

@@ -45,9 +45,9 @@ describe('the inventory service crashing between its commit and its publish', ()
 
     // Assess: the change and its row were committed together; nothing reached Pub/Sub.
     expect(answer).toBe('connection lost');
-    const item = (await on.firestore.collection('inventoryItems').doc(productId).get()).data();
+    const item = (await on.inventoryFirestore.collection('inventoryItems').doc(productId).get()).data();
     expect(item).toMatchObject({ available: 7, sequence: 1 });
-    const [row] = await rowsOf(on.firestore, productId);
+    const [row] = await rowsOf(on.inventoryFirestore, productId);
     expect(row).toMatchObject({ state: 'pending', attempts: 0, sequence: 1, leaseOwner: null });
     expect(arrivals.count(row!.eventId)).toBe(0);
 
@@ -56,7 +56,7 @@ describe('the inventory service crashing between its commit and its publish', ()
 
     // Assess: published once by the sweep, the message carries the event as of the change, the pipeline got it.
     const sent = await waitFor(async () => {
-      const r = await outboxRow(on.firestore, row!.eventId);
+      const r = await outboxRow(on.inventoryFirestore, row!.eventId);
       return r?.state === 'sent' ? r : undefined;
     }, { what: 'the row to be sent' });
     expect(sent).toMatchObject({ publishedBy: 'sweep', attempts: 0 });

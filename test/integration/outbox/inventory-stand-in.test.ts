@@ -27,7 +27,7 @@ describe('the inventory stand-in', () => {
     expect(second.body).toMatchObject({ productId, available: 9, sequence: 2, name: 'Trail Runner 2', eventId: expect.any(String) });
     expect(read).toMatchObject({ status: 200, body: { productId, available: 9, sequence: 2 } });
     const row = await waitFor(async () => {
-      const r = await outboxRow(stack().firestore, second.body.eventId!);
+      const r = await outboxRow(stack().inventoryFirestore, second.body.eventId!);
       return r?.state === 'sent' ? r : undefined;
     }, { what: 'the second change to be published' });
     expect(row.event).toMatchObject({ productId, available: 9, previousAvailable: 0, sequence: 2, product: { name: 'Trail Runner 2', url: 'https://shop.example/p/1' } });

@@ -38,7 +38,7 @@ describe('Pub/Sub down while stock changes', () => {
     // Act: five stock changes during the outage.
     const answers = [];
     for (let available = 0; available < 5; available++) answers.push(await putStock(stack.description.inventory, productId, { available }));
-    const rowsAtAnswer = await Promise.all(answers.map((a) => outboxRow(on.firestore, a.body.eventId!)));
+    const rowsAtAnswer = await Promise.all(answers.map((a) => outboxRow(on.inventoryFirestore, a.body.eventId!)));
 
     // Assess: every update succeeded and was not published; each row's fast-path attempt was still
     // under way (leased, no attempt counted yet) when the answer came.
@@ -55,7 +55,7 @@ describe('Pub/Sub down while stock changes', () => {
     const eventIds = answers.map((a) => a.body.eventId!);
     const rows = await waitFor(
       async () => {
-        const all = await Promise.all(eventIds.map((id) => outboxRow(on.firestore, id)));
+        const all = await Promise.all(eventIds.map((id) => outboxRow(on.inventoryFirestore, id)));
         return all.every((r) => r?.state === 'sent') ? all : undefined;
       },
       { timeoutMs: 90_000, what: 'every row to be sent after the outage' },

@@ -34,7 +34,7 @@ class OversoldError extends Error {
 describe('a stock change whose transaction rolls back', () => {
   test('is never published, while a committed change swept alongside is', async () => {
     // Prepare
-    const { firestore: db } = stack();
+    const { inventoryFirestore: db } = stack();
     const outbox = new FirestoreOutbox(db);
     const rolledBack = uniqueProductId('rollback');
     const committed = uniqueProductId('committed');
@@ -56,13 +56,13 @@ describe('a stock change whose transaction rolls back', () => {
     expect((await db.collection(outbox.itemsCollection).doc(rolledBack).get()).exists).toBe(false);
     const published = arrivals.eventIds().flatMap((id) => arrivals.data(id)) as { productId: string }[];
     expect(published.filter((e) => e.productId === rolledBack)).toEqual([]);
-    const fanouts = await db.collection(COLLECTIONS.fanouts).where('event.productId', '==', rolledBack).get();
+    const fanouts = await stack().firestore.collection(COLLECTIONS.fanouts).where('event.productId', '==', rolledBack).get();
     expect(fanouts.size).toBe(0);
   });
 
   test('because its event is invalid throws a typed error naming the field, and nothing of the transaction is written', async () => {
     // Prepare
-    const { firestore: db } = stack();
+    const { inventoryFirestore: db } = stack();
     const outbox = new FirestoreOutbox(db);
     const productId = uniqueProductId('invalid');
     const auditRef = db.collection('inventoryAudit').doc(productId);

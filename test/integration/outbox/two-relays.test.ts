@@ -16,7 +16,7 @@ import { Arrivals, relayOptions } from './support.ts';
 const options = (o: Partial<RelayOptions> = {}): RelayOptions => relayOptions('two-relays', { batchSize: 7, ...o });
 
 /** A collection of its own, so the stack's periodic sweep never touches these rows. */
-const ownOutbox = () => new FirestoreOutbox(stack().firestore, { outboxCollection: `outbox-test-${randomUUID().slice(0, 8)}` });
+const ownOutbox = () => new FirestoreOutbox(stack().inventoryFirestore, { outboxCollection: `outbox-test-${randomUUID().slice(0, 8)}` });
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -39,7 +39,7 @@ describe('two relays sweeping the same outbox at once', () => {
     const productId = uniqueProductId('two-relays');
     const eventIds: string[] = [];
     for (let available = 0; available < 40; available++) {
-      eventIds.push((await stack().firestore.runTransaction((tx) => outbox.stageStockChange(tx, { productId, available }))).eventId);
+      eventIds.push((await stack().inventoryFirestore.runTransaction((tx) => outbox.stageStockChange(tx, { productId, available }))).eventId);
     }
     const publisher = pubsubPublisher(stack().pubsub, topic, { timeoutMs: 10_000 });
     const a = new OutboxRelay(outbox, publisher, options({ owner: 'relay-a' }));
@@ -65,7 +65,7 @@ describe('a relay that published and died before recording it', () => {
     const outbox = ownOutbox();
     const productId = uniqueProductId('duplicate');
     await seedSubscribers(productId, 5, { product: { available: 0, sequence: 0 } });
-    const { eventId } = await on.firestore.runTransaction((tx) => outbox.stageStockChange(tx, { productId, available: 25, product: { name: 'Duplicate test' } }));
+    const { eventId } = await on.inventoryFirestore.runTransaction((tx) => outbox.stageStockChange(tx, { productId, available: 25, product: { name: 'Duplicate test' } }));
     const arrivals = await Arrivals.on(on.pubsub, on.description.topic);
     cleanup.push(() => arrivals.close());
     const real = pubsubPublisher(on.pubsub, on.description.topic, { timeoutMs: 10_000 });

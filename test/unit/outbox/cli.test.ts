@@ -68,3 +68,29 @@ describe('restock outbox', () => {
     expect(r.code).toBe(2);
   });
 });
+
+describe('restock trace with outbox rows', () => {
+  const failedRow = { ...newRow('evt-failed', stockChangeEvent({ productId: 'sku-1', available: 4 }, { sequence: 6 }, NOW - 120_000).event, NOW - 120_000), state: 'failed' as const, attempts: 20, lastError: 'gave up after 20 attempts: UNAVAILABLE' };
+  const report = {
+    userId: 'u-1',
+    productId: 'sku-1',
+    subscriptions: [],
+    events: [{ eventKey: 'evt-failed', fanout: null, deliveries: [], outbox: failedRow }],
+  };
+
+  test('shows the outbox row under its event: state, attempts, staged time and the failure reason', async () => {
+    const r = await run(['trace', '--user', 'u-1', '--product', 'sku-1'], { ops: { readTrace: async () => report } });
+
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l.includes('evt-failed'));
+    expect(lines[at + 1]).toContain('outbox failed, sequence 7, 20 failed attempt(s), staged ');
+    expect(lines[at + 1]).toContain('not published (redrive with: restock outbox redrive <eventId>); last error: gave up after 20 attempts: UNAVAILABLE');
+  });
+
+  test('--json carries the row as stored', async () => {
+    const r = await run(['trace', '--user', 'u-1', '--product', 'sku-1', '--json'], { ops: { readTrace: async () => report } });
+
+    expect(JSON.parse(r.stdout).events[0].outbox).toMatchObject({ eventId: 'evt-failed', state: 'failed', attempts: 20, lastError: 'gave up after 20 attempts: UNAVAILABLE', stagedAtMs: NOW - 120_000 });
+  });
+});

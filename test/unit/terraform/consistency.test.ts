@@ -120,6 +120,11 @@ const ENV_PLAN = {
     'RESTOCK_OUTBOX_BATCH_SIZE',
     'RESTOCK_OUTBOX_SWEEP_BUDGET_MS',
     'RESTOCK_OUTBOX_SENT_TTL_DAYS',
+    'RESTOCK_OUTBOX_BACKEND',
+    'RESTOCK_OUTBOX_PROJECT',
+    'RESTOCK_OUTBOX_FIRESTORE_DATABASE',
+    'RESTOCK_OUTBOX_SPANNER_INSTANCE',
+    'RESTOCK_OUTBOX_SPANNER_DATABASE',
   ],
   /** Read by the inventory service that embeds the outbox kit (its fast path), not by anything deployed here. */
   inventoryService: ['RESTOCK_OUTBOX_PUBLISH_WAIT_MS'],

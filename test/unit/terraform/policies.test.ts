@@ -418,11 +418,35 @@ describe('Firestore', () => {
     expect(schedule.daily_recurrence).toBeDefined();
   });
 
-  test('every index, field override and TTL is on the pipeline database', () => {
+  test("every index, field override and TTL is on the pipeline database, except the outbox's, which are on the outbox's database (Firestore backend only)", () => {
     expect(tf.locals.firestore_database).toBe('${google_firestore_database.pipeline.name}');
     for (const type of ['google_firestore_index', 'google_firestore_field']) {
-      for (const [name, r] of resourcesOf(tf, type)) expect(r.database, `${type}.${name}`).toBe('${local.firestore_database}');
+      for (const [name, r] of resourcesOf(tf, type)) {
+        if (r.collection === 'outbox') {
+          expect(r.database, `${type}.${name}`).toBe('${local.outbox_firestore_database}');
+          expect(r.project, `${type}.${name}`).toBe('${local.outbox_project}');
+          expect(r.count, `${type}.${name}`).toBe('${local.outbox_on_firestore ? 1 : 0}');
+        } else {
+          expect(r.database, `${type}.${name}`).toBe('${local.firestore_database}');
+        }
+      }
     }
+  });
+
+  test("the relay may use the outbox's database only: Firestore conditioned on that database, or Spanner on that database, in the outbox's project", () => {
+    const firestore = resource(tf, 'google_project_iam_member', 'outbox_relay_firestore');
+    expect(firestore.project).toBe('${local.outbox_project}');
+    expect(firestore.count).toBe('${local.outbox_on_firestore ? 1 : 0}');
+    expect(block(firestore.condition).expression).toBe('resource.name == "projects/${local.outbox_project}/databases/${local.outbox_firestore_database}"');
+    const spanner = resource(tf, 'google_spanner_database_iam_member', 'outbox_relay_spanner');
+    expect(spanner).toMatchObject({
+      project: '${local.outbox_project}',
+      instance: '${var.outbox_spanner_instance}',
+      database: '${var.outbox_spanner_database}',
+      role: 'roles/spanner.databaseUser',
+      member: 'serviceAccount:${google_service_account.outbox_relay.email}',
+      count: '${local.outbox_on_firestore ? 0 : 1}',
+    });
   });
 
   test('rejected events expire through a TTL policy on rejectedEvents.expireAt', () => {
