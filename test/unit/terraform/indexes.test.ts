@@ -72,6 +72,13 @@ const SITES: Site[] = [
     queries: [{ what: "a product's subscribers by id (fan-out paging)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
   },
   {
+    // Waves take shoppers in sign-up order: the automatic single-field index on createdAtMs of one
+    // product's subscriptions (kept: they are written at the subscribe rate of one product, not in bulk).
+    file: 'lib/fanout/waves.ts',
+    snippets: ["subscriptionsRef(rt.db, productId).orderBy('createdAtMs').orderBy(FieldPath.documentId())"],
+    queries: [{ what: "a product's subscribers in sign-up order (waves)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [], orderBy: ['createdAtMs', 'ASCENDING'] }],
+  },
+  {
     file: 'lib/fanout/store.ts',
     snippets: ["db.collection(COLLECTIONS.fanouts).where('productId', '==', productId).orderBy('startedAtMs', 'desc')"],
     queries: [{ what: "a product's fan-outs (trace)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId'], orderBy: ['startedAtMs', 'DESCENDING'] }],
