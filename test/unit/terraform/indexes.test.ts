@@ -55,6 +55,7 @@ const SITES: Site[] = [
       "query = query.where('productId', '==', productId)",
       "query.orderBy('createdAtMs', 'desc')",
       "collection(COLLECTIONS.chunkReceipts).where('generation', '==', generation)",
+      "entriesOf(db, eventKey).where('wave', '==', wave).where('state', '==', 'sent').count()",
     ],
     queries: [
       { what: 'redrive paging', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
@@ -64,6 +65,7 @@ const SITES: Site[] = [
       { what: "a shopper's deliveries (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
+      { what: 'sent notifications of one wave (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'wave', 'state'] },
     ],
   },
   {
@@ -77,6 +79,11 @@ const SITES: Site[] = [
     file: 'lib/fanout/waves.ts',
     snippets: ["subscriptionsRef(rt.db, productId).orderBy('createdAtMs').orderBy(FieldPath.documentId())"],
     queries: [{ what: "a product's subscribers in sign-up order (waves)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [], orderBy: ['createdAtMs', 'ASCENDING'] }],
+  },
+  {
+    file: 'lib/cli/queries/waves.ts',
+    snippets: ['wavesOf(backend.db, eventKey).orderBy(FieldPath.documentId())'],
+    queries: [{ what: "a restock's wave records (status)", collection: 'waves', scope: 'COLLECTION', equalities: [] }],
   },
   {
     file: 'lib/fanout/store.ts',
