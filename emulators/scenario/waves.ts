@@ -8,7 +8,7 @@
 import { COLLECTIONS, subscriptionsRef, type DeliveryDoc, type FanoutDoc, type FifoKey, type WaveDoc } from '../../lib/model.ts';
 import { compareFifo } from '../../lib/fanout/index.ts';
 import type { StackClients, StackDescription } from '../stack/index.ts';
-import type { SeededAudience } from './index.ts';
+import { putStock, type SeededAudience } from './index.ts';
 
 /** One wave as the demo saw it. */
 export interface DemoWave {
@@ -49,16 +49,6 @@ export interface WavesRunOptions {
   onWave?: (wave: number) => void;
 }
 
-async function putStock(inventoryUrl: string, productId: string, body: Record<string, unknown>): Promise<string> {
-  const res = await fetch(`${inventoryUrl}/v1/products/${encodeURIComponent(productId)}/stock`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (res.status !== 200) throw new Error(`inventory PUT stock of ${productId} answered ${res.status}: ${await res.text()}`);
-  return ((await res.json()) as { eventId: string }).eventId;
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -75,7 +65,7 @@ export async function runWaves(description: StackDescription, clients: StackClie
     .sort(compareFifo);
   await putStock(description.inventory, productId, { available: 0, ...audience.product });
   const startedAtMs = Date.now();
-  const eventKey = await putStock(description.inventory, productId, { available: o.available, ...audience.product, waves: { multiplier: o.multiplier, intervalMs: o.intervalMs } });
+  const { eventId: eventKey } = await putStock(description.inventory, productId, { available: o.available, ...audience.product, waves: { multiplier: o.multiplier, intervalMs: o.intervalMs } });
   const deadline = startedAtMs + o.timeoutMs;
   const fanoutRef = db.collection(COLLECTIONS.fanouts).doc(eventKey);
   let fanout: FanoutDoc | undefined;
@@ -84,7 +74,9 @@ export async function runWaves(description: StackDescription, clients: StackClie
   for (;;) {
     if (Date.now() > deadline) throw new Error(`the restock ${eventKey} did not end within the timeout`);
     fanout = (await fanoutRef.get()).data() as FanoutDoc | undefined;
-    const enqueued = fanout?.waves ? fanout.waves.index - (fanout.waves.phase === 'waiting' ? 1 : 0) - (fanout.waves.phase === 'paging' ? 1 : 0) : 0;
+    // Waves wholly enqueued: all before the current one, and the current one only when it ended the restock by reaching the last shopper.
+    const w = fanout?.waves;
+    const enqueued = !w ? 0 : w.phase === 'done' && w.stopReason === 'audience-exhausted' ? w.index : w.index - 1;
     if (enqueued > seen) o.onWave?.((seen = enqueued));
     if (!soldOut && o.sellOutAfterWaves > 0 && fanout?.waves?.phase === 'waiting' && enqueued >= o.sellOutAfterWaves) {
       await putStock(description.inventory, productId, { available: 0, ...audience.product });
