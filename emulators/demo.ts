@@ -21,6 +21,7 @@ import { exitTwoOnUsageError } from './usage.ts';
 import pc from 'picocolors';
 import type { Channel } from '../lib/model.ts';
 import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenario/index.ts';
+import { runWaves, type WavesRunSummary } from './scenario/waves.ts';
 import {
   clientsFor,
   DEFAULT_STATE_FILE,
@@ -47,8 +48,24 @@ const program = exitTwoOnUsageError(new Command('demo'))
   .option('--settle <ms>', 'after the last expected notification, watch this long for duplicates', '1500')
   .option('--state-file <path>', 'where a running stack describes itself', DEFAULT_STATE_FILE)
   .option('--channels <list>', 'send these channels directly (email through the local SMTP server, push through the FCM stand-in), e.g. email,push')
+  .option('--available <n>', 'units restocked (with --wave-multiplier)', '10')
+  .option('--wave-multiplier <x>', 'tell the product in waves (docs/waves.md): shoppers per unit in stock, oldest sign-up first')
+  .option('--wave-interval-ms <ms>', 'time between waves (with --wave-multiplier)', '3000')
+  .option('--sell-out-after-waves <n>', 'sell the product out through the inventory service after this many waves (0: never)', '0')
   .parse();
-const opts = program.opts<{ subscribers: string; seedClients: string; timeout: string; json?: boolean; settle: string; stateFile: string; channels?: string }>();
+const opts = program.opts<{
+  subscribers: string;
+  seedClients: string;
+  timeout: string;
+  json?: boolean;
+  settle: string;
+  stateFile: string;
+  channels?: string;
+  available: string;
+  waveMultiplier?: string;
+  waveIntervalMs: string;
+  sellOutAfterWaves: string;
+}>();
 const subscribers = Number(opts.subscribers);
 const seedClients = Number(opts.seedClients);
 const timeoutMs = Number(opts.timeout) * 1000;
@@ -56,6 +73,14 @@ const settleMs = Number(opts.settle);
 if (!Number.isInteger(subscribers) || subscribers < 1) fail(`--subscribers must be a positive integer (got ${opts.subscribers})`);
 if (!Number.isInteger(seedClients) || seedClients < 1) fail(`--seed-clients must be a positive integer (got ${opts.seedClients})`);
 if (!(timeoutMs > 0)) fail(`--timeout must be a positive number of seconds (got ${opts.timeout})`);
+const waveMultiplier = opts.waveMultiplier === undefined ? undefined : Number(opts.waveMultiplier);
+const available = Number(opts.available);
+const waveIntervalMs = Number(opts.waveIntervalMs);
+const sellOutAfterWaves = Number(opts.sellOutAfterWaves);
+if (waveMultiplier !== undefined && !(waveMultiplier > 0 && waveMultiplier <= 1000)) fail(`--wave-multiplier must be a number above 0, at most 1000 (got ${opts.waveMultiplier})`);
+if (!Number.isInteger(available) || available < 1) fail(`--available must be a positive integer (got ${opts.available})`);
+if (!Number.isInteger(waveIntervalMs) || waveIntervalMs < 1) fail(`--wave-interval-ms must be a positive integer (got ${opts.waveIntervalMs})`);
+if (!Number.isInteger(sellOutAfterWaves) || sellOutAfterWaves < 0) fail(`--sell-out-after-waves must be a whole number, 0 or more (got ${opts.sellOutAfterWaves})`);
 const direct = (opts.channels ?? '').split(',').map((c) => c.trim()).filter(Boolean) as Channel[];
 const strange = direct.find((c) => c !== 'email' && c !== 'push');
 if (strange !== undefined) fail(`--channels takes email and/or push (got ${JSON.stringify(strange)})`);
@@ -105,7 +130,7 @@ async function stackToUse(): Promise<StackDescription> {
   return ownStack.description;
 }
 
-async function run(): Promise<DemoSummary> {
+async function run(): Promise<DemoSummary | WavesRunSummary> {
   const description = await stackToUse();
   const clients = clientsFor(description);
   try {
@@ -129,6 +154,17 @@ async function run(): Promise<DemoSummary> {
     seedBar?.stop();
     say(`subscribed ${subscribers} shoppers to ${audience.productId} through the API in ${audience.seedMs} ms (${audience.seeding.perSecond}/s, ${seedClients} clients)`);
 
+    if (waveMultiplier !== undefined) {
+      const waves = await runWaves(description, clients, audience, {
+        available,
+        multiplier: waveMultiplier,
+        intervalMs: waveIntervalMs,
+        sellOutAfterWaves,
+        timeoutMs,
+        onWave: (n) => say(`wave ${n} enqueued`),
+      });
+      return waves;
+    }
     const bar = tty ? new cliProgress.SingleBar({ format: 'notified  [{bar}] {value}/{total} {rate}/s  {state}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     let lastLineAtMs = Date.now();
     const { publishedAtMs: _p, lastSentAtMs: _l, ...summary } = await publishAndFollow(description, clients, audience, {
@@ -197,7 +233,16 @@ function printTable(s: DemoSummary): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-let summary: DemoSummary | undefined;
+function printWaves(s: WavesRunSummary): void {
+  const out = [`\n${pc.bold('Restock demo, in waves')}  product ${s.productId}  event ${s.eventKey}`];
+  out.push(`  ${s.subscribers} subscribers, ${s.available} units, ${s.waveMultiplier} shopper(s) per unit, a wave every ${s.waveIntervalMs} ms`);
+  for (const w of s.waves) out.push(`  wave ${w.index}  stock ${w.available}  notified ${w.notified}  started ${new Date(w.startedAtMs).toISOString()}`);
+  out.push(`  notified ${s.notified}, in sign-up order: ${s.notifiedInSignupOrder}, duplicates ${s.duplicates}, still subscribed ${s.stillSubscribed}, ended: ${s.stopReason ?? '-'}`);
+  out.push(s.ok ? pc.green('\nWaves went as asked.') : pc.red(`\nFAILED: ${s.failure}`));
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+let summary: DemoSummary | WavesRunSummary | undefined;
 let crash: unknown;
 try {
   summary = await run();
@@ -210,6 +255,7 @@ if (!summary) {
   process.stderr.write(`${pc.red('demo failed:')} ${(crash as Error)?.message ?? String(crash)}\n`);
   process.exit(1);
 }
-printTable(summary);
+if ('waves' in summary) printWaves(summary);
+else printTable(summary);
 if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
 process.exit(summary.ok ? 0 : 1);

@@ -106,6 +106,16 @@ export const SETTINGS = {
   checkpointIntervalMs: setting('RESTOCK_CHECKPOINT_INTERVAL_MS', nonNegativeInt, 'Minimum time between checkpoints of one fan-out (keeps its document under ~1 write/s).', '1000'),
   fanoutTimeBudgetMs: setting('RESTOCK_FANOUT_TIME_BUDGET_MS', positiveInt, 'After this long, a fan-out hands over to a continuation task (keep below the function timeout).', '480000'),
 
+  // Stock-limited waves (docs/waves.md); a product's own values, set through its inventory events, win
+  waveMultiplier: setting(
+    'RESTOCK_WAVE_MULTIPLIER',
+    z.coerce.number().nonnegative().max(1_000),
+    'Shoppers told per unit in stock, oldest sign-up first, in waves (ceil(multiplier × available) per wave). 0 tells everyone at once (waves off).',
+    '0',
+  ),
+  waveIntervalMs: setting('RESTOCK_WAVE_INTERVAL_MS', positiveInt.max(30 * 86_400_000), 'Time from the end of one wave to the start of the next (a Cloud Tasks scheduleTime; at most 30 days).', '600000'),
+  minAvailableToNotify: setting('RESTOCK_MIN_AVAILABLE_TO_NOTIFY', positiveInt, 'With waves on: a wave starts only while at least this many units are in stock; below it the restock stops.', '1'),
+
   // Delivery
   sendConcurrency: setting('RESTOCK_SEND_CONCURRENCY', positiveInt.max(100), 'Notifier calls in flight per chunk.', '4'),
   notifyBatchSize: setting('RESTOCK_NOTIFY_BATCH_SIZE', positiveInt.max(1_000), 'Notifications per notifier call.', '100'),

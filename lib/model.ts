@@ -19,6 +19,8 @@ export const COLLECTIONS = {
   rejectedEvents: 'rejectedEvents',
   /** Sub-collection of a fan-out: `fanouts/{eventKey}/chunks/{chunkTaskId}`, one receipt per chunk delivery claimed. */
   chunkReceipts: 'chunks',
+  /** Sub-collection of a fan-out with waves: `fanouts/{eventKey}/waves/{waveDocId}`, one record per wave started. */
+  waves: 'waves',
 } as const;
 
 /** `products/{productId}`. */
@@ -49,6 +51,75 @@ export interface ProductDoc {
   lastRestockEventKey?: string;
   name?: string;
   url?: string;
+  /** The product's own wave settings (from its inventory events); unset fields follow the global ones. */
+  waves?: WaveOverride;
+}
+
+/** A product's wave settings, each optional: what is unset follows RESTOCK_WAVE_* (lib/config.ts). */
+export interface WaveOverride {
+  multiplier?: number;
+  intervalMs?: number;
+  minAvailableToNotify?: number;
+}
+
+/** The wave settings in force for one restock, fixed when it is first claimed. */
+export interface WaveSettings {
+  /** Shoppers per unit in stock; 0 is "everyone at once" (no waves). */
+  multiplier: number;
+  intervalMs: number;
+  minAvailableToNotify: number;
+}
+
+/** A shopper's place in the sign-up queue: sign-up time, then id for ties. */
+export interface FifoKey {
+  createdAtMs: number;
+  userId: string;
+}
+
+/** Why a restock in waves ended. */
+export type WaveStopReason = 'audience-exhausted' | 'sold-out' | 'below-minimum' | 'superseded';
+
+/** The wave being paged: the stock it saw and the last shopper it takes. */
+export interface CurrentWave {
+  startedAtMs: number;
+  /** Units in stock when the wave started (`products/{id}` as the pipeline saw it). */
+  available: number;
+  /** Shoppers the wave may take: ceil(multiplier × available). */
+  target: number;
+  /** The last shopper the wave takes, fixed when it starts, so a retried page never takes more. */
+  boundary: FifoKey;
+  /** Whether `boundary` was the last shopper waiting when the wave started. */
+  last: boolean;
+  taken: number;
+  chunks: number;
+}
+
+/**
+ * `fanouts/{eventKey}.waves`: where a restock in waves stands. `waiting` for
+ * wave `index` until `nextWaveAtMs`, `paging` wave `index`, or `done`.
+ */
+export interface WavesState {
+  settings: WaveSettings;
+  /** 1-based: the wave being paged or awaited. */
+  index: number;
+  phase: 'waiting' | 'paging' | 'done';
+  nextWaveAtMs: number;
+  /** The last shopper enqueued, in sign-up order; null before the first. */
+  cursor: FifoKey | null;
+  current?: CurrentWave;
+  stopReason?: WaveStopReason;
+}
+
+/** `fanouts/{eventKey}/waves/{waveDocId}`: one wave as it started and ended, for `restock status`. */
+export interface WaveDoc {
+  generation: number;
+  index: number;
+  startedAtMs: number;
+  available: number;
+  target: number;
+  taken: number;
+  chunks: number;
+  completedAtMs?: number;
 }
 
 /** `products/{productId}/restockSubscriptions/{userId}`. */
@@ -110,6 +181,8 @@ export interface FanoutDoc {
   completedAtMs?: number;
   updatedAtMs: number;
   error?: string;
+  /** Present when this restock is told in waves (docs/waves.md); absent: everyone at once. */
+  waves?: WavesState;
 }
 
 /**
@@ -173,6 +246,8 @@ export interface DeliveryDoc {
   createdAtMs: number;
   updatedAtMs: number;
   expireAt: Timestamp;
+  /** The wave (1-based) whose chunk claimed this notification, when the restock ran in waves. */
+  wave?: number;
 }
 
 /**

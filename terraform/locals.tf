@@ -98,6 +98,10 @@ locals {
       # Cloud Run's IAM check (iam.tf: only the push and tasks identities may invoke)
       # passes tokens on with their signature removed: trust what it verified.
       RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
+      # Stock-limited waves (docs/waves.md): multiplier 0 tells everyone at once.
+      RESTOCK_WAVE_MULTIPLIER         = tostring(var.wave_multiplier)
+      RESTOCK_WAVE_INTERVAL_MS        = tostring(var.wave_interval_ms)
+      RESTOCK_MIN_AVAILABLE_TO_NOTIFY = tostring(var.min_available_to_notify)
     }
     deliverRestockBatch = {
       RESTOCK_DELIVERY_URL                = local.function_urls["deliverRestockBatch"]

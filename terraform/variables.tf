@@ -450,6 +450,39 @@ variable "page_size" {
   }
 }
 
+variable "wave_multiplier" {
+  description = "RESTOCK_WAVE_MULTIPLIER: shoppers told per unit in stock, oldest sign-up first, in waves (docs/waves.md). 0 tells everyone at once. A product's inventory events may set its own."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.wave_multiplier >= 0 && var.wave_multiplier <= 1000
+    error_message = "wave_multiplier must be from 0 (waves off) to 1000."
+  }
+}
+
+variable "wave_interval_ms" {
+  description = "RESTOCK_WAVE_INTERVAL_MS: time from the end of one wave to the start of the next."
+  type        = number
+  default     = 600000
+
+  validation {
+    condition     = var.wave_interval_ms >= 1 && var.wave_interval_ms <= 2592000000 && floor(var.wave_interval_ms) == var.wave_interval_ms
+    error_message = "wave_interval_ms must be a whole number of milliseconds from 1 to 2592000000 (30 days, the furthest Cloud Tasks schedules)."
+  }
+}
+
+variable "min_available_to_notify" {
+  description = "RESTOCK_MIN_AVAILABLE_TO_NOTIFY: with waves on, a wave starts only while at least this many units are in stock."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.min_available_to_notify >= 1 && floor(var.min_available_to_notify) == var.min_available_to_notify
+    error_message = "min_available_to_notify must be a whole number, 1 or more."
+  }
+}
+
 variable "chunk_size" {
   description = "RESTOCK_CHUNK_SIZE: recipients per delivery task."
   type        = number

@@ -38,7 +38,7 @@ import {
   type ProblemTable,
 } from '../../lib/http/index.ts';
 import { errorFields, log } from '../../lib/log.ts';
-import { FirestoreOutbox, OutboxRelay, OutboxValidationError, relayOptionsFrom, type Publisher } from '../../lib/outbox/index.ts';
+import { FirestoreOutbox, OutboxRelay, OutboxValidationError, relayOptionsFrom, type Publisher, type StockChange } from '../../lib/outbox/index.ts';
 import { runWithTrace, startTrace, traceFromRequest } from '../../lib/trace/index.ts';
 import { runTransaction } from '../../lib/transaction.ts';
 import { allProblems } from '../../lib/validation.ts';
@@ -53,6 +53,8 @@ const stockBody = z.strictObject({
   available: z.number(),
   name: z.string().optional(),
   url: z.string().optional(),
+  /** The product's own wave settings (docs/waves.md), checked by the kit as part of the event. */
+  waves: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** An item the stand-in has never stored. */
@@ -65,7 +67,15 @@ class ItemNotFoundError extends Error {
 }
 
 /** Where a kit field sits in the request: the body's own names, or the path parameter. */
-const POINTERS: Record<string, string> = { available: '#/available', 'product.name': '#/name', 'product.url': '#/url' };
+const POINTERS: Record<string, string> = {
+  available: '#/available',
+  'product.name': '#/name',
+  'product.url': '#/url',
+  waves: '#/waves',
+  'waves.multiplier': '#/waves/multiplier',
+  'waves.intervalMs': '#/waves/intervalMs',
+  'waves.minAvailableToNotify': '#/waves/minAvailableToNotify',
+};
 
 const PROBLEMS: ProblemTable = [
   ...HTTP_PROBLEMS,
@@ -123,9 +133,9 @@ export async function startInventory(o: InventoryOptions): Promise<InventoryServ
     if (!parsed.success) {
       throw new InvalidRequestError(allProblems(parsed.error, input).map((p) => ({ pointer: `#/${p.path.map(String).join('/')}`, detail: p.problem })));
     }
-    const { available, name, url } = parsed.data;
+    const { available, name, url, waves } = parsed.data;
     const product = name !== undefined || url !== undefined ? { ...(name !== undefined ? { name } : {}), ...(url !== undefined ? { url } : {}) } : undefined;
-    const staged = await runTransaction(o.db, (tx) => outbox.stageStockChange(tx, { productId, available, ...(product ? { product } : {}) }));
+    const staged = await runTransaction(o.db, (tx) => outbox.stageStockChange(tx, { productId, available, ...(product ? { product } : {}), ...(waves ? { waves: waves as StockChange['waves'] } : {}) }));
     const flowLog = logger.child({ eventKey: staged.eventId, productId });
     if (crashAfterCommit) {
       flowLog.warn('fault: crashing between commit and publish');

@@ -357,7 +357,8 @@ export async function publishAndFollow(
 }
 
 /** Sets a product's stock through the inventory stand-in. @throws Error when it does not answer 200. */
-async function putStock(inventoryUrl: string, productId: string, body: { available: number; name?: string; url?: string }): Promise<{ eventId: string }> {
+/** A stock update through the inventory stand-in (`PUT /v1/products/{id}/stock`); resolves its event id. */
+export async function putStock(inventoryUrl: string, productId: string, body: { available: number; name?: string; url?: string; waves?: Record<string, number> }): Promise<{ eventId: string }> {
   const res = await fetch(`${inventoryUrl}/v1/products/${encodeURIComponent(productId)}/stock`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json' },

@@ -18,6 +18,8 @@ export interface DeliverySummary {
   sentAtMs: number | null;
   createdAtMs: number | null;
   updatedAtMs: number | null;
+  /** The wave that claimed it, when its restock ran in waves (docs/waves.md). */
+  wave?: number;
 }
 
 /** One fan-out as the CLI shows it. */
@@ -57,6 +59,7 @@ export function deliverySummary(id: string, d: Record<string, unknown>): Deliver
     sentAtMs: num(d.sentAtMs),
     createdAtMs: num(d.createdAtMs),
     updatedAtMs: num(d.updatedAtMs),
+    ...(num(d.wave) !== null ? { wave: num(d.wave)! } : {}),
   };
 }
 

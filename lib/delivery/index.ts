@@ -16,6 +16,7 @@ export {
   recordOutcomes,
   countByState,
   countChunkReceipts,
+  countSentOfWave,
   entriesOf,
   entriesOfUser,
   latestEntries,

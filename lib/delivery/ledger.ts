@@ -198,6 +198,11 @@ export async function countByState(db: Firestore, eventKey: string): Promise<Rec
   return Object.fromEntries(counts) as Record<DeliveryState, number>;
 }
 
+/** How many of an event's notifications wave `wave` claimed that ended `sent` (one count aggregation). */
+export async function countSentOfWave(db: Firestore, eventKey: string, wave: number): Promise<number> {
+  return (await entriesOf(db, eventKey).where('wave', '==', wave).where('state', '==', 'sent').count().get()).data().count;
+}
+
 /** One page (at most `limit`, in document order after `cursor`) of an event's entries in `states`. */
 export async function pageOfEntries(db: Firestore, eventKey: string, states: readonly DeliveryState[], limit: number, cursor?: string): Promise<QueryDocumentSnapshot[]> {
   let query = entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy(FieldPath.documentId()).limit(limit);

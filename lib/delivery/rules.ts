@@ -116,6 +116,7 @@ function claimEntry(task: DeliveryTask, userId: string, channel: Channel, ctx: C
     sentAtMs: null,
     createdAtMs: previous?.createdAtMs ?? ctx.nowMs,
     updatedAtMs: ctx.nowMs,
+    ...((task.wave ?? previous?.wave) !== undefined ? { wave: (task.wave ?? previous?.wave)! } : {}),
   };
 }
 

@@ -32,6 +32,17 @@ export const inventoryEventSchema = z.strictObject({
       url: z.url({ protocol: /^https$/, message: 'must be an https: URL' }).max(2000, 'must be at most 2000 characters').optional(),
     })
     .optional(),
+  /**
+   * The product's own wave settings (docs/waves.md): each field given replaces
+   * the product's stored one, each left out keeps it; global defaults fill the rest.
+   */
+  waves: z
+    .strictObject({
+      multiplier: z.number().nonnegative('must not be negative').max(1_000, 'must be at most 1000').optional(),
+      intervalMs: z.number().int('must be a whole number').positive('must be positive').max(30 * 86_400_000, 'must be at most 30 days (Cloud Tasks schedules no further)').optional(),
+      minAvailableToNotify: z.number().int('must be a whole number').positive('must be positive').max(Number.MAX_SAFE_INTEGER).optional(),
+    })
+    .optional(),
 });
 
 /** A validated inventory event. */

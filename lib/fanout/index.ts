@@ -15,6 +15,8 @@ import { EnqueueError } from '../tasks/index.ts';
 import { claimForEvent, claimStored, failFanout, readFanout } from './store.ts';
 import { replayRefusal, resetForReplay, type ClaimResult } from './rules.ts';
 import { runFanout, type FanoutProgress } from './run.ts';
+import { runWaves } from './waves.ts';
+import { waveSettingsOf } from './wave-rules.ts';
 import { FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError, LeaseLostError } from './errors.ts';
 
 export { LeaseHeldError, LeaseLostError, FanoutNotFoundError, FanoutNotReplayableError } from './errors.ts';
@@ -36,6 +38,23 @@ export {
   type TakeoverDecision,
 } from './rules.ts';
 export { readFanout, fanoutRef, fanoutsOfProduct, failFanout } from './store.ts';
+// Waves (docs/waves.md): the pure decisions, and where each wave's record is kept.
+export {
+  compareFifo,
+  decideAfterWave,
+  decideWaveStart,
+  initialWaves,
+  restartWaves,
+  selectWave,
+  stopWaves,
+  waveDocId,
+  waveSettingsFor,
+  waveSettingsOf,
+  waveSize,
+  waveTaskId,
+  type WaveStart,
+} from './wave-rules.ts';
+export { wavesOf } from './waves.ts';
 // Task naming moved to lib/tasks (the delivery task's contract); re-exported for callers of this door.
 export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from '../tasks/index.ts';
 
@@ -104,7 +123,14 @@ async function fail(rt: Runtime, eventKey: string, productId: string, owner: str
 export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger, attempt: FanoutAttempt = { lastAttempt: false }): Promise<FanoutOutcome> {
   const owner = attemptId();
   const startedAtMs = rt.now();
-  const o = { owner, nowMs: startedAtMs, leaseMs: rt.config.fanoutLeaseMs, threshold: rt.config.restockThreshold, maxSequenceJump: rt.config.maxSequenceJump };
+  const o = {
+    owner,
+    nowMs: startedAtMs,
+    leaseMs: rt.config.fanoutLeaseMs,
+    threshold: rt.config.restockThreshold,
+    maxSequenceJump: rt.config.maxSequenceJump,
+    waves: waveSettingsOf(rt.config),
+  };
   let claim: ClaimResult;
   try {
     claim = incoming.kind === 'event' ? await claimForEvent(rt.db, incoming, o) : await claimStored(rt.db, incoming.eventKey, o);
@@ -136,7 +162,8 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger,
     generation: claim.fanout.generation,
   });
   try {
-    const result = await runFanout(rt, claim.fanout, { owner, startedAtMs, log });
+    // A restock in waves (docs/waves.md) takes its own path; without waves the paging is as it always was.
+    const result = claim.fanout.waves ? await runWaves(rt, claim.fanout, { owner, startedAtMs, log }) : await runFanout(rt, claim.fanout, { owner, startedAtMs, log });
     return { ...result, eventKey, productId };
   } catch (err) {
     if (cannotProgress(err, attempt)) {
@@ -207,7 +234,7 @@ export async function replayFanout(
   log.info('replay started', { generation: claim.fanout.generation, productId: stored.productId });
   let result: Awaited<ReturnType<typeof runFanout>>;
   try {
-    result = await runFanout(rt, claim.fanout, {
+    result = await (claim.fanout.waves ? runWaves : runFanout)(rt, claim.fanout, {
       owner,
       startedAtMs: nowMs,
       log,

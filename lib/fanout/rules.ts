@@ -4,9 +4,10 @@
  * a fan-out that cannot progress ends `failed`, and what a replay resets.
  * `store.ts` reads the document in a transaction and carries them out.
  */
-import { canMoveFanout, type FanoutDoc, type ProductDoc } from '../model.ts';
+import { canMoveFanout, type FanoutDoc, type ProductDoc, type WaveSettings } from '../model.ts';
 import type { ReceivedEvent } from '../events/index.ts';
 import { decideStockUpdate } from '../restock/index.ts';
+import { initialWaves, restartWaves, waveSettingsFor } from './wave-rules.ts';
 
 /** Who is claiming, when, for how long, and the restock threshold. */
 export interface ClaimOptions {
@@ -16,6 +17,8 @@ export interface ClaimOptions {
   threshold: number;
   /** RESTOCK_MAX_SEQUENCE_JUMP; unbounded when omitted. */
   maxSequenceJump?: number;
+  /** The global wave settings (RESTOCK_WAVE_*); a product's own win. Omitted: no waves. */
+  waves?: WaveSettings;
 }
 
 /** What a claim decided. */
@@ -93,7 +96,10 @@ export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'eve
     const reason = `not a restock: ${decision.previousAvailable} -> ${event.available} (threshold ${o.threshold})`;
     return { result: { kind: 'ignored', fanout: { ...base, reason, completedAtMs: o.nowMs } }, product: decision.next };
   }
-  return { result: { kind: 'run', fanout: { ...base, state: 'running', leaseOwner: o.owner, leaseExpiresAtMs: o.nowMs + o.leaseMs } }, product: decision.next };
+  // Waves are decided once, here, with the stock change: a setting changed mid-restock does not reorder it.
+  const waves = o.waves ? initialWaves(waveSettingsFor(o.waves, decision.next.waves), o.nowMs) : undefined;
+  const running: FanoutDoc = { ...base, state: 'running', leaseOwner: o.owner, leaseExpiresAtMs: o.nowMs + o.leaseMs, ...(waves ? { waves } : {}) };
+  return { result: { kind: 'run', fanout: running }, product: decision.next };
 }
 
 /** Progress to persist at a checkpoint. */
@@ -153,5 +159,14 @@ export function replayRefusal(stored: FanoutDoc, nowMs: number): ReplayRefusal |
  */
 export function resetForReplay(existing: FanoutDoc): FanoutDoc {
   const { completedAtMs: _completed, error: _error, ...rest } = existing;
-  return { ...rest, state: 'running', generation: existing.generation + 1, cursor: null, pages: 0, chunks: 0, recipients: 0 };
+  return {
+    ...rest,
+    state: 'running',
+    generation: existing.generation + 1,
+    cursor: null,
+    pages: 0,
+    chunks: 0,
+    recipients: 0,
+    ...(existing.waves ? { waves: restartWaves(existing.waves) } : {}),
+  };
 }

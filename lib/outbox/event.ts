@@ -14,6 +14,8 @@ export interface StockChange {
   productId: string;
   available: number;
   product?: { name?: string; url?: string };
+  /** The product's own wave settings, carried by this change's event (docs/waves.md); unset keeps the consumer's. */
+  waves?: InventoryEvent['waves'];
 }
 
 /** The inventory item as stored before the change (undefined for a new item). */
@@ -54,6 +56,7 @@ export function stockChangeEvent(change: StockChange, before: ItemBefore | undef
     sequence: previousSequence + 1,
     occurredAt: new Date(nowMs).toISOString(),
     ...(name !== undefined || url !== undefined ? { product: { ...(name !== undefined ? { name } : {}), ...(url !== undefined ? { url } : {}) } } : {}),
+    ...(change.waves !== undefined ? { waves: change.waves } : {}),
   };
   const parsed = inventoryEventSchema.safeParse(candidate);
   if (!parsed.success) {

@@ -65,6 +65,7 @@ export function decideStockUpdate(
     ...(restock ? { lastRestockEventKey: eventKey } : {}),
     ...(event.product?.name !== undefined ? { name: event.product.name } : {}),
     ...(event.product?.url !== undefined ? { url: event.product.url } : {}),
+    ...(event.waves !== undefined ? { waves: { ...stored?.waves, ...event.waves } } : {}),
   };
   return restock ? { kind: 'restock', previousAvailable, next } : { kind: 'not-restock', previousAvailable, next };
 }

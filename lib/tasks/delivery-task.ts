@@ -36,6 +36,8 @@ export const deliveryTaskSchema = z.strictObject({
    * is not one of the fan-out's chunks (no chunk receipt).
    */
   redriveRunId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a redrive run id').optional(),
+  /** The wave (1-based) of a restock told in waves: recorded on the ledger entry, so `restock trace` says which wave told a shopper. */
+  wave: z.number().int().positive().optional(),
 });
 
 /** The body of one delivery task (one chunk of recipients of one event). */

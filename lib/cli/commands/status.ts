@@ -9,6 +9,7 @@ import { NotSettledError } from '../errors.ts';
 import { formatDuration, formatTime, table, type Output } from '../output.ts';
 import type { OutboxRow } from '../../outbox/index.ts';
 import { DELIVERY_STATES, settledCount, type StatusReport } from '../queries/status.ts';
+import type { WavesReport } from '../queries/waves.ts';
 
 export {
   DELIVERY_STATES,
@@ -70,6 +71,7 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
   } else if (!r.rejected && !r.outbox) {
     out.line(`${c.bold('fan-out')} ${c.yellow('not recorded')} (deliveries exist without a fan-out document)`);
   }
+  if (r.waves) renderWaves(out, r.waves);
   const d = r.deliveries;
   const parts = DELIVERY_STATES.map((s) => `${colourState(out, s)} ${d[s]}`);
   out.line(`${c.bold('deliveries')} ${d.total}: ${parts.join('  ')}`);
@@ -88,6 +90,20 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     out.line(`${c.bold('unaccounted')} ${c.red(`${r.unaccountedChunks} chunk(s)`)} enqueued but never claimed by delivery (their tasks ended before delivery could run; see the delivery function's logs, then replay)`);
   }
   out.line(`${c.bold('settled')} ${r.settled ? c.green('yes') : c.yellow('no')}`);
+}
+
+/** The waves of a restock: settings, where they stand, and one row per wave. */
+function renderWaves(out: Output, w: WavesReport): void {
+  const { c } = out;
+  const where =
+    w.phase === 'waiting'
+      ? `wave ${w.index} due ${formatTime(w.nextWaveAtMs)}`
+      : w.phase === 'paging'
+        ? `wave ${w.index} enqueuing`
+        : `ended before wave ${w.index + (w.stopReason === 'audience-exhausted' ? 1 : 0)}: ${w.stopReason ?? 'done'}`;
+  out.line(`${c.bold('waves')} ${w.multiplier} shopper(s) per unit, every ${formatDuration(w.intervalMs)}, from ${w.minAvailableToNotify} unit(s); ${where}`);
+  const rows = w.waves.map((v) => [`wave ${v.index}`, `started ${formatTime(v.startedAtMs)}`, `stock ${v.available}`, `took ${v.taken}`, `delivered ${v.delivered}`]);
+  for (const line of table(rows)) out.line(`  ${line}`);
 }
 
 /** Registers `status`. */

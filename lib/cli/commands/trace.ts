@@ -37,7 +37,14 @@ export function renderTrace(out: Output, r: TraceReport): void {
       out.line(`    ${c.yellow('no delivery for this user')}`);
       continue;
     }
-    const rows = e.deliveries.map((d) => [d.channel, colourState(out, String(d.state)), `${d.attempts} attempt(s)`, d.sentAtMs ? `sent ${formatTime(d.sentAtMs)}` : `updated ${formatTime(d.updatedAtMs)}`, d.lastError ?? '']);
+    const rows = e.deliveries.map((d) => [
+      d.channel,
+      colourState(out, String(d.state)),
+      `${d.attempts} attempt(s)`,
+      d.sentAtMs ? `sent ${formatTime(d.sentAtMs)}` : `updated ${formatTime(d.updatedAtMs)}`,
+      d.wave !== undefined ? `wave ${d.wave}` : '',
+      d.lastError ?? '',
+    ]);
     for (const line of table(rows)) out.line(`    ${line}`);
   }
 }

@@ -15,6 +15,7 @@ import { NotFoundError } from '../errors.ts';
 import type { OutboxRow } from '../../outbox/index.ts';
 import { readOutboxRow } from './outbox.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
+import { readWaves, type WavesReport } from './waves.ts';
 
 export { DELIVERY_STATES };
 /** States that still have work ahead of them (docs/design.md: `sending` holds a lease, `failed` awaits a retry). */
@@ -34,6 +35,8 @@ export interface StatusReport {
   /** Present when the event failed validation and was recorded in `rejectedEvents`. */
   rejected: { reason: string; field: string | null; receivedAtMs: number | null } | null;
   deliveries: DeliveryCounts;
+  /** The restock's waves (docs/waves.md); null when it told everyone at once. */
+  waves: WavesReport | null;
   oldestPending: DeliverySummary | null;
   lastErrors: DeliverySummary[];
   /**
@@ -112,7 +115,8 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
       }
     : null;
   const deliveryCounts: DeliveryCounts = { ...byState, total };
-  const [queuedTasks, unaccountedChunks] = await Promise.all([
+  const [waves, queuedTasks, unaccountedChunks] = await Promise.all([
+    readWaves(backend, eventKey, fanoutSnap.exists ? fanoutSnap.data() : undefined),
     needsQueueCheck(fanout, deliveryCounts) ? countQueuedTasks(backend, eventKey) : null,
     fanout && fanout.state !== 'running' && fanout.state !== 'ignored'
       ? guard('count', `chunk receipts of ${eventKey}`, countChunkReceipts(db, eventKey, fanout.generation)).then((n) => Math.max(0, fanout.chunks - n))
@@ -124,6 +128,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     fanout,
     rejected,
     deliveries: deliveryCounts,
+    waves,
     oldestPending: oldest ? deliverySummary(oldest.id, oldest.data()) : null,
     lastErrors: errors.map((d) => deliverySummary(d.id, d.data())),
     queuedTasks,

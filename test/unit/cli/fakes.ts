@@ -89,6 +89,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
     },
     rejected: null,
     deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, unsubscribed: 0, total: 150 },
+    waves: null,
     oldestPending: null,
     lastErrors: [],
     queuedTasks: null,

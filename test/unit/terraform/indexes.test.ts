@@ -55,6 +55,7 @@ const SITES: Site[] = [
       "query = query.where('productId', '==', productId)",
       "query.orderBy('createdAtMs', 'desc')",
       "collection(COLLECTIONS.chunkReceipts).where('generation', '==', generation)",
+      "entriesOf(db, eventKey).where('wave', '==', wave).where('state', '==', 'sent').count()",
     ],
     queries: [
       { what: 'redrive paging', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
@@ -64,12 +65,25 @@ const SITES: Site[] = [
       { what: "a shopper's deliveries (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
+      { what: 'sent notifications of one wave (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'wave', 'state'] },
     ],
   },
   {
     file: 'lib/fanout/run.ts',
     snippets: ['.orderBy(FieldPath.documentId())'],
     queries: [{ what: "a product's subscribers by id (fan-out paging)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
+  },
+  {
+    // Waves take shoppers in sign-up order: the automatic single-field index on createdAtMs of one
+    // product's subscriptions (kept: they are written at the subscribe rate of one product, not in bulk).
+    file: 'lib/fanout/waves.ts',
+    snippets: ["subscriptionsRef(rt.db, productId).orderBy('createdAtMs').orderBy(FieldPath.documentId())"],
+    queries: [{ what: "a product's subscribers in sign-up order (waves)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [], orderBy: ['createdAtMs', 'ASCENDING'] }],
+  },
+  {
+    file: 'lib/cli/queries/waves.ts',
+    snippets: ['wavesOf(backend.db, eventKey).orderBy(FieldPath.documentId())'],
+    queries: [{ what: "a restock's wave records (status)", collection: 'waves', scope: 'COLLECTION', equalities: [] }],
   },
   {
     file: 'lib/fanout/store.ts',
