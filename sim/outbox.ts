@@ -188,6 +188,8 @@ export class SimInventory {
     const committedAt = this.scheduler.nowMs;
     try {
       const r = await relay.publishNow([eventId], this.config.outboxPublishWaitMs);
+      // The bound's timer fires in a killed instance too; nothing of it runs on.
+      if (!proc.alive) return;
       this.scheduler.log(proc.name, `stock update returns (${r.published ? 'published' : 'left to the sweep'})`);
     } catch (err) {
       this.checker.violate('outbox-stock-update-bounded', `the stock update ${eventId} failed after its commit: ${(err as Error).message}`);
