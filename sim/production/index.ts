@@ -19,7 +19,7 @@ import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS } from './constan
 import { readDeployment, type Deployed } from './terraform.ts';
 import { Prng } from '../prng.ts';
 import { Scheduler, SIM_EPOCH_MS } from '../scheduler.ts';
-import { runProductionWorld } from './world.ts';
+import { Instances, runProductionWorld } from './world.ts';
 
 export interface ClockOptions {
   subscribers: number;
@@ -120,36 +120,6 @@ class Queue {
         this.poke();
       });
     }
-  }
-}
-
-/** Cloud Run instances of one function: warm ones are reused, new ones start cold, at most `max`. */
-class Instances {
-  private idle = 0;
-  private total = 0;
-  private readonly waiting: (() => void)[] = [];
-  peak = 0;
-  constructor(
-    private readonly s: Scheduler,
-    private readonly max: number,
-  ) {}
-  async acquire(): Promise<void> {
-    if (this.idle > 0) {
-      this.idle--;
-      return this.s.sleep(K.requestOverheadMs.value);
-    }
-    if (this.total < this.max) {
-      this.total++;
-      this.peak = Math.max(this.peak, this.total);
-      return this.s.sleep(K.coldStartMs.value);
-    }
-    // Cloud Run would answer 429 and Cloud Tasks retry; waiting for a free instance is the optimistic reading.
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.idle++;
   }
 }
 

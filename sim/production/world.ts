@@ -87,8 +87,13 @@ export function deployedConfig(d: Deployed): Config {
   return parseConfig({ ...env, ...CLOCK_ENV });
 }
 
-/** Cloud Run instances of one function: an idle warm one is reused, else a new one starts cold, at most `max` (concurrency 1 each). */
-class Instances {
+/**
+ * Cloud Run instances of one function: an idle warm one is reused, else a new
+ * one starts cold, at most `max` (concurrency 1 each); a request that finds
+ * none waits for one (Cloud Run would answer 429 and the caller retry: the
+ * optimistic reading). The analytic model uses it too.
+ */
+export class Instances {
   private idle = 0;
   private total = 0;
   private readonly waiting: (() => void)[] = [];
