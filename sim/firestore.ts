@@ -52,8 +52,9 @@ interface PendingWrite {
 
 /** Latencies of the in-memory Firestore, in ms (round trips). */
 export interface FirestoreLatency {
-  readMs: () => number;
-  commitMs: () => number;
+  readMs: (docs: number) => number;
+  /** A commit's round trip; the production clock makes it wait on Firestore's write-rate limits, so it sees the writes. */
+  commitMs: (writes: readonly { kind: string; path: string }[]) => number;
   queryMs: (docs: number) => number;
 }
 
@@ -121,8 +122,14 @@ export class FirestoreStore {
   private readonly docs = new Map<string, StoredDoc>();
   /** collection path → ids, so a query lists one collection without scanning the database. */
   private readonly collections = new Map<string, Set<string>>();
-  /** Version of every path ever written, deletions included, so a transaction sees a delete-and-recreate as a change. */
-  private readonly versions = new Map<string, number>();
+  /** collection path → its ids in order, rebuilt only when an id is added (deleted ids are skipped when read). */
+  private readonly ordered = new Map<string, string[]>();
+  /**
+   * Version of every deleted path, so a transaction sees a delete-and-recreate
+   * as a change; a live document carries its own (the production clock's
+   * million documents are not kept twice).
+   */
+  private readonly tombstones = new Map<string, number>();
   private clock = 0;
   readonly listeners: ((commit: AppliedCommit) => void)[] = [];
   /** Per collection id (last path segment): commits touching it, for the write-rate figures. */
@@ -132,7 +139,32 @@ export class FirestoreStore {
   constructor(private readonly now: () => number) {}
 
   version(path: string): number {
-    return this.versions.get(path) ?? 0;
+    return this.docs.get(path)?.version ?? this.tombstones.get(path) ?? 0;
+  }
+
+  /**
+   * Ids of one collection in document-id order from just after `after`,
+   * lazily: what a query ordered by document id alone reads (the fan-out's
+   * pages) without listing and sorting the whole collection each time.
+   */
+  *idsAfter(collectionPath: string, after: string | undefined): Generator<string> {
+    const ids = this.collections.get(collectionPath);
+    if (!ids) return;
+    let sorted = this.ordered.get(collectionPath);
+    if (!sorted) {
+      sorted = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      this.ordered.set(collectionPath, sorted);
+    }
+    let lo = 0;
+    if (after !== undefined) {
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (sorted[mid]! <= after) lo = mid + 1;
+        else hi = mid;
+      }
+    }
+    for (let i = lo; i < sorted.length; i++) if (ids.has(sorted[i]!)) yield sorted[i]!;
   }
 
   /** The stored document. Stored data is never changed in place (a write replaces it), so this is not a copy: do not mutate it. */
@@ -184,13 +216,17 @@ export class FirestoreStore {
       if (data === undefined) {
         this.docs.delete(path);
         this.collections.get(col)?.delete(docId(path));
+        this.tombstones.set(path, ++this.clock);
       } else {
         this.docs.set(path, { data, version: ++this.clock, createTimeMs: existing?.createTimeMs ?? nowMs, updateTimeMs: nowMs });
+        this.tombstones.delete(path);
         let ids = this.collections.get(col);
         if (!ids) this.collections.set(col, (ids = new Set()));
-        ids.add(docId(path));
+        if (!ids.has(docId(path))) {
+          ids.add(docId(path));
+          this.ordered.delete(col);
+        }
       }
-      this.versions.set(path, this.docs.get(path)?.version ?? ++this.clock);
       const name = docId(col);
       this.writesByCollection.set(name, (this.writesByCollection.get(name) ?? 0) + 1);
     }
@@ -313,6 +349,10 @@ export class SimQuery {
   startAfter(...values: unknown[]): SimQuery {
     return this.with({ startAfter: values });
   }
+  /** The query's limit, if any (its latency depends on what it returns). */
+  get limitOf(): number | undefined {
+    return this.spec.limit;
+  }
   select(...fields: string[]): SimQuery {
     return this.with({ select: fields });
   }
@@ -332,6 +372,20 @@ export class SimQuery {
     const orders = [...s.orders];
     if (!orders.some((o) => o.field === '__name__')) orders.push({ field: '__name__', dir: orders.at(-1)?.dir ?? 'asc' });
     const key = (path: string, data: Data, field: string) => (field === '__name__' ? (typeof s.from === 'string' ? docId(path) : path) : getField(data, field));
+    if (typeof s.from === 'string' && orders.length === 1 && orders[0]!.dir === 'asc' && (s.startAfter?.length ?? 0) <= 1) {
+      // Ordered by document id alone: walk the collection's ids in order (same answer as below, without sorting it all).
+      const from = s.from;
+      const c = s.startAfter?.[0];
+      const after = c === undefined ? undefined : c instanceof SimDocumentSnapshot ? c.id : String(c);
+      const out: SimDocumentSnapshot[] = [];
+      for (const id of store.idsAfter(from, after)) {
+        if (s.limit !== undefined && out.length >= s.limit) break;
+        const path = `${from}/${id}`;
+        const stored = store.read(path)!;
+        if (s.filters.every((f) => matches(path, stored.data, f))) out.push(new SimDocumentSnapshot(this.firestore.doc(path), stored, s.select));
+      }
+      return out;
+    }
     let rows = store
       .list(s.from)
       .map((path) => ({ path, stored: store.read(path)! }))
@@ -515,7 +569,7 @@ export class SimFirestore {
     return this.net.call(this.proc, {
       service: 'firestore',
       what: refs.length === 1 ? `get ${refs[0]!.path}` : `getAll ${refs.length} docs`,
-      latencyMs: this.latency.readMs(),
+      latencyMs: this.latency.readMs(refs.length),
       mutating: false,
       apply: () =>
         refs.map((ref) => {
@@ -530,7 +584,7 @@ export class SimFirestore {
     return this.net.call(this.proc, {
       service: 'firestore',
       what: aggregate ? 'count' : 'query',
-      latencyMs: this.latency.queryMs(aggregate ? 0 : 100),
+      latencyMs: this.latency.queryMs(aggregate ? 0 : (query.limitOf ?? 100)),
       mutating: false,
       apply: () => query.execute(this.store),
     });
@@ -541,7 +595,7 @@ export class SimFirestore {
     return this.net.call(this.proc, {
       service: 'firestore',
       what: `commit ${writes.length} write(s)${reads ? ' (transaction)' : ''}${writes.length <= 2 ? ': ' + writes.map((w) => `${w.kind} ${w.path}`).join(', ') : ''}`,
-      latencyMs: this.latency.commitMs(),
+      latencyMs: this.latency.commitMs(writes),
       mutating: true,
       transientCode: reads ? status.ABORTED : status.UNAVAILABLE,
       apply: () => {

@@ -15,6 +15,8 @@ export interface PushSettings {
   minBackoffMs: number;
   maxBackoffMs: number;
   maxDeliveryAttempts: number;
+  /** Publish → push request, ms; default a draw of 5–50 ms (the production clock sets its constant). */
+  pushLatencyMs?: number;
 }
 
 export interface PushFaults {
@@ -41,6 +43,9 @@ export class PushSubscription {
   private nextId = 1000;
   readonly deadLettered: PushMessage[] = [];
   readonly acked = new Set<string>();
+  /** Every message published, in order (the outbox invariants read their eventIds). */
+  readonly published: PushMessage[] = [];
+  readonly publishListeners: ((m: PushMessage) => void)[] = [];
   deliveries = 0;
 
   constructor(
@@ -62,7 +67,9 @@ export class PushSubscription {
       deliveryAttempt: 0,
     };
     this.scheduler.log('pubsub', `published ${messageId} ${JSON.stringify(attributes)}`);
-    this.schedule(message, this.random.int(5, 50) + this.random.int(0, this.faults.maxJitterMs));
+    this.published.push(message);
+    for (const l of this.publishListeners) l(message);
+    this.schedule(message, (this.settings.pushLatencyMs ?? this.random.int(5, 50)) + this.random.int(0, this.faults.maxJitterMs));
     return messageId;
   }
 

@@ -45,6 +45,51 @@ export interface SimTask {
   firstAttemptMs?: number;
   running: boolean;
   createdAtMs: number;
+  /** Creation order: the last tie-break of dispatch order. */
+  seq: number;
+}
+
+const before = (a: SimTask, b: SimTask) =>
+  a.scheduleTimeMs < b.scheduleTimeMs || (a.scheduleTimeMs === b.scheduleTimeMs && (a.createdAtMs < b.createdAtMs || (a.createdAtMs === b.createdAtMs && a.seq < b.seq)));
+
+/** The tasks waiting for a dispatch, earliest due first (a binary heap: a queue of 10,000 tasks is not sorted at every dispatch). */
+class Waiting {
+  private readonly h: SimTask[] = [];
+  get size(): number {
+    return this.h.length;
+  }
+  peek(): SimTask | undefined {
+    return this.h[0];
+  }
+  push(t: SimTask): void {
+    const h = this.h;
+    h.push(t);
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+  pop(): SimTask | undefined {
+    const h = this.h;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && before(h[l]!, h[m]!)) m = l;
+        if (r < h.length && before(h[r]!, h[m]!)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
 }
 
 /** What a dispatch delivers to a handler; it answers an HTTP status (or never, if its process died). */
@@ -53,6 +98,8 @@ export type TaskHandler = (task: SimTask, headers: Record<string, string>) => Pr
 export class SimQueue {
   readonly tasks = new Map<string, SimTask>();
   private readonly tombstones = new Map<string, number>();
+  private readonly waiting = new Waiting();
+  private created = 0;
   private readonly bucket: TokenBucket;
   private inFlight = 0;
   private wakeAt: number | undefined;
@@ -95,8 +142,10 @@ export class SimQueue {
       executionCount: 0,
       running: false,
       createdAtMs: now,
+      seq: this.created++,
     };
     this.tasks.set(taskId, task);
+    this.waiting.push(task);
     this.accepted.push(task);
     this.peakDepth = Math.max(this.peakDepth, this.tasks.size);
     this.scheduler.log('tasks', `created ${taskId}`);
@@ -120,8 +169,7 @@ export class SimQueue {
     if (this.paused) return;
     const now = this.scheduler.nowMs;
     let nextDue = Infinity;
-    const due = [...this.tasks.values()].filter((t) => !t.running).sort((a, b) => a.scheduleTimeMs - b.scheduleTimeMs || (a.createdAtMs - b.createdAtMs));
-    for (const task of due) {
+    for (let task = this.waiting.peek(); task !== undefined; task = this.waiting.peek()) {
       if (task.scheduleTimeMs > now) {
         nextDue = Math.min(nextDue, task.scheduleTimeMs);
         break;
@@ -131,6 +179,7 @@ export class SimQueue {
         nextDue = now + this.bucket.msUntilToken(now);
         break;
       }
+      this.waiting.pop();
       this.dispatch(task);
     }
     if (nextDue < Infinity && (this.wakeAt === undefined || nextDue < this.wakeAt || this.wakeAt <= now)) {
@@ -176,6 +225,7 @@ export class SimQueue {
         this.scheduler.log('tasks', `${task.taskId} DROPPED after ${task.dispatchCount} attempts (${why})`);
       } else {
         task.scheduleTimeMs = this.scheduler.nowMs + backoffMs(this.settings.retry, task.dispatchCount);
+        this.waiting.push(task);
         this.scheduler.log('tasks', `${task.taskId} attempt ${task.dispatchCount} failed (${why}); retry at +${task.scheduleTimeMs - this.scheduler.nowMs} ms`);
       }
       this.poke();

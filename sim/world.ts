@@ -27,6 +27,7 @@ import { replayFanout, LeaseHeldError } from '../lib/fanout/index.ts';
 import { redriveDeliveries } from '../lib/delivery/index.ts';
 import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../lib/events/index.ts';
+import { DEFAULT_ITEMS_COLLECTION } from '../lib/outbox/index.ts';
 import { Prng } from './prng.ts';
 import { Scheduler, SIM_EPOCH_MS, type SimProcess, type TraceLine } from './scheduler.ts';
 import { ERROR_OWNER, Net, NO_FAULTS, type CallFaults } from './net.ts';
@@ -36,6 +37,7 @@ import { PushSubscription, type PushFaults } from './pubsub.ts';
 import { NotificationService, type NotifierFaults } from './notifier.ts';
 import { Checker, type Violation } from './invariants.ts';
 import { deliverRestockBatch, fanOutRestock } from './functions.ts';
+import { drawOutboxPlan, SimInventory } from './outbox.ts';
 
 export interface RunOptions {
   seed: number;
@@ -65,6 +67,9 @@ export interface RunResult {
     redrives: number;
     /** Instances killed by an unhandled rejection of the real code. */
     crashes: number;
+    /** Stock updates through lib/outbox, and relay sweeps (0 when the seed publishes straight to Pub/Sub). */
+    outboxUpdates: number;
+    outboxSweeps: number;
     settings: Record<string, number>;
   };
 }
@@ -136,6 +141,7 @@ function seededUuids(r: Prng): () => void {
 export class World {
   readonly scheduler: Scheduler;
   readonly config: Config;
+  readonly inventory: SimInventory;
   readonly store: FirestoreStore;
   readonly net: Net;
   readonly queue: SimQueue;
@@ -193,6 +199,11 @@ export class World {
       this.crashes.push({ process: proc.name, atMs: this.scheduler.nowMs - SIM_EPOCH_MS, error: String((reason as Error)?.message ?? reason) });
       this.net.kill(proc, `CRASHED: unhandled rejection (${(reason as Error)?.message ?? reason}); functions-framework kills the instance`);
     };
+    // The outbox draws from a stream of its own, forked last, so a seed's other draws are what they were before it existed.
+    const outboxDraws = root.fork();
+    const outboxPlan = drawOutboxPlan(outboxDraws, options.faults !== false);
+    this.config = { ...this.config, ...outboxPlan.settings };
+    this.inventory = new SimInventory(this.scheduler, this.net, this.store, this.push, this.checker, this.config, outboxPlan, outboxDraws.fork(), this.silent, (proc) => this.runtimeFor(proc));
   }
 
   /** Processes killed by an unhandled rejection in the real code (functions-framework kills the instance). */
@@ -257,6 +268,8 @@ export class World {
   private seedWorld(): string[] {
     const r = this.scenario;
     this.store.seed(`${COLLECTIONS.products}/${PRODUCT}`, { productId: PRODUCT, available: 0, sequence: 5, updatedAtMs: SIM_EPOCH_MS, name: 'Sim kettle' });
+    // The inventory service's own item, whose sequence its outbox continues.
+    if (this.inventory.plan.on) this.store.seed(`${DEFAULT_ITEMS_COLLECTION}/${PRODUCT}`, { productId: PRODUCT, available: 0, sequence: 5, name: 'Sim kettle', updatedAtMs: SIM_EPOCH_MS });
     const users: string[] = [];
     for (let i = 0; i < this.options.subscribers; i++) {
       const userId = `u${createHash('sha256').update(`${this.options.seed}:${i}`).digest('hex').slice(0, 10)}`;
@@ -285,25 +298,44 @@ export class World {
     const r = this.scenario;
     const restock = { type: 'inventory.updated', version: 1, productId: PRODUCT, available: 7, previousAvailable: 0, sequence: 6, product: { name: 'Sim kettle' } };
     const withId = r.chance(0.5);
+    const outbox = this.inventory.plan.on;
+    this.inventory.start();
     this.scheduler.at(r.int(0, 1000), () => {
+      if (outbox) {
+        // The inventory service's stock change, through lib/outbox: staged with the change, published by the relay.
+        this.eventKeys.push('restock-6');
+        void this.inventory.update({ productId: PRODUCT, available: 7, product: { name: 'Sim kettle' } }, 'restock-6').finally(() => this.inventory.scheduleSweeps());
+        return;
+      }
       const id = this.push.publish(restock, withId ? { eventId: 'restock-6' } : {});
       this.eventKeys.push(withId ? 'restock-6' : id);
     });
     if (r.chance(0.4)) {
       // The publisher retried: the same change again, under the same eventId or (without one) a new messageId.
+      // Through the outbox, the relays themselves publish again (two at once, a publish whose answer was lost).
       this.scheduler.at(r.int(0, 5000), () => {
+        if (outbox) return;
         const id = this.push.publish(restock, withId ? { eventId: 'restock-6' } : {});
         this.eventKeys.push(withId ? 'restock-6' : id);
       });
+    }
+    if (outbox && this.inventory.plan.rollback) {
+      // A stock change its caller rolls back after staging: never published (promise 11).
+      this.scheduler.at(this.inventory.random.int(0, 3000), () => void this.inventory.update({ productId: PRODUCT, available: 9 }, 'rolled-back-9', true));
     }
     if (r.chance(0.4)) {
       // An old event overtaken by the restock: it would be a restock itself, but it is stale.
       this.scheduler.at(r.int(0, 20_000), () => this.eventKeys.push(this.push.publish({ ...restock, sequence: 4, available: 3 }, { eventId: 'old-4' })));
     }
     if (r.chance(0.3)) {
-      this.scheduler.at(r.int(2_000, 60_000), () =>
-        this.eventKeys.push(this.push.publish({ ...restock, sequence: 7, available: 2, previousAvailable: 7 }, { eventId: 'sale-7' })),
-      );
+      this.scheduler.at(r.int(2_000, 60_000), () => {
+        if (outbox) {
+          this.eventKeys.push('sale-7');
+          void this.inventory.update({ productId: PRODUCT, available: 2 }, 'sale-7').finally(() => this.inventory.scheduleSweeps());
+        } else {
+          this.eventKeys.push(this.push.publish({ ...restock, sequence: 7, available: 2, previousAvailable: 7 }, { eventId: 'sale-7' }));
+        }
+      });
     }
     const churn = r.int(0, Math.ceil(users.length / 10));
     for (let i = 0; i < churn; i++) {
@@ -395,6 +427,7 @@ export class World {
       this.push.faults = PUSH_OFF;
       this.plan.loseTaskAnswer = 0;
       if (this.queue.paused) this.queue.resume();
+      this.scheduler.at(0, () => void this.inventory.repair());
       this.scheduler.at(0, () => void this.operatorReplay(true).then(() => this.scheduler.at(600_000, () => void this.operatorRedrive(['exhausted', 'failed', 'sending']))));
       await this.scheduler.run(this.scheduler.nowMs + STORM_LIMIT_MS);
       const ignored = [...new Set(this.eventKeys)].filter((k) => {
@@ -402,6 +435,7 @@ export class World {
         return f?.state === 'ignored';
       });
       this.checker.checkEnd(ignored, this.queue, this.service.receipts);
+      this.inventory.checkEnd();
     } finally {
       restoreUuids();
     }
@@ -424,6 +458,8 @@ export class World {
         replays: this.replays,
         crashes: this.crashes.length,
         redrives: this.redrives,
+        outboxUpdates: this.inventory.updates,
+        outboxSweeps: this.inventory.sweeps,
         settings: {
           pageSize: this.config.pageSize,
           chunkSize: this.config.chunkSize,

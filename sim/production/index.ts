@@ -19,6 +19,7 @@ import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS } from './constan
 import { readDeployment, type Deployed } from './terraform.ts';
 import { Prng } from '../prng.ts';
 import { Scheduler, SIM_EPOCH_MS } from '../scheduler.ts';
+import { Instances, runProductionWorld } from './world.ts';
 
 export interface ClockOptions {
   subscribers: number;
@@ -28,8 +29,17 @@ export interface ClockOptions {
 }
 
 export interface ClockReport {
+  /** The analytic model's answer (./index.ts analyticClock), when the real flows ran: a cross-check. */
+  analytic?: { firstNotificationMs: number; lastNotificationMs: number; boundBy: string };
+  /** Only from the real flows: notifications the counting notifier took, and the fan-out's final state. */
+  notified?: number;
+  fanoutState?: string;
+  coldStarts?: number;
+  /** Scheduler steps of the run (its cost on this machine). */
+  steps?: number;
+  wallMs?: number;
   subscribers: number;
-  deployment: Omit<Deployed, 'exempted' | 'composites'> & { sequentialIndexes: string[] };
+  deployment: Omit<Deployed, 'exempted' | 'composites' | 'env' | 'queueRetry'> & { sequentialIndexes: string[] };
   timestampsIndexed: boolean;
   firstNotificationMs: number;
   lastNotificationMs: number;
@@ -45,16 +55,16 @@ export interface ClockReport {
   constants: typeof K;
 }
 
-/** Indexes of `deliveries` on which one event's ledger writes are sequential (a hot range), by name. */
-function sequentialIndexes(d: Deployed, timestampsIndexed: boolean | undefined): string[] {
+/** Indexes of `collection` on which one event's hot-path writes are sequential (a hot range), by name. */
+export function sequentialIndexes(d: Deployed, timestampsIndexed: boolean | undefined, collection = 'deliveries'): string[] {
   if (timestampsIndexed === false) return [];
   const out: string[] = [];
-  const monotonic = MONOTONIC_FIELDS.deliveries!;
-  const exempted = d.exempted.deliveries ?? new Set<string>();
+  const monotonic = MONOTONIC_FIELDS[collection] ?? [];
+  const exempted = d.exempted[collection] ?? new Set<string>();
   for (const f of monotonic) {
     if (timestampsIndexed === true || (!exempted.has(f) && !exempted.has('*'))) out.push(`single-field ${f}`);
   }
-  for (const c of d.composites.filter((x) => x.collection === 'deliveries')) {
+  for (const c of d.composites.filter((x) => x.collection === collection)) {
     const i = c.fields.findIndex((f) => monotonic.includes(f));
     if (i >= 0 && c.fields.slice(0, i).every((f) => CONSTANT_IN_A_BURST.has(f))) out.push(`composite ${c.name} (${c.fields.join(', ')})`);
   }
@@ -113,36 +123,6 @@ class Queue {
   }
 }
 
-/** Cloud Run instances of one function: warm ones are reused, new ones start cold, at most `max`. */
-class Instances {
-  private idle = 0;
-  private total = 0;
-  private readonly waiting: (() => void)[] = [];
-  peak = 0;
-  constructor(
-    private readonly s: Scheduler,
-    private readonly max: number,
-  ) {}
-  async acquire(): Promise<void> {
-    if (this.idle > 0) {
-      this.idle--;
-      return this.s.sleep(K.requestOverheadMs.value);
-    }
-    if (this.total < this.max) {
-      this.total++;
-      this.peak = Math.max(this.peak, this.total);
-      return this.s.sleep(K.coldStartMs.value);
-    }
-    // Cloud Run would answer 429 and Cloud Tasks retry; waiting for a free instance is the optimistic reading.
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-  release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.idle++;
-  }
-}
-
 /** Firestore write throughput per collection: unlimited, or 500/s of sequential writes when a hot index is present. */
 class Writes {
   private busyUntil = new Map<string, number>();
@@ -171,8 +151,13 @@ class Writes {
   }
 }
 
-/** Runs the clock. @throws when terraform/ cannot be read. */
-export async function productionClock(o: ClockOptions): Promise<ClockReport> {
+/**
+ * The analytic model (the clock before it ran the real flows), kept as a
+ * cross-check: the same constants as plain arithmetic over the RPCs the flows
+ * make. When the two disagree by much, one of them misreads the code.
+ * @throws when terraform/ cannot be read.
+ */
+export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
   const d = await readDeployment(o.terraformDir);
   const hotIndexes = sequentialIndexes(d, o.timestampsIndexed);
   const s = new Scheduler(new Prng(1), 0);
@@ -285,7 +270,7 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
     'Firestore 500 writes/s on the ledger (sequential index)': (sequentialWrites / K.sequentialIndexWritesPerSecond.value) * 1000,
   };
   const boundBy = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]![0];
-  const { exempted: _e, composites: _c, ...settings } = d;
+  const { exempted: _e, composites: _c, env: _v, queueRetry: _r, ...settings } = d;
   return {
     subscribers: o.subscribers,
     deployment: { ...settings, sequentialIndexes: hotIndexes },
@@ -306,10 +291,49 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
 
 const minutes = (ms: number) => (ms >= 120_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`);
 
+/**
+ * The production clock: lib/'s real flows in virtual time (./world.ts) against
+ * the deployment terraform/ describes, with the analytic model beside it as a
+ * cross-check.
+ * @throws when terraform/ cannot be read or its settings do not parse.
+ */
+export async function productionClock(o: ClockOptions): Promise<ClockReport> {
+  const wallStart = performance.now();
+  const d = await readDeployment(o.terraformDir);
+  const hotIndexes = sequentialIndexes(d, o.timestampsIndexed);
+  const sequential = new Set(Object.keys(MONOTONIC_FIELDS).filter((c) => sequentialIndexes(d, o.timestampsIndexed, c).length > 0));
+  const w = await runProductionWorld({ subscribers: o.subscribers, deployed: d, sequentialCollections: sequential });
+  const wallMs = Math.round(performance.now() - wallStart);
+  const a = await analyticClock(o);
+  const { exempted: _e, composites: _c, env: _v, queueRetry: _r, ...settings } = d;
+  return {
+    subscribers: o.subscribers,
+    deployment: { ...settings, ...w.config, queueCount: w.queues, sequentialIndexes: hotIndexes },
+    timestampsIndexed: hotIndexes.length > 0,
+    firstNotificationMs: Math.round(w.firstNotificationMs),
+    lastNotificationMs: Math.round(w.lastNotificationMs),
+    fanoutDoneMs: Math.round(w.fanoutDoneMs),
+    tasks: w.tasks,
+    continuations: w.continuations,
+    peakQueueDepth: w.peakQueueDepth,
+    peakInstances: w.peakInstances.delivery,
+    writesPerSecond: w.writesPerSecond,
+    floors: w.floors,
+    boundBy: w.boundBy,
+    notified: w.notified,
+    fanoutState: w.fanoutState,
+    coldStarts: w.coldStarts,
+    steps: w.steps,
+    wallMs,
+    analytic: { firstNotificationMs: a.firstNotificationMs, lastNotificationMs: a.lastNotificationMs, boundBy: a.boundBy },
+    constants: K,
+  };
+}
+
 /** The report for a person. */
 export function formatClock(r: ClockReport): string {
   return [
-    `production clock: ${r.subscribers.toLocaleString('en')} subscribers of one product, as terraform/ deploys it`,
+    `production clock: ${r.subscribers.toLocaleString('en')} subscribers of one product, as terraform/ deploys it${r.analytic ? ' (lib/\'s flows in virtual time)' : ''}`,
     `  queue ${r.deployment.queueMaxDispatchesPerSecond}/s, ${r.deployment.queueMaxConcurrentDispatches} concurrent, ${r.deployment.queueCount} queue(s); delivery ≤ ${r.deployment.deliveryMaxInstances} instances; page ${r.deployment.pageSize}, chunk ${r.deployment.chunkSize}`,
     `  ledger indexes with sequential writes: ${r.deployment.sequentialIndexes.length === 0 ? 'none' : r.deployment.sequentialIndexes.join('; ')}`,
     `  first notification   ${minutes(r.firstNotificationMs)}`,
@@ -319,5 +343,7 @@ export function formatClock(r: ClockReport): string {
     `  writes/s             ${Object.entries(r.writesPerSecond).map(([c, w]) => `${c} avg ${w.average} peak ${w.peak}`).join('; ')}`,
     `  floors               ${Object.entries(r.floors).map(([k, v]) => `${k}: ${minutes(v)}`).join('; ')}`,
     `  bound by             ${r.boundBy}`,
+    ...(r.notified !== undefined ? [`  notified             ${r.notified.toLocaleString('en')} of ${r.subscribers.toLocaleString('en')}; fan-out ${r.fanoutState}; ${r.coldStarts} cold starts; ${r.steps} steps in ${((r.wallMs ?? 0) / 1000).toFixed(0)} s of this machine`] : []),
+    ...(r.analytic ? [`  analytic model       first ${minutes(r.analytic.firstNotificationMs)}, last ${minutes(r.analytic.lastNotificationMs)}, bound by ${r.analytic.boundBy} (cross-check)`] : []),
   ].join('\n');
 }

@@ -27,6 +27,18 @@ export interface Deployed {
   sendConcurrency: number;
   notifyBatchSize: number;
   checkpointIntervalMs: number;
+  fanoutMaxInstances: number;
+  /** Seconds Pub/Sub waits for fanOutRestock's answer (terraform/pubsub.tf: min(600, its timeout)). */
+  fanoutAckDeadlineMs: number;
+  queueRetry: { maxAttempts: number; minBackoffMs: number; maxBackoffMs: number; maxDoublings: number; maxRetryDurationMs: number };
+  /**
+   * The pipeline's settings as terraform/locals.tf hands them to fanOutRestock
+   * and deliverRestockBatch (shared_env and function_env), each `var.x` /
+   * `tostring(var.x)` resolved to its default; values terraform/ computes from
+   * other resources (URLs, service accounts) are left out. A setting added
+   * there (parallel ranges, more queues) reaches the clock without a change here.
+   */
+  env: Record<string, string>;
   /** Per collection: single-field indexes turned off (`*` = every field). */
   exempted: Record<string, Set<string>>;
   /** Composite indexes: collection, name, field paths in order. */
@@ -82,18 +94,45 @@ export async function readDeployment(dir: string): Promise<Deployed> {
     }
   }
   const marginSeconds = variableDefault(vars, 'fanout_time_budget_margin_seconds', 60);
+  const budgetMs = (variableDefault(vars, 'fanout_timeout_seconds') - marginSeconds) * 1000;
+  const resolve = (raw: unknown): string | undefined => {
+    const m = /^\$\{(?:tostring\()?(var|local)\.(\w+)\)?\}$/.exec(String(raw));
+    if (!m) return typeof raw === 'string' && !raw.includes('${') ? raw : undefined;
+    if (m[1] === 'local') return m[2] === 'fanout_time_budget_ms' ? String(budgetMs) : undefined;
+    const v = vars[m[2]!];
+    const value = Array.isArray(v) ? v[0]?.default : v?.default;
+    return value === undefined || value === null ? undefined : String(value);
+  };
+  const env: Record<string, string> = {};
+  const functionEnv = (locals.function_env ?? {}) as Record<string, Record<string, unknown>>;
+  for (const group of [locals.shared_env ?? {}, functionEnv.fanOutRestock ?? {}, functionEnv.deliverRestockBatch ?? {}] as Record<string, unknown>[]) {
+    for (const [k, raw] of Object.entries(group)) {
+      const value = resolve(raw);
+      if (value !== undefined && value !== '') env[k] = value;
+    }
+  }
   return {
     queueMaxDispatchesPerSecond: variableDefault(vars, 'queue_max_dispatches_per_second'),
     queueMaxConcurrentDispatches: variableDefault(vars, 'queue_max_concurrent_dispatches'),
     queueCount: variableDefault(vars, 'queue_count', 1),
     deliveryMaxInstances: variableDefault(vars, 'delivery_max_instances'),
-    fanoutTimeBudgetMs: (variableDefault(vars, 'fanout_timeout_seconds') - marginSeconds) * 1000,
+    fanoutTimeBudgetMs: budgetMs,
     pageSize: variableDefault(vars, 'page_size'),
     chunkSize: variableDefault(vars, 'chunk_size'),
     enqueueConcurrency: variableDefault(vars, 'enqueue_concurrency'),
     sendConcurrency: variableDefault(vars, 'send_concurrency'),
     notifyBatchSize: variableDefault(vars, 'notify_batch_size', 100),
     checkpointIntervalMs: variableDefault(vars, 'checkpoint_interval_ms', 1000),
+    fanoutMaxInstances: variableDefault(vars, 'fanout_max_instances', 100),
+    fanoutAckDeadlineMs: Math.min(600, variableDefault(vars, 'fanout_timeout_seconds')) * 1000,
+    queueRetry: {
+      maxAttempts: variableDefault(vars, 'delivery_max_attempts', 10),
+      minBackoffMs: variableDefault(vars, 'queue_min_backoff_seconds', 5) * 1000,
+      maxBackoffMs: variableDefault(vars, 'queue_max_backoff_seconds', 300) * 1000,
+      maxDoublings: variableDefault(vars, 'queue_max_doublings', 5),
+      maxRetryDurationMs: variableDefault(vars, 'queue_max_retry_duration_seconds', 0) * 1000,
+    },
+    env,
     exempted,
     composites: indexes.map(([name, body]) => ({
       collection: body.collection,

@@ -1,0 +1,361 @@
+/**
+ * The production clock's world: lib/'s real flows — Pub/Sub push into
+ * `fanOutRestock` (claim, pages with read-ahead, chunk tasks, checkpoints,
+ * continuations), Cloud Tasks into `deliverRestockBatch` (the ledger's claim,
+ * the sends, the record that settles and removes one-shot subscriptions) —
+ * on the simulation's in-memory Firestore, Cloud Tasks and Pub/Sub, in
+ * virtual time, with no faults, and with the latencies and limits of
+ * ./constants.ts and the deployment `terraform/` describes:
+ *
+ * - every Firestore read, query and commit takes its constant latency; a
+ *   commit's writes to a collection with a sequential index (./sequential.ts)
+ *   wait their turn at 500 writes/s;
+ * - each Cloud Tasks queue dispatches within its token bucket and concurrency
+ *   (terraform/'s rate, capped at Google's 500/s and 5,000);
+ * - each function has at most its deployed instances, one request each
+ *   (Cloud Run's default concurrency for functions), a new one starting cold;
+ * - the notification service answers each batch after its constant latency;
+ *   it counts what it is sent instead of keeping it (a million receipts).
+ *
+ * What it leaves out, as the analytic model does: network variance (every
+ * latency is its constant), Firestore's 500/50/5 ramp-up on new key ranges,
+ * and Cloud Run's 429 when instances run out (a request waits for one here).
+ */
+import type { Firestore } from '@google-cloud/firestore';
+import type { CloudTasksClient } from '@google-cloud/tasks';
+import { parseConfig, queuePath, type Config } from '../../lib/config.ts';
+import { Logger } from '../../lib/log.ts';
+import { COLLECTIONS } from '../../lib/model.ts';
+import type { Notification, NotificationResult, Notifier } from '../../lib/notify/index.ts';
+import type { Runtime } from '../../lib/runtime.ts';
+import { CONTINUATION_CLOUDEVENT_TYPE } from '../../lib/events/index.ts';
+import { FirestoreStore, SimFirestore } from '../firestore.ts';
+import { Net, NO_FAULTS } from '../net.ts';
+import { Prng } from '../prng.ts';
+import { PushSubscription } from '../pubsub.ts';
+import { Scheduler, SIM_EPOCH_MS, type SimProcess } from '../scheduler.ts';
+import { SimQueue, SimTasksClient, type SimTask } from '../tasks.ts';
+import { deliverRestockBatch, fanOutRestock } from '../functions.ts';
+import { CONSTANTS as K } from './constants.ts';
+import type { Deployed } from './terraform.ts';
+
+const PRODUCT = 'p-clock';
+const EVENT_ID = 'restock-clock';
+
+/** One Cloud Tasks queue of the deployment as the clock builds it. */
+export interface QueuePlan {
+  path: string;
+  maxDispatchesPerSecond: number;
+  maxConcurrentDispatches: number;
+}
+
+/**
+ * The queues the deployment has, from the settings terraform/ hands the
+ * functions: today one queue carries delivery chunks and fan-out
+ * continuations (RESTOCK_TASKS_QUEUE). Sharded delivery queues and a
+ * continuation queue of its own (issue 15 part B) are one entry each here,
+ * named by the same settings lib/tasks reads, with the limits terraform/
+ * gives each queue.
+ */
+export function queuePlan(config: Config, d: Deployed): QueuePlan[] {
+  return [
+    {
+      path: queuePath(config),
+      maxDispatchesPerSecond: Math.min(d.queueMaxDispatchesPerSecond, K.queueMaxDispatchesPerSecond.value),
+      maxConcurrentDispatches: Math.min(d.queueMaxConcurrentDispatches, K.queueMaxConcurrentDispatches.value),
+    },
+  ];
+}
+
+/** Settings the clock sets itself: in-memory endpoints, the notifier it counts with, no OIDC (no tokens in memory). */
+const CLOCK_ENV: Record<string, string> = {
+  GOOGLE_CLOUD_PROJECT: 'restock-clock',
+  RESTOCK_DELIVERY_URL: 'http://deliver.clock/',
+  RESTOCK_FANOUT_URL: 'http://fanout.clock/',
+  RESTOCK_NOTIFIER: 'http',
+  RESTOCK_NOTIFIER_URL: 'http://notifier.clock/',
+  RESTOCK_VERIFY_OIDC: 'false',
+  LOG_LEVEL: 'error',
+};
+
+/** Channel settings are the notifier's business, which the clock replaces by a counting one. */
+const NOT_THE_CLOCKS = /SMTP|DKIM|FCM|EMAIL|PUSH_SENDER|UNSUBSCRIBE|OIDC|NOTIFIER_URL|^RESTOCK_NOTIFIER$/;
+
+/** The pipeline's settings as deployed (terraform/locals.tf), with the clock's endpoints. */
+export function deployedConfig(d: Deployed): Config {
+  const env = Object.fromEntries(Object.entries(d.env).filter(([k]) => !NOT_THE_CLOCKS.test(k)));
+  return parseConfig({ ...env, ...CLOCK_ENV });
+}
+
+/**
+ * Cloud Run instances of one function: an idle warm one is reused, else a new
+ * one starts cold, at most `max` (concurrency 1 each); a request that finds
+ * none waits for one (Cloud Run would answer 429 and the caller retry: the
+ * optimistic reading). The analytic model uses it too.
+ */
+export class Instances {
+  private idle = 0;
+  private total = 0;
+  private readonly waiting: (() => void)[] = [];
+  peak = 0;
+  coldStarts = 0;
+  constructor(
+    private readonly s: Scheduler,
+    private readonly max: number,
+  ) {}
+  async acquire(): Promise<void> {
+    if (this.idle > 0) {
+      this.idle--;
+      return this.s.sleep(K.requestOverheadMs.value);
+    }
+    if (this.total < this.max) {
+      this.total++;
+      this.coldStarts++;
+      this.peak = Math.max(this.peak, this.total);
+      return this.s.sleep(K.coldStartMs.value);
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+    return this.s.sleep(K.requestOverheadMs.value);
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.idle++;
+  }
+}
+
+/** Firestore's write limit on collections with a sequential index: a commit's writes there drain at 500/s, one after another. */
+class SequentialWriteLimit {
+  private readonly busyUntil = new Map<string, number>();
+  /** Virtual ms commits waited on the limit, per process kind. */
+  readonly waitedMs = new Map<string, number>();
+  constructor(
+    private readonly s: Scheduler,
+    readonly hot: ReadonlySet<string>,
+  ) {}
+
+  /** The commit's latency: its own, or longer if its writes queue behind earlier ones on a hot collection. */
+  commitMs(kind: string, writes: readonly { path: string }[]): number {
+    const base = K.firestoreCommitMs.value + writes.length * K.firestoreCommitPerWriteMs.value;
+    let until = 0;
+    const perCollection = new Map<string, number>();
+    for (const w of writes) {
+      const c = collectionOf(w.path);
+      if (this.hot.has(c)) perCollection.set(c, (perCollection.get(c) ?? 0) + 1);
+    }
+    for (const [c, n] of perCollection) {
+      const start = Math.max(this.s.nowMs, this.busyUntil.get(c) ?? 0);
+      const done = start + (n / K.sequentialIndexWritesPerSecond.value) * 1000;
+      this.busyUntil.set(c, done);
+      until = Math.max(until, done - this.s.nowMs);
+    }
+    // The write is applied half way through the round trip (sim/net.ts): twice the drain time puts it at the drain.
+    const ms = Math.max(base, 2 * until);
+    this.waitedMs.set(kind, (this.waitedMs.get(kind) ?? 0) + (ms - base));
+    return ms;
+  }
+}
+
+/** The last segment but one of a document path: its collection id. */
+function collectionOf(path: string): string {
+  const parts = path.split('/');
+  return parts[parts.length - 2] ?? '';
+}
+
+/** The notification service, counting: every batch answered `sent` after its constant latency. */
+class CountingNotifier implements Notifier {
+  count = 0;
+  firstAtMs = Infinity;
+  lastAtMs = 0;
+  calls = 0;
+  constructor(private readonly s: Scheduler) {}
+  async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
+    this.calls++;
+    await this.s.sleep(K.notifierCallMs.value);
+    this.count += batch.length;
+    this.firstAtMs = Math.min(this.firstAtMs, this.s.nowMs);
+    this.lastAtMs = this.s.nowMs;
+    return batch.map((n) => ({ idempotencyKey: n.idempotencyKey, status: 'sent' }));
+  }
+}
+
+export interface WorldOptions {
+  subscribers: number;
+  deployed: Deployed;
+  /** Collections whose hot-path writes land on a sequential index (./index.ts decides from terraform/). */
+  sequentialCollections: ReadonlySet<string>;
+}
+
+/** What the flows did, measured in virtual time from the publish. */
+export interface WorldMeasure {
+  notified: number;
+  notifierCalls: number;
+  firstNotificationMs: number;
+  lastNotificationMs: number;
+  fanoutDoneMs: number;
+  fanoutState: string;
+  tasks: number;
+  continuations: number;
+  queues: number;
+  peakQueueDepth: number;
+  peakInstances: { fanout: number; delivery: number };
+  coldStarts: number;
+  writesPerSecond: Record<string, { average: number; peak: number; total: number }>;
+  floors: Record<string, number>;
+  boundBy: string;
+  steps: number;
+  config: Pick<Config, 'pageSize' | 'chunkSize' | 'enqueueConcurrency' | 'sendConcurrency' | 'notifyBatchSize' | 'fanoutTimeBudgetMs'>;
+}
+
+/** Runs one restock of `subscribers` shoppers through the real flows. @throws when the settings terraform/ gives do not parse. */
+export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure> {
+  const d = o.deployed;
+  const config = deployedConfig(d);
+  const s = new Scheduler(new Prng(1), 0);
+  const store = new FirestoreStore(() => s.nowMs);
+  const net = new Net(s, new Prng(2), NO_FAULTS);
+  const limit = new SequentialWriteLimit(s, o.sequentialCollections);
+  const silent = new Logger({}, 'ERROR', () => undefined);
+  const notifier = new CountingNotifier(s);
+  const instances = { fanout: new Instances(s, d.fanoutMaxInstances), deliver: new Instances(s, d.deliveryMaxInstances * K.defaultConcurrency.value) };
+  let deliveryBusyMs = 0;
+  let continuations = 0;
+
+  const runtimeFor = (proc: SimProcess, kind: string): Runtime => ({
+    config,
+    db: new SimFirestore(store, net, proc, {
+      readMs: (docs) => K.firestoreReadMs.value + docs * K.firestoreReadPerDocMs.value,
+      queryMs: (docs) => K.firestoreReadMs.value + docs * K.firestoreReadPerDocMs.value,
+      commitMs: (writes) => limit.commitMs(kind, writes),
+    }) as unknown as Firestore,
+    tasks: new SimTasksClient(queues, net, proc, () => K.createTaskMs.value) as unknown as CloudTasksClient,
+    log: silent,
+    now: () => s.nowMs,
+  });
+
+  /** One request to a function: an instance (warm or cold), the handler, the instance back. */
+  const invoke = async (kind: 'fanout' | 'deliver', body: (rt: Runtime) => Promise<{ status: number }>): Promise<number> => {
+    const proc = s.spawn(kind);
+    const pool = instances[kind];
+    await pool.acquire();
+    const started = s.nowMs;
+    try {
+      return (await body(runtimeFor(proc, kind))).status;
+    } finally {
+      if (kind === 'deliver') deliveryBusyMs += s.nowMs - started;
+      pool.release();
+    }
+  };
+
+  const dispatch = async (task: SimTask, headers: Record<string, string>): Promise<number> => {
+    await s.sleep(K.dispatchOverheadMs.value);
+    if (task.url === config.fanoutUrl) {
+      continuations++;
+      return invoke('fanout', (rt) => fanOutRestock(rt, { ...headers, 'ce-type': headers['ce-type'] ?? CONTINUATION_CLOUDEVENT_TYPE }, task.body));
+    }
+    return invoke('deliver', (rt) => deliverRestockBatch(rt, notifier, headers, task.body));
+  };
+
+  const plans = queuePlan(config, d);
+  const queues = new Map<string, SimQueue>();
+  for (const q of plans) {
+    queues.set(
+      q.path,
+      new SimQueue(
+        q.path,
+        { maxDispatchesPerSecond: q.maxDispatchesPerSecond, maxConcurrentDispatches: q.maxConcurrentDispatches, retry: d.queueRetry, dispatchDeadlineMs: 600_000, nameReuseWindowMs: 3_600_000 },
+        s,
+        dispatch,
+        () => false,
+      ),
+    );
+  }
+  const push = new PushSubscription(
+    s,
+    new Prng(3),
+    { ackDeadlineMs: d.fanoutAckDeadlineMs, minBackoffMs: 10_000, maxBackoffMs: 600_000, maxDeliveryAttempts: 10, pushLatencyMs: K.pushDeliveryMs.value },
+    { concurrentDuplicate: 0, redeliverAfterAck: 0, maxJitterMs: 0 },
+    (body) => invoke('fanout', (rt) => fanOutRestock(rt, { 'content-type': 'application/json' }, body)),
+  );
+
+  // The product and its shoppers (one channel each: ./constants.ts channelsPerSubscriber).
+  store.seed(`${COLLECTIONS.products}/${PRODUCT}`, { productId: PRODUCT, available: 0, sequence: 5, updatedAtMs: SIM_EPOCH_MS, name: 'Clock kettle' });
+  const subs = `${COLLECTIONS.products}/${PRODUCT}/${COLLECTIONS.subscriptions}`;
+  for (let i = 0; i < o.subscribers; i++) {
+    const userId = `u${i.toString(36).padStart(5, '0')}`;
+    store.seed(`${subs}/${userId}`, { userId, productId: PRODUCT, channels: { email: `${userId}@shop.example` }, createdAtMs: SIM_EPOCH_MS, updatedAtMs: SIM_EPOCH_MS });
+  }
+
+  // Writes per collection per second, and when the fan-out ended.
+  const perSecond = new Map<string, Map<number, number>>();
+  const totals = new Map<string, number>();
+  let fanoutDoneMs = 0;
+  let fanoutState = 'never claimed';
+  store.listeners.push((commit) => {
+    const second = Math.floor((commit.atMs - SIM_EPOCH_MS) / 1000);
+    for (const w of commit.writes) {
+      const c = collectionOf(w.path);
+      totals.set(c, (totals.get(c) ?? 0) + 1);
+      const b = perSecond.get(c) ?? new Map<number, number>();
+      b.set(second, (b.get(second) ?? 0) + 1);
+      perSecond.set(c, b);
+      if (c === COLLECTIONS.fanouts && w.after) {
+        fanoutState = String(w.after.state);
+        if (w.after.state === 'complete' && !fanoutDoneMs) fanoutDoneMs = commit.atMs - SIM_EPOCH_MS;
+      }
+    }
+  });
+
+  const restock = { type: 'inventory.updated', version: 1, productId: PRODUCT, available: 1000, previousAvailable: 0, sequence: 6, product: { name: 'Clock kettle' } };
+  s.at(0, () => push.publish(restock, { eventId: EVENT_ID }));
+  await s.run(Number.MAX_SAFE_INTEGER);
+
+  const elapsedMs = notifier.lastAtMs - SIM_EPOCH_MS;
+  const writesPerSecond: WorldMeasure['writesPerSecond'] = {};
+  for (const [c, total] of totals) {
+    writesPerSecond[c] = { total, average: Math.round(total / Math.max(0.001, elapsedMs / 1000)), peak: Math.max(...perSecond.get(c)!.values()) };
+  }
+  const tasks = [...queues.values()].reduce((n, q) => n + q.accepted.length, 0);
+  const rate = plans.reduce((n, q) => n + q.maxDispatchesPerSecond, 0);
+  const concurrency = Math.min(
+    plans.reduce((n, q) => n + q.maxConcurrentDispatches, 0),
+    d.deliveryMaxInstances * K.defaultConcurrency.value,
+  );
+  // Each limit's floor on the time to the last notification, from what the run did.
+  const floors: Record<string, number> = {
+    'fan-out paging (one chain of pages)': fanoutDoneMs,
+    [`queue dispatch rate (${plans.map((q) => q.maxDispatchesPerSecond).join(' + ')} tasks/s over ${plans.length} queue(s))`]: (tasks / rate) * 1000,
+    [`concurrent deliveries (min(queue concurrency, ${d.deliveryMaxInstances} instances × ${K.defaultConcurrency.value}) = ${concurrency})`]:
+      (deliveryBusyMs - (limit.waitedMs.get('deliver') ?? 0)) / concurrency,
+  };
+  for (const c of o.sequentialCollections) {
+    floors[`Firestore ${K.sequentialIndexWritesPerSecond.value} writes/s on ${c} (sequential index)`] = ((totals.get(c) ?? 0) / K.sequentialIndexWritesPerSecond.value) * 1000;
+  }
+  const boundBy = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]![0];
+  return {
+    notified: notifier.count,
+    notifierCalls: notifier.calls,
+    firstNotificationMs: notifier.firstAtMs - SIM_EPOCH_MS,
+    lastNotificationMs: elapsedMs,
+    fanoutDoneMs,
+    fanoutState,
+    tasks,
+    continuations,
+    queues: plans.length,
+    peakQueueDepth: Math.max(...[...queues.values()].map((q) => q.peakDepth)),
+    peakInstances: { fanout: instances.fanout.peak, delivery: instances.deliver.peak },
+    coldStarts: instances.fanout.coldStarts + instances.deliver.coldStarts,
+    writesPerSecond,
+    floors: Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, Math.round(v)])),
+    boundBy,
+    steps: s.steps,
+    config: {
+      pageSize: config.pageSize,
+      chunkSize: config.chunkSize,
+      enqueueConcurrency: config.enqueueConcurrency,
+      sendConcurrency: config.sendConcurrency,
+      notifyBatchSize: config.notifyBatchSize,
+      fanoutTimeBudgetMs: config.fanoutTimeBudgetMs,
+    },
+  };
+}
