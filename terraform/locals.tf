@@ -98,6 +98,8 @@ locals {
       # Cloud Run's IAM check (iam.tf: only the push and tasks identities may invoke)
       # passes tokens on with their signature removed: trust what it verified.
       RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
+      # The subscription's dead-letter limit (pubsub.tf): on that delivery a fan-out that cannot finish ends failed.
+      RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS = tostring(var.pubsub_max_delivery_attempts)
     }
     deliverRestockBatch = {
       RESTOCK_DELIVERY_URL                = local.function_urls["deliverRestockBatch"]

@@ -53,8 +53,9 @@ export type FanoutOutcome =
 export interface FanoutAttempt {
   /**
    * True on the last attempt its sender will make (a continuation task on the
-   * queue's last attempt): if this one fails, nobody continues the fan-out, so
-   * it ends `failed` instead of staying `running`.
+   * queue's last attempt, an event on the push subscription's last delivery
+   * before the dead-letter topic): if this one fails, nobody continues the
+   * fan-out, so it ends `failed` instead of staying `running`.
    */
   lastAttempt: boolean;
 }
@@ -113,8 +114,8 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger,
       log.error('continuation of an unknown fan-out; acknowledging', { eventKey: incoming.eventKey });
       return { kind: 'not-found', eventKey: incoming.eventKey };
     }
-    if (incoming.kind === 'continuation' && cannotProgress(err, attempt)) {
-      const productId = (await readFanout(rt.db, incoming.eventKey).catch(() => undefined))?.productId ?? '';
+    if (cannotProgress(err, attempt)) {
+      const productId = incoming.kind === 'event' ? incoming.event.productId : ((await readFanout(rt.db, incoming.eventKey).catch(() => undefined))?.productId ?? '');
       const failed = await fail(rt, incoming.eventKey, productId, owner, err, log.child({ productId }));
       if (failed) return failed;
     }
