@@ -107,7 +107,7 @@ export const SETTINGS = {
     'RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS',
     positiveInt.min(5).max(100),
     "The push subscription's dead-letter `max_delivery_attempts` (5..100): on that delivery of an event (the push body's `deliveryAttempt`), a fan-out that cannot finish ends `failed` instead of staying `running` behind a dead letter. Keep equal to the subscription's (Terraform passes both from `pubsub_max_delivery_attempts`).",
-    '5',
+    '10',
   ),
   fanoutTimeBudgetMs: setting('RESTOCK_FANOUT_TIME_BUDGET_MS', positiveInt, 'After this long, a fan-out hands over to a continuation task (keep below the function timeout).', '480000'),
 
