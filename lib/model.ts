@@ -110,6 +110,13 @@ export interface FanoutDoc {
   completedAtMs?: number;
   updatedAtMs: number;
   error?: string;
+  /**
+   * True when delivery writes a chunk receipt for each of this fan-out's
+   * chunks (every fan-out started or replayed since receipts exist): only
+   * then does `restock status` count receipts against `chunks`. An older
+   * fan-out is judged by its ledger and the queue alone.
+   */
+  chunkReceipts?: true;
 }
 
 /**
@@ -185,6 +192,8 @@ export interface DeliveryDoc {
 export interface ChunkReceiptDoc {
   generation: number;
   recipients: number;
+  /** When Firestore's TTL policy deletes the receipt: with the ledger entries it accounts for (RESTOCK_LEDGER_TTL_DAYS). */
+  expireAt: Timestamp;
 }
 
 /** `rejectedEvents/{eventKey}`: an event that failed validation (never retried). */

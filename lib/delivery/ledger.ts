@@ -69,9 +69,9 @@ export interface ClaimOptions extends ClaimContext {
   ttlDays: number;
 }
 
-// No timestamp: a field of steadily increasing values on a bulk-written collection would keep an index hot (DESIGN.md "Scale").
-function receiptOf(task: DeliveryTask): ChunkReceiptDoc {
-  return { generation: task.generation, recipients: task.userIds.length };
+// Its only timestamp is the TTL's expireAt, whose indexes terraform/ turns off (a steadily increasing indexed field keeps an index hot, DESIGN.md "Scale").
+function receiptOf(task: DeliveryTask, o: ClaimOptions): ChunkReceiptDoc {
+  return { generation: task.generation, recipients: task.userIds.length, expireAt: expireAtFor(o) };
 }
 
 function claimOf(task: DeliveryTask, plan: ClaimPlan, subSnaps: readonly DocumentSnapshot[]): ChunkClaim {
@@ -124,7 +124,7 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOp
   for (const w of plan.writes) {
     if (w.kind === 'claim') batch.create(deliveryRef(db, w.key), { ...w.entry, expireAt });
   }
-  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task));
+  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
   try {
     await batch.commit();
   } catch (err) {
@@ -154,7 +154,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
       if (w.kind === 'claim') tx.set(deliveryRef(db, w.key), { ...w.entry, expireAt });
       else tx.update(deliveryRef(db, w.key), w.update);
     }
-    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task));
+    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
     return claimOf(task, plan, snaps.slice(0, n));
   });
 }

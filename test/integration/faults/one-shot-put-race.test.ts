@@ -6,12 +6,16 @@
  * stays, with its new channels, for the next restock. Only the subscriptions
  * nobody touched are removed with the entry that settles them.
  *
+ * The chunk's receipt, written in the claim's commit, is checked here too: it
+ * carries the ledger's expiry.
+ *
  * The PUT is interleaved for real: the notifier, called between the claim and
  * the record, sends it to the stack's restockSubscriptions function.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { deliverChunk } from '../../../lib/delivery/index.ts';
+import { Timestamp } from '@google-cloud/firestore';
+import { chunkReceiptRef, deliverChunk } from '../../../lib/delivery/index.ts';
 import { subscriptionsRef, type SubscriptionDoc } from '../../../lib/model.ts';
 import type { Notification, NotificationResult, Notifier } from '../../../lib/notify/index.ts';
 import { deliveryTaskFor } from '../../../lib/tasks/index.ts';
@@ -61,5 +65,26 @@ describe('a PUT between the claim and the record of a one-shot notification', ()
     for (const s of left) expect(s.channels).toEqual({ email: subs.find((x) => x.userId === s.userId)!.channels.email, push: `token-new-${s.userId}` });
     // ...and the report says which is which.
     expect(report).toMatchObject({ settled: true, sent: 10, subscriptionsRemoved: 7, subscriptionsChangedMeanwhile: 3 });
+  });
+
+  test("the chunk's receipt expires with the ledger entries it accounts for", async () => {
+    // Prepare
+    const { productId, available } = inventoryEvent();
+    const subs = await seedSubscribers(productId, 2, { on });
+    const task = deliveryTaskFor({ eventKey: `receipt-${randomUUID()}`, productId, generation: 0, product: { available } }, subs.map((s) => s.userId));
+    const rt = runtimeFor(on);
+    const notifier: Notifier = { send: async (batch) => batch.map((n) => ({ idempotencyKey: n.idempotencyKey, status: 'sent' as const })) };
+
+    // Act
+    const before = Date.now();
+    await deliverChunk(rt, notifier, task, { retryCount: 0 }, rt.log);
+
+    // Assess
+    const receipt = (await chunkReceiptRef(on.firestore, task).get()).data();
+    const entry = (await ledger(on, task.eventKey))[0]!;
+    expect(receipt).toMatchObject({ generation: 0, recipients: 2 });
+    expect(receipt?.expireAt).toBeInstanceOf(Timestamp);
+    expect(receipt!.expireAt.toMillis()).toBeGreaterThanOrEqual(before + rt.config.ledgerTtlDays * 86_400_000);
+    expect(receipt!.expireAt.toMillis()).toBe(entry.expireAt.toMillis());
   });
 });

@@ -270,6 +270,20 @@ describe('every query has its index', () => {
   });
 });
 
+describe('fields nothing queries keep no index', () => {
+  test("shoppers.productIds (read by id, never queried) has its automatic array index turned off", () => {
+    expect(unindexedFields().get('shoppers')?.has('productIds')).toBe(true);
+    expect(sourceFiles().some((f) => /where\(\s*'productIds'/.test(read(f)))).toBe(false);
+  });
+
+  test('chunk receipts expire by a TTL policy on expireAt, like the ledger they account for', () => {
+    const ttl = resourcesOf(tf, 'google_firestore_field').find(([, f]) => f.collection === 'chunks' && f.field === 'expireAt');
+    expect(ttl).toBeDefined();
+    expect(block(ttl![1].ttl_config)).toEqual({});
+    expect(unindexedFields().get('chunks')?.has('expireAt')).toBe(true);
+  });
+});
+
 describe('bulk writes are not capped by timestamp indexes', () => {
   test('every timestamp field of a bulk-written collection has its automatic indexes turned off', () => {
     const unindexed = unindexedFields();
