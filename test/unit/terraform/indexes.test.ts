@@ -113,8 +113,8 @@ const SITES: Site[] = [
   },
   {
     file: 'lib/delivery/dead-addresses.ts',
-    snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', u)"],
-    queries: [{ what: "a shopper's subscriptions (dead-token cleanup)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],
+    snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where(`channels.${channel}`, 'in', values)"],
+    queries: [{ what: 'the subscriptions holding dead push tokens (dead-token cleanup)', collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['channels.push'] }],
   },
 ];
 
