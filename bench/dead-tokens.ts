@@ -66,6 +66,9 @@ async function round(db: Firestore, cleanup: Cleanup, label: string, products: n
     }
   }
   await writer.close();
+  let seeded = 0;
+  for (const productId of productIds) seeded += (await subscriptionsRef(db, productId).count().get()).data().count;
+  if (seeded !== products * shoppers) throw new Error(`seeded ${seeded} of ${products * shoppers} subscriptions`);
 
   let failed = 0;
   let changed = 0;
@@ -74,7 +77,8 @@ async function round(db: Firestore, cleanup: Cleanup, label: string, products: n
     productIds.map(async (productId) => {
       const dead = users.map(({ userId, token }) => ({ userId, channel: 'push' as const, address: token, productId }));
       try {
-        changed += await cleanup(db, dead, Date.now());
+        const n = await cleanup(db, dead, Date.now());
+        changed += n;
       } catch {
         failed++;
       }

@@ -18,7 +18,7 @@ import { runFanout, type FanoutProgress } from './run.ts';
 import { FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError, LeaseLostError } from './errors.ts';
 
 export { LeaseHeldError, LeaseLostError, FanoutNotFoundError, FanoutNotReplayableError } from './errors.ts';
-export { recordRejectedEvent } from './rejected.ts';
+export { readRejectedEvents, recordRejectedEvent } from './rejected.ts';
 export { FANOUT_PROBLEMS } from './problems.ts';
 export type { FanoutProgress } from './run.ts';
 // The pure decisions, exported so a simulation can run (or break) exactly these.
@@ -35,7 +35,7 @@ export {
   type ClaimResult,
   type TakeoverDecision,
 } from './rules.ts';
-export { readFanout, fanoutRef, fanoutsOfProduct, failFanout } from './store.ts';
+export { readFanout, readFanouts, fanoutRef, fanoutsAtSequence, fanoutsOfProduct, failFanout } from './store.ts';
 // Task naming moved to lib/tasks (the delivery task's contract); re-exported for callers of this door.
 export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from '../tasks/index.ts';
 

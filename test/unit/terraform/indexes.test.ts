@@ -77,8 +77,8 @@ const SITES: Site[] = [
     queries: [{ what: "a product's fan-outs (trace)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId'], orderBy: ['startedAtMs', 'DESCENDING'] }],
   },
   {
-    file: 'lib/cli/commands/deadLetters.ts',
-    snippets: [".where('productId', '==', parsed.productId).where('event.sequence', '==', parsed.sequence)"],
+    file: 'lib/fanout/store.ts',
+    snippets: [".where('productId', '==', productId).where('event.sequence', '==', sequence)"],
     queries: [{ what: 'the fan-out of a dead letter', collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId', 'event.sequence'] }],
   },
   {
