@@ -122,7 +122,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
   const deliveryCounts: DeliveryCounts = { ...byState, total };
   const [queuedTasks, unaccountedChunks] = await Promise.all([
     needsQueueCheck(fanout, deliveryCounts) ? countQueuedTasks(backend, eventKey) : null,
-    fanout && fanout.chunkReceipts && fanout.state !== 'running' && fanout.state !== 'ignored'
+    fanout?.chunkReceipts && fanout.state !== 'running' && fanout.state !== 'ignored'
       ? guard('count', `chunk receipts of ${eventKey}`, countChunkReceipts(db, eventKey, fanout.generation)).then((n) => Math.max(0, fanout.chunks - n))
       : null,
   ]);
