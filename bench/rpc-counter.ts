@@ -22,7 +22,8 @@ type RequestFn = (this: Counted, methodName: string, ...rest: unknown[]) => unkn
 
 function count(instance: Counted, methodName: string): void {
   processCounts[methodName] = (processCounts[methodName] ?? 0) + 1;
-  const own = (instance[PER_INSTANCE] ??= {});
+  instance[PER_INSTANCE] ??= {};
+  const own = instance[PER_INSTANCE];
   own[methodName] = (own[methodName] ?? 0) + 1;
 }
 

@@ -31,7 +31,9 @@ let notifier: Notifier | undefined;
 // Bodies over the limit and malformed JSON are answered as problems before this runs: ./framework.ts.
 // A sender chosen without its settings stops the process at start, naming the setting (onStart runs only
 // where this function is served: functions/index.ts loads every entry point in every function).
-const onStart = (): void => void (notifier ??= createNotifier(loadConfig(), log));
+const onStart = (): void => {
+  notifier ??= createNotifier(loadConfig(), log);
+};
 http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES, onStart }, async (req, res) => {
   const retryCount = Number(req.get('x-cloudtasks-taskretrycount') ?? '0') || 0;
   const taskName = req.get('x-cloudtasks-taskname');

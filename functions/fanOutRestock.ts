@@ -11,7 +11,7 @@
  * does not convert (a message without `data`).
  */
 import { refuseUnverifiedFanoutCaller } from '../lib/auth/index.ts';
-import { InvalidEventError, parseIncoming, type Incoming } from '../lib/events/index.ts';
+import { InvalidEventError, isLastPushAttempt, parseIncoming, type Incoming } from '../lib/events/index.ts';
 import { FANOUT_PROBLEMS, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { errorToProblemReply, jsonReply, writeReply, type HttpReply } from '../lib/http/index.ts';
@@ -52,7 +52,11 @@ http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {
       return;
     }
     flowLog = log.child({ eventKey: incoming.eventKey, ...(incoming.kind === 'event' ? { productId: incoming.event.productId } : {}) });
-    const lastAttempt = incoming.kind === 'continuation' && isLastTaskAttempt(req.get('x-cloudtasks-taskretrycount'), rt.config.deliveryMaxAttempts);
+    // The last try of whoever delivers the request: the queue's for a continuation, the push subscription's for an event.
+    const lastAttempt =
+      incoming.kind === 'continuation'
+        ? isLastTaskAttempt(req.get('x-cloudtasks-taskretrycount'), rt.config.deliveryMaxAttempts)
+        : isLastPushAttempt(incoming.deliveryAttempt, rt.config.pubsubMaxDeliveryAttempts);
     const outcome = await handleFanout(rt, incoming, flowLog, { lastAttempt });
     writeReply(res, jsonReply(200, { outcome: outcome.kind, ...outcome }));
   } catch (err) {

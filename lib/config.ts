@@ -104,6 +104,12 @@ export const SETTINGS = {
   enqueueConcurrency: setting('RESTOCK_ENQUEUE_CONCURRENCY', positiveInt.max(500), 'createTask calls in flight per fan-out.', '16'),
   fanoutLeaseMs: setting('RESTOCK_FANOUT_LEASE_MS', positiveInt, 'How long a fan-out claim lasts without a checkpoint before another attempt may take over.', '60000'),
   checkpointIntervalMs: setting('RESTOCK_CHECKPOINT_INTERVAL_MS', nonNegativeInt, 'Minimum time between checkpoints of one fan-out (keeps its document under ~1 write/s).', '1000'),
+  pubsubMaxDeliveryAttempts: setting(
+    'RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS',
+    positiveInt.min(5).max(100),
+    "The push subscription's dead-letter `max_delivery_attempts` (5..100): on that delivery of an event (the push body's `deliveryAttempt`), a fan-out that cannot finish ends `failed` instead of staying `running` behind a dead letter. Keep equal to the subscription's (Terraform passes both from `pubsub_max_delivery_attempts`).",
+    '10',
+  ),
   fanoutTimeBudgetMs: setting('RESTOCK_FANOUT_TIME_BUDGET_MS', positiveInt, 'After this long, a fan-out hands over to a continuation task (keep below the function timeout).', '480000'),
 
   // Stock-limited waves (docs/waves.md); a product's own values, set through its inventory events, win

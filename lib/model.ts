@@ -183,6 +183,13 @@ export interface FanoutDoc {
   error?: string;
   /** Present when this restock is told in waves (docs/waves.md); absent: everyone at once. */
   waves?: WavesState;
+  /**
+   * True when delivery writes a chunk receipt for each of this fan-out's
+   * chunks (every fan-out started or replayed since receipts exist): only
+   * then does `restock status` count receipts against `chunks`. An older
+   * fan-out is judged by its ledger and the queue alone.
+   */
+  chunkReceipts?: true;
 }
 
 /**
@@ -260,6 +267,8 @@ export interface DeliveryDoc {
 export interface ChunkReceiptDoc {
   generation: number;
   recipients: number;
+  /** When Firestore's TTL policy deletes the receipt: with the ledger entries it accounts for (RESTOCK_LEDGER_TTL_DAYS). */
+  expireAt: Timestamp;
 }
 
 /** `rejectedEvents/{eventKey}`: an event that failed validation (never retried). */

@@ -174,6 +174,49 @@ resource "google_firestore_field" "subscriptions_user_id" {
   }
 }
 
+# Dead-token cleanup (lib/delivery/dead-addresses.ts): the collection group
+# restockSubscriptions where channels.push in [up to 30 tokens]. Only the
+# collection-group index: nothing queries a token within one product.
+resource "google_firestore_field" "subscriptions_push_token" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "restockSubscriptions"
+  field      = "channels.push"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
+# shoppers/{userId}.productIds is read by id, never queried: its automatic
+# array-contains index would only cost a write per product subscribed.
+resource "google_firestore_field" "shoppers_product_ids" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "shoppers"
+  field      = "productIds"
+
+  index_config {}
+}
+
+# Chunk receipts (fanouts/{eventKey}/chunks/{chunkTaskId}) expire with the
+# ledger entries they account for (expireAt is set by the delivery code, from
+# RESTOCK_LEDGER_TTL_DAYS). "chunks" names the collection group: Terraform's
+# field resource applies to every collection of that id.
+resource "google_firestore_field" "chunk_receipts_expire_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "chunks"
+  field      = "expireAt"
+
+  ttl_config {}
+
+  index_config {}
+}
+
 # Ledger entries expire RESTOCK_LEDGER_TTL_DAYS after they are written
 # (expireAt is set by the delivery code). The field is not queried, and an
 # index on an ever-increasing timestamp only creates write hot-spots, so its
@@ -212,6 +255,8 @@ locals {
     deliveries     = ["createdAtMs", "updatedAtMs", "leaseExpiresAtMs", "sentAtMs"]
     fanouts        = ["startedAtMs", "updatedAtMs", "leaseExpiresAtMs", "publishTimeMs", "firstTaskAtMs", "completedAtMs"]
     rejectedEvents = ["receivedAtMs"]
+    # Counted by generation only; the recipient count is read per document.
+    chunks = ["recipients"]
   }
 }
 

@@ -102,6 +102,8 @@ locals {
       RESTOCK_WAVE_MULTIPLIER         = tostring(var.wave_multiplier)
       RESTOCK_WAVE_INTERVAL_MS        = tostring(var.wave_interval_ms)
       RESTOCK_MIN_AVAILABLE_TO_NOTIFY = tostring(var.min_available_to_notify)
+      # The subscription's dead-letter limit (pubsub.tf): on that delivery a fan-out that cannot finish ends failed.
+      RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS = tostring(var.pubsub_max_delivery_attempts)
     }
     deliverRestockBatch = {
       RESTOCK_DELIVERY_URL                = local.function_urls["deliverRestockBatch"]

@@ -83,7 +83,7 @@ variable "dead_letter_subscription_name" {
 }
 
 variable "pubsub_max_delivery_attempts" {
-  description = "Deliveries of one event to fan-out before Pub/Sub moves it to the dead-letter topic."
+  description = "Deliveries of one event to fan-out before Pub/Sub moves it to the dead-letter topic; fanOutRestock is told the same number (RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS)."
   type        = number
   default     = 10
 

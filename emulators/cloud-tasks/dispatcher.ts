@@ -222,10 +222,10 @@ export class Dispatcher {
     }
     if (http.oidcToken) {
       const audience = http.oidcToken.audience || http.url;
-      headers['Authorization'] = `Bearer ${await this.oidc.sign(http.oidcToken.serviceAccountEmail, audience)}`;
+      headers.Authorization = `Bearer ${await this.oidc.sign(http.oidcToken.serviceAccountEmail, audience)}`;
     } else if (http.oauthToken) {
       // The emulator has no access tokens to give; the header's presence is what a target can observe.
-      headers['Authorization'] = 'Bearer emulator-oauth2-access-token';
+      headers.Authorization = 'Bearer emulator-oauth2-access-token';
     }
     return headers;
   }

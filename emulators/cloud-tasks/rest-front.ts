@@ -5,7 +5,7 @@
  * Google's error shape `{"error":{"code","message","status"}}`. Also serves
  * the OIDC discovery document and JWKS, and the emulator's own endpoints.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import { fromProto3JSON, toProto3JSON, type JSONObject, type JSONValue } from 'proto3-json-serializer';
 import type { Logger } from '../../lib/log.ts';
 import type { Api } from './api.ts';
@@ -109,7 +109,8 @@ function setPath(target: JSONObject, path: string, value: JSONValue): void {
   let at = target;
   for (const p of parts.slice(0, -1)) {
     const next = at[p];
-    at = (next && typeof next === 'object' && !Array.isArray(next) ? next : (at[p] = {})) as JSONObject;
+    if (!next || typeof next !== 'object' || Array.isArray(next)) at[p] = {};
+    at = at[p] as JSONObject;
   }
   at[parts.at(-1)!] = value;
 }

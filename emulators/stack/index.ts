@@ -393,6 +393,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_OIDC_ISSUERS: oidc.oidcIssuer,
     RESTOCK_OIDC_JWKS_URL: oidc.jwksUrl,
     RESTOCK_DELIVERY_MAX_ATTEMPTS: String(queueSettings.maxAttempts),
+    RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS: String(subscriptionSettings.maxDeliveryAttempts),
     ...channelFunctionEnv(channelPorts, projectId, functionUrl('restockUnsubscribe').replace(/\/$/, '')),
     RESTOCK_OUTBOX_TOPIC: RESOURCE_NAMES.topic,
     RESTOCK_OUTBOX_FIRESTORE_DATABASE: inventoryDatabase,

@@ -40,6 +40,8 @@ export interface FanoutSummary {
   firstTaskAtMs: number | null;
   completedAtMs: number | null;
   updatedAtMs: number | null;
+  /** Whether delivery writes a receipt per chunk of this fan-out (false: it started before receipts existed). */
+  chunkReceipts: boolean;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -82,5 +84,6 @@ export function fanoutSummary(id: string, d: Record<string, unknown>): FanoutSum
     firstTaskAtMs: num(d.firstTaskAtMs),
     completedAtMs: num(d.completedAtMs),
     updatedAtMs: num(d.updatedAtMs),
+    chunkReceipts: d.chunkReceipts === true,
   };
 }

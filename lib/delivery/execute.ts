@@ -29,6 +29,8 @@ export interface ChunkReport {
   alreadySettled: number;
   unsubscribed: number;
   subscriptionsRemoved: number;
+  /** Subscriptions kept although settled, because a PUT changed them after the claim (their shopper's latest request stands). */
+  subscriptionsChangedMeanwhile: number;
 }
 
 /** What Cloud Tasks says about the attempt being made. */
@@ -80,7 +82,7 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
   const deadAddresses = claim.claimed.filter((d) => results.get(d.key)?.status === 'rejected' && results.get(d.key)?.deadAddress);
   const cleaned = await forgetDeadAddresses(rt.db, deadAddresses.map((d) => ({ userId: d.userId, channel: d.channel, address: d.to, productId: task.productId })), rt.now());
   if (cleaned > 0) log.info('dead addresses removed from other subscriptions', { deadAddresses: deadAddresses.length, subscriptionsChanged: cleaned });
-  const subscriptionsRemoved = await recordOutcomes(rt.db, claim, outcomes, rt.now());
+  const recorded = await recordOutcomes(rt.db, claim, outcomes, rt.now());
 
   const count = (state: Outcome['state']) => outcomes.filter((o) => o.state === state).length;
   const report: ChunkReport = {
@@ -93,7 +95,8 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     busy: claim.busy,
     alreadySettled: claim.alreadySettled,
     unsubscribed: claim.unsubscribed,
-    subscriptionsRemoved,
+    subscriptionsRemoved: recorded.removed,
+    subscriptionsChangedMeanwhile: recorded.changedMeanwhile,
   };
   const firstError = outcomes.find((o) => o.error && o.state !== 'sent')?.error;
   const level = report.exhausted > 0 ? 'error' : report.settled ? 'info' : 'warn';

@@ -23,6 +23,7 @@ export {
   oldestEntry,
   pageOfEntries,
   type ChunkClaim,
+  type RecordResult,
 } from './ledger.ts';
 // The pure decisions, exported so a simulation can run (or break) exactly these.
 export {

@@ -13,6 +13,7 @@ import {
   FieldPath,
   Timestamp,
   type DocumentReference,
+  type DocumentSnapshot,
   type Firestore,
   type Query,
   type QueryDocumentSnapshot,
@@ -30,8 +31,24 @@ import { planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, 
  * subscription documents the outcomes may remove.
  */
 export interface ChunkClaim extends Omit<ClaimPlan, 'writes'> {
-  /** The subscription document of each recipient still subscribed, which the outcomes may remove. */
-  subscriptions: Map<string, DocumentReference>;
+  /**
+   * The subscription document of each recipient still subscribed, which the
+   * outcomes may remove, with its update time as the claim read it: it is
+   * removed only if nothing changed it since (a PUT in between stands).
+   */
+  subscriptions: Map<string, { ref: DocumentReference; readAt: Timestamp }>;
+}
+
+/** What recording a chunk's outcomes did to the one-shot subscriptions. */
+export interface RecordResult {
+  /** Subscriptions removed with the entry that settled them (promise 6). */
+  removed: number;
+  /**
+   * Subscriptions that would have been removed but were changed after the
+   * claim read them (a PUT of new channels or addresses): they are kept, so
+   * the shopper's latest request stands, and the outcomes are recorded anyway.
+   */
+  changedMeanwhile: number;
 }
 
 /** Firestore's limit of writes in one commit. */
@@ -52,15 +69,21 @@ export interface ClaimOptions extends ClaimContext {
   ttlDays: number;
 }
 
-// No timestamp: a field of steadily increasing values on a bulk-written collection would keep an index hot (DESIGN.md "Scale").
-function receiptOf(task: DeliveryTask): ChunkReceiptDoc {
-  return { generation: task.generation, recipients: task.userIds.length };
+// Its only timestamp is the TTL's expireAt, whose indexes terraform/ turns off (a steadily increasing indexed field keeps an index hot, DESIGN.md "Scale").
+function receiptOf(task: DeliveryTask, o: ClaimOptions): ChunkReceiptDoc {
+  return { generation: task.generation, recipients: task.userIds.length, expireAt: expireAtFor(o) };
 }
 
-function claimOf(db: Firestore, task: DeliveryTask, plan: ClaimPlan): ChunkClaim {
-  const subs = subscriptionsRef(db, task.productId);
+function claimOf(task: DeliveryTask, plan: ClaimPlan, subSnaps: readonly DocumentSnapshot[]): ChunkClaim {
   const { writes: _writes, ...rest } = plan;
-  return { ...rest, subscriptions: new Map(plan.recipients.filter((r) => r.subscribed).map((r) => [r.userId, subs.doc(r.userId)])) };
+  const read = new Map<string, DocumentSnapshot>();
+  task.userIds.forEach((u, i) => read.set(u, subSnaps[i]!));
+  const subscriptions = new Map<string, { ref: DocumentReference; readAt: Timestamp }>();
+  for (const r of plan.recipients) {
+    const snap = read.get(r.userId);
+    if (r.subscribed && snap?.updateTime) subscriptions.set(r.userId, { ref: snap.ref, readAt: snap.updateTime });
+  }
+  return { ...rest, subscriptions };
 }
 
 /**
@@ -101,14 +124,14 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOp
   for (const w of plan.writes) {
     if (w.kind === 'claim') batch.create(deliveryRef(db, w.key), { ...w.entry, expireAt });
   }
-  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task));
+  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
   try {
     await batch.commit();
   } catch (err) {
     if (grpcCode(err) === status.ALREADY_EXISTS) return undefined; // some entry exists: the general path decides
     throw err;
   }
-  return claimOf(db, task, plan);
+  return claimOf(task, plan, snaps);
 }
 
 /** The general path of {@link claimChunk}: reads every subscription and ledger entry of the chunk in one transaction. */
@@ -131,8 +154,8 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
       if (w.kind === 'claim') tx.set(deliveryRef(db, w.key), { ...w.entry, expireAt });
       else tx.update(deliveryRef(db, w.key), w.update);
     }
-    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task));
-    return claimOf(db, task, plan);
+    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
+    return claimOf(task, plan, snaps.slice(0, n));
   });
 }
 
@@ -143,30 +166,53 @@ export type { Outcome } from './rules.ts';
  * ({@link subscriptionDone}) — in the same write as the ledger entry that
  * settles it (promise 6). A recipient's writes always share one commit;
  * commits are cut at Firestore's write limit only between recipients.
- * @returns how many subscriptions were removed.
+ *
+ * The delete carries the claim's read time as a precondition: a subscription
+ * changed in between (a PUT of new channels or addresses) is kept. A commit
+ * refused for that is written again recipient by recipient, and a recipient
+ * whose subscription changed gets its outcomes recorded without the delete.
+ * @throws whatever Firestore throws otherwise: the chunk fails and is retried.
  */
-export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes: readonly Outcome[], nowMs: number): Promise<number> {
+export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes: readonly Outcome[], nowMs: number): Promise<RecordResult> {
   const byUser = new Map<string, Outcome[]>();
   for (const o of outcomes) {
     const list = byUser.get(o.delivery.userId);
     list ? list.push(o) : byUser.set(o.delivery.userId, [o]);
   }
   const recipients = new Map(claim.recipients.map((r) => [r.userId, r]));
+  const groups: RecipientWrites[] = [...byUser].map(([userId, userOutcomes]) => ({
+    userOutcomes,
+    remove: subscriptionDone(recipients.get(userId)!, userOutcomes) ? claim.subscriptions.get(userId) : undefined,
+  }));
 
-  const batches: WriteBatch[] = [];
-  let batch = db.batch();
+  const commits: RecipientWrites[][] = [];
+  let current: RecipientWrites[] = [];
   let writes = 0;
-  let removed = 0;
-  for (const [userId, userOutcomes] of byUser) {
-    const recipient = recipients.get(userId)!;
-    const done = subscriptionDone(recipient, userOutcomes);
-    const needed = userOutcomes.length + (done ? 1 : 0);
+  for (const g of groups) {
+    const needed = g.userOutcomes.length + (g.remove ? 1 : 0);
     if (writes + needed > MAX_WRITES_PER_COMMIT) {
-      batches.push(batch);
-      batch = db.batch();
+      commits.push(current);
+      current = [];
       writes = 0;
     }
-    for (const o of userOutcomes) {
+    current.push(g);
+    writes += needed;
+  }
+  if (current.length > 0) commits.push(current);
+  const results = await Promise.all(commits.map((c) => commitRecipients(db, c, nowMs)));
+  return results.reduce((sum, r) => ({ removed: sum.removed + r.removed, changedMeanwhile: sum.changedMeanwhile + r.changedMeanwhile }), { removed: 0, changedMeanwhile: 0 });
+}
+
+/** One recipient's outcomes, and its subscription to remove when they settle it. */
+interface RecipientWrites {
+  userOutcomes: Outcome[];
+  remove: { ref: DocumentReference; readAt: Timestamp } | undefined;
+}
+
+function batchOf(db: Firestore, groups: readonly RecipientWrites[], nowMs: number, withDeletes: boolean): WriteBatch {
+  const batch = db.batch();
+  for (const g of groups) {
+    for (const o of g.userOutcomes) {
       batch.update(deliveryRef(db, o.delivery.key), {
         state: o.state,
         leaseExpiresAtMs: null,
@@ -175,15 +221,26 @@ export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes:
         ...(o.state === 'sent' ? { sentAtMs: nowMs } : {}),
       });
     }
-    if (done) {
-      batch.delete(claim.subscriptions.get(userId)!);
-      removed++;
-    }
-    writes += needed;
+    if (withDeletes && g.remove) batch.delete(g.remove.ref, { lastUpdateTime: g.remove.readAt });
   }
-  if (writes > 0) batches.push(batch);
-  await Promise.all(batches.map((b) => b.commit()));
-  return removed;
+  return batch;
+}
+
+/** Commits one group of recipients; on a refused precondition, each recipient alone. */
+async function commitRecipients(db: Firestore, groups: readonly RecipientWrites[], nowMs: number): Promise<RecordResult> {
+  try {
+    await batchOf(db, groups, nowMs, true).commit();
+    return { removed: groups.filter((g) => g.remove).length, changedMeanwhile: 0 };
+  } catch (err) {
+    if (grpcCode(err) !== status.FAILED_PRECONDITION) throw err;
+  }
+  if (groups.length > 1) {
+    const each = await Promise.all(groups.map((g) => commitRecipients(db, [g], nowMs)));
+    return each.reduce((sum, r) => ({ removed: sum.removed + r.removed, changedMeanwhile: sum.changedMeanwhile + r.changedMeanwhile }), { removed: 0, changedMeanwhile: 0 });
+  }
+  // This recipient's subscription changed after the claim: the outcomes stand, the subscription stays.
+  await batchOf(db, groups, nowMs, false).commit();
+  return { removed: 0, changedMeanwhile: 1 };
 }
 
 /** The ledger entries of one event. */

@@ -37,6 +37,7 @@ export interface ReceivedEvent {
   eventKey: string;
   messageId: string;
   publishTimeMs?: number;
+  /** The push body's `deliveryAttempt` (from 1), sent only by a subscription with a dead-letter policy. */
   deliveryAttempt?: number;
   attributes: Record<string, string>;
   event: InventoryEvent;

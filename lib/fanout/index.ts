@@ -20,7 +20,7 @@ import { waveSettingsOf } from './wave-rules.ts';
 import { FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError, LeaseLostError } from './errors.ts';
 
 export { LeaseHeldError, LeaseLostError, FanoutNotFoundError, FanoutNotReplayableError } from './errors.ts';
-export { recordRejectedEvent } from './rejected.ts';
+export { readRejectedEvents, recordRejectedEvent } from './rejected.ts';
 export { FANOUT_PROBLEMS } from './problems.ts';
 export type { FanoutProgress } from './run.ts';
 // The pure decisions, exported so a simulation can run (or break) exactly these.
@@ -37,7 +37,7 @@ export {
   type ClaimResult,
   type TakeoverDecision,
 } from './rules.ts';
-export { readFanout, fanoutRef, fanoutsOfProduct, failFanout } from './store.ts';
+export { readFanout, readFanouts, fanoutRef, fanoutsAtSequence, fanoutsOfProduct, failFanout } from './store.ts';
 // Waves (docs/waves.md): the pure decisions, and where each wave's record is kept.
 export {
   compareFifo,
@@ -72,8 +72,9 @@ export type FanoutOutcome =
 export interface FanoutAttempt {
   /**
    * True on the last attempt its sender will make (a continuation task on the
-   * queue's last attempt): if this one fails, nobody continues the fan-out, so
-   * it ends `failed` instead of staying `running`.
+   * queue's last attempt, an event on the push subscription's last delivery
+   * before the dead-letter topic): if this one fails, nobody continues the
+   * fan-out, so it ends `failed` instead of staying `running`.
    */
   lastAttempt: boolean;
 }
@@ -139,8 +140,8 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger,
       log.error('continuation of an unknown fan-out; acknowledging', { eventKey: incoming.eventKey });
       return { kind: 'not-found', eventKey: incoming.eventKey };
     }
-    if (incoming.kind === 'continuation' && cannotProgress(err, attempt)) {
-      const productId = (await readFanout(rt.db, incoming.eventKey).catch(() => undefined))?.productId ?? '';
+    if (cannotProgress(err, attempt)) {
+      const productId = incoming.kind === 'event' ? incoming.event.productId : ((await readFanout(rt.db, incoming.eventKey).catch(() => undefined))?.productId ?? '');
       const failed = await fail(rt, incoming.eventKey, productId, owner, err, log.child({ productId }));
       if (failed) return failed;
     }

@@ -81,3 +81,10 @@ export async function recordRejectedEvent(db: Firestore, err: InvalidEventError,
   await db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).set(doc);
   return eventKey;
 }
+
+/** The rejected-event records of `eventKeys`, in one read; absent keys are left out. */
+export async function readRejectedEvents(db: Firestore, eventKeys: readonly string[]): Promise<Map<string, RejectedEventDoc>> {
+  if (eventKeys.length === 0) return new Map();
+  const snaps = await db.getAll(...eventKeys.map((k) => db.collection(COLLECTIONS.rejectedEvents).doc(k)));
+  return new Map(snaps.filter((s) => s.exists).map((s) => [s.id, s.data() as RejectedEventDoc]));
+}

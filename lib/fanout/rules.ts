@@ -83,6 +83,7 @@ export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'eve
     recipients: 0,
     startedAtMs: o.nowMs,
     updatedAtMs: o.nowMs,
+    chunkReceipts: true,
     ...(received.publishTimeMs !== undefined ? { publishTimeMs: received.publishTimeMs } : {}),
   };
   if (decision.kind === 'stale' || decision.kind === 'jump') {
@@ -155,10 +156,11 @@ export function replayRefusal(stored: FanoutDoc, nowMs: number): ReplayRefusal |
 /**
  * A replay's fresh start: the next generation (new task names, so no old name
  * hides a chunk), from the first subscriber, counters at zero, running again
- * whether it had completed or failed.
+ * whether it had completed or failed, and marked as one whose chunks get receipts.
  */
 export function resetForReplay(existing: FanoutDoc): FanoutDoc {
   const { completedAtMs: _completed, error: _error, ...rest } = existing;
+  // Delivery writes a receipt for every chunk of the new generation, whatever the fan-out's age.
   return {
     ...rest,
     state: 'running',
@@ -167,6 +169,7 @@ export function resetForReplay(existing: FanoutDoc): FanoutDoc {
     pages: 0,
     chunks: 0,
     recipients: 0,
+    chunkReceipts: true,
     ...(existing.waves ? { waves: restartWaves(existing.waves) } : {}),
   };
 }

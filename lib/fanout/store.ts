@@ -32,6 +32,22 @@ export function fanoutsOfProduct(db: Firestore, productId: string, limit: number
 }
 
 /**
+ * The fan-outs of `productId` whose stored event has `sequence`, at most
+ * `limit` (a dead letter without its eventId is matched to its fan-out so).
+ */
+export async function fanoutsAtSequence(db: Firestore, productId: string, sequence: number, limit: number): Promise<{ eventKey: string; fanout: FanoutDoc }[]> {
+  const snap = await db.collection(COLLECTIONS.fanouts).where('productId', '==', productId).where('event.sequence', '==', sequence).limit(limit).get();
+  return snap.docs.map((d) => ({ eventKey: d.id, fanout: d.data() as FanoutDoc }));
+}
+
+/** The stored fan-outs of `eventKeys`, in one read; absent keys are left out. */
+export async function readFanouts(db: Firestore, eventKeys: readonly string[]): Promise<Map<string, FanoutDoc>> {
+  if (eventKeys.length === 0) return new Map();
+  const snaps = await db.getAll(...eventKeys.map((k) => fanoutRef(db, k)));
+  return new Map(snaps.filter((s) => s.exists).map((s) => [s.id, s.data() as FanoutDoc]));
+}
+
+/**
  * Claims the fan-out of a received event: the first attempt decides whether
  * it is a restock (and moves the product's stock state) in the same
  * transaction; later attempts take over per {@link decideTakeover}.

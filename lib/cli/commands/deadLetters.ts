@@ -17,24 +17,16 @@
  */
 import type { Command } from 'commander';
 import { scrub, scrubJsonText } from '../../log.ts';
-import { COLLECTIONS } from '../../model.ts';
 import { intArg } from '../args.ts';
-import type { Backend } from '../backend.ts';
-import { guard } from '../guard.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { BackendError } from '../errors.ts';
 import { formatTime, table, type Output } from '../output.ts';
 
-/** Prefix of the attributes Pub/Sub adds when it dead-letters a message. */
-export const DEAD_LETTER_ATTRIBUTE_PREFIX = 'CloudPubSubDeadLetterSource';
-const PULL_BATCH = 100;
-/** Lease taken on pulled messages: the longest Pub/Sub allows, so a prompt cannot outlive it in practice. */
-const LEASE_SECONDS = 600;
 const DATA_SHOWN_CHARS = 4096;
 
-import type { DeadLetter, DeathCause } from '../queries/dead-letters.ts';
+import { DEAD_LETTER_ATTRIBUTE_PREFIX, type DeadLetter } from '../queries/dead-letters.ts';
 
-export type { DeadLetter, DeathCause } from '../queries/dead-letters.ts';
+export { DEAD_LETTER_ATTRIBUTE_PREFIX, type DeadLetter, type DeathCause } from '../queries/dead-letters.ts';
 
 /**
  * The JSON shape of a {@link DeadLetter}: no lease handle, data as text, and
@@ -78,119 +70,6 @@ export function republishAttributes(m: Pick<DeadLetter, 'attributes' | 'eventKey
   for (const [k, v] of Object.entries(m.attributes)) if (!k.startsWith(DEAD_LETTER_ATTRIBUTE_PREFIX)) out[k] = v;
   if (!out.eventId && m.eventKey) out.eventId = m.eventKey;
   return out;
-}
-
-function toMs(t: { seconds?: unknown; nanos?: unknown } | null | undefined): number | null {
-  if (!t || t.seconds === undefined || t.seconds === null) return null;
-  return Number(t.seconds) * 1000 + Math.floor(Number(t.nanos ?? 0) / 1e6);
-}
-
-function attemptsOf(a: Record<string, string>, deliveryAttempt: number | null | undefined): number | null {
-  const fromAttr = Number(a[`${DEAD_LETTER_ATTRIBUTE_PREFIX}DeliveryCount`]);
-  if (Number.isFinite(fromAttr) && fromAttr > 0) return fromAttr;
-  return deliveryAttempt ?? null;
-}
-
-type RawDeadLetter = Omit<DeadLetter, 'eventKey' | 'eventKeySource' | 'cause'>;
-
-/**
- * The event key of a dead letter: its `eventId`, else — Pub/Sub does not keep
- * the original messageId when it dead-letters — the one fan-out of the same
- * product and sequence, when exactly one exists.
- */
-async function eventKeyOf(backend: Backend, raw: RawDeadLetter): Promise<Pick<DeadLetter, 'eventKey' | 'eventKeySource'>> {
-  if (raw.eventId) return { eventKey: raw.eventId, eventKeySource: 'eventId' };
-  let parsed: { productId?: unknown; sequence?: unknown } | undefined;
-  try {
-    parsed = JSON.parse(raw.data.toString('utf8'));
-  } catch {
-    parsed = undefined;
-  }
-  if (parsed && typeof parsed.productId === 'string' && typeof parsed.sequence === 'number') {
-    const matches = await guard(
-      'query',
-      `${COLLECTIONS.fanouts} of ${parsed.productId} at sequence ${parsed.sequence}`,
-      backend.db.collection(COLLECTIONS.fanouts).where('productId', '==', parsed.productId).where('event.sequence', '==', parsed.sequence).limit(2).get(),
-    );
-    if (matches.size === 1) return { eventKey: matches.docs[0]!.id, eventKeySource: 'fanout-match' };
-  }
-  return { eventKey: null, eventKeySource: 'unknown' };
-}
-
-/**
- * Says why each dead letter died: its key (the lookups of keyless messages run
- * side by side), then one read of every message's rejected-event and fan-out records.
- */
-async function explainAll(backend: Backend, raws: RawDeadLetter[]): Promise<DeadLetter[]> {
-  const { db } = backend;
-  const keyed = await Promise.all(raws.map(async (raw) => ({ ...raw, ...(await eventKeyOf(backend, raw)) })));
-  const keys = [...new Set(keyed.map((m) => m.eventKey).filter((k): k is string => k !== null))];
-  const refs = keys.flatMap((k) => [db.collection(COLLECTIONS.rejectedEvents).doc(k), db.collection(COLLECTIONS.fanouts).doc(k)]);
-  const snaps = refs.length === 0 ? [] : await guard('read', `${COLLECTIONS.rejectedEvents} and ${COLLECTIONS.fanouts} of ${keys.length} event(s)`, db.getAll(...refs));
-  const causes = new Map<string, DeathCause>();
-  keys.forEach((key, i) => {
-    const rejected = snaps[2 * i];
-    const fanout = snaps[2 * i + 1];
-    const str = (v: unknown) => (typeof v === 'string' ? v : null);
-    causes.set(key, {
-      rejected: rejected?.exists ? { reason: String(rejected.get('reason') ?? 'unknown'), field: str(rejected.get('field')) } : null,
-      fanout: fanout?.exists ? { state: String(fanout.get('state') ?? 'unknown'), error: str(fanout.get('error')), reason: str(fanout.get('reason')) } : null,
-    });
-  });
-  return keyed.map((m) => ({ ...m, cause: (m.eventKey && causes.get(m.eventKey)) || { rejected: null, fanout: null } }));
-}
-
-/**
- * Pulls up to `limit` dead letters without acknowledging them, extends their
- * lease for the rest of the command, and explains each one.
- * @throws BackendError when Pub/Sub or Firestore fails.
- */
-export async function pullDeadLetters(backend: Backend, limit: number): Promise<DeadLetter[]> {
-  const client = await backend.subscriber();
-  const subscription = client.subscriptionPath(backend.config.projectId, backend.settings.deadLetterSubscription);
-  const pulled: DeadLetter[] = [];
-  let emptyPulls = 0;
-  // A synchronous pull may return fewer messages than are available, or none
-  // while some exist; two empty answers in a row are taken as "drained".
-  while (pulled.length < limit && emptyPulls < 2) {
-    const [response] = await guard('pull from', `subscription ${subscription}`, client.pull({ subscription, maxMessages: Math.min(PULL_BATCH, limit - pulled.length), returnImmediately: true }));
-    const received = response.receivedMessages ?? [];
-    if (received.length === 0) {
-      emptyPulls++;
-      continue;
-    }
-    emptyPulls = 0;
-    const ackIds = received.map((r) => r.ackId!).filter(Boolean);
-    await guard('extend the lease on', `${ackIds.length} message(s) of ${subscription}`, client.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: LEASE_SECONDS }));
-    const raws: RawDeadLetter[] = received.map((r) => {
-      const message = r.message ?? {};
-      const attributes = { ...(message.attributes ?? {}) } as Record<string, string>;
-      const originalPublish = Date.parse(attributes[`${DEAD_LETTER_ATTRIBUTE_PREFIX}TopicPublishTime`] ?? '');
-      return {
-        ackId: r.ackId ?? '',
-        messageId: message.messageId ?? '',
-        publishTimeMs: toMs(message.publishTime as { seconds?: unknown; nanos?: unknown } | null),
-        attributes,
-        data: message.data ? Buffer.from(message.data as Uint8Array | string) : Buffer.alloc(0),
-        eventId: attributes.eventId || null,
-        deliveryAttempts: attemptsOf(attributes, r.deliveryAttempt),
-        sourceSubscription: attributes[`${DEAD_LETTER_ATTRIBUTE_PREFIX}Subscription`] ?? null,
-        originalPublishTimeMs: Number.isFinite(originalPublish) ? originalPublish : null,
-      };
-    });
-    pulled.push(...(await explainAll(backend, raws)));
-  }
-  return pulled;
-}
-
-/** Acknowledges (`ack`) or releases for immediate redelivery (`release`) the given messages. @throws BackendError */
-export async function settleDeadLetters(backend: Backend, messages: DeadLetter[], how: 'ack' | 'release'): Promise<void> {
-  if (messages.length === 0) return;
-  const client = await backend.subscriber();
-  const subscription = client.subscriptionPath(backend.config.projectId, backend.settings.deadLetterSubscription);
-  const ackIds = messages.map((m) => m.ackId);
-  if (how === 'ack') await guard('acknowledge', `${ackIds.length} message(s) of ${subscription}`, client.acknowledge({ subscription, ackIds }));
-  else await guard('release', `${ackIds.length} message(s) of ${subscription}`, client.modifyAckDeadline({ subscription, ackIds, ackDeadlineSeconds: 0 }));
 }
 
 function renderList(out: Output, messages: DeadLetter[], subscription: string): void {

@@ -89,6 +89,9 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
   if (r.unaccountedChunks) {
     out.line(`${c.bold('unaccounted')} ${c.red(`${r.unaccountedChunks} chunk(s)`)} enqueued but never claimed by delivery (their tasks ended before delivery could run; see the delivery function's logs, then replay)`);
   }
+  if (r.accountedBy === 'ledger') {
+    out.line(`${c.bold('accounted')} by the ledger and the queue only: this fan-out started before chunk receipts existed, so a chunk whose task died unclaimed cannot be seen`);
+  }
   out.line(`${c.bold('settled')} ${r.settled ? c.green('yes') : c.yellow('no')}`);
 }
 

@@ -52,6 +52,14 @@ export interface StatusReport {
    */
   unaccountedChunks: number | null;
   /**
+   * How the recipients were judged accounted for: `chunk-receipts` (every
+   * chunk the fan-out enqueued has a receipt from delivery), or `ledger`
+   * (a fan-out that started before receipts existed: its ledger and the queue
+   * alone, which cannot see a chunk whose task died unclaimed). Null without
+   * a fan-out that enqueued work.
+   */
+  accountedBy: 'chunk-receipts' | 'ledger' | null;
+  /**
    * Nothing more will happen by itself, and every recipient is accounted for:
    * the fan-out is not running, no delivery is pending, every chunk it
    * enqueued was claimed by delivery, and no task of the event is left in the
@@ -118,7 +126,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
   const [waves, queuedTasks, unaccountedChunks] = await Promise.all([
     readWaves(backend, eventKey, fanoutSnap.exists ? fanoutSnap.data() : undefined),
     needsQueueCheck(fanout, deliveryCounts) ? countQueuedTasks(backend, eventKey) : null,
-    fanout && fanout.state !== 'running' && fanout.state !== 'ignored'
+    fanout?.chunkReceipts && fanout.state !== 'running' && fanout.state !== 'ignored'
       ? guard('count', `chunk receipts of ${eventKey}`, countChunkReceipts(db, eventKey, fanout.generation)).then((n) => Math.max(0, fanout.chunks - n))
       : null,
   ]);
@@ -133,11 +141,12 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     lastErrors: errors.map((d) => deliverySummary(d.id, d.data())),
     queuedTasks,
     unaccountedChunks,
+    accountedBy: fanout && fanout.state !== 'ignored' ? (fanout.chunkReceipts ? 'chunk-receipts' : 'ledger') : null,
     settled: isSettled(fanout, deliveryCounts, queuedTasks, unaccountedChunks),
   };
 }
 
-type FanoutProgressView = Pick<FanoutSummary, 'state' | 'recipients'>;
+type FanoutProgressView = Pick<FanoutSummary, 'state' | 'recipients'> & Partial<Pick<FanoutSummary, 'chunkReceipts'>>;
 
 /**
  * The ledger alone cannot tell whether the event is done: tasks may still be
@@ -153,12 +162,14 @@ function needsQueueCheck(fanout: FanoutProgressView | null, counts: DeliveryCoun
  * Whether nothing more will happen to an event by itself and every recipient
  * is accounted for (see {@link StatusReport.settled}). `queuedTasks` and
  * `unaccountedChunks` null mean "not known", which is never settled for a
- * fan-out that enqueued work.
+ * fan-out that enqueued work, except that a fan-out without chunk receipts
+ * (`chunkReceipts` false: it started before they existed) is judged by its
+ * ledger and the queue alone, as before receipts.
  */
 export function isSettled(fanout: FanoutProgressView | null, counts: DeliveryCounts, queuedTasks: number | null, unaccountedChunks: number | null): boolean {
   if (fanout?.state === 'running') return false;
   if (!PENDING_STATES.every((s) => counts[s] === 0)) return false;
-  if (fanout && fanout.state !== 'ignored') return queuedTasks === 0 && unaccountedChunks === 0;
+  if (fanout && fanout.state !== 'ignored') return queuedTasks === 0 && (fanout.chunkReceipts === false || unaccountedChunks === 0);
   return true;
 }
 

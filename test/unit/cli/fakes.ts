@@ -86,6 +86,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
       firstTaskAtMs: 1_700_000_000_000 - 59_900,
       completedAtMs: 1_700_000_000_000 - 58_000,
       updatedAtMs: 1_700_000_000_000 - 58_000,
+      chunkReceipts: true,
     },
     rejected: null,
     deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, unsubscribed: 0, total: 150 },
@@ -94,6 +95,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
     lastErrors: [],
     queuedTasks: null,
     unaccountedChunks: 0,
+    accountedBy: 'chunk-receipts',
     settled: true,
     ...overrides,
   };

@@ -13,7 +13,10 @@ describe('restock replay', () => {
     let replays = 0;
     const r = await run(['replay', 'evt-1'], {
       answer: undefined,
-      ops: { readStatus: async () => statusReport(), countSubscribers: async () => 3, replay: async () => (replays++, replayResult) },
+      ops: { readStatus: async () => statusReport(), countSubscribers: async () => 3, replay: async () => {
+        replays++;
+        return replayResult;
+      } },
     });
     expect(r.code).toBe(2);
     expect(replays).toBe(0);
@@ -23,7 +26,10 @@ describe('restock replay', () => {
 
   test('answering no aborts with exit 1 and replays nothing', async () => {
     let replays = 0;
-    const r = await run(['replay', 'evt-1'], { answer: false, ops: { readStatus: async () => statusReport(), countSubscribers: async () => 3, replay: async () => (replays++, replayResult) } });
+    const r = await run(['replay', 'evt-1'], { answer: false, ops: { readStatus: async () => statusReport(), countSubscribers: async () => 3, replay: async () => {
+        replays++;
+        return replayResult;
+      } } });
     expect(r.code).toBe(1);
     expect(r.asked).toEqual(['Replay the fan-out of evt-1?']);
     expect(replays).toBe(0);
@@ -32,7 +38,10 @@ describe('restock replay', () => {
   test('--dry-run asks nothing and passes dryRun to the fan-out', async () => {
     const calls: unknown[] = [];
     const r = await run(['replay', 'evt-1', '--dry-run', '--json'], {
-      ops: { readStatus: async () => statusReport(), countSubscribers: async () => 3, replay: async (k, o) => (calls.push([k, o.dryRun]), { ...replayResult, dryRun: true, outcome: 'dry-run' as const }) },
+      ops: { readStatus: async () => statusReport(), countSubscribers: async () => 3, replay: async (k, o) => {
+        calls.push([k, o.dryRun]);
+        return { ...replayResult, dryRun: true, outcome: 'dry-run' as const };
+      } },
     });
     expect(r.code).toBe(0);
     expect(r.asked).toEqual([]);
@@ -52,7 +61,10 @@ describe('restock redrive', () => {
 
   test('defaults to exhausted deliveries, says how many, and with --yes re-enqueues them', async () => {
     const calls: unknown[] = [];
-    const r = await run(['redrive', 'evt-1', '--yes', '--json'], { ops: { readStatus: async () => statusReport(), redrive: async (k, o) => (calls.push([k, o]), redriven) } });
+    const r = await run(['redrive', 'evt-1', '--yes', '--json'], { ops: { readStatus: async () => statusReport(), redrive: async (k, o) => {
+      calls.push([k, o]);
+      return redriven;
+    } } });
     expect(r.code).toBe(0);
     expect(calls).toEqual([['evt-1', { states: ['exhausted'], dryRun: false }]]);
     expect(r.stderr).toMatch(/will re-enqueue 1 delivery of evt-1 in state exhausted/);
@@ -61,7 +73,10 @@ describe('restock redrive', () => {
 
   test('--state takes both states, comma-separated or repeated', async () => {
     const calls: unknown[] = [];
-    const ops = { readStatus: async () => statusReport(), redrive: async (_k: string, o: { states: string[]; dryRun: boolean }) => (calls.push(o.states), redriven) };
+    const ops = { readStatus: async () => statusReport(), redrive: async (_k: string, o: { states: string[]; dryRun: boolean }) => {
+      calls.push(o.states);
+      return redriven;
+    } };
     await run(['redrive', 'evt-1', '--state', 'exhausted,failed', '--yes'], { ops });
     await run(['redrive', 'evt-1', '--state', 'failed', '--state', 'exhausted', '--yes'], { ops });
     expect(calls).toEqual([['exhausted', 'failed'], ['failed', 'exhausted']]);
@@ -84,7 +99,10 @@ describe('restock publish', () => {
     const published: { topic: string; data: unknown; attributes: Record<string, string> }[] = [];
     const r = await run(['publish', '--product', 'sku-1', '--available', '5', '--json'], {
       nowMs: () => 1_700_000_000_000,
-      ops: { publish: async (topic, data, attributes) => (published.push({ topic, data: JSON.parse(data.toString()), attributes }), 'msg-77') },
+      ops: { publish: async (topic, data, attributes) => {
+        published.push({ topic, data: JSON.parse(data.toString()), attributes });
+        return 'msg-77';
+      } },
     });
     expect(r.code).toBe(0);
     expect(published).toHaveLength(1);
@@ -149,7 +167,10 @@ describe('restock dead-letters', () => {
     const events: string[] = [];
     const ops = {
       pullDeadLetters: async () => [deadLetter(), deadLetter({ messageId: 'm2', ackId: 'ack-m2', eventKey: 'evt-2' })],
-      publish: async () => (events.push('publish'), 'new'),
+      publish: async () => {
+        events.push('publish');
+        return 'new';
+      },
       settleDeadLetters: async (ms: DeadLetter[], how: 'ack' | 'release') => void events.push(`${how} ${ms.map((m) => m.messageId).join(',')}`),
     };
     const r = await run(['dead-letters', 'replay', '--message', 'evt-2', '--yes'], { ops });
@@ -176,7 +197,10 @@ describe('replay and redrive without the settings tasks need', () => {
       ops: {
         readStatus: async () => statusReport(),
         countSubscribers: async () => 3,
-        replay: async () => (replays++, replayResult),
+        replay: async () => {
+        replays++;
+        return replayResult;
+      },
         assertCanEnqueue: () => {
           throw new UsageError('this creates Cloud Tasks as the functions do: set RESTOCK_DELIVERY_URL', 'RESTOCK_DELIVERY_URL');
         },

@@ -25,6 +25,22 @@ describe('restock status', () => {
     expect(isSettled({ state: 'failed', recipients: 100 }, counts({ sent: 40, total: 40 }), 0, 0)).toBe(true);
   });
 
+  test('a fan-out that started before chunk receipts existed is judged by its ledger and the queue alone, as before receipts', () => {
+    const older = { state: 'complete', recipients: 100, chunkReceipts: false };
+    expect(isSettled(older, counts({ sent: 100, total: 100 }), 0, null)).toBe(true);
+    expect(isSettled(older, counts({ sent: 99, failed: 1, total: 100 }), 0, null)).toBe(false);
+    expect(isSettled(older, counts({ sent: 100, total: 100 }), 1, null)).toBe(false);
+    expect(isSettled({ ...older, chunkReceipts: true }, counts({ sent: 100, total: 100 }), 0, null)).toBe(false);
+  });
+
+  test('human output says when an event was judged by the ledger alone (a fan-out older than chunk receipts)', async () => {
+    const report = statusReport({ unaccountedChunks: null, accountedBy: 'ledger' });
+    const { stdout } = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
+    expect(stdout).toContain('accounted by the ledger and the queue only: this fan-out started before chunk receipts existed');
+    const { stdout: newer } = await run(['status', 'evt-1'], { ops: { readStatus: async () => statusReport() } });
+    expect(newer).not.toContain('accounted by the ledger');
+  });
+
   test('an ignored event or deliveries without a fan-out are settled once nothing is pending', () => {
     expect(isSettled({ state: 'ignored', recipients: 0 }, counts({}), null, null)).toBe(true);
     expect(isSettled(null, counts({ sent: 2, total: 2 }), null, null)).toBe(true);

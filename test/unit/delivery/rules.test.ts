@@ -101,7 +101,7 @@ const world = fc
 function claimAsTheStoreDoes(task: DeliveryTask, subs: (SubscriptionDoc | undefined)[], ledgers: RecipientLedger[]): ClaimPlan {
   const existing = new Set(ledgers.flatMap((l) => Object.values(l).map((e) => e!.dedupKey)));
   const first = planFirstAttempt(task, subs, ctx);
-  if (first && first.writes.every((w) => w.kind === 'claim' && w.create && !existing.has(w.key))) return first;
+  if (first?.writes.every((w) => w.kind === 'claim' && w.create && !existing.has(w.key))) return first;
   return planChunkClaim(task, subs, ledgers, ctx);
 }
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { decideCheckpoint, decideFailure, decideTakeover, replayRefusal, resetForReplay } from '../../../lib/fanout/index.ts';
+import { decideCheckpoint, decideFailure, decideFirstClaim, decideTakeover, replayRefusal, resetForReplay } from '../../../lib/fanout/index.ts';
 import {
   CLOSED_DELIVERY_STATES,
   DELIVERY_TRANSITIONS,
@@ -95,6 +95,14 @@ describe('fan-out failure', () => {
     expect(reset).toMatchObject({ state: 'running', generation: failed.generation + 1, cursor: null, pages: 0, chunks: 0, recipients: 0 });
     expect(reset.error).toBeUndefined();
     expect(decideTakeover(reset, o).kind).toBe('run');
+  });
+
+  test('a fan-out started, or replayed, now is marked as one whose chunks get receipts (restock status counts them only then)', () => {
+    const { chunkReceipts: _none, ...older }: FanoutDoc = { ...fc.sample(fanoutArb, 1)[0]!, state: 'complete' };
+    const event = { type: 'inventory.updated' as const, version: 1 as const, productId: 'p-1', available: 5, previousAvailable: 0, sequence: 2, occurredAt: '2026-01-01T00:00:00Z' };
+
+    expect(decideFirstClaim({ eventKey: 'e-1', event }, undefined, { ...o, threshold: 0 }).result.fanout.chunkReceipts).toBe(true);
+    expect(resetForReplay(older).chunkReceipts).toBe(true);
   });
 });
 

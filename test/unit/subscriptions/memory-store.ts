@@ -42,7 +42,10 @@ export class MemorySubscriptionStore implements SubscriptionStore {
 
   private record(userId: string): Set<string> {
     let r = this.records.get(userId);
-    if (!r) this.records.set(userId, (r = new Set()));
+    if (!r) {
+      r = new Set();
+      this.records.set(userId, r);
+    }
     return r;
   }
 

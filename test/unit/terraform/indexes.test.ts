@@ -91,8 +91,8 @@ const SITES: Site[] = [
     queries: [{ what: "a product's fan-outs (trace)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId'], orderBy: ['startedAtMs', 'DESCENDING'] }],
   },
   {
-    file: 'lib/cli/commands/deadLetters.ts',
-    snippets: [".where('productId', '==', parsed.productId).where('event.sequence', '==', parsed.sequence)"],
+    file: 'lib/fanout/store.ts',
+    snippets: [".where('productId', '==', productId).where('event.sequence', '==', sequence)"],
     queries: [{ what: 'the fan-out of a dead letter', collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId', 'event.sequence'] }],
   },
   {
@@ -127,8 +127,8 @@ const SITES: Site[] = [
   },
   {
     file: 'lib/delivery/dead-addresses.ts',
-    snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', u)"],
-    queries: [{ what: "a shopper's subscriptions (dead-token cleanup)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],
+    snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where(`channels.${channel}`, 'in', values)"],
+    queries: [{ what: 'the subscriptions holding dead push tokens (dead-token cleanup)', collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['channels.push'] }],
   },
 ];
 
@@ -281,6 +281,20 @@ describe('every query has its index', () => {
     expect(missingIndex(broken)).toBe('no composite index deliveries (eventKey ASCENDING, sentAtMs DESCENDING)');
     const byTimestampAlone: Query = { what: 'deliveries by creation', collection: 'deliveries', scope: 'COLLECTION', equalities: [], orderBy: ['createdAtMs', 'ASCENDING'] };
     expect(missingIndex(byTimestampAlone)).toBe('no composite index deliveries (createdAtMs ASCENDING)');
+  });
+});
+
+describe('fields nothing queries keep no index', () => {
+  test("shoppers.productIds (read by id, never queried) has its automatic array index turned off", () => {
+    expect(unindexedFields().get('shoppers')?.has('productIds')).toBe(true);
+    expect(sourceFiles().some((f) => /where\(\s*'productIds'/.test(read(f)))).toBe(false);
+  });
+
+  test('chunk receipts expire by a TTL policy on expireAt, like the ledger they account for', () => {
+    const ttl = resourcesOf(tf, 'google_firestore_field').find(([, f]) => f.collection === 'chunks' && f.field === 'expireAt');
+    expect(ttl).toBeDefined();
+    expect(block(ttl![1].ttl_config)).toEqual({});
+    expect(unindexedFields().get('chunks')?.has('expireAt')).toBe(true);
   });
 });
 

@@ -302,6 +302,8 @@ describe('Pub/Sub', () => {
     const deadLetter = block(resource(tf, 'google_pubsub_subscription', 'fanout').dead_letter_policy);
     expect(deadLetter.dead_letter_topic).toBe('${google_pubsub_topic.dead_letter.id}');
     expect(deadLetter.max_delivery_attempts).toBe('${var.pubsub_max_delivery_attempts}');
+    // fanOutRestock knows the same limit, so on the last delivery a fan-out that cannot finish ends failed.
+    expect(tf.locals.function_env.fanOutRestock.RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS).toBe('${tostring(var.pubsub_max_delivery_attempts)}');
     const pull = resource(tf, 'google_pubsub_subscription', 'dead_letter');
     expect(pull.topic).toBe('${google_pubsub_topic.dead_letter.id}');
     expect(pull.push_config).toBeUndefined();
