@@ -43,6 +43,8 @@ export class Checker {
   readonly churned = new Set<string>();
   /** Last time a shopper (re)subscribed, per user. */
   readonly subscribedAtMs = new Map<string, number>();
+  /** When each ledger key was last claimed (written `sending`): the read a settling commit judged from. */
+  private readonly claimedAtMs = new Map<string, number>();
   /** Ledger keys recorded `sent` or `rejected`, with when. */
   private readonly recorded = new Map<string, { state: string; atMs: number }>();
   /** Notifications taken more than once (excused: no outcome recorded before). */
@@ -86,6 +88,7 @@ export class Checker {
         if (before?.state === 'exhausted' && after?.state !== 'exhausted' && !(after?.state && canMoveDelivery('exhausted', after.state))) {
           this.violate('final-never-reopens', `ledger ${delivery[1]!.slice(0, 12)} (user ${before.userId}) went exhausted → ${after?.state ?? 'deleted'} (only a redrive's task may reopen it, to sending)`);
         }
+        if (after?.state === 'sending' && before?.state !== 'sending') this.claimedAtMs.set(delivery[1]!, commit.atMs);
         if (after && isSettledState(after.state) && !isSettledState(before?.state)) {
           this.recorded.set(delivery[1]!, { state: after.state!, atMs: commit.atMs });
           this.checkSettlingWrite(commit, after as DeliveryDoc);
@@ -98,9 +101,28 @@ export class Checker {
           const after = x.after as Partial<DeliveryDoc> | undefined;
           return DELIVERY_PATH.test(x.path) && after?.userId === userId && isSettledState(after.state);
         });
-        if (!settles) this.violate('one-shot', `subscription of ${userId} deleted by ${commit.actor} in a commit that settles none of its notifications`);
+        if (!settles && !this.servedBefore(w.before as SubscriptionDoc | undefined, commit)) {
+          this.violate('one-shot', `subscription of ${userId} deleted by ${commit.actor} in a commit that settles none of its notifications`);
+        }
       }
     }
+  }
+
+  /**
+   * Whether a subscription a pipeline commit deletes without settling anything was served already: every channel
+   * it had was settled (sent or rejected) for the restock after its last write (lib/delivery/rules.ts `served`).
+   */
+  private servedBefore(sub: SubscriptionDoc | undefined, commit: AppliedCommit): boolean {
+    if (!sub) return false;
+    const eventKeys = new Set(commit.writes.flatMap((x) => (x.after as Partial<DeliveryDoc> | undefined)?.eventKey ?? []));
+    const keys = eventKeys.size > 0 ? eventKeys : new Set(this.owed.keys());
+    const channels = (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]);
+    return [...keys].some((eventKey) =>
+      channels.every((c) => {
+        const entry = this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(eventKey, sub.userId, c)}`)?.data as Partial<DeliveryDoc> | undefined;
+        return (entry?.state === 'sent' || entry?.state === 'rejected') && (entry.updatedAtMs ?? -1) >= sub.updatedAtMs;
+      }),
+    );
   }
 
   /** A commit settled (event, user, channel): if it settles every channel, it must delete the subscription too. */
@@ -108,8 +130,13 @@ export class Checker {
     const path = `${COLLECTIONS.products}/${entry.productId}/${COLLECTIONS.subscriptions}/${entry.userId}`;
     const deletedHere = commit.writes.some((w) => w.path === path && w.kind === 'delete');
     if (deletedHere) return;
-    const sub = this.store.read(path)?.data as unknown as SubscriptionDoc | undefined;
-    if (!sub) return;
+    const stored = this.store.read(path);
+    if (!stored) return;
+    // The settling commit judges the subscription as its chunk's claim read it. One the shopper rewrote after that
+    // claim (other channels) is judged by the chunk's next attempt; the end-of-run check still requires that nobody
+    // notified stays subscribed.
+    if (stored.updateTimeMs > (this.claimedAtMs.get(entry.dedupKey) ?? Number.POSITIVE_INFINITY)) return;
+    const sub = stored.data as unknown as SubscriptionDoc;
     const channels = (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]);
     const all = channels.every((c) => isSettledState(this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(entry.eventKey, entry.userId, c)}`)?.data.state));
     if (all && channels.length > 0) {

@@ -30,7 +30,7 @@ import { planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, 
  * What a claim of a chunk found and took: the plan of `rules.ts`, with the
  * subscription documents the outcomes may remove.
  */
-export interface ChunkClaim extends Omit<ClaimPlan, 'writes'> {
+export interface ChunkClaim extends Omit<ClaimPlan, 'writes' | 'served'> {
   /**
    * The subscription document of each recipient still subscribed, which the
    * outcomes may remove, with its update time as the claim read it: it is
@@ -75,7 +75,7 @@ function receiptOf(task: DeliveryTask, o: ClaimOptions): ChunkReceiptDoc {
 }
 
 function claimOf(task: DeliveryTask, plan: ClaimPlan, subSnaps: readonly DocumentSnapshot[]): ChunkClaim {
-  const { writes: _writes, ...rest } = plan;
+  const { writes: _writes, served: _served, ...rest } = plan;
   const read = new Map<string, DocumentSnapshot>();
   task.userIds.forEach((u, i) => read.set(u, subSnaps[i]!));
   const subscriptions = new Map<string, { ref: DocumentReference; readAt: Timestamp }>();
@@ -154,6 +154,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
       if (w.kind === 'claim') tx.set(deliveryRef(db, w.key), { ...w.entry, expireAt });
       else tx.update(deliveryRef(db, w.key), w.update);
     }
+    for (const userId of new Set(plan.served)) tx.delete(subs.doc(userId));
     if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
     return claimOf(task, plan, snaps.slice(0, n));
   });

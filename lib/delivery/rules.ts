@@ -62,6 +62,13 @@ export interface ClaimPlan {
   /** Recipients whose subscription no longer exists and who were never notified: they unsubscribed. */
   unsubscribed: number;
   recipients: RecipientPlan[];
+  /**
+   * Recipients whose subscription is served already: every channel it has
+   * was settled (sent or rejected) after its last write, by an attempt that
+   * judged an older version of it and so could not remove it. The claim
+   * removes it (promise 6); only the transactional path ever finds one.
+   */
+  served: string[];
 }
 
 /** The clock and lease a claim runs with. */
@@ -180,11 +187,20 @@ export function decideRecipient(plan: ClaimPlan, task: DeliveryTask, userId: str
     plan.writes.push({ kind: 'claim', key: next.dedupKey, create: entry === undefined, entry: next });
     plan.claimed.push({ key: next.dedupKey, userId, channel, to: sub.channels[channel]!, attempts: next.attempts, ...(sub.locale ? { locale: sub.locale } : {}) });
   }
+  // The shopper changed channels after an earlier attempt's claim (say, dropped push while email was being
+  // sent): that attempt settled every channel the subscription has now, but judged the older version, so it
+  // kept it. Settled after the subscription's last write means served: one-shot, it goes. One written after
+  // the settling (subscribed again once told) is a new wish and stays.
+  if (channels.length > 0 && channels.every((c) => servedAfter(ledger[c], sub.updatedAtMs))) plan.served.push(userId);
+}
+
+function servedAfter(entry: DeliveryDoc | LedgerEntry | undefined, subscriptionWrittenAtMs: number): boolean {
+  return (entry?.state === 'sent' || entry?.state === 'rejected') && entry.updatedAtMs >= subscriptionWrittenAtMs;
 }
 
 /** An empty plan, to fill with {@link decideRecipient}. */
 export function emptyPlan(): ClaimPlan {
-  return { claimed: [], writes: [], busy: 0, alreadySettled: 0, unsubscribed: 0, recipients: [] };
+  return { claimed: [], writes: [], busy: 0, alreadySettled: 0, unsubscribed: 0, recipients: [], served: [] };
 }
 
 /**

@@ -207,6 +207,29 @@ describe('the ledger claim decision', () => {
   });
 });
 
+describe('a subscription served by an earlier attempt (promise 6)', () => {
+  const task: DeliveryTask = { version: 1, eventKey: 'evt', productId: 'sku', generation: 0, product: { available: 1 }, userIds: ['u1'] };
+  const sentEmail = (updatedAtMs: number): LedgerEntry => ({
+    dedupKey: dedupKey('evt', 'u1', 'email'), eventKey: 'evt', productId: 'sku', userId: 'u1', channel: 'email', state: 'sent',
+    attempts: 1, leaseExpiresAtMs: null, lastError: null, sentAtMs: updatedAtMs, createdAtMs: NOW - 60_000, updatedAtMs,
+  });
+  const emailOnly = (updatedAtMs: number): SubscriptionDoc => ({ userId: 'u1', productId: 'sku', channels: { email: 'a@example.com' }, createdAtMs: NOW - 120_000, updatedAtMs });
+
+  test('a shopper who dropped a channel while the other was being sent is removed once every channel left is settled', () => {
+    // Subscribed again (email only) at NOW-30s, after the claim; email was recorded sent at NOW-10s.
+    const plan = planChunkClaim(task, [emailOnly(NOW - 30_000)], [{ email: sentEmail(NOW - 10_000) }], ctx);
+
+    expect(plan.served).toEqual(['u1']);
+    expect(plan.claimed).toEqual([]);
+  });
+
+  test('a shopper who subscribed again after being told keeps the new subscription for the next restock', () => {
+    const plan = planChunkClaim(task, [emailOnly(NOW - 5_000)], [{ email: sentEmail(NOW - 10_000) }], ctx);
+
+    expect(plan.served).toEqual([]);
+  });
+});
+
 describe('redrive, a rule of the domain', () => {
   test('only exhausted, failed and sending can be asked for; any other state is refused whoever calls', () => {
     expect(redriveStates([])).toEqual(['exhausted']);
