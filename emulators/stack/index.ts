@@ -36,6 +36,7 @@ import {
   type SubscriptionSettings,
 } from './resources.ts';
 import { DEFAULT_FIRESTORE_DATABASE } from '../../lib/config.ts';
+import { continuationQueuePath, pipelineQueues } from '../../lib/tasks/index.ts';
 import { REPO_ROOT, removeStateFile, writeStateFile } from './state-file.ts';
 import type { TasksEmulatorInfo } from './tasks-child.ts';
 
@@ -66,6 +67,11 @@ export interface StackOptions {
   /** Write the description here while running (`npm start` uses `.local/stack.json`); default none. */
   stateFile?: string;
   queue?: Partial<QueueSettings>;
+  /**
+   * Delivery queues the chunks are spread over (RESTOCK_TASKS_QUEUE_COUNT; default 1, or that
+   * variable of `env`). Each gets the `queue` settings, as does the continuation queue.
+   */
+  deliveryQueueCount?: number;
   subscription?: Partial<SubscriptionSettings>;
   /** Bearer token the sink requires (and the functions send). */
   sinkToken?: string;
@@ -216,7 +222,15 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const maxAttemptsOverride = options.env?.RESTOCK_DELIVERY_MAX_ATTEMPTS;
   if (maxAttemptsOverride && options.queue?.maxAttempts === undefined) queueSettings.maxAttempts = Number(maxAttemptsOverride);
   const subscriptionSettings: SubscriptionSettings = { ...DEFAULT_SUBSCRIPTION, ...options.subscription };
-  const queueName = `projects/${projectId}/locations/${RESOURCE_NAMES.location}/queues/${RESOURCE_NAMES.queue}`;
+  const queueNaming = {
+    projectId,
+    tasksLocation: RESOURCE_NAMES.location,
+    tasksQueue: RESOURCE_NAMES.queue,
+    tasksQueueCount: options.deliveryQueueCount ?? Number(options.env?.RESTOCK_TASKS_QUEUE_COUNT ?? 1),
+    continuationQueue: RESOURCE_NAMES.continuationQueue,
+  };
+  const queues = pipelineQueues(queueNaming);
+  const queueName = queues[0]!.name;
   const addr = (name: ComponentName): string => `${host}:${ports[name]}`;
   const functionUrl = (name: FunctionName): string => `http://${addr(name)}/`;
   const sinkUrl = `http://${addr('sink')}`;
@@ -302,7 +316,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       join(REPO_ROOT, 'emulators/stack/tasks-child.ts'),
       `--host=${host}`,
       `--port=${ports.tasks}`,
-      `--queue=${queueName}`,
+      ...queues.map((q) => `--queue=${q.name}`),
       `--info-file=${tasksInfoFile}`,
     ],
     env: { ...baseEnv(), LOG_LEVEL: logLevel },
@@ -378,6 +392,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_DELIVERY_URL: functionUrl('deliverRestockBatch'),
     RESTOCK_FANOUT_URL: functionUrl('fanOutRestock'),
     RESTOCK_TASKS_QUEUE: RESOURCE_NAMES.queue,
+    RESTOCK_TASKS_QUEUE_COUNT: String(queueNaming.tasksQueueCount),
+    RESTOCK_CONTINUATION_QUEUE: RESOURCE_NAMES.continuationQueue,
     RESTOCK_TASKS_LOCATION: RESOURCE_NAMES.location,
     RESTOCK_TASKS_SERVICE_ACCOUNT: RESOURCE_NAMES.serviceAccount.replace('restock-local', projectId),
     RESTOCK_NOTIFIER: 'http',
@@ -423,7 +439,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       await settleAll([
         launch('tasks', specs.get('tasks')!()).then(async () => {
           tasksInfo = JSON.parse(readFileSync(tasksInfoFile, 'utf8')) as TasksEmulatorInfo;
-          await configureQueue(addr('tasks'), queueName, queueSettings);
+          await settleAll(queues.map((q) => configureQueue(addr('tasks'), q.name, queueSettings)));
         }),
         ...FUNCTION_NAMES.map((name) => launch(name, functionSpec(name))),
         launch('inventory', specs.get('inventory')!()),
@@ -462,6 +478,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     subscription: RESOURCE_NAMES.subscription,
     deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
     queue: queueName,
+    deliveryQueues: queues.filter((q) => q.role === 'delivery').map((q) => q.name),
+    continuationQueue: continuationQueuePath(queueNaming),
     oidcIssuer: tasksInfo!.oidcIssuer,
     jwksUrl: tasksInfo!.jwksUrl,
     logsDir,

@@ -7,13 +7,14 @@
 import { COLLECTIONS, DELIVERY_STATES, type DeliveryState } from '../../model.ts';
 import { countByState, countChunkReceipts, latestEntries, oldestEntry } from '../../delivery/index.ts';
 import { fanoutRef } from '../../fanout/index.ts';
-import { eventTaskPrefix } from '../../tasks/index.ts';
+import { deliveryQueueIds, eventTaskPrefix } from '../../tasks/index.ts';
 import { queuePath } from '../../config.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { NotFoundError } from '../errors.ts';
 import type { OutboxRow } from '../../outbox/index.ts';
 import { readOutboxRow } from './outbox.ts';
+import { countTasks } from './queues.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 
 export { DELIVERY_STATES };
@@ -57,30 +58,16 @@ export interface StatusReport {
   settled: boolean;
 }
 
-/** Pages of the queue listing read at most when counting an event's tasks. */
-const MAX_TASK_PAGES = 10;
-
 /**
  * Counts the queued delivery tasks of `eventKey` by their name prefix (task
- * names start with a hash of the event key, lib/fanout naming). Null when the
+ * names start with a hash of the event key, lib/tasks naming) in every
+ * delivery queue: an event's chunks are spread over all of them. Null when a
  * queue is too long to list here, so the caller does not claim "settled".
  */
 async function countQueuedTasks(backend: Backend, eventKey: string): Promise<number | null> {
   const prefix = eventTaskPrefix(eventKey);
-  const parent = queuePath(backend.config);
-  let pageToken: string | undefined;
-  let count = 0;
-  for (let page = 0; page < MAX_TASK_PAGES; page++) {
-    const [tasks, , response] = await guard(
-      'list tasks of',
-      parent,
-      backend.tasks().listTasks({ parent, pageSize: 1000, responseView: 'BASIC', ...(pageToken ? { pageToken } : {}) }, { autoPaginate: false }),
-    );
-    count += tasks.filter((t) => (t.name ?? '').split('/').pop()!.startsWith(prefix)).length;
-    pageToken = response?.nextPageToken ?? undefined;
-    if (!pageToken) return count;
-  }
-  return null;
+  const counts = await Promise.all(deliveryQueueIds(backend.config).map((id) => countTasks(backend, queuePath(backend.config, id), prefix)));
+  return counts.some((n) => n === null) ? null : counts.reduce<number>((sum, n) => sum + n!, 0);
 }
 
 /**

@@ -56,6 +56,8 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
     settleDeadLetters: unexpected('settleDeadLetters'),
     replay: unexpected('replay'),
     redrive: unexpected('redrive'),
+    readQueues: unexpected('readQueues'),
+    changeQueues: unexpected('changeQueues'),
     assertCanEnqueue: () => undefined,
     outbox: () => {
       throw new Error('unexpected call to outbox');
