@@ -18,8 +18,6 @@ export {
   countChunkReceipts,
   entriesOf,
   entriesOfUser,
-  latestEntries,
-  oldestEntry,
   pageOfEntries,
   type ChunkClaim,
 } from './ledger.ts';

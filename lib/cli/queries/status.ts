@@ -3,9 +3,19 @@
  * state of its deliveries, counted with Firestore count aggregations (one
  * small RPC per state, whatever the audience size), plus the oldest pending
  * delivery, the last errors, and whether every recipient is accounted for.
+ *
+ * The oldest pending delivery and the last errors are picked from a sample of
+ * the event's entries in those states, read in document-id order (the
+ * `eventKey, state` index redrive pages with), not from a query ordered by
+ * `createdAtMs` or `updatedAtMs`: such a query needs a composite index that
+ * puts a timestamp after the event key, and every write of a million-recipient
+ * event would land in one range of it (issue 15). Document ids are hashes, so
+ * the sample is a uniform draw; when an event has no more entries in those
+ * states than the sample holds, the answer is exact.
  */
 import { COLLECTIONS, DELIVERY_STATES, type DeliveryState } from '../../model.ts';
-import { countByState, countChunkReceipts, latestEntries, oldestEntry } from '../../delivery/index.ts';
+import { countByState, countChunkReceipts, pageOfEntries } from '../../delivery/index.ts';
+import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { fanoutRef } from '../../fanout/index.ts';
 import { deliveryQueueIds, eventTaskPrefix } from '../../tasks/index.ts';
 import { queuePath } from '../../config.ts';
@@ -22,6 +32,8 @@ export { DELIVERY_STATES };
 export const PENDING_STATES: readonly DeliveryState[] = ['sending', 'failed'];
 const ERROR_STATES: readonly DeliveryState[] = ['failed', 'exhausted', 'rejected'];
 const LAST_ERRORS = 5;
+/** Entries read (in document-id order) to pick the oldest pending one and the last errors. */
+export const STATUS_SAMPLE_SIZE = 200;
 
 /** An event's ledger entries counted per state, and in all. */
 export type DeliveryCounts = Record<DeliveryState, number> & { total: number };
@@ -35,8 +47,12 @@ export interface StatusReport {
   /** Present when the event failed validation and was recorded in `rejectedEvents`. */
   rejected: { reason: string; field: string | null; receivedAtMs: number | null } | null;
   deliveries: DeliveryCounts;
+  /** The oldest (by creation) of the pending entries sampled; the oldest of all when `sample.pendingExact`. */
   oldestPending: DeliverySummary | null;
+  /** The most recently updated of the error entries sampled, newest first; the latest of all when `sample.errorsExact`. */
   lastErrors: DeliverySummary[];
+  /** How {@link oldestPending} and {@link lastErrors} were chosen: from at most `size` entries each, exact when they were all there is. */
+  sample: { size: number; pendingExact: boolean; errorsExact: boolean };
   /**
    * Delivery tasks of this event still in the queue; null when not looked at
    * (the fan-out is running or a delivery is pending, so the answer is "no" anyway).
@@ -77,13 +93,13 @@ async function countQueuedTasks(backend: Backend, eventKey: string): Promise<num
  */
 export async function readStatus(backend: Backend, eventKey: string): Promise<StatusReport> {
   const { db } = backend;
-  const [outbox, fanoutSnap, rejectedSnap, byState, oldest, errors] = await Promise.all([
+  const [outbox, fanoutSnap, rejectedSnap, byState, pendingSample, errorSample] = await Promise.all([
     readOutboxRow(backend, eventKey),
     guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, fanoutRef(db, eventKey).get()),
     guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
     guard('count', `${COLLECTIONS.deliveries} of ${eventKey} by state`, countByState(db, eventKey)),
-    guard('query', `oldest pending ${COLLECTIONS.deliveries} of ${eventKey}`, oldestEntry(db, eventKey, PENDING_STATES)),
-    guard('query', `last errors in ${COLLECTIONS.deliveries} of ${eventKey}`, latestEntries(db, eventKey, ERROR_STATES, LAST_ERRORS)),
+    guard('query', `pending ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, PENDING_STATES, STATUS_SAMPLE_SIZE)),
+    guard('query', `errors in ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, ERROR_STATES, STATUS_SAMPLE_SIZE)),
   ]);
   const total = DELIVERY_STATES.reduce((sum, s) => sum + byState[s], 0);
   const fanout = fanoutSnap.exists ? fanoutSummary(eventKey, fanoutSnap.data() ?? {}) : null;
@@ -111,12 +127,34 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     fanout,
     rejected,
     deliveries: deliveryCounts,
-    oldestPending: oldest ? deliverySummary(oldest.id, oldest.data()) : null,
-    lastErrors: errors.map((d) => deliverySummary(d.id, d.data())),
+    oldestPending: oldestOf(pendingSample.map((d) => summaryOf(d)))[0] ?? null,
+    lastErrors: latestOf(errorSample.map((d) => summaryOf(d)), LAST_ERRORS),
+    sample: {
+      size: STATUS_SAMPLE_SIZE,
+      pendingExact: PENDING_STATES.reduce((sum, st) => sum + byState[st], 0) <= STATUS_SAMPLE_SIZE,
+      errorsExact: ERROR_STATES.reduce((sum, st) => sum + byState[st], 0) <= STATUS_SAMPLE_SIZE,
+    },
     queuedTasks,
     unaccountedChunks,
     settled: isSettled(fanout, deliveryCounts, queuedTasks, unaccountedChunks),
   };
+}
+
+function summaryOf(d: QueryDocumentSnapshot): DeliverySummary {
+  return deliverySummary(d.id, d.data());
+}
+
+const byTime = (time: (d: DeliverySummary) => number | null) => (a: DeliverySummary, b: DeliverySummary) =>
+  (time(a) ?? Number.MAX_SAFE_INTEGER) - (time(b) ?? Number.MAX_SAFE_INTEGER) || a.dedupKey.localeCompare(b.dedupKey);
+
+/** The entries oldest first by creation (an entry without a creation time last). Pure. */
+export function oldestOf(entries: readonly DeliverySummary[]): DeliverySummary[] {
+  return [...entries].sort(byTime((d) => d.createdAtMs));
+}
+
+/** The `limit` most recently updated entries, newest first (an entry without an update time last). Pure. */
+export function latestOf(entries: readonly DeliverySummary[], limit: number): DeliverySummary[] {
+  return [...entries].sort(byTime((d) => (d.updatedAtMs === null ? null : -d.updatedAtMs))).slice(0, limit);
 }
 
 type FanoutProgressView = Pick<FanoutSummary, 'state' | 'recipients'>;

@@ -93,6 +93,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
     deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, unsubscribed: 0, total: 150 },
     oldestPending: null,
     lastErrors: [],
+    sample: { size: 200, pendingExact: true, errorsExact: true },
     queuedTasks: null,
     unaccountedChunks: 0,
     settled: true,
