@@ -94,8 +94,11 @@ export interface Stack {
   logFile(name: ComponentName): string;
   /** Sends a signal to a component's process group (e.g. SIGKILL a function mid-flight). */
   kill(name: ComponentName, signal?: NodeJS.Signals): void;
-  /** Stops a component if it still runs, then starts it again on the same port with the same settings. */
-  restart(name: ComponentName): Promise<void>;
+  /**
+   * Stops a component if it still runs, then starts it again on the same port with the same settings;
+   * with `env`, a function starts with those variables over its own from now on (`{}` drops them again).
+   */
+  restart(name: ComponentName, options?: { env?: Record<string, string> }): Promise<void>;
   /**
    * Exports the Firestore emulator's data now; the next `restart('firestore')`
    * starts from it instead of empty, so a test can stop the database in the
@@ -279,6 +282,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   watchdog.unref();
 
   let functionEnv: Record<string, string> = {};
+  /** Variables a function was restarted with (`restart(name, { env })`), over everything else. */
+  const restartEnv = new Map<ComponentName, Record<string, string>>();
   const instancesOf = (name: FunctionName): number => options.instances?.[name] ?? DEFAULT_INSTANCES[name] ?? 1;
   const functionSpec = (name: FunctionName): Omit<ProcessSpec, 'name' | 'logFile' | 'cwd'> => ({
     command: process.execPath,
@@ -291,7 +296,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       `--source=functions/${name}.ts`,
       `--port=${ports[name]}`,
     ],
-    env: { ...baseEnv(), ...functionEnv, ...options.functionEnv?.[name] },
+    env: { ...baseEnv(), ...functionEnv, ...options.functionEnv?.[name], ...restartEnv.get(name) },
     ready: () => isListening(host, ports[name]),
     readyTimeoutMs: NODE_READY_MS,
   });
@@ -536,8 +541,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     kill: (name, signal = 'SIGTERM') => get(name).kill(signal),
     isRunning: (name) => get(name).alive,
     sweepNow,
-    restart: async (name) => {
+    restart: async (name, restartOptions) => {
       if (!processes.has(name)) throw new UnknownComponentError(name);
+      if (restartOptions?.env !== undefined) restartEnv.set(name, restartOptions.env);
       await relaunch(name);
       publish();
     },

@@ -60,7 +60,11 @@ const WHY: Record<QueueAction, string> = {
 
 /** Registers `queues` and its subcommands. */
 export function registerQueues(program: Command, ctx: Context): void {
-  const queues = program.command('queues').description("the pipeline's Cloud Tasks queues: every delivery queue and the continuation queue");
+  const queues = program
+    .command('queues')
+    .description("the pipeline's Cloud Tasks queues: every delivery queue and the continuation queue")
+    // `restock queues --json` runs the default `list`: the flag is read from here too (optsWithGlobals).
+    .option('--json', 'print one JSON document on stdout');
   queues
     .command('list', { isDefault: true })
     .description('each queue with its state, the tasks it holds and its rate limits')

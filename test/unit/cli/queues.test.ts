@@ -40,9 +40,12 @@ describe('restock queues', () => {
     expect(r.stdout).toContain('3 delivery queues, 19 delivery task(s) in all');
   });
 
-  test('--json carries every queue', async () => {
-    const r = await run(['queues', 'list', '--json'], { ops: recording().ops });
-    expect(JSON.parse(r.stdout).queues.map((q: QueueView) => q.id)).toEqual(QUEUES.map((q) => q.id));
+  test('--json carries every queue, with or without the default `list` named', async () => {
+    for (const argv of [['queues', 'list', '--json'], ['queues', '--json']]) {
+      const r = await run(argv, { ops: recording().ops });
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).queues.map((q: QueueView) => q.id)).toEqual(QUEUES.map((q) => q.id));
+    }
   });
 
   test('pause --all pauses every queue of the pipeline, after asking', async () => {
