@@ -27,7 +27,7 @@ import { Command } from 'commander';
 import { parseConfig } from '../lib/config.ts';
 import { COLLECTIONS, productRef, subscriptionsRef, type DeliveryDoc, type FanoutDoc } from '../lib/model.ts';
 import { FirestoreSubscriptionStore, putSubscription } from '../lib/subscriptions/index.ts';
-import { enqueueHttpTask } from '../lib/tasks/index.ts';
+import { deliveryQueueFor, enqueueHttpTask } from '../lib/tasks/index.ts';
 import { percentile, seedAudience, sinkGet } from '../emulators/scenario/index.ts';
 import { clientsFor, emulatorEnv, inventoryEvent, publishEvent, REPO_ROOT, startStack, type StackClients, type StackDescription } from '../emulators/stack/index.ts';
 import type { SinkStats } from '../emulators/sink/index.ts';
@@ -147,7 +147,7 @@ async function deliveryClaims(description: StackDescription, clients: StackClien
     const started = Date.now();
     await Promise.all(
       Array.from({ length: tasks }, (_, i) =>
-        enqueueHttpTask(clients.tasks!, config, { taskId: `contention-${eventKey}-${i}`, url: description.functions.deliverRestockBatch, body, audience: description.functions.deliverRestockBatch }),
+        enqueueHttpTask(clients.tasks!, config, { queue: deliveryQueueFor(config, `contention-${eventKey}-${i}`), taskId: `contention-${eventKey}-${i}`, url: description.functions.deliverRestockBatch, body, audience: description.functions.deliverRestockBatch }),
       ),
     );
     await waitFor('the ledger to settle', 300_000, async () => {

@@ -15,6 +15,10 @@
  *    `--outbox-rows` rows, and commit-to-publish p50/p95 of `--outbox-updates`
  *    stock updates through the inventory stand-in.
  * The sink answers every request after `--sink-latency` ms for all three.
+ * 6. Under latency (bench/latency.ts): the pipeline and the naive design in
+ *    full on `--latency-subscribers` shoppers each, with `--rtt-ms` added to
+ *    every Firestore round trip by a proxy and the sink at `--latency-sink-ms`
+ *    a call: `speedupVsNaive`.
  * Prints a table on stdout; with `--json`, one JSON object on the last line.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +33,7 @@ import { clientsFor, REPO_ROOT, startStack, type Stack, type StackClients } from
 import { runStorageFloor } from './floor.ts';
 import { formatSubscribeTable, runSubscribeBench, type SubscribeBenchResult } from './subscribe.ts';
 import { runNaive } from './naive.ts';
+import { runLatencyPhase } from './latency.ts';
 import { runOutboxBench } from './outbox.ts';
 import { formatTable, summarize, type Measurements } from './report.ts';
 import { diffCounts, instrumentFirestore, rpcCountsOf, sumCounts, type RpcCounts } from './rpc-counter.ts';
@@ -45,6 +50,9 @@ const program = new Command('bench')
   .option('--subscribe-clients <n>', 'concurrent clients of the subscribe storm', '64')
   .option('--outbox-rows <n>', 'pending rows the outbox relay drains (its throughput)', '2000')
   .option('--outbox-updates <n>', 'stock updates through the inventory stand-in (commit to publish)', '100')
+  .option('--rtt-ms <ms>', 'round trip the latency proxy adds to every Firestore call in the latency phase', '10')
+  .option('--latency-subscribers <n>', 'audience of the latency phase, for the pipeline and the naive design each (0 skips it)', '10000')
+  .option('--latency-sink-ms <ms>', 'latency of the sink in the latency phase', '100')
   .option('--json', 'print the result as one JSON object on the last line')
   .parse();
 const opts = program.opts<{
@@ -56,6 +64,9 @@ const opts = program.opts<{
   subscribeClients: string;
   outboxRows: string;
   outboxUpdates: string;
+  rttMs: string;
+  latencySubscribers: string;
+  latencySinkMs: string;
   json?: boolean;
 }>();
 const subscribeCreates = Number(opts.subscribeCreates);
@@ -66,6 +77,9 @@ const subscribers = Number(opts.subscribers);
 const sinkLatencyMs = Number(opts.sinkLatency);
 const floorConcurrency = Number(opts.floorConcurrency);
 const timeoutMs = Number(opts.timeout) * 1000;
+const rttMs = Number(opts.rttMs);
+const latencySubscribers = Number(opts.latencySubscribers);
+const latencySinkMs = Number(opts.latencySinkMs);
 for (const [flag, v, min] of [
   ['--subscribers', subscribers, 10],
   ['--sink-latency', sinkLatencyMs, 0],
@@ -74,6 +88,9 @@ for (const [flag, v, min] of [
   ['--subscribe-clients', subscribeClients, 1],
   ['--outbox-rows', outboxRows, 1],
   ['--outbox-updates', outboxUpdates, 1],
+  ['--rtt-ms', rttMs, 0],
+  ['--latency-subscribers', latencySubscribers, 0],
+  ['--latency-sink-ms', latencySinkMs, 0],
 ] as const) {
   if (!Number.isInteger(v) || v < min) {
     process.stderr.write(`bench: ${flag} must be an integer >= ${min}\n`);
@@ -202,6 +219,9 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
         ? await runSubscribeBench(stack.description, { clients: subscribeClients, subscriptions: subscribeCreates, products: 100, onProgress: say })
         : undefined;
 
+    // Last: it restarts fan-out and delivery through the proxy and changes the sink's latency.
+    const latency = latencySubscribers > 0 ? await runLatencyPhase(stack, clients, { subscribers: latencySubscribers, rttMs, sinkLatencyMs: latencySinkMs, timeoutMs, say }) : undefined;
+
     const measurements: Measurements = {
       subscribers,
       loadAverage,
@@ -224,6 +244,7 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
       fanoutPeakRssMbTenth: tenth.peakRssMb,
       tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, ok: tenth.summary.ok },
       outbox,
+      ...(latency ? { latency } : {}),
     };
     return { measurements, subscribe };
   } finally {

@@ -154,7 +154,7 @@ const lines = [
   '',
   `  described in ${stateFile}; logs in ${d.logsDir}/<component>.log`,
   `  topic ${d.topic} → push subscription ${d.subscription} → ${d.functions.fanOutRestock} (dead letters: ${d.deadLetterSubscription})`,
-  `  queue ${d.queue} → ${d.functions.deliverRestockBatch}`,
+  `  queue${d.deliveryQueues.length > 1 ? 's' : ''} ${d.deliveryQueues.join(', ')} → ${d.functions.deliverRestockBatch}; continuations: ${d.continuationQueue} → ${d.functions.fanOutRestock}`,
   `  email → ${channels.includes('email') ? `smtp (${d.smtp.smtp})` : `sink (${d.sink})`}, push → ${channels.includes('push') ? `fcm (${d.fcm})` : `sink (${d.sink})`}`,
   `  inventory ${d.inventory}/v1/products/{productId}/stock → outbox → ${d.topic} (sweep every ${d.sweepIntervalMs} ms: ${d.functions.relayOutbox})`,
   '  Ctrl-C stops everything.',

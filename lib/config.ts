@@ -25,6 +25,10 @@ const bool = z
 const url = z.url({ protocol: /^https?$/ });
 const hostPort = z.string().regex(/^[\w.-]+:\d{1,5}$/, 'expected host:port');
 const firestoreDatabaseId = z.string().regex(/^(\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'a Firestore database id: 4-63 lowercase letters, digits and hyphens, starting with a letter, or (default)');
+/** A Cloud Tasks queue id; 96 characters leave room for a delivery shard's `-<n>` suffix. */
+const queueId = z.string().regex(/^[A-Za-z0-9-]{1,96}$/, 'a Cloud Tasks queue id: letters, digits and hyphens, at most 96');
+/** Most delivery queues one deployment spreads chunks over (Cloud Tasks allows 1,000 queues a project). */
+export const MAX_DELIVERY_QUEUES = 100;
 const pubsubId = z.string().regex(/^[A-Za-z][\w.~+%-]{2,254}$/, 'a Pub/Sub resource id: 3–255 characters, starting with a letter');
 
 /** One storefront's scope: its service account and the prefix of the user ids it may act for (`*`: every id). */
@@ -88,7 +92,9 @@ export const SETTINGS = {
 
   // Cloud Tasks
   tasksLocation: setting('RESTOCK_TASKS_LOCATION', z.string().min(1), 'Region of the Cloud Tasks queue.', 'us-central1'),
-  tasksQueue: setting('RESTOCK_TASKS_QUEUE', z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'letters, digits and hyphens, at most 100'), 'Queue that carries delivery chunks (and fan-out continuations).', 'restock-deliveries'),
+  tasksQueue: setting('RESTOCK_TASKS_QUEUE', queueId, 'Delivery queue: with RESTOCK_TASKS_QUEUE_COUNT = 1 the one queue that carries delivery chunks; with more, the first of them (the others are `<name>-1` ... `<name>-<count-1>`).', 'restock-deliveries'),
+  tasksQueueCount: setting('RESTOCK_TASKS_QUEUE_COUNT', positiveInt.max(MAX_DELIVERY_QUEUES), `Delivery queues the chunks are spread over (1 to ${MAX_DELIVERY_QUEUES}), each chunk's queue chosen from its task id, so one queue's 500 dispatches/s is not the ceiling. Keep equal to Terraform's \`delivery_queue_count\` (docs/queues.md).`, '1'),
+  continuationQueue: setting('RESTOCK_CONTINUATION_QUEUE', queueId, 'Queue of the fan-out continuation tasks: a queue of its own, so a continuation never waits behind the delivery backlog.', 'restock-continuations'),
   tasksEmulatorHost: setting('CLOUD_TASKS_EMULATOR_HOST', hostPort.optional(), 'host:port of the Cloud Tasks emulator; unset in production.'),
   firestoreEmulatorHost: setting('FIRESTORE_EMULATOR_HOST', hostPort.optional(), 'host:port of the Firestore emulator (read by the Firestore client). Set means "on the emulators": the refusals that protect production are relaxed (see docs/faults-and-hostile-input.md).'),
   deliveryUrl: setting('RESTOCK_DELIVERY_URL', url, 'URL of the `deliverRestockBatch` function: the HTTP target of delivery tasks.', 'http://127.0.0.1:8082/'),
@@ -310,9 +316,9 @@ export function deliveryAudience(config: Config): string {
   return config.oidcAudience ?? config.deliveryUrl;
 }
 
-/** Full resource name of the delivery queue. */
-export function queuePath(config: Config): string {
-  return `projects/${config.projectId}/locations/${config.tasksLocation}/queues/${config.tasksQueue}`;
+/** Full resource name of queue `queueId` (the first delivery queue when omitted). */
+export function queuePath(config: Pick<Config, 'projectId' | 'tasksLocation' | 'tasksQueue'>, queueId: string = config.tasksQueue): string {
+  return `projects/${config.projectId}/locations/${config.tasksLocation}/queues/${queueId}`;
 }
 
 /** Splits a comma-separated setting into trimmed non-empty items. */

@@ -19,6 +19,7 @@ import { syncBuiltinESMExports } from 'node:module';
 import type { Firestore } from '@google-cloud/firestore';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { parseConfig, queuePath, type Config } from '../lib/config.ts';
+import { continuationQueuePath } from '../lib/tasks/index.ts';
 import { Logger } from '../lib/log.ts';
 import { COLLECTIONS, type DeliveryDoc, type DeliveryState, type FanoutDoc, type SubscriptionDoc } from '../lib/model.ts';
 import type { Runtime } from '../lib/runtime.ts';
@@ -221,7 +222,8 @@ export class World {
         commitMs: () => l.latency(8, 120),
         queryMs: () => l.latency(5, 100),
       }) as unknown as Firestore,
-      tasks: new SimTasksClient(new Map([[this.queue.id, this.queue]]), this.net, proc, () => l.latency(10, 150)) as unknown as CloudTasksClient,
+      // The simulation models one queue: continuations share it (their own queue in production only moves them out of the backlog).
+      tasks: new SimTasksClient(new Map([[this.queue.id, this.queue], [continuationQueuePath(this.config), this.queue]]), this.net, proc, () => l.latency(10, 150)) as unknown as CloudTasksClient,
       log: this.silent,
       now: () => this.scheduler.nowMs,
     };

@@ -32,8 +32,12 @@ locals {
   firestore_database = google_firestore_database.pipeline.name
 }
 
-# Delivery state counts (`restock status`) and redrive paging:
-# deliveries where eventKey == X and state == / in ..., by document id.
+# Delivery state counts (`restock status`), redrive paging, and the samples
+# `restock status` picks the oldest pending delivery and the last errors from:
+# deliveries where eventKey == X and state == / in ..., by document id. Document
+# ids are hashes, so one event's writes spread over the whole range of this
+# index; no index puts a timestamp after eventKey (one event's million writes
+# would all land in its last range).
 resource "google_firestore_index" "deliveries_by_event_and_state" {
   project     = var.project_id
   database    = local.firestore_database
@@ -47,50 +51,6 @@ resource "google_firestore_index" "deliveries_by_event_and_state" {
   fields {
     field_path = "state"
     order      = "ASCENDING"
-  }
-}
-
-# `restock status`: the oldest pending delivery of an event
-# (eventKey == X, state in [...], order by createdAtMs).
-resource "google_firestore_index" "deliveries_by_event_state_oldest_first" {
-  project     = var.project_id
-  database    = local.firestore_database
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "eventKey"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "createdAtMs"
-    order      = "ASCENDING"
-  }
-}
-
-# `restock status`: the latest errors of an event
-# (eventKey == X, state in [...], order by updatedAtMs desc).
-resource "google_firestore_index" "deliveries_by_event_state_latest_first" {
-  project     = var.project_id
-  database    = local.firestore_database
-  collection  = "deliveries"
-  query_scope = "COLLECTION"
-
-  fields {
-    field_path = "eventKey"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "state"
-    order      = "ASCENDING"
-  }
-  fields {
-    field_path = "updatedAtMs"
-    order      = "DESCENDING"
   }
 }
 
@@ -248,8 +208,8 @@ resource "google_firestore_field" "rejected_events_expire_at" {
 # Fields written at a high rate with steadily increasing values (timestamps)
 # keep no single-field index: Firestore caps a collection with such an indexed
 # field at about 500 writes/s (the index's last range takes every write). None
-# is queried on its own; the composite indexes above still hold what the CLI
-# reads. Another bulk-written collection adds its fields here.
+# is queried on its own, and none follows eventKey in a composite index.
+# Another bulk-written collection adds its fields here.
 locals {
   unindexed_fields = {
     deliveries     = ["createdAtMs", "updatedAtMs", "leaseExpiresAtMs", "sentAtMs"]

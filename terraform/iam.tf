@@ -67,11 +67,26 @@ resource "google_project_iam_member" "function_firestore" {
 
 # ---------------------------------------------------------------- fan-out
 
-# Fan-out may create tasks in this queue only.
+# Fan-out may create tasks in the delivery queues and its continuation queue only.
 resource "google_cloud_tasks_queue_iam_member" "fanout_enqueuer" {
+  count = var.delivery_queue_count
+
   project  = var.project_id
-  location = google_cloud_tasks_queue.deliveries.location
-  name     = google_cloud_tasks_queue.deliveries.name
+  location = google_cloud_tasks_queue.deliveries[count.index].location
+  name     = google_cloud_tasks_queue.deliveries[count.index].name
+  role     = "roles/cloudtasks.enqueuer"
+  member   = "serviceAccount:${google_service_account.function["fanOutRestock"].email}"
+}
+
+moved {
+  from = google_cloud_tasks_queue_iam_member.fanout_enqueuer
+  to   = google_cloud_tasks_queue_iam_member.fanout_enqueuer[0]
+}
+
+resource "google_cloud_tasks_queue_iam_member" "fanout_continues" {
+  project  = var.project_id
+  location = google_cloud_tasks_queue.continuations.location
+  name     = google_cloud_tasks_queue.continuations.name
   role     = "roles/cloudtasks.enqueuer"
   member   = "serviceAccount:${google_service_account.function["fanOutRestock"].email}"
 }

@@ -82,8 +82,12 @@ locals {
   # Settings that only matter to one function.
   function_env = {
     fanOutRestock = {
-      RESTOCK_TASKS_LOCATION         = var.region
-      RESTOCK_TASKS_QUEUE            = var.queue_name
+      RESTOCK_TASKS_LOCATION     = var.region
+      RESTOCK_TASKS_QUEUE        = var.queue_name
+      RESTOCK_TASKS_QUEUE_COUNT  = tostring(var.delivery_queue_count)
+      RESTOCK_CONTINUATION_QUEUE = var.continuation_queue_name
+      # The continuation queue's max_attempts: fan-out ends a fan-out failed on a continuation's last attempt.
+      RESTOCK_DELIVERY_MAX_ATTEMPTS  = tostring(var.delivery_max_attempts)
       RESTOCK_TASKS_SERVICE_ACCOUNT  = google_service_account.tasks_invoker.email
       RESTOCK_PUSH_SERVICE_ACCOUNT   = google_service_account.pubsub_push.email
       RESTOCK_DELIVERY_URL           = local.function_urls["deliverRestockBatch"]

@@ -170,10 +170,11 @@ resource "google_monitoring_alert_policy" "queue_depth" {
   notification_channels = var.notification_channels
 
   conditions {
-    display_name = "Tasks waiting in ${google_cloud_tasks_queue.deliveries.name} > ${var.alert_queue_depth}"
+    display_name = "Tasks waiting in a delivery queue (${var.queue_name}*) > ${var.alert_queue_depth}"
 
+    # One series per delivery queue: any of them backing up alerts.
     condition_threshold {
-      filter          = "resource.type = \"cloud_tasks_queue\" AND resource.labels.queue_id = \"${google_cloud_tasks_queue.deliveries.name}\" AND metric.type = \"cloudtasks.googleapis.com/queue/depth\""
+      filter          = "resource.type = \"cloud_tasks_queue\" AND resource.labels.queue_id = monitoring.regex.full_match(\"${join("|", google_cloud_tasks_queue.deliveries[*].name)}\") AND metric.type = \"cloudtasks.googleapis.com/queue/depth\""
       comparison      = "COMPARISON_GT"
       threshold_value = var.alert_queue_depth
       duration        = local.alert_duration
@@ -187,7 +188,7 @@ resource "google_monitoring_alert_policy" "queue_depth" {
 
   documentation {
     mime_type = "text/markdown"
-    content   = "The delivery queue is not draining: deliveries fail and retry, or the rate limits are too low for the audience. Check the delivery failures alert and `gcloud tasks queues describe ${google_cloud_tasks_queue.deliveries.name} --location ${var.region}`."
+    content   = "A delivery queue is not draining: deliveries fail and retry, or the rate limits are too low for the audience. Check the delivery failures alert and `restock queues` (every delivery queue and the continuation queue, with their depth)."
   }
 
   alert_strategy {

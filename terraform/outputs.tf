@@ -34,13 +34,23 @@ output "dead_letter_subscription_name" {
 }
 
 output "queue_name" {
-  description = "Cloud Tasks queue of delivery chunks and fan-out continuations."
-  value       = google_cloud_tasks_queue.deliveries.name
+  description = "The first delivery queue (RESTOCK_TASKS_QUEUE)."
+  value       = google_cloud_tasks_queue.deliveries[0].name
 }
 
 output "queue_id" {
-  description = "Full resource name of the queue."
-  value       = google_cloud_tasks_queue.deliveries.id
+  description = "Full resource name of the first delivery queue."
+  value       = google_cloud_tasks_queue.deliveries[0].id
+}
+
+output "delivery_queue_names" {
+  description = "Every delivery queue, in shard order (the chunks are spread over them)."
+  value       = google_cloud_tasks_queue.deliveries[*].name
+}
+
+output "continuation_queue_name" {
+  description = "Cloud Tasks queue of the fan-out continuations (RESTOCK_CONTINUATION_QUEUE)."
+  value       = google_cloud_tasks_queue.continuations.name
 }
 
 output "service_accounts" {
@@ -66,7 +76,9 @@ output "cli_env" {
     GOOGLE_CLOUD_PROJECT             = var.project_id
     RESTOCK_FIRESTORE_DATABASE       = google_firestore_database.pipeline.name
     RESTOCK_TASKS_LOCATION           = var.region
-    RESTOCK_TASKS_QUEUE              = google_cloud_tasks_queue.deliveries.name
+    RESTOCK_TASKS_QUEUE              = google_cloud_tasks_queue.deliveries[0].name
+    RESTOCK_TASKS_QUEUE_COUNT        = tostring(var.delivery_queue_count)
+    RESTOCK_CONTINUATION_QUEUE       = google_cloud_tasks_queue.continuations.name
     RESTOCK_DELIVERY_URL             = local.function_urls["deliverRestockBatch"]
     RESTOCK_FANOUT_URL               = local.function_urls["fanOutRestock"]
     RESTOCK_TASKS_SERVICE_ACCOUNT    = google_service_account.tasks_invoker.email

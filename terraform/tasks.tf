@@ -1,15 +1,61 @@
-# The queue between fan-out and delivery. Its rate limits are the pressure
-# valve toward the notification service (docs/design.md promise 8); its max_attempts
-# is the same number deliverRestockBatch is told (RESTOCK_DELIVERY_MAX_ATTEMPTS)
-# so the last attempt marks what still fails as exhausted.
+# The queues between fan-out and delivery. Their rate limits are the pressure
+# valve toward the notification service (docs/design.md promise 8); their
+# max_attempts is the same number deliverRestockBatch is told
+# (RESTOCK_DELIVERY_MAX_ATTEMPTS) so the last attempt marks what still fails as
+# exhausted.
+#
+# Delivery chunks are spread over delivery_queue_count queues (each chunk's
+# queue is a hash of its task id, lib/tasks/queues.ts), so one queue's 500
+# dispatches/s is not the pipeline's ceiling: the rate toward the notification
+# service is delivery_queue_count x queue_max_dispatches_per_second. The first
+# queue keeps queue_name, so raising the count only adds queue_name-1, -2, ...
+# beside it (docs/queues.md).
 
 resource "google_cloud_tasks_queue" "deliveries" {
-  name     = var.queue_name
+  count = var.delivery_queue_count
+
+  name     = count.index == 0 ? var.queue_name : "${var.queue_name}-${count.index}"
   location = var.region
 
   rate_limits {
     max_dispatches_per_second = var.queue_max_dispatches_per_second
     max_concurrent_dispatches = var.queue_max_concurrent_dispatches
+  }
+
+  retry_config {
+    max_attempts       = var.delivery_max_attempts
+    max_retry_duration = "${var.queue_max_retry_duration_seconds}s"
+    min_backoff        = "${var.queue_min_backoff_seconds}s"
+    max_backoff        = "${var.queue_max_backoff_seconds}s"
+    max_doublings      = var.queue_max_doublings
+  }
+
+  stackdriver_logging_config {
+    sampling_ratio = var.queue_logging_sampling_ratio
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# The single queue of earlier versions is the first of the list: no replacement.
+moved {
+  from = google_cloud_tasks_queue.deliveries
+  to   = google_cloud_tasks_queue.deliveries[0]
+}
+
+# Fan-out continuations (a long fan-out handing over from its checkpoint) have
+# a queue of their own: behind a delivery backlog of a million recipients, the
+# rest of the audience would wait for the first chunks to be sent. Few tasks
+# (one per fan-out chain per time budget), so modest rate limits; the same
+# max_attempts as delivery, which fanOutRestock reads to know a continuation's
+# last attempt (RESTOCK_DELIVERY_MAX_ATTEMPTS).
+resource "google_cloud_tasks_queue" "continuations" {
+  name     = var.continuation_queue_name
+  location = var.region
+
+  rate_limits {
+    max_dispatches_per_second = 50
+    max_concurrent_dispatches = 100
   }
 
   retry_config {

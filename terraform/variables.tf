@@ -129,13 +129,35 @@ variable "dead_letter_retention_days" {
 # ---------------------------------------------------------------- Cloud Tasks
 
 variable "queue_name" {
-  description = "Cloud Tasks queue that carries delivery chunks and fan-out continuations (RESTOCK_TASKS_QUEUE). A deleted queue's name cannot be reused for about 7 days."
+  description = "The first delivery queue (RESTOCK_TASKS_QUEUE); with delivery_queue_count above 1 the others are <queue_name>-1 ... A deleted queue's name cannot be reused for about 7 days."
   type        = string
   default     = "restock-deliveries"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9-]{1,100}$", var.queue_name))
-    error_message = "queue_name must be letters, digits and hyphens, at most 100."
+    condition     = can(regex("^[A-Za-z0-9-]{1,96}$", var.queue_name))
+    error_message = "queue_name must be letters, digits and hyphens, at most 96 (room for a shard's -<n>)."
+  }
+}
+
+variable "delivery_queue_count" {
+  description = "Delivery queues the chunks are spread over (RESTOCK_TASKS_QUEUE_COUNT): one queue dispatches at most 500 tasks/s, so this times queue_max_dispatches_per_second is the pipeline's ceiling. Drain the queues before lowering it (docs/queues.md)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.delivery_queue_count >= 1 && var.delivery_queue_count <= 100 && floor(var.delivery_queue_count) == var.delivery_queue_count
+    error_message = "delivery_queue_count must be a whole number from 1 to 100."
+  }
+}
+
+variable "continuation_queue_name" {
+  description = "Cloud Tasks queue of the fan-out continuations (RESTOCK_CONTINUATION_QUEUE): a queue of its own, so they never wait behind the delivery backlog."
+  type        = string
+  default     = "restock-continuations"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9-]{1,96}$", var.continuation_queue_name))
+    error_message = "continuation_queue_name must be letters, digits and hyphens, at most 96."
   }
 }
 

@@ -42,6 +42,7 @@ export const RESOURCE_NAMES = {
   deadLetterSubscription: 'inventory-updated-dead-letter',
   location: 'us-central1',
   queue: 'restock-deliveries',
+  continuationQueue: 'restock-continuations',
   serviceAccount: 'restock-tasks@restock-local.iam.gserviceaccount.com',
 } as const;
 
@@ -77,8 +78,12 @@ export interface StackDescription {
   deadLetterTopic: string;
   subscription: string;
   deadLetterSubscription: string;
-  /** Full resource name of the delivery queue. */
+  /** Full resource name of the first delivery queue. */
   queue: string;
+  /** Full resource names of every delivery queue, in shard order (the first is `queue`). */
+  deliveryQueues: string[];
+  /** Full resource name of the fan-out continuation queue. */
+  continuationQueue: string;
   /** Issuer and key set of the OIDC tokens the Cloud Tasks emulator signs. */
   oidcIssuer: string;
   jwksUrl: string;

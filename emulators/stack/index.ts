@@ -37,6 +37,7 @@ import {
   type SubscriptionSettings,
 } from './resources.ts';
 import { DEFAULT_FIRESTORE_DATABASE } from '../../lib/config.ts';
+import { continuationQueuePath, pipelineQueues } from '../../lib/tasks/index.ts';
 import { REPO_ROOT, removeStateFile, writeStateFile } from './state-file.ts';
 import type { TasksEmulatorInfo } from './tasks-child.ts';
 
@@ -67,6 +68,11 @@ export interface StackOptions {
   /** Write the description here while running (`npm start` uses `.local/stack.json`); default none. */
   stateFile?: string;
   queue?: Partial<QueueSettings>;
+  /**
+   * Delivery queues the chunks are spread over (RESTOCK_TASKS_QUEUE_COUNT; default 1, or that
+   * variable of `env`). Each gets the `queue` settings, as does the continuation queue.
+   */
+  deliveryQueueCount?: number;
   subscription?: Partial<SubscriptionSettings>;
   /** Bearer token the sink requires (and the functions send). */
   sinkToken?: string;
@@ -89,8 +95,11 @@ export interface Stack {
   logFile(name: ComponentName): string;
   /** Sends a signal to a component's process group (e.g. SIGKILL a function mid-flight). */
   kill(name: ComponentName, signal?: NodeJS.Signals): void;
-  /** Stops a component if it still runs, then starts it again on the same port with the same settings. */
-  restart(name: ComponentName): Promise<void>;
+  /**
+   * Stops a component if it still runs, then starts it again on the same port with the same settings;
+   * with `env`, a function starts with those variables over its own from now on (`{}` drops them again).
+   */
+  restart(name: ComponentName, options?: { env?: Record<string, string> }): Promise<void>;
   /**
    * Exports the Firestore emulator's data now; the next `restart('firestore')`
    * starts from it instead of empty, so a test can stop the database in the
@@ -219,7 +228,15 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const maxAttemptsOverride = options.env?.RESTOCK_DELIVERY_MAX_ATTEMPTS;
   if (maxAttemptsOverride && options.queue?.maxAttempts === undefined) queueSettings.maxAttempts = Number(maxAttemptsOverride);
   const subscriptionSettings: SubscriptionSettings = { ...DEFAULT_SUBSCRIPTION, ...options.subscription };
-  const queueName = `projects/${projectId}/locations/${RESOURCE_NAMES.location}/queues/${RESOURCE_NAMES.queue}`;
+  const queueNaming = {
+    projectId,
+    tasksLocation: RESOURCE_NAMES.location,
+    tasksQueue: RESOURCE_NAMES.queue,
+    tasksQueueCount: options.deliveryQueueCount ?? Number(options.env?.RESTOCK_TASKS_QUEUE_COUNT ?? 1),
+    continuationQueue: RESOURCE_NAMES.continuationQueue,
+  };
+  const queues = pipelineQueues(queueNaming);
+  const queueName = queues[0]!.name;
   const addr = (name: ComponentName): string => `${host}:${ports[name]}`;
   const functionUrl = (name: FunctionName): string => `http://${addr(name)}/`;
   const sinkUrl = `http://${addr('sink')}`;
@@ -268,6 +285,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   watchdog.unref();
 
   let functionEnv: Record<string, string> = {};
+  /** Variables a function was restarted with (`restart(name, { env })`), over everything else. */
+  const restartEnv = new Map<ComponentName, Record<string, string>>();
   const instancesOf = (name: FunctionName): number => options.instances?.[name] ?? DEFAULT_INSTANCES[name] ?? 1;
   const functionSpec = (name: FunctionName): Omit<ProcessSpec, 'name' | 'logFile' | 'cwd'> => ({
     command: process.execPath,
@@ -280,7 +299,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       `--source=functions/${name}.ts`,
       `--port=${ports[name]}`,
     ],
-    env: { ...baseEnv(), ...functionEnv, ...options.functionEnv?.[name] },
+    env: { ...baseEnv(), ...functionEnv, ...options.functionEnv?.[name], ...restartEnv.get(name) },
     ready: () => isListening(host, ports[name]),
     readyTimeoutMs: NODE_READY_MS,
   });
@@ -305,7 +324,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       join(REPO_ROOT, 'emulators/stack/tasks-child.ts'),
       `--host=${host}`,
       `--port=${ports.tasks}`,
-      `--queue=${queueName}`,
+      ...queues.map((q) => `--queue=${q.name}`),
       `--info-file=${tasksInfoFile}`,
     ],
     env: { ...baseEnv(), LOG_LEVEL: logLevel },
@@ -381,6 +400,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_DELIVERY_URL: functionUrl('deliverRestockBatch'),
     RESTOCK_FANOUT_URL: functionUrl('fanOutRestock'),
     RESTOCK_TASKS_QUEUE: RESOURCE_NAMES.queue,
+    RESTOCK_TASKS_QUEUE_COUNT: String(queueNaming.tasksQueueCount),
+    RESTOCK_CONTINUATION_QUEUE: RESOURCE_NAMES.continuationQueue,
     RESTOCK_TASKS_LOCATION: RESOURCE_NAMES.location,
     RESTOCK_TASKS_SERVICE_ACCOUNT: RESOURCE_NAMES.serviceAccount.replace('restock-local', projectId),
     RESTOCK_NOTIFIER: 'http',
@@ -428,7 +449,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       await settleAll([
         launch('tasks', specs.get('tasks')!()).then(async () => {
           tasksInfo = JSON.parse(readFileSync(tasksInfoFile, 'utf8')) as TasksEmulatorInfo;
-          await configureQueue(addr('tasks'), queueName, queueSettings);
+          await settleAll(queues.map((q) => configureQueue(addr('tasks'), q.name, queueSettings)));
         }),
         ...FUNCTION_NAMES.map((name) => launch(name, functionSpec(name))),
         launch('inventory', specs.get('inventory')!()),
@@ -468,6 +489,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     subscription: RESOURCE_NAMES.subscription,
     deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
     queue: queueName,
+    deliveryQueues: queues.filter((q) => q.role === 'delivery').map((q) => q.name),
+    continuationQueue: continuationQueuePath(queueNaming),
     oidcIssuer: tasksInfo!.oidcIssuer,
     jwksUrl: tasksInfo!.jwksUrl,
     logsDir,
@@ -524,8 +547,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     kill: (name, signal = 'SIGTERM') => get(name).kill(signal),
     isRunning: (name) => get(name).alive,
     sweepNow,
-    restart: async (name) => {
+    restart: async (name, restartOptions) => {
       if (!processes.has(name)) throw new UnknownComponentError(name);
+      if (restartOptions?.env !== undefined) restartEnv.set(name, restartOptions.env);
       await relaunch(name);
       publish();
     },

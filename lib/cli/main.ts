@@ -12,6 +12,7 @@ import { registerDeadLetters } from './commands/deadLetters.ts';
 import { registerOutbox } from './commands/outbox.ts';
 import { registerProduct } from './commands/product.ts';
 import { registerPublish } from './commands/publish.ts';
+import { registerQueues } from './commands/queues.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerStatus } from './commands/status.ts';
@@ -76,6 +77,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerPublish(program, ctx);
   registerSubscribers(program, ctx);
   registerOutbox(program, ctx);
+  registerQueues(program, ctx);
   registerProduct(program, ctx);
   return program;
 }

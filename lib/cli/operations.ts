@@ -12,6 +12,7 @@ import { publishMessage } from './commands/publish.ts';
 import type { Operations } from './ports.ts';
 import { pullDeadLetters, settleDeadLetters } from './queries/dead-letters.ts';
 import { outboxStore } from './queries/outbox.ts';
+import { changeQueues, readQueues } from './queries/queues.ts';
 import { readStockState, writeStockReset } from './queries/stock.ts';
 import { readStatus } from './queries/status.ts';
 import { countSubscribers, listSubscribers } from './queries/subscribers.ts';
@@ -52,6 +53,8 @@ export function backendOperations(backend: Backend): Operations {
       return redriveDeliveries(runtime(), eventKey, options);
     },
     assertCanEnqueue: checkTaskSettings,
+    readQueues: () => readQueues(backend),
+    changeQueues: (action, names) => changeQueues(backend, action, names),
     outbox: () => outboxStore(backend),
     close: () => backend.close(),
   };

@@ -12,6 +12,7 @@ import type { FanoutProgress, ReplayResult } from '../fanout/index.ts';
 import type { RedrivableState } from '../model.ts';
 import type { OutboxStore } from '../outbox/index.ts';
 import type { DeadLetter } from './queries/dead-letters.ts';
+import type { QueueAction, QueueView } from './queries/queues.ts';
 import type { StatusReport } from './queries/status.ts';
 import type { StockReset, StockState } from './queries/stock.ts';
 import type { SubscriberRow } from './queries/subscribers.ts';
@@ -39,6 +40,10 @@ export interface Operations {
   redrive(eventKey: string, options: { states: RedrivableState[]; dryRun: boolean }): Promise<RedriveResult>;
   /** @throws UsageError when tasks cannot be created as the functions do (settings missing); a dry run needs none. */
   assertCanEnqueue(dryRun: boolean): void;
+  /** Every queue of the pipeline (delivery shards, then the continuation queue) with its state and depth. */
+  readQueues(): Promise<QueueView[]>;
+  /** Pauses, resumes or purges the queues named (full names), resolving to their views after. */
+  changeQueues(action: QueueAction, names: readonly string[]): Promise<QueueView[]>;
   /** The inventory service's outbox (`restock outbox`). */
   outbox(): OutboxStore;
   /** Closes the clients so the process can exit. */

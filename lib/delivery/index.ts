@@ -19,8 +19,6 @@ export {
   countSentOfWave,
   entriesOf,
   entriesOfUser,
-  latestEntries,
-  oldestEntry,
   pageOfEntries,
   type ChunkClaim,
   type RecordResult,

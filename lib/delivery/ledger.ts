@@ -268,16 +268,6 @@ export async function pageOfEntries(db: Firestore, eventKey: string, states: rea
   return (await query.get()).docs;
 }
 
-/** The oldest (by creation) of an event's entries in `states`. */
-export async function oldestEntry(db: Firestore, eventKey: string, states: readonly DeliveryState[]): Promise<QueryDocumentSnapshot | undefined> {
-  return (await entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy('createdAtMs', 'asc').limit(1).get()).docs[0];
-}
-
-/** The most recently updated of an event's entries in `states`, newest first. */
-export async function latestEntries(db: Firestore, eventKey: string, states: readonly DeliveryState[], limit: number): Promise<QueryDocumentSnapshot[]> {
-  return (await entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy('updatedAtMs', 'desc').limit(limit).get()).docs;
-}
-
 /** One shopper's entries (optionally for one product), newest first. */
 export async function entriesOfUser(db: Firestore, userId: string, productId: string | undefined, limit: number): Promise<QueryDocumentSnapshot[]> {
   let query = db.collection(COLLECTIONS.deliveries).where('userId', '==', userId);

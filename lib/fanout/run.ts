@@ -13,7 +13,7 @@ import pLimit from 'p-limit';
 import { subscriptionsRef, type FanoutDoc } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { chunk, chunkTaskId, continuationTaskId, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask } from '../tasks/index.ts';
+import { chunk, chunkTaskId, continuationQueuePath, continuationTaskId, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask } from '../tasks/index.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
 import { checkpoint } from './store.ts';
 import type { Checkpoint, CheckpointMode } from './rules.ts';
@@ -143,7 +143,9 @@ async function handOver(
   save: (mode?: CheckpointMode) => Promise<FanoutDoc>,
 ): Promise<RunResult> {
   await save();
+  // A queue of its own: behind a delivery backlog, the rest of the audience would wait for the first chunks to be sent.
   await enqueueHttpTask(rt.tasks, rt.config, {
+    queue: continuationQueuePath(rt.config),
     taskId: continuationTaskId(fanout.eventKey, fanout.generation, progress.cursor),
     url: rt.config.fanoutUrl,
     audience: rt.config.fanoutUrl,

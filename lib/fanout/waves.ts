@@ -18,7 +18,7 @@ import pLimit from 'p-limit';
 import { COLLECTIONS, productRef, subscriptionsRef, type FanoutDoc, type FifoKey, type ProductDoc, type WaveDoc, type WavesState } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import { runTransaction } from '../transaction.ts';
-import { chunk, chunkTaskId, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask } from '../tasks/index.ts';
+import { chunk, chunkTaskId, continuationQueuePath, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask } from '../tasks/index.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
 import { fanoutRef } from './store.ts';
 import { decideCheckpoint, type Checkpoint, type CheckpointMode } from './rules.ts';
@@ -90,6 +90,8 @@ async function save(rt: Runtime, doc: FanoutDoc, progress: Progress, waves: Wave
 /** A task toward the fan-out itself (a wave, or a wave's continuation), carried like every continuation. */
 function enqueueFanoutTask(rt: Runtime, doc: FanoutDoc, taskId: string, scheduleTimeMs?: number) {
   return enqueueHttpTask(rt.tasks, rt.config, {
+    // Waves are continuations of the fan-out: they go to the continuation queue, never behind the delivery backlog.
+    queue: continuationQueuePath(rt.config),
     taskId,
     url: rt.config.fanoutUrl,
     audience: rt.config.fanoutUrl,

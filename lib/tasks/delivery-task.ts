@@ -14,6 +14,7 @@ import { deliveryAudience, type Config } from '../config.ts';
 import { isValidDocumentId, type FanoutDoc } from '../model.ts';
 import { firstProblem } from '../validation.ts';
 import { enqueueHttpTask, type EnqueueResult } from './enqueue.ts';
+import { deliveryQueueFor } from './queues.ts';
 
 const docId = z.string().min(1).max(1500).refine(isValidDocumentId, 'must be a Firestore document id');
 
@@ -62,11 +63,12 @@ export function deliveryTaskFor(fanout: TaskSource, userIds: string[], redriveRu
 
 /**
  * Enqueues `task` under `taskId` toward the delivery function, with the OIDC
- * audience delivery verifies.
+ * audience delivery verifies, on the delivery queue its id chooses (so a
+ * retried enqueue meets the same queue's name dedup).
  * @throws EnqueueError (lib/tasks) when the queue refuses.
  */
 export function enqueueDeliveryTask(client: CloudTasksClient, config: Config, taskId: string, task: DeliveryTask): Promise<EnqueueResult> {
-  return enqueueHttpTask(client, config, { taskId, url: config.deliveryUrl, audience: deliveryAudience(config), body: task });
+  return enqueueHttpTask(client, config, { queue: deliveryQueueFor(config, taskId), taskId, url: config.deliveryUrl, audience: deliveryAudience(config), body: task });
 }
 
 /**

@@ -1,13 +1,13 @@
 /**
- * Creating HTTP tasks on the delivery queue: named (so a retried create is
- * idempotent), with an OIDC token when a service account is configured, the
- * creator's trace as a `traceparent` header, and retried on transient gRPC
- * errors (lib/grpc.ts).
+ * Creating HTTP tasks on the pipeline's queues (lib/tasks/queues.ts says
+ * which): named (so a retried create is idempotent), with an OIDC token when a
+ * service account is configured, the creator's trace as a `traceparent`
+ * header, and retried on transient gRPC errors (lib/grpc.ts).
  */
 import pRetry, { AbortError } from 'p-retry';
 import { status } from '@grpc/grpc-js';
 import type { CloudTasksClient } from '@google-cloud/tasks';
-import { queuePath, type Config } from '../config.ts';
+import type { Config } from '../config.ts';
 import { grpcCode, isTransientGrpcError } from '../grpc.ts';
 import { outgoingTraceparent } from '../trace/index.ts';
 
@@ -32,6 +32,8 @@ export class EnqueueError extends Error {
 
 /** One HTTP task to create: its id, target, body and OIDC audience. */
 export interface HttpTask {
+  /** Full resource name of the queue: `projects/P/locations/L/queues/Q` (lib/tasks/queues.ts). */
+  queue: string;
   /** Task id (the last segment of its name): `[A-Za-z0-9_-]{1,500}`. */
   taskId: string;
   url: string;
@@ -63,7 +65,7 @@ export type EnqueueResult = 'created' | 'exists';
  * @throws EnqueueError after the retries on transient errors are spent, or at once on others.
  */
 export async function enqueueHttpTask(client: CloudTasksClient, config: Config, task: HttpTask): Promise<EnqueueResult> {
-  const parent = queuePath(config);
+  const parent = task.queue;
   const request = {
     parent,
     task: {

@@ -16,3 +16,14 @@ export {
 } from './delivery-task.ts';
 export { isLastTaskAttempt } from './attempts.ts';
 export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from './naming.ts';
+export {
+  continuationQueuePath,
+  deliveryQueueFor,
+  deliveryQueueId,
+  deliveryQueueIds,
+  deliveryQueueIndex,
+  pipelineQueues,
+  type PipelineQueue,
+  type QueueNaming,
+  type QueueRole,
+} from './queues.ts';

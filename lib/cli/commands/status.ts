@@ -78,10 +78,11 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
   if (r.oldestPending) {
     const p = r.oldestPending;
     const age = p.createdAtMs ? ` (${formatDuration(nowMs - p.createdAtMs)} ago)` : '';
-    out.line(`${c.bold('oldest pending')} user ${p.userId} ${p.channel} ${colourState(out, String(p.state))}, ${p.attempts} attempt(s), since ${formatTime(p.createdAtMs)}${age}`);
+    const sampled = r.sample.pendingExact ? '' : ` (of ${r.sample.size} sampled)`;
+    out.line(`${c.bold('oldest pending')}${sampled} user ${p.userId} ${p.channel} ${colourState(out, String(p.state))}, ${p.attempts} attempt(s), since ${formatTime(p.createdAtMs)}${age}`);
   }
   if (r.lastErrors.length) {
-    out.line(c.bold('last errors'));
+    out.line(c.bold(`last errors${r.sample.errorsExact ? '' : ` (of ${r.sample.size} sampled)`}`));
     const rows = r.lastErrors.map((e) => [e.userId, e.channel, colourState(out, String(e.state)), `${e.attempts} attempt(s)`, formatTime(e.updatedAtMs), e.lastError ?? '-']);
     for (const line of table(rows)) out.line(`  ${line}`);
   }

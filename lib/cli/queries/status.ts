@@ -3,17 +3,28 @@
  * state of its deliveries, counted with Firestore count aggregations (one
  * small RPC per state, whatever the audience size), plus the oldest pending
  * delivery, the last errors, and whether every recipient is accounted for.
+ *
+ * The oldest pending delivery and the last errors are picked from a sample of
+ * the event's entries in those states, read in document-id order (the
+ * `eventKey, state` index redrive pages with), not from a query ordered by
+ * `createdAtMs` or `updatedAtMs`: such a query needs a composite index that
+ * puts a timestamp after the event key, and every write of a million-recipient
+ * event would land in one range of it (issue 15). Document ids are hashes, so
+ * the sample is a uniform draw; when an event has no more entries in those
+ * states than the sample holds, the answer is exact.
  */
 import { COLLECTIONS, DELIVERY_STATES, type DeliveryState } from '../../model.ts';
-import { countByState, countChunkReceipts, latestEntries, oldestEntry } from '../../delivery/index.ts';
+import { countByState, countChunkReceipts, pageOfEntries } from '../../delivery/index.ts';
+import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { fanoutRef } from '../../fanout/index.ts';
-import { eventTaskPrefix } from '../../tasks/index.ts';
+import { deliveryQueueIds, eventTaskPrefix } from '../../tasks/index.ts';
 import { queuePath } from '../../config.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { NotFoundError } from '../errors.ts';
 import type { OutboxRow } from '../../outbox/index.ts';
 import { readOutboxRow } from './outbox.ts';
+import { countTasks } from './queues.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 import { readWaves, type WavesReport } from './waves.ts';
 
@@ -22,6 +33,8 @@ export { DELIVERY_STATES };
 export const PENDING_STATES: readonly DeliveryState[] = ['sending', 'failed'];
 const ERROR_STATES: readonly DeliveryState[] = ['failed', 'exhausted', 'rejected'];
 const LAST_ERRORS = 5;
+/** Entries read (in document-id order) to pick the oldest pending one and the last errors. */
+export const STATUS_SAMPLE_SIZE = 200;
 
 /** An event's ledger entries counted per state, and in all. */
 export type DeliveryCounts = Record<DeliveryState, number> & { total: number };
@@ -37,8 +50,12 @@ export interface StatusReport {
   deliveries: DeliveryCounts;
   /** The restock's waves (docs/waves.md); null when it told everyone at once. */
   waves: WavesReport | null;
+  /** The oldest (by creation) of the pending entries sampled; the oldest of all when `sample.pendingExact`. */
   oldestPending: DeliverySummary | null;
+  /** The most recently updated of the error entries sampled, newest first; the latest of all when `sample.errorsExact`. */
   lastErrors: DeliverySummary[];
+  /** How {@link oldestPending} and {@link lastErrors} were chosen: from at most `size` entries each, exact when they were all there is. */
+  sample: { size: number; pendingExact: boolean; errorsExact: boolean };
   /**
    * Delivery tasks of this event still in the queue; null when not looked at
    * (the fan-out is running or a delivery is pending, so the answer is "no" anyway).
@@ -68,30 +85,16 @@ export interface StatusReport {
   settled: boolean;
 }
 
-/** Pages of the queue listing read at most when counting an event's tasks. */
-const MAX_TASK_PAGES = 10;
-
 /**
  * Counts the queued delivery tasks of `eventKey` by their name prefix (task
- * names start with a hash of the event key, lib/fanout naming). Null when the
+ * names start with a hash of the event key, lib/tasks naming) in every
+ * delivery queue: an event's chunks are spread over all of them. Null when a
  * queue is too long to list here, so the caller does not claim "settled".
  */
 async function countQueuedTasks(backend: Backend, eventKey: string): Promise<number | null> {
   const prefix = eventTaskPrefix(eventKey);
-  const parent = queuePath(backend.config);
-  let pageToken: string | undefined;
-  let count = 0;
-  for (let page = 0; page < MAX_TASK_PAGES; page++) {
-    const [tasks, , response] = await guard(
-      'list tasks of',
-      parent,
-      backend.tasks().listTasks({ parent, pageSize: 1000, responseView: 'BASIC', ...(pageToken ? { pageToken } : {}) }, { autoPaginate: false }),
-    );
-    count += tasks.filter((t) => (t.name ?? '').split('/').pop()!.startsWith(prefix)).length;
-    pageToken = response?.nextPageToken ?? undefined;
-    if (!pageToken) return count;
-  }
-  return null;
+  const counts = await Promise.all(deliveryQueueIds(backend.config).map((id) => countTasks(backend, queuePath(backend.config, id), prefix)));
+  return counts.some((n) => n === null) ? null : counts.reduce<number>((sum, n) => sum + n!, 0);
 }
 
 /**
@@ -101,13 +104,13 @@ async function countQueuedTasks(backend: Backend, eventKey: string): Promise<num
  */
 export async function readStatus(backend: Backend, eventKey: string): Promise<StatusReport> {
   const { db } = backend;
-  const [outbox, fanoutSnap, rejectedSnap, byState, oldest, errors] = await Promise.all([
+  const [outbox, fanoutSnap, rejectedSnap, byState, pendingSample, errorSample] = await Promise.all([
     readOutboxRow(backend, eventKey),
     guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, fanoutRef(db, eventKey).get()),
     guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
     guard('count', `${COLLECTIONS.deliveries} of ${eventKey} by state`, countByState(db, eventKey)),
-    guard('query', `oldest pending ${COLLECTIONS.deliveries} of ${eventKey}`, oldestEntry(db, eventKey, PENDING_STATES)),
-    guard('query', `last errors in ${COLLECTIONS.deliveries} of ${eventKey}`, latestEntries(db, eventKey, ERROR_STATES, LAST_ERRORS)),
+    guard('query', `pending ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, PENDING_STATES, STATUS_SAMPLE_SIZE)),
+    guard('query', `errors in ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, ERROR_STATES, STATUS_SAMPLE_SIZE)),
   ]);
   const total = DELIVERY_STATES.reduce((sum, s) => sum + byState[s], 0);
   const fanout = fanoutSnap.exists ? fanoutSummary(eventKey, fanoutSnap.data() ?? {}) : null;
@@ -137,13 +140,35 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     rejected,
     deliveries: deliveryCounts,
     waves,
-    oldestPending: oldest ? deliverySummary(oldest.id, oldest.data()) : null,
-    lastErrors: errors.map((d) => deliverySummary(d.id, d.data())),
+    oldestPending: oldestOf(pendingSample.map((d) => summaryOf(d)))[0] ?? null,
+    lastErrors: latestOf(errorSample.map((d) => summaryOf(d)), LAST_ERRORS),
+    sample: {
+      size: STATUS_SAMPLE_SIZE,
+      pendingExact: PENDING_STATES.reduce((sum, st) => sum + byState[st], 0) <= STATUS_SAMPLE_SIZE,
+      errorsExact: ERROR_STATES.reduce((sum, st) => sum + byState[st], 0) <= STATUS_SAMPLE_SIZE,
+    },
     queuedTasks,
     unaccountedChunks,
     accountedBy: fanout && fanout.state !== 'ignored' ? (fanout.chunkReceipts ? 'chunk-receipts' : 'ledger') : null,
     settled: isSettled(fanout, deliveryCounts, queuedTasks, unaccountedChunks),
   };
+}
+
+function summaryOf(d: QueryDocumentSnapshot): DeliverySummary {
+  return deliverySummary(d.id, d.data());
+}
+
+const byTime = (time: (d: DeliverySummary) => number | null) => (a: DeliverySummary, b: DeliverySummary) =>
+  (time(a) ?? Number.MAX_SAFE_INTEGER) - (time(b) ?? Number.MAX_SAFE_INTEGER) || a.dedupKey.localeCompare(b.dedupKey);
+
+/** The entries oldest first by creation (an entry without a creation time last). Pure. */
+export function oldestOf(entries: readonly DeliverySummary[]): DeliverySummary[] {
+  return [...entries].sort(byTime((d) => d.createdAtMs));
+}
+
+/** The `limit` most recently updated entries, newest first (an entry without an update time last). Pure. */
+export function latestOf(entries: readonly DeliverySummary[], limit: number): DeliverySummary[] {
+  return [...entries].sort(byTime((d) => (d.updatedAtMs === null ? null : -d.updatedAtMs))).slice(0, limit);
 }
 
 type FanoutProgressView = Pick<FanoutSummary, 'state' | 'recipients'> & Partial<Pick<FanoutSummary, 'chunkReceipts'>>;

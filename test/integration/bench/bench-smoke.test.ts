@@ -25,16 +25,16 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 }
 
 describe('npm run bench', () => {
-  test('with --subscribers 200 --json, prints the table and ends with one JSON object holding every figure of issue 8 (and the subscribe storm of issue 12)', async () => {
+  test('with --subscribers 200 --json, prints the table and ends with one JSON object holding every figure of issue 8, the subscribe storm of issue 12 and the latency phase of issue 15', async () => {
     // Act
-    const { code, stdout, stderr } = await runBench(['--subscribers', '200', '--subscribe-creates', '100', '--subscribe-clients', '8', '--json']);
+    const { code, stdout, stderr } = await runBench(['--subscribers', '200', '--subscribe-creates', '100', '--subscribe-clients', '8', '--latency-subscribers', '200', '--rtt-ms', '10', '--json']);
 
     // Assess
     expect(code, stderr).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(stdout).toMatch(/speedup vs naive/);
     const result = JSON.parse(lines.at(-1)!) as Record<string, unknown>;
-    for (const field of ['pipelineMs', 'naiveMs', 'floorMs', 'speedupVsNaive', 'ratioToFloor', 'firstNotificationMs', 'firestoreRpcsPerNotification', 'fanoutPeakRssMb', 'fanoutPeakRssMbTenth']) {
+    for (const field of ['pipelineMs', 'naiveMs', 'floorMs', 'speedupVsNaive', 'loopbackSpeedupVsNaive', 'ratioToFloor', 'firstNotificationMs', 'firestoreRpcsPerNotification', 'fanoutPeakRssMb', 'fanoutPeakRssMbTenth']) {
       expect(result[field], field).toEqual(expect.any(Number));
       expect(result[field] as number, field).toBeGreaterThan(0);
     }
@@ -42,7 +42,12 @@ describe('npm run bench', () => {
     expect(result).toMatchObject({ duplicates: 0, missing: 0 });
     // Every notification costs Firestore work, and the RPC counter saw it in the function processes.
     expect(Object.keys(result.firestoreRpcs as object)).toEqual(expect.arrayContaining(['batchGetDocuments', 'commit', 'runQuery']));
-    expect(result.speedupVsNaive).toBeCloseTo((result.naiveMs as number) / (result.pipelineMs as number), 1);
+    expect(result.loopbackSpeedupVsNaive).toBeCloseTo((result.naiveMs as number) / (result.pipelineMs as number), 1);
+    // Under latency: both designs ran in full through the proxy, and speedupVsNaive is theirs.
+    const latency = result.latency as { subscribers: number; rttMs: number; sinkLatencyMs: number; pipelineMs: number; naiveMs: number; naiveSent: number; duplicates: number; missing: number };
+    expect(latency).toMatchObject({ subscribers: 200, rttMs: 10, sinkLatencyMs: 100, naiveSent: 200, duplicates: 0, missing: 0 });
+    expect(result.speedupVsNaive).toBeCloseTo(latency.naiveMs / latency.pipelineMs, 1);
+    expect(stdout).toMatch(/Under latency: 200 subscribers each, \+10 ms per Firestore round trip/);
     expect(stdout).toMatch(/Subscribe storm: 8 clients/);
     expect(result.subscribe).toMatchObject({ clients: 8, oneProduct: { jobs: 100, stored: 100, products: 1 }, spread: { jobs: 100, stored: 100, products: 100 } });
   }, 180_000);

@@ -56,6 +56,8 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
     settleDeadLetters: unexpected('settleDeadLetters'),
     replay: unexpected('replay'),
     redrive: unexpected('redrive'),
+    readQueues: unexpected('readQueues'),
+    changeQueues: unexpected('changeQueues'),
     assertCanEnqueue: () => undefined,
     outbox: () => {
       throw new Error('unexpected call to outbox');
@@ -93,6 +95,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
     waves: null,
     oldestPending: null,
     lastErrors: [],
+    sample: { size: 200, pendingExact: true, errorsExact: true },
     queuedTasks: null,
     unaccountedChunks: 0,
     accountedBy: 'chunk-receipts',

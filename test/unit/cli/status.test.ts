@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { isSettled, type StatusReport } from '../../../lib/cli/commands/status.ts';
+import { latestOf, oldestOf } from '../../../lib/cli/queries/status.ts';
+import type { DeliverySummary } from '../../../lib/cli/records.ts';
 import { run, statusReport } from './fakes.ts';
 
 const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, unsubscribed: 0, total: 0, ...over });
@@ -90,5 +92,37 @@ describe('restock status', () => {
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).settled).toBe(false);
     expect(r.stderr).toMatch(/not settled after 5 s/);
+  });
+});
+
+describe('the oldest pending delivery and the last errors, picked from a sample in document order (no timestamp index)', () => {
+  const entry = (dedupKey: string, createdAtMs: number | null, updatedAtMs: number | null): DeliverySummary => ({
+    dedupKey, eventKey: 'evt-1', productId: 'sku-1', userId: `u-${dedupKey}`, channel: 'email', state: 'failed', attempts: 1, lastError: null, sentAtMs: null, createdAtMs, updatedAtMs,
+  });
+
+  test('the oldest is the earliest created, whatever the document order, and an entry without a creation time comes last', () => {
+    // Prepare: entries in hash (document id) order, not in time order.
+    const sample = [entry('a', 300, 900), entry('b', null, 100), entry('c', 100, 200), entry('d', 200, 800)];
+    // Act / assess
+    expect(oldestOf(sample).map((e) => e.dedupKey)).toEqual(['c', 'd', 'a', 'b']);
+    expect(oldestOf([])).toEqual([]);
+  });
+
+  test('the last errors are the most recently updated, newest first, at most the limit', () => {
+    const sample = [entry('a', 1, 900), entry('b', 1, 100), entry('c', 1, null), entry('d', 1, 800)];
+    expect(latestOf(sample, 2).map((e) => e.dedupKey)).toEqual(['a', 'd']);
+    expect(latestOf(sample, 10).map((e) => e.dedupKey)).toEqual(['a', 'd', 'b', 'c']);
+  });
+
+  test('status says when they come from a sample (more entries in those states than it reads) and says nothing when they are exact', async () => {
+    const pending = entry('p', 1_700_000_000_000 - 60_000, null);
+    const sampled = statusReport({ oldestPending: pending, lastErrors: [entry('e', 1, 1_700_000_000_000)], sample: { size: 200, pendingExact: false, errorsExact: false } });
+    const exact = statusReport({ oldestPending: pending, lastErrors: [entry('e', 1, 1_700_000_000_000)] });
+    const a = await run(['status', 'evt-1'], { ops: { readStatus: async () => sampled } });
+    const b = await run(['status', 'evt-1'], { ops: { readStatus: async () => exact } });
+    expect(a.stdout).toContain('oldest pending (of 200 sampled) user u-p');
+    expect(a.stdout).toContain('last errors (of 200 sampled)');
+    expect(b.stdout).toContain('oldest pending user u-p');
+    expect(b.stdout).not.toContain('sampled');
   });
 });

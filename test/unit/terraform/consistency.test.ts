@@ -50,6 +50,9 @@ const ENV_PLAN = {
     fanOutRestock: [
       'RESTOCK_TASKS_LOCATION',
       'RESTOCK_TASKS_QUEUE',
+      'RESTOCK_TASKS_QUEUE_COUNT',
+      'RESTOCK_CONTINUATION_QUEUE',
+      'RESTOCK_DELIVERY_MAX_ATTEMPTS',
       'RESTOCK_TASKS_SERVICE_ACCOUNT',
       'RESTOCK_PUSH_SERVICE_ACCOUNT',
       'RESTOCK_DELIVERY_URL',
@@ -271,9 +274,22 @@ describe('each function is told the settings it needs', () => {
     expect(env.RESTOCK_FANOUT_URL).toBe('${local.function_urls["fanOutRestock"]}');
     expect(env.RESTOCK_TASKS_QUEUE).toBe('${var.queue_name}');
     expect(env.RESTOCK_TASKS_LOCATION).toBe('${var.region}');
+    expect(env.RESTOCK_TASKS_QUEUE_COUNT).toBe('${tostring(var.delivery_queue_count)}');
+    expect(env.RESTOCK_CONTINUATION_QUEUE).toBe('${var.continuation_queue_name}');
+    // The first delivery queue keeps queue_name; the others are queue_name-<n>, as lib/tasks/queues.ts names them.
     const queue = resource(tf, 'google_cloud_tasks_queue', 'deliveries');
-    expect(queue.name).toBe('${var.queue_name}');
+    expect(queue.count).toBe('${var.delivery_queue_count}');
+    expect(queue.name).toBe('${count.index == 0 ? var.queue_name : "${var.queue_name}-${count.index}"}');
     expect(queue.location).toBe('${var.region}');
+    const continuations = resource(tf, 'google_cloud_tasks_queue', 'continuations');
+    expect(continuations.name).toBe('${var.continuation_queue_name}');
+    expect(continuations.location).toBe('${var.region}');
+  });
+
+  test('the continuation queue retries as often as fan-out is told (it reads RESTOCK_DELIVERY_MAX_ATTEMPTS to know a continuation\u2019s last attempt)', () => {
+    const retry = block(resource(tf, 'google_cloud_tasks_queue', 'continuations').retry_config);
+    expect(retry.max_attempts).toBe('${var.delivery_max_attempts}');
+    expect(block(resource(tf, 'google_cloud_tasks_queue', 'deliveries').retry_config).max_attempts).toBe('${var.delivery_max_attempts}');
   });
 });
 

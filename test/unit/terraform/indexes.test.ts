@@ -49,8 +49,6 @@ const SITES: Site[] = [
       "db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey)",
       "entries.where('state', '==', state).count()",
       "entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy(FieldPath.documentId())",
-      "entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy('createdAtMs', 'asc')",
-      "entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy('updatedAtMs', 'desc')",
       "db.collection(COLLECTIONS.deliveries).where('userId', '==', userId)",
       "query = query.where('productId', '==', productId)",
       "query.orderBy('createdAtMs', 'desc')",
@@ -58,10 +56,8 @@ const SITES: Site[] = [
       "entriesOf(db, eventKey).where('wave', '==', wave).where('state', '==', 'sent').count()",
     ],
     queries: [
-      { what: 'redrive paging', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
+      { what: 'redrive paging, and the samples status picks the oldest pending delivery and the last errors from', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
       { what: 'delivery counts per state (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
-      { what: 'oldest pending delivery (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'], orderBy: ['createdAtMs', 'ASCENDING'] },
-      { what: 'latest errors (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'], orderBy: ['updatedAtMs', 'DESCENDING'] },
       { what: "a shopper's deliveries (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
@@ -140,13 +136,10 @@ const SITES: Site[] = [
 const BULK_WRITTEN: Record<string, string> = { DeliveryDoc: 'deliveries', FanoutDoc: 'fanouts', RejectedEventDoc: 'rejectedEvents', ChunkReceiptDoc: 'chunks' };
 
 /**
- * Composite indexes that put a steadily increasing field after a field one
- * event's writes share (eventKey): every delivery of one restock lands in one
- * range of these. They serve `restock status` and are known hot spots at a
- * million deliveries per event (issue 15: the CLI's queries are to be
- * re-planned so they need no such index); a new one fails the test.
+ * Fields one event's writes share, per bulk-written collection: a composite
+ * index that puts a steadily increasing field after one of them sends every
+ * write of a million-recipient restock to one range of the index (issue 15).
  */
-const KNOWN_HOT_COMPOSITES = ['deliveries: eventKey ASCENDING, state ASCENDING, createdAtMs ASCENDING', 'deliveries: eventKey ASCENDING, state ASCENDING, updatedAtMs DESCENDING'];
 const SHARED_BY_ONE_EVENT: Record<string, string[]> = { deliveries: ['eventKey'], fanouts: [], rejectedEvents: [] };
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
@@ -306,11 +299,24 @@ describe('bulk writes are not capped by timestamp indexes', () => {
     expect(indexed).toEqual([]);
   });
 
-  test('the composite indexes that concentrate one event\u2019s writes in one range are exactly the known ones (listed for the CLI re-plan)', () => {
+  /** Composite indexes that put a timestamp after a field one event's writes share. */
+  function hotComposites(all: Composite[]): string[] {
     const monotonic = monotonicFields();
-    const hot = composites()
-      .filter((c) => (SHARED_BY_ONE_EVENT[c.collection] ?? []).includes(c.fields[0]![0]) && c.fields.some(([f]) => monotonic.get(c.collection)?.includes(f)))
+    return all
+      .filter((c) => {
+        const shared = c.fields.findIndex(([f]) => (SHARED_BY_ONE_EVENT[c.collection] ?? []).includes(f));
+        return shared >= 0 && c.fields.slice(shared + 1).some(([f]) => monotonic.get(c.collection)?.includes(f));
+      })
       .map((c) => `${c.collection}: ${c.fields.map(([f, o]) => `${f} ${o}`).join(', ')}`);
-    expect(hot.sort()).toEqual([...KNOWN_HOT_COMPOSITES].sort());
+  }
+
+  test('no composite index puts a timestamp after a field one event\u2019s writes share (no hot path concentrates an event\u2019s writes in one index range)', () => {
+    expect(composites().length).toBeGreaterThan(0);
+    expect(hotComposites(composites())).toEqual([]);
+  });
+
+  test('such an index is found (checked on a broken copy: the status index of earlier versions, eventKey, state, createdAtMs)', () => {
+    const broken: Composite = { collection: 'deliveries', scope: 'COLLECTION', fields: [['eventKey', 'ASCENDING'], ['state', 'ASCENDING'], ['createdAtMs', 'ASCENDING']] };
+    expect(hotComposites([...composites(), broken])).toEqual(['deliveries: eventKey ASCENDING, state ASCENDING, createdAtMs ASCENDING']);
   });
 });

@@ -212,11 +212,19 @@ describe('who may invoke what', () => {
     expect(validations.some((v) => String(v.condition).includes('gserviceaccount\\\\.com'))).toBe(true);
   });
 
-  test('fan-out may enqueue to this queue only, and act as the queue identity only', () => {
+  test('fan-out may enqueue to every delivery queue and the continuation queue only, and act as the queue identity only', () => {
     const enqueuer = resource(tf, 'google_cloud_tasks_queue_iam_member', 'fanout_enqueuer');
+    expect(enqueuer.count).toBe('${var.delivery_queue_count}');
+    expect(resource(tf, 'google_cloud_tasks_queue', 'deliveries').count).toBe('${var.delivery_queue_count}');
     expect(enqueuer.role).toBe('roles/cloudtasks.enqueuer');
-    expect(enqueuer.name).toBe('${google_cloud_tasks_queue.deliveries.name}');
+    expect(enqueuer.name).toBe('${google_cloud_tasks_queue.deliveries[count.index].name}');
     expect(enqueuer.member).toBe('serviceAccount:${google_service_account.function["fanOutRestock"].email}');
+    const continues = resource(tf, 'google_cloud_tasks_queue_iam_member', 'fanout_continues');
+    expect(continues.role).toBe('roles/cloudtasks.enqueuer');
+    expect(continues.name).toBe('${google_cloud_tasks_queue.continuations.name}');
+    expect(continues.member).toBe('serviceAccount:${google_service_account.function["fanOutRestock"].email}');
+    const queueGrants = resourcesOf(tf, 'google_cloud_tasks_queue_iam_member').map(([name]) => name).sort();
+    expect(queueGrants).toEqual(['fanout_continues', 'fanout_enqueuer']);
     const actAs = resource(tf, 'google_service_account_iam_member', 'fanout_acts_as_tasks_invoker');
     expect(actAs.role).toBe('roles/iam.serviceAccountUser');
     expect(actAs.service_account_id).toBe('${google_service_account.tasks_invoker.name}');
@@ -465,9 +473,7 @@ describe('Firestore', () => {
 
   // One line per query of lib/ that needs a composite index.
   test.each([
-    ['delivery state counts and redrive paging (eventKey ==, state == / in, by id)', 'deliveries/COLLECTION: eventKey ASCENDING, state ASCENDING'],
-    ['oldest pending delivery of an event (status)', 'deliveries/COLLECTION: eventKey ASCENDING, state ASCENDING, createdAtMs ASCENDING'],
-    ['latest errors of an event (status)', 'deliveries/COLLECTION: eventKey ASCENDING, state ASCENDING, updatedAtMs DESCENDING'],
+    ['delivery state counts, redrive paging and the status samples (eventKey ==, state == / in, by id)', 'deliveries/COLLECTION: eventKey ASCENDING, state ASCENDING'],
     ["a shopper's deliveries, newest first (trace)", 'deliveries/COLLECTION: userId ASCENDING, createdAtMs DESCENDING'],
     ["a shopper's deliveries of one product, newest first (trace)", 'deliveries/COLLECTION: userId ASCENDING, productId ASCENDING, createdAtMs DESCENDING'],
     ["a product's fan-outs, newest first (trace)", 'fanouts/COLLECTION: productId ASCENDING, startedAtMs DESCENDING'],
@@ -493,7 +499,7 @@ describe('alerts', () => {
     ['oldest unacked event age', 'pubsub.googleapis.com/subscription/oldest_unacked_message_age', 'google_pubsub_subscription.fanout.name'],
     ['delivery failures (log-based)', 'logging.googleapis.com/user/', 'google_logging_metric.delivery_failures.name'],
     ['failed fan-outs (log-based)', 'logging.googleapis.com/user/', 'google_logging_metric.failed_fanouts.name'],
-    ['queue depth', 'cloudtasks.googleapis.com/queue/depth', 'google_cloud_tasks_queue.deliveries.name'],
+    ['queue depth, of every delivery queue', 'cloudtasks.googleapis.com/queue/depth', 'google_cloud_tasks_queue.deliveries[*].name'],
   ])('an alert watches %s', (_what, metric, subject) => {
     const matching = filters().filter((f) => f.includes(metric) && f.includes(subject));
     expect(matching).toHaveLength(1);

@@ -6,7 +6,7 @@
  */
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { describe, expect, test } from 'vitest';
-import { loadConfig } from '../../../lib/config.ts';
+import { loadConfig, queuePath } from '../../../lib/config.ts';
 import { Logger } from '../../../lib/log.ts';
 import { newRow, OutboxRelay, relayOptionsFrom, stockChangeEvent, type OutboundMessage, type Publisher } from '../../../lib/outbox/index.ts';
 import { enqueueHttpTask } from '../../../lib/tasks/index.ts';
@@ -35,7 +35,7 @@ describe('tasks carry the trace of the work that created them', () => {
     // Prepare
     const { client, headers } = recordingTasks();
     const config = loadConfig();
-    const task = { taskId: 't1', url: 'http://127.0.0.1:1/deliver', audience: 'http://127.0.0.1:1/deliver', body: {}, headers: { 'ce-id': 'x' } };
+    const task = { queue: queuePath(config), taskId: 't1', url: 'http://127.0.0.1:1/deliver', audience: 'http://127.0.0.1:1/deliver', body: {}, headers: { 'ce-id': 'x' } };
 
     // Act
     await runWithTrace({ traceId: TRACE, spanId: SPAN, sampled: true }, () => enqueueHttpTask(client, config, task));
