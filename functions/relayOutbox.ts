@@ -10,6 +10,7 @@ import { pubsub } from '../lib/clients.ts';
 import { errorToProblemReply, jsonReply, MethodNotAllowedError, writeReply } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { FirestoreOutbox, OutboxRelay, pubsubPublisher, relayOptionsFrom } from '../lib/outbox/index.ts';
+import { metrics } from '../lib/metrics/index.ts';
 import { runtime } from '../lib/runtime.ts';
 import { http } from './framework.ts';
 
@@ -20,7 +21,7 @@ function relayFor(): { store: FirestoreOutbox; relay: OutboxRelay } {
     const rt = runtime();
     const store = new FirestoreOutbox(rt.db, { outboxCollection: rt.config.outboxCollection });
     const publisher = pubsubPublisher(pubsub(rt.config), rt.config.outboxTopic, { timeoutMs: rt.config.outboxPublishTimeoutMs });
-    relay = { store, relay: new OutboxRelay(store, publisher, relayOptionsFrom(rt.config, log.child({ component: 'relayOutbox' }))) };
+    relay = { store, relay: new OutboxRelay(store, publisher, { ...relayOptionsFrom(rt.config, log.child({ component: 'relayOutbox' })), metrics: metrics() }) };
   }
   return relay;
 }

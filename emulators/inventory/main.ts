@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import { firestore, pubsub } from '../../lib/clients.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { log } from '../../lib/log.ts';
+import { startMetrics } from '../../lib/metrics/index.ts';
 import { pubsubPublisher } from '../../lib/outbox/index.ts';
 import { startInventory } from './server.ts';
 
@@ -25,6 +26,8 @@ const server = await startInventory({
   db: firestore(config),
   publisher: pubsubPublisher(pubsub(config), config.outboxTopic, { timeoutMs: config.outboxPublishTimeoutMs }),
   config,
+  // The fast path runs here, in the inventory service: its outbox lag is counted by this process.
+  metrics: startMetrics(config, 'inventory'),
 });
 // Open the Firestore and Pub/Sub connections now, so the first stock update does not pay for them
 // (its publish would overrun the fast path's short bound and wait for the sweep).

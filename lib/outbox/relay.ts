@@ -12,6 +12,7 @@ import { errorFields, type Logger } from '../log.ts';
 import { publishability, settlementFor, type AttemptOutcome, type RetryPolicy } from './decide.ts';
 import type { OutboxRow, OutboxStore, PublishPath, Settlement } from './model.ts';
 import type { Publisher } from './publisher.ts';
+import type { MetricsRecorder } from '../metrics/index.ts';
 
 export interface RelayOptions extends RetryPolicy {
   /** How long a claim lasts; a relay that dies holding one delays its rows this long. */
@@ -24,6 +25,8 @@ export interface RelayOptions extends RetryPolicy {
   now?: () => number;
   /** Lease owner name; default host:pid:random. */
   owner?: string;
+  /** Records commit-to-publish lag of each published row (lib/metrics); absent records nothing. */
+  metrics?: Pick<MetricsRecorder, 'outboxPublished'>;
 }
 
 /** What one call of the relay did. */
@@ -151,6 +154,7 @@ export class OutboxRelay {
     const nowMs = this.now();
     const settlement = settlementFor(row, outcome, nowMs, this.options);
     if (settlement.state === 'sent') {
+      this.options.metrics?.outboxPublished(nowMs - row.stagedAtMs, path);
       log.info('outbox event published', { path, sequence: row.sequence, messageId: settlement.messageId, attempts: row.attempts + 1, commitToPublishMs: nowMs - row.stagedAtMs });
     } else if (settlement.state === 'pending') {
       log.warn('outbox publish failed; will retry', { path, attempts: settlement.attempts, nextAttemptAtMs: settlement.nextAttemptAtMs, error: settlement.lastError });
