@@ -5,7 +5,7 @@
  * metrics the function processes exported to their files (RESTOCK_METRICS_EXPORTER=file)
  * say what the sink saw: as many notifications counted sent per channel as the
  * sink delivered, as many rejected as it rejected, one completed fan-out, a
- * queue lag for every delivery attempt, and the event's outbox lag.
+ * queue lag for every delivery attempt, and the outbox lag of both stock changes.
  *
  * The stack is this file's own: the shared one serves other files at the same
  * time, and its counters would count their notifications too.
@@ -78,11 +78,12 @@ describe('metrics exported by the functions, read back after a restock', () => {
       }, { what: 'fanOutRestock to have exported its completed fan-out' });
       expect(total(fanout, INSTRUMENTS.events, { outcome: 'completed' })).toBe(1);
 
-      // The outbox row was published once, by the inventory service's fast path or by the sweep.
+      // Two stock changes went through the outbox (sold out, then restocked), each row published once,
+      // by the inventory service's fast path or by the sweep, and each timed from its commit.
       await waitFor(async () => {
         const published = total(await snapshotOf('inventory'), INSTRUMENTS.outboxLag) + total(await snapshotOf('relayOutbox'), INSTRUMENTS.outboxLag);
-        return published === 1;
-      }, { what: 'the outbox lag of the one event to be exported' });
+        return published === 2;
+      }, { what: 'the outbox lag of the two stock changes to be exported' });
     } finally {
       await clients.close();
     }
