@@ -23,6 +23,7 @@ import { callerAuthorization } from '../lib/auth/index.ts';
 import { errorToProblemReply, jsonReply, MethodNotAllowedError, writeReply } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { createNotifier, type Notifier } from '../lib/notify/index.ts';
+import { queueLagMs } from '../lib/metrics/index.ts';
 import { runtime } from '../lib/runtime.ts';
 import { http } from './framework.ts';
 
@@ -41,6 +42,8 @@ http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES, onStart }, 
   try {
     if (req.method !== 'POST') throw new MethodNotAllowedError(req.method, ['POST']);
     const rt = runtime();
+    const lagMs = queueLagMs(req.get('x-cloudtasks-tasketa'), rt.now());
+    if (lagMs !== undefined) rt.metrics?.queueLag(lagMs, 'delivery');
     notifier ??= createNotifier(rt.config, log);
     if (rt.config.verifyOidc) await verifyTaskToken(callerAuthorization(req), rt.config);
     const task = parseDeliveryTask(req.body);

@@ -15,6 +15,7 @@ import { InvalidEventError, isLastPushAttempt, parseIncoming, type Incoming } fr
 import { FANOUT_PROBLEMS, handleFanout, LeaseHeldError, LeaseLostError, recordRejectedEvent } from '../lib/fanout/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { errorToProblemReply, jsonReply, writeReply, type HttpReply } from '../lib/http/index.ts';
+import { queueLagMs } from '../lib/metrics/index.ts';
 import { runtime } from '../lib/runtime.ts';
 import { isLastTaskAttempt } from '../lib/tasks/index.ts';
 import { http, type RefusedRequest } from './framework.ts';
@@ -24,6 +25,7 @@ async function reject(err: InvalidEventError, raw: string): Promise<HttpReply> {
   const rt = runtime();
   const eventKey = await recordRejectedEvent(rt.db, err, raw, rt.now(), rt.config.ledgerTtlDays);
   log.warn('event rejected', { eventKey, field: err.field, problem: err.problem });
+  rt.metrics?.eventHandled('rejected');
   return jsonReply(200, { outcome: 'rejected', eventKey, field: err.field, problem: err.problem });
 }
 
@@ -57,7 +59,10 @@ http('fanOutRestock', { onRefused: rejectRefused }, async (req, res) => {
       incoming.kind === 'continuation'
         ? isLastTaskAttempt(req.get('x-cloudtasks-taskretrycount'), rt.config.deliveryMaxAttempts)
         : isLastPushAttempt(incoming.deliveryAttempt, rt.config.pubsubMaxDeliveryAttempts);
+    const lagMs = incoming.kind === 'continuation' ? queueLagMs(req.get('x-cloudtasks-tasketa'), rt.now()) : undefined;
+    if (lagMs !== undefined) rt.metrics?.queueLag(lagMs, 'continuation');
     const outcome = await handleFanout(rt, incoming, flowLog, { lastAttempt });
+    rt.metrics?.eventHandled(outcome.kind);
     writeReply(res, jsonReply(200, { outcome: outcome.kind, ...outcome }));
   } catch (err) {
     const reply = errorToProblemReply(err, FANOUT_PROBLEMS);

@@ -49,6 +49,7 @@ import {
 } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { runWithTrace, startTrace, traceFromRequest, type TraceContext } from '../lib/trace/index.ts';
+import { flushMetricsIfDue, startMetrics } from '../lib/metrics/index.ts';
 
 /** A request the entry point never saw: why it was refused, and what was read of it. */
 export interface RefusedRequest {
@@ -96,7 +97,10 @@ export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.
   // Settings are parsed as each function registers, so a bad value stops the process at
   // start naming the variable (lib/config.ts), not at the first request. Clients stay lazy.
   const config = loadConfig();
-  if (servedTarget() === name) options.onStart?.();
+  if (servedTarget() === name) {
+    options.onStart?.();
+    startMetrics(config, name);
+  }
   // Outside the emulators, settings that would leave the served function open (or lose
   // notifications) stop it at start too; another function's settings are not its business.
   const target = servedTarget();
@@ -113,6 +117,7 @@ export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.
         await refuse(req, res, err as Error, options);
         return;
       }
+      if (servedTarget() === name) exportBeforeAnswering(res);
       await handler(req, res);
     }),
   );
@@ -121,6 +126,19 @@ export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.
 /** The trace a request runs in (lib/trace): its caller's, else a new one. The body is read when parsed (a Pub/Sub push's attributes). */
 function requestTrace(req: IncomingMessage & { body?: unknown }): TraceContext {
   return traceFromRequest(req.headers, req.body) ?? startTrace();
+}
+
+/**
+ * Holds the answer back until a due metrics export is done (bounded, never
+ * failing): on Cloud Run the CPU is throttled once the answer is sent, so an
+ * export started after it may never finish (lib/metrics/otel.ts).
+ */
+function exportBeforeAnswering(res: ServerResponse): void {
+  const end = res.end;
+  res.end = function endAfterExport(this: ServerResponse, ...args: unknown[]) {
+    void flushMetricsIfDue().finally(() => (end as (...a: unknown[]) => ServerResponse).apply(this, args));
+    return this;
+  } as ServerResponse['end'];
 }
 
 function maxBodyBytes(entry: HttpEntryOptions): number {

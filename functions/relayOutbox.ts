@@ -13,6 +13,7 @@ import { loadConfig } from '../lib/config.ts';
 import { errorToProblemReply, jsonReply, MethodNotAllowedError, writeReply } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { describeOutboxLocation, openOutboxStore, OutboxRelay, outboxLocation, pubsubPublisher, relayOptionsFrom, type OutboxStore } from '../lib/outbox/index.ts';
+import { metrics } from '../lib/metrics/index.ts';
 import { http } from './framework.ts';
 
 let relay: { store: OutboxStore; relay: OutboxRelay } | undefined;
@@ -25,7 +26,7 @@ function relayFor(): { store: OutboxStore; relay: OutboxRelay } {
     const { store } = openOutboxStore(location);
     const publisher = pubsubPublisher(pubsub(config), config.outboxTopic, { timeoutMs: config.outboxPublishTimeoutMs });
     const relayLog = log.child({ component: 'relayOutbox' });
-    relay = { store, relay: new OutboxRelay(store, publisher, relayOptionsFrom(config, relayLog)) };
+    relay = { store, relay: new OutboxRelay(store, publisher, { ...relayOptionsFrom(config, relayLog), metrics: metrics() }) };
     relayLog.info('outbox relay ready', { outbox: describeOutboxLocation(location) });
   }
   return relay;

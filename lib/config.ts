@@ -210,6 +210,21 @@ export const SETTINGS = {
   topic: setting('RESTOCK_TOPIC', pubsubId, 'Topic `restock publish` and `restock dead-letters replay` publish to (CLI only).', 'inventory-updated'),
   deadLetterSubscription: setting('RESTOCK_DEAD_LETTER_SUBSCRIPTION', pubsubId, 'Pull subscription on the dead-letter topic that `restock dead-letters` reads (CLI only).', 'inventory-updated-dead-letter'),
 
+  // Metrics (lib/metrics, docs/metrics.md)
+  metricsExporter: setting(
+    'RESTOCK_METRICS_EXPORTER',
+    z.enum(['none', 'file', 'cloud-monitoring']),
+    'Where the functions export their OpenTelemetry metrics: `cloud-monitoring` (as `workload.googleapis.com/restock.*`), `file` (one JSON snapshot a line in RESTOCK_METRICS_DIR; the local stack) or `none`.',
+    'cloud-monitoring',
+  ),
+  metricsDir: setting('RESTOCK_METRICS_DIR', z.string().min(1), 'Directory of `<function>.jsonl` with the `file` exporter.', '.local/metrics'),
+  metricsExportIntervalMs: setting(
+    'RESTOCK_METRICS_EXPORT_INTERVAL_MS',
+    z.coerce.number().int().min(1_000, 'must be at least 1000'),
+    'How often metrics are exported (and the least time between two flushes at the end of requests). Cloud Monitoring refuses points of one series less than 5 s apart; such exports are skipped.',
+    '60000',
+  ),
+
   logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),
 } as const;
 

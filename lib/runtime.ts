@@ -9,6 +9,7 @@ import type { CloudTasksClient } from '@google-cloud/tasks';
 import { loadConfig, type Config } from './config.ts';
 import { firestore, tasks } from './clients.ts';
 import { log, type Logger } from './log.ts';
+import { metrics, type MetricsRecorder } from './metrics/index.ts';
 
 /** What the pipeline code is given instead of reaching for globals: settings, clients, a logger, a clock. */
 export interface Runtime {
@@ -18,6 +19,8 @@ export interface Runtime {
   log: Logger;
   /** Milliseconds since the epoch. */
   now: () => number;
+  /** Where the domain records its metrics; absent records nothing (the CLI, tests, the simulation). */
+  metrics?: MetricsRecorder;
 }
 
 let instance: Runtime | undefined;
@@ -35,6 +38,10 @@ export function runtime(): Runtime {
       },
       log,
       now: Date.now,
+      // The process's recorder once the served function has started its metrics (functions/framework.ts).
+      get metrics() {
+        return metrics();
+      },
     };
   }
   return instance;

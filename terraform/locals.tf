@@ -67,6 +67,9 @@ locals {
     LOG_LEVEL                  = var.log_level
     RESTOCK_MAX_BODY_BYTES     = tostring(var.max_body_bytes)
     RESTOCK_FIRESTORE_DATABASE = var.firestore_database
+    # OpenTelemetry metrics to Cloud Monitoring (lib/metrics, terraform/metrics.tf).
+    RESTOCK_METRICS_EXPORTER           = var.metrics_exporter
+    RESTOCK_METRICS_EXPORT_INTERVAL_MS = tostring(var.metrics_export_interval_ms)
   }
 
   # Read by the platform, not lib/config.ts, and given as they are: unlike the

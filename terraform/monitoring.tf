@@ -23,44 +23,21 @@ resource "google_logging_metric" "delivery_failures" {
   depends_on = [google_project_service.enabled]
 }
 
-# Fan-outs that end failed: fanOutRestock logs exactly `fan-out failed` at
-# ERROR, with eventKey, productId and error, when a fan-out can no longer
-# progress (its continuations ran out of retries, or the queue refused).
-resource "google_logging_metric" "failed_fanouts" {
-  name        = "restock_failed_fanouts"
-  description = "Fan-outs that ended failed (fanOutRestock's `fan-out failed` lines)."
-  filter = join(" AND ", [
-    "resource.type=\"cloud_run_revision\"",
-    "resource.labels.service_name=\"${local.function_services["fanOutRestock"]}\"",
-    "severity=ERROR",
-    "jsonPayload.message=\"fan-out failed\"",
-  ])
-
-  metric_descriptor {
-    metric_kind  = "DELTA"
-    value_type   = "INT64"
-    unit         = "1"
-    display_name = "Restock failed fan-outs"
-  }
-
-  depends_on = [google_project_service.enabled]
-}
-
 # A new log-based metric is unknown to Cloud Monitoring for up to 10 minutes,
 # and an alert policy on it is refused meanwhile
 # (hashicorp/terraform-provider-google#11102): the alerts on log-based metrics
-# wait. The wait runs while the functions build, and only when a metric is
-# created or renamed.
+# wait, and so do those on the pipeline's own metric descriptors
+# (terraform/metrics.tf), created the same way. The wait runs while the
+# functions build, and only when a metric is created or renamed.
 resource "time_sleep" "log_metrics_known" {
   create_duration = "${var.log_metric_propagation_seconds}s"
 
   triggers = {
-    metrics = join(",", [
+    metrics = join(",", concat([
       google_logging_metric.delivery_failures.id,
-      google_logging_metric.failed_fanouts.id,
       google_logging_metric.outbox_failed_rows.id,
       google_logging_metric.outbox_oldest_pending_age.id,
-    ])
+    ], [for d in google_monitoring_metric_descriptor.pipeline : d.id]))
   }
 }
 
@@ -205,14 +182,16 @@ resource "google_monitoring_alert_policy" "failed_fanouts" {
     display_name = "More than ${var.alert_failed_fanouts} failed fan-outs in ${var.alert_duration_seconds}s"
 
     condition_threshold {
-      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.failed_fanouts.name}\""
+      # fanOutRestock counts each fan-out it records failed as restock.events{outcome="failed"}
+      # (lib/metrics): the same fan-outs its `fan-out failed` line reports, counted where they happen.
+      filter          = "metric.type = \"${google_monitoring_metric_descriptor.pipeline["restock.events"].type}\" AND metric.labels.outcome = \"failed\""
       comparison      = "COMPARISON_GT"
       threshold_value = var.alert_failed_fanouts
       duration        = "0s"
 
       aggregations {
         alignment_period     = local.alert_duration
-        per_series_aligner   = "ALIGN_SUM"
+        per_series_aligner   = "ALIGN_DELTA"
         cross_series_reducer = "REDUCE_SUM"
       }
     }

@@ -802,7 +802,7 @@ variable "alert_delivery_failures" {
 }
 
 variable "alert_failed_fanouts" {
-  description = "Alert when more fan-outs than this end failed (logged `fan-out failed` at ERROR) within alert_duration_seconds; 0 alerts on the first."
+  description = "Alert when more fan-outs than this end failed (fanOutRestock's restock.events metric, outcome failed) within alert_duration_seconds; 0 alerts on the first."
   type        = number
   default     = 0
 
@@ -842,5 +842,27 @@ variable "alert_duration_seconds" {
   validation {
     condition     = var.alert_duration_seconds >= 60 && var.alert_duration_seconds % 60 == 0
     error_message = "alert_duration_seconds must be a whole number of minutes, in seconds (60, 120, 300...)."
+  }
+}
+
+variable "metrics_exporter" {
+  description = "RESTOCK_METRICS_EXPORTER of every function: where the pipeline's OpenTelemetry metrics go (cloud-monitoring, file or none). The dashboard and the failed fan-outs alert read cloud-monitoring."
+  type        = string
+  default     = "cloud-monitoring"
+
+  validation {
+    condition     = contains(["none", "file", "cloud-monitoring"], var.metrics_exporter)
+    error_message = "metrics_exporter must be none, file or cloud-monitoring."
+  }
+}
+
+variable "metrics_export_interval_ms" {
+  description = "RESTOCK_METRICS_EXPORT_INTERVAL_MS: how often each function instance exports its metrics. Cloud Monitoring accepts a point of one series every 5 s at most."
+  type        = number
+  default     = 60000
+
+  validation {
+    condition     = var.metrics_export_interval_ms >= 5000 && floor(var.metrics_export_interval_ms) == var.metrics_export_interval_ms
+    error_message = "metrics_export_interval_ms must be a whole number of milliseconds, at least 5000 (Cloud Monitoring's limit)."
   }
 }

@@ -11,6 +11,7 @@ import { Command } from 'commander';
 import { firestoreOptions, pubsub } from '../../lib/clients.ts';
 import { ConfigError, loadConfig, SETTINGS } from '../../lib/config.ts';
 import { log } from '../../lib/log.ts';
+import { startMetrics } from '../../lib/metrics/index.ts';
 import { outboxLocation, pubsubPublisher } from '../../lib/outbox/index.ts';
 import { startInventory } from './server.ts';
 
@@ -31,6 +32,8 @@ const server = await startInventory({
   db,
   publisher: pubsubPublisher(pubsub(config), config.outboxTopic, { timeoutMs: config.outboxPublishTimeoutMs }),
   config,
+  // The fast path runs here, in the inventory service: its outbox lag is counted by this process.
+  metrics: startMetrics(config, 'inventory'),
 });
 // Open the Firestore and Pub/Sub connections now, so the first stock update does not pay for them
 // (its publish would overrun the fast path's short bound and wait for the sweep).

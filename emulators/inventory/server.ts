@@ -38,6 +38,7 @@ import {
   type ProblemTable,
 } from '../../lib/http/index.ts';
 import { errorFields, log } from '../../lib/log.ts';
+import type { MetricsRecorder } from '../../lib/metrics/index.ts';
 import { FirestoreOutbox, OutboxRelay, OutboxValidationError, relayOptionsFrom, type Publisher, type StockChange } from '../../lib/outbox/index.ts';
 import { runWithTrace, startTrace, traceFromRequest } from '../../lib/trace/index.ts';
 import { runTransaction } from '../../lib/transaction.ts';
@@ -94,6 +95,8 @@ export interface InventoryOptions {
   db: Firestore;
   publisher: Publisher;
   config: Config;
+  /** Records the fast path's commit-to-publish lag (lib/metrics); absent records nothing. */
+  metrics?: MetricsRecorder;
 }
 
 export interface InventoryServer {
@@ -121,7 +124,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 /** Starts the stand-in; resolves once it listens. */
 export async function startInventory(o: InventoryOptions): Promise<InventoryServer> {
   const outbox = new FirestoreOutbox(o.db, { outboxCollection: o.config.outboxCollection });
-  const relay = new OutboxRelay(outbox, o.publisher, relayOptionsFrom(o.config, logger));
+  const relay = new OutboxRelay(outbox, o.publisher, { ...relayOptionsFrom(o.config, logger), ...(o.metrics ? { metrics: o.metrics } : {}) });
   let crashAfterCommit = false;
 
   async function putStock(productId: string, req: IncomingMessage): Promise<HttpReply> {

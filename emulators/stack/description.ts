@@ -89,6 +89,8 @@ export interface StackDescription {
   jwksUrl: string;
   /** Directory of `<component>.log`, one JSON line per log entry for the functions and the sink. */
   logsDir: string;
+  /** Directory of `<function>.jsonl`: the metrics each function (and the inventory stand-in) exported, one snapshot a line (lib/metrics). */
+  metricsDir: string;
   /** Process id of each component (each leads its own process group). */
   pids: Record<ComponentName, number>;
   /** Process that started the stack; the stack dies with it. */

@@ -202,6 +202,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const dir = resolve(options.dir ?? join(REPO_ROOT, '.local', 'stacks', `${process.pid}-${t0.toString(36)}`));
   const logsDir = join(dir, 'logs');
   mkdirSync(logsDir, { recursive: true });
+  const metricsDir = join(dir, 'metrics');
   const launcherPid = process.pid;
 
   const ports = {} as Record<ComponentName, number>;
@@ -424,6 +425,10 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_OUTBOX_BACKOFF_MIN_MS: '500',
     RESTOCK_OUTBOX_BACKOFF_MAX_MS: '4000',
     LOG_LEVEL: logLevel,
+    // Metrics to files of this stack's own (lib/metrics): one snapshot a second, read back by tests and the demo.
+    RESTOCK_METRICS_EXPORTER: 'file',
+    RESTOCK_METRICS_DIR: metricsDir,
+    RESTOCK_METRICS_EXPORT_INTERVAL_MS: '1000',
     // As deployed: no functions-framework default ignored routes (/favicon.ico,
     // /robots.txt answer an empty 404 of their own otherwise, not a problem+json).
     IGNORED_ROUTES: '',
@@ -494,6 +499,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     oidcIssuer: tasksInfo!.oidcIssuer,
     jwksUrl: tasksInfo!.jwksUrl,
     logsDir,
+    metricsDir,
     pids: pids(),
     launcherPid,
     startedAtMs: t0,

@@ -12,6 +12,7 @@ import type { Notification, NotificationResult, Notifier } from '../notify/index
 import { claimChunk, recordOutcomes } from './ledger.ts';
 import { forgetDeadAddresses } from './dead-addresses.ts';
 import { outcomeOf, type ClaimedDelivery, type Outcome } from './rules.ts';
+import { notificationCounts } from '../metrics/index.ts';
 
 /**
  * What one attempt at a chunk did, counted per outcome; logged as the
@@ -64,6 +65,7 @@ function toNotification(task: DeliveryTask, d: ClaimedDelivery): Notification {
  */
 export async function deliverChunk(rt: Runtime, notifier: Notifier, task: DeliveryTask, attempt: AttemptInfo, log: Logger): Promise<ChunkReport> {
   const { config } = rt;
+  const startedAtMs = rt.now();
   const lastAttempt = isLastTaskAttempt(attempt.retryCount, config.deliveryMaxAttempts);
   const claim = await claimChunk(rt.db, task, { nowMs: rt.now(), leaseMs: config.deliveryLeaseMs, ttlDays: config.ledgerTtlDays, retryCount: attempt.retryCount });
 
@@ -98,6 +100,9 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     subscriptionsRemoved: recorded.removed,
     subscriptionsChangedMeanwhile: recorded.changedMeanwhile,
   };
+  // Counted once recorded, so the counts are what the ledger says, not what was merely tried.
+  for (const c of notificationCounts(outcomes.map((o) => ({ channel: o.delivery.channel, state: o.state })))) rt.metrics?.notifications(c.channel, c.outcome, c.count);
+  rt.metrics?.chunkDelivered(rt.now() - startedAtMs, report.settled);
   const firstError = outcomes.find((o) => o.error && o.state !== 'sent')?.error;
   const level = report.exhausted > 0 ? 'error' : report.settled ? 'info' : 'warn';
   log[level]('chunk delivered', { ...report, retryCount: attempt.retryCount, recipients: task.userIds.length, ...(firstError ? { firstError } : {}) });

@@ -165,10 +165,12 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger,
   try {
     // A restock in waves (docs/waves.md) takes its own path; without waves the paging is as it always was.
     const result = claim.fanout.waves ? await runWaves(rt, claim.fanout, { owner, startedAtMs, log }) : await runFanout(rt, claim.fanout, { owner, startedAtMs, log });
+    if (result.kind === 'completed') rt.metrics?.fanoutEnded(rt.now() - claim.fanout.startedAtMs, 'completed');
     return { ...result, eventKey, productId };
   } catch (err) {
     if (cannotProgress(err, attempt)) {
       const failed = await fail(rt, eventKey, productId, owner, err, log);
+      if (failed) rt.metrics?.fanoutEnded(rt.now() - claim.fanout.startedAtMs, 'failed');
       if (failed) return failed;
     }
     throw err;

@@ -13,6 +13,7 @@ import { outgoingTraceparent, parseTraceparent, runWithTrace } from '../trace/in
 import { publishability, settlementFor, type AttemptOutcome, type OutboundMessage, type RetryPolicy } from './decide.ts';
 import type { OutboxRow, OutboxStore, PublishPath, Settlement } from './model.ts';
 import type { Publisher } from './publisher.ts';
+import type { MetricsRecorder } from '../metrics/index.ts';
 
 /** `message` with the ambient trace as its `traceparent` attribute, which fan-out continues (lib/trace). */
 function withTrace(message: OutboundMessage): OutboundMessage {
@@ -31,6 +32,8 @@ export interface RelayOptions extends RetryPolicy {
   now?: () => number;
   /** Lease owner name; default host:pid:random. */
   owner?: string;
+  /** Records commit-to-publish lag of each published row (lib/metrics); absent records nothing. */
+  metrics?: Pick<MetricsRecorder, 'outboxPublished'>;
 }
 
 /** What one call of the relay did. */
@@ -164,6 +167,7 @@ export class OutboxRelay {
     const nowMs = this.now();
     const settlement = settlementFor(row, outcome, nowMs, this.options);
     if (settlement.state === 'sent') {
+      this.options.metrics?.outboxPublished(nowMs - row.stagedAtMs, path);
       log.info('outbox event published', { path, sequence: row.sequence, messageId: settlement.messageId, attempts: row.attempts + 1, commitToPublishMs: nowMs - row.stagedAtMs });
     } else if (settlement.state === 'pending') {
       log.warn('outbox publish failed; will retry', { path, attempts: settlement.attempts, nextAttemptAtMs: settlement.nextAttemptAtMs, error: settlement.lastError });

@@ -45,7 +45,7 @@ type FunctionName = (typeof FUNCTIONS)[number];
  */
 const ENV_PLAN = {
   /** Read by every function. */
-  shared: ['GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'RESTOCK_MAX_BODY_BYTES', 'RESTOCK_FIRESTORE_DATABASE'],
+  shared: ['GOOGLE_CLOUD_PROJECT', 'LOG_LEVEL', 'RESTOCK_MAX_BODY_BYTES', 'RESTOCK_FIRESTORE_DATABASE', 'RESTOCK_METRICS_EXPORTER', 'RESTOCK_METRICS_EXPORT_INTERVAL_MS'],
   perFunction: {
     fanOutRestock: [
       'RESTOCK_TASKS_LOCATION',
@@ -135,6 +135,8 @@ const ENV_PLAN = {
   ],
   /** Read by the inventory service that embeds the outbox kit (its fast path), not by anything deployed here. */
   inventoryService: ['RESTOCK_OUTBOX_PUBLISH_WAIT_MS'],
+  /** Read only with RESTOCK_METRICS_EXPORTER=file (the local stack); production exports to Cloud Monitoring. */
+  fileExporterOnly: ['RESTOCK_METRICS_DIR'],
   /** Read only by the ops CLI (`restock`), on an operator's machine; no function reads them. */
   cliOnly: ['RESTOCK_TOPIC', 'RESTOCK_DEAD_LETTER_SUBSCRIPTION'],
 };
@@ -184,6 +186,7 @@ describe('each function is told the settings it needs', () => {
       ...ENV_PLAN.productionDefault,
       ...ENV_PLAN.relayOutbox,
       ...ENV_PLAN.inventoryService,
+      ...ENV_PLAN.fileExporterOnly,
       ...ENV_PLAN.cliOnly,
     ];
     const unplanned = settingEnvs().filter((env) => !planned.includes(env));

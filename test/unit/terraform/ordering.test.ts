@@ -81,4 +81,11 @@ describe('a first apply on a fresh project', () => {
       expect(dependsOn(graph, 'time_sleep.log_metrics_known', metric), metric).toBe(true);
     }
   });
+
+  test('alerts and the dashboard on the pipeline\'s own metrics are created after their descriptors are known (a metric type never written yet is refused with 404)', () => {
+    const graph = dependencyGraph(tf.files);
+    expect(dependsOn(graph, 'time_sleep.log_metrics_known', 'google_monitoring_metric_descriptor.pipeline')).toBe(true);
+    expect(dependsOn(graph, 'google_monitoring_alert_policy.failed_fanouts', 'time_sleep.log_metrics_known')).toBe(true);
+    expect(dependsOn(graph, 'google_monitoring_dashboard.pipeline', 'google_monitoring_metric_descriptor.pipeline')).toBe(true);
+  });
 });

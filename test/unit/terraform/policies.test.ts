@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { block, loadTerraform, resource, resourcesOf, stringsUnderKeys, type Hcl, type Terraform } from './hcl.ts';
+import { INSTRUMENTS } from '../../../lib/metrics/index.ts';
 
 let tf: Terraform;
 
@@ -231,15 +232,18 @@ describe('who may invoke what', () => {
     expect(actAs.member).toBe('serviceAccount:${google_service_account.function["fanOutRestock"].email}');
   });
 
-  test('project-wide roles are limited to Firestore access (on the pipeline database only) for the functions, log writing for the build and FCM send for delivery', () => {
+  test('project-wide roles are limited to Firestore access (on the pipeline database only) for the functions, log writing for the build, metric writing for the functions that record metrics and FCM send for delivery', () => {
     const projectRoles = resourcesOf(tf, 'google_project_iam_member').map(([name, r]) => `${name}:${r.role}`).sort();
     expect(projectRoles).toEqual([
       'build_log_writer:roles/logging.logWriter',
       // Sending push: a custom role holding only cloudmessaging.messages.create (terraform/channels.tf).
       'delivery_fcm_sender:${google_project_iam_custom_role.fcm_sender[0].name}',
       'function_firestore:roles/datastore.user',
+      'metric_writer:roles/monitoring.metricWriter',
       'outbox_relay_firestore:roles/datastore.user',
     ]);
+    // Only the functions that record the pipeline's metrics (lib/metrics) may write them.
+    expect(Object.keys(tf.locals.metric_writers).sort()).toEqual(['deliverRestockBatch', 'fanOutRestock', 'relayOutbox']);
     expect(resource(tf, 'google_project_iam_custom_role', 'fcm_sender').permissions).toEqual(['cloudmessaging.messages.create']);
     const condition = block(resource(tf, 'google_project_iam_member', 'function_firestore').condition);
     expect(condition.expression).toBe('resource.name == "${google_firestore_database.pipeline.id}"');
@@ -498,7 +502,7 @@ describe('alerts', () => {
     ['messages in the dead-letter topic', 'pubsub.googleapis.com/subscription/num_undelivered_messages', 'google_pubsub_subscription.dead_letter.name'],
     ['oldest unacked event age', 'pubsub.googleapis.com/subscription/oldest_unacked_message_age', 'google_pubsub_subscription.fanout.name'],
     ['delivery failures (log-based)', 'logging.googleapis.com/user/', 'google_logging_metric.delivery_failures.name'],
-    ['failed fan-outs (log-based)', 'logging.googleapis.com/user/', 'google_logging_metric.failed_fanouts.name'],
+    ['failed fan-outs (the pipeline\'s own restock.events)', 'google_monitoring_metric_descriptor.pipeline["restock.events"].type', 'metric.labels.outcome = "failed"'],
     ['queue depth, of every delivery queue', 'cloudtasks.googleapis.com/queue/depth', 'google_cloud_tasks_queue.deliveries[*].name'],
   ])('an alert watches %s', (_what, metric, subject) => {
     const matching = filters().filter((f) => f.includes(metric) && f.includes(subject));
@@ -512,13 +516,22 @@ describe('alerts', () => {
     expect(tf.variable.notification_channels.validation.map((v: Hcl) => String(v.condition))).toContain('${length(var.notification_channels) >= 1}');
   });
 
-  test('fan-outs that end failed are counted from the `fan-out failed` ERROR lines of fanOutRestock, and alerted on', () => {
-    const metric = resource(tf, 'google_logging_metric', 'failed_fanouts');
-    expect(metric.filter).toContain('resource.labels.service_name=\\"${local.function_services["fanOutRestock"]}\\"');
-    expect(metric.filter).toContain('severity=ERROR');
-    expect(metric.filter).toContain('jsonPayload.message=\\"fan-out failed\\"');
+  test('fan-outs that end failed are alerted on from the count fanOutRestock exports (restock.events, outcome failed), not from log lines', () => {
+    expect(tf.resource.google_logging_metric?.failed_fanouts).toBeUndefined();
     const alert = resource(tf, 'google_monitoring_alert_policy', 'failed_fanouts');
-    expect(block(block(alert.conditions).condition_threshold).filter).toContain('logging.googleapis.com/user/${google_logging_metric.failed_fanouts.name}');
+    const condition = block(block(alert.conditions).condition_threshold);
+    expect(condition.filter).toBe('metric.type = "${google_monitoring_metric_descriptor.pipeline["restock.events"].type}" AND metric.labels.outcome = "failed"');
+    // A cumulative counter: the increase over the window, summed over the instances.
+    expect(block(condition.aggregations)).toMatchObject({ per_series_aligner: 'ALIGN_DELTA', cross_series_reducer: 'REDUCE_SUM' });
+    expect(alert.depends_on).toContain('${time_sleep.log_metrics_known}');
+  });
+
+  test('the metric descriptors Terraform declares are exactly the instruments lib/metrics exports, with their labels', () => {
+    expect(Object.keys(tf.locals.pipeline_metrics).sort()).toEqual(Object.values(INSTRUMENTS).sort());
+    const descriptor = resource(tf, 'google_monitoring_metric_descriptor', 'pipeline');
+    expect(descriptor.type).toBe('${local.metric_prefix}/${each.key}');
+    expect(tf.locals.metric_prefix).toBe('workload.googleapis.com');
+    expect(tf.locals.pipeline_metrics['restock.notifications'].labels).toEqual(['channel', 'outcome']);
   });
 
   test('an alert on a log-based metric is created only after the metric has had time to become known (provider issue 11102), so a first apply succeeds', () => {

@@ -1,0 +1,159 @@
+/**
+ * Exporting: what the instruments record reaches the local file as the
+ * snapshot `lastSnapshot`/`total` read back, and an exporter that fails or
+ * hangs never fails (or holds for long) the request that flushes it.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { AggregationTemporality, type PushMetricExporter, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { describe, expect, test } from 'vitest';
+import { JsonLinesFileExporter } from '../../../lib/metrics/file-exporter.ts';
+import { INSTRUMENTS, lastSnapshot, total } from '../../../lib/metrics/index.ts';
+import { GuardedExporter, resourceOf, startOtelMetrics } from '../../../lib/metrics/otel.ts';
+
+/** A clock the test moves. */
+function clock(startMs = 1_000_000): { now: () => number; advance: (ms: number) => void } {
+  let t = startMs;
+  return { now: () => t, advance: (ms) => void (t += ms) };
+}
+
+function exporterThat(behaviour: 'fails' | 'throws' | 'hangs', calls: { n: number }): PushMetricExporter {
+  return {
+    export(_metrics: ResourceMetrics, done: (r: ExportResult) => void) {
+      calls.n++;
+      if (behaviour === 'throws') throw new Error('exporter bug');
+      if (behaviour === 'fails') done({ code: ExportResultCode.FAILED, error: new Error('PERMISSION_DENIED') });
+      // 'hangs': never calls back.
+    },
+    selectAggregationTemporality: () => AggregationTemporality.CUMULATIVE,
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+}
+
+describe('the file exporter', () => {
+  test('writes what was recorded, by label, as the last snapshot of <dir>/<service>.jsonl', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'restock-metrics-'));
+    const t = clock();
+    const m = startOtelMetrics({
+      exporter: new JsonLinesFileExporter(dir, 'deliverRestockBatch'),
+      resource: resourceOf({ 'service.name': 'deliverRestockBatch' }),
+      exportIntervalMs: 60_000,
+      minGapMs: 0,
+      onFailure: (err) => {
+        throw err;
+      },
+      now: t.now,
+    });
+
+    // Act
+    m.recorder.notifications('email', 'sent', 98);
+    m.recorder.notifications('email', 'retried', 2);
+    m.recorder.notifications('push', 'sent', 5);
+    m.recorder.chunkDelivered(120, false);
+    m.recorder.chunkDelivered(80, true);
+    t.advance(60_000);
+    await m.flushIfDue();
+    await m.shutdown();
+
+    // Assess
+    const snapshot = await lastSnapshot(join(dir, 'deliverRestockBatch.jsonl'));
+    expect(snapshot?.service).toBe('deliverRestockBatch');
+    expect(total(snapshot, INSTRUMENTS.notifications, { outcome: 'sent' })).toBe(103);
+    expect(total(snapshot, INSTRUMENTS.notifications, { channel: 'email' })).toBe(100);
+    expect(total(snapshot, INSTRUMENTS.notifications, { outcome: 'retried' })).toBe(2);
+    expect(total(snapshot, INSTRUMENTS.chunkDuration)).toBe(2);
+    expect(total(snapshot, INSTRUMENTS.chunkDuration, { settled: 'true' })).toBe(1);
+    expect(snapshot?.metrics[INSTRUMENTS.chunkDuration]?.unit).toBe('ms');
+  });
+
+  test('a missing file reads as no snapshot, and its totals as 0', async () => {
+    const snapshot = await lastSnapshot(join(tmpdir(), 'no-such-dir-restock', 'x.jsonl'));
+    expect(snapshot).toBeUndefined();
+    expect(total(snapshot, INSTRUMENTS.notifications)).toBe(0);
+  });
+});
+
+describe('an exporter that fails', () => {
+  test.each(['fails', 'throws'] as const)('that %s is reported, and the flush a request awaits still resolves', async (behaviour) => {
+    // Prepare
+    const calls = { n: 0 };
+    const failures: (Error | undefined)[] = [];
+    const t = clock();
+    const m = startOtelMetrics({
+      exporter: exporterThat(behaviour, calls),
+      resource: resourceOf({}),
+      exportIntervalMs: 60_000,
+      minGapMs: 0,
+      onFailure: (err) => failures.push(err),
+      now: t.now,
+    });
+    m.recorder.eventHandled('completed');
+
+    // Act
+    t.advance(60_000);
+    await m.flushIfDue();
+
+    // Assess
+    expect(calls.n).toBe(1);
+    expect(failures.length).toBeGreaterThanOrEqual(1);
+    await m.shutdown();
+  });
+
+  test('that hangs holds a flushing request only for the bounded wait, then lets it answer', async () => {
+    const calls = { n: 0 };
+    const t = clock();
+    const m = startOtelMetrics({ exporter: exporterThat('hangs', calls), resource: resourceOf({}), exportIntervalMs: 60_000, minGapMs: 0, onFailure: () => {}, now: t.now });
+    m.recorder.eventHandled('completed');
+    t.advance(60_000);
+
+    await expect(m.flushIfDue()).resolves.toBeUndefined();
+    expect(calls.n).toBe(1);
+  });
+});
+
+describe('flushing at the end of requests', () => {
+  test('exports only once an interval has passed since the last export', async () => {
+    const calls = { n: 0 };
+    const t = clock();
+    const m = startOtelMetrics({ exporter: exporterThat('fails', calls), resource: resourceOf({}), exportIntervalMs: 60_000, minGapMs: 0, onFailure: () => {}, now: t.now });
+    m.recorder.eventHandled('completed');
+
+    await m.flushIfDue();
+    t.advance(59_000);
+    await m.flushIfDue();
+    expect(calls.n).toBe(0);
+
+    t.advance(1_000);
+    await m.flushIfDue();
+    await m.flushIfDue();
+    expect(calls.n).toBe(1);
+    await m.shutdown();
+  });
+
+  test('skips exports closer together than the backend accepts (Cloud Monitoring: 5 s a series), without reporting a failure', () => {
+    // Prepare
+    const calls = { n: 0 };
+    const failures: unknown[] = [];
+    const t = clock();
+    const inner: PushMetricExporter = { ...exporterThat('fails', calls), export: (_m, done) => (calls.n++, done({ code: ExportResultCode.SUCCESS })) };
+    const guarded = new GuardedExporter(inner, 5_000, (e) => failures.push(e), t.now);
+    const results: ExportResult[] = [];
+    const batch = {} as ResourceMetrics;
+
+    // Act
+    guarded.export(batch, (r) => results.push(r));
+    t.advance(4_999);
+    guarded.export(batch, (r) => results.push(r));
+    t.advance(1);
+    guarded.export(batch, (r) => results.push(r));
+
+    // Assess
+    expect(calls.n).toBe(2);
+    expect(results.map((r) => r.code)).toEqual([ExportResultCode.SUCCESS, ExportResultCode.SUCCESS, ExportResultCode.SUCCESS]);
+    expect(failures).toEqual([]);
+  });
+});
