@@ -161,13 +161,13 @@ resource "google_monitoring_dashboard" "pipeline" {
         local.metric_chart.fanout_p95,
         local.metric_chart.queue_lag_p95,
         {
-          title = "Tasks waiting in ${google_cloud_tasks_queue.deliveries.name}"
+          title = "Tasks waiting in the delivery queues"
           xyChart = {
             dataSets = [{
               plotType = "LINE"
               timeSeriesQuery = {
                 timeSeriesFilter = {
-                  filter      = "resource.type=\"cloud_tasks_queue\" AND resource.labels.queue_id=\"${google_cloud_tasks_queue.deliveries.name}\" AND metric.type=\"cloudtasks.googleapis.com/queue/depth\""
+                  filter      = "resource.type=\"cloud_tasks_queue\" AND resource.labels.queue_id=monitoring.regex.full_match(\"${join("|", google_cloud_tasks_queue.deliveries[*].name)}\") AND metric.type=\"cloudtasks.googleapis.com/queue/depth\""
                   aggregation = { alignmentPeriod = "60s", perSeriesAligner = "ALIGN_MAX" }
                 }
               }

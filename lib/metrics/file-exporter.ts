@@ -25,7 +25,10 @@ export class JsonLinesFileExporter implements PushMetricExporter {
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
     const snapshot = toSnapshot(this.service, metrics, Date.now());
     // A process that has recorded nothing yet (the subscription API never does) writes nothing.
-    if (Object.keys(snapshot.metrics).length === 0) return done({ code: ExportResultCode.SUCCESS });
+    if (Object.keys(snapshot.metrics).length === 0) {
+      done({ code: ExportResultCode.SUCCESS });
+      return;
+    }
     const line = `${JSON.stringify(snapshot)}\n`;
     // Writes in order, one after the other: two overlapping appends could interleave their bytes.
     this.pending = this.pending

@@ -125,7 +125,10 @@ export class GuardedExporter implements PushMetricExporter {
 
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
     const nowMs = this.now();
-    if (nowMs - this.lastExportMs < this.minGapMs) return done({ code: ExportResultCode.SUCCESS });
+    if (nowMs - this.lastExportMs < this.minGapMs) {
+      done({ code: ExportResultCode.SUCCESS });
+      return;
+    }
     this.lastExportMs = nowMs;
     const finish = (result: ExportResult): void => {
       if (result.code !== ExportResultCode.SUCCESS) this.onFailure(result.error);
