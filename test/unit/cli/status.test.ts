@@ -68,6 +68,32 @@ describe('restock status', () => {
     expect(r.stdout).toContain('settled no');
   });
 
+  test('a restock in waves shows its settings, where the waves stand and one row per wave, in text and JSON', async () => {
+    const t0 = 1_700_000_000_000;
+    const waves = {
+      multiplier: 2,
+      intervalMs: 3_000,
+      minAvailableToNotify: 1,
+      phase: 'ended' as const,
+      index: 3,
+      nextWaveAtMs: null,
+      stopReason: 'sold-out',
+      waves: [
+        { index: 1, startedAtMs: t0, completedAtMs: t0 + 500, available: 10, taken: 20, delivered: 20 },
+        { index: 2, startedAtMs: t0 + 3_000, completedAtMs: t0 + 3_400, available: 5, taken: 10, delivered: 9 },
+      ],
+    };
+    const report = statusReport({ waves });
+    const text = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
+    expect(text.stdout).toContain('waves 2 shopper(s) per unit, every 3.0 s, from 1 unit(s); ended before wave 3: sold-out');
+    expect(text.stdout).toMatch(/wave 1\s+started .*\s+stock 10\s+took 20\s+delivered 20/);
+    expect(text.stdout).toMatch(/wave 2\s+started .*\s+stock 5\s+took 10\s+delivered 9/);
+    const json = await run(['status', 'evt-1', '--json'], { ops: { readStatus: async () => report } });
+    expect(JSON.parse(json.stdout).waves).toEqual(waves);
+    const plain = await run(['status', 'evt-1'], { ops: { readStatus: async () => statusReport() } });
+    expect(plain.stdout).not.toContain('per unit');
+  });
+
   test('a rejected event shows why it was rejected', async () => {
     const report = statusReport({ fanout: null, rejected: { reason: 'available: must not be negative', field: 'available', receivedAtMs: 1_700_000_000_000 }, deliveries: counts({}) });
     const r = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
