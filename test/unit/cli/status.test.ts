@@ -74,7 +74,7 @@ describe('restock status', () => {
       multiplier: 2,
       intervalMs: 3_000,
       minAvailableToNotify: 1,
-      phase: 'ended' as const,
+      phase: 'done' as const,
       index: 3,
       nextWaveAtMs: null,
       stopReason: 'sold-out',

@@ -26,3 +26,12 @@ describe('simulation: every promise under seeded faults', () => {
     expect(notifications).toBeGreaterThan(SEEDS * SUBSCRIBERS * 0.9);
   });
 });
+
+describe('simulation: an instance never dies of an unhandled rejection', () => {
+  it('a read-ahead page that fails while the page before it is enqueued does not crash the fan-out (seed 3 at 500 shoppers did)', { timeout: 120_000 }, async () => {
+    const r = await runSeed({ seed: 3, subscribers: 500, traceLimit: 0 });
+
+    expect(r.violations).toEqual([]);
+    expect(r.stats.crashes).toBe(0);
+  });
+});
