@@ -36,7 +36,14 @@ export interface ChunkClaim extends Omit<ClaimPlan, 'writes' | 'served'> {
    * outcomes may remove, with its update time as the claim read it: it is
    * removed only if nothing changed it since (a PUT in between stands).
    */
-  subscriptions: Map<string, { ref: DocumentReference; readAt: Timestamp }>;
+  subscriptions: Map<string, ClaimedSubscription>;
+}
+
+/** A subscription as the claim read it: where it is, its update time, and the `updatedAtMs` every API write sets. */
+export interface ClaimedSubscription {
+  ref: DocumentReference;
+  readAt: Timestamp;
+  updatedAtMs: unknown;
 }
 
 /** What recording a chunk's outcomes did to the one-shot subscriptions. */
@@ -78,10 +85,10 @@ function claimOf(task: DeliveryTask, plan: ClaimPlan, subSnaps: readonly Documen
   const { writes: _writes, served: _served, ...rest } = plan;
   const read = new Map<string, DocumentSnapshot>();
   task.userIds.forEach((u, i) => read.set(u, subSnaps[i]!));
-  const subscriptions = new Map<string, { ref: DocumentReference; readAt: Timestamp }>();
+  const subscriptions = new Map<string, ClaimedSubscription>();
   for (const r of plan.recipients) {
     const snap = read.get(r.userId);
-    if (r.subscribed && snap?.updateTime) subscriptions.set(r.userId, { ref: snap.ref, readAt: snap.updateTime });
+    if (r.subscribed && snap?.updateTime) subscriptions.set(r.userId, { ref: snap.ref, readAt: snap.updateTime, updatedAtMs: snap.get('updatedAtMs') });
   }
   return { ...rest, subscriptions };
 }
@@ -171,7 +178,9 @@ export type { Outcome } from './rules.ts';
  * The delete carries the claim's read time as a precondition: a subscription
  * changed in between (a PUT of new channels or addresses) is kept. A commit
  * refused for that is written again recipient by recipient, and a recipient
- * whose subscription changed gets its outcomes recorded without the delete.
+ * whose subscription the API changed (its `updatedAtMs` moved) gets its
+ * outcomes recorded without the delete; one whose update time alone moved
+ * (a restore, an import) is removed with them.
  * @throws whatever Firestore throws otherwise: the chunk fails and is retried.
  */
 export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes: readonly Outcome[], nowMs: number): Promise<RecordResult> {
@@ -207,22 +216,14 @@ export async function recordOutcomes(db: Firestore, claim: ChunkClaim, outcomes:
 /** One recipient's outcomes, and its subscription to remove when they settle it. */
 interface RecipientWrites {
   userOutcomes: Outcome[];
-  remove: { ref: DocumentReference; readAt: Timestamp } | undefined;
+  remove: ClaimedSubscription | undefined;
 }
 
-function batchOf(db: Firestore, groups: readonly RecipientWrites[], nowMs: number, withDeletes: boolean): WriteBatch {
+function batchOf(db: Firestore, groups: readonly RecipientWrites[], nowMs: number): WriteBatch {
   const batch = db.batch();
   for (const g of groups) {
-    for (const o of g.userOutcomes) {
-      batch.update(deliveryRef(db, o.delivery.key), {
-        state: o.state,
-        leaseExpiresAtMs: null,
-        updatedAtMs: nowMs,
-        lastError: o.error ?? null,
-        ...(o.state === 'sent' ? { sentAtMs: nowMs } : {}),
-      });
-    }
-    if (withDeletes && g.remove) batch.delete(g.remove.ref, { lastUpdateTime: g.remove.readAt });
+    for (const o of g.userOutcomes) batch.update(deliveryRef(db, o.delivery.key), outcomeFields(o, nowMs));
+    if (g.remove) batch.delete(g.remove.ref, { lastUpdateTime: g.remove.readAt });
   }
   return batch;
 }
@@ -230,7 +231,7 @@ function batchOf(db: Firestore, groups: readonly RecipientWrites[], nowMs: numbe
 /** Commits one group of recipients; on a refused precondition, each recipient alone. */
 async function commitRecipients(db: Firestore, groups: readonly RecipientWrites[], nowMs: number): Promise<RecordResult> {
   try {
-    await batchOf(db, groups, nowMs, true).commit();
+    await batchOf(db, groups, nowMs).commit();
     return { removed: groups.filter((g) => g.remove).length, changedMeanwhile: 0 };
   } catch (err) {
     if (grpcCode(err) !== status.FAILED_PRECONDITION) throw err;
@@ -239,9 +240,29 @@ async function commitRecipients(db: Firestore, groups: readonly RecipientWrites[
     const each = await Promise.all(groups.map((g) => commitRecipients(db, [g], nowMs)));
     return each.reduce((sum, r) => ({ removed: sum.removed + r.removed, changedMeanwhile: sum.changedMeanwhile + r.changedMeanwhile }), { removed: 0, changedMeanwhile: 0 });
   }
-  // This recipient's subscription changed after the claim: the outcomes stand, the subscription stays.
-  await batchOf(db, groups, nowMs, false).commit();
-  return { removed: 0, changedMeanwhile: 1 };
+  // The subscription's update time moved since the claim. A PUT that changed it sets its updatedAtMs, and then the
+  // shopper's latest request stands: the outcomes are recorded and the subscription stays. A write that changed
+  // nothing the API writes (an import, a restore, the emulator restarted from its export) renews the update time
+  // alone: the subscription is served, and goes with its outcomes in one commit as promise 6 asks.
+  const [g] = groups as [RecipientWrites];
+  const removed = await runTransaction(db, async (tx) => {
+    const snap = g.remove ? await tx.get(g.remove.ref) : undefined;
+    for (const o of g.userOutcomes) tx.update(deliveryRef(db, o.delivery.key), outcomeFields(o, nowMs));
+    const unchanged = snap?.exists === true && snap.get('updatedAtMs') === g.remove!.updatedAtMs;
+    if (unchanged) tx.delete(g.remove!.ref);
+    return unchanged;
+  });
+  return removed ? { removed: 1, changedMeanwhile: 0 } : { removed: 0, changedMeanwhile: 1 };
+}
+
+function outcomeFields(o: Outcome, nowMs: number) {
+  return {
+    state: o.state,
+    leaseExpiresAtMs: null,
+    updatedAtMs: nowMs,
+    lastError: o.error ?? null,
+    ...(o.state === 'sent' ? { sentAtMs: nowMs } : {}),
+  };
 }
 
 /** The ledger entries of one event. */

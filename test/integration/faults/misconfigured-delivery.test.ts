@@ -76,6 +76,7 @@ describe('restock status of an event whose chunk no delivery ever claimed', () =
     await s.firestore.collection(COLLECTIONS.fanouts).doc(eventKey).set({
       eventKey, productId, state: 'complete', event: {}, product: { available: 2 }, leaseOwner: null, leaseExpiresAtMs: 0, cursor: 'user-9',
       generation: 0, attempts: 1, pages: 1, chunks: 1, recipients: 10, startedAtMs: nowMs, updatedAtMs: nowMs, completedAtMs: nowMs,
+      chunkReceipts: true, // started since chunk receipts exist: each chunk a delivery claims leaves one
     } satisfies FanoutDoc);
 
     // Act
