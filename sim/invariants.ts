@@ -221,6 +221,9 @@ export class Checker {
         const settledAt = this.recorded.get(d.dedupKey)?.atMs ?? Infinity;
         const sub = this.store.read(`${COLLECTIONS.products}/${d.productId}/${COLLECTIONS.subscriptions}/${d.userId}`);
         if (!sub || subscribed >= settledAt - 1) continue;
+        // Written again after the claim that sent it read it: the shopper's latest request stands (the record's
+        // delete is conditional on the claim's read, lib/delivery/ledger.ts), so it waits for the next restock.
+        if (sub.updateTimeMs > (this.claimedAtMs.get(d.dedupKey) ?? Number.POSITIVE_INFINITY)) continue;
         const channels = (['email', 'push'] as Channel[]).filter((c) => (sub.data as unknown as SubscriptionDoc).channels?.[c]);
         if (channels.every((c) => isSettledState(ledger.get(dedupKey(eventKey, d.userId, c))?.state))) {
           this.violate('one-shot', `${d.userId} was notified for ${eventKey} and is still subscribed`);
