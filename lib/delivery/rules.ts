@@ -195,7 +195,12 @@ export function decideRecipient(plan: ClaimPlan, task: DeliveryTask, userId: str
 }
 
 function servedAfter(entry: DeliveryDoc | LedgerEntry | undefined, subscriptionWrittenAtMs: number): boolean {
-  return (entry?.state === 'sent' || entry?.state === 'rejected') && entry.updatedAtMs >= subscriptionWrittenAtMs;
+  return entry !== undefined && servesChannel(entry.state) && entry.updatedAtMs >= subscriptionWrittenAtMs;
+}
+
+/** Whether a channel in `state` is done for a one-shot subscription (promise 6): told, or undeliverable for good. */
+function servesChannel(state: DeliveryState | undefined): boolean {
+  return state === 'sent' || state === 'rejected';
 }
 
 /** An empty plan, to fill with {@link decideRecipient}. */
@@ -266,7 +271,7 @@ export function subscriptionDone(recipient: RecipientPlan, outcomes: readonly Ou
   if (!recipient.subscribed) return false;
   const states = new Map(recipient.settled);
   for (const o of outcomes) states.set(o.delivery.channel, o.state);
-  return recipient.channels.every((c) => states.get(c) === 'sent' || states.get(c) === 'rejected');
+  return recipient.channels.every((c) => servesChannel(states.get(c)));
 }
 
 /** A state asked of a redrive that the domain does not allow redriving. */

@@ -142,6 +142,25 @@ function handledLater(page: Promise<string[]>): Promise<string[]> {
   return page;
 }
 
+/**
+ * A task toward the fan-out itself (a continuation, a wave, a wave's
+ * continuation): the continuation CloudEvent fan-out verifies, on the
+ * continuation queue — behind a delivery backlog, the rest of the audience
+ * would wait for the first chunks to be sent. `scheduleTimeMs` defers it (a
+ * later wave).
+ */
+export async function enqueueContinuation(rt: Runtime, eventKey: string, taskId: string, scheduleTimeMs?: number): Promise<void> {
+  await enqueueHttpTask(rt.tasks, rt.config, {
+    queue: continuationQueuePath(rt.config),
+    taskId,
+    url: rt.config.fanoutUrl,
+    audience: rt.config.fanoutUrl,
+    headers: { 'ce-specversion': '1.0', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-source': '//restock/fanout', 'ce-id': taskId },
+    body: { eventKey },
+    ...(scheduleTimeMs !== undefined ? { scheduleTimeMs } : {}),
+  });
+}
+
 /** Checkpoints, enqueues a continuation from the cursor, and releases the lease to it. */
 async function handOver(
   rt: Runtime,
@@ -151,20 +170,7 @@ async function handOver(
   save: (mode?: CheckpointMode) => Promise<FanoutDoc>,
 ): Promise<RunResult> {
   await save();
-  // A queue of its own: behind a delivery backlog, the rest of the audience would wait for the first chunks to be sent.
-  await enqueueHttpTask(rt.tasks, rt.config, {
-    queue: continuationQueuePath(rt.config),
-    taskId: continuationTaskId(fanout.eventKey, fanout.generation, progress.cursor),
-    url: rt.config.fanoutUrl,
-    audience: rt.config.fanoutUrl,
-    headers: {
-      'ce-specversion': '1.0',
-      'ce-type': CONTINUATION_CLOUDEVENT_TYPE,
-      'ce-source': '//restock/fanout',
-      'ce-id': continuationTaskId(fanout.eventKey, fanout.generation, progress.cursor),
-    },
-    body: { eventKey: fanout.eventKey },
-  });
+  await enqueueContinuation(rt, fanout.eventKey, continuationTaskId(fanout.eventKey, fanout.generation, progress.cursor));
   await save('release');
   o.log.info('fan-out handed over to a continuation', { cursor: progress.cursor, pages: progress.pages, recipients: progress.recipients });
   return { kind: 'continued', cursor: progress.cursor, pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };

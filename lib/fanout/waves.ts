@@ -18,12 +18,11 @@ import pLimit from 'p-limit';
 import { COLLECTIONS, productRef, subscriptionsRef, type FanoutDoc, type FifoKey, type ProductDoc, type WaveDoc, type WavesState } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import { runTransaction } from '../transaction.ts';
-import { chunk, chunkTaskId, continuationQueuePath, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask } from '../tasks/index.ts';
-import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
+import { chunk, chunkTaskId, deliveryTaskFor, enqueueDeliveryTask } from '../tasks/index.ts';
 import { fanoutRef } from './store.ts';
 import { decideCheckpoint, type Checkpoint, type CheckpointMode } from './rules.ts';
 import { LeaseLostError } from './errors.ts';
-import type { RunOptions, RunResult } from './run.ts';
+import { enqueueContinuation, type RunOptions, type RunResult } from './run.ts';
 import { decideAfterWave, decideWaveStart, stopWaves, waveContinuationTaskId, waveDocId, waveTaskId } from './wave-rules.ts';
 
 /** `fanouts/{eventKey}/waves`: one record per wave started. */
@@ -87,19 +86,6 @@ async function save(rt: Runtime, doc: FanoutDoc, progress: Progress, waves: Wave
   });
 }
 
-/** A task toward the fan-out itself (a wave, or a wave's continuation), carried like every continuation. */
-function enqueueFanoutTask(rt: Runtime, doc: FanoutDoc, taskId: string, scheduleTimeMs?: number) {
-  return enqueueHttpTask(rt.tasks, rt.config, {
-    // Waves are continuations of the fan-out: they go to the continuation queue, never behind the delivery backlog.
-    queue: continuationQueuePath(rt.config),
-    taskId,
-    url: rt.config.fanoutUrl,
-    audience: rt.config.fanoutUrl,
-    headers: { 'ce-specversion': '1.0', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-source': '//restock/fanout', 'ce-id': taskId },
-    body: { eventKey: doc.eventKey },
-    ...(scheduleTimeMs !== undefined ? { scheduleTimeMs } : {}),
-  });
-}
 
 function recordOf(doc: FanoutDoc, waves: WavesState, completedAtMs?: number): WaveDoc {
   const w = waves.current!;
@@ -139,7 +125,7 @@ export async function runWaves(rt: Runtime, fanout: FanoutDoc, o: RunOptions): P
       if (waves.phase === 'waiting') {
         if (rt.now() < waves.nextWaveAtMs) {
           // Due later: the task that starts it exists (or is created now, under the same name), and the lease goes back.
-          await enqueueFanoutTask(rt, doc, waveTaskId(doc.eventKey, doc.generation, waves.index, waves.nextWaveAtMs), waves.nextWaveAtMs);
+          await enqueueContinuation(rt, doc.eventKey, waveTaskId(doc.eventKey, doc.generation, waves.index, waves.nextWaveAtMs), waves.nextWaveAtMs);
           doc = await save(rt, doc, progress, waves, 'release', o.owner);
           log.info('next wave scheduled', { wave: waves.index, nextWaveAtMs: waves.nextWaveAtMs });
           return result('continued');
@@ -195,7 +181,7 @@ async function pageWave(rt: Runtime, doc: FanoutDoc, start: WavesState, progress
   for (;;) {
     if (pagesThisAttempt > 0 && rt.now() - o.startedAtMs > config.fanoutTimeBudgetMs) {
       await save(rt, doc, progress, waves, 'renew', o.owner);
-      await enqueueFanoutTask(rt, doc, waveContinuationTaskId(doc.eventKey, doc.generation, waves.index, waves.cursor));
+      await enqueueContinuation(rt, doc.eventKey, waveContinuationTaskId(doc.eventKey, doc.generation, waves.index, waves.cursor));
       await save(rt, doc, progress, waves, 'release', o.owner);
       o.log.info('wave handed over to a continuation', { wave: waves.index, taken: waves.current!.taken });
       return { waves, handedOver: true };
