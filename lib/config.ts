@@ -117,6 +117,9 @@ export const SETTINGS = {
     '10',
   ),
   fanoutTimeBudgetMs: setting('RESTOCK_FANOUT_TIME_BUDGET_MS', positiveInt, 'After this long, a fan-out hands over to a continuation task (keep below the function timeout).', '480000'),
+  fanoutRangeTarget: setting('RESTOCK_FANOUT_RANGE_TARGET', positiveInt, 'Subscribers per key range: after its first chunk, a fan-out splits the rest of the audience into about audience / this ranges, each paged by its own continuation chain in parallel (docs/how-it-works.md "Key ranges").', '50000'),
+  fanoutMinRanges: setting('RESTOCK_FANOUT_MIN_RANGES', positiveInt.max(64), 'Fewest key ranges a fan-out with more than one page left splits into (1: small audiences page in one chain, as before ranges).', '1'),
+  fanoutMaxRanges: setting('RESTOCK_FANOUT_MAX_RANGES', positiveInt.max(64), 'Most key ranges one fan-out splits into (1 turns ranges off). Each is a chain of its own on the queue and the fan-out function.', '16'),
 
   // Stock-limited waves (docs/waves.md); a product's own values, set through its inventory events, win
   waveMultiplier: setting(
@@ -261,10 +264,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     }
     out[key] = parsed.data;
   }
+  const config = out as Config;
+  if (config.fanoutMinRanges > config.fanoutMaxRanges) {
+    throw new ConfigError('RESTOCK_FANOUT_MIN_RANGES', `must be at most RESTOCK_FANOUT_MAX_RANGES (${config.fanoutMaxRanges}), got ${config.fanoutMinRanges}`);
+  }
   // Requirements that only one function has (the notifier URL for delivery)
   // are checked where that function builds what needs them, so the other
   // functions and the CLI start without them.
-  return out as Config;
+  return config;
 }
 
 let cached: Config | undefined;

@@ -21,6 +21,8 @@ export const COLLECTIONS = {
   chunkReceipts: 'chunks',
   /** Sub-collection of a fan-out with waves: `fanouts/{eventKey}/waves/{waveDocId}`, one record per wave started. */
   waves: 'waves',
+  /** Sub-collection of a fan-out: `fanouts/{eventKey}/ranges/g{generation}r{index}`, one per key range (lib/fanout/ranges.ts). */
+  fanoutRanges: 'ranges',
 } as const;
 
 /** `products/{productId}`. */
@@ -190,6 +192,57 @@ export interface FanoutDoc {
    * fan-out is judged by its ledger and the queue alone.
    */
   chunkReceipts?: true;
+  /**
+   * Set once the audience after the first chunk was split into key ranges,
+   * each paged by its own continuation chain (`fanouts/{eventKey}/ranges`).
+   * Absent: one range, paged from `cursor` (every fan-out before ranges).
+   */
+  ranges?: FanoutRangePlan;
+}
+
+/** How a fan-out's audience was split: ranges `(after, splits[0]]`, `(splits[0], splits[1]]`, ..., `(splits[K-2], end)`. */
+export interface FanoutRangePlan {
+  /** K, the number of ranges (`splits.length + 1`). */
+  count: number;
+  /** The fan-out's cursor when it split: everything up to it was enqueued before the ranges. */
+  after: string | null;
+  /** Document ids bounding the ranges, strictly increasing (none is necessarily a subscriber). */
+  splits: string[];
+  /** Subscribers counted after `after` when it split (at most the count's cap). */
+  audience: number;
+  plannedAtMs: number;
+}
+
+/** The states of one key range: it pages (`running`), reached its end (`complete`), or cannot progress (`failed`). */
+export type FanoutRangeState = 'running' | 'complete' | 'failed';
+
+/**
+ * `fanouts/{eventKey}/ranges/g{generation}r{index}`: one key range's chain,
+ * with its own cursor, lease and counters, so K chains never write one
+ * document (Firestore favours about one write a second per document).
+ */
+export interface FanoutRangeDoc {
+  eventKey: string;
+  generation: number;
+  index: number;
+  /** Exclusive lower bound (null: from the first subscriber). */
+  after: string | null;
+  /** Inclusive upper bound (null: to the last subscriber). */
+  until: string | null;
+  state: FanoutRangeState;
+  /** Document id of the last subscriber of this range whose chunk is known enqueued; null before its first page. */
+  cursor: string | null;
+  leaseOwner: string | null;
+  leaseExpiresAtMs: number;
+  attempts: number;
+  pages: number;
+  chunks: number;
+  recipients: number;
+  startedAtMs: number;
+  firstTaskAtMs?: number;
+  completedAtMs?: number;
+  updatedAtMs: number;
+  error?: string;
 }
 
 /**

@@ -299,6 +299,10 @@ interface QuerySpec {
   orders: { field: string; dir: 'asc' | 'desc' }[];
   limit?: number;
   startAfter?: unknown[];
+  /** Lower bound, inclusive (`startAt`). */
+  startAt?: unknown[];
+  /** Upper bound, inclusive (`endAt`) or exclusive (`endBefore`). */
+  end?: { values: unknown[]; inclusive: boolean };
   select?: string[];
 }
 
@@ -353,6 +357,15 @@ export class SimQuery {
   get limitOf(): number | undefined {
     return this.spec.limit;
   }
+  startAt(...values: unknown[]): SimQuery {
+    return this.with({ startAt: values });
+  }
+  endAt(...values: unknown[]): SimQuery {
+    return this.with({ end: { values, inclusive: true } });
+  }
+  endBefore(...values: unknown[]): SimQuery {
+    return this.with({ end: { values, inclusive: false } });
+  }
   select(...fields: string[]): SimQuery {
     return this.with({ select: fields });
   }
@@ -399,20 +412,33 @@ export class SimQuery {
       }
       return 0;
     });
-    if (s.startAfter) {
-      const cursor = s.startAfter.map((v, i) => {
+    const cursorOf = (values: unknown[]) =>
+      values.map((v, i) => {
         const field = orders[i]!.field;
         if (v instanceof SimDocumentSnapshot) return field === '__name__' ? (typeof s.from === 'string' ? v.id : v.ref.path) : v.get(field);
         return v;
       });
-      rows = rows.filter((r) => {
-        for (let i = 0; i < cursor.length; i++) {
-          const o = orders[i]!;
-          const c = compare(key(r.path, r.stored.data, o.field), cursor[i]);
-          if (c !== 0) return o.dir === 'asc' ? c > 0 : c < 0;
-        }
-        return false;
-      });
+    // Where a row stands against a cursor in the query's order: <0 before it, 0 on it, >0 after it.
+    const against = (r: { path: string; stored: { data: Data } }, cursor: unknown[]) => {
+      for (let i = 0; i < cursor.length; i++) {
+        const o = orders[i]!;
+        const c = compare(key(r.path, r.stored.data, o.field), cursor[i]);
+        if (c !== 0) return o.dir === 'asc' ? c : -c;
+      }
+      return 0;
+    };
+    if (s.startAfter) {
+      const cursor = cursorOf(s.startAfter);
+      rows = rows.filter((r) => against(r, cursor) > 0);
+    }
+    if (s.startAt) {
+      const cursor = cursorOf(s.startAt);
+      rows = rows.filter((r) => against(r, cursor) >= 0);
+    }
+    if (s.end) {
+      const cursor = cursorOf(s.end.values);
+      const inclusive = s.end.inclusive;
+      rows = rows.filter((r) => (inclusive ? against(r, cursor) <= 0 : against(r, cursor) < 0));
     }
     if (s.limit !== undefined) rows = rows.slice(0, s.limit);
     return rows.map((r) => new SimDocumentSnapshot(this.firestore.doc(r.path), r.stored, s.select));

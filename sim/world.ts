@@ -71,6 +71,8 @@ export interface RunResult {
     /** Stock updates through lib/outbox, and relay sweeps (0 when the seed publishes straight to Pub/Sub). */
     outboxUpdates: number;
     outboxSweeps: number;
+    /** The most key ranges one fan-out of the run split into (1: none split). */
+    ranges: number;
     settings: Record<string, number>;
   };
 }
@@ -79,8 +81,10 @@ const PRODUCT = 'p-sim';
 const STORM_LIMIT_MS = 6 * 3_600_000;
 
 /** The settings a seed runs with: small pages and chunks so a few hundred shoppers cross many boundaries. */
-function drawConfig(r: Prng): Config {
+function drawConfig(r: Prng, ranges: Prng): Config {
   const chunk = r.pick([3, 10, 25, 50, 100]);
+  // Key ranges draw from a stream of their own, so the seeds' other settings stay what they were.
+  const maxRanges = ranges.pick([1, 2, 4, 4, 16]);
   return parseConfig({
     GOOGLE_CLOUD_PROJECT: 'restock-sim',
     RESTOCK_DELIVERY_URL: 'http://deliver.sim/',
@@ -91,6 +95,9 @@ function drawConfig(r: Prng): Config {
     RESTOCK_FANOUT_LEASE_MS: String(r.pick([5_000, 20_000, 60_000])),
     RESTOCK_CHECKPOINT_INTERVAL_MS: String(r.pick([0, 200, 1000])),
     RESTOCK_FANOUT_TIME_BUDGET_MS: String(r.pick([300, 2_000, 480_000])),
+    RESTOCK_FANOUT_RANGE_TARGET: String(ranges.pick([3, 3, 10, 50_000])),
+    RESTOCK_FANOUT_MIN_RANGES: String(Math.min(maxRanges, ranges.pick([1, 1, 2]))),
+    RESTOCK_FANOUT_MAX_RANGES: String(maxRanges),
     RESTOCK_SEND_CONCURRENCY: String(r.pick([1, 2, 4])),
     RESTOCK_NOTIFY_BATCH_SIZE: String(r.pick([5, 25, 100])),
     RESTOCK_DELIVERY_LEASE_MS: String(r.pick([15_000, 120_000])),
@@ -162,7 +169,7 @@ export class World {
     const faultDraws = root.fork();
     const netRandom = root.fork();
     this.scheduler = new Scheduler(root.fork(), options.traceLimit);
-    this.config = drawConfig(this.scenario);
+    this.config = drawConfig(this.scenario, new Prng((options.seed ^ 0x5bd1e995) >>> 0));
     this.plan = drawFaults(faultDraws, options.faults !== false);
     this.store = new FirestoreStore(() => this.scheduler.nowMs);
     this.net = new Net(this.scheduler, netRandom, this.plan.net);
@@ -441,6 +448,8 @@ export class World {
     } finally {
       restoreUuids();
     }
+    // The most key ranges any fan-out of the run split into (1: none split).
+    const ranges = Math.max(1, ...[...new Set(this.eventKeys)].map((k) => (this.store.read(`${COLLECTIONS.fanouts}/${k}`)?.data as unknown as FanoutDoc | undefined)?.ranges?.count ?? 1));
     const digest = createHash('sha256');
     for (const t of this.scheduler.trace) digest.update(`${t.atMs}|${t.actor}|${t.what}\n`);
     return {
@@ -462,12 +471,15 @@ export class World {
         redrives: this.redrives,
         outboxUpdates: this.inventory.updates,
         outboxSweeps: this.inventory.sweeps,
+        ranges,
         settings: {
           pageSize: this.config.pageSize,
           chunkSize: this.config.chunkSize,
           enqueueConcurrency: this.config.enqueueConcurrency,
           sendConcurrency: this.config.sendConcurrency,
           fanoutTimeBudgetMs: this.config.fanoutTimeBudgetMs,
+          fanoutRangeTarget: this.config.fanoutRangeTarget,
+          fanoutMaxRanges: this.config.fanoutMaxRanges,
         },
       },
     };

@@ -102,6 +102,9 @@ locals {
       RESTOCK_FANOUT_LEASE_MS        = tostring(var.fanout_lease_ms)
       RESTOCK_CHECKPOINT_INTERVAL_MS = tostring(var.checkpoint_interval_ms)
       RESTOCK_FANOUT_TIME_BUDGET_MS  = tostring(local.fanout_time_budget_ms)
+      RESTOCK_FANOUT_RANGE_TARGET    = tostring(var.fanout_range_target)
+      RESTOCK_FANOUT_MIN_RANGES      = tostring(var.fanout_min_ranges)
+      RESTOCK_FANOUT_MAX_RANGES      = tostring(var.fanout_max_ranges)
       # Cloud Run's IAM check (iam.tf: only the push and tasks identities may invoke)
       # passes tokens on with their signature removed: trust what it verified.
       RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"

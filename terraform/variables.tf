@@ -549,6 +549,39 @@ variable "checkpoint_interval_ms" {
   }
 }
 
+variable "fanout_range_target" {
+  description = "RESTOCK_FANOUT_RANGE_TARGET: subscribers per key range; a fan-out splits its audience into about audience / this ranges paged in parallel."
+  type        = number
+  default     = 50000
+
+  validation {
+    condition     = var.fanout_range_target >= 1 && floor(var.fanout_range_target) == var.fanout_range_target
+    error_message = "fanout_range_target must be a positive whole number."
+  }
+}
+
+variable "fanout_min_ranges" {
+  description = "RESTOCK_FANOUT_MIN_RANGES: fewest key ranges a fan-out with more than a page left splits into (1: small audiences page in one chain)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.fanout_min_ranges >= 1 && var.fanout_min_ranges <= 64 && floor(var.fanout_min_ranges) == var.fanout_min_ranges
+    error_message = "fanout_min_ranges must be a whole number from 1 to 64."
+  }
+}
+
+variable "fanout_max_ranges" {
+  description = "RESTOCK_FANOUT_MAX_RANGES: most key ranges one fan-out splits into (1 turns ranges off)."
+  type        = number
+  default     = 16
+
+  validation {
+    condition     = var.fanout_max_ranges >= 1 && var.fanout_max_ranges <= 64 && floor(var.fanout_max_ranges) == var.fanout_max_ranges && var.fanout_max_ranges >= var.fanout_min_ranges
+    error_message = "fanout_max_ranges must be a whole number from 1 to 64, and at least fanout_min_ranges."
+  }
+}
+
 variable "send_concurrency" {
   description = "RESTOCK_SEND_CONCURRENCY: notifier calls in flight per chunk."
   type        = number

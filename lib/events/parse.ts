@@ -47,6 +47,8 @@ export interface ReceivedEvent {
 export interface Continuation {
   kind: 'continuation';
   eventKey: string;
+  /** Which key range of which generation goes on; absent: the fan-out's own chain (one range). */
+  range?: { generation: number; index: number };
 }
 
 export type Incoming = ReceivedEvent | Continuation;
@@ -162,7 +164,14 @@ export function parseIncoming(req: IncomingRequest): Incoming {
     if (typeof eventKey !== 'string' || !isValidDocumentId(eventKey)) {
       throw new InvalidEventError('eventKey', 'must be the key of a stored fan-out');
     }
-    return { kind: 'continuation', eventKey };
+    if (body.range === undefined) return { kind: 'continuation', eventKey };
+    const range = body.range;
+    if (!isObject(range)) throw new InvalidEventError('range', 'must be an object with generation and index');
+    for (const field of ['generation', 'index'] as const) {
+      const v = range[field];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidEventError(`range.${field}`, 'must be a non-negative integer');
+    }
+    return { kind: 'continuation', eventKey, range: { generation: range.generation as number, index: range.index as number } };
   }
 
   const envelope = pubsubEnvelope(req, body);

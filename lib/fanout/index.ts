@@ -17,6 +17,7 @@ import { replayRefusal, resetForReplay, type ClaimResult } from './rules.ts';
 import { runFanout, type FanoutProgress } from './run.ts';
 import { runWaves } from './waves.ts';
 import { waveSettingsOf } from './wave-rules.ts';
+import { claimStoredRange, failRange, type RangeRef } from './ranges-store.ts';
 import { FanoutNotFoundError, FanoutNotReplayableError, LeaseHeldError, LeaseLostError } from './errors.ts';
 
 export { LeaseHeldError, LeaseLostError, FanoutNotFoundError, FanoutNotReplayableError } from './errors.ts';
@@ -38,6 +39,25 @@ export {
   type TakeoverDecision,
 } from './rules.ts';
 export { readFanout, readFanouts, fanoutRef, fanoutsAtSequence, fanoutsOfProduct, failFanout } from './store.ts';
+export { readRanges, rangeRef, type RangeRef } from './ranges-store.ts';
+export {
+  compareIds,
+  countCap,
+  decideRangeCheckpoint,
+  decideRangeCount,
+  decideRangeFailure,
+  decideRangeTakeover,
+  decideSplit,
+  initialRanges,
+  interpolateSplits,
+  keyAlphabet,
+  mergeSplits,
+  rangeDocId,
+  rangesOf,
+  rangesToRefine,
+  type RangeBounds,
+  type RangeTakeover,
+} from './ranges.ts';
 // Waves (docs/waves.md): the pure decisions, and where each wave's record is kept.
 export {
   compareFifo,
@@ -56,7 +76,7 @@ export {
 } from './wave-rules.ts';
 export { wavesOf } from './waves.ts';
 // Task naming moved to lib/tasks (the delivery task's contract); re-exported for callers of this door.
-export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from '../tasks/index.ts';
+export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, rangeContinuationTaskId, redriveTaskId } from '../tasks/index.ts';
 
 /** What became of one request to the fan-out. Every kind is an acknowledgement. */
 export type FanoutOutcome =
@@ -102,10 +122,12 @@ export function failureText(err: unknown): string {
  * acknowledge with, or undefined when the fan-out was left alone (settled
  * meanwhile, or another attempt holds it): then the error stands.
  */
-async function fail(rt: Runtime, eventKey: string, productId: string, owner: string, err: unknown, log: Logger): Promise<FanoutOutcome | undefined> {
+async function fail(rt: Runtime, eventKey: string, productId: string, owner: string, err: unknown, log: Logger, range?: RangeRef): Promise<FanoutOutcome | undefined> {
   const error = failureText(err);
   let failed: FanoutDoc | undefined;
   try {
+    // A range that cannot progress fails the whole fan-out: its recipients would otherwise never be enqueued.
+    if (range) await failRange(rt.db, eventKey, range, error, { owner, nowMs: rt.now() });
     failed = await failFanout(rt.db, eventKey, error, { owner, nowMs: rt.now() });
   } catch (recordErr) {
     // Firestore is the likely cause of both; the original error stands and the sender retries.
@@ -113,7 +135,7 @@ async function fail(rt: Runtime, eventKey: string, productId: string, owner: str
     return undefined;
   }
   if (!failed) return undefined;
-  log.error('fan-out failed', { eventKey, productId, error });
+  log.error('fan-out failed', { eventKey, productId, error, ...(range ? { range: range.index } : {}) });
   return { kind: 'failed', eventKey, productId, error };
 }
 
@@ -134,7 +156,12 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger,
   };
   let claim: ClaimResult;
   try {
-    claim = incoming.kind === 'event' ? await claimForEvent(rt.db, incoming, o) : await claimStored(rt.db, incoming.eventKey, o);
+    claim =
+      incoming.kind === 'event'
+        ? await claimForEvent(rt.db, incoming, o)
+        : incoming.range
+          ? await claimStoredRange(rt.db, incoming.eventKey, incoming.range, o)
+          : await claimStored(rt.db, incoming.eventKey, o);
   } catch (err) {
     if (err instanceof FanoutNotFoundError) {
       log.error('continuation of an unknown fan-out; acknowledging', { eventKey: incoming.eventKey });
@@ -142,7 +169,8 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger,
     }
     if (cannotProgress(err, attempt)) {
       const productId = incoming.kind === 'event' ? incoming.event.productId : ((await readFanout(rt.db, incoming.eventKey).catch(() => undefined))?.productId ?? '');
-      const failed = await fail(rt, incoming.eventKey, productId, owner, err, log.child({ productId }));
+      const range = incoming.kind === 'continuation' ? incoming.range : undefined;
+      const failed = await fail(rt, incoming.eventKey, productId, owner, err, log.child({ productId }), range);
       if (failed) return failed;
     }
     throw err;
@@ -164,12 +192,14 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger,
   });
   try {
     // A restock in waves (docs/waves.md) takes its own path; without waves the paging is as it always was.
-    const result = claim.fanout.waves ? await runWaves(rt, claim.fanout, { owner, startedAtMs, log }) : await runFanout(rt, claim.fanout, { owner, startedAtMs, log });
+    const result = claim.fanout.waves
+      ? await runWaves(rt, claim.fanout, { owner, startedAtMs, log })
+      : await runFanout(rt, claim.fanout, { owner, startedAtMs, log, ...(claim.range ? { range: claim.range } : {}) });
     if (result.kind === 'completed') rt.metrics?.fanoutEnded(rt.now() - claim.fanout.startedAtMs, 'completed');
     return { ...result, eventKey, productId };
   } catch (err) {
     if (cannotProgress(err, attempt)) {
-      const failed = await fail(rt, eventKey, productId, owner, err, log);
+      const failed = await fail(rt, eventKey, productId, owner, err, log, claim.range);
       if (failed) rt.metrics?.fanoutEnded(rt.now() - claim.fanout.startedAtMs, 'failed');
       if (failed) return failed;
     }

@@ -2,9 +2,10 @@
  * The fan-out's decisions, pure over plain data: the first claim of an event,
  * who may take over a stored fan-out (lease), what a checkpoint writes, when
  * a fan-out that cannot progress ends `failed`, and what a replay resets.
+ * The key ranges' decisions are in `ranges.ts`.
  * `store.ts` reads the document in a transaction and carries them out.
  */
-import { canMoveFanout, type FanoutDoc, type ProductDoc, type WaveSettings } from '../model.ts';
+import { canMoveFanout, type FanoutDoc, type FanoutRangeDoc, type ProductDoc, type WaveSettings } from '../model.ts';
 import type { ReceivedEvent } from '../events/index.ts';
 import { decideStockUpdate } from '../restock/index.ts';
 import { initialWaves, restartWaves, waveSettingsFor } from './wave-rules.ts';
@@ -23,8 +24,8 @@ export interface ClaimOptions {
 
 /** What a claim decided. */
 export type ClaimResult =
-  /** This attempt holds the lease and must page from `fanout.cursor`. */
-  | { kind: 'run'; fanout: FanoutDoc }
+  /** This attempt holds the lease and must page from `fanout.cursor` (or, with `range`, that key range from its cursor). */
+  | { kind: 'run'; fanout: FanoutDoc; range?: FanoutRangeDoc }
   /** An earlier attempt finished, ignored or failed this event: acknowledge, do nothing. */
   | { kind: 'done'; fanout: FanoutDoc }
   /** Decided now: not a restock, or stale. Stored so redeliveries are cheap. */
@@ -159,7 +160,8 @@ export function replayRefusal(stored: FanoutDoc, nowMs: number): ReplayRefusal |
  * whether it had completed or failed, and marked as one whose chunks get receipts.
  */
 export function resetForReplay(existing: FanoutDoc): FanoutDoc {
-  const { completedAtMs: _completed, error: _error, ...rest } = existing;
+  // The ranges of the old generation are left behind: the new one plans its own after its first chunk.
+  const { completedAtMs: _completed, error: _error, ranges: _ranges, ...rest } = existing;
   // Delivery writes a receipt for every chunk of the new generation, whatever the fan-out's age.
   return {
     ...rest,

@@ -7,15 +7,25 @@
  * read ahead), whatever the audience (promise 7); tasks are created while
  * paging continues, so the queue starts delivering the first chunk at once
  * (promise 9).
+ *
+ * A large audience is split into key ranges after its first chunk
+ * (`split.ts`, `ranges.ts`): each range is a chain of its own (this loop,
+ * with the range's bounds, lease and checkpoints), started as a task, so K
+ * chains page in parallel; the fan-out completes when the last range does.
+ * Every promise above holds per chain: each reads two pages at most, and
+ * checkpoints only what is enqueued.
  */
 import { FieldPath, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
-import { subscriptionsRef, type FanoutDoc } from '../model.ts';
+import { subscriptionsRef, type FanoutDoc, type FanoutRangeDoc, type FanoutRangePlan } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { chunk, chunkTaskId, continuationQueuePath, continuationTaskId, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask } from '../tasks/index.ts';
+import { chunk, chunkTaskId, continuationQueuePath, continuationTaskId, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask, rangeContinuationTaskId } from '../tasks/index.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
 import { checkpoint } from './store.ts';
+import { checkpointRange, claimRange, readRanges, writeSplit, type RangeRef } from './ranges-store.ts';
+import { rangeHead } from './ranges.ts';
+import { planSplit } from './split.ts';
 import type { Checkpoint, CheckpointMode } from './rules.ts';
 import { LeaseLostError } from './errors.ts';
 
@@ -38,66 +48,135 @@ export interface RunOptions {
   startedAtMs: number;
   log: Logger;
   onProgress?: (p: FanoutProgress) => void;
+  /** The key range this attempt claimed (a range's continuation task); absent: the fan-out's own chain. */
+  range?: FanoutRangeDoc;
 }
 
-/** Reads one page of at most `size` subscriber ids after `cursor`. */
-async function readPage(rt: Runtime, productId: string, cursor: string | null, size: number): Promise<string[]> {
+/** Reads one page of at most `size` subscriber ids after `cursor`, up to `until` (inclusive) when set. */
+async function readPage(rt: Runtime, productId: string, cursor: string | null, size: number, until: string | null = null): Promise<string[]> {
   let query = subscriptionsRef(rt.db, productId)
     .orderBy(FieldPath.documentId())
     .select() // ids only: delivery reads addresses itself
     .limit(size);
   if (cursor !== null) query = query.startAfter(cursor);
+  if (until !== null) query = query.endAt(until);
   const snap = await query.get();
   return snap.docs.map((d: QueryDocumentSnapshot) => d.id);
 }
 
+/** A continuation task: its name, the key range it goes on with (absent: the fan-out's own chain), when it may run. */
+export interface ContinuationTask {
+  taskId: string;
+  range?: RangeRef;
+  scheduleTimeMs?: number;
+}
+
 /**
- * Pages the fan-out's subscribers from its checkpoint to the end.
+ * One chain of pages: the fan-out's own (from its cursor to the end, which
+ * may split into ranges after its first page), or one key range's (from its
+ * cursor or lower bound to its upper bound).
+ */
+interface Chain {
+  /** Where paging resumes (exclusive): the cursor, else the range's lower bound. */
+  from: string | null;
+  /** Inclusive upper bound; null: to the last subscriber. */
+  until: string | null;
+  /** Whether this chain may split what follows its first page into ranges (the fan-out's own chain only). */
+  maySplit: boolean;
+  /** Persists `progress`; resolves to the fan-out when this checkpoint completed it. */
+  save(progress: Checkpoint, mode: CheckpointMode): Promise<FanoutDoc | undefined>;
+  /** The continuation task that goes on from `cursor`. */
+  continuation(cursor: string | null): ContinuationTask;
+  /** Fields every log line of the chain carries. */
+  fields: Record<string, unknown>;
+}
+
+function claimOf(rt: Runtime, o: RunOptions) {
+  return { owner: o.owner, leaseMs: rt.config.fanoutLeaseMs, nowMs: rt.now() };
+}
+
+function ownChain(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Chain {
+  return {
+    from: fanout.cursor,
+    until: null,
+    maySplit: true,
+    save: async (progress, mode) => {
+      const saved = await checkpoint(rt.db, fanout.eventKey, progress, mode, claimOf(rt, o));
+      return saved.state === 'complete' ? saved : undefined;
+    },
+    continuation: (cursor) => ({ taskId: continuationTaskId(fanout.eventKey, fanout.generation, cursor) }),
+    fields: {},
+  };
+}
+
+/** The continuation task of range `r` from `cursor` (null: its start). */
+function rangeContinuation(eventKey: string, r: RangeRef, cursor: string | null): ContinuationTask {
+  return { taskId: rangeContinuationTaskId(eventKey, r.generation, r.index, cursor), range: { generation: r.generation, index: r.index } };
+}
+
+function rangeChain(rt: Runtime, fanout: FanoutDoc, range: FanoutRangeDoc, o: RunOptions): Chain {
+  const r = { generation: range.generation, index: range.index };
+  return {
+    from: range.cursor ?? range.after,
+    until: range.until,
+    maySplit: false,
+    save: (progress, mode) => checkpointRange(rt.db, fanout.eventKey, r, progress, mode, claimOf(rt, o)),
+    continuation: (cursor) => rangeContinuation(fanout.eventKey, r, cursor),
+    fields: { range: range.index, ranges: fanout.ranges?.count },
+  };
+}
+
+/**
+ * Pages the fan-out's subscribers from its checkpoint to the end: its own
+ * chain, the key range `o.range` it claimed, or, for a fan-out already split
+ * whose own attempt came back (a redelivery), every unfinished range restarted.
  * @throws LeaseLostError if another attempt took over; EnqueueError if the queue refuses.
  */
 export async function runFanout(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Promise<RunResult> {
+  if (o.range) return runChain(rt, fanout, o, rangeChain(rt, fanout, o.range, o), o.range);
+  if (fanout.ranges) return restartRanges(rt, fanout, o);
+  return runChain(rt, fanout, o, ownChain(rt, fanout, o), fanout);
+}
+
+async function runChain(rt: Runtime, fanout: FanoutDoc, o: RunOptions, chain: Chain, start: Pick<FanoutDoc, 'cursor' | 'pages' | 'chunks' | 'recipients'>): Promise<RunResult> {
   // Advanced by pageToTheEnd only once a page's tasks all exist, so it is always safe to save.
-  const progress: Checkpoint = { cursor: fanout.cursor, pages: fanout.pages, chunks: fanout.chunks, recipients: fanout.recipients };
+  const progress: Checkpoint = { cursor: start.cursor, pages: start.pages, chunks: start.chunks, recipients: start.recipients };
   try {
-    return await pageToTheEnd(rt, fanout, o, progress);
+    return await pageToTheEnd(rt, fanout, o, progress, chain);
   } catch (err) {
     if (!(err instanceof LeaseLostError)) {
       // Hand the lease back with the progress made, so the redelivery resumes at once instead of waiting out the lease.
-      await checkpoint(rt.db, fanout.eventKey, progress, 'release', {
-        owner: o.owner,
-        leaseMs: rt.config.fanoutLeaseMs,
-        nowMs: rt.now(),
-      }).catch((releaseErr) => o.log.warn('could not release the fan-out lease after a failure', { err: releaseErr }));
+      await chain.save(progress, 'release').catch((releaseErr) => o.log.warn('could not release the fan-out lease after a failure', { ...chain.fields, err: releaseErr }));
     }
     throw err;
   }
 }
 
-async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progress: Checkpoint): Promise<RunResult> {
+async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progress: Checkpoint, chain: Chain): Promise<RunResult> {
   const { config } = rt;
-  const claim = { owner: o.owner, leaseMs: config.fanoutLeaseMs };
   const limit = pLimit(config.enqueueConcurrency);
   let lastCheckpointMs = rt.now();
   let created = 0;
   let existed = 0;
 
-  const save = (mode: CheckpointMode = 'renew') => checkpoint(rt.db, fanout.eventKey, progress, mode, { ...claim, nowMs: rt.now() });
-
   // A fan-out's very first page is a single chunk: its task is created after reading one chunk's ids
   // rather than a whole page's, so the first notification goes out sooner (promise 9).
-  let size = progress.cursor === null ? Math.min(config.chunkSize, config.pageSize) : config.pageSize;
-  let next: Promise<string[]> | null = readPage(rt, fanout.productId, progress.cursor, size);
+  const from = progress.cursor ?? chain.from;
+  let size = from === null ? Math.min(config.chunkSize, config.pageSize) : config.pageSize;
+  let next: Promise<string[]> | null = readPage(rt, fanout.productId, from, size, chain.until);
   let pagesThisAttempt = 0;
+  try {
   while (next) {
     // The budget is checked only after this attempt made progress, so a continuation
     // that starts late (cold start, slow claim) can never hand over empty-handed forever.
     if (pagesThisAttempt > 0 && rt.now() - o.startedAtMs > config.fanoutTimeBudgetMs) {
-      return handOver(rt, fanout, progress, o, save);
+      void next.catch(() => undefined); // the read-ahead page is dropped; the continuation reads it again
+      return handOver(rt, fanout, progress, o, chain);
     }
     const ids: string[] = await next;
     if (ids.length === 0) break;
     // Read ahead while this page is being enqueued.
-    next = ids.length === size ? handledLater(readPage(rt, fanout.productId, ids.at(-1)!, config.pageSize)) : null;
+    next = ids.length === size ? handledLater(readPage(rt, fanout.productId, ids.at(-1)!, config.pageSize, chain.until)) : null;
     size = config.pageSize;
 
     const chunks = chunk(ids, config.chunkSize);
@@ -119,15 +198,85 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
     pagesThisAttempt++;
     o.onProgress?.({ pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients });
 
+    // With its first page enqueued (the first notification on its way), a large audience splits the rest into key ranges.
+    if (chain.maySplit && next && pagesThisAttempt === 1) {
+      const plan = await planSplit(rt, fanout.productId, progress.cursor, ids);
+      if (plan) {
+        void next.catch(() => undefined); // range 0 reads it again
+        return split(rt, fanout, progress, plan, o);
+      }
+    }
+
     // Checkpoint at most once per interval: the fan-out document is never a hot spot.
     if (next && rt.now() - lastCheckpointMs >= config.checkpointIntervalMs) {
-      await save();
+      await chain.save(progress, 'renew');
       lastCheckpointMs = rt.now();
     }
   }
-  await save('finish');
-  o.log.info('fan-out complete', { ...progress, tasksCreated: created, tasksAlreadyExisting: existed });
-  return { kind: 'completed', pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
+  } catch (err) {
+    // Whatever failed, the read-ahead page is dropped: its own failure must not surface as an unhandled rejection.
+    void next?.catch(() => undefined);
+    throw err;
+  }
+  const completed = await chain.save(progress, 'finish');
+  o.log.info(chain.fields.range !== undefined ? 'fan-out range complete' : 'fan-out complete', {
+    ...chain.fields,
+    ...progress,
+    tasksCreated: created,
+    tasksAlreadyExisting: existed,
+  });
+  if (chain.fields.range === undefined) return { kind: 'completed', pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
+  if (completed) {
+    o.log.info('fan-out complete', { ranges: fanout.ranges?.count, pages: completed.pages, chunks: completed.chunks, recipients: completed.recipients });
+    return { kind: 'completed', pages: completed.pages, chunks: completed.chunks, recipients: completed.recipients };
+  }
+  // Other ranges are still paging: this request's part is done, the fan-out goes on in them.
+  return { kind: 'continued', cursor: progress.cursor, ...sumWithHead(fanout, progress) };
+}
+
+function sumWithHead(fanout: FanoutDoc, range: FanoutProgress): FanoutProgress {
+  const head = rangeHead(fanout);
+  return { pages: head.pages + range.pages, chunks: head.chunks + range.chunks, recipients: head.recipients + range.recipients };
+}
+
+/**
+ * Records the split (the fan-out's head and one document per range), starts
+ * ranges 1..K-1 as tasks, and pages range 0 here.
+ */
+async function split(rt: Runtime, fanout: FanoutDoc, head: Checkpoint, plan: FanoutRangePlan, o: RunOptions): Promise<RunResult> {
+  const { fanout: splitDoc, ranges } = await writeSplit(rt.db, fanout.eventKey, head, plan, claimOf(rt, o));
+  o.log.info('fan-out split into key ranges', { ranges: plan.count, audienceAfterHead: plan.audience, cursor: head.cursor });
+  await startRanges(rt, splitDoc, ranges.slice(1));
+  return runRangeHere(rt, splitDoc, ranges[0]!, o);
+}
+
+/** Claims range `range` for this attempt and pages it; when another attempt holds it, leaves it to that one. */
+async function runRangeHere(rt: Runtime, fanout: FanoutDoc, range: FanoutRangeDoc, o: RunOptions): Promise<RunResult> {
+  const r = { generation: range.generation, index: range.index };
+  const { decision, fanout: current } = await claimRange(rt.db, fanout.eventKey, r, claimOf(rt, o));
+  if (decision.kind !== 'run' || !current) return { kind: 'continued', cursor: fanout.cursor, ...rangeHead(fanout) };
+  return runFanout(rt, current, { ...o, range: decision.range });
+}
+
+/** Enqueues the continuation of each range from where it stands (its start, or its cursor): names dedupe repeats. */
+async function startRanges(rt: Runtime, fanout: FanoutDoc, ranges: readonly FanoutRangeDoc[]): Promise<void> {
+  const limit = pLimit(rt.config.enqueueConcurrency);
+  await Promise.all(ranges.filter((r) => r.state === 'running').map((r) => limit(() => enqueueContinuation(rt, fanout.eventKey, rangeContinuation(fanout.eventKey, r, r.cursor)))));
+}
+
+/**
+ * The fan-out's own attempt came back after it split (a redelivered event, or
+ * its planner died): every unfinished range gets its continuation again (an
+ * existing one is deduplicated by name; a range whose attempt died is taken
+ * over once its lease expires), and the fan-out's lease is handed back.
+ */
+async function restartRanges(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Promise<RunResult> {
+  const ranges = await readRanges(rt.db, fanout);
+  await startRanges(rt, fanout, ranges);
+  await checkpoint(rt.db, fanout.eventKey, { cursor: fanout.cursor, pages: fanout.pages, chunks: fanout.chunks, recipients: fanout.recipients }, 'release', claimOf(rt, o));
+  const progress = ranges.reduce((sum, r) => ({ pages: sum.pages + r.pages, chunks: sum.chunks + r.chunks, recipients: sum.recipients + r.recipients }), rangeHead(fanout));
+  o.log.info('fan-out ranges restarted', { ranges: ranges.length, running: ranges.filter((r) => r.state === 'running').length });
+  return { kind: 'continued', cursor: fanout.cursor, ...progress };
 }
 
 /**
@@ -149,29 +298,25 @@ function handledLater(page: Promise<string[]>): Promise<string[]> {
  * would wait for the first chunks to be sent. `scheduleTimeMs` defers it (a
  * later wave).
  */
-export async function enqueueContinuation(rt: Runtime, eventKey: string, taskId: string, scheduleTimeMs?: number): Promise<void> {
+export async function enqueueContinuation(rt: Runtime, eventKey: string, task: ContinuationTask): Promise<void> {
+  const { taskId, range, scheduleTimeMs } = task;
   await enqueueHttpTask(rt.tasks, rt.config, {
     queue: continuationQueuePath(rt.config),
     taskId,
     url: rt.config.fanoutUrl,
     audience: rt.config.fanoutUrl,
     headers: { 'ce-specversion': '1.0', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-source': '//restock/fanout', 'ce-id': taskId },
-    body: { eventKey },
+    body: { eventKey, ...(range ? { range } : {}) },
     ...(scheduleTimeMs !== undefined ? { scheduleTimeMs } : {}),
   });
 }
 
 /** Checkpoints, enqueues a continuation from the cursor, and releases the lease to it. */
-async function handOver(
-  rt: Runtime,
-  fanout: FanoutDoc,
-  progress: Checkpoint,
-  o: RunOptions,
-  save: (mode?: CheckpointMode) => Promise<FanoutDoc>,
-): Promise<RunResult> {
-  await save();
-  await enqueueContinuation(rt, fanout.eventKey, continuationTaskId(fanout.eventKey, fanout.generation, progress.cursor));
-  await save('release');
-  o.log.info('fan-out handed over to a continuation', { cursor: progress.cursor, pages: progress.pages, recipients: progress.recipients });
-  return { kind: 'continued', cursor: progress.cursor, pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
+async function handOver(rt: Runtime, fanout: FanoutDoc, progress: Checkpoint, o: RunOptions, chain: Chain): Promise<RunResult> {
+  await chain.save(progress, 'renew');
+  await enqueueContinuation(rt, fanout.eventKey, chain.continuation(progress.cursor));
+  await chain.save(progress, 'release');
+  o.log.info('fan-out handed over to a continuation', { ...chain.fields, cursor: progress.cursor, pages: progress.pages, recipients: progress.recipients });
+  const total = chain.fields.range === undefined ? progress : sumWithHead(fanout, progress);
+  return { kind: 'continued', cursor: progress.cursor, pages: total.pages, chunks: total.chunks, recipients: total.recipients };
 }

@@ -125,7 +125,7 @@ export async function runWaves(rt: Runtime, fanout: FanoutDoc, o: RunOptions): P
       if (waves.phase === 'waiting') {
         if (rt.now() < waves.nextWaveAtMs) {
           // Due later: the task that starts it exists (or is created now, under the same name), and the lease goes back.
-          await enqueueContinuation(rt, doc.eventKey, waveTaskId(doc.eventKey, doc.generation, waves.index, waves.nextWaveAtMs), waves.nextWaveAtMs);
+          await enqueueContinuation(rt, doc.eventKey, { taskId: waveTaskId(doc.eventKey, doc.generation, waves.index, waves.nextWaveAtMs), scheduleTimeMs: waves.nextWaveAtMs });
           doc = await save(rt, doc, progress, waves, 'release', o.owner);
           log.info('next wave scheduled', { wave: waves.index, nextWaveAtMs: waves.nextWaveAtMs });
           return result('continued');
@@ -181,7 +181,7 @@ async function pageWave(rt: Runtime, doc: FanoutDoc, start: WavesState, progress
   for (;;) {
     if (pagesThisAttempt > 0 && rt.now() - o.startedAtMs > config.fanoutTimeBudgetMs) {
       await save(rt, doc, progress, waves, 'renew', o.owner);
-      await enqueueContinuation(rt, doc.eventKey, waveContinuationTaskId(doc.eventKey, doc.generation, waves.index, waves.cursor));
+      await enqueueContinuation(rt, doc.eventKey, { taskId: waveContinuationTaskId(doc.eventKey, doc.generation, waves.index, waves.cursor) });
       await save(rt, doc, progress, waves, 'release', o.owner);
       o.log.info('wave handed over to a continuation', { wave: waves.index, taken: waves.current!.taken });
       return { waves, handedOver: true };

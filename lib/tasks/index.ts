@@ -15,7 +15,7 @@ export {
   type TaskSource,
 } from './delivery-task.ts';
 export { isLastTaskAttempt } from './attempts.ts';
-export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from './naming.ts';
+export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, rangeContinuationTaskId, redriveTaskId } from './naming.ts';
 export {
   continuationQueuePath,
   deliveryQueueFor,

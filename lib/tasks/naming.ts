@@ -47,6 +47,16 @@ export function continuationTaskId(eventKey: string, generation: number, cursor:
   return `${eventTaskPrefix(eventKey)}-g${generation}-cont-${sha256(cursor ?? '').slice(0, 32)}`;
 }
 
+/**
+ * The task id of range `index`'s continuation from `cursor` (null: the
+ * range's start): one per (event, generation, range, cursor), so the K
+ * chains of one fan-out never share a name, and a re-enqueued start or
+ * continuation of the same point is deduplicated by the queue.
+ */
+export function rangeContinuationTaskId(eventKey: string, generation: number, index: number, cursor: string | null): string {
+  return `${eventTaskPrefix(eventKey)}-g${generation}-r${index}-${cursor === null ? 'start' : `cont-${sha256(cursor).slice(0, 32)}`}`;
+}
+
 /** The task id of one redriven chunk: unique per redrive run, so no earlier name hides it. */
 export function redriveTaskId(eventKey: string, runId: string, userIds: readonly string[]): string {
   return `${eventTaskPrefix(eventKey)}-redrive-${membersDigest(userIds, `${runId}:`)}`;

@@ -18,6 +18,7 @@ export {
   readStatus,
   settledCount,
   type DeliveryCounts,
+  type RangeStatus,
   type StatusReport,
 } from '../queries/status.ts';
 
@@ -50,6 +51,26 @@ export function outboxRowLine(r: OutboxRow): string {
   return `${r.state}, sequence ${r.sequence}, ${r.attempts} failed attempt(s), staged ${formatTime(r.stagedAtMs)}, ${published}${r.lastError ? `; last error: ${r.lastError}` : ''}`;
 }
 
+/** The key ranges of a split fan-out: one row each, with the totals of the head (before the split) and the ranges. */
+function renderRanges(out: Output, r: StatusReport): void {
+  const { c } = out;
+  const done = r.ranges.filter((x) => x.state === 'complete').length;
+  const recipients = r.ranges.reduce((s, x) => s + x.recipients, 0);
+  out.line(`  ranges    ${r.ranges.length} key range(s), ${done} complete, ${recipients} recipient(s) enqueued by them`);
+  const rows = r.ranges.map((x) => [
+    `#${x.index}`,
+    colourState(out, x.state),
+    `${x.pages} page(s)`,
+    `${x.chunks} chunk(s)`,
+    `${x.recipients} recipient(s)`,
+    `${x.attempts} attempt(s)`,
+    `cursor ${x.cursor ?? '-'}`,
+    `(${x.after ?? 'start'} .. ${x.until ?? 'end'}]`,
+    x.error ? c.red(x.error) : '',
+  ]);
+  for (const line of table(rows)) out.line(`    ${line}`);
+}
+
 /** The human rendering of a {@link StatusReport}. */
 export function renderStatus(out: Output, r: StatusReport, nowMs: number): void {
   const { c } = out;
@@ -68,6 +89,7 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     const took = f.completedAtMs && f.startedAtMs ? `, completed in ${formatDuration(f.completedAtMs - f.startedAtMs)}` : '';
     out.line(`  started   ${formatTime(f.startedAtMs)}${firstTask}${took}`);
     if (f.error) out.line(`  ${c.red('error')}     ${f.error}`);
+    if (r.ranges.length > 0) renderRanges(out, r);
   } else if (!r.rejected && !r.outbox) {
     out.line(`${c.bold('fan-out')} ${c.yellow('not recorded')} (deliveries exist without a fan-out document)`);
   }

@@ -13,10 +13,10 @@
  * the sample is a uniform draw; when an event has no more entries in those
  * states than the sample holds, the answer is exact.
  */
-import { COLLECTIONS, DELIVERY_STATES, type DeliveryState } from '../../model.ts';
+import { COLLECTIONS, DELIVERY_STATES, type DeliveryState, type FanoutDoc } from '../../model.ts';
 import { countByState, countChunkReceipts, pageOfEntries } from '../../delivery/index.ts';
 import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
-import { fanoutRef } from '../../fanout/index.ts';
+import { fanoutRef, readRanges } from '../../fanout/index.ts';
 import { deliveryQueueIds, eventTaskPrefix } from '../../tasks/index.ts';
 import { queuePath } from '../../config.ts';
 import type { Backend } from '../backend.ts';
@@ -39,10 +39,31 @@ export const STATUS_SAMPLE_SIZE = 200;
 /** An event's ledger entries counted per state, and in all. */
 export type DeliveryCounts = Record<DeliveryState, number> & { total: number };
 
+/** One key range of a fan-out, as `restock status` shows it. */
+export interface RangeStatus {
+  index: number;
+  state: string;
+  /** Bounds: `(after, until]`, null meaning unbounded. */
+  after: string | null;
+  until: string | null;
+  cursor: string | null;
+  pages: number;
+  chunks: number;
+  recipients: number;
+  attempts: number;
+  leaseExpiresAtMs: number;
+  error: string | null;
+}
+
 /** Everything `restock status` says about one event. */
 export interface StatusReport {
   eventKey: string;
   fanout: FanoutSummary | null;
+  /**
+   * The fan-out's key ranges (this generation), when it split its audience;
+   * empty when it pages as one chain.
+   */
+  ranges: RangeStatus[];
   /** The inventory service's outbox row of this event, when it came through the outbox. */
   outbox: OutboxRow | null;
   /** Present when the event failed validation and was recorded in `rejectedEvents`. */
@@ -112,6 +133,8 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     guard('query', `pending ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, PENDING_STATES, STATUS_SAMPLE_SIZE)),
     guard('query', `errors in ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, ERROR_STATES, STATUS_SAMPLE_SIZE)),
   ]);
+  const stored = fanoutSnap.exists ? (fanoutSnap.data() as FanoutDoc) : undefined;
+  const ranges = stored?.ranges ? await guard('read', `ranges of ${COLLECTIONS.fanouts}/${eventKey}`, readRanges(db, stored)) : [];
   const total = DELIVERY_STATES.reduce((sum, s) => sum + byState[s], 0);
   const fanout = fanoutSnap.exists ? fanoutSummary(eventKey, fanoutSnap.data() ?? {}) : null;
   const rejectedData = rejectedSnap.exists ? (rejectedSnap.data() ?? {}) : null;
@@ -137,6 +160,19 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     eventKey,
     outbox,
     fanout,
+    ranges: ranges.map((r) => ({
+      index: r.index,
+      state: r.state,
+      after: r.after,
+      until: r.until,
+      cursor: r.cursor,
+      pages: r.pages,
+      chunks: r.chunks,
+      recipients: r.recipients,
+      attempts: r.attempts,
+      leaseExpiresAtMs: r.leaseExpiresAtMs,
+      error: r.error ?? null,
+    })),
     rejected,
     deliveries: deliveryCounts,
     waves,

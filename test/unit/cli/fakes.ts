@@ -71,6 +71,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
   return {
     eventKey: 'evt-1',
     outbox: null,
+    ranges: [],
     fanout: {
       eventKey: 'evt-1',
       productId: 'sku-1',

@@ -82,6 +82,11 @@ const SITES: Site[] = [
     queries: [{ what: "a restock's wave records (status)", collection: 'waves', scope: 'COLLECTION', equalities: [] }],
   },
   {
+    file: 'lib/fanout/split.ts',
+    snippets: ['subscriptionsRef(rt.db, productId).orderBy(FieldPath.documentId())', "subscriptionsRef(rt.db, productId).orderBy(FieldPath.documentId(), 'desc')"],
+    queries: [{ what: "a product's subscribers by id, counted and bounded per key range (fan-out split)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
+  },
+  {
     file: 'lib/fanout/store.ts',
     snippets: ["db.collection(COLLECTIONS.fanouts).where('productId', '==', productId).orderBy('startedAtMs', 'desc')"],
     queries: [{ what: "a product's fan-outs (trace)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId'], orderBy: ['startedAtMs', 'DESCENDING'] }],
