@@ -5,8 +5,9 @@
  * tasks the Cloud Tasks emulator dispatches to the stack's `fanOutRestock`.
  * Range 0, paged in-process, is killed mid-way by an injected queue fault;
  * the redelivered event restarts it from its checkpoint. Every shopper is
- * told exactly once (counted at the sink), the fan-out completes with every
- * recipient counted, and `restock status --json` shows the ranges.
+ * told exactly once (counted at the sink), the fan-out completes with the
+ * head's and the ranges' counters added up, and `restock status --json`
+ * shows the ranges.
  */
 import { status } from '@grpc/grpc-js';
 import { describe, expect, test } from 'vitest';
@@ -75,11 +76,11 @@ describe('a fan-out split into key ranges', () => {
       },
       { what: 'the last range to complete the fan-out', timeoutMs: 120_000 },
     );
-    expect(done).toMatchObject({ recipients: 600, ranges: { count: 4 } });
+    expect(done).toMatchObject({ state: 'complete', ranges: { count: 4 } });
     // ...every shopper was told exactly once, the killed range's included...
     await waitForDelivered(event.productId, 600, { on, timeoutMs: 120_000 });
     await expectNotifiedExactlyOnce(received.eventKey, event.productId, subs.map((s) => s.userId), { on });
-    // ...and status shows the four ranges, complete, their recipients adding up with the head's.
+    // ...and status shows the four ranges, complete, the fan-out's counters the head's (one chunk of 25) plus theirs.
     const report = await restockJson<StatusReport>(['status', received.eventKey], { stack: on.description });
     expect(report.ranges.map((r) => [r.index, r.state])).toEqual([
       [0, 'complete'],
@@ -87,8 +88,12 @@ describe('a fan-out split into key ranges', () => {
       [2, 'complete'],
       [3, 'complete'],
     ]);
-    expect(report.ranges[0]!.attempts).toBeGreaterThanOrEqual(2);
-    expect(report.ranges.reduce((s, r) => s + r.recipients, 0) + 25).toBe(600);
-    expect(report.fanout).toMatchObject({ state: 'complete', recipients: 600 });
+    expect(report.ranges[0]!.attempts).toBe(2);
+    const ranged = report.ranges.reduce((s, r) => s + r.recipients, 0);
+    expect(report.fanout).toMatchObject({ state: 'complete', recipients: 25 + ranged });
+    // Counters count what each chain read: the chunk the killed attempt enqueued past its last checkpoint
+    // (25 shoppers) is counted again only if its one-shot subscriptions were still there when range 0
+    // resumed. Whether it was delivered first is a race; every shopper being told once is not.
+    expect([575, 600]).toContain(report.fanout!.recipients);
   });
 });
