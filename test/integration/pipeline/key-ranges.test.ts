@@ -38,7 +38,13 @@ function failingTasks(real: CloudTasksClient, failFrom: number): { client: Cloud
       };
     },
   });
-  return { client, heal: () => void (healed = true), failed: () => failures };
+  return {
+    client,
+    heal: () => {
+      healed = true;
+    },
+    failed: () => failures,
+  };
 }
 
 describe('a fan-out split into key ranges', () => {
