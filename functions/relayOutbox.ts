@@ -45,9 +45,11 @@ http('relayOutbox', { onStart: () => void relayFor() }, async (req, res) => {
     const report = await r.sweep(config.outboxSweepBudgetMs);
     const stats = await store.stats();
     const oldestPendingAgeMs = stats.oldestPendingStagedAtMs === null ? 0 : Math.max(0, Date.now() - stats.oldestPendingStagedAtMs);
-    // One line per sweep with the gauges: the log-based metrics of terraform/outbox.tf read these fields.
-    log.info('outbox sweep', { ...report, pendingRows: stats.pending, failedRows: stats.failed, oldestPendingAgeMs, outboxSweep: true });
-    writeReply(res, jsonReply(200, { ...report, pending: stats.pending, failed: stats.failed, oldestPendingAgeMs }));
+    // What this sweep did (claimed/sent/retried/failed) beside the outbox's gauges, named apart: `failed`
+    // is this sweep's, `failedRows` every row that gave up. The log-based metrics of terraform/outbox.tf read these fields.
+    const gauges = { pendingRows: stats.pending, failedRows: stats.failed, oldestPendingAgeMs };
+    log.info('outbox sweep', { ...report, ...gauges, outboxSweep: true });
+    writeReply(res, jsonReply(200, { ...report, ...gauges }));
   } catch (err) {
     // The outbox's database unreachable and the like: 500 so the scheduler's next run (or its retry) tries again.
     log.error('outbox sweep failed', { err: errorFields(err) });

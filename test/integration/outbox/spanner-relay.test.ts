@@ -65,7 +65,7 @@ describe('relayOutbox on Spanner', () => {
     // Assess: the relay answered what it did, the row is sent, the message carries the eventId and the event as of the change.
     expect(res.status).toBe(200);
     // (A first publish that times out on a cold client is retried within the same sweep: claimed may be 2.)
-    expect(await res.json()).toMatchObject({ sent: 1, pending: 0, failed: 0 });
+    expect(await res.json()).toMatchObject({ sent: 1, failed: 0, pendingRows: 0, failedRows: 0 });
     expect(await outbox.get(staged.eventId)).toMatchObject({ state: 'sent', publishedBy: 'sweep', attempts: 0 });
     await waitFor(() => arrivals.count(staged.eventId) >= 1, { what: 'the message on the topic' });
     expect(arrivals.data(staged.eventId)[0]).toMatchObject({ type: 'inventory.updated', productId, available: 9, sequence: 1, product: { name: 'Spanner relay boot' } });
