@@ -76,6 +76,7 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
   const { c } = out;
   out.line(`${c.bold('event')} ${r.eventKey}${r.fanout ? `   product ${r.fanout.productId}` : ''}`);
   if (r.outbox) out.line(`${c.bold('outbox')} ${outboxRowLine(r.outbox)}`);
+  if (r.outboxUnreadable) out.line(`${c.bold('outbox')} ${c.yellow('unreadable')}: ${r.outboxUnreadable} (the rest is read from the pipeline's database)`);
   if (r.rejected) {
     out.line(`${c.red('rejected')} at ${formatTime(r.rejected.receivedAtMs)}: ${r.rejected.reason}${r.rejected.field ? ` (field ${r.rejected.field})` : ''}`);
   }

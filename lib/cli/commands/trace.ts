@@ -28,6 +28,7 @@ export function renderTrace(out: Output, r: TraceReport): void {
     return;
   }
   out.line(c.bold('events'));
+  if (r.outboxUnreadable) out.line(`  ${c.bold('outbox')} ${c.yellow('unreadable')}: ${r.outboxUnreadable} (events shown without their outbox rows)`);
   for (const e of r.events) {
     const f = e.fanout;
     const head = f ? `product ${f.productId}, fan-out ${colourState(out, f.state)}${f.reason ? ` (${f.reason})` : ''}, started ${formatTime(f.startedAtMs)}` : 'fan-out document gone';

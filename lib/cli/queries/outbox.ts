@@ -6,6 +6,7 @@
  */
 import { describeOutboxLocation, type OutboxRow, type OutboxStore } from '../../outbox/index.ts';
 import type { Backend } from '../backend.ts';
+import { errorLine } from '../errors.ts';
 import { guard } from '../guard.ts';
 
 /** The outbox the relay uses (RESTOCK_OUTBOX_BACKEND and its location settings). */
@@ -23,4 +24,28 @@ export function readOutboxRow(backend: Backend, eventId: string): Promise<Outbox
 export async function readOutboxRows(backend: Backend, eventIds: readonly string[]): Promise<Map<string, OutboxRow>> {
   const rows = await Promise.all([...new Set(eventIds)].map((id) => readOutboxRow(backend, id)));
   return new Map(rows.filter((r): r is OutboxRow => r !== null).map((r) => [r.eventId, r]));
+}
+
+/** The outbox rows of some events, or why the outbox could not be read (then `rows` is empty and `error` the failure). */
+export interface OutboxRowsRead {
+  rows: Map<string, OutboxRow>;
+  /** One line saying why the outbox could not be read; null when it was. */
+  unreadable: string | null;
+  error: unknown;
+}
+
+/**
+ * {@link readOutboxRows} for views that show the outbox beside the pipeline
+ * (`status`, `trace`): an outbox that cannot be read is reported, not thrown.
+ * It lives in the inventory service's database, which an operator may not be
+ * allowed to read, may be down, or may be misconfigured for the CLI; none of
+ * that must hide the fan-out and deliveries, which come from the pipeline's
+ * own database.
+ */
+export async function tryReadOutboxRows(backend: Backend, eventIds: readonly string[]): Promise<OutboxRowsRead> {
+  try {
+    return { rows: await readOutboxRows(backend, eventIds), unreadable: null, error: null };
+  } catch (err) {
+    return { rows: new Map(), unreadable: errorLine(err), error: err };
+  }
 }

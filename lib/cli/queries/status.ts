@@ -23,7 +23,7 @@ import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { NotFoundError } from '../errors.ts';
 import type { OutboxRow } from '../../outbox/index.ts';
-import { readOutboxRow } from './outbox.ts';
+import { tryReadOutboxRows } from './outbox.ts';
 import { countTasks } from './queues.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 import { readWaves, type WavesReport } from './waves.ts';
@@ -66,6 +66,8 @@ export interface StatusReport {
   ranges: RangeStatus[];
   /** The inventory service's outbox row of this event, when it came through the outbox. */
   outbox: OutboxRow | null;
+  /** Why the outbox could not be read (the rest of the report stands without it); null when it was read. */
+  outboxUnreadable: string | null;
   /** Present when the event failed validation and was recorded in `rejectedEvents`. */
   rejected: { reason: string; field: string | null; receivedAtMs: number | null } | null;
   deliveries: DeliveryCounts;
@@ -121,12 +123,12 @@ async function countQueuedTasks(backend: Backend, eventKey: string): Promise<num
 /**
  * Reads the status of one event.
  * @throws NotFoundError when there is no outbox row, no fan-out, no rejected event and no delivery under `eventKey`.
- * @throws BackendError when Firestore fails or does not answer.
+ * @throws BackendError when Firestore fails or does not answer (an unreadable outbox is reported in `outboxUnreadable` instead, unless it was the only place left to look).
  */
 export async function readStatus(backend: Backend, eventKey: string): Promise<StatusReport> {
   const { db } = backend;
-  const [outbox, fanoutSnap, rejectedSnap, byState, pendingSample, errorSample] = await Promise.all([
-    readOutboxRow(backend, eventKey),
+  const [outboxRead, fanoutSnap, rejectedSnap, byState, pendingSample, errorSample] = await Promise.all([
+    tryReadOutboxRows(backend, [eventKey]),
     guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, fanoutRef(db, eventKey).get()),
     guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
     guard('count', `${COLLECTIONS.deliveries} of ${eventKey} by state`, countByState(db, eventKey)),
@@ -138,7 +140,10 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
   const total = DELIVERY_STATES.reduce((sum, s) => sum + byState[s], 0);
   const fanout = fanoutSnap.exists ? fanoutSummary(eventKey, fanoutSnap.data() ?? {}) : null;
   const rejectedData = rejectedSnap.exists ? (rejectedSnap.data() ?? {}) : null;
+  const outbox = outboxRead.rows.get(eventKey) ?? null;
   if (!outbox && !fanout && !rejectedData && total === 0) {
+    // Only the outbox could hold it, and it could not be read: "not found" would be a guess.
+    if (outboxRead.error) throw outboxRead.error;
     throw new NotFoundError(`no outbox row, fan-out, rejected event or delivery is recorded for event ${eventKey}`, eventKey);
   }
   const rejected = rejectedData
@@ -159,6 +164,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
   return {
     eventKey,
     outbox,
+    outboxUnreadable: outboxRead.unreadable,
     fanout,
     ranges: ranges.map((r) => ({
       index: r.index,

@@ -15,7 +15,7 @@ import { fanoutRef, fanoutsOfProduct } from '../../fanout/index.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import type { OutboxRow } from '../../outbox/index.ts';
-import { readOutboxRows } from './outbox.ts';
+import { tryReadOutboxRows } from './outbox.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 
 /** Whom `restock trace` looks for. */
@@ -51,6 +51,8 @@ export interface TraceReport {
   subscriptions: TraceSubscription[];
   /** Events that reached the shopper, newest delivery first, plus (with `--product`) recent fan-outs that did not. */
   events: TraceEvent[];
+  /** Why the outbox could not be read (the events are shown without their rows); null when it was read. */
+  outboxUnreadable: string | null;
 }
 
 function subscriptionOf(productId: string, d: Record<string, unknown>): TraceSubscription {
@@ -65,7 +67,7 @@ function subscriptionOf(productId: string, d: Record<string, unknown>): TraceSub
 
 /**
  * Reads everything recorded about one shopper.
- * @throws BackendError when Firestore (or the outbox's database) fails or does not answer.
+ * @throws BackendError when Firestore fails or does not answer (an unreadable outbox is reported in `outboxUnreadable` instead).
  */
 export async function readTrace(backend: Backend, q: TraceQuery): Promise<TraceReport> {
   const { db } = backend;
@@ -100,8 +102,8 @@ export async function readTrace(backend: Backend, q: TraceQuery): Promise<TraceR
     for (const s of snaps) if (s.exists) known.set(s.id, fanoutSummary(s.id, s.data() ?? {}));
   }
   const keys = [...eventKeys, ...fanouts.map((f) => f.eventKey).filter((k) => !eventKeys.includes(k))];
-  const outboxRows = await readOutboxRows(backend, keys.filter(Boolean));
-  const events: TraceEvent[] = keys.map((k) => ({ eventKey: k, fanout: known.get(k) ?? null, deliveries: rows.filter((r) => r.eventKey === k), outbox: outboxRows.get(k) ?? null }));
-  return { userId: q.userId, productId: q.productId ?? null, subscriptions, events };
+  const outbox = await tryReadOutboxRows(backend, keys.filter(Boolean));
+  const events: TraceEvent[] = keys.map((k) => ({ eventKey: k, fanout: known.get(k) ?? null, deliveries: rows.filter((r) => r.eventKey === k), outbox: outbox.rows.get(k) ?? null }));
+  return { userId: q.userId, productId: q.productId ?? null, subscriptions, events, outboxUnreadable: outbox.unreadable };
 }
 

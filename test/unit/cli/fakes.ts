@@ -71,6 +71,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
   return {
     eventKey: 'evt-1',
     outbox: null,
+    outboxUnreadable: null,
     ranges: [],
     fanout: {
       eventKey: 'evt-1',

@@ -1,6 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import { newRow, stockChangeEvent } from '../../../lib/outbox/index.ts';
-import { run } from '../cli/fakes.ts';
+import type { Backend } from '../../../lib/cli/backend.ts';
+import { BackendError } from '../../../lib/cli/errors.ts';
+import { ConfigError } from '../../../lib/config.ts';
+import { tryReadOutboxRows } from '../../../lib/cli/queries/outbox.ts';
+import { run, statusReport } from '../cli/fakes.ts';
 import { MemoryOutboxStore } from './memory-store.ts';
 
 const NOW = 1_700_000_000_000;
@@ -76,6 +80,7 @@ describe('restock trace with outbox rows', () => {
     productId: 'sku-1',
     subscriptions: [],
     events: [{ eventKey: 'evt-failed', fanout: null, deliveries: [], outbox: failedRow }],
+    outboxUnreadable: null,
   };
 
   test('shows the outbox row under its event: state, attempts, staged time and the failure reason', async () => {
@@ -92,5 +97,69 @@ describe('restock trace with outbox rows', () => {
     const r = await run(['trace', '--user', 'u-1', '--product', 'sku-1', '--json'], { ops: { readTrace: async () => report } });
 
     expect(JSON.parse(r.stdout).events[0].outbox).toMatchObject({ eventId: 'evt-failed', state: 'failed', attempts: 20, lastError: 'gave up after 20 attempts: UNAVAILABLE', stagedAtMs: NOW - 120_000 });
+  });
+});
+
+describe('status and trace when the outbox cannot be read', () => {
+  const location = { backend: 'firestore' as const, projectId: 'inventory-prod', databaseId: 'inventory', collection: 'outbox' };
+  /** A backend whose outbox (the inventory service's database) refuses every read, as without roles/datastore.viewer on it. */
+  function deniedOutbox(): Backend {
+    const store = new MemoryOutboxStore();
+    store.get = async () => {
+      throw Object.assign(new Error('7 PERMISSION_DENIED: Missing or insufficient permissions.'), { code: 7 });
+    };
+    return { outbox: () => ({ location, store, close: async () => undefined }) } as unknown as Backend;
+  }
+
+  test('the read reports why, with the location, instead of throwing', async () => {
+    const read = await tryReadOutboxRows(deniedOutbox(), ['evt-1', 'evt-2']);
+
+    expect(read.rows.size).toBe(0);
+    expect(read.unreadable).toContain('cannot read firestore projects/inventory-prod/databases/inventory/outbox row evt-');
+    expect(read.unreadable).toContain('PERMISSION_DENIED');
+    expect(read.error).toBeInstanceOf(BackendError);
+  });
+
+  test('settings that cannot name the outbox are reported the same way', async () => {
+    const misconfigured = {
+      outbox: () => {
+        throw new ConfigError('RESTOCK_OUTBOX_SPANNER_INSTANCE', 'is required with RESTOCK_OUTBOX_BACKEND=spanner');
+      },
+    } as unknown as Backend;
+
+    const read = await tryReadOutboxRows(misconfigured, ['evt-1']);
+
+    expect(read.unreadable).toContain('RESTOCK_OUTBOX_SPANNER_INSTANCE');
+  });
+
+  test('a readable outbox gives its rows and no complaint', async () => {
+    const store = storeWith();
+    const backend = { outbox: () => ({ location, store, close: async () => undefined }) } as unknown as Backend;
+
+    const read = await tryReadOutboxRows(backend, ['failed-1', 'nope']);
+
+    expect([...read.rows.keys()]).toEqual(['failed-1']);
+    expect(read.unreadable).toBeNull();
+  });
+
+  test('status says the outbox is unreadable and still shows the fan-out and deliveries', async () => {
+    const report = statusReport({ outboxUnreadable: 'cannot read firestore projects/inventory-prod/databases/inventory/outbox row evt-1: PERMISSION_DENIED' });
+
+    const r = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("outbox unreadable: cannot read firestore projects/inventory-prod/databases/inventory/outbox row evt-1: PERMISSION_DENIED (the rest is read from the pipeline's database)");
+    expect(r.stdout).toContain('fan-out complete');
+    expect(r.stdout).toContain('deliveries 150');
+  });
+
+  test('trace says so above its events', async () => {
+    const report = { userId: 'u-1', productId: null, subscriptions: [], events: [{ eventKey: 'evt-1', fanout: null, deliveries: [], outbox: null }], outboxUnreadable: 'cannot read spanner … : NOT_FOUND' };
+
+    const r = await run(['trace', '--user', 'u-1'], { ops: { readTrace: async () => report } });
+
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('outbox unreadable: cannot read spanner … : NOT_FOUND (events shown without their outbox rows)');
+    expect(r.stdout).toContain('evt-1');
   });
 });
