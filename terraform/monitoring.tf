@@ -142,7 +142,7 @@ resource "google_monitoring_alert_policy" "delivery_failures" {
 }
 
 resource "google_monitoring_alert_policy" "queue_depth" {
-  display_name          = "Restock: delivery queue backlog"
+  display_name          = "Restock: queue backlog"
   combiner              = "OR"
   notification_channels = var.notification_channels
 
@@ -163,9 +163,27 @@ resource "google_monitoring_alert_policy" "queue_depth" {
     }
   }
 
+  # Continuations (hand-overs, key ranges, waves) wait here, never behind deliveries: a backlog
+  # means fan-outs are not progressing (fanOutRestock failing, or at its max instances).
+  conditions {
+    display_name = "Fan-out continuations waiting (${google_cloud_tasks_queue.continuations.name}) > ${var.alert_continuation_queue_depth}"
+
+    condition_threshold {
+      filter          = "resource.type = \"cloud_tasks_queue\" AND resource.labels.queue_id = \"${google_cloud_tasks_queue.continuations.name}\" AND metric.type = \"cloudtasks.googleapis.com/queue/depth\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.alert_continuation_queue_depth
+      duration        = local.alert_duration
+
+      aggregations {
+        alignment_period   = "60s"
+        per_series_aligner = "ALIGN_MAX"
+      }
+    }
+  }
+
   documentation {
     mime_type = "text/markdown"
-    content   = "A delivery queue is not draining: deliveries fail and retry, or the rate limits are too low for the audience. Check the delivery failures alert and `restock queues` (every delivery queue and the continuation queue, with their depth)."
+    content   = "A delivery queue is not draining (deliveries fail and retry, or the rate limits are too low for the audience), or fan-out continuations pile up in the continuation queue (fanOutRestock failing or at its max instances: see its errors and `fanout_max_instances`). Check the delivery failures and failed fan-outs alerts and `restock queues` (every delivery queue and the continuation queue, with their depth)."
   }
 
   alert_strategy {

@@ -823,6 +823,17 @@ variable "alert_queue_depth" {
   }
 }
 
+variable "alert_continuation_queue_depth" {
+  description = "Alert when more fan-out continuations than this wait in the continuation queue for alert_duration_seconds (a fan-out that is not progressing: each running fan-out keeps about one per key range there)."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.alert_continuation_queue_depth >= 1
+    error_message = "alert_continuation_queue_depth must be at least 1."
+  }
+}
+
 variable "alert_delivery_failures" {
   description = "Alert when deliverRestockBatch logs more errors than this within alert_duration_seconds."
   type        = number

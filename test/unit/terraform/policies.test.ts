@@ -496,7 +496,8 @@ describe('Firestore', () => {
 
 describe('alerts', () => {
   const policies = () => resourcesOf(tf, 'google_monitoring_alert_policy').map(([, p]) => p);
-  const filters = () => policies().map((p) => String(block(block(p.conditions).condition_threshold).filter));
+  // A policy may hold several conditions (the queue backlog: delivery queues and the continuation queue).
+  const filters = () => policies().flatMap((p) => ([] as Hcl[]).concat(p.conditions).map((c) => String(block(block(c).condition_threshold).filter)));
 
   test.each([
     ['messages in the dead-letter topic', 'pubsub.googleapis.com/subscription/num_undelivered_messages', 'google_pubsub_subscription.dead_letter.name'],
@@ -504,6 +505,7 @@ describe('alerts', () => {
     ['delivery failures (log-based)', 'logging.googleapis.com/user/', 'google_logging_metric.delivery_failures.name'],
     ['failed fan-outs (the pipeline\'s own restock.events)', 'google_monitoring_metric_descriptor.pipeline["restock.events"].type', 'metric.labels.outcome = "failed"'],
     ['queue depth, of every delivery queue', 'cloudtasks.googleapis.com/queue/depth', 'google_cloud_tasks_queue.deliveries[*].name'],
+    ['queue depth of the continuation queue (fan-outs not progressing)', 'cloudtasks.googleapis.com/queue/depth', 'google_cloud_tasks_queue.continuations.name'],
   ])('an alert watches %s', (_what, metric, subject) => {
     const matching = filters().filter((f) => f.includes(metric) && f.includes(subject));
     expect(matching).toHaveLength(1);
