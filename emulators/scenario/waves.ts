@@ -77,7 +77,10 @@ export async function runWaves(description: StackDescription, clients: StackClie
     // Waves wholly enqueued: all before the current one, and the current one only when it ended the restock by reaching the last shopper.
     const w = fanout?.waves;
     const enqueued = !w ? 0 : w.phase === 'done' && w.stopReason === 'audience-exhausted' ? w.index : w.index - 1;
-    if (enqueued > seen) o.onWave?.((seen = enqueued));
+    if (enqueued > seen) {
+      seen = enqueued;
+      o.onWave?.(seen);
+    }
     if (!soldOut && o.sellOutAfterWaves > 0 && fanout?.waves?.phase === 'waiting' && enqueued >= o.sellOutAfterWaves) {
       await putStock(description.inventory, productId, { available: 0, ...audience.product });
       soldOut = true;

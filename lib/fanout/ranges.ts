@@ -244,7 +244,7 @@ export type RangeTakeover =
  * attempt holds a live lease on it.
  */
 export function decideRangeTakeover(parent: FanoutDoc | undefined, range: FanoutRangeDoc | undefined, o: Pick<ClaimOptions, 'owner' | 'nowMs' | 'leaseMs'>): RangeTakeover {
-  if (!parent || parent.state !== 'running') return { kind: 'done', reason: `fan-out is ${parent?.state ?? 'missing'}` };
+  if (parent?.state !== 'running') return { kind: 'done', reason: `fan-out is ${parent?.state ?? 'missing'}` };
   if (!range || range.generation !== parent.generation) return { kind: 'done', reason: 'range belongs to another generation' };
   if (range.state !== 'running') return { kind: 'done', reason: `range is ${range.state}` };
   if (range.leaseOwner && range.leaseOwner !== o.owner && range.leaseExpiresAtMs > o.nowMs) return { kind: 'held', leaseExpiresAtMs: range.leaseExpiresAtMs };
@@ -273,7 +273,7 @@ export function decideRangeCheckpoint(
   o: Pick<ClaimOptions, 'owner' | 'nowMs' | 'leaseMs'>,
   siblings: readonly (FanoutRangeDoc | undefined)[] = [],
 ): RangeCheckpointWrite | 'lost' {
-  if (!parent || parent.state !== 'running' || !range || range.leaseOwner !== o.owner || range.state !== 'running') return 'lost';
+  if (parent?.state !== 'running' || !range || range.leaseOwner !== o.owner || range.state !== 'running') return 'lost';
   if (range.generation !== parent.generation) return 'lost';
   const keep = mode === 'renew';
   const firstTaskAtMs = range.firstTaskAtMs ?? progress.firstTaskAtMs;
@@ -324,7 +324,7 @@ export function rangeHead(parent: Pick<FanoutDoc, 'pages' | 'chunks' | 'recipien
  * live lease on it). The fan-out itself is failed by `decideFailure`.
  */
 export function decideRangeFailure(range: FanoutRangeDoc | undefined, error: string, o: Pick<ClaimOptions, 'owner' | 'nowMs'>): FanoutRangeDoc | undefined {
-  if (!range || range.state !== 'running') return undefined;
+  if (range?.state !== 'running') return undefined;
   if (range.leaseOwner && range.leaseOwner !== o.owner && range.leaseExpiresAtMs > o.nowMs) return undefined;
   return { ...range, state: 'failed', error, leaseOwner: null, leaseExpiresAtMs: 0, completedAtMs: o.nowMs, updatedAtMs: o.nowMs };
 }

@@ -32,7 +32,13 @@ export async function fanout(eventKey: string): Promise<FanoutDoc | undefined> {
 /** Waits until the fan-out of `eventKey` satisfies `ok` (a wave ended, the restock settled). */
 export async function waitForFanout(eventKey: string, what: string, ok: (f: FanoutDoc) => boolean, timeoutMs = 90_000): Promise<FanoutDoc> {
   let last: FanoutDoc | undefined;
-  await waitFor(async () => ((last = await fanout(eventKey)) !== undefined && ok(last)), { timeoutMs, what });
+  await waitFor(
+    async () => {
+      last = await fanout(eventKey);
+      return last !== undefined && ok(last);
+    },
+    { timeoutMs, what },
+  );
   return last!;
 }
 
@@ -51,7 +57,13 @@ export async function sentEntries(eventKey: string): Promise<DeliveryDoc[]> {
 /** Waits until `n` of the event's notifications are `sent` in the ledger. */
 export async function waitForSent(eventKey: string, n: number): Promise<DeliveryDoc[]> {
   let sent: DeliveryDoc[] = [];
-  await waitFor(async () => (sent = await sentEntries(eventKey)).length >= n, { timeoutMs: 90_000, what: `${n} sent notifications of ${eventKey}` });
+  await waitFor(
+    async () => {
+      sent = await sentEntries(eventKey);
+      return sent.length >= n;
+    },
+    { timeoutMs: 90_000, what: `${n} sent notifications of ${eventKey}` },
+  );
   return sent;
 }
 

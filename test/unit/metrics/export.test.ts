@@ -16,7 +16,12 @@ import { GuardedExporter, resourceOf, startOtelMetrics } from '../../../lib/metr
 /** A clock the test moves. */
 function clock(startMs = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let t = startMs;
-  return { now: () => t, advance: (ms) => void (t += ms) };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 function exporterThat(behaviour: 'fails' | 'throws' | 'hangs', calls: { n: number }): PushMetricExporter {
@@ -139,7 +144,11 @@ describe('flushing at the end of requests', () => {
     const calls = { n: 0 };
     const failures: unknown[] = [];
     const t = clock();
-    const inner: PushMetricExporter = { ...exporterThat('fails', calls), export: (_m, done) => (calls.n++, done({ code: ExportResultCode.SUCCESS })) };
+    const inner: PushMetricExporter = { ...exporterThat('fails', calls), export: (_m, done) => {
+        calls.n++;
+        done({ code: ExportResultCode.SUCCESS });
+      },
+    };
     const guarded = new GuardedExporter(inner, 5_000, (e) => failures.push(e), t.now);
     const results: ExportResult[] = [];
     const batch = {} as ResourceMetrics;
