@@ -1,7 +1,7 @@
 /**
  * The bench's key-range phase (issue 15): the fan-out's paging with the
- * audience split into K key ranges against one chain (K = 1), on two
- * audiences of the same size, in the same run, on the same stack.
+ * audience split into K key ranges against one chain (K = 1), on the same
+ * audience, in the same run, on the same stack.
  *
  * Paging only: what is timed is publish → the fan-out document's
  * `completedAtMs` (the last delivery task created), so the delivery queues are
@@ -12,10 +12,11 @@
  * MAX_RANGES) and `rangeTarget` as RESTOCK_FANOUT_RANGE_TARGET (its default,
  * 50,000, unless the caller chose another: K is about audience / target).
  *
- * Both audiences are written straight to the Firestore emulator with a
- * BulkWriter (emulators/stack seedSubscribers), before either run, so both
- * runs page a database of the same size: the subject is paging, not the
- * subscription API.
+ * The audience is written straight to the Firestore emulator with a
+ * BulkWriter (emulators/stack seedSubscribers): the subject is paging, not
+ * the subscription API. Nothing is delivered, so it is still there after the
+ * K = 1 restock; a sell-out event and a second restock page it again with
+ * ranges, so both runs page the same documents in the same database.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -75,25 +76,18 @@ async function queuedTasks(clients: StackClients, queues: readonly string[]): Pr
   return n;
 }
 
-/**
- * Publishes a restock of `audience` and waits until its fan-out completes (or fails, or the deadline).
- * @throws Error when the fan-out fails, is ignored, or does not complete in time.
- */
-async function pageOnce(stack: Stack, clients: StackClients, audience: SeededAudience, o: RangesOptions): Promise<PagingRun> {
+/** Publishes `event` and waits for its fan-out record to reach a final state (or the deadline). */
+async function publishAndWait(stack: Stack, clients: StackClients, event: ReturnType<typeof inventoryEvent>, o: RangesOptions): Promise<{ fanout: FanoutDoc; eventKey: string; publishedAtMs: number }> {
   const eventKey = randomUUID();
-  const event = inventoryEvent({ productId: audience.productId, available: 25, previousAvailable: 0, sequence: 2, product: audience.product });
-  const cpuBefore = cpuNow(stack);
   const publishedAtMs = Date.now();
   await publishEvent(clients.pubsub, stack.description.topic, event, { eventId: eventKey });
   const ref = clients.firestore.collection(COLLECTIONS.fanouts).doc(eventKey);
-  let fanout: FanoutDoc | undefined;
   let lastLineMs = Date.now();
   for (;;) {
     await sleep(100);
     const snap = await ref.get();
-    fanout = snap.exists ? (snap.data() as FanoutDoc) : undefined;
-    if (fanout?.state === 'complete') break;
-    if (fanout && (fanout.state === 'failed' || fanout.state === 'ignored')) throw new Error(`ranges phase: the fan-out ${fanout.state}: ${fanout.reason ?? fanout.error ?? '?'}`);
+    const fanout = snap.exists ? (snap.data() as FanoutDoc) : undefined;
+    if (fanout && fanout.state !== 'running') return { fanout, eventKey, publishedAtMs };
     if (Date.now() - publishedAtMs > o.timeoutMs) {
       throw new Error(`ranges phase: the fan-out of ${eventKey} did not complete in ${o.timeoutMs} ms (state ${fanout?.state ?? 'none'}, ${fanout?.ranges?.count ?? 1} ranges); see fanouts/${eventKey}/ranges`);
     }
@@ -102,7 +96,19 @@ async function pageOnce(stack: Stack, clients: StackClients, audience: SeededAud
       o.say(`  paging: ${((Date.now() - publishedAtMs) / 1000).toFixed(0)} s, ${fanout?.ranges ? `${fanout.ranges.count} ranges` : `${fanout?.chunks ?? 0} tasks`}`);
     }
   }
+}
+
+/**
+ * Publishes a restock of `audience` (stock sequence `sequence`) and waits until its fan-out completes.
+ * @throws Error when the fan-out fails, is ignored, or does not complete in time.
+ */
+async function pageOnce(stack: Stack, clients: StackClients, audience: SeededAudience, sequence: number, o: RangesOptions): Promise<PagingRun> {
+  const event = inventoryEvent({ productId: audience.productId, available: 25, previousAvailable: 0, sequence, product: audience.product });
+  const cpuBefore = cpuNow(stack);
+  const { fanout, eventKey, publishedAtMs } = await publishAndWait(stack, clients, event, o);
   const cpu = cpuDiff(cpuNow(stack), cpuBefore);
+  if (fanout.state !== 'complete') throw new Error(`ranges phase: the fan-out ${fanout.state}: ${fanout.reason ?? fanout.error ?? '?'}`);
+  const ref = clients.firestore.collection(COLLECTIONS.fanouts).doc(eventKey);
   const rangeDocs = (await ref.collection(COLLECTIONS.fanoutRanges).get()).docs.map((d) => d.data() as FanoutRangeDoc).sort((a, b) => a.index - b.index);
   return {
     ranges: fanout.ranges?.count ?? 1,
@@ -126,7 +132,8 @@ async function pageOnce(stack: Stack, clients: StackClients, audience: SeededAud
 }
 
 /**
- * Runs K = 1, then the stack's K, each on its own `subscribers` shoppers, with delivery paused.
+ * Runs K = 1, then K ranges, on the same `subscribers` shoppers (sold out again between the
+ * two restocks), with delivery paused.
  * Leaves the delivery queues purged and resumed, and the fan-out on the stack's settings.
  * @throws Error when a fan-out fails, stalls past the timeout, or a run misses subscribers.
  */
@@ -135,20 +142,24 @@ export async function runRangesPhase(stack: Stack, clients: StackClients, o: Ran
   const n = o.subscribers.toLocaleString('en-US');
   for (const name of queues) await clients.tasks!.pauseQueue({ name });
   try {
-    o.say(`ranges: seeding 2 x ${n} subscribers (BulkWriter straight to the emulator)...`);
-    const seedStarted = Date.now();
-    const single = await seedAudience(clients, { subscribers: o.subscribers });
-    const split = await seedAudience(clients, { subscribers: o.subscribers });
-    const seedMs = Date.now() - seedStarted;
-    o.say(`ranges: seeded in ${(seedMs / 1000).toFixed(1)} s; K = 1 (RESTOCK_FANOUT_MAX_RANGES=1)...`);
+    o.say(`ranges: seeding ${n} subscribers (BulkWriter straight to the emulator)...`);
+    const audience = await seedAudience(clients, { subscribers: o.subscribers });
+    o.say(`ranges: seeded in ${(audience.seedMs / 1000).toFixed(1)} s; K = 1 (RESTOCK_FANOUT_MAX_RANGES=1)...`);
 
     const runs: PagingRun[] = [];
-    for (const [audience, env] of [
-      [single, { RESTOCK_FANOUT_MAX_RANGES: '1', RESTOCK_FANOUT_MIN_RANGES: '1' }],
-      [split, { RESTOCK_FANOUT_RANGE_TARGET: String(o.rangeTarget) }],
+    // Sequences: the seeded state is 1; restock 2, sell-out 3, restock 4.
+    for (const [sequence, env] of [
+      [2, { RESTOCK_FANOUT_MAX_RANGES: '1', RESTOCK_FANOUT_MIN_RANGES: '1' }],
+      [4, { RESTOCK_FANOUT_RANGE_TARGET: String(o.rangeTarget) }],
     ] as const) {
       await stack.restart('fanOutRestock', { env });
-      const run = await pageOnce(stack, clients, audience, o);
+      if (sequence > 2) {
+        // Sold out again, so the same audience (none of it delivered: the queues are paused) waits for the next restock.
+        const soldOut = inventoryEvent({ productId: audience.productId, available: 0, previousAvailable: 25, sequence: sequence - 1, product: audience.product });
+        const { fanout } = await publishAndWait(stack, clients, soldOut, o);
+        if (fanout.state !== 'ignored') throw new Error(`ranges phase: the sell-out between the runs ended ${fanout.state}, not ignored`);
+      }
+      const run = await pageOnce(stack, clients, audience, sequence, o);
       if (run.recipients !== o.subscribers || run.queuedTasks !== run.tasks) {
         throw new Error(`ranges phase: K = ${run.ranges} enqueued ${run.recipients} of ${o.subscribers} subscribers in ${run.tasks} tasks, the queues hold ${run.queuedTasks}`);
       }
@@ -157,7 +168,7 @@ export async function runRangesPhase(stack: Stack, clients: StackClients, o: Ran
       runs.push(run);
     }
     const [one, k] = runs as [PagingRun, PagingRun];
-    return { subscribers: o.subscribers, seedMs, single: one, split: k, speedup: Number((one.pagingMs / k.pagingMs).toFixed(2)) };
+    return { subscribers: o.subscribers, seedMs: audience.seedMs, single: one, split: k, speedup: Number((one.pagingMs / k.pagingMs).toFixed(2)) };
   } finally {
     await stack.restart('fanOutRestock', { env: {} });
     for (const name of queues) await clients.tasks!.resumeQueue({ name });
