@@ -18,6 +18,7 @@ import { clientsFor, type Stack, type StackClients } from '../emulators/stack/in
 import { publishAndFollow, seedAudience, setSinkFaults } from '../emulators/scenario/index.ts';
 import { startLatencyProxy } from './latency-proxy.ts';
 import { runNaive } from './naive.ts';
+import { cpuDiff, cpuSecondsByGroup, ownCpuSeconds, type CpuSeconds } from './cpu.ts';
 
 /** What the latency phase measured. */
 export interface LatencyBench {
@@ -30,6 +31,8 @@ export interface LatencyBench {
   missing: number;
   naiveMs: number;
   naiveSent: number;
+  /** CPU seconds per stack component (and `bench`, this process, which runs the naive design) during each run. */
+  cpuSeconds: { pipeline: CpuSeconds; naive: CpuSeconds };
 }
 
 export interface LatencyOptions {
@@ -59,7 +62,10 @@ export async function runLatencyPhase(stack: Stack, clients: StackClients, o: La
 
     o.say(`latency (${o.rttMs} ms round trip to Firestore, sink ${o.sinkLatencyMs} ms): seeding ${n} subscribers for the pipeline...`);
     const audience = await seedAudience(clients, { subscribers: o.subscribers });
+    const cpuNow = (): CpuSeconds => ({ ...cpuSecondsByGroup(stack.description.pids), bench: ownCpuSeconds() });
+    const pipelineCpuBefore = cpuNow();
     const pipeline = await publishAndFollow(stack.description, clients, audience, { timeoutMs: o.timeoutMs, settleMs: 1500 });
+    const pipelineCpu = cpuDiff(cpuNow(), pipelineCpuBefore);
     o.say(`latency: pipeline ${n} in ${pipeline.elapsedMs} ms (first after ${pipeline.firstNotificationMs} ms), ${pipeline.ok ? 'exactly once' : `FAILED: ${pipeline.failure}`}`);
     if (!pipeline.ok) throw new Error(`the pipeline under latency did not notify everyone exactly once: ${pipeline.failure}`);
 
@@ -68,11 +74,13 @@ export async function runLatencyPhase(stack: Stack, clients: StackClients, o: La
     const proxied = clientsFor({ ...stack.description, firestore: proxy.address });
     try {
       o.say('latency: naive design running (one write per recipient, each a round trip)...');
+      const naiveCpuBefore = cpuNow();
       const naive = await runNaive(proxied.firestore, stack.description.sink, {
         productId: naiveAudience.productId,
         eventKey: randomUUID(),
         product: { ...naiveAudience.product, available: 25 },
       });
+      const naiveCpu = cpuDiff(cpuNow(), naiveCpuBefore);
       o.say(`latency: naive ${naive.sent.toLocaleString('en-US')} in ${naive.elapsedMs} ms`);
       return {
         subscribers: o.subscribers,
@@ -84,6 +92,7 @@ export async function runLatencyPhase(stack: Stack, clients: StackClients, o: La
         missing: pipeline.missing,
         naiveMs: naive.elapsedMs,
         naiveSent: naive.sent,
+        cpuSeconds: { pipeline: pipelineCpu, naive: naiveCpu },
       };
     } finally {
       await proxied.close();

@@ -4,6 +4,7 @@
  */
 import type { OutboxBench } from './outbox.ts';
 import type { LatencyBench } from './latency.ts';
+import type { RangesBench } from './ranges.ts';
 import type { CpuSeconds } from './cpu.ts';
 import type { RpcCounts } from './rpc-counter.ts';
 
@@ -34,6 +35,8 @@ export interface Measurements {
   outbox?: OutboxBench;
   /** The latency phase (bench/latency.ts), when it ran. */
   latency?: LatencyBench;
+  /** The key-range phase (bench/ranges.ts), when it ran. */
+  ranges?: RangesBench;
 }
 
 /** The JSON line of `npm run bench -- --json`. */
@@ -47,6 +50,8 @@ export interface BenchResult {
   /** The same on loopback, where Firestore calls are nearly free (no target: it flatters the naive design). */
   loopbackSpeedupVsNaive: number;
   latency?: LatencyBench;
+  /** Paging with K key ranges against K = 1 (the key-range phase); absent when it did not run. */
+  ranges?: RangesBench;
   ratioToFloor: number;
   firstNotificationMs: number | null;
   notificationsPerSecond: number;
@@ -114,6 +119,7 @@ export function summarize(m: Measurements): BenchResult {
     cpuSeconds: m.cpuSeconds,
     ...(m.outbox ? { outbox: m.outbox } : {}),
     ...(m.latency ? { latency: m.latency } : {}),
+    ...(m.ranges ? { ranges: m.ranges } : {}),
   };
   return {
     ...result,
@@ -168,6 +174,7 @@ export function formatTable(r: BenchResult): string {
     ...(['pipeline', 'naive', 'floor'] as const).map((phase) => `  CPU seconds, ${phase}: ${cpuLine(r.cpuSeconds[phase])}`),
     ...(r.outbox ? outboxLines(r.outbox) : []),
     ...latencyLines(r),
+    ...(r.ranges ? rangesLines(r.ranges) : []),
   ].join('\n');
 }
 
@@ -188,5 +195,20 @@ function latencyLines(r: BenchResult): string[] {
     `  pipeline, publish to last notification  ${s(l.pipelineMs)}  (first notification after ${s(l.firstNotificationMs)}; duplicates / missing ${l.duplicates} / ${l.missing})`,
     `  naive baseline                          ${s(l.naiveMs)}`,
     `  speedupVsNaive                          ${r.speedupVsNaive}x  >= ${TARGETS.minSpeedupVsNaive}x: ${r.targets.speedupVsNaive ? 'ok' : 'MISSED'}`,
+    `  CPU seconds, pipeline: ${cpuLine(l.cpuSeconds.pipeline)}`,
+    `  CPU seconds, naive: ${cpuLine(l.cpuSeconds.naive)}`,
+  ];
+}
+
+function rangesLines(g: RangesBench): string[] {
+  const s = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(2)} s`);
+  const run = (label: string, p: RangesBench['single']): string =>
+    `  ${label.padEnd(18)} ${s(p.pagingMs).padStart(9)}  (${p.tasks.toLocaleString('en-US')} tasks, ${p.pages} pages, first task after ${s(p.firstTaskMs)}; CPU s: ${cpuLine(p.cpu)})`;
+  const perRange = g.split.perRange.map((r) => `${r.index}: ${r.recipients.toLocaleString('en-US')} from ${s(r.startMs)} for ${s(r.ms)}`).join(', ');
+  return [
+    `Key ranges: fan-out paging (publish to last delivery task created, delivery paused), ${g.subscribers.toLocaleString('en-US')} subscribers each`,
+    run('K = 1', g.single),
+    run(`K = ${g.split.ranges}`, g.split),
+    `  speedup            ${`${g.speedup}x`.padStart(9)}  (K = ${g.split.ranges}; split planned after ${s(g.split.plannedMs)}; per range, subscribers from start for time: ${perRange || 'none'})`,
   ];
 }

@@ -19,6 +19,9 @@
  *    full on `--latency-subscribers` shoppers each, with `--rtt-ms` added to
  *    every Firestore round trip by a proxy and the sink at `--latency-sink-ms`
  *    a call: `speedupVsNaive`.
+ * 7. Key ranges (bench/ranges.ts), last: the fan-out's paging (publish to the
+ *    last delivery task created, delivery paused) of one `--ranges-subscribers`
+ *    audience with K = 1, then split into K ranges (`--ranges-target`).
  * Prints a table on stdout; with `--json`, one JSON object on the last line.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +37,7 @@ import { runStorageFloor } from './floor.ts';
 import { formatSubscribeTable, runSubscribeBench, type SubscribeBenchResult } from './subscribe.ts';
 import { runNaive } from './naive.ts';
 import { runLatencyPhase } from './latency.ts';
+import { runRangesPhase } from './ranges.ts';
 import { runOutboxBench } from './outbox.ts';
 import { formatTable, summarize, type Measurements } from './report.ts';
 import { diffCounts, instrumentFirestore, rpcCountsOf, sumCounts, type RpcCounts } from './rpc-counter.ts';
@@ -53,6 +57,8 @@ const program = new Command('bench')
   .option('--rtt-ms <ms>', 'round trip the latency proxy adds to every Firestore call in the latency phase', '10')
   .option('--latency-subscribers <n>', 'audience of the latency phase, for the pipeline and the naive design each (0 skips it)', '10000')
   .option('--latency-sink-ms <ms>', 'latency of the sink in the latency phase', '100')
+  .option('--ranges-subscribers <n>', 'audience of the key-range phase, paged with K ranges and with K = 1 (0 skips it; 200000 with --ranges-target 50000 is the issue\'s size, ~20 min more here)', '50000')
+  .option('--ranges-target <n>', 'RESTOCK_FANOUT_RANGE_TARGET of the split run (subscribers per range): 12500 splits 50,000 in K = 4, as the setting\'s default 50,000 splits 200,000', '12500')
   .option('--json', 'print the result as one JSON object on the last line')
   .parse();
 const opts = program.opts<{
@@ -67,6 +73,8 @@ const opts = program.opts<{
   rttMs: string;
   latencySubscribers: string;
   latencySinkMs: string;
+  rangesSubscribers: string;
+  rangesTarget: string;
   json?: boolean;
 }>();
 const subscribeCreates = Number(opts.subscribeCreates);
@@ -80,6 +88,8 @@ const timeoutMs = Number(opts.timeout) * 1000;
 const rttMs = Number(opts.rttMs);
 const latencySubscribers = Number(opts.latencySubscribers);
 const latencySinkMs = Number(opts.latencySinkMs);
+const rangesSubscribers = Number(opts.rangesSubscribers);
+const rangesTarget = Number(opts.rangesTarget);
 for (const [flag, v, min] of [
   ['--subscribers', subscribers, 10],
   ['--sink-latency', sinkLatencyMs, 0],
@@ -91,6 +101,8 @@ for (const [flag, v, min] of [
   ['--rtt-ms', rttMs, 0],
   ['--latency-subscribers', latencySubscribers, 0],
   ['--latency-sink-ms', latencySinkMs, 0],
+  ['--ranges-subscribers', rangesSubscribers, 0],
+  ['--ranges-target', rangesTarget, 1],
 ] as const) {
   if (!Number.isInteger(v) || v < min) {
     process.stderr.write(`bench: ${flag} must be an integer >= ${min}\n`);
@@ -222,6 +234,10 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
     // Last: it restarts fan-out and delivery through the proxy and changes the sink's latency.
     const latency = latencySubscribers > 0 ? await runLatencyPhase(stack, clients, { subscribers: latencySubscribers, rttMs, sinkLatencyMs: latencySinkMs, timeoutMs, say }) : undefined;
 
+    // After every other phase: its audiences stay in the database (delivery is paused for it), and the
+    // emulator's page queries cost more the larger the database, which would slow the phases after it.
+    const ranges = rangesSubscribers > 0 ? await runRangesPhase(stack, clients, { subscribers: rangesSubscribers, rangeTarget: rangesTarget, timeoutMs, say }) : undefined;
+
     const measurements: Measurements = {
       subscribers,
       loadAverage,
@@ -245,6 +261,7 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
       tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, ok: tenth.summary.ok },
       outbox,
       ...(latency ? { latency } : {}),
+      ...(ranges ? { ranges } : {}),
     };
     return { measurements, subscribe };
   } finally {

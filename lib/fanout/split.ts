@@ -8,6 +8,7 @@
 import { FieldPath } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { grpcCode } from '../grpc.ts';
+import { onEmulators } from '../config.ts';
 import type { Query } from '@google-cloud/firestore';
 import { subscriptionsRef, type FanoutRangePlan } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
@@ -42,6 +43,9 @@ async function countIn(rt: Runtime, productId: string, r: RangeBoundsOf, cap: nu
  * offset, which production would bill per skipped id: never used there).
  */
 async function lastIdIn(rt: Runtime, productId: string, r: RangeBoundsOf, counted: number): Promise<string | null> {
+  // bench2 (issue 15), flagged for the lead: the emulator takes ~7 s to refuse a descending scan, whatever the
+  // collection's size (measured: 6.8 s at 200 ids, 7.4 s at 50,000), so on the emulators go straight to the offset.
+  if (onEmulators(rt.config) && counted >= 1) return lastIdByOffset(rt, productId, r, counted);
   let q: Query = subscriptionsRef(rt.db, productId).orderBy(FieldPath.documentId(), 'desc');
   // Descending: the upper bound comes first.
   if (r.until !== null) q = q.startAt(r.until);
@@ -51,9 +55,13 @@ async function lastIdIn(rt: Runtime, productId: string, r: RangeBoundsOf, counte
     return snap.docs[0]?.id ?? null;
   } catch (err) {
     if (grpcCode(err) !== status.FAILED_PRECONDITION || counted < 1) throw err;
-    const snap = await inRange(rt, productId, r).select().offset(counted - 1).limit(1).get();
-    return snap.docs[0]?.id ?? null;
+    return lastIdByOffset(rt, productId, r, counted);
   }
+}
+
+async function lastIdByOffset(rt: Runtime, productId: string, r: RangeBoundsOf, counted: number): Promise<string | null> {
+  const snap = await inRange(rt, productId, r).select().offset(counted - 1).limit(1).get();
+  return snap.docs[0]?.id ?? null;
 }
 
 async function firstIdIn(rt: Runtime, productId: string, r: RangeBoundsOf): Promise<string | null> {

@@ -25,9 +25,9 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
 }
 
 describe('npm run bench', () => {
-  test('with --subscribers 200 --json, prints the table and ends with one JSON object holding every figure of issue 8, the subscribe storm of issue 12 and the latency phase of issue 15', async () => {
+  test('with --subscribers 200 --json, prints the table and ends with one JSON object holding every figure of issue 8, the subscribe storm of issue 12, and the latency and key-range phases of issue 15', async () => {
     // Act
-    const { code, stdout, stderr } = await runBench(['--subscribers', '200', '--subscribe-creates', '100', '--subscribe-clients', '8', '--latency-subscribers', '200', '--rtt-ms', '10', '--json']);
+    const { code, stdout, stderr } = await runBench(['--subscribers', '200', '--subscribe-creates', '100', '--subscribe-clients', '8', '--latency-subscribers', '200', '--rtt-ms', '10', '--ranges-subscribers', '3000', '--ranges-target', '1000', '--json']);
 
     // Assess
     expect(code, stderr).toBe(0);
@@ -49,6 +49,14 @@ describe('npm run bench', () => {
     expect(result.speedupVsNaive).toBeCloseTo(latency.naiveMs / latency.pipelineMs, 1);
     expect(stdout).toMatch(/Under latency: 200 subscribers each, \+10 ms per Firestore round trip/);
     expect(stdout).toMatch(/Subscribe storm: 8 clients/);
+    // Key ranges: both runs paged the whole audience into tasks (none delivered: paging only), the split one in K > 1 ranges.
+    const ranges = result.ranges as { subscribers: number; speedup: number; single: { ranges: number; recipients: number; tasks: number; queuedTasks: number }; split: { ranges: number; recipients: number; tasks: number; queuedTasks: number; perRange: unknown[] } };
+    expect(ranges.subscribers).toBe(3000);
+    expect(ranges.single).toMatchObject({ ranges: 1, recipients: 3000, tasks: 30, queuedTasks: 30 });
+    expect(ranges.split).toMatchObject({ recipients: 3000, tasks: 30, queuedTasks: 30 });
+    expect(ranges.split.ranges).toBeGreaterThan(1);
+    expect(ranges.split.perRange).toHaveLength(ranges.split.ranges);
+    expect(stdout).toMatch(/Key ranges: fan-out paging .*3,000 subscribers each/);
     expect(result.subscribe).toMatchObject({ clients: 8, oneProduct: { jobs: 100, stored: 100, products: 1 }, spread: { jobs: 100, stored: 100, products: 100 } });
-  }, 180_000);
+  }, 300_000);
 });

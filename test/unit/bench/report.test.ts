@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { formatTable, summarize, type Measurements } from '../../../bench/report.ts';
 import { parseStatusMb } from '../../../bench/rss.ts';
 import { parseStat } from '../../../bench/cpu.ts';
+import type { PagingRun } from '../../../bench/ranges.ts';
 import { diffCounts, sumCounts, totalRpcs } from '../../../bench/rpc-counter.ts';
 
 function measurements(overrides: Partial<Measurements> = {}): Measurements {
@@ -26,7 +27,7 @@ function measurements(overrides: Partial<Measurements> = {}): Measurements {
     fanoutPeakRssMb: 190,
     fanoutPeakRssMbTenth: 180,
     tenth: { subscribers: 5_000, elapsedMs: 3_000, ok: true },
-    latency: { subscribers: 10_000, rttMs: 10, sinkLatencyMs: 100, pipelineMs: 5_000, firstNotificationMs: 400, duplicates: 0, missing: 0, naiveMs: 250_000, naiveSent: 10_000 },
+    latency: { subscribers: 10_000, rttMs: 10, sinkLatencyMs: 100, pipelineMs: 5_000, firstNotificationMs: 400, duplicates: 0, missing: 0, naiveMs: 250_000, naiveSent: 10_000, cpuSeconds: { pipeline: { firestore: 4 }, naive: { firestore: 20 } } },
     ...overrides,
   };
 }
@@ -99,6 +100,51 @@ describe('bench report', () => {
     expect(skipped.targets.speedupVsNaive).toBe(false);
     expect(formatTable(skipped)).toContain('under latency: not run');
     expect(dup.targets.exactlyOnce).toBe(false);
+  });
+});
+
+describe('bench report: key ranges', () => {
+  const run = (over: Partial<PagingRun>): PagingRun => ({
+    ranges: 1,
+    pagingMs: 60_000,
+    firstTaskMs: 300,
+    pages: 200,
+    tasks: 2_000,
+    queuedTasks: 2_000,
+    recipients: 200_000,
+    plannedMs: null,
+    perRange: [],
+    cpu: { firestore: 50, fanOutRestock: 20 },
+    ...over,
+  });
+
+  test('carries the key-range phase into the JSON and prints both runs, K and the speedup side by side', () => {
+    // Prepare
+    const ranges = {
+      subscribers: 200_000,
+      seedMs: 40_000,
+      single: run({}),
+      split: run({ ranges: 4, pagingMs: 25_000, plannedMs: 900, perRange: [{ index: 0, recipients: 49_900, pages: 50, startMs: 950, ms: 20_000, state: 'complete' }] }),
+      speedup: 2.4,
+    };
+
+    // Act
+    const r = summarize(measurements({ ranges }));
+    const table = formatTable(r);
+
+    // Assess
+    expect(r.ranges).toEqual(ranges);
+    expect(table).toMatch(/Key ranges: .*200,000 subscribers each/);
+    expect(table).toMatch(/K = 1\s+60.00 s\s+\(2,000 tasks, 200 pages/);
+    expect(table).toMatch(/K = 4\s+25.00 s/);
+    expect(table).toMatch(/speedup\s+2.4x\s+\(K = 4; split planned after 0.90 s; .*0: 49,900 from 0.95 s for 20.00 s/);
+  });
+
+  test('without the phase, the table has no key-range lines and the JSON no ranges', () => {
+    const r = summarize(measurements());
+
+    expect(r.ranges).toBeUndefined();
+    expect(formatTable(r)).not.toContain('Key ranges');
   });
 });
 
