@@ -43,8 +43,8 @@ async function countIn(rt: Runtime, productId: string, r: RangeBoundsOf, cap: nu
  * offset, which production would bill per skipped id: never used there).
  */
 async function lastIdIn(rt: Runtime, productId: string, r: RangeBoundsOf, counted: number): Promise<string | null> {
-  // bench2 (issue 15), flagged for the lead: the emulator takes ~7 s to refuse a descending scan, whatever the
-  // collection's size (measured: 6.8 s at 200 ids, 7.4 s at 50,000), so on the emulators go straight to the offset.
+  // The emulator takes ~7 s to refuse a descending scan whatever the collection's size (6.8 s at 200 ids,
+  // 7.4 s at 50,000), which held a split's planning back by seconds: there, go straight to the offset.
   if (onEmulators(rt.config) && counted >= 1) return lastIdByOffset(rt, productId, r, counted);
   let q: Query = subscriptionsRef(rt.db, productId).orderBy(FieldPath.documentId(), 'desc');
   // Descending: the upper bound comes first.
