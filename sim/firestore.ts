@@ -385,14 +385,21 @@ export class SimQuery {
     const orders = [...s.orders];
     if (!orders.some((o) => o.field === '__name__')) orders.push({ field: '__name__', dir: orders.at(-1)?.dir ?? 'asc' });
     const key = (path: string, data: Data, field: string) => (field === '__name__' ? (typeof s.from === 'string' ? docId(path) : path) : getField(data, field));
-    if (typeof s.from === 'string' && orders.length === 1 && orders[0]!.dir === 'asc' && (s.startAfter?.length ?? 0) <= 1) {
-      // Ordered by document id alone: walk the collection's ids in order (same answer as below, without sorting it all).
+    const oneValue = (values: unknown[] | undefined) => (values?.length ?? 0) <= 1;
+    if (typeof s.from === 'string' && orders.length === 1 && orders[0]!.dir === 'asc' && oneValue(s.startAfter) && oneValue(s.startAt) && oneValue(s.end?.values)) {
+      // Ordered by document id alone: walk the collection's ids in order (same answer as below, without sorting it all),
+      // within both bounds (a key range's pages and counts: startAfter/startAt below, endAt/endBefore above).
       const from = s.from;
-      const c = s.startAfter?.[0];
-      const after = c === undefined ? undefined : c instanceof SimDocumentSnapshot ? c.id : String(c);
+      const idOf = (c: unknown) => (c === undefined ? undefined : c instanceof SimDocumentSnapshot ? c.id : String(c));
+      const after = idOf(s.startAfter?.[0]);
+      const atLeast = idOf(s.startAt?.[0]);
+      const end = idOf(s.end?.values[0]);
       const out: SimDocumentSnapshot[] = [];
       for (const id of store.idsAfter(from, after)) {
         if (s.limit !== undefined && out.length >= s.limit) break;
+        // The same order idsAfter walks in.
+        if (end !== undefined && (s.end!.inclusive ? id > end : id >= end)) break;
+        if (atLeast !== undefined && id < atLeast) continue;
         const path = `${from}/${id}`;
         const stored = store.read(path)!;
         if (s.filters.every((f) => matches(path, stored.data, f))) out.push(new SimDocumentSnapshot(this.firestore.doc(path), stored, s.select));

@@ -5,6 +5,8 @@
  *   npm run simulate -- --seed 42 --subscribers 500              replay one seed, its trace
  *   npm run simulate -- --self-test                              the broken variants, each caught
  *   npm run simulate -- --production --subscribers 1000000       the production clock
+ *   npm run simulate -- --production --subscribers 10000000 --var delivery_queue_count=5 --var delivery_max_instances=1000
+ *                                                                 ... with variables set as terraform apply -var would
  *
  * Exit status: 0 when every seed kept every promise (and, for the self-test,
  * every variant was caught); 1 otherwise; 2 for a bad flag.
@@ -14,7 +16,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runSeed } from './world.ts';
 import { runSeeds } from './seeds.ts';
 import { MUTANTS, selfTest } from './self-test.ts';
-import { productionClock, formatClock } from './production/index.ts';
+import { analyticClock, productionClock, formatClock } from './production/index.ts';
 import type { TraceLine } from './scheduler.ts';
 
 function count(name: string, min = 1) {
@@ -23,6 +25,13 @@ function count(name: string, min = 1) {
     if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}, got "${value}"`);
     return n;
   };
+}
+
+/** `--var name=value`, repeatable: a Terraform variable set to a number, as `terraform apply -var` would. */
+function terraformVar(value: string, previous: Record<string, number> = {}): Record<string, number> {
+  const m = /^([a-z][a-z0-9_]*)=(-?\d+(?:\.\d+)?)$/.exec(value);
+  if (!m) throw new InvalidArgumentError(`--var must be name=number (a Terraform variable of terraform/), got "${value}"`);
+  return { ...previous, [m[1]!]: Number(m[2]) };
 }
 
 function showTrace(trace: TraceLine[], untilMs: number | undefined, lines: number): string {
@@ -49,6 +58,8 @@ const program = new Command('simulate')
   .addOption(new Option('--exempt-timestamps', 'production clock: as if the monotonic timestamp fields were exempted from indexing (default: read terraform/)'))
   .addOption(new Option('--indexed-timestamps', 'production clock: as if they were indexed (default: read terraform/)'))
   .addOption(new Option('--terraform <dir>', 'production clock: the Terraform to read settings from').default('terraform'))
+  .addOption(new Option('--var <name=value>', 'production clock: a Terraform variable set as `terraform apply -var` would (repeatable)').argParser(terraformVar))
+  .addOption(new Option('--analytic', 'production clock: only the analytic model (seconds, little memory), not lib/\'s flows'))
   .addOption(new Option('--json', 'print one JSON object'))
   .addOption(new Option('--worker').hideHelp())
   .addOption(new Option('--count <n>').argParser(count('--count', 0)).hideHelp())
@@ -72,6 +83,8 @@ const o = program.opts<{
   exemptTimestamps?: boolean;
   indexedTimestamps?: boolean;
   terraform: string;
+  var?: Record<string, number>;
+  analytic?: boolean;
   json?: boolean;
   worker?: boolean;
   count?: number;
@@ -91,9 +104,10 @@ if (o.worker) {
     console.error('--exempt-timestamps and --indexed-timestamps contradict each other');
     process.exit(2);
   }
-  const report = await productionClock({
+  const report = await (o.analytic ? analyticClock : productionClock)({
     subscribers: o.subscribers ?? 1_000_000,
     terraformDir: o.terraform,
+    vars: o.var ?? {},
     ...(o.exemptTimestamps ? { timestampsIndexed: false } : o.indexedTimestamps ? { timestampsIndexed: true } : {}),
   }).catch((err: unknown) => {
     console.error(`--terraform ${o.terraform}: ${(err as Error).message}`);

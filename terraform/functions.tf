@@ -70,10 +70,13 @@ resource "google_cloudfunctions2_function" "function" {
   }
 
   service_config {
-    available_memory               = each.value.memory
-    timeout_seconds                = each.value.timeout_seconds
-    max_instance_count             = each.value.max_instances
-    min_instance_count             = 0
+    available_memory   = each.value.memory
+    timeout_seconds    = each.value.timeout_seconds
+    max_instance_count = each.value.max_instances
+    # fanOutRestock and deliverRestockBatch keep one warm instance each by
+    # default: the first notification's path crosses both, and a cold start
+    # on each is most of a second-plus (docs/deploy.md "Speed defaults").
+    min_instance_count             = each.value.min_instances
     ingress_settings               = each.value.ingress
     all_traffic_on_latest_revision = true
     service_account_email          = google_service_account.function[each.key].email

@@ -12,6 +12,7 @@ locals {
       memory          = var.fanout_memory
       timeout_seconds = var.fanout_timeout_seconds
       max_instances   = var.fanout_max_instances
+      min_instances   = var.fanout_min_instances
       ingress         = var.fanout_ingress
       account_id      = "restock-fanout"
     }
@@ -20,6 +21,7 @@ locals {
       memory          = var.delivery_memory
       timeout_seconds = var.delivery_timeout_seconds
       max_instances   = var.delivery_max_instances
+      min_instances   = var.delivery_min_instances
       ingress         = var.delivery_ingress
       account_id      = "restock-delivery"
     }
@@ -28,6 +30,7 @@ locals {
       memory          = var.subscriptions_memory
       timeout_seconds = var.subscriptions_timeout_seconds
       max_instances   = var.subscriptions_max_instances
+      min_instances   = 0
       ingress         = var.subscriptions_ingress
       account_id      = "restock-subscriptions"
     }
@@ -37,6 +40,7 @@ locals {
       memory          = var.unsubscribe_memory
       timeout_seconds = var.unsubscribe_timeout_seconds
       max_instances   = var.unsubscribe_max_instances
+      min_instances   = 0
       ingress         = var.unsubscribe_ingress
       account_id      = "restock-unsubscribe"
     }

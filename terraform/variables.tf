@@ -162,9 +162,9 @@ variable "continuation_queue_name" {
 }
 
 variable "queue_max_dispatches_per_second" {
-  description = "Tasks the queue dispatches per second: with chunk_size recipients a task, this caps the rate toward the notification service."
+  description = "Tasks each delivery queue dispatches per second: with chunk_size recipients a task, this caps the rate toward the notification service (500 x 100 = 50,000 notifications/s per queue). 500 is Cloud Tasks' maximum (https://cloud.google.com/tasks/docs/reference/rpc/google.cloud.tasks.v2#ratelimits) and what one million shoppers in a minute needs (docs/deploy.md \"Speed defaults\"); lower it if the notification service cannot take that."
   type        = number
-  default     = 100
+  default     = 500
 
   validation {
     condition     = var.queue_max_dispatches_per_second > 0 && var.queue_max_dispatches_per_second <= 500
@@ -173,9 +173,9 @@ variable "queue_max_dispatches_per_second" {
 }
 
 variable "queue_max_concurrent_dispatches" {
-  description = "Tasks in flight at once (each one a deliverRestockBatch request); bounds concurrent load on the notifier together with send_concurrency."
+  description = "Tasks in flight at once per delivery queue (each one a deliverRestockBatch request); bounds concurrent load on the notifier together with send_concurrency. At 500 tasks/s and about 0.2 s a chunk, one queue keeps about 100 in flight: 200 leaves room for slower notifier answers (Cloud Tasks allows up to 5,000)."
   type        = number
-  default     = 100
+  default     = 200
 
   validation {
     condition     = var.queue_max_concurrent_dispatches >= 1 && var.queue_max_concurrent_dispatches <= 5000 && floor(var.queue_max_concurrent_dispatches) == var.queue_max_concurrent_dispatches
@@ -298,13 +298,24 @@ variable "fanout_time_budget_margin_seconds" {
 }
 
 variable "fanout_max_instances" {
-  description = "Most fanOutRestock instances at once (concurrent fan-outs)."
+  description = "Most fanOutRestock instances at once: each key range of a fan-out is a request of its own (one per instance), so keep it at least fanout_max_ranges plus room for other products' fan-outs; a range that finds none waits for Cloud Tasks' retry."
   type        = number
-  default     = 10
+  default     = 40
 
   validation {
     condition     = var.fanout_max_instances >= 1 && var.fanout_max_instances <= 1000 && floor(var.fanout_max_instances) == var.fanout_max_instances
     error_message = "fanout_max_instances must be a whole number from 1 to 1000."
+  }
+}
+
+variable "fanout_min_instances" {
+  description = "fanOutRestock instances kept warm: 1 spares the first fan-out of a restock a cold start, so the first notification goes out within a second (docs/costs-and-limits.md prices an idle instance); 0 scales to zero."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.fanout_min_instances >= 0 && var.fanout_min_instances <= var.fanout_max_instances && floor(var.fanout_min_instances) == var.fanout_min_instances
+    error_message = "fanout_min_instances must be a whole number from 0 to fanout_max_instances."
   }
 }
 
@@ -345,13 +356,24 @@ variable "delivery_timeout_seconds" {
 }
 
 variable "delivery_max_instances" {
-  description = "Most deliverRestockBatch instances at once; keep at least queue_max_concurrent_dispatches or tasks wait for an instance."
+  description = "Most deliverRestockBatch instances at once (one request each); keep at least delivery_queue_count x queue_max_concurrent_dispatches or tasks wait for an instance. Raise it with delivery_queue_count (docs/deploy.md \"Speed defaults\")."
   type        = number
-  default     = 100
+  default     = 200
 
   validation {
     condition     = var.delivery_max_instances >= 1 && var.delivery_max_instances <= 1000 && floor(var.delivery_max_instances) == var.delivery_max_instances
     error_message = "delivery_max_instances must be a whole number from 1 to 1000."
+  }
+}
+
+variable "delivery_min_instances" {
+  description = "deliverRestockBatch instances kept warm: 1 spares the first chunk of a restock a cold start, so the first notification goes out within a second (docs/costs-and-limits.md prices an idle instance); 0 scales to zero."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.delivery_min_instances >= 0 && var.delivery_min_instances <= var.delivery_max_instances && floor(var.delivery_min_instances) == var.delivery_min_instances
+    error_message = "delivery_min_instances must be a whole number from 0 to delivery_max_instances."
   }
 }
 

@@ -19,18 +19,21 @@ import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS } from './constan
 import { readDeployment, type Deployed } from './terraform.ts';
 import { Prng } from '../prng.ts';
 import { Scheduler, SIM_EPOCH_MS } from '../scheduler.ts';
-import { Instances, runProductionWorld } from './world.ts';
+import { deployedConfig, Instances, runProductionWorld } from './world.ts';
+import { decideRangeCount } from '../../lib/fanout/ranges.ts';
 
 export interface ClockOptions {
   subscribers: number;
   terraformDir: string;
   /** Override what terraform/ says: true = the monotonic fields indexed (today), false = exempted and no composite puts one after a constant prefix (issue 15). */
   timestampsIndexed?: boolean;
+  /** Variables set as `terraform apply -var name=value` would (e.g. `delivery_queue_count`): they replace terraform/'s defaults. */
+  vars?: Record<string, number>;
 }
 
 export interface ClockReport {
   /** The analytic model's answer (./index.ts analyticClock), when the real flows ran: a cross-check. */
-  analytic?: { firstNotificationMs: number; lastNotificationMs: number; boundBy: string };
+  analytic?: { firstNotificationMs: number; lastNotificationMs: number; fanoutDoneMs: number; ranges: number; boundBy: string };
   /** Only from the real flows: notifications the counting notifier took, and the fan-out's final state. */
   notified?: number;
   fanoutState?: string;
@@ -39,13 +42,15 @@ export interface ClockReport {
   steps?: number;
   wallMs?: number;
   subscribers: number;
-  deployment: Omit<Deployed, 'exempted' | 'composites' | 'env' | 'queueRetry'> & { sequentialIndexes: string[] };
+  deployment: Omit<Deployed, 'exempted' | 'composites' | 'env' | 'queueRetry' | 'continuationQueue'> & { sequentialIndexes: string[] };
   timestampsIndexed: boolean;
   firstNotificationMs: number;
   lastNotificationMs: number;
   fanoutDoneMs: number;
   tasks: number;
   continuations: number;
+  /** Key ranges the fan-out paged its audience in (1: one chain). */
+  ranges: number;
   peakQueueDepth: number;
   peakInstances: number;
   writesPerSecond: Record<string, { average: number; peak: number; total: number }>;
@@ -158,20 +163,26 @@ class Writes {
  * @throws when terraform/ cannot be read.
  */
 export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
-  const d = await readDeployment(o.terraformDir);
+  const d = await readDeployment(o.terraformDir, o.vars);
+  const config = deployedConfig(d);
   const hotIndexes = sequentialIndexes(d, o.timestampsIndexed);
   const s = new Scheduler(new Prng(1), 0);
   const writes = new Writes(s, new Set(hotIndexes.length > 0 ? ['deliveries'] : []));
   const rate = Math.min(d.queueMaxDispatchesPerSecond, K.queueMaxDispatchesPerSecond.value);
   const concurrency = Math.min(d.queueMaxConcurrentDispatches, K.queueMaxConcurrentDispatches.value);
-  const queues = Array.from({ length: d.queueCount }, () => new Queue(s, rate, Math.max(1, Math.ceil(rate * K.queueBurstPerRate.value)), concurrency));
-  const deliveryInstances = new Instances(s, d.deliveryMaxInstances * K.defaultConcurrency.value);
+  const burstOf = (r: number) => Math.max(1, Math.ceil(r * K.queueBurstPerRate.value));
+  const queues = Array.from({ length: d.queueCount }, () => new Queue(s, rate, burstOf(rate), concurrency));
+  const contRate = Math.min(d.continuationQueue.maxDispatchesPerSecond, K.queueMaxDispatchesPerSecond.value);
+  const continuationQueue = new Queue(s, contRate, burstOf(contRate), Math.min(d.continuationQueue.maxConcurrentDispatches, K.queueMaxConcurrentDispatches.value));
+  const deliveryInstances = new Instances(s, d.deliveryMaxInstances * K.defaultConcurrency.value, d.deliveryMinInstances);
+  const fanoutInstances = new Instances(s, d.fanoutMaxInstances, d.fanoutMinInstances);
   const t0 = s.nowMs;
   let first = Infinity;
   let last = 0;
   let fanoutDone = 0;
   let tasks = 0;
   let continuations = 0;
+  let ranges = 1;
   const ch = K.channelsPerSubscriber.value;
   const readMs = (docs: number) => K.firestoreReadMs.value + docs * K.firestoreReadPerDocMs.value;
 
@@ -203,35 +214,82 @@ export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
     q.add(() => deliverChunk(n));
   };
 
-  /** One fan-out attempt from `cursor`: claim, page with read-ahead, enqueue, checkpoint, hand over at the budget. */
-  const fanout = async (cursor: number, cold: boolean): Promise<void> => {
-    await s.sleep(cold ? K.coldStartMs.value : K.requestOverheadMs.value);
-    await s.sleep(readMs(2)); // claim transaction: the fan-out and product documents
+  /** A fan-out request on an instance of its own (warm or cold), paging `[cursor, end)`. */
+  const attempt = async (cursor: number, end: number, head: boolean): Promise<void> => {
+    await fanoutInstances.acquire();
+    try {
+      await chain(cursor, end, head);
+    } finally {
+      fanoutInstances.release();
+    }
+  };
+
+  /**
+   * One chain of pages from `cursor` to `end`: claim, page with read-ahead,
+   * enqueue, checkpoint, hand over at the budget. The fan-out's own chain
+   * (`head`) splits what follows its first page into K ranges
+   * (lib/fanout/split.ts: a count, the last id, a round of K counts, the
+   * split's commit, K-1 continuation tasks) and pages range 0 itself.
+   */
+  const chain = async (cursor: number, end: number, head: boolean): Promise<void> => {
+    await s.sleep(readMs(2)); // claim transaction: the fan-out (or range) and product documents
     await writes.commit('fanouts', 1);
     const started = s.nowMs;
     let lastCheckpoint = s.nowMs;
-    let size = cursor === 0 ? Math.min(d.chunkSize, d.pageSize) : d.pageSize;
-    let read = s.sleep(readMs(Math.min(size, o.subscribers - cursor)));
-    while (cursor < o.subscribers) {
+    let size = head ? Math.min(d.chunkSize, d.pageSize) : d.pageSize;
+    let read = s.sleep(readMs(Math.min(size, end - cursor)));
+    while (cursor < end) {
       await read;
-      const ids = Math.min(size, o.subscribers - cursor);
+      const ids = Math.min(size, end - cursor);
       const nextCursor = cursor + ids;
-      if (s.nowMs - started > d.fanoutTimeBudgetMs && nextCursor < o.subscribers) {
-        // Hand over: checkpoint, a continuation task on the queue (behind what is waiting there), release.
+      if (s.nowMs - started > d.fanoutTimeBudgetMs && nextCursor < end) {
+        // Hand over: checkpoint, a continuation task on the continuation queue, release.
         await s.sleep(readMs(1));
         await writes.commit('fanouts', 1);
         await s.sleep(K.createTaskMs.value);
         continuations++;
-        queues[0]!.add(() => fanout(cursor, true));
+        const from = cursor;
+        continuationQueue.add(() => attempt(from, end, false));
         return;
       }
-      read = nextCursor < o.subscribers ? s.sleep(readMs(Math.min(d.pageSize, o.subscribers - nextCursor))) : Promise.resolve();
       size = d.pageSize;
       const chunks: number[] = [];
       for (let left = ids; left > 0; left -= d.chunkSize) chunks.push(Math.min(left, d.chunkSize));
+      if (head) {
+        // The first chunk goes out before planning (promise 9); then the split.
+        for (let i = 0; i < chunks.length; i += d.enqueueConcurrency) await Promise.all(chunks.slice(i, i + d.enqueueConcurrency).map(enqueue));
+        cursor = nextCursor;
+        head = false;
+        const k = decideRangeCount(end - cursor, { target: config.fanoutRangeTarget, min: config.fanoutMinRanges, max: config.fanoutMaxRanges, pageSize: d.pageSize });
+        if (k > 1) {
+          await s.sleep(readMs(0)); // the count aggregation
+          await s.sleep(readMs(1)); // the last id
+          await s.sleep(readMs(0)); // one round of K counts, in parallel
+          await writes.commit('fanouts', k + 1); // the head and K range documents
+          ranges = k;
+          const share = Math.ceil((end - cursor) / k);
+          const starts = Array.from({ length: k - 1 }, (_, i) => cursor + (i + 1) * share).filter((x) => x < end);
+          for (let i = 0; i < starts.length; i += d.enqueueConcurrency) {
+            await Promise.all(
+              starts.slice(i, i + d.enqueueConcurrency).map(async (from) => {
+                const until = Math.min(end, from + share);
+                await s.sleep(K.createTaskMs.value);
+                continuationQueue.add(() => attempt(from, until, false));
+              }),
+            );
+          }
+          end = Math.min(end, cursor + share);
+          // Range 0 is claimed here, as its own chain.
+          await s.sleep(readMs(2));
+          await writes.commit('fanouts', 1);
+        }
+        read = cursor < end ? s.sleep(readMs(Math.min(d.pageSize, end - cursor))) : Promise.resolve();
+        continue;
+      }
+      read = nextCursor < end ? s.sleep(readMs(Math.min(d.pageSize, end - nextCursor))) : Promise.resolve();
       for (let i = 0; i < chunks.length; i += d.enqueueConcurrency) await Promise.all(chunks.slice(i, i + d.enqueueConcurrency).map(enqueue));
       cursor = nextCursor;
-      if (cursor < o.subscribers && s.nowMs - lastCheckpoint >= d.checkpointIntervalMs) {
+      if (cursor < end && s.nowMs - lastCheckpoint >= d.checkpointIntervalMs) {
         await s.sleep(readMs(1));
         await writes.commit('fanouts', 1);
         lastCheckpoint = s.nowMs;
@@ -239,10 +297,10 @@ export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
     }
     await s.sleep(readMs(1));
     await writes.commit('fanouts', 1);
-    fanoutDone = s.nowMs;
+    fanoutDone = Math.max(fanoutDone, s.nowMs);
   };
 
-  s.at(K.pushDeliveryMs.value, () => void fanout(0, true));
+  s.at(K.pushDeliveryMs.value, () => void attempt(0, o.subscribers, true));
   await s.run(Number.MAX_SAFE_INTEGER);
 
   const elapsed = last - t0;
@@ -262,15 +320,15 @@ export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
     K.dispatchOverheadMs.value + K.requestOverheadMs.value + readMs(n) + commitMs(n * ch) +
     Math.ceil(Math.ceil((n * ch) / d.notifyBatchSize) / d.sendConcurrency) * K.notifierCallMs.value + commitMs(n * (ch + 1));
   const sequentialWrites = hotIndexes.length > 0 ? (writes.total.get('deliveries') ?? 0) : 0;
+  const inFlight = Math.min(concurrency * d.queueCount, d.deliveryMaxInstances * K.defaultConcurrency.value);
   const floors: Record<string, number> = {
-    'fan-out paging (one chain of pages)': fanoutDone - t0,
-    [`queue dispatch rate (${rate}/s × ${d.queueCount} queue(s))`]: (chunks / (rate * d.queueCount)) * 1000,
-    [`concurrent deliveries (min(queue ${concurrency}, instances ${d.deliveryMaxInstances}) × ${d.queueCount})`]:
-      (chunks * serviceMs) / Math.min(concurrency * d.queueCount, d.deliveryMaxInstances),
+    [`fan-out paging (${ranges} chain(s) of pages)`]: fanoutDone - t0,
+    [`queue dispatch rate (${d.queueCount} queue(s) × ${rate} tasks/s)`]: (chunks / (rate * d.queueCount)) * 1000,
+    [`concurrent deliveries (min(${d.queueCount} × queue ${concurrency}, ${d.deliveryMaxInstances} instances × ${K.defaultConcurrency.value}) = ${inFlight})`]: (chunks * serviceMs) / inFlight,
     'Firestore 500 writes/s on the ledger (sequential index)': (sequentialWrites / K.sequentialIndexWritesPerSecond.value) * 1000,
   };
   const boundBy = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]![0];
-  const { exempted: _e, composites: _c, env: _v, queueRetry: _r, ...settings } = d;
+  const { exempted: _e, composites: _c, env: _v, queueRetry: _r, continuationQueue: _q, ...settings } = d;
   return {
     subscribers: o.subscribers,
     deployment: { ...settings, sequentialIndexes: hotIndexes },
@@ -280,6 +338,7 @@ export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
     fanoutDoneMs: Math.round(fanoutDone - t0),
     tasks,
     continuations,
+    ranges,
     peakQueueDepth: Math.max(...queues.map((q) => q.peakDepth)),
     peakInstances: deliveryInstances.peak,
     writesPerSecond,
@@ -299,13 +358,13 @@ const minutes = (ms: number) => (ms >= 120_000 ? `${(ms / 60_000).toFixed(1)} mi
  */
 export async function productionClock(o: ClockOptions): Promise<ClockReport> {
   const wallStart = performance.now();
-  const d = await readDeployment(o.terraformDir);
+  const d = await readDeployment(o.terraformDir, o.vars);
   const hotIndexes = sequentialIndexes(d, o.timestampsIndexed);
   const sequential = new Set(Object.keys(MONOTONIC_FIELDS).filter((c) => sequentialIndexes(d, o.timestampsIndexed, c).length > 0));
   const w = await runProductionWorld({ subscribers: o.subscribers, deployed: d, sequentialCollections: sequential });
   const wallMs = Math.round(performance.now() - wallStart);
   const a = await analyticClock(o);
-  const { exempted: _e, composites: _c, env: _v, queueRetry: _r, ...settings } = d;
+  const { exempted: _e, composites: _c, env: _v, queueRetry: _r, continuationQueue: _q, ...settings } = d;
   return {
     subscribers: o.subscribers,
     deployment: { ...settings, ...w.config, queueCount: w.queues, sequentialIndexes: hotIndexes },
@@ -315,6 +374,7 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
     fanoutDoneMs: Math.round(w.fanoutDoneMs),
     tasks: w.tasks,
     continuations: w.continuations,
+    ranges: w.ranges,
     peakQueueDepth: w.peakQueueDepth,
     peakInstances: w.peakInstances.delivery,
     writesPerSecond: w.writesPerSecond,
@@ -325,7 +385,7 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
     coldStarts: w.coldStarts,
     steps: w.steps,
     wallMs,
-    analytic: { firstNotificationMs: a.firstNotificationMs, lastNotificationMs: a.lastNotificationMs, boundBy: a.boundBy },
+    analytic: { firstNotificationMs: a.firstNotificationMs, lastNotificationMs: a.lastNotificationMs, fanoutDoneMs: a.fanoutDoneMs, ranges: a.ranges, boundBy: a.boundBy },
     constants: K,
   };
 }
@@ -334,16 +394,16 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
 export function formatClock(r: ClockReport): string {
   return [
     `production clock: ${r.subscribers.toLocaleString('en')} subscribers of one product, as terraform/ deploys it${r.analytic ? ' (lib/\'s flows in virtual time)' : ''}`,
-    `  queue ${r.deployment.queueMaxDispatchesPerSecond}/s, ${r.deployment.queueMaxConcurrentDispatches} concurrent, ${r.deployment.queueCount} queue(s); delivery ≤ ${r.deployment.deliveryMaxInstances} instances; page ${r.deployment.pageSize}, chunk ${r.deployment.chunkSize}`,
+    `  ${r.deployment.queueCount} delivery queue(s) × ${r.deployment.queueMaxDispatchesPerSecond}/s, ${r.deployment.queueMaxConcurrentDispatches} concurrent; delivery ${r.deployment.deliveryMinInstances}–${r.deployment.deliveryMaxInstances} instances, fan-out ${r.deployment.fanoutMinInstances}–${r.deployment.fanoutMaxInstances}; page ${r.deployment.pageSize}, chunk ${r.deployment.chunkSize}`,
     `  ledger indexes with sequential writes: ${r.deployment.sequentialIndexes.length === 0 ? 'none' : r.deployment.sequentialIndexes.join('; ')}`,
     `  first notification   ${minutes(r.firstNotificationMs)}`,
     `  last notification    ${minutes(r.lastNotificationMs)}`,
-    `  fan-out done         ${minutes(r.fanoutDoneMs)} (${r.tasks} tasks, ${r.continuations} continuation(s))`,
+    `  fan-out done         ${minutes(r.fanoutDoneMs)} (${r.tasks} delivery tasks, ${r.ranges} key range(s), ${r.continuations} continuation task(s))`,
     `  peak queue depth     ${r.peakQueueDepth} tasks; peak delivery instances ${r.peakInstances}`,
     `  writes/s             ${Object.entries(r.writesPerSecond).map(([c, w]) => `${c} avg ${w.average} peak ${w.peak}`).join('; ')}`,
     `  floors               ${Object.entries(r.floors).map(([k, v]) => `${k}: ${minutes(v)}`).join('; ')}`,
     `  bound by             ${r.boundBy}`,
     ...(r.notified !== undefined ? [`  notified             ${r.notified.toLocaleString('en')} of ${r.subscribers.toLocaleString('en')}; fan-out ${r.fanoutState}; ${r.coldStarts} cold starts; ${r.steps} steps in ${((r.wallMs ?? 0) / 1000).toFixed(0)} s of this machine`] : []),
-    ...(r.analytic ? [`  analytic model       first ${minutes(r.analytic.firstNotificationMs)}, last ${minutes(r.analytic.lastNotificationMs)}, bound by ${r.analytic.boundBy} (cross-check)`] : []),
+    ...(r.analytic ? [`  analytic model       first ${minutes(r.analytic.firstNotificationMs)}, last ${minutes(r.analytic.lastNotificationMs)}, fan-out done ${minutes(r.analytic.fanoutDoneMs)} in ${r.analytic.ranges} range(s), bound by ${r.analytic.boundBy} (cross-check)`] : []),
   ].join('\n');
 }

@@ -17,9 +17,14 @@ type Json = any;
 export interface Deployed {
   queueMaxDispatchesPerSecond: number;
   queueMaxConcurrentDispatches: number;
-  /** Delivery queues (issue 15's sharding); 1 unless terraform/ declares `queue_count`. */
+  /** Delivery queues (`delivery_queue_count`), each with the rate and concurrency above. */
   queueCount: number;
+  /** The continuation queue's own limits (terraform/tasks.tf `google_cloud_tasks_queue.continuations`). */
+  continuationQueue: { maxDispatchesPerSecond: number; maxConcurrentDispatches: number };
   deliveryMaxInstances: number;
+  /** Instances kept warm (`min_instance_count`): they take their first request without a cold start. */
+  deliveryMinInstances: number;
+  fanoutMinInstances: number;
   fanoutTimeBudgetMs: number;
   pageSize: number;
   chunkSize: number;
@@ -72,9 +77,27 @@ function expandForEach(resource: Json, locals: Record<string, Json>): Json[] {
   return Object.entries(map as Record<string, string[]>).flatMap(([collection, names]) => names.map((field) => ({ ...resource, collection, field })));
 }
 
-/** Reads every `.tf` file of `dir`. @throws when a file does not parse or a needed variable is missing. */
-export async function readDeployment(dir: string): Promise<Deployed> {
+/** The limits of a `google_cloud_tasks_queue` resource's rate_limits, each a number or a `var.x` resolved to its default. */
+function queueLimits(resource: Json, vars: Record<string, Json>, what: string): { maxDispatchesPerSecond: number; maxConcurrentDispatches: number } {
+  const limits = Array.isArray(resource?.rate_limits) ? resource.rate_limits[0] : resource?.rate_limits;
+  const value = (raw: unknown, name: string): number => {
+    const ref = /^\$\{var\.(\w+)\}$/.exec(String(raw));
+    const n = ref ? variableDefault(vars, ref[1]!) : Number(raw);
+    if (!Number.isFinite(n)) throw new Error(`terraform/: ${what} rate_limits.${name} is ${String(raw)}, not a number or a variable the production clock reads`);
+    return n;
+  };
+  return { maxDispatchesPerSecond: value(limits?.max_dispatches_per_second, 'max_dispatches_per_second'), maxConcurrentDispatches: value(limits?.max_concurrent_dispatches, 'max_concurrent_dispatches') };
+}
+
+/**
+ * Reads every `.tf` file of `dir`. `overrides` stand for `terraform apply
+ * -var name=value`: they replace those variables' defaults (a variable
+ * terraform/ does not declare is refused by name).
+ * @throws when a file does not parse, a needed variable is missing or an override names no variable.
+ */
+export async function readDeployment(dir: string, overrides: Record<string, number> = {}): Promise<Deployed> {
   const vars: Record<string, Json> = {};
+  const queues: Record<string, Json> = {};
   const locals: Record<string, Json> = {};
   const fields: Json[] = [];
   const indexes: [string, Json][] = [];
@@ -84,6 +107,11 @@ export async function readDeployment(dir: string): Promise<Deployed> {
     for (const l of (json.locals ?? []) as Record<string, Json>[]) Object.assign(locals, l);
     for (const body of Object.values<Json>(json.resource?.google_firestore_field ?? {})) fields.push(Array.isArray(body) ? body[0] : body);
     for (const [name, body] of Object.entries<Json>(json.resource?.google_firestore_index ?? {})) indexes.push([name, Array.isArray(body) ? body[0] : body]);
+    for (const [name, body] of Object.entries<Json>(json.resource?.google_cloud_tasks_queue ?? {})) queues[name] = Array.isArray(body) ? body[0] : body;
+  }
+  for (const [name, value] of Object.entries(overrides)) {
+    if (vars[name] === undefined) throw new Error(`--var ${name}: terraform/ declares no such variable`);
+    vars[name] = [{ ...(Array.isArray(vars[name]) ? vars[name][0] : vars[name]), default: value }];
   }
   const exempted: Record<string, Set<string>> = {};
   for (const f of fields.flatMap((x) => expandForEach(x, locals))) {
@@ -114,8 +142,11 @@ export async function readDeployment(dir: string): Promise<Deployed> {
   return {
     queueMaxDispatchesPerSecond: variableDefault(vars, 'queue_max_dispatches_per_second'),
     queueMaxConcurrentDispatches: variableDefault(vars, 'queue_max_concurrent_dispatches'),
-    queueCount: variableDefault(vars, 'queue_count', 1),
+    queueCount: variableDefault(vars, 'delivery_queue_count', 1),
+    continuationQueue: queueLimits(queues.continuations, vars, 'google_cloud_tasks_queue.continuations'),
     deliveryMaxInstances: variableDefault(vars, 'delivery_max_instances'),
+    deliveryMinInstances: variableDefault(vars, 'delivery_min_instances', 0),
+    fanoutMinInstances: variableDefault(vars, 'fanout_min_instances', 0),
     fanoutTimeBudgetMs: budgetMs,
     pageSize: variableDefault(vars, 'page_size'),
     chunkSize: variableDefault(vars, 'chunk_size'),

@@ -24,6 +24,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { parseConfig, queuePath, type Config } from '../../lib/config.ts';
+import { continuationQueuePath, deliveryQueueIds } from '../../lib/tasks/index.ts';
 import { Logger } from '../../lib/log.ts';
 import { COLLECTIONS } from '../../lib/model.ts';
 import type { Notification, NotificationResult, Notifier } from '../../lib/notify/index.ts';
@@ -45,25 +46,26 @@ const EVENT_ID = 'restock-clock';
 /** One Cloud Tasks queue of the deployment as the clock builds it. */
 export interface QueuePlan {
   path: string;
+  role: 'delivery' | 'continuation';
   maxDispatchesPerSecond: number;
   maxConcurrentDispatches: number;
 }
 
 /**
- * The queues the deployment has, from the settings terraform/ hands the
- * functions: today one queue carries delivery chunks and fan-out
- * continuations (RESTOCK_TASKS_QUEUE). Sharded delivery queues and a
- * continuation queue of its own (issue 15 part B) are one entry each here,
- * named by the same settings lib/tasks reads, with the limits terraform/
- * gives each queue.
+ * The queues the deployment has, named by the settings lib/tasks reads
+ * (RESTOCK_TASKS_QUEUE and _COUNT, RESTOCK_CONTINUATION_QUEUE) with the limits
+ * terraform/tasks.tf gives each, capped at Google's: the delivery queues
+ * (`delivery_queue_count` of them) and the continuation queue, which carries
+ * the fan-out's key ranges and hand-overs.
  */
 export function queuePlan(config: Config, d: Deployed): QueuePlan[] {
+  const capped = (rate: number, concurrency: number) => ({
+    maxDispatchesPerSecond: Math.min(rate, K.queueMaxDispatchesPerSecond.value),
+    maxConcurrentDispatches: Math.min(concurrency, K.queueMaxConcurrentDispatches.value),
+  });
   return [
-    {
-      path: queuePath(config),
-      maxDispatchesPerSecond: Math.min(d.queueMaxDispatchesPerSecond, K.queueMaxDispatchesPerSecond.value),
-      maxConcurrentDispatches: Math.min(d.queueMaxConcurrentDispatches, K.queueMaxConcurrentDispatches.value),
-    },
+    ...deliveryQueueIds(config).map((id): QueuePlan => ({ path: queuePath(config, id), role: 'delivery', ...capped(d.queueMaxDispatchesPerSecond, d.queueMaxConcurrentDispatches) })),
+    { path: continuationQueuePath(config), role: 'continuation', ...capped(d.continuationQueue.maxDispatchesPerSecond, d.continuationQueue.maxConcurrentDispatches) },
   ];
 }
 
@@ -89,20 +91,26 @@ export function deployedConfig(d: Deployed): Config {
 
 /**
  * Cloud Run instances of one function: an idle warm one is reused, else a new
- * one starts cold, at most `max` (concurrency 1 each); a request that finds
- * none waits for one (Cloud Run would answer 429 and the caller retry: the
- * optimistic reading). The analytic model uses it too.
+ * one starts cold, at most `max` (concurrency 1 each); `warm` of them exist
+ * before the first request (min instances) and take it without a cold start.
+ * A request that finds none waits for one (Cloud Run would answer 429 and the
+ * caller retry: the optimistic reading). The analytic model uses it too.
  */
 export class Instances {
-  private idle = 0;
-  private total = 0;
+  private idle: number;
+  private total: number;
   private readonly waiting: (() => void)[] = [];
-  peak = 0;
+  peak: number;
   coldStarts = 0;
   constructor(
     private readonly s: Scheduler,
     private readonly max: number,
-  ) {}
+    warm = 0,
+  ) {
+    this.idle = Math.min(warm, max);
+    this.total = this.idle;
+    this.peak = this.idle;
+  }
   async acquire(): Promise<void> {
     if (this.idle > 0) {
       this.idle--;
@@ -199,6 +207,8 @@ export interface WorldMeasure {
   queues: number;
   peakQueueDepth: number;
   peakInstances: { fanout: number; delivery: number };
+  /** Key ranges the fan-out split into (1: it paged in one chain). */
+  ranges: number;
   coldStarts: number;
   writesPerSecond: Record<string, { average: number; peak: number; total: number }>;
   floors: Record<string, number>;
@@ -217,7 +227,10 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const limit = new SequentialWriteLimit(s, o.sequentialCollections);
   const silent = new Logger({}, 'ERROR', () => undefined);
   const notifier = new CountingNotifier(s);
-  const instances = { fanout: new Instances(s, d.fanoutMaxInstances), deliver: new Instances(s, d.deliveryMaxInstances * K.defaultConcurrency.value) };
+  const instances = {
+    fanout: new Instances(s, d.fanoutMaxInstances, d.fanoutMinInstances),
+    deliver: new Instances(s, d.deliveryMaxInstances * K.defaultConcurrency.value, d.deliveryMinInstances),
+  };
   let deliveryBusyMs = 0;
   let continuations = 0;
 
@@ -291,6 +304,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const totals = new Map<string, number>();
   let fanoutDoneMs = 0;
   let fanoutState = 'never claimed';
+  const rangeDocs = new Set<string>();
   store.listeners.push((commit) => {
     const second = Math.floor((commit.atMs - SIM_EPOCH_MS) / 1000);
     for (const w of commit.writes) {
@@ -299,6 +313,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
       const b = perSecond.get(c) ?? new Map<number, number>();
       b.set(second, (b.get(second) ?? 0) + 1);
       perSecond.set(c, b);
+      if (c === COLLECTIONS.fanoutRanges) rangeDocs.add(w.path);
       if (c === COLLECTIONS.fanouts && w.after) {
         fanoutState = String(w.after.state);
         if (w.after.state === 'complete' && !fanoutDoneMs) fanoutDoneMs = commit.atMs - SIM_EPOCH_MS;
@@ -315,16 +330,18 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   for (const [c, total] of totals) {
     writesPerSecond[c] = { total, average: Math.round(total / Math.max(0.001, elapsedMs / 1000)), peak: Math.max(...perSecond.get(c)!.values()) };
   }
-  const tasks = [...queues.values()].reduce((n, q) => n + q.accepted.length, 0);
-  const rate = plans.reduce((n, q) => n + q.maxDispatchesPerSecond, 0);
+  const delivery = plans.filter((q) => q.role === 'delivery');
+  const tasks = delivery.reduce((n, q) => n + queues.get(q.path)!.accepted.length, 0);
+  const rate = delivery.reduce((n, q) => n + q.maxDispatchesPerSecond, 0);
   const concurrency = Math.min(
-    plans.reduce((n, q) => n + q.maxConcurrentDispatches, 0),
+    delivery.reduce((n, q) => n + q.maxConcurrentDispatches, 0),
     d.deliveryMaxInstances * K.defaultConcurrency.value,
   );
+  const ranges = Math.max(1, rangeDocs.size);
   // Each limit's floor on the time to the last notification, from what the run did.
   const floors: Record<string, number> = {
-    'fan-out paging (one chain of pages)': fanoutDoneMs,
-    [`queue dispatch rate (${plans.map((q) => q.maxDispatchesPerSecond).join(' + ')} tasks/s over ${plans.length} queue(s))`]: (tasks / rate) * 1000,
+    [`fan-out paging (${ranges} chain(s) of pages)`]: fanoutDoneMs,
+    [`queue dispatch rate (${delivery.length} queue(s) × ${delivery[0]!.maxDispatchesPerSecond} tasks/s)`]: (tasks / rate) * 1000,
     [`concurrent deliveries (min(queue concurrency, ${d.deliveryMaxInstances} instances × ${K.defaultConcurrency.value}) = ${concurrency})`]:
       (deliveryBusyMs - (limit.waitedMs.get('deliver') ?? 0)) / concurrency,
   };
@@ -341,8 +358,9 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     fanoutState,
     tasks,
     continuations,
-    queues: plans.length,
-    peakQueueDepth: Math.max(...[...queues.values()].map((q) => q.peakDepth)),
+    queues: delivery.length,
+    ranges,
+    peakQueueDepth: Math.max(...delivery.map((q) => queues.get(q.path)!.peakDepth)),
     peakInstances: { fanout: instances.fanout.peak, delivery: instances.deliver.peak },
     coldStarts: instances.fanout.coldStarts + instances.deliver.coldStarts,
     writesPerSecond,

@@ -89,6 +89,23 @@ describe('in-memory Firestore', () => {
     expect(group.docs.map((d) => d.ref.path)).toEqual(['p/2/s/z']);
   });
 
+  it('a query ordered by document id keeps within its key range: startAfter / startAt below, endAt / endBefore above, for pages and counts', async () => {
+    const { store, client, run } = world();
+    const db = client('a');
+    for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) store.seed(`p/1/s/${id}`, { id });
+    const byId = db.collection('p').doc('1').collection('s').orderBy(FieldPath.documentId());
+
+    const page = await run(() => byId.startAfter('a').endAt('d').limit(10).get());
+    const fromAt = await run(() => byId.startAt('c').endBefore('e').get());
+    const bounded = await run(() => byId.startAfter('b').endAt('e').limit(2).get());
+    const counted = await run(() => byId.startAfter('a').endAt('d').limit(100).count().get());
+
+    expect(page.docs.map((d) => d.id)).toEqual(['b', 'c', 'd']);
+    expect(fromAt.docs.map((d) => d.id)).toEqual(['c', 'd']);
+    expect(bounded.docs.map((d) => d.id)).toEqual(['c', 'd']);
+    expect(counted.data().count).toBe(3);
+  });
+
   it('a process that dies at a call never sees its answer, though the write it sent is applied', async () => {
     const { store, scheduler } = world();
     const net = new Net(scheduler, new Prng(3), { dieBefore: 0, dieAfter: 1, transient: 0, ambiguous: 0 });

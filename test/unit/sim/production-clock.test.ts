@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { productionClock } from '../../../sim/production/index.ts';
+import { analyticClock, productionClock } from '../../../sim/production/index.ts';
 import { CONSTANTS } from '../../../sim/production/constants.ts';
 
 /** A copy of terraform/ with `extra` appended to firestore.tf. */
@@ -31,6 +31,50 @@ describe('production clock', () => {
     expect(r.tasks).toBe(30);
     expect(r.writesPerSecond.deliveries!.total).toBe(6_000); // a claim and a record per notification
     expect(r.analytic?.lastNotificationMs).toBeGreaterThan(0);
+  });
+
+  it('as terraform/ deploys it, a large audience is paged in key ranges that do not overlap, every shopper notified once, the first within a second', { timeout: 240_000 }, async () => {
+    const r = await productionClock({ subscribers: 100_000, terraformDir: 'terraform' });
+
+    expect(r.notified).toBe(100_000);
+    expect(r.fanoutState).toBe('complete');
+    expect(r.ranges).toBeGreaterThan(1);
+    // 1,000 full chunks; a range's bound may cut one chunk short, never more (overlapping ranges enqueued ~3,000).
+    expect(r.tasks).toBeGreaterThanOrEqual(1_000);
+    expect(r.tasks).toBeLessThanOrEqual(1_000 + r.ranges);
+    // Virtual time: the warm instances (min_instance_count 1) spare the first chunk two cold starts.
+    expect(r.firstNotificationMs).toBeLessThanOrEqual(1_000);
+    expect(r.analytic?.ranges).toBeGreaterThan(1);
+  });
+
+  it('the analytic model with terraform/\u2019s defaults: 1,000,000 shoppers within 60 s, in key ranges, bound by the queue\u2019s 500 dispatches/s', { timeout: 120_000 }, async () => {
+    const r = await analyticClock({ subscribers: 1_000_000, terraformDir: 'terraform' });
+
+    expect(r.lastNotificationMs).toBeLessThanOrEqual(60_000);
+    expect(r.firstNotificationMs).toBeLessThanOrEqual(1_000);
+    expect(r.ranges).toBe(16);
+    expect(r.boundBy).toMatch(/queue dispatch rate \(1 queue\(s\) × 500 tasks\/s\)/);
+  });
+
+  it('10,000,000 shoppers: one queue takes over three minutes; five queues and the instances to serve them take under 60 s', { timeout: 240_000 }, async () => {
+    const one = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform' });
+    const five = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_max_instances: 1_000 } });
+
+    expect(one.lastNotificationMs).toBeGreaterThan(180_000);
+    expect(one.boundBy).toMatch(/queue dispatch rate/);
+    expect(five.lastNotificationMs).toBeLessThanOrEqual(60_000);
+    expect(five.deployment.queueCount).toBe(5);
+  });
+
+  it('without warm instances the first notification waits for two cold starts (fanOutRestock, then deliverRestockBatch)', { timeout: 60_000 }, async () => {
+    const warm = await analyticClock({ subscribers: 1_000, terraformDir: 'terraform' });
+    const cold = await analyticClock({ subscribers: 1_000, terraformDir: 'terraform', vars: { fanout_min_instances: 0, delivery_min_instances: 0 } });
+
+    expect(cold.firstNotificationMs - warm.firstNotificationMs).toBe(2 * (CONSTANTS.coldStartMs.value - CONSTANTS.requestOverheadMs.value));
+  });
+
+  it('a --var naming no variable of terraform/ is refused by name', async () => {
+    await expect(analyticClock({ subscribers: 10, terraformDir: 'terraform', vars: { delivery_queue_cuont: 5 } })).rejects.toThrow(/delivery_queue_cuont/);
   });
 
   it('as deployed, no index orders one event\u2019s writes by time, so the ledger is not held at 500 writes/s', { timeout: 120_000 }, async () => {

@@ -379,6 +379,27 @@ describe('Pub/Sub', () => {
   });
 });
 
+describe('speed defaults (docs/deploy.md "Speed defaults")', () => {
+  const d = (name: string) => Number(tf.variable[name].default);
+
+  test('the functions on the first notification\u2019s path keep a warm instance by default; the others scale to zero', () => {
+    const service = block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config);
+    expect(service.min_instance_count).toBe('${each.value.min_instances}');
+    expect(tf.locals.functions.fanOutRestock.min_instances).toBe('${var.fanout_min_instances}');
+    expect(tf.locals.functions.deliverRestockBatch.min_instances).toBe('${var.delivery_min_instances}');
+    expect([d('fanout_min_instances'), d('delivery_min_instances')]).toEqual([1, 1]);
+    expect([tf.locals.functions.restockSubscriptions.min_instances, tf.locals.functions.restockUnsubscribe.min_instances]).toEqual([0, 0]);
+  });
+
+  test('the default instances cover what the default queues and key ranges send them at once', () => {
+    // One request per instance (functions' default concurrency): every dispatch in flight needs an instance of its own.
+    expect(d('delivery_max_instances')).toBeGreaterThanOrEqual(d('delivery_queue_count') * d('queue_max_concurrent_dispatches'));
+    // Each key range of one fan-out is a fanOutRestock request of its own.
+    expect(d('fanout_max_instances')).toBeGreaterThanOrEqual(d('fanout_max_ranges'));
+    expect(d('queue_max_dispatches_per_second')).toBe(500);
+  });
+});
+
 describe('Cloud Tasks queue', () => {
   const queue = () => resource(tf, 'google_cloud_tasks_queue', 'deliveries');
 
