@@ -217,6 +217,9 @@ locals {
     rejectedEvents = ["receivedAtMs"]
     # Counted by generation only; the recipient count is read per document.
     chunks = ["recipients"]
+    # Key ranges (fanouts/{eventKey}/ranges): up to 16 per fan-out, each checkpointed about once a
+    # second — far from the cap, but read only by id, so their indexes would be cost without use.
+    ranges = ["startedAtMs", "updatedAtMs", "leaseExpiresAtMs", "firstTaskAtMs", "completedAtMs"]
   }
 }
 

@@ -138,7 +138,7 @@ const SITES: Site[] = [
  * event, per rejected message), by the interface of lib/model.ts that
  * describes their documents. A new bulk-written collection is added here.
  */
-const BULK_WRITTEN: Record<string, string> = { DeliveryDoc: 'deliveries', FanoutDoc: 'fanouts', RejectedEventDoc: 'rejectedEvents', ChunkReceiptDoc: 'chunks' };
+const BULK_WRITTEN: Record<string, string> = { DeliveryDoc: 'deliveries', FanoutDoc: 'fanouts', RejectedEventDoc: 'rejectedEvents', ChunkReceiptDoc: 'chunks', FanoutRangeDoc: 'ranges' };
 
 /**
  * Fields one event's writes share, per bulk-written collection: a composite
