@@ -39,7 +39,8 @@ export async function readRanges(db: Firestore, fanout: Pick<FanoutDoc, 'eventKe
 
 /**
  * Records a split per {@link decideSplit}: the fan-out's head and plan, and
- * one document per range (range 0 leased to this attempt), in one commit.
+ * one document per range, every one unleased (range 0 is then claimed like
+ * any other, by the attempt that split), in one commit.
  * @throws LeaseLostError when this attempt no longer owns the fan-out.
  */
 export async function writeSplit(db: Firestore, eventKey: string, head: Checkpoint, plan: FanoutRangePlan, o: Pick<ClaimOptions, 'owner' | 'nowMs' | 'leaseMs'>): Promise<{ fanout: FanoutDoc; ranges: FanoutRangeDoc[] }> {

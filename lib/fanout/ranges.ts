@@ -298,14 +298,10 @@ export function decideRangeCheckpoint(
 
 /** The fan-out completed by its ranges: the head's counters plus every range's. */
 export function completeFromRanges(parent: FanoutDoc, ranges: readonly FanoutRangeDoc[], nowMs: number): FanoutDoc {
-  const head = rangeHead(parent);
-  const sum = (k: 'pages' | 'chunks' | 'recipients') => head[k] + ranges.reduce((s, r) => s + r[k], 0);
   return {
     ...parent,
     state: 'complete',
-    pages: sum('pages'),
-    chunks: sum('chunks'),
-    recipients: sum('recipients'),
+    ...totalOfRanges(parent, ranges),
     leaseOwner: null,
     leaseExpiresAtMs: 0,
     completedAtMs: nowMs,
@@ -313,9 +309,20 @@ export function completeFromRanges(parent: FanoutDoc, ranges: readonly FanoutRan
   };
 }
 
+/** A fan-out's counters: what it enqueued before it split (its head), and each range's. */
+type Counters = Pick<FanoutDoc, 'pages' | 'chunks' | 'recipients'>;
+
 /** What the fan-out enqueued before it split (its own counters until it completes). */
-export function rangeHead(parent: Pick<FanoutDoc, 'pages' | 'chunks' | 'recipients'>): { pages: number; chunks: number; recipients: number } {
+export function rangeHead(parent: Counters): Counters {
   return { pages: parent.pages, chunks: parent.chunks, recipients: parent.recipients };
+}
+
+/**
+ * The whole fan-out's counters: its head's plus every range's. The one rule
+ * behind the completed fan-out, a range's answer and a restart's answer.
+ */
+export function totalOfRanges(parent: Counters, ranges: readonly Counters[]): Counters {
+  return ranges.reduce<Counters>((sum, r) => ({ pages: sum.pages + r.pages, chunks: sum.chunks + r.chunks, recipients: sum.recipients + r.recipients }), rangeHead(parent));
 }
 
 /**

@@ -24,7 +24,7 @@ import { chunk, chunkTaskId, continuationQueuePath, continuationTaskId, delivery
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
 import { checkpoint } from './store.ts';
 import { checkpointRange, claimRange, readRanges, writeSplit, type RangeRef } from './ranges-store.ts';
-import { rangeHead } from './ranges.ts';
+import { rangeHead, totalOfRanges } from './ranges.ts';
 import { planSplit } from './split.ts';
 import type { Checkpoint, CheckpointMode } from './rules.ts';
 import { LeaseLostError } from './errors.ts';
@@ -166,53 +166,53 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
   let next: Promise<string[]> | null = readPage(rt, fanout.productId, from, size, chain.until);
   let pagesThisAttempt = 0;
   try {
-  while (next) {
-    // The budget is checked only after this attempt made progress, so a continuation
-    // that starts late (cold start, slow claim) can never hand over empty-handed forever.
-    if (pagesThisAttempt > 0 && rt.now() - o.startedAtMs > config.fanoutTimeBudgetMs) {
-      void next.catch(() => undefined); // the read-ahead page is dropped; the continuation reads it again
-      return handOver(rt, fanout, progress, o, chain);
-    }
-    const ids: string[] = await next;
-    if (ids.length === 0) break;
-    // Read ahead while this page is being enqueued.
-    next = ids.length === size ? handledLater(readPage(rt, fanout.productId, ids.at(-1)!, config.pageSize, chain.until)) : null;
-    size = config.pageSize;
+    while (next) {
+      // The budget is checked only after this attempt made progress, so a continuation
+      // that starts late (cold start, slow claim) can never hand over empty-handed forever.
+      if (pagesThisAttempt > 0 && rt.now() - o.startedAtMs > config.fanoutTimeBudgetMs) {
+        void next.catch(() => undefined); // the read-ahead page is dropped; the continuation reads it again
+        return handOver(rt, fanout, progress, o, chain);
+      }
+      const ids: string[] = await next;
+      if (ids.length === 0) break;
+      // Read ahead while this page is being enqueued.
+      next = ids.length === size ? handledLater(readPage(rt, fanout.productId, ids.at(-1)!, config.pageSize, chain.until)) : null;
+      size = config.pageSize;
 
-    const chunks = chunk(ids, config.chunkSize);
-    const results = await Promise.all(
-      chunks.map((userIds) =>
-        limit(async () => {
-          const result = await enqueueDeliveryTask(rt.tasks, config, chunkTaskId(fanout.eventKey, fanout.generation, userIds), deliveryTaskFor(fanout, userIds));
-          progress.firstTaskAtMs ??= rt.now();
-          return result;
-        }),
-      ),
-    );
-    for (const r of results) r === 'created' ? created++ : existed++;
+      const chunks = chunk(ids, config.chunkSize);
+      const results = await Promise.all(
+        chunks.map((userIds) =>
+          limit(async () => {
+            const result = await enqueueDeliveryTask(rt.tasks, config, chunkTaskId(fanout.eventKey, fanout.generation, userIds), deliveryTaskFor(fanout, userIds));
+            progress.firstTaskAtMs ??= rt.now();
+            return result;
+          }),
+        ),
+      );
+      for (const r of results) r === 'created' ? created++ : existed++;
 
-    progress.cursor = ids.at(-1)!;
-    progress.pages++;
-    progress.chunks += chunks.length;
-    progress.recipients += ids.length;
-    pagesThisAttempt++;
-    o.onProgress?.({ pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients });
+      progress.cursor = ids.at(-1)!;
+      progress.pages++;
+      progress.chunks += chunks.length;
+      progress.recipients += ids.length;
+      pagesThisAttempt++;
+      o.onProgress?.({ pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients });
 
-    // With its first page enqueued (the first notification on its way), a large audience splits the rest into key ranges.
-    if (chain.maySplit && next && pagesThisAttempt === 1) {
-      const plan = await planSplit(rt, fanout.productId, progress.cursor, ids);
-      if (plan) {
-        void next.catch(() => undefined); // range 0 reads it again
-        return split(rt, fanout, progress, plan, o);
+      // With its first page enqueued (the first notification on its way), a large audience splits the rest into key ranges.
+      if (chain.maySplit && next && pagesThisAttempt === 1) {
+        const plan = await planSplit(rt, fanout.productId, progress.cursor, ids);
+        if (plan) {
+          void next.catch(() => undefined); // range 0 reads it again
+          return split(rt, fanout, progress, plan, o);
+        }
+      }
+
+      // Checkpoint at most once per interval: the fan-out document is never a hot spot.
+      if (next && rt.now() - lastCheckpointMs >= config.checkpointIntervalMs) {
+        await chain.save(progress, 'renew');
+        lastCheckpointMs = rt.now();
       }
     }
-
-    // Checkpoint at most once per interval: the fan-out document is never a hot spot.
-    if (next && rt.now() - lastCheckpointMs >= config.checkpointIntervalMs) {
-      await chain.save(progress, 'renew');
-      lastCheckpointMs = rt.now();
-    }
-  }
   } catch (err) {
     // Whatever failed, the read-ahead page is dropped: its own failure must not surface as an unhandled rejection.
     void next?.catch(() => undefined);
@@ -231,12 +231,7 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
     return { kind: 'completed', pages: completed.pages, chunks: completed.chunks, recipients: completed.recipients };
   }
   // Other ranges are still paging: this request's part is done, the fan-out goes on in them.
-  return { kind: 'continued', cursor: progress.cursor, ...sumWithHead(fanout, progress) };
-}
-
-function sumWithHead(fanout: FanoutDoc, range: FanoutProgress): FanoutProgress {
-  const head = rangeHead(fanout);
-  return { pages: head.pages + range.pages, chunks: head.chunks + range.chunks, recipients: head.recipients + range.recipients };
+  return { kind: 'continued', cursor: progress.cursor, ...totalOfRanges(fanout, [progress]) };
 }
 
 /**
@@ -274,7 +269,7 @@ async function restartRanges(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Pro
   const ranges = await readRanges(rt.db, fanout);
   await startRanges(rt, fanout, ranges);
   await checkpoint(rt.db, fanout.eventKey, { cursor: fanout.cursor, pages: fanout.pages, chunks: fanout.chunks, recipients: fanout.recipients }, 'release', claimOf(rt, o));
-  const progress = ranges.reduce((sum, r) => ({ pages: sum.pages + r.pages, chunks: sum.chunks + r.chunks, recipients: sum.recipients + r.recipients }), rangeHead(fanout));
+  const progress = totalOfRanges(fanout, ranges);
   o.log.info('fan-out ranges restarted', { ranges: ranges.length, running: ranges.filter((r) => r.state === 'running').length });
   return { kind: 'continued', cursor: fanout.cursor, ...progress };
 }
@@ -317,6 +312,6 @@ async function handOver(rt: Runtime, fanout: FanoutDoc, progress: Checkpoint, o:
   await enqueueContinuation(rt, fanout.eventKey, chain.continuation(progress.cursor));
   await chain.save(progress, 'release');
   o.log.info('fan-out handed over to a continuation', { ...chain.fields, cursor: progress.cursor, pages: progress.pages, recipients: progress.recipients });
-  const total = chain.fields.range === undefined ? progress : sumWithHead(fanout, progress);
+  const total = chain.fields.range === undefined ? progress : totalOfRanges(fanout, [progress]);
   return { kind: 'continued', cursor: progress.cursor, pages: total.pages, chunks: total.chunks, recipients: total.recipients };
 }
