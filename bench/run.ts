@@ -5,7 +5,8 @@
  *
  * 1. Pipeline at N/10, then at N: each on a freshly started fan-out process
  *    warmed by a 20-subscriber restock, so its peak RSS (`VmHWM`) belongs to
- *    that audience alone. Firestore RPCs are counted inside the function
+ *    that audience alone; the process has the V8 heap it has as deployed
+ *    (bench/rss.ts). Firestore RPCs are counted inside the function
  *    processes (bench/preload-rpc-counter.ts).
  * 2. The naive baseline (bench/naive.ts) on its own N subscribers.
  * 3. The storage floor (bench/floor.ts) on its own N subscribers.
@@ -41,7 +42,7 @@ import { runRangesPhase } from './ranges.ts';
 import { runOutboxBench } from './outbox.ts';
 import { formatTable, summarize, type Measurements } from './report.ts';
 import { diffCounts, instrumentFirestore, rpcCountsOf, sumCounts, type RpcCounts } from './rpc-counter.ts';
-import { processMemoryMb } from './rss.ts';
+import { FANOUT_HEAP_AS_DEPLOYED, processMemoryMb } from './rss.ts';
 import { cpuDiff, cpuSecondsByGroup, ownCpuSeconds, type CpuSeconds } from './cpu.ts';
 
 const program = new Command('bench')
@@ -112,6 +113,9 @@ for (const [flag, v, min] of [
 
 const say = (line: string): void => void process.stderr.write(`${line}\n`);
 
+/** Every function process counts its Firestore RPCs. */
+const FUNCTION_NODE_OPTIONS = `--import tsx --import ${join(REPO_ROOT, 'bench', 'preload-rpc-counter.ts')}`;
+
 /** Sum of the RPC counts every instrumented function process has written so far. */
 function functionRpcs(dir: string): RpcCounts {
   const all: RpcCounts[] = [];
@@ -135,7 +139,7 @@ function cpuNow(stack: Stack): CpuSeconds {
 
 async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, n: number): Promise<PipelineRun> {
   // A fresh fan-out process, so its peak RSS is this run's; warmed so the first event does not pay for connecting.
-  await stack.restart('fanOutRestock');
+  await stack.restart('fanOutRestock', { env: { NODE_OPTIONS: `${FUNCTION_NODE_OPTIONS} ${FANOUT_HEAP_AS_DEPLOYED.nodeOptions}` } });
   const warm = await publishAndFollow(stack.description, clients, await seedAudience(clients, { subscribers: 20 }), { timeoutMs: 60_000, settleMs: 200 });
   if (!warm.ok) throw new Error(`the warm-up restock failed: ${warm.failure}`);
 
@@ -170,7 +174,7 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
   say(`starting a local stack (load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')})...`);
   const stack = await startStack({
     env: {
-      NODE_OPTIONS: `--import tsx --import ${join(REPO_ROOT, 'bench', 'preload-rpc-counter.ts')}`,
+      NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
       RESTOCK_BENCH_RPC_DIR: rpcDir,
     },
     // No periodic outbox sweep: its Firestore reads would count as the pipeline's. The outbox phase sweeps itself.
@@ -254,11 +258,11 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
         rpcs: full.rpcs,
       },
       naive: { elapsedMs: naive.elapsedMs, sent: naive.sent, rpcs: naiveRpcs },
-      floor: { elapsedMs: floor.elapsedMs, rpcs: floorRpcs },
+      floor: { elapsedMs: floor.elapsedMs, firstClaimMs: floor.firstClaimMs, rpcs: floorRpcs },
       cpuSeconds: { pipeline: full.cpu, naive: naiveCpu, floor: floorCpu },
       fanoutPeakRssMb: full.peakRssMb,
       fanoutPeakRssMbTenth: tenth.peakRssMb,
-      tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, ok: tenth.summary.ok },
+      tenth: { subscribers: tenthN, elapsedMs: tenth.summary.elapsedMs, firstNotificationMs: tenth.summary.firstNotificationMs, ok: tenth.summary.ok },
       outbox,
       ...(latency ? { latency } : {}),
       ...(ranges ? { ranges } : {}),

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { formatTable, summarize, type Measurements } from '../../../bench/report.ts';
-import { parseStatusMb } from '../../../bench/rss.ts';
+import { execFileSync } from 'node:child_process';
+import { FANOUT_HEAP_AS_DEPLOYED, parseStatusMb } from '../../../bench/rss.ts';
+import { loadTerraform } from '../terraform/hcl.ts';
 import { parseStat } from '../../../bench/cpu.ts';
 import type { PagingRun } from '../../../bench/ranges.ts';
 import { diffCounts, sumCounts, totalRpcs } from '../../../bench/rpc-counter.ts';
@@ -22,11 +24,11 @@ function measurements(overrides: Partial<Measurements> = {}): Measurements {
       rpcs: { batchGetDocuments: 502, commit: 1_004, runQuery: 50 },
     },
     naive: { elapsedMs: 300_000, sent: 50_000, rpcs: { commit: 100_000, runQuery: 1 } },
-    floor: { elapsedMs: 16_000, rpcs: { batchGetDocuments: 502, commit: 1_002, runQuery: 51 } },
+    floor: { elapsedMs: 16_000, firstClaimMs: 700, rpcs: { batchGetDocuments: 502, commit: 1_002, runQuery: 51 } },
     cpuSeconds: { pipeline: { firestore: 40, deliverRestockBatch: 20, sink: 0.01 }, naive: { firestore: 90, bench: 30 }, floor: { firestore: 30, bench: 10 } },
     fanoutPeakRssMb: 190,
     fanoutPeakRssMbTenth: 180,
-    tenth: { subscribers: 5_000, elapsedMs: 3_000, ok: true },
+    tenth: { subscribers: 5_000, elapsedMs: 3_000, firstNotificationMs: 400, ok: true },
     latency: { subscribers: 10_000, rttMs: 10, sinkLatencyMs: 100, pipelineMs: 5_000, firstNotificationMs: 400, duplicates: 0, missing: 0, naiveMs: 250_000, naiveSent: 10_000, cpuSeconds: { pipeline: { firestore: 4 }, naive: { firestore: 20 } } },
     ...overrides,
   };
@@ -50,6 +52,8 @@ describe('bench report', () => {
       loopbackSpeedupVsNaive: 15,
       ratioToFloor: 1.25,
       firstNotificationMs: 900,
+      floorFirstClaimMs: 700,
+      tenthFirstNotificationMs: 400,
       notificationsPerSecond: 2_500,
       firestoreRpcsPerNotification: 0.0311,
       latency: { rttMs: 10, pipelineMs: 5_000, naiveMs: 250_000 },
@@ -63,7 +67,7 @@ describe('bench report', () => {
 
   test('a figure past its target is marked missed, in the JSON and in the table', () => {
     // Prepare
-    const m = measurements({ floor: { elapsedMs: 10_000, rpcs: {} }, fanoutPeakRssMb: 300 });
+    const m = measurements({ floor: { elapsedMs: 10_000, firstClaimMs: 700, rpcs: {} }, fanoutPeakRssMb: 300 });
 
     // Act
     const r = summarize(m);
@@ -79,9 +83,25 @@ describe('bench report', () => {
     expect(table).toMatch(/CPU seconds, pipeline: firestore 40.0, deliverRestockBatch 20.0$/m);
   });
 
+  test('a first notification past 1 s is missed whatever its storage floor, which is printed beside it with the N/10 figure', () => {
+    // Prepare: the emulator's first page alone takes longer than the target
+    const m = measurements({ pipeline: { ...measurements().pipeline, firstNotificationMs: 1_300 }, floor: { ...measurements().floor, firstClaimMs: 1_100 } });
+
+    // Act
+    const r = summarize(m);
+    const table = formatTable(r);
+
+    // Assess
+    expect(r.targets.firstNotification).toBe(false);
+    expect(r.floorFirstClaimMs).toBe(1_100);
+    expect(table).toMatch(/first notification after publish\s+1.30 s\s+<= 1.00 s: MISSED/);
+    expect(table).toMatch(/its storage floor \(first chunk claimed\)\s+1.10 s$/m);
+    expect(table).toMatch(/at N\/10\s+0.40 s$/m);
+  });
+
   test('a duplicate or a missing recipient, at N or at N/10, fails exactly-once', () => {
     const dup = summarize(measurements({ pipeline: { ...measurements().pipeline, duplicates: 1 } }));
-    const tenthFailed = summarize(measurements({ tenth: { subscribers: 5_000, elapsedMs: 3_000, ok: false } }));
+    const tenthFailed = summarize(measurements({ tenth: { subscribers: 5_000, elapsedMs: 3_000, firstNotificationMs: 400, ok: false } }));
 
     expect(dup.targets.exactlyOnce).toBe(false);
     expect(tenthFailed.targets.exactlyOnce).toBe(false);
@@ -154,6 +174,20 @@ describe('bench helpers', () => {
 
     expect(parseStat(stat)).toEqual({ pgrp: 4200, ticks: 325 });
     expect(parseStat('garbage')).toBeUndefined();
+  });
+
+  test("the bench's fan-out heap is the one Node gives itself in terraform's default fanout_memory", async () => {
+    // Prepare
+    const tf = await loadTerraform();
+    const script = "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit / 1048576))";
+
+    // Act
+    const limitMb = Number(execFileSync(process.execPath, [...FANOUT_HEAP_AS_DEPLOYED.nodeOptions.split(' '), '-e', script], { encoding: 'utf8' }));
+
+    // Assess: 259 MiB is what Node 20 and 24 report inside a 512 MiB memory cgroup (bench/rss.ts)
+    expect(tf.variable.fanout_memory.default).toBe(FANOUT_HEAP_AS_DEPLOYED.memory);
+    expect(FANOUT_HEAP_AS_DEPLOYED.memory).toBe('512Mi');
+    expect(limitMb).toBeCloseTo(259, 0);
   });
 
   test('reads VmRSS and VmHWM from /proc/<pid>/status text, in MiB', () => {
