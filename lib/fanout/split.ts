@@ -3,7 +3,8 @@
  * decisions are `ranges.ts`'s). All reads are ids only or count
  * aggregations capped with a limit, so planning costs a few small RPCs per
  * round whatever the audience, and it runs after the first chunk is
- * enqueued, so it never delays the first notification (promise 9).
+ * enqueued and the page after it read, so it never delays the first
+ * notification (promise 9).
  */
 import { FieldPath } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
