@@ -87,6 +87,8 @@ interface Chain {
   save(progress: Checkpoint, mode: CheckpointMode): Promise<FanoutDoc | undefined>;
   /** The continuation task that goes on from `cursor`. */
   continuation(cursor: string | null): ContinuationTask;
+  /** The whole fan-out's counters while this chain stands at `progress`: its own, or the head's and its range's. */
+  total(progress: FanoutProgress): FanoutProgress;
   /** Fields every log line of the chain carries. */
   fields: Record<string, unknown>;
 }
@@ -105,6 +107,7 @@ function ownChain(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Chain {
       return saved.state === 'complete' ? saved : undefined;
     },
     continuation: (cursor) => ({ taskId: continuationTaskId(fanout.eventKey, fanout.generation, cursor) }),
+    total: ({ pages, chunks, recipients }) => ({ pages, chunks, recipients }),
     fields: {},
   };
 }
@@ -122,6 +125,7 @@ function rangeChain(rt: Runtime, fanout: FanoutDoc, range: FanoutRangeDoc, o: Ru
     maySplit: false,
     save: (progress, mode) => checkpointRange(rt.db, fanout.eventKey, r, progress, mode, claimOf(rt, o)),
     continuation: (cursor) => rangeContinuation(fanout.eventKey, r, cursor),
+    total: (progress) => totalOfRanges(fanout, [progress]),
     fields: { range: range.index, ranges: fanout.ranges?.count },
   };
 }
@@ -233,7 +237,7 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
     return { kind: 'completed', pages: completed.pages, chunks: completed.chunks, recipients: completed.recipients };
   }
   // Other ranges are still paging: this request's part is done, the fan-out goes on in them.
-  return { kind: 'continued', cursor: progress.cursor, ...totalOfRanges(fanout, [progress]) };
+  return { kind: 'continued', cursor: progress.cursor, ...chain.total(progress) };
 }
 
 /**
@@ -314,6 +318,5 @@ async function handOver(rt: Runtime, fanout: FanoutDoc, progress: Checkpoint, o:
   await enqueueContinuation(rt, fanout.eventKey, chain.continuation(progress.cursor));
   await chain.save(progress, 'release');
   o.log.info('fan-out handed over to a continuation', { ...chain.fields, cursor: progress.cursor, pages: progress.pages, recipients: progress.recipients });
-  const total = chain.fields.range === undefined ? progress : totalOfRanges(fanout, [progress]);
-  return { kind: 'continued', cursor: progress.cursor, pages: total.pages, chunks: total.chunks, recipients: total.recipients };
+  return { kind: 'continued', cursor: progress.cursor, ...chain.total(progress) };
 }
