@@ -1,15 +1,21 @@
 /** Errors of the local stack launcher. */
 
+/** Why a component did not start: its command could not run, it exited, or it never answered its readiness probe. */
+export type StartFailure = 'spawn' | 'exited' | 'timeout';
+
 /** A component did not start: it exited, or did not answer in time. `component` names it; the message carries its log tail. */
 export class ComponentStartError extends Error {
   override readonly name = 'ComponentStartError';
+  /** Undefined when the failure came from elsewhere (a wiring step after the component answered). */
+  readonly reason: StartFailure | undefined;
   constructor(
     readonly component: string,
     problem: string,
     readonly logFile?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; reason?: StartFailure },
   ) {
     super(`${component} did not start: ${problem}${logFile ? ` (log: ${logFile})` : ''}`, options);
+    this.reason = options?.reason;
   }
 }
 

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ComponentStartError } from './errors.ts';
+import { ComponentStartError, type StartFailure } from './errors.ts';
 import { pollUntil } from './ports.ts';
 
 export interface ProcessSpec {
@@ -92,13 +92,14 @@ export class ManagedProcess {
     });
     const ok = await pollUntil(spec.ready, { timeoutMs: spec.readyTimeoutMs, abandon: () => !this.running });
     if (!ok) {
-      const why = this.spawnError
-        ? `could not run ${spec.command}: ${this.spawnError.message}`
-        : this.running
-          ? `not ready after ${spec.readyTimeoutMs} ms`
-          : `exited (code ${this.exitCode}, signal ${this.exitSignal})`;
+      const reason: StartFailure = this.spawnError ? 'spawn' : this.running ? 'timeout' : 'exited';
+      const why = {
+        spawn: () => `could not run ${spec.command}: ${this.spawnError?.message}`,
+        timeout: () => `not ready after ${spec.readyTimeoutMs} ms`,
+        exited: () => `exited (code ${this.exitCode}, signal ${this.exitSignal})`,
+      }[reason]();
       await this.stop();
-      throw new ComponentStartError(spec.name, `${why}\n${this.logTail()}`, spec.logFile, { cause: this.spawnError });
+      throw new ComponentStartError(spec.name, `${why}\n${this.logTail()}`, spec.logFile, { cause: this.spawnError, reason });
     }
   }
 
@@ -145,12 +146,41 @@ export class ManagedProcess {
     this.kill('SIGKILL');
   }
 
-  /** The last lines of the log, for error messages. */
+  /** The last lines of the log, for error messages, with Java stack frames folded (see {@link foldStackFrames}). */
   logTail(lines = 20): string {
     try {
-      return readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+      return foldStackFrames(readFileSync(this.spec.logFile, 'utf8').trimEnd().split('\n')).slice(-lines).join('\n');
     } catch {
       return '(no log)';
     }
   }
+}
+
+/** Frames kept from the top of each Java stack trace; the rest become one line. */
+const FRAMES_KEPT = 3;
+
+/**
+ * Folds each run of Java stack frames (`\tat …`) to its first few and a count,
+ * so a log's last lines still show which exception it was: a bare tail of a
+ * long trace shows only Netty's event loop (a Pub/Sub emulator that never
+ * answered once left exactly that, and nothing to go on).
+ */
+export function foldStackFrames(lines: string[]): string[] {
+  const folded: string[] = [];
+  let run = 0;
+  const closeRun = (): void => {
+    if (run > FRAMES_KEPT) folded.push(`\t… ${run - FRAMES_KEPT} more frames`);
+    run = 0;
+  };
+  for (const line of lines) {
+    if (/^\s+at /.test(line)) {
+      run++;
+      if (run <= FRAMES_KEPT) folded.push(line);
+      continue;
+    }
+    closeRun();
+    folded.push(line);
+  }
+  closeRun();
+  return folded;
 }

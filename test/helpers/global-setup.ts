@@ -19,7 +19,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('stack', running);
     return async () => {};
   }
-  const stack = await startStack({ dir: resolve(REPO_ROOT, '.local', 'test-stacks', `global-${process.pid}`) });
+  const stack = await startStack({
+    dir: resolve(REPO_ROOT, '.local', 'test-stacks', `global-${process.pid}`),
+    // Only a retried start is worth a line here: it says why the suite started late.
+    onProgress: (message) => {
+      if (message.includes('retrying')) process.stderr.write(`[integration] ${message}\n`);
+    },
+  });
   process.stderr.write(`[integration] stack ready in ${stack.startupMs.total} ms (logs: ${stack.description.logsDir})\n`);
   project.provide('stack', stack.description);
   return () => stack.stop();
