@@ -77,12 +77,12 @@ export interface ContinuationTask {
  * cursor or lower bound to its upper bound).
  */
 interface Chain {
+  /** The fan-out's own chain (which may split what follows its first page into ranges), or one of its key ranges. */
+  kind: 'own' | 'range';
   /** Where paging resumes (exclusive): the cursor, else the range's lower bound. */
   from: string | null;
   /** Inclusive upper bound; null: to the last subscriber. */
   until: string | null;
-  /** Whether this chain may split what follows its first page into ranges (the fan-out's own chain only). */
-  maySplit: boolean;
   /** Persists `progress`; resolves to the fan-out when this checkpoint completed it. */
   save(progress: Checkpoint, mode: CheckpointMode): Promise<FanoutDoc | undefined>;
   /** The continuation task that goes on from `cursor`. */
@@ -99,9 +99,9 @@ function claimOf(rt: Runtime, o: RunOptions) {
 
 function ownChain(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Chain {
   return {
+    kind: 'own',
     from: fanout.cursor,
     until: null,
-    maySplit: true,
     save: async (progress, mode) => {
       const saved = await checkpoint(rt.db, fanout.eventKey, progress, mode, claimOf(rt, o));
       return saved.state === 'complete' ? saved : undefined;
@@ -120,9 +120,9 @@ function rangeContinuation(eventKey: string, r: RangeRef, cursor: string | null)
 function rangeChain(rt: Runtime, fanout: FanoutDoc, range: FanoutRangeDoc, o: RunOptions): Chain {
   const r = { generation: range.generation, index: range.index };
   return {
+    kind: 'range',
     from: range.cursor ?? range.after,
     until: range.until,
-    maySplit: false,
     save: (progress, mode) => checkpointRange(rt.db, fanout.eventKey, r, progress, mode, claimOf(rt, o)),
     continuation: (cursor) => rangeContinuation(fanout.eventKey, r, cursor),
     total: (progress) => totalOfRanges(fanout, [progress]),
@@ -205,7 +205,7 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
       // With its first page enqueued (the first notification on its way), a large audience splits the rest into key ranges.
       // Planning waits for the read-ahead page, so the first chunk is claimed beside one query rather than three (on the
       // emulator each scans the collection: ~0.15 s of the first notification at 50,000); it costs the split one page read.
-      if (chain.maySplit && next && pagesThisAttempt === 1 && (await next.then(() => true, () => false))) {
+      if (chain.kind === 'own' && next && pagesThisAttempt === 1 && (await next.then(() => true, () => false))) {
         const plan = await planSplit(rt, fanout.productId, progress.cursor, ids);
         if (plan) {
           void next.catch(() => undefined); // range 0 reads it again
@@ -225,13 +225,13 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
     throw err;
   }
   const completed = await chain.save(progress, 'finish');
-  o.log.info(chain.fields.range !== undefined ? 'fan-out range complete' : 'fan-out complete', {
+  o.log.info(chain.kind === 'range' ? 'fan-out range complete' : 'fan-out complete', {
     ...chain.fields,
     ...progress,
     tasksCreated: created,
     tasksAlreadyExisting: existed,
   });
-  if (chain.fields.range === undefined) return { kind: 'completed', pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
+  if (chain.kind === 'own') return { kind: 'completed', pages: progress.pages, chunks: progress.chunks, recipients: progress.recipients };
   if (completed) {
     o.log.info('fan-out complete', { ranges: fanout.ranges?.count, pages: completed.pages, chunks: completed.chunks, recipients: completed.recipients });
     return { kind: 'completed', pages: completed.pages, chunks: completed.chunks, recipients: completed.recipients };
