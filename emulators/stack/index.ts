@@ -107,6 +107,12 @@ export interface Stack {
    * middle of some work and bring it back as a real outage would.
    */
   snapshotFirestore(): Promise<void>;
+  /**
+   * Deletes every document of the functions' database (the emulator's own
+   * reset), so a measurement starts on a database holding only what it seeds:
+   * the emulator's queries scan the whole database, not the one collection.
+   */
+  clearFirestore(): Promise<void>;
   /** Calls `relayOutbox` once now (what the interval does), resolving to its answer's status. */
   sweepNow(): Promise<number>;
   /** Whether a component's process is running. */
@@ -552,6 +558,10 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       if (restartOptions?.env !== undefined) restartEnv.set(name, restartOptions.env);
       await relaunch(name);
       publish();
+    },
+    clearFirestore: async () => {
+      const res = await fetch(`http://${addr('firestore')}/emulator/v1/projects/${projectId}/databases/${firestoreDatabase}/documents`, { method: 'DELETE' });
+      if (!res.ok) throw new Error(`Firestore emulator reset failed with ${res.status}: ${await res.text()}`);
     },
     snapshotFirestore: async () => {
       const exportDir = join(dir, 'firestore-export');

@@ -88,6 +88,26 @@ describe('startStack', () => {
     expect(ours.attributes.CloudPubSubDeadLetterSourceSubscription).toBe(stack.description.subscription);
   });
 
+  it("clearFirestore empties the functions' database and leaves the inventory service's alone (the bench starts each phase on it)", async () => {
+    // Prepare: documents nested and at the root of the pipeline's database, one in the inventory service's.
+    const access = accessFor(stack.description);
+    const productId = `clear-${randomUUID()}`;
+    await access.firestore.doc(`products/${productId}`).set({ available: 0 });
+    await access.firestore.doc(`products/${productId}/restockSubscriptions/user-1`).set({ channel: 'email' });
+    await access.firestore.doc(`fanouts/${productId}`).set({ state: 'complete' });
+    await access.inventoryFirestore.doc(`inventoryItems/${productId}`).set({ available: 3 });
+
+    // Act
+    await stack.clearFirestore();
+
+    // Assess
+    const left = await Promise.all(['products', 'fanouts', `products/${productId}/restockSubscriptions`].map(async (c) => (await access.firestore.collection(c).count().get()).data().count));
+    const inventory = await access.inventoryFirestore.doc(`inventoryItems/${productId}`).get();
+    await access.close();
+    expect(left).toEqual([0, 0, 0]);
+    expect(inventory.get('available')).toBe(3);
+  });
+
   it('describes the running stack in its state file, restarts a killed function, and leaves no process after stop', async () => {
     // Prepare
     const written = readStateFile(stateFile);
