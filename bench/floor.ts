@@ -17,11 +17,12 @@
  * `firstClaimMs` is the first notification's floor: the fan-out's claim, the
  * first chunk's page and that chunk's claim, the storage work the pipeline
  * must finish before it can send anything. On the emulator it is mostly the
- * first page query, whose cost grows with the collection (it scans it).
+ * first page query, whose cost grows with the database (it scans all of it).
  */
-import { FieldPath, Timestamp, type Firestore, type Query } from '@google-cloud/firestore';
+import { FieldPath, Timestamp, type CollectionReference, type Firestore, type Query } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
-import { COLLECTIONS, dedupKey, type DeliveryDoc } from '../lib/model.ts';
+import { pageSizeFor } from '../lib/fanout/index.ts';
+import { COLLECTIONS, dedupKey, subscriptionsRef, type DeliveryDoc } from '../lib/model.ts';
 
 export interface FloorOptions {
   productId: string;
@@ -41,9 +42,9 @@ export interface FloorResult {
   firstClaimMs: number;
 }
 
-/** The fan-out's page query over a product's audience: ids only, in document-id order, after `cursor`. */
-function audiencePage(db: Firestore, productId: string, size: number, cursor: string | null): Query {
-  const query = db.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions).orderBy(FieldPath.documentId()).select().limit(size);
+/** The fan-out's page query over an audience: ids only, in document-id order, after `cursor`. */
+function audiencePage(subs: CollectionReference, size: number, cursor: string | null): Query {
+  const query = subs.orderBy(FieldPath.documentId()).select().limit(size);
   return cursor === null ? query : query.startAfter(cursor);
 }
 
@@ -56,14 +57,14 @@ function audiencePage(db: Firestore, productId: string, size: number, cursor: st
  * them) pays that warm-up in its first-notification figure and the others do
  * not. Production's first page is an indexed read with no such warm-up.
  */
-export async function warmEmulatorScan(db: Firestore, productId: string, size: number): Promise<void> {
-  await audiencePage(db, productId, size, null).get();
+export async function warmEmulatorScan(db: Firestore, productId: string, settings: { chunkSize: number; pageSize: number }): Promise<void> {
+  await audiencePage(subscriptionsRef(db, productId), pageSizeFor(true, settings), null).get();
 }
 
 /** Runs the storage work of one restock of `o.productId`. */
 export async function runStorageFloor(db: Firestore, o: FloorOptions): Promise<FloorResult> {
   const started = Date.now();
-  const subs = db.collection(COLLECTIONS.products).doc(o.productId).collection(COLLECTIONS.subscriptions);
+  const subs = subscriptionsRef(db, o.productId);
   const fanoutRef = db.collection(COLLECTIONS.fanouts).doc(o.eventKey);
   const expireAt = Timestamp.fromMillis(started + 30 * 86_400_000);
   const limit = pLimit(o.concurrency);
@@ -113,9 +114,9 @@ export async function runStorageFloor(db: Firestore, o: FloorOptions): Promise<F
   let pages = 0;
   let chunks = 0;
   let recipients = 0;
-  let size = Math.min(o.chunkSize, o.pageSize);
   for (;;) {
-    const ids: string[] = (await audiencePage(db, o.productId, size, cursor).get()).docs.map((d) => d.id);
+    const size = pageSizeFor(pages === 0, o);
+    const ids: string[] = (await audiencePage(subs, size, cursor).get()).docs.map((d) => d.id);
     if (ids.length === 0) break;
     pages++;
     recipients += ids.length;
@@ -125,7 +126,6 @@ export async function runStorageFloor(db: Firestore, o: FloorOptions): Promise<F
     }
     cursor = ids.at(-1)!;
     if (ids.length < size) break;
-    size = o.pageSize;
   }
   await Promise.all(inFlight);
 

@@ -58,7 +58,7 @@ export interface BenchResult {
   /**
    * The storage floor's first chunk claimed: what the emulator makes the first
    * notification wait for at N, whatever the pipeline does (mostly the first
-   * page query, which scans the collection on the emulator).
+   * page query, which scans the whole database on the emulator).
    */
   floorFirstClaimMs: number;
   /** The first notification of the N/10 run: the same path with a tenth of the collection to scan. */

@@ -38,7 +38,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { parseConfig } from '../lib/config.ts';
+import { parseConfig, type Config } from '../lib/config.ts';
 import { publishAndFollow, seedAudience, setSinkFaults, type RestockRunSummary } from '../emulators/scenario/index.ts';
 import { clientsFor, REPO_ROOT, startStack, type Stack, type StackClients } from '../emulators/stack/index.ts';
 import { runStorageFloor, warmEmulatorScan } from './floor.ts';
@@ -144,7 +144,7 @@ function cpuNow(stack: Stack): CpuSeconds {
   return { ...cpuSecondsByGroup(stack.description.pids), bench: ownCpuSeconds() };
 }
 
-async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, n: number, firstPageSize: number): Promise<PipelineRun> {
+async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, n: number, settings: Config): Promise<PipelineRun> {
   await stack.clearFirestore();
   // A fresh fan-out process, so its peak RSS is this run's; warmed so the first event does not pay for connecting.
   await stack.restart('fanOutRestock', { env: { NODE_OPTIONS: `${FUNCTION_NODE_OPTIONS} ${FANOUT_HEAP_AS_DEPLOYED.nodeOptions}` } });
@@ -153,7 +153,7 @@ async function pipelineRun(stack: Stack, clients: StackClients, rpcDir: string, 
 
   say(`pipeline: seeding ${n.toLocaleString('en-US')} subscribers...`);
   const audience = await seedAudience(clients, { subscribers: n });
-  await warmEmulatorScan(clients.firestore, audience.productId, firstPageSize);
+  await warmEmulatorScan(clients.firestore, audience.productId, settings);
   say(`pipeline: seeded in ${audience.seedMs} ms; publishing`);
   const pid = stack.description.pids.fanOutRestock;
   const before = functionRpcs(rpcDir);
@@ -203,9 +203,8 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
     await setSinkFaults(stack.description.sink, { latencyMs: sinkLatencyMs });
 
     const tenthN = Math.max(1, Math.round(subscribers / 10));
-    const firstPageSize = Math.min(settings.chunkSize, settings.pageSize);
-    const tenth = await pipelineRun(stack, clients, rpcDir, tenthN, firstPageSize);
-    const full = await pipelineRun(stack, clients, rpcDir, subscribers, firstPageSize);
+    const tenth = await pipelineRun(stack, clients, rpcDir, tenthN, settings);
+    const full = await pipelineRun(stack, clients, rpcDir, subscribers, settings);
 
     await stack.clearFirestore();
     say(`naive: seeding ${subscribers.toLocaleString('en-US')} subscribers...`);
@@ -226,7 +225,7 @@ async function main(): Promise<{ measurements: Measurements; subscribe: Subscrib
     await stack.clearFirestore();
     say(`floor: seeding ${subscribers.toLocaleString('en-US')} subscribers...`);
     const floorAudience = await seedAudience(clients, { subscribers });
-    await warmEmulatorScan(clients.firestore, floorAudience.productId, firstPageSize);
+    await warmEmulatorScan(clients.firestore, floorAudience.productId, settings);
     const floorClients = clientsFor(stack.description);
     const floorCpuBefore = cpuNow(stack);
     const floor = await runStorageFloor(floorClients.firestore, {

@@ -30,6 +30,7 @@ export {
   decideFailure,
   decideFirstClaim,
   decideTakeover,
+  pageSizeFor,
   replayRefusal,
   resetForReplay,
   type Checkpoint,

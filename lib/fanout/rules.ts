@@ -50,6 +50,17 @@ export function decideTakeover(existing: FanoutDoc, o: Pick<ClaimOptions, 'owner
   };
 }
 
+/**
+ * How many ids a fan-out reads in its next page: the first page of a chain
+ * that starts at the first subscriber (the fan-out's own, or a wave's) is one
+ * chunk, so its task exists after one chunk's ids are read rather than a whole
+ * page's and the first notification goes out sooner (promise 9); every other
+ * page is `pageSize`.
+ */
+export function pageSizeFor(first: boolean, s: { chunkSize: number; pageSize: number }): number {
+  return first ? Math.min(s.chunkSize, s.pageSize) : s.pageSize;
+}
+
 /** What the first claim of a received event writes: the fan-out, and the product's next stock state (unless stale). */
 export interface FirstClaim {
   result: ClaimResult;

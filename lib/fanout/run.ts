@@ -26,7 +26,7 @@ import { checkpoint } from './store.ts';
 import { checkpointRange, claimRange, readRanges, writeSplit, type RangeRef } from './ranges-store.ts';
 import { rangeHead, totalOfRanges } from './ranges.ts';
 import { planSplit } from './split.ts';
-import type { Checkpoint, CheckpointMode } from './rules.ts';
+import { pageSizeFor, type Checkpoint, type CheckpointMode } from './rules.ts';
 import { LeaseLostError } from './errors.ts';
 
 /** How far a fan-out got: pages read, chunks enqueued, recipients in them. */
@@ -163,10 +163,8 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
   let created = 0;
   let existed = 0;
 
-  // A fan-out's very first page is a single chunk: its task is created after reading one chunk's ids
-  // rather than a whole page's, so the first notification goes out sooner (promise 9).
   const from = progress.cursor ?? chain.from;
-  let size = from === null ? Math.min(config.chunkSize, config.pageSize) : config.pageSize;
+  let size = pageSizeFor(from === null, config);
   let next: Promise<string[]> | null = readPage(rt, fanout.productId, from, size, chain.until);
   let pagesThisAttempt = 0;
   try {
@@ -204,7 +202,7 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
 
       // With its first page enqueued (the first notification on its way), a large audience splits the rest into key ranges.
       // Planning waits for the read-ahead page, so the first chunk is claimed beside one query rather than three (on the
-      // emulator each scans the collection: ~0.15 s of the first notification at 50,000); it costs the split one page read.
+      // emulator each scans the database: ~0.15 s of the first notification at 50,000); it costs the split one page read.
       if (chain.kind === 'own' && next && pagesThisAttempt === 1 && (await next.then(() => true, () => false))) {
         const plan = await planSplit(rt, fanout.productId, progress.cursor, ids);
         if (plan) {

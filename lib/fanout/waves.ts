@@ -20,7 +20,7 @@ import type { Runtime } from '../runtime.ts';
 import { runTransaction } from '../transaction.ts';
 import { chunk, chunkTaskId, deliveryTaskFor, enqueueDeliveryTask } from '../tasks/index.ts';
 import { fanoutRef } from './store.ts';
-import { decideCheckpoint, type Checkpoint, type CheckpointMode } from './rules.ts';
+import { decideCheckpoint, pageSizeFor, type Checkpoint, type CheckpointMode } from './rules.ts';
 import { LeaseLostError } from './errors.ts';
 import { enqueueContinuation, type RunOptions, type RunResult } from './run.ts';
 import { decideAfterWave, decideWaveStart, stopWaves, waveContinuationTaskId, waveDocId, waveTaskId } from './wave-rules.ts';
@@ -186,8 +186,7 @@ async function pageWave(rt: Runtime, doc: FanoutDoc, start: WavesState, progress
       o.log.info('wave handed over to a continuation', { wave: waves.index, taken: waves.current!.taken });
       return { waves, handedOver: true };
     }
-    // The first page of a wave is one chunk, so its first notification goes out sooner (promise 9).
-    const size = waves.current!.taken === 0 ? Math.min(config.chunkSize, config.pageSize) : config.pageSize;
+    const size = pageSizeFor(waves.current!.taken === 0, config);
     const page = await readWavePage(rt, doc.productId, waves.cursor, boundary, size);
     if (page.length === 0) return { waves, handedOver: false };
     const chunks = chunk(page.map((k) => k.userId), config.chunkSize);

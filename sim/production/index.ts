@@ -20,7 +20,7 @@ import { readDeployment, type Deployed } from './terraform.ts';
 import { Prng } from '../prng.ts';
 import { Scheduler, SIM_EPOCH_MS } from '../scheduler.ts';
 import { deployedConfig, Instances, runProductionWorld } from './world.ts';
-import { decideRangeCount } from '../../lib/fanout/ranges.ts';
+import { decideRangeCount, pageSizeFor } from '../../lib/fanout/index.ts';
 
 export interface ClockOptions {
   subscribers: number;
@@ -236,7 +236,7 @@ export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
     await writes.commit('fanouts', 1);
     const started = s.nowMs;
     let lastCheckpoint = s.nowMs;
-    let size = head ? Math.min(d.chunkSize, d.pageSize) : d.pageSize;
+    let size = pageSizeFor(head, d);
     let read = s.sleep(readMs(Math.min(size, end - cursor)));
     while (cursor < end) {
       await read;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { decideCheckpoint, decideFailure, decideFirstClaim, decideTakeover, replayRefusal, resetForReplay } from '../../../lib/fanout/index.ts';
+import { decideCheckpoint, decideFailure, decideFirstClaim, decideTakeover, pageSizeFor, replayRefusal, resetForReplay } from '../../../lib/fanout/index.ts';
 import {
   CLOSED_DELIVERY_STATES,
   DELIVERY_TRANSITIONS,
@@ -124,5 +124,16 @@ describe('fan-out checkpoint', () => {
         expect(next).toMatchObject({ cursor: 'u20', pages: 2, chunks: 2, recipients: 20 });
       }),
     );
+  });
+});
+
+describe('pageSizeFor', () => {
+  test('the first page of a chain from the first subscriber is one chunk (promise 9), every later page a whole page', () => {
+    expect(pageSizeFor(true, { chunkSize: 100, pageSize: 1000 })).toBe(100);
+    expect(pageSizeFor(false, { chunkSize: 100, pageSize: 1000 })).toBe(1000);
+  });
+
+  test('a page smaller than a chunk bounds the first page too', () => {
+    expect(pageSizeFor(true, { chunkSize: 500, pageSize: 200 })).toBe(200);
   });
 });
