@@ -360,13 +360,21 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   /** Stops a component and starts it again with its current spec (same port, fresh environment). */
   const relaunch = async (name: ComponentName): Promise<void> => {
     const p = processes.get(name)!;
-    await p.stop();
-    if (name === 'tasks') rmSync(tasksInfoFile, { force: true });
-    p.spec = { ...p.spec, ...specs.get(name)!() };
-    await p.start();
-    recordPids();
-    // A restarted Pub/Sub emulator starts empty: the topic and subscriptions are created again.
-    if (name === 'pubsub') await wirePubSub(pubsubWiring);
+    // A restarted Pub/Sub emulator starts empty and its topic exists a moment before its
+    // subscription: a sweep publishing in that moment would be acked and its message dropped, a
+    // loss real Pub/Sub (whose subscription outlives an outage) never causes. The sweep is held
+    // until the topic and subscriptions are back.
+    const release = name === 'pubsub' ? await holdSweep() : () => undefined;
+    try {
+      await p.stop();
+      if (name === 'tasks') rmSync(tasksInfoFile, { force: true });
+      p.spec = { ...p.spec, ...specs.get(name)!() };
+      await p.start();
+      recordPids();
+      if (name === 'pubsub') await wirePubSub(pubsubWiring);
+    } finally {
+      release();
+    }
   };
 
   const stopAll = async (): Promise<void> => {
@@ -520,20 +528,28 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   process.once('exit', onExit);
 
   // Cloud Scheduler's part: call the sweep on an interval, never two at once, ignoring failures (the next call retries).
-  let sweeping = false;
+  let sweeping: Promise<void> | undefined;
+  let sweepHolds = 0;
   const sweepNow = async (): Promise<number> => {
     const res = await fetch(functionUrl('relayOutbox'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     await res.arrayBuffer();
     return res.status;
   };
+  /** Stops the interval's calls and waits out the one under way; the returned function resumes them. */
+  async function holdSweep(): Promise<() => void> {
+    sweepHolds++;
+    await sweeping;
+    return () => {
+      sweepHolds--;
+    };
+  }
   if (description.sweepIntervalMs > 0) {
     sweepTimer = setInterval(() => {
-      if (sweeping) return;
-      sweeping = true;
-      void sweepNow()
-        .catch(() => undefined)
+      if (sweeping || sweepHolds > 0) return;
+      sweeping = sweepNow()
+        .then(() => undefined, () => undefined)
         .finally(() => {
-          sweeping = false;
+          sweeping = undefined;
         });
     }, description.sweepIntervalMs);
     sweepTimer.unref();

@@ -18,7 +18,7 @@ beforeAll(async () => {
   stack = await startStack({
     // A publish attempt far longer than the wait bound: an answer given while the attempt is
     // still running proves the update did not wait for Pub/Sub.
-    env: { RESTOCK_OUTBOX_PUBLISH_WAIT_MS: '250', RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS: '20000', RESTOCK_OUTBOX_LEASE_MS: '30000' },
+    env: { RESTOCK_OUTBOX_PUBLISH_WAIT_MS: '250', RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS: '6000', RESTOCK_OUTBOX_LEASE_MS: '30000' },
   });
   on = accessFor(stack.description);
 });
@@ -48,11 +48,23 @@ describe('Pub/Sub down while stock changes', () => {
     for (const row of rowsAtAnswer) expect(row).toMatchObject({ state: 'pending', attempts: 0, publishedAtMs: null });
     expect(rowsAtAnswer.every((r) => r!.leaseOwner !== null)).toBe(true);
 
+    // Assess: each fast-path attempt gives up while Pub/Sub is down, is counted, and leaves its row
+    // pending. (Waiting for this also keeps the attempts out of the moment the restarted emulator
+    // has its topic but not yet its subscription, where a publish is acked and dropped.)
+    const eventIds = answers.map((a) => a.body.eventId!);
+    const failedOnce = await waitFor(
+      async () => {
+        const all = await Promise.all(eventIds.map((id) => outboxRow(on.inventoryFirestore, id)));
+        return all.every((r) => r !== undefined && r.attempts >= 1) ? all : undefined;
+      },
+      { timeoutMs: 60_000, what: 'every fast-path attempt to fail while Pub/Sub is down' },
+    );
+    for (const row of failedOnce) expect(row).toMatchObject({ state: 'pending', publishedAtMs: null });
+
     // Act: Pub/Sub comes back (topic and subscriptions recreated); the sweep runs every 2 s.
     await stack.restart('pubsub');
 
     // Assess: every row sent, and the pipeline received every event under its eventId.
-    const eventIds = answers.map((a) => a.body.eventId!);
     const rows = await waitFor(
       async () => {
         const all = await Promise.all(eventIds.map((id) => outboxRow(on.inventoryFirestore, id)));
