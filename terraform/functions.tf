@@ -73,6 +73,11 @@ resource "google_cloudfunctions2_function" "function" {
     available_memory   = each.value.memory
     timeout_seconds    = each.value.timeout_seconds
     max_instance_count = each.value.max_instances
+    # One request per instance unless a variable raises it (delivery and the
+    # subscription API, with a whole vCPU): fanOutRestock's heap is sized for
+    # one fan-out's pages, and the one-click unsubscribe is rare.
+    available_cpu                    = each.value.cpu
+    max_instance_request_concurrency = each.value.concurrency
     # fanOutRestock and deliverRestockBatch keep one warm instance each by
     # default: the first notification's path crosses both, and a cold start
     # on each is most of a second-plus (docs/deploy.md "Speed defaults").

@@ -14,6 +14,8 @@ locals {
       max_instances   = var.fanout_max_instances
       min_instances   = var.fanout_min_instances
       ingress         = var.fanout_ingress
+      cpu             = null
+      concurrency     = 1
       account_id      = "restock-fanout"
     }
     deliverRestockBatch = {
@@ -23,6 +25,8 @@ locals {
       max_instances   = var.delivery_max_instances
       min_instances   = var.delivery_min_instances
       ingress         = var.delivery_ingress
+      cpu             = var.delivery_cpu == null ? null : tostring(var.delivery_cpu)
+      concurrency     = var.delivery_concurrency
       account_id      = "restock-delivery"
     }
     restockSubscriptions = {
@@ -32,6 +36,8 @@ locals {
       max_instances   = var.subscriptions_max_instances
       min_instances   = 0
       ingress         = var.subscriptions_ingress
+      cpu             = var.subscriptions_cpu == null ? null : tostring(var.subscriptions_cpu)
+      concurrency     = var.subscriptions_concurrency
       account_id      = "restock-subscriptions"
     }
     # Public: the one-click unsubscribe link of every email (terraform/channels.tf).
@@ -42,6 +48,8 @@ locals {
       max_instances   = var.unsubscribe_max_instances
       min_instances   = 0
       ingress         = var.unsubscribe_ingress
+      cpu             = null
+      concurrency     = 1
       account_id      = "restock-unsubscribe"
     }
   }

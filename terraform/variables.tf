@@ -356,7 +356,7 @@ variable "delivery_timeout_seconds" {
 }
 
 variable "delivery_max_instances" {
-  description = "Most deliverRestockBatch instances at once (one request each); keep at least delivery_queue_count x queue_max_concurrent_dispatches or tasks wait for an instance. Raise it with delivery_queue_count (docs/deploy.md \"Speed defaults\")."
+  description = "Most deliverRestockBatch instances at once (delivery_concurrency requests each); keep delivery_max_instances x delivery_concurrency at least delivery_queue_count x queue_max_concurrent_dispatches or tasks wait for an instance. Raise it with delivery_queue_count (docs/deploy.md \"Speed defaults\")."
   type        = number
   default     = 200
 
@@ -374,6 +374,34 @@ variable "delivery_min_instances" {
   validation {
     condition     = var.delivery_min_instances >= 0 && var.delivery_min_instances <= var.delivery_max_instances && floor(var.delivery_min_instances) == var.delivery_min_instances
     error_message = "delivery_min_instances must be a whole number from 0 to delivery_max_instances."
+  }
+}
+
+variable "delivery_concurrency" {
+  description = "Requests one deliverRestockBatch instance serves at once (Cloud Run's per-instance concurrency). A chunk mostly waits on the notifier and Firestore, so above 1 one instance carries that many chunks and delivery_max_instances may shrink by as much; above 1 needs delivery_cpu of 1 or more, and delivery_memory must hold that many chunks at once."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.delivery_concurrency >= 1 && var.delivery_concurrency <= 1000 && floor(var.delivery_concurrency) == var.delivery_concurrency
+    error_message = "delivery_concurrency must be a whole number from 1 to 1000."
+  }
+
+  validation {
+    # coalesce: Terraform 1.11 evaluates both sides of || even when the left is true.
+    condition     = var.delivery_concurrency == 1 || coalesce(var.delivery_cpu, 0) >= 1
+    error_message = "delivery_concurrency above 1 needs delivery_cpu of 1 or more: with less than one vCPU an instance serves one request at a time."
+  }
+}
+
+variable "delivery_cpu" {
+  description = "vCPUs of one deliverRestockBatch instance: 1, 2, 4, 6 or 8; null takes the share Cloud Run gives delivery_memory (a fraction of one vCPU at 256Mi). Set it to raise delivery_concurrency."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.delivery_cpu == null || contains([1, 2, 4, 6, 8], coalesce(var.delivery_cpu, 1))
+    error_message = "delivery_cpu must be 1, 2, 4, 6 or 8 (whole vCPUs), or null for Cloud Run's share of delivery_memory."
   }
 }
 
@@ -418,6 +446,34 @@ variable "subscriptions_max_instances" {
   validation {
     condition     = var.subscriptions_max_instances >= 1 && var.subscriptions_max_instances <= 1000 && floor(var.subscriptions_max_instances) == var.subscriptions_max_instances
     error_message = "subscriptions_max_instances must be a whole number from 1 to 1000."
+  }
+}
+
+variable "subscriptions_concurrency" {
+  description = "Requests one restockSubscriptions instance serves at once (Cloud Run's per-instance concurrency). Each request is a short Firestore transaction, so above 1 one instance takes that many shoppers at once and a product's subscribe storm needs fewer instances and cold starts; above 1 needs subscriptions_cpu of 1 or more."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.subscriptions_concurrency >= 1 && var.subscriptions_concurrency <= 1000 && floor(var.subscriptions_concurrency) == var.subscriptions_concurrency
+    error_message = "subscriptions_concurrency must be a whole number from 1 to 1000."
+  }
+
+  validation {
+    # coalesce: Terraform 1.11 evaluates both sides of || even when the left is true.
+    condition     = var.subscriptions_concurrency == 1 || coalesce(var.subscriptions_cpu, 0) >= 1
+    error_message = "subscriptions_concurrency above 1 needs subscriptions_cpu of 1 or more: with less than one vCPU an instance serves one request at a time."
+  }
+}
+
+variable "subscriptions_cpu" {
+  description = "vCPUs of one restockSubscriptions instance: 1, 2, 4, 6 or 8; null takes the share Cloud Run gives subscriptions_memory. Set it to raise subscriptions_concurrency."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.subscriptions_cpu == null || contains([1, 2, 4, 6, 8], coalesce(var.subscriptions_cpu, 1))
+    error_message = "subscriptions_cpu must be 1, 2, 4, 6 or 8 (whole vCPUs), or null for Cloud Run's share of subscriptions_memory."
   }
 }
 

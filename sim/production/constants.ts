@@ -38,7 +38,6 @@ export const CONSTANTS = {
   dispatchOverheadMs: c(20, 'ms per dispatch', 'assumed', 'not published; from a token being taken to the HTTP request reaching the function (OIDC token minting included)'),
 
   // Cloud Run functions (gen2)
-  defaultConcurrency: c(1, 'requests per instance', 'published', 'https://cloud.google.com/functions/docs/configuring/concurrency — "By default, function instances handle only one request at a time" (terraform/functions.tf sets no concurrency)'),
   coldStartMs: c(1500, 'ms', 'assumed', 'not published as a figure; https://cloud.google.com/run/docs/tips/general describes what it depends on. Node.js with the Google client libraries loaded: ~1-2 s is the commonly measured range'),
   requestOverheadMs: c(5, 'ms per request', 'assumed', 'not published; routing into a warm instance'),
 

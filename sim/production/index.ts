@@ -174,7 +174,7 @@ export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
   const queues = Array.from({ length: d.queueCount }, () => new Queue(s, rate, burstOf(rate), concurrency));
   const contRate = Math.min(d.continuationQueue.maxDispatchesPerSecond, K.queueMaxDispatchesPerSecond.value);
   const continuationQueue = new Queue(s, contRate, burstOf(contRate), Math.min(d.continuationQueue.maxConcurrentDispatches, K.queueMaxConcurrentDispatches.value));
-  const deliveryInstances = new Instances(s, d.deliveryMaxInstances * K.defaultConcurrency.value, d.deliveryMinInstances);
+  const deliveryInstances = new Instances(s, d.deliveryMaxInstances, d.deliveryMinInstances, d.deliveryConcurrency);
   const fanoutInstances = new Instances(s, d.fanoutMaxInstances, d.fanoutMinInstances);
   const t0 = s.nowMs;
   let first = Infinity;
@@ -320,11 +320,11 @@ export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
     K.dispatchOverheadMs.value + K.requestOverheadMs.value + readMs(n) + commitMs(n * ch) +
     Math.ceil(Math.ceil((n * ch) / d.notifyBatchSize) / d.sendConcurrency) * K.notifierCallMs.value + commitMs(n * (ch + 1));
   const sequentialWrites = hotIndexes.length > 0 ? (writes.total.get('deliveries') ?? 0) : 0;
-  const inFlight = Math.min(concurrency * d.queueCount, d.deliveryMaxInstances * K.defaultConcurrency.value);
+  const inFlight = Math.min(concurrency * d.queueCount, d.deliveryMaxInstances * d.deliveryConcurrency);
   const floors: Record<string, number> = {
     [`fan-out paging (${ranges} chain(s) of pages)`]: fanoutDone - t0,
     [`queue dispatch rate (${d.queueCount} queue(s) × ${rate} tasks/s)`]: (chunks / (rate * d.queueCount)) * 1000,
-    [`concurrent deliveries (min(${d.queueCount} × queue ${concurrency}, ${d.deliveryMaxInstances} instances × ${K.defaultConcurrency.value}) = ${inFlight})`]: (chunks * serviceMs) / inFlight,
+    [`concurrent deliveries (min(${d.queueCount} × queue ${concurrency}, ${d.deliveryMaxInstances} instances × ${d.deliveryConcurrency}) = ${inFlight})`]: (chunks * serviceMs) / inFlight,
     'Firestore 500 writes/s on the ledger (sequential index)': (sequentialWrites / K.sequentialIndexWritesPerSecond.value) * 1000,
   };
   const boundBy = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]![0];
@@ -394,7 +394,7 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
 export function formatClock(r: ClockReport): string {
   return [
     `production clock: ${r.subscribers.toLocaleString('en')} subscribers of one product, as terraform/ deploys it${r.analytic ? ' (lib/\'s flows in virtual time)' : ''}`,
-    `  ${r.deployment.queueCount} delivery queue(s) × ${r.deployment.queueMaxDispatchesPerSecond}/s, ${r.deployment.queueMaxConcurrentDispatches} concurrent; delivery ${r.deployment.deliveryMinInstances}–${r.deployment.deliveryMaxInstances} instances, fan-out ${r.deployment.fanoutMinInstances}–${r.deployment.fanoutMaxInstances}; page ${r.deployment.pageSize}, chunk ${r.deployment.chunkSize}`,
+    `  ${r.deployment.queueCount} delivery queue(s) × ${r.deployment.queueMaxDispatchesPerSecond}/s, ${r.deployment.queueMaxConcurrentDispatches} concurrent; delivery ${r.deployment.deliveryMinInstances}–${r.deployment.deliveryMaxInstances} instances × ${r.deployment.deliveryConcurrency} request(s), fan-out ${r.deployment.fanoutMinInstances}–${r.deployment.fanoutMaxInstances}; page ${r.deployment.pageSize}, chunk ${r.deployment.chunkSize}`,
     `  ledger indexes with sequential writes: ${r.deployment.sequentialIndexes.length === 0 ? 'none' : r.deployment.sequentialIndexes.join('; ')}`,
     `  first notification   ${minutes(r.firstNotificationMs)}`,
     `  last notification    ${minutes(r.lastNotificationMs)}`,

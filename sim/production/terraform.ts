@@ -22,6 +22,8 @@ export interface Deployed {
   /** The continuation queue's own limits (terraform/tasks.tf `google_cloud_tasks_queue.continuations`). */
   continuationQueue: { maxDispatchesPerSecond: number; maxConcurrentDispatches: number };
   deliveryMaxInstances: number;
+  /** Requests one deliverRestockBatch instance serves at once (`delivery_concurrency`; Cloud Functions' default is 1). */
+  deliveryConcurrency: number;
   /** Instances kept warm (`min_instance_count`): they take their first request without a cold start. */
   deliveryMinInstances: number;
   fanoutMinInstances: number;
@@ -145,6 +147,7 @@ export async function readDeployment(dir: string, overrides: Record<string, numb
     queueCount: variableDefault(vars, 'delivery_queue_count', 1),
     continuationQueue: queueLimits(queues.continuations, vars, 'google_cloud_tasks_queue.continuations'),
     deliveryMaxInstances: variableDefault(vars, 'delivery_max_instances'),
+    deliveryConcurrency: variableDefault(vars, 'delivery_concurrency', 1),
     deliveryMinInstances: variableDefault(vars, 'delivery_min_instances', 0),
     fanoutMinInstances: variableDefault(vars, 'fanout_min_instances', 0),
     fanoutTimeBudgetMs: budgetMs,

@@ -90,37 +90,44 @@ export function deployedConfig(d: Deployed): Config {
 }
 
 /**
- * Cloud Run instances of one function: an idle warm one is reused, else a new
- * one starts cold, at most `max` (concurrency 1 each); `warm` of them exist
- * before the first request (min instances) and take it without a cold start.
+ * Cloud Run instances of one function, each serving `perInstance` requests at
+ * once: a free slot on a running instance is reused, else a new instance
+ * starts cold, at most `max`; `warm` of them exist before the first request
+ * (min instances) and take it without a cold start.
  * A request that finds none waits for one (Cloud Run would answer 429 and the
  * caller retry: the optimistic reading). The analytic model uses it too.
  */
 export class Instances {
-  private idle: number;
-  private total: number;
+  private idleSlots: number;
+  private instances: number;
   private readonly waiting: (() => void)[] = [];
+  /** Most instances running at once (not requests: an instance serves `perInstance`). */
   peak: number;
   coldStarts = 0;
   constructor(
     private readonly s: Scheduler,
     private readonly max: number,
     warm = 0,
+    /** Requests one instance serves at once (the function's concurrency). */
+    private readonly perInstance = 1,
   ) {
-    this.idle = Math.min(warm, max);
-    this.total = this.idle;
-    this.peak = this.idle;
+    this.instances = Math.min(warm, max);
+    this.idleSlots = this.instances * perInstance;
+    this.peak = this.instances;
   }
   async acquire(): Promise<void> {
-    if (this.idle > 0) {
-      this.idle--;
+    if (this.idleSlots > 0) {
+      this.idleSlots--;
       return this.s.sleep(K.requestOverheadMs.value);
     }
-    if (this.total < this.max) {
-      this.total++;
+    if (this.instances < this.max) {
+      this.instances++;
       this.coldStarts++;
-      this.peak = Math.max(this.peak, this.total);
-      return this.s.sleep(K.coldStartMs.value);
+      this.peak = Math.max(this.peak, this.instances);
+      await this.s.sleep(K.coldStartMs.value);
+      // The new instance's other slots open once it has started.
+      for (let i = 1; i < this.perInstance; i++) this.release();
+      return;
     }
     await new Promise<void>((resolve) => this.waiting.push(resolve));
     return this.s.sleep(K.requestOverheadMs.value);
@@ -128,7 +135,7 @@ export class Instances {
   release(): void {
     const next = this.waiting.shift();
     if (next) next();
-    else this.idle++;
+    else this.idleSlots++;
   }
 }
 
@@ -229,7 +236,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const notifier = new CountingNotifier(s);
   const instances = {
     fanout: new Instances(s, d.fanoutMaxInstances, d.fanoutMinInstances),
-    deliver: new Instances(s, d.deliveryMaxInstances * K.defaultConcurrency.value, d.deliveryMinInstances),
+    deliver: new Instances(s, d.deliveryMaxInstances, d.deliveryMinInstances, d.deliveryConcurrency),
   };
   let deliveryBusyMs = 0;
   let continuations = 0;
@@ -335,14 +342,14 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const rate = delivery.reduce((n, q) => n + q.maxDispatchesPerSecond, 0);
   const concurrency = Math.min(
     delivery.reduce((n, q) => n + q.maxConcurrentDispatches, 0),
-    d.deliveryMaxInstances * K.defaultConcurrency.value,
+    d.deliveryMaxInstances * d.deliveryConcurrency,
   );
   const ranges = Math.max(1, rangeDocs.size);
   // Each limit's floor on the time to the last notification, from what the run did.
   const floors: Record<string, number> = {
     [`fan-out paging (${ranges} chain(s) of pages)`]: fanoutDoneMs,
     [`queue dispatch rate (${delivery.length} queue(s) × ${delivery[0]!.maxDispatchesPerSecond} tasks/s)`]: (tasks / rate) * 1000,
-    [`concurrent deliveries (min(queue concurrency, ${d.deliveryMaxInstances} instances × ${K.defaultConcurrency.value}) = ${concurrency})`]:
+    [`concurrent deliveries (min(queue concurrency, ${d.deliveryMaxInstances} instances × ${d.deliveryConcurrency}) = ${concurrency})`]:
       (deliveryBusyMs - (limit.waitedMs.get('deliver') ?? 0)) / concurrency,
   };
   for (const c of o.sequentialCollections) {

@@ -66,6 +66,22 @@ describe('production clock', () => {
     expect(five.deployment.queueCount).toBe(5);
   });
 
+  it('five queues are served at least as fast by 200 instances of five requests each as by 1,000 of one, with a fifth of the cold starts', { timeout: 240_000 }, async () => {
+    const narrow = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_max_instances: 1_000 } });
+    const concurrent = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_concurrency: 5 } });
+    const starved = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5 } });
+
+    expect(concurrent.deployment.deliveryConcurrency).toBe(5);
+    // As many chunks in flight; a fifth of the instances start cold, so the ramp is no slower.
+    expect(concurrent.lastNotificationMs).toBeLessThanOrEqual(narrow.lastNotificationMs);
+    expect(concurrent.lastNotificationMs).toBeLessThanOrEqual(60_000);
+    expect(concurrent.boundBy).toMatch(/queue dispatch rate \(5 queue\(s\)/);
+    // Instances, not requests: five requests share one instance and its cold start.
+    expect([narrow.peakInstances, concurrent.peakInstances]).toEqual([1_000, 200]);
+    // 200 instances of one request each hold back five queues' 1,000 dispatches in flight.
+    expect(starved.lastNotificationMs).toBeGreaterThan(concurrent.lastNotificationMs);
+  });
+
   it('without warm instances the first notification waits for two cold starts (fanOutRestock, then deliverRestockBatch)', { timeout: 60_000 }, async () => {
     const warm = await analyticClock({ subscribers: 1_000, terraformDir: 'terraform' });
     const cold = await analyticClock({ subscribers: 1_000, terraformDir: 'terraform', vars: { fanout_min_instances: 0, delivery_min_instances: 0 } });

@@ -144,6 +144,9 @@ describe(
       ['dead letters kept longer than Pub/Sub can (31 days)', { dead_letter_retention_days: 32 }],
       ['the project (default) database as the pipeline database', { firestore_database: '(default)' }],
       ['a runtime the code is not tested on', { runtime: 'nodejs20' }],
+      ['several deliveries per instance on a fraction of a vCPU (Cloud Run serves one at a time there)', { delivery_concurrency: 8 }],
+      ['several subscription requests per instance on a fraction of a vCPU', { subscriptions_concurrency: 80 }],
+      ['a vCPU count Cloud Run does not offer', { delivery_cpu: 3 }],
     ];
 
     test.each(refusals)('%s is refused at plan time', (_case, overrides) => {
@@ -164,6 +167,10 @@ describe(
     test('the same variables module accepts the example and a bare apply, so the refusals above are about the values', () => {
       expect(() => evaluate(BARE_APPLY)).not.toThrow();
       expect(() => evaluate(example)).not.toThrow();
+    });
+
+    test('several requests per instance are accepted with a whole vCPU', () => {
+      expect(() => evaluate({ ...BARE_APPLY, delivery_concurrency: 8, delivery_cpu: 1, subscriptions_concurrency: 80, subscriptions_cpu: 2 })).not.toThrow();
     });
   },
 );

@@ -392,11 +392,30 @@ describe('speed defaults (docs/deploy.md "Speed defaults")', () => {
   });
 
   test('the default instances cover what the default queues and key ranges send them at once', () => {
-    // One request per instance (functions' default concurrency): every dispatch in flight needs an instance of its own.
-    expect(d('delivery_max_instances')).toBeGreaterThanOrEqual(d('delivery_queue_count') * d('queue_max_concurrent_dispatches'));
+    // delivery_concurrency requests per instance (1 by default): every dispatch in flight needs a slot.
+    expect(d('delivery_max_instances') * d('delivery_concurrency')).toBeGreaterThanOrEqual(d('delivery_queue_count') * d('queue_max_concurrent_dispatches'));
     // Each key range of one fan-out is a fanOutRestock request of its own.
     expect(d('fanout_max_instances')).toBeGreaterThanOrEqual(d('fanout_max_ranges'));
     expect(d('queue_max_dispatches_per_second')).toBe(500);
+  });
+});
+
+describe('per-instance concurrency', () => {
+  test('each function’s vCPUs and requests per instance come from its entry; only delivery and the subscription API take them from variables', () => {
+    const service = block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config);
+    expect(service.available_cpu).toBe('${each.value.cpu}');
+    expect(service.max_instance_request_concurrency).toBe('${each.value.concurrency}');
+    const fns = tf.locals.functions;
+    expect(fns.deliverRestockBatch.concurrency).toBe('${var.delivery_concurrency}');
+    expect(fns.restockSubscriptions.concurrency).toBe('${var.subscriptions_concurrency}');
+    // fanOutRestock's heap is sized for one fan-out's pages at a time.
+    expect([fns.fanOutRestock.concurrency, fns.restockUnsubscribe.concurrency]).toEqual([1, 1]);
+    expect([fns.fanOutRestock.cpu, fns.restockUnsubscribe.cpu]).toEqual([null, null]);
+  });
+
+  test('one request per instance and Cloud Run’s share of a vCPU stay the defaults', () => {
+    expect([tf.variable.delivery_concurrency.default, tf.variable.subscriptions_concurrency.default]).toEqual([1, 1]);
+    expect([tf.variable.delivery_cpu.default, tf.variable.subscriptions_cpu.default]).toEqual([null, null]);
   });
 });
 
