@@ -75,7 +75,8 @@ resource "google_cloudfunctions2_function" "function" {
     max_instance_count = each.value.max_instances
     # One request per instance unless a variable raises it (delivery and the
     # subscription API, with a whole vCPU): fanOutRestock's heap is sized for
-    # one fan-out's pages, and the one-click unsubscribe is rare.
+    # one fan-out's pages, and the one-click unsubscribe is rare. A number of
+    # vCPUs becomes the string the API takes; null leaves Cloud Run's share.
     available_cpu                    = each.value.cpu
     max_instance_request_concurrency = each.value.concurrency
     # fanOutRestock and deliverRestockBatch keep one warm instance each by

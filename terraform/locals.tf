@@ -25,7 +25,7 @@ locals {
       max_instances   = var.delivery_max_instances
       min_instances   = var.delivery_min_instances
       ingress         = var.delivery_ingress
-      cpu             = var.delivery_cpu == null ? null : tostring(var.delivery_cpu)
+      cpu             = var.delivery_cpu
       concurrency     = var.delivery_concurrency
       account_id      = "restock-delivery"
     }
@@ -36,7 +36,7 @@ locals {
       max_instances   = var.subscriptions_max_instances
       min_instances   = 0
       ingress         = var.subscriptions_ingress
-      cpu             = var.subscriptions_cpu == null ? null : tostring(var.subscriptions_cpu)
+      cpu             = var.subscriptions_cpu
       concurrency     = var.subscriptions_concurrency
       account_id      = "restock-subscriptions"
     }

@@ -4,8 +4,10 @@
  * resources make in production).
  */
 import { PubSub } from '@google-cloud/pubsub';
+import { status } from '@grpc/grpc-js';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { tasksClientOptions } from '../../lib/clients.ts';
+import { grpcCode } from '../../lib/grpc.ts';
 
 /** Settings of the push subscription that triggers the fan-out. */
 export interface SubscriptionSettings {
@@ -65,19 +67,22 @@ export interface PubSubWiring {
 }
 
 /**
- * Creates the topic, the dead-letter topic with its pull subscription, and the
- * push subscription to the fan-out function with retry and dead-letter
+ * Creates the dead-letter topic with its pull subscription, then the topic and
+ * the push subscription to the fan-out function with retry and dead-letter
  * policies. Idempotent: existing resources are left as they are.
+ *
+ * The topic comes last and its subscription right after it: a message
+ * published to a topic with no subscription is acked and dropped, so on an
+ * emulator restarted while publishers retry, that gap is kept to the one
+ * CreateSubscription call.
  */
 export async function wirePubSub(w: PubSubWiring): Promise<void> {
   const client = pubsubFor(w.projectId, w.pubsub);
   try {
-    const [topic] = await client.topic(w.topic).get({ autoCreate: true });
     const [deadLetter] = await client.topic(w.deadLetterTopic).get({ autoCreate: true });
-    await ensureSubscription(deadLetter.subscription(w.deadLetterSubscription), () =>
-      deadLetter.createSubscription(w.deadLetterSubscription),
-    );
-    await ensureSubscription(topic.subscription(w.subscription), () =>
+    await ensureSubscription(() => deadLetter.createSubscription(w.deadLetterSubscription));
+    const [topic] = await client.topic(w.topic).get({ autoCreate: true });
+    await ensureSubscription(() =>
       topic.createSubscription(w.subscription, {
         pushConfig: { pushEndpoint: w.pushEndpoint },
         ackDeadlineSeconds: w.settings.ackDeadlineSeconds,
@@ -96,12 +101,13 @@ export async function wirePubSub(w: PubSubWiring): Promise<void> {
   }
 }
 
-async function ensureSubscription(
-  existing: { exists(): Promise<[boolean]> },
-  create: () => Promise<unknown>,
-): Promise<void> {
-  const [exists] = await existing.exists();
-  if (!exists) await create();
+/** Creates a subscription unless it exists: one RPC, so it follows its topic's creation as closely as it can. */
+async function ensureSubscription(create: () => Promise<unknown>): Promise<void> {
+  try {
+    await create();
+  } catch (err) {
+    if (grpcCode(err) !== status.ALREADY_EXISTS) throw err;
+  }
 }
 
 /** Creates or updates the delivery queue with the stack's settings (UpdateQueue creates a missing queue). */

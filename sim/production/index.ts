@@ -16,7 +16,7 @@
  * index range. What bound the run is the resource whose floor is longest.
  */
 import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS } from './constants.ts';
-import { readDeployment, type Deployed } from './terraform.ts';
+import { deliverySlots, readDeployment, type Deployed } from './terraform.ts';
 import { Prng } from '../prng.ts';
 import { Scheduler, SIM_EPOCH_MS } from '../scheduler.ts';
 import { deployedConfig, Instances, runProductionWorld } from './world.ts';
@@ -320,7 +320,7 @@ export async function analyticClock(o: ClockOptions): Promise<ClockReport> {
     K.dispatchOverheadMs.value + K.requestOverheadMs.value + readMs(n) + commitMs(n * ch) +
     Math.ceil(Math.ceil((n * ch) / d.notifyBatchSize) / d.sendConcurrency) * K.notifierCallMs.value + commitMs(n * (ch + 1));
   const sequentialWrites = hotIndexes.length > 0 ? (writes.total.get('deliveries') ?? 0) : 0;
-  const inFlight = Math.min(concurrency * d.queueCount, d.deliveryMaxInstances * d.deliveryConcurrency);
+  const inFlight = Math.min(concurrency * d.queueCount, deliverySlots(d));
   const floors: Record<string, number> = {
     [`fan-out paging (${ranges} chain(s) of pages)`]: fanoutDone - t0,
     [`queue dispatch rate (${d.queueCount} queue(s) × ${rate} tasks/s)`]: (chunks / (rate * d.queueCount)) * 1000,

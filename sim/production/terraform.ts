@@ -52,6 +52,11 @@ export interface Deployed {
   composites: { collection: string; name: string; fields: string[] }[];
 }
 
+/** Deliveries the instances can serve at once: each of `delivery_max_instances` takes `delivery_concurrency`. */
+export function deliverySlots(d: Pick<Deployed, 'deliveryMaxInstances' | 'deliveryConcurrency'>): number {
+  return d.deliveryMaxInstances * d.deliveryConcurrency;
+}
+
 function variableDefault(vars: Record<string, Json>, name: string, fallback?: number): number {
   const v = vars[name];
   const raw = Array.isArray(v) ? v[0]?.default : v?.default;
@@ -115,6 +120,11 @@ export async function readDeployment(dir: string, overrides: Record<string, numb
     if (vars[name] === undefined) throw new Error(`--var ${name}: terraform/ declares no such variable`);
     vars[name] = [{ ...(Array.isArray(vars[name]) ? vars[name][0] : vars[name]), default: value }];
   }
+  const deliveryConcurrency = variableDefault(vars, 'delivery_concurrency', 1);
+  // terraform/variables.tf refuses the same (delivery_concurrency's validation): the clock times only what could be deployed.
+  if (deliveryConcurrency > 1 && variableDefault(vars, 'delivery_cpu', 0) < 1) {
+    throw new Error(`delivery_concurrency ${deliveryConcurrency} needs delivery_cpu of 1 or more (--var delivery_cpu=1): terraform/ refuses more than one request per instance on less than a whole vCPU`);
+  }
   const exempted: Record<string, Set<string>> = {};
   for (const f of fields.flatMap((x) => expandForEach(x, locals))) {
     const config = Array.isArray(f.index_config) ? f.index_config[0] : f.index_config;
@@ -147,7 +157,7 @@ export async function readDeployment(dir: string, overrides: Record<string, numb
     queueCount: variableDefault(vars, 'delivery_queue_count', 1),
     continuationQueue: queueLimits(queues.continuations, vars, 'google_cloud_tasks_queue.continuations'),
     deliveryMaxInstances: variableDefault(vars, 'delivery_max_instances'),
-    deliveryConcurrency: variableDefault(vars, 'delivery_concurrency', 1),
+    deliveryConcurrency,
     deliveryMinInstances: variableDefault(vars, 'delivery_min_instances', 0),
     fanoutMinInstances: variableDefault(vars, 'fanout_min_instances', 0),
     fanoutTimeBudgetMs: budgetMs,

@@ -38,7 +38,7 @@ import { Scheduler, SIM_EPOCH_MS, type SimProcess } from '../scheduler.ts';
 import { SimQueue, SimTasksClient, type SimTask } from '../tasks.ts';
 import { deliverRestockBatch, fanOutRestock } from '../functions.ts';
 import { CONSTANTS as K } from './constants.ts';
-import type { Deployed } from './terraform.ts';
+import { deliverySlots, type Deployed } from './terraform.ts';
 
 const PRODUCT = 'p-clock';
 const EVENT_ID = 'restock-clock';
@@ -342,7 +342,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const rate = delivery.reduce((n, q) => n + q.maxDispatchesPerSecond, 0);
   const concurrency = Math.min(
     delivery.reduce((n, q) => n + q.maxConcurrentDispatches, 0),
-    d.deliveryMaxInstances * d.deliveryConcurrency,
+    deliverySlots(d),
   );
   const ranges = Math.max(1, rangeDocs.size);
   // Each limit's floor on the time to the last notification, from what the run did.

@@ -25,7 +25,9 @@ describe('the first notification', () => {
     const stats = await waitForDelivered(event.productId, 1000, { on, settleMs: 0 });
 
     // Assess
-    expect(outcome).toMatchObject({ kind: 'completed', recipients: 1000, chunks: 50 });
+    // The first page is one chunk (20 ids), so its task exists before a whole page is read; then pages of 40:
+    // 20 + 24 x 40 + 20 = 26 pages (25 if the first page were a whole one).
+    expect(outcome).toMatchObject({ kind: 'completed', recipients: 1000, chunks: 50, pages: 26 });
     const doc = await fanoutDoc(eventKey, on);
     expect(stats.firstDeliveredAtMs).not.toBeNull();
     expect(stats.firstDeliveredAtMs!, 'first notification before the fan-out completed').toBeLessThan(doc!.completedAtMs!);

@@ -68,7 +68,7 @@ describe('production clock', () => {
 
   it('five queues are served at least as fast by 200 instances of five requests each as by 1,000 of one, with a fifth of the cold starts', { timeout: 240_000 }, async () => {
     const narrow = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_max_instances: 1_000 } });
-    const concurrent = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_concurrency: 5 } });
+    const concurrent = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_concurrency: 5, delivery_cpu: 1 } });
     const starved = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5 } });
 
     expect(concurrent.deployment.deliveryConcurrency).toBe(5);
@@ -87,6 +87,10 @@ describe('production clock', () => {
     const cold = await analyticClock({ subscribers: 1_000, terraformDir: 'terraform', vars: { fanout_min_instances: 0, delivery_min_instances: 0 } });
 
     expect(cold.firstNotificationMs - warm.firstNotificationMs).toBe(2 * (CONSTANTS.coldStartMs.value - CONSTANTS.requestOverheadMs.value));
+  });
+
+  it('several requests per delivery instance on less than a whole vCPU is refused, as terraform/ refuses it', async () => {
+    await expect(analyticClock({ subscribers: 10, terraformDir: 'terraform', vars: { delivery_concurrency: 5 } })).rejects.toThrow(/delivery_concurrency 5 needs delivery_cpu/);
   });
 
   it('a --var naming no variable of terraform/ is refused by name', async () => {
