@@ -1,53 +1,37 @@
 /**
- * The two entry points as the simulation calls them: what
- * `functions/fanOutRestock.ts` and `functions/deliverRestockBatch.ts` do,
- * minus express and the OIDC check. The real files register with
- * functions-framework and take the process-wide runtime at import, so the
- * simulation calls what they call — parsing, the fan-out, delivery, the
- * ledger, the notifier — and answers from the same problem tables
- * (`FANOUT_PROBLEMS`, `DELIVERY_PROBLEMS`) and last-attempt rule.
+ * The two entry points as the simulation calls them: the very handlers the
+ * deployed `functions/fanOutRestock.ts` and `functions/deliverRestockBatch.ts`
+ * call (`lib/fanout`'s and `lib/delivery`'s entry), given the simulation's
+ * runtime instead of the process's. Nothing of their logic is restated here:
+ * the last attempt of a push or of a task, poison recorded and acknowledged,
+ * and the problem tables are the deployed code's.
  */
-import { InvalidEventError, parseIncoming } from '../lib/events/index.ts';
-import { FANOUT_PROBLEMS, handleFanout, recordRejectedEvent } from '../lib/fanout/index.ts';
-import { DELIVERY_PROBLEMS, deliverChunk, parseDeliveryTask } from '../lib/delivery/index.ts';
-import { errorToProblemReply } from '../lib/http/index.ts';
-import { isLastTaskAttempt } from '../lib/tasks/index.ts';
+import { handleFanoutRequest } from '../lib/fanout/index.ts';
+import { handleDeliveryRequest } from '../lib/delivery/index.ts';
+import type { HttpReply } from '../lib/http/index.ts';
 import type { Notifier } from '../lib/notify/index.ts';
 import type { Runtime } from '../lib/runtime.ts';
 
+/** What the simulation's trace says of an answer: the outcome of a 2xx, the problem's type otherwise. */
+function described(reply: HttpReply): { status: number; outcome: string } {
+  let outcome = String(reply.status);
+  try {
+    const body = JSON.parse(reply.body ?? '{}') as { outcome?: unknown; type?: unknown; sent?: unknown; failed?: unknown; busy?: unknown; exhausted?: unknown };
+    if (typeof body.outcome === 'string') outcome = body.outcome;
+    else if (typeof body.type === 'string') outcome = body.type.replace(/^.*\//, '');
+    else if (typeof body.sent === 'number') outcome = `sent ${body.sent} failed ${body.failed} busy ${body.busy} exhausted ${body.exhausted}`;
+  } catch {
+    // A body that is not JSON is described by its status alone.
+  }
+  return { status: reply.status, outcome };
+}
+
 /** `fanOutRestock`: 2xx acknowledges (done, duplicate, ignored, poison recorded); anything else is redelivered. */
 export async function fanOutRestock(rt: Runtime, headers: Record<string, string>, body: unknown): Promise<{ status: number; outcome: string }> {
-  let incoming;
-  try {
-    incoming = parseIncoming({ headers, body });
-  } catch (err) {
-    if (!(err instanceof InvalidEventError)) throw err;
-    await recordRejectedEvent(rt.db, err, JSON.stringify(body ?? null), rt.now(), rt.config.ledgerTtlDays);
-    return { status: 200, outcome: 'rejected' };
-  }
-  try {
-    const lastAttempt = incoming.kind === 'continuation' && isLastTaskAttempt(headers['x-cloudtasks-taskretrycount'], rt.config.deliveryMaxAttempts);
-    const outcome = await handleFanout(rt, incoming, rt.log, { lastAttempt });
-    return { status: 200, outcome: outcome.kind };
-  } catch (err) {
-    return { status: errorToProblemReply(err, FANOUT_PROBLEMS).status, outcome: (err as Error)?.name ?? 'error' };
-  }
+  return described(await handleFanoutRequest(rt, { headers, body }));
 }
 
 /** `deliverRestockBatch`: 200 when the chunk is settled, 503 when something retryable remains, 400 for a body fan-out never sends. */
-export async function deliverRestockBatch(
-  rt: Runtime,
-  notifier: Notifier,
-  headers: Record<string, string>,
-  body: unknown,
-): Promise<{ status: number; outcome: string }> {
-  const retryCount = Number(headers['x-cloudtasks-taskretrycount'] ?? '0') || 0;
-  try {
-    const task = parseDeliveryTask(body);
-    const report = await deliverChunk(rt, notifier, task, { retryCount }, rt.log);
-    // A chunk not settled is the function's ChunkNotSettledError: 503.
-    return { status: report.settled ? 200 : 503, outcome: `sent ${report.sent} failed ${report.failed} busy ${report.busy} exhausted ${report.exhausted}` };
-  } catch (err) {
-    return { status: errorToProblemReply(err, DELIVERY_PROBLEMS).status, outcome: (err as Error)?.name ?? 'error' };
-  }
+export async function deliverRestockBatch(rt: Runtime, notifier: Notifier, headers: Record<string, string>, body: unknown): Promise<{ status: number; outcome: string }> {
+  return described(await handleDeliveryRequest(rt, notifier, { method: 'POST', headers, body }));
 }

@@ -12,11 +12,13 @@
  * | 3 never skips | once a fan-out completes, each such subscriber is in a task the queue accepted for the event | end of the storm |
  * | 5 stale events | an event ignored as stale (or not a restock) has no task, ledger entry or notification | end |
  * | 6 one-shot | a pipeline commit that deletes a subscription settles its notification in the same commit; one that settles every channel of a subscriber deletes the subscription; none is left behind | each commit, end |
+ * | fan-out states | an event dead-lettered after every copy of its last delivery was answered, with no task of its fan-out left, ended its fan-out `failed`, not `running` (the push's last attempt) | end of the storm |
  * | 8 bounded pressure | a delivery never has more than RESTOCK_SEND_CONCURRENCY notifier calls in flight | each call |
  */
 import { CLOSED_DELIVERY_STATES, COLLECTIONS, canMoveDelivery, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type FanoutDoc, type SubscriptionDoc } from '../lib/model.ts';
 import type { AppliedCommit, FirestoreStore } from './firestore.ts';
 import type { Receipt } from './notifier.ts';
+import type { PushSubscription } from './pubsub.ts';
 import type { SimQueue } from './tasks.ts';
 import { SIM_EPOCH_MS, type Scheduler, type SimProcess } from './scheduler.ts';
 
@@ -186,6 +188,28 @@ export class Checker {
       if (skipped.length > 0) {
         this.violate('fan-out-never-skips', `fan-out ${eventKey} completed but ${skipped.length} subscriber(s) were in no task, e.g. ${skipped.slice(0, 3).join(', ')}`);
       }
+    }
+  }
+
+  /**
+   * After the storm, before any operator repair: nothing stays `running` once
+   * nobody will carry it on. An event whose push was dead-lettered after the
+   * function answered every copy of its last delivery, with no task of its
+   * fan-out left in the queue, must have ended `failed` on that delivery
+   * (visible, alerted, replayable), not `running` behind a lease nobody
+   * renews. A copy of the last delivery whose instance died leaves only the
+   * dead-letter alert (docs/states-and-failures.md).
+   */
+  checkNothingStaysRunning(push: Pick<PushSubscription, 'deadLettered' | 'lastDeliveryLost'>, queue: SimQueue): void {
+    const eventKeyOf = (m: { messageId: string; attributes: Record<string, string> }) => m.attributes.eventId ?? m.messageId;
+    // Any message of the event (a publisher's retry is another message) whose last copy was lost excuses the event.
+    const excused = new Set(push.deadLettered.filter((m) => push.lastDeliveryLost.has(m.messageId)).map(eventKeyOf));
+    for (const m of push.deadLettered) {
+      const eventKey = eventKeyOf(m);
+      if (excused.has(eventKey)) continue;
+      if (this.fanout(eventKey)?.state !== 'running') continue;
+      const pending = [...queue.tasks.values()].some((t) => (t.body as { eventKey?: string } | undefined)?.eventKey === eventKey);
+      if (!pending) this.violate('nothing-stays-running', `event ${eventKey} was dead-lettered and its fan-out is left running with no task to carry it on`);
     }
   }
 

@@ -36,12 +36,19 @@ export interface PushMessage {
   deliveryAttempt: number;
 }
 
+
 /** Answers an HTTP status, or never (its process died). */
 export type PushHandler = (body: { message: PushMessage; subscription: string; deliveryAttempt: number }) => Promise<number>;
 
 export class PushSubscription {
   private nextId = 1000;
   readonly deadLettered: PushMessage[] = [];
+  /**
+   * Messages a copy of whose last delivery was lost (its instance died, or the
+   * ack deadline passed): nobody was left to end that fan-out, so only the
+   * dead-letter alert tells of it.
+   */
+  readonly lastDeliveryLost = new Set<string>();
   readonly acked = new Set<string>();
   /** Every message published, in order (the outbox invariants read their eventIds). */
   readonly published: PushMessage[] = [];
@@ -86,9 +93,10 @@ export class PushSubscription {
       this.scheduler.at(this.random.int(0, 200), () => this.deliver(message, true));
     }
     let answered = false;
-    const onAnswer = (code: number, why: string) => {
+    const onAnswer = (code: number, why: string, byHandler = false) => {
       if (answered) return;
       answered = true;
+      if (!byHandler && attempt >= this.settings.maxDeliveryAttempts) this.lastDeliveryLost.add(message.messageId);
       if (duplicate) return; // the copy's fate does not change the message's
       if (code >= 200 && code < 300) {
         this.acked.add(message.messageId);
@@ -109,7 +117,7 @@ export class PushSubscription {
     this.handler({ message: { ...message, deliveryAttempt: attempt }, subscription: 'projects/sim/subscriptions/fanout', deliveryAttempt: attempt }).then(
       (code) => {
         deadline.cancelled = true;
-        onAnswer(code, `answered ${code}`);
+        onAnswer(code, `answered ${code}`, true);
       },
       () => {
         deadline.cancelled = true;

@@ -252,6 +252,8 @@ export class SimTasksClient {
     private readonly net: Net,
     private readonly proc: SimProcess,
     private readonly latencyMs: () => number,
+    /** Whether Cloud Tasks is down now (a drawn outage): every createTask answers UNAVAILABLE and creates nothing. */
+    private readonly down: () => boolean = () => false,
   ) {}
 
   createTask(request: {
@@ -266,6 +268,7 @@ export class SimTasksClient {
       latencyMs: this.latencyMs(),
       mutating: true,
       apply: () => {
+        if (this.down()) throw new GrpcError(status.UNAVAILABLE, 'simulated Cloud Tasks outage');
         if (!queue) throw new GrpcError(status.NOT_FOUND, `queue ${request.parent} does not exist`);
         const t = request.task;
         const body = t.httpRequest.body ? JSON.parse(t.httpRequest.body.toString('utf8')) : undefined;

@@ -106,7 +106,9 @@ function drawConfig(r: Prng, ranges: Prng): Config {
     RESTOCK_NOTIFIER_URL: 'http://notifier.sim/',
     RESTOCK_NOTIFIER_TIMEOUT_MS: String(r.pick([2_000, 10_000])),
     RESTOCK_NOTIFIER_RETRIES: String(r.pick([0, 2])),
+    // The simulated push and queue carry no tokens: the entry handlers' caller checks are off, as on the emulators.
     RESTOCK_VERIFY_OIDC: 'false',
+    RESTOCK_VERIFY_PUSH_OIDC: 'false',
     LOG_LEVEL: 'error',
   });
 }
@@ -190,7 +192,8 @@ export class World {
     this.push = new PushSubscription(
       this.scheduler,
       root.fork(),
-      { ackDeadlineMs: this.scenario.pick([10_000, 540_000]), minBackoffMs: 10_000, maxBackoffMs: 600_000, maxDeliveryAttempts: 10 },
+      // The dead-letter policy the function is told of (RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS), as Terraform sets both.
+      { ackDeadlineMs: this.scenario.pick([10_000, 540_000]), minBackoffMs: 10_000, maxBackoffMs: 600_000, maxDeliveryAttempts: this.config.pubsubMaxDeliveryAttempts },
       this.plan.push,
       (body) => this.invoke('fanout', 540_000, (rt) => fanOutRestock(rt, { 'content-type': 'application/json' }, body)),
     );
@@ -212,7 +215,18 @@ export class World {
     const outboxPlan = drawOutboxPlan(outboxDraws, options.faults !== false);
     this.config = { ...this.config, ...outboxPlan.settings };
     this.inventory = new SimInventory(this.scheduler, this.net, this.store, this.push, this.checker, this.config, outboxPlan, outboxDraws.fork(), this.silent, (proc) => this.runtimeFor(proc));
+    // A Cloud Tasks outage, from a stream forked after the outbox's (so every earlier draw of a seed stays what it was):
+    // it starts about when the restock is claimed and outlasts the push subscription's every redelivery (10 attempts,
+    // backoff up to 600 s: about 41 minutes), so only the entry handler's last-attempt rule ends such a fan-out.
+    const outageDraws = root.fork();
+    if (options.faults !== false && outageDraws.chance(0.1)) {
+      const fromMs = SIM_EPOCH_MS + outageDraws.int(0, 2_000);
+      this.tasksOutage = { fromMs, untilMs: fromMs + outageDraws.int(45, 90) * 60_000 };
+    }
   }
+
+  /** When Cloud Tasks refuses every createTask, if this run draws an outage. */
+  tasksOutage: { fromMs: number; untilMs: number } | undefined;
 
   /** Processes killed by an unhandled rejection in the real code (functions-framework kills the instance). */
   readonly crashes: { process: string; atMs: number; error: string }[] = [];
@@ -230,7 +244,13 @@ export class World {
         queryMs: () => l.latency(5, 100),
       }) as unknown as Firestore,
       // The simulation models one queue: continuations share it (their own queue in production only moves them out of the backlog).
-      tasks: new SimTasksClient(new Map([[this.queue.id, this.queue], [continuationQueuePath(this.config), this.queue]]), this.net, proc, () => l.latency(10, 150)) as unknown as CloudTasksClient,
+      tasks: new SimTasksClient(
+        new Map([[this.queue.id, this.queue], [continuationQueuePath(this.config), this.queue]]),
+        this.net,
+        proc,
+        () => l.latency(10, 150),
+        () => this.tasksOutage !== undefined && this.scheduler.nowMs >= this.tasksOutage.fromMs && this.scheduler.nowMs < this.tasksOutage.untilMs,
+      ) as unknown as CloudTasksClient,
       log: this.silent,
       now: () => this.scheduler.nowMs,
     };
@@ -429,12 +449,14 @@ export class World {
       this.script(users);
       await this.scheduler.run(SIM_EPOCH_MS + STORM_LIMIT_MS);
       this.checker.checkNoSkip(this.queue);
+      this.checker.checkNothingStaysRunning(this.push, this.queue);
 
       // The repair: the outage is over, the operator follows the runbook.
       this.net.faults = NO_FAULTS;
       this.service.faults = NOTIFIER_OFF;
       this.push.faults = PUSH_OFF;
       this.plan.loseTaskAnswer = 0;
+      this.tasksOutage = undefined;
       if (this.queue.paused) this.queue.resume();
       this.scheduler.at(0, () => void this.inventory.repair());
       this.scheduler.at(0, () => void this.operatorReplay(true).then(() => this.scheduler.at(600_000, () => void this.operatorRedrive(['exhausted', 'failed', 'sending']))));

@@ -77,6 +77,7 @@ const CLOCK_ENV: Record<string, string> = {
   RESTOCK_NOTIFIER: 'http',
   RESTOCK_NOTIFIER_URL: 'http://notifier.clock/',
   RESTOCK_VERIFY_OIDC: 'false',
+  RESTOCK_VERIFY_PUSH_OIDC: 'false',
   LOG_LEVEL: 'error',
 };
 
@@ -293,7 +294,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const push = new PushSubscription(
     s,
     new Prng(3),
-    { ackDeadlineMs: d.fanoutAckDeadlineMs, minBackoffMs: 10_000, maxBackoffMs: 600_000, maxDeliveryAttempts: 10, pushLatencyMs: K.pushDeliveryMs.value },
+    { ackDeadlineMs: d.fanoutAckDeadlineMs, minBackoffMs: 10_000, maxBackoffMs: 600_000, maxDeliveryAttempts: config.pubsubMaxDeliveryAttempts, pushLatencyMs: K.pushDeliveryMs.value },
     { concurrentDuplicate: 0, redeliverAfterAck: 0, maxJitterMs: 0 },
     (body) => invoke('fanout', (rt) => fanOutRestock(rt, { 'content-type': 'application/json' }, body)),
   );

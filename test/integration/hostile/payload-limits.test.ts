@@ -11,7 +11,7 @@ import { parseConfig } from '../../../lib/config.ts';
 import { COLLECTIONS, type RejectedEventDoc } from '../../../lib/model.ts';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from '../../../lib/http/index.ts';
 import { stack } from '../../helpers/index.ts';
-import { MAX_DELIVERY_TASK_BYTES } from '../../../lib/delivery/index.ts';
+import { MAX_DELIVERY_TASK_BYTES } from '../../../lib/tasks/index.ts';
 
 const MAX_BODY_BYTES = parseConfig(stack().description.env).maxBodyBytes;
 /** Delivery accepts what Cloud Tasks can carry, so a chunk the fan-out made is never refused for its size. */

@@ -9,7 +9,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { deliverChunk, type DeliveryTask } from '../../../lib/delivery/index.ts';
+import { deliverChunk } from '../../../lib/delivery/index.ts';
+import type { DeliveryTask } from '../../../lib/tasks/index.ts';
 import { createNotifier } from '../../../lib/notify/index.ts';
 import { inventoryEvent, seedSubscribers, stack } from '../../helpers/index.ts';
 import { runtimeFor } from '../faults/support.ts';

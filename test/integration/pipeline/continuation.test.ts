@@ -6,7 +6,7 @@
  * to the stack's `fanOutRestock`, which finishes from the checkpoint.
  */
 import { describe, expect, test } from 'vitest';
-import { handleFanout } from '../../../lib/fanout/index.ts';
+import { handleFanout } from '../../../lib/fanout/handle.ts';
 import type { ReceivedEvent } from '../../../lib/events/index.ts';
 import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
 import { runtimeFor } from '../faults/support.ts';

@@ -15,7 +15,7 @@ import type { CloudTasksClient } from '@google-cloud/tasks';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { StatusReport } from '../../../lib/cli/commands/status.ts';
 import type { ReceivedEvent } from '../../../lib/events/index.ts';
-import { handleFanout, replayFanout, type ReplayResult } from '../../../lib/fanout/index.ts';
+import { handleFanout, replayFanout, type ReplayResult } from '../../../lib/fanout/handle.ts';
 import { Logger } from '../../../lib/log.ts';
 import { COLLECTIONS, type FanoutDoc } from '../../../lib/model.ts';
 import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';

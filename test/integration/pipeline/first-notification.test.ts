@@ -4,7 +4,7 @@
  * a while; the first notification must reach the sink before it completes.
  */
 import { describe, expect, test } from 'vitest';
-import { handleFanout } from '../../../lib/fanout/index.ts';
+import { handleFanout } from '../../../lib/fanout/handle.ts';
 import type { ReceivedEvent } from '../../../lib/events/index.ts';
 import { inventoryEvent, seedSubscribers, stack } from '../../helpers/index.ts';
 import { runtimeFor } from '../faults/support.ts';

@@ -12,7 +12,7 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, test } from 'vitest';
 import type { CloudTasksClient } from '@google-cloud/tasks';
-import { handleFanout } from '../../../lib/fanout/index.ts';
+import { handleFanout } from '../../../lib/fanout/handle.ts';
 import type { ReceivedEvent } from '../../../lib/events/index.ts';
 import type { StatusReport } from '../../../lib/cli/queries/status.ts';
 import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';

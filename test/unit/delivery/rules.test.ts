@@ -16,7 +16,7 @@ import {
   type ClaimPlan,
   type LedgerEntry,
   type RecipientLedger,
-} from '../../../lib/delivery/index.ts';
+} from '../../../lib/delivery/rules.ts';
 import {
   CHANNELS,
   CLOSED_DELIVERY_STATES,

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from '../../../lib/fanout/index.ts';
+import { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, redriveTaskId } from '../../../lib/tasks/index.ts';
 import { dedupKey } from '../../../lib/model.ts';
 
 const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;

@@ -18,11 +18,11 @@ import {
   interpolateSplits,
   keyAlphabet,
   mergeSplits,
-  rangeContinuationTaskId,
   rangesOf,
   rangesToRefine,
-  resetForReplay,
-} from '../../../lib/fanout/index.ts';
+} from '../../../lib/fanout/ranges.ts';
+import { resetForReplay } from '../../../lib/fanout/rules.ts';
+import { rangeContinuationTaskId } from '../../../lib/tasks/index.ts';
 import { isValidDocumentId, type FanoutDoc, type FanoutRangeDoc, type FanoutRangePlan } from '../../../lib/model.ts';
 
 const NOW = 1_700_000_000_000;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { decideCheckpoint, decideFailure, decideFirstClaim, decideTakeover, pageSizeFor, replayRefusal, resetForReplay } from '../../../lib/fanout/index.ts';
+import { decideCheckpoint, decideFailure, decideFirstClaim, decideTakeover, pageSizeFor, replayRefusal, resetForReplay } from '../../../lib/fanout/rules.ts';
 import {
   CLOSED_DELIVERY_STATES,
   DELIVERY_TRANSITIONS,

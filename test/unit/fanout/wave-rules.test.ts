@@ -5,19 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import {
-  compareFifo,
-  decideAfterWave,
-  decideFirstClaim,
-  decideWaveStart,
-  initialWaves,
-  resetForReplay,
-  selectWave,
-  waveDocId,
-  waveSettingsFor,
-  waveSize,
-  waveTaskId,
-} from '../../../lib/fanout/index.ts';
+import { compareFifo, decideAfterWave, decideWaveStart, initialWaves, selectWave, waveDocId, waveSettingsFor, waveSize, waveTaskId } from '../../../lib/fanout/wave-rules.ts';
+import { decideFirstClaim, resetForReplay } from '../../../lib/fanout/rules.ts';
 import type { FifoKey, ProductDoc, WavesState } from '../../../lib/model.ts';
 import { inventoryEventSchema } from '../../../lib/events/index.ts';
 
