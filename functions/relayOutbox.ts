@@ -12,7 +12,7 @@ import { pubsub } from '../lib/clients.ts';
 import { loadConfig } from '../lib/config.ts';
 import { errorToProblemReply, jsonReply, MethodNotAllowedError, writeReply } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
-import { describeOutboxLocation, openOutboxStore, OutboxRelay, outboxLocation, pubsubPublisher, relayOptionsFrom, type OutboxStore } from '../lib/outbox/index.ts';
+import { describeOutboxLocation, openOutboxStore, OutboxRelay, outboxLocation, pubsubPublisher, relayOptionsFrom, sweepAndReport, type OutboxStore } from '../lib/outbox/index.ts';
 import { metrics } from '../lib/metrics/index.ts';
 import { http } from './framework.ts';
 
@@ -42,14 +42,8 @@ http('relayOutbox', { onStart: () => void relayFor() }, async (req, res) => {
   const config = loadConfig();
   const { store, relay: r } = relayFor();
   try {
-    const report = await r.sweep(config.outboxSweepBudgetMs);
-    const stats = await store.stats();
-    const oldestPendingAgeMs = stats.oldestPendingStagedAtMs === null ? 0 : Math.max(0, Date.now() - stats.oldestPendingStagedAtMs);
-    // What this sweep did (claimed/sent/retried/failed) beside the outbox's gauges, named apart: `failed`
-    // is this sweep's, `failedRows` every row that gave up. The log-based metrics of terraform/outbox.tf read these fields.
-    const gauges = { pendingRows: stats.pending, failedRows: stats.failed, oldestPendingAgeMs };
-    log.info('outbox sweep', { ...report, ...gauges, outboxSweep: true });
-    writeReply(res, jsonReply(200, { ...report, ...gauges }));
+    const report = await sweepAndReport(store, r, { budgetMs: config.outboxSweepBudgetMs, now: Date.now, log });
+    writeReply(res, jsonReply(200, report));
   } catch (err) {
     // The outbox's database unreachable and the like: 500 so the scheduler's next run (or its retry) tries again.
     log.error('outbox sweep failed', { err: errorFields(err) });

@@ -27,7 +27,7 @@ import { HttpNotifier } from '../lib/notify/index.ts';
 import { replayFanout, LeaseHeldError } from '../lib/fanout/index.ts';
 import { redriveDeliveries } from '../lib/delivery/index.ts';
 import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
-import { CONTINUATION_CLOUDEVENT_TYPE } from '../lib/events/index.ts';
+import { CONTINUATION_CLOUDEVENT_TYPE } from '../lib/tasks/index.ts';
 import { DEFAULT_ITEMS_COLLECTION } from '../lib/outbox/index.ts';
 import { Prng } from './prng.ts';
 import { Scheduler, SIM_EPOCH_MS, type SimProcess, type TraceLine } from './scheduler.ts';

@@ -3,7 +3,7 @@
  * both functions that verify callers, and the fan-out's check as one call.
  */
 import type { Config } from '../config.ts';
-import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
+import { CONTINUATION_CLOUDEVENT_TYPE } from '../tasks/index.ts';
 import { errorToProblemReply, findProblemSpec, headerValue, problemRow, type HttpReply, type HttpRequestLike, type ProblemTable } from '../http/index.ts';
 import { errorFields, log } from '../log.ts';
 import { callerAuthorization, ForbiddenCallerError, InvalidTokenError, MissingTokenError, TokenKeysUnavailableError, verifyFanoutCaller } from './token.ts';

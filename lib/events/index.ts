@@ -4,7 +4,6 @@ export { isLastPushAttempt } from './attempts.ts';
 export { inventoryEventSchema, EVENT_TYPE, EVENT_VERSION, type InventoryEvent } from './schema.ts';
 export {
   parseIncoming,
-  CONTINUATION_CLOUDEVENT_TYPE,
   PUBSUB_CLOUDEVENT_TYPE,
   MAX_EVENT_DATA_BYTES,
   type Incoming,

@@ -16,9 +16,9 @@ import { InvalidEventError } from './errors.ts';
 import { inventoryEventSchema, type InventoryEvent } from './schema.ts';
 import { firstProblem } from '../validation.ts';
 import { isValidDocumentId } from '../model.ts';
+import { CONTINUATION_CLOUDEVENT_TYPE, InvalidContinuationTaskError, parseContinuationTask, type ContinuationBody } from '../tasks/index.ts';
 
 export const PUBSUB_CLOUDEVENT_TYPE = 'google.cloud.pubsub.topic.v1.messagePublished';
-export const CONTINUATION_CLOUDEVENT_TYPE = 'restock.fanout.continue';
 /** Largest decoded `message.data` accepted; inventory events are a few hundred bytes. */
 export const MAX_EVENT_DATA_BYTES = 64 * 1024;
 
@@ -43,12 +43,9 @@ export interface ReceivedEvent {
   event: InventoryEvent;
 }
 
-/** The fan-out's own request to go on from its checkpoint. */
-export interface Continuation {
+/** The fan-out's own request to go on from its checkpoint (the body lib/tasks' continuation contract defines). */
+export interface Continuation extends ContinuationBody {
   kind: 'continuation';
-  eventKey: string;
-  /** Which key range of which generation goes on; absent: the fan-out's own chain (one range). */
-  range?: { generation: number; index: number };
 }
 
 export type Incoming = ReceivedEvent | Continuation;
@@ -160,18 +157,13 @@ function eventKeyOf(attributes: Record<string, string>, messageId: string): stri
 export function parseIncoming(req: IncomingRequest): Incoming {
   const body = bodyObject(req);
   if (header(req.headers, 'ce-type') === CONTINUATION_CLOUDEVENT_TYPE) {
-    const eventKey = body.eventKey;
-    if (typeof eventKey !== 'string' || !isValidDocumentId(eventKey)) {
-      throw new InvalidEventError('eventKey', 'must be the key of a stored fan-out');
+    // The fan-out's own task: its contract (lib/tasks) reads it; what is wrong is poison like any bad event.
+    try {
+      return { kind: 'continuation', ...parseContinuationTask(body) };
+    } catch (err) {
+      if (!(err instanceof InvalidContinuationTaskError)) throw err;
+      throw new InvalidEventError(err.field, err.problem, undefined, { cause: err });
     }
-    if (body.range === undefined) return { kind: 'continuation', eventKey };
-    const range = body.range;
-    if (!isObject(range)) throw new InvalidEventError('range', 'must be an object with generation and index');
-    for (const field of ['generation', 'index'] as const) {
-      const v = range[field];
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new InvalidEventError(`range.${field}`, 'must be a non-negative integer');
-    }
-    return { kind: 'continuation', eventKey, range: { generation: range.generation as number, index: range.index as number } };
   }
 
   const envelope = pubsubEnvelope(req, body);

@@ -20,8 +20,16 @@ import pLimit from 'p-limit';
 import { subscriptionsRef, type FanoutDoc, type FanoutRangeDoc, type FanoutRangePlan } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { chunk, chunkTaskId, continuationQueuePath, continuationTaskId, deliveryTaskFor, enqueueDeliveryTask, enqueueHttpTask, rangeContinuationTaskId } from '../tasks/index.ts';
-import { CONTINUATION_CLOUDEVENT_TYPE } from '../events/index.ts';
+import {
+  chunk,
+  chunkTaskId,
+  continuationTaskId,
+  deliveryTaskFor,
+  enqueueContinuationTask,
+  enqueueDeliveryTask,
+  rangeContinuationTaskId,
+  type ContinuationTask,
+} from '../tasks/index.ts';
 import { checkpoint } from './store.ts';
 import { checkpointRange, claimRange, readRanges, writeSplit, type RangeRef } from './ranges-store.ts';
 import { rangeHead, totalOfRanges } from './ranges.ts';
@@ -62,13 +70,6 @@ async function readPage(rt: Runtime, productId: string, cursor: string | null, s
   if (until !== null) query = query.endAt(until);
   const snap = await query.get();
   return snap.docs.map((d: QueryDocumentSnapshot) => d.id);
-}
-
-/** A continuation task: its name, the key range it goes on with (absent: the fan-out's own chain), when it may run. */
-export interface ContinuationTask {
-  taskId: string;
-  range?: RangeRef;
-  scheduleTimeMs?: number;
 }
 
 /**
@@ -290,24 +291,9 @@ function handledLater(page: Promise<string[]>): Promise<string[]> {
   return page;
 }
 
-/**
- * A task toward the fan-out itself (a continuation, a wave, a wave's
- * continuation): the continuation CloudEvent fan-out verifies, on the
- * continuation queue — behind a delivery backlog, the rest of the audience
- * would wait for the first chunks to be sent. `scheduleTimeMs` defers it (a
- * later wave).
- */
-export async function enqueueContinuation(rt: Runtime, eventKey: string, task: ContinuationTask): Promise<void> {
-  const { taskId, range, scheduleTimeMs } = task;
-  await enqueueHttpTask(rt.tasks, rt.config, {
-    queue: continuationQueuePath(rt.config),
-    taskId,
-    url: rt.config.fanoutUrl,
-    audience: rt.config.fanoutUrl,
-    headers: { 'ce-specversion': '1.0', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-source': '//restock/fanout', 'ce-id': taskId },
-    body: { eventKey, ...(range ? { range } : {}) },
-    ...(scheduleTimeMs !== undefined ? { scheduleTimeMs } : {}),
-  });
+/** Enqueues a task toward the fan-out itself (a continuation, a wave, a wave's continuation): lib/tasks' contract. */
+export function enqueueContinuation(rt: Runtime, eventKey: string, task: ContinuationTask): Promise<void> {
+  return enqueueContinuationTask(rt.tasks, rt.config, eventKey, task);
 }
 
 /** Checkpoints, enqueues a continuation from the cursor, and releases the lease to it. */

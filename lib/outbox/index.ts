@@ -26,6 +26,7 @@ export { FirestoreOutbox, DEFAULT_ITEMS_COLLECTION, DEFAULT_OUTBOX_COLLECTION, t
 export { SpannerOutbox, SPANNER_OUTBOX_DDL, SPANNER_INVENTORY_ITEMS_DDL, type SpannerStagedChange } from './spanner.ts';
 export { pubsubPublisher, type Publisher } from './publisher.ts';
 export { OutboxRelay, type RelayOptions, type RelayReport, type FastPathReport } from './relay.ts';
+export { sweepAndReport, SWEEP_LOG_MESSAGE, type SweepReport } from './sweep.ts';
 export { relayOptionsFrom, outboxLocation, describeOutboxLocation, type OutboxLocation } from './settings.ts';
 export { openOutboxStore, type OpenedOutbox } from './open.ts';
 /** The structured logger the relay writes with (Cloud Logging's shape, personal data scrubbed). */

@@ -14,6 +14,15 @@ export {
   type DeliveryTask,
   type TaskSource,
 } from './delivery-task.ts';
+export {
+  CONTINUATION_CLOUDEVENT_TYPE,
+  continuationTaskSchema,
+  enqueueContinuationTask,
+  InvalidContinuationTaskError,
+  parseContinuationTask,
+  type ContinuationBody,
+  type ContinuationTask,
+} from './continuation-task.ts';
 export { isLastTaskAttempt } from './attempts.ts';
 export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, rangeContinuationTaskId, redriveTaskId } from './naming.ts';
 export {

@@ -29,7 +29,7 @@ import { Logger } from '../../lib/log.ts';
 import { COLLECTIONS } from '../../lib/model.ts';
 import type { Notification, NotificationResult, Notifier } from '../../lib/notify/index.ts';
 import type { Runtime } from '../../lib/runtime.ts';
-import { CONTINUATION_CLOUDEVENT_TYPE } from '../../lib/events/index.ts';
+import { CONTINUATION_CLOUDEVENT_TYPE } from '../../lib/tasks/index.ts';
 import { FirestoreStore, SimFirestore } from '../firestore.ts';
 import { Net, NO_FAULTS } from '../net.ts';
 import { Prng } from '../prng.ts';

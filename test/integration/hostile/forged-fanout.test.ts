@@ -14,7 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { COLLECTIONS } from '../../../lib/model.ts';
-import { CONTINUATION_CLOUDEVENT_TYPE } from '../../../lib/events/index.ts';
+import { CONTINUATION_CLOUDEVENT_TYPE } from '../../../lib/tasks/index.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../../lib/http/index.ts';
 import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
 import { startTestIssuer, type TestIssuer } from '../../helpers/test-issuer.ts';
