@@ -6,8 +6,8 @@
 import { register } from 'tsx/esm/api';
 
 register();
-const { main } = await import('../lib/cli/main.ts');
-const { processIo } = await import('../lib/cli/output.ts');
+const { main } = await import('../cli/main.ts');
+const { processIo } = await import('../cli/output.ts');
 
 const code = await main(process.argv.slice(2), processIo());
 process.exitCode = code;

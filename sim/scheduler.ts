@@ -11,7 +11,7 @@
  * p-retry's backoff, its jitter — read them from the global object at call
  * time). They are restored when the run ends, even when it throws.
  */
-import { Prng } from './prng.ts';
+import type { Prng } from './prng.ts';
 
 interface Scheduled {
   atMs: number;

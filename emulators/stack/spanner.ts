@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { Spanner, type Database } from '@google-cloud/spanner';
-import { SPANNER_INVENTORY_ITEMS_DDL, SPANNER_OUTBOX_DDL } from '../../lib/outbox/index.ts';
+import { SPANNER_INVENTORY_ITEMS_DDL, SPANNER_OUTBOX_DDL } from '../../lib/outbox/spanner.ts';
 import { spannerCommand } from './gcloud-emulators.ts';
 import { ManagedProcess } from './managed-process.ts';
 import { freePort, httpStatus } from './ports.ts';

@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseLocalStack } from '../../lib/cli/target.ts';
+import { parseLocalStack } from '../../lib/local-stack.ts';
 import type { StackDescription } from './description.ts';
 import { httpStatus } from './ports.ts';
 import { processAlive } from '../processes.ts';
@@ -31,7 +31,7 @@ export function removeStateFile(path: string, launcherPid: number): void {
 
 /**
  * The description in the file, or undefined when there is none or it is not a
- * stack description (parsed by the CLI's parser, the one reader of the file).
+ * stack description (lib/local-stack.ts, the one parser of the file).
  */
 export function readStateFile(path: string = DEFAULT_STATE_FILE): StackDescription | undefined {
   try {

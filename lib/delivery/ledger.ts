@@ -76,7 +76,7 @@ export interface ClaimOptions extends ClaimContext {
   ttlDays: number;
 }
 
-// Its only timestamp is the TTL's expireAt, whose indexes terraform/ turns off (a steadily increasing indexed field keeps an index hot, DESIGN.md "Scale").
+// Its only timestamp is the TTL's expireAt, whose indexes terraform/ turns off (a steadily increasing indexed field keeps an index hot, docs/design.md "Scale").
 function receiptOf(task: DeliveryTask, o: ClaimOptions): ChunkReceiptDoc {
   return { generation: task.generation, recipients: task.userIds.length, expireAt: expireAtFor(o) };
 }

@@ -44,7 +44,7 @@ export type Publishability = { ok: true; message: OutboundMessage } | { ok: fals
  * Whether a stored row can ever be published, and the message if so. A row
  * that fails here (edited by hand, larger than the consumer accepts, an event
  * for another product) can never succeed, so the relay fails it at once
- * instead of retrying it. The message carries `eventId` (DESIGN.md "Identity
+ * instead of retrying it. The message carries `eventId` (docs/design.md "Identity
  * of an event"), plus `productId` and `sequence` for subscription filters.
  */
 export function publishability(row: Pick<OutboxRow, 'eventId' | 'productId' | 'event'>): Publishability {

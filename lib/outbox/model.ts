@@ -1,5 +1,5 @@
 /**
- * The outbox row as plain data, whatever database keeps it (DESIGN.md
+ * The outbox row as plain data, whatever database keeps it (docs/design.md
  * "Firestore data model": `outbox/{eventId}`, or the Spanner `Outbox` table).
  * Times are milliseconds since the epoch.
  */

@@ -8,9 +8,9 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { StatusReport } from '../../../lib/cli/commands/status.ts';
-import type { SubscribersReport } from '../../../lib/cli/commands/subscribers.ts';
-import type { TraceReport } from '../../../lib/cli/commands/trace.ts';
+import type { StatusReport } from '../../../cli/commands/status.ts';
+import type { SubscribersReport } from '../../../cli/commands/subscribers.ts';
+import type { TraceReport } from '../../../cli/commands/trace.ts';
 import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
 import { restock, restockJson, type CliRun } from './run-cli.ts';
 

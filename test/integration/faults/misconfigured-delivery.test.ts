@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import type { StatusReport } from '../../../lib/cli/commands/status.ts';
+import type { StatusReport } from '../../../cli/commands/status.ts';
 import { COLLECTIONS, type FanoutDoc } from '../../../lib/model.ts';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
 import { stack, uniqueProductId } from '../../helpers/index.ts';

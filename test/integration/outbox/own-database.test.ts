@@ -11,7 +11,7 @@ import { COLLECTIONS } from '../../../lib/model.ts';
 import { INVENTORY_DATABASE } from '../../../emulators/stack/index.ts';
 import { stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { restockJson } from '../cli/run-cli.ts';
-import type { StatusReport } from '../../../lib/cli/commands/status.ts';
+import type { StatusReport } from '../../../cli/commands/status.ts';
 import { putStock } from './support.ts';
 
 describe("the inventory service's own database", () => {

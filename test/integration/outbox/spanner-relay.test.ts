@@ -9,7 +9,7 @@
 import type { Database } from '@google-cloud/spanner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { COLLECTIONS } from '../../../lib/model.ts';
-import { SpannerOutbox } from '../../../lib/outbox/index.ts';
+import { SpannerOutbox } from '../../../lib/outbox/spanner.ts';
 import { startSpannerEmulator, type SpannerEmulator } from '../../../emulators/stack/spanner.ts';
 import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { startExpectingExit, startFunction, type FunctionProcess } from '../hostile/function-process.ts';

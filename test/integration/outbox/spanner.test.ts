@@ -9,7 +9,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@google-cloud/spanner';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { OutboxRelay, OutboxValidationError, pubsubPublisher, SpannerOutbox, type RelayOptions, type StockChange } from '../../../lib/outbox/index.ts';
+import { OutboxRelay, OutboxValidationError, pubsubPublisher, type RelayOptions, type StockChange } from '../../../lib/outbox/index.ts';
+import { SpannerOutbox } from '../../../lib/outbox/spanner.ts';
 import { startSpannerEmulator, type SpannerEmulator } from '../../../emulators/stack/spanner.ts';
 import { stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { Arrivals, relayOptions } from './support.ts';

@@ -5,7 +5,7 @@
  * fan-out and the shopper's deliveries, as JSON and as text.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { TraceReport } from '../../../lib/cli/commands/trace.ts';
+import type { TraceReport } from '../../../cli/commands/trace.ts';
 import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { restock, restockJson } from '../cli/run-cli.ts';
 import { putStock } from './support.ts';

@@ -59,7 +59,7 @@ describe('npm pack', () => {
   test('every export, the main entry and the CLI are in the tarball', () => {
     for (const target of [...exportTargets(), pkg.main, ...Object.values(pkg.bin)]) expect(files, target).toContain(target.replace(/^\.\//, ''));
     // The CLI runs its TypeScript sources through tsx: they ship too.
-    expect(files).toContain('lib/cli/main.ts');
+    expect(files).toContain('cli/main.ts');
   });
 
   test('nothing of tests, local stacks, Terraform state, emulators or benchmarks is shipped', () => {

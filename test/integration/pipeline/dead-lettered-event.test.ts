@@ -1,5 +1,5 @@
 /**
- * Nothing stays `running` behind a dead letter (DESIGN.md fan-out states,
+ * Nothing stays `running` behind a dead letter (docs/design.md fan-out states,
  * promise 4): an event whose fan-out keeps failing transiently is redelivered
  * by Pub/Sub up to the subscription's max delivery attempts, then moved to the
  * dead-letter topic. On that last delivery the fan-out ends `failed` with its

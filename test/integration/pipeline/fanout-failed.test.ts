@@ -1,5 +1,5 @@
 /**
- * Nothing stays `running` forever (DESIGN.md fan-out states): a fan-out that
+ * Nothing stays `running` forever (docs/design.md fan-out states): a fan-out that
  * can no longer progress ends `failed` with its error, is logged as
  * `fan-out failed` at ERROR (the alert's message), shows in `restock status`,
  * and a replay finishes it.
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { describe, expect, onTestFinished, test } from 'vitest';
-import type { StatusReport } from '../../../lib/cli/commands/status.ts';
+import type { StatusReport } from '../../../cli/commands/status.ts';
 import type { ReceivedEvent } from '../../../lib/events/index.ts';
 import { handleFanout, replayFanout, type ReplayResult } from '../../../lib/fanout/handle.ts';
 import { Logger } from '../../../lib/log.ts';

@@ -14,7 +14,7 @@ import { describe, expect, test } from 'vitest';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { handleFanout } from '../../../lib/fanout/handle.ts';
 import type { ReceivedEvent } from '../../../lib/events/index.ts';
-import type { StatusReport } from '../../../lib/cli/queries/status.ts';
+import type { StatusReport } from '../../../cli/queries/status.ts';
 import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
 import { runtimeFor } from '../faults/support.ts';
 import { restockJson } from '../cli/run-cli.ts';

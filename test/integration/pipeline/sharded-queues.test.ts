@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { EMULATOR_PATH } from '../../../emulators/cloud-tasks/rest-front.ts';
 import type { EmulatorStats } from '../../../emulators/cloud-tasks/model.ts';
 import { shellEnv } from '../../../emulators/stack/index.ts';
-import type { QueueView } from '../../../lib/cli/commands/queues.ts';
+import type { QueueView } from '../../../cli/commands/queues.ts';
 import { accessFor, inventoryEvent, publish, seedSubscribers, startStack, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
 import { restock, restockJson } from '../cli/run-cli.ts';
 import { expectNotifiedExactlyOnce, fanoutDoc, ledgerStates, waitForDelivered } from './assertions.ts';

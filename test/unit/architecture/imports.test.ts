@@ -1,5 +1,5 @@
 /**
- * Folders of lib/ import each other in one direction (STYLE.md): no module of
+ * Folders of lib/ import each other in one direction: no module of
  * lib/ reaches itself again through its imports, type-only ones included (a
  * type cycle is still two concerns that cannot be read apart).
  */
@@ -55,6 +55,21 @@ describe('lib/ imports', () => {
     for (const [from, tos] of g) for (const to of tos) folderEdges.add(`${from.slice(LIB.length + 1).split('/')[0]}->${to.slice(LIB.length + 1).split('/')[0]}`);
     expect(folderEdges.has('fanout->delivery') && folderEdges.has('delivery->fanout')).toBe(false);
     expect(folderEdges.has('tasks->fanout') || folderEdges.has('tasks->delivery')).toBe(false);
+  });
+
+  test('applications sit beside the domain: lib/ imports nothing outside itself, the CLI only lib/ and itself', () => {
+    const outside = (dir: string, allowed: string[]) =>
+      (readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }) as string[])
+        .filter((f) => f.endsWith('.ts'))
+        .flatMap((f) => {
+          const file = join(ROOT, dir, f);
+          return relativeImports(readFileSync(file, 'utf8'))
+            .map((spec) => resolve(dirname(file), spec))
+            .filter((t) => !allowed.some((a) => t.startsWith(join(ROOT, a) + '/')))
+            .map((t) => `${dir}/${f} -> ${t.slice(ROOT.length + 1)}`);
+        });
+    expect(outside('lib', ['lib'])).toEqual([]);
+    expect(outside('cli', ['cli', 'lib'])).toEqual([]);
   });
 
   test('the finder sees imports of every form, and a cycle when there is one', () => {

@@ -2,11 +2,11 @@
  * In-process harness for the CLI: captured streams, a scripted confirmation,
  * and operations that record what they were asked to do.
  */
-import { main } from '../../../lib/cli/main.ts';
-import type { DeadLetter } from '../../../lib/cli/commands/deadLetters.ts';
-import type { StatusReport } from '../../../lib/cli/commands/status.ts';
-import type { Operations } from '../../../lib/cli/operations.ts';
-import type { Io } from '../../../lib/cli/output.ts';
+import { main } from '../../../cli/main.ts';
+import type { DeadLetter } from '../../../cli/commands/deadLetters.ts';
+import type { StatusReport } from '../../../cli/commands/status.ts';
+import type { Operations } from '../../../cli/operations.ts';
+import type { Io } from '../../../cli/output.ts';
 
 export interface Run {
   code: number;

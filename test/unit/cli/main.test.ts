@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { BackendError, NotFoundError } from '../../../lib/cli/errors.ts';
+import { BackendError, NotFoundError } from '../../../cli/errors.ts';
 import { run, statusReport } from './fakes.ts';
 
 describe('restock: exit codes and error lines', () => {

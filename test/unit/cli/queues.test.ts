@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { QueueAction, QueueView } from '../../../lib/cli/commands/queues.ts';
+import type { QueueAction, QueueView } from '../../../cli/commands/queues.ts';
 import { run } from './fakes.ts';
 
 const P = 'projects/restock-local/locations/us-central1/queues';

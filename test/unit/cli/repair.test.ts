@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { republishAttributes, whyItDied, type DeadLetter } from '../../../lib/cli/commands/deadLetters.ts';
-import { buildInventoryEvent } from '../../../lib/cli/commands/publish.ts';
-import { UsageError } from '../../../lib/cli/errors.ts';
+import { republishAttributes, whyItDied, type DeadLetter } from '../../../cli/commands/deadLetters.ts';
+import { buildInventoryEvent } from '../../../cli/commands/publish.ts';
+import { UsageError } from '../../../cli/errors.ts';
 import type { ReplayResult } from '../../../lib/fanout/index.ts';
 import type { RedriveResult } from '../../../lib/delivery/index.ts';
 import { deadLetter, run, statusReport } from './fakes.ts';

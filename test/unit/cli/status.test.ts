@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { isSettled, type StatusReport } from '../../../lib/cli/commands/status.ts';
-import { latestOf, oldestOf } from '../../../lib/cli/queries/status.ts';
-import type { DeliverySummary } from '../../../lib/cli/records.ts';
+import { isSettled, type StatusReport } from '../../../cli/commands/status.ts';
+import { latestOf, oldestOf } from '../../../cli/queries/status.ts';
+import type { DeliverySummary } from '../../../cli/records.ts';
 import { run, statusReport } from './fakes.ts';
 
 const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, unsubscribed: 0, total: 0, ...over });

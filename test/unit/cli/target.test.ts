@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { UsageError } from '../../../lib/cli/errors.ts';
-import { missingTaskSettings, parseCliSettings, parseLocalStack, resolveTarget, type LocalStack } from '../../../lib/cli/target.ts';
+import { UsageError } from '../../../cli/errors.ts';
+import { missingTaskSettings, parseCliSettings, parseLocalStack, resolveTarget, type LocalStack } from '../../../cli/target.ts';
 
 const stack: LocalStack = {
   projectId: 'restock-local',

@@ -4,8 +4,8 @@
  * it (docs/waves.md) — the answer to "why was I told an hour after my friend".
  */
 import { describe, expect, test } from 'vitest';
-import type { TraceReport } from '../../../lib/cli/commands/trace.ts';
-import type { DeliverySummary } from '../../../lib/cli/records.ts';
+import type { TraceReport } from '../../../cli/commands/trace.ts';
+import type { DeliverySummary } from '../../../cli/records.ts';
 import { run } from './fakes.ts';
 
 const NOW = 1_700_000_000_000;

@@ -1,5 +1,5 @@
 /**
- * One handler per function, called by every caller (STYLE.md): the deployed
+ * One handler per function, called by every caller: the deployed
  * `fanOutRestock` and `deliverRestockBatch` (served here by
  * functions-framework's own test server) and the simulation's entries hand
  * each request to the very same function of lib/, and answer what it

@@ -1,6 +1,6 @@
 /** `restock dead-letters list` shows why a message died, never the personal data it carries. */
 import { describe, expect, test } from 'vitest';
-import { deadLetterView, type DeadLetter } from '../../../lib/cli/commands/deadLetters.ts';
+import { deadLetterView, type DeadLetter } from '../../../cli/commands/deadLetters.ts';
 
 describe('a dead letter as the CLI shows it', () => {
   test('addresses and push tokens in the data and the attributes are masked', () => {

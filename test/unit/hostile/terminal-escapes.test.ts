@@ -4,7 +4,7 @@
  * an error or an id are shown escaped, while the CLI's own colours stay.
  */
 import { describe, expect, test } from 'vitest';
-import { printable } from '../../../lib/cli/printable.ts';
+import { printable } from '../../../cli/printable.ts';
 import { run, statusReport } from '../cli/fakes.ts';
 
 const HOSTILE = 'bad\u001b]0;pwned\u0007 \u001b[2J\u001b[8mhidden \u202egnp.exe\r';

@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { newRow, stockChangeEvent } from '../../../lib/outbox/index.ts';
-import type { Backend } from '../../../lib/cli/backend.ts';
-import { BackendError } from '../../../lib/cli/errors.ts';
+import type { Backend } from '../../../cli/backend.ts';
+import { BackendError } from '../../../cli/errors.ts';
 import { ConfigError } from '../../../lib/config.ts';
-import { tryReadOutboxRows } from '../../../lib/cli/queries/outbox.ts';
+import { tryReadOutboxRows } from '../../../cli/queries/outbox.ts';
 import { run, statusReport } from '../cli/fakes.ts';
 import { MemoryOutboxStore } from './memory-store.ts';
 

@@ -77,7 +77,7 @@ const SITES: Site[] = [
     queries: [{ what: "a product's subscribers in sign-up order (waves)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [], orderBy: ['createdAtMs', 'ASCENDING'] }],
   },
   {
-    file: 'lib/cli/queries/waves.ts',
+    file: 'cli/queries/waves.ts',
     snippets: ['wavesOf(backend.db, eventKey).orderBy(FieldPath.documentId())'],
     queries: [{ what: "a restock's wave records (status)", collection: 'waves', scope: 'COLLECTION', equalities: [] }],
   },
@@ -97,12 +97,12 @@ const SITES: Site[] = [
     queries: [{ what: 'the fan-out of a dead letter', collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId', 'event.sequence'] }],
   },
   {
-    file: 'lib/cli/queries/subscribers.ts',
+    file: 'cli/queries/subscribers.ts',
     snippets: [".orderBy('__name__')"],
     queries: [{ what: "a product's subscribers (CLI)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
   },
   {
-    file: 'lib/cli/queries/trace.ts',
+    file: 'cli/queries/trace.ts',
     snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', q.userId)"],
     queries: [{ what: "a shopper's subscriptions (trace)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],
   },

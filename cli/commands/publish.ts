@@ -12,13 +12,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
-import { inventoryEventSchema, type InventoryEvent } from '../../events/index.ts';
+import { inventoryEventSchema, type InventoryEvent } from '../../lib/events/index.ts';
 import { idArg, intArg } from '../args.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { formatTraceparent, startTrace } from '../../trace/index.ts';
+import { formatTraceparent, startTrace } from '../../lib/trace/index.ts';
 
 export interface PublishInput {
   productId: string;

@@ -7,10 +7,10 @@
  * It names read models (`queries/`) and domain results only, never a command,
  * so commands and operations do not import each other.
  */
-import type { RedriveResult } from '../delivery/index.ts';
-import type { FanoutProgress, ReplayResult } from '../fanout/index.ts';
-import type { RedrivableState } from '../model.ts';
-import type { OutboxStore } from '../outbox/index.ts';
+import type { RedriveResult } from '../lib/delivery/index.ts';
+import type { FanoutProgress, ReplayResult } from '../lib/fanout/index.ts';
+import type { RedrivableState } from '../lib/model.ts';
+import type { OutboxStore } from '../lib/outbox/index.ts';
 import type { DeadLetter } from './queries/dead-letters.ts';
 import type { QueueAction, QueueView } from './queries/queues.ts';
 import type { StatusReport } from './queries/status.ts';

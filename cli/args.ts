@@ -4,7 +4,7 @@
  * what was expected.
  */
 import { InvalidArgumentError } from 'commander';
-import { isValidDocumentId } from '../model.ts';
+import { isValidDocumentId } from '../lib/model.ts';
 
 /** An integer ≥ `min` (commander reports the flag and exits 2). */
 export function intArg(min: number, max = Number.MAX_SAFE_INTEGER): (value: string) => number {

@@ -7,7 +7,7 @@ import { idArg, intArg } from '../args.ts';
 import { outputFor, type Context } from '../context.ts';
 import { NotSettledError } from '../errors.ts';
 import { formatDuration, formatTime, table, type Output } from '../output.ts';
-import type { OutboxRow } from '../../outbox/index.ts';
+import type { OutboxRow } from '../../lib/outbox/index.ts';
 import { DELIVERY_STATES, settledCount, type StatusReport } from '../queries/status.ts';
 import type { WavesReport } from '../queries/waves.ts';
 

@@ -5,8 +5,8 @@
  * query of the CLI. Its own module so the operations' interface can name it
  * without importing a command.
  */
-import { readFanouts, fanoutsAtSequence, readRejectedEvents } from '../../fanout/index.ts';
-import { COLLECTIONS } from '../../model.ts';
+import { readFanouts, fanoutsAtSequence, readRejectedEvents } from '../../lib/fanout/index.ts';
+import { COLLECTIONS } from '../../lib/model.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 

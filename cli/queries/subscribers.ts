@@ -3,7 +3,7 @@
  * `--count` is one count aggregation, cheap at any audience size; the listing
  * reads at most `--limit` documents and never prints addresses.
  */
-import { COLLECTIONS, subscriptionsRef, type Channel } from '../../model.ts';
+import { COLLECTIONS, subscriptionsRef, type Channel } from '../../lib/model.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 

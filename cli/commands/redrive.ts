@@ -5,8 +5,8 @@
  * unless `--yes`.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import type { RedriveResult } from '../../delivery/index.ts';
-import { REDRIVABLE_DELIVERY_STATES, type RedrivableState } from '../../model.ts';
+import type { RedriveResult } from '../../lib/delivery/index.ts';
+import { REDRIVABLE_DELIVERY_STATES, type RedrivableState } from '../../lib/model.ts';
 import { idArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 

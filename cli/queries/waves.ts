@@ -5,9 +5,9 @@
  * wave). Only the most recent waves of the current generation are listed.
  */
 import { FieldPath } from '@google-cloud/firestore';
-import type { WaveDoc, WavesState } from '../../model.ts';
-import { countSentOfWave } from '../../delivery/index.ts';
-import { waveDocId, wavesOf } from '../../fanout/index.ts';
+import type { WaveDoc, WavesState } from '../../lib/model.ts';
+import { countSentOfWave } from '../../lib/delivery/index.ts';
+import { waveDocId, wavesOf } from '../../lib/fanout/index.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 

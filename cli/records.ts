@@ -3,7 +3,7 @@
  * Firestore documents without trusting them blindly (a half-written or older
  * document must still print).
  */
-import type { DeliveryState, FanoutState } from '../model.ts';
+import type { DeliveryState, FanoutState } from '../lib/model.ts';
 
 /** One ledger entry as the CLI shows it. */
 export interface DeliverySummary {

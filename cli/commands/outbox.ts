@@ -4,7 +4,7 @@
  * failed and why, and putting failed rows back to pending once the cause is fixed.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { OUTBOX_STATES, type OutboxState, type OutboxStats, type RedriveResult } from '../../outbox/index.ts';
+import { OUTBOX_STATES, type OutboxState, type OutboxStats, type RedriveResult } from '../../lib/outbox/index.ts';
 import { idArg, intArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { NotFoundError, UsageError } from '../errors.ts';

@@ -16,7 +16,7 @@
  * key as `eventId`, so the pipeline dedups against the original attempt.
  */
 import type { Command } from 'commander';
-import { scrub, scrubJsonText } from '../../log.ts';
+import { scrub, scrubJsonText } from '../../lib/log.ts';
 import { intArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { BackendError } from '../errors.ts';

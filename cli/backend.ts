@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { Firestore } from '@google-cloud/firestore';
 import { v1, type PubSub } from '@google-cloud/pubsub';
 import type { CloudTasksClient } from '@google-cloud/tasks';
-import * as clients from '../clients.ts';
-import type { Config } from '../config.ts';
-import { Logger } from '../log.ts';
-import { openOutboxStore, outboxLocation, type OpenedOutbox } from '../outbox/index.ts';
+import * as clients from '../lib/clients.ts';
+import type { Config } from '../lib/config.ts';
+import { Logger } from '../lib/log.ts';
+import { openOutboxStore, outboxLocation, type OpenedOutbox } from '../lib/outbox/index.ts';
 import type { Io } from './output.ts';
 import { parseLocalStack, resolveTarget, type CliSettings, type Target } from './target.ts';
 

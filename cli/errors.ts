@@ -7,7 +7,7 @@
  * branch on the class, never on message text.
  */
 import { CommanderError } from 'commander';
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../lib/config.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

@@ -3,9 +3,9 @@
  * Firestore, Pub/Sub and (through lib/fanout and lib/delivery) Cloud Tasks the
  * functions use. The interface is `ports.ts`.
  */
-import { redriveDeliveries } from '../delivery/index.ts';
-import { replayFanout } from '../fanout/index.ts';
-import type { Runtime } from '../runtime.ts';
+import { redriveDeliveries } from '../lib/delivery/index.ts';
+import { replayFanout } from '../lib/fanout/index.ts';
+import type { Runtime } from '../lib/runtime.ts';
 import type { Backend } from './backend.ts';
 import { UsageError } from './errors.ts';
 import { publishMessage } from './commands/publish.ts';

@@ -5,7 +5,7 @@
  * unless `--yes`; `--dry-run` only counts.
  */
 import type { Command } from 'commander';
-import type { FanoutProgress, ReplayResult } from '../../fanout/index.ts';
+import type { FanoutProgress, ReplayResult } from '../../lib/fanout/index.ts';
 import { idArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { NotFoundError } from '../errors.ts';

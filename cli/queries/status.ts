@@ -13,16 +13,16 @@
  * the sample is a uniform draw; when an event has no more entries in those
  * states than the sample holds, the answer is exact.
  */
-import { COLLECTIONS, DELIVERY_STATES, type DeliveryState, type FanoutDoc } from '../../model.ts';
-import { countByState, countChunkReceipts, pageOfEntries } from '../../delivery/index.ts';
+import { COLLECTIONS, DELIVERY_STATES, type DeliveryState, type FanoutDoc } from '../../lib/model.ts';
+import { countByState, countChunkReceipts, pageOfEntries } from '../../lib/delivery/index.ts';
 import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
-import { fanoutRef, readRanges } from '../../fanout/index.ts';
-import { deliveryQueueIds, eventTaskPrefix } from '../../tasks/index.ts';
-import { queuePath } from '../../config.ts';
+import { fanoutRef, readRanges } from '../../lib/fanout/index.ts';
+import { deliveryQueueIds, eventTaskPrefix } from '../../lib/tasks/index.ts';
+import { queuePath } from '../../lib/config.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { NotFoundError } from '../errors.ts';
-import type { OutboxRow } from '../../outbox/index.ts';
+import type { OutboxRow } from '../../lib/outbox/index.ts';
 import { tryReadOutboxRows } from './outbox.ts';
 import { countTasks } from './queues.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';

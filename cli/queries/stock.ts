@@ -3,8 +3,8 @@
  * `restock product show|reset-stock`, and the guarded write of a reset.
  */
 import type { Firestore } from '@google-cloud/firestore';
-import { productRef, type ProductDoc } from '../../model.ts';
-import { runTransaction } from '../../transaction.ts';
+import { productRef, type ProductDoc } from '../../lib/model.ts';
+import { runTransaction } from '../../lib/transaction.ts';
 import { BackendError } from '../errors.ts';
 import { guard } from '../guard.ts';
 

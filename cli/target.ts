@@ -11,8 +11,8 @@
  * 3. `.local/stack.json` (written by `npm start`): the running local stack.
  * 4. Otherwise a usage error: an ops tool must not guess a production project.
  */
-import { z } from 'zod';
-import { parseConfig, type Config } from '../config.ts';
+import { parseConfig, type Config } from '../lib/config.ts';
+import { parseLocalStack as parseStackFile, StackFileError, type LocalStack } from '../lib/local-stack.ts';
 import { UsageError } from './errors.ts';
 
 /**
@@ -35,42 +35,16 @@ export function parseCliSettings(env: Record<string, string | undefined>): CliSe
   return cliSettings(parseConfig(env));
 }
 
-/**
- * What `.local/stack.json` must hold: the one parser of the file, for the CLI
- * and for the emulators' own readers (emulators/stack/state-file.ts). Other
- * fields are kept, unchecked.
- */
-const localStackSchema = z.looseObject({
-  projectId: z.string().min(1),
-  firestore: z.string().min(1),
-  pubsub: z.string().min(1),
-  tasks: z.string().min(1).optional(),
-  topic: z.string().min(1).optional(),
-  deadLetterSubscription: z.string().min(1).optional(),
-  /** Function name → URL (or `{ url }`): replay and redrive create tasks that target them. */
-  functions: z.record(z.string(), z.union([z.string(), z.object({ url: z.string() }).loose()])).optional(),
-  /** Environment the stack's functions run with, when the launcher records it. */
-  env: z.record(z.string(), z.string()).optional(),
-  /** The process that started the stack: a file whose launcher is gone is stale. */
-  launcherPid: z.number().int().positive().optional(),
-});
-/** A parsed `.local/stack.json`. */
-export type LocalStack = z.infer<typeof localStackSchema>;
+export type { LocalStack } from '../lib/local-stack.ts';
 
-/** Parses the stack file's text. @throws UsageError when it is not a stack description. */
+/** Parses the stack file's text. @throws UsageError when it is not a stack description (restart the stack, or say `--project`). */
 export function parseLocalStack(text: string, path: string): LocalStack {
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return parseStackFile(text, path);
   } catch (err) {
-    throw new UsageError(`${path} is not JSON; restart the local stack or pass --project`, path, { cause: err });
+    if (!(err instanceof StackFileError)) throw err;
+    throw new UsageError(`${err.message}; restart the local stack or pass --project`, path, { cause: err });
   }
-  const parsed = localStackSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(`${path}: ${issue?.path.join('.') || 'root'}: ${issue?.message ?? 'invalid'}`, path, { cause: parsed.error });
-  }
-  return parsed.data;
 }
 
 /** The resolved target: the environment to apply, the parsed configs, and a line saying what it is. */

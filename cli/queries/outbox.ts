@@ -4,7 +4,7 @@
  * service's own database, RESTOCK_OUTBOX_*), and rows by event id
  * (`restock status` and `restock trace` show them; `restock outbox` lists and redrives).
  */
-import { describeOutboxLocation, type OutboxRow, type OutboxStore } from '../../outbox/index.ts';
+import { describeOutboxLocation, type OutboxRow, type OutboxStore } from '../../lib/outbox/index.ts';
 import type { Backend } from '../backend.ts';
 import { errorLine } from '../errors.ts';
 import { guard } from '../guard.ts';

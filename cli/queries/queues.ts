@@ -7,8 +7,8 @@
  * never left out of a view.
  */
 import { status } from '@grpc/grpc-js';
-import { grpcCode } from '../../grpc.ts';
-import { pipelineQueues, type PipelineQueue, type QueueRole } from '../../tasks/index.ts';
+import { grpcCode } from '../../lib/grpc.ts';
+import { pipelineQueues, type PipelineQueue, type QueueRole } from '../../lib/tasks/index.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 

@@ -9,12 +9,12 @@
  *
  * Addresses are never printed: only which channels a subscription holds.
  */
-import { COLLECTIONS, subscriptionsRef, type Channel } from '../../model.ts';
-import { entriesOfUser } from '../../delivery/index.ts';
-import { fanoutRef, fanoutsOfProduct } from '../../fanout/index.ts';
+import { COLLECTIONS, subscriptionsRef, type Channel } from '../../lib/model.ts';
+import { entriesOfUser } from '../../lib/delivery/index.ts';
+import { fanoutRef, fanoutsOfProduct } from '../../lib/fanout/index.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
-import type { OutboxRow } from '../../outbox/index.ts';
+import type { OutboxRow } from '../../lib/outbox/index.ts';
 import { tryReadOutboxRows } from './outbox.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 
