@@ -9,5 +9,5 @@ import './restockSubscriptions.ts';
 import './restockUnsubscribe.ts';
 import './relayOutbox.ts';
 
-/** The names registered above; Terraform deploys exactly these. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'relayOutbox'] as const;
+/** The names registered above (lib/functions.ts, the one table of them); Terraform deploys exactly these. */
+export { FUNCTION_NAMES } from '../lib/functions.ts';

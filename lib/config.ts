@@ -10,6 +10,7 @@
  * (`npm run config:table`), so this file is the single source of truth.
  */
 import { z } from 'zod';
+import type { FunctionName } from './functions.ts';
 
 /**
  * The pipeline's own Firestore database. Its root collections have generic names
@@ -302,7 +303,7 @@ export function taskCallers(config: Pick<Config, 'oidcAllowedEmails' | 'tasksSer
 }
 
 /** The functions, by the name each registers under. */
-export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions' | 'restockUnsubscribe' | 'relayOutbox';
+export type { FunctionName } from './functions.ts';
 
 /**
  * What would leave `fn` open, or lose notifications, outside the emulators:

@@ -3,9 +3,10 @@
  * `.local/stack.json`, the component names and the default ports.
  */
 
-/** The functions, each served by its own functions-framework process. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'relayOutbox'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
+import { FUNCTION_NAMES, type FunctionName } from '../../lib/functions.ts';
+
+/** The functions (lib/functions.ts), each served by its own functions-framework process. */
+export { FUNCTION_NAMES, type FunctionName } from '../../lib/functions.ts';
 
 /** Every process of the stack. */
 export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', 'inventory', ...FUNCTION_NAMES] as const;

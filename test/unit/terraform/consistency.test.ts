@@ -8,6 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { SETTINGS } from '../../../lib/config.ts';
+import { FUNCTION_NAMES } from '../../../lib/functions.ts';
 import { REPO_ROOT, block, loadTerraform, resource, variableFed, type Hcl, type Terraform } from './hcl.ts';
 
 let tf: Terraform;
@@ -19,11 +20,9 @@ beforeAll(async () => {
 
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 
-/** FUNCTION_NAMES as written in functions/index.ts (read, not imported: importing registers handlers). */
+/** The one table of functions (lib/functions.ts; functions/index.ts re-exports it and imports each). */
 function exportedFunctionNames(): string[] {
-  const match = /FUNCTION_NAMES\s*=\s*\[([^\]]*)\]/.exec(read('functions/index.ts'));
-  if (!match) throw new Error('functions/index.ts no longer exports FUNCTION_NAMES as an array literal');
-  return [...match[1]!.matchAll(/['"`](\w+)['"`]/g)].map((m) => m[1]!);
+  return [...FUNCTION_NAMES];
 }
 
 /** Names registered with functions-framework (`ff.http('name', ...)`) in functions/*.ts. */
@@ -168,6 +167,11 @@ describe('the functions Terraform deploys are the ones the code registers', () =
     for (const name of Object.keys(tf.locals.functions)) {
       expect(registered.get(name), `${name} is deployed but not registered in functions/`).toBe(`${name}.ts`);
     }
+  });
+
+  test('functions/index.ts imports the entry of every function of the table, and nothing else', () => {
+    const imported = [...read('functions/index.ts').matchAll(/^import '\.\/(\w+)\.ts';$/gm)].map((m) => m[1]);
+    expect(imported.sort()).toEqual([...FUNCTION_NAMES].sort());
   });
 
   test('the entry point Cloud Build serves registers every function (package.json main is functions/index)', () => {
