@@ -8,6 +8,7 @@ import './deliverRestockBatch.ts';
 import './restockSubscriptions.ts';
 import './restockUnsubscribe.ts';
 import './relayOutbox.ts';
+import './applyShopperActions.ts';
 
 /** The names registered above; Terraform deploys exactly these. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'relayOutbox'] as const;
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'relayOutbox', 'applyShopperActions'] as const;
