@@ -370,7 +370,11 @@ resource "time_sleep" "iam_propagation" {
         google_secret_manager_secret_iam_member.delivery_reads_dkim_private_key.id,
         # The relay publishes and reads the outbox (terraform/outbox.tf).
         google_pubsub_topic_iam_member.outbox_relay_publishes.id,
+        # Fan-out enqueues continuations as the tasks identity from its first request.
+        google_cloud_tasks_queue_iam_member.fanout_continues.id,
+        google_service_account_iam_member.fanout_acts_as_tasks_invoker.id,
       ],
+      [for grant in google_cloud_tasks_queue_iam_member.fanout_enqueuer : grant.id],
       [for grant in google_project_iam_member.function_firestore : grant.id],
       [for grant in google_secret_manager_secret_iam_member.unsubscribe_key_readers : grant.id],
       [for grant in google_secret_manager_secret_iam_member.task_signing_key_readers : grant.id],

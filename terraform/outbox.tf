@@ -259,10 +259,11 @@ resource "google_firestore_index" "outbox_by_state_oldest_first" {
 # ---------------------------------------------------------------- alerts
 
 locals {
-  # The one line per sweep carrying the outbox's gauges (functions/relayOutbox.ts).
+  # The one line per sweep carrying the outbox's gauges (functions/relayOutbox.ts),
+  # by the service's short name, as log entries carry it (never the full
+  # resource path a function reports as its service: no entry matches that).
   outbox_sweep_filter = join(" AND ", [
     "resource.type=\"cloud_run_revision\"",
-    # The short service name, as log entries carry it (not the full resource path of service_config[0].service).
     "resource.labels.service_name=\"${local.function_services["relayOutbox"]}\"",
     "jsonPayload.outboxSweep=true",
   ])
