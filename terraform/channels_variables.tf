@@ -65,7 +65,7 @@ variable "smtp_user" {
 }
 
 variable "smtp_max_connections" {
-  description = "RESTOCK_SMTP_MAX_CONNECTIONS: pooled SMTP connections per delivery instance (mind your provider's connection limit times delivery_max_instances)."
+  description = "RESTOCK_SMTP_MAX_CONNECTIONS: pooled SMTP connections per delivery instance (mind your provider's connection limit times deliverRestockBatch's max_instances in function_config)."
   type        = number
   default     = 5
 
