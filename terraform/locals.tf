@@ -224,7 +224,14 @@ locals {
     restockUnsubscribe = {
       RESTOCK_SHOPPER_ACTIONS_TOPIC = local.names.shopper_actions_topic
     }
-    applyShopperActions = {}
+    # Pushed by the shopper-actions subscription with an OIDC token of its own
+    # push identity, for its own run.app URL, behind Cloud Run's IAM check:
+    # the same three facts fan-out is told about its pushes.
+    applyShopperActions = {
+      RESTOCK_PUSH_SERVICE_ACCOUNT = local.direct_email ? "${var.name_prefix}restock-actions-push@${var.project_id}.iam.gserviceaccount.com" : ""
+      RESTOCK_OIDC_AUDIENCE        = local.function_urls["applyShopperActions"]
+      RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
+    }
     relayOutbox = {
       RESTOCK_OUTBOX_TOPIC              = local.names.topic
       RESTOCK_OUTBOX_COLLECTION         = local.outbox_collection

@@ -108,7 +108,8 @@ const ENV_PLAN = {
     restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD', 'RESTOCK_STOREFRONT_TENANTS'],
     // It publishes an unsubscribe request on this topic (issue 31 item 8).
     restockUnsubscribe: ['RESTOCK_SHOPPER_ACTIONS_TOPIC'],
-    applyShopperActions: [],
+    // Its pushes' caller, audience and Cloud Run's IAM check, as fan-out's (issue 31 item 8).
+    applyShopperActions: ['RESTOCK_PUSH_SERVICE_ACCOUNT', 'RESTOCK_OIDC_AUDIENCE', 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
     relayOutbox: [
       'RESTOCK_OUTBOX_TOPIC',
       'RESTOCK_OUTBOX_COLLECTION',
