@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 /**
  * The V8 heap fanOutRestock has as deployed, for the bench's fan-out process.
  * Node sizes its heap from the memory its container may use (libuv reads the
- * cgroup limit): under terraform's `fanout_memory` default of 512 MiB, Node 20
+ * cgroup limit): under terraform's default fanOutRestock memory (`function_config`) of 512 MiB, Node 20
  * and 24 both report a `heap_size_limit` of 259 MiB, which these two flags
  * reproduce exactly (measured with the process in a 512 MiB memory cgroup).
  * Without them, on a machine with 24 GiB and no limit, V8 lets the old space

@@ -8,6 +8,7 @@ import './deliverRestockBatch.ts';
 import './restockSubscriptions.ts';
 import './restockUnsubscribe.ts';
 import './relayOutbox.ts';
+import './applyShopperActions.ts';
 
 /** The names registered above (lib/functions.ts, the one table of them); Terraform deploys exactly these. */
 export { FUNCTION_NAMES } from '../lib/functions.ts';

@@ -32,6 +32,7 @@ export const FUNCTIONS = {
   restockSubscriptions: { summary: 'The HTTP API storefronts use to subscribe, unsubscribe and list.', caller: 'storefronts' },
   restockUnsubscribe: { summary: 'One-click unsubscribe links of restock emails (RFC 8058); public, token-verified.', caller: 'public' },
   relayOutbox: { summary: "Sweeps the inventory service's outbox and publishes what its fast path missed.", caller: 'scheduler' },
+  applyShopperActions: { summary: 'Applies what shoppers asked for through the public function (an unsubscribe), from its Pub/Sub topic.', caller: 'pubsub-push' },
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionName = keyof typeof FUNCTIONS;

@@ -5,7 +5,7 @@
  *   npm run simulate -- --seed 42 --subscribers 500              replay one seed, its trace
  *   npm run simulate -- --self-test                              the broken variants, each caught
  *   npm run simulate -- --production --subscribers 1000000       the production clock
- *   npm run simulate -- --production --subscribers 10000000 --var delivery_queue_count=5 --var delivery_max_instances=1000
+ *   npm run simulate -- --production --subscribers 10000000 --var delivery_queue_count=5 --var function_config.deliverRestockBatch.max_instances=1000
  *                                                                 ... with variables set as terraform apply -var would
  *
  * Exit status: 0 when every seed kept every promise (and, for the self-test,
@@ -27,9 +27,12 @@ function count(name: string, min = 1) {
   };
 }
 
-/** `--var name=value`, repeatable: a Terraform variable set to a number, as `terraform apply -var` would. */
+/**
+ * `--var name=value`, repeatable: a Terraform variable set to a number, as `terraform apply -var` would;
+ * a dotted name sets one attribute of an object variable (`function_config.deliverRestockBatch.max_instances=1000`).
+ */
 function terraformVar(value: string, previous: Record<string, number> = {}): Record<string, number> {
-  const m = /^([a-z][a-z0-9_]*)=(-?\d+(?:\.\d+)?)$/.exec(value);
+  const m = /^([a-z][a-z0-9_]*(?:\.[A-Za-z][A-Za-z0-9_]*)*)=(-?\d+(?:\.\d+)?)$/.exec(value);
   if (!m) throw new InvalidArgumentError(`--var must be name=number (a Terraform variable of terraform/), got "${value}"`);
   return { ...previous, [m[1]!]: Number(m[2]) };
 }

@@ -7,6 +7,7 @@ locals {
     "cloudbuild.googleapis.com",       # builds the functions (npm run gcp-build)
     "cloudfunctions.googleapis.com",
     "cloudresourcemanager.googleapis.com", # project IAM and the project number
+    "cloudscheduler.googleapis.com",       # runs the outbox sweep (terraform/outbox.tf)
     "cloudtasks.googleapis.com",
     "firestore.googleapis.com",
     "iam.googleapis.com",
@@ -31,4 +32,10 @@ data "google_project" "this" {
   project_id = var.project_id
 
   depends_on = [google_project_service.enabled]
+}
+
+# The scheduler's API had a resource of its own before it joined the set above.
+moved {
+  from = google_project_service.outbox_scheduler
+  to   = google_project_service.enabled["cloudscheduler.googleapis.com"]
 }

@@ -2,15 +2,20 @@
 # Firebase Cloud Messaging HTTP v1, and the public one-click unsubscribe
 # function every email links to.
 #
-# - SMTP credentials, the DKIM key and the unsubscribe-link key live in Secret
-#   Manager; Terraform creates the secrets, you add their versions (no secret
-#   value ever sits in Terraform state).
+# - SMTP credentials, the DKIM key and the unsubscribe-link keys live in Secret
+#   Manager; Terraform creates the secrets and writes each version from an
+#   ephemeral variable through a write-only argument, as it does the notifier
+#   token (no secret value ever sits in the plan or the state, and a first
+#   apply needs no second one).
 # - The delivery function's own service account sends push: a custom role with
 #   only cloudmessaging.messages.create, on the Firebase project of the tokens.
-# - restockUnsubscribe is the one public function: mailbox providers POST to it
-#   without credentials (RFC 8058), so allUsers may invoke it. It serves
-#   /v1/unsubscribe/{token} only and answers anything else 404; the token is
-#   an HMAC only the functions can make. The subscription API stays private.
+# - restockUnsubscribe is the one public function, deployed only with
+#   email_sender = "smtp": mailbox providers POST to it without credentials
+#   (RFC 8058), so allUsers may invoke it. It serves /v1/unsubscribe/{token}
+#   only and answers anything else 404; the token is an HMAC only the functions
+#   can make. It holds no database role: it publishes an unsubscribe request to
+#   the shopper-actions topic, and the private applyShopperActions applies it
+#   (terraform/pubsub.tf). The subscription API stays private.
 
 # The variables of this file are in channels_variables.tf, next to variables.tf.
 
@@ -21,7 +26,7 @@ locals {
 # ---------------------------------------------------------------- secrets
 
 resource "google_secret_manager_secret" "smtp_password" {
-  secret_id = var.smtp_password_secret_id
+  secret_id = local.names.smtp_password_secret
 
   replication {
     auto {}
@@ -31,7 +36,7 @@ resource "google_secret_manager_secret" "smtp_password" {
 }
 
 resource "google_secret_manager_secret" "dkim_private_key" {
-  secret_id = var.dkim_private_key_secret_id
+  secret_id = local.names.dkim_private_key_secret
 
   replication {
     auto {}
@@ -41,13 +46,39 @@ resource "google_secret_manager_secret" "dkim_private_key" {
 }
 
 resource "google_secret_manager_secret" "unsubscribe_key" {
-  secret_id = var.unsubscribe_key_secret_id
+  secret_id = local.names.unsubscribe_key_secret
 
   replication {
     auto {}
   }
 
   depends_on = [google_project_service.enabled]
+}
+
+# Each version is written while its feature is on, so the function that reads
+# it at `latest` always finds one (issue 30 item 5).
+resource "google_secret_manager_secret_version" "smtp_password" {
+  count = var.smtp_user == "" ? 0 : 1
+
+  secret                 = google_secret_manager_secret.smtp_password.id
+  secret_data_wo         = var.smtp_password
+  secret_data_wo_version = var.smtp_password_version
+}
+
+resource "google_secret_manager_secret_version" "dkim_private_key" {
+  count = var.dkim_domain == "" ? 0 : 1
+
+  secret                 = google_secret_manager_secret.dkim_private_key.id
+  secret_data_wo         = var.dkim_private_key
+  secret_data_wo_version = var.dkim_private_key_version
+}
+
+resource "google_secret_manager_secret_version" "unsubscribe_key" {
+  count = local.direct_email ? 1 : 0
+
+  secret                 = google_secret_manager_secret.unsubscribe_key.id
+  secret_data_wo         = var.unsubscribe_keys
+  secret_data_wo_version = var.unsubscribe_key_version
 }
 
 # Delivery reads what it sends with; restockUnsubscribe only the key that verifies links.
@@ -64,7 +95,7 @@ resource "google_secret_manager_secret_iam_member" "delivery_reads_dkim_private_
 }
 
 resource "google_secret_manager_secret_iam_member" "unsubscribe_key_readers" {
-  for_each = toset(["deliverRestockBatch", "restockUnsubscribe"])
+  for_each = local.direct_email ? toset(["deliverRestockBatch", "restockUnsubscribe"]) : toset([])
 
   secret_id = google_secret_manager_secret.unsubscribe_key.id
   role      = "roles/secretmanager.secretAccessor"
@@ -89,7 +120,7 @@ resource "google_project_iam_custom_role" "fcm_sender" {
   count = var.push_sender == "fcm" ? 1 : 0
 
   project     = local.fcm_project
-  role_id     = "restockFcmSender"
+  role_id     = "${replace(var.name_prefix, "-", "_")}restockFcmSender"
   title       = "Restock fan-out: FCM sender"
   description = "Send Firebase Cloud Messaging messages (HTTP v1 messages:send) and nothing else."
   permissions = ["cloudmessaging.messages.create"]
@@ -108,12 +139,12 @@ resource "google_project_iam_member" "delivery_fcm_sender" {
 # ---------------------------------------------------------------- outputs
 
 output "unsubscribe_url" {
-  description = "Base URL of the one-click unsubscribe links in emails (restockUnsubscribe, public)."
-  value       = local.function_urls["restockUnsubscribe"]
+  description = "Base URL of the one-click unsubscribe links in emails: unsubscribe_base_url, or restockUnsubscribe's run.app URL (deployed with email_sender = smtp)."
+  value       = var.unsubscribe_base_url != "" ? var.unsubscribe_base_url : local.function_urls["restockUnsubscribe"]
 }
 
 output "channel_secrets" {
-  description = "Secret Manager secrets of the direct channels: add a version to each one you use (docs/channels.md)."
+  description = "Secret Manager secrets of the direct channels, each written from its ephemeral variable while its feature is on (docs/channels.md)."
   value = {
     smtp_password    = google_secret_manager_secret.smtp_password.secret_id
     dkim_private_key = google_secret_manager_secret.dkim_private_key.secret_id

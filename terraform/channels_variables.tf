@@ -65,7 +65,7 @@ variable "smtp_user" {
 }
 
 variable "smtp_max_connections" {
-  description = "RESTOCK_SMTP_MAX_CONNECTIONS: pooled SMTP connections per delivery instance (mind your provider's connection limit times delivery_max_instances)."
+  description = "RESTOCK_SMTP_MAX_CONNECTIONS: pooled SMTP connections per delivery instance (mind your provider's connection limit times deliverRestockBatch's max_instances in function_config)."
   type        = number
   default     = 5
 
@@ -120,35 +120,35 @@ variable "dkim_selector" {
 }
 
 variable "smtp_password_secret_id" {
-  description = "Secret Manager secret (created here, value added by you) whose latest version becomes RESTOCK_SMTP_PASSWORD of deliverRestockBatch when smtp_user is set."
+  description = "Secret Manager secret (created here, its version written from smtp_password) whose latest version becomes RESTOCK_SMTP_PASSWORD of deliverRestockBatch when smtp_user is set. name_prefix is put before it."
   type        = string
   default     = "restock-smtp-password"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.smtp_password_secret_id))
-    error_message = "smtp_password_secret_id must be letters, digits, _ and -, at most 255."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,249}$", var.smtp_password_secret_id))
+    error_message = "smtp_password_secret_id must be letters, digits, _ and -, at most 249 (255 with name_prefix)."
   }
 }
 
 variable "dkim_private_key_secret_id" {
-  description = "Secret Manager secret (created here, PEM value added by you) whose latest version becomes RESTOCK_DKIM_PRIVATE_KEY of deliverRestockBatch when dkim_domain is set."
+  description = "Secret Manager secret (created here, its version written from dkim_private_key) whose latest version becomes RESTOCK_DKIM_PRIVATE_KEY of deliverRestockBatch when dkim_domain is set. name_prefix is put before it."
   type        = string
   default     = "restock-dkim-private-key"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.dkim_private_key_secret_id))
-    error_message = "dkim_private_key_secret_id must be letters, digits, _ and -, at most 255."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,249}$", var.dkim_private_key_secret_id))
+    error_message = "dkim_private_key_secret_id must be letters, digits, _ and -, at most 249 (255 with name_prefix)."
   }
 }
 
 variable "unsubscribe_key_secret_id" {
-  description = "Secret Manager secret (created here, value added by you: 32+ random characters; comma-separated keys rotate, the first signs) whose latest version becomes RESTOCK_UNSUBSCRIBE_SECRET of deliverRestockBatch and restockUnsubscribe when email_sender is smtp."
+  description = "Secret Manager secret (created here, its version written from unsubscribe_keys) whose latest version becomes RESTOCK_UNSUBSCRIBE_SECRET of deliverRestockBatch and restockUnsubscribe when email_sender is smtp. name_prefix is put before it."
   type        = string
   default     = "restock-unsubscribe-key"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.unsubscribe_key_secret_id))
-    error_message = "unsubscribe_key_secret_id must be letters, digits, _ and -, at most 255."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,249}$", var.unsubscribe_key_secret_id))
+    error_message = "unsubscribe_key_secret_id must be letters, digits, _ and -, at most 249 (255 with name_prefix)."
   }
 }
 
@@ -174,46 +174,98 @@ variable "fcm_concurrency" {
   }
 }
 
-variable "unsubscribe_memory" {
-  description = "Memory of restockUnsubscribe."
+# The direct channels' secret values: written to Secret Manager like the
+# notifier token (a write-only argument, never in the plan or the state), so a
+# first apply with email over SMTP needs no second apply and no manual step
+# (a function that reads a secret at `latest` is refused a revision while the
+# secret has no version). Each is required when its feature is on, and sent
+# only when its version variable changes.
+
+variable "smtp_password" {
+  description = "SMTP AUTH password (RESTOCK_SMTP_PASSWORD), required when smtp_user is set. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply while smtp_user is set (TF_VAR_smtp_password). Only sent when smtp_password_version changes."
   type        = string
-  default     = "256Mi"
+  default     = null
+  ephemeral   = true
+  sensitive   = true
 
   validation {
-    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.unsubscribe_memory))
-    error_message = "unsubscribe_memory must look like 256Mi, 512Mi, 1Gi or 2G."
+    condition     = var.smtp_user == "" ? true : var.smtp_password == null ? false : length(var.smtp_password) >= 1
+    error_message = "smtp_password is required when smtp_user is set (export TF_VAR_smtp_password)."
   }
 }
 
-variable "unsubscribe_timeout_seconds" {
-  description = "Request timeout of restockUnsubscribe (one delete: keep it short)."
+variable "smtp_password_version" {
+  description = "Version number of smtp_password: raise it by one to write a new password; Terraform sends it only when this changes."
   type        = number
-  default     = 30
+  default     = 1
 
   validation {
-    condition     = var.unsubscribe_timeout_seconds >= 1 && var.unsubscribe_timeout_seconds <= 3600 && floor(var.unsubscribe_timeout_seconds) == var.unsubscribe_timeout_seconds
-    error_message = "unsubscribe_timeout_seconds must be a whole number from 1 to 3600."
+    condition     = var.smtp_password_version >= 1 && floor(var.smtp_password_version) == var.smtp_password_version
+    error_message = "smtp_password_version must be a whole number, 1 or more."
   }
 }
 
-variable "unsubscribe_max_instances" {
-  description = "Most restockUnsubscribe instances at once (caps what a flood of forged links can cost)."
-  type        = number
-  default     = 10
-
-  validation {
-    condition     = var.unsubscribe_max_instances >= 1 && var.unsubscribe_max_instances <= 1000 && floor(var.unsubscribe_max_instances) == var.unsubscribe_max_instances
-    error_message = "unsubscribe_max_instances must be a whole number from 1 to 1000."
-  }
-}
-
-variable "unsubscribe_ingress" {
-  description = "Ingress of restockUnsubscribe. ALLOW_ALL: mailbox providers must reach it from the internet; ALLOW_INTERNAL_AND_GCLB behind your own load balancer."
+variable "dkim_private_key" {
+  description = "PEM private key that signs every email (RESTOCK_DKIM_PRIVATE_KEY), required when dkim_domain is set. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply while dkim_domain is set (TF_VAR_dkim_private_key=\"$(cat key.pem)\"). Only sent when dkim_private_key_version changes."
   type        = string
-  default     = "ALLOW_ALL"
+  default     = null
+  ephemeral   = true
+  sensitive   = true
 
   validation {
-    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_AND_GCLB"], var.unsubscribe_ingress)
-    error_message = "unsubscribe_ingress must be ALLOW_ALL or ALLOW_INTERNAL_AND_GCLB (ALLOW_INTERNAL_ONLY would break every unsubscribe link)."
+    condition     = var.dkim_domain == "" ? true : var.dkim_private_key == null ? false : can(regex("-----BEGIN [A-Z ]*PRIVATE KEY-----", var.dkim_private_key))
+    error_message = "dkim_private_key is required when dkim_domain is set, as a PEM private key (export TF_VAR_dkim_private_key=\"$(cat key.pem)\")."
   }
+}
+
+variable "dkim_private_key_version" {
+  description = "Version number of dkim_private_key: raise it by one to write a new key; Terraform sends it only when this changes."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.dkim_private_key_version >= 1 && floor(var.dkim_private_key_version) == var.dkim_private_key_version
+    error_message = "dkim_private_key_version must be a whole number, 1 or more."
+  }
+}
+
+variable "unsubscribe_keys" {
+  description = "Keys of the unsubscribe links (RESTOCK_UNSUBSCRIBE_SECRET), required when email_sender is smtp: comma-separated, the first signs, every one verifies, each at least 32 bytes; generate one with `openssl rand -base64 48`. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply while email_sender is smtp (TF_VAR_unsubscribe_keys). Only sent when unsubscribe_key_version changes."
+  type        = string
+  default     = null
+  ephemeral   = true
+  sensitive   = true
+
+  validation {
+    condition     = var.unsubscribe_keys == null ? var.email_sender != "smtp" : alltrue([for key in split(",", var.unsubscribe_keys) : length(key) >= 32])
+    error_message = "unsubscribe_keys is required when email_sender is smtp: comma-separated keys of at least 32 bytes each, none empty (openssl rand -base64 48 makes one; export TF_VAR_unsubscribe_keys)."
+  }
+}
+
+variable "unsubscribe_key_version" {
+  description = "Version number of unsubscribe_keys: raise it by one to write new keys (a rotation: new key first, the old one after it); Terraform sends them only when this changes."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.unsubscribe_key_version >= 1 && floor(var.unsubscribe_key_version) == var.unsubscribe_key_version
+    error_message = "unsubscribe_key_version must be a whole number, 1 or more."
+  }
+}
+
+variable "unsubscribe_base_url" {
+  description = "Public base URL of the unsubscribe links (RESTOCK_UNSUBSCRIBE_URL), e.g. https://shop.example.com/restock-unsubscribe behind your load balancer. Required when function_config.restockUnsubscribe.ingress is ALLOW_INTERNAL_AND_GCLB (the run.app URL then answers nobody from the internet); empty: restockUnsubscribe's run.app URL."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.unsubscribe_base_url == "" ? var.function_config.restockUnsubscribe.ingress != "ALLOW_INTERNAL_AND_GCLB" || var.email_sender != "smtp" : can(regex("^https://[^\\s/]+(/[^\\s]*)?$", var.unsubscribe_base_url))
+    error_message = "unsubscribe_base_url must be an https:// URL, and is required when restockUnsubscribe's ingress is ALLOW_INTERNAL_AND_GCLB with email_sender smtp (links to the run.app URL would be refused)."
+  }
+}
+
+variable "unsubscribe_allow_unauthenticated" {
+  description = "Grant roles/run.invoker to allUsers on restockUnsubscribe (deployed only when email_sender is smtp). false where the organisation enforces domain-restricted sharing (iam.allowedPolicyMemberDomains refuses allUsers): then disable the service's invoker IAM check by hand instead, as Google recommends under that constraint (docs/channels.md)."
+  type        = bool
+  default     = true
 }

@@ -1,4 +1,4 @@
-# The three gen2 functions, built by Cloud Build from this repository's source
+# The gen2 functions (local.functions), built by Cloud Build from this repository's source
 # (package.json `gcp-build` compiles the TypeScript; `main` is
 # dist/functions/index.js, which registers every entry point).
 
@@ -31,12 +31,25 @@ data "archive_file" "source" {
 }
 
 resource "google_storage_bucket" "source" {
-  name     = "${var.project_id}-restock-source"
+  name     = local.names.source_bucket
   location = var.region
 
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
   force_destroy               = true # holds only build inputs
+
+  # Every deploy uploads a new archive (named by its content); Cloud Functions
+  # copies the one it builds into its own gcf-v2-sources bucket, so old ones
+  # only cost storage (issue 30 item 12). Fabric's cloud-function-v2 module
+  # offers the same (bucket_config.lifecycle_delete_age_days).
+  lifecycle_rule {
+    condition {
+      age = var.source_retention_days
+    }
+    action {
+      type = "Delete"
+    }
+  }
 
   depends_on = [google_project_service.enabled]
 }
@@ -49,9 +62,9 @@ resource "google_storage_bucket_object" "source" {
 }
 
 resource "google_cloudfunctions2_function" "function" {
-  for_each = local.functions
+  for_each = local.deployed_functions
 
-  name        = each.key
+  name        = "${var.name_prefix}${each.key}"
   location    = var.region
   description = each.value.description
 
@@ -73,10 +86,9 @@ resource "google_cloudfunctions2_function" "function" {
     available_memory   = each.value.memory
     timeout_seconds    = each.value.timeout_seconds
     max_instance_count = each.value.max_instances
-    # One request per instance unless a variable raises it (delivery and the
-    # subscription API, with a whole vCPU): fanOutRestock's heap is sized for
-    # one fan-out's pages, and the one-click unsubscribe is rare. A number of
-    # vCPUs becomes the string the API takes; null leaves Cloud Run's share.
+    # One request per instance unless function_config raises it (with a whole
+    # vCPU). A number of vCPUs becomes the string the API takes; null leaves
+    # Cloud Run's share of the memory.
     available_cpu                    = each.value.cpu
     max_instance_request_concurrency = each.value.concurrency
     # fanOutRestock and deliverRestockBatch keep one warm instance each by
@@ -106,12 +118,17 @@ resource "google_cloudfunctions2_function" "function" {
   }
 
   # The build and runtime grants must have propagated (time_sleep.iam_propagation),
-  # the token must have a version (deliverRestockBatch reads it at deploy) and the
-  # database must exist before the first request.
+  # every secret a function reads must have a version (Cloud Run refuses a
+  # revision that reads `latest` of a secret without one) and the database
+  # must exist before the first request.
   depends_on = [
     google_project_service.enabled,
     time_sleep.iam_propagation,
     google_secret_manager_secret_version.notifier_token,
+    google_secret_manager_secret_version.task_signing_key,
+    google_secret_manager_secret_version.smtp_password,
+    google_secret_manager_secret_version.dkim_private_key,
+    google_secret_manager_secret_version.unsubscribe_key,
     google_firestore_database.pipeline,
   ]
 }
@@ -125,12 +142,36 @@ locals {
 }
 
 # Images of the functions, in a repository of their own so the build identity
-# may write here and nowhere else.
+# may write here and nowhere else. Each build pushes a new image per function:
+# the cleanup policy keeps the most recent image_versions_kept of each and
+# deletes the rest (issue 30 item 12;
+# cloud.google.com/artifact-registry/docs/repositories/cleanup-policy: a KEEP
+# policy wins over a DELETE policy that matches the same version).
 resource "google_artifact_registry_repository" "functions" {
-  repository_id = "restock-functions"
+  repository_id = local.names.image_repository
   location      = var.region
   format        = "DOCKER"
   description   = "Images of the restock fan-out functions, written by their builds."
+
+  cleanup_policy_dry_run = false
+
+  cleanup_policies {
+    id     = "delete-all-but-recent"
+    action = "DELETE"
+
+    condition {
+      tag_state = "ANY"
+    }
+  }
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+
+    most_recent_versions {
+      keep_count = var.image_versions_kept
+    }
+  }
 
   depends_on = [google_project_service.enabled]
 }

@@ -4,54 +4,89 @@
 # forgotten here.
 
 locals {
-  # The functions deployed, keyed by the name each registers with
-  # functions-framework (functions/<name>.ts); the key is also the entry point.
+  # Every function, keyed by the name it registers with functions-framework
+  # (functions/<name>.ts); the key is also its entry point. Sizing comes from
+  # var.function_config. `deployed` false leaves a function (and its identity
+  # and grants) out: restockUnsubscribe is public and applyShopperActions only
+  # serves it, so both exist only while email is sent directly (issue 30 item 4:
+  # allUsers is refused where the organisation enforces domain-restricted
+  # sharing, and nothing public is needed otherwise). `pipeline_database`: the
+  # function gets roles/datastore.user on the pipeline's database.
   functions = {
     fanOutRestock = {
-      description     = "Turns a restock event into chunked delivery tasks."
-      memory          = var.fanout_memory
-      timeout_seconds = var.fanout_timeout_seconds
-      max_instances   = var.fanout_max_instances
-      min_instances   = var.fanout_min_instances
-      ingress         = var.fanout_ingress
-      cpu             = null
-      concurrency     = 1
-      account_id      = "restock-fanout"
+      description       = "Turns a restock event into chunked delivery tasks."
+      account_id        = "restock-fanout"
+      deployed          = true
+      pipeline_database = true
     }
     deliverRestockBatch = {
-      description     = "Sends the notifications of one chunk, exactly once per recipient."
-      memory          = var.delivery_memory
-      timeout_seconds = var.delivery_timeout_seconds
-      max_instances   = var.delivery_max_instances
-      min_instances   = var.delivery_min_instances
-      ingress         = var.delivery_ingress
-      cpu             = var.delivery_cpu
-      concurrency     = var.delivery_concurrency
-      account_id      = "restock-delivery"
+      description       = "Sends the notifications of one chunk, exactly once per recipient."
+      account_id        = "restock-delivery"
+      deployed          = true
+      pipeline_database = true
     }
     restockSubscriptions = {
-      description     = "HTTP API storefronts use to subscribe, unsubscribe and list."
-      memory          = var.subscriptions_memory
-      timeout_seconds = var.subscriptions_timeout_seconds
-      max_instances   = var.subscriptions_max_instances
-      min_instances   = 0
-      ingress         = var.subscriptions_ingress
-      cpu             = var.subscriptions_cpu
-      concurrency     = var.subscriptions_concurrency
-      account_id      = "restock-subscriptions"
+      description       = "HTTP API storefronts use to subscribe, unsubscribe and list."
+      account_id        = "restock-subscriptions"
+      deployed          = true
+      pipeline_database = true
     }
-    # Public: the one-click unsubscribe link of every email (terraform/channels.tf).
+    # Public: the one-click unsubscribe link of every email (terraform/channels.tf). It
+    # reads nothing and writes nothing: it verifies the token and publishes an
+    # unsubscribe request to the shopper-actions topic, which applyShopperActions applies.
     restockUnsubscribe = {
-      description     = "One-click unsubscribe links of restock emails (RFC 8058); public, token-verified."
-      memory          = var.unsubscribe_memory
-      timeout_seconds = var.unsubscribe_timeout_seconds
-      max_instances   = var.unsubscribe_max_instances
-      min_instances   = 0
-      ingress         = var.unsubscribe_ingress
-      cpu             = null
-      concurrency     = 1
-      account_id      = "restock-unsubscribe"
+      description       = "One-click unsubscribe links of restock emails (RFC 8058); public, token-verified, records the request."
+      account_id        = "restock-unsubscribe"
+      deployed          = local.direct_email
+      pipeline_database = false
     }
+    applyShopperActions = {
+      description       = "Applies the shopper actions restockUnsubscribe records (unsubscribe requests); private, pushed by Pub/Sub."
+      account_id        = "restock-shopper-actions"
+      deployed          = local.direct_email
+      pipeline_database = true
+    }
+    # The outbox sweep (terraform/outbox.tf): it reads the inventory service's
+    # outbox where it lives, never the pipeline's database.
+    relayOutbox = {
+      description       = "Publishes the outbox rows the inventory service's fast path missed (the sweep)."
+      account_id        = "restock-outbox-relay"
+      deployed          = true
+      pipeline_database = false
+    }
+  }
+
+  direct_email = var.email_sender == "smtp"
+
+  # The functions deployed, each with its sizing.
+  deployed_functions = { for name, fn in local.functions : name => merge(fn, var.function_config[name]) if fn.deployed }
+
+  # Every name two deployments in one project would otherwise share starts with
+  # name_prefix (issue 30 item 13). The Cloud Monitoring metric descriptors of
+  # the pipeline's own metrics are the exception: the exporter writes one fixed
+  # type per instrument (terraform/metrics.tf).
+  names = {
+    topic                                    = "${var.name_prefix}${var.topic_name}"
+    dead_letter_topic                        = "${var.name_prefix}${var.dead_letter_topic_name}"
+    fanout_subscription                      = "${var.name_prefix}${var.fanout_subscription_name}"
+    dead_letter_subscription                 = "${var.name_prefix}${var.dead_letter_subscription_name}"
+    shopper_actions_topic                    = "${var.name_prefix}shopper-actions"
+    shopper_actions_dead_letter_topic        = "${var.name_prefix}shopper-actions-dead-letter"
+    shopper_actions_subscription             = "${var.name_prefix}shopper-actions-apply"
+    shopper_actions_dead_letter_subscription = "${var.name_prefix}shopper-actions-dead-letter"
+    queue                                    = "${var.name_prefix}${var.queue_name}"
+    continuation_queue                       = "${var.name_prefix}${var.continuation_queue_name}"
+    firestore_database                       = "${var.name_prefix}${var.firestore_database}"
+    notifier_token_secret                    = "${var.name_prefix}${var.notifier_token_secret_id}"
+    task_signing_key_secret                  = "${var.name_prefix}${var.task_signing_key_secret_id}"
+    smtp_password_secret                     = "${var.name_prefix}${var.smtp_password_secret_id}"
+    dkim_private_key_secret                  = "${var.name_prefix}${var.dkim_private_key_secret_id}"
+    unsubscribe_key_secret                   = "${var.name_prefix}${var.unsubscribe_key_secret_id}"
+    source_bucket                            = "${var.project_id}-${var.name_prefix}restock-source"
+    image_repository                         = "${var.name_prefix}restock-functions"
+    # Log-based metrics, the scheduler job, the FCM role (no hyphens there) and display names.
+    metric_prefix = "${var.name_prefix}restock"
+    display       = var.name_prefix == "" ? "Restock" : "Restock (${trimsuffix(var.name_prefix, "-")})"
   }
 
   project_number = data.google_project.this.number
@@ -66,19 +101,37 @@ locals {
   # lower-cased function name), which lets fan-out be told its own URL and
   # delivery its own audience without a dependency cycle.
   function_urls = {
-    for name in keys(local.functions) : name => "https://${lower(name)}-${local.project_number}.${var.region}.run.app"
+    for name in keys(local.functions) : name => "https://${lower("${var.name_prefix}${name}")}-${local.project_number}.${var.region}.run.app"
   }
 
   # Leaves room to checkpoint and enqueue the continuation before the platform
   # kills the request.
-  fanout_time_budget_ms = (var.fanout_timeout_seconds - var.fanout_time_budget_margin_seconds) * 1000
+  fanout_time_budget_ms = (var.function_config.fanOutRestock.timeout_seconds - var.fanout_time_budget_margin_seconds) * 1000
+
+  # A claimed chunk stays claimed at least as long as delivery may still be
+  # sending it (issue 30 item 10): with a shorter lease a duplicate dispatch
+  # re-claims a chunk that is still being sent. Validated in variables.tf.
+  delivery_lease_ms = coalesce(var.delivery_lease_ms, var.function_config.deliverRestockBatch.timeout_seconds * 1000)
+
+  # The collection of the outbox rows (RESTOCK_OUTBOX_COLLECTION). A literal, so
+  # test/unit/terraform/indexes.test.ts can match its indexes to the kit's queries.
+  outbox_collection = "outbox"
+
+  # Where the outbox lives (docs/outbox.md): unset project and Firestore
+  # database mean the pipeline's own.
+  outbox_project            = var.outbox_project_id != "" ? var.outbox_project_id : var.project_id
+  outbox_on_firestore       = var.outbox_backend == "firestore"
+  outbox_firestore_database = var.outbox_firestore_database != "" ? var.outbox_firestore_database : local.names.firestore_database
+
+  # The sweep stops claiming 15 s before its timeout.
+  outbox_sweep_budget_ms = (var.function_config.relayOutbox.timeout_seconds - 15) * 1000
 
   # Settings every function reads.
   shared_env = {
     GOOGLE_CLOUD_PROJECT       = var.project_id
     LOG_LEVEL                  = var.log_level
     RESTOCK_MAX_BODY_BYTES     = tostring(var.max_body_bytes)
-    RESTOCK_FIRESTORE_DATABASE = var.firestore_database
+    RESTOCK_FIRESTORE_DATABASE = local.names.firestore_database
     # OpenTelemetry metrics to Cloud Monitoring (lib/metrics, terraform/metrics.tf).
     RESTOCK_METRICS_EXPORTER           = var.metrics_exporter
     RESTOCK_METRICS_EXPORT_INTERVAL_MS = tostring(var.metrics_export_interval_ms)
@@ -98,9 +151,9 @@ locals {
   function_env = {
     fanOutRestock = {
       RESTOCK_TASKS_LOCATION     = var.region
-      RESTOCK_TASKS_QUEUE        = var.queue_name
+      RESTOCK_TASKS_QUEUE        = local.names.queue
       RESTOCK_TASKS_QUEUE_COUNT  = tostring(var.delivery_queue_count)
-      RESTOCK_CONTINUATION_QUEUE = var.continuation_queue_name
+      RESTOCK_CONTINUATION_QUEUE = local.names.continuation_queue
       # The continuation queue's max_attempts: fan-out ends a fan-out failed on a continuation's last attempt.
       RESTOCK_DELIVERY_MAX_ATTEMPTS  = tostring(var.delivery_max_attempts)
       RESTOCK_TASKS_SERVICE_ACCOUNT  = google_service_account.tasks_invoker.email
@@ -134,7 +187,7 @@ locals {
       RESTOCK_DELIVERY_MAX_ATTEMPTS       = tostring(var.delivery_max_attempts)
       RESTOCK_SEND_CONCURRENCY            = tostring(var.send_concurrency)
       RESTOCK_NOTIFY_BATCH_SIZE           = tostring(var.notify_batch_size)
-      RESTOCK_DELIVERY_LEASE_MS           = tostring(var.delivery_lease_ms)
+      RESTOCK_DELIVERY_LEASE_MS           = tostring(local.delivery_lease_ms)
       RESTOCK_LEDGER_TTL_DAYS             = tostring(var.ledger_ttl_days)
       RESTOCK_NOTIFIER_TIMEOUT_MS         = tostring(var.notifier_timeout_ms)
       RESTOCK_NOTIFIER_RETRIES            = tostring(var.notifier_retries)
@@ -155,9 +208,10 @@ locals {
       RESTOCK_EMAIL_FROM           = var.email_from
       RESTOCK_DKIM_DOMAIN          = var.dkim_domain
       RESTOCK_DKIM_SELECTOR        = var.dkim_selector
-      RESTOCK_UNSUBSCRIBE_URL      = local.function_urls["restockUnsubscribe"]
-      RESTOCK_FCM_PROJECT_ID       = var.fcm_project_id
-      RESTOCK_FCM_CONCURRENCY      = tostring(var.fcm_concurrency)
+      # The public base URL when restockUnsubscribe sits behind a load balancer (issue 30 item 8).
+      RESTOCK_UNSUBSCRIBE_URL = var.unsubscribe_base_url != "" ? var.unsubscribe_base_url : local.function_urls["restockUnsubscribe"]
+      RESTOCK_FCM_PROJECT_ID  = var.fcm_project_id
+      RESTOCK_FCM_CONCURRENCY = tostring(var.fcm_concurrency)
     }
     restockSubscriptions = {
       RESTOCK_MAX_SUBSCRIPTIONS_PER_USER = tostring(var.max_subscriptions_per_user)
@@ -166,22 +220,59 @@ locals {
       # The API refuses subscriptions to products in stock: it must judge "in stock" as fan-out does.
       RESTOCK_THRESHOLD = tostring(var.restock_threshold)
     }
-    restockUnsubscribe = {}
+    # It records an unsubscribe request on this topic (its short name) for applyShopperActions.
+    restockUnsubscribe = {
+      RESTOCK_SHOPPER_ACTIONS_TOPIC = local.names.shopper_actions_topic
+    }
+    # Pushed by the shopper-actions subscription with an OIDC token of its own
+    # push identity, for its own run.app URL, behind Cloud Run's IAM check:
+    # the same three facts fan-out is told about its pushes.
+    applyShopperActions = {
+      RESTOCK_PUSH_SERVICE_ACCOUNT = local.direct_email ? "${var.name_prefix}restock-actions-push@${var.project_id}.iam.gserviceaccount.com" : ""
+      RESTOCK_OIDC_AUDIENCE        = local.function_urls["applyShopperActions"]
+      RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
+    }
+    relayOutbox = {
+      RESTOCK_OUTBOX_TOPIC              = local.names.topic
+      RESTOCK_OUTBOX_COLLECTION         = local.outbox_collection
+      RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS = tostring(var.outbox_publish_timeout_ms)
+      RESTOCK_OUTBOX_LEASE_MS           = tostring(var.outbox_lease_ms)
+      RESTOCK_OUTBOX_MAX_ATTEMPTS       = tostring(var.outbox_max_attempts)
+      RESTOCK_OUTBOX_BACKOFF_MIN_MS     = tostring(var.outbox_backoff_min_ms)
+      RESTOCK_OUTBOX_BACKOFF_MAX_MS     = tostring(var.outbox_backoff_max_ms)
+      RESTOCK_OUTBOX_BATCH_SIZE         = tostring(var.outbox_batch_size)
+      RESTOCK_OUTBOX_SWEEP_BUDGET_MS    = tostring(local.outbox_sweep_budget_ms)
+      RESTOCK_OUTBOX_SENT_TTL_DAYS      = tostring(var.outbox_sent_ttl_days)
+      RESTOCK_OUTBOX_BACKEND            = var.outbox_backend
+      RESTOCK_OUTBOX_PROJECT            = local.outbox_project
+      RESTOCK_OUTBOX_FIRESTORE_DATABASE = local.outbox_on_firestore ? local.outbox_firestore_database : ""
+      RESTOCK_OUTBOX_SPANNER_INSTANCE   = var.outbox_spanner_instance
+      RESTOCK_OUTBOX_SPANNER_DATABASE   = var.outbox_spanner_database
+      # Fine-grained access control: the relay acts as this database role (terraform/outbox.tf).
+      RESTOCK_OUTBOX_SPANNER_DATABASE_ROLE = local.outbox_on_firestore ? "" : var.outbox_spanner_database_role
+    }
   }
 
   # Secrets reach a function only through Secret Manager, never as plain text.
   function_secret_env = {
-    fanOutRestock = {}
+    # Fan-out signs the bodies of the tasks it creates and verifies its continuations'.
+    fanOutRestock = {
+      RESTOCK_TASK_SIGNING_KEYS = google_secret_manager_secret.task_signing_key.secret_id
+    }
     deliverRestockBatch = {
-      RESTOCK_NOTIFIER_TOKEN = google_secret_manager_secret.notifier_token.secret_id
+      RESTOCK_NOTIFIER_TOKEN    = google_secret_manager_secret.notifier_token.secret_id
+      RESTOCK_TASK_SIGNING_KEYS = google_secret_manager_secret.task_signing_key.secret_id
       # Empty when unused (no SMTP user, no DKIM domain, no email over SMTP): left out, so no version is required.
       RESTOCK_SMTP_PASSWORD      = var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id
       RESTOCK_DKIM_PRIVATE_KEY   = var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id
-      RESTOCK_UNSUBSCRIBE_SECRET = var.email_sender == "smtp" ? google_secret_manager_secret.unsubscribe_key.secret_id : ""
+      RESTOCK_UNSUBSCRIBE_SECRET = local.direct_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""
     }
     restockSubscriptions = {}
+    # Deployed only with email over SMTP, when the key has a version.
     restockUnsubscribe = {
-      RESTOCK_UNSUBSCRIBE_SECRET = var.email_sender == "smtp" ? google_secret_manager_secret.unsubscribe_key.secret_id : ""
+      RESTOCK_UNSUBSCRIBE_SECRET = google_secret_manager_secret.unsubscribe_key.secret_id
     }
+    applyShopperActions = {}
+    relayOutbox         = {}
   }
 }

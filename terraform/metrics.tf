@@ -53,13 +53,16 @@ locals {
   metric_writers = {
     fanOutRestock       = "serviceAccount:${google_service_account.function["fanOutRestock"].email}"
     deliverRestockBatch = "serviceAccount:${google_service_account.function["deliverRestockBatch"].email}"
-    relayOutbox         = "serviceAccount:${google_service_account.outbox_relay.email}"
+    relayOutbox         = "serviceAccount:${google_service_account.function["relayOutbox"].email}"
   }
 }
 
 # Declared before any function writes: an alert policy or a dashboard on a
 # metric type Cloud Monitoring has not seen yet is refused (404), and an
-# OpenTelemetry metric is only known once first exported.
+# OpenTelemetry metric is only known once first exported. The one name
+# name_prefix does not change: the exporter writes these fixed types, so two
+# deployments in one project declare the same descriptors (creating an equal
+# descriptor again is accepted) and share the dashboard's series.
 resource "google_monitoring_metric_descriptor" "pipeline" {
   for_each = local.pipeline_metrics
 
@@ -152,7 +155,7 @@ locals {
 # delivery → notifications. Alongside, the platform's own view of the queue.
 resource "google_monitoring_dashboard" "pipeline" {
   dashboard_json = jsonencode({
-    displayName = "Restock fan-out: pipeline flow"
+    displayName = "${local.names.display} fan-out: pipeline flow"
     mosaicLayout = {
       columns = 12
       tiles = [for i, widget in [

@@ -5,7 +5,7 @@
 # Tasks retries them; Cloud Run logs those requests at ERROR) and the function's
 # own ERROR lines.
 resource "google_logging_metric" "delivery_failures" {
-  name        = "restock_delivery_failures"
+  name        = "${local.names.metric_prefix}_delivery_failures"
   description = "Errors logged by deliverRestockBatch (failed chunks and error lines)."
   filter = join(" AND ", [
     "resource.type=\"cloud_run_revision\"",
@@ -46,7 +46,7 @@ locals {
 }
 
 resource "google_monitoring_alert_policy" "dead_letters" {
-  display_name          = "Restock: events in the dead-letter topic"
+  display_name          = "${local.names.display}: events in the dead-letter topic"
   combiner              = "OR"
   notification_channels = var.notification_channels
 
@@ -66,9 +66,30 @@ resource "google_monitoring_alert_policy" "dead_letters" {
     }
   }
 
+  # An unsubscribe request applyShopperActions could not apply (email over SMTP only).
+  dynamic "conditions" {
+    for_each = google_pubsub_subscription.shopper_actions_dead_letter
+
+    content {
+      display_name = "Undelivered messages on ${conditions.value.name} > 0"
+
+      condition_threshold {
+        filter          = "resource.type = \"pubsub_subscription\" AND resource.labels.subscription_id = \"${conditions.value.name}\" AND metric.type = \"pubsub.googleapis.com/subscription/num_undelivered_messages\""
+        comparison      = "COMPARISON_GT"
+        threshold_value = 0
+        duration        = "60s"
+
+        aggregations {
+          alignment_period   = "60s"
+          per_series_aligner = "ALIGN_MAX"
+        }
+      }
+    }
+  }
+
   documentation {
     mime_type = "text/markdown"
-    content   = "An inventory event failed fan-out ${var.pubsub_max_delivery_attempts} times and was dead-lettered. Inspect with `restock dead-letters`, fix the cause, then replay it."
+    content   = "An inventory event failed fan-out ${var.pubsub_max_delivery_attempts} times and was dead-lettered (`restock dead-letters`: inspect, fix the cause, then replay it), or an unsubscribe request could not be applied (its dead-letter subscription: pull it with gcloud, fix the cause, publish it again to the shopper-actions topic)."
   }
 
   alert_strategy {
@@ -77,7 +98,7 @@ resource "google_monitoring_alert_policy" "dead_letters" {
 }
 
 resource "google_monitoring_alert_policy" "oldest_unacked_event" {
-  display_name          = "Restock: fan-out is falling behind"
+  display_name          = "${local.names.display}: fan-out is falling behind"
   combiner              = "OR"
   notification_channels = var.notification_channels
 
@@ -108,7 +129,7 @@ resource "google_monitoring_alert_policy" "oldest_unacked_event" {
 }
 
 resource "google_monitoring_alert_policy" "delivery_failures" {
-  display_name          = "Restock: delivery failures"
+  display_name          = "${local.names.display}: delivery failures"
   combiner              = "OR"
   notification_channels = var.notification_channels
 
@@ -142,12 +163,12 @@ resource "google_monitoring_alert_policy" "delivery_failures" {
 }
 
 resource "google_monitoring_alert_policy" "queue_depth" {
-  display_name          = "Restock: queue backlog"
+  display_name          = "${local.names.display}: queue backlog"
   combiner              = "OR"
   notification_channels = var.notification_channels
 
   conditions {
-    display_name = "Tasks waiting in a delivery queue (${var.queue_name}*) > ${var.alert_queue_depth}"
+    display_name = "Tasks waiting in a delivery queue (${local.names.queue}*) > ${var.alert_queue_depth}"
 
     # One series per delivery queue: any of them backing up alerts.
     condition_threshold {
@@ -192,7 +213,7 @@ resource "google_monitoring_alert_policy" "queue_depth" {
 }
 
 resource "google_monitoring_alert_policy" "failed_fanouts" {
-  display_name          = "Restock: fan-outs failed"
+  display_name          = "${local.names.display}: fan-outs failed"
   combiner              = "OR"
   notification_channels = var.notification_channels
 
@@ -202,7 +223,11 @@ resource "google_monitoring_alert_policy" "failed_fanouts" {
     condition_threshold {
       # fanOutRestock counts each fan-out it records failed as restock.events{outcome="failed"}
       # (lib/metrics): the same fan-outs its `fan-out failed` line reports, counted where they happen.
-      filter          = "metric.type = \"${google_monitoring_metric_descriptor.pipeline["restock.events"].type}\" AND metric.labels.outcome = \"failed\""
+      # A threshold filter must name the monitored resource type (MetricThreshold.filter,
+      # cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.alertPolicies): Cloud Run is not a
+      # resource custom metrics may be written to, so the exporter writes generic_task
+      # (@google-cloud/opentelemetry-resource-util), its job the service.name lib/metrics sets.
+      filter          = "resource.type = \"generic_task\" AND resource.labels.job = \"fanOutRestock\" AND metric.type = \"${google_monitoring_metric_descriptor.pipeline["restock.events"].type}\" AND metric.labels.outcome = \"failed\""
       comparison      = "COMPARISON_GT"
       threshold_value = var.alert_failed_fanouts
       duration        = "0s"
@@ -225,4 +250,53 @@ resource "google_monitoring_alert_policy" "failed_fanouts" {
   alert_strategy {
     auto_close = "86400s"
   }
+}
+
+# Someone made a Cloud Run service or function of this project public
+# (issue 31 item 1): a SetIamPolicy that grants allUsers or
+# allAuthenticatedUsers, or an update that turns the invoker IAM check off.
+# Admin Activity audit logs are always written and cannot be disabled
+# (cloud.google.com/run/docs/audit-logging: Services.SetIamPolicy,
+# Services.ReplaceService). restockUnsubscribe, public on purpose, is left out.
+locals {
+  public_invoker_filter = join(" AND ", [
+    "logName=\"projects/${var.project_id}/logs/cloudaudit.googleapis.com%2Factivity\"",
+    "protoPayload.serviceName=(\"run.googleapis.com\" OR \"cloudfunctions.googleapis.com\")",
+    "-protoPayload.resourceName:\"/services/${lower("${var.name_prefix}restockUnsubscribe")}\"",
+    "-protoPayload.resourceName:\"/functions/${var.name_prefix}restockUnsubscribe\"",
+    join(" OR ", [
+      "(protoPayload.methodName:\"SetIamPolicy\" AND protoPayload.request.policy.bindings.members:(\"allUsers\" OR \"allAuthenticatedUsers\"))",
+      "protoPayload.request.service.invokerIamDisabled=true",
+      "protoPayload.request.service.metadata.annotations.\"run.googleapis.com/invoker-iam-disabled\"=\"true\"",
+    ]),
+  ])
+}
+
+resource "google_monitoring_alert_policy" "public_invoker" {
+  display_name          = "${local.names.display}: a service was made public"
+  combiner              = "OR"
+  notification_channels = var.notification_channels
+
+  conditions {
+    display_name = "allUsers or allAuthenticatedUsers granted, or the invoker IAM check disabled, on a Cloud Run service"
+
+    condition_matched_log {
+      filter = "(${local.public_invoker_filter})"
+    }
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A Cloud Run service or function of this project was opened to the internet (a public invoker, or its invoker IAM check disabled). fanOutRestock and deliverRestockBatch trust the tokens Cloud Run checked: while public, anyone could try forged restocks. Find who did it in the audit log entry, then `terraform apply` (the invoker bindings are authoritative) and `gcloud run services update <service> --invoker-iam-check` if the check was turned off."
+  }
+
+  alert_strategy {
+    # A log-match condition notifies at most once per period.
+    notification_rate_limit {
+      period = "300s"
+    }
+    auto_close = "86400s"
+  }
+
+  depends_on = [google_project_service.enabled]
 }

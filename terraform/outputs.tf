@@ -54,13 +54,15 @@ output "continuation_queue_name" {
 }
 
 output "service_accounts" {
-  description = "Email of every identity created: one runtime account per function, the task and push invokers, the build account."
+  description = "Email of every identity created: one runtime account per deployed function, the task and push invokers, the outbox scheduler, the build account."
   value = merge(
     { for name, sa in google_service_account.function : name => sa.email },
+    { for sa in google_service_account.shopper_actions_push : "shopper_actions_push" => sa.email },
     {
-      tasks_invoker = google_service_account.tasks_invoker.email
-      pubsub_push   = google_service_account.pubsub_push.email
-      build         = google_service_account.build.email
+      tasks_invoker    = google_service_account.tasks_invoker.email
+      pubsub_push      = google_service_account.pubsub_push.email
+      outbox_scheduler = google_service_account.outbox_scheduler.email
+      build            = google_service_account.build.email
     },
   )
 }
@@ -68,6 +70,11 @@ output "service_accounts" {
 output "notifier_token_secret" {
   description = "Secret Manager secret whose latest version is the notifier's bearer token (written from the notifier_token variable; rotate by raising notifier_token_version)."
   value       = google_secret_manager_secret.notifier_token.secret_id
+}
+
+output "task_signing_key_secret" {
+  description = "Secret Manager secret whose latest version holds the task signing keys (RESTOCK_TASK_SIGNING_KEYS of fanOutRestock and deliverRestockBatch; the CLI's replay and redrive sign with it too). Written from task_signing_keys; rotate by raising task_signing_key_version."
+  value       = google_secret_manager_secret.task_signing_key.secret_id
 }
 
 output "cli_env" {

@@ -14,7 +14,7 @@
 resource "google_cloud_tasks_queue" "deliveries" {
   count = var.delivery_queue_count
 
-  name     = count.index == 0 ? var.queue_name : "${var.queue_name}-${count.index}"
+  name     = count.index == 0 ? local.names.queue : "${local.names.queue}-${count.index}"
   location = var.region
 
   rate_limits {
@@ -46,16 +46,26 @@ moved {
 # Fan-out continuations (a long fan-out handing over from its checkpoint) have
 # a queue of their own: behind a delivery backlog of a million recipients, the
 # rest of the audience would wait for the first chunks to be sent. Few tasks
-# (one per fan-out chain per time budget), so modest rate limits; the same
-# max_attempts as delivery, which fanOutRestock reads to know a continuation's
-# last attempt (RESTOCK_DELIVERY_MAX_ATTEMPTS).
+# (one per fan-out chain per time budget); the same max_attempts as delivery,
+# which fanOutRestock reads to know a continuation's last attempt
+# (RESTOCK_DELIVERY_MAX_ATTEMPTS).
+locals {
+  # fanOutRestock serves continuations and Pub/Sub pushes with the same
+  # instances. A dispatch that finds no free instance is answered 429 and
+  # spends an attempt, and a continuation's last attempt fails its fan-out
+  # (issue 30 item 9): the queue keeps at most three quarters of fan-out's
+  # request slots busy and leaves the rest to pushes.
+  fanout_capacity                        = var.function_config.fanOutRestock.max_instances * var.function_config.fanOutRestock.concurrency
+  continuation_max_concurrent_dispatches = max(1, floor(local.fanout_capacity * 3 / 4))
+}
+
 resource "google_cloud_tasks_queue" "continuations" {
-  name     = var.continuation_queue_name
+  name     = local.names.continuation_queue
   location = var.region
 
   rate_limits {
-    max_dispatches_per_second = 50
-    max_concurrent_dispatches = 100
+    max_dispatches_per_second = var.continuation_queue_max_dispatches_per_second
+    max_concurrent_dispatches = local.continuation_max_concurrent_dispatches
   }
 
   retry_config {

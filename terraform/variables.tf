@@ -36,6 +36,18 @@ variable "labels" {
   }
 }
 
+variable "name_prefix" {
+  description = "Put before the name of everything this creates that is named within the project (functions, service accounts, topics, subscriptions, queues, secrets, the Firestore database, buckets, metrics, alerts), so two deployments (staging and production) can share a project: e.g. stg-. Empty by default, which keeps every name as it was."
+  type        = string
+  default     = ""
+
+  validation {
+    # At most 6 characters: the longest service account id (restock-subscriptions, 21) must stay within 30 with it.
+    condition     = can(regex("^([a-z][a-z0-9]{0,4}-)?$", var.name_prefix))
+    error_message = "name_prefix must be empty or 2-6 characters: a lowercase letter, up to 4 lowercase letters or digits, and a hyphen (e.g. stg-)."
+  }
+}
+
 # ---------------------------------------------------------------- Pub/Sub
 
 variable "topic_name" {
@@ -161,6 +173,17 @@ variable "continuation_queue_name" {
   }
 }
 
+variable "continuation_queue_max_dispatches_per_second" {
+  description = "Fan-out continuations (hand-overs, key ranges, waves) the continuation queue dispatches per second. Few tasks: one per fan-out chain per time budget. Its concurrent dispatches are not a variable: they are derived from fanOutRestock's capacity (function_config), so Cloud Run never answers a continuation 429 for want of an instance."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.continuation_queue_max_dispatches_per_second > 0 && var.continuation_queue_max_dispatches_per_second <= 500
+    error_message = "continuation_queue_max_dispatches_per_second must be above 0 and at most 500 (the Cloud Tasks limit)."
+  }
+}
+
 variable "queue_max_dispatches_per_second" {
   description = "Tasks each delivery queue dispatches per second: with chunk_size recipients a task, this caps the rate toward the notification service (500 x 100 = 50,000 notifications/s per queue). 500 is Cloud Tasks' maximum (https://cloud.google.com/tasks/docs/reference/rpc/google.cloud.tasks.v2#ratelimits) and what one million shoppers in a minute needs (docs/deploy.md \"Speed defaults\"); lower it if the notification service cannot take that."
   type        = number
@@ -252,7 +275,7 @@ variable "queue_logging_sampling_ratio" {
 # ---------------------------------------------------------------- functions
 
 variable "runtime" {
-  description = "Node.js runtime of the three functions. nodejs24 is supported until 2028-04-30 (nodejs22 until 2027-04-30); the suite runs on Node 20 and 24."
+  description = "Node.js runtime of the functions. nodejs24 is supported until 2028-04-30 (nodejs22 until 2027-04-30); the suite runs on Node 20 and 24."
   type        = string
   default     = "nodejs24"
 
@@ -262,27 +285,164 @@ variable "runtime" {
   }
 }
 
-variable "fanout_memory" {
-  description = "Memory of fanOutRestock (its use grows with page_size, not with the audience)."
-  type        = string
-  default     = "512Mi"
+variable "source_retention_days" {
+  description = "Days an uploaded source archive is kept in the source bucket. Cloud Functions copies the source it builds into its own bucket at deploy, so an old archive serves nothing; if the current one expires, the next apply uploads it again (same name, no redeploy)."
+  type        = number
+  default     = 30
 
   validation {
-    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.fanout_memory))
-    error_message = "fanout_memory must look like 256Mi, 512Mi, 1Gi or 2G."
+    condition     = var.source_retention_days >= 1 && floor(var.source_retention_days) == var.source_retention_days
+    error_message = "source_retention_days must be a whole number of days, 1 or more."
   }
 }
 
-variable "fanout_timeout_seconds" {
-  description = "Request timeout of fanOutRestock. Its time budget (RESTOCK_FANOUT_TIME_BUDGET_MS) and the push subscription's ack deadline are derived from it."
+variable "image_versions_kept" {
+  description = "Most recent image versions kept per function in the functions' image repository; older ones are deleted by its cleanup policy (a rollback needs at most the last few)."
   type        = number
-  default     = 540
+  default     = 5
 
   validation {
-    # The push subscription's ack deadline (at most 600 s) must cover a whole run,
-    # or Pub/Sub would redeliver an event that is still being fanned out.
-    condition     = var.fanout_timeout_seconds >= 60 && var.fanout_timeout_seconds <= 600 && floor(var.fanout_timeout_seconds) == var.fanout_timeout_seconds
-    error_message = "fanout_timeout_seconds must be a whole number from 60 to 600 (the longest Pub/Sub push ack deadline)."
+    condition     = var.image_versions_kept >= 1 && var.image_versions_kept <= 100 && floor(var.image_versions_kept) == var.image_versions_kept
+    error_message = "image_versions_kept must be a whole number from 1 to 100."
+  }
+}
+
+# One object for the sizing of every function, each field optional with its
+# default, the shape of cloud-foundation-fabric's modules/cloud-function-v2
+# `function_config` (an object of optional() fields with defaults) instead of
+# one variable per function and field. Set only what differs, e.g.
+#   function_config = { deliverRestockBatch = { max_instances = 1000 } }
+variable "function_config" {
+  description = "Sizing of each function, every field optional: memory (256Mi, 1Gi...), cpu (whole vCPUs 1, 2, 4, 6 or 8; null takes Cloud Run's share of memory), concurrency (requests one instance serves at once; above 1 needs cpu of 1 or more), timeout_seconds, min_instances (kept warm), max_instances, ingress. Defaults: fanOutRestock 512Mi, 540 s, 1 warm, 40 at most, internal only; deliverRestockBatch 256Mi, 300 s, 1 warm, 200 at most, internal only; restockSubscriptions 256Mi, 30 s, 20 at most, ALLOW_ALL; restockUnsubscribe 256Mi, 30 s, 10 at most, ALLOW_ALL; applyShopperActions 256Mi, 60 s, 10 at most, internal only; relayOutbox 256Mi, 60 s, 1 at most, internal only."
+  type = object({
+    # Each key range of a fan-out is a request of its own, one per instance: keep
+    # max_instances at least fanout_max_ranges plus room for other products' fan-outs.
+    # 512Mi: its heap grows with page_size, not with the audience.
+    fanOutRestock = optional(object({
+      memory          = optional(string, "512Mi")
+      cpu             = optional(number)
+      concurrency     = optional(number, 1)
+      timeout_seconds = optional(number, 540)
+      min_instances   = optional(number, 1)
+      max_instances   = optional(number, 40)
+      ingress         = optional(string, "ALLOW_INTERNAL_ONLY")
+    }), {})
+    # max_instances x concurrency must cover delivery_queue_count x
+    # queue_max_concurrent_dispatches (validated below; docs/deploy.md "Speed defaults").
+    deliverRestockBatch = optional(object({
+      memory          = optional(string, "256Mi")
+      cpu             = optional(number)
+      concurrency     = optional(number, 1)
+      timeout_seconds = optional(number, 300)
+      min_instances   = optional(number, 1)
+      max_instances   = optional(number, 200)
+      ingress         = optional(string, "ALLOW_INTERNAL_ONLY")
+    }), {})
+    # ALLOW_ALL lets a storefront backend outside this project reach it; IAM still admits only storefront_service_accounts.
+    restockSubscriptions = optional(object({
+      memory          = optional(string, "256Mi")
+      cpu             = optional(number)
+      concurrency     = optional(number, 1)
+      timeout_seconds = optional(number, 30)
+      min_instances   = optional(number, 0)
+      max_instances   = optional(number, 20)
+      ingress         = optional(string, "ALLOW_ALL")
+    }), {})
+    # Public (mailbox providers call it): max_instances x concurrency caps what a flood of forged links can cost.
+    restockUnsubscribe = optional(object({
+      memory          = optional(string, "256Mi")
+      cpu             = optional(number)
+      concurrency     = optional(number, 1)
+      timeout_seconds = optional(number, 30)
+      min_instances   = optional(number, 0)
+      max_instances   = optional(number, 10)
+      ingress         = optional(string, "ALLOW_ALL")
+    }), {})
+    applyShopperActions = optional(object({
+      memory          = optional(string, "256Mi")
+      cpu             = optional(number)
+      concurrency     = optional(number, 1)
+      timeout_seconds = optional(number, 60)
+      min_instances   = optional(number, 0)
+      max_instances   = optional(number, 10)
+      ingress         = optional(string, "ALLOW_INTERNAL_ONLY")
+    }), {})
+    # One sweep at a time is plenty; two would only contend for rows. Its sweep budget is 15 s less than its timeout.
+    relayOutbox = optional(object({
+      memory          = optional(string, "256Mi")
+      cpu             = optional(number)
+      concurrency     = optional(number, 1)
+      timeout_seconds = optional(number, 60)
+      min_instances   = optional(number, 0)
+      max_instances   = optional(number, 1)
+      ingress         = optional(string, "ALLOW_INTERNAL_ONLY")
+    }), {})
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for f in values(var.function_config) : can(regex("^[0-9]+(Mi|Gi|M|G)$", f.memory))])
+    error_message = "function_config: every memory must look like 256Mi, 512Mi, 1Gi or 2G."
+  }
+
+  validation {
+    condition     = alltrue([for f in values(var.function_config) : f.cpu == null ? true : contains([1, 2, 4, 6, 8], f.cpu)])
+    error_message = "function_config: cpu must be 1, 2, 4, 6 or 8 (whole vCPUs), or null for Cloud Run's share of memory."
+  }
+
+  validation {
+    # Cloud Run's table of vCPUs and memory (cloud.google.com/run/docs/configuring/services/cpu):
+    # 1 vCPU up to 4 GiB, 2 up to 8 GiB, 4 from 2 to 16 GiB, 6 from 4 to 24 GiB, 8 from 4 to 32 GiB.
+    # A revision outside it is refused at deploy time, after the build.
+    condition = alltrue([for f in values(var.function_config) : f.cpu == null ? true : !can(regex("^[0-9]+(Mi|Gi|M|G)$", f.memory)) ? true : (
+      tonumber(regex("^[0-9]+", f.memory)) * lookup({ Mi = 1, Gi = 1024, M = 0.95367431640625, G = 953.67431640625 }, regex("[A-Za-z]+$", f.memory), 0) >= lookup({ "1" = 0, "2" = 0, "4" = 2048, "6" = 4096, "8" = 4096 }, tostring(f.cpu), 0) &&
+      tonumber(regex("^[0-9]+", f.memory)) * lookup({ Mi = 1, Gi = 1024, M = 0.95367431640625, G = 953.67431640625 }, regex("[A-Za-z]+$", f.memory), 0) <= lookup({ "1" = 4096, "2" = 8192, "4" = 16384, "6" = 24576, "8" = 32768 }, tostring(f.cpu), 0)
+    )])
+    error_message = "function_config: cpu and memory must be a pair Cloud Run accepts: 1 vCPU up to 4Gi, 2 up to 8Gi, 4 from 2Gi to 16Gi, 6 from 4Gi to 24Gi, 8 from 4Gi to 32Gi."
+  }
+
+  validation {
+    # With less than one vCPU an instance serves one request at a time (same page).
+    condition     = alltrue([for f in values(var.function_config) : f.concurrency >= 1 && f.concurrency <= 1000 && floor(f.concurrency) == f.concurrency && (f.concurrency == 1 || coalesce(f.cpu, 0) >= 1)])
+    error_message = "function_config: concurrency must be a whole number from 1 to 1000, and above 1 needs cpu of 1 or more (with less than one vCPU an instance serves one request at a time)."
+  }
+
+  validation {
+    condition     = alltrue([for f in values(var.function_config) : f.max_instances >= 1 && f.max_instances <= 1000 && floor(f.max_instances) == f.max_instances && f.min_instances >= 0 && f.min_instances <= f.max_instances && floor(f.min_instances) == f.min_instances])
+    error_message = "function_config: max_instances must be a whole number from 1 to 1000, and min_instances a whole number from 0 to max_instances."
+  }
+
+  validation {
+    # fanOutRestock: the push subscription's ack deadline (at most 600 s) must cover a whole run, or
+    # Pub/Sub would redeliver an event still being fanned out. deliverRestockBatch: lib/tasks sets no
+    # dispatch deadline, so Cloud Tasks gives up on an HTTP task after its default 10 minutes and a
+    # longer run would be retried while still running. relayOutbox: its sweep stops 15 s before.
+    condition = alltrue([
+      var.function_config.fanOutRestock.timeout_seconds >= 60 && var.function_config.fanOutRestock.timeout_seconds <= 600,
+      var.function_config.deliverRestockBatch.timeout_seconds >= 15 && var.function_config.deliverRestockBatch.timeout_seconds <= 600,
+      var.function_config.applyShopperActions.timeout_seconds >= 10 && var.function_config.applyShopperActions.timeout_seconds <= 600,
+      var.function_config.relayOutbox.timeout_seconds >= 30 && var.function_config.relayOutbox.timeout_seconds <= 3600,
+      var.function_config.restockSubscriptions.timeout_seconds >= 1 && var.function_config.restockSubscriptions.timeout_seconds <= 3600,
+      var.function_config.restockUnsubscribe.timeout_seconds >= 1 && var.function_config.restockUnsubscribe.timeout_seconds <= 3600,
+      alltrue([for f in values(var.function_config) : floor(f.timeout_seconds) == f.timeout_seconds]),
+    ])
+    error_message = "function_config: timeout_seconds must be whole seconds: fanOutRestock 60-600 (the longest Pub/Sub push ack deadline), deliverRestockBatch 15-600 (Cloud Tasks' default dispatch deadline for HTTP tasks), applyShopperActions 10-600, relayOutbox 30-3600, the others 1-3600."
+  }
+
+  validation {
+    # restockUnsubscribe is called by mailbox providers from the internet: internal-only would break every link.
+    condition     = alltrue([for name, f in var.function_config : contains(name == "restockUnsubscribe" ? ["ALLOW_ALL", "ALLOW_INTERNAL_AND_GCLB"] : ["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], f.ingress)])
+    error_message = "function_config: ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB (restockUnsubscribe: ALLOW_ALL or ALLOW_INTERNAL_AND_GCLB, or every unsubscribe link breaks)."
+  }
+
+  validation {
+    # Every dispatch a queue keeps in flight needs a request slot on its target, or Cloud Run answers
+    # 429 and the attempt is spent (a continuation's last one fails the fan-out). The delivery queues'
+    # target is deliverRestockBatch; the continuation queue's concurrency is derived from fanOutRestock's
+    # capacity (locals.tf), so only delivery needs a check here.
+    condition     = var.function_config.deliverRestockBatch.max_instances * var.function_config.deliverRestockBatch.concurrency >= var.delivery_queue_count * var.queue_max_concurrent_dispatches
+    error_message = "function_config.deliverRestockBatch: max_instances x concurrency must be at least delivery_queue_count x queue_max_concurrent_dispatches, or dispatches meet no instance (429) and spend their attempts. Raise max_instances (or concurrency with cpu = 1), or lower the queues' concurrency."
   }
 }
 
@@ -292,199 +452,8 @@ variable "fanout_time_budget_margin_seconds" {
   default     = 60
 
   validation {
-    condition     = var.fanout_time_budget_margin_seconds >= 10 && var.fanout_time_budget_margin_seconds <= var.fanout_timeout_seconds - 30
-    error_message = "fanout_time_budget_margin_seconds must be at least 10 and leave at least 30 seconds of budget below fanout_timeout_seconds."
-  }
-}
-
-variable "fanout_max_instances" {
-  description = "Most fanOutRestock instances at once: each key range of a fan-out is a request of its own (one per instance), so keep it at least fanout_max_ranges plus room for other products' fan-outs; a range that finds none waits for Cloud Tasks' retry."
-  type        = number
-  default     = 40
-
-  validation {
-    condition     = var.fanout_max_instances >= 1 && var.fanout_max_instances <= 1000 && floor(var.fanout_max_instances) == var.fanout_max_instances
-    error_message = "fanout_max_instances must be a whole number from 1 to 1000."
-  }
-}
-
-variable "fanout_min_instances" {
-  description = "fanOutRestock instances kept warm: 1 spares the first fan-out of a restock a cold start, so the first notification goes out within a second (docs/costs-and-limits.md prices an idle instance); 0 scales to zero."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.fanout_min_instances >= 0 && var.fanout_min_instances <= var.fanout_max_instances && floor(var.fanout_min_instances) == var.fanout_min_instances
-    error_message = "fanout_min_instances must be a whole number from 0 to fanout_max_instances."
-  }
-}
-
-variable "fanout_ingress" {
-  description = "Ingress of fanOutRestock. ALLOW_INTERNAL_ONLY admits Pub/Sub push and Cloud Tasks of this project (which call its run.app URL) and nothing from the internet."
-  type        = string
-  default     = "ALLOW_INTERNAL_ONLY"
-
-  validation {
-    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.fanout_ingress)
-    error_message = "fanout_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
-  }
-}
-
-variable "delivery_memory" {
-  description = "Memory of deliverRestockBatch."
-  type        = string
-  default     = "256Mi"
-
-  validation {
-    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.delivery_memory))
-    error_message = "delivery_memory must look like 256Mi, 512Mi, 1Gi or 2G."
-  }
-}
-
-variable "delivery_timeout_seconds" {
-  description = "Request timeout of deliverRestockBatch: long enough to send one chunk with retries (chunk_size / notify_batch_size calls of notifier_timeout_ms each)."
-  type        = number
-  default     = 300
-
-  validation {
-    # lib/tasks sets no dispatch deadline, so Cloud Tasks gives up on an HTTP
-    # task after its default 10 minutes; a longer run would be retried while
-    # still running.
-    condition     = var.delivery_timeout_seconds >= 15 && var.delivery_timeout_seconds <= 600 && floor(var.delivery_timeout_seconds) == var.delivery_timeout_seconds
-    error_message = "delivery_timeout_seconds must be a whole number from 15 to 600 (Cloud Tasks' default dispatch deadline for HTTP tasks)."
-  }
-}
-
-variable "delivery_max_instances" {
-  description = "Most deliverRestockBatch instances at once (delivery_concurrency requests each); keep delivery_max_instances x delivery_concurrency at least delivery_queue_count x queue_max_concurrent_dispatches or tasks wait for an instance. Raise it with delivery_queue_count (docs/deploy.md \"Speed defaults\")."
-  type        = number
-  default     = 200
-
-  validation {
-    condition     = var.delivery_max_instances >= 1 && var.delivery_max_instances <= 1000 && floor(var.delivery_max_instances) == var.delivery_max_instances
-    error_message = "delivery_max_instances must be a whole number from 1 to 1000."
-  }
-}
-
-variable "delivery_min_instances" {
-  description = "deliverRestockBatch instances kept warm: 1 spares the first chunk of a restock a cold start, so the first notification goes out within a second (docs/costs-and-limits.md prices an idle instance); 0 scales to zero."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.delivery_min_instances >= 0 && var.delivery_min_instances <= var.delivery_max_instances && floor(var.delivery_min_instances) == var.delivery_min_instances
-    error_message = "delivery_min_instances must be a whole number from 0 to delivery_max_instances."
-  }
-}
-
-variable "delivery_concurrency" {
-  description = "Requests one deliverRestockBatch instance serves at once (Cloud Run's per-instance concurrency). A chunk mostly waits on the notifier and Firestore, so above 1 one instance carries that many chunks and delivery_max_instances may shrink by as much; above 1 needs delivery_cpu of 1 or more, and delivery_memory must hold that many chunks at once."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.delivery_concurrency >= 1 && var.delivery_concurrency <= 1000 && floor(var.delivery_concurrency) == var.delivery_concurrency
-    error_message = "delivery_concurrency must be a whole number from 1 to 1000."
-  }
-
-  validation {
-    # coalesce: Terraform 1.11 evaluates both sides of || even when the left is true.
-    condition     = var.delivery_concurrency == 1 || coalesce(var.delivery_cpu, 0) >= 1
-    error_message = "delivery_concurrency above 1 needs delivery_cpu of 1 or more: with less than one vCPU an instance serves one request at a time."
-  }
-}
-
-variable "delivery_cpu" {
-  description = "vCPUs of one deliverRestockBatch instance: 1, 2, 4, 6 or 8; null takes the share Cloud Run gives delivery_memory (a fraction of one vCPU at 256Mi). Set it to raise delivery_concurrency."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.delivery_cpu == null || contains([1, 2, 4, 6, 8], coalesce(var.delivery_cpu, 1))
-    error_message = "delivery_cpu must be 1, 2, 4, 6 or 8 (whole vCPUs), or null for Cloud Run's share of delivery_memory."
-  }
-}
-
-variable "delivery_ingress" {
-  description = "Ingress of deliverRestockBatch. ALLOW_INTERNAL_ONLY admits Cloud Tasks of this project and nothing from the internet."
-  type        = string
-  default     = "ALLOW_INTERNAL_ONLY"
-
-  validation {
-    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.delivery_ingress)
-    error_message = "delivery_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
-  }
-}
-
-variable "subscriptions_memory" {
-  description = "Memory of restockSubscriptions."
-  type        = string
-  default     = "256Mi"
-
-  validation {
-    condition     = can(regex("^[0-9]+(Mi|Gi|M|G)$", var.subscriptions_memory))
-    error_message = "subscriptions_memory must look like 256Mi, 512Mi, 1Gi or 2G."
-  }
-}
-
-variable "subscriptions_timeout_seconds" {
-  description = "Request timeout of restockSubscriptions (an interactive API: keep it short)."
-  type        = number
-  default     = 30
-
-  validation {
-    condition     = var.subscriptions_timeout_seconds >= 1 && var.subscriptions_timeout_seconds <= 3600 && floor(var.subscriptions_timeout_seconds) == var.subscriptions_timeout_seconds
-    error_message = "subscriptions_timeout_seconds must be a whole number from 1 to 3600."
-  }
-}
-
-variable "subscriptions_max_instances" {
-  description = "Most restockSubscriptions instances at once."
-  type        = number
-  default     = 20
-
-  validation {
-    condition     = var.subscriptions_max_instances >= 1 && var.subscriptions_max_instances <= 1000 && floor(var.subscriptions_max_instances) == var.subscriptions_max_instances
-    error_message = "subscriptions_max_instances must be a whole number from 1 to 1000."
-  }
-}
-
-variable "subscriptions_concurrency" {
-  description = "Requests one restockSubscriptions instance serves at once (Cloud Run's per-instance concurrency). Each request is a short Firestore transaction, so above 1 one instance takes that many shoppers at once and a product's subscribe storm needs fewer instances and cold starts; above 1 needs subscriptions_cpu of 1 or more."
-  type        = number
-  default     = 1
-
-  validation {
-    condition     = var.subscriptions_concurrency >= 1 && var.subscriptions_concurrency <= 1000 && floor(var.subscriptions_concurrency) == var.subscriptions_concurrency
-    error_message = "subscriptions_concurrency must be a whole number from 1 to 1000."
-  }
-
-  validation {
-    # coalesce: Terraform 1.11 evaluates both sides of || even when the left is true.
-    condition     = var.subscriptions_concurrency == 1 || coalesce(var.subscriptions_cpu, 0) >= 1
-    error_message = "subscriptions_concurrency above 1 needs subscriptions_cpu of 1 or more: with less than one vCPU an instance serves one request at a time."
-  }
-}
-
-variable "subscriptions_cpu" {
-  description = "vCPUs of one restockSubscriptions instance: 1, 2, 4, 6 or 8; null takes the share Cloud Run gives subscriptions_memory. Set it to raise subscriptions_concurrency."
-  type        = number
-  default     = null
-
-  validation {
-    condition     = var.subscriptions_cpu == null || contains([1, 2, 4, 6, 8], coalesce(var.subscriptions_cpu, 1))
-    error_message = "subscriptions_cpu must be 1, 2, 4, 6 or 8 (whole vCPUs), or null for Cloud Run's share of subscriptions_memory."
-  }
-}
-
-variable "subscriptions_ingress" {
-  description = "Ingress of restockSubscriptions. ALLOW_ALL lets a storefront backend outside this project reach it; IAM still admits only storefront_service_accounts."
-  type        = string
-  default     = "ALLOW_ALL"
-
-  validation {
-    condition     = contains(["ALLOW_ALL", "ALLOW_INTERNAL_ONLY", "ALLOW_INTERNAL_AND_GCLB"], var.subscriptions_ingress)
-    error_message = "subscriptions_ingress must be ALLOW_ALL, ALLOW_INTERNAL_ONLY or ALLOW_INTERNAL_AND_GCLB."
+    condition     = var.fanout_time_budget_margin_seconds >= 10 && var.fanout_time_budget_margin_seconds <= var.function_config.fanOutRestock.timeout_seconds - 30
+    error_message = "fanout_time_budget_margin_seconds must be at least 10 and leave at least 30 seconds of budget below function_config.fanOutRestock.timeout_seconds."
   }
 }
 
@@ -683,13 +652,13 @@ variable "notify_batch_size" {
 }
 
 variable "delivery_lease_ms" {
-  description = "RESTOCK_DELIVERY_LEASE_MS: how long a claimed delivery stays sending before a retry may send it again."
+  description = "RESTOCK_DELIVERY_LEASE_MS: how long a claimed delivery stays sending before a retry may send it again. null (the default) takes deliverRestockBatch's timeout: a shorter lease lets a duplicate dispatch re-claim a chunk that is still being sent."
   type        = number
-  default     = 120000
+  default     = null
 
   validation {
-    condition     = var.delivery_lease_ms >= 1 && floor(var.delivery_lease_ms) == var.delivery_lease_ms
-    error_message = "delivery_lease_ms must be a positive whole number of milliseconds."
+    condition     = var.delivery_lease_ms == null ? true : var.delivery_lease_ms >= var.function_config.deliverRestockBatch.timeout_seconds * 1000 && floor(var.delivery_lease_ms) == var.delivery_lease_ms
+    error_message = "delivery_lease_ms must be a whole number of milliseconds no shorter than function_config.deliverRestockBatch.timeout_seconds (a duplicate dispatch would re-claim a chunk still being sent), or null for exactly that timeout."
   }
 }
 
@@ -727,13 +696,13 @@ variable "notifier_url" {
 }
 
 variable "notifier_token_secret_id" {
-  description = "Secret Manager secret (created here, its version written from notifier_token) whose latest version becomes RESTOCK_NOTIFIER_TOKEN of deliverRestockBatch."
+  description = "Secret Manager secret (created here, its version written from notifier_token) whose latest version becomes RESTOCK_NOTIFIER_TOKEN of deliverRestockBatch. name_prefix is put before it."
   type        = string
   default     = "restock-notifier-token"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9_-]{1,255}$", var.notifier_token_secret_id))
-    error_message = "notifier_token_secret_id must be letters, digits, _ and -, at most 255."
+    condition     = can(regex("^[A-Za-z0-9_-]{1,249}$", var.notifier_token_secret_id))
+    error_message = "notifier_token_secret_id must be letters, digits, _ and -, at most 249 (255 with name_prefix)."
   }
 }
 
@@ -758,6 +727,41 @@ variable "notifier_token_version" {
   validation {
     condition     = var.notifier_token_version >= 1 && floor(var.notifier_token_version) == var.notifier_token_version
     error_message = "notifier_token_version must be a whole number, 1 or more."
+  }
+}
+
+variable "task_signing_key_secret_id" {
+  description = "Secret Manager secret (created here, its version written from task_signing_keys) whose latest version becomes RESTOCK_TASK_SIGNING_KEYS of fanOutRestock and deliverRestockBatch. name_prefix is put before it."
+  type        = string
+  default     = "restock-task-signing-key"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,249}$", var.task_signing_key_secret_id))
+    error_message = "task_signing_key_secret_id must be letters, digits, _ and -, at most 249 (255 with name_prefix)."
+  }
+}
+
+variable "task_signing_keys" {
+  description = "Keys that sign and verify the bodies of delivery and continuation tasks (an HMAC header): comma-separated, the first signs, every one verifies, each at least 32 bytes; generate one with `openssl rand -base64 48`. Rotate by putting the new key first, keeping the old one after it until the queues have drained, and raising task_signing_key_version. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply (TF_VAR_task_signing_keys)."
+  type        = string
+  ephemeral   = true
+  sensitive   = true
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for key in split(",", var.task_signing_keys) : length(key) >= 32])
+    error_message = "task_signing_keys must be comma-separated keys of at least 32 bytes each, none empty (openssl rand -base64 48 makes one)."
+  }
+}
+
+variable "task_signing_key_version" {
+  description = "Version number of task_signing_keys: raise it by one to write new keys (a rotation); Terraform sends them only when this changes."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.task_signing_key_version >= 1 && floor(var.task_signing_key_version) == var.task_signing_key_version
+    error_message = "task_signing_key_version must be a whole number, 1 or more."
   }
 }
 
@@ -835,8 +839,8 @@ variable "firestore_database" {
   default     = "restock-fanout"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{2,61}[a-z0-9]$", var.firestore_database))
-    error_message = "firestore_database must be 4-63 lowercase letters, digits and hyphens, starting with a letter and not ending with a hyphen (a named database; (default) is left to the project's other uses)."
+    condition     = can(regex("^[a-z][a-z0-9-]{2,61}[a-z0-9]$", var.firestore_database)) && length(var.name_prefix) + length(var.firestore_database) <= 63
+    error_message = "firestore_database must be 4-63 lowercase letters, digits and hyphens (name_prefix included), starting with a letter and not ending with a hyphen (a named database; (default) is left to the project's other uses)."
   }
 }
 

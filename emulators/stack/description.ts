@@ -22,6 +22,7 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   restockSubscriptions: 8083,
   restockUnsubscribe: 8084,
   relayOutbox: 8087,
+  applyShopperActions: 8088,
   sink: 8090,
   /** The SMTP listener; its HTTP view is on {@link DEFAULT_SMTP_VIEW_PORT}. */
   smtp: 2525,

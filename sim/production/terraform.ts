@@ -9,6 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
+import { variableValue, type HclValue } from './hcl-expression.ts';
 
 // hcl2json's output is untyped JSON.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -52,14 +53,21 @@ export interface Deployed {
   composites: { collection: string; name: string; fields: string[] }[];
 }
 
-/** Deliveries the instances can serve at once: each of `delivery_max_instances` takes `delivery_concurrency`. */
+/** Deliveries the instances can serve at once: each of deliverRestockBatch's max_instances takes its concurrency (`function_config`). */
 export function deliverySlots(d: Pick<Deployed, 'deliveryMaxInstances' | 'deliveryConcurrency'>): number {
   return d.deliveryMaxInstances * d.deliveryConcurrency;
 }
 
-function variableDefault(vars: Record<string, Json>, name: string, fallback?: number): number {
+/** Per-function sizing as terraform/ declares it: `function_config` with its optional() defaults applied. */
+type Sizing = Record<string, { memory: string; cpu: number | null; concurrency: number; timeout_seconds: number; min_instances: number; max_instances: number }>;
+
+function declaration(vars: Record<string, Json>, name: string): Json {
   const v = vars[name];
-  const raw = Array.isArray(v) ? v[0]?.default : v?.default;
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function variableDefault(vars: Record<string, Json>, name: string, fallback?: number): number {
+  const raw = declaration(vars, name)?.default;
   if (raw === undefined) {
     if (fallback !== undefined) return fallback;
     throw new Error(`terraform/: variable "${name}" has no default (the production clock needs it)`);
@@ -84,22 +92,41 @@ function expandForEach(resource: Json, locals: Record<string, Json>): Json[] {
   return Object.entries(map as Record<string, string[]>).flatMap(([collection, names]) => names.map((field) => ({ ...resource, collection, field })));
 }
 
-/** The limits of a `google_cloud_tasks_queue` resource's rate_limits, each a number or a `var.x` resolved to its default. */
-function queueLimits(resource: Json, vars: Record<string, Json>, what: string): { maxDispatchesPerSecond: number; maxConcurrentDispatches: number } {
+/**
+ * The limits of a `google_cloud_tasks_queue` resource's rate_limits, each a
+ * number, a `var.x` resolved to its default, or the continuation queue's
+ * concurrency derived from fanOutRestock's capacity (terraform/tasks.tf).
+ */
+function queueLimits(resource: Json, vars: Record<string, Json>, what: string, fanout: Sizing[string]): { maxDispatchesPerSecond: number; maxConcurrentDispatches: number } {
   const limits = Array.isArray(resource?.rate_limits) ? resource.rate_limits[0] : resource?.rate_limits;
   const value = (raw: unknown, name: string): number => {
     const ref = /^\$\{var\.(\w+)\}$/.exec(String(raw));
-    const n = ref ? variableDefault(vars, ref[1]!) : Number(raw);
+    // Three quarters of fan-out's request slots, at least one (local.continuation_max_concurrent_dispatches).
+    const derived = String(raw) === '${local.continuation_max_concurrent_dispatches}' ? Math.max(1, Math.floor((fanout.max_instances * fanout.concurrency * 3) / 4)) : undefined;
+    const n = derived ?? (ref ? variableDefault(vars, ref[1]!) : Number(raw));
     if (!Number.isFinite(n)) throw new Error(`terraform/: ${what} rate_limits.${name} is ${String(raw)}, not a number or a variable the production clock reads`);
     return n;
   };
   return { maxDispatchesPerSecond: value(limits?.max_dispatches_per_second, 'max_dispatches_per_second'), maxConcurrentDispatches: value(limits?.max_concurrent_dispatches, 'max_concurrent_dispatches') };
 }
 
+/** Sets `path` (`a.b.c`) in an object, creating the objects on the way. */
+function setPath(target: Record<string, HclValue>, path: string[], value: number): void {
+  const [head, ...rest] = path;
+  if (rest.length === 0) {
+    target[head!] = value;
+    return;
+  }
+  const next = (target[head!] ??= {}) as Record<string, HclValue>;
+  setPath(next, rest, value);
+}
+
 /**
  * Reads every `.tf` file of `dir`. `overrides` stand for `terraform apply
  * -var name=value`: they replace those variables' defaults (a variable
- * terraform/ does not declare is refused by name).
+ * terraform/ does not declare is refused by name); a dotted name sets one
+ * attribute of an object variable, e.g. `function_config.deliverRestockBatch.max_instances`
+ * (the others keep their optional() defaults, as Terraform would).
  * @throws when a file does not parse, a needed variable is missing or an override names no variable.
  */
 export async function readDeployment(dir: string, overrides: Record<string, number> = {}): Promise<Deployed> {
@@ -116,14 +143,27 @@ export async function readDeployment(dir: string, overrides: Record<string, numb
     for (const [name, body] of Object.entries<Json>(json.resource?.google_firestore_index ?? {})) indexes.push([name, Array.isArray(body) ? body[0] : body]);
     for (const [name, body] of Object.entries<Json>(json.resource?.google_cloud_tasks_queue ?? {})) queues[name] = Array.isArray(body) ? body[0] : body;
   }
+  const objectOverrides: Record<string, Record<string, HclValue>> = {};
   for (const [name, value] of Object.entries(overrides)) {
-    if (vars[name] === undefined) throw new Error(`--var ${name}: terraform/ declares no such variable`);
-    vars[name] = [{ ...(Array.isArray(vars[name]) ? vars[name][0] : vars[name]), default: value }];
+    const [root, ...path] = name.split('.');
+    if (vars[root!] === undefined) throw new Error(`--var ${name}: terraform/ declares no such variable`);
+    if (path.length > 0) setPath((objectOverrides[root!] ??= {}), path, value);
+    else vars[root!] = [{ ...declaration(vars, root!), default: value }];
   }
-  const deliveryConcurrency = variableDefault(vars, 'delivery_concurrency', 1);
-  // terraform/variables.tf refuses the same (delivery_concurrency's validation): the clock times only what could be deployed.
-  if (deliveryConcurrency > 1 && variableDefault(vars, 'delivery_cpu', 0) < 1) {
-    throw new Error(`delivery_concurrency ${deliveryConcurrency} needs delivery_cpu of 1 or more (--var delivery_cpu=1): terraform/ refuses more than one request per instance on less than a whole vCPU`);
+  let sizing: Sizing;
+  try {
+    sizing = variableValue(declaration(vars, 'function_config'), objectOverrides.function_config ?? {}) as unknown as Sizing;
+  } catch (err) {
+    throw new Error(`--var function_config...: ${(err as Error).message}`);
+  }
+  const delivery = sizing.deliverRestockBatch!;
+  const fanout = sizing.fanOutRestock!;
+  const deliveryConcurrency = delivery.concurrency;
+  // terraform/variables.tf refuses the same (function_config's validation): the clock times only what could be deployed.
+  if (deliveryConcurrency > 1 && (delivery.cpu ?? 0) < 1) {
+    throw new Error(
+      `function_config.deliverRestockBatch.concurrency ${deliveryConcurrency} needs cpu of 1 or more (--var function_config.deliverRestockBatch.cpu=1): terraform/ refuses more than one request per instance on less than a whole vCPU`,
+    );
   }
   const exempted: Record<string, Set<string>> = {};
   for (const f of fields.flatMap((x) => expandForEach(x, locals))) {
@@ -134,7 +174,7 @@ export async function readDeployment(dir: string, overrides: Record<string, numb
     }
   }
   const marginSeconds = variableDefault(vars, 'fanout_time_budget_margin_seconds', 60);
-  const budgetMs = (variableDefault(vars, 'fanout_timeout_seconds') - marginSeconds) * 1000;
+  const budgetMs = (fanout.timeout_seconds - marginSeconds) * 1000;
   const resolve = (raw: unknown): string | undefined => {
     const m = /^\$\{(?:tostring\()?(var|local)\.(\w+)\)?\}$/.exec(String(raw));
     if (!m) return typeof raw === 'string' && !raw.includes('${') ? raw : undefined;
@@ -155,11 +195,11 @@ export async function readDeployment(dir: string, overrides: Record<string, numb
     queueMaxDispatchesPerSecond: variableDefault(vars, 'queue_max_dispatches_per_second'),
     queueMaxConcurrentDispatches: variableDefault(vars, 'queue_max_concurrent_dispatches'),
     queueCount: variableDefault(vars, 'delivery_queue_count', 1),
-    continuationQueue: queueLimits(queues.continuations, vars, 'google_cloud_tasks_queue.continuations'),
-    deliveryMaxInstances: variableDefault(vars, 'delivery_max_instances'),
+    continuationQueue: queueLimits(queues.continuations, vars, 'google_cloud_tasks_queue.continuations', fanout),
+    deliveryMaxInstances: delivery.max_instances,
     deliveryConcurrency,
-    deliveryMinInstances: variableDefault(vars, 'delivery_min_instances', 0),
-    fanoutMinInstances: variableDefault(vars, 'fanout_min_instances', 0),
+    deliveryMinInstances: delivery.min_instances,
+    fanoutMinInstances: fanout.min_instances,
     fanoutTimeBudgetMs: budgetMs,
     pageSize: variableDefault(vars, 'page_size'),
     chunkSize: variableDefault(vars, 'chunk_size'),
@@ -167,8 +207,8 @@ export async function readDeployment(dir: string, overrides: Record<string, numb
     sendConcurrency: variableDefault(vars, 'send_concurrency'),
     notifyBatchSize: variableDefault(vars, 'notify_batch_size', 100),
     checkpointIntervalMs: variableDefault(vars, 'checkpoint_interval_ms', 1000),
-    fanoutMaxInstances: variableDefault(vars, 'fanout_max_instances', 100),
-    fanoutAckDeadlineMs: Math.min(600, variableDefault(vars, 'fanout_timeout_seconds')) * 1000,
+    fanoutMaxInstances: fanout.max_instances,
+    fanoutAckDeadlineMs: Math.min(600, fanout.timeout_seconds) * 1000,
     queueRetry: {
       maxAttempts: variableDefault(vars, 'delivery_max_attempts', 10),
       minBackoffMs: variableDefault(vars, 'queue_min_backoff_seconds', 5) * 1000,

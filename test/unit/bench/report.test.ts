@@ -3,6 +3,7 @@ import { formatTable, summarize, type Measurements } from '../../../bench/report
 import { execFileSync } from 'node:child_process';
 import { FANOUT_HEAP_AS_DEPLOYED, parseStatusMb } from '../../../bench/rss.ts';
 import { loadTerraform } from '../terraform/hcl.ts';
+import { variableValue } from '../../../sim/production/hcl-expression.ts';
 import { parseStat } from '../../../bench/cpu.ts';
 import type { PagingRun } from '../../../bench/ranges.ts';
 import { diffCounts, sumCounts, totalRpcs } from '../../../bench/rpc-counter.ts';
@@ -176,7 +177,7 @@ describe('bench helpers', () => {
     expect(parseStat('garbage')).toBeUndefined();
   });
 
-  test("the bench's fan-out heap is the one Node gives itself in terraform's default fanout_memory", async () => {
+  test("the bench's fan-out heap is the one Node gives itself in terraform's default fanOutRestock memory (function_config)", async () => {
     // Prepare
     const tf = await loadTerraform();
     const script = "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit / 1048576))";
@@ -185,7 +186,7 @@ describe('bench helpers', () => {
     const limitMb = Number(execFileSync(process.execPath, [...FANOUT_HEAP_AS_DEPLOYED.nodeOptions.split(' '), '-e', script], { encoding: 'utf8' }));
 
     // Assess: 259 MiB is what Node 20 and 24 report inside a 512 MiB memory cgroup (bench/rss.ts)
-    expect(tf.variable.fanout_memory.default).toBe(FANOUT_HEAP_AS_DEPLOYED.memory);
+    expect((variableValue(tf.variable.function_config) as { fanOutRestock: { memory: string } }).fanOutRestock.memory).toBe(FANOUT_HEAP_AS_DEPLOYED.memory);
     expect(FANOUT_HEAP_AS_DEPLOYED.memory).toBe('512Mi');
     expect(limitMb).toBeCloseTo(259, 0);
   });

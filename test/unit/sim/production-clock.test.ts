@@ -58,7 +58,7 @@ describe('production clock', () => {
 
   it('10,000,000 shoppers: one queue takes over three minutes; five queues and the instances to serve them take under 60 s', { timeout: 240_000 }, async () => {
     const one = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform' });
-    const five = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_max_instances: 1_000 } });
+    const five = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, 'function_config.deliverRestockBatch.max_instances': 1_000 } });
 
     expect(one.lastNotificationMs).toBeGreaterThan(180_000);
     expect(one.boundBy).toMatch(/queue dispatch rate/);
@@ -67,8 +67,8 @@ describe('production clock', () => {
   });
 
   it('five queues are served at least as fast by 200 instances of five requests each as by 1,000 of one, with a fifth of the cold starts', { timeout: 240_000 }, async () => {
-    const narrow = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_max_instances: 1_000 } });
-    const concurrent = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, delivery_concurrency: 5, delivery_cpu: 1 } });
+    const narrow = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, 'function_config.deliverRestockBatch.max_instances': 1_000 } });
+    const concurrent = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5, 'function_config.deliverRestockBatch.concurrency': 5, 'function_config.deliverRestockBatch.cpu': 1 } });
     const starved = await analyticClock({ subscribers: 10_000_000, terraformDir: 'terraform', vars: { delivery_queue_count: 5 } });
 
     expect(concurrent.deployment.deliveryConcurrency).toBe(5);
@@ -84,13 +84,13 @@ describe('production clock', () => {
 
   it('without warm instances the first notification waits for two cold starts (fanOutRestock, then deliverRestockBatch)', { timeout: 60_000 }, async () => {
     const warm = await analyticClock({ subscribers: 1_000, terraformDir: 'terraform' });
-    const cold = await analyticClock({ subscribers: 1_000, terraformDir: 'terraform', vars: { fanout_min_instances: 0, delivery_min_instances: 0 } });
+    const cold = await analyticClock({ subscribers: 1_000, terraformDir: 'terraform', vars: { 'function_config.fanOutRestock.min_instances': 0, 'function_config.deliverRestockBatch.min_instances': 0 } });
 
     expect(cold.firstNotificationMs - warm.firstNotificationMs).toBe(2 * (CONSTANTS.coldStartMs.value - CONSTANTS.requestOverheadMs.value));
   });
 
   it('several requests per delivery instance on less than a whole vCPU is refused, as terraform/ refuses it', async () => {
-    await expect(analyticClock({ subscribers: 10, terraformDir: 'terraform', vars: { delivery_concurrency: 5 } })).rejects.toThrow(/delivery_concurrency 5 needs delivery_cpu/);
+    await expect(analyticClock({ subscribers: 10, terraformDir: 'terraform', vars: { 'function_config.deliverRestockBatch.concurrency': 5 } })).rejects.toThrow(/concurrency 5 needs cpu/);
   });
 
   it('a --var naming no variable of terraform/ is refused by name', async () => {

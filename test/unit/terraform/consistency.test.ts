@@ -9,7 +9,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { SETTINGS } from '../../../lib/config.ts';
 import { FUNCTION_NAMES } from '../../../lib/functions.ts';
-import { REPO_ROOT, block, loadTerraform, resource, variableFed, type Hcl, type Terraform } from './hcl.ts';
+import { variableValue } from '../../../sim/production/hcl-expression.ts';
+import { REPO_ROOT, block, loadTerraform, resource, resourcesOf, variableFed, type Hcl, type Terraform } from './hcl.ts';
 
 let tf: Terraform;
 
@@ -34,7 +35,7 @@ function registeredFunctionNames(): Map<string, string> {
   return registered;
 }
 
-const FUNCTIONS = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe'] as const;
+const FUNCTIONS = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions', 'relayOutbox'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
 
 /**
@@ -104,10 +105,32 @@ const ENV_PLAN = {
       'RESTOCK_FCM_CONCURRENCY',
     ],
     restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD', 'RESTOCK_STOREFRONT_TENANTS'],
-    restockUnsubscribe: [],
+    // It publishes an unsubscribe request on this topic (issue 31 item 8).
+    restockUnsubscribe: ['RESTOCK_SHOPPER_ACTIONS_TOPIC'],
+    // Its pushes' caller, audience and Cloud Run's IAM check, as fan-out's (issue 31 item 8).
+    applyShopperActions: ['RESTOCK_PUSH_SERVICE_ACCOUNT', 'RESTOCK_OIDC_AUDIENCE', 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
+    relayOutbox: [
+      'RESTOCK_OUTBOX_TOPIC',
+      'RESTOCK_OUTBOX_COLLECTION',
+      'RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS',
+      'RESTOCK_OUTBOX_LEASE_MS',
+      'RESTOCK_OUTBOX_MAX_ATTEMPTS',
+      'RESTOCK_OUTBOX_BACKOFF_MIN_MS',
+      'RESTOCK_OUTBOX_BACKOFF_MAX_MS',
+      'RESTOCK_OUTBOX_BATCH_SIZE',
+      'RESTOCK_OUTBOX_SWEEP_BUDGET_MS',
+      'RESTOCK_OUTBOX_SENT_TTL_DAYS',
+      'RESTOCK_OUTBOX_BACKEND',
+      'RESTOCK_OUTBOX_PROJECT',
+      'RESTOCK_OUTBOX_FIRESTORE_DATABASE',
+      'RESTOCK_OUTBOX_SPANNER_INSTANCE',
+      'RESTOCK_OUTBOX_SPANNER_DATABASE',
+      'RESTOCK_OUTBOX_SPANNER_DATABASE_ROLE',
+    ],
   } satisfies Record<FunctionName, string[]>,
   /** From Secret Manager (secret_environment_variables), never plain environment. */
   secret: {
+    RESTOCK_TASK_SIGNING_KEYS: ['fanOutRestock', 'deliverRestockBatch'],
     RESTOCK_NOTIFIER_TOKEN: ['deliverRestockBatch'],
     RESTOCK_SMTP_PASSWORD: ['deliverRestockBatch'],
     RESTOCK_DKIM_PRIVATE_KEY: ['deliverRestockBatch'],
@@ -117,24 +140,6 @@ const ENV_PLAN = {
   emulatorOnly: ['CLOUD_TASKS_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST'],
   /** Their defaults are Google's own values, which production uses unchanged. */
   productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL', 'RESTOCK_SMTP_REQUIRE_TLS', 'RESTOCK_FCM_ENDPOINT', 'RESTOCK_FCM_CREDENTIALS', 'RESTOCK_VERIFY_PUSH_OIDC', 'RESTOCK_MAX_SEQUENCE_JUMP'],
-  /** The outbox relay, deployed on its own by terraform/outbox.tf (its own identity and schedule). */
-  relayOutbox: [
-    'RESTOCK_OUTBOX_TOPIC',
-    'RESTOCK_OUTBOX_COLLECTION',
-    'RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS',
-    'RESTOCK_OUTBOX_LEASE_MS',
-    'RESTOCK_OUTBOX_MAX_ATTEMPTS',
-    'RESTOCK_OUTBOX_BACKOFF_MIN_MS',
-    'RESTOCK_OUTBOX_BACKOFF_MAX_MS',
-    'RESTOCK_OUTBOX_BATCH_SIZE',
-    'RESTOCK_OUTBOX_SWEEP_BUDGET_MS',
-    'RESTOCK_OUTBOX_SENT_TTL_DAYS',
-    'RESTOCK_OUTBOX_BACKEND',
-    'RESTOCK_OUTBOX_PROJECT',
-    'RESTOCK_OUTBOX_FIRESTORE_DATABASE',
-    'RESTOCK_OUTBOX_SPANNER_INSTANCE',
-    'RESTOCK_OUTBOX_SPANNER_DATABASE',
-  ],
   /** Read by the inventory service that embeds the outbox kit (its fast path), not by anything deployed here. */
   inventoryService: ['RESTOCK_OUTBOX_PUBLISH_WAIT_MS'],
   /** Read only with RESTOCK_METRICS_EXPORTER=file (the local stack); production exports to Cloud Monitoring. */
@@ -142,6 +147,14 @@ const ENV_PLAN = {
   /** Read only by the ops CLI (`restock`), on an operator's machine; no function reads them. */
   cliOnly: ['RESTOCK_TOPIC', 'RESTOCK_DEAD_LETTER_SUBSCRIPTION'],
 };
+
+/**
+ * Settings Terraform already sets whose code side (issue 31) is written in
+ * another branch: lib/config.ts does not know them yet. Each is planned above
+ * like any other; once lib/config.ts declares it, it is checked like any other
+ * and its entry here must go (a test says so).
+ */
+const SET_BEFORE_THE_CODE_READS_THEM = ['RESTOCK_TASK_SIGNING_KEYS', 'RESTOCK_SHOPPER_ACTIONS_TOPIC', 'RESTOCK_OUTBOX_SPANNER_DATABASE_ROLE'];
 
 /** Variables the platform reads, not lib/config.ts. */
 const PLATFORM_ENV = ['LOG_EXECUTION_ID', 'IGNORED_ROUTES'];
@@ -154,12 +167,19 @@ function plainEnv(name: FunctionName): Record<string, Hcl> {
 }
 
 const settingEnvs = () => Object.values(SETTINGS).map((s) => s.env);
+/** The settings of lib/config.ts and those Terraform sets ahead of it. */
+const knownEnvs = () => [...settingEnvs(), ...SET_BEFORE_THE_CODE_READS_THEM];
 
 describe('the functions Terraform deploys are the ones the code registers', () => {
-  test('Terraform deploys exactly FUNCTION_NAMES', () => {
-    const relay = resource(tf, 'google_cloudfunctions2_function', 'relay_outbox');
-    expect([...Object.keys(tf.locals.functions), relay.name].sort()).toEqual(exportedFunctionNames().sort());
-    expect(block(relay.build_config).entry_point).toBe(relay.name);
+  test('Terraform deploys exactly FUNCTION_NAMES, each from one function block (the relay included: issue 30 item 13)', () => {
+    expect(Object.keys(tf.locals.functions).sort()).toEqual(exportedFunctionNames().sort());
+    expect(resourcesOf(tf, 'google_cloudfunctions2_function').map(([name]) => name)).toEqual(['function']);
+    expect(block(resource(tf, 'google_cloudfunctions2_function', 'function').build_config).entry_point).toBe('${each.key}');
+  });
+
+  test('the local stack serves the same functions: its list is the table itself', async () => {
+    const { FUNCTION_NAMES: served } = await import('../../../emulators/stack/description.ts');
+    expect(served).toBe(FUNCTION_NAMES);
   });
 
   test('every deployed function is registered with functions-framework under its own name in functions/<name>.ts', () => {
@@ -191,28 +211,23 @@ describe('each function is told the settings it needs', () => {
       ...Object.keys(ENV_PLAN.secret),
       ...ENV_PLAN.emulatorOnly,
       ...ENV_PLAN.productionDefault,
-      ...ENV_PLAN.relayOutbox,
       ...ENV_PLAN.inventoryService,
       ...ENV_PLAN.fileExporterOnly,
       ...ENV_PLAN.cliOnly,
     ];
     const unplanned = settingEnvs().filter((env) => !planned.includes(env));
-    const unknown = [...new Set(planned)].filter((env) => !settingEnvs().includes(env));
+    const unknown = [...new Set(planned)].filter((env) => !knownEnvs().includes(env));
     expect(unplanned).toEqual([]);
     expect(unknown).toEqual([]);
+  });
+
+  test('a setting Terraform sets ahead of the code is dropped from that list once lib/config.ts declares it', () => {
+    expect(SET_BEFORE_THE_CODE_READS_THEM.filter((env) => settingEnvs().includes(env))).toEqual([]);
   });
 
   test.each(FUNCTIONS)('%s gets exactly the shared settings and its own, nothing else', (name) => {
     const expected = [...new Set([...ENV_PLAN.shared, ...ENV_PLAN.perFunction[name], ...PLATFORM_ENV])].sort();
     expect(Object.keys(plainEnv(name)).sort()).toEqual(expected);
-  });
-
-  test('the outbox relay gets exactly the shared settings and its own', () => {
-    const service = block(resource(tf, 'google_cloudfunctions2_function', 'relay_outbox').service_config);
-    const env = String(service.environment_variables);
-    expect(env).toMatch(/^\$\{merge\(local\.shared_env, local\.platform_env, \{/);
-    const own = [...env.matchAll(/"?(RESTOCK_[A-Z_]+)"?\s*=/g)].map((m) => m[1]).sort();
-    expect(own).toEqual([...ENV_PLAN.relayOutbox].sort());
   });
 
   test('the environment maps are what the functions are given: empty settings dropped, the platform variables kept even when empty', () => {
@@ -224,7 +239,7 @@ describe('each function is told the settings it needs', () => {
   });
 
   test('every variable Terraform sets is a setting of lib/config.ts or a platform variable (no typos)', () => {
-    const known = [...settingEnvs(), ...PLATFORM_ENV];
+    const known = [...knownEnvs(), ...PLATFORM_ENV];
     for (const name of FUNCTIONS) {
       const unknown = Object.keys(plainEnv(name)).filter((env) => !known.includes(env));
       expect(unknown, name).toEqual([]);
@@ -239,18 +254,19 @@ describe('each function is told the settings it needs', () => {
   });
 
   test('a secret value given to Terraform is ephemeral and sensitive, and only ever written through a write-only argument (never in plan or state)', () => {
-    const secretVariables = Object.entries(tf.variable).filter(([v]) => /token|password|secret_value/i.test(v) && !/secret_id$|_version$/.test(v));
-    expect(secretVariables.map(([name]) => name)).toEqual(['notifier_token']);
+    const secretVariables = Object.entries(tf.variable).filter(([v]) => /token|password|_keys?$|private_key$/i.test(v) && !/secret_id$|_version$/.test(v));
+    expect(secretVariables.map(([name]) => name).sort()).toEqual(['dkim_private_key', 'notifier_token', 'smtp_password', 'task_signing_keys', 'unsubscribe_keys']);
     for (const [name, v] of secretVariables) {
       expect(v.ephemeral, name).toBe(true);
       expect(v.sensitive, name).toBe(true);
       const uses = tf.files.filter((f) => !f.path.endsWith('variables.tf')).flatMap((f) => [...f.text.matchAll(new RegExp(`^\\s*(\\w+)\\s*=.*\\bvar\\.${name}\\b`, 'gm'))].map((m) => m[1]));
       expect(uses, name).toEqual(['secret_data_wo']);
     }
-    const version = resource(tf, 'google_secret_manager_secret_version', 'notifier_token');
-    expect(version.secret_data).toBeUndefined();
-    expect(version.secret_data_wo).toBe('${var.notifier_token}');
-    expect(version.secret_data_wo_version).toBe('${var.notifier_token_version}');
+    for (const [name, version] of resourcesOf(tf, 'google_secret_manager_secret_version')) {
+      expect(version.secret_data, name).toBeUndefined();
+      expect(version.secret_data_wo, name).toMatch(/^\$\{var\.\w+\}$/);
+      expect(version.secret_data_wo_version, name).toMatch(/^\$\{var\.\w+_version\}$/);
+    }
   });
 
   test('emulator settings are never set in production', () => {
@@ -282,17 +298,19 @@ describe('each function is told the settings it needs', () => {
     const env = plainEnv('fanOutRestock');
     expect(env.RESTOCK_DELIVERY_URL).toBe('${local.function_urls["deliverRestockBatch"]}');
     expect(env.RESTOCK_FANOUT_URL).toBe('${local.function_urls["fanOutRestock"]}');
-    expect(env.RESTOCK_TASKS_QUEUE).toBe('${var.queue_name}');
+    expect(env.RESTOCK_TASKS_QUEUE).toBe('${local.names.queue}');
     expect(env.RESTOCK_TASKS_LOCATION).toBe('${var.region}');
     expect(env.RESTOCK_TASKS_QUEUE_COUNT).toBe('${tostring(var.delivery_queue_count)}');
-    expect(env.RESTOCK_CONTINUATION_QUEUE).toBe('${var.continuation_queue_name}');
+    expect(env.RESTOCK_CONTINUATION_QUEUE).toBe('${local.names.continuation_queue}');
+    expect(tf.locals.names.queue).toBe('${var.name_prefix}${var.queue_name}');
+    expect(tf.locals.names.continuation_queue).toBe('${var.name_prefix}${var.continuation_queue_name}');
     // The first delivery queue keeps queue_name; the others are queue_name-<n>, as lib/tasks/queues.ts names them.
     const queue = resource(tf, 'google_cloud_tasks_queue', 'deliveries');
     expect(queue.count).toBe('${var.delivery_queue_count}');
-    expect(queue.name).toBe('${count.index == 0 ? var.queue_name : "${var.queue_name}-${count.index}"}');
+    expect(queue.name).toBe('${count.index == 0 ? local.names.queue : "${local.names.queue}-${count.index}"}');
     expect(queue.location).toBe('${var.region}');
     const continuations = resource(tf, 'google_cloud_tasks_queue', 'continuations');
-    expect(continuations.name).toBe('${var.continuation_queue_name}');
+    expect(continuations.name).toBe('${local.names.continuation_queue}');
     expect(continuations.location).toBe('${var.region}');
   });
 
@@ -352,12 +370,13 @@ describe('Terraform and lib/config.ts agree on values', () => {
 
   test('the fan-out time budget is derived from its timeout, stays below it, and by default matches lib/config.ts', () => {
     expect(plainEnv('fanOutRestock').RESTOCK_FANOUT_TIME_BUDGET_MS).toBe('${tostring(local.fanout_time_budget_ms)}');
-    const derivation = /^\$\{\(var\.fanout_timeout_seconds - var\.(\w+)\) \* 1000\}$/.exec(tf.locals.fanout_time_budget_ms);
+    const derivation = /^\$\{\(var\.function_config\.fanOutRestock\.timeout_seconds - var\.(\w+)\) \* 1000\}$/.exec(tf.locals.fanout_time_budget_ms);
     expect(derivation, String(tf.locals.fanout_time_budget_ms)).not.toBeNull();
     const margin = tf.variable[derivation![1]!];
     expect(String(margin.validation[0].condition)).toMatch(/>= 10\b/);
-    const budgetMs = (tf.variable.fanout_timeout_seconds.default - margin.default) * 1000;
-    expect(budgetMs).toBeLessThan(tf.variable.fanout_timeout_seconds.default * 1000);
+    const timeout = (variableValue(tf.variable.function_config) as { fanOutRestock: { timeout_seconds: number } }).fanOutRestock.timeout_seconds;
+    const budgetMs = (timeout - margin.default) * 1000;
+    expect(budgetMs).toBeLessThan(timeout * 1000);
     expect(String(budgetMs)).toBe(SETTINGS.fanoutTimeBudgetMs.default);
   });
 

@@ -22,8 +22,8 @@ let example: Variables;
 // Parsing starts a WebAssembly module: allow for a busy machine.
 beforeAll(async () => {
   tf = await loadTerraform();
-  // The token is ephemeral (TF_VAR_notifier_token), never in a tfvars file.
-  example = { ...(await exampleVariables()), notifier_token: REQUIRED.notifier_token };
+  // The token and the signing keys are ephemeral (TF_VAR_...), never in a tfvars file.
+  example = { ...(await exampleVariables()), notifier_token: REQUIRED.notifier_token, task_signing_keys: REQUIRED.task_signing_keys };
 }, 30_000);
 
 const evaluations = new Map<string, Evaluation>();
@@ -48,8 +48,14 @@ function captureRefusal(attempt: () => unknown): TerraformRefusedError | undefin
   return undefined;
 }
 
-/** What a plan cannot do without: the project, the notifier's URL and token, and someone to alert. */
-const REQUIRED: Variables = { notifier_token: 'token-from-the-environment', notification_channels: ['projects/shop-prod-1/notificationChannels/42'] };
+/** What a plan cannot do without: the project, the notifier's URL and token, the task signing keys, and someone to alert. */
+const REQUIRED: Variables = {
+  notifier_token: 'token-from-the-environment',
+  task_signing_keys: 'a-task-signing-key-of-more-than-32-bytes',
+  notification_channels: ['projects/shop-prod-1/notificationChannels/42'],
+};
+/** Email over SMTP: the public unsubscribe function and its keys. */
+const DIRECT_EMAIL: Variables = { email_sender: 'smtp', smtp_host: 'smtp.example.com', email_from: 'Shop <restock@example.com>', unsubscribe_keys: 'an-unsubscribe-key-of-more-than-32-bytes' };
 const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com', ...REQUIRED };
 
 // Each terraform run takes about a second, several on a busy machine.
@@ -67,7 +73,7 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
     // Assess
     // The fallback used where terraform is missing must compute what terraform computes.
     if (withTerraform) expect(evaluateByHand(tf, given)).toEqual(evaluate(given));
-    expect(Object.keys(env).sort()).toEqual(['deliverRestockBatch', 'fanOutRestock', 'restockSubscriptions', 'restockUnsubscribe']);
+    expect(Object.keys(env).sort()).toEqual(['applyShopperActions', 'deliverRestockBatch', 'fanOutRestock', 'relayOutbox', 'restockSubscriptions', 'restockUnsubscribe']);
     for (const [name, vars] of Object.entries(env)) {
       const config = parseConfig(vars);
       expect(config.projectId, name).toBe(given.project_id);
@@ -108,8 +114,8 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
 
   test.each([
     ['the defaults', {}],
-    ['the longest timeout', { fanout_timeout_seconds: 600 }],
-    ['the shortest timeout and largest margin', { fanout_timeout_seconds: 60, fanout_time_budget_margin_seconds: 30 }],
+    ['the longest timeout', { function_config: { fanOutRestock: { timeout_seconds: 600 } } }],
+    ['the shortest timeout and largest margin', { function_config: { fanOutRestock: { timeout_seconds: 60 } }, fanout_time_budget_margin_seconds: 30 }],
   ])('with %s, the fan-out hands over before its timeout and Pub/Sub waits for the whole run', (_case, overrides) => {
     const evaluation = evaluate({ ...BARE_APPLY, ...overrides });
     const budgetMs = parseConfig(evaluation.env.fanOutRestock!).fanoutTimeBudgetMs;
@@ -129,9 +135,9 @@ describe(
     const refusals: [string, Variables][] = [
       ['a chunk larger than one Firestore commit of ledger claims', { chunk_size: 500 }],
       ['the http notifier without a URL', { notifier_url: '' }],
-      ['a fan-out timeout beyond the 600 s push ack deadline', { fanout_timeout_seconds: 900 }],
-      ['a delivery timeout beyond the 10 min Cloud Tasks dispatch deadline', { delivery_timeout_seconds: 900 }],
-      ['a budget margin that leaves less than 30 s of budget', { fanout_timeout_seconds: 60, fanout_time_budget_margin_seconds: 45 }],
+      ['a fan-out timeout beyond the 600 s push ack deadline', { function_config: { fanOutRestock: { timeout_seconds: 900 } } }],
+      ['a delivery timeout beyond the 10 min Cloud Tasks dispatch deadline', { function_config: { deliverRestockBatch: { timeout_seconds: 900 } } }],
+      ['a budget margin that leaves less than 30 s of budget', { function_config: { fanOutRestock: { timeout_seconds: 60 } }, fanout_time_budget_margin_seconds: 45 }],
       ['allUsers as a storefront', { storefront_service_accounts: ['allUsers'] }],
       ['a person as a storefront', { storefront_service_accounts: ['someone@example.com'] }],
       ['allUsers as an inventory publisher', { inventory_publishers: ['allUsers'] }],
@@ -144,9 +150,29 @@ describe(
       ['dead letters kept longer than Pub/Sub can (31 days)', { dead_letter_retention_days: 32 }],
       ['the project (default) database as the pipeline database', { firestore_database: '(default)' }],
       ['a runtime the code is not tested on', { runtime: 'nodejs20' }],
-      ['several deliveries per instance on a fraction of a vCPU (Cloud Run serves one at a time there)', { delivery_concurrency: 8 }],
-      ['several subscription requests per instance on a fraction of a vCPU', { subscriptions_concurrency: 80 }],
-      ['a vCPU count Cloud Run does not offer', { delivery_cpu: 3 }],
+      ['several deliveries per instance on a fraction of a vCPU (Cloud Run serves one at a time there)', { function_config: { deliverRestockBatch: { concurrency: 8 } } }],
+      ['several subscription requests per instance on a fraction of a vCPU', { function_config: { restockSubscriptions: { concurrency: 80 } } }],
+      ['a vCPU count Cloud Run does not offer', { function_config: { deliverRestockBatch: { cpu: 3 } } }],
+      // Issue 30 item 6: Cloud Run's vCPU and memory table (cloud.google.com/run/docs/configuring/services/cpu).
+      ['4 vCPUs with less than 2 GiB (Cloud Run refuses the revision)', { function_config: { deliverRestockBatch: { cpu: 4, memory: '1Gi' } } }],
+      ['6 vCPUs with less than 4 GiB', { function_config: { fanOutRestock: { cpu: 6, memory: '2Gi' } } }],
+      ['8 vCPUs with less than 4 GiB', { function_config: { restockSubscriptions: { cpu: 8, memory: '3Gi' } } }],
+      ['1 vCPU with more than 4 GiB', { function_config: { deliverRestockBatch: { cpu: 1, memory: '8Gi' } } }],
+      // Issue 30 item 9: every dispatch in flight needs a request slot on its target, or Cloud Run answers 429.
+      ['more delivery dispatches in flight than delivery instances x concurrency', { delivery_queue_count: 5 }],
+      // Issue 30 item 10: a lease shorter than the delivery timeout lets a duplicate dispatch re-claim a chunk still being sent.
+      ['a delivery lease shorter than the delivery timeout', { delivery_lease_ms: 120000 }],
+      // Issue 30 item 5: a secret a function reads at `latest` must get a version in the same apply.
+      ['email over SMTP without its unsubscribe keys', { ...DIRECT_EMAIL, unsubscribe_keys: null }],
+      ['an SMTP user without its password', { smtp_user: 'restock' }],
+      ['a DKIM domain without its private key', { dkim_domain: 'mail.example.com', dkim_selector: 's1' }],
+      // Issue 31 items 1 and 5: every key at least 32 bytes, none empty.
+      ['a task signing key shorter than 32 bytes', { task_signing_keys: 'a-task-signing-key-of-more-than-32-bytes,short' }],
+      ['an unsubscribe key shorter than 32 bytes', { ...DIRECT_EMAIL, unsubscribe_keys: 'an-unsubscribe-key-of-more-than-32-bytes,' }],
+      // Issue 30 item 8: behind a load balancer the run.app URL answers nobody from the internet.
+      ['unsubscribe links behind a load balancer without a public base URL', { ...DIRECT_EMAIL, function_config: { restockUnsubscribe: { ingress: 'ALLOW_INTERNAL_AND_GCLB' } } }],
+      // Issue 30 item 13: the longest service account id must stay within 30 characters.
+      ['a name prefix too long for the service account ids', { name_prefix: 'staging-' }],
     ];
 
     test.each(refusals)('%s is refused at plan time', (_case, overrides) => {
@@ -154,7 +180,8 @@ describe(
         const refusal = captureRefusal(() => evaluateWithTerraform(tf, { ...BARE_APPLY, ...overrides }));
         expect(refusal, 'terraform accepted the values').toBeInstanceOf(TerraformRefusedError);
         // Refused for the variable under test, not for something else.
-        const refusedVariables = [...refusal!.output.matchAll(/var\.(\w+) is /g)].map((m) => m[1]);
+        // An ephemeral variable's value is never printed: its error message, which starts with its name, says which.
+        const refusedVariables = [...refusal!.output.matchAll(/var\.(\w+)(?:\.[\w.]+)? is |^(\w+)(?:\.\w+)*:? (?:must|is required)/gm)].map((m) => m[1] ?? m[2]);
         expect(Object.keys(overrides).some((name) => refusedVariables.includes(name)), refusal!.output).toBe(true);
         return;
       }
@@ -170,7 +197,21 @@ describe(
     });
 
     test('several requests per instance are accepted with a whole vCPU', () => {
-      expect(() => evaluate({ ...BARE_APPLY, delivery_concurrency: 8, delivery_cpu: 1, subscriptions_concurrency: 80, subscriptions_cpu: 2 })).not.toThrow();
+      expect(() => evaluate({ ...BARE_APPLY, function_config: { deliverRestockBatch: { concurrency: 8, cpu: 1 }, restockSubscriptions: { concurrency: 80, cpu: 2 } } })).not.toThrow();
+    });
+
+    test('the pairs Cloud Run accepts are accepted: 4 vCPUs with 2Gi, 8 with 4Gi, 2 with 8Gi', () => {
+      expect(() => evaluate({ ...BARE_APPLY, function_config: { deliverRestockBatch: { cpu: 4, memory: '2Gi' }, fanOutRestock: { cpu: 8, memory: '4Gi' }, restockSubscriptions: { cpu: 2, memory: '8Gi' } } })).not.toThrow();
+    });
+
+    test('more delivery queues are accepted once delivery has the instances for them, and a lease as long as the timeout', () => {
+      expect(() => evaluate({ ...BARE_APPLY, delivery_queue_count: 5, function_config: { deliverRestockBatch: { max_instances: 1000 } }, delivery_lease_ms: 300000 })).not.toThrow();
+    });
+
+    test('email over SMTP with its keys, behind a load balancer with a public base URL, and a name prefix are accepted', () => {
+      expect(() =>
+        evaluate({ ...BARE_APPLY, ...DIRECT_EMAIL, name_prefix: 'stg-', unsubscribe_base_url: 'https://shop.example.com/unsubscribe', function_config: { restockUnsubscribe: { ingress: 'ALLOW_INTERNAL_AND_GCLB' } } }),
+      ).not.toThrow();
     });
   },
 );

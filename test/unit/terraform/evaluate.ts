@@ -8,15 +8,17 @@
  * `environment_variables` expression of `functions.tf`, applied with no
  * provider. Variable validations run too, so a refused value throws
  * {@link TerraformRefusedError}. Without `terraform`, {@link evaluateByHand}
- * computes the same maps for the expression shapes used here, and refuses any
- * other shape rather than guess.
+ * computes the same maps with the small HCL evaluator the production clock
+ * uses (sim/production/hcl-expression.ts), which refuses any expression it
+ * does not know rather than guess.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
-import { block, resource, TERRAFORM_DIR, variableFed, type Hcl, type Terraform } from './hcl.ts';
+import { evaluateExpression, evaluateHcl, UnsupportedHclError, variableValue, type HclValue, type Scope } from '../../../sim/production/hcl-expression.ts';
+import { block, resource, TERRAFORM_DIR, type Hcl, type Terraform } from './hcl.ts';
 
 /** Variables given to an evaluation, as Terraform would read them from a .tfvars file. */
 export type Variables = Record<string, unknown>;
@@ -69,6 +71,7 @@ const STAND_INS: [RegExp, string][] = [
   [/google_secret_manager_secret\.smtp_password\.secret_id/g, 'var.smtp_password_secret_id'],
   [/google_secret_manager_secret\.dkim_private_key\.secret_id/g, 'var.dkim_private_key_secret_id'],
   [/google_secret_manager_secret\.unsubscribe_key\.secret_id/g, 'var.unsubscribe_key_secret_id'],
+  [/google_secret_manager_secret\.task_signing_key\.secret_id/g, 'var.task_signing_key_secret_id'],
 ];
 
 const unwrap = (expression: string) => expression.replace(/^\$\{/, '').replace(/\}$/, '');
@@ -92,7 +95,7 @@ export function evaluateWithTerraform(tf: Terraform, variables: Variables): Eval
   const names = Object.keys(tf.locals.functions);
   const outputs = [
     `output "env" {\n  value = {\n${names.map((n) => `    ${n} = ${envExpression(tf, n)}`).join('\n')}\n  }\n}`,
-    `output "fanout_timeout_seconds" {\n  value = var.fanout_timeout_seconds\n}`,
+    `output "fanout_timeout_seconds" {\n  value = var.function_config.fanOutRestock.timeout_seconds\n}`,
     `output "ack_deadline_seconds" {\n  value = ${unwrap(tf.locals.fanout_ack_deadline_seconds)}\n}`,
   ].join('\n');
 
@@ -118,54 +121,49 @@ export function evaluateWithTerraform(tf: Terraform, variables: Variables): Eval
 }
 
 /**
- * Computes the same {@link Evaluation} from the parsed HCL for the expression
- * shapes locals.tf uses (variables, tostring, the URL template, the budget
- * arithmetic, the stand-ins). Runs no validation. Throws
- * {@link UnsupportedExpressionError} on any other shape.
+ * Computes the same {@link Evaluation} from the parsed HCL, with the HCL
+ * evaluator of sim/production/hcl-expression.ts: variables take their given
+ * value or default (object types with their optional() defaults), locals are
+ * evaluated as written, resource attributes through the stand-ins above. Runs
+ * no validation. Throws {@link UnsupportedExpressionError} on an expression
+ * the evaluator does not know.
  */
 export function evaluateByHand(tf: Terraform, variables: Variables): Evaluation {
-  const value = (name: string): unknown => (name in variables ? variables[name] : tf.variable[name]?.default);
-  const template = (text: string, extra: Record<string, string> = {}) =>
-    text.replace(/\$\{(var\.|local\.|lower\()?(\w+)\)?\}/g, (whole, how: string | undefined, name: string) => {
-      if (how === 'var.') return String(value(name));
-      if (how === 'lower(' && name in extra) return extra[name]!.toLowerCase();
-      if (how === undefined && name in extra) return extra[name]!;
-      if (how === 'local.' && name === 'project_number' && tf.locals.project_number === '${data.google_project.this.number}') return STAND_IN_PROJECT_NUMBER;
-      throw new UnsupportedExpressionError(whole);
-    });
-
-  const urlTemplate = /=> "([^"]+)"/.exec(String(tf.locals.function_urls))?.[1];
-  if (!urlTemplate) throw new UnsupportedExpressionError(String(tf.locals.function_urls));
-  const budget = /^\$\{\(var\.(\w+) - var\.(\w+)\) \* 1000\}$/.exec(String(tf.locals.fanout_time_budget_ms));
-  if (!budget) throw new UnsupportedExpressionError(String(tf.locals.fanout_time_budget_ms));
-  const ack = /^\$\{min\((\d+), var\.(\w+)\)\}$/.exec(String(tf.locals.fanout_ack_deadline_seconds));
-  if (!ack) throw new UnsupportedExpressionError(String(tf.locals.fanout_ack_deadline_seconds));
-
-  const evaluate = (expression: unknown): string => {
-    const text = String(expression);
-    if (!text.includes('${')) return text;
-    const fromVariable = variableFed(text);
-    if (fromVariable) return String(value(fromVariable));
-    const url = /^\$\{local\.function_urls\["(\w+)"\]\}$/.exec(text);
-    if (url) return template(urlTemplate, { name: url[1]! });
-    if (text === '${tostring(local.fanout_time_budget_ms)}') return String(((value(budget[1]!) as number) - (value(budget[2]!) as number)) * 1000);
-    for (const [pattern, standIn] of STAND_INS) {
-      if (text === `\${${pattern.source.replaceAll('\\.', '.')}}`) return template(standIn.replace(/^"|"$/g, ''));
-    }
-    throw new UnsupportedExpressionError(text);
+  const cache = new Map<string, HclValue>();
+  const scope: Scope = {
+    variable: (name) => {
+      const declaration = tf.variable[name];
+      if (!declaration) throw new UnsupportedExpressionError(`var.${name} (not declared)`);
+      return variableValue(declaration, variables[name]);
+    },
+    local: (name) => {
+      if (!cache.has(name)) {
+        if (!(name in tf.locals)) throw new UnsupportedExpressionError(`local.${name} (not declared in a file locals.tf may read)`);
+        cache.set(name, evaluateHcl(tf.locals[name], scope));
+      }
+      return cache.get(name)!;
+    },
+    resolve: (traversal) => {
+      const standIn = STAND_INS.find(([pattern]) => traversal === pattern.source.replaceAll('\\.', '.'));
+      return standIn ? evaluateExpression(standIn[1], scope) : undefined;
+    },
   };
-
-  const expression = String(block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config).environment_variables);
-  const shape = '${merge({ for k, v in merge(local.shared_env, local.function_env[each.key]) : k => v if v != "" }, local.platform_env)}';
-  if (expression !== shape) throw new UnsupportedExpressionError(expression);
-  const env: Evaluation['env'] = {};
-  for (const name of Object.keys(tf.locals.functions)) {
-    const merged = { ...tf.locals.shared_env, ...tf.locals.function_env[name] };
-    const settings = Object.entries(merged).map(([k, v]) => [k, evaluate(v)]).filter(([, v]) => v !== '');
-    env[name] = { ...Object.fromEntries(settings), ...(tf.locals.platform_env as Record<string, string>) };
+  const expression = unwrap(String(block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config).environment_variables));
+  try {
+    const env: Evaluation['env'] = {};
+    for (const name of Object.keys(tf.locals.functions)) {
+      const each = new Map<string, HclValue>([['each', { key: name }]]);
+      env[name] = evaluateExpression(expression, scope, each) as Record<string, string>;
+    }
+    return {
+      env,
+      fanoutTimeoutSeconds: evaluateExpression('var.function_config.fanOutRestock.timeout_seconds', scope) as number,
+      ackDeadlineSeconds: evaluateExpression(unwrap(String(tf.locals.fanout_ack_deadline_seconds)), scope) as number,
+    };
+  } catch (err) {
+    if (err instanceof UnsupportedHclError) throw new UnsupportedExpressionError(err.message);
+    throw err;
   }
-  const timeout = value('fanout_timeout_seconds') as number;
-  return { env, fanoutTimeoutSeconds: timeout, ackDeadlineSeconds: Math.min(Number(ack[1]), value(ack[2]!) as number) };
 }
 
 /** The variables of `terraform.tfvars.example`, parsed as Terraform would. */

@@ -45,11 +45,11 @@ describe('a first apply on a fresh project', () => {
     expect(racing).toContain('google_project_iam_member.build_log_writer');
   });
 
-  test('the push subscription is created after the function, its invoker grants, the dead-letter subscription and the token grant it pushes with', () => {
+  test('the push subscription is created after the function, its own invoker binding, the dead-letter subscription and the token grant it pushes with', () => {
     const graph = dependencyGraph(tf.files);
     for (const before of [
       'google_cloudfunctions2_function.function',
-      'google_cloud_run_v2_service_iam_member.invoker',
+      'google_cloud_run_v2_service_iam_binding.fanout_invokers',
       'google_pubsub_subscription.dead_letter',
       'google_pubsub_topic_iam_member.dead_letter_publisher',
       'google_service_account_iam_member.pubsub_signs_push_tokens',
@@ -62,6 +62,7 @@ describe('a first apply on a fresh project', () => {
     const graph = dependencyGraph(tf.files);
     for (const before of [
       'google_secret_manager_secret_version.notifier_token',
+      'google_secret_manager_secret_version.task_signing_key',
       'time_sleep.iam_propagation',
       'google_project_iam_member.function_firestore',
       'google_storage_bucket_iam_member.build_reads_source',

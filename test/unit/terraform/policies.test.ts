@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { block, loadTerraform, resource, resourcesOf, stringsUnderKeys, type Hcl, type Terraform } from './hcl.ts';
+import { variableValue } from '../../../sim/production/hcl-expression.ts';
 import { INSTRUMENTS } from '../../../lib/metrics/index.ts';
 
 let tf: Terraform;
@@ -53,7 +54,9 @@ describe('conventions', () => {
   test('each provider is pinned to a major version and Terraform itself to a range', () => {
     const settings = tf.terraform.find((t) => t.required_providers);
     const providers = block(settings.required_providers);
-    expect(Object.keys(providers).sort()).toEqual(['archive', 'google', 'time']);
+    // google-beta: only for google_project_service_identity (terraform/pubsub.tf), pinned with google.
+    expect(Object.keys(providers).sort()).toEqual(['archive', 'google', 'google-beta', 'time']);
+    expect(providers['google-beta'].version).toBe(providers.google.version);
     for (const p of Object.values<Hcl>(providers)) expect(p.version).toMatch(/^~> \d+\.\d+$/);
     expect(settings.required_version).toMatch(/>=\s*1\.\d+/);
   });
@@ -71,18 +74,19 @@ describe('functions', () => {
     const build = block(fn().build_config);
     expect(build.runtime).toBe('${var.runtime}');
     expect(tf.variable.runtime.default).toBe('nodejs24');
-    expect(fn().for_each).toBe('${local.functions}');
-    expect(fn().name).toBe('${each.key}');
+    expect(fn().for_each).toBe('${local.deployed_functions}');
+    expect(fn().name).toBe('${var.name_prefix}${each.key}');
     expect(build.entry_point).toBe('${each.key}');
   });
 
   test('every function has a deterministic run.app URL: its service name (the lower-cased function name) and a project number fit one 63-character DNS label', () => {
-    expect(String(tf.locals.function_urls).replace(/\s+/g, ' ')).toBe('${{ for name in keys(local.functions) : name => "https://${lower(name)}-${local.project_number}.${var.region}.run.app" }}');
+    expect(String(tf.locals.function_urls).replace(/\s+/g, ' ')).toBe('${{ for name in keys(local.functions) : name => "https://${lower("${var.name_prefix}${name}")}-${local.project_number}.${var.region}.run.app" }}');
     expect(tf.locals.project_number).toBe('${data.google_project.this.number}');
     const longestProjectNumber = 13;
+    const longestPrefix = 'abcde-'; // name_prefix's validation: at most 6 characters
     for (const name of Object.keys(tf.locals.functions)) {
-      expect(name.toLowerCase(), name).toMatch(/^[a-z][a-z0-9-]*[a-z0-9]$/);
-      expect(`${name.toLowerCase()}-${'9'.repeat(longestProjectNumber)}`.length, name).toBeLessThanOrEqual(63);
+      expect(`${longestPrefix}${name}`.toLowerCase(), name).toMatch(/^[a-z][a-z0-9-]*[a-z0-9]$/);
+      expect(`${longestPrefix}${name.toLowerCase()}-${'9'.repeat(longestProjectNumber)}`.length, name).toBeLessThanOrEqual(63);
     }
   });
 
@@ -97,49 +101,55 @@ describe('functions', () => {
     expect(tf.locals.source_root).toBe('${path.module}/..');
   });
 
-  test('memory, timeout, max instances and ingress come from variables, per function', () => {
+  test('memory, timeout, instances, vCPUs, concurrency and ingress come from function_config, per function', () => {
     const service = block(fn().service_config);
     expect(service.available_memory).toBe('${each.value.memory}');
     expect(service.timeout_seconds).toBe('${each.value.timeout_seconds}');
     expect(service.max_instance_count).toBe('${each.value.max_instances}');
+    expect(service.min_instance_count).toBe('${each.value.min_instances}');
     expect(service.ingress_settings).toBe('${each.value.ingress}');
-    for (const [name, spec] of Object.entries<Hcl>(tf.locals.functions)) {
-      for (const key of ['memory', 'timeout_seconds', 'max_instances', 'ingress']) {
-        expect(spec[key], `${name}.${key}`).toMatch(/^\$\{var\.\w+\}$/);
-      }
-    }
+    expect(service.available_cpu).toBe('${each.value.cpu}');
+    expect(service.max_instance_request_concurrency).toBe('${each.value.concurrency}');
+    expect(tf.locals.deployed_functions).toBe('${{ for name, fn in local.functions : name => merge(fn, var.function_config[name]) if fn.deployed }}');
+    const defaults = variableValue(tf.variable.function_config) as Record<string, Record<string, unknown>>;
+    expect(Object.keys(defaults).sort()).toEqual(Object.keys(tf.locals.functions).sort());
   });
 
   test('each function runs as its own service account', () => {
     const service = block(fn().service_config);
     expect(service.service_account_email).toBe('${google_service_account.function[each.key].email}');
     const accounts = resource(tf, 'google_service_account', 'function');
-    expect(accounts.for_each).toBe('${local.functions}');
+    expect(accounts.for_each).toBe('${local.deployed_functions}');
+    expect(accounts.account_id).toBe('${var.name_prefix}${each.value.account_id}');
     const accountIds = Object.values<Hcl>(tf.locals.functions).map((f) => f.account_id);
     expect(new Set(accountIds).size).toBe(accountIds.length);
   });
 
-  test('secrets reach delivery (notifier token, SMTP password, DKIM key, unsubscribe key) and restockUnsubscribe (its key) from Secret Manager, and no other function gets one', () => {
+  test('secrets reach delivery (notifier token, task signing keys, SMTP password, DKIM key, unsubscribe key), fan-out (task signing keys) and restockUnsubscribe (its key) from Secret Manager, and no other function gets one', () => {
     const dynamicSecrets = block(block(fn().service_config).dynamic.secret_environment_variables);
     expect(dynamicSecrets.for_each).toBe('${{ for k, v in local.function_secret_env[each.key] : k => v if v != "" }}');
     expect(block(dynamicSecrets.content).secret).toBe('${secret_environment_variables.value}');
     expect(tf.locals.function_secret_env).toEqual({
-      fanOutRestock: {},
+      fanOutRestock: { RESTOCK_TASK_SIGNING_KEYS: '${google_secret_manager_secret.task_signing_key.secret_id}' },
       deliverRestockBatch: {
         RESTOCK_NOTIFIER_TOKEN: '${google_secret_manager_secret.notifier_token.secret_id}',
+        RESTOCK_TASK_SIGNING_KEYS: '${google_secret_manager_secret.task_signing_key.secret_id}',
         RESTOCK_SMTP_PASSWORD: '${var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id}',
         RESTOCK_DKIM_PRIVATE_KEY: '${var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id}',
-        RESTOCK_UNSUBSCRIBE_SECRET: '${var.email_sender == "smtp" ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}',
+        RESTOCK_UNSUBSCRIBE_SECRET: '${local.direct_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}',
       },
       restockSubscriptions: {},
-      restockUnsubscribe: { RESTOCK_UNSUBSCRIBE_SECRET: '${var.email_sender == "smtp" ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}' },
+      // Deployed only with email over SMTP (local.functions), when the key has a version.
+      restockUnsubscribe: { RESTOCK_UNSUBSCRIBE_SECRET: '${google_secret_manager_secret.unsubscribe_key.secret_id}' },
+      applyShopperActions: {},
+      relayOutbox: {},
     });
   });
 
   test("a first apply writes the token's first version itself, so deliverRestockBatch (which reads latest at deploy) never meets an empty secret", () => {
-    const versions = resourcesOf(tf, 'google_secret_manager_secret_version');
-    expect(versions.map(([name, v]) => `${name}:${v.secret}`)).toEqual(['notifier_token:${google_secret_manager_secret.notifier_token.id}']);
-    expect(versions[0]![1].secret_data).toBeUndefined(); // write-only: never in state
+    const version = resource(tf, 'google_secret_manager_secret_version', 'notifier_token');
+    expect(version.secret).toBe('${google_secret_manager_secret.notifier_token.id}');
+    expect(version.secret_data).toBeUndefined(); // write-only: never in state
     expect(fn().depends_on).toContain('${google_secret_manager_secret_version.notifier_token}');
   });
 
@@ -159,38 +169,33 @@ describe('who may invoke what', () => {
   const IAM_KEYS = new Set(['member', 'members']);
 
   test('no IAM grant anywhere names allUsers or allAuthenticatedUsers, except the invoker of the one-click unsubscribe function', () => {
-    const { restockUnsubscribe, ...privateInvokers } = tf.locals.service_invokers;
-    const everything = [...tf.files.map((f) => f.json.resource ?? {}), { ...tf.locals, service_invokers: privateInvokers }];
+    const { unsubscribe_public: unsubscribePublic, ...otherMembers } = tf.resource.google_cloud_run_v2_service_iam_member ?? {};
+    const everything = [...tf.files.map((f) => f.json.resource ?? {}).map((r) => ({ ...r, google_cloud_run_v2_service_iam_member: otherMembers })), tf.locals];
     const publicGrants = everything.flatMap((r) => stringsUnderKeys(r, IAM_KEYS)).filter((m) => PUBLIC_PRINCIPALS.test(m.value));
     expect(publicGrants).toEqual([]);
-    expect(JSON.stringify(privateInvokers)).not.toMatch(PUBLIC_PRINCIPALS);
+    expect(JSON.stringify(tf.locals.service_invokers)).not.toMatch(PUBLIC_PRINCIPALS);
     // Mailbox providers POST one-click unsubscribes without credentials (RFC 8058): that function alone is public.
-    expect(restockUnsubscribe).toEqual({ public: 'allUsers' });
+    expect(unsubscribePublic).toMatchObject({ member: 'allUsers', name: '${local.function_services["restockUnsubscribe"]}' });
   });
 
-  test('no authoritative IAM resource (binding or policy) can wipe or widen grants made elsewhere', () => {
-    const authoritative = Object.keys(tf.resource).filter((type) => /_iam_(binding|policy)$/.test(type));
-    expect(authoritative).toEqual([]);
-  });
-
-  test('run.invoker is granted in one place, from the invoker table, on the Cloud Run service of each function', () => {
+  test('run.invoker is granted from the invoker table only, on the Cloud Run service of each function, authoritatively for the private ones', () => {
     const invokerGrants = Object.entries(tf.resource).flatMap(([type, byName]) =>
       Object.entries<Hcl>(byName)
         .filter(([, r]) => /invoker/.test(String(r.role)))
         .map(([name, r]) => `${type}.${name}:${r.role}`),
     );
-    expect(invokerGrants).toEqual([
-      'google_cloud_run_v2_service_iam_member.invoker:roles/run.invoker',
-      // terraform/outbox.tf: the sweep's scheduler identity, on the relay only.
-      'google_cloud_run_v2_service_iam_member.outbox_scheduler_invokes_relay:roles/run.invoker',
+    expect(invokerGrants.sort()).toEqual([
+      'google_cloud_run_v2_service_iam_binding.fanout_invokers:roles/run.invoker',
+      'google_cloud_run_v2_service_iam_binding.invokers:roles/run.invoker',
+      'google_cloud_run_v2_service_iam_binding.shopper_actions_invokers:roles/run.invoker',
+      'google_cloud_run_v2_service_iam_member.unsubscribe_public:roles/run.invoker',
     ]);
-    const scheduler = resource(tf, 'google_cloud_run_v2_service_iam_member', 'outbox_scheduler_invokes_relay');
-    expect(scheduler.member).toBe('serviceAccount:${google_service_account.outbox_scheduler.email}');
-    expect(scheduler.name).toBe('${google_cloudfunctions2_function.relay_outbox.service_config[0].service}');
-    const invoker = resource(tf, 'google_cloud_run_v2_service_iam_member', 'invoker');
-    expect(invoker.for_each).toBe('${local.invoker_bindings}');
-    expect(invoker.name).toBe('${local.function_services[each.value.function]}');
-    expect(invoker.member).toBe('${each.value.member}');
+    expect(resource(tf, 'google_cloud_run_v2_service_iam_binding', 'fanout_invokers').members).toBe('${values(local.service_invokers.fanOutRestock)}');
+    expect(resource(tf, 'google_cloud_run_v2_service_iam_binding', 'shopper_actions_invokers').members).toBe('${values(local.service_invokers.applyShopperActions)}');
+    const others = resource(tf, 'google_cloud_run_v2_service_iam_binding', 'invokers');
+    expect(others.name).toBe('${local.function_services[each.key]}');
+    expect(others.members).toBe('${each.value}');
+    expect(tf.locals.service_invokers.relayOutbox).toEqual({ outbox_scheduler: 'serviceAccount:${google_service_account.outbox_scheduler.email}' });
   });
 
   test('only the queue identity may invoke deliverRestockBatch', () => {
@@ -236,6 +241,8 @@ describe('who may invoke what', () => {
     const projectRoles = resourcesOf(tf, 'google_project_iam_member').map(([name, r]) => `${name}:${r.role}`).sort();
     expect(projectRoles).toEqual([
       'build_log_writer:roles/logging.logWriter',
+      // Cloud Functions' own staging bucket of the sources, conditioned on its name (issue 30 item 1).
+      'build_reads_function_sources:roles/storage.objectViewer',
       // Sending push: a custom role holding only cloudmessaging.messages.create (terraform/channels.tf).
       'delivery_fcm_sender:${google_project_iam_custom_role.fcm_sender[0].name}',
       'function_firestore:roles/datastore.user',
@@ -258,6 +265,7 @@ describe('who may invoke what', () => {
     expect(grants.sort()).toEqual([
       'google_artifact_registry_repository_iam_member.build_writes_images:roles/artifactregistry.writer:${google_artifact_registry_repository.functions.name}',
       'google_project_iam_member.build_log_writer:roles/logging.logWriter:${var.project_id}',
+      'google_project_iam_member.build_reads_function_sources:roles/storage.objectViewer:${var.project_id}',
       'google_storage_bucket_iam_member.build_reads_source:roles/storage.objectViewer:${google_storage_bucket.source.name}',
     ]);
     expect(block(fn().build_config).docker_repository).toBe('${google_artifact_registry_repository.functions.id}');
@@ -280,9 +288,9 @@ describe('who may invoke what', () => {
     expect(tf.variable.iam_propagation_seconds.default).toBeGreaterThanOrEqual(60);
   });
 
-  test('every function identity, delivery included (its ledger), gets Firestore access through one grant per function', () => {
+  test('every function identity that uses the pipeline database, delivery included (its ledger), gets Firestore access through one grant per function', () => {
     const firestore = resource(tf, 'google_project_iam_member', 'function_firestore');
-    expect(firestore.for_each).toBe('${local.functions}');
+    expect(firestore.for_each).toBe('${{ for name, fn in local.deployed_functions : name => fn if fn.pipeline_database }}');
     expect(firestore.member).toBe('serviceAccount:${google_service_account.function[each.key].email}');
     expect(Object.keys(tf.locals.functions)).toContain('deliverRestockBatch');
   });
@@ -301,7 +309,8 @@ describe('Pub/Sub', () => {
 
   test('the topic is inventory-updated by default', () => {
     expect(tf.variable.topic_name.default).toBe('inventory-updated');
-    expect(resource(tf, 'google_pubsub_topic', 'inventory_updated').name).toBe('${var.topic_name}');
+    expect(resource(tf, 'google_pubsub_topic', 'inventory_updated').name).toBe('${local.names.topic}');
+    expect(tf.locals.names.topic).toBe('${var.name_prefix}${var.topic_name}');
   });
 
   test('redeliveries back off exponentially between bounds set by variables', () => {
@@ -335,14 +344,16 @@ describe('Pub/Sub', () => {
         { type: 'google_pubsub_subscription_iam_member', role: 'roles/pubsub.subscriber', on: '${google_pubsub_subscription.fanout.id}' },
       ]),
     );
-    expect(agentGrants.filter((g) => g.type !== 'google_service_account_iam_member')).toHaveLength(2);
-    expect(tf.locals.pubsub_service_agent).toBe('serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com');
+    // The same two for the shopper-actions subscription (terraform/pubsub.tf).
+    expect(agentGrants.filter((g) => g.type !== 'google_service_account_iam_member')).toHaveLength(4);
+    expect(tf.locals.pubsub_service_agent).toBe('${google_project_service_identity.pubsub.member}');
   });
 
   test('the Pub/Sub service agent may mint tokens as the push identity, on that account only, before the push subscription exists', () => {
     const grants = resourcesOf(tf, 'google_service_account_iam_member').filter(([, r]) => r.member === '${local.pubsub_service_agent}');
-    expect(grants.map(([name, r]) => `${name}:${r.role}:${r.service_account_id}`)).toEqual([
+    expect(grants.map(([name, r]) => `${name}:${r.role}:${r.service_account_id}`).sort()).toEqual([
       'pubsub_signs_push_tokens:roles/iam.serviceAccountTokenCreator:${google_service_account.pubsub_push.name}',
+      'pubsub_signs_shopper_actions_tokens:roles/iam.serviceAccountTokenCreator:${google_service_account.shopper_actions_push[0].name}',
     ]);
     expect(resource(tf, 'google_pubsub_subscription', 'fanout').depends_on).toContain('${google_service_account_iam_member.pubsub_signs_push_tokens}');
   });
@@ -374,48 +385,44 @@ describe('Pub/Sub', () => {
   test('the push ack deadline covers the fan-out timeout, capped at the 600 s Pub/Sub maximum, and the timeout cannot exceed it', () => {
     const sub = resource(tf, 'google_pubsub_subscription', 'fanout');
     expect(sub.ack_deadline_seconds).toBe('${local.fanout_ack_deadline_seconds}');
-    expect(tf.locals.fanout_ack_deadline_seconds).toBe('${min(600, var.fanout_timeout_seconds)}');
-    expect(String(tf.variable.fanout_timeout_seconds.validation[0].condition)).toContain('var.fanout_timeout_seconds <= 600');
+    expect(tf.locals.fanout_ack_deadline_seconds).toBe('${min(600, var.function_config.fanOutRestock.timeout_seconds)}');
+    expect(JSON.stringify(tf.variable.function_config.validation)).toContain('var.function_config.fanOutRestock.timeout_seconds <= 600');
   });
 });
 
 describe('speed defaults (docs/deploy.md "Speed defaults")', () => {
   const d = (name: string) => Number(tf.variable[name].default);
+  const sizing = () => variableValue(tf.variable.function_config) as Record<string, { min_instances: number; max_instances: number; concurrency: number; cpu: number | null }>;
 
   test('the functions on the first notification\u2019s path keep a warm instance by default; the others scale to zero', () => {
     const service = block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config);
     expect(service.min_instance_count).toBe('${each.value.min_instances}');
-    expect(tf.locals.functions.fanOutRestock.min_instances).toBe('${var.fanout_min_instances}');
-    expect(tf.locals.functions.deliverRestockBatch.min_instances).toBe('${var.delivery_min_instances}');
-    expect([d('fanout_min_instances'), d('delivery_min_instances')]).toEqual([1, 1]);
-    expect([tf.locals.functions.restockSubscriptions.min_instances, tf.locals.functions.restockUnsubscribe.min_instances]).toEqual([0, 0]);
+    const warm = Object.entries(sizing()).filter(([, f]) => f.min_instances > 0).map(([name]) => name);
+    expect(warm.sort()).toEqual(['deliverRestockBatch', 'fanOutRestock']);
+    expect([sizing().fanOutRestock!.min_instances, sizing().deliverRestockBatch!.min_instances]).toEqual([1, 1]);
   });
 
   test('the default instances cover what the default queues and key ranges send them at once', () => {
-    // delivery_concurrency requests per instance (1 by default): every dispatch in flight needs a slot.
-    expect(d('delivery_max_instances') * d('delivery_concurrency')).toBeGreaterThanOrEqual(d('delivery_queue_count') * d('queue_max_concurrent_dispatches'));
+    const { deliverRestockBatch: delivery, fanOutRestock: fanout } = sizing();
+    // concurrency requests per instance (1 by default): every dispatch in flight needs a slot.
+    expect(delivery!.max_instances * delivery!.concurrency).toBeGreaterThanOrEqual(d('delivery_queue_count') * d('queue_max_concurrent_dispatches'));
     // Each key range of one fan-out is a fanOutRestock request of its own.
-    expect(d('fanout_max_instances')).toBeGreaterThanOrEqual(d('fanout_max_ranges'));
+    expect(fanout!.max_instances).toBeGreaterThanOrEqual(d('fanout_max_ranges'));
     expect(d('queue_max_dispatches_per_second')).toBe(500);
   });
 });
 
 describe('per-instance concurrency', () => {
-  test('each function’s vCPUs and requests per instance come from its entry; only delivery and the subscription API take them from variables', () => {
+  test('each function\u2019s vCPUs and requests per instance come from function_config', () => {
     const service = block(resource(tf, 'google_cloudfunctions2_function', 'function').service_config);
     expect(service.available_cpu).toBe('${each.value.cpu}');
     expect(service.max_instance_request_concurrency).toBe('${each.value.concurrency}');
-    const fns = tf.locals.functions;
-    expect(fns.deliverRestockBatch.concurrency).toBe('${var.delivery_concurrency}');
-    expect(fns.restockSubscriptions.concurrency).toBe('${var.subscriptions_concurrency}');
-    // fanOutRestock's heap is sized for one fan-out's pages at a time.
-    expect([fns.fanOutRestock.concurrency, fns.restockUnsubscribe.concurrency]).toEqual([1, 1]);
-    expect([fns.fanOutRestock.cpu, fns.restockUnsubscribe.cpu]).toEqual([null, null]);
   });
 
-  test('one request per instance and Cloud Run’s share of a vCPU stay the defaults', () => {
-    expect([tf.variable.delivery_concurrency.default, tf.variable.subscriptions_concurrency.default]).toEqual([1, 1]);
-    expect([tf.variable.delivery_cpu.default, tf.variable.subscriptions_cpu.default]).toEqual([null, null]);
+  test('one request per instance and Cloud Run\u2019s share of a vCPU stay the defaults of every function', () => {
+    for (const [name, f] of Object.entries(variableValue(tf.variable.function_config) as Record<string, { concurrency: number; cpu: number | null }>)) {
+      expect([f.concurrency, f.cpu], name).toEqual([1, null]);
+    }
   });
 });
 
@@ -456,7 +463,7 @@ describe('Firestore', () => {
 
   test("the pipeline gets a named database of its own, never the project's (default), with point-in-time recovery and deletion protection", () => {
     const database = resource(tf, 'google_firestore_database', 'pipeline');
-    expect(database.name).toBe('${var.firestore_database}');
+    expect(database.name).toBe('${local.names.firestore_database}');
     expect(tf.variable.firestore_database.default).toBe('restock-fanout');
     expect(database.type).toBe('FIRESTORE_NATIVE');
     expect(database.point_in_time_recovery_enablement).toBe('POINT_IN_TIME_RECOVERY_ENABLED');
@@ -492,15 +499,16 @@ describe('Firestore', () => {
     expect(firestore.project).toBe('${local.outbox_project}');
     expect(firestore.count).toBe('${local.outbox_on_firestore ? 1 : 0}');
     expect(block(firestore.condition).expression).toBe('resource.name == "projects/${local.outbox_project}/databases/${local.outbox_firestore_database}"');
-    const spanner = resource(tf, 'google_spanner_database_iam_member', 'outbox_relay_spanner');
-    expect(spanner).toMatchObject({
-      project: '${local.outbox_project}',
-      instance: '${var.outbox_spanner_instance}',
-      database: '${var.outbox_spanner_database}',
-      role: 'roles/spanner.databaseUser',
-      member: 'serviceAccount:${google_service_account.outbox_relay.email}',
-      count: '${local.outbox_on_firestore ? 0 : 1}',
-    });
+    for (const name of ['outbox_relay_fine_grained_access', 'outbox_relay_database_role']) {
+      expect(resource(tf, 'google_spanner_database_iam_member', name), name).toMatchObject({
+        project: '${local.outbox_project}',
+        instance: '${var.outbox_spanner_instance}',
+        database: '${var.outbox_spanner_database}',
+        member: '${local.relay_member}',
+        count: '${local.outbox_on_firestore ? 0 : 1}',
+      });
+    }
+    expect(tf.locals.relay_member).toBe('serviceAccount:${google_service_account.function["relayOutbox"].email}');
   });
 
   test('rejected events expire through a TTL policy on rejectedEvents.expireAt', () => {
@@ -536,8 +544,14 @@ describe('Firestore', () => {
 
 describe('alerts', () => {
   const policies = () => resourcesOf(tf, 'google_monitoring_alert_policy').map(([, p]) => p);
-  // A policy may hold several conditions (the queue backlog: delivery queues and the continuation queue).
-  const filters = () => policies().flatMap((p) => ([] as Hcl[]).concat(p.conditions).map((c) => String(block(block(c).condition_threshold).filter)));
+  // A policy may hold several conditions (the queue backlog: delivery queues and the continuation queue;
+  // dead letters: the inventory events' and, written as a dynamic block, the shopper actions').
+  const conditionsOf = (p: Hcl): Hcl[] => [...([] as Hcl[]).concat(p.conditions ?? []), ...([] as Hcl[]).concat(p.dynamic?.conditions ?? []).map((d) => block(d.content))];
+  const filters = () =>
+    policies()
+      .flatMap(conditionsOf)
+      .map((c) => block(c.condition_threshold ?? c.condition_absent ?? c.condition_matched_log))
+      .map((c) => String(c.filter));
 
   test.each([
     ['messages in the dead-letter topic', 'pubsub.googleapis.com/subscription/num_undelivered_messages', 'google_pubsub_subscription.dead_letter.name'],
@@ -552,7 +566,8 @@ describe('alerts', () => {
   });
 
   test('every alert notifies the channels of the variable, which must name at least one', () => {
-    expect(policies()).toHaveLength(7); // 5 of the pipeline, 2 of the outbox (terraform/outbox.tf)
+    // 6 of the pipeline (the public-invoker alert among them), 3 of the outbox (terraform/outbox.tf).
+    expect(policies()).toHaveLength(9);
     for (const p of policies()) expect(p.notification_channels).toBe('${var.notification_channels}');
     expect(tf.variable.notification_channels.default).toBeUndefined();
     expect(tf.variable.notification_channels.validation.map((v: Hcl) => String(v.condition))).toContain('${length(var.notification_channels) >= 1}');
@@ -562,7 +577,9 @@ describe('alerts', () => {
     expect(tf.resource.google_logging_metric?.failed_fanouts).toBeUndefined();
     const alert = resource(tf, 'google_monitoring_alert_policy', 'failed_fanouts');
     const condition = block(block(alert.conditions).condition_threshold);
-    expect(condition.filter).toBe('metric.type = "${google_monitoring_metric_descriptor.pipeline["restock.events"].type}" AND metric.labels.outcome = "failed"');
+    expect(condition.filter).toBe(
+      'resource.type = "generic_task" AND resource.labels.job = "fanOutRestock" AND metric.type = "${google_monitoring_metric_descriptor.pipeline["restock.events"].type}" AND metric.labels.outcome = "failed"',
+    );
     // A cumulative counter: the increase over the window, summed over the instances.
     expect(block(condition.aggregations)).toMatchObject({ per_series_aligner: 'ALIGN_DELTA', cross_series_reducer: 'REDUCE_SUM' });
     expect(alert.depends_on).toContain('${time_sleep.log_metrics_known}');

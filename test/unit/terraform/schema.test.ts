@@ -10,8 +10,8 @@
 import { parse } from '@cdktf/hcl2json';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { checkReferences, checkSchemas, expressionsIn, type ParsedFile, type Problem, type ProblemKind } from './check.ts';
-import { block, loadTerraform, type Terraform } from './hcl.ts';
-import { generatedFromVersion } from './schema.ts';
+import { block, loadTerraform, type Hcl, type Terraform } from './hcl.ts';
+import { gaBindingsHave, generatedFromVersion, GOOGLE_BETA_ONLY } from './schema.ts';
 
 let tf: Terraform;
 
@@ -58,6 +58,28 @@ async function brokenCopy(file: string, from: RegExp | string, to: string): Prom
   const json = await parse(original.path, text);
   return tf.files.map((f) => (f === original ? { path: f.path, text, json } : f));
 }
+
+describe('google-beta resources, whose schemas are written from the provider\u2019s source', () => {
+  test('each type written by hand is still missing from the GA bindings (or it must be read from them instead), names the source it was read from, and is used with provider = google-beta', () => {
+    for (const [type, { source }] of Object.entries(GOOGLE_BETA_ONLY)) {
+      expect(gaBindingsHave(type), `${type} is in @cdktf/provider-google now: drop it from GOOGLE_BETA_ONLY`).toBe(false);
+      expect(source).toMatch(/terraform-provider-google-beta .+\.go \(commit [0-9a-f]{40}\)/);
+      const uses = Object.entries<Hcl>(tf.resource[type] ?? {});
+      expect(uses.length, type).toBeGreaterThan(0);
+      for (const [name, body] of uses) expect(body.provider, `${type}.${name}`).toBe('${google-beta}');
+    }
+    const providers = block(tf.terraform.find((t) => t.required_providers).required_providers);
+    expect(providers['google-beta']).toEqual({ source: 'hashicorp/google-beta', version: providers.google.version });
+  });
+
+  test('a misspelt argument of a hand-written schema is refused like any other', SLOW, async () => {
+    const broken = await brokenCopy('pubsub.tf', /service = "pubsub\.googleapis\.com"/, 'services = "pubsub.googleapis.com"');
+    const found = checkSchemas(broken).map(describeProblem);
+    expect(found).toEqual(
+      expect.arrayContaining([expect.stringMatching(/google_project_service_identity\.pubsub\.services: unknown argument services/), expect.stringMatching(/the required argument service is missing/)]),
+    );
+  });
+});
 
 describe('the check refuses a deliberately broken copy of terraform/', () => {
   const cases: [string, string, RegExp | string, string, ProblemKind, RegExp][] = [

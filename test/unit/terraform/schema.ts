@@ -246,6 +246,10 @@ export function schemaOf(type: string, kind: SchemaKind): BodySchema {
   const key = `${kind}:${type}`;
   const cached = schemas.get(key);
   if (cached) return cached;
+  // google-beta takes the same provider arguments as google (one provider, two builds).
+  if (kind === 'provider' && type === 'google-beta') return schemaOf('google', 'provider');
+  const beta = kind === 'resource' ? GOOGLE_BETA_ONLY[type] : undefined;
+  if (beta) return beta.schema;
   const pkg = providerPackage(type, kind);
   const folder = kind === 'provider' ? 'provider' : bindingFolder(pkg.prefix, type, kind);
   const file = join(packageRoot(pkg.npm), 'lib', folder, 'index.js');
@@ -265,4 +269,50 @@ export function generatedFromVersion(prefix: string): string {
   const version = new ModuleReader(file, generatedSource(file)).providerVersion;
   if (!version) throw new SchemaUnavailableError(`${pkg.npm} does not say which provider version it was generated from`);
   return version;
+}
+
+// ---------------------------------------------------------------- google-beta
+
+const attribute = (a: Partial<AttributeSchema>): AttributeSchema => ({ settable: true, required: false, kind: 'scalar', ...a });
+
+/**
+ * Resource types terraform/ takes from hashicorp/google-beta because the GA
+ * provider (and so `@cdktf/provider-google`) does not have them. No CDKTF
+ * binding of google-beta is installed, so each schema is written here from the
+ * provider's own source, named with the file and commit it was read from; a
+ * test checks the GA bindings still lack each type (or the entry must go) and
+ * that every resource of these types says `provider = google-beta`.
+ */
+export const GOOGLE_BETA_ONLY: Record<string, { source: string; schema: BodySchema }> = {
+  google_project_service_identity: {
+    source:
+      'hashicorp/terraform-provider-google-beta google-beta/services/resourcemanager/resource_project_service_identity.go (commit 7d060ee735ae918908fe3f1026ad57befb73329b): service Required, project Optional+Computed, email and member Computed',
+    schema: {
+      attributes: new Map([
+        ['service', attribute({ required: true })],
+        ['project', attribute({})],
+        ['email', attribute({ settable: false })],
+        ['member', attribute({ settable: false })],
+        ['id', attribute({ settable: false })],
+      ]),
+      blocks: new Map([
+        [
+          'timeouts',
+          {
+            settable: true,
+            required: false,
+            repeated: false,
+            syntax: 'block',
+            collection: 'struct',
+            body: { attributes: new Map([['create', attribute({})], ['read', attribute({})], ['delete', attribute({})]]), blocks: new Map() },
+          },
+        ],
+      ]),
+    },
+  },
+};
+
+/** Whether the GA bindings have a resource type (used to keep {@link GOOGLE_BETA_ONLY} honest). */
+export function gaBindingsHave(type: string): boolean {
+  return existsSync(join(packageRoot('@cdktf/provider-google'), 'lib', bindingFolder('google', type, 'resource'), 'index.js'));
 }
