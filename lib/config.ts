@@ -210,6 +210,11 @@ export const SETTINGS = {
   outboxFirestoreDatabase: setting('RESTOCK_OUTBOX_FIRESTORE_DATABASE', firestoreDatabaseId.optional(), "Firestore database of the outbox (and the inventory items) with `firestore`; unset: RESTOCK_FIRESTORE_DATABASE, the pipeline's own. The local stand-in uses `inventory`."),
   outboxSpannerInstance: setting('RESTOCK_OUTBOX_SPANNER_INSTANCE', z.string().regex(/^[a-z][a-z0-9-]{0,62}[a-z0-9]$/, 'a Spanner instance id: 2-64 lowercase letters, digits and hyphens, starting with a letter').optional(), 'Spanner instance of the outbox (required with `spanner`).'),
   outboxSpannerDatabase: setting('RESTOCK_OUTBOX_SPANNER_DATABASE', z.string().regex(/^[a-z][a-z0-9_-]{0,28}[a-z0-9]$/, 'a Spanner database id: 2-30 lowercase letters, digits, hyphens and underscores, starting with a letter').optional(), 'Spanner database of the outbox, holding the `Outbox` table of SPANNER_OUTBOX_DDL (required with `spanner`).'),
+  outboxSpannerDatabaseRole: setting(
+    'RESTOCK_OUTBOX_SPANNER_DATABASE_ROLE',
+    z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,127}$/, 'a Spanner database role: a letter, then letters, digits and underscores, at most 128').optional(),
+    "Spanner database role the relay opens the outbox's database as (fine-grained access control: the role may only read and update the `Outbox` table, docs/outbox.md); unset opens it with the account's own database-level rights.",
+  ),
   // The ops CLI (restock); no function reads these
   topic: setting('RESTOCK_TOPIC', pubsubId, 'Topic `restock publish` and `restock dead-letters replay` publish to (CLI only).', 'inventory-updated'),
   deadLetterSubscription: setting('RESTOCK_DEAD_LETTER_SUBSCRIPTION', pubsubId, 'Pull subscription on the dead-letter topic that `restock dead-letters` reads (CLI only).', 'inventory-updated-dead-letter'),

@@ -38,7 +38,8 @@ export function openOutboxStore(location: OutboxLocation): OpenedOutbox {
   }
   const { Spanner } = createRequire(import.meta.url)('@google-cloud/spanner') as typeof import('@google-cloud/spanner');
   const spanner = new Spanner({ projectId: location.projectId });
-  const database = spanner.instance(location.instanceId).database(location.databaseId);
+  // Under fine-grained access control every session carries the role, so the relay can do no more than it grants.
+  const database = spanner.instance(location.instanceId).database(location.databaseId, undefined, undefined, location.databaseRole ?? null);
   return {
     location,
     store: new SpannerOutbox(database),

@@ -29,7 +29,7 @@ export function relayOptionsFrom(config: Config, log: Logger, owner?: string): R
  */
 export type OutboxLocation =
   | { backend: 'firestore'; projectId: string; databaseId: string; collection: string }
-  | { backend: 'spanner'; projectId: string; instanceId: string; databaseId: string };
+  | { backend: 'spanner'; projectId: string; instanceId: string; databaseId: string; /** Fine-grained access control's role, when the relay is granted one. */ databaseRole?: string };
 
 /**
  * The outbox's location as the settings say. Unset project and Firestore
@@ -45,7 +45,13 @@ export function outboxLocation(config: Config): OutboxLocation {
   const required = `is required with ${SETTINGS.outboxBackend.env}=spanner`;
   if (!config.outboxSpannerInstance) throw new ConfigError(SETTINGS.outboxSpannerInstance.env, `${required}: the Spanner instance of the inventory service's outbox`);
   if (!config.outboxSpannerDatabase) throw new ConfigError(SETTINGS.outboxSpannerDatabase.env, `${required}: the Spanner database holding its Outbox table`);
-  return { backend: 'spanner', projectId, instanceId: config.outboxSpannerInstance, databaseId: config.outboxSpannerDatabase };
+  return {
+    backend: 'spanner',
+    projectId,
+    instanceId: config.outboxSpannerInstance,
+    databaseId: config.outboxSpannerDatabase,
+    ...(config.outboxSpannerDatabaseRole ? { databaseRole: config.outboxSpannerDatabaseRole } : {}),
+  };
 }
 
 /** One line naming the location, for logs and the CLI (`firestore projects/p/databases/d/outbox`). */

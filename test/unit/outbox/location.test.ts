@@ -21,6 +21,13 @@ describe('where the outbox lives', () => {
     expect(location).toEqual({ backend: 'spanner', projectId: 'shop-inventory', instanceId: 'inventory', databaseId: 'stock' });
   });
 
+  test('a Spanner database opened as the fine-grained role Terraform grants the relay', () => {
+    const location = outboxLocation(config({ RESTOCK_OUTBOX_BACKEND: 'spanner', RESTOCK_OUTBOX_SPANNER_INSTANCE: 'inventory', RESTOCK_OUTBOX_SPANNER_DATABASE: 'stock', RESTOCK_OUTBOX_SPANNER_DATABASE_ROLE: 'restock_outbox_relay' }));
+
+    expect(location).toMatchObject({ backend: 'spanner', databaseRole: 'restock_outbox_relay' });
+    expect(() => config({ RESTOCK_OUTBOX_SPANNER_DATABASE_ROLE: 'drop table' })).toThrow(/RESTOCK_OUTBOX_SPANNER_DATABASE_ROLE/);
+  });
+
   test.each([
     [{ RESTOCK_OUTBOX_SPANNER_DATABASE: 'stock' }, 'RESTOCK_OUTBOX_SPANNER_INSTANCE'],
     [{ RESTOCK_OUTBOX_SPANNER_INSTANCE: 'inventory' }, 'RESTOCK_OUTBOX_SPANNER_DATABASE'],

@@ -154,7 +154,7 @@ const ENV_PLAN = {
  * like any other; once lib/config.ts declares it, it is checked like any other
  * and its entry here must go (a test says so).
  */
-const SET_BEFORE_THE_CODE_READS_THEM = ['RESTOCK_TASK_SIGNING_KEYS', 'RESTOCK_SHOPPER_ACTIONS_TOPIC', 'RESTOCK_OUTBOX_SPANNER_DATABASE_ROLE'];
+const SET_BEFORE_THE_CODE_READS_THEM = ['RESTOCK_TASK_SIGNING_KEYS', 'RESTOCK_SHOPPER_ACTIONS_TOPIC'];
 
 /** Variables the platform reads, not lib/config.ts. */
 const PLATFORM_ENV = ['LOG_EXECUTION_ID', 'IGNORED_ROUTES'];
