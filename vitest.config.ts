@@ -1,26 +1,39 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` is pure logic and needs nothing running; `integration`
-// runs against the real emulators, started once by the global setup.
+/**
+ * The suite in tiers (README "Tests"), each a project with the parallelism
+ * its kind of work allows on a 2-core machine. Vitest's default is one worker
+ * per core less one: a single file at a time here, while most integration
+ * files spend their time waiting on emulators, queues and timers.
+ *
+ * - unit: pure logic, no network; CPU-bound, one worker per core.
+ * - sim: the seeded simulations and the production clock (they fork their own workers).
+ * - component: one real part without the Java emulators (the Cloud Tasks emulator,
+ *   the sink, packaging, usage errors, a function served alone).
+ * - integration: the shared stack of the global setup; files wait on I/O, so
+ *   several run at once, each on products, events and shoppers of its own.
+ * - system: stacks of their own (killed, restarted, reconfigured), npm start and
+ *   stop, the demo's bench: each starts JVMs, so one at a time.
+ */
+const SLOW = { testTimeout: 120_000, hookTimeout: 180_000 };
+
 export default defineConfig({
   test: {
     projects: [
-      {
-        test: {
-          name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
-        },
-      },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'sim', include: ['test/sim/**/*.test.ts'], ...SLOW } },
+      { test: { name: 'component', include: ['test/component/**/*.test.ts'], ...SLOW } },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           // One stack (emulators, functions, sink) on free ports for every file: test/helpers/stack.ts.
           globalSetup: ['test/helpers/global-setup.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
+          maxWorkers: 3,
+          ...SLOW,
         },
       },
+      { test: { name: 'system', include: ['test/system/**/*.test.ts'], maxWorkers: 1, ...SLOW } },
     ],
   },
 });

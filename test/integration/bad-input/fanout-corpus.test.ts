@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { COLLECTIONS, type RejectedEventDoc } from '../../../lib/model.ts';
 import { inventoryEvent, pushDirect, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
-import { fanOutCorpus, type BadRequest } from './corpus.ts';
+import { fanOutCorpus, type BadRequest } from '../../helpers/corpus.ts';
 
 function isAlive(pid: number): boolean {
   try {

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX } from '../../../lib/http/index.ts';
 import { stack, uniqueProductId } from '../../helpers/index.ts';
-import { subscriptionCorpus } from './corpus.ts';
+import { subscriptionCorpus } from '../../helpers/corpus.ts';
 
 function isAlive(pid: number): boolean {
   try {

@@ -13,7 +13,7 @@ import { v1 } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { stack, uniqueProductId } from '../../helpers/index.ts';
-import { restock, restockJson } from './run-cli.ts';
+import { restock, restockJson } from '../../helpers/cli.ts';
 
 interface ListedMessage {
   messageId: string;

@@ -12,7 +12,7 @@ import type { StatusReport } from '../../../cli/commands/status.ts';
 import type { SubscribersReport } from '../../../cli/commands/subscribers.ts';
 import type { TraceReport } from '../../../cli/commands/trace.ts';
 import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
-import { restock, restockJson, type CliRun } from './run-cli.ts';
+import { restock, restockJson, type CliRun } from '../../helpers/cli.ts';
 
 const AUDIENCE = 40;
 const REJECTED = 4;

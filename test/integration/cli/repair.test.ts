@@ -16,7 +16,7 @@ import type { RedriveResult } from '../../../lib/delivery/index.ts';
 import type { ReplayResult } from '../../../lib/fanout/index.ts';
 import { COLLECTIONS, dedupKey, type DeliveryDoc } from '../../../lib/model.ts';
 import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
-import { restock, restockJson } from './run-cli.ts';
+import { restock, restockJson } from '../../helpers/cli.ts';
 
 const FIRST_AUDIENCE = 20;
 

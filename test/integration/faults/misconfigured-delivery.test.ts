@@ -12,7 +12,7 @@ import type { StatusReport } from '../../../cli/commands/status.ts';
 import { COLLECTIONS, type FanoutDoc } from '../../../lib/model.ts';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
 import { stack, uniqueProductId } from '../../helpers/index.ts';
-import { restockJson } from '../cli/run-cli.ts';
+import { restockJson } from '../../helpers/cli.ts';
 
 const FUNCTIONS_FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
 

@@ -9,7 +9,7 @@
 import { describe, expect, test } from 'vitest';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
-import { restock } from '../cli/run-cli.ts';
+import { restock } from '../../helpers/cli.ts';
 
 /** A production target, as Cloud Shell sets it: only the project, no emulator. Nothing is reached before the guards refuse. */
 const PRODUCTION = { GOOGLE_CLOUD_PROJECT: 'shop-prod-1', METADATA_SERVER_DETECTION: 'none' };

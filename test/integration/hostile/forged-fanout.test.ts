@@ -18,7 +18,7 @@ import { CONTINUATION_CLOUDEVENT_TYPE } from '../../../lib/tasks/index.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../../lib/http/index.ts';
 import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
 import { startTestIssuer, type TestIssuer } from '../../helpers/test-issuer.ts';
-import { startFunction, type FunctionProcess } from './function-process.ts';
+import { startFunction, type FunctionProcess } from '../../helpers/function-process.ts';
 
 const PUSH_ACCOUNT = 'restock-pubsub-push@restock-local.iam.gserviceaccount.com';
 const AUDIENCE = 'https://fanout.hostile.example/';

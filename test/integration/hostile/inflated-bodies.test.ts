@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { PROBLEM_TYPE_PREFIX } from '../../../lib/http/index.ts';
-import { startFunction, type FunctionName, type FunctionProcess } from './function-process.ts';
+import { startFunction, type FunctionName, type FunctionProcess } from '../../helpers/function-process.ts';
 
 /** Far below what inflating the bomb costs (hundreds of MB before the fix), far above the process's noise. */
 const MAX_GROWTH_MIB = 64;

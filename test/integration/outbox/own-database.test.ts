@@ -10,7 +10,7 @@ import { FirestoreOutbox } from '../../../lib/outbox/index.ts';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { INVENTORY_DATABASE } from '../../../emulators/stack/index.ts';
 import { stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
-import { restockJson } from '../cli/run-cli.ts';
+import { restockJson } from '../../helpers/cli.ts';
 import type { StatusReport } from '../../../cli/commands/status.ts';
 import { putStock } from './support.ts';
 

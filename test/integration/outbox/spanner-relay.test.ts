@@ -12,8 +12,8 @@ import { COLLECTIONS } from '../../../lib/model.ts';
 import { SpannerOutbox } from '../../../lib/outbox/spanner.ts';
 import { startSpannerEmulator, type SpannerEmulator } from '../../../emulators/stack/spanner.ts';
 import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
-import { startExpectingExit, startFunction, type FunctionProcess } from '../hostile/function-process.ts';
-import { restockJson } from '../cli/run-cli.ts';
+import { startExpectingExit, startFunction, type FunctionProcess } from '../../helpers/function-process.ts';
+import { restockJson } from '../../helpers/cli.ts';
 import { Arrivals } from './support.ts';
 
 let emulator: SpannerEmulator;

@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { TraceReport } from '../../../cli/commands/trace.ts';
 import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
-import { restock, restockJson } from '../cli/run-cli.ts';
+import { restock, restockJson } from '../../helpers/cli.ts';
 import { putStock } from './support.ts';
 
 describe('restock trace of a restock that started as a stock change', () => {

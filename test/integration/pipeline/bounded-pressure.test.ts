@@ -2,7 +2,7 @@
  * docs/design.md promise 8, the per-chunk half: a chunk never has more than
  * RESTOCK_SEND_CONCURRENCY calls in flight toward the notification service,
  * each of at most RESTOCK_NOTIFY_BATCH_SIZE notifications. (The queue's half,
- * dispatch rate and concurrency, is proven by test/integration/cloud-tasks/limits.)
+ * dispatch rate and concurrency, is proven by test/component/cloud-tasks/limits.)
  * One chunk is delivered in-process on the shared stack's Firestore through the
  * real `http` notifier, toward a loopback service that records its peak load.
  */

@@ -7,7 +7,7 @@
  *
  * Pub/Sub sends the count as `deliveryAttempt` in the push body when the
  * subscription has a dead-letter policy. The Pub/Sub emulator dead-letters
- * (test/integration/stack/launcher.test.ts) but leaves the count out of its
+ * (test/system/stack/launcher.test.ts) but leaves the count out of its
  * push bodies (checked against gcloud's emulator 0.8.20), so the pushes here
  * are the body production Pub/Sub sends, posted to fanOutRestock served by
  * functions-framework, with a Cloud Tasks endpoint that is down (UNAVAILABLE:
@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../../../emulators/stack/ports.ts';
 import { inventoryEvent, seedSubscribers, stack } from '../../helpers/index.ts';
-import { startFunction, type FunctionProcess } from '../hostile/function-process.ts';
+import { startFunction, type FunctionProcess } from '../../helpers/function-process.ts';
 import { fanoutDoc } from './assertions.ts';
 
 const MAX_DELIVERY_ATTEMPTS = 5;

@@ -20,8 +20,8 @@ import { Logger } from '../../../lib/log.ts';
 import { COLLECTIONS, type FanoutDoc } from '../../../lib/model.ts';
 import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
 import { startTestIssuer } from '../../helpers/test-issuer.ts';
-import { startFunction } from '../hostile/function-process.ts';
-import { restockJson } from '../cli/run-cli.ts';
+import { startFunction } from '../../helpers/function-process.ts';
+import { restockJson } from '../../helpers/cli.ts';
 import { runtimeFor } from '../faults/support.ts';
 import { expectNotifiedExactlyOnce, fanoutDoc, waitForDelivered } from './assertions.ts';
 

@@ -17,7 +17,7 @@ import type { ReceivedEvent } from '../../../lib/events/index.ts';
 import type { StatusReport } from '../../../cli/queries/status.ts';
 import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
 import { runtimeFor } from '../faults/support.ts';
-import { restockJson } from '../cli/run-cli.ts';
+import { restockJson } from '../../helpers/cli.ts';
 import { expectNotifiedExactlyOnce, fanoutDoc, waitForDelivered } from './assertions.ts';
 
 /** A tasks client whose delivery-task creates fail (UNAVAILABLE, transient) from the `failFrom`-th on, until `heal()`. */

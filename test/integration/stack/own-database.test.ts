@@ -9,7 +9,7 @@ import { Firestore } from '@google-cloud/firestore';
 import { afterAll, describe, expect, test } from 'vitest';
 import { DEFAULT_FIRESTORE_DATABASE } from '../../../lib/config.ts';
 import { publish, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
-import { restockJson } from '../cli/run-cli.ts';
+import { restockJson } from '../../helpers/cli.ts';
 
 describe('its own Firestore database', () => {
   const s = stack();

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { InvalidEventError, parseIncoming, PUBSUB_CLOUDEVENT_TYPE, type IncomingRequest } from '../../../lib/events/index.ts';
 import { isValidDocumentId, type ProductDoc } from '../../../lib/model.ts';
 import { decideStockUpdate, isRestock } from '../../../lib/restock/index.ts';
-import { fanOutCorpus } from '../../integration/bad-input/corpus.ts';
+import { fanOutCorpus } from '../../helpers/corpus.ts';
 
 type Shape = 'push' | 'cloudevent-binary' | 'cloudevent-structured';
 const SHAPES: readonly Shape[] = ['push', 'cloudevent-binary', 'cloudevent-structured'];

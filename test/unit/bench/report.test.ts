@@ -177,7 +177,7 @@ describe('bench helpers', () => {
     expect(parseStat('garbage')).toBeUndefined();
   });
 
-  test("the bench's fan-out heap is the one Node gives itself in terraform's default fanOutRestock memory (function_config)", async () => {
+  test("the bench's fan-out heap is the one Node gives itself in terraform's default fanOutRestock memory (function_config)", { timeout: 30_000 }, async () => {
     // Prepare
     const tf = await loadTerraform();
     const script = "process.stdout.write(String(require('v8').getHeapStatistics().heap_size_limit / 1048576))";

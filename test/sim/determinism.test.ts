@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSeed } from '../../../sim/index.ts';
+import { runSeed } from '../../sim/index.ts';
 
 describe('simulation determinism', () => {
   it('the same seed gives the same run, event for event', async () => {

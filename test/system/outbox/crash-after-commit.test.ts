@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { accessFor, startStack, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
-import { Arrivals, outboxRow, putStock, rowsOf } from './support.ts';
+import { Arrivals, outboxRow, putStock, rowsOf } from '../../integration/outbox/support.ts';
 
 let stack: Stack;
 let on: StackAccess;

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { emulatorEnv, REPO_ROOT, type StackDescription } from '../../../emulators/stack/index.ts';
+import { emulatorEnv, REPO_ROOT, type StackDescription } from '../../emulators/stack/index.ts';
 
 export const BIN = resolve(REPO_ROOT, 'bin', 'restock.js');
 

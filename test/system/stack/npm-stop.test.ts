@@ -17,7 +17,7 @@ import { COMPONENT_NAMES, REPO_ROOT, readStateFile, type StackDescription } from
 import { isListening } from '../../../emulators/stack/ports.ts';
 import { SinkClient } from '../../helpers/sink.ts';
 import { waitFor } from '../../helpers/wait.ts';
-import { restock, restockJson } from '../cli/run-cli.ts';
+import { restock, restockJson } from '../../helpers/cli.ts';
 import { groupAlive, processAlive as alive } from '../../../emulators/processes.ts';
 
 const children: ChildProcess[] = [];

@@ -12,8 +12,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { redriveDeliveries } from '../../../lib/delivery/index.ts';
 import { accessFor, inventoryEvent, pushDirect, seedSubscribers, startStack, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
-import { remainingSubscribers } from '../pipeline/assertions.ts';
-import { countBy, ledger, runtimeFor } from './support.ts';
+import { remainingSubscribers } from '../../integration/pipeline/assertions.ts';
+import { countBy, ledger, runtimeFor } from '../../integration/faults/support.ts';
 
 let stack: Stack;
 let on: StackAccess;

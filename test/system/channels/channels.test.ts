@@ -24,7 +24,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { COLLECTIONS, dedupKey, type DeliveryDoc, type SubscriptionDoc } from '../../../lib/model.ts';
 import { accessFor, inventoryEvent, pushDirect, seedSubscribers, startStack, uniqueProductId, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
 import { seedProduct } from '../../../emulators/stack/index.ts';
-import { MailServer, PushServer } from './servers.ts';
+import { MailServer, PushServer } from '../../integration/channels/servers.ts';
 
 let stack: Stack;
 let on: StackAccess;

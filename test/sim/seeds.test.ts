@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runSeed } from '../../../sim/index.ts';
+import { runSeed } from '../../sim/index.ts';
 
 // A few hundred fault schedules of the real flows, in process. The full
 // sweep (1,000 seeds × 500 shoppers) is `npm run simulate`; this keeps every

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
-import { BIN } from '../cli/run-cli.ts';
+import { BIN } from '../../helpers/cli.ts';
 
 const npm = (args: string[]) =>
   spawnSync('npm', ['--silent', ...args], {

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { protos } from '@google-cloud/tasks';
 import { COLLECTIONS, type SubscriptionDoc } from '../../../lib/model.ts';
 import { accessFor, inventoryEvent, pushDirect, seedSubscribers, startStack, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
-import { expectNotifiedExactlyOnce, fanoutDoc, waitForDelivered } from './assertions.ts';
+import { expectNotifiedExactlyOnce, fanoutDoc, waitForDelivered } from '../../integration/pipeline/assertions.ts';
 
 let stack: Stack;
 let on: StackAccess;

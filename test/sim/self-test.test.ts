@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MUTANTS, selfTest } from '../../../sim/index.ts';
+import { MUTANTS, selfTest } from '../../sim/index.ts';
 
 describe('simulation self-test', () => {
   it.each(MUTANTS.map((m) => [m.name, m] as const))('the broken variant %s still patches its lib/ file', (_name, mutant) => {

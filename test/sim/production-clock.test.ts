@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyticClock, productionClock } from '../../../sim/production/index.ts';
-import { CONSTANTS } from '../../../sim/production/constants.ts';
+import { analyticClock, productionClock } from '../../sim/production/index.ts';
+import { CONSTANTS } from '../../sim/production/constants.ts';
 
 /** A copy of terraform/ with `extra` appended to firestore.tf. */
 function terraformWith(extra: string): string {
@@ -154,7 +154,12 @@ resource "google_firestore_index" "deliveries_by_event_state_oldest_first" {
 
   it('without the exemptions terraform/ declares, every single-field timestamp of the ledger is sequential', { timeout: 120_000 }, async () => {
     const dir = terraformWith('');
-    writeFileSync(join(dir, 'firestore.tf'), readFileSync(join(dir, 'firestore.tf'), 'utf8').replace(/deliveries\s*=\s*\[[^\]]*\]/, 'deliveries = []'));
+    // Neither the per-field exemptions nor the ledger's collection-wide one (field "*").
+    const withoutExemptions = readFileSync(join(dir, 'firestore.tf'), 'utf8')
+      .replace(/deliveries\s*=\s*\[[^\]]*\]/, 'deliveries = []')
+      .replace(/resource "google_firestore_field" "deliveries_all_fields" \{[\s\S]*?\n\}\n/, '');
+    expect(withoutExemptions).not.toContain('deliveries_all_fields');
+    writeFileSync(join(dir, 'firestore.tf'), withoutExemptions);
 
     const r = await productionClock({ subscribers: 500, terraformDir: dir });
 

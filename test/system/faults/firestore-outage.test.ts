@@ -10,8 +10,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { accessFor, inventoryEvent, pushDirect, seedSubscribers, startStack, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
-import { remainingSubscribers } from '../pipeline/assertions.ts';
-import { ledger } from './support.ts';
+import { remainingSubscribers } from '../../integration/pipeline/assertions.ts';
+import { ledger } from '../../integration/faults/support.ts';
 
 let stack: Stack;
 let on: StackAccess;

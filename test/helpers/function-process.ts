@@ -7,9 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { REPO_ROOT } from '../../../emulators/stack/index.ts';
-import { freePort, isListening } from '../../../emulators/stack/ports.ts';
-import { stack, waitFor } from '../../helpers/index.ts';
+import { REPO_ROOT } from '../../emulators/stack/index.ts';
+import { freePort, isListening } from '../../emulators/stack/ports.ts';
+import { stack, waitFor } from './index.ts';
 
 export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions';
 /** Every function a test may start on its own (the outbox relay too). */

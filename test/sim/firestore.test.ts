@@ -1,10 +1,10 @@
 import { FieldPath } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { FirestoreStore, SimFirestore } from '../../../sim/firestore.ts';
-import { Net, NO_FAULTS } from '../../../sim/net.ts';
-import { Prng } from '../../../sim/prng.ts';
-import { Scheduler } from '../../../sim/scheduler.ts';
+import { FirestoreStore, SimFirestore } from '../../sim/firestore.ts';
+import { Net, NO_FAULTS } from '../../sim/net.ts';
+import { Prng } from '../../sim/prng.ts';
+import { Scheduler } from '../../sim/scheduler.ts';
 
 function world() {
   const scheduler = new Scheduler(new Prng(1));

@@ -11,8 +11,8 @@ import type { EmulatorStats } from '../../../emulators/cloud-tasks/model.ts';
 import { shellEnv } from '../../../emulators/stack/index.ts';
 import type { QueueView } from '../../../cli/commands/queues.ts';
 import { accessFor, inventoryEvent, publish, seedSubscribers, startStack, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
-import { restock, restockJson } from '../cli/run-cli.ts';
-import { expectNotifiedExactlyOnce, fanoutDoc, ledgerStates, waitForDelivered } from './assertions.ts';
+import { restock, restockJson } from '../../helpers/cli.ts';
+import { expectNotifiedExactlyOnce, fanoutDoc, ledgerStates, waitForDelivered } from '../../integration/pipeline/assertions.ts';
 
 const SHOPPERS = 600;
 const CHUNK = 20;

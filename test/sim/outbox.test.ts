@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { selfTest } from '../../../sim/index.ts';
-import { World } from '../../../sim/world.ts';
+import { selfTest } from '../../sim/index.ts';
+import { World } from '../../sim/world.ts';
 
 describe('the outbox relay in the simulation', () => {
   it('a change whose inventory process died between commit and publish, under a Pub/Sub outage and two sweeps at once, is published by the sweep', { timeout: 120_000 }, async () => {
