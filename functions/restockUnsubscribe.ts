@@ -12,7 +12,7 @@ import { loadConfig } from '../lib/config.ts';
 import { writeReply } from '../lib/http/index.ts';
 import { runtime } from '../lib/runtime.ts';
 import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
-import { createUnsubscribeApi, unsubscribeKeys, type UnsubscribeApi } from '../lib/unsubscribe/index.ts';
+import { createUnsubscribeApi, type UnsubscribeApi } from '../lib/unsubscribe/index.ts';
 import { http } from './framework.ts';
 
 let api: UnsubscribeApi | undefined;
@@ -23,7 +23,7 @@ let api: UnsubscribeApi | undefined;
  * token is refused, and the deployment needs no key while email is not sent over SMTP.
  */
 function keys(): string[] {
-  return unsubscribeKeys(loadConfig().unsubscribeSecret ?? '');
+  return loadConfig().unsubscribeSecret ?? [];
 }
 
 http('restockUnsubscribe', {}, async (req, res) => {

@@ -61,8 +61,55 @@ const storefrontTenants = z
       }
       tenants.push({ account: account.toLowerCase(), prefix });
     }
+    const overlap = overlappingPrefixes(tenants);
+    if (overlap) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `prefixes ${JSON.stringify(overlap[0])} and ${JSON.stringify(overlap[1])} overlap: a user id may start with both, so one storefront could act for the other's shoppers; make neither a prefix of the other (e.g. end each with "-"), and give * only to a storefront that is alone`,
+      });
+      return z.NEVER;
+    }
     return tenants;
   });
+
+/**
+ * Two tenant prefixes one user id can start with (one is a prefix of the
+ * other, or either is `*`), or undefined when every pair is disjoint. Pure.
+ */
+export function overlappingPrefixes(tenants: readonly StorefrontTenant[]): [string, string] | undefined {
+  for (const [i, a] of tenants.entries()) {
+    for (const b of tenants.slice(i + 1)) {
+      if (a.prefix === '*' || b.prefix === '*' || a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix)) {
+        return a.prefix.length <= b.prefix.length ? [a.prefix, b.prefix] : [b.prefix, a.prefix];
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Fewest bytes of one key of a key setting (an HMAC-SHA256 key: 256 bits). */
+export const MIN_KEY_BYTES = 32;
+
+/**
+ * A comma-separated list of keys: the first signs, every one verifies
+ * (rotation). Each key at least {@link MIN_KEY_BYTES} bytes; an empty key
+ * (`a,,b`, a trailing comma) is refused rather than skipped, since it shows a
+ * setting assembled wrongly. Messages name a key by its position, never its text.
+ */
+const keyList = z.string().transform((raw, ctx): string[] => {
+  const keys = raw.split(',').map((k) => k.trim());
+  for (const [i, key] of keys.entries()) {
+    const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes < MIN_KEY_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `key ${i + 1} of ${keys.length} is ${bytes === 0 ? 'empty' : `${bytes} bytes`}; each comma-separated key must be at least ${MIN_KEY_BYTES} bytes (generate one with \`openssl rand -base64 32\`)`,
+      });
+      return z.NEVER;
+    }
+  }
+  return keys;
+});
 
 /** One setting: the environment variable, what it means, its default, its schema. */
 export interface Setting<T> {
@@ -71,10 +118,20 @@ export interface Setting<T> {
   /** Default as the environment would spell it; undefined means "unset by default". */
   default?: string;
   schema: z.ZodType<T>;
+  /**
+   * Holds a secret (a key, a password, a token): a refusal says only its
+   * length, never the value, since the error reaches the logs.
+   */
+  secret?: true;
 }
 
 function setting<T>(env: string, schema: z.ZodType<T>, description: string, def?: string): Setting<T> {
   return def === undefined ? { env, schema, description } : { env, schema, description, default: def };
+}
+
+/** A setting that holds a secret (see {@link Setting.secret}); secrets have no default. */
+function secretSetting<T>(env: string, schema: z.ZodType<T>, description: string): Setting<T> {
+  return { env, schema, description, secret: true };
 }
 
 /**
@@ -140,7 +197,7 @@ export const SETTINGS = {
   // Notifier
   notifier: setting('RESTOCK_NOTIFIER', z.enum(['http', 'log']), '`http` calls the notification service; `log` only logs, and is refused outside the emulators (it would record notifications as sent that nobody received).', 'http'),
   notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service (required with `http`; https outside the emulators).'),
-  notifierToken: setting('RESTOCK_NOTIFIER_TOKEN', z.string().min(1).optional(), 'Bearer token for the notification service (from Secret Manager in production).'),
+  notifierToken: secretSetting('RESTOCK_NOTIFIER_TOKEN', z.string().min(1).optional(), 'Bearer token for the notification service (from Secret Manager in production).'),
   notifierTimeoutMs: setting('RESTOCK_NOTIFIER_TIMEOUT_MS', positiveInt, 'Timeout of one notifier call.', '10000'),
   notifierRetries: setting('RESTOCK_NOTIFIER_RETRIES', nonNegativeInt.max(10), 'In-call retries of a notifier batch on 429/5xx/timeouts before the chunk is left to Cloud Tasks.', '2'),
   notifierMaxRetryAfterMs: setting('RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS', nonNegativeInt, 'Longest Retry-After the notifier waits in-call; longer waits are left to Cloud Tasks.', '5000'),
@@ -153,15 +210,19 @@ export const SETTINGS = {
   smtpSecure: setting('RESTOCK_SMTP_SECURE', bool, 'TLS from the first byte (port 465); false upgrades with STARTTLS.', 'false'),
   smtpRequireTls: setting('RESTOCK_SMTP_REQUIRE_TLS', bool, 'Refuse to send unless STARTTLS succeeds (never set false in production).', 'true'),
   smtpUser: setting('RESTOCK_SMTP_USER', z.string().min(1).optional(), 'SMTP AUTH user; unset sends without AUTH.'),
-  smtpPassword: setting('RESTOCK_SMTP_PASSWORD', z.string().min(1).optional(), 'SMTP AUTH password (from Secret Manager in production).'),
+  smtpPassword: secretSetting('RESTOCK_SMTP_PASSWORD', z.string().min(1).optional(), 'SMTP AUTH password (from Secret Manager in production).'),
   smtpMaxConnections: setting('RESTOCK_SMTP_MAX_CONNECTIONS', positiveInt.max(100), 'Pooled SMTP connections per instance.', '5'),
   smtpTimeoutMs: setting('RESTOCK_SMTP_TIMEOUT_MS', positiveInt, 'Connection and per-command timeout of the SMTP client.', '10000'),
   emailFrom: setting('RESTOCK_EMAIL_FROM', z.string().min(3).optional(), 'From header of restock emails, e.g. `Shop <restock@mail.example.com>` (required with `smtp`).'),
   dkimDomain: setting('RESTOCK_DKIM_DOMAIN', z.string().min(1).optional(), 'DKIM signing domain (d=); signing is on when a key is set.'),
   dkimSelector: setting('RESTOCK_DKIM_SELECTOR', z.string().min(1).optional(), 'DKIM selector (s=); required with a DKIM key.'),
-  dkimPrivateKey: setting('RESTOCK_DKIM_PRIVATE_KEY', z.string().min(1).optional(), 'DKIM private key, PEM (from Secret Manager in production).'),
+  dkimPrivateKey: secretSetting('RESTOCK_DKIM_PRIVATE_KEY', z.string().min(1).optional(), 'DKIM private key, PEM (from Secret Manager in production).'),
   unsubscribeUrl: setting('RESTOCK_UNSUBSCRIBE_URL', url.optional(), 'Public base URL of the `restockUnsubscribe` function; emails link `<base>/v1/unsubscribe/{token}` (required with `smtp`).'),
-  unsubscribeSecret: setting('RESTOCK_UNSUBSCRIBE_SECRET', z.string().min(32, 'must be at least 32 characters').optional(), 'HMAC keys of unsubscribe tokens, comma-separated: the first signs, all verify (rotation). From Secret Manager in production.'),
+  unsubscribeSecret: secretSetting(
+    'RESTOCK_UNSUBSCRIBE_SECRET',
+    keyList.optional(),
+    'Keys of unsubscribe tokens, comma-separated, each at least 32 bytes (`openssl rand -base64 32`): the first seals new tokens, all open them (rotation). From Secret Manager in production.',
+  ),
   fcmProjectId: setting('RESTOCK_FCM_PROJECT_ID', z.string().min(1).optional(), 'Firebase project that owns the push tokens (defaults to GOOGLE_CLOUD_PROJECT).'),
   fcmEndpoint: setting('RESTOCK_FCM_ENDPOINT', url, 'Base URL of the FCM HTTP v1 API (the local stack points it at its stand-in).', 'https://fcm.googleapis.com'),
   fcmCredentials: setting('RESTOCK_FCM_CREDENTIALS', z.enum(['adc', 'none']), '`adc`: OAuth token of the function\'s service account (Application Default Credentials); `none` only for the local stand-in.', 'adc'),
@@ -259,8 +320,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     const parsed = s.schema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const problem = raw === undefined ? 'is required' : `${issue?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`;
-      throw new ConfigError(s.env, problem, { cause: parsed.error });
+      if (raw === undefined) throw new ConfigError(s.env, 'is required', { cause: parsed.error });
+      // A secret's value never reaches the message, nor the cause (zod's issues may carry the input).
+      if (s.secret) throw new ConfigError(s.env, `${issue?.message ?? 'invalid'} (got a value of ${raw.length} characters)`);
+      throw new ConfigError(s.env, `${issue?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`, { cause: parsed.error });
     }
     out[key] = parsed.data;
   }
@@ -329,6 +392,8 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
   if (fn === 'deliverRestockBatch') {
     if (config.notifier === 'log') refuse(SETTINGS.notifier, '`log` is refused outside the emulators: it records notifications as sent that nobody received');
     if (config.notifier === 'http' && !httpsOnly(config.notifierUrl)) refuse(SETTINGS.notifierUrl, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
+    if (config.emailSender === 'smtp' && !config.smtpRequireTls) refuse(SETTINGS.smtpRequireTls, 'must be true outside the emulators: without STARTTLS, addresses, messages and the SMTP password travel in clear');
+    if (config.pushSender === 'fcm' && !httpsOnly(config.fcmEndpoint)) refuse(SETTINGS.fcmEndpoint, "must be an https: URL outside the emulators (the function's OAuth token and the push tokens travel in it)");
   }
   return problems;
 }

@@ -12,7 +12,6 @@ import { GoogleAuth } from 'google-auth-library';
 import { ConfigError, onEmulators, SETTINGS, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Channel } from '../model.ts';
-import { unsubscribeKeys } from '../unsubscribe/index.ts';
 import { FcmNotifier } from './fcm.ts';
 import { HttpNotifier } from './http.ts';
 import { LogNotifier } from './log.ts';
@@ -122,7 +121,7 @@ function buildSender(kind: SenderKind, config: Config, log: Logger): Notifier {
         }),
         from: config.emailFrom!,
         unsubscribeBaseUrl: config.unsubscribeUrl!,
-        unsubscribeKeys: unsubscribeKeys(config.unsubscribeSecret!),
+        unsubscribeKeys: config.unsubscribeSecret!,
       });
     case 'fcm': {
       const auth = config.fcmCredentials === 'adc' ? new GoogleAuth({ scopes: [FCM_SCOPE] }) : undefined;
@@ -135,6 +134,7 @@ function buildSender(kind: SenderKind, config: Config, log: Logger): Notifier {
         retries: config.notifierRetries,
         maxRetryAfterMs: config.notifierMaxRetryAfterMs,
         concurrency: config.fcmConcurrency,
+        log,
       });
     }
   }
