@@ -170,10 +170,10 @@ describe('RESTOCK_STOREFRONT_TENANTS scopes each storefront to its shoppers', ()
 
 describe('parsing RESTOCK_STOREFRONT_TENANTS', () => {
   it('reads account=prefix pairs, accounts in lower case', () => {
-    const config = parseConfig({ RESTOCK_STOREFRONT_TENANTS: ` Storefront-EU@shop-prod.iam.gserviceaccount.com=eu-, ${US}=* ` });
+    const config = parseConfig({ RESTOCK_STOREFRONT_TENANTS: ` Storefront-EU@shop-prod.iam.gserviceaccount.com=eu-, ${US}=us- ` });
     expect(config.storefrontTenants).toEqual([
       { account: EU, prefix: 'eu-' },
-      { account: US, prefix: '*' },
+      { account: US, prefix: 'us-' },
     ]);
   });
 
