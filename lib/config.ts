@@ -232,7 +232,7 @@ export const SETTINGS = {
   verifyOidc: setting('RESTOCK_VERIFY_OIDC', bool, 'Verify the Cloud Tasks OIDC token on `deliverRestockBatch` and on fan-out continuations. Off is refused outside the emulators.', 'true'),
   verifyPushOidc: setting('RESTOCK_VERIFY_PUSH_OIDC', bool, "Verify the Pub/Sub push subscription's OIDC token on `fanOutRestock` events. The local stack turns it off (the Pub/Sub emulator sends no token); off is refused outside the emulators.", 'true'),
   pushServiceAccount: setting('RESTOCK_PUSH_SERVICE_ACCOUNT', z.email().optional(), "Service account of the push subscription's OIDC token: the only caller `fanOutRestock` accepts events from (required outside the emulators)."),
-  oidcAudience: setting('RESTOCK_OIDC_AUDIENCE', z.string().min(1).optional(), 'Expected `aud` of the token (defaults to RESTOCK_DELIVERY_URL).'),
+  oidcAudience: setting('RESTOCK_OIDC_AUDIENCE', z.string().min(1).optional(), 'Expected `aud` of the token: on `deliverRestockBatch` (defaults to RESTOCK_DELIVERY_URL) and on `restockSubscriptions` (defaults to any URL of its Cloud Run service, K_SERVICE).'),
   oidcIssuers: setting('RESTOCK_OIDC_ISSUERS', z.string().min(1), 'Comma-separated accepted issuers.', 'https://accounts.google.com,accounts.google.com'),
   oidcJwksUrl: setting('RESTOCK_OIDC_JWKS_URL', url, 'Where the token signing keys are published (https outside the emulators).', 'https://www.googleapis.com/oauth2/v3/certs'),
   behindCloudRunIam: setting(
@@ -248,7 +248,7 @@ export const SETTINGS = {
   storefrontTenants: setting(
     'RESTOCK_STOREFRONT_TENANTS',
     storefrontTenants,
-    'Scopes each storefront to a tenant: `sa@project.iam.gserviceaccount.com=eu-,...` lets that service account act only for user ids starting with `eu-` (`*`: every id) and refuses unlisted callers (403). Unset: every invoker may act for every shopper.',
+    'Scopes each storefront to a tenant: `sa@project.iam.gserviceaccount.com=eu-,...` lets that service account act only for user ids starting with `eu-` (`*`: every id, for a storefront that is alone) and refuses unlisted callers (403). Prefixes may not overlap (`shop1` and `shop10` are refused). Required outside the emulators (deny by default); unset on the emulators, every caller may act for every shopper.',
   ),
   maxBodyBytes: setting('RESTOCK_MAX_BODY_BYTES', positiveInt, 'Largest request body any HTTP entry point accepts.', '65536'),
 
@@ -293,8 +293,24 @@ export const SETTINGS = {
 } as const;
 
 type Settings = typeof SETTINGS;
-/** The parsed configuration: one typed field per entry of {@link SETTINGS}. */
-export type Config = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+/**
+ * The parsed configuration: one typed field per entry of {@link SETTINGS},
+ * and what the platform says about the process (not settings: nobody sets them).
+ */
+export type Config = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never } & PlatformFacts;
+
+/** What Cloud Run tells the process, read with the settings. */
+export interface PlatformFacts {
+  /**
+   * `K_SERVICE`: the Cloud Run service that receives the requests (a gen2
+   * function's service is its name in lower case). A token Cloud Run
+   * stripped of its signature (RESTOCK_BEHIND_CLOUD_RUN_IAM) is accepted only
+   * when its audience is a URL of this service, and none where it is unset;
+   * the subscription API takes this service's URL as its audience unless
+   * RESTOCK_OIDC_AUDIENCE is set. Unset off Cloud Run.
+   */
+  cloudRunService?: string | undefined;
+}
 
 /** A setting is missing or malformed. `variable` names it; the message says what is expected. */
 export class ConfigError extends Error {
@@ -327,6 +343,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     }
     out[key] = parsed.data;
   }
+  const service = env.K_SERVICE?.trim();
+  if (service) out.cloudRunService = service;
   const config = out as Config;
   if (config.fanoutMinRanges > config.fanoutMaxRanges) {
     throw new ConfigError('RESTOCK_FANOUT_MIN_RANGES', `must be at most RESTOCK_FANOUT_MAX_RANGES (${config.fanoutMaxRanges}), got ${config.fanoutMinRanges}`);
@@ -388,6 +406,16 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
   if (fn === 'fanOutRestock') {
     if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge restock events');
     if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted for events");
+  }
+  if (fn === 'restockSubscriptions') {
+    if (!config.storefrontTenants || config.storefrontTenants.length === 0) {
+      refuse(
+        SETTINGS.storefrontTenants,
+        "is required outside the emulators: name each storefront's service account with the prefix of the user ids it acts for (`sa@project.iam.gserviceaccount.com=*` for a storefront that is alone); unset would let every invoker, project Owners and Editors included, act for every shopper",
+      );
+    }
+    if (!config.behindCloudRunIam) refuse(SETTINGS.behindCloudRunIam, "must be true outside the emulators: Cloud Run's IAM check hands on each caller's token without its signature, and only this setting lets such a token name the caller");
+    if (!httpsOnly(config.oidcJwksUrl)) refuse(SETTINGS.oidcJwksUrl, 'must be an https: URL outside the emulators (keys fetched in clear can be replaced)');
   }
   if (fn === 'deliverRestockBatch') {
     if (config.notifier === 'log') refuse(SETTINGS.notifier, '`log` is refused outside the emulators: it records notifications as sent that nobody received');

@@ -8,6 +8,8 @@ export {
   verifyTaskToken,
   verifyFanoutCaller,
   callerAuthorization,
+  apiCallerPolicy,
+  audienceNamesService,
   SIGNATURE_REMOVED,
   MissingTokenError,
   InvalidTokenError,
