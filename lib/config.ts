@@ -345,7 +345,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const service = env.K_SERVICE?.trim();
   if (service) out.cloudRunService = service;
-  const config = out as Config;
+  const config = out as unknown as Config;
   if (config.fanoutMinRanges > config.fanoutMaxRanges) {
     throw new ConfigError('RESTOCK_FANOUT_MIN_RANGES', `must be at most RESTOCK_FANOUT_MAX_RANGES (${config.fanoutMaxRanges}), got ${config.fanoutMinRanges}`);
   }
