@@ -1,5 +1,5 @@
 /**
- * `deliverRestockBatch`: the Cloud Tasks target. Thin: verify the caller,
+ * `deliverRestockBatch`: the Cloud Tasks target. Thin: verify the caller and the body's signature,
  * parse the chunk, call `lib/delivery`, answer 2xx when the chunk is settled
  * and a problem otherwise (503 when something retryable remains: Cloud Tasks
  * retries; the ledger skips what is done). Every error is answered from one
@@ -17,9 +17,8 @@ import {
   deliverChunk,
   MAX_DELIVERY_TASK_BYTES,
   parseDeliveryTask,
-  verifyTaskToken,
 } from '../lib/delivery/index.ts';
-import { callerAuthorization } from '../lib/auth/index.ts';
+import { verifyDeliveryRequest } from '../lib/auth/index.ts';
 import { errorToProblemReply, jsonReply, MethodNotAllowedError, writeReply } from '../lib/http/index.ts';
 import { errorFields, log } from '../lib/log.ts';
 import { createNotifier, type Notifier } from '../lib/notify/index.ts';
@@ -45,7 +44,8 @@ http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES, onStart }, 
     const lagMs = queueLagMs(req.get('x-cloudtasks-tasketa'), rt.now());
     if (lagMs !== undefined) rt.metrics?.queueLag(lagMs, 'delivery');
     notifier ??= createNotifier(rt.config, log);
-    if (rt.config.verifyOidc) await verifyTaskToken(callerAuthorization(req), rt.config);
+    // The caller's token, then the body's signature (issue 31, item 1): before anything is read.
+    await verifyDeliveryRequest(req, rt.config);
     const task = parseDeliveryTask(req.body);
     flowLog = flowLog.child({ eventKey: task.eventKey, productId: task.productId });
     const report = await deliverChunk(rt, notifier, task, { retryCount }, flowLog);

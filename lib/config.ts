@@ -241,6 +241,11 @@ export const SETTINGS = {
     "The function is deployed with Cloud Run's IAM check on (no `allUsers` invoker, as `terraform/` deploys it). Cloud Run verifies each caller's token and hands it on with its signature replaced by `SIGNATURE_REMOVED_BY_GOOGLE`; with this on, such a token's claims (issuer, audience, expiry, caller) are checked without the signature. Never turn it on for a function anyone may invoke.",
     'false',
   ),
+  taskSigningKeys: secretSetting(
+    'RESTOCK_TASK_SIGNING_KEYS',
+    keyList.optional(),
+    'HMAC-SHA256 keys of task bodies, comma-separated, each at least 32 bytes (`openssl rand -base64 32`): fan-out (and `restock redrive`) signs every task with the first, `deliverRestockBatch` and fan-out continuations accept a body only if one of them verifies it, so a forged token alone delivers nothing. Required outside the emulators. From Secret Manager in production; the local stack makes one per stack.',
+  ),
   oidcAllowedEmails: setting('RESTOCK_OIDC_ALLOWED_EMAILS', z.string().optional(), 'Comma-separated service accounts allowed to call delivery (defaults to RESTOCK_TASKS_SERVICE_ACCOUNT).'),
 
   // Subscriptions API
@@ -402,6 +407,9 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
       refuse(SETTINGS.oidcAllowedEmails, `names no service account and ${SETTINGS.tasksServiceAccount.env} is unset: any Google-signed token for the audience would be accepted`);
     }
     if (!httpsOnly(config.oidcJwksUrl)) refuse(SETTINGS.oidcJwksUrl, 'must be an https: URL outside the emulators (keys fetched in clear can be replaced)');
+    if (!config.taskSigningKeys?.length) {
+      refuse(SETTINGS.taskSigningKeys, 'is required outside the emulators: task bodies are signed and verified with it, so a forged caller token alone cannot deliver anything');
+    }
   }
   if (fn === 'fanOutRestock') {
     if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge restock events');
