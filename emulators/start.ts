@@ -38,6 +38,7 @@ const PORT_FLAGS: Record<ComponentName, { flag: string; env: string }> = {
   fcm: { flag: 'fcm-port', env: 'FCM_PORT' },
   inventory: { flag: 'inventory-port', env: 'INVENTORY_PORT' },
   relayOutbox: { flag: 'relay-port', env: 'RELAY_PORT' },
+  applyShopperActions: { flag: 'shopper-actions-port', env: 'SHOPPER_ACTIONS_PORT' },
 };
 
 const camel = (flag: string): string => flag.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());

@@ -7,7 +7,8 @@ import './fanOutRestock.ts';
 import './deliverRestockBatch.ts';
 import './restockSubscriptions.ts';
 import './restockUnsubscribe.ts';
+import './applyShopperActions.ts';
 import './relayOutbox.ts';
 
 /** The names registered above; Terraform deploys exactly these. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'relayOutbox'] as const;
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions', 'relayOutbox'] as const;

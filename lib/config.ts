@@ -223,6 +223,18 @@ export const SETTINGS = {
     keyList.optional(),
     'Keys of unsubscribe tokens, comma-separated, each at least 32 bytes (`openssl rand -base64 32`): the first seals new tokens, all open them (rotation). From Secret Manager in production.',
   ),
+  unsubscribeTokenMaxAgeDays: setting(
+    'RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS',
+    positiveInt.max(3_650),
+    "Days an unsubscribe link keeps working after its email was sent. 180: well past CAN-SPAM's 30 days and a shopper's habit of finding an old mail months later; a link only ever removes the subscription generation it was made for, so a long life costs little.",
+    '180',
+  ),
+  shopperActionsTopic: setting(
+    'RESTOCK_SHOPPER_ACTIONS_TOPIC',
+    pubsubId,
+    'Topic the public `restockUnsubscribe` publishes what a shopper asked for (an unsubscribe) to; `applyShopperActions` is pushed from it and applies it, so the public function needs no database access.',
+    'shopper-actions',
+  ),
   fcmProjectId: setting('RESTOCK_FCM_PROJECT_ID', z.string().min(1).optional(), 'Firebase project that owns the push tokens (defaults to GOOGLE_CLOUD_PROJECT).'),
   fcmEndpoint: setting('RESTOCK_FCM_ENDPOINT', url, 'Base URL of the FCM HTTP v1 API (the local stack points it at its stand-in).', 'https://fcm.googleapis.com'),
   fcmCredentials: setting('RESTOCK_FCM_CREDENTIALS', z.enum(['adc', 'none']), '`adc`: OAuth token of the function\'s service account (Application Default Credentials); `none` only for the local stand-in.', 'adc'),
@@ -388,7 +400,7 @@ export function taskCallers(config: Pick<Config, 'oidcAllowedEmails' | 'tasksSer
 }
 
 /** The functions, by the name each registers under. */
-export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions' | 'restockUnsubscribe' | 'relayOutbox';
+export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions' | 'restockUnsubscribe' | 'applyShopperActions' | 'relayOutbox';
 
 /**
  * What would leave `fn` open, or lose notifications, outside the emulators:
@@ -414,6 +426,10 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
   if (fn === 'fanOutRestock') {
     if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge restock events');
     if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted for events");
+  }
+  if (fn === 'applyShopperActions') {
+    if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge unsubscribe requests');
+    if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted");
   }
   if (fn === 'restockSubscriptions') {
     if (!config.storefrontTenants || config.storefrontTenants.length === 0) {
@@ -455,7 +471,7 @@ export function list(value: string | undefined): string[] {
 /** The table of settings in docs/configuration.md, in Markdown: variable, default, meaning. */
 export function settingsTable(): string {
   const rows = Object.values(SETTINGS as Record<string, Setting<unknown>>).map(
-    (s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.description} |`,
+    (s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.description}${s.secret ? ' Secret: a refused value is described only by its length.' : ''} |`,
   );
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }

@@ -4,7 +4,7 @@
  */
 
 /** The functions, each served by its own functions-framework process. */
-export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'relayOutbox'] as const;
+export const FUNCTION_NAMES = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions', 'relayOutbox'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** Every process of the stack. */
@@ -21,6 +21,7 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   restockSubscriptions: 8083,
   restockUnsubscribe: 8084,
   relayOutbox: 8087,
+  applyShopperActions: 8088,
   sink: 8090,
   /** The SMTP listener; its HTTP view is on {@link DEFAULT_SMTP_VIEW_PORT}. */
   smtp: 2525,
@@ -44,6 +45,9 @@ export const RESOURCE_NAMES = {
   queue: 'restock-deliveries',
   continuationQueue: 'restock-continuations',
   serviceAccount: 'restock-tasks@restock-local.iam.gserviceaccount.com',
+  /** What shoppers ask for through public links, pushed to `applyShopperActions`. */
+  shopperActionsTopic: 'shopper-actions',
+  shopperActionsSubscription: 'apply-shopper-actions',
 } as const;
 
 /** A running stack, as written to `.local/stack.json` and provided to tests. */

@@ -399,6 +399,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
     pushEndpoint: functionUrl('fanOutRestock'),
     settings: subscriptionSettings,
+    shopperActions: { topic: RESOURCE_NAMES.shopperActionsTopic, subscription: RESOURCE_NAMES.shopperActionsSubscription, pushEndpoint: functionUrl('applyShopperActions') },
   };
   let tasksInfo: TasksEmulatorInfo;
   // A key of this stack's own signs and verifies task bodies (RESTOCK_TASK_SIGNING_KEYS), as Secret Manager's does in production.
@@ -430,6 +431,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS: String(subscriptionSettings.maxDeliveryAttempts),
     ...channelFunctionEnv(channelPorts, projectId, functionUrl('restockUnsubscribe').replace(/\/$/, '')),
     RESTOCK_OUTBOX_TOPIC: RESOURCE_NAMES.topic,
+    RESTOCK_SHOPPER_ACTIONS_TOPIC: RESOURCE_NAMES.shopperActionsTopic,
     RESTOCK_OUTBOX_FIRESTORE_DATABASE: inventoryDatabase,
     // Locally an outage is seconds long: short timeouts, leases and back-off so rows catch up quickly after it.
     RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS: '3000',

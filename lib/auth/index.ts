@@ -17,4 +17,4 @@ export {
   TokenKeysUnavailableError,
   type TokenPolicy,
 } from './token.ts';
-export { AUTH_PROBLEMS, refuseUnverifiedFanoutCaller, verifyDeliveryRequest } from './refusal.ts';
+export { AUTH_PROBLEMS, refuseCaller, refuseUnverifiedFanoutCaller, verifyDeliveryRequest } from './refusal.ts';

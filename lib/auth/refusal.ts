@@ -55,3 +55,20 @@ export async function refuseUnverifiedFanoutCaller(req: Pick<HttpRequestLike, 'h
     return reply;
   }
 }
+
+/**
+ * Runs `verify` and turns a verification failure into its problem answer
+ * (logged as `<what> caller refused`); undefined when the caller may go on.
+ * Rethrows anything that is not a verification failure.
+ */
+export async function refuseCaller(what: string, verify: () => Promise<unknown>): Promise<HttpReply | undefined> {
+  try {
+    await verify();
+    return undefined;
+  } catch (err) {
+    if (findProblemSpec(err, AUTH_PROBLEMS) === undefined) throw err;
+    const reply = errorToProblemReply(err, AUTH_PROBLEMS);
+    log[reply.status >= 500 ? 'error' : 'warn'](`${what} caller refused`, { status: reply.status, err: errorFields(err) });
+    return reply;
+  }
+}

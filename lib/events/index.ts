@@ -4,6 +4,9 @@ export { isLastPushAttempt } from './attempts.ts';
 export { inventoryEventSchema, productNameSchema, productUrlSchema, EVENT_TYPE, EVENT_VERSION, type InventoryEvent } from './schema.ts';
 export {
   parseIncoming,
+  readPushMessage,
+  decodePushData,
+  type PushMessage,
   CONTINUATION_CLOUDEVENT_TYPE,
   PUBSUB_CLOUDEVENT_TYPE,
   MAX_EVENT_DATA_BYTES,

@@ -73,7 +73,7 @@ export function checkChannelSettings(config: Config): ChannelPlan {
 
 /** The `http` contract carries no user id: the router removes it before that sender. */
 function withoutUserId(sender: Notifier): Notifier {
-  return { send: (batch) => sender.send(batch.map(({ userId: _userId, ...n }) => n)) };
+  return { send: (batch) => sender.send(batch.map(({ userId: _userId, subscriptionCreatedAtMs: _generation, ...n }) => n)) };
 }
 
 /** Sends each channel's part of a batch through that channel's sender. */

@@ -1,0 +1,37 @@
+/**
+ * `applyShopperActions`: the private worker behind the public links. Pushed
+ * by the subscription on RESTOCK_SHOPPER_ACTIONS_TOPIC, it applies each action
+ * (today: unsubscribe, only from the subscription generation the link was
+ * issued for). Thin: verify the push's caller, then `lib/shopper-actions`.
+ * A bad message is acknowledged and logged without its content; Firestore
+ * down is a 503 that Pub/Sub retries.
+ */
+import { callerAuthorization, refuseCaller, verifyIdToken } from '../lib/auth/index.ts';
+import { list } from '../lib/config.ts';
+import { writeReply } from '../lib/http/index.ts';
+import { runtime } from '../lib/runtime.ts';
+import { handleShopperActionPush } from '../lib/shopper-actions/index.ts';
+import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
+import { http } from './framework.ts';
+
+let store: FirestoreSubscriptionStore | undefined;
+
+http('applyShopperActions', {}, async (req, res) => {
+  const rt = runtime();
+  // Only the push subscription's identity may apply actions (as for fan-out's events), for this service's URL.
+  if (rt.config.verifyPushOidc) {
+    const refusal = await refuseCaller('shopper-actions', () =>
+      verifyIdToken(callerAuthorization(req), {
+        issuers: list(rt.config.oidcIssuers),
+        jwksUrl: rt.config.oidcJwksUrl,
+        callers: list(rt.config.pushServiceAccount),
+        behindCloudRunIam: rt.config.behindCloudRunIam,
+        audience: rt.config.oidcAudience,
+        service: rt.config.cloudRunService,
+      }),
+    );
+    if (refusal) return writeReply(res, refusal);
+  }
+  store ??= new FirestoreSubscriptionStore(rt.db);
+  writeReply(res, await handleShopperActionPush({ store }, { headers: req.headers, body: req.body, rawBody: req.rawBody }));
+});
