@@ -8,7 +8,8 @@
  */
 import { callerAuthorization, refuseCaller, verifyIdToken } from '../lib/auth/index.ts';
 import { list } from '../lib/config.ts';
-import { writeReply } from '../lib/http/index.ts';
+import { jsonReply, writeReply } from '../lib/http/index.ts';
+import { log } from '../lib/log.ts';
 import { runtime } from '../lib/runtime.ts';
 import { handleShopperActionPush } from '../lib/shopper-actions/index.ts';
 import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
@@ -16,7 +17,13 @@ import { http } from './framework.ts';
 
 let store: FirestoreSubscriptionStore | undefined;
 
-http('applyShopperActions', {}, async (req, res) => {
+// A body the framework refused (not JSON, too large) would come back with every redelivery: acknowledge it, changing nothing.
+const onRefused = async ({ error }: { error: Error }) => {
+  log.warn('shopper action rejected', { field: 'body', problem: error.name });
+  return jsonReply(200, { outcome: 'rejected', field: 'body', problem: error.name });
+};
+
+http('applyShopperActions', { onRefused }, async (req, res) => {
   const rt = runtime();
   // Only the push subscription's identity may apply actions (as for fan-out's events), for this service's URL.
   if (rt.config.verifyPushOidc) {
