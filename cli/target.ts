@@ -71,6 +71,8 @@ export function missingTaskSettings(env: Record<string, string | undefined>): st
   const required = ['RESTOCK_DELIVERY_URL', 'RESTOCK_FANOUT_URL'];
   // Without the emulator, tasks need the OIDC identity the delivery function checks.
   if (!env.CLOUD_TASKS_EMULATOR_HOST) required.push('RESTOCK_TASKS_SERVICE_ACCOUNT');
+  // Outside the emulators delivery and fan-out refuse task bodies the key did not sign.
+  if (!env.FIRESTORE_EMULATOR_HOST) required.push('RESTOCK_TASK_SIGNING_KEYS');
   return required.filter((v) => !env[v]);
 }
 

@@ -1,17 +1,44 @@
 /**
- * `applyShopperActions`: PLACEHOLDER until the code side of issue 31 item 8
- * lands (another branch writes the real function). Terraform deploys this
- * entry point (terraform/locals.tf, private, pushed by the shopper-actions
- * subscription) and the tests compare Terraform's function list with
- * FUNCTION_NAMES, which needs the name registered here.
- *
- * It applies nothing yet: every push is answered 501, so Pub/Sub retries it
- * and, after pubsub_max_delivery_attempts, keeps it in the dead-letter
- * subscription; no unsubscribe request is acknowledged without being applied.
+ * `applyShopperActions`: the private worker behind the public links. Pushed
+ * by the subscription on RESTOCK_SHOPPER_ACTIONS_TOPIC, it applies each action
+ * (today: unsubscribe, only from the subscription generation the link was
+ * issued for). Thin: verify the push's caller, then `lib/shopper-actions`.
+ * A bad message is acknowledged and logged without its content; Firestore
+ * down is a 503 that Pub/Sub retries.
  */
-import * as ff from '@google-cloud/functions-framework';
+import { callerAuthorization, refuseCaller, verifyIdToken } from '../lib/auth/index.ts';
+import { list } from '../lib/config.ts';
+import { jsonReply, writeReply } from '../lib/http/index.ts';
+import { log } from '../lib/log.ts';
+import { runtime } from '../lib/runtime.ts';
+import { handleShopperActionPush } from '../lib/shopper-actions/index.ts';
+import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
+import { http } from './framework.ts';
 
-ff.http('applyShopperActions', (_req, res) => {
-  res.status(501).set('content-type', 'application/problem+json').set('x-content-type-options', 'nosniff');
-  res.send(JSON.stringify({ type: 'about:blank', title: 'Not Implemented', status: 501, detail: 'applyShopperActions is not implemented yet.' }));
+let store: FirestoreSubscriptionStore | undefined;
+
+// A body the framework refused (not JSON, too large) would come back with every redelivery: acknowledge it, changing nothing.
+const onRefused = async ({ error }: { error: Error }) => {
+  log.warn('shopper action rejected', { field: 'body', problem: error.name });
+  return jsonReply(200, { outcome: 'rejected', field: 'body', problem: error.name });
+};
+
+http('applyShopperActions', { onRefused }, async (req, res) => {
+  const rt = runtime();
+  // Only the push subscription's identity may apply actions (as for fan-out's events), for this service's URL.
+  if (rt.config.verifyPushOidc) {
+    const refusal = await refuseCaller('shopper-actions', () =>
+      verifyIdToken(callerAuthorization(req), {
+        issuers: list(rt.config.oidcIssuers),
+        jwksUrl: rt.config.oidcJwksUrl,
+        callers: list(rt.config.pushServiceAccount),
+        behindCloudRunIam: rt.config.behindCloudRunIam,
+        audience: rt.config.oidcAudience,
+        service: rt.config.cloudRunService,
+      }),
+    );
+    if (refusal) return writeReply(res, refusal);
+  }
+  store ??= new FirestoreSubscriptionStore(rt.db);
+  writeReply(res, await handleShopperActionPush({ store }, { headers: req.headers, body: req.body, rawBody: req.rawBody }));
 });

@@ -1,7 +1,8 @@
 /**
  * `deliverRestockBatch`: the Cloud Tasks target. Thin: it hands the request
- * to `lib/delivery`'s entry handler, which the simulation calls too, and
- * writes the answer (2xx when the chunk is settled, a problem otherwise).
+ * to `lib/delivery`'s entry handler (the caller's token, the body's
+ * signature, the chunk), which the simulation calls too, and writes the
+ * answer (2xx when the chunk is settled, a problem otherwise).
  *
  * The notifier is built when the process starts, not at the first request:
  * a delivery function that cannot send (RESTOCK_NOTIFIER=http without
@@ -28,5 +29,5 @@ const onStart = (): void => {
 http('deliverRestockBatch', { maxBodyBytes: MAX_DELIVERY_TASK_BYTES, onStart }, async (req, res) => {
   const rt = runtime();
   notifier ??= createNotifier(rt.config, log);
-  writeReply(res, await handleDeliveryRequest(rt, notifier, { method: req.method, headers: req.headers, body: req.body }));
+  writeReply(res, await handleDeliveryRequest(rt, notifier, { method: req.method, headers: req.headers, body: req.body, rawBody: req.rawBody }));
 });

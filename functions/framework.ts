@@ -14,6 +14,8 @@
  *   charset or encoding, aborted body; express's router: undecodable paths)
  *   are answered as problem+json instead of express's HTML page, which
  *   carries a stack trace outside production.
+ * - Every answer carries `X-Content-Type-Options: nosniff` and a
+ *   Content-Security-Policy (`SECURITY_HEADERS`, lib/http).
  * - Each request runs in its trace (lib/trace): the Pub/Sub message's
  *   `traceparent` attribute, else the `traceparent` / `X-Cloud-Trace-Context`
  *   header, else a new one, so its log lines and the tasks and messages it
@@ -44,6 +46,7 @@ import {
   isDeclaredIdentityBody,
   readBoundedBody,
   requireBodyWithin,
+  SECURITY_HEADERS,
   writeReply,
   type HttpReply,
 } from '../lib/http/index.ts';
@@ -239,6 +242,8 @@ function installFinalHandler(): void {
   if (proto.__restockFinalHandler) return;
   const originalHandle = proto.handle;
   proto.handle = function handle(req, res, callback) {
+    // Every answer, whoever writes it (writeReply sets them again under a reply's own): issue 31, item 12.
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const entry = servedEntry();
     const limit = entry ? maxBodyBytes(entry) : loadConfig().maxBodyBytes;
     const declared = declaredLength(req);

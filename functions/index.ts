@@ -7,6 +7,7 @@ import './fanOutRestock.ts';
 import './deliverRestockBatch.ts';
 import './restockSubscriptions.ts';
 import './restockUnsubscribe.ts';
+import './applyShopperActions.ts';
 import './relayOutbox.ts';
 import './applyShopperActions.ts';
 

@@ -3,10 +3,12 @@
  * on (and off) a product's waiting list. Thin: it adapts functions-framework's
  * request to `lib/subscriptions` and writes the answer.
  *
- * In production the function is private: only the storefront backend's
- * service account holds `roles/run.invoker` on it; there is no auth code here
- * because Cloud Run checks the caller's identity before the request arrives.
+ * In production the function is private: only the storefront backends'
+ * service accounts hold `roles/run.invoker` on it. The caller is named only by
+ * a token lib/auth verifies (lib/subscriptions/caller.ts), and acts only within
+ * its tenant (RESTOCK_STOREFRONT_TENANTS, required outside the emulators).
  */
+import { apiCallerPolicy } from '../lib/auth/index.ts';
 import { writeReply } from '../lib/http/index.ts';
 import { runtime } from '../lib/runtime.ts';
 import { FirestoreSubscriptionStore, createSubscriptionApi } from '../lib/subscriptions/index.ts';
@@ -18,7 +20,7 @@ let api: ReturnType<typeof createSubscriptionApi> | undefined;
 // Framework-raised errors (malformed JSON, oversized bodies, undecodable paths) are problems too: ./framework.ts.
 http('restockSubscriptions', {}, async (req, res) => {
   const rt = runtime();
-  api ??= createSubscriptionApi({ store: new FirestoreSubscriptionStore(rt.db), settings: rt.config });
+  api ??= createSubscriptionApi({ store: new FirestoreSubscriptionStore(rt.db), settings: { ...rt.config, callerPolicy: apiCallerPolicy(rt.config) } });
   const reply = await api({ method: req.method, url: req.originalUrl, headers: req.headers, rawBody: req.rawBody });
   writeReply(res, reply);
 });

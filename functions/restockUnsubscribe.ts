@@ -4,31 +4,39 @@
  * to `lib/unsubscribe` and writes the answer.
  *
  * Unlike `restockSubscriptions`, this function is public (`allUsers` may
- * invoke it, terraform/channels.tf): mailbox providers POST to it without any
- * credential but the signed token in the URL, and it serves that one route
- * and nothing else, so the subscription API itself stays private.
+ * invoke it): mailbox providers POST to it without any credential but the
+ * sealed token in the URL. So it holds no database access at all: it opens
+ * the token and publishes an unsubscribe request to
+ * RESTOCK_SHOPPER_ACTIONS_TOPIC, which the private `applyShopperActions`
+ * applies. Bodies over a few KiB are refused before they are read.
  */
+import { pubsub } from '../lib/clients.ts';
 import { loadConfig } from '../lib/config.ts';
 import { writeReply } from '../lib/http/index.ts';
-import { runtime } from '../lib/runtime.ts';
-import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
-import { createUnsubscribeApi, unsubscribeKeys, type UnsubscribeApi } from '../lib/unsubscribe/index.ts';
+import { pubsubShopperActionPublisher } from '../lib/shopper-actions/index.ts';
+import { createUnsubscribeApi, UNSUBSCRIBE_MAX_BODY_BYTES, type UnsubscribeApi } from '../lib/unsubscribe/index.ts';
 import { http } from './framework.ts';
 
+const DAY_MS = 86_400_000;
 let api: UnsubscribeApi | undefined;
 
 /**
- * The verification keys. Without RESTOCK_UNSUBSCRIBE_SECRET no email carries a
- * link (the smtp sender refuses to start without it), so none verifies: every
- * token is refused, and the deployment needs no key while email is not sent over SMTP.
+ * Built on first use. Without RESTOCK_UNSUBSCRIBE_SECRET no email carries a
+ * link (the smtp sender refuses to start without it), so no token opens:
+ * every one is refused, and the deployment needs no key while email is not
+ * sent over SMTP.
  */
-function keys(): string[] {
-  return unsubscribeKeys(loadConfig().unsubscribeSecret ?? '');
+function unsubscribeApi(): UnsubscribeApi {
+  const config = loadConfig();
+  api ??= createUnsubscribeApi({
+    publisher: pubsubShopperActionPublisher(pubsub(config), config.shopperActionsTopic),
+    keys: config.unsubscribeSecret ?? [],
+    tokenMaxAgeMs: config.unsubscribeTokenMaxAgeDays * DAY_MS,
+    maxBodyBytes: UNSUBSCRIBE_MAX_BODY_BYTES,
+  });
+  return api;
 }
 
-http('restockUnsubscribe', {}, async (req, res) => {
-  const rt = runtime();
-  api ??= createUnsubscribeApi({ store: new FirestoreSubscriptionStore(rt.db), keys: keys(), maxBodyBytes: rt.config.maxBodyBytes });
-  const reply = await api({ method: req.method, url: req.originalUrl, headers: req.headers, rawBody: req.rawBody });
-  writeReply(res, reply);
+http('restockUnsubscribe', { maxBodyBytes: UNSUBSCRIBE_MAX_BODY_BYTES }, async (req, res) => {
+  writeReply(res, await unsubscribeApi()({ method: req.method, url: req.originalUrl, headers: req.headers, rawBody: req.rawBody }));
 });

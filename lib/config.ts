@@ -62,8 +62,55 @@ const storefrontTenants = z
       }
       tenants.push({ account: account.toLowerCase(), prefix });
     }
+    const overlap = overlappingPrefixes(tenants);
+    if (overlap) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `prefixes ${JSON.stringify(overlap[0])} and ${JSON.stringify(overlap[1])} overlap: a user id may start with both, so one storefront could act for the other's shoppers; make neither a prefix of the other (e.g. end each with "-"), and give * only to a storefront that is alone`,
+      });
+      return z.NEVER;
+    }
     return tenants;
   });
+
+/**
+ * Two tenant prefixes one user id can start with (one is a prefix of the
+ * other, or either is `*`), or undefined when every pair is disjoint. Pure.
+ */
+export function overlappingPrefixes(tenants: readonly StorefrontTenant[]): [string, string] | undefined {
+  for (const [i, a] of tenants.entries()) {
+    for (const b of tenants.slice(i + 1)) {
+      if (a.prefix === '*' || b.prefix === '*' || a.prefix.startsWith(b.prefix) || b.prefix.startsWith(a.prefix)) {
+        return a.prefix.length <= b.prefix.length ? [a.prefix, b.prefix] : [b.prefix, a.prefix];
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Fewest bytes of one key of a key setting (an HMAC-SHA256 key: 256 bits). */
+export const MIN_KEY_BYTES = 32;
+
+/**
+ * A comma-separated list of keys: the first signs, every one verifies
+ * (rotation). Each key at least {@link MIN_KEY_BYTES} bytes; an empty key
+ * (`a,,b`, a trailing comma) is refused rather than skipped, since it shows a
+ * setting assembled wrongly. Messages name a key by its position, never its text.
+ */
+const keyList = z.string().transform((raw, ctx): string[] => {
+  const keys = raw.split(',').map((k) => k.trim());
+  for (const [i, key] of keys.entries()) {
+    const bytes = Buffer.byteLength(key, 'utf8');
+    if (bytes < MIN_KEY_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `key ${i + 1} of ${keys.length} is ${bytes === 0 ? 'empty' : `${bytes} bytes`}; each comma-separated key must be at least ${MIN_KEY_BYTES} bytes (generate one with \`openssl rand -base64 32\`)`,
+      });
+      return z.NEVER;
+    }
+  }
+  return keys;
+});
 
 /** One setting: the environment variable, what it means, its default, its schema. */
 export interface Setting<T> {
@@ -72,10 +119,20 @@ export interface Setting<T> {
   /** Default as the environment would spell it; undefined means "unset by default". */
   default?: string;
   schema: z.ZodType<T>;
+  /**
+   * Holds a secret (a key, a password, a token): a refusal says only its
+   * length, never the value, since the error reaches the logs.
+   */
+  secret?: true;
 }
 
 function setting<T>(env: string, schema: z.ZodType<T>, description: string, def?: string): Setting<T> {
   return def === undefined ? { env, schema, description } : { env, schema, description, default: def };
+}
+
+/** A setting that holds a secret (see {@link Setting.secret}); secrets have no default. */
+function secretSetting<T>(env: string, schema: z.ZodType<T>, description: string): Setting<T> {
+  return { env, schema, description, secret: true };
 }
 
 /**
@@ -141,7 +198,7 @@ export const SETTINGS = {
   // Notifier
   notifier: setting('RESTOCK_NOTIFIER', z.enum(['http', 'log']), '`http` calls the notification service; `log` only logs, and is refused outside the emulators (it would record notifications as sent that nobody received).', 'http'),
   notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service (required with `http`; https outside the emulators).'),
-  notifierToken: setting('RESTOCK_NOTIFIER_TOKEN', z.string().min(1).optional(), 'Bearer token for the notification service (from Secret Manager in production).'),
+  notifierToken: secretSetting('RESTOCK_NOTIFIER_TOKEN', z.string().min(1).optional(), 'Bearer token for the notification service (from Secret Manager in production).'),
   notifierTimeoutMs: setting('RESTOCK_NOTIFIER_TIMEOUT_MS', positiveInt, 'Timeout of one notifier call.', '10000'),
   notifierRetries: setting('RESTOCK_NOTIFIER_RETRIES', nonNegativeInt.max(10), 'In-call retries of a notifier batch on 429/5xx/timeouts before the chunk is left to Cloud Tasks.', '2'),
   notifierMaxRetryAfterMs: setting('RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS', nonNegativeInt, 'Longest Retry-After the notifier waits in-call; longer waits are left to Cloud Tasks.', '5000'),
@@ -154,15 +211,31 @@ export const SETTINGS = {
   smtpSecure: setting('RESTOCK_SMTP_SECURE', bool, 'TLS from the first byte (port 465); false upgrades with STARTTLS.', 'false'),
   smtpRequireTls: setting('RESTOCK_SMTP_REQUIRE_TLS', bool, 'Refuse to send unless STARTTLS succeeds (never set false in production).', 'true'),
   smtpUser: setting('RESTOCK_SMTP_USER', z.string().min(1).optional(), 'SMTP AUTH user; unset sends without AUTH.'),
-  smtpPassword: setting('RESTOCK_SMTP_PASSWORD', z.string().min(1).optional(), 'SMTP AUTH password (from Secret Manager in production).'),
+  smtpPassword: secretSetting('RESTOCK_SMTP_PASSWORD', z.string().min(1).optional(), 'SMTP AUTH password (from Secret Manager in production).'),
   smtpMaxConnections: setting('RESTOCK_SMTP_MAX_CONNECTIONS', positiveInt.max(100), 'Pooled SMTP connections per instance.', '5'),
   smtpTimeoutMs: setting('RESTOCK_SMTP_TIMEOUT_MS', positiveInt, 'Connection and per-command timeout of the SMTP client.', '10000'),
   emailFrom: setting('RESTOCK_EMAIL_FROM', z.string().min(3).optional(), 'From header of restock emails, e.g. `Shop <restock@mail.example.com>` (required with `smtp`).'),
   dkimDomain: setting('RESTOCK_DKIM_DOMAIN', z.string().min(1).optional(), 'DKIM signing domain (d=); signing is on when a key is set.'),
   dkimSelector: setting('RESTOCK_DKIM_SELECTOR', z.string().min(1).optional(), 'DKIM selector (s=); required with a DKIM key.'),
-  dkimPrivateKey: setting('RESTOCK_DKIM_PRIVATE_KEY', z.string().min(1).optional(), 'DKIM private key, PEM (from Secret Manager in production).'),
+  dkimPrivateKey: secretSetting('RESTOCK_DKIM_PRIVATE_KEY', z.string().min(1).optional(), 'DKIM private key, PEM (from Secret Manager in production).'),
   unsubscribeUrl: setting('RESTOCK_UNSUBSCRIBE_URL', url.optional(), 'Public base URL of the `restockUnsubscribe` function; emails link `<base>/v1/unsubscribe/{token}` (required with `smtp`).'),
-  unsubscribeSecret: setting('RESTOCK_UNSUBSCRIBE_SECRET', z.string().min(32, 'must be at least 32 characters').optional(), 'HMAC keys of unsubscribe tokens, comma-separated: the first signs, all verify (rotation). From Secret Manager in production.'),
+  unsubscribeSecret: secretSetting(
+    'RESTOCK_UNSUBSCRIBE_SECRET',
+    keyList.optional(),
+    'Keys of unsubscribe tokens, comma-separated, each at least 32 bytes (`openssl rand -base64 32`): the first seals new tokens, all open them (rotation). From Secret Manager in production.',
+  ),
+  unsubscribeTokenMaxAgeDays: setting(
+    'RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS',
+    positiveInt.max(3_650),
+    "Days an unsubscribe link keeps working after its email was sent. 180: well past CAN-SPAM's 30 days and a shopper's habit of finding an old mail months later; a link only ever removes the subscription generation it was made for, so a long life costs little.",
+    '180',
+  ),
+  shopperActionsTopic: setting(
+    'RESTOCK_SHOPPER_ACTIONS_TOPIC',
+    pubsubId,
+    'Topic the public `restockUnsubscribe` publishes what a shopper asked for (an unsubscribe) to; `applyShopperActions` is pushed from it and applies it, so the public function needs no database access.',
+    'shopper-actions',
+  ),
   fcmProjectId: setting('RESTOCK_FCM_PROJECT_ID', z.string().min(1).optional(), 'Firebase project that owns the push tokens (defaults to GOOGLE_CLOUD_PROJECT).'),
   fcmEndpoint: setting('RESTOCK_FCM_ENDPOINT', url, 'Base URL of the FCM HTTP v1 API (the local stack points it at its stand-in).', 'https://fcm.googleapis.com'),
   fcmCredentials: setting('RESTOCK_FCM_CREDENTIALS', z.enum(['adc', 'none']), '`adc`: OAuth token of the function\'s service account (Application Default Credentials); `none` only for the local stand-in.', 'adc'),
@@ -172,7 +245,7 @@ export const SETTINGS = {
   verifyOidc: setting('RESTOCK_VERIFY_OIDC', bool, 'Verify the Cloud Tasks OIDC token on `deliverRestockBatch` and on fan-out continuations. Off is refused outside the emulators.', 'true'),
   verifyPushOidc: setting('RESTOCK_VERIFY_PUSH_OIDC', bool, "Verify the Pub/Sub push subscription's OIDC token on `fanOutRestock` events. The local stack turns it off (the Pub/Sub emulator sends no token); off is refused outside the emulators.", 'true'),
   pushServiceAccount: setting('RESTOCK_PUSH_SERVICE_ACCOUNT', z.email().optional(), "Service account of the push subscription's OIDC token: the only caller `fanOutRestock` accepts events from (required outside the emulators)."),
-  oidcAudience: setting('RESTOCK_OIDC_AUDIENCE', z.string().min(1).optional(), 'Expected `aud` of the token (defaults to RESTOCK_DELIVERY_URL).'),
+  oidcAudience: setting('RESTOCK_OIDC_AUDIENCE', z.string().min(1).optional(), 'Expected `aud` of the token: on `deliverRestockBatch` (defaults to RESTOCK_DELIVERY_URL) and on `restockSubscriptions` (defaults to any URL of its Cloud Run service, K_SERVICE).'),
   oidcIssuers: setting('RESTOCK_OIDC_ISSUERS', z.string().min(1), 'Comma-separated accepted issuers.', 'https://accounts.google.com,accounts.google.com'),
   oidcJwksUrl: setting('RESTOCK_OIDC_JWKS_URL', url, 'Where the token signing keys are published (https outside the emulators).', 'https://www.googleapis.com/oauth2/v3/certs'),
   behindCloudRunIam: setting(
@@ -181,6 +254,11 @@ export const SETTINGS = {
     "The function is deployed with Cloud Run's IAM check on (no `allUsers` invoker, as `terraform/` deploys it). Cloud Run verifies each caller's token and hands it on with its signature replaced by `SIGNATURE_REMOVED_BY_GOOGLE`; with this on, such a token's claims (issuer, audience, expiry, caller) are checked without the signature. Never turn it on for a function anyone may invoke.",
     'false',
   ),
+  taskSigningKeys: secretSetting(
+    'RESTOCK_TASK_SIGNING_KEYS',
+    keyList.optional(),
+    'HMAC-SHA256 keys of task bodies, comma-separated, each at least 32 bytes (`openssl rand -base64 32`): fan-out (and `restock redrive`) signs every task with the first, `deliverRestockBatch` and fan-out continuations accept a body only if one of them verifies it, so a forged token alone delivers nothing. Required outside the emulators. From Secret Manager in production; the local stack makes one per stack.',
+  ),
   oidcAllowedEmails: setting('RESTOCK_OIDC_ALLOWED_EMAILS', z.string().optional(), 'Comma-separated service accounts allowed to call delivery (defaults to RESTOCK_TASKS_SERVICE_ACCOUNT).'),
 
   // Subscriptions API
@@ -188,7 +266,7 @@ export const SETTINGS = {
   storefrontTenants: setting(
     'RESTOCK_STOREFRONT_TENANTS',
     storefrontTenants,
-    'Scopes each storefront to a tenant: `sa@project.iam.gserviceaccount.com=eu-,...` lets that service account act only for user ids starting with `eu-` (`*`: every id) and refuses unlisted callers (403). Unset: every invoker may act for every shopper.',
+    'Scopes each storefront to a tenant: `sa@project.iam.gserviceaccount.com=eu-,...` lets that service account act only for user ids starting with `eu-` (`*`: every id, for a storefront that is alone) and refuses unlisted callers (403). Prefixes may not overlap (`shop1` and `shop10` are refused). Required outside the emulators (deny by default); unset on the emulators, every caller may act for every shopper.',
   ),
   maxBodyBytes: setting('RESTOCK_MAX_BODY_BYTES', positiveInt, 'Largest request body any HTTP entry point accepts.', '65536'),
 
@@ -238,8 +316,24 @@ export const SETTINGS = {
 } as const;
 
 type Settings = typeof SETTINGS;
-/** The parsed configuration: one typed field per entry of {@link SETTINGS}. */
-export type Config = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+/**
+ * The parsed configuration: one typed field per entry of {@link SETTINGS},
+ * and what the platform says about the process (not settings: nobody sets them).
+ */
+export type Config = { [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never } & PlatformFacts;
+
+/** What Cloud Run tells the process, read with the settings. */
+export interface PlatformFacts {
+  /**
+   * `K_SERVICE`: the Cloud Run service that receives the requests (a gen2
+   * function's service is its name in lower case). A token Cloud Run
+   * stripped of its signature (RESTOCK_BEHIND_CLOUD_RUN_IAM) is accepted only
+   * when its audience is a URL of this service, and none where it is unset;
+   * the subscription API takes this service's URL as its audience unless
+   * RESTOCK_OIDC_AUDIENCE is set. Unset off Cloud Run.
+   */
+  cloudRunService?: string | undefined;
+}
 
 /** A setting is missing or malformed. `variable` names it; the message says what is expected. */
 export class ConfigError extends Error {
@@ -265,12 +359,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     const parsed = s.schema.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const problem = raw === undefined ? 'is required' : `${issue?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`;
-      throw new ConfigError(s.env, problem, { cause: parsed.error });
+      if (raw === undefined) throw new ConfigError(s.env, 'is required', { cause: parsed.error });
+      // A secret's value never reaches the message, nor the cause (zod's issues may carry the input).
+      if (s.secret) throw new ConfigError(s.env, `${issue?.message ?? 'invalid'} (got a value of ${raw.length} characters)`);
+      throw new ConfigError(s.env, `${issue?.message ?? 'invalid'} (got ${JSON.stringify(raw)})`, { cause: parsed.error });
     }
     out[key] = parsed.data;
   }
-  const config = out as Config;
+  const service = env.K_SERVICE?.trim();
+  if (service) out.cloudRunService = service;
+  const config = out as unknown as Config;
   if (config.fanoutMinRanges > config.fanoutMaxRanges) {
     throw new ConfigError('RESTOCK_FANOUT_MIN_RANGES', `must be at most RESTOCK_FANOUT_MAX_RANGES (${config.fanoutMaxRanges}), got ${config.fanoutMinRanges}`);
   }
@@ -327,14 +425,33 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
       refuse(SETTINGS.oidcAllowedEmails, `names no service account and ${SETTINGS.tasksServiceAccount.env} is unset: any Google-signed token for the audience would be accepted`);
     }
     if (!httpsOnly(config.oidcJwksUrl)) refuse(SETTINGS.oidcJwksUrl, 'must be an https: URL outside the emulators (keys fetched in clear can be replaced)');
+    if (!config.taskSigningKeys?.length) {
+      refuse(SETTINGS.taskSigningKeys, 'is required outside the emulators: task bodies are signed and verified with it, so a forged caller token alone cannot deliver anything');
+    }
   }
   if (fn === 'fanOutRestock') {
     if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge restock events');
     if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted for events");
   }
+  if (fn === 'applyShopperActions') {
+    if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge unsubscribe requests');
+    if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted");
+  }
+  if (fn === 'restockSubscriptions') {
+    if (!config.storefrontTenants || config.storefrontTenants.length === 0) {
+      refuse(
+        SETTINGS.storefrontTenants,
+        "is required outside the emulators: name each storefront's service account with the prefix of the user ids it acts for (`sa@project.iam.gserviceaccount.com=*` for a storefront that is alone); unset would let every invoker, project Owners and Editors included, act for every shopper",
+      );
+    }
+    if (!config.behindCloudRunIam) refuse(SETTINGS.behindCloudRunIam, "must be true outside the emulators: Cloud Run's IAM check hands on each caller's token without its signature, and only this setting lets such a token name the caller");
+    if (!httpsOnly(config.oidcJwksUrl)) refuse(SETTINGS.oidcJwksUrl, 'must be an https: URL outside the emulators (keys fetched in clear can be replaced)');
+  }
   if (fn === 'deliverRestockBatch') {
     if (config.notifier === 'log') refuse(SETTINGS.notifier, '`log` is refused outside the emulators: it records notifications as sent that nobody received');
     if (config.notifier === 'http' && !httpsOnly(config.notifierUrl)) refuse(SETTINGS.notifierUrl, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
+    if (config.emailSender === 'smtp' && !config.smtpRequireTls) refuse(SETTINGS.smtpRequireTls, 'must be true outside the emulators: without STARTTLS, addresses, messages and the SMTP password travel in clear');
+    if (config.pushSender === 'fcm' && !httpsOnly(config.fcmEndpoint)) refuse(SETTINGS.fcmEndpoint, "must be an https: URL outside the emulators (the function's OAuth token and the push tokens travel in it)");
   }
   return problems;
 }
@@ -360,7 +477,7 @@ export function list(value: string | undefined): string[] {
 /** The table of settings in docs/configuration.md, in Markdown: variable, default, meaning. */
 export function settingsTable(): string {
   const rows = Object.values(SETTINGS as Record<string, Setting<unknown>>).map(
-    (s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.description} |`,
+    (s) => `| \`${s.env}\` | ${s.default === undefined ? '(unset)' : `\`${s.default}\``} | ${s.description}${s.secret ? ' Secret: a refused value is described only by its length.' : ''} |`,
   );
   return ['| variable | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
 }

@@ -20,7 +20,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
-import type { Config } from '../../lib/config.ts';
+import { ConfigError, onEmulators, type Config } from '../../lib/config.ts';
 import {
   BodyTooLargeError,
   errorToProblemReply,
@@ -89,6 +89,18 @@ const PROBLEMS: ProblemTable = [
   problemRow(ItemNotFoundError, { status: 404, type: 'not-found', title: 'No such resource' }),
 ];
 
+/**
+ * The stand-in takes stock updates from anyone and publishes them as
+ * restocks: fine on a laptop, a forge of restocks anywhere else. So it runs
+ * only on the emulators (issue 31, item 13).
+ * @throws ConfigError naming FIRESTORE_EMULATOR_HOST or PUBSUB_EMULATOR_HOST when either is unset.
+ */
+export function refuseOutsideEmulators(config: Pick<Config, 'firestoreEmulatorHost'>, env: NodeJS.ProcessEnv = process.env): void {
+  const why = 'the inventory stand-in runs only on the emulators: it takes unauthenticated stock updates and publishes them as restocks';
+  if (!onEmulators(config)) throw new ConfigError('FIRESTORE_EMULATOR_HOST', `is unset: ${why}`);
+  if (!env.PUBSUB_EMULATOR_HOST) throw new ConfigError('PUBSUB_EMULATOR_HOST', `is unset: ${why}`);
+}
+
 export interface InventoryOptions {
   host?: string;
   port?: number;
@@ -123,6 +135,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 /** Starts the stand-in; resolves once it listens. */
 export async function startInventory(o: InventoryOptions): Promise<InventoryServer> {
+  refuseOutsideEmulators(o.config);
   const outbox = new FirestoreOutbox(o.db, { outboxCollection: o.config.outboxCollection });
   const relay = new OutboxRelay(outbox, o.publisher, { ...relayOptionsFrom(o.config, logger), ...(o.metrics ? { metrics: o.metrics } : {}) });
   let crashAfterCommit = false;

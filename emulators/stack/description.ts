@@ -46,6 +46,9 @@ export const RESOURCE_NAMES = {
   queue: 'restock-deliveries',
   continuationQueue: 'restock-continuations',
   serviceAccount: 'restock-tasks@restock-local.iam.gserviceaccount.com',
+  /** What shoppers ask for through public links, pushed to `applyShopperActions`. */
+  shopperActionsTopic: 'shopper-actions',
+  shopperActionsSubscription: 'apply-shopper-actions',
 } as const;
 
 /** A running stack, as written to `.local/stack.json` and provided to tests. */

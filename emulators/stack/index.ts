@@ -10,6 +10,7 @@
  * processes starts its own.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
@@ -398,8 +399,11 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     deadLetterSubscription: RESOURCE_NAMES.deadLetterSubscription,
     pushEndpoint: functionUrl('fanOutRestock'),
     settings: subscriptionSettings,
+    shopperActions: { topic: RESOURCE_NAMES.shopperActionsTopic, subscription: RESOURCE_NAMES.shopperActionsSubscription, pushEndpoint: functionUrl('applyShopperActions') },
   };
   let tasksInfo: TasksEmulatorInfo;
+  // A key of this stack's own signs and verifies task bodies (RESTOCK_TASK_SIGNING_KEYS), as Secret Manager's does in production.
+  const taskSigningKey = randomBytes(32).toString('base64url');
   const functionEnvFor = (oidc: { oidcIssuer: string; jwksUrl: string }): Record<string, string> => ({
     GOOGLE_CLOUD_PROJECT: projectId,
     RESTOCK_FIRESTORE_DATABASE: firestoreDatabase,
@@ -417,6 +421,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_NOTIFIER_URL: sinkUrl,
     ...(options.sinkToken ? { RESTOCK_NOTIFIER_TOKEN: options.sinkToken } : {}),
     RESTOCK_VERIFY_OIDC: 'true',
+    RESTOCK_TASK_SIGNING_KEYS: taskSigningKey,
     // The Pub/Sub emulator's push subscriptions carry no OIDC token; continuations (signed by the
     // Cloud Tasks emulator) are still verified. Allowed only because FIRESTORE_EMULATOR_HOST is set.
     RESTOCK_VERIFY_PUSH_OIDC: 'false',
@@ -426,6 +431,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_PUBSUB_MAX_DELIVERY_ATTEMPTS: String(subscriptionSettings.maxDeliveryAttempts),
     ...channelFunctionEnv(channelPorts, projectId, functionUrl('restockUnsubscribe').replace(/\/$/, '')),
     RESTOCK_OUTBOX_TOPIC: RESOURCE_NAMES.topic,
+    RESTOCK_SHOPPER_ACTIONS_TOPIC: RESOURCE_NAMES.shopperActionsTopic,
     RESTOCK_OUTBOX_FIRESTORE_DATABASE: inventoryDatabase,
     // Locally an outage is seconds long: short timeouts, leases and back-off so rows catch up quickly after it.
     RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS: '3000',

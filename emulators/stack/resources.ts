@@ -64,6 +64,8 @@ export interface PubSubWiring {
   deadLetterSubscription: string;
   pushEndpoint: string;
   settings: SubscriptionSettings;
+  /** The shopper actions' topic and its push subscription to `applyShopperActions` (as inventory-updated → fanOutRestock). */
+  shopperActions?: { topic: string; subscription: string; pushEndpoint: string };
 }
 
 /**
@@ -96,6 +98,17 @@ export async function wirePubSub(w: PubSubWiring): Promise<void> {
         },
       }),
     );
+    if (w.shopperActions) {
+      const actions = w.shopperActions;
+      const [actionsTopic] = await client.topic(actions.topic).get({ autoCreate: true });
+      await ensureSubscription(() =>
+        actionsTopic.createSubscription(actions.subscription, {
+          pushConfig: { pushEndpoint: actions.pushEndpoint },
+          ackDeadlineSeconds: w.settings.ackDeadlineSeconds,
+          retryPolicy: { minimumBackoff: { seconds: w.settings.minimumBackoffSeconds }, maximumBackoff: { seconds: w.settings.maximumBackoffSeconds } },
+        }),
+      );
+    }
   } finally {
     await client.close();
   }

@@ -8,6 +8,8 @@ export {
   verifyTaskToken,
   verifyFanoutCaller,
   callerAuthorization,
+  apiCallerPolicy,
+  audienceNamesService,
   SIGNATURE_REMOVED,
   MissingTokenError,
   InvalidTokenError,
@@ -15,4 +17,4 @@ export {
   TokenKeysUnavailableError,
   type TokenPolicy,
 } from './token.ts';
-export { AUTH_PROBLEMS, refuseUnverifiedFanoutCaller } from './refusal.ts';
+export { AUTH_PROBLEMS, refuseCaller, refuseUnverifiedFanoutCaller, verifyDeliveryRequest } from './refusal.ts';

@@ -70,7 +70,16 @@ function keySet(url: string): JWTVerifyGetKey {
 
 /** What a token must show to be accepted. */
 export interface TokenPolicy {
-  audience: string;
+  /** The `aud` expected; when absent, `service` decides (a URL of that Cloud Run service). */
+  audience?: string | undefined;
+  /**
+   * The Cloud Run service that received the request (`K_SERVICE`). A stripped
+   * token (behind Cloud Run's IAM check) is accepted only when its audience
+   * is a URL of this service: Cloud Run checked it for the service it was
+   * minted for, and a public copy of a service with the same settings must
+   * not trust a forged one. Without it no stripped token is accepted.
+   */
+  service?: string | undefined;
   issuers: string[];
   jwksUrl: string;
   /** Service accounts accepted; empty accepts any caller of a trusted issuer (refused at start outside the emulators). */
@@ -113,19 +122,56 @@ export async function verifyIdToken(authorization: string | undefined, policy: T
   if (policy.callers.length > 0 && (!email || !policy.callers.includes(email) || payload.email_verified !== true)) {
     throw new ForbiddenCallerError(email);
   }
-  return email ? { email } : {};
+  // An email the issuer does not vouch for names nobody.
+  return email && payload.email_verified === true ? { email } : {};
+}
+
+/**
+ * Whether `audience` is a URL of the Cloud Run service `service` (its
+ * `K_SERVICE`): `https://<service>-<project number>.<region>.run.app`,
+ * `https://<service>-<hash>-<region code>.a.run.app`, or a function's
+ * `https://<region>-<project>.cloudfunctions.net/<name>`. Pure.
+ */
+export function audienceNamesService(audience: string, service: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(audience);
+  } catch {
+    return false;
+  }
+  if (url.protocol !== 'https:' || service === '') return false;
+  const name = service.toLowerCase();
+  const [label = '', ...rest] = url.hostname.toLowerCase().split('.');
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  if (rest.join('.') === 'a.run.app') return new RegExp(`^${escaped}-[a-z0-9]+-[a-z]+$`).test(label);
+  if (rest.length === 3 && rest[1] === 'run' && rest[2] === 'app') return new RegExp(`^${escaped}-\\d+$`).test(label);
+  if (url.hostname.endsWith('.cloudfunctions.net')) return url.pathname.replace(/\/+$/, '').slice(1).toLowerCase() === name;
+  return false;
+}
+
+/** Whether a token's `aud` claim (a string or a list) satisfies `policy`; for a stripped token the service must match too. */
+function audienceAccepted(aud: unknown, policy: TokenPolicy, stripped: boolean): boolean {
+  const audiences = (Array.isArray(aud) ? aud : [aud]).filter((a): a is string => typeof a === 'string');
+  const service = policy.service;
+  return audiences.some((a) => {
+    if (policy.audience !== undefined && a !== policy.audience) return false;
+    // Stripped: Cloud Run checked it for some service; it must be this one. No audience set: this service's URL is the audience.
+    if (stripped || policy.audience === undefined) return service !== undefined && audienceNamesService(a, service);
+    return true;
+  });
 }
 
 async function verifySigned(token: string, policy: TokenPolicy): Promise<JWTPayload> {
   try {
     const { payload } = await jwtVerify(token, keySet(policy.jwksUrl), {
       issuer: policy.issuers,
-      audience: policy.audience,
       algorithms: ['RS256'],
       clockTolerance: CLOCK_TOLERANCE_S,
     });
+    if (!audienceAccepted(payload.aud, policy, false)) throw new InvalidTokenError('claim aud is not accepted');
     return payload;
   } catch (err) {
+    if (err instanceof InvalidTokenError) throw err;
     if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid || err instanceof TypeError) {
       throw new TokenKeysUnavailableError(policy.jwksUrl, { cause: err });
     }
@@ -143,7 +189,8 @@ async function verifySigned(token: string, policy: TokenPolicy): Promise<JWTPayl
 
 /**
  * The claims of a token Cloud Run verified (its signature removed), checked
- * as {@link verifySigned} checks them: issuer, audience, expiry.
+ * as {@link verifySigned} checks them: issuer, audience, expiry; and the
+ * audience must name the service that received it (`K_SERVICE`).
  */
 function checkStrippedClaims(token: string, policy: TokenPolicy): JWTPayload {
   let payload: JWTPayload;
@@ -153,8 +200,8 @@ function checkStrippedClaims(token: string, policy: TokenPolicy): JWTPayload {
     throw new InvalidTokenError((err as Error)?.message ?? 'cannot be decoded', { cause: err });
   }
   if (typeof payload.iss !== 'string' || !policy.issuers.includes(payload.iss)) throw new InvalidTokenError('claim iss is not accepted');
-  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
-  if (!audiences.includes(policy.audience)) throw new InvalidTokenError('claim aud is not accepted');
+  if (!policy.service) throw new InvalidTokenError('has no signature and no Cloud Run service (K_SERVICE) received it');
+  if (!audienceAccepted(payload.aud, policy, true)) throw new InvalidTokenError('claim aud is not accepted (not this service)');
   if (typeof payload.exp !== 'number' || payload.exp + CLOCK_TOLERANCE_S <= Date.now() / 1000) throw new InvalidTokenError('expired');
   return payload;
 }
@@ -171,6 +218,7 @@ export async function verifyTaskToken(authorization: string | undefined, config:
     jwksUrl: config.oidcJwksUrl,
     callers: taskCallers(config),
     behindCloudRunIam: config.behindCloudRunIam,
+    service: config.cloudRunService,
   });
 }
 
@@ -193,5 +241,22 @@ export async function verifyFanoutCaller(kind: 'event' | 'continuation', authori
     jwksUrl: config.oidcJwksUrl,
     callers: kind === 'event' ? list(config.pushServiceAccount) : taskCallers(config),
     behindCloudRunIam: config.behindCloudRunIam,
+    service: config.cloudRunService,
   });
+}
+
+/**
+ * How the subscription API checks its callers' tokens: the pipeline's rules,
+ * for its own audience (RESTOCK_OIDC_AUDIENCE when set, else any URL of the
+ * service that received the request). Who may act for whom is decided after
+ * (lib/subscriptions), so no caller list here.
+ */
+export function apiCallerPolicy(config: Config): Omit<TokenPolicy, 'callers'> {
+  return {
+    audience: config.oidcAudience,
+    issuers: list(config.oidcIssuers),
+    jwksUrl: config.oidcJwksUrl,
+    behindCloudRunIam: config.behindCloudRunIam,
+    service: config.cloudRunService,
+  };
 }

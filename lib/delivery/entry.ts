@@ -1,11 +1,11 @@
 /**
  * `deliverRestockBatch`'s handling of one Cloud Tasks request, without a
- * framework: who may call, the chunk, the answer. `functions/deliverRestockBatch.ts`
+ * framework: who may call, whether the pipeline signed the body, the chunk, the answer. `functions/deliverRestockBatch.ts`
  * adapts functions-framework's request to it and writes the reply; the
  * simulation calls the same function, so what the deployed function answers
  * to a chunk (and so what Cloud Tasks retries) is what the simulation's queue sees.
  */
-import { callerAuthorization, verifyTaskToken } from '../auth/index.ts';
+import { verifyDeliveryRequest } from '../auth/index.ts';
 import { errorToProblemReply, headerValue, jsonReply, MethodNotAllowedError, type HttpReply, type HttpRequestLike } from '../http/index.ts';
 import { errorFields } from '../log.ts';
 import { queueLagMs } from '../metrics/index.ts';
@@ -15,8 +15,8 @@ import { parseDeliveryTask } from '../tasks/index.ts';
 import { deliverChunk } from './execute.ts';
 import { ChunkNotSettledError, DELIVERY_PROBLEMS } from './problems.ts';
 
-/** A request as `deliverRestockBatch` receives it: the method, headers and the parsed JSON body. */
-export interface DeliveryRequest extends Pick<HttpRequestLike, 'method' | 'headers'> {
+/** A request as `deliverRestockBatch` receives it: the method, headers, the parsed JSON body and the bytes it was parsed from (what the signature covers). */
+export interface DeliveryRequest extends Pick<HttpRequestLike, 'method' | 'headers' | 'rawBody'> {
   body: unknown;
 }
 
@@ -33,7 +33,8 @@ export async function handleDeliveryRequest(rt: Runtime, notifier: Notifier, req
     if (req.method !== 'POST') throw new MethodNotAllowedError(req.method, ['POST']);
     const lagMs = queueLagMs(headerValue(req, 'x-cloudtasks-tasketa'), rt.now());
     if (lagMs !== undefined) rt.metrics?.queueLag(lagMs, 'delivery');
-    if (rt.config.verifyOidc) await verifyTaskToken(callerAuthorization(req), rt.config);
+    // The caller's token, then the body's signature (only the pipeline signs tasks): before anything is read.
+    await verifyDeliveryRequest(req, rt.config);
     const task = parseDeliveryTask(req.body);
     flowLog = flowLog.child({ eventKey: task.eventKey, productId: task.productId });
     const report = await deliverChunk(rt, notifier, task, { retryCount }, flowLog);

@@ -46,6 +46,7 @@ function toNotification(task: DeliveryTask, d: ClaimedDelivery): Notification {
     channel: d.channel,
     to: d.to,
     userId: d.userId,
+    ...(d.subscriptionCreatedAtMs !== undefined ? { subscriptionCreatedAtMs: d.subscriptionCreatedAtMs } : {}),
     template: 'restock',
     ...(d.locale ? { locale: d.locale } : {}),
     data: {

@@ -27,6 +27,8 @@ export interface ClaimedDelivery {
   channel: Channel;
   to: string;
   locale?: string;
+  /** The subscription's generation (`createdAtMs`): an unsubscribe link names it, so it removes only this subscription. */
+  subscriptionCreatedAtMs?: number;
   attempts: number;
 }
 
@@ -185,7 +187,15 @@ export function decideRecipient(plan: ClaimPlan, task: DeliveryTask, userId: str
     }
     const next = claimEntry(task, userId, channel, ctx, entry);
     plan.writes.push({ kind: 'claim', key: next.dedupKey, create: entry === undefined, entry: next });
-    plan.claimed.push({ key: next.dedupKey, userId, channel, to: sub.channels[channel]!, attempts: next.attempts, ...(sub.locale ? { locale: sub.locale } : {}) });
+    plan.claimed.push({
+      key: next.dedupKey,
+      userId,
+      channel,
+      to: sub.channels[channel]!,
+      attempts: next.attempts,
+      ...(sub.locale ? { locale: sub.locale } : {}),
+      ...(typeof sub.createdAtMs === 'number' ? { subscriptionCreatedAtMs: sub.createdAtMs } : {}),
+    });
   }
   // The shopper changed channels after an earlier attempt's claim (say, dropped push while email was being
   // sent): that attempt settled every channel the subscription has now, but judged the older version, so it

@@ -166,13 +166,10 @@ export function parseIncoming(req: IncomingRequest): Incoming {
     }
   }
 
-  const envelope = pubsubEnvelope(req, body);
-  const message = envelope.message;
-  if (!isObject(message)) throw new InvalidEventError('message', 'is required (a Pub/Sub push body or messagePublished CloudEvent)');
-  const messageId = message.messageId ?? message.message_id;
-  if (typeof messageId !== 'string' || messageId === '') throw new InvalidEventError('message.messageId', 'is required');
-  const attributes = stringMap(message.attributes, 'message.attributes');
+  const pushed = readPushMessageOf(req, body);
+  const { messageId, attributes } = pushed;
   const eventKey = eventKeyOf(attributes, messageId);
+  const message = { data: pushed.data };
 
   const rawEvent = message.data === undefined || message.data === '' ? eventFromAttributes(attributes) : decodeData(message.data, eventKey);
   if (!isObject(rawEvent)) throw new InvalidEventError('message.data', 'must be a JSON object', eventKey);
@@ -182,16 +179,63 @@ export function parseIncoming(req: IncomingRequest): Incoming {
     throw new InvalidEventError(field, problem, eventKey, { cause: parsed.error });
   }
 
-  const publishTime = message.publishTime ?? message.publish_time;
-  const publishTimeMs = typeof publishTime === 'string' ? Date.parse(publishTime) : NaN;
-  const deliveryAttempt = typeof envelope.deliveryAttempt === 'number' ? envelope.deliveryAttempt : undefined;
   return {
     kind: 'event',
     eventKey,
     messageId,
     attributes,
     event: parsed.data,
+    ...(pushed.publishTimeMs !== undefined ? { publishTimeMs: pushed.publishTimeMs } : {}),
+    ...(pushed.deliveryAttempt !== undefined ? { deliveryAttempt: pushed.deliveryAttempt } : {}),
+  };
+}
+
+/** One Pub/Sub message as a push (raw or as an Eventarc CloudEvent) delivers it; `data` still base64, as sent. */
+export interface PushMessage {
+  messageId: string;
+  attributes: Record<string, string>;
+  /** `message.data` as received (a base64 string, or absent): {@link decodePushData} reads it. */
+  data: unknown;
+  publishTimeMs?: number;
+  /** The push body's `deliveryAttempt` (from 1), sent only by a subscription with a dead-letter policy. */
+  deliveryAttempt?: number;
+}
+
+function readPushMessageOf(req: IncomingRequest, body: Record<string, unknown>): PushMessage {
+  const envelope = pubsubEnvelope(req, body);
+  const message = envelope.message;
+  if (!isObject(message)) throw new InvalidEventError('message', 'is required (a Pub/Sub push body or messagePublished CloudEvent)');
+  const messageId = message.messageId ?? message.message_id;
+  if (typeof messageId !== 'string' || messageId === '') throw new InvalidEventError('message.messageId', 'is required');
+  const attributes = stringMap(message.attributes, 'message.attributes');
+  const publishTime = message.publishTime ?? message.publish_time;
+  const publishTimeMs = typeof publishTime === 'string' ? Date.parse(publishTime) : NaN;
+  const deliveryAttempt = typeof envelope.deliveryAttempt === 'number' ? envelope.deliveryAttempt : undefined;
+  return {
+    messageId,
+    attributes,
+    data: message.data,
     ...(Number.isFinite(publishTimeMs) ? { publishTimeMs } : {}),
     ...(deliveryAttempt !== undefined ? { deliveryAttempt } : {}),
   };
+}
+
+/**
+ * The Pub/Sub message of a push request, whatever its envelope (raw push,
+ * Eventarc binary or structured CloudEvent): the one reading of push bodies,
+ * for inventory events here and for any other topic a function is pushed
+ * (lib/shopper-actions).
+ * @throws InvalidEventError naming the field for anything that is not a push of one message.
+ */
+export function readPushMessage(req: IncomingRequest): PushMessage {
+  return readPushMessageOf(req, bodyObject(req));
+}
+
+/**
+ * A message's `data` decoded: base64, at most {@link MAX_EVENT_DATA_BYTES},
+ * UTF-8, JSON. `key` names the message in the error.
+ * @throws InvalidEventError naming `message.data`.
+ */
+export function decodePushData(data: unknown, key: string): unknown {
+  return decodeData(data, key);
 }

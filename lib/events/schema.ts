@@ -16,6 +16,12 @@ const documentId = z
 
 const quantity = z.number().int('must be a whole number').nonnegative('must not be negative').max(Number.MAX_SAFE_INTEGER);
 
+/** A product's display name as an event may carry it (and a delivery task after it). */
+export const productNameSchema = z.string().max(500, 'must be at most 500 characters');
+
+/** A product's link as an event may carry it: shoppers open it from a notification, so only https (javascript:, data:, file: would pass as "a URL"). */
+export const productUrlSchema = z.url({ protocol: /^https$/, message: 'must be an https: URL' }).max(2000, 'must be at most 2000 characters');
+
 export const inventoryEventSchema = z.strictObject({
   type: z.literal(EVENT_TYPE, `must be "${EVENT_TYPE}"`).default(EVENT_TYPE),
   version: z.literal(EVENT_VERSION, `unsupported version (this consumer understands ${EVENT_VERSION})`).default(EVENT_VERSION),
@@ -27,9 +33,8 @@ export const inventoryEventSchema = z.strictObject({
   occurredAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time' }).optional(),
   product: z
     .strictObject({
-      name: z.string().max(500, 'must be at most 500 characters').optional(),
-      // Shoppers open this link from a notification: only https (javascript:, data:, file: would pass as "a URL").
-      url: z.url({ protocol: /^https$/, message: 'must be an https: URL' }).max(2000, 'must be at most 2000 characters').optional(),
+      name: productNameSchema.optional(),
+      url: productUrlSchema.optional(),
     })
     .optional(),
   /**

@@ -10,10 +10,12 @@
  * v1 request per message, so calling the REST API directly loses nothing.
  * Credentials come from google-auth-library (the function's service account).
  *
- * Outcomes: UNREGISTERED, SENDER_ID_MISMATCH and an INVALID_ARGUMENT about the
- * token are `rejected` with `deadAddress` (the token is removed from the
- * shopper's other subscriptions); another INVALID_ARGUMENT is `rejected` for
- * this message only; QUOTA_EXCEEDED, UNAVAILABLE, INTERNAL, timeouts and
+ * Outcomes: FCM's own error codes (the `FcmError` detail) UNREGISTERED and
+ * SENDER_ID_MISMATCH, and an INVALID_ARGUMENT about the token, are `rejected`
+ * with `deadAddress` (the token is removed from the shopper's other
+ * subscriptions); another INVALID_ARGUMENT is `rejected` for this message
+ * only; any other 404 (a proxy's page, a wrong project or endpoint) is
+ * retried and logged, never taken for a dead token; QUOTA_EXCEEDED, UNAVAILABLE, INTERNAL, timeouts and
  * connection failures are retried in-call honouring Retry-After, then left to
  * Cloud Tasks as `retry`. Our own credentials failing (401/403) is `retry`:
  * it would fail every shopper alike, and they are not at fault.
@@ -27,6 +29,7 @@ import pLimit from 'p-limit';
 import pRetry from 'p-retry';
 import { parseRetryAfter } from './http.ts';
 import { renderPush } from './templates.ts';
+import type { Logger } from '../log.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
 export interface FcmNotifierOptions {
@@ -44,6 +47,8 @@ export interface FcmNotifierOptions {
   concurrency: number;
   /** Injected for tests. */
   fetch?: typeof fetch;
+  /** Where answers that look like a misconfiguration (a 404 without FCM's error code) are reported. */
+  log?: Logger;
 }
 
 /** What an answer of the v1 API means for one message. */
@@ -85,13 +90,13 @@ export function classifyFcmAnswer(status: number, bodyText: string, retryAfter: 
   const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
   const retry = (): FcmVerdict => ({ outcome: 'retry', reason, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) });
 
-  if (code && DEAD_TOKEN_CODES.has(code)) return { outcome: 'rejected', reason, deadToken: true };
+  // Only FCM's own verdict on the token kills it: a status string or a bare 404 may come from anywhere.
+  if (fcmCode && DEAD_TOKEN_CODES.has(fcmCode)) return { outcome: 'rejected', reason, deadToken: true };
   if (code === 'INVALID_ARGUMENT') {
     const aboutToken = details.some((d) => d.fieldViolations?.some((v) => v.field === 'message.token')) || /registration token/i.test(body.error?.message ?? '');
     return { outcome: 'rejected', reason, deadToken: aboutToken };
   }
   if (code && RETRY_CODES.has(code)) return retry();
-  if (status === 404) return { outcome: 'rejected', reason, deadToken: true };
   if (status === 400) return { outcome: 'rejected', reason, deadToken: false };
   return retry();
 }
@@ -166,7 +171,11 @@ export class FcmNotifier implements Notifier {
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     const verdict = classifyFcmAnswer(response.status, await response.text(), response.headers.get('retry-after'), Date.now());
-    if (verdict.outcome === 'retry') throw new RetryableFcmAnswer(verdict);
+    if (verdict.outcome === 'retry') {
+      // A 404 that is not FCM's UNREGISTERED points at our side (endpoint, project, a proxy): say so, without the token.
+      if (response.status === 404) this.options.log?.warn('fcm answered 404 without an error code: retried, token kept', { reason: verdict.reason, endpoint: this.url });
+      throw new RetryableFcmAnswer(verdict);
+    }
     return verdict;
   }
 }

@@ -12,7 +12,6 @@ import { GoogleAuth } from 'google-auth-library';
 import { ConfigError, onEmulators, SETTINGS, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Channel } from '../model.ts';
-import { unsubscribeKeys } from '../unsubscribe/index.ts';
 import { FcmNotifier } from './fcm.ts';
 import { HttpNotifier } from './http.ts';
 import { LogNotifier } from './log.ts';
@@ -74,7 +73,7 @@ export function checkChannelSettings(config: Config): ChannelPlan {
 
 /** The `http` contract carries no user id: the router removes it before that sender. */
 function withoutUserId(sender: Notifier): Notifier {
-  return { send: (batch) => sender.send(batch.map(({ userId: _userId, ...n }) => n)) };
+  return { send: (batch) => sender.send(batch.map(({ userId: _userId, subscriptionCreatedAtMs: _generation, ...n }) => n)) };
 }
 
 /** Sends each channel's part of a batch through that channel's sender. */
@@ -122,7 +121,7 @@ function buildSender(kind: SenderKind, config: Config, log: Logger): Notifier {
         }),
         from: config.emailFrom!,
         unsubscribeBaseUrl: config.unsubscribeUrl!,
-        unsubscribeKeys: unsubscribeKeys(config.unsubscribeSecret!),
+        unsubscribeKeys: config.unsubscribeSecret!,
       });
     case 'fcm': {
       const auth = config.fcmCredentials === 'adc' ? new GoogleAuth({ scopes: [FCM_SCOPE] }) : undefined;
@@ -135,6 +134,7 @@ function buildSender(kind: SenderKind, config: Config, log: Logger): Notifier {
         retries: config.notifierRetries,
         maxRetryAfterMs: config.notifierMaxRetryAfterMs,
         concurrency: config.fcmConcurrency,
+        log,
       });
     }
   }

@@ -46,6 +46,8 @@ export interface SmtpNotifierOptions {
   unsubscribeBaseUrl: string;
   /** Unsubscribe token keys; the first signs. */
   unsubscribeKeys: readonly string[];
+  /** Clock of the links' issue time; replaceable in tests. */
+  nowMs?: () => number;
 }
 
 /** What an SMTP failure means for one message. */
@@ -117,8 +119,14 @@ export class SmtpNotifier implements Notifier {
   }
 
   private async sendOne(n: Notification): Promise<NotificationResult> {
-    if (n.userId === undefined) return { idempotencyKey: n.idempotencyKey, status: 'retry', reason: 'smtp: notification without a userId (no unsubscribe link can be made)' };
-    const link = unsubscribeUrl(this.options.unsubscribeBaseUrl, { productId: n.data.productId, userId: n.userId }, this.options.unsubscribeKeys);
+    if (n.userId === undefined || n.subscriptionCreatedAtMs === undefined) {
+      return { idempotencyKey: n.idempotencyKey, status: 'retry', reason: 'smtp: notification without its subscription (no unsubscribe link can be made)' };
+    }
+    const link = unsubscribeUrl(
+      this.options.unsubscribeBaseUrl,
+      { productId: n.data.productId, userId: n.userId, generation: n.subscriptionCreatedAtMs, issuedAtMs: (this.options.nowMs ?? Date.now)() },
+      this.options.unsubscribeKeys,
+    );
     const email = renderEmail(n, link);
     try {
       await this.options.transport.sendMail({

@@ -72,12 +72,12 @@ export function templateLanguage(locale: string | undefined): TemplateLanguage {
   return (TEMPLATE_LANGUAGES as readonly string[]).includes(language ?? '') ? (language as TemplateLanguage) : 'en';
 }
 
-/** The product URL if it is an absolute http(s) URL; anything else (javascript:, relative) is not linked. */
+/** The product URL if it is an absolute https: URL (as events must carry); anything else (http:, javascript:, relative) is not linked. */
 export function safeLink(url: string | undefined): string | undefined {
   if (!url) return undefined;
   try {
     const parsed = new URL(url);
-    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.toString() : undefined;
+    return parsed.protocol === 'https:' ? parsed.toString() : undefined;
   } catch {
     return undefined;
   }

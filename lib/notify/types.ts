@@ -13,6 +13,8 @@ export interface Notification {
    * contract does not carry it.
    */
   userId?: string;
+  /** The subscription's generation (`createdAtMs`), for the unsubscribe link; stripped with `userId` before the `http` sender. */
+  subscriptionCreatedAtMs?: number;
   locale?: string;
   template: 'restock';
   data: {

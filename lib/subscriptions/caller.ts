@@ -1,48 +1,52 @@
 /**
  * Who is calling the subscription API, and for which shoppers it may act.
  *
- * The API is private: Cloud Run lets a request in only if it carries a
- * Google-signed ID token of a principal holding `roles/run.invoker` on the
- * function (the storefront backends' service accounts). Cloud Run checks the
- * token in `X-Serverless-Authorization` when present, else in `Authorization`,
- * and then hands it to the container with its signature removed, so the code
- * cannot verify it again and does not need to: the claims of the token Cloud
- * Run checked are the verified identity. The identity is read from that same
- * header (a second, unchecked `Authorization` next to
- * `X-Serverless-Authorization` is ignored), and never from anything else the
- * caller sends.
+ * The caller is named only by a token `lib/auth` verified, by the pipeline's
+ * rules: signed by a published key (or, behind Cloud Run's IAM check with
+ * RESTOCK_BEHIND_CLOUD_RUN_IAM on, checked by Cloud Run for this very service,
+ * K_SERVICE), from an accepted issuer, for this API's audience, unexpired, and
+ * with `email_verified: true` before its email names anyone. The token is read
+ * from `X-Serverless-Authorization` whenever that header is present (the one
+ * Cloud Run checked; an `Authorization` beside it is never a fallback), else
+ * from `Authorization`. Nothing else the caller sends names it.
  *
- * With `RESTOCK_STOREFRONT_TENANTS` set, each storefront may act only for
- * shoppers whose user id starts with its tenant prefix; a caller that is not
- * listed may act for nobody. Unset, every invoker may act for every shopper
- * (one storefront, or storefronts that trust one another), as docs/api.md says.
+ * Each storefront service account listed in `RESTOCK_STOREFRONT_TENANTS` may
+ * act only for shoppers whose user id starts with its prefix; a caller that is
+ * not listed may act for nobody. The setting is required outside the
+ * emulators (lib/config.ts `deploymentProblems`): deny by default. Unset on
+ * the emulators, every caller (the local stack has no Cloud Run in front, so
+ * requests come without a token) may act for every shopper.
  */
 import { createHash } from 'node:crypto';
-import { decodeJwt } from 'jose';
-import { headerValue, type HttpRequestLike } from '../http/index.ts';
+import { callerAuthorization, InvalidTokenError, MissingTokenError, verifyIdToken, type TokenPolicy } from '../auth/index.ts';
+import type { HttpRequestLike } from '../http/index.ts';
 import { isServiceAccount } from '../log.ts';
 import type { StorefrontTenant } from '../config.ts';
 
-/** The caller of one request, as far as the token Cloud Run checked says. */
+/** How callers' tokens are verified (lib/auth `apiCallerPolicy`); who may act for whom is decided by the tenants. */
+export type CallerPolicy = Omit<TokenPolicy, 'callers'>;
+
+/** The caller of one request, as its verified token says. */
 export interface Caller {
-  /** The principal's email (a service account), when the token names one with a verified email. */
+  /** The principal's email, when its verified token names one with `email_verified: true`. */
   email?: string;
   /**
    * What logs say about the caller: a service account's email in clear (an
    * identity of a system, not personal data of a shopper), another
-   * principal (a person's account) as `account:<hash>`, or `anonymous` for a
-   * request without a token (the local stack; never in production, where
-   * Cloud Run refuses it first).
+   * principal (a person's account) as `account:<hash>`, `unnamed` for a
+   * verified token without a verified email, or `anonymous` for a request
+   * without a token (the local stack; never in production, where Cloud Run
+   * refuses it first).
    */
   label: string;
 }
 
-/** The caller is not identified, and the operator scoped storefronts to tenants (401). */
+/** The caller is not identified (no token, or one that does not verify), and the operator scoped storefronts to tenants (401). */
 export class CallerNotIdentifiedError extends Error {
   override readonly name = 'CallerNotIdentifiedError';
   readonly field = 'authorization';
-  constructor() {
-    super('This API is scoped to storefront tenants; call it with the ID token of a storefront service account');
+  constructor(reason?: string, options?: { cause?: unknown }) {
+    super(reason ?? 'This API is scoped to storefront tenants; call it with the ID token of a storefront service account', options);
   }
 }
 
@@ -58,25 +62,32 @@ export class CallerNotAllowedError extends Error {
   }
 }
 
-function bearer(value: string | undefined): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(value ?? '')?.[1];
+/** The log label of a verified email: a service account in clear, a person's account hashed. */
+function labelOf(email: string | undefined): string {
+  if (!email) return 'unnamed';
+  return isServiceAccount(email) ? email : `account:${createHash('sha256').update(email).digest('hex').slice(0, 12)}`;
 }
 
-/** The caller named by the token Cloud Run checked (see the module's comment); never throws. */
-export function callerOf(req: Pick<HttpRequestLike, 'headers'>): Caller {
-  const token = bearer(headerValue(req, 'x-serverless-authorization')) ?? bearer(headerValue(req, 'authorization'));
-  if (!token) return { label: 'anonymous' };
-  let claims: Record<string, unknown>;
+/**
+ * The caller named by the request's verified token (see the module comment).
+ * A request without any token is `anonymous` (and refused by
+ * {@link requireScope} wherever tenants are set); without a policy nothing
+ * can be verified, so nobody is named.
+ * @throws CallerNotIdentifiedError for a token that does not verify (or an `X-Serverless-Authorization` that is not a bearer token); TokenKeysUnavailableError when the keys cannot be fetched (503).
+ */
+export async function identifyCaller(req: Pick<HttpRequestLike, 'headers'>, policy: CallerPolicy | undefined): Promise<Caller> {
+  const authorization = callerAuthorization(req);
+  if (authorization === undefined || !policy) return { label: 'anonymous' };
   try {
-    claims = decodeJwt(token);
-  } catch {
-    return { label: 'anonymous' };
+    const { email } = await verifyIdToken(authorization, { ...policy, callers: [] });
+    const lower = email?.toLowerCase();
+    return lower ? { email: lower, label: labelOf(lower) } : { label: labelOf(undefined) };
+  } catch (err) {
+    if (err instanceof MissingTokenError || err instanceof InvalidTokenError) {
+      throw new CallerNotIdentifiedError(`The caller's token is not accepted: ${err.message}`, { cause: err });
+    }
+    throw err;
   }
-  const email = typeof claims.email === 'string' && claims.email_verified !== false ? claims.email.toLowerCase() : undefined;
-  const subject = email ?? (typeof claims.sub === 'string' ? claims.sub : undefined);
-  if (!subject) return { label: 'anonymous' };
-  const label = email && isServiceAccount(email) ? email : `account:${createHash('sha256').update(subject).digest('hex').slice(0, 12)}`;
-  return email ? { email, label } : { label };
 }
 
 /**

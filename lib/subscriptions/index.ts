@@ -11,5 +11,5 @@ export { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, Subs
 export { MAX_ID_BYTES, idProblem, parseSubscriptionRequest, type SubscriptionRequest } from './validation.ts';
 export { toView, type SubscriptionView } from './view.ts';
 export { SUBSCRIPTION_PROBLEMS } from './problems.ts';
-export { callerOf, CallerNotAllowedError, CallerNotIdentifiedError, requireScope, type Caller } from './caller.ts';
+export { identifyCaller, CallerNotAllowedError, CallerNotIdentifiedError, requireScope, type Caller, type CallerPolicy } from './caller.ts';
 export { OPENAPI_PATH, openApiDocument, type OpenApiDocument } from './openapi.ts';

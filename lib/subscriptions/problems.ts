@@ -2,6 +2,7 @@
  * The one table from error class to answer for the subscription API: the
  * domain's conditions first, then the generic request problems of `lib/http`.
  */
+import { TokenKeysUnavailableError } from '../auth/index.ts';
 import { HTTP_PROBLEMS, problemRow, type ProblemTable } from '../http/index.ts';
 import { CallerNotAllowedError, CallerNotIdentifiedError } from './caller.ts';
 import { ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
@@ -42,6 +43,12 @@ export const SUBSCRIPTION_PROBLEMS: ProblemTable = [
     errors: (e) => [e.field === 'userId' ? { parameter: 'userId', detail: e.message } : { header: 'authorization', detail: e.message }],
   }),
   problemRow(StoreUnavailableError, {
+    status: 503,
+    type: 'unavailable',
+    title: 'Temporarily unavailable',
+    headers: () => ({ 'retry-after': String(RETRY_AFTER_SECONDS) }),
+  }),
+  problemRow(TokenKeysUnavailableError, {
     status: 503,
     type: 'unavailable',
     title: 'Temporarily unavailable',

@@ -29,7 +29,7 @@ import {
 } from '../http/index.ts';
 import { log as rootLog, recipientRef, type Logger } from '../log.ts';
 import type { StorefrontTenant } from '../config.ts';
-import { callerOf, requireScope, type Caller } from './caller.ts';
+import { identifyCaller, requireScope, type Caller, type CallerPolicy } from './caller.ts';
 import { openApiHandler } from './openapi-route.ts';
 import { decodePageToken } from './page-token.ts';
 import { SUBSCRIPTION_PROBLEMS } from './problems.ts';
@@ -49,8 +49,10 @@ export interface SubscriptionApiSettings {
   restockThreshold: number;
   maxSubscriptionsPerUser: number;
   maxBodyBytes: number;
-  /** Who may act for whom (`RESTOCK_STOREFRONT_TENANTS`); unset: every invoker for every shopper. */
+  /** Who may act for whom (`RESTOCK_STOREFRONT_TENANTS`); unset (the emulators only): every caller for every shopper. */
   storefrontTenants?: readonly StorefrontTenant[] | undefined;
+  /** How callers' tokens are verified (lib/auth `apiCallerPolicy`); unset, no token names anyone. */
+  callerPolicy?: CallerPolicy | undefined;
 }
 
 export interface SubscriptionApiDeps {
@@ -209,8 +211,9 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
   }
 
   return async (req) => {
-    const caller = callerOf(req);
+    let caller: Caller = { label: 'anonymous' };
     try {
+      caller = await identifyCaller(req, settings.callerPolicy);
       return await dispatch(req, caller);
     } catch (err) {
       const reply = errorToProblemReply(err, SUBSCRIPTION_PROBLEMS);

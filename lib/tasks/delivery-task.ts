@@ -11,6 +11,7 @@
 import { z } from 'zod';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { deliveryAudience, type Config } from '../config.ts';
+import { productNameSchema, productUrlSchema } from '../events/index.ts';
 import { isValidDocumentId, type FanoutDoc } from '../model.ts';
 import { firstProblem } from '../validation.ts';
 import { enqueueHttpTask, type EnqueueResult } from './enqueue.ts';
@@ -24,9 +25,10 @@ export const deliveryTaskSchema = z.strictObject({
   eventKey: docId,
   productId: docId,
   generation: z.number().int().nonnegative(),
+  // The event's own limits: delivery takes no link or name fan-out could not have accepted.
   product: z.strictObject({
-    name: z.string().optional(),
-    url: z.string().optional(),
+    name: productNameSchema.optional(),
+    url: productUrlSchema.optional(),
     available: z.number().int().nonnegative(),
   }),
   publishTimeMs: z.number().int().nonnegative().optional(),

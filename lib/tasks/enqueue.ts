@@ -10,6 +10,7 @@ import type { CloudTasksClient } from '@google-cloud/tasks';
 import type { Config } from '../config.ts';
 import { grpcCode, isTransientGrpcError } from '../grpc.ts';
 import { outgoingTraceparent } from '../trace/index.ts';
+import { taskSignatureHeaders } from './signature.ts';
 
 /**
  * Creating a task failed for a reason other than its name being taken.
@@ -62,10 +63,12 @@ export type EnqueueResult = 'created' | 'exists';
 /**
  * Creates one HTTP task. ALREADY_EXISTS is success (`exists`): the caller
  * named the task after its content, so an existing task does the same work.
- * @throws EnqueueError after the retries on transient errors are spent, or at once on others.
+ * The body is signed for the task's audience (./signature.ts).
+ * @throws EnqueueError after the retries on transient errors are spent, or at once on others; ConfigError without signing keys outside the emulators.
  */
 export async function enqueueHttpTask(client: CloudTasksClient, config: Config, task: HttpTask): Promise<EnqueueResult> {
   const parent = task.queue;
+  const body = Buffer.from(JSON.stringify(task.body));
   const request = {
     parent,
     task: {
@@ -76,8 +79,8 @@ export async function enqueueHttpTask(client: CloudTasksClient, config: Config, 
       httpRequest: {
         url: task.url,
         httpMethod: 'POST' as const,
-        headers: { 'Content-Type': 'application/json', ...traceHeader(), ...task.headers },
-        body: Buffer.from(JSON.stringify(task.body)),
+        headers: { 'Content-Type': 'application/json', ...traceHeader(), ...task.headers, ...taskSignatureHeaders(config, task.audience, body) },
+        body,
         ...(config.tasksServiceAccount
           ? { oidcToken: { serviceAccountEmail: config.tasksServiceAccount, audience: task.audience } }
           : {}),

@@ -36,3 +36,4 @@ export {
   type QueueNaming,
   type QueueRole,
 } from './queues.ts';
+export { TASK_SIGNATURE_HEADER, TaskSignatureError, taskSignatureHeaders, verifyTaskSignature } from './signature.ts';

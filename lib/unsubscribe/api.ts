@@ -4,10 +4,12 @@
  *
  * | method | path | answer |
  * | --- | --- | --- |
- * | POST | `/v1/unsubscribe/{token}` with `List-Unsubscribe=One-Click` | 200, a small page; the subscription is gone (also when it already was) |
+ * | POST | `/v1/unsubscribe/{token}` with `List-Unsubscribe=One-Click` | 200, a small page; an unsubscribe request is published (RESTOCK_SHOPPER_ACTIONS_TOPIC) and `applyShopperActions` removes the subscription within seconds |
  * | GET, HEAD | `/v1/unsubscribe/{token}` | 200, a page with a button that POSTs; never unsubscribes |
  *
- * The token is the only credential (see `token.ts`). GET never changes
+ * The token is the only credential (see `token.ts`): it is opened before
+ * the body is looked at, and the function holds no database access; it only
+ * publishes what the shopper asked for (lib/shopper-actions). GET never changes
  * anything because mail scanners and link previewers fetch every link of a
  * message; RFC 8058 has mailbox providers POST instead. No answer redirects.
  * A forged, altered or malformed token, a POST without the one-click body and
@@ -29,14 +31,24 @@ import {
   type ProblemTable,
 } from '../http/index.ts';
 import { log as rootLog, recipientRef, type Logger } from '../log.ts';
-import { StoreUnavailableError, type SubscriptionStore } from '../subscriptions/index.ts';
-import { InvalidUnsubscribeTokenError, verifyUnsubscribeToken } from './token.ts';
+import { ShopperActionPublishError, type ShopperActionPublisher } from '../shopper-actions/index.ts';
+import { ExpiredUnsubscribeTokenError, InvalidUnsubscribeTokenError, openUnsubscribeToken } from './token.ts';
+
+/**
+ * Largest body of a one-click POST: RFC 8058's form is `List-Unsubscribe=One-Click`
+ * (a multipart one a few hundred bytes). The function refuses more before reading it.
+ */
+export const UNSUBSCRIBE_MAX_BODY_BYTES = 4096;
 
 export interface UnsubscribeApiDeps {
-  store: Pick<SubscriptionStore, 'deleteSubscription'>;
-  /** Verification keys (RESTOCK_UNSUBSCRIBE_SECRET split by `unsubscribeKeys`). */
+  /** Where the unsubscribe request goes (RESTOCK_SHOPPER_ACTIONS_TOPIC). */
+  publisher: ShopperActionPublisher;
+  /** Keys that open tokens (RESTOCK_UNSUBSCRIBE_SECRET). */
   keys: readonly string[];
+  /** How old a token may be (RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS). */
+  tokenMaxAgeMs: number;
   maxBodyBytes: number;
+  nowMs?: () => number;
   logger?: Logger;
 }
 
@@ -44,13 +56,19 @@ export interface UnsubscribeApiDeps {
 export type UnsubscribeApi = (req: HttpRequestLike) => Promise<HttpReply>;
 
 const UNSUBSCRIBE_PROBLEMS: ProblemTable = [
+  problemRow(ExpiredUnsubscribeTokenError, {
+    status: 400,
+    type: 'expired-unsubscribe-token',
+    title: 'Unsubscribe link has expired',
+    errors: (e) => [{ parameter: e.field, detail: e.message }],
+  }),
   problemRow(InvalidUnsubscribeTokenError, {
     status: 400,
     type: 'invalid-unsubscribe-token',
     title: 'Unsubscribe link is not valid',
     errors: (e) => [{ parameter: e.field, detail: e.message }],
   }),
-  problemRow(StoreUnavailableError, {
+  problemRow(ShopperActionPublishError, {
     status: 503,
     type: 'unavailable',
     title: 'Temporarily unavailable',
@@ -116,6 +134,7 @@ async function oneClickValue(req: HttpRequestLike): Promise<string | null> {
 /** Builds the handler. */
 export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
   const logger = (deps.logger ?? rootLog).child({ component: 'unsubscribe' });
+  const nowMs = deps.nowMs ?? Date.now;
 
   async function dispatch(req: HttpRequestLike): Promise<HttpReply> {
     const path = req.url.split('?')[0] ?? '';
@@ -123,9 +142,9 @@ export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
     if (!match) throw new RouteNotFoundError(path);
     const method = req.method.toUpperCase();
     if (!['GET', 'HEAD', 'POST'].includes(method)) throw new MethodNotAllowedError(req.method, ['GET', 'HEAD', 'POST']);
-    // Verified before anything else, on every method: a forged link gets no page to click.
+    // Opened before anything else (the body included), on every method: a forged link gets no page to click.
     // Tokens are plain base64url and dots, so the segment is used as received (nothing to decode).
-    const target = verifyUnsubscribeToken(match[1]!, deps.keys);
+    const target = openUnsubscribeToken(match[1]!, deps.keys, { nowMs: nowMs(), maxAgeMs: deps.tokenMaxAgeMs });
     if (method !== 'POST') return { status: 200, headers: { ...PAGE_HEADERS }, ...(method === 'GET' ? { body: CONFIRM_PAGE } : {}) };
 
     requireBodyWithin(req, deps.maxBodyBytes);
@@ -133,8 +152,8 @@ export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
     if (value !== ONE_CLICK_VALUE) {
       throw new InvalidRequestError([{ parameter: ONE_CLICK_FIELD, detail: `must be ${ONE_CLICK_VALUE} (RFC 8058)` }]);
     }
-    await deps.store.deleteSubscription(target.productId, target.userId);
-    logger.info('unsubscribed by one-click link', { productId: target.productId, user: recipientRef(target.userId) });
+    await deps.publisher.publish({ type: 'unsubscribe', productId: target.productId, userId: target.userId, generation: target.generation, requestedAtMs: nowMs() });
+    logger.info('unsubscribe requested by one-click link', { productId: target.productId, user: recipientRef(target.userId) });
     return { status: 200, headers: { ...PAGE_HEADERS }, body: DONE_PAGE };
   }
 

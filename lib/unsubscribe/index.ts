@@ -1,14 +1,16 @@
 /**
- * One-click unsubscribe: signed tokens naming a subscription (`token.ts`) and
- * the public route that honours them (`api.ts`). The smtp sender signs; the
- * `restockUnsubscribe` function verifies.
+ * One-click unsubscribe: sealed tokens naming a subscription and its
+ * generation (`token.ts`) and the public route that honours them (`api.ts`)
+ * by publishing an unsubscribe request (lib/shopper-actions). The smtp sender
+ * seals; the `restockUnsubscribe` function opens.
  */
-export { createUnsubscribeApi, type UnsubscribeApi, type UnsubscribeApiDeps } from './api.ts';
+export { createUnsubscribeApi, UNSUBSCRIBE_MAX_BODY_BYTES, type UnsubscribeApi, type UnsubscribeApiDeps } from './api.ts';
 export {
+  ExpiredUnsubscribeTokenError,
   InvalidUnsubscribeTokenError,
-  signUnsubscribeToken,
-  unsubscribeKeys,
+  openUnsubscribeToken,
+  sealUnsubscribeToken,
   unsubscribeUrl,
-  verifyUnsubscribeToken,
+  type UnsubscribeClaims,
   type UnsubscribeTarget,
 } from './token.ts';

@@ -1,89 +1,139 @@
 /**
  * Unsubscribe tokens: what the one-click link of an email carries instead of
- * credentials. A token names one subscription (product and shopper) and is
- * signed with HMAC-SHA-256 under a secret only the functions hold, so it is
- * verifiable without storing anything and cannot be guessed or altered: a
- * changed byte, another subscription's ids or another key fails verification.
+ * credentials. A token names one subscription (product, shopper and the
+ * subscription's generation, its `createdAtMs`) and when it was issued, and
+ * is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from a secret
+ * only the functions hold:
  *
- * Shape: `u1.<base64url(JSON [productId, userId])>.<base64url(HMAC)>`. The ids
- * are readable by whoever holds the link (the shopper's own mailbox); they are
- * opaque ids, not personal data, and the link authorises one thing only:
- * removing that subscription.
+ * - opaque: a user id may be an email address, and links are forwarded,
+ *   kept in mailboxes and logged by proxies, so nothing in a token is
+ *   readable without the key;
+ * - unforgeable: GCM authenticates it, so a changed byte or another key fails;
+ * - tied to one subscription: `applyShopperActions` removes the subscription
+ *   only if it is still the generation the token was issued for, so the link
+ *   of an old email never removes a subscription the shopper made later;
+ * - it expires: {@link openUnsubscribeToken} refuses a token older than the
+ *   maximum age (RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS).
+ *
+ * Shape: `u2.<base64url(nonce(12) | ciphertext | tag(16))>`, the plaintext
+ * `[productId, userId, generation, issuedAtMs]` as JSON. Tokens of the earlier
+ * readable `u1.` format are refused (links in emails sent before the upgrade
+ * stop working, docs/channels.md).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { isValidDocumentId } from '../model.ts';
 
-const VERSION = 'u1';
-/** Domain separation: the same key signing something else can never yield a valid token. */
-const CONTEXT = 'restock-fanout:unsubscribe:';
+const VERSION = 'u2';
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+/** HKDF's info: the same secret used for anything else yields another key. */
+const KEY_INFO = 'restock-fanout:unsubscribe-token:v2';
+/** A token issued further in the future than this (clock skew) is refused. */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
-/** The subscription a token names. */
+/** The subscription a token names: its product, its shopper and its generation (`createdAtMs`). */
 export interface UnsubscribeTarget {
   productId: string;
   userId: string;
+  /** The subscription's `createdAtMs` when the token was issued: a later subscription has another. */
+  generation: number;
 }
 
-/** A token that is malformed, or whose signature does not verify under any configured key. */
+/** What a token carries: its subscription and when it was issued. */
+export interface UnsubscribeClaims extends UnsubscribeTarget {
+  issuedAtMs: number;
+}
+
+/** A token that is malformed, or that no configured key opens: 400. */
 export class InvalidUnsubscribeTokenError extends Error {
-  override readonly name = 'InvalidUnsubscribeTokenError';
+  override readonly name: string = 'InvalidUnsubscribeTokenError';
   readonly field = 'token';
   constructor(problem: string) {
     super(`unsubscribe token ${problem}`);
   }
 }
 
-function mac(key: string, payload: string): Buffer {
-  return createHmac('sha256', key).update(CONTEXT + VERSION + '.' + payload).digest();
-}
-
-/**
- * Splits a comma-separated key setting (RESTOCK_UNSUBSCRIBE_SECRET): the first
- * key signs, every key verifies, so a key can be rotated without breaking the
- * links of emails already sent.
- */
-export function unsubscribeKeys(setting: string): string[] {
-  return setting
-    .split(',')
-    .map((k) => k.trim())
-    .filter(Boolean);
-}
-
-/** The token for a subscription, signed with the first key. */
-export function signUnsubscribeToken(target: UnsubscribeTarget, keys: readonly string[]): string {
-  const key = keys[0];
-  if (!key) throw new RangeError('no unsubscribe key to sign with');
-  const payload = Buffer.from(JSON.stringify([target.productId, target.userId]), 'utf8').toString('base64url');
-  return `${VERSION}.${payload}.${mac(key, payload).toString('base64url')}`;
-}
-
-/**
- * The subscription a token names.
- * @throws InvalidUnsubscribeTokenError when it is malformed or no key verifies it.
- */
-export function verifyUnsubscribeToken(token: string, keys: readonly string[]): UnsubscribeTarget {
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== VERSION) throw new InvalidUnsubscribeTokenError('is malformed');
-  const [, payload = '', signature = ''] = parts;
-  if (!/^[\w-]+$/.test(payload) || !/^[\w-]{43}$/.test(signature)) throw new InvalidUnsubscribeTokenError('is malformed');
-  // Compared as text: base64url's last character carries two spare bits, and decoding would accept four spellings of one MAC.
-  const given = Buffer.from(signature, 'ascii');
-  if (!keys.some((key) => timingSafeEqual(Buffer.from(mac(key, payload).toString('base64url'), 'ascii'), given))) {
-    throw new InvalidUnsubscribeTokenError('has an invalid signature');
+/** A genuine token older than the maximum age: 400, with its own problem type so the page can say so. */
+export class ExpiredUnsubscribeTokenError extends InvalidUnsubscribeTokenError {
+  override readonly name = 'ExpiredUnsubscribeTokenError';
+  constructor(readonly maxAgeDays: number) {
+    super(`has expired (links work for ${maxAgeDays} days)`);
   }
-  let ids: unknown;
+}
+
+const derived = new Map<string, Buffer>();
+
+/** The AES-256 key of a secret (cached: HKDF per request would be wasted work). */
+function keyOf(secret: string): Buffer {
+  let key = derived.get(secret);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), KEY_INFO, 32));
+    derived.set(secret, key);
+  }
+  return key;
+}
+
+/**
+ * Seals `claims` under the first key (RESTOCK_UNSUBSCRIBE_SECRET's first).
+ * @throws RangeError without a key.
+ */
+export function sealUnsubscribeToken(claims: UnsubscribeClaims, keys: readonly string[]): string {
+  const secret = keys[0];
+  if (!secret) throw new RangeError('no unsubscribe key to seal with');
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', keyOf(secret), nonce);
+  cipher.setAAD(Buffer.from(VERSION, 'ascii'));
+  const plain = Buffer.from(JSON.stringify([claims.productId, claims.userId, claims.generation, claims.issuedAtMs]), 'utf8');
+  const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  return `${VERSION}.${sealed.toString('base64url')}`;
+}
+
+function open(sealed: Buffer, secret: string): Buffer | undefined {
   try {
-    ids = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const decipher = createDecipheriv('aes-256-gcm', keyOf(secret), sealed.subarray(0, NONCE_BYTES));
+    decipher.setAAD(Buffer.from(VERSION, 'ascii'));
+    decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+    return Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * What a token says, if a key opens it and it is not too old.
+ * @throws InvalidUnsubscribeTokenError when it is malformed, no key opens it or it was issued in the future; ExpiredUnsubscribeTokenError when older than `maxAgeMs`.
+ */
+export function openUnsubscribeToken(token: string, keys: readonly string[], at: { nowMs: number; maxAgeMs: number }): UnsubscribeClaims {
+  const match = /^u2\.([\w-]{40,2800})$/.exec(token);
+  if (!match) throw new InvalidUnsubscribeTokenError('is malformed');
+  const sealed = Buffer.from(match[1]!, 'base64url');
+  if (sealed.length <= NONCE_BYTES + TAG_BYTES) throw new InvalidUnsubscribeTokenError('is malformed');
+  let plain: Buffer | undefined;
+  for (const key of keys) {
+    plain = open(sealed, key);
+    if (plain) break;
+  }
+  if (!plain) throw new InvalidUnsubscribeTokenError('does not open under any key');
+  let fields: unknown;
+  try {
+    fields = JSON.parse(plain.toString('utf8'));
   } catch {
     throw new InvalidUnsubscribeTokenError('is malformed');
   }
-  // Signed by us, so this only fails for a token signed by a buggy version: still refuse it cleanly.
-  if (!Array.isArray(ids) || ids.length !== 2 || !ids.every((id) => typeof id === 'string' && isValidDocumentId(id))) {
+  // Sealed by us, so this only fails for a token of a buggy version: still refuse it cleanly.
+  if (!Array.isArray(fields) || fields.length !== 4) throw new InvalidUnsubscribeTokenError('names no subscription');
+  const [productId, userId, generation, issuedAtMs] = fields as unknown[];
+  if (typeof productId !== 'string' || typeof userId !== 'string' || !isValidDocumentId(productId) || !isValidDocumentId(userId) || !isTime(generation) || !isTime(issuedAtMs)) {
     throw new InvalidUnsubscribeTokenError('names no subscription');
   }
-  return { productId: ids[0] as string, userId: ids[1] as string };
+  if (issuedAtMs > at.nowMs + MAX_FUTURE_SKEW_MS) throw new InvalidUnsubscribeTokenError('was issued in the future');
+  if (at.nowMs - issuedAtMs > at.maxAgeMs) throw new ExpiredUnsubscribeTokenError(Math.round(at.maxAgeMs / 86_400_000));
+  return { productId, userId, generation, issuedAtMs };
 }
 
 /** The one-click URL of a subscription: `<base>/v1/unsubscribe/<token>`. */
-export function unsubscribeUrl(baseUrl: string, target: UnsubscribeTarget, keys: readonly string[]): string {
-  return `${baseUrl.replace(/\/+$/, '')}/v1/unsubscribe/${signUnsubscribeToken(target, keys)}`;
+export function unsubscribeUrl(baseUrl: string, claims: UnsubscribeClaims, keys: readonly string[]): string {
+  return `${baseUrl.replace(/\/+$/, '')}/v1/unsubscribe/${sealUnsubscribeToken(claims, keys)}`;
 }

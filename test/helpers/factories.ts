@@ -12,7 +12,9 @@ import {
   seedSubscribers as seedSubscribersInto,
   type InventoryEvent,
   type SeedSubscribersOptions,
+  type StackDescription,
 } from '../../emulators/stack/index.ts';
+import { taskSignatureHeaders } from '../../lib/tasks/index.ts';
 import { stack, type StackAccess } from './stack.ts';
 
 export type { InventoryEvent } from '../../emulators/stack/index.ts';
@@ -142,4 +144,14 @@ function encodeData(data: unknown): string {
   if (Buffer.isBuffer(data)) return data.toString('base64');
   if (typeof data === 'string') return Buffer.from(data).toString('base64');
   return Buffer.from(JSON.stringify(data)).toString('base64');
+}
+
+/**
+ * The signature header a task body for `audience` needs on a stack (issue 31,
+ * item 1): what fan-out adds under the stack's RESTOCK_TASK_SIGNING_KEYS, for
+ * tests that post task bodies themselves.
+ */
+export function signedTaskHeaders(description: Pick<StackDescription, 'env'>, audience: string, body: string): Record<string, string> {
+  const keys = description.env.RESTOCK_TASK_SIGNING_KEYS?.split(',');
+  return taskSignatureHeaders(keys ? { taskSigningKeys: keys } : { taskSigningKeys: undefined }, audience, Buffer.from(body));
 }

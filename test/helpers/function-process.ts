@@ -13,7 +13,7 @@ import { stack, waitFor } from './index.ts';
 
 export type FunctionName = 'fanOutRestock' | 'deliverRestockBatch' | 'restockSubscriptions';
 /** Every function a test may start on its own (the outbox relay too). */
-export type AnyFunctionName = FunctionName | 'relayOutbox';
+export type AnyFunctionName = FunctionName | 'relayOutbox' | 'restockUnsubscribe' | 'applyShopperActions';
 const FUNCTIONS_FRAMEWORK_MAIN = join(dirname(createRequire(import.meta.url).resolve('@google-cloud/functions-framework')), 'main.js');
 
 export interface FunctionProcess {

@@ -13,7 +13,7 @@ export interface TestIssuer {
   issuer: string;
   /** Where its public keys are served. */
   jwksUrl: string;
-  /** `Bearer <token>` for `email` and `audience`, valid for an hour; `claims` default to a verified email. */
+  /** `Bearer <token>` for `email` and `audience`, valid for an hour unless `claims` has an `exp`; `claims` default to a verified email. */
   bearer(email: string, audience: string, claims?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
@@ -27,8 +27,12 @@ export async function startTestIssuer(kid = 'test-issuer'): Promise<TestIssuer> 
   return {
     issuer,
     jwksUrl: `${issuer}/certs`,
-    bearer: async (email, audience, claims = { email_verified: true }) =>
-      `Bearer ${await new SignJWT({ email, ...claims }).setProtectedHeader({ alg: 'RS256', kid }).setIssuer(issuer).setAudience(audience).setIssuedAt().setExpirationTime('1h').sign(pair.privateKey)}`,
+    bearer: async (email, audience, claims = { email_verified: true }) => {
+      const jwt = new SignJWT({ email, ...claims }).setProtectedHeader({ alg: 'RS256', kid }).setIssuer(issuer).setAudience(audience).setIssuedAt();
+      // An `exp` among the claims (an expired token) is kept; else an hour.
+      if (claims.exp === undefined) jwt.setExpirationTime('1h');
+      return `Bearer ${await jwt.sign(pair.privateKey)}`;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

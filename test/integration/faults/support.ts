@@ -17,6 +17,8 @@ export function runtimeFor(on: StackAccess, env: Record<string, string> = {}): R
     RESTOCK_NOTIFIER: 'log',
     // On the emulators: the notifier and caller checks that production needs do not apply (lib/config.ts).
     FIRESTORE_EMULATOR_HOST: d.firestore,
+    // Tasks it creates are signed with the stack's key, or its delivery refuses them (issue 31, item 1).
+    ...(d.env.RESTOCK_TASK_SIGNING_KEYS ? { RESTOCK_TASK_SIGNING_KEYS: d.env.RESTOCK_TASK_SIGNING_KEYS } : {}),
     ...env,
   });
   return { config, db: on.firestore, tasks: on.tasks!, log: new Logger({ test: true }, 'ERROR', () => {}), now: Date.now };

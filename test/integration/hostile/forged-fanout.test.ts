@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../../../lib/tasks/index.ts';
 import { PROBLEM_TYPE_PREFIX } from '../../../lib/http/index.ts';
-import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
+import { seedSubscribers, signedTaskHeaders, stack, uniqueProductId } from '../../helpers/index.ts';
 import { startTestIssuer, type TestIssuer } from '../../helpers/test-issuer.ts';
 import { startFunction, type FunctionProcess } from '../../helpers/function-process.ts';
 
@@ -44,6 +44,9 @@ afterAll(async () => {
   fanout?.stop();
   await issuer?.close();
 });
+
+/** A continuation body signed as fan-out signs its own (issue 31, item 1), for the fan-out's audience. */
+const signed = (body: string) => signedTaskHeaders(stack().description, AUDIENCE, body);
 
 function bearer(email: string): Promise<string> {
   return issuer.bearer(email, AUDIENCE);
@@ -126,7 +129,7 @@ describe("the tasks service account's continuations", () => {
     // Act
     const res = await fetch(fanout.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-id': 'c2', 'ce-source': 'x', 'ce-specversion': '1.0', authorization: await bearer(tasksAccount()) },
+      headers: { 'content-type': 'application/json', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-id': 'c2', 'ce-source': 'x', 'ce-specversion': '1.0', authorization: await bearer(tasksAccount()), ...signed(JSON.stringify({ eventKey: '../escape' })) },
       body: JSON.stringify({ eventKey: '../escape' }),
     });
     const body = (await res.json()) as Record<string, unknown>;
@@ -137,10 +140,11 @@ describe("the tasks service account's continuations", () => {
 
   test('a continuation for a fan-out that does not exist is acknowledged, not retried', async () => {
     // Act
+    const body = JSON.stringify({ eventKey: `no-such-fanout-${Date.now()}` });
     const res = await fetch(fanout.url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-id': 'c3', 'ce-source': 'x', 'ce-specversion': '1.0', authorization: await bearer(tasksAccount()) },
-      body: JSON.stringify({ eventKey: `no-such-fanout-${Date.now()}` }),
+      headers: { 'content-type': 'application/json', 'ce-type': CONTINUATION_CLOUDEVENT_TYPE, 'ce-id': 'c3', 'ce-source': 'x', 'ce-specversion': '1.0', authorization: await bearer(tasksAccount()), ...signed(body) },
+      body,
     });
 
     // Assess

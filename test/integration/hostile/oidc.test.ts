@@ -18,7 +18,7 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 import { parseConfig } from '../../../lib/config.ts';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { REPO_ROOT, RESOURCE_NAMES } from '../../../emulators/stack/index.ts';
-import { accessFor, seedSubscribers, stack, startStack, uniqueProductId, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
+import { accessFor, seedSubscribers, signedTaskHeaders, stack, startStack, uniqueProductId, waitFor, type Stack, type StackAccess, type StackDescription } from '../../helpers/index.ts';
 
 const SERVICE_ACCOUNT = RESOURCE_NAMES.serviceAccount;
 
@@ -27,8 +27,9 @@ function taskBody(productId: string, userIds: string[]): string {
   return JSON.stringify({ version: 1, eventKey: `hostile-${productId}`, productId, generation: 0, product: { name: 'Hostile', available: 3 }, userIds });
 }
 
-async function deliver(url: string, body: string, authorization?: string): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
+/** Posts a task body signed as fan-out signs it (issue 31, item 1), so the token alone decides. */
+async function deliver(url: string, body: string, authorization?: string, signedBy: Pick<StackDescription, 'env'> = stack().description): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...signedTaskHeaders(signedBy, url, body), ...(authorization ? { authorization } : {}) }, body });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -125,7 +126,7 @@ describe('deliverRestockBatch refuses forged, stale and foreign tokens (tokens m
       const subs = await seedSubscribers(productId, 3, { on });
 
       // Act
-      const res = await deliver(deliveryUrl, taskBody(productId, subs.map((s) => s.userId)), await authorization());
+      const res = await deliver(deliveryUrl, taskBody(productId, subs.map((s) => s.userId)), await authorization(), on.description);
 
       // Assess
       expect(res.status).toBe(status);
@@ -139,7 +140,7 @@ describe('deliverRestockBatch refuses forged, stale and foreign tokens (tokens m
     const subs = await seedSubscribers(productId, 3, { on });
 
     // Act
-    const res = await deliver(deliveryUrl, taskBody(productId, subs.map((s) => s.userId)), `Bearer ${await token()}`);
+    const res = await deliver(deliveryUrl, taskBody(productId, subs.map((s) => s.userId)), `Bearer ${await token()}`, on.description);
 
     // Assess
     expect(res.status).toBe(200);

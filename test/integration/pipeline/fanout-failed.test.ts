@@ -18,7 +18,7 @@ import type { ReceivedEvent } from '../../../lib/events/index.ts';
 import { handleFanout, replayFanout, type ReplayResult } from '../../../lib/fanout/handle.ts';
 import { Logger } from '../../../lib/log.ts';
 import { COLLECTIONS, type FanoutDoc } from '../../../lib/model.ts';
-import { inventoryEvent, seedSubscribers, stack, waitFor } from '../../helpers/index.ts';
+import { inventoryEvent, seedSubscribers, signedTaskHeaders, stack, waitFor } from '../../helpers/index.ts';
 import { startTestIssuer } from '../../helpers/test-issuer.ts';
 import { startFunction } from '../../helpers/function-process.ts';
 import { restockJson } from '../../helpers/cli.ts';
@@ -134,7 +134,17 @@ describe('a fan-out that cannot progress', () => {
     const send = (retryCount: number) =>
       fetch(fanout.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-type': 'restock.fanout.continue', 'ce-source': '//restock/fanout', 'ce-id': `c-${retryCount}`, 'x-cloudtasks-taskretrycount': String(retryCount), authorization },
+        headers: {
+          'content-type': 'application/json',
+          'ce-specversion': '1.0',
+          'ce-type': 'restock.fanout.continue',
+          'ce-source': '//restock/fanout',
+          'ce-id': `c-${retryCount}`,
+          'x-cloudtasks-taskretrycount': String(retryCount),
+          authorization,
+          // Signed as fan-out signs its own continuations (issue 31, item 1).
+          ...signedTaskHeaders(on.description, audience, JSON.stringify({ eventKey })),
+        },
         body: JSON.stringify({ eventKey }),
       });
 

@@ -215,7 +215,7 @@ describe('one-click unsubscribe from a received message', () => {
     }, { timeoutMs: 60_000, what: 'the restock email' });
     const link = /^<([^>]+)>$/.exec(received!.headers['list-unsubscribe'] ?? '')?.[1];
     expect(received!.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
-    expect(link).toMatch(new RegExp(`^${stack.description.functions.restockUnsubscribe.replace(/\/$/, '')}/v1/unsubscribe/u1\\.`));
+    expect(link).toMatch(new RegExp(`^${stack.description.functions.restockUnsubscribe.replace(/\/$/, '')}/v1/unsubscribe/u2\\.`));
 
     // Act + assess: GET (a mail scanner) never unsubscribes.
     const page = await fetch(link!, { redirect: 'manual' });
@@ -226,7 +226,7 @@ describe('one-click unsubscribe from a received message', () => {
     expect(html).toContain('name="List-Unsubscribe" value="One-Click"');
     expect((await subscriptionRef(productId, 'leaver').get()).exists).toBe(true);
 
-    // A forged token (one character of the signature changed) is refused and changes nothing.
+    // A forged token (one character of the sealed payload changed) is refused and changes nothing.
     const at = link!.lastIndexOf('.') + 5;
     const forged = link!.slice(0, at) + (link![at] === 'A' ? 'B' : 'A') + link!.slice(at + 1);
     const refused = await fetch(forged, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
@@ -235,11 +235,11 @@ describe('one-click unsubscribe from a received message', () => {
     expect((await refused.json()).type).toBe('tag:restock-fanout,2026:problem:invalid-unsubscribe-token');
     expect((await subscriptionRef(productId, 'leaver').get()).exists).toBe(true);
 
-    // POST as a mailbox provider sends it (RFC 8058): 200, no redirect, subscription gone.
+    // POST as a mailbox provider sends it (RFC 8058): 200, no redirect; applyShopperActions removes the subscription within moments.
     const done = await fetch(link!, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
     expect(done.status).toBe(200);
     expect(done.headers.get('location')).toBeNull();
-    expect((await subscriptionRef(productId, 'leaver').get()).exists).toBe(false);
+    await waitFor(async () => !(await subscriptionRef(productId, 'leaver').get()).exists, { timeoutMs: 20_000, what: 'the subscription removed by applyShopperActions' });
 
     // Again, as multipart: still 200, nothing else changes.
     const form = new FormData();
@@ -285,12 +285,13 @@ describe('logs', () => {
   test('no log line of any process (senders, mail server, FCM stand-in, unsubscribe) holds an email address or push token', async () => {
     // Prepare: the tests above ran; every log of the stack.
     const files = readdirSync(stack.description.logsDir).filter((f) => f.endsWith('.log'));
-    for (const name of ['deliverRestockBatch', 'restockUnsubscribe', 'smtp', 'fcm']) expect(files, `a log of ${name}`).toContain(`${name}.log`);
+    for (const name of ['deliverRestockBatch', 'restockUnsubscribe', 'applyShopperActions', 'smtp', 'fcm']) expect(files, `a log of ${name}`).toContain(`${name}.log`);
     const logs = files.map((f) => ({ file: f, text: readFileSync(join(stack.description.logsDir, f), 'utf8') }));
     // The scan means something only if the new components did log the run.
     expect(logs.find((l) => l.file === 'smtp.log')!.text).toContain('mail received');
     expect(logs.find((l) => l.file === 'fcm.log')!.text).toContain('push answered with an error');
-    expect(logs.find((l) => l.file === 'restockUnsubscribe.log')!.text).toContain('unsubscribed by one-click link');
+    expect(logs.find((l) => l.file === 'restockUnsubscribe.log')!.text).toContain('unsubscribe requested by one-click link');
+    expect(logs.find((l) => l.file === 'applyShopperActions.log')!.text).toContain('shopper action applied');
     expect(secrets.length).toBeGreaterThan(20);
 
     // Act

@@ -75,10 +75,10 @@ describe('settings replay and redrive must be given', () => {
   });
 
   test('emulator variables alone leave the function URLs unset', () => {
-    expect(missingTaskSettings({ CLOUD_TASKS_EMULATOR_HOST: '127.0.0.1:9499' })).toEqual(['RESTOCK_DELIVERY_URL', 'RESTOCK_FANOUT_URL']);
+    expect(missingTaskSettings({ CLOUD_TASKS_EMULATOR_HOST: '127.0.0.1:9499', FIRESTORE_EMULATOR_HOST: '127.0.0.1:8086' })).toEqual(['RESTOCK_DELIVERY_URL', 'RESTOCK_FANOUT_URL']);
   });
 
-  test('on Google Cloud the tasks service account is required too', () => {
-    expect(missingTaskSettings({ RESTOCK_DELIVERY_URL: 'https://d', RESTOCK_FANOUT_URL: 'https://f' })).toEqual(['RESTOCK_TASKS_SERVICE_ACCOUNT']);
+  test('on Google Cloud the tasks service account and the task signing keys are required too', () => {
+    expect(missingTaskSettings({ RESTOCK_DELIVERY_URL: 'https://d', RESTOCK_FANOUT_URL: 'https://f' })).toEqual(['RESTOCK_TASKS_SERVICE_ACCOUNT', 'RESTOCK_TASK_SIGNING_KEYS']);
   });
 });

@@ -9,8 +9,8 @@ import { startTestIssuer, type TestIssuer } from '../../helpers/test-issuer.ts';
 
 const PUSH = 'restock-push@shop-prod-1.iam.gserviceaccount.com';
 const TASKS = 'restock-tasks@shop-prod-1.iam.gserviceaccount.com';
-const FANOUT_URL = 'https://us-central1-shop-prod-1.cloudfunctions.net/fanOutRestock';
-const DELIVERY_URL = 'https://us-central1-shop-prod-1.cloudfunctions.net/deliverRestockBatch';
+const FANOUT_URL = 'https://fanoutrestock-123456.us-central1.run.app';
+const DELIVERY_URL = 'https://deliverrestockbatch-123456.us-central1.run.app';
 
 let issuer: TestIssuer;
 let config: Config;
@@ -69,11 +69,13 @@ describe('delivery callers', () => {
 const stripped = (authorization: string): string => `${authorization.split('.').slice(0, 2).join('.')}.${SIGNATURE_REMOVED}`;
 
 describe('behind Cloud Run IAM (RESTOCK_BEHIND_CLOUD_RUN_IAM)', () => {
-  const behind = (): Config => ({ ...config, behindCloudRunIam: true });
+  // On Cloud Run, K_SERVICE names the service that received the request: delivery here (fan-out in `behindFanout`).
+  const behind = (): Config => ({ ...config, behindCloudRunIam: true, cloudRunService: 'deliverrestockbatch' });
+  const behindFanout = (): Config => ({ ...config, behindCloudRunIam: true, cloudRunService: 'fanoutrestock' });
 
   test('a task token Cloud Run verified and stripped of its signature is accepted on its claims', async () => {
     await expect(verifyTaskToken(stripped(await bearer(TASKS, DELIVERY_URL)), behind())).resolves.toEqual({ email: TASKS });
-    await expect(verifyFanoutCaller('event', stripped(await bearer(PUSH, FANOUT_URL)), behind())).resolves.toEqual({ email: PUSH });
+    await expect(verifyFanoutCaller('event', stripped(await bearer(PUSH, FANOUT_URL)), behindFanout())).resolves.toEqual({ email: PUSH });
   });
 
   test('a stripped token is refused when the function is not behind Cloud Run IAM: nobody verified it', async () => {
@@ -83,7 +85,7 @@ describe('behind Cloud Run IAM (RESTOCK_BEHIND_CLOUD_RUN_IAM)', () => {
   test("a stripped token's claims are still checked: caller, audience, issuer, expiry", async () => {
     await expect(verifyTaskToken(stripped(await bearer(PUSH, DELIVERY_URL)), behind())).rejects.toBeInstanceOf(ForbiddenCallerError);
     await expect(verifyTaskToken(stripped(await bearer(TASKS, DELIVERY_URL, {})), behind())).rejects.toBeInstanceOf(ForbiddenCallerError);
-    await expect(verifyFanoutCaller('event', stripped(await bearer(PUSH, DELIVERY_URL)), behind())).rejects.toThrow(/claim aud/);
+    await expect(verifyFanoutCaller('event', stripped(await bearer(PUSH, DELIVERY_URL)), behindFanout())).rejects.toThrow(/claim aud/);
     await expect(verifyTaskToken(stripped(await bearer(TASKS, DELIVERY_URL)), { ...behind(), oidcIssuers: 'https://accounts.google.com' })).rejects.toThrow(/claim iss/);
     // Cloud Run passes on what it verified, so an expired stripped token only comes from a forger or a replay: refused all the same.
     const [header, body] = (await bearer(TASKS, DELIVERY_URL)).slice('Bearer '.length).split('.');

@@ -15,6 +15,9 @@ const PRODUCTION: Record<string, string> = {
   RESTOCK_OIDC_ALLOWED_EMAILS: 'restock-tasks@shop-prod-1.iam.gserviceaccount.com',
   RESTOCK_PUSH_SERVICE_ACCOUNT: 'restock-push@shop-prod-1.iam.gserviceaccount.com',
   RESTOCK_NOTIFIER_URL: 'https://notify.example.com',
+  RESTOCK_TASK_SIGNING_KEYS: 't'.repeat(32),
+  RESTOCK_STOREFRONT_TENANTS: 'storefront@shop-prod-1.iam.gserviceaccount.com=*',
+  RESTOCK_BEHIND_CLOUD_RUN_IAM: 'true',
 };
 
 function refusals(fn: FunctionName, overrides: Record<string, string | undefined>): string[] {
@@ -30,16 +33,25 @@ describe('outside the emulators', () => {
     ['an allow list of only commas and blanks, and no tasks service account', ['deliverRestockBatch', 'fanOutRestock'], { RESTOCK_OIDC_ALLOWED_EMAILS: ' , ', RESTOCK_TASKS_SERVICE_ACCOUNT: undefined }, 'RESTOCK_OIDC_ALLOWED_EMAILS'],
     ['no allow list and no tasks service account', ['deliverRestockBatch', 'fanOutRestock'], { RESTOCK_OIDC_ALLOWED_EMAILS: undefined, RESTOCK_TASKS_SERVICE_ACCOUNT: undefined }, 'RESTOCK_OIDC_ALLOWED_EMAILS'],
     ['token verification turned off', ['deliverRestockBatch', 'fanOutRestock'], { RESTOCK_VERIFY_OIDC: 'false' }, 'RESTOCK_VERIFY_OIDC'],
-    ['signing keys fetched over http', ['deliverRestockBatch', 'fanOutRestock'], { RESTOCK_OIDC_JWKS_URL: 'http://keys.example/certs' }, 'RESTOCK_OIDC_JWKS_URL'],
+    ['signing keys fetched over http', ['deliverRestockBatch', 'fanOutRestock', 'restockSubscriptions'], { RESTOCK_OIDC_JWKS_URL: 'http://keys.example/certs' }, 'RESTOCK_OIDC_JWKS_URL'],
     ['push verification turned off', ['fanOutRestock'], { RESTOCK_VERIFY_PUSH_OIDC: 'false' }, 'RESTOCK_VERIFY_PUSH_OIDC'],
     ['no push service account', ['fanOutRestock'], { RESTOCK_PUSH_SERVICE_ACCOUNT: undefined }, 'RESTOCK_PUSH_SERVICE_ACCOUNT'],
     ['the log notifier', ['deliverRestockBatch'], { RESTOCK_NOTIFIER: 'log' }, 'RESTOCK_NOTIFIER'],
     ['a notification service over http', ['deliverRestockBatch'], { RESTOCK_NOTIFIER_URL: 'http://notify.example.com' }, 'RESTOCK_NOTIFIER_URL'],
   ];
+  const subscriptionCases: [string, Record<string, string | undefined>, string][] = [
+    ['no tenants (every invoker would act for every shopper)', { RESTOCK_STOREFRONT_TENANTS: undefined }, 'RESTOCK_STOREFRONT_TENANTS'],
+    ["not behind Cloud Run's IAM check (no caller could be named)", { RESTOCK_BEHIND_CLOUD_RUN_IAM: 'false' }, 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
+  ];
+  for (const [name, overrides, variable] of subscriptionCases) {
+    test(`${name}: restockSubscriptions refuses to start, naming ${variable} (issue 31, item 3)`, () => {
+      expect(refusals('restockSubscriptions', overrides)).toContain(variable);
+    });
+  }
   for (const [name, functions, overrides, variable] of cases) {
     test(`${name}: ${functions.join(' and ')} refuse to start, naming ${variable}`, () => {
       for (const fn of functions) expect(refusals(fn, overrides)).toContain(variable);
-      expect(refusals('restockSubscriptions', overrides)).toEqual([]);
+      if (!functions.includes('restockSubscriptions')) expect(refusals('restockSubscriptions', overrides)).toEqual([]);
     });
   }
 });

@@ -37,8 +37,9 @@ describe('classifying FCM v1 answers', () => {
     expect(classifyFcmAnswer(401, JSON.stringify({ error: { code: 401, status: 'UNAUTHENTICATED' } }), null, 0).outcome).toBe('retry');
   });
 
-  test('a body that is not JSON falls back to the status', () => {
-    expect(classifyFcmAnswer(404, '<html>', null, 0)).toMatchObject({ outcome: 'rejected', deadToken: true });
+  test('a body that is not JSON falls back to the status; a 404 without FCM\'s code is retried (issue 31, item 11)', () => {
+    expect(classifyFcmAnswer(404, '<html>', null, 0).outcome).toBe('retry');
+    expect(classifyFcmAnswer(400, '<html>', null, 0)).toMatchObject({ outcome: 'rejected', deadToken: false });
     expect(classifyFcmAnswer(502, '<html>', null, 0).outcome).toBe('retry');
   });
 

@@ -43,7 +43,7 @@ describe('a chosen sender without its settings stops delivery at start, naming t
   });
 
   test('a short unsubscribe key is refused when the settings are parsed', () => {
-    expect(() => parseConfig({ RESTOCK_UNSUBSCRIBE_SECRET: 'short' })).toThrow(/^RESTOCK_UNSUBSCRIBE_SECRET: must be at least 32 characters/);
+    expect(() => parseConfig({ RESTOCK_UNSUBSCRIBE_SECRET: 'short' })).toThrow(/^RESTOCK_UNSUBSCRIBE_SECRET: key 1 of 1 is 5 bytes; each comma-separated key must be at least 32 bytes/);
   });
 
   test('smtp and fcm with their settings build a router', () => {

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { classifySmtpError, SmtpNotifier, type Notification } from '../../../lib/notify/index.ts';
-import { verifyUnsubscribeToken } from '../../../lib/unsubscribe/index.ts';
+import { openUnsubscribeToken } from '../../../lib/unsubscribe/index.ts';
 
 const KEY = 'c'.repeat(64);
 const KEYS = ['k'.repeat(40)];
 function notification(overrides: Partial<Notification> = {}): Notification {
-  return { idempotencyKey: KEY, channel: 'email', to: 'ann@example.com', userId: 'ann', template: 'restock', data: { eventKey: 'e', productId: 'lamp', productName: 'Lamp', available: 4 }, ...overrides };
+  return { idempotencyKey: KEY, channel: 'email', to: 'ann@example.com', userId: 'ann', subscriptionCreatedAtMs: 1_700_000_000_000, template: 'restock', data: { eventKey: 'e', productId: 'lamp', productName: 'Lamp', available: 4 }, ...overrides };
 }
 
 describe('classifying SMTP failures', () => {
@@ -40,7 +40,7 @@ function transport(fail?: (mail: Record<string, any>) => unknown) {
 describe('the smtp sender', () => {
   test('sends one rendered message with RFC 8058 headers whose link verifies to this subscription, and the key as Message-ID', async () => {
     const t = transport();
-    const sender = new SmtpNotifier({ transport: t as never, from: 'Shop <restock@mail.shop.example>', unsubscribeBaseUrl: 'https://unsub.example/', unsubscribeKeys: KEYS });
+    const sender = new SmtpNotifier({ transport: t as never, from: 'Shop <restock@mail.shop.example>', unsubscribeBaseUrl: 'https://unsub.example/', unsubscribeKeys: KEYS, nowMs: () => 1_800_000_000_000 });
     expect(await sender.send([notification({ locale: 'ja' })])).toEqual([{ idempotencyKey: KEY, status: 'sent' }]);
     const [mail] = t.sent;
     expect(mail!.to).toBe('ann@example.com');
@@ -48,7 +48,7 @@ describe('the smtp sender', () => {
     expect(mail!.messageId).toBe(`<${KEY}@mail.shop.example>`);
     expect(mail!.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
     const link = /^<https:\/\/unsub\.example\/v1\/unsubscribe\/([^>]+)>$/.exec(mail!.headers['List-Unsubscribe'])![1]!;
-    expect(verifyUnsubscribeToken(link, KEYS)).toEqual({ productId: 'lamp', userId: 'ann' });
+    expect(openUnsubscribeToken(link, KEYS, { nowMs: 1_800_000_000_000, maxAgeMs: 86_400_000 })).toEqual({ productId: 'lamp', userId: 'ann', generation: 1_700_000_000_000, issuedAtMs: 1_800_000_000_000 });
     expect(mail!.text).toContain(`https://unsub.example/v1/unsubscribe/${link}`);
     expect(mail!.headers['X-Restock-Key']).toBe(KEY);
   });

@@ -3,29 +3,37 @@
  * Cloud Run checked, logged on every change, and scoped to a tenant prefix of
  * user ids when the operator says so.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, type StorefrontTenant } from '../../../lib/config.ts';
 import type { HttpRequestLike } from '../../../lib/http/index.ts';
 import { Logger } from '../../../lib/log.ts';
-import { callerOf, createSubscriptionApi } from '../../../lib/subscriptions/index.ts';
+import { CallerNotIdentifiedError, createSubscriptionApi, identifyCaller, type CallerPolicy } from '../../../lib/subscriptions/index.ts';
+import { startTestIssuer, type TestIssuer } from '../../helpers/test-issuer.ts';
 import { MemorySubscriptionStore } from './memory-store.ts';
 
 const EU = 'storefront-eu@shop-prod.iam.gserviceaccount.com';
 const US = 'storefront-us@shop-prod.iam.gserviceaccount.com';
+const AUDIENCE = 'https://restocksubscriptions-123.us-central1.run.app';
 
-/** An ID token as Cloud Run hands it to the container: checked, signature removed. */
-function token(claims: Record<string, unknown>): string {
-  const part = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ iss: 'https://accounts.google.com', aud: 'https://subs', ...claims })}.SIGNATURE_REMOVED_BY_GOOGLE`;
-}
-const as = (email: string) => ({ authorization: `Bearer ${token({ email, email_verified: true, sub: '1234' })}` });
+let issuer: TestIssuer;
+let policy: CallerPolicy;
+/** Signed ID tokens of `email` for the API's audience, by name. */
+const tokens = new Map<string, string>();
+beforeAll(async () => {
+  issuer = await startTestIssuer('caller-test');
+  policy = { audience: AUDIENCE, issuers: [issuer.issuer], jwksUrl: issuer.jwksUrl };
+  for (const email of [EU, US, 'ann.operator@example.com', 'intruder@other.iam.gserviceaccount.com']) tokens.set(email, await issuer.bearer(email, AUDIENCE));
+});
+afterAll(() => issuer.close());
+
+const as = (email: string) => ({ authorization: tokens.get(email)! });
 
 function setup(tenants?: StorefrontTenant[]) {
   const store = new MemorySubscriptionStore();
   const lines: string[] = [];
   const api = createSubscriptionApi({
     store,
-    settings: { restockThreshold: 0, maxSubscriptionsPerUser: 5, maxBodyBytes: 1024, storefrontTenants: tenants },
+    settings: { restockThreshold: 0, maxSubscriptionsPerUser: 5, maxBodyBytes: 1024, storefrontTenants: tenants, callerPolicy: policy },
     logger: new Logger({}, 'DEBUG', (line) => lines.push(line)),
   });
   const call = (method: string, url: string, headers: Record<string, string>, body?: unknown) =>
@@ -40,37 +48,38 @@ function setup(tenants?: StorefrontTenant[]) {
 
 const subscribe = { channels: { email: 'shopper@example.com' } };
 
-describe('callerOf reads the identity from the token Cloud Run checked', () => {
-  it('takes the service account email from a token whose signature Cloud Run removed', () => {
-    expect(callerOf({ headers: as(EU) })).toEqual({ email: EU, label: EU });
+describe('identifyCaller names the caller from a verified token', () => {
+  it('takes the service account email of a verified token', async () => {
+    expect(await identifyCaller({ headers: as(EU) }, policy)).toEqual({ email: EU, label: EU });
   });
 
-  it('prefers X-Serverless-Authorization (the one Cloud Run checked) over an unchecked Authorization', () => {
+  it('reads X-Serverless-Authorization (the one Cloud Run checked), never an Authorization beside it', async () => {
     // Prepare
     const headers = { 'x-serverless-authorization': as(EU).authorization, ...as(US) };
 
     // Act
-    const caller = callerOf({ headers });
+    const caller = await identifyCaller({ headers }, policy);
 
     // Assess
     expect(caller.email).toBe(EU);
   });
 
-  it('labels a person’s account by a hash, never by its address', () => {
-    const caller = callerOf({ headers: as('ann.operator@example.com') });
+  it('labels a person’s account by a hash, never by its address', async () => {
+    const caller = await identifyCaller({ headers: as('ann.operator@example.com') }, policy);
     expect(caller.label).toMatch(/^account:[0-9a-f]{12}$/);
   });
 
-  it.each([
-    ['no token', {}],
-    ['a token that is not a JWT', { authorization: 'Bearer nope' }],
-    ['a token without email or subject', { authorization: `Bearer ${token({})}` }],
-  ])('is anonymous with %s', (_name, headers) => {
-    expect(callerOf({ headers })).toEqual({ label: 'anonymous' });
+  it('is anonymous without a token', async () => {
+    expect(await identifyCaller({ headers: {} }, policy)).toEqual({ label: 'anonymous' });
   });
 
-  it('does not take an email the token says is unverified', () => {
-    expect(callerOf({ headers: { authorization: `Bearer ${token({ email: EU, email_verified: false, sub: '9' })}` } }).email).toBeUndefined();
+  it('refuses a token that is not a JWT', async () => {
+    await expect(identifyCaller({ headers: { authorization: 'Bearer nope' } }, policy)).rejects.toBeInstanceOf(CallerNotIdentifiedError);
+  });
+
+  it('does not take an email the token says is unverified', async () => {
+    const unverified = await issuer.bearer(EU, AUDIENCE, { email_verified: false });
+    expect((await identifyCaller({ headers: { authorization: unverified } }, policy)).email).toBeUndefined();
   });
 });
 
@@ -162,7 +171,7 @@ describe('RESTOCK_STOREFRONT_TENANTS scopes each storefront to its shoppers', ()
     expect((await call('PUT', '/v1/products/p/subscriptions/anyone', as(EU), subscribe)).status).toBe(201);
   });
 
-  it('unset, any caller may act for any shopper (one storefront, the local stack)', async () => {
+  it('unset (the emulators only: required elsewhere), any caller may act for any shopper (the local stack)', async () => {
     const { call } = setup(undefined);
     expect((await call('PUT', '/v1/products/p/subscriptions/anyone', {}, subscribe)).status).toBe(201);
   });
@@ -170,10 +179,10 @@ describe('RESTOCK_STOREFRONT_TENANTS scopes each storefront to its shoppers', ()
 
 describe('parsing RESTOCK_STOREFRONT_TENANTS', () => {
   it('reads account=prefix pairs, accounts in lower case', () => {
-    const config = parseConfig({ RESTOCK_STOREFRONT_TENANTS: ` Storefront-EU@shop-prod.iam.gserviceaccount.com=eu-, ${US}=* ` });
+    const config = parseConfig({ RESTOCK_STOREFRONT_TENANTS: ` Storefront-EU@shop-prod.iam.gserviceaccount.com=eu-, ${US}=us- ` });
     expect(config.storefrontTenants).toEqual([
       { account: EU, prefix: 'eu-' },
-      { account: US, prefix: '*' },
+      { account: US, prefix: 'us-' },
     ]);
   });
 

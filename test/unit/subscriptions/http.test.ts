@@ -6,6 +6,7 @@ import {
   UnsupportedEncodingError,
   errorToProblemReply,
   fromFrameworkError,
+  SECURITY_HEADERS,
   writeReply,
 } from '../../../lib/http/index.ts';
 
@@ -103,7 +104,7 @@ describe('writeReply', () => {
 
     // Assess
     expect(res.statusCode).toBe(201);
-    expect(headers).toEqual({ 'content-type': 'application/json', 'content-length': 8 });
+    expect(headers).toEqual({ ...SECURITY_HEADERS, 'content-type': 'application/json', 'content-length': 8 });
     expect(ended).toBe('{"é":1}');
   });
 });

@@ -1,32 +1,35 @@
 import { describe, expect, test } from 'vitest';
 import { Logger } from '../../../lib/log.ts';
-import { StoreUnavailableError } from '../../../lib/subscriptions/index.ts';
-import { createUnsubscribeApi, signUnsubscribeToken } from '../../../lib/unsubscribe/index.ts';
+import { ShopperActionPublishError, type ShopperAction } from '../../../lib/shopper-actions/index.ts';
+import { createUnsubscribeApi, sealUnsubscribeToken } from '../../../lib/unsubscribe/index.ts';
 
 const KEYS = ['k'.repeat(40)];
-const TOKEN = signUnsubscribeToken({ productId: 'lamp', userId: 'ann' }, KEYS);
+const NOW = 1_800_000_000_000;
+const TOKEN = sealUnsubscribeToken({ productId: 'lamp', userId: 'ann', generation: 7, issuedAtMs: NOW }, KEYS);
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const body = (s: string) => new TextEncoder().encode(s);
 
-function api(fail?: Error) {
+/** The API over a publisher that records what it is given (as `product/user`), or fails with `fail`. */
+function api(fail?: Error, keys: string[] = KEYS) {
   const deleted: string[] = [];
-  const store = {
-    deleteSubscription: async (productId: string, userId: string) => {
+  const published: ShopperAction[] = [];
+  const publisher = {
+    publish: async (action: ShopperAction) => {
       if (fail) throw fail;
-      deleted.push(`${productId}/${userId}`);
-      return true;
+      published.push(action);
+      deleted.push(`${action.productId}/${action.userId}`);
     },
   };
-  return { deleted, handle: createUnsubscribeApi({ store, keys: KEYS, maxBodyBytes: 1024, logger: new Logger({}, 'ERROR', () => {}) }) };
+  return { deleted, published, handle: createUnsubscribeApi({ publisher, keys, tokenMaxAgeMs: 86_400_000, maxBodyBytes: 1024, nowMs: () => NOW, logger: new Logger({}, 'ERROR', () => {}) }) };
 }
 
 describe('one-click unsubscribe', () => {
-  test('POST with List-Unsubscribe=One-Click removes the subscription and answers 200 without redirect', async () => {
-    const { deleted, handle } = api();
+  test('POST with List-Unsubscribe=One-Click publishes the unsubscribe of that generation and answers 200 without redirect', async () => {
+    const { published, handle } = api();
     const reply = await handle({ method: 'POST', url: `/v1/unsubscribe/${TOKEN}`, headers: FORM, rawBody: body('List-Unsubscribe=One-Click') });
     expect(reply.status).toBe(200);
     expect(reply.headers.location).toBeUndefined();
-    expect(deleted).toEqual(['lamp/ann']);
+    expect(published).toEqual([{ type: 'unsubscribe', productId: 'lamp', userId: 'ann', generation: 7, requestedAtMs: NOW }]);
   });
 
   test('the multipart form of RFC 8058 works too', async () => {
@@ -52,7 +55,7 @@ describe('one-click unsubscribe', () => {
 
   test.each(['GET', 'POST'])('%s with a forged token is a problem and changes nothing', async (method) => {
     const { deleted, handle } = api();
-    const forged = signUnsubscribeToken({ productId: 'lamp', userId: 'ann' }, ['f'.repeat(40)]);
+    const forged = sealUnsubscribeToken({ productId: 'lamp', userId: 'ann', generation: 7, issuedAtMs: NOW }, ['f'.repeat(40)]);
     const reply = await handle({ method, url: `/v1/unsubscribe/${forged}`, headers: FORM, rawBody: body('List-Unsubscribe=One-Click') });
     expect(reply.status).toBe(400);
     expect(reply.headers['content-type']).toBe('application/problem+json');
@@ -76,15 +79,14 @@ describe('one-click unsubscribe', () => {
   });
 
   test('without any key (email not sent over SMTP) every link is refused', async () => {
-    const deleted: string[] = [];
-    const handle = createUnsubscribeApi({ store: { deleteSubscription: async (p, u) => { deleted.push(`${p}/${u}`); return true; } }, keys: [], maxBodyBytes: 1024, logger: new Logger({}, 'ERROR', () => {}) });
+    const { deleted, handle } = api(undefined, []);
     const reply = await handle({ method: 'POST', url: `/v1/unsubscribe/${TOKEN}`, headers: FORM, rawBody: body('List-Unsubscribe=One-Click') });
     expect(reply.status).toBe(400);
     expect(deleted).toEqual([]);
   });
 
-  test('the store being down is a 503 with Retry-After', async () => {
-    const { handle } = api(new StoreUnavailableError({ cause: new Error('down') }));
+  test('the topic not taking the request is a 503 with Retry-After', async () => {
+    const { handle } = api(new ShopperActionPublishError({ cause: new Error('down') }));
     const reply = await handle({ method: 'POST', url: `/v1/unsubscribe/${TOKEN}`, headers: FORM, rawBody: body('List-Unsubscribe=One-Click') });
     expect(reply.status).toBe(503);
     expect(reply.headers['retry-after']).toBe('1');

@@ -1,0 +1,29 @@
+/**
+ * What a shopper asked for through a public link, as the public function
+ * publishes it to RESTOCK_SHOPPER_ACTIONS_TOPIC and `applyShopperActions`
+ * applies it: a small discriminated union on `type`. Today only
+ * `unsubscribe`; `confirm` (double opt-in) and `click` are meant to join it,
+ * each one more member of {@link shopperActionSchema}.
+ */
+import { z } from 'zod';
+import { isValidDocumentId } from '../model.ts';
+
+const docId = z.string().min(1).max(1500).refine(isValidDocumentId, 'must be a Firestore document id');
+const timeMs = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** Remove one subscription, if it is still the generation the link was issued for. */
+export const unsubscribeActionSchema = z.strictObject({
+  type: z.literal('unsubscribe'),
+  productId: docId,
+  userId: docId,
+  /** The subscription's `createdAtMs` the link was issued for: a later subscription is kept. */
+  generation: timeMs,
+  requestedAtMs: timeMs,
+});
+
+/** Every action, by `type`. */
+export const shopperActionSchema = z.discriminatedUnion('type', [unsubscribeActionSchema]);
+
+export type UnsubscribeAction = z.infer<typeof unsubscribeActionSchema>;
+export type ShopperAction = z.infer<typeof shopperActionSchema>;
+export type ShopperActionType = ShopperAction['type'];
