@@ -9,7 +9,6 @@ import './restockSubscriptions.ts';
 import './restockUnsubscribe.ts';
 import './applyShopperActions.ts';
 import './relayOutbox.ts';
-import './applyShopperActions.ts';
 
 /** The names registered above (lib/functions.ts, the one table of them); Terraform deploys exactly these. */
 export { FUNCTION_NAMES } from '../lib/functions.ts';

@@ -2,7 +2,7 @@
  * Turns a schema failure into one sentence a person can act on: the field's
  * path and what is wrong with it. Shared by every input the pipeline accepts.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 
 export interface Problem {
   /** Dotted path of the offending field (`data.available`, `channels.email`). */
@@ -73,3 +73,13 @@ export function clipName<K extends PropertyKey>(key: K): K | string {
 function article(word: string): string {
   return /^[aeiou]/i.test(word) ? `an ${word}` : `a ${word}`;
 }
+
+/**
+ * A product's display name as an inventory event carries it, and every
+ * delivery task after it: one limit for both, so delivery can never accept
+ * what the event refused.
+ */
+export const productNameSchema = z.string().max(500, 'must be at most 500 characters');
+
+/** A product's link, likewise: shoppers open it from a notification, so only https (javascript:, data:, file: would pass as "a URL"). */
+export const productUrlSchema = z.url({ protocol: /^https$/, message: 'must be an https: URL' }).max(2000, 'must be at most 2000 characters');

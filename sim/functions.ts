@@ -27,11 +27,11 @@ function described(reply: HttpReply): { status: number; outcome: string } {
 }
 
 /** `fanOutRestock`: 2xx acknowledges (done, duplicate, ignored, poison recorded); anything else is redelivered. */
-export async function fanOutRestock(rt: Runtime, headers: Record<string, string>, body: unknown): Promise<{ status: number; outcome: string }> {
-  return described(await handleFanoutRequest(rt, { headers, body }));
+export async function fanOutRestock(rt: Runtime, headers: Record<string, string>, body: unknown, rawBody?: Buffer): Promise<{ status: number; outcome: string }> {
+  return described(await handleFanoutRequest(rt, { headers, body, ...(rawBody ? { rawBody } : {}) }));
 }
 
 /** `deliverRestockBatch`: 200 when the chunk is settled, 503 when something retryable remains, 400 for a body fan-out never sends. */
-export async function deliverRestockBatch(rt: Runtime, notifier: Notifier, headers: Record<string, string>, body: unknown): Promise<{ status: number; outcome: string }> {
-  return described(await handleDeliveryRequest(rt, notifier, { method: 'POST', headers, body }));
+export async function deliverRestockBatch(rt: Runtime, notifier: Notifier, headers: Record<string, string>, body: unknown, rawBody?: Buffer): Promise<{ status: number; outcome: string }> {
+  return described(await handleDeliveryRequest(rt, notifier, { method: 'POST', headers, body, ...(rawBody ? { rawBody } : {}) }));
 }

@@ -69,7 +69,8 @@ export async function runSeeds(o: SeedsOptions): Promise<SeedsReport> {
     child.stderr!.on('data', (d) => (stderr += String(d)));
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (text) => {
-      if (!text.startsWith('{')) return;
+      // Only the worker's seed lines: a log line of lib/ (JSON too) is not one.
+      if (!text.startsWith('{"seed":')) return;
       const line = JSON.parse(text) as SeedLine;
       lines.push(line);
       o.onSeed?.(line);

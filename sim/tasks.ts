@@ -39,6 +39,8 @@ export interface SimTask {
   url: string;
   headers: Record<string, string>;
   body: unknown;
+  /** The body's bytes as created: what the task's signature covers. */
+  rawBody?: Buffer;
   scheduleTimeMs: number;
   dispatchCount: number;
   executionCount: number;
@@ -125,7 +127,7 @@ export class SimQueue {
   }
 
   /** Creates a task (at the service side of the RPC). @throws GrpcError ALREADY_EXISTS */
-  create(taskId: string, url: string, headers: Record<string, string>, body: unknown, scheduleTimeMs?: number): SimTask {
+  create(taskId: string, url: string, headers: Record<string, string>, body: unknown, scheduleTimeMs?: number, rawBody?: Buffer): SimTask {
     const now = this.scheduler.nowMs;
     const reusableAt = this.tombstones.get(taskId);
     if (this.tasks.has(taskId) || (reusableAt !== undefined && reusableAt > now)) {
@@ -137,6 +139,7 @@ export class SimQueue {
       url,
       headers,
       body,
+      ...(rawBody ? { rawBody } : {}),
       scheduleTimeMs: Math.max(now, scheduleTimeMs ?? now),
       dispatchCount: 0,
       executionCount: 0,
@@ -201,7 +204,8 @@ export class SimQueue {
     this.dispatches++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     const headers = {
-      ...task.headers,
+      // Header names arrive in lower case, as Node hands them to a function (the task was created with `X-Restock-Signature`).
+      ...Object.fromEntries(Object.entries(task.headers).map(([name, value]) => [name.toLowerCase(), value])),
       'x-cloudtasks-queuename': this.id,
       'x-cloudtasks-taskname': task.taskId,
       'x-cloudtasks-taskretrycount': String(retryCount),
@@ -273,7 +277,7 @@ export class SimTasksClient {
         const t = request.task;
         const body = t.httpRequest.body ? JSON.parse(t.httpRequest.body.toString('utf8')) : undefined;
         const schedule = t.scheduleTime ? (t.scheduleTime.seconds ?? 0) * 1000 + Math.floor((t.scheduleTime.nanos ?? 0) / 1e6) : undefined;
-        const created = queue.create(taskId, t.httpRequest.url, { ...(t.httpRequest.headers ?? {}) }, body, schedule);
+        const created = queue.create(taskId, t.httpRequest.url, { ...(t.httpRequest.headers ?? {}) }, body, schedule, t.httpRequest.body);
         return [{ name: created.name }] as [unknown];
       },
     });

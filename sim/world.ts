@@ -109,6 +109,8 @@ function drawConfig(r: Prng, ranges: Prng): Config {
     // The simulated push and queue carry no tokens: the entry handlers' caller checks are off, as on the emulators.
     RESTOCK_VERIFY_OIDC: 'false',
     RESTOCK_VERIFY_PUSH_OIDC: 'false',
+    // Tasks are signed and checked as deployed: a body the simulation altered, or a task the code forgot to sign, is refused.
+    RESTOCK_TASK_SIGNING_KEYS: 'simulation-task-signing-key-of-32-bytes-or-more',
     LOG_LEVEL: 'error',
   });
 }
@@ -275,7 +277,7 @@ export class World {
 
   private dispatch(task: SimTask, headers: Record<string, string>): Promise<number> {
     if (task.url === this.config.fanoutUrl) {
-      return this.invoke('fanout', 540_000, (rt) => fanOutRestock(rt, { ...headers, 'ce-type': headers['ce-type'] ?? CONTINUATION_CLOUDEVENT_TYPE }, task.body));
+      return this.invoke('fanout', 540_000, (rt) => fanOutRestock(rt, { ...headers, 'ce-type': headers['ce-type'] ?? CONTINUATION_CLOUDEVENT_TYPE }, task.body, task.rawBody));
     }
     return this.invoke('deliver', 300_000, (rt, proc) =>
       deliverRestockBatch(
@@ -289,6 +291,7 @@ export class World {
         }),
         headers,
         task.body,
+        task.rawBody,
       ),
     );
   }

@@ -269,3 +269,14 @@ variable "unsubscribe_allow_unauthenticated" {
   type        = bool
   default     = true
 }
+
+variable "unsubscribe_link_max_age_days" {
+  description = "RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS: days an unsubscribe link keeps working after its email was sent (1 to 3650). A link only ever removes the subscription generation it was made for, so a long life costs little."
+  type        = number
+  default     = 180
+
+  validation {
+    condition     = var.unsubscribe_link_max_age_days >= 1 && var.unsubscribe_link_max_age_days <= 3650 && floor(var.unsubscribe_link_max_age_days) == var.unsubscribe_link_max_age_days
+    error_message = "unsubscribe_link_max_age_days must be a whole number of days from 1 to 3650."
+  }
+}

@@ -215,20 +215,27 @@ locals {
     }
     restockSubscriptions = {
       RESTOCK_MAX_SUBSCRIPTIONS_PER_USER = tostring(var.max_subscriptions_per_user)
-      # Who may act for whom (docs/api.md): empty leaves every invoker unscoped.
-      RESTOCK_STOREFRONT_TENANTS = var.storefront_tenants
+      # Who may act for whom (docs/api.md): one scope per storefront account, never "any invoker for
+      # every shopper" (Cloud Run's IAM also admits project Owners and Editors). A lone storefront
+      # acts for every id unless told otherwise; several must be given their prefixes.
+      RESTOCK_STOREFRONT_TENANTS = var.storefront_tenants != "" ? var.storefront_tenants : (length(var.storefront_service_accounts) == 1 ? "${var.storefront_service_accounts[0]}=*" : "")
+      # Behind Cloud Run's IAM check: the caller's token arrives with its signature stripped (lib/auth).
+      RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
       # The API refuses subscriptions to products in stock: it must judge "in stock" as fan-out does.
       RESTOCK_THRESHOLD = tostring(var.restock_threshold)
     }
     # It records an unsubscribe request on this topic (its short name) for applyShopperActions.
     restockUnsubscribe = {
-      RESTOCK_SHOPPER_ACTIONS_TOPIC = local.names.shopper_actions_topic
+      RESTOCK_SHOPPER_ACTIONS_TOPIC          = local.names.shopper_actions_topic
+      RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = tostring(var.unsubscribe_link_max_age_days)
     }
     # Pushed by the shopper-actions subscription with an OIDC token of its own
     # push identity, for its own run.app URL, behind Cloud Run's IAM check:
-    # the same three facts fan-out is told about its pushes.
+    # the same three facts fan-out is told about its pushes. The push identity's
+    # address is known before it exists (and whether the function is deployed
+    # at all), so its environment is always one it would start with.
     applyShopperActions = {
-      RESTOCK_PUSH_SERVICE_ACCOUNT = local.direct_email ? "${var.name_prefix}restock-actions-push@${var.project_id}.iam.gserviceaccount.com" : ""
+      RESTOCK_PUSH_SERVICE_ACCOUNT = "${var.name_prefix}restock-actions-push@${var.project_id}.iam.gserviceaccount.com"
       RESTOCK_OIDC_AUDIENCE        = local.function_urls["applyShopperActions"]
       RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
     }

@@ -458,9 +458,13 @@ variable "fanout_time_budget_margin_seconds" {
 }
 
 variable "storefront_service_accounts" {
-  description = "Service accounts of the storefront backends allowed to call restockSubscriptions (emails, no prefix). Nobody else may invoke it."
+  description = "Service accounts of the storefront backends allowed to call restockSubscriptions (emails, no prefix); at least one. Nobody else may invoke it. With one account, it acts for every shopper unless storefront_tenants says otherwise; with several, storefront_tenants must give each its prefix."
   type        = list(string)
-  default     = []
+
+  validation {
+    condition     = length(var.storefront_service_accounts) >= 1
+    error_message = "storefront_service_accounts must name at least one storefront backend: the subscription API refuses to start without a scope for its callers (docs/api.md)."
+  }
 
   validation {
     condition     = alltrue([for e in var.storefront_service_accounts : can(regex("^[a-z0-9-]+@[a-z0-9-]+\\.iam\\.gserviceaccount\\.com$", e)) || can(regex("^[a-z0-9-]+@(appspot|developer)\\.gserviceaccount\\.com$", e)) || can(regex("^[0-9]+-compute@developer\\.gserviceaccount\\.com$", e))])
@@ -799,13 +803,18 @@ variable "notifier_max_retry_after_ms" {
 }
 
 variable "storefront_tenants" {
-  description = "RESTOCK_STOREFRONT_TENANTS: account=prefix pairs, comma-separated: each storefront service account may act only for user ids starting with its prefix (* for every id). Empty: every invoker may act for every shopper."
+  description = "RESTOCK_STOREFRONT_TENANTS: account=prefix pairs, comma-separated: each storefront service account may act only for user ids starting with its prefix (* for every id); prefixes may not overlap. Empty with one storefront account: that account, for every id (account=*); required with several."
   type        = string
   default     = ""
 
   validation {
     condition     = var.storefront_tenants == "" || can(regex("^[^\\s,=@]+@[^\\s,=@]+=[^\\s,=/]{1,64}(,[^\\s,=@]+@[^\\s,=@]+=[^\\s,=/]{1,64})*$", var.storefront_tenants))
     error_message = "storefront_tenants must be account@project.iam.gserviceaccount.com=prefix pairs separated by commas (prefix: 1-64 characters without spaces, ',', '=' or '/', or *)."
+  }
+
+  validation {
+    condition     = var.storefront_tenants != "" || length(var.storefront_service_accounts) <= 1
+    error_message = "storefront_tenants is required with more than one storefront service account: give each its prefix of user ids (account=prefix,...), so no storefront acts for another's shoppers."
   }
 }
 

@@ -1,7 +1,7 @@
 /** Inventory events: parse and validate whatever shape they arrive in. */
 export { InvalidEventError } from './errors.ts';
 export { isLastPushAttempt } from './attempts.ts';
-export { inventoryEventSchema, productNameSchema, productUrlSchema, EVENT_TYPE, EVENT_VERSION, type InventoryEvent } from './schema.ts';
+export { inventoryEventSchema, EVENT_TYPE, EVENT_VERSION, type InventoryEvent } from './schema.ts';
 export {
   parseIncoming,
   readPushMessage,

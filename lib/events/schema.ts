@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isValidDocumentId } from '../model.ts';
+import { productNameSchema, productUrlSchema } from '../validation.ts';
 
 export const EVENT_TYPE = 'inventory.updated';
 export const EVENT_VERSION = 1;
@@ -15,12 +16,6 @@ const documentId = z
   .refine(isValidDocumentId, 'must be usable as a Firestore document id (no "/", not "." or "..", not __x__)');
 
 const quantity = z.number().int('must be a whole number').nonnegative('must not be negative').max(Number.MAX_SAFE_INTEGER);
-
-/** A product's display name as an event may carry it (and a delivery task after it). */
-export const productNameSchema = z.string().max(500, 'must be at most 500 characters');
-
-/** A product's link as an event may carry it: shoppers open it from a notification, so only https (javascript:, data:, file: would pass as "a URL"). */
-export const productUrlSchema = z.url({ protocol: /^https$/, message: 'must be an https: URL' }).max(2000, 'must be at most 2000 characters');
 
 export const inventoryEventSchema = z.strictObject({
   type: z.literal(EVENT_TYPE, `must be "${EVENT_TYPE}"`).default(EVENT_TYPE),

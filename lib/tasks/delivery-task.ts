@@ -11,9 +11,8 @@
 import { z } from 'zod';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { deliveryAudience, type Config } from '../config.ts';
-import { productNameSchema, productUrlSchema } from '../events/index.ts';
 import { isValidDocumentId, type FanoutDoc } from '../model.ts';
-import { firstProblem } from '../validation.ts';
+import { firstProblem, productNameSchema, productUrlSchema } from '../validation.ts';
 import { enqueueHttpTask, type EnqueueResult } from './enqueue.ts';
 import { deliveryQueueFor } from './queues.ts';
 

@@ -78,6 +78,7 @@ const CLOCK_ENV: Record<string, string> = {
   RESTOCK_NOTIFIER_URL: 'http://notifier.clock/',
   RESTOCK_VERIFY_OIDC: 'false',
   RESTOCK_VERIFY_PUSH_OIDC: 'false',
+  RESTOCK_TASK_SIGNING_KEYS: 'production-clock-task-signing-key-32-bytes',
   LOG_LEVEL: 'error',
 };
 
@@ -272,9 +273,9 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     await s.sleep(K.dispatchOverheadMs.value);
     if (task.url === config.fanoutUrl) {
       continuations++;
-      return invoke('fanout', (rt) => fanOutRestock(rt, { ...headers, 'ce-type': headers['ce-type'] ?? CONTINUATION_CLOUDEVENT_TYPE }, task.body));
+      return invoke('fanout', (rt) => fanOutRestock(rt, { ...headers, 'ce-type': headers['ce-type'] ?? CONTINUATION_CLOUDEVENT_TYPE }, task.body, task.rawBody));
     }
-    return invoke('deliver', (rt) => deliverRestockBatch(rt, notifier, headers, task.body));
+    return invoke('deliver', (rt) => deliverRestockBatch(rt, notifier, headers, task.body, task.rawBody));
   };
 
   const plans = queuePlan(config, d);

@@ -57,6 +57,19 @@ describe('lib/ imports', () => {
     expect(folderEdges.has('tasks->fanout') || folderEdges.has('tasks->delivery')).toBe(false);
   });
 
+  test('no two folders of lib/ import each other both ways: what they share has a home of its own', () => {
+    const folderEdges = new Set<string>();
+    for (const [from, tos] of graph()) {
+      const a = from.slice(LIB.length + 1).split('/');
+      for (const to of tos) {
+        const b = to.slice(LIB.length + 1).split('/');
+        if (a.length > 1 && b.length > 1 && a[0] !== b[0]) folderEdges.add(`${a[0]}->${b[0]}`);
+      }
+    }
+    const bothWays = [...folderEdges].filter((e) => folderEdges.has(e.split('->').reverse().join('->')));
+    expect(bothWays).toEqual([]);
+  });
+
   test('applications sit beside the domain: lib/ imports nothing outside itself, the CLI only lib/ and itself', () => {
     const outside = (dir: string, allowed: string[]) =>
       (readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' }) as string[])

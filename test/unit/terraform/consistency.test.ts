@@ -104,9 +104,9 @@ const ENV_PLAN = {
       'RESTOCK_FCM_PROJECT_ID',
       'RESTOCK_FCM_CONCURRENCY',
     ],
-    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD', 'RESTOCK_STOREFRONT_TENANTS'],
+    restockSubscriptions: ['RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', 'RESTOCK_THRESHOLD', 'RESTOCK_STOREFRONT_TENANTS', 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
     // It publishes an unsubscribe request on this topic (issue 31 item 8).
-    restockUnsubscribe: ['RESTOCK_SHOPPER_ACTIONS_TOPIC'],
+    restockUnsubscribe: ['RESTOCK_SHOPPER_ACTIONS_TOPIC', 'RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS'],
     // Its pushes' caller, audience and Cloud Run's IAM check, as fan-out's (issue 31 item 8).
     applyShopperActions: ['RESTOCK_PUSH_SERVICE_ACCOUNT', 'RESTOCK_OIDC_AUDIENCE', 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
     relayOutbox: [
@@ -154,7 +154,7 @@ const ENV_PLAN = {
  * like any other; once lib/config.ts declares it, it is checked like any other
  * and its entry here must go (a test says so).
  */
-const SET_BEFORE_THE_CODE_READS_THEM = ['RESTOCK_TASK_SIGNING_KEYS', 'RESTOCK_SHOPPER_ACTIONS_TOPIC'];
+const SET_BEFORE_THE_CODE_READS_THEM: string[] = [];
 
 /** Variables the platform reads, not lib/config.ts. */
 const PLATFORM_ENV = ['LOG_EXECUTION_ID', 'IGNORED_ROUTES'];

@@ -53,10 +53,28 @@ const REQUIRED: Variables = {
   notifier_token: 'token-from-the-environment',
   task_signing_keys: 'a-task-signing-key-of-more-than-32-bytes',
   notification_channels: ['projects/shop-prod-1/notificationChannels/42'],
+  storefront_service_accounts: ['storefront-backend@shop-prod-1.iam.gserviceaccount.com'],
 };
 /** Email over SMTP: the public unsubscribe function and its keys. */
 const DIRECT_EMAIL: Variables = { email_sender: 'smtp', smtp_host: 'smtp.example.com', email_from: 'Shop <restock@example.com>', unsubscribe_keys: 'an-unsubscribe-key-of-more-than-32-bytes' };
 const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com', ...REQUIRED };
+
+/**
+ * The secrets Cloud Run mounts into `name` (terraform's function_secret_env:
+ * each unconditional entry), each holding the value of the variable that
+ * wrote its version. A conditional one (the SMTP password, the DKIM key) is
+ * mounted only with its feature, which these cases leave off.
+ */
+function mountedSecrets(name: string, given: Variables): Record<string, string> {
+  const written: Record<string, unknown> = { RESTOCK_TASK_SIGNING_KEYS: given.task_signing_keys, RESTOCK_NOTIFIER_TOKEN: given.notifier_token, RESTOCK_UNSUBSCRIBE_SECRET: given.unsubscribe_keys };
+  const mounted = (tf.locals.function_secret_env as Record<string, Record<string, string>>)[name] ?? {};
+  const out: Record<string, string> = {};
+  for (const [key, expression] of Object.entries(mounted)) {
+    // A secret no variable of the case writes has no version: the function must start without it (restockUnsubscribe is not deployed then).
+    if (!expression.includes('?') && typeof written[key] === 'string') out[key] = written[key] as string;
+  }
+  return out;
+}
 
 // Each terraform run takes about a second, several on a busy machine.
 const TERRAFORM_TIMEOUT = { timeout: 60_000 };
@@ -75,7 +93,7 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
     if (withTerraform) expect(evaluateByHand(tf, given)).toEqual(evaluate(given));
     expect(Object.keys(env).sort()).toEqual(['applyShopperActions', 'deliverRestockBatch', 'fanOutRestock', 'relayOutbox', 'restockSubscriptions', 'restockUnsubscribe']);
     for (const [name, vars] of Object.entries(env)) {
-      const config = parseConfig(vars);
+      const config = parseConfig({ ...vars, ...mountedSecrets(name, given) });
       expect(config.projectId, name).toBe(given.project_id);
       expect(config.tasksEmulatorHost, name).toBeUndefined();
       // The refusals that protect production (open callers, the log notifier) pass as deployed.
@@ -83,7 +101,7 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
     }
     // Delivery also builds its notifier at its first request, which needs the notifier settings.
     const silent = new Logger({}, 'ERROR', () => {});
-    expect(() => createNotifier(parseConfig(env.deliverRestockBatch!), silent)).not.toThrow();
+    expect(() => createNotifier(parseConfig({ ...env.deliverRestockBatch!, ...mountedSecrets('deliverRestockBatch', given) }), silent)).not.toThrow();
   });
 
   test('with the example, fan-out and delivery agree on the queue, the URLs and the identity', () => {

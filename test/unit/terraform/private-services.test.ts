@@ -100,7 +100,10 @@ describe('issue 31 item 8: the public function can only record an unsubscribe re
   });
 
   test('restockUnsubscribe is told the topic\u2019s short name, and its concurrency and instances are bounded variables', () => {
-    expect(tf.locals.function_env.restockUnsubscribe).toEqual({ RESTOCK_SHOPPER_ACTIONS_TOPIC: '${local.names.shopper_actions_topic}' });
+    expect(tf.locals.function_env.restockUnsubscribe).toEqual({
+      RESTOCK_SHOPPER_ACTIONS_TOPIC: '${local.names.shopper_actions_topic}',
+      RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS: '${tostring(var.unsubscribe_link_max_age_days)}',
+    });
     expect(tf.locals.names.shopper_actions_topic).toBe('${var.name_prefix}shopper-actions');
     const type = String(tf.variable.function_config.type);
     const unsubscribe = /restockUnsubscribe = optional\(object\(\{([\s\S]*?)\}\)/.exec(type)![1]!;
