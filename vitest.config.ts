@@ -14,15 +14,20 @@ import { defineConfig } from 'vitest/config';
  *   several run at once, each on products, events and shoppers of its own.
  * - system: stacks of their own (killed, restarted, reconfigured), npm start and
  *   stop, the demo's bench: each starts JVMs, so one at a time.
+ *
+ * Groups run one after the other (`sequence.groupOrder`): the CPU-bound unit and
+ * sim tiers first, then the I/O-bound component and integration tiers together,
+ * then the system tier alone, whose chaos run and crash tests time their faults
+ * against a pipeline that is not competing with other files for the 2 cores.
  */
 const SLOW = { testTimeout: 120_000, hookTimeout: 180_000 };
 
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
-      { test: { name: 'sim', include: ['test/sim/**/*.test.ts'], ...SLOW } },
-      { test: { name: 'component', include: ['test/component/**/*.test.ts'], ...SLOW } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
+      { test: { name: 'sim', include: ['test/sim/**/*.test.ts'], sequence: { groupOrder: 0 }, ...SLOW } },
+      { test: { name: 'component', include: ['test/component/**/*.test.ts'], sequence: { groupOrder: 1 }, ...SLOW } },
       {
         test: {
           name: 'integration',
@@ -30,10 +35,11 @@ export default defineConfig({
           // One stack (emulators, functions, sink) on free ports for every file: test/helpers/stack.ts.
           globalSetup: ['test/helpers/global-setup.ts'],
           maxWorkers: 3,
+          sequence: { groupOrder: 1 },
           ...SLOW,
         },
       },
-      { test: { name: 'system', include: ['test/system/**/*.test.ts'], maxWorkers: 1, ...SLOW } },
+      { test: { name: 'system', include: ['test/system/**/*.test.ts'], maxWorkers: 1, sequence: { groupOrder: 2 }, ...SLOW } },
     ],
   },
 });
