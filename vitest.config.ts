@@ -15,8 +15,8 @@ import { defineConfig } from 'vitest/config';
  * - system: stacks of their own (killed, restarted, reconfigured), npm start and
  *   stop, the demo's bench: each starts JVMs, so one at a time.
  *
- * Groups run one after the other (`sequence.groupOrder`): the CPU-bound unit and
- * sim tiers first, then the I/O-bound component and integration tiers together,
+ * Groups run one after the other (`sequence.groupOrder`; vitest wants one
+ * worker count per group): the CPU-bound unit and sim tiers first, one file per core, then the I/O-bound component and integration tiers together,
  * then the system tier alone, whose chaos run and crash tests time their faults
  * against a pipeline that is not competing with other files for the 2 cores.
  */
@@ -25,9 +25,9 @@ const SLOW = { testTimeout: 120_000, hookTimeout: 180_000 };
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], sequence: { groupOrder: 0 } } },
-      { test: { name: 'sim', include: ['test/sim/**/*.test.ts'], sequence: { groupOrder: 0 }, ...SLOW } },
-      { test: { name: 'component', include: ['test/component/**/*.test.ts'], sequence: { groupOrder: 1 }, ...SLOW } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], maxWorkers: 2, sequence: { groupOrder: 0 } } },
+      { test: { name: 'sim', include: ['test/sim/**/*.test.ts'], maxWorkers: 2, sequence: { groupOrder: 0 }, ...SLOW } },
+      { test: { name: 'component', include: ['test/component/**/*.test.ts'], maxWorkers: 3, sequence: { groupOrder: 1 }, ...SLOW } },
       {
         test: {
           name: 'integration',
