@@ -6,15 +6,10 @@
  * the waves call it, and so will send windows and caps: a rule that decides
  * "may this restock still tell shoppers now?" belongs here, beside it.
  */
-import type { ProductDoc } from '../model.ts';
+import type { ProductDoc, RestockStop } from '../model.ts';
 import { isAvailable } from './rule.ts';
 
-/**
- * Why a restock stopped telling shoppers: the product `sold-out` again (a newer
- * event put it at or under the threshold), or a newer restock `superseded` it
- * (which tells everyone still waiting itself).
- */
-export type RestockStop = 'sold-out' | 'superseded';
+export type { RestockStop } from '../model.ts';
 /** Every reason a restock stops, in the order `restock status` explains them. */
 export const RESTOCK_STOPS: readonly RestockStop[] = ['sold-out', 'superseded'];
 

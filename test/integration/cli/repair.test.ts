@@ -46,7 +46,7 @@ describe('restock replay and redrive', () => {
     await seedSubscribers(productId, 4, { product: false, startIndex: 20 });
     const nowMs = Date.now();
     const exhausted: DeliveryDoc = {
-      dedupKey: dedupKey(eventId, exhaustedUser, 'email'),
+      dedupKey: dedupKey({ productId, userId: exhaustedUser, createdAtMs: Number((await stack().firestore.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions).doc(exhaustedUser).get()).get('createdAtMs')) }, 'email'),
       eventKey: eventId,
       productId,
       userId: exhaustedUser,
