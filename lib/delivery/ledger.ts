@@ -20,12 +20,12 @@ import {
   type WriteBatch,
 } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
-import { CHANNELS, COLLECTIONS, DELIVERY_STATES, dedupKey, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, DELIVERY_STATES, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { restockStanding } from '../restock/index.ts';
 import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
 import { runTransaction } from '../transaction.ts';
-import { planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
+import { notificationKey, planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
 
 /**
  * What a claim of a chunk found and took: the plan of `rules.ts`, with the
@@ -175,7 +175,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
     const docs = subSnaps.map((s) => s.data() as SubscriptionDoc | undefined);
     const present = task.userIds.map((u, i) => ({ u, doc: docs[i] })).filter((r): r is { u: string; doc: SubscriptionDoc } => r.doc !== undefined);
     const users = [...new Set(task.userIds)];
-    const keyRefs = present.flatMap(({ u, doc }) => CHANNELS.map((c) => deliveryRef(db, dedupKey({ productId: task.productId, userId: u, createdAtMs: doc.createdAtMs }, c))));
+    const keyRefs = present.flatMap(({ u, doc }) => CHANNELS.map((c) => deliveryRef(db, notificationKey(task, u, doc, c))));
     const [entrySnaps, anySignupSnaps] = await Promise.all([
       keyRefs.length > 0 ? tx.getAll(...keyRefs) : Promise.resolve([]),
       Promise.all(
@@ -190,8 +190,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
     const ledgers: RecipientLedger[] = task.userIds.map((u, i) => {
       const doc = docs[i];
       if (!doc) return anySignup.get(u) ?? [];
-      const signup = { productId: task.productId, userId: u, createdAtMs: doc.createdAtMs };
-      return Object.fromEntries(CHANNELS.map((c) => [c, byKey.get(dedupKey(signup, c))]).filter(([, d]) => d !== undefined));
+      return Object.fromEntries(CHANNELS.map((c) => [c, byKey.get(notificationKey(task, u, doc, c))]).filter(([, d]) => d !== undefined));
     });
     const plan = planChunkClaim(task, docs, ledgers, o, task.userIds.map((u, i) => (docs[i] ? (anySignup.get(u) ?? []) : [])));
     const expireAt = expireAtFor(o);

@@ -152,6 +152,15 @@ function mayKeep(entry: Pick<DeliveryDoc, 'state' | 'leaseExpiresAtMs' | 'eventK
   return entry.eventKey === task.eventKey && entry.state !== 'soldOutBeforeSend' && mayClaim(entry, task, nowMs);
 }
 
+/**
+ * The key of `userId`'s notification on `channel` for `task`: its sign-up's
+ * (`dedupKey` of the subscription's `createdAtMs`, promise 15), whichever
+ * restock claims it. One rule for the planner and the store's reads.
+ */
+export function notificationKey(task: Pick<DeliveryTask, 'productId' | 'eventKey'>, userId: string, sub: Pick<SubscriptionDoc, 'createdAtMs'>, channel: Channel): string {
+  return dedupKey({ productId: task.productId, userId, createdAtMs: sub.createdAtMs }, channel);
+}
+
 /** Why a kept entry was not sent, as `restock trace` shows it. */
 export function stoppedError(reason: RestockStop): string {
   return reason === 'sold-out' ? 'not sent: the product sold out again before this chunk was claimed' : 'not sent: a newer restock of the product superseded this one';
@@ -210,7 +219,7 @@ export function decideRecipient(
     return;
   }
   const byChannel = (Array.isArray(ledger) ? {} : ledger) as Partial<Record<Channel, DeliveryDoc | LedgerEntry>>;
-  const keyOf = (channel: Channel) => dedupKey({ productId: task.productId, userId, createdAtMs: sub.createdAtMs }, channel);
+  const keyOf = (channel: Channel) => notificationKey(task, userId, sub, channel);
   const channels = CHANNELS.filter((c) => sub.channels?.[c]);
   const settled = new Map<Channel, DeliveryState>();
   plan.recipients.push({ userId, subscribed: true, channels, settled });
