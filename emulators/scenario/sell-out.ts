@@ -113,7 +113,9 @@ export async function runSellOut(description: StackDescription, clients: StackCl
     say(`restocked again ${Date.now() - soldOutAtMs} ms after the sell-out (event ${againEventKey})`);
   }
 
-  // Every fan-out ends, then its ledger settles (no entry `sending` or `failed`), then a little longer for late sends.
+  // Every fan-out ends and its ledger settles (no entry `sending` or `failed`); with a restock again, until nobody
+  // waits any more (a chunk of it that met the first restock's claims still sending is retried by the queue, with
+  // nothing of its own open meanwhile); then a little longer for late sends.
   const deadline = startedAtMs + o.timeoutMs;
   const events = [eventKey, ...(againEventKey ? [againEventKey] : [])];
   let failure: string | undefined;
@@ -122,9 +124,10 @@ export async function runSellOut(description: StackDescription, clients: StackCl
     const ledgers = await Promise.all(events.map((k) => ledgerOf(clients, k)));
     const running = views.some((v) => !v || v.state === 'running');
     const open = ledgers.flat().filter((e) => e.state === 'sending' || e.state === 'failed').length;
-    if (!running && open === 0) break;
+    const waiting = againEventKey ? (await subscriptionsRef(clients.firestore, productId).count().get()).data().count : 0;
+    if (!running && open === 0 && waiting === 0) break;
     if (Date.now() > deadline) {
-      failure = `timed out with ${running ? 'a fan-out still running' : `${open} ledger entries open`}`;
+      failure = `timed out with ${running ? 'a fan-out still running' : open > 0 ? `${open} ledger entries open` : `${waiting} shopper(s) still waiting after the restock again`}`;
       break;
     }
     await sleep(300);

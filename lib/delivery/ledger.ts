@@ -132,7 +132,7 @@ export async function claimChunk(db: Firestore, task: DeliveryTask, o: ClaimOpti
   const [productSnap, ...subSnaps] = await db.getAll(productRef(db, task.productId), ...(unique ? task.userIds.map((u) => subs.doc(u)) : []));
   const standing = restockStanding(productSnap!.data() as ProductDoc | undefined, task.eventKey, o.threshold);
   const ctx: ClaimContext & ClaimOptions = { ...o, ...(standing.kind === 'stopped' ? { stopped: standing.reason } : {}) };
-  return (unique ? await claimUnclaimedChunk(db, task, ctx, subSnaps) : undefined) ?? claimChunkInTransaction(db, task, ctx);
+  return (unique ? await claimUnclaimedChunk(db, task, ctx, subSnaps) : undefined) ?? claimChunkInTransaction(db, task, ctx, subSnaps);
 }
 
 function expireAtFor(o: ClaimOptions): Timestamp {
@@ -160,39 +160,47 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimCo
 
 /**
  * The general path of {@link claimChunk}, in one transaction: the chunk's
- * subscriptions, then the entries of their sign-ups by key (their keys need
+ * subscriptions, then, by key, the entries of their sign-ups (the keys need
  * each subscription's `createdAtMs`; a read by key also holds an absent entry
- * against a concurrent create), and beside them every entry of the chunk's
- * shoppers for the product, any sign-up (one query per 30 shoppers): for a
- * shopper whose subscription is gone only the ledger can say whether they
- * were told or left, and an entry an earlier sign-up left open must be closed
- * by someone. Only retries and conflicts take this path.
+ * against a concurrent create) and the entries found for shoppers whose
+ * sign-up is unknown.
+ *
+ * Those are found before the transaction by a plain query of the chunk's
+ * shoppers' entries for the product, any sign-up (one per 30 shoppers; no
+ * query ever runs inside the transaction, where it would lock what it
+ * scans): for a shopper whose subscription was gone at the first read only
+ * the ledger can say whether they were told or left, and on a retry or a
+ * redrive an entry an earlier sign-up left open must be closed by someone.
+ * The transaction reads what the query found by key again, so it decides on
+ * current, held versions. A first attempt that only met another restock's
+ * entries (every subscription there) needs no query.
  */
-async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: ClaimContext & ClaimOptions): Promise<ChunkClaim> {
+async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: ClaimContext & ClaimOptions, firstRead: readonly DocumentSnapshot[] = []): Promise<ChunkClaim> {
   const subs = subscriptionsRef(db, task.productId);
+  const users = [...new Set(task.userIds)];
+  const firstSubs = new Map(firstRead.map((s) => [s.id, s.data() as SubscriptionDoc | undefined]));
+  const everyone = (o.retryCount ?? 0) > 0 || task.redriveRunId !== undefined;
+  const found = await entryKeysOf(db, task.productId, everyone ? users : users.filter((u) => !firstSubs.get(u)));
+  const keysOf = (userId: string, sub: SubscriptionDoc) => CHANNELS.map((c) => notificationKey(task, userId, sub, c));
   return runTransaction(db, async (tx) => {
     const subSnaps = await tx.getAll(...task.userIds.map((u) => subs.doc(u)));
     const docs = subSnaps.map((s) => s.data() as SubscriptionDoc | undefined);
-    const present = task.userIds.map((u, i) => ({ u, doc: docs[i] })).filter((r): r is { u: string; doc: SubscriptionDoc } => r.doc !== undefined);
-    const users = [...new Set(task.userIds)];
-    const keyRefs = present.flatMap(({ u, doc }) => CHANNELS.map((c) => deliveryRef(db, notificationKey(task, u, doc, c))));
-    const [entrySnaps, anySignupSnaps] = await Promise.all([
-      keyRefs.length > 0 ? tx.getAll(...keyRefs) : Promise.resolve([]),
-      Promise.all(
-        Array.from({ length: Math.ceil(users.length / MAX_IN_VALUES) }, (_, i) =>
-          tx.get(db.collection(COLLECTIONS.deliveries).where('productId', '==', task.productId).where('userId', 'in', users.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES))),
-        ),
-      ),
-    ]);
+    const wanted = new Set<string>();
+    task.userIds.forEach((u, i) => {
+      const first = firstSubs.get(u);
+      for (const k of [...(docs[i] ? keysOf(u, docs[i]) : []), ...(first ? keysOf(u, first) : []), ...(found.get(u) ?? [])]) wanted.add(k);
+    });
+    const entrySnaps = wanted.size > 0 ? await tx.getAll(...[...wanted].map((k) => deliveryRef(db, k))) : [];
     const byKey = new Map(entrySnaps.filter((s) => s.exists).map((s) => [s.id, s.data() as DeliveryDoc]));
-    const anySignup = new Map<string, DeliveryDoc[]>();
-    for (const q of anySignupSnaps) for (const d of q.docs) anySignup.set(d.get('userId'), [...(anySignup.get(d.get('userId')) ?? []), d.data() as DeliveryDoc]);
+    const byUser = new Map<string, DeliveryDoc[]>();
+    for (const e of byKey.values()) byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
     const ledgers: RecipientLedger[] = task.userIds.map((u, i) => {
       const doc = docs[i];
-      if (!doc) return anySignup.get(u) ?? [];
+      if (!doc) return byUser.get(u) ?? [];
       return Object.fromEntries(CHANNELS.map((c) => [c, byKey.get(notificationKey(task, u, doc, c))]).filter(([, d]) => d !== undefined));
     });
-    const plan = planChunkClaim(task, docs, ledgers, o, task.userIds.map((u, i) => (docs[i] ? (anySignup.get(u) ?? []) : [])));
+    const others = task.userIds.map((u, i) => (docs[i] ? (byUser.get(u) ?? []) : []));
+    const plan = planChunkClaim(task, docs, ledgers, o, others);
     const expireAt = expireAtFor(o);
     // A repeated recipient is planned twice; one write per document is what a transaction allows.
     const writes = new Map<string, LedgerWrite>();
@@ -207,6 +215,18 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
     if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
     return claimOf(task, plan, subSnaps);
   });
+}
+
+/** The ids of `userIds`' ledger entries for `productId`, any sign-up: plain queries (no transaction), ids only, one per 30 shoppers. */
+async function entryKeysOf(db: Firestore, productId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const pages = await Promise.all(
+    Array.from({ length: Math.ceil(userIds.length / MAX_IN_VALUES) }, (_, i) =>
+      db.collection(COLLECTIONS.deliveries).where('productId', '==', productId).where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES)).select('userId').get(),
+    ),
+  );
+  for (const page of pages) for (const d of page.docs) out.set(d.get('userId'), [...(out.get(d.get('userId')) ?? []), d.id]);
+  return out;
 }
 
 export type { Outcome } from './rules.ts';
