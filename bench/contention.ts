@@ -16,6 +16,13 @@
  *    delivery: every claim reads the same ledger entries), against one task.
  * 4. `restock replay` of one completed fan-out by two operators at once (both
  *    claim `fanouts/{eventKey}`).
+ * 5. Stock updates beside deliveries (issue 40): a product's stock-state
+ *    transaction (read and write `products/{productId}`, as the fan-out's
+ *    claim of each stock event does) run one after another while the chunks
+ *    of a restock of that product are claimed, each claim asking the stock
+ *    check: as the claim does it (the product read beside the subscriptions,
+ *    outside any transaction), against the rejected shape that reads the
+ *    product inside every chunk's claim transaction; and with no claims at all.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -25,11 +32,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
 import { Command } from 'commander';
 import { parseConfig } from '../lib/config.ts';
-import { COLLECTIONS, productRef, subscriptionsRef, type DeliveryDoc, type FanoutDoc } from '../lib/model.ts';
+import { COLLECTIONS, productRef, subscriptionsRef, type DeliveryDoc, type FanoutDoc, type ProductDoc } from '../lib/model.ts';
+import { claimChunk } from '../lib/delivery/ledger.ts';
+import { chunk } from '../lib/tasks/index.ts';
 import { FirestoreSubscriptionStore, putSubscription } from '../lib/subscriptions/index.ts';
 import { deliveryQueueFor, enqueueHttpTask } from '../lib/tasks/index.ts';
 import { percentile, seedAudience, sinkGet } from '../emulators/scenario/index.ts';
-import { clientsFor, emulatorEnv, inventoryEvent, publishEvent, REPO_ROOT, startStack, type StackClients, type StackDescription } from '../emulators/stack/index.ts';
+import { clientsFor, emulatorEnv, inventoryEvent, publishEvent, REPO_ROOT, seedSubscribers, startStack, type StackClients, type StackDescription } from '../emulators/stack/index.ts';
 import type { SinkStats } from '../emulators/sink/index.ts';
 
 interface Timed {
@@ -161,6 +170,51 @@ async function deliveryClaims(description: StackDescription, clients: StackClien
   return { single: await run(1), duplicated: await run(duplicates) };
 }
 
+/** One stock update as the fan-out's claim makes it: a transaction that reads and writes `products/{productId}`. */
+async function stockUpdate(db: Firestore, productId: string, available: number): Promise<void> {
+  await db.runTransaction(async (tx) => {
+    const ref = productRef(db, productId);
+    const p = (await tx.get(ref)).data() as ProductDoc;
+    tx.set(ref, { ...p, available, sequence: p.sequence + 1, updatedAtMs: Date.now() });
+  });
+}
+
+/**
+ * Stock updates of one product, one after another, while `claims` chunk claims of a restock of it run (all at
+ * once, `concurrency` at a time): their latencies. `shape` says how each claim reads the product.
+ */
+async function stockBesideClaims(clients: StackClients, o: { chunks: number; updates: number; shape: 'outside' | 'inside-transaction' | 'no-claims' }) {
+  const db = clients.firestore;
+  const productId = `contention-stock-${o.shape}-${randomUUID().slice(0, 6)}`;
+  const eventKey = randomUUID();
+  const subs = await seedSubscribers(db, productId, o.chunks * 100);
+  await productRef(db, productId).set({ productId, available: 5, sequence: 2, updatedAtMs: Date.now(), lastRestockEventKey: eventKey });
+  const tasks = chunk(subs.map((s) => s.userId), 100).map((userIds) => ({ version: 1 as const, eventKey, productId, generation: 0, product: { available: 5 }, userIds }));
+  const claim = async (task: (typeof tasks)[number]) => {
+    if (o.shape === 'outside') {
+      await claimChunk(db, task, { nowMs: Date.now(), leaseMs: 120_000, ttlDays: 1, threshold: 0 });
+      return;
+    }
+    // The rejected shape: the stock check inside the claim's transaction, which holds products/{id} while it runs.
+    await db.runTransaction(async (tx) => {
+      const [product, ...snaps] = await tx.getAll(productRef(db, productId), ...task.userIds.map((u) => subscriptionsRef(db, productId).doc(u)));
+      if (!product?.exists) throw new Error('no product');
+      for (const s of snaps) tx.set(db.collection(`${COLLECTIONS.deliveries}-contention`).doc(`${eventKey}-${s.id}`), { state: 'sending', at: Date.now() });
+    });
+  };
+  const claims = o.shape === 'no-claims' ? Promise.resolve() : Promise.all(tasks.map(claim));
+  const latencies: number[] = [];
+  for (let i = 0; i < o.updates; i++) {
+    const t0 = performance.now();
+    await stockUpdate(db, productId, i % 2 === 0 ? 4 : 5);
+    latencies.push(Math.round(performance.now() - t0));
+  }
+  const claimsStarted = performance.now();
+  await claims;
+  latencies.sort((a, b) => a - b);
+  return { shape: o.shape, chunks: o.shape === 'no-claims' ? 0 : o.chunks, updates: o.updates, p50Ms: percentile(latencies, 50), maxMs: latencies.at(-1) ?? null, claimsLeftAfterUpdatesMs: Math.round(performance.now() - claimsStarted) };
+}
+
 function restockCli(description: StackDescription, args: string[]): Promise<{ code: number | null; ms: number; stderr: string }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
@@ -188,8 +242,9 @@ async function main(): Promise<void> {
     .option('--clients <n>', 'concurrent creates', '64')
     .option('--events <n>', 'events published together (fan-out claim) and duplicate tasks (delivery claim)', '8')
     .option('--json', 'print the result as one JSON object on the last line')
+    .option('--stock-only', 'run only the stock updates beside delivery claims (issue 40)')
     .parse()
-    .opts<{ creates: string; clients: string; events: string; json?: boolean }>();
+    .opts<{ creates: string; clients: string; events: string; json?: boolean; stockOnly?: boolean }>();
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const loadAverage = loadavg();
   say(`starting a local stack (load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')})...`);
@@ -198,6 +253,16 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stack.stop().finally(() => process.exit(130)));
   try {
     const k = Number(opts.events);
+    if (opts.stockOnly) {
+      const stock = {
+        noClaims: await stockBesideClaims(clients, { chunks: 40, updates: 10, shape: 'no-claims' }),
+        outside: await stockBesideClaims(clients, { chunks: 40, updates: 10, shape: 'outside' }),
+        insideTransaction: await stockBesideClaims(clients, { chunks: 40, updates: 10, shape: 'inside-transaction' }),
+      };
+      for (const v of Object.values(stock)) process.stdout.write(`stock update beside ${v.chunks} chunk claims (${v.shape}): p50 ${v.p50Ms} ms, max ${v.maxMs} ms of ${v.updates}\n`);
+      if (opts.json) process.stdout.write(`${JSON.stringify({ loadAverage, loadAverageAfter: loadavg(), stock })}\n`);
+      return;
+    }
     say('subscribe, storage only: the old transaction, then the path the API uses now...');
     const subscribe = await subscribeStorage(clients.firestore, Number(opts.creates), Number(opts.clients));
     say(`  ${JSON.stringify(subscribe)}`);
@@ -210,7 +275,14 @@ async function main(): Promise<void> {
     say('restock replay: two operators replay one completed fan-out at once...');
     const replay = await replays(stack.description, clients, 200);
     say(`  ${JSON.stringify(replay)}`);
-    const result = { loadAverage, loadAverageAfter: loadavg(), subscribe, fanout, delivery, replay };
+    say('stock updates beside 40 chunk claims of a restock of the same product: no claims, the stock check outside the claim, inside its transaction...');
+    const stock = {
+      noClaims: await stockBesideClaims(clients, { chunks: 40, updates: 10, shape: 'no-claims' }),
+      outside: await stockBesideClaims(clients, { chunks: 40, updates: 10, shape: 'outside' }),
+      insideTransaction: await stockBesideClaims(clients, { chunks: 40, updates: 10, shape: 'inside-transaction' }),
+    };
+    say(`  ${JSON.stringify(stock)}`);
+    const result = { loadAverage, loadAverageAfter: loadavg(), subscribe, fanout, delivery, replay, stock };
     process.stdout.write(
       [
         `Transactions under concurrency (load average ${loadAverage.map((l) => l.toFixed(2)).join(' ')}; after ${result.loadAverageAfter.map((l) => l.toFixed(2)).join(' ')})`,
@@ -219,6 +291,7 @@ async function main(): Promise<void> {
         `  fan-out claim, ${k} events of one product: settled in ${fanout.oneProduct.elapsedMs} ms ${JSON.stringify(fanout.oneProduct.states)}; of ${k} products: ${fanout.manyProducts.elapsedMs} ms ${JSON.stringify(fanout.manyProducts.states)}`,
         `  delivery claim, one chunk of 100: 1 task ${delivery.single.elapsedMs} ms; ${delivery.duplicated.tasks} tasks at once ${delivery.duplicated.elapsedMs} ms, duplicate sends ${delivery.duplicated.duplicateKeys}`,
         `  restock replay twice at once: exit codes ${replay.exitCodes.join(', ')} in ${replay.ms.join(' / ')} ms${replay.refused.length ? `; refused: ${replay.refused.join(' | ')}` : ''}`,
+        ...Object.values(stock).map((s) => `  stock update beside ${s.chunks} chunk claims (${s.shape}): p50 ${s.p50Ms} ms, max ${s.maxMs} ms of ${s.updates}`),
       ].join('\n') + '\n',
     );
     if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -76,8 +76,8 @@ export async function runStorageFloor(db: Firestore, o: FloorOptions): Promise<F
   });
 
   const deliverChunk = async (userIds: string[]): Promise<void> => {
-    const ledgerRefs = userIds.map((u) => db.collection(COLLECTIONS.deliveries).doc(dedupKey(o.eventKey, u, 'email')));
-    await db.getAll(...userIds.map((u) => subs.doc(u)));
+    const subSnaps = await db.getAll(...userIds.map((u) => subs.doc(u)));
+    const ledgerRefs = userIds.map((u, i) => db.collection(COLLECTIONS.deliveries).doc(dedupKey({ productId: o.productId, userId: u, createdAtMs: Number(subSnaps[i]!.get('createdAtMs')) }, 'email')));
     const claim = db.batch();
     const claimedAtMs = Date.now();
     userIds.forEach((userId, i) => {

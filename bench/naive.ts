@@ -48,7 +48,7 @@ export async function runNaive(db: Firestore, sinkUrl: string, run: NaiveRun): P
   for (let i = 0; i < everyone.length; i += BATCH) {
     const batch = everyone.slice(i, i + BATCH).map((d) => d.data() as SubscriptionDoc);
     const notifications = batch.map((s) => ({
-      idempotencyKey: dedupKey(run.eventKey, s.userId, 'email'),
+      idempotencyKey: dedupKey({ productId: run.productId, userId: s.userId, createdAtMs: s.createdAtMs }, 'email'),
       channel: 'email' as const,
       to: s.channels.email!,
       template: 'restock' as const,

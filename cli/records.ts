@@ -42,10 +42,18 @@ export interface FanoutSummary {
   updatedAtMs: number | null;
   /** Whether delivery writes a receipt per chunk of this fan-out (false: it started before receipts existed). */
   chunkReceipts: boolean;
+  /** Why and when the fan-out stopped paging because a newer stock event ended the restock (issue 40); null when it did not. */
+  stopped: { reason: string; atMs: number | null } | null;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function stoppedOf(v: unknown): FanoutSummary['stopped'] {
+  if (v === null || typeof v !== 'object') return null;
+  const reason = str((v as Record<string, unknown>).reason);
+  return reason === null ? null : { reason, atMs: num((v as Record<string, unknown>).atMs) };
+}
 
 /** A ledger document's fields as a {@link DeliverySummary}. */
 export function deliverySummary(id: string, d: Record<string, unknown>): DeliverySummary {
@@ -85,5 +93,6 @@ export function fanoutSummary(id: string, d: Record<string, unknown>): FanoutSum
     completedAtMs: num(d.completedAtMs),
     updatedAtMs: num(d.updatedAtMs),
     chunkReceipts: d.chunkReceipts === true,
+    stopped: stoppedOf(d.stopped),
   };
 }

@@ -22,6 +22,7 @@ import pc from 'picocolors';
 import type { Channel } from '../lib/model.ts';
 import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenario/index.ts';
 import { runWaves, type WavesRunSummary } from './scenario/waves.ts';
+import { runSellOut, type SellOutRunSummary } from './scenario/sell-out.ts';
 import {
   clientsFor,
   DEFAULT_STATE_FILE,
@@ -48,10 +49,12 @@ const program = exitTwoOnUsageError(new Command('demo'))
   .option('--settle <ms>', 'after the last expected notification, watch this long for duplicates', '1500')
   .option('--state-file <path>', 'where a running stack describes itself', DEFAULT_STATE_FILE)
   .option('--channels <list>', 'send these channels directly (email through the local SMTP server, push through the FCM stand-in), e.g. email,push')
-  .option('--available <n>', 'units restocked (with --wave-multiplier)', '10')
+  .option('--available <n>', 'units restocked (with --wave-multiplier or --sell-out-after-ms)', '10')
   .option('--wave-multiplier <x>', 'tell the product in waves (docs/waves.md): shoppers per unit in stock, oldest sign-up first')
   .option('--wave-interval-ms <ms>', 'time between waves (with --wave-multiplier)', '3000')
   .option('--sell-out-after-waves <n>', 'sell the product out through the inventory service after this many waves (0: never)', '0')
+  .option('--sell-out-after-ms <ms>', 'sell the product out again through the inventory service this long after the restock (issue 40: who is told after it, who keeps their place)')
+  .option('--restock-again-after-ms <ms>', 'with --sell-out-after-ms: restock it again this long after the sell-out (is anyone told twice?)')
   .parse();
 const opts = program.opts<{
   subscribers: string;
@@ -65,6 +68,8 @@ const opts = program.opts<{
   waveMultiplier?: string;
   waveIntervalMs: string;
   sellOutAfterWaves: string;
+  sellOutAfterMs?: string;
+  restockAgainAfterMs?: string;
 }>();
 const subscribers = Number(opts.subscribers);
 const seedClients = Number(opts.seedClients);
@@ -81,6 +86,12 @@ if (waveMultiplier !== undefined && !(waveMultiplier > 0 && waveMultiplier <= 10
 if (!Number.isInteger(available) || available < 1) fail(`--available must be a positive integer (got ${opts.available})`);
 if (!Number.isInteger(waveIntervalMs) || waveIntervalMs < 1) fail(`--wave-interval-ms must be a positive integer (got ${opts.waveIntervalMs})`);
 if (!Number.isInteger(sellOutAfterWaves) || sellOutAfterWaves < 0) fail(`--sell-out-after-waves must be a whole number, 0 or more (got ${opts.sellOutAfterWaves})`);
+const sellOutAfterMs = opts.sellOutAfterMs === undefined ? undefined : Number(opts.sellOutAfterMs);
+const restockAgainAfterMs = opts.restockAgainAfterMs === undefined ? undefined : Number(opts.restockAgainAfterMs);
+if (sellOutAfterMs !== undefined && !(Number.isInteger(sellOutAfterMs) && sellOutAfterMs >= 0)) fail(`--sell-out-after-ms must be a whole number of milliseconds (got ${opts.sellOutAfterMs})`);
+if (restockAgainAfterMs !== undefined && !(Number.isInteger(restockAgainAfterMs) && restockAgainAfterMs >= 0)) fail(`--restock-again-after-ms must be a whole number of milliseconds (got ${opts.restockAgainAfterMs})`);
+if (restockAgainAfterMs !== undefined && sellOutAfterMs === undefined) fail('--restock-again-after-ms needs --sell-out-after-ms');
+if (sellOutAfterMs !== undefined && waveMultiplier !== undefined) fail('--sell-out-after-ms and --wave-multiplier are separate demos (waves sell out with --sell-out-after-waves)');
 const direct = (opts.channels ?? '').split(',').map((c) => c.trim()).filter(Boolean) as Channel[];
 const strange = direct.find((c) => c !== 'email' && c !== 'push');
 if (strange !== undefined) fail(`--channels takes email and/or push (got ${JSON.stringify(strange)})`);
@@ -130,7 +141,7 @@ async function stackToUse(): Promise<StackDescription> {
   return ownStack.description;
 }
 
-async function run(): Promise<DemoSummary | WavesRunSummary> {
+async function run(): Promise<DemoSummary | WavesRunSummary | SellOutRunSummary> {
   const description = await stackToUse();
   const clients = clientsFor(description);
   try {
@@ -164,6 +175,16 @@ async function run(): Promise<DemoSummary | WavesRunSummary> {
         onWave: (n) => say(`wave ${n} enqueued`),
       });
       return waves;
+    }
+    if (sellOutAfterMs !== undefined) {
+      return await runSellOut(description, clients, audience, {
+        available,
+        sellOutAfterMs,
+        ...(restockAgainAfterMs !== undefined ? { restockAgainAfterMs } : {}),
+        timeoutMs,
+        settleMs,
+        onStep: say,
+      });
     }
     const bar = tty ? new cliProgress.SingleBar({ format: 'notified  [{bar}] {value}/{total} {rate}/s  {state}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
     let lastLineAtMs = Date.now();
@@ -242,7 +263,18 @@ function printWaves(s: WavesRunSummary): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
-let summary: DemoSummary | WavesRunSummary | undefined;
+function printSellOut(s: SellOutRunSummary): void {
+  const out = [`\n${pc.bold('Restock demo, sold out again')}  product ${s.productId}  event ${s.eventKey}`];
+  out.push(`  ${s.subscribers} subscribers, ${s.available} units, sold out ${s.sellOutAfterMs} ms later${s.restockAgainAfterMs !== null ? `, restocked again ${s.restockAgainAfterMs} ms after that` : ''}`);
+  out.push(`  told by the restock ${s.told}, after the sell-out ${s.toldAfterSellOut} (after the pipeline saw it ${s.toldAfterSellOutSeen}; claimed after it ${s.claimedAfterSellOutSeen})`);
+  out.push(`  kept their place ${s.keptPlace}, soldOutBeforeSend ${s.soldOutBeforeSend}, fan-out ${s.fanout.state ?? '-'}${s.fanout.stopped ? ` (stopped: ${s.fanout.stopped})` : ''}`);
+  if (s.againEventKey) out.push(`  told by the restock again ${s.toldAgain}, told by neither ${s.missing}`);
+  out.push(`  told twice ${s.toldTwice}`);
+  out.push(s.ok ? pc.green('\nNobody was told twice, and nobody lost their place to a restock they could not use.') : pc.red(`\nFAILED: ${s.failure}`));
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+let summary: DemoSummary | WavesRunSummary | SellOutRunSummary | undefined;
 let crash: unknown;
 try {
   summary = await run();
@@ -256,6 +288,7 @@ if (!summary) {
   process.exit(1);
 }
 if ('waves' in summary) printWaves(summary);
+else if ('keptPlace' in summary) printSellOut(summary);
 else printTable(summary);
 if (opts.json) process.stdout.write(JSON.stringify(summary) + '\n');
 process.exit(summary.ok ? 0 : 1);

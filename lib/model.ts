@@ -78,8 +78,21 @@ export interface FifoKey {
   userId: string;
 }
 
+/**
+ * Why a restock stopped telling shoppers before it reached them all (lib/restock
+ * `restockStanding`): the product `sold-out` again, or a newer restock
+ * `superseded` it.
+ */
+export type RestockStop = 'sold-out' | 'superseded';
+
+/** A restock that stopped paging: why, and when the fan-out (or key range) saw it. */
+export interface StoppedAt {
+  reason: RestockStop;
+  atMs: number;
+}
+
 /** Why a restock in waves ended. */
-export type WaveStopReason = 'audience-exhausted' | 'sold-out' | 'below-minimum' | 'superseded';
+export type WaveStopReason = 'audience-exhausted' | 'below-minimum' | RestockStop;
 
 /** The wave being paged: the stock it saw and the last shopper it takes. */
 export interface CurrentWave {
@@ -186,6 +199,12 @@ export interface FanoutDoc {
   /** Present when this restock is told in waves (docs/waves.md); absent: everyone at once. */
   waves?: WavesState;
   /**
+   * Set when the fan-out stopped paging because a newer stock event ended the
+   * restock (issue 40): the subscribers after `cursor` were never enqueued and
+   * keep their subscriptions. With key ranges, the first range that stopped.
+   */
+  stopped?: StoppedAt;
+  /**
    * True when delivery writes a chunk receipt for each of this fan-out's
    * chunks (every fan-out started or replayed since receipts exist): only
    * then does `restock status` count receipts against `chunks`. An older
@@ -243,20 +262,25 @@ export interface FanoutRangeDoc {
   completedAtMs?: number;
   updatedAtMs: number;
   error?: string;
+  /** Set when this range stopped paging because a newer stock event ended the restock. */
+  stopped?: StoppedAt;
 }
 
 /**
  * Where one notification is: `sending` (claimed, lease running), `sent`,
  * `failed` (retryable, lease released), `rejected` (permanent: bad address,
- * unregistered token), `exhausted` (retries used up; redrivable), or
- * `unsubscribed` (the shopper left before the notification was confirmed).
+ * unregistered token), `exhausted` (retries used up; redrivable),
+ * `unsubscribed` (the shopper left before the notification was confirmed), or
+ * `soldOutBeforeSend` (never sent: a newer stock event ended the restock
+ * before this notification's chunk was claimed; the subscription is kept, and
+ * the next restock may take the entry).
  */
-export type DeliveryState = 'sending' | 'sent' | 'failed' | 'rejected' | 'exhausted' | 'unsubscribed';
+export type DeliveryState = 'sending' | 'sent' | 'failed' | 'rejected' | 'exhausted' | 'unsubscribed' | 'soldOutBeforeSend';
 /** Every delivery state, in the order `restock status` lists them. */
-export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed'];
+export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed', 'soldOutBeforeSend'];
 /** States a delivery never leaves by itself: the ledger counts them as settled. */
-export const FINAL_DELIVERY_STATES: readonly DeliveryState[] = ['sent', 'rejected', 'exhausted', 'unsubscribed'];
-/** Final states that never reopen, not even by a redrive. */
+export const FINAL_DELIVERY_STATES: readonly DeliveryState[] = ['sent', 'rejected', 'exhausted', 'unsubscribed', 'soldOutBeforeSend'];
+/** Final states that never reopen, not even by a redrive or a later restock. */
 export const CLOSED_DELIVERY_STATES: readonly DeliveryState[] = ['sent', 'rejected', 'unsubscribed'];
 /**
  * The only states `restock redrive` may take deliveries out of (`sending` only
@@ -270,20 +294,28 @@ export type RedrivableState = (typeof REDRIVABLE_DELIVERY_STATES)[number];
 /**
  * The delivery states each state may move to; nothing else is allowed.
  * `sending` → `sending` is a claim after the lease expired; `exhausted` →
- * `sending` only by a redrive's task; closed states never move.
+ * `sending` by a redrive's task or a later restock of the same sign-up;
+ * `soldOutBeforeSend` → `sending` only by a later restock (its own restock
+ * is over for good); closed states never move. Any open entry, and an
+ * `exhausted` one a redrive or later restock takes, ends `soldOutBeforeSend`
+ * when the claim finds its restock stopped (lib/restock `restockStanding`).
  */
 export const DELIVERY_TRANSITIONS: Readonly<Record<DeliveryState, readonly DeliveryState[]>> = {
-  sending: ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed'],
-  failed: ['sending', 'unsubscribed'],
-  exhausted: ['sending'],
+  sending: ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed', 'soldOutBeforeSend'],
+  failed: ['sending', 'unsubscribed', 'soldOutBeforeSend'],
+  exhausted: ['sending', 'soldOutBeforeSend'],
+  soldOutBeforeSend: ['sending', 'soldOutBeforeSend'],
   sent: [],
   rejected: [],
   unsubscribed: [],
 };
 
-/** Whether the table allows `from` → `to` (`from` undefined: a new ledger entry, which starts `sending`). */
+/** States a new ledger entry starts in: claimed for sending, or not sent because its restock had stopped. */
+export const INITIAL_DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'soldOutBeforeSend'];
+
+/** Whether the table allows `from` → `to` (`from` undefined: a new ledger entry, which starts in {@link INITIAL_DELIVERY_STATES}). */
 export function canMoveDelivery(from: DeliveryState | undefined, to: DeliveryState): boolean {
-  return from === undefined ? to === 'sending' : DELIVERY_TRANSITIONS[from].includes(to);
+  return from === undefined ? INITIAL_DELIVERY_STATES.includes(to) : DELIVERY_TRANSITIONS[from].includes(to);
 }
 
 /** Whether the table allows a fan-out to move `from` → `to` (`from` undefined: a new fan-out). */
@@ -291,7 +323,12 @@ export function canMoveFanout(from: FanoutState | undefined, to: FanoutState): b
   return from === undefined ? to === 'running' || to === 'ignored' : FANOUT_TRANSITIONS[from].includes(to);
 }
 
-/** `deliveries/{dedupKey}`: the ledger entry of one notification. */
+/**
+ * `deliveries/{dedupKey}`: the ledger entry of one notification of one
+ * sign-up. `eventKey` is the restock that last claimed it: a later restock
+ * that takes an entry left untold (`soldOutBeforeSend`, `exhausted`,
+ * `failed`) makes it its own.
+ */
 export interface DeliveryDoc {
   dedupKey: string;
   eventKey: string;
@@ -348,11 +385,26 @@ export interface RejectedEventDoc {
 export const RAW_INPUT_LIMIT = 4096;
 
 /**
- * The dedup key of a notification: `sha256(eventKey:userId:channel)`, hex.
- * It names the ledger document and is sent as the `Idempotency-Key`.
+ * A sign-up: one subscription of one shopper to one product, from its
+ * creation to its removal. `createdAtMs` tells sign-ups apart: the API keeps
+ * it across a PUT to an existing subscription and sets it anew only when the
+ * subscription is created (the first time, or after it was removed).
  */
-export function dedupKey(eventKey: string, userId: string, channel: Channel): string {
-  return createHash('sha256').update(`${eventKey}:${userId}:${channel}`).digest('hex');
+export interface Signup {
+  productId: string;
+  userId: string;
+  createdAtMs: number;
+}
+
+/**
+ * The dedup key of a notification: `sha256(productId:userId:createdAtMs:channel)`,
+ * hex, scoped to the sign-up rather than to one restock event (promise 15: one
+ * message per sign-up and channel, whatever number of restocks reach it). It
+ * names the ledger document and is sent as the `Idempotency-Key`: a second
+ * restock's claim finds the first one's entry for the same sign-up.
+ */
+export function dedupKey(signup: Signup, channel: Channel): string {
+  return createHash('sha256').update(`${signup.productId}:${signup.userId}:${signup.createdAtMs}:${channel}`).digest('hex');
 }
 
 /**

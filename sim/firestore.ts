@@ -132,6 +132,8 @@ export class FirestoreStore {
   private readonly tombstones = new Map<string, number>();
   private clock = 0;
   readonly listeners: ((commit: AppliedCommit) => void)[] = [];
+  /** Told of every document a process reads by id (as the read is applied), so an invariant can say what a decision saw. */
+  readonly readListeners: ((actor: string, path: string) => void)[] = [];
   /** Per collection id (last path segment): commits touching it, for the write-rate figures. */
   readonly writesByCollection = new Map<string, number>();
   commits = 0;
@@ -606,6 +608,7 @@ export class SimFirestore {
       mutating: false,
       apply: () =>
         refs.map((ref) => {
+          for (const l of this.store.readListeners) l(this.proc.name, ref.path);
           if (reads && !reads.has(ref.path)) reads.set(ref.path, this.store.version(ref.path));
           return new SimDocumentSnapshot(ref, this.store.read(ref.path));
         }),

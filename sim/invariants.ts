@@ -14,8 +14,12 @@
  * | 6 one-shot | a pipeline commit that deletes a subscription settles its notification in the same commit; one that settles every channel of a subscriber deletes the subscription; none is left behind | each commit, end |
  * | fan-out states | an event dead-lettered after every copy of its last delivery was answered, with no task of its fan-out left, ended its fan-out `failed`, not `running` (the push's last attempt) | end of the storm |
  * | 8 bounded pressure | a delivery never has more than RESTOCK_SEND_CONCURRENCY notifier calls in flight | each call |
+ * | 15 one message per sign-up | a sign-up (subscription, from its creation to its removal) is sent one Idempotency-Key per channel, whatever number of restocks reach it | each notification |
+ * | issue 40, sold out | no notification of a restock is claimed by an attempt whose stock check read the product after a newer event had stopped that restock (only chunks already sending finish) | each commit |
+ * | issue 40, kept place | a `soldOutBeforeSend` entry's shopper is still subscribed (unless they left, or a later restock took the entry) | end |
  */
-import { CLOSED_DELIVERY_STATES, COLLECTIONS, canMoveDelivery, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type FanoutDoc, type SubscriptionDoc } from '../lib/model.ts';
+import { CLOSED_DELIVERY_STATES, COLLECTIONS, canMoveDelivery, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type FanoutDoc, type ProductDoc, type SubscriptionDoc } from '../lib/model.ts';
+import { restockStanding } from '../lib/restock/index.ts';
 import type { AppliedCommit, FirestoreStore } from './firestore.ts';
 import type { Receipt } from './notifier.ts';
 import type { PushSubscription } from './pubsub.ts';
@@ -31,6 +35,7 @@ export interface Violation {
 const SUBSCRIPTION_PATH = new RegExp(`^${COLLECTIONS.products}/([^/]+)/${COLLECTIONS.subscriptions}/([^/]+)$`);
 const DELIVERY_PATH = new RegExp(`^${COLLECTIONS.deliveries}/([^/]+)$`);
 const FANOUT_PATH = new RegExp(`^${COLLECTIONS.fanouts}/([^/]+)$`);
+const PRODUCT_PATH = new RegExp(`^${COLLECTIONS.products}/([^/]+)$`);
 
 /** Closed states (lib/model.ts): never left, not even by a redrive. */
 function isSettledState(state: unknown): boolean {
@@ -41,6 +46,8 @@ export class Checker {
   readonly violations: Violation[] = [];
   /** Per restock event: who waited (and on which channels) when its fan-out was claimed. */
   readonly owed = new Map<string, Map<string, Channel[]>>();
+  /** Per restock event: the sign-up (`createdAtMs`) of each shopper who waited then. */
+  private readonly owedSignups = new Map<string, Map<string, number>>();
   /** Users whose subscription a shopper changed during the run (subscribe again, unsubscribe). */
   readonly churned = new Set<string>();
   /** Last time a shopper (re)subscribed, per user. */
@@ -52,12 +59,30 @@ export class Checker {
   /** Notifications taken more than once (excused: no outcome recorded before). */
   lostOutcomeResends = 0;
   private readonly sendsByKey = new Map<string, number>();
+  /** Commits applied so far: the order reads and writes happened in. */
+  private commitSeq = 0;
+  /** Per restock event: the commit after which its product's state said it had stopped (sold out, superseded). */
+  private readonly stoppedAtSeq = new Map<string, number>();
+  /** Per process and document path: how many commits had been applied when the process last read it. */
+  private readonly readSeq = new Map<string, number>();
+  /** Per sign-up and channel (`productId/userId/createdAtMs/channel`): the Idempotency-Keys sent to it. */
+  private readonly keysBySignup = new Map<string, Set<string>>();
+  /** Per ledger key: the sign-up and channel the claim that wrote it (`sending`, or `soldOutBeforeSend`) claimed it for. */
+  private readonly signupOfKey = new Map<string, string>();
+  /** The other way round: per sign-up and channel, every ledger key a claim wrote for it (whatever the key scheme). */
+  private readonly keysOfSignup = new Map<string, Set<string>>();
 
   constructor(
     private readonly scheduler: Scheduler,
     private readonly store: FirestoreStore,
     private readonly sendConcurrency: number,
+    private readonly threshold = 0,
   ) {}
+
+  /** Every document a process reads by id: what its next decision saw. */
+  onRead(actor: string, path: string): void {
+    this.readSeq.set(`${actor}|${path}`, this.commitSeq);
+  }
 
   violate(invariant: string, message: string): void {
     this.violations.push({ invariant, message, atMs: this.scheduler.nowMs - SIM_EPOCH_MS });
@@ -66,17 +91,21 @@ export class Checker {
 
   /** Every commit: transitions, one-shot atomicity, who was owed at each claim. */
   onCommit(commit: AppliedCommit): void {
+    this.commitSeq++;
     const pipeline = commit.actor.startsWith('deliver') || commit.actor.startsWith('fanout') || commit.actor.startsWith('operator');
     for (const w of commit.writes) {
       const fanout = FANOUT_PATH.exec(w.path);
       if (fanout && w.kind === 'create' && (w.after as FanoutDoc | undefined)?.state === 'running') {
         const doc = w.after as unknown as FanoutDoc;
         const waiting = new Map<string, Channel[]>();
+        const signups = new Map<string, number>();
         for (const path of this.store.list(`${COLLECTIONS.products}/${doc.productId}/${COLLECTIONS.subscriptions}`)) {
           const sub = this.store.read(path)!.data as unknown as SubscriptionDoc;
           waiting.set(sub.userId, (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]));
+          signups.set(sub.userId, sub.createdAtMs);
         }
         this.owed.set(doc.eventKey, waiting);
+        this.owedSignups.set(doc.eventKey, signups);
       }
       const delivery = DELIVERY_PATH.exec(w.path);
       if (delivery) {
@@ -91,11 +120,15 @@ export class Checker {
           this.violate('final-never-reopens', `ledger ${delivery[1]!.slice(0, 12)} (user ${before.userId}) went exhausted → ${after?.state ?? 'deleted'} (only a redrive's task may reopen it, to sending)`);
         }
         if (after?.state === 'sending' && before?.state !== 'sending') this.claimedAtMs.set(delivery[1]!, commit.atMs);
+        if (after?.state === 'sending' && after.attempts !== before?.attempts) this.checkClaim(commit, delivery[1]!, after as DeliveryDoc);
+        if (after?.state === 'soldOutBeforeSend' && before?.state !== 'soldOutBeforeSend') this.noteSignup(delivery[1]!, after as DeliveryDoc);
         if (after && isSettledState(after.state) && !isSettledState(before?.state)) {
           this.recorded.set(delivery[1]!, { state: after.state!, atMs: commit.atMs });
           this.checkSettlingWrite(commit, after as DeliveryDoc);
         }
       }
+      const product = PRODUCT_PATH.exec(w.path);
+      if (product && w.after) this.noteStops(product[1]!, w.after as unknown as ProductDoc);
       const sub = SUBSCRIPTION_PATH.exec(w.path);
       if (sub && w.kind === 'delete' && pipeline) {
         const userId = sub[2]!;
@@ -110,21 +143,54 @@ export class Checker {
     }
   }
 
+  /** A product's new stock state: every restock of it the state now stops (lib/restock `restockStanding`) stopped here. */
+  private noteStops(productId: string, product: ProductDoc): void {
+    for (const eventKey of this.owed.keys()) {
+      if (this.stoppedAtSeq.has(eventKey) || this.fanout(eventKey)?.productId !== productId) continue;
+      if (restockStanding(product, eventKey, this.threshold).kind === 'stopped') this.stoppedAtSeq.set(eventKey, this.commitSeq);
+    }
+  }
+
+  /**
+   * A claim of `key` for sending (issue 40): the attempt's stock check must have read the product before the
+   * restock stopped, and a sign-up is claimed under one key per channel (promise 15).
+   */
+  private checkClaim(commit: AppliedCommit, key: string, entry: DeliveryDoc): void {
+    const stoppedAt = this.stoppedAtSeq.get(entry.eventKey);
+    // What the claim's stock check saw: its last read of the product, or (no read at all) the state at its commit.
+    const sawAt = this.readSeq.get(`${commit.actor}|${COLLECTIONS.products}/${entry.productId}`) ?? this.commitSeq;
+    if (stoppedAt !== undefined && sawAt >= stoppedAt) {
+      this.violate('told-after-sold-out', `${entry.userId}/${entry.channel} claimed for ${entry.eventKey} by ${commit.actor}, whose stock check read the product after the restock had stopped`);
+    }
+    this.noteSignup(key, entry);
+  }
+
+  /** Which sign-up a claim wrote `key` for: the subscription as it stands at the claim's commit. */
+  private noteSignup(key: string, entry: DeliveryDoc): void {
+    const sub = this.store.read(`${COLLECTIONS.products}/${entry.productId}/${COLLECTIONS.subscriptions}/${entry.userId}`)?.data as SubscriptionDoc | undefined;
+    if (!sub) return;
+    const signup = `${entry.productId}/${entry.userId}/${sub.createdAtMs}/${entry.channel}`;
+    this.signupOfKey.set(key, signup);
+    this.keysOfSignup.set(signup, (this.keysOfSignup.get(signup) ?? new Set<string>()).add(key));
+  }
+
+  /** The ledger entries claims wrote for a sign-up and channel, found by what was claimed rather than by the key scheme. */
+  private entriesOfSignup(productId: string, userId: string, createdAtMs: number, channel: Channel): DeliveryDoc[] {
+    const keys = this.keysOfSignup.get(`${productId}/${userId}/${createdAtMs}/${channel}`) ?? new Set<string>();
+    return [...keys].flatMap((k) => (this.store.read(`${COLLECTIONS.deliveries}/${k}`)?.data as DeliveryDoc | undefined) ?? []);
+  }
+
   /**
    * Whether a subscription a pipeline commit deletes without settling anything was served already: every channel
    * it had was settled (sent or rejected) for the restock after its last write (lib/delivery/rules.ts `served`).
    */
-  private servedBefore(sub: SubscriptionDoc | undefined, commit: AppliedCommit): boolean {
+  private servedBefore(sub: SubscriptionDoc | undefined, _commit: AppliedCommit): boolean {
     if (!sub) return false;
-    const eventKeys = new Set(commit.writes.flatMap((x) => (x.after as Partial<DeliveryDoc> | undefined)?.eventKey ?? []));
-    const keys = eventKeys.size > 0 ? eventKeys : new Set(this.owed.keys());
     const channels = (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]);
-    return [...keys].some((eventKey) =>
-      channels.every((c) => {
-        const entry = this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(eventKey, sub.userId, c)}`)?.data as Partial<DeliveryDoc> | undefined;
-        return (entry?.state === 'sent' || entry?.state === 'rejected') && (entry.updatedAtMs ?? -1) >= sub.updatedAtMs;
-      }),
-    );
+    return channels.every((c) => {
+      const entry = this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(sub, c)}`)?.data as Partial<DeliveryDoc> | undefined;
+      return (entry?.state === 'sent' || entry?.state === 'rejected') && (entry.updatedAtMs ?? -1) >= sub.updatedAtMs;
+    });
   }
 
   /** A commit settled (event, user, channel): if it settles every channel, it must delete the subscription too. */
@@ -140,7 +206,7 @@ export class Checker {
     if (stored.updateTimeMs > (this.claimedAtMs.get(entry.dedupKey) ?? Number.POSITIVE_INFINITY)) return;
     const sub = stored.data as unknown as SubscriptionDoc;
     const channels = (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]);
-    const all = channels.every((c) => isSettledState(this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(entry.eventKey, entry.userId, c)}`)?.data.state));
+    const all = channels.every((c) => isSettledState(this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(sub, c)}`)?.data.state));
     if (all && channels.length > 0) {
       this.violate('one-shot', `every channel of ${entry.userId} is settled for ${entry.eventKey} but the settling commit (${commit.actor}) kept the subscription`);
     }
@@ -148,6 +214,16 @@ export class Checker {
 
   /** Every notification the service takes. */
   onReceipt(r: Receipt): void {
+    const signup = this.signupOfKey.get(r.key);
+    if (signup) {
+      const keys = this.keysBySignup.get(signup) ?? new Set<string>();
+      keys.add(r.key);
+      this.keysBySignup.set(signup, keys);
+      if (keys.size === 2) {
+        const entries = [...keys].map((k) => (this.store.read(`${COLLECTIONS.deliveries}/${k}`)?.data as Partial<DeliveryDoc> | undefined)?.eventKey ?? '?');
+        this.violate('one-message-per-signup', `sign-up ${signup} was sent two notifications under different keys (restocks ${entries.join(', ')})`);
+      }
+    }
     const n = (this.sendsByKey.get(r.key) ?? 0) + 1;
     this.sendsByKey.set(r.key, n);
     const recorded = this.recorded.get(r.key);
@@ -175,6 +251,21 @@ export class Checker {
       .filter((d) => d.eventKey === eventKey);
   }
 
+  /** Whether a shopper who waited for `eventKey` is still subscribed under the same sign-up. */
+  private stillWaiting(eventKey: string, userId: string): boolean {
+    const productId = this.fanout(eventKey)?.productId ?? '';
+    const sub = this.store.read(`${COLLECTIONS.products}/${productId}/${COLLECTIONS.subscriptions}/${userId}`)?.data as SubscriptionDoc | undefined;
+    return sub !== undefined && sub.createdAtMs === this.owedSignups.get(eventKey)?.get(userId);
+  }
+
+  /** Whether every channel of the sign-up a shopper waited for `eventKey` with is settled, whichever restock settled it. */
+  private settledElsewhere(eventKey: string, userId: string): boolean {
+    const productId = this.fanout(eventKey)?.productId ?? '';
+    const createdAtMs = this.owedSignups.get(eventKey)?.get(userId);
+    const channels = this.owed.get(eventKey)?.get(userId) ?? [];
+    return createdAtMs !== undefined && channels.every((c) => this.entriesOfSignup(productId, userId, createdAtMs, c).some((e) => FINAL_DELIVERY_STATES.includes(e.state)));
+  }
+
   /** After the storm, before any operator repair: a completed fan-out put everyone owed in a task. */
   checkNoSkip(queue: SimQueue): void {
     for (const [eventKey, waiting] of this.owed) {
@@ -184,7 +275,10 @@ export class Checker {
         const body = t.body as { eventKey?: string; userIds?: string[] } | undefined;
         if (body?.eventKey === eventKey) for (const u of body.userIds ?? []) inTasks.add(u);
       }
-      const skipped = [...waiting.keys()].filter((u) => !this.churned.has(u) && !inTasks.has(u));
+      // A restock that stopped (issue 40) enqueues nobody after the stop: those keep their place. And a shopper whose
+      // sign-up another restock settled before this one paged them is served (promise 15): one-shot, they are gone.
+      const stopped = this.fanout(eventKey)?.stopped !== undefined;
+      const skipped = [...waiting.keys()].filter((u) => !this.churned.has(u) && !inTasks.has(u) && !this.settledElsewhere(eventKey, u) && !(stopped && this.stillWaiting(eventKey, u)));
       if (skipped.length > 0) {
         this.violate('fan-out-never-skips', `fan-out ${eventKey} completed but ${skipped.length} subscriber(s) were in no task, e.g. ${skipped.slice(0, 3).join(', ')}`);
       }
@@ -221,17 +315,23 @@ export class Checker {
       const ledger = new Map(this.ledgerOf(eventKey).map((d) => [d.dedupKey, d]));
       let missing = 0;
       let example = '';
+      const signups = this.owedSignups.get(eventKey)!;
       for (const [userId, channels] of waiting) {
         if (this.churned.has(userId)) continue;
+        const signup = { productId: fanout?.productId ?? '', userId, createdAtMs: signups.get(userId)! };
+        // A stopped restock (issue 40) never reached those after its cursor: they keep their place, still subscribed.
+        const kept = fanout?.stopped !== undefined && (this.store.read(`${COLLECTIONS.products}/${signup.productId}/${COLLECTIONS.subscriptions}/${userId}`)?.data as SubscriptionDoc | undefined)?.createdAtMs === signup.createdAtMs;
         for (const c of channels) {
-          const entry = ledger.get(dedupKey(eventKey, userId, c));
-          if (!entry || !FINAL_DELIVERY_STATES.includes(entry.state)) {
+          // The sign-up's entries, whichever restock claimed them (promise 15): settled when one is final.
+          const entries = this.entriesOfSignup(signup.productId, userId, signup.createdAtMs, c);
+          if (entries.length === 0 && kept) continue;
+          if (!entries.some((e) => FINAL_DELIVERY_STATES.includes(e.state))) {
             missing++;
-            example ||= `${userId}/${c} is ${entry?.state ?? 'absent'}`;
+            example ||= `${userId}/${c} is ${entries.map((e) => e.state).join('/') || 'absent'}`;
           }
         }
       }
-      if (missing > 0) this.violate('no-silent-loss', `${missing} notification(s) owed for ${eventKey} did not end sent/rejected/exhausted, e.g. ${example}`);
+      if (missing > 0) this.violate('no-silent-loss', `${missing} notification(s) owed for ${eventKey} did not end sent/rejected/exhausted/soldOutBeforeSend, e.g. ${example}`);
       const open = [...ledger.values()].filter((d) => d.state === 'failed' || d.state === 'sending');
       if (open.length > 0) {
         const o = open[0]!;
@@ -249,10 +349,19 @@ export class Checker {
         // delete is conditional on the claim's read, lib/delivery/ledger.ts), so it waits for the next restock.
         if (sub.updateTimeMs > (this.claimedAtMs.get(d.dedupKey) ?? Number.POSITIVE_INFINITY)) continue;
         const channels = (['email', 'push'] as Channel[]).filter((c) => (sub.data as unknown as SubscriptionDoc).channels?.[c]);
-        if (channels.every((c) => isSettledState(ledger.get(dedupKey(eventKey, d.userId, c))?.state))) {
+        if (channels.every((c) => isSettledState(this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(sub.data as unknown as SubscriptionDoc, c)}`)?.data.state))) {
           this.violate('one-shot', `${d.userId} was notified for ${eventKey} and is still subscribed`);
           break;
         }
+      }
+    }
+    // Issue 40: a shopper a stopped restock did not tell keeps their place.
+    for (const path of this.store.list(COLLECTIONS.deliveries)) {
+      const d = this.store.read(path)!.data as unknown as DeliveryDoc;
+      if (d.state !== 'soldOutBeforeSend' || this.churned.has(d.userId)) continue;
+      if (!this.store.read(`${COLLECTIONS.products}/${d.productId}/${COLLECTIONS.subscriptions}/${d.userId}`)) {
+        this.violate('sold-out-keeps-place', `${d.userId}/${d.channel} was not told of ${d.eventKey} (soldOutBeforeSend) but is no longer subscribed`);
+        break;
       }
     }
     for (const eventKey of ignoredEventKeys) {

@@ -62,6 +62,7 @@ const program = new Command('simulate')
   .addOption(new Option('--indexed-timestamps', 'production clock: as if they were indexed (default: read terraform/)'))
   .addOption(new Option('--terraform <dir>', 'production clock: the Terraform to read settings from').default('terraform'))
   .addOption(new Option('--var <name=value>', 'production clock: a Terraform variable set as `terraform apply -var` would (repeatable)').argParser(terraformVar))
+  .addOption(new Option('--sell-out-after-ms <ms>', 'production clock: sell the product out again this long after the restock and report what stopping cost (issue 40)').argParser((v) => Number(v)))
   .addOption(new Option('--analytic', 'production clock: only the analytic model (seconds, little memory), not lib/\'s flows'))
   .addOption(new Option('--json', 'print one JSON object'))
   .addOption(new Option('--worker').hideHelp())
@@ -83,6 +84,7 @@ const o = program.opts<{
   maxSeeds: number;
   variant?: string[];
   production?: boolean;
+  sellOutAfterMs?: number;
   exemptTimestamps?: boolean;
   indexedTimestamps?: boolean;
   terraform: string;
@@ -111,6 +113,7 @@ if (o.worker) {
     subscribers: o.subscribers ?? 1_000_000,
     terraformDir: o.terraform,
     vars: o.var ?? {},
+    ...(o.sellOutAfterMs !== undefined ? { sellOutAfterMs: o.sellOutAfterMs } : {}),
     ...(o.exemptTimestamps ? { timestampsIndexed: false } : o.indexedTimestamps ? { timestampsIndexed: true } : {}),
   }).catch((err: unknown) => {
     console.error(`--terraform ${o.terraform}: ${(err as Error).message}`);

@@ -201,8 +201,9 @@ export class World {
     );
     const latencies = root.fork();
     this.service = new NotificationService(this.scheduler, this.net, root.fork(), this.plan.notifier, () => latencies.latency(20, 2_000));
-    this.checker = new Checker(this.scheduler, this.store, this.config.sendConcurrency);
+    this.checker = new Checker(this.scheduler, this.store, this.config.sendConcurrency, this.config.restockThreshold);
     this.store.listeners.push((c) => this.checker.onCommit(c));
+    this.store.readListeners.push((actor, path) => this.checker.onRead(actor, path));
     this.service.listeners.push((r) => this.checker.onReceipt(r));
     this.service.inFlightListeners.push((p, n) => this.checker.onNotifierCall(p, n));
     this.latency = latencies;
@@ -225,7 +226,12 @@ export class World {
       const fromMs = SIM_EPOCH_MS + outageDraws.int(0, 2_000);
       this.tasksOutage = { fromMs, untilMs: fromMs + outageDraws.int(45, 90) * 60_000 };
     }
+    // Sell-outs and restocks again (issue 40) draw from a stream of their own, forked after the outage's, for the same reason.
+    this.resale = root.fork();
   }
+
+  /** Draws the sell-out after the restock and the restock again (issue 40). */
+  private readonly resale: Prng;
 
   /** When Cloud Tasks refuses every createTask, if this run draws an outage. */
   tasksOutage: { fromMs: number; untilMs: number } | undefined;
@@ -369,6 +375,18 @@ export class World {
         }
       });
     }
+    // Issue 40: a hot product sells out again soon after the restock, while its chunks are in flight, and may be
+    // restocked again soon after: nobody may be told after the sell-out is visible (beyond chunks already sending),
+    // those not told keep their place, and nobody is told twice across the two restocks.
+    const s = this.resale;
+    if (s.chance(0.4)) {
+      const soldOutAtMs = s.int(200, 20_000);
+      this.scheduler.at(soldOutAtMs, () => this.stockEvent('soldout-8', { sequence: 8, available: 0, previousAvailable: 7 }));
+      if (s.chance(0.6)) {
+        const againAtMs = soldOutAtMs + s.int(100, 15_000);
+        this.scheduler.at(againAtMs, () => this.stockEvent('restock-9', { sequence: 9, available: 5, previousAvailable: 0 }));
+      }
+    }
     const churn = r.int(0, Math.ceil(users.length / 10));
     for (let i = 0; i < churn; i++) {
       const userId = r.chance(0.8) ? r.pick(users) : `new${i}`;
@@ -383,6 +401,16 @@ export class World {
     }
     if (r.chance(0.15)) this.scheduler.at(r.int(10_000, 600_000), () => void this.operatorReplay(false));
     if (r.chance(0.15)) this.scheduler.at(r.int(10_000, 600_000), () => void this.operatorRedrive(['exhausted']));
+  }
+
+  /** A stock change of the product: through the inventory service's outbox when the run has one, else published as is. */
+  private stockEvent(eventKey: string, e: { sequence: number; available: number; previousAvailable: number }): void {
+    this.eventKeys.push(eventKey);
+    if (this.inventory.plan.on) {
+      void this.inventory.update({ productId: PRODUCT, available: e.available }, eventKey).finally(() => this.inventory.scheduleSweeps());
+      return;
+    }
+    this.push.publish({ type: 'inventory.updated', version: 1, productId: PRODUCT, product: { name: 'Sim kettle' }, ...e }, { eventId: eventKey });
   }
 
   /** A shopper subscribes (again) or unsubscribes, through the subscription store's own write. */

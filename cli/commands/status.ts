@@ -29,6 +29,7 @@ const STATE_COLOUR: Record<string, (c: Output['c'], s: string) => string> = {
   rejected: (c, s) => c.magenta(s),
   exhausted: (c, s) => c.red(s),
   unsubscribed: (c, s) => c.dim(s),
+  soldOutBeforeSend: (c, s) => c.dim(s),
   complete: (c, s) => c.green(s),
   running: (c, s) => c.cyan(s),
   ignored: (c, s) => c.dim(s),
@@ -90,6 +91,10 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     const took = f.completedAtMs && f.startedAtMs ? `, completed in ${formatDuration(f.completedAtMs - f.startedAtMs)}` : '';
     out.line(`  started   ${formatTime(f.startedAtMs)}${firstTask}${took}`);
     if (f.error) out.line(`  ${c.red('error')}     ${f.error}`);
+    if (f.stopped) {
+      const why = f.stopped.reason === 'sold-out' ? 'the product sold out again' : 'a newer restock superseded it';
+      out.line(`  ${c.yellow('stopped')}   ${formatTime(f.stopped.atMs)}: ${why}; shoppers after the cursor were not enqueued and keep their subscriptions`);
+    }
     if (r.ranges.length > 0) renderRanges(out, r);
   } else if (!r.rejected && !r.outbox) {
     out.line(`${c.bold('fan-out')} ${c.yellow('not recorded')} (deliveries exist without a fan-out document)`);

@@ -13,7 +13,7 @@
  * the sample is a uniform draw; when an event has no more entries in those
  * states than the sample holds, the answer is exact.
  */
-import { COLLECTIONS, DELIVERY_STATES, type DeliveryState, type FanoutDoc } from '../../lib/model.ts';
+import { COLLECTIONS, DELIVERY_STATES, FINAL_DELIVERY_STATES, type DeliveryState, type FanoutDoc } from '../../lib/model.ts';
 import { countByState, countChunkReceipts, pageOfEntries } from '../../lib/delivery/index.ts';
 import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { fanoutRef, readRanges } from '../../lib/fanout/index.ts';
@@ -242,6 +242,6 @@ export function isSettled(fanout: FanoutProgressView | null, counts: DeliveryCou
 
 /** Deliveries that reached a final state. */
 export function settledCount(counts: DeliveryCounts): number {
-  return counts.sent + counts.rejected + counts.exhausted + counts.unsubscribed;
+  return FINAL_DELIVERY_STATES.reduce((n, s) => n + counts[s], 0);
 }
 

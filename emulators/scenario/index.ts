@@ -11,7 +11,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { COLLECTIONS, dedupKey, type Channel, type FanoutDoc } from '../../lib/model.ts';
+import { FieldPath } from '@google-cloud/firestore';
+import { COLLECTIONS, dedupKey, subscriptionsRef, type Channel, type FanoutDoc } from '../../lib/model.ts';
 import { FirestoreOutbox } from '../../lib/outbox/index.ts';
 import type { NotificationRecord, SinkStats } from '../sink/index.ts';
 import { inventoryEvent, publishEvent, seedProduct, seedSubscribers, type StackClients, type StackDescription } from '../stack/index.ts';
@@ -256,6 +257,8 @@ export async function publishAndFollow(
   let eventKey: string;
   let publishedAtMs: number;
   let stockUpdateMs: number | null = null;
+  // The keys to expect are the sign-ups' (promise 15), read while every subscription still exists.
+  const signups = await signupsOf(clients, productId);
   if (o.via === 'inventory') {
     // Sold out, then restocked: the restock is the item's second change, so its sequence (2) is newer than the seeded state (1).
     await putStock(description.inventory, productId, { available: 0, ...audience.product });
@@ -270,7 +273,9 @@ export async function publishAndFollow(
     const messageId = await publishEvent(clients.pubsub, description.topic, event, { eventId: eventKey });
     o.onPublished?.({ eventKey, messageId });
   }
-  const expectedChannel = new Map(audience.userIds.flatMap((u) => audience.channels.map((c) => [dedupKey(eventKey, u, c), c] as const)));
+  const expectedChannel = new Map(
+    audience.userIds.flatMap((u) => audience.channels.map((c) => [dedupKey({ productId, userId: u, createdAtMs: signups.get(u) ?? Number.NaN }, c), c] as const)),
+  );
   const expected = new Set(expectedChannel.keys());
   const total = expected.size;
   const direct = (o.direct ?? []).filter((c) => audience.channels.includes(c));
@@ -354,6 +359,23 @@ export async function publishAndFollow(
   summary.ok = !failure && summary.notified === total && summary.duplicates === 0 && summary.missing === 0 && unexpected === 0;
   if (!summary.ok) summary.failure = failure ?? 'not every subscriber was notified exactly once';
   return summary;
+}
+
+/**
+ * Each subscriber's sign-up (`createdAtMs`, part of its notifications' keys), read
+ * in pages of ids and that one field. Read before the restock removes them.
+ */
+export async function signupsOf(clients: StackClients, productId: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  let cursor: string | undefined;
+  for (;;) {
+    let q = subscriptionsRef(clients.firestore, productId).orderBy(FieldPath.documentId()).select('createdAtMs').limit(10_000);
+    if (cursor) q = q.startAfter(cursor);
+    const { docs } = await q.get();
+    for (const d of docs) out.set(d.id, Number(d.get('createdAtMs')));
+    if (docs.length < 10_000) return out;
+    cursor = docs.at(-1)!.id;
+  }
 }
 
 /** Sets a product's stock through the inventory stand-in. @throws Error when it does not answer 200. */

@@ -29,6 +29,8 @@ export interface ChunkReport {
   busy: number;
   alreadySettled: number;
   unsubscribed: number;
+  /** Notifications not sent because a newer stock event had ended the restock: their shoppers keep their subscriptions. */
+  soldOutBeforeSend: number;
   subscriptionsRemoved: number;
   /** Subscriptions kept although settled, because a PUT changed them after the claim (their shopper's latest request stands). */
   subscriptionsChangedMeanwhile: number;
@@ -68,7 +70,13 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
   const { config } = rt;
   const startedAtMs = rt.now();
   const lastAttempt = isLastTaskAttempt(attempt.retryCount, config.deliveryMaxAttempts);
-  const claim = await claimChunk(rt.db, task, { nowMs: rt.now(), leaseMs: config.deliveryLeaseMs, ttlDays: config.ledgerTtlDays, retryCount: attempt.retryCount });
+  const claim = await claimChunk(rt.db, task, {
+    nowMs: rt.now(),
+    leaseMs: config.deliveryLeaseMs,
+    ttlDays: config.ledgerTtlDays,
+    retryCount: attempt.retryCount,
+    threshold: config.restockThreshold,
+  });
 
   const limit = pLimit(config.sendConcurrency);
   const results = new Map<string, NotificationResult>();
@@ -98,6 +106,7 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     busy: claim.busy,
     alreadySettled: claim.alreadySettled,
     unsubscribed: claim.unsubscribed,
+    soldOutBeforeSend: claim.soldOutBeforeSend,
     subscriptionsRemoved: recorded.removed,
     subscriptionsChangedMeanwhile: recorded.changedMeanwhile,
   };

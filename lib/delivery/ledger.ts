@@ -20,17 +20,18 @@ import {
   type WriteBatch,
 } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
-import { CHANNELS, COLLECTIONS, DELIVERY_STATES, dedupKey, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, DELIVERY_STATES, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { restockStanding } from '../restock/index.ts';
 import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
 import { runTransaction } from '../transaction.ts';
-import { planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
+import { notificationKey, planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
 
 /**
  * What a claim of a chunk found and took: the plan of `rules.ts`, with the
  * subscription documents the outcomes may remove.
  */
-export interface ChunkClaim extends Omit<ClaimPlan, 'writes' | 'served'> {
+export interface ChunkClaim extends Omit<ClaimPlan, 'writes' | 'served' | 'renewed'> {
   /**
    * The subscription document of each recipient still subscribed, which the
    * outcomes may remove, with its update time as the claim read it: it is
@@ -71,10 +72,14 @@ export function chunkReceiptRef(db: Firestore, task: Pick<DeliveryTask, 'eventKe
   return db.collection(COLLECTIONS.fanouts).doc(task.eventKey).collection(COLLECTIONS.chunkReceipts).doc(chunkTaskId(task.eventKey, task.generation, task.userIds));
 }
 
-/** Claim options: the clock, the lease and how long entries are kept. */
-export interface ClaimOptions extends ClaimContext {
+/** Claim options: the clock, the lease, how long entries are kept, and the restock threshold the stock check draws. */
+export interface ClaimOptions extends Omit<ClaimContext, 'stopped'> {
   ttlDays: number;
+  threshold: number;
 }
+
+/** Firestore's limit of values in one `in` filter. */
+const MAX_IN_VALUES = 30;
 
 // Its only timestamp is the TTL's expireAt, whose indexes terraform/ turns off (a steadily increasing indexed field keeps an index hot, docs/design.md "Scale").
 function receiptOf(task: DeliveryTask, o: ClaimOptions): ChunkReceiptDoc {
@@ -82,7 +87,7 @@ function receiptOf(task: DeliveryTask, o: ClaimOptions): ChunkReceiptDoc {
 }
 
 function claimOf(task: DeliveryTask, plan: ClaimPlan, subSnaps: readonly DocumentSnapshot[]): ChunkClaim {
-  const { writes: _writes, served: _served, ...rest } = plan;
+  const { writes: _writes, served: _served, renewed: _renewed, ...rest } = plan;
   const read = new Map<string, DocumentSnapshot>();
   task.userIds.forEach((u, i) => read.set(u, subSnaps[i]!));
   const subscriptions = new Map<string, ClaimedSubscription>();
@@ -100,36 +105,48 @@ function claimOf(task: DeliveryTask, plan: ClaimPlan, subSnaps: readonly Documen
  * timeout), so it is sent again with the same key, which a downstream that
  * honours it deduplicates.
  *
+ * First the one stock check (lib/restock `restockStanding`): the product's
+ * stock state is read in the same `getAll` as the subscriptions, outside any
+ * transaction, so a stock update never waits on a delivery (no lock on
+ * `products/{id}`) and the claim costs no extra round trip. A restock a newer
+ * event ended claims nothing: the chunk's entries end `soldOutBeforeSend` and
+ * the subscriptions stay. The state read is at most one round trip old when
+ * the claim commits; a chunk claimed before the sell-out was seen is in
+ * flight and finishes.
+ *
  * A chunk's first attempt usually finds no ledger entry at all, so it is
- * claimed without a transaction: one read of the subscriptions and one commit
- * that creates every entry, all or nothing, on the condition that none exists
- * ({@link planFirstAttempt}). If any exists (a retry, a concurrent attempt) the
- * commit changes nothing and the chunk is claimed in a transaction that reads
- * the ledger. Both paths carry out the same decision; the first spares the
- * transaction and two thirds of the reads.
+ * claimed without a transaction: one commit that creates every entry, all or
+ * nothing, on the condition that none exists ({@link planFirstAttempt}). If
+ * any exists (a retry, a concurrent attempt, another restock of the same
+ * sign-ups) the commit changes nothing and the chunk is claimed in a
+ * transaction that reads the ledger. Both paths carry out the same decision;
+ * the first spares the transaction and two thirds of the reads.
  *
  * Either commit also writes the chunk's receipt (not for a redrive's task),
  * so `restock status` can tell a chunk whose task died unclaimed.
  */
 export async function claimChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
-  return (await claimUnclaimedChunk(db, task, o)) ?? claimChunkInTransaction(db, task, o);
+  const unique = new Set(task.userIds).size === task.userIds.length;
+  const subs = subscriptionsRef(db, task.productId);
+  // A repeated id would be read twice; such a chunk goes to the transaction, which reads its subscriptions itself.
+  const [productSnap, ...subSnaps] = await db.getAll(productRef(db, task.productId), ...(unique ? task.userIds.map((u) => subs.doc(u)) : []));
+  const standing = restockStanding(productSnap!.data() as ProductDoc | undefined, task.eventKey, o.threshold);
+  const ctx: ClaimContext & ClaimOptions = { ...o, ...(standing.kind === 'stopped' ? { stopped: standing.reason } : {}) };
+  return (unique ? await claimUnclaimedChunk(db, task, ctx, subSnaps) : undefined) ?? claimChunkInTransaction(db, task, ctx, subSnaps);
 }
 
 function expireAtFor(o: ClaimOptions): Timestamp {
   return Timestamp.fromMillis(o.nowMs + o.ttlDays * 86_400_000);
 }
 
-/** The first-attempt path of {@link claimChunk}; undefined when the chunk needs the transactional one. */
-async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim | undefined> {
-  if (new Set(task.userIds).size !== task.userIds.length) return undefined; // spares the read: the plan would refuse it
-  const subs = subscriptionsRef(db, task.productId);
-  const snaps = await db.getAll(...task.userIds.map((u) => subs.doc(u)));
+/** The first-attempt path of {@link claimChunk}, from the subscriptions it read; undefined when the chunk needs the transactional one. */
+async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimContext & ClaimOptions, snaps: readonly DocumentSnapshot[]): Promise<ChunkClaim | undefined> {
   const plan = planFirstAttempt(task, snaps.map((s) => s.data() as SubscriptionDoc | undefined), o);
   if (!plan) return undefined;
   const batch = db.batch();
   const expireAt = expireAtFor(o);
   for (const w of plan.writes) {
-    if (w.kind === 'claim') batch.create(deliveryRef(db, w.key), { ...w.entry, expireAt });
+    if (w.kind === 'claim' || w.kind === 'keep') batch.create(deliveryRef(db, w.key), { ...w.entry, expireAt });
   }
   if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
   try {
@@ -141,30 +158,75 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimOp
   return claimOf(task, plan, snaps);
 }
 
-/** The general path of {@link claimChunk}: reads every subscription and ledger entry of the chunk in one transaction. */
-async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
+/**
+ * The general path of {@link claimChunk}, in one transaction: the chunk's
+ * subscriptions, then, by key, the entries of their sign-ups (the keys need
+ * each subscription's `createdAtMs`; a read by key also holds an absent entry
+ * against a concurrent create) and the entries found for shoppers whose
+ * sign-up is unknown.
+ *
+ * Those are found before the transaction by a plain query of the chunk's
+ * shoppers' entries for the product, any sign-up (one per 30 shoppers; no
+ * query ever runs inside the transaction, where it would lock what it
+ * scans): for a shopper whose subscription was gone at the first read only
+ * the ledger can say whether they were told or left, and on a retry or a
+ * redrive an entry an earlier sign-up left open must be closed by someone.
+ * The transaction reads what the query found by key again, so it decides on
+ * current, held versions. A first attempt that only met another restock's
+ * entries (every subscription there) needs no query.
+ */
+async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: ClaimContext & ClaimOptions, firstRead: readonly DocumentSnapshot[] = []): Promise<ChunkClaim> {
   const subs = subscriptionsRef(db, task.productId);
+  const users = [...new Set(task.userIds)];
+  const firstSubs = new Map(firstRead.map((s) => [s.id, s.data() as SubscriptionDoc | undefined]));
+  const everyone = (o.retryCount ?? 0) > 0 || task.redriveRunId !== undefined;
+  const found = await entryKeysOf(db, task.productId, everyone ? users : users.filter((u) => !firstSubs.get(u)));
+  const keysOf = (userId: string, sub: SubscriptionDoc) => CHANNELS.map((c) => notificationKey(task, userId, sub, c));
   return runTransaction(db, async (tx) => {
-    const n = task.userIds.length;
-    const subRefs = task.userIds.map((u) => subs.doc(u));
-    const ledgerRefs = task.userIds.flatMap((u) => CHANNELS.map((c) => deliveryRef(db, dedupKey(task.eventKey, u, c))));
-    const snaps = await tx.getAll(...subRefs, ...ledgerRefs);
-    const ledgers: RecipientLedger[] = task.userIds.map((_, i) =>
-      Object.fromEntries(CHANNELS.map((c, j) => [c, snaps[n + i * CHANNELS.length + j]!.data() as DeliveryDoc | undefined]).filter(([, d]) => d !== undefined)),
-    );
-    const plan = planChunkClaim(task, snaps.slice(0, n).map((s) => s.data() as SubscriptionDoc | undefined), ledgers, o);
+    const subSnaps = await tx.getAll(...task.userIds.map((u) => subs.doc(u)));
+    const docs = subSnaps.map((s) => s.data() as SubscriptionDoc | undefined);
+    const wanted = new Set<string>();
+    task.userIds.forEach((u, i) => {
+      const first = firstSubs.get(u);
+      for (const k of [...(docs[i] ? keysOf(u, docs[i]) : []), ...(first ? keysOf(u, first) : []), ...(found.get(u) ?? [])]) wanted.add(k);
+    });
+    const entrySnaps = wanted.size > 0 ? await tx.getAll(...[...wanted].map((k) => deliveryRef(db, k))) : [];
+    const byKey = new Map(entrySnaps.filter((s) => s.exists).map((s) => [s.id, s.data() as DeliveryDoc]));
+    const byUser = new Map<string, DeliveryDoc[]>();
+    for (const e of byKey.values()) byUser.set(e.userId, [...(byUser.get(e.userId) ?? []), e]);
+    const ledgers: RecipientLedger[] = task.userIds.map((u, i) => {
+      const doc = docs[i];
+      if (!doc) return byUser.get(u) ?? [];
+      return Object.fromEntries(CHANNELS.map((c) => [c, byKey.get(notificationKey(task, u, doc, c))]).filter(([, d]) => d !== undefined));
+    });
+    const others = task.userIds.map((u, i) => (docs[i] ? (byUser.get(u) ?? []) : []));
+    const plan = planChunkClaim(task, docs, ledgers, o, others);
     const expireAt = expireAtFor(o);
     // A repeated recipient is planned twice; one write per document is what a transaction allows.
-    const byKey = new Map<string, LedgerWrite>();
-    for (const w of plan.writes) byKey.set(w.key, w);
-    for (const w of byKey.values()) {
-      if (w.kind === 'claim') tx.set(deliveryRef(db, w.key), { ...w.entry, expireAt });
-      else tx.update(deliveryRef(db, w.key), w.update);
+    const writes = new Map<string, LedgerWrite>();
+    for (const w of plan.writes) writes.set(w.key, w);
+    for (const w of writes.values()) {
+      if (w.kind === 'close') tx.update(deliveryRef(db, w.key), w.update);
+      else tx.set(deliveryRef(db, w.key), { ...w.entry, expireAt });
     }
     for (const userId of new Set(plan.served)) tx.delete(subs.doc(userId));
+    // A new wish under spent keys becomes a new sign-up; its place in sign-up order moves to now, as a new one's would.
+    for (const userId of new Set(plan.renewed)) tx.update(subs.doc(userId), { createdAtMs: o.nowMs });
     if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
-    return claimOf(task, plan, snaps.slice(0, n));
+    return claimOf(task, plan, subSnaps);
   });
+}
+
+/** The ids of `userIds`' ledger entries for `productId`, any sign-up: plain queries (no transaction), ids only, one per 30 shoppers. */
+async function entryKeysOf(db: Firestore, productId: string, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const pages = await Promise.all(
+    Array.from({ length: Math.ceil(userIds.length / MAX_IN_VALUES) }, (_, i) =>
+      db.collection(COLLECTIONS.deliveries).where('productId', '==', productId).where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES)).select('userId').get(),
+    ),
+  );
+  for (const page of pages) for (const d of page.docs) out.set(d.get('userId'), [...(out.get(d.get('userId')) ?? []), d.id]);
+  return out;
 }
 
 export type { Outcome } from './rules.ts';

@@ -16,6 +16,7 @@ import {
   type DeliveryDoc,
   type DeliveryState,
   type RedrivableState,
+  type RestockStop,
   type SubscriptionDoc,
 } from '../model.ts';
 import type { DeliveryTask } from '../tasks/index.ts';
@@ -39,6 +40,12 @@ export type LedgerEntry = Omit<DeliveryDoc, 'expireAt'>;
 export type LedgerWrite =
   /** Claim: the entry becomes `sending` under this attempt's lease. `create` when no entry existed. */
   | { kind: 'claim'; key: string; create: boolean; entry: LedgerEntry }
+  /**
+   * Keep the shopper's place: the restock stopped before this notification was
+   * claimed, so the entry ends `soldOutBeforeSend` (never sent) and the
+   * subscription stays. `create` when no entry existed.
+   */
+  | { kind: 'keep'; key: string; create: boolean; entry: LedgerEntry }
   /** Close an entry left open by a shopper who has since unsubscribed. */
   | { kind: 'close'; key: string; update: Pick<DeliveryDoc, 'state' | 'lastError' | 'leaseExpiresAtMs' | 'updatedAtMs'> };
 
@@ -63,6 +70,8 @@ export interface ClaimPlan {
   alreadySettled: number;
   /** Recipients whose subscription no longer exists and who were never notified: they unsubscribed. */
   unsubscribed: number;
+  /** Notifications not sent because the restock had stopped (`ClaimContext.stopped`): their shoppers keep their place. */
+  soldOutBeforeSend: number;
   recipients: RecipientPlan[];
   /**
    * Recipients whose subscription is served already: every channel it has
@@ -71,6 +80,13 @@ export interface ClaimPlan {
    * removes it (promise 6); only the transactional path ever finds one.
    */
   served: string[];
+  /**
+   * Recipients whose sign-up was told (or closed) on every channel it has, but
+   * who wrote their subscription again after that: a new wish under an old
+   * sign-up's keys. The claim starts a new sign-up (`createdAtMs` = now) so the
+   * next claim can tell them; until it does, they count as busy.
+   */
+  renewed: string[];
 }
 
 /** The clock and lease a claim runs with. */
@@ -79,13 +95,25 @@ export interface ClaimContext {
   leaseMs: number;
   /** `X-CloudTasks-TaskRetryCount` of the attempt (0 or absent: its first dispatch). */
   retryCount?: number;
+  /**
+   * Set when the restock no longer tells anyone (lib/restock `restockStanding`
+   * over the product as read just before the claim): what the claim would take
+   * ends `soldOutBeforeSend` instead, and the subscription is kept.
+   */
+  stopped?: RestockStop;
 }
 
-/** The ledger entries of one recipient, per channel (absent: no entry). */
-export type RecipientLedger = Partial<Record<Channel, DeliveryDoc | LedgerEntry>>;
+/**
+ * The ledger entries of one recipient: per channel, the entries of its
+ * sign-up (absent: no entry); for a recipient whose subscription is gone (so
+ * its sign-up is unknown), the list of its entries for the product, any sign-up.
+ */
+export type RecipientLedger = Partial<Record<Channel, DeliveryDoc | LedgerEntry>> | readonly (DeliveryDoc | LedgerEntry)[];
 
 /** The text an `unsubscribed` entry carries, so `trace` says why it closed. */
 export const UNSUBSCRIBED_ERROR = 'unsubscribed before the notification was confirmed';
+/** `lastError` of an open entry of a sign-up the shopper has since replaced (unsubscribed, then subscribed again). */
+export const SIGNUP_REPLACED_ERROR = 'the shopper subscribed anew (a new sign-up) before the notification was confirmed';
 /** `lastError` of an open entry on a channel the shopper's subscription no longer has. */
 export const CHANNEL_DROPPED_ERROR = 'the subscription dropped this channel before the notification was confirmed';
 
@@ -101,19 +129,49 @@ export function isLeaseLive(entry: Pick<DeliveryDoc, 'state' | 'leaseExpiresAtMs
 
 /**
  * Whether an attempt of `task` may claim `entry` (absent: a new entry).
- * Closed states never reopen; `exhausted` reopens only for a redrive's task;
- * a live lease belongs to another attempt.
+ * Closed states never reopen; a live lease belongs to another attempt;
+ * `exhausted` reopens for a redrive's task or another restock of the same
+ * sign-up, `soldOutBeforeSend` only for another restock (its own is over).
+ * The entry is the sign-up's, so "another restock" is one that reached the
+ * same subscription: promise 15 keeps it at one message whichever does.
  */
-export function mayClaim(entry: Pick<DeliveryDoc, 'state' | 'leaseExpiresAtMs'> | undefined, task: Pick<DeliveryTask, 'redriveRunId'>, nowMs: number): boolean {
+export function mayClaim(entry: Pick<DeliveryDoc, 'state' | 'leaseExpiresAtMs' | 'eventKey'> | undefined, task: Pick<DeliveryTask, 'redriveRunId' | 'eventKey'>, nowMs: number): boolean {
   if (!entry) return true;
   if (isLeaseLive(entry, nowMs)) return false;
-  if (entry.state === 'exhausted') return task.redriveRunId !== undefined;
+  const another = entry.eventKey !== task.eventKey;
+  if (entry.state === 'exhausted') return task.redriveRunId !== undefined || another;
+  if (entry.state === 'soldOutBeforeSend') return another;
   return canMoveDelivery(entry.state, 'sending');
 }
 
-function claimEntry(task: DeliveryTask, userId: string, channel: Channel, ctx: ClaimContext, previous: LedgerEntry | undefined): LedgerEntry {
+/**
+ * Whether a stopped restock's claim keeps `entry`'s place (writes it
+ * `soldOutBeforeSend`): one it would have claimed that is absent or its own.
+ * Another restock's entry is left to that restock.
+ */
+function mayKeep(entry: Pick<DeliveryDoc, 'state' | 'leaseExpiresAtMs' | 'eventKey'> | undefined, task: Pick<DeliveryTask, 'redriveRunId' | 'eventKey'>, nowMs: number): boolean {
+  if (!entry) return true;
+  return entry.eventKey === task.eventKey && entry.state !== 'soldOutBeforeSend' && mayClaim(entry, task, nowMs);
+}
+
+/**
+ * The key of `userId`'s notification on `channel` for `task`: its sign-up's
+ * (`dedupKey` of the subscription's `createdAtMs`, promise 15), whichever
+ * restock claims it. One rule for the planner and the store's reads.
+ */
+export function notificationKey(task: Pick<DeliveryTask, 'productId' | 'eventKey'>, userId: string, sub: Pick<SubscriptionDoc, 'createdAtMs'>, channel: Channel): string {
+  return dedupKey({ productId: task.productId, userId, createdAtMs: sub.createdAtMs }, channel);
+}
+
+/** Why a kept entry was not sent, as `restock trace` shows it. */
+export function stoppedError(reason: RestockStop): string {
+  return reason === 'sold-out' ? 'not sent: the product sold out again before this chunk was claimed' : 'not sent: a newer restock of the product superseded this one';
+}
+
+function claimEntry(task: DeliveryTask, userId: string, channel: Channel, key: string, ctx: ClaimContext, previous: LedgerEntry | undefined): LedgerEntry {
+  const wave = task.wave ?? (previous?.eventKey === task.eventKey ? previous.wave : undefined);
   return {
-    dedupKey: dedupKey(task.eventKey, userId, channel),
+    dedupKey: key,
     eventKey: task.eventKey,
     productId: task.productId,
     userId,
@@ -125,70 +183,92 @@ function claimEntry(task: DeliveryTask, userId: string, channel: Channel, ctx: C
     sentAtMs: null,
     createdAtMs: previous?.createdAtMs ?? ctx.nowMs,
     updatedAtMs: ctx.nowMs,
-    ...((task.wave ?? previous?.wave) !== undefined ? { wave: (task.wave ?? previous?.wave)! } : {}),
+    ...(wave !== undefined ? { wave } : {}),
   };
+}
+
+function keptEntry(task: DeliveryTask, userId: string, channel: Channel, key: string, reason: RestockStop, ctx: ClaimContext, previous: LedgerEntry | undefined): LedgerEntry {
+  const claimed = claimEntry(task, userId, channel, key, ctx, previous);
+  return { ...claimed, state: 'soldOutBeforeSend', attempts: previous?.attempts ?? 0, leaseExpiresAtMs: null, lastError: stoppedError(reason) };
 }
 
 /**
  * The claim decision for one recipient, from its subscription (undefined: it
  * is gone) and its ledger entries. Adds to `plan`.
  *
+ * The keys are the sign-up's (`dedupKey` of the subscription's `createdAtMs`),
+ * so an entry found may be another restock's claim of the same sign-up: one
+ * still sending is busy, one sent or rejected is settled, one left untold is
+ * taken over (promise 15). With `ctx.stopped`, nothing is claimed: what would
+ * have been ends `soldOutBeforeSend` and the subscription stays.
+ *
  * A gone subscription was either settled by an earlier attempt or the shopper
  * unsubscribed. An entry an attempt left open (failed, or sending past its
  * lease after a crash) would otherwise stay open forever: it ends
  * `unsubscribed`, which nothing reopens.
  */
-export function decideRecipient(plan: ClaimPlan, task: DeliveryTask, userId: string, sub: SubscriptionDoc | undefined, ledger: RecipientLedger, ctx: ClaimContext): void {
+export function decideRecipient(
+  plan: ClaimPlan,
+  task: DeliveryTask,
+  userId: string,
+  sub: SubscriptionDoc | undefined,
+  ledger: RecipientLedger,
+  ctx: ClaimContext,
+  others: readonly (DeliveryDoc | LedgerEntry)[] = [],
+): void {
   if (!sub) {
-    let closed = false;
-    for (const channel of CHANNELS) {
-      const entry = ledger[channel];
-      if (!entry || isFinalDelivery(entry.state)) continue;
-      if (isLeaseLive(entry, ctx.nowMs)) {
-        plan.busy++; // its attempt may still record it; if that attempt died, the retry after the lease closes it
-        continue;
-      }
-      closed = true;
-      plan.writes.push({
-        kind: 'close',
-        key: dedupKey(task.eventKey, userId, channel),
-        update: { state: 'unsubscribed', lastError: UNSUBSCRIBED_ERROR, leaseExpiresAtMs: null, updatedAtMs: ctx.nowMs },
-      });
-    }
-    const anySettled = CHANNELS.some((c) => isFinalDelivery(ledger[c]?.state));
-    if (closed || !anySettled) plan.unsubscribed++;
-    else plan.alreadySettled++;
-    plan.recipients.push({ userId, subscribed: false, channels: [], settled: new Map() });
+    decideGone(plan, task, userId, Array.isArray(ledger) ? ledger : Object.values(ledger), ctx);
     return;
   }
+  const byChannel = (Array.isArray(ledger) ? {} : ledger) as Partial<Record<Channel, DeliveryDoc | LedgerEntry>>;
+  const keyOf = (channel: Channel) => notificationKey(task, userId, sub, channel);
   const channels = CHANNELS.filter((c) => sub.channels?.[c]);
   const settled = new Map<Channel, DeliveryState>();
   plan.recipients.push({ userId, subscribed: true, channels, settled });
+  // An entry of an earlier sign-up left open (its attempt died, then the shopper unsubscribed and subscribed
+  // again): nothing will look at its key again, so it closes like an unsubscribe instead of staying open forever.
+  const current = new Set(CHANNELS.map(keyOf));
+  for (const entry of others) {
+    if (current.has(entry.dedupKey) || isFinalDelivery(entry.state) || isLeaseLive(entry, ctx.nowMs)) continue;
+    plan.writes.push({ kind: 'close', key: entry.dedupKey, update: { state: 'unsubscribed', lastError: SIGNUP_REPLACED_ERROR, leaseExpiresAtMs: null, updatedAtMs: ctx.nowMs } });
+  }
   // A channel the shopper dropped (subscribed again without it) while its entry was open:
   // nothing will ever send it, so it closes like an unsubscribe instead of staying open forever.
   for (const channel of CHANNELS) {
-    const entry = ledger[channel];
+    const entry = byChannel[channel];
     if (channels.includes(channel) || !entry || isFinalDelivery(entry.state) || isLeaseLive(entry, ctx.nowMs)) continue;
     plan.writes.push({
       kind: 'close',
-      key: dedupKey(task.eventKey, userId, channel),
+      key: keyOf(channel),
       update: { state: 'unsubscribed', lastError: CHANNEL_DROPPED_ERROR, leaseExpiresAtMs: null, updatedAtMs: ctx.nowMs },
     });
   }
+  let taken = 0;
+  let busy = 0;
   for (const channel of channels) {
-    const entry = ledger[channel];
-    if (entry && !mayClaim(entry, task, ctx.nowMs)) {
-      if (isLeaseLive(entry, ctx.nowMs)) plan.busy++;
-      else {
-        settled.set(channel, entry.state);
-        plan.alreadySettled++;
-      }
+    const entry = byChannel[channel];
+    const key = keyOf(channel);
+    if (isLeaseLive(entry, ctx.nowMs)) {
+      busy++; // another attempt (of this restock or another) is sending it: a chunk in flight finishes
       continue;
     }
-    const next = claimEntry(task, userId, channel, ctx, entry);
-    plan.writes.push({ kind: 'claim', key: next.dedupKey, create: entry === undefined, entry: next });
+    const take = ctx.stopped !== undefined ? mayKeep(entry, task, ctx.nowMs) : mayClaim(entry, task, ctx.nowMs);
+    if (!take) {
+      if (entry) settled.set(channel, entry.state);
+      plan.alreadySettled++;
+      continue;
+    }
+    taken++;
+    if (ctx.stopped !== undefined) {
+      // The restock is over: nothing is sent, and the place is kept for the next one.
+      plan.writes.push({ kind: 'keep', key, create: entry === undefined, entry: keptEntry(task, userId, channel, key, ctx.stopped, ctx, entry) });
+      plan.soldOutBeforeSend++;
+      continue;
+    }
+    const next = claimEntry(task, userId, channel, key, ctx, entry);
+    plan.writes.push({ kind: 'claim', key, create: entry === undefined, entry: next });
     plan.claimed.push({
-      key: next.dedupKey,
+      key,
       userId,
       channel,
       to: sub.channels[channel]!,
@@ -197,11 +277,48 @@ export function decideRecipient(plan: ClaimPlan, task: DeliveryTask, userId: str
       ...(typeof sub.createdAtMs === 'number' ? { subscriptionCreatedAtMs: sub.createdAtMs } : {}),
     });
   }
+  plan.busy += busy;
   // The shopper changed channels after an earlier attempt's claim (say, dropped push while email was being
   // sent): that attempt settled every channel the subscription has now, but judged the older version, so it
   // kept it. Settled after the subscription's last write means served: one-shot, it goes. One written after
   // the settling (subscribed again once told) is a new wish and stays.
-  if (channels.length > 0 && channels.every((c) => servedAfter(ledger[c], sub.updatedAtMs))) plan.served.push(userId);
+  if (channels.length > 0 && channels.every((c) => servedAfter(byChannel[c], sub.updatedAtMs))) {
+    plan.served.push(userId);
+    return;
+  }
+  // That new wish, under a sign-up whose every channel is closed: its keys are spent, so it becomes a new
+  // sign-up (promise 15 counts messages per sign-up) and the chunk's next attempt claims the new keys.
+  if (ctx.stopped === undefined && channels.length > 0 && taken === 0 && busy === 0 && channels.every((c) => isClosed(byChannel[c]?.state))) {
+    plan.renewed.push(userId);
+    plan.busy++;
+  }
+}
+
+/** {@link decideRecipient} for a recipient whose subscription is gone: `entries` are its entries for the product, any sign-up. */
+function decideGone(plan: ClaimPlan, task: DeliveryTask, userId: string, entries: readonly (DeliveryDoc | LedgerEntry | undefined)[], ctx: ClaimContext): void {
+  let closed = false;
+  for (const entry of entries) {
+    if (!entry || isFinalDelivery(entry.state)) continue;
+    if (isLeaseLive(entry, ctx.nowMs)) {
+      plan.busy++; // its attempt may still record it; if that attempt died, the retry after the lease closes it
+      continue;
+    }
+    closed = true;
+    plan.writes.push({
+      kind: 'close',
+      key: entry.dedupKey,
+      update: { state: 'unsubscribed', lastError: UNSUBSCRIBED_ERROR, leaseExpiresAtMs: null, updatedAtMs: ctx.nowMs },
+    });
+  }
+  // Settled by this restock, or told by another one (a sent or rejected sign-up went with its outcome).
+  const anySettled = entries.some((e) => e !== undefined && isFinalDelivery(e.state) && (e.eventKey === task.eventKey || servesChannel(e.state)));
+  if (closed || !anySettled) plan.unsubscribed++;
+  else plan.alreadySettled++;
+  plan.recipients.push({ userId, subscribed: false, channels: [], settled: new Map() });
+}
+
+function isClosed(state: DeliveryState | undefined): boolean {
+  return state !== undefined && CLOSED_DELIVERY_STATES.includes(state);
 }
 
 function servedAfter(entry: DeliveryDoc | LedgerEntry | undefined, subscriptionWrittenAtMs: number): boolean {
@@ -215,18 +332,24 @@ function servesChannel(state: DeliveryState | undefined): boolean {
 
 /** An empty plan, to fill with {@link decideRecipient}. */
 export function emptyPlan(): ClaimPlan {
-  return { claimed: [], writes: [], busy: 0, alreadySettled: 0, unsubscribed: 0, recipients: [], served: [] };
+  return { claimed: [], writes: [], busy: 0, alreadySettled: 0, unsubscribed: 0, soldOutBeforeSend: 0, recipients: [], served: [], renewed: [] };
 }
 
 /**
  * The claim of a whole chunk given every subscription and ledger entry of its
- * recipients (`subs[i]` and `ledgers[i]` belong to `task.userIds[i]`): what
- * the transactional path carries out.
+ * recipients (`subs[i]`, `ledgers[i]` and `others[i]`, the entries of earlier
+ * sign-ups, belong to `task.userIds[i]`): what the transactional path carries out.
  */
-export function planChunkClaim(task: DeliveryTask, subs: readonly (SubscriptionDoc | undefined)[], ledgers: readonly RecipientLedger[], ctx: ClaimContext): ClaimPlan {
+export function planChunkClaim(
+  task: DeliveryTask,
+  subs: readonly (SubscriptionDoc | undefined)[],
+  ledgers: readonly RecipientLedger[],
+  ctx: ClaimContext,
+  others: readonly (readonly (DeliveryDoc | LedgerEntry)[])[] = [],
+): ClaimPlan {
   const plan = emptyPlan();
   task.userIds.forEach((userId, i) => {
-    decideRecipient(plan, task, userId, subs[i], ledgers[i] ?? {}, ctx);
+    decideRecipient(plan, task, userId, subs[i], ledgers[i] ?? {}, ctx, others[i] ?? []);
   });
   return plan;
 }

@@ -284,6 +284,7 @@ export function decideRangeCheckpoint(
     chunks: progress.chunks,
     recipients: progress.recipients,
     ...(firstTaskAtMs !== undefined ? { firstTaskAtMs } : {}),
+    ...(progress.stopped && !range.stopped ? { stopped: progress.stopped } : {}),
     updatedAtMs: o.nowMs,
     leaseOwner: keep ? o.owner : null,
     leaseExpiresAtMs: keep ? o.nowMs + o.leaseMs : 0,
@@ -298,8 +299,11 @@ export function decideRangeCheckpoint(
 
 /** The fan-out completed by its ranges: the head's counters plus every range's. */
 export function completeFromRanges(parent: FanoutDoc, ranges: readonly FanoutRangeDoc[], nowMs: number): FanoutDoc {
+  // A restock that stopped in any range stopped (issue 40): the fan-out says so, with the first range that saw it.
+  const stopped = ranges.flatMap((r) => (r.stopped ? [r.stopped] : [])).sort((a, b) => a.atMs - b.atMs)[0] ?? parent.stopped;
   return {
     ...parent,
+    ...(stopped ? { stopped } : {}),
     state: 'complete',
     ...totalOfRanges(parent, ranges),
     leaseOwner: null,

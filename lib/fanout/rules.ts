@@ -5,7 +5,7 @@
  * The key ranges' decisions are in `ranges.ts`.
  * `store.ts` reads the document in a transaction and carries them out.
  */
-import { canMoveFanout, type FanoutDoc, type FanoutRangeDoc, type ProductDoc, type WaveSettings } from '../model.ts';
+import { canMoveFanout, type FanoutDoc, type FanoutRangeDoc, type ProductDoc, type StoppedAt, type WaveSettings } from '../model.ts';
 import type { ReceivedEvent } from '../events/index.ts';
 import { decideStockUpdate } from '../restock/index.ts';
 import { initialWaves, restartWaves, waveSettingsFor } from './wave-rules.ts';
@@ -118,6 +118,8 @@ export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'eve
 /** Progress to persist at a checkpoint. */
 export type Checkpoint = Pick<FanoutDoc, 'cursor' | 'pages' | 'chunks' | 'recipients'> & {
   firstTaskAtMs?: number;
+  /** Set once the chain stopped paging because a newer stock event ended the restock (lib/restock `restockStanding`). */
+  stopped?: StoppedAt;
 };
 
 /** How a checkpoint ends the attempt's hold: keep the lease, hand it back (continuation), or finish. */
@@ -172,7 +174,7 @@ export function replayRefusal(stored: FanoutDoc, nowMs: number): ReplayRefusal |
  */
 export function resetForReplay(existing: FanoutDoc): FanoutDoc {
   // The ranges of the old generation are left behind: the new one plans its own after its first chunk.
-  const { completedAtMs: _completed, error: _error, ranges: _ranges, ...rest } = existing;
+  const { completedAtMs: _completed, error: _error, ranges: _ranges, stopped: _stopped, ...rest } = existing;
   // Delivery writes a receipt for every chunk of the new generation, whatever the fan-out's age.
   return {
     ...rest,

@@ -17,7 +17,8 @@
  */
 import { FieldPath, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
-import { subscriptionsRef, type FanoutDoc, type FanoutRangeDoc, type FanoutRangePlan } from '../model.ts';
+import { productRef, subscriptionsRef, type FanoutDoc, type FanoutRangeDoc, type FanoutRangePlan, type ProductDoc, type RestockStop } from '../model.ts';
+import { restockStanding } from '../restock/index.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
 import {
@@ -60,16 +61,30 @@ export interface RunOptions {
   range?: FanoutRangeDoc;
 }
 
-/** Reads one page of at most `size` subscriber ids after `cursor`, up to `until` (inclusive) when set. */
-async function readPage(rt: Runtime, productId: string, cursor: string | null, size: number, until: string | null = null): Promise<string[]> {
-  let query = subscriptionsRef(rt.db, productId)
+/** One page of subscriber ids, and whether the restock had stopped when it was read. */
+interface Page {
+  ids: string[];
+  /** Set when a newer stock event ended the restock (lib/restock `restockStanding`): the page is not enqueued. */
+  stopped?: RestockStop;
+}
+
+/**
+ * Reads one page of at most `size` subscriber ids after `cursor`, up to `until`
+ * (inclusive) when set, and beside it the product's stock state for the one
+ * stock check: the same round trip, so the check adds no latency (promise 9)
+ * and costs one document read per page. A plain read: it never locks the
+ * product against a stock update.
+ */
+async function readPage(rt: Runtime, fanout: Pick<FanoutDoc, 'productId' | 'eventKey'>, cursor: string | null, size: number, until: string | null = null): Promise<Page> {
+  let query = subscriptionsRef(rt.db, fanout.productId)
     .orderBy(FieldPath.documentId())
     .select() // ids only: delivery reads addresses itself
     .limit(size);
   if (cursor !== null) query = query.startAfter(cursor);
   if (until !== null) query = query.endAt(until);
-  const snap = await query.get();
-  return snap.docs.map((d: QueryDocumentSnapshot) => d.id);
+  const [snap, product] = await Promise.all([query.get(), productRef(rt.db, fanout.productId).get()]);
+  const standing = restockStanding(product.data() as ProductDoc | undefined, fanout.eventKey, rt.config.restockThreshold);
+  return { ids: snap.docs.map((d: QueryDocumentSnapshot) => d.id), ...(standing.kind === 'stopped' ? { stopped: standing.reason } : {}) };
 }
 
 /**
@@ -166,7 +181,7 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
 
   const from = progress.cursor ?? chain.from;
   let size = pageSizeFor(from === null, config);
-  let next: Promise<string[]> | null = readPage(rt, fanout.productId, from, size, chain.until);
+  let next: Promise<Page> | null = readPage(rt, fanout, from, size, chain.until);
   let pagesThisAttempt = 0;
   try {
     while (next) {
@@ -176,10 +191,17 @@ async function pageToTheEnd(rt: Runtime, fanout: FanoutDoc, o: RunOptions, progr
         void next.catch(() => undefined); // the read-ahead page is dropped; the continuation reads it again
         return handOver(rt, fanout, progress, o, chain);
       }
-      const ids: string[] = await next;
+      const { ids, stopped }: Page = await next;
+      if (stopped) {
+        // A newer stock event ended the restock: nobody after the cursor is enqueued, and they keep their subscriptions.
+        progress.stopped = { reason: stopped, atMs: rt.now() };
+        o.log.info('fan-out stopped: the restock is over', { ...chain.fields, reason: stopped, cursor: progress.cursor, recipients: progress.recipients });
+        next = null;
+        break;
+      }
       if (ids.length === 0) break;
       // Read ahead while this page is being enqueued.
-      next = ids.length === size ? handledLater(readPage(rt, fanout.productId, ids.at(-1)!, config.pageSize, chain.until)) : null;
+      next = ids.length === size ? handledLater(readPage(rt, fanout, ids.at(-1)!, config.pageSize, chain.until)) : null;
       size = config.pageSize;
 
       const chunks = chunk(ids, config.chunkSize);
@@ -286,7 +308,7 @@ async function restartRanges(rt: Runtime, fanout: FanoutDoc, o: RunOptions): Pro
  * seed 3 at 500 shoppers). Awaiting it still throws; a page dropped unawaited
  * (time budget, enqueue failure) is read again by whoever continues.
  */
-function handledLater(page: Promise<string[]>): Promise<string[]> {
+function handledLater(page: Promise<Page>): Promise<Page> {
   page.catch(() => undefined);
   return page;
 }

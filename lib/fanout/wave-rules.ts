@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { FifoKey, ProductDoc, WaveOverride, WaveSettings, WavesState, WaveStopReason } from '../model.ts';
-import { isAvailable } from '../restock/index.ts';
+import { restockStanding } from '../restock/index.ts';
 import { eventTaskPrefix } from '../tasks/index.ts';
 
 /** The global wave settings (RESTOCK_WAVE_MULTIPLIER, RESTOCK_WAVE_INTERVAL_MS, RESTOCK_MIN_AVAILABLE_TO_NOTIFY). */
@@ -64,8 +64,11 @@ export type WaveStart = { kind: 'start'; available: number; target: number } | {
  * {@link waveSize} shoppers for the stock now.
  */
 export function decideWaveStart(waves: Pick<WavesState, 'settings'>, product: ProductDoc | undefined, eventKey: string, threshold: number): WaveStart {
-  if (!product || (product.lastRestockEventKey !== undefined && product.lastRestockEventKey !== eventKey)) return { kind: 'stop', reason: 'superseded' };
-  if (!isAvailable(product.available, threshold)) return { kind: 'stop', reason: 'sold-out' };
+  // The product's state is what sizes a wave: without one there is nothing to take (the fan-out's claim always writes it).
+  if (!product) return { kind: 'stop', reason: 'superseded' };
+  // The one stock check of every restock (lib/restock): the same rule stops the paging of everyone at once and each chunk's claim.
+  const standing = restockStanding(product, eventKey, threshold);
+  if (standing.kind === 'stopped') return { kind: 'stop', reason: standing.reason };
   if (product.available < waves.settings.minAvailableToNotify) return { kind: 'stop', reason: 'below-minimum' };
   return { kind: 'start', available: product.available, target: waveSize(waves.settings.multiplier, product.available) };
 }

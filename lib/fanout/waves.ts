@@ -15,7 +15,8 @@
  */
 import { FieldPath, type Query } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
-import { COLLECTIONS, productRef, subscriptionsRef, type FanoutDoc, type FifoKey, type ProductDoc, type WaveDoc, type WavesState } from '../model.ts';
+import { COLLECTIONS, productRef, subscriptionsRef, type FanoutDoc, type FifoKey, type ProductDoc, type RestockStop, type WaveDoc, type WavesState } from '../model.ts';
+import { restockStanding } from '../restock/index.ts';
 import type { Runtime } from '../runtime.ts';
 import { runTransaction } from '../transaction.ts';
 import { chunk, chunkTaskId, deliveryTaskFor, enqueueDeliveryTask } from '../tasks/index.ts';
@@ -60,10 +61,19 @@ async function findBoundary(rt: Runtime, productId: string, cursor: FifoKey | nu
   return lastOne ? { boundary: keyOf(lastOne), last: true } : undefined;
 }
 
-/** One page of a wave: at most `size` shoppers after `cursor`, up to and including `boundary`. */
-async function readWavePage(rt: Runtime, productId: string, cursor: FifoKey | null, boundary: FifoKey, size: number): Promise<FifoKey[]> {
-  const snap = await after(fifo(rt, productId), cursor).endAt(boundary.createdAtMs, boundary.userId).limit(size).get();
-  return snap.docs.map(keyOf);
+/**
+ * One page of a wave: at most `size` shoppers after `cursor`, up to and
+ * including `boundary`, and beside it the one stock check (lib/restock), as
+ * the paging of everyone at once does: a sell-out or a newer restock stops a
+ * wave between its pages, not only between waves.
+ */
+async function readWavePage(rt: Runtime, doc: Pick<FanoutDoc, 'productId' | 'eventKey'>, cursor: FifoKey | null, boundary: FifoKey, size: number): Promise<{ page: FifoKey[]; stopped?: RestockStop }> {
+  const [snap, product] = await Promise.all([
+    after(fifo(rt, doc.productId), cursor).endAt(boundary.createdAtMs, boundary.userId).limit(size).get(),
+    productRef(rt.db, doc.productId).get(),
+  ]);
+  const standing = restockStanding(product.data() as ProductDoc | undefined, doc.eventKey, rt.config.restockThreshold);
+  return { page: snap.docs.map(keyOf), ...(standing.kind === 'stopped' ? { stopped: standing.reason } : {}) };
 }
 
 type Progress = Checkpoint;
@@ -133,6 +143,7 @@ export async function runWaves(rt: Runtime, fanout: FanoutDoc, o: RunOptions): P
         const product = (await productRef(rt.db, doc.productId).get()).data() as ProductDoc | undefined;
         const start = decideWaveStart(waves, product, doc.eventKey, rt.config.restockThreshold);
         if (start.kind === 'stop') {
+          if (start.reason === 'sold-out' || start.reason === 'superseded') progress.stopped = { reason: start.reason, atMs: rt.now() };
           waves = stopWaves(waves, start.reason);
           log.info('waves stopped', { wave: waves.index, reason: start.reason, available: product?.available });
           continue;
@@ -151,6 +162,15 @@ export async function runWaves(rt: Runtime, fanout: FanoutDoc, o: RunOptions): P
       const paged = await pageWave(rt, doc, waves, progress, o);
       waves = paged.waves;
       if (paged.handedOver) return result('continued');
+      if (paged.stopped) {
+        // Mid-wave: the shoppers of this wave not yet enqueued keep their place, like those of later waves.
+        progress.stopped = { reason: paged.stopped, atMs: rt.now() };
+        const record = recordOf(doc, waves, rt.now());
+        log.info('waves stopped', { wave: waves.index, reason: paged.stopped, taken: record.taken });
+        waves = stopWaves(waves, paged.stopped);
+        doc = await save(rt, doc, progress, waves, 'renew', o.owner, record);
+        continue;
+      }
       const ended = rt.now();
       const record = recordOf(doc, waves, ended);
       log.info('wave enqueued', { wave: waves.index, taken: record.taken, chunks: record.chunks, available: record.available });
@@ -171,7 +191,7 @@ export async function runWaves(rt: Runtime, fanout: FanoutDoc, o: RunOptions): P
  * chunk tasks with bounded concurrency and checkpointing at most once per
  * interval; hands over to a continuation past the time budget.
  */
-async function pageWave(rt: Runtime, doc: FanoutDoc, start: WavesState, progress: Progress, o: RunOptions): Promise<{ waves: WavesState; handedOver: boolean }> {
+async function pageWave(rt: Runtime, doc: FanoutDoc, start: WavesState, progress: Progress, o: RunOptions): Promise<{ waves: WavesState; handedOver: boolean; stopped?: RestockStop }> {
   const { config } = rt;
   const limit = pLimit(config.enqueueConcurrency);
   let waves = start;
@@ -187,7 +207,8 @@ async function pageWave(rt: Runtime, doc: FanoutDoc, start: WavesState, progress
       return { waves, handedOver: true };
     }
     const size = pageSizeFor(waves.current!.taken === 0, config);
-    const page = await readWavePage(rt, doc.productId, waves.cursor, boundary, size);
+    const { page, stopped } = await readWavePage(rt, doc, waves.cursor, boundary, size);
+    if (stopped) return { waves, handedOver: false, stopped };
     if (page.length === 0) return { waves, handedOver: false };
     const chunks = chunk(page.map((k) => k.userId), config.chunkSize);
     await Promise.all(

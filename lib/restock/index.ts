@@ -1,2 +1,3 @@
-/** Restock detection: the rule, and the product stock state it reads and writes. */
+/** Restock detection: the rule, the product stock state it reads and writes, and whether a restock may still tell anyone. */
 export { isRestock, isAvailable, decideStockUpdate, type StockDecision } from './rule.ts';
+export { restockStanding, RESTOCK_STOPS, type RestockStanding, type RestockStop } from './standing.ts';

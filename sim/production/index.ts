@@ -19,7 +19,7 @@ import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS } from './constan
 import { deliverySlots, readDeployment, type Deployed } from './terraform.ts';
 import { Prng } from '../prng.ts';
 import { Scheduler, SIM_EPOCH_MS } from '../scheduler.ts';
-import { deployedConfig, Instances, runProductionWorld } from './world.ts';
+import { deployedConfig, Instances, runProductionWorld, type SellOutMeasure } from './world.ts';
 import { decideRangeCount, pageSizeFor } from '../../lib/fanout/index.ts';
 
 export interface ClockOptions {
@@ -29,6 +29,8 @@ export interface ClockOptions {
   timestampsIndexed?: boolean;
   /** Variables set as `terraform apply -var name=value` would (e.g. `delivery_queue_count`): they replace terraform/'s defaults. */
   vars?: Record<string, number>;
+  /** Sell the product out again this long after the restock (issue 40): the report says what stopping cost. */
+  sellOutAfterMs?: number;
 }
 
 export interface ClockReport {
@@ -40,6 +42,8 @@ export interface ClockReport {
   coldStarts?: number;
   /** Scheduler steps of the run (its cost on this machine). */
   steps?: number;
+  /** With `sellOutAfterMs`: what stopping the restock cost (./world.ts SellOutMeasure). */
+  sellOut?: SellOutMeasure;
   wallMs?: number;
   subscribers: number;
   deployment: Omit<Deployed, 'exempted' | 'composites' | 'env' | 'queueRetry' | 'continuationQueue'> & { sequentialIndexes: string[] };
@@ -361,7 +365,7 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
   const d = await readDeployment(o.terraformDir, o.vars);
   const hotIndexes = sequentialIndexes(d, o.timestampsIndexed);
   const sequential = new Set(Object.keys(MONOTONIC_FIELDS).filter((c) => sequentialIndexes(d, o.timestampsIndexed, c).length > 0));
-  const w = await runProductionWorld({ subscribers: o.subscribers, deployed: d, sequentialCollections: sequential });
+  const w = await runProductionWorld({ subscribers: o.subscribers, deployed: d, sequentialCollections: sequential, ...(o.sellOutAfterMs !== undefined ? { sellOutAfterMs: o.sellOutAfterMs } : {}) });
   const wallMs = Math.round(performance.now() - wallStart);
   const a = await analyticClock(o);
   const { exempted: _e, composites: _c, env: _v, queueRetry: _r, continuationQueue: _q, ...settings } = d;
@@ -384,6 +388,7 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
     fanoutState: w.fanoutState,
     coldStarts: w.coldStarts,
     steps: w.steps,
+    ...(w.sellOut ? { sellOut: w.sellOut } : {}),
     wallMs,
     analytic: { firstNotificationMs: a.firstNotificationMs, lastNotificationMs: a.lastNotificationMs, fanoutDoneMs: a.fanoutDoneMs, ranges: a.ranges, boundBy: a.boundBy },
     constants: K,
@@ -404,6 +409,12 @@ export function formatClock(r: ClockReport): string {
     `  floors               ${Object.entries(r.floors).map(([k, v]) => `${k}: ${minutes(v)}`).join('; ')}`,
     `  bound by             ${r.boundBy}`,
     ...(r.notified !== undefined ? [`  notified             ${r.notified.toLocaleString('en')} of ${r.subscribers.toLocaleString('en')}; fan-out ${r.fanoutState}; ${r.coldStarts} cold starts; ${r.steps} steps in ${((r.wallMs ?? 0) / 1000).toFixed(0)} s of this machine`] : []),
+    ...(r.sellOut
+      ? [
+          `  sold out again       seen ${minutes(r.sellOut.seenAtMs)} after the restock: ${r.sellOut.chunksInFlightWhenSeen} chunk(s) in flight then (${r.sellOut.deliveriesRunningWhenSeen} delivery request(s) running), told ${r.sellOut.toldBeforeSeen.toLocaleString('en')} before and ${r.sellOut.toldAfterSeen.toLocaleString('en')} after (those chunks finishing)`,
+          `  stopping cost        ${r.sellOut.keptPlace.toLocaleString('en')} kept their place; ${r.sellOut.chunksEnqueued} chunk(s) enqueued, ${r.sellOut.soldOutBeforeSend.toLocaleString('en')} soldOutBeforeSend entries written; ${r.sellOut.stockCheckReads.toLocaleString('en')} stock-check reads of products/{id}`,
+        ]
+      : []),
     ...(r.analytic ? [`  analytic model       first ${minutes(r.analytic.firstNotificationMs)}, last ${minutes(r.analytic.lastNotificationMs)}, fan-out done ${minutes(r.analytic.fanoutDoneMs)} in ${r.analytic.ranges} range(s), bound by ${r.analytic.boundBy} (cross-check)`] : []),
   ].join('\n');
 }

@@ -201,6 +201,28 @@ export interface WorldOptions {
   deployed: Deployed;
   /** Collections whose hot-path writes land on a sequential index (./index.ts decides from terraform/). */
   sequentialCollections: ReadonlySet<string>;
+  /** Sell the product out again this long after the restock is published (issue 40); undefined: never. */
+  sellOutAfterMs?: number;
+}
+
+/** What stopping a restock cost (issue 40): when the sell-out was seen, who was told after it, who kept their place, and the reads and writes the stop made. */
+export interface SellOutMeasure {
+  /** From the restock's publish to the sell-out event's claim (the product's state says sold out from there). */
+  seenAtMs: number;
+  /** Chunk claims that had read the stock before the sell-out was seen and not yet recorded their outcomes then: they finish. */
+  chunksInFlightWhenSeen: number;
+  /** Delivery requests running when the sell-out was seen (the ceiling of the above: min(queue concurrency, instances)). */
+  deliveriesRunningWhenSeen: number;
+  toldBeforeSeen: number;
+  /** Notifications sent after the sell-out was seen: only by the chunks in flight. */
+  toldAfterSeen: number;
+  /** Shoppers still subscribed at the end: never enqueued, or their chunk claimed nothing. */
+  keptPlace: number;
+  /** Ledger entries written `soldOutBeforeSend` (chunks enqueued but claimed after the stop). */
+  soldOutBeforeSend: number;
+  chunksEnqueued: number;
+  /** Reads of `products/{id}` by the stock check: one per page read and one per chunk claim. */
+  stockCheckReads: number;
 }
 
 /** What the flows did, measured in virtual time from the publish. */
@@ -223,6 +245,8 @@ export interface WorldMeasure {
   floors: Record<string, number>;
   boundBy: string;
   steps: number;
+  /** Present with `sellOutAfterMs`. */
+  sellOut?: SellOutMeasure;
   config: Pick<Config, 'pageSize' | 'chunkSize' | 'enqueueConcurrency' | 'sendConcurrency' | 'notifyBatchSize' | 'fanoutTimeBudgetMs'>;
 }
 
@@ -242,6 +266,16 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   };
   let deliveryBusyMs = 0;
   let continuations = 0;
+  // Issue 40: delivery requests running, and those whose claim (the stock check's read) happened before the sell-out was seen.
+  let deliveriesRunning = 0;
+  const claimedBeforeSeen = new Set<string>();
+  let sellOut: { seenAtMs: number; inFlight: number; running: number; toldBefore: number } | undefined;
+  let stockCheckReads = 0;
+  store.readListeners.push((actor, path) => {
+    if (path !== `${COLLECTIONS.products}/${PRODUCT}`) return;
+    stockCheckReads++;
+    if (!sellOut && actor.startsWith('deliver')) claimedBeforeSeen.add(actor);
+  });
 
   const runtimeFor = (proc: SimProcess, kind: string): Runtime => ({
     config,
@@ -258,13 +292,19 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   /** One request to a function: an instance (warm or cold), the handler, the instance back. */
   const invoke = async (kind: 'fanout' | 'deliver', body: (rt: Runtime) => Promise<{ status: number }>): Promise<number> => {
     const proc = s.spawn(kind);
+    (proc as { name: string }).name = `${kind}#${proc.id}`;
     const pool = instances[kind];
     await pool.acquire();
     const started = s.nowMs;
+    if (kind === 'deliver') deliveriesRunning++;
     try {
       return (await body(runtimeFor(proc, kind))).status;
     } finally {
-      if (kind === 'deliver') deliveryBusyMs += s.nowMs - started;
+      if (kind === 'deliver') {
+        deliveryBusyMs += s.nowMs - started;
+        deliveriesRunning--;
+        claimedBeforeSeen.delete(proc.name);
+      }
       pool.release();
     }
   };
@@ -313,6 +353,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const totals = new Map<string, number>();
   let fanoutDoneMs = 0;
   let fanoutState = 'never claimed';
+  let soldOutBeforeSend = 0;
   const rangeDocs = new Set<string>();
   store.listeners.push((commit) => {
     const second = Math.floor((commit.atMs - SIM_EPOCH_MS) / 1000);
@@ -323,7 +364,12 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
       b.set(second, (b.get(second) ?? 0) + 1);
       perSecond.set(c, b);
       if (c === COLLECTIONS.fanoutRanges) rangeDocs.add(w.path);
-      if (c === COLLECTIONS.fanouts && w.after) {
+      // The sell-out's claim writes the product's new state: from this commit every stock check reads it.
+      if (!sellOut && w.path === `${COLLECTIONS.products}/${PRODUCT}` && w.after && w.after.available === 0 && o.sellOutAfterMs !== undefined) {
+        sellOut = { seenAtMs: commit.atMs - SIM_EPOCH_MS, inFlight: claimedBeforeSeen.size, running: deliveriesRunning, toldBefore: notifier.count };
+      }
+      if (c === COLLECTIONS.deliveries && w.after?.state === 'soldOutBeforeSend' && w.before?.state !== 'soldOutBeforeSend') soldOutBeforeSend++;
+      if (c === COLLECTIONS.fanouts && w.after && w.path === `${COLLECTIONS.fanouts}/${EVENT_ID}`) {
         fanoutState = String(w.after.state);
         if (w.after.state === 'complete' && !fanoutDoneMs) fanoutDoneMs = commit.atMs - SIM_EPOCH_MS;
       }
@@ -332,6 +378,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
 
   const restock = { type: 'inventory.updated', version: 1, productId: PRODUCT, available: 1000, previousAvailable: 0, sequence: 6, product: { name: 'Clock kettle' } };
   s.at(0, () => push.publish(restock, { eventId: EVENT_ID }));
+  if (o.sellOutAfterMs !== undefined) s.at(o.sellOutAfterMs, () => push.publish({ ...restock, available: 0, previousAvailable: 1000, sequence: 7 }, { eventId: 'sold-out-clock' }));
   await s.run(Number.MAX_SAFE_INTEGER);
 
   const elapsedMs = notifier.lastAtMs - SIM_EPOCH_MS;
@@ -376,6 +423,21 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     floors: Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, Math.round(v)])),
     boundBy,
     steps: s.steps,
+    ...(sellOut
+      ? {
+          sellOut: {
+            seenAtMs: sellOut.seenAtMs,
+            chunksInFlightWhenSeen: sellOut.inFlight,
+            deliveriesRunningWhenSeen: sellOut.running,
+            toldBeforeSeen: sellOut.toldBefore,
+            toldAfterSeen: notifier.count - sellOut.toldBefore,
+            keptPlace: store.list(subs).length,
+            soldOutBeforeSend,
+            chunksEnqueued: tasks,
+            stockCheckReads,
+          },
+        }
+      : {}),
     config: {
       pageSize: config.pageSize,
       chunkSize: config.chunkSize,

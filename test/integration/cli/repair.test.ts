@@ -34,19 +34,20 @@ describe('restock replay and redrive', () => {
 
   beforeAll(async () => {
     writeFileSync(stackFile, JSON.stringify(s.description));
-    await seedSubscribers(productId, FIRST_AUDIENCE);
+    const firstAudience = await seedSubscribers(productId, FIRST_AUDIENCE);
     eventId = (await restockJson<{ eventId: string }>(['publish', '--product', productId, '--available', '7', '--previous', '0'], opts)).eventId;
     const first = await settle();
     expect(first.deliveries.sent).toBe(FIRST_AUDIENCE);
 
-    // Gaps: 5 sent shoppers whose one-shot deletion was lost, 3 the fan-out missed,
-    // and one whose delivery used up its retries.
+    // Gaps: 5 sent shoppers whose one-shot deletion was lost (the same subscriptions, so the same sign-ups:
+    // promise 15 keys their notifications by them), 3 the fan-out missed, and one whose delivery used up its retries.
     // (ids are zero-padded to the width of the last index: user-00 … user-04, user-20 … user-23)
-    await seedSubscribers(productId, 5, { product: false, startIndex: 0, userIdPrefix: 'user-0' });
+    const subscriptions = s.firestore.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions);
+    await Promise.all(firstAudience.slice(0, 5).map((sub) => subscriptions.doc(sub.userId).set(sub)));
     await seedSubscribers(productId, 4, { product: false, startIndex: 20 });
     const nowMs = Date.now();
     const exhausted: DeliveryDoc = {
-      dedupKey: dedupKey(eventId, exhaustedUser, 'email'),
+      dedupKey: dedupKey({ productId, userId: exhaustedUser, createdAtMs: Number((await stack().firestore.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions).doc(exhaustedUser).get()).get('createdAtMs')) }, 'email'),
       eventKey: eventId,
       productId,
       userId: exhaustedUser,

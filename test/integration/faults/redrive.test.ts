@@ -21,9 +21,11 @@ async function seedEvent(productId: string, eventKey: string, entries: Record<st
   };
   await on.firestore.collection(COLLECTIONS.fanouts).doc(eventKey).set(fanout);
   await Promise.all(
-    Object.entries(entries).map(([userId, state]) => {
+    Object.entries(entries).map(async ([userId, state]) => {
+      // The entry of the shopper's sign-up (promise 15): its key is the subscription's createdAtMs.
+      const sub = await on.firestore.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions).doc(userId).get();
       const doc: DeliveryDoc = {
-        dedupKey: dedupKey(eventKey, userId, 'email'), eventKey, productId, userId, channel: 'email', state, attempts: state === 'exhausted' ? 10 : 1,
+        dedupKey: dedupKey({ productId, userId, createdAtMs: Number(sub.get('createdAtMs')) }, 'email'), eventKey, productId, userId, channel: 'email', state, attempts: state === 'exhausted' ? 10 : 1,
         leaseExpiresAtMs: null, lastError: state === 'exhausted' ? 'notifier answered 503' : null, sentAtMs: state === 'sent' ? nowMs : null,
         createdAtMs: nowMs, updatedAtMs: nowMs, expireAt: Timestamp.fromMillis(nowMs + 86_400_000),
       };

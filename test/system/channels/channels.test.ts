@@ -123,8 +123,8 @@ describe('exactly once per channel', () => {
     expect(attempts(unavailable!.userId, 'push')).toBeGreaterThan(1);
 
     for (const s of subs) {
-      const emailKey = dedupKey(eventKey, s.userId, 'email');
-      const pushKey = dedupKey(eventKey, s.userId, 'push');
+      const emailKey = dedupKey(s, 'email');
+      const pushKey = dedupKey(s, 'push');
       const mails = await mail.messagesTo(s.channels.email!);
       // Every transmission of a key is the same message (one Message-ID), and a mailbox shows it once.
       expect(mails.every((m) => m.restockKey === emailKey && m.messageId === mails[0]!.messageId), s.userId).toBe(true);

@@ -58,10 +58,13 @@ describe('naming chunk tasks', () => {
 });
 
 describe('the dedup key', () => {
-  test('is sha256 of eventKey:userId:channel in hex', () => {
-    // echo -n 'm-1:u-1:email' | sha256sum
-    expect(dedupKey('m-1', 'u-1', 'email')).toBe('f0c65bd7dc0985b5f69e0e103d6c57d0591040cf518949f1cc0753e04698d04e');
-    expect(dedupKey('m-1', 'u-1', 'email')).not.toBe(dedupKey('m-1', 'u-1', 'push'));
+  test('is sha256 of productId:userId:createdAtMs:channel in hex: one key per sign-up and channel, whichever restock reaches it', () => {
+    // echo -n 'p-1:u-1:1700000000000:email' | sha256sum
+    const signup = { productId: 'p-1', userId: 'u-1', createdAtMs: 1_700_000_000_000 };
+    expect(dedupKey(signup, 'email')).toBe('7f66e2be210f783253b856ec9df3f45cd5d4bb887ec39e6e06cf88b874968e66');
+    expect(dedupKey(signup, 'email')).not.toBe(dedupKey(signup, 'push'));
+    // Subscribing again after the subscription was removed is a new sign-up, with keys of its own.
+    expect(dedupKey(signup, 'email')).not.toBe(dedupKey({ ...signup, createdAtMs: signup.createdAtMs + 1 }, 'email'));
   });
 });
 

@@ -1,0 +1,111 @@
+/**
+ * A hot product that sells out again mid-fan-out (issue 40), on the real stack:
+ * thousands of shoppers subscribe through the API, the inventory stand-in
+ * restocks a few units and sells them out again moments later, and what the
+ * shoppers observe is counted at the sink. Once the pipeline has seen the
+ * sell-out, nothing more is claimed for the old restock; everyone not yet told
+ * keeps their subscription and is told at the next restock; and across a
+ * restock, a sell-out and a restock again each shopper is told exactly once
+ * (promise 15).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, test } from 'vitest';
+import { putStock, seedAudience, type SeededAudience } from '../../../emulators/scenario/index.ts';
+import { runSellOut } from '../../../emulators/scenario/sell-out.ts';
+import { recipientRef } from '../../../lib/log.ts';
+import { COLLECTIONS, type DeliveryDoc } from '../../../lib/model.ts';
+import { stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
+import { fanoutDoc, remainingSubscribers } from './assertions.ts';
+
+const SHOPPERS = 2_000;
+
+async function audience(prefix: string): Promise<SeededAudience> {
+  const s = stack();
+  return seedAudience(s, { subscribers: SHOPPERS, productId: uniqueProductId(prefix), api: { url: s.description.functions.restockSubscriptions, clients: 32 } });
+}
+
+/** Per shopper: how many notifications the sink delivered to them (any restock, any key), by their address. */
+async function toldPerShopper(a: SeededAudience): Promise<Map<string, number>> {
+  const userOf = new Map(a.userIds.map((u) => [recipientRef(`${u}@example.com`), u]));
+  const told = new Map<string, number>();
+  for (const n of await stack().sink.notifications(a.productId)) {
+    if (n.status !== 'sent') continue;
+    const u = userOf.get(n.recipientRef) ?? n.recipientRef;
+    told.set(u, (told.get(u) ?? 0) + 1 + n.resends);
+  }
+  return told;
+}
+
+async function ledgerOf(eventKey: string): Promise<DeliveryDoc[]> {
+  return (await stack().firestore.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey).get()).docs.map((d) => d.data() as DeliveryDoc);
+}
+
+/** Waits until the fan-out of `eventKey` ended and none of its ledger entries is open. */
+async function settled(eventKey: string): Promise<void> {
+  await waitFor(
+    async () => {
+      const f = await fanoutDoc(eventKey);
+      const open = (await ledgerOf(eventKey)).filter((e) => e.state === 'sending' || e.state === 'failed').length;
+      return f !== undefined && f.state !== 'running' && open === 0;
+    },
+    { timeoutMs: 120_000, what: `${eventKey} settled` },
+  );
+}
+
+describe('a hot product that sells out again mid-fan-out', () => {
+  test('once the sell-out is seen nothing more is claimed; every shopper not yet told keeps their place and is told at the next restock', { timeout: 400_000 }, async () => {
+    // Prepare: 2,000 shoppers through the API, a restock of 5 units through the inventory stand-in.
+    const a = await audience('sellout');
+    const inventory = stack().description.inventory;
+    await putStock(inventory, a.productId, { available: 0, ...a.product });
+    const { eventId: restock } = await putStock(inventory, a.productId, { available: 5, ...a.product });
+
+    // Act: sold out again as soon as the first shoppers are told, while the rest are on their way.
+    await waitFor(async () => (await stack().sink.stats(a.productId)).delivered > 0, { timeoutMs: 60_000, what: 'the first notification' });
+    const { eventId: soldOut } = await putStock(inventory, a.productId, { available: 0, ...a.product });
+    await settled(restock);
+
+    // Assess: the restock stopped (its paging, if it was still paging, or else the claims of its chunks not yet
+    // sending); no notification of it was claimed after the pipeline saw the sell-out.
+    const seenAtMs = (await fanoutDoc(soldOut))!.startedAtMs;
+    const ledger = await ledgerOf(restock);
+    const stoppedPaging = (await fanoutDoc(restock))?.stopped?.reason === 'sold-out';
+    expect(stoppedPaging || ledger.some((e) => e.state === 'soldOutBeforeSend'), 'the restock stopped').toBe(true);
+    expect(ledger.filter((e) => e.state !== 'soldOutBeforeSend' && e.createdAtMs > seenAtMs).length, 'claimed after the sell-out was seen').toBe(0);
+    // Everyone not told kept their subscription, counted at the sink: told + still subscribed = everyone.
+    await sleep(1_000);
+    const told = await toldPerShopper(a);
+    expect(told.size).toBeLessThan(SHOPPERS);
+    expect(told.size + (await remainingSubscribers(a.productId))).toBe(SHOPPERS);
+    expect(ledger.filter((e) => e.state === 'soldOutBeforeSend').every((e) => !told.has(e.userId))).toBe(true);
+
+    // Act: the next restock.
+    const { eventId: again } = await putStock(inventory, a.productId, { available: 5, ...a.product });
+    await settled(again);
+
+    // Assess: every shopper told exactly once across both restocks, and nobody waits any more.
+    await waitFor(async () => (await toldPerShopper(a)).size === SHOPPERS, { timeoutMs: 120_000, what: 'every shopper told' });
+    await sleep(1_000);
+    const all = await toldPerShopper(a);
+    expect([...all.values()].filter((n) => n !== 1).length, 'shoppers told other than once').toBe(0);
+    expect(await remainingSubscribers(a.productId)).toBe(0);
+  });
+
+  test('restock, sell-out and restock again in quick succession tell each shopper exactly once, counted at the sink', { timeout: 400_000 }, async () => {
+    // Prepare
+    const a = await audience('again');
+
+    // Act: 0.5 s apart, through the inventory stand-in, as `npm run demo -- --sell-out-after-ms 500 --restock-again-after-ms 500` does.
+    const s = stack();
+    const summary = await runSellOut(s.description, s, a, { available: 5, sellOutAfterMs: 500, restockAgainAfterMs: 500, timeoutMs: 240_000, settleMs: 1_500 });
+
+    // Assess
+    expect(summary).toMatchObject({ toldTwice: 0, missing: 0, claimedAfterSellOutSeen: 0, ok: true });
+    expect(summary.told + summary.toldAgain).toBe(SHOPPERS);
+    const told = await toldPerShopper(a);
+    expect(told.size).toBe(SHOPPERS);
+    expect([...told.values()].every((n) => n === 1)).toBe(true);
+    expect((await s.sink.stats(a.productId)).duplicateKeys).toBe(0);
+    expect(await remainingSubscribers(a.productId)).toBe(0);
+  });
+});
