@@ -222,7 +222,15 @@ async function entryKeysOf(db: Firestore, productId: string, userIds: readonly s
   const out = new Map<string, string[]>();
   const pages = await Promise.all(
     Array.from({ length: Math.ceil(userIds.length / MAX_IN_VALUES) }, (_, i) =>
-      db.collection(COLLECTIONS.deliveries).where('productId', '==', productId).where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES)).select('userId').get(),
+      // userId-in + productId, newest first: the shape of `restock trace --product`, so the ledger's one
+      // composite index (userId, productId, createdAtMs desc) serves it and no index is added for it.
+      db
+        .collection(COLLECTIONS.deliveries)
+        .where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES))
+        .where('productId', '==', productId)
+        .orderBy('createdAtMs', 'desc')
+        .select('userId')
+        .get(),
     ),
   );
   for (const page of pages) for (const d of page.docs) out.set(d.get('userId'), [...(out.get(d.get('userId')) ?? []), d.id]);

@@ -3,10 +3,10 @@ import { runSeed } from '../../sim/index.ts';
 
 describe('simulation determinism', () => {
   it('the same seed gives the same run, event for event', async () => {
-    // Prepare / act: one seed twice (faults on). Seed 21 replays and redrives, whose
+    // Prepare / act: one seed twice (faults on). Seed 3 replays and redrives, whose
     // lease owners and task names come from crypto.randomUUID: the seed must fix those too.
-    const first = await runSeed({ seed: 21, subscribers: 60 });
-    const second = await runSeed({ seed: 21, subscribers: 60 });
+    const first = await runSeed({ seed: 3, subscribers: 60 });
+    const second = await runSeed({ seed: 3, subscribers: 60 });
     expect(first.trace.some((l) => l.what.startsWith('created') && l.what.includes('-redrive-'))).toBe(true);
 
     // Assess: the whole trace and everything counted are identical.

@@ -54,7 +54,7 @@ const SITES: Site[] = [
       "query.orderBy('createdAtMs', 'desc')",
       "collection(COLLECTIONS.chunkReceipts).where('generation', '==', generation)",
       "entriesOf(db, eventKey).where('wave', '==', wave).where('state', '==', 'sent').count()",
-      "db.collection(COLLECTIONS.deliveries).where('productId', '==', productId).where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES))",
+      ".where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES))\n        .where('productId', '==', productId)\n        .orderBy('createdAtMs', 'desc')",
     ],
     queries: [
       { what: 'redrive paging, and the samples status picks the oldest pending delivery and the last errors from', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
@@ -63,7 +63,7 @@ const SITES: Site[] = [
       { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
       { what: 'sent notifications of one wave (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'wave', 'state'] },
-      { what: "a chunk's shoppers' entries of a product, any sign-up (before a chunk's transactional claim)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['productId', 'userId'] },
+      { what: "a chunk's shoppers' entries of a product, any sign-up (before a chunk's transactional claim)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
     ],
   },
   {
