@@ -59,6 +59,7 @@ describe('a misconfigured delivery function', () => {
       GOOGLE_CLOUD_PROJECT: 'restock-local',
       RESTOCK_TASKS_SERVICE_ACCOUNT: 'restock-tasks@restock-local.iam.gserviceaccount.com',
       RESTOCK_PUSH_SERVICE_ACCOUNT: 'restock-pubsub-push@restock-local.iam.gserviceaccount.com',
+      RESTOCK_TASK_SIGNING_KEYS: 'a-task-signing-key-of-more-than-32-bytes',
     });
 
     expect(r.outcome).toBe('serving');
