@@ -7,13 +7,11 @@
  * The functions run in functions-framework's own server (its testing entry),
  * with a Runtime whose Firestore fails in whatever way the test says.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { parseConfig } from '../../../lib/config.ts';
 import { Logger } from '../../../lib/log.ts';
 import type { Runtime } from '../../../lib/runtime.ts';
+import { serveFunctions, type ServedFunctions } from '../../helpers/served-functions.ts';
 
 const SECRET = 'secret-internal-detail at 10.0.0.7';
 const failure = { current: (): never => { throw new Error(SECRET); } };
@@ -32,8 +30,8 @@ vi.mock('../../../lib/runtime.ts', () => ({
   attemptId: () => 'test:1',
 }));
 
-const servers: Server[] = [];
-const urls: Record<string, string> = {};
+let served: ServedFunctions;
+let urls: Record<string, string>;
 
 beforeAll(async () => {
   // The functions refuse to register with verification off outside the emulators (lib/config.ts
@@ -41,17 +39,13 @@ beforeAll(async () => {
   vi.stubEnv('FIRESTORE_EMULATOR_HOST', '127.0.0.1:1');
   await import('../../../functions/fanOutRestock.ts');
   await import('../../../functions/deliverRestockBatch.ts');
-  for (const name of ['fanOutRestock', 'deliverRestockBatch']) {
-    const server = getTestServer(name);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
-    urls[name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  }
+  served = await serveFunctions(['fanOutRestock', 'deliverRestockBatch']);
+  urls = served.urls;
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await served.close();
 });
 
 beforeEach(() => {

@@ -6,13 +6,11 @@
  * answers. A caller that restated the entry logic instead (as the simulation
  * once did, without the push's last attempt) would not reach the spy.
  */
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest';
-import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { parseConfig } from '../../../lib/config.ts';
 import { Logger } from '../../../lib/log.ts';
 import type { Runtime } from '../../../lib/runtime.ts';
+import { serveFunctions, type ServedFunctions } from '../../helpers/served-functions.ts';
 
 const config = parseConfig({ RESTOCK_NOTIFIER: 'log', RESTOCK_VERIFY_OIDC: 'false', RESTOCK_VERIFY_PUSH_OIDC: 'false', FIRESTORE_EMULATOR_HOST: '127.0.0.1:1' });
 const rt: Runtime = { config, db: {} as Runtime['db'], tasks: {} as Runtime['tasks'], log: new Logger({}, 'ERROR', () => {}), now: Date.now };
@@ -28,24 +26,20 @@ const { handleFanoutRequest } = await import('../../../lib/fanout/entry.ts');
 const { handleDeliveryRequest } = await import('../../../lib/delivery/entry.ts');
 const sim = await import('../../../sim/functions.ts');
 
-const servers: Server[] = [];
-const urls: Record<string, string> = {};
+let served: ServedFunctions;
+let urls: Record<string, string>;
 
 beforeAll(async () => {
   vi.stubEnv('FIRESTORE_EMULATOR_HOST', '127.0.0.1:1');
   await import('../../../functions/fanOutRestock.ts');
   await import('../../../functions/deliverRestockBatch.ts');
-  for (const name of ['fanOutRestock', 'deliverRestockBatch']) {
-    const server = getTestServer(name);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
-    urls[name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  }
+  served = await serveFunctions(['fanOutRestock', 'deliverRestockBatch']);
+  urls = served.urls;
 });
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  await served.close();
 });
 
 beforeEach(() => {
