@@ -89,7 +89,10 @@ describe('a hot product that sells out again mid-fan-out', () => {
 
     // Assess: the restock stopped (its paging, if it was still paging, or else the claims of its chunks not yet
     // sending); no notification of it was claimed after the pipeline saw the sell-out.
-    const seenAtMs = (await fanoutDoc(soldOut))!.startedAtMs;
+    // Seen when the sell-out's claim committed (the product's new stock, written in that transaction): a chunk
+    // that read the product before then was already in flight, and its entries carry an earlier createdAtMs.
+    const soldOutSnap = await on.firestore.collection(COLLECTIONS.fanouts).doc(soldOut).get();
+    const seenAtMs = soldOutSnap.createTime!.toMillis();
     const ledger = await ledgerOf(restock);
     const stoppedPaging = (await fanoutDoc(restock))?.stopped?.reason === 'sold-out';
     expect(stoppedPaging || ledger.some((e) => e.state === 'soldOutBeforeSend'), 'the restock stopped').toBe(true);
