@@ -2,11 +2,14 @@
  * The pipeline's HTTP functions served in-process by functions-framework's
  * own test server (its `testing` entry), on free loopback ports: the framework
  * path a request takes in production, without a process per function.
- * Import the function files first (they register at import).
+ * The functions refuse to register with verification off outside the
+ * emulators (lib/config.ts deploymentProblems), so they are imported as on
+ * the emulators; closing restores the environment.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { vi } from 'vitest';
 
 export interface ServedFunctions {
   /** Base URL of each function, by name. */
@@ -14,8 +17,10 @@ export interface ServedFunctions {
   close(): Promise<void>;
 }
 
-/** Serves each registered function of `names`. */
+/** Imports `functions/<name>.ts` for each of `names` (they register at import) and serves each. */
 export async function serveFunctions(names: readonly string[]): Promise<ServedFunctions> {
+  vi.stubEnv('FIRESTORE_EMULATOR_HOST', '127.0.0.1:1');
+  for (const name of names) await import(`../../functions/${name}.ts`);
   const servers: Server[] = [];
   const urls: Record<string, string> = {};
   for (const name of names) {
@@ -24,5 +29,11 @@ export async function serveFunctions(names: readonly string[]): Promise<ServedFu
     servers.push(server);
     urls[name] = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   }
-  return { urls, close: async () => void (await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))) };
+  return {
+    urls,
+    close: async () => {
+      vi.unstubAllEnvs();
+      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+    },
+  };
 }

@@ -34,17 +34,11 @@ let served: ServedFunctions;
 let urls: Record<string, string>;
 
 beforeAll(async () => {
-  // The functions refuse to register with verification off outside the emulators (lib/config.ts
-  // deploymentProblems); these tests are about the error boundary, so they run as on the emulators.
-  vi.stubEnv('FIRESTORE_EMULATOR_HOST', '127.0.0.1:1');
-  await import('../../../functions/fanOutRestock.ts');
-  await import('../../../functions/deliverRestockBatch.ts');
   served = await serveFunctions(['fanOutRestock', 'deliverRestockBatch']);
   urls = served.urls;
 });
 
 afterAll(async () => {
-  vi.unstubAllEnvs();
   await served.close();
 });
 

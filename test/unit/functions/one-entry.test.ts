@@ -30,15 +30,11 @@ let served: ServedFunctions;
 let urls: Record<string, string>;
 
 beforeAll(async () => {
-  vi.stubEnv('FIRESTORE_EMULATOR_HOST', '127.0.0.1:1');
-  await import('../../../functions/fanOutRestock.ts');
-  await import('../../../functions/deliverRestockBatch.ts');
   served = await serveFunctions(['fanOutRestock', 'deliverRestockBatch']);
   urls = served.urls;
 });
 
 afterAll(async () => {
-  vi.unstubAllEnvs();
   await served.close();
 });
 
