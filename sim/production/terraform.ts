@@ -81,7 +81,7 @@ function variableDefault(vars: Record<string, Json>, name: string, fallback?: nu
  * stands for one resource per pair. Only that shape is understood (the
  * clock is no Terraform evaluator); any other `for_each` is refused by name.
  */
-function expandForEach(resource: Json, locals: Record<string, Json>): Json[] {
+export function expandForEach(resource: Json, locals: Record<string, Json>): Json[] {
   if (resource.for_each === undefined) return [resource];
   const name = /local\.(\w+)/.exec(String(resource.for_each))?.[1];
   const map = name ? locals[name] : undefined;
