@@ -56,6 +56,22 @@ export interface FirestoreLatency {
   /** A commit's round trip; the production clock makes it wait on Firestore's write-rate limits, so it sees the writes. */
   commitMs: (writes: readonly { kind: string; path: string }[]) => number;
   queryMs: (docs: number) => number;
+  /**
+   * The production clock's Firestore capacity (sim/production/firestore-load.ts):
+   * how much longer a read of these documents (per collection path) waits
+   * behind busy key ranges. The seeds leave it out.
+   */
+  readWaitMs?: (docsByCollection: Map<string, number>) => number;
+  /** The same for a commit: how much longer it waits, or the error Firestore refuses it with (nothing is written). */
+  admitCommit?: (writes: readonly { kind: string; path: string; data?: Data; merge?: boolean }[]) => { waitMs: number } | GrpcError;
+  /**
+   * Retry a refused commit in the client as @google-cloud/firestore does
+   * (google-gax: RESOURCE_EXHAUSTED and UNAVAILABLE, and ABORTED outside a
+   * transaction; a random part of a delay growing from `initialMs` by
+   * `multiplier` up to `maxMs`, for at most `totalMs`). The production clock
+   * sets it; the seeds surface every error to lib/, a harsher test of its paths.
+   */
+  commitRetry?: { initialMs: number; multiplier: number; maxMs: number; totalMs: number };
 }
 
 /** Deep copy that keeps Timestamps (and other class instances) as they are: they are immutable values. */
@@ -359,6 +375,10 @@ export class SimQuery {
   get limitOf(): number | undefined {
     return this.spec.limit;
   }
+  /** The collection path it reads, undefined for a collection group (whose ranges are many). */
+  get fromPath(): string | undefined {
+    return typeof this.spec.from === 'string' ? this.spec.from : undefined;
+  }
   startAt(...values: unknown[]): SimQuery {
     return this.with({ startAt: values });
   }
@@ -544,10 +564,13 @@ class SimTransaction extends SimWriteBatch {
   }
 }
 
-/** Backoff between transaction attempts, as the Node client's ExponentialBackoff: 0, then 1 s growing 1.5x, jittered. */
-function transactionBackoffMs(attempt: number): number {
+/**
+ * Backoff between transaction attempts, as the Node client's ExponentialBackoff: 0, then 1 s growing 1.5x, jittered;
+ * after RESOURCE_EXHAUSTED the client waits its maximum, 60 s (transaction.js `maybeBackoff`: `resetToMax`).
+ */
+function transactionBackoffMs(attempt: number, lastCode?: number): number {
   if (attempt <= 1) return 0;
-  const base = Math.min(60_000, 1000 * 1.5 ** (attempt - 2));
+  const base = lastCode === status.RESOURCE_EXHAUSTED ? 60_000 : Math.min(60_000, 1000 * 1.5 ** (attempt - 2));
   return Math.max(0, Math.round(base + base * (Math.random() * 2 - 1)));
 }
 
@@ -583,7 +606,7 @@ export class SimFirestore {
     const maxAttempts = options?.maxAttempts ?? 5;
     let lastError: unknown;
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const wait = transactionBackoffMs(attempt);
+      const wait = transactionBackoffMs(attempt, (lastError as { code?: number } | undefined)?.code);
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const tx = new SimTransaction(this);
       try {
@@ -601,10 +624,16 @@ export class SimFirestore {
 
   /** @internal Reads documents (one RPC), recording versions for a transaction. */
   rpcGet(refs: SimDocumentReference[], reads: Map<string, number> | undefined): Promise<SimDocumentSnapshot[]> {
+    let waitMs = 0;
+    if (this.latency.readWaitMs) {
+      const byCollection = new Map<string, number>();
+      for (const r of refs) byCollection.set(parentPath(r.path), (byCollection.get(parentPath(r.path)) ?? 0) + 1);
+      waitMs = this.latency.readWaitMs(byCollection);
+    }
     return this.net.call(this.proc, {
       service: 'firestore',
       what: refs.length === 1 ? `get ${refs[0]!.path}` : `getAll ${refs.length} docs`,
-      latencyMs: this.latency.readMs(refs.length),
+      latencyMs: this.latency.readMs(refs.length) + waitMs,
       mutating: false,
       apply: () =>
         refs.map((ref) => {
@@ -617,24 +646,51 @@ export class SimFirestore {
 
   /** @internal Runs a query (one RPC). */
   rpcQuery(query: SimQuery, aggregate: boolean): Promise<SimDocumentSnapshot[]> {
+    const docs = aggregate ? 0 : (query.limitOf ?? 100);
+    const from = query.fromPath;
+    const waitMs = this.latency.readWaitMs && from !== undefined ? this.latency.readWaitMs(new Map([[from, Math.max(1, docs)]])) : 0;
     return this.net.call(this.proc, {
       service: 'firestore',
       what: aggregate ? 'count' : 'query',
-      latencyMs: this.latency.queryMs(aggregate ? 0 : (query.limitOf ?? 100)),
+      latencyMs: this.latency.queryMs(docs) + waitMs,
       mutating: false,
       apply: () => query.execute(this.store),
     });
   }
 
-  /** @internal Commits writes (one RPC); with `reads`, ABORTED if any read document changed since. */
-  rpcCommit(writes: PendingWrite[], reads: Map<string, number> | undefined): Promise<void> {
+  /** @internal Commits writes (one RPC, retried in the client when `commitRetry` says so); with `reads`, ABORTED if any read document changed since. */
+  async rpcCommit(writes: PendingWrite[], reads: Map<string, number> | undefined): Promise<void> {
+    const retry = this.latency.commitRetry;
+    if (!retry) return this.rpcCommitOnce(writes, reads);
+    const retryable = new Set<number>([status.RESOURCE_EXHAUSTED, status.UNAVAILABLE, ...(reads ? [] : [status.ABORTED])]);
+    const started = this.net.scheduler.nowMs;
+    for (let delay = retry.initialMs; ; delay = Math.min(retry.maxMs, delay * retry.multiplier)) {
+      try {
+        return await this.rpcCommitOnce(writes, reads);
+      } catch (err) {
+        const code = (err as { code?: unknown })?.code;
+        const sleep = Math.random() * delay;
+        if (typeof code !== 'number' || !retryable.has(code) || this.net.scheduler.nowMs + sleep - started > retry.totalMs) throw err;
+        this.commitRetries++;
+        await new Promise((r) => setTimeout(r, sleep));
+      }
+    }
+  }
+
+  /** Commits the client retried (the production clock's report). */
+  commitRetries = 0;
+
+  private rpcCommitOnce(writes: PendingWrite[], reads: Map<string, number> | undefined): Promise<void> {
+    const admitted = this.latency.admitCommit?.(writes);
+    const refused = admitted instanceof GrpcError ? admitted : undefined;
     return this.net.call(this.proc, {
       service: 'firestore',
       what: `commit ${writes.length} write(s)${reads ? ' (transaction)' : ''}${writes.length <= 2 ? ': ' + writes.map((w) => `${w.kind} ${w.path}`).join(', ') : ''}`,
-      latencyMs: this.latency.commitMs(writes),
+      latencyMs: this.latency.commitMs(writes) + (admitted && !(admitted instanceof GrpcError) ? admitted.waitMs : 0),
       mutating: true,
       transientCode: reads ? status.ABORTED : status.UNAVAILABLE,
       apply: () => {
+        if (refused) throw refused;
         if (reads) {
           for (const [path, version] of reads) {
             if (this.store.version(path) !== version) throw new GrpcError(status.ABORTED, `Transaction lock timeout / contention on ${path}`);

@@ -156,6 +156,13 @@ export class SimQueue {
     return task;
   }
 
+  /** UpdateQueue of its rate limits (the production clock's pipeline ramping itself): the burst follows the rate. */
+  updateLimits(maxDispatchesPerSecond: number, maxConcurrentDispatches: number): void {
+    this.bucket.reconfigure(maxDispatchesPerSecond, burstSizeFor(maxDispatchesPerSecond), this.scheduler.nowMs);
+    this.settings.maxConcurrentDispatches = maxConcurrentDispatches;
+    this.poke();
+  }
+
   pause(): void {
     this.paused = true;
     this.scheduler.log('tasks', 'queue paused');

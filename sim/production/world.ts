@@ -31,13 +31,16 @@ import type { Notification, NotificationResult, Notifier } from '../../lib/notif
 import type { Runtime } from '../../lib/runtime.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../../lib/tasks/index.ts';
 import { FirestoreStore, SimFirestore } from '../firestore.ts';
-import { Net, NO_FAULTS } from '../net.ts';
+import { GrpcError, Net, NO_FAULTS } from '../net.ts';
+import { status } from '@grpc/grpc-js';
 import { Prng } from '../prng.ts';
 import { PushSubscription } from '../pubsub.ts';
 import { Scheduler, SIM_EPOCH_MS, type SimProcess } from '../scheduler.ts';
 import { SimQueue, SimTasksClient, type SimTask } from '../tasks.ts';
 import { deliverRestockBatch, fanOutRestock } from '../functions.ts';
 import { CONSTANTS as K } from './constants.ts';
+import { FirestoreLoad, rangesOfWrite, type LoadStats, type Temperature } from './firestore-load.ts';
+import { countWrites, type IndexConfig, type WriteCount } from './index-entries.ts';
 import { deliverySlots, type Deployed } from './terraform.ts';
 
 const PRODUCT = 'p-clock';
@@ -203,6 +206,25 @@ export interface WorldOptions {
   sequentialCollections: ReadonlySet<string>;
   /** Sell the product out again this long after the restock is published (issue 40); undefined: never. */
   sellOutAfterMs?: number;
+  /** The indexes terraform/firestore.tf declares (./index-entries.ts): what each write costs, and which key ranges it loads. */
+  indexes: IndexConfig;
+  /** How much recent traffic Firestore's key ranges had (./firestore-load.ts); `unlimited` (the default) models no ramp-up. */
+  temperature?: Temperature;
+  /**
+   * The pipeline ramping itself (a model, not lib/'s code): every second the
+   * delivery queues' dispatch rate is halved when Firestore refused writes in
+   * that second, else raised by a quarter up to terraform/'s rate, as a fan-out
+   * that calls UpdateQueue on contention answers would.
+   */
+  selfRamp?: boolean;
+  /**
+   * Instead of one restock of `subscribers`: a hot product's sale burst. A
+   * restock of `units`, `units` one-unit sales (the last one sells it out)
+   * and a restock again, published evenly over `overMs` (./index.ts saleBurst);
+   * each push is late by up to `jitterMs` (Pub/Sub does not keep the order of
+   * messages without ordering keys: https://cloud.google.com/pubsub/docs/ordering).
+   */
+  saleBurst?: { units: number; overMs: number; jitterMs: number };
 }
 
 /** What stopping a restock cost (issue 40): when the sell-out was seen, who was told after it, who kept their place, and the reads and writes the stop made. */
@@ -223,6 +245,23 @@ export interface SellOutMeasure {
   chunksEnqueued: number;
   /** Reads of `products/{id}` by the stock check: one per page read and one per chunk claim. */
   stockCheckReads: number;
+}
+
+/** What became of a sale burst's events (./index.ts saleBurst). */
+export interface BurstMeasure {
+  events: number;
+  acked: number;
+  deadLettered: number;
+  /** Largest delivery attempt any message needed (Pub/Sub's, 1-based). */
+  maxDeliveryAttempt: number;
+  /** Messages whose attempts ran into the dead-letter policy's last one. */
+  restocksFannedOut: number;
+  /** Restock events stored as ignored (stale or not a restock): their shoppers were not told by them. */
+  restocksIgnored: { eventKey: string; reason: string }[];
+  /** Writes to products/{id}, and the commits Firestore refused on it (ABORTED: too much contention). */
+  productWrites: number;
+  /** Virtual ms from the first publish until every message was acknowledged or dead-lettered. */
+  settledMs: number;
 }
 
 /** What the flows did, measured in virtual time from the publish. */
@@ -248,6 +287,18 @@ export interface WorldMeasure {
   /** Present with `sellOutAfterMs`. */
   sellOut?: SellOutMeasure;
   config: Pick<Config, 'pageSize' | 'chunkSize' | 'enqueueConcurrency' | 'sendConcurrency' | 'notifyBatchSize' | 'fanoutTimeBudgetMs'>;
+  /** Document writes and index entries of the run (./index-entries.ts countWrites), seeding excluded. */
+  writes: WriteCount;
+  /** Key ranges, refusals and read waits (./firestore-load.ts). */
+  load: LoadStats;
+  /** Commits the Firestore client retried after a refusal (google-gax), and delivery tasks Cloud Tasks dropped after their last attempt. */
+  commitRetries: number;
+  tasksDropped: number;
+  /** Delivery attempts that answered non-2xx (Cloud Tasks retried them). */
+  deliveryRetries: number;
+  /** The delivery queues' dispatch rate at the end when the pipeline ramped itself. */
+  finalQueueRate?: number;
+  burst?: BurstMeasure;
 }
 
 /** Runs one restock of `subscribers` shoppers through the real flows. @throws when the settings terraform/ gives do not parse. */
@@ -258,6 +309,30 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const store = new FirestoreStore(() => s.nowMs);
   const net = new Net(s, new Prng(2), NO_FAULTS);
   const limit = new SequentialWriteLimit(s, o.sequentialCollections);
+  const eventKeyOf = (i: number) => (o.saleBurst ? `clock-event-${i}` : EVENT_ID);
+  const load = new FirestoreLoad(o.temperature ?? 'unlimited', o.saleBurst ? 'clock-event-' : EVENT_ID);
+  let commitRetries = 0;
+  const readWaitMs = (byCollection: Map<string, number>) => load.read(new Map([...byCollection].map(([c, n]) => [`${c} documents`, n])), s.nowMs);
+  const admitCommit = (writes: readonly { kind: string; path: string; data?: Record<string, unknown>; merge?: boolean }[]) => {
+    const ops = new Map<string, number>();
+    const staged = new Map<string, Record<string, unknown> | undefined>();
+    for (const w of writes) {
+      const before = staged.has(w.path) ? staged.get(w.path) : store.read(w.path)?.data;
+      let after: Record<string, unknown> | undefined;
+      if (w.kind === 'delete') after = undefined;
+      else if (w.kind === 'update') after = before ? { ...before, ...w.data } : undefined;
+      else after = w.merge && before ? { ...before, ...w.data } : w.data;
+      staged.set(w.path, after);
+      for (const [r, n] of rangesOfWrite(o.indexes, w.path, before, after)) ops.set(r, (ops.get(r) ?? 0) + n);
+    }
+    const verdict = load.write(ops, writes.map((w) => w.path), s.nowMs);
+    if ('waitMs' in verdict) return verdict;
+    return verdict.refused === 'ABORTED'
+      ? new GrpcError(status.ABORTED, `Too much contention on these datastore entities. Please try again. (${verdict.what})`)
+      : new GrpcError(status.RESOURCE_EXHAUSTED, `This database has exceeded their daily quota or the ramp up limit for writes, please retry with exponential backoff. (${verdict.what})`);
+  };
+  const ramped = (o.temperature ?? 'unlimited') !== 'unlimited';
+  const commitRetry = ramped ? { initialMs: K.commitRetryInitialMs.value, multiplier: K.commitRetryMultiplier.value, maxMs: K.commitRetryMaxMs.value, totalMs: K.commitRetryTotalMs.value } : undefined;
   const silent = new Logger({}, 'ERROR', () => undefined);
   const notifier = new CountingNotifier(s);
   const instances = {
@@ -276,14 +351,21 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     stockCheckReads++;
     if (!sellOut && actor.startsWith('deliver')) claimedBeforeSeen.add(actor);
   });
+  let deliveryRetries = 0;
 
-  const runtimeFor = (proc: SimProcess, kind: string): Runtime => ({
-    config,
-    db: new SimFirestore(store, net, proc, {
+  const clientFor = (proc: SimProcess, kind: string): SimFirestore => {
+    const db = new SimFirestore(store, net, proc, {
       readMs: (docs) => K.firestoreReadMs.value + docs * K.firestoreReadPerDocMs.value,
       queryMs: (docs) => K.firestoreReadMs.value + docs * K.firestoreReadPerDocMs.value,
       commitMs: (writes) => limit.commitMs(kind, writes),
-    }) as unknown as Firestore,
+      ...(ramped ? { readWaitMs, admitCommit } : {}),
+      ...(commitRetry ? { commitRetry } : {}),
+    });
+    return db;
+  };
+  const runtimeFor = (proc: SimProcess, kind: string): Runtime => ({
+    config,
+    db: clientFor(proc, kind) as unknown as Firestore,
     tasks: new SimTasksClient(queues, net, proc, () => K.createTaskMs.value) as unknown as CloudTasksClient,
     log: silent,
     now: () => s.nowMs,
@@ -297,9 +379,13 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     await pool.acquire();
     const started = s.nowMs;
     if (kind === 'deliver') deliveriesRunning++;
+    const rt = runtimeFor(proc, kind);
     try {
-      return (await body(runtimeFor(proc, kind))).status;
+      const answer = (await body(rt)).status;
+      if (kind === 'deliver' && (answer < 200 || answer >= 300)) deliveryRetries++;
+      return answer;
     } finally {
+      commitRetries += (rt.db as unknown as SimFirestore).commitRetries;
       if (kind === 'deliver') {
         deliveryBusyMs += s.nowMs - started;
         deliveriesRunning--;
@@ -336,7 +422,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     s,
     new Prng(3),
     { ackDeadlineMs: d.fanoutAckDeadlineMs, minBackoffMs: 10_000, maxBackoffMs: 600_000, maxDeliveryAttempts: config.pubsubMaxDeliveryAttempts, pushLatencyMs: K.pushDeliveryMs.value },
-    { concurrentDuplicate: 0, redeliverAfterAck: 0, maxJitterMs: 0 },
+    { concurrentDuplicate: 0, redeliverAfterAck: 0, maxJitterMs: o.saleBurst?.jitterMs ?? 0 },
     (body) => invoke('fanout', (rt) => fanOutRestock(rt, { 'content-type': 'application/json' }, body)),
   );
 
@@ -355,7 +441,19 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   let fanoutState = 'never claimed';
   let soldOutBeforeSend = 0;
   const rangeDocs = new Set<string>();
+  const writes: WriteCount = { documents: 0, indexEntries: 0, byCollection: {} };
+  let productWrites = 0;
+  let lastSettledMs = SIM_EPOCH_MS;
   store.listeners.push((commit) => {
+    const counted = countWrites(o.indexes, commit.writes);
+    writes.documents += counted.documents;
+    writes.indexEntries += counted.indexEntries;
+    for (const [c, n] of Object.entries(counted.byCollection)) {
+      const into = (writes.byCollection[c] ??= { documents: 0, indexEntries: 0 });
+      into.documents += n.documents;
+      into.indexEntries += n.indexEntries;
+    }
+    productWrites += commit.writes.filter((w) => w.path === `${COLLECTIONS.products}/${PRODUCT}`).length;
     const second = Math.floor((commit.atMs - SIM_EPOCH_MS) / 1000);
     for (const w of commit.writes) {
       const c = collectionOf(w.path);
@@ -369,6 +467,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
         sellOut = { seenAtMs: commit.atMs - SIM_EPOCH_MS, inFlight: claimedBeforeSeen.size, running: deliveriesRunning, toldBefore: notifier.count };
       }
       if (c === COLLECTIONS.deliveries && w.after?.state === 'soldOutBeforeSend' && w.before?.state !== 'soldOutBeforeSend') soldOutBeforeSend++;
+      if (c === COLLECTIONS.fanouts) lastSettledMs = commit.atMs;
       if (c === COLLECTIONS.fanouts && w.after && w.path === `${COLLECTIONS.fanouts}/${EVENT_ID}`) {
         fanoutState = String(w.after.state);
         if (w.after.state === 'complete' && !fanoutDoneMs) fanoutDoneMs = commit.atMs - SIM_EPOCH_MS;
@@ -376,10 +475,59 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     }
   });
 
-  const restock = { type: 'inventory.updated', version: 1, productId: PRODUCT, available: 1000, previousAvailable: 0, sequence: 6, product: { name: 'Clock kettle' } };
-  s.at(0, () => push.publish(restock, { eventId: EVENT_ID }));
-  if (o.sellOutAfterMs !== undefined) s.at(o.sellOutAfterMs, () => push.publish({ ...restock, available: 0, previousAvailable: 1000, sequence: 7 }, { eventId: 'sold-out-clock' }));
+  const event = (sequence: number, previousAvailable: number, available: number) => ({ type: 'inventory.updated', version: 1, productId: PRODUCT, available, previousAvailable, sequence, product: { name: 'Clock kettle' } });
+  const published: { eventKey: string; restock: boolean }[] = [];
+  if (o.saleBurst) {
+    // A restock of `units`, a one-unit sale per unit (the last sells it out), a restock again: evenly over `overMs`.
+    const { units, overMs } = o.saleBurst;
+    const events = [event(6, 0, units), ...Array.from({ length: units }, (_, i) => event(7 + i, units - i, units - i - 1)), event(7 + units, 0, units)];
+    events.forEach((e, i) => {
+      const eventKey = eventKeyOf(i);
+      published.push({ eventKey, restock: e.previousAvailable === 0 });
+      s.at(Math.round((i * overMs) / Math.max(1, events.length - 1)), () => push.publish(e, { eventId: eventKey }));
+    });
+  } else {
+    published.push({ eventKey: EVENT_ID, restock: true });
+    s.at(0, () => push.publish(event(6, 0, 1000), { eventId: EVENT_ID }));
+    if (o.sellOutAfterMs !== undefined) s.at(o.sellOutAfterMs, () => push.publish(event(7, 1000, 0), { eventId: 'sold-out-clock' }));
+  }
+
+  // The pipeline ramping itself: the delivery queues' limits follow Firestore's answers, second by second.
+  let queueRate = d.queueMaxDispatchesPerSecond;
+  if (o.selfRamp) {
+    const delivery = plans.filter((q) => q.role === 'delivery');
+    const maxRate = delivery[0]!.maxDispatchesPerSecond;
+    const maxConcurrency = delivery[0]!.maxConcurrentDispatches;
+    let concurrency = maxConcurrency;
+    let refusedBefore = 0;
+    const tick = () => {
+      const refused = load.refusals();
+      const cut = refused > refusedBefore;
+      queueRate = cut ? Math.max(1, queueRate / 2) : Math.min(maxRate, queueRate * 1.25);
+      concurrency = cut ? Math.max(1, Math.ceil(concurrency / 2)) : Math.min(maxConcurrency, Math.ceil(concurrency * 1.25));
+      refusedBefore = refused;
+      for (const q of delivery) queues.get(q.path)!.updateLimits(queueRate, concurrency);
+      if (notifier.count < o.subscribers || (o.saleBurst && push.acked.size + push.deadLettered.length < published.length)) s.at(1000, tick);
+    };
+    s.at(1000, tick);
+  }
   await s.run(Number.MAX_SAFE_INTEGER);
+
+  let burst: BurstMeasure | undefined;
+  if (o.saleBurst) {
+    const fanouts = published.map((p) => ({ ...p, doc: store.read(`${COLLECTIONS.fanouts}/${p.eventKey}`)?.data }));
+    const attempts = push.published.map((m) => m.deliveryAttempt);
+    burst = {
+      events: published.length,
+      acked: push.acked.size,
+      deadLettered: push.deadLettered.length,
+      maxDeliveryAttempt: Math.max(...attempts),
+      restocksFannedOut: fanouts.filter((f) => f.restock && f.doc && f.doc.state !== 'ignored').length,
+      restocksIgnored: fanouts.filter((f) => f.restock && (!f.doc || f.doc.state === 'ignored')).map((f) => ({ eventKey: f.eventKey, reason: String(f.doc?.reason ?? 'never claimed') })),
+      productWrites,
+      settledMs: Math.max(0, lastSettledMs - SIM_EPOCH_MS),
+    };
+  }
 
   const elapsedMs = notifier.lastAtMs - SIM_EPOCH_MS;
   const writesPerSecond: WorldMeasure['writesPerSecond'] = {};
@@ -438,6 +586,13 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
           },
         }
       : {}),
+    writes,
+    load: load.stats(),
+    commitRetries,
+    tasksDropped: delivery.reduce((n, q) => n + queues.get(q.path)!.dropped.length, 0),
+    deliveryRetries,
+    ...(o.selfRamp ? { finalQueueRate: queueRate } : {}),
+    ...(burst ? { burst } : {}),
     config: {
       pageSize: config.pageSize,
       chunkSize: config.chunkSize,
