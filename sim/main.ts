@@ -7,6 +7,8 @@
  *   npm run simulate -- --production --subscribers 1000000       the production clock
  *   npm run simulate -- --production --subscribers 10000000 --var delivery_queue_count=5 --var function_config.deliverRestockBatch.max_instances=1000
  *                                                                 ... with variables set as terraform apply -var would
+ *   npm run simulate -- --production --subscribers 1000000 --firestore cold warm   against a cold and a warm Firestore (the default)
+ *   npm run simulate -- --production --sale-burst 300 --burst-ms 3000          a hot product's sale burst
  *
  * Exit status: 0 when every seed kept every promise (and, for the self-test,
  * every variant was caught); 1 otherwise; 2 for a bad flag.
@@ -16,7 +18,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runSeed } from './world.ts';
 import { runSeeds } from './seeds.ts';
 import { MUTANTS, selfTest } from './self-test.ts';
-import { analyticClock, productionClock, formatClock } from './production/index.ts';
+import { analyticClock, productionClock, formatClock, formatRun, saleBurst } from './production/index.ts';
+import type { Temperature } from './production/firestore-load.ts';
 import type { TraceLine } from './scheduler.ts';
 
 function count(name: string, min = 1) {
@@ -64,6 +67,14 @@ const program = new Command('simulate')
   .addOption(new Option('--var <name=value>', 'production clock: a Terraform variable set as `terraform apply -var` would (repeatable)').argParser(terraformVar))
   .addOption(new Option('--sell-out-after-ms <ms>', 'production clock: sell the product out again this long after the restock and report what stopping cost (issue 40)').argParser((v) => Number(v)))
   .addOption(new Option('--analytic', 'production clock: only the analytic model (seconds, little memory), not lib/\'s flows'))
+  .addOption(
+    new Option('--firestore <temperature...>', 'production clock: the Firestores to run against, each a run: cold (every key range ramps 500/50/5), warm (only ranges new for the event ramp), unlimited (no ramp-up)')
+      .choices(['cold', 'warm', 'unlimited'])
+      .default(['cold', 'warm']),
+  )
+  .addOption(new Option('--self-ramp', 'production clock: the pipeline ramps itself on Firestore\'s refusals (a model of the delivery queues\' limits following them)'))
+  .addOption(new Option('--sale-burst <units>', 'production clock: a hot product\'s sale burst instead: a restock of <units>, one sale per unit, a restock again').argParser(count('--sale-burst')))
+  .addOption(new Option('--burst-ms <ms>', 'production clock: the sale burst is published over this many ms').argParser(count('--burst-ms', 0)).default(3000))
   .addOption(new Option('--json', 'print one JSON object'))
   .addOption(new Option('--worker').hideHelp())
   .addOption(new Option('--count <n>').argParser(count('--count', 0)).hideHelp())
@@ -90,6 +101,10 @@ const o = program.opts<{
   terraform: string;
   var?: Record<string, number>;
   analytic?: boolean;
+  firestore: Temperature[];
+  selfRamp?: boolean;
+  saleBurst?: number;
+  burstMs: number;
   json?: boolean;
   worker?: boolean;
   count?: number;
@@ -104,6 +119,16 @@ if (o.worker) {
     const r = await runSeed({ seed, subscribers: o.subscribers ?? 500, faults: o.faults, traceLimit: 0 });
     process.stdout.write(JSON.stringify({ seed, violations: r.violations, stats: r.stats }) + '\n');
   }
+} else if (o.production && o.saleBurst !== undefined) {
+  const fail = (err: unknown) => {
+    console.error(`--terraform ${o.terraform}: ${(err as Error).message}`);
+    process.exit(2);
+  };
+  const runs = [];
+  for (const firestore of o.firestore) {
+    runs.push(await saleBurst({ terraformDir: o.terraform, units: o.saleBurst, overMs: o.burstMs, vars: o.var ?? {}, firestore, ...(o.subscribers ? { subscribers: o.subscribers } : {}) }).catch(fail));
+  }
+  print(Object.fromEntries(runs.map((r) => [r!.temperature, r])), [`sale burst: ${o.saleBurst} units of one product sold one by one over ${o.burstMs} ms between two restocks`, ...runs.flatMap((r) => formatRun(r!))].join('\n'));
 } else if (o.production) {
   if (o.exemptTimestamps && o.indexedTimestamps) {
     console.error('--exempt-timestamps and --indexed-timestamps contradict each other');
@@ -115,6 +140,8 @@ if (o.worker) {
     vars: o.var ?? {},
     ...(o.sellOutAfterMs !== undefined ? { sellOutAfterMs: o.sellOutAfterMs } : {}),
     ...(o.exemptTimestamps ? { timestampsIndexed: false } : o.indexedTimestamps ? { timestampsIndexed: true } : {}),
+    firestore: o.firestore,
+    selfRamp: Boolean(o.selfRamp),
   }).catch((err: unknown) => {
     console.error(`--terraform ${o.terraform}: ${(err as Error).message}`);
     process.exit(2);

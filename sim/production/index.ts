@@ -19,8 +19,10 @@ import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS } from './constan
 import { deliverySlots, readDeployment, type Deployed } from './terraform.ts';
 import { Prng } from '../prng.ts';
 import { Scheduler, SIM_EPOCH_MS } from '../scheduler.ts';
-import { deployedConfig, Instances, runProductionWorld, type SellOutMeasure } from './world.ts';
+import { deployedConfig, Instances, runProductionWorld, type BurstMeasure, type SellOutMeasure, type WorldMeasure } from './world.ts';
 import { decideRangeCount, pageSizeFor } from '../../lib/fanout/index.ts';
+import { rampLowerBoundMs, type Temperature } from './firestore-load.ts';
+import { readIndexConfig } from './index-entries.ts';
 
 export interface ClockOptions {
   subscribers: number;
@@ -31,6 +33,39 @@ export interface ClockOptions {
   vars?: Record<string, number>;
   /** Sell the product out again this long after the restock (issue 40): the report says what stopping cost. */
   sellOutAfterMs?: number;
+  /**
+   * The Firestores to run the restock against (./firestore-load.ts), each a
+   * run of its own: `cold` (no recent traffic: every key range ramps from
+   * 500 ops/s, Google's 500/50/5), `warm` (only the ranges new for this event
+   * ramp), `unlimited` (no ramp-up modelled). The report's top-level figures
+   * are the first one's. Default `['unlimited']`; the CLI asks for cold and warm.
+   */
+  firestore?: Temperature[];
+  /** The pipeline ramping itself on Firestore's answers (./world.ts WorldOptions.selfRamp, a model). */
+  selfRamp?: boolean;
+}
+
+/** One run of the clock against one Firestore, with what it assumed. */
+export interface FirestoreRun {
+  temperature: Temperature;
+  selfRamp: boolean;
+  firstNotificationMs: number;
+  lastNotificationMs: number;
+  fanoutDoneMs: number;
+  notified: number;
+  fanoutState: string;
+  boundBy: string;
+  floors: Record<string, number>;
+  /** Document writes and index entries per notification (./index-entries.ts, from terraform/firestore.tf). */
+  perNotification: { documentWrites: number; indexEntries: number; byCollection: Record<string, { documentWrites: number; indexEntries: number }> };
+  /** Writes Firestore refused (RESOURCE_EXHAUSTED on a range, ABORTED on a document), commits the client retried, delivery attempts retried by Cloud Tasks, tasks dropped. */
+  refusals: { resourceExhausted: number; aborted: number; clientRetries: number; deliveryRetries: number; tasksDropped: number };
+  /** The busiest key ranges that ramped: operations, refusals, and the fewest seconds 500/50/5 allows for their operations. */
+  hottestRanges: { range: string; ops: number; refusals: number; newForEvent: boolean; rampFloorMs: number }[];
+  finalQueueRate?: number;
+  burst?: BurstMeasure;
+  /** What this figure assumes, in words, each with where it comes from. */
+  assumptions: string[];
 }
 
 export interface ClockReport {
@@ -62,6 +97,61 @@ export interface ClockReport {
   floors: Record<string, number>;
   boundBy: string;
   constants: typeof K;
+  /** The runs per Firestore temperature (`cold`, `warm`, `unlimited`), when the real flows ran. */
+  cold?: FirestoreRun;
+  warm?: FirestoreRun;
+  unlimited?: FirestoreRun;
+}
+
+/** What a run against `temperature` assumes, in words. */
+export function assumptionsOf(temperature: Temperature, selfRamp: boolean): string[] {
+  const out: string[] = [];
+  if (temperature === 'unlimited') out.push('Firestore never refuses: no ramp-up of key ranges, no per-document limit (the clock before issue 39)');
+  else {
+    out.push(
+      temperature === 'cold'
+        ? `cold: every key range (a collection's documents, an index's entries under one prefix) had no recent traffic and starts at ${K.rampStartOpsPerSecond.value} ops/s, +${Math.round((K.rampGrowth.value - 1) * 100)} % every ${K.rampStepMs.value / 60_000} min of traffic ("500/50/5", published: ${K.rampStartOpsPerSecond.source.split(' ')[0]})`
+        : `warm: ranges that existed before the event serve what they are asked (recent traffic split them: assumed); ranges new for this event (its eventKey prefix in an index, its chunk receipts) start at ${K.rampStartOpsPerSecond.value} ops/s, +${Math.round((K.rampGrowth.value - 1) * 100)} % every ${K.rampStepMs.value / 60_000} min ("500/50/5", published)`,
+      `a range queues up to ${K.rangeQueueToleranceMs.value} ms of work, then refuses writes with RESOURCE_EXHAUSTED (assumed; both answers are documented: https://cloud.google.com/firestore/docs/understand-error-codes)`,
+      `one document sustains ${K.documentWritesPerSecond.value} write/s (published soft limit) with a burst of ${K.documentWriteBurst.value} (assumed), beyond it ABORTED`,
+      `the client retries a refused commit as @google-cloud/firestore 8 does (google-gax: ${K.commitRetryInitialMs.value} ms ×${K.commitRetryMultiplier.value} up to ${K.commitRetryMaxMs.value / 1000} s, for ${K.commitRetryTotalMs.value / 1000} s; transactions 5 attempts, 60 s after RESOURCE_EXHAUSTED), then lib/transaction.ts, then Cloud Tasks / Pub/Sub`,
+      'every document read, written or deleted and every index entry written or removed is one operation on its range; indexes from terraform/firestore.tf',
+    );
+  }
+  if (selfRamp) out.push('the pipeline ramps itself: the delivery queues\' rate halves in a second with refusals, else grows 25 % up to terraform/\'s (a model of a fan-out calling UpdateQueue; not in lib/)');
+  out.push('latencies: sim/production/constants.ts (assumed: Google publishes none)');
+  return out;
+}
+
+/** A world's measure as one Firestore run of the report. */
+function runOf(temperature: Temperature, selfRamp: boolean, w: WorldMeasure): FirestoreRun {
+  const per = (n: number) => Math.round((n / Math.max(1, w.notified)) * 100) / 100;
+  const hottestRanges = w.load.ranges.slice(0, 6).map((r) => ({ ...r, rampFloorMs: Math.round(rampLowerBoundMs(r.ops)) }));
+  const floors = { ...w.floors };
+  const hottest = hottestRanges[0];
+  if (hottest) floors[`Firestore 500/50/5 on ${hottest.range}${hottest.newForEvent ? ' (new for every event)' : ''}: ${hottest.ops} operations`] = hottest.rampFloorMs;
+  const boundBy = Object.entries(floors).sort((a, b) => b[1] - a[1])[0]![0];
+  return {
+    temperature,
+    selfRamp,
+    firstNotificationMs: Math.round(w.firstNotificationMs),
+    lastNotificationMs: Math.round(w.lastNotificationMs),
+    fanoutDoneMs: Math.round(w.fanoutDoneMs),
+    notified: w.notified,
+    fanoutState: w.fanoutState,
+    boundBy,
+    floors,
+    perNotification: {
+      documentWrites: per(w.writes.documents),
+      indexEntries: per(w.writes.indexEntries),
+      byCollection: Object.fromEntries(Object.entries(w.writes.byCollection).map(([c, n]) => [c, { documentWrites: per(n.documents), indexEntries: per(n.indexEntries) }])),
+    },
+    refusals: { ...w.load.refusedWrites, clientRetries: w.commitRetries, deliveryRetries: w.deliveryRetries, tasksDropped: w.tasksDropped },
+    hottestRanges,
+    ...(w.finalQueueRate !== undefined ? { finalQueueRate: w.finalQueueRate } : {}),
+    ...(w.burst ? { burst: w.burst } : {}),
+    assumptions: assumptionsOf(temperature, selfRamp),
+  };
 }
 
 /** Indexes of `collection` on which one event's hot-path writes are sequential (a hot range), by name. */
@@ -365,7 +455,16 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
   const d = await readDeployment(o.terraformDir, o.vars);
   const hotIndexes = sequentialIndexes(d, o.timestampsIndexed);
   const sequential = new Set(Object.keys(MONOTONIC_FIELDS).filter((c) => sequentialIndexes(d, o.timestampsIndexed, c).length > 0));
-  const w = await runProductionWorld({ subscribers: o.subscribers, deployed: d, sequentialCollections: sequential, ...(o.sellOutAfterMs !== undefined ? { sellOutAfterMs: o.sellOutAfterMs } : {}) });
+  const indexes = await readIndexConfig(o.terraformDir);
+  const runs: FirestoreRun[] = [];
+  let w: WorldMeasure | undefined;
+  for (const temperature of o.firestore ?? ['unlimited']) {
+    const measure = await runProductionWorld({ subscribers: o.subscribers, deployed: d, sequentialCollections: sequential, indexes, temperature, selfRamp: Boolean(o.selfRamp), ...(o.sellOutAfterMs !== undefined ? { sellOutAfterMs: o.sellOutAfterMs } : {}) });
+    w ??= measure;
+    runs.push(runOf(temperature, Boolean(o.selfRamp), measure));
+  }
+  if (!w) throw new Error('firestore: at least one of cold, warm, unlimited');
+  const first = runs[0]!;
   const wallMs = Math.round(performance.now() - wallStart);
   const a = await analyticClock(o);
   const { exempted: _e, composites: _c, env: _v, queueRetry: _r, continuationQueue: _q, ...settings } = d;
@@ -382,8 +481,8 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
     peakQueueDepth: w.peakQueueDepth,
     peakInstances: w.peakInstances.delivery,
     writesPerSecond: w.writesPerSecond,
-    floors: w.floors,
-    boundBy: w.boundBy,
+    floors: first.floors,
+    boundBy: first.boundBy,
     notified: w.notified,
     fanoutState: w.fanoutState,
     coldStarts: w.coldStarts,
@@ -392,7 +491,24 @@ export async function productionClock(o: ClockOptions): Promise<ClockReport> {
     wallMs,
     analytic: { firstNotificationMs: a.firstNotificationMs, lastNotificationMs: a.lastNotificationMs, fanoutDoneMs: a.fanoutDoneMs, ranges: a.ranges, boundBy: a.boundBy },
     constants: K,
+    ...Object.fromEntries(runs.map((r) => [r.temperature, r])),
   };
+}
+
+/**
+ * A hot product's sale burst through the real fan-out claim (./world.ts
+ * WorldOptions.saleBurst): a restock of `units`, `units` one-unit sales and a
+ * restock again, published over `overMs`, every stock change a transaction on
+ * `products/{id}` against Firestore's one sustained write per second, Pub/Sub's
+ * retry policy and its dead-letter policy as terraform/ sets them.
+ * @throws when terraform/ cannot be read.
+ */
+export async function saleBurst(o: { terraformDir: string; units: number; overMs: number; jitterMs?: number; subscribers?: number; vars?: Record<string, number>; firestore?: Temperature }): Promise<FirestoreRun> {
+  const d = await readDeployment(o.terraformDir, o.vars);
+  const indexes = await readIndexConfig(o.terraformDir);
+  const temperature = o.firestore ?? 'warm';
+  const w = await runProductionWorld({ subscribers: o.subscribers ?? 1000, deployed: d, sequentialCollections: new Set(), indexes, temperature, saleBurst: { units: o.units, overMs: o.overMs, jitterMs: o.jitterMs ?? K.pushOrderJitterMs.value } });
+  return runOf(temperature, false, w);
 }
 
 /** The report for a person. */
@@ -415,6 +531,26 @@ export function formatClock(r: ClockReport): string {
           `  stopping cost        ${r.sellOut.keptPlace.toLocaleString('en')} kept their place; ${r.sellOut.chunksEnqueued} chunk(s) enqueued, ${r.sellOut.soldOutBeforeSend.toLocaleString('en')} soldOutBeforeSend entries written; ${r.sellOut.stockCheckReads.toLocaleString('en')} stock-check reads of products/{id}`,
         ]
       : []),
-    ...(r.analytic ? [`  analytic model       first ${minutes(r.analytic.firstNotificationMs)}, last ${minutes(r.analytic.lastNotificationMs)}, fan-out done ${minutes(r.analytic.fanoutDoneMs)} in ${r.analytic.ranges} range(s), bound by ${r.analytic.boundBy} (cross-check)`] : []),
+    ...(r.analytic ? [`  analytic model       first ${minutes(r.analytic.firstNotificationMs)}, last ${minutes(r.analytic.lastNotificationMs)}, fan-out done ${minutes(r.analytic.fanoutDoneMs)} in ${r.analytic.ranges} range(s), bound by ${r.analytic.boundBy} (cross-check; it models no ramp-up)`] : []),
+    ...(['cold', 'warm', 'unlimited'] as const).flatMap((t) => (r[t] ? formatRun(r[t]) : [])),
   ].join('\n');
+}
+
+/** One Firestore run, its figures with their assumptions beside them. */
+export function formatRun(f: FirestoreRun): string[] {
+  const by = Object.entries(f.perNotification.byCollection).map(([c, n]) => `${c} ${n.documentWrites} + ${n.indexEntries}`).join(', ');
+  return [
+    `  ${f.temperature.toUpperCase()} Firestore${f.selfRamp ? ', the pipeline ramping itself' : ''}`,
+    `    first / last notification  ${minutes(f.firstNotificationMs)} / ${minutes(f.lastNotificationMs)}; fan-out done ${minutes(f.fanoutDoneMs)}; notified ${f.notified.toLocaleString('en')}; fan-out ${f.fanoutState}`,
+    `    bound by                   ${f.boundBy}`,
+    `    per notification           ${f.perNotification.documentWrites} document writes, ${f.perNotification.indexEntries} index entries (${by})`,
+    `    refused writes             ${f.refusals.resourceExhausted} RESOURCE_EXHAUSTED, ${f.refusals.aborted} ABORTED; ${f.refusals.clientRetries} client retries; ${f.refusals.deliveryRetries} delivery attempts retried; ${f.refusals.tasksDropped} tasks dropped${f.finalQueueRate !== undefined ? `; queue rate at the end ${Math.round(f.finalQueueRate)}/s` : ''}`,
+    ...f.hottestRanges.slice(0, 3).map((h) => `    range                      ${h.range}${h.newForEvent ? ' (new for every event)' : ''}: ${h.ops} ops, ${h.refusals} refusals, 500/50/5 needs ≥ ${minutes(h.rampFloorMs)}`),
+    ...(f.burst
+      ? [
+          `    sale burst                 ${f.burst.events} events: ${f.burst.acked} acknowledged, ${f.burst.deadLettered} dead-lettered, largest delivery attempt ${f.burst.maxDeliveryAttempt}; restocks fanned out ${f.burst.restocksFannedOut}, ignored ${f.burst.restocksIgnored.length}${f.burst.restocksIgnored.map((i) => ` (${i.eventKey}: ${i.reason})`).join('')}; ${f.burst.productWrites} writes to the product; settled after ${minutes(f.burst.settledMs)}`,
+        ]
+      : []),
+    ...f.assumptions.map((a) => `    assumes                    ${a}`),
+  ];
 }
