@@ -52,6 +52,8 @@ export interface FirestoreRun {
   firstNotificationMs: number;
   lastNotificationMs: number;
   fanoutDoneMs: number;
+  /** The last Firestore commit of the restock (every outcome recorded): what the ranges' floors bound. */
+  settledMs: number;
   notified: number;
   fanoutState: string;
   boundBy: string;
@@ -137,6 +139,7 @@ function runOf(temperature: Temperature, selfRamp: boolean, w: WorldMeasure): Fi
     firstNotificationMs: Math.round(w.firstNotificationMs),
     lastNotificationMs: Math.round(w.lastNotificationMs),
     fanoutDoneMs: Math.round(w.fanoutDoneMs),
+    settledMs: Math.round(w.settledMs),
     notified: w.notified,
     fanoutState: w.fanoutState,
     boundBy,
@@ -541,11 +544,11 @@ export function formatRun(f: FirestoreRun): string[] {
   const by = Object.entries(f.perNotification.byCollection).map(([c, n]) => `${c} ${n.documentWrites} + ${n.indexEntries}`).join(', ');
   return [
     `  ${f.temperature.toUpperCase()} Firestore${f.selfRamp ? ', the pipeline ramping itself' : ''}`,
-    `    first / last notification  ${minutes(f.firstNotificationMs)} / ${minutes(f.lastNotificationMs)}; fan-out done ${minutes(f.fanoutDoneMs)}; notified ${f.notified.toLocaleString('en')}; fan-out ${f.fanoutState}`,
+    `    first / last notification  ${minutes(f.firstNotificationMs)} / ${minutes(f.lastNotificationMs)}; fan-out done ${minutes(f.fanoutDoneMs)}; last outcome recorded ${minutes(f.settledMs)}; notified ${f.notified.toLocaleString('en')}; fan-out ${f.fanoutState}`,
     `    bound by                   ${f.boundBy}`,
     `    per notification           ${f.perNotification.documentWrites} document writes, ${f.perNotification.indexEntries} index entries (${by})`,
     `    refused writes             ${f.refusals.resourceExhausted} RESOURCE_EXHAUSTED, ${f.refusals.aborted} ABORTED; ${f.refusals.clientRetries} client retries; ${f.refusals.deliveryRetries} delivery attempts retried; ${f.refusals.tasksDropped} tasks dropped${f.finalQueueRate !== undefined ? `; queue rate at the end ${Math.round(f.finalQueueRate)}/s` : ''}`,
-    ...f.hottestRanges.slice(0, 3).map((h) => `    range                      ${h.range}${h.newForEvent ? ' (new for every event)' : ''}: ${h.ops} ops, ${h.refusals} refusals, 500/50/5 needs ≥ ${minutes(h.rampFloorMs)}`),
+    ...f.hottestRanges.slice(0, 3).map((h) => `    range                      ${h.range}${h.newForEvent ? ' (new for every event)' : ''}: ${h.ops} ops, ${h.refusals} refusals; 500/50/5 allows them in no less than ${minutes(h.rampFloorMs)}`),
     ...(f.burst
       ? [
           `    sale burst                 ${f.burst.events} events: ${f.burst.acked} acknowledged, ${f.burst.deadLettered} dead-lettered, largest delivery attempt ${f.burst.maxDeliveryAttempt}; restocks fanned out ${f.burst.restocksFannedOut}, ignored ${f.burst.restocksIgnored.length}${f.burst.restocksIgnored.map((i) => ` (${i.eventKey}: ${i.reason})`).join('')}; ${f.burst.productWrites} writes to the product; settled after ${minutes(f.burst.settledMs)}`,

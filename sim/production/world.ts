@@ -287,6 +287,8 @@ export interface WorldMeasure {
   /** Present with `sellOutAfterMs`. */
   sellOut?: SellOutMeasure;
   config: Pick<Config, 'pageSize' | 'chunkSize' | 'enqueueConcurrency' | 'sendConcurrency' | 'notifyBatchSize' | 'fanoutTimeBudgetMs'>;
+  /** The run's last Firestore commit (the last outcome recorded, the fan-out completed), from the publish. */
+  settledMs: number;
   /** Document writes and index entries of the run (./index-entries.ts countWrites), seeding excluded. */
   writes: WriteCount;
   /** Key ranges, refusals and read waits (./firestore-load.ts). */
@@ -444,6 +446,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const writes: WriteCount = { documents: 0, indexEntries: 0, byCollection: {} };
   let productWrites = 0;
   let lastSettledMs = SIM_EPOCH_MS;
+  let lastCommitMs = SIM_EPOCH_MS;
   store.listeners.push((commit) => {
     const counted = countWrites(o.indexes, commit.writes);
     writes.documents += counted.documents;
@@ -453,6 +456,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
       into.documents += n.documents;
       into.indexEntries += n.indexEntries;
     }
+    lastCommitMs = commit.atMs;
     productWrites += commit.writes.filter((w) => w.path === `${COLLECTIONS.products}/${PRODUCT}`).length;
     const second = Math.floor((commit.atMs - SIM_EPOCH_MS) / 1000);
     for (const w of commit.writes) {
@@ -587,6 +591,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
         }
       : {}),
     writes,
+    settledMs: lastCommitMs - SIM_EPOCH_MS,
     load: load.stats(),
     commitRetries,
     tasksDropped: delivery.reduce((n, q) => n + queues.get(q.path)!.dropped.length, 0),

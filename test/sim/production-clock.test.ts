@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { analyticClock, productionClock } from '../../sim/production/index.ts';
+import { analyticClock, productionClock, saleBurst } from '../../sim/production/index.ts';
 import { CONSTANTS } from '../../sim/production/constants.ts';
 
 /** A copy of terraform/ with `extra` appended to firestore.tf. */
@@ -166,5 +166,62 @@ resource "google_firestore_index" "deliveries_by_event_state_oldest_first" {
     expect(r.deployment.sequentialIndexes.filter((i) => i.startsWith('single-field'))).toEqual(
       ['createdAtMs', 'updatedAtMs', 'leaseExpiresAtMs', 'sentAtMs'].map((f) => `single-field ${f}`),
     );
+  });
+
+  it('self-check: a pipeline that ignores the ramp-up rule is slower under it, cold and warm, than on a Firestore that never refuses, and no run beats the fewest seconds 500/50/5 allows its busiest range', { timeout: 600_000 }, async () => {
+    const r = await productionClock({ subscribers: 2_000, terraformDir: 'terraform', firestore: ['unlimited', 'warm', 'cold'] });
+    const { unlimited, warm, cold } = r;
+
+    for (const run of [unlimited!, warm!, cold!]) {
+      expect(run.notified, run.temperature).toBe(2_000);
+      expect(run.fanoutState, run.temperature).toBe('complete');
+      expect(run.perNotification.documentWrites, run.temperature).toBeCloseTo(3.01, 1);
+    }
+    expect(unlimited!.refusals.resourceExhausted).toBe(0);
+    expect(warm!.lastNotificationMs).toBeGreaterThan(2 * unlimited!.lastNotificationMs);
+    expect(cold!.lastNotificationMs).toBeGreaterThan(2 * unlimited!.lastNotificationMs);
+    for (const run of [warm!, cold!]) {
+      expect(run.refusals.resourceExhausted, run.temperature).toBeGreaterThan(0);
+      // The busiest range's operations end with the last outcome recorded, which no pacing brings under the rule's floor.
+      expect(run.settledMs, run.temperature).toBeGreaterThanOrEqual(run.hottestRanges[0]!.rampFloorMs);
+      expect(run.boundBy, run.temperature).toMatch(/500\/50\/5/);
+    }
+    // Warm, only what is new for the event ramps: one event's prefix of the (eventKey, state) index.
+    expect(warm!.hottestRanges[0]!.newForEvent).toBe(true);
+    expect(warm!.hottestRanges[0]!.range).toMatch(/eventKey="restock-clock"/);
+  });
+
+  it('warm, with no ledger index that keeps one event under one prefix (its composites dropped, the collection exempted), the ramp-up no longer binds', { timeout: 600_000 }, async () => {
+    const dir = terraformWith(`
+resource "google_firestore_field" "deliveries_all_fields" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "deliveries"
+  field      = "*"
+
+  index_config {}
+}
+`);
+    const tf = readFileSync(join(dir, 'firestore.tf'), 'utf8');
+    writeFileSync(join(dir, 'firestore.tf'), tf.replace(/resource "google_firestore_index" "deliveries_[a-z_]+" \{(?:[^{}]|\{[^{}]*\})*\}/g, ''));
+
+    const r = await productionClock({ subscribers: 2_000, terraformDir: dir, firestore: ['warm', 'unlimited'] });
+
+    expect(r.warm!.perNotification.byCollection.deliveries!.indexEntries).toBe(0);
+    expect(r.warm!.boundBy).not.toMatch(/500\/50\/5/);
+    expect(r.warm!.lastNotificationMs).toBeLessThan(r.unlimited!.lastNotificationMs + 1_000);
+  });
+
+  it('a hot product\u2019s sale burst: 300 one-unit sales in 3 s between two restocks are all acknowledged, none dead-lettered, and the restock that sales overtake is ignored as stale', { timeout: 600_000 }, async () => {
+    const r = await saleBurst({ terraformDir: 'terraform', units: 300, overMs: 3_000, subscribers: 200 });
+
+    expect(r.burst!.events).toBe(302);
+    expect(r.burst!.deadLettered).toBe(0);
+    expect(r.burst!.acked).toBe(302);
+    // Every stock change is a transaction on products/{id}: they queue behind about one write a second.
+    expect(r.refusals.aborted).toBeGreaterThan(0);
+    expect(r.burst!.restocksIgnored.map((i) => i.reason)).toEqual([expect.stringMatching(/^stale: sequence 6 is not newer than/)]);
+    // Only the later restock tells the shoppers.
+    expect(r.notified).toBe(200);
   });
 });
