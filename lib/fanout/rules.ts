@@ -73,7 +73,9 @@ export interface FirstClaim {
  */
 export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'event' | 'publishTimeMs'>, stored: ProductDoc | undefined, o: ClaimOptions): FirstClaim {
   const { eventKey, event } = received;
-  const decision = decideStockUpdate(stored, event, eventKey, o.threshold, o.nowMs, o.maxSequenceJump);
+  // Every change is stored only while waves are in force (they size a wave from the stored stock).
+  const wavesInForce = o.waves !== undefined && waveSettingsFor(o.waves, stored?.waves).multiplier > 0;
+  const decision = decideStockUpdate(stored, event, eventKey, o.threshold, o.nowMs, o.maxSequenceJump, wavesInForce || event.waves !== undefined);
   const product = decision.kind === 'stale' || decision.kind === 'jump' ? stored : decision.next;
   const base: FanoutDoc = {
     eventKey,

@@ -22,8 +22,11 @@ export function isAvailable(quantity: number, threshold: number): boolean {
 export type StockDecision =
   /** Apply the event; notify the product's subscribers. */
   | { kind: 'restock'; previousAvailable: number; next: ProductDoc }
-  /** Apply the event; nobody is notified. */
-  | { kind: 'not-restock'; previousAvailable: number; next: ProductDoc }
+  /**
+   * Nobody is notified. `next` is the state to store, or undefined when the
+   * change need not be stored (see {@link decideStockUpdate}'s `keepEveryChange`).
+   */
+  | { kind: 'not-restock'; previousAvailable: number; next: ProductDoc | undefined }
   /** The event is not newer than the state already seen: ignore it entirely (promise 5). */
   | { kind: 'stale'; storedSequence: number }
   /**
@@ -42,6 +45,16 @@ export type StockDecision =
  *
  * `maxSequenceJump` bounds how far past the stored sequence an event may move
  * it (a product with no stored state has nothing to measure from).
+ *
+ * With `keepEveryChange` false, a change that stays on the same side of the
+ * threshold (a sale that does not sell out, stock added to stock) is not
+ * stored (`next` undefined) unless it carries wave settings or would leave the
+ * stored sequence more than half of `maxSequenceJump` behind: what the
+ * restock and sell-out decisions read, the side of the threshold, is then the
+ * same, and a burst of sales no longer writes `products/{id}` once each (one
+ * document takes about one sustained write a second) nor overtakes the
+ * restock it follows and makes it stale. The fan-out keeps every change while
+ * waves are in force: a wave is sized from the stock stored.
  */
 export function decideStockUpdate(
   stored: ProductDoc | undefined,
@@ -50,6 +63,7 @@ export function decideStockUpdate(
   threshold: number,
   nowMs: number,
   maxSequenceJump = Number.POSITIVE_INFINITY,
+  keepEveryChange = true,
 ): StockDecision {
   if (stored && event.sequence <= stored.sequence) return { kind: 'stale', storedSequence: stored.sequence };
   if (stored && event.sequence - stored.sequence > maxSequenceJump) return { kind: 'jump', storedSequence: stored.sequence, maxSequenceJump };
@@ -67,5 +81,12 @@ export function decideStockUpdate(
     ...(event.product?.url !== undefined ? { url: event.product.url } : {}),
     ...(event.waves !== undefined ? { waves: { ...stored?.waves, ...event.waves } } : {}),
   };
-  return restock ? { kind: 'restock', previousAvailable, next } : { kind: 'not-restock', previousAvailable, next };
+  if (restock) return { kind: 'restock', previousAvailable, next };
+  const store =
+    keepEveryChange ||
+    !stored ||
+    isAvailable(previousAvailable, threshold) !== isAvailable(event.available, threshold) ||
+    event.waves !== undefined ||
+    event.sequence - stored.sequence > maxSequenceJump / 2;
+  return { kind: 'not-restock', previousAvailable, next: store ? next : undefined };
 }

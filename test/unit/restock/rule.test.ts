@@ -94,3 +94,43 @@ describe('a sequence that leaps ahead', () => {
     expect(decideStockUpdate(undefined, event({ sequence: 2 ** 53 - 1, available: 2 }), 'e', 0, 100, 1_000).kind).toBe('restock');
   });
 });
+
+describe('without waves, a change that stays on one side of the threshold is not stored', () => {
+  const keepSides = (s: ProductDoc | undefined, e: InventoryEvent) => decideStockUpdate(s, e, `e${e.sequence}`, 0, 0, Number.POSITIVE_INFINITY, false);
+
+  test('a sale that does not sell out stores nothing; a sell-out, a restock, wave settings and a first sight do', () => {
+    expect(keepSides(stored({ available: 5, sequence: 4 }), event({ previousAvailable: 5, available: 4, sequence: 5 }))).toEqual({ kind: 'not-restock', previousAvailable: 5, next: undefined });
+    expect(keepSides(stored({ available: 1, sequence: 4 }), event({ previousAvailable: 1, available: 0, sequence: 5 }))).toMatchObject({ kind: 'not-restock', next: { available: 0, sequence: 5 } });
+    expect(keepSides(stored({ available: 0 }), event({ previousAvailable: 0, available: 3 }))).toMatchObject({ kind: 'restock', next: { available: 3 } });
+    expect(keepSides(stored({ available: 5 }), event({ previousAvailable: 5, available: 4, waves: { multiplier: 2 } }))).toMatchObject({ next: { waves: { multiplier: 2 } } });
+    expect(keepSides(undefined, event({ previousAvailable: 5, available: 4 }))).toMatchObject({ next: { available: 4 } });
+  });
+
+  test('a sale that overtakes the restock it follows no longer makes that restock stale', () => {
+    const soldOut = stored({ available: 0, sequence: 5 });
+
+    const sale = keepSides(soldOut, event({ previousAvailable: 300, available: 299, sequence: 7 }));
+    const restock = keepSides(soldOut, event({ previousAvailable: 0, available: 300, sequence: 6 }));
+
+    expect(sale).toMatchObject({ kind: 'not-restock', next: undefined });
+    expect(restock.kind).toBe('restock');
+  });
+
+  test('property: in any order, the stored state is on the side of the threshold of the newest crossing applied, and a restock is stale only behind a newer crossing', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 5 }), { minLength: 2, maxLength: 12 }), fc.infiniteStream(fc.nat()), (levels, draws) => {
+        // A stock history from sold out, as the producer numbers it; delivered in a random order.
+        const events = levels.map((available, i) => event({ available, previousAvailable: i === 0 ? 0 : levels[i - 1]!, sequence: 10 + i }));
+        const order = [...events].sort(() => (draws.next().value % 3) - 1);
+        let state: ProductDoc | undefined = stored({ available: 0, sequence: 9 });
+        for (const e of order) {
+          const d = keepSides(state, e);
+          if (d.kind === 'stale') {
+            const crossedSince = events.some((x) => x.sequence > e.sequence && x.sequence <= state!.sequence && (x.previousAvailable! > 0) !== (x.available > 0));
+            expect(crossedSince).toBe(true);
+          } else if (d.next) state = d.next;
+        }
+      }),
+    );
+  });
+});
