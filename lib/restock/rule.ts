@@ -48,7 +48,8 @@ export type StockDecision =
  *
  * With `keepEveryChange` false, a change that stays on the same side of the
  * threshold (a sale that does not sell out, stock added to stock) is not
- * stored (`next` undefined) unless it carries wave settings or would leave the
+ * stored (`next` undefined) unless it is a snapshot (`previousAvailable` equal
+ * to `available`), carries wave settings or would leave the
  * stored sequence more than half of `maxSequenceJump` behind: what the
  * restock and sell-out decisions read, the side of the threshold, is then the
  * same, and a burst of sales no longer writes `products/{id}` once each (one
@@ -86,6 +87,8 @@ export function decideStockUpdate(
     keepEveryChange ||
     !stored ||
     isAvailable(previousAvailable, threshold) !== isAvailable(event.available, threshold) ||
+    // A change from itself to itself is how a producer records its stock (docs/inventory-service.md).
+    event.previousAvailable === event.available ||
     event.waves !== undefined ||
     event.sequence - stored.sequence > maxSequenceJump / 2;
   return { kind: 'not-restock', previousAvailable, next: store ? next : undefined };
