@@ -55,10 +55,10 @@ export const CONSTANTS = {
     'assumed',
     'not published: how far above 1 write/s a document goes before it answers ABORTED is "highly dependent on the workload" (https://cloud.google.com/firestore/docs/best-practices#updates_to_a_single_document). A ledger entry is written twice in a fraction of a second (claim, record) and a fan-out document a few times at its start, so a burst of a few writes is taken; beyond it a document sustains 1 write/s',
   ),
-  commitRetryInitialMs: c(100, 'ms', 'published', 'the Node client\'s retry settings for Commit (@google-cloud/firestore 8, build/src/v1/firestore_client_config.json, "default" retry_params): initial_retry_delay_millis 100, retry_delay_multiplier 1.3, max_retry_delay_millis 60000, total_timeout_millis 600000, on RESOURCE_EXHAUSTED and UNAVAILABLE (WriteBatch.commit adds ABORTED); google-gax sleeps a random part of each delay'),
-  commitRetryMultiplier: c(1.3, '×', 'published', 'as commitRetryInitialMs'),
-  commitRetryMaxMs: c(60_000, 'ms', 'published', 'as commitRetryInitialMs'),
-  commitRetryTotalMs: c(600_000, 'ms', 'published', 'as commitRetryInitialMs'),
+  commitRetryInitialMs: c(100, 'ms', 'published', 'the Node client\'s retry settings for Commit (https://cloud.google.com/nodejs/docs/reference/firestore/latest, @google-cloud/firestore 8: build/src/v1/firestore_client_config.json, "default" retry_params): initial_retry_delay_millis 100, retry_delay_multiplier 1.3, max_retry_delay_millis 60000, total_timeout_millis 600000, on RESOURCE_EXHAUSTED and UNAVAILABLE (WriteBatch.commit adds ABORTED); google-gax sleeps a random part of each delay'),
+  commitRetryMultiplier: c(1.3, '×', 'published', 'as commitRetryInitialMs: https://cloud.google.com/nodejs/docs/reference/firestore/latest, the client config\'s retry_delay_multiplier'),
+  commitRetryMaxMs: c(60_000, 'ms', 'published', 'as commitRetryInitialMs: https://cloud.google.com/nodejs/docs/reference/firestore/latest, the client config\'s max_retry_delay_millis'),
+  commitRetryTotalMs: c(600_000, 'ms', 'published', 'as commitRetryInitialMs: https://cloud.google.com/nodejs/docs/reference/firestore/latest, the client config\'s total_timeout_millis'),
 
   // Cloud Tasks
   queueMaxDispatchesPerSecond: c(500, 'tasks/s per queue', 'published', 'https://cloud.google.com/tasks/docs/reference/rpc/google.cloud.tasks.v2#ratelimits — max_dispatches_per_second: "The maximum allowed value is 500"'),
