@@ -60,8 +60,12 @@ export interface FirestoreRun {
   floors: Record<string, number>;
   /** Document writes and index entries per notification (./index-entries.ts, from terraform/firestore.tf). */
   perNotification: { documentWrites: number; indexEntries: number; byCollection: Record<string, { documentWrites: number; indexEntries: number }> };
-  /** Writes Firestore refused (RESOURCE_EXHAUSTED on a range, ABORTED on a document), commits the client retried, delivery attempts retried by Cloud Tasks, tasks dropped. */
-  refusals: { resourceExhausted: number; aborted: number; clientRetries: number; deliveryRetries: number; tasksDropped: number };
+  /**
+   * Writes Firestore refused (RESOURCE_EXHAUSTED on a range, ABORTED on a document), commits the client retried,
+   * delivery attempts retried by Cloud Tasks, tasks dropped, and notifications sent again for a key already sent
+   * (a chunk whose outcomes could not be recorded, retried: promise 1's exception; the Idempotency-Key is the same).
+   */
+  refusals: { resourceExhausted: number; aborted: number; clientRetries: number; deliveryRetries: number; tasksDropped: number; duplicateSends: number };
   /** The busiest key ranges that ramped: operations, refusals, and the fewest seconds 500/50/5 allows for their operations. */
   hottestRanges: { range: string; ops: number; refusals: number; newForEvent: boolean; rampFloorMs: number }[];
   finalQueueRate?: number;
@@ -127,7 +131,8 @@ export function assumptionsOf(temperature: Temperature, selfRamp: boolean): stri
 
 /** A world's measure as one Firestore run of the report. */
 function runOf(temperature: Temperature, selfRamp: boolean, w: WorldMeasure): FirestoreRun {
-  const per = (n: number) => Math.round((n / Math.max(1, w.notified)) * 100) / 100;
+  // Per shopper notified (a notification sent again is not a second one).
+  const per = (n: number) => Math.round((n / Math.max(1, w.notified - w.duplicateSends)) * 100) / 100;
   const hottestRanges = w.load.ranges.slice(0, 6).map((r) => ({ ...r, rampFloorMs: Math.round(rampLowerBoundMs(r.ops)) }));
   const floors = { ...w.floors };
   const hottest = hottestRanges[0];
@@ -149,7 +154,7 @@ function runOf(temperature: Temperature, selfRamp: boolean, w: WorldMeasure): Fi
       indexEntries: per(w.writes.indexEntries),
       byCollection: Object.fromEntries(Object.entries(w.writes.byCollection).map(([c, n]) => [c, { documentWrites: per(n.documents), indexEntries: per(n.indexEntries) }])),
     },
-    refusals: { ...w.load.refusedWrites, clientRetries: w.commitRetries, deliveryRetries: w.deliveryRetries, tasksDropped: w.tasksDropped },
+    refusals: { ...w.load.refusedWrites, clientRetries: w.commitRetries, deliveryRetries: w.deliveryRetries, tasksDropped: w.tasksDropped, duplicateSends: w.duplicateSends },
     hottestRanges,
     ...(w.finalQueueRate !== undefined ? { finalQueueRate: w.finalQueueRate } : {}),
     ...(w.burst ? { burst: w.burst } : {}),
@@ -544,10 +549,10 @@ export function formatRun(f: FirestoreRun): string[] {
   const by = Object.entries(f.perNotification.byCollection).map(([c, n]) => `${c} ${n.documentWrites} + ${n.indexEntries}`).join(', ');
   return [
     `  ${f.temperature.toUpperCase()} Firestore${f.selfRamp ? ', the pipeline ramping itself' : ''}`,
-    `    first / last notification  ${minutes(f.firstNotificationMs)} / ${minutes(f.lastNotificationMs)}; fan-out done ${minutes(f.fanoutDoneMs)}; last outcome recorded ${minutes(f.settledMs)}; notified ${f.notified.toLocaleString('en')}; fan-out ${f.fanoutState}`,
+    `    first / last notification  ${minutes(f.firstNotificationMs)} / ${minutes(f.lastNotificationMs)}; fan-out done ${minutes(f.fanoutDoneMs)}; last outcome recorded ${minutes(f.settledMs)}; notified ${(f.notified - f.refusals.duplicateSends).toLocaleString('en')} (${f.notified.toLocaleString('en')} sends); fan-out ${f.fanoutState}`,
     `    bound by                   ${f.boundBy}`,
     `    per notification           ${f.perNotification.documentWrites} document writes, ${f.perNotification.indexEntries} index entries (${by})`,
-    `    refused writes             ${f.refusals.resourceExhausted} RESOURCE_EXHAUSTED, ${f.refusals.aborted} ABORTED; ${f.refusals.clientRetries} client retries; ${f.refusals.deliveryRetries} delivery attempts retried; ${f.refusals.tasksDropped} tasks dropped${f.finalQueueRate !== undefined ? `; queue rate at the end ${Math.round(f.finalQueueRate)}/s` : ''}`,
+    `    refused writes             ${f.refusals.resourceExhausted} RESOURCE_EXHAUSTED, ${f.refusals.aborted} ABORTED; ${f.refusals.clientRetries} client retries; ${f.refusals.deliveryRetries} delivery attempts retried; ${f.refusals.tasksDropped} tasks dropped; ${f.refusals.duplicateSends} notifications sent again${f.finalQueueRate !== undefined ? `; queue rate at the end ${Math.round(f.finalQueueRate)}/s` : ''}`,
     ...f.hottestRanges.slice(0, 3).map((h) => `    range                      ${h.range}${h.newForEvent ? ' (new for every event)' : ''}: ${h.ops} ops, ${h.refusals} refusals; 500/50/5 allows them in no less than ${minutes(h.rampFloorMs)}`),
     ...(f.burst
       ? [

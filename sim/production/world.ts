@@ -185,6 +185,9 @@ function collectionOf(path: string): string {
 /** The notification service, counting: every batch answered `sent` after its constant latency. */
 class CountingNotifier implements Notifier {
   count = 0;
+  /** Keys taken more than once (an earlier call's outcome could not be recorded: promise 1's exception). */
+  duplicates = 0;
+  private readonly seen = new Set<string>();
   firstAtMs = Infinity;
   lastAtMs = 0;
   calls = 0;
@@ -193,6 +196,10 @@ class CountingNotifier implements Notifier {
     this.calls++;
     await this.s.sleep(K.notifierCallMs.value);
     this.count += batch.length;
+    for (const n of batch) {
+      if (this.seen.has(n.idempotencyKey)) this.duplicates++;
+      else this.seen.add(n.idempotencyKey);
+    }
     this.firstAtMs = Math.min(this.firstAtMs, this.s.nowMs);
     this.lastAtMs = this.s.nowMs;
     return batch.map((n) => ({ idempotencyKey: n.idempotencyKey, status: 'sent' }));
@@ -298,6 +305,8 @@ export interface WorldMeasure {
   tasksDropped: number;
   /** Delivery attempts that answered non-2xx (Cloud Tasks retried them). */
   deliveryRetries: number;
+  /** Notifications the notifier took again for a key it had taken (`notified` counts every one). */
+  duplicateSends: number;
   /** The delivery queues' dispatch rate at the end when the pipeline ramped itself. */
   finalQueueRate?: number;
   burst?: BurstMeasure;
@@ -596,6 +605,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     commitRetries,
     tasksDropped: delivery.reduce((n, q) => n + queues.get(q.path)!.dropped.length, 0),
     deliveryRetries,
+    duplicateSends: notifier.duplicates,
     ...(o.selfRamp ? { finalQueueRate: queueRate } : {}),
     ...(burst ? { burst } : {}),
     config: {
