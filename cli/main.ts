@@ -31,13 +31,10 @@ export interface MainOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** The package's version: package.json sits beside cli/ in a checkout and in the published package alike. */
 function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }
 
 /** Builds the command tree; commands reach the pipeline only through `ctx.ops()`. */

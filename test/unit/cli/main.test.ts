@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { BackendError, NotFoundError } from '../../../cli/errors.ts';
 import { run, statusReport } from './fakes.ts';
@@ -10,6 +11,13 @@ describe('restock: exit codes and error lines', () => {
       expect(r.stdout, argv.join(' ')).toMatch(/Usage: restock/);
       expect(r.stdout, argv.join(' ')).toMatch(/\$ restock /);
     }
+  });
+
+  test('--version prints the version in package.json', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await run(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
   });
 
   test('an unknown command is a usage error: exit 2, message on stderr, nothing on stdout', async () => {
