@@ -164,7 +164,7 @@ resource "google_firestore_field" "outbox_expire_at" {
 }
 
 # Ever-increasing timestamps: single-field indexes on them only create write
-# hot-spots (DESIGN.md "Scale"); the sweep and the CLI use the composite
+# hot-spots (docs/design.md "Scale"); the sweep and the CLI use the composite
 # indexes below instead.
 resource "google_firestore_field" "outbox_staged_at" {
   count      = local.outbox_on_firestore ? 1 : 0
