@@ -36,5 +36,6 @@ describe('the CI audit step', () => {
     const out = execFileSync(process.execPath, ['.ci/audit.mjs'], { cwd: root, encoding: 'utf8' });
     expect(out).toMatch(/audit: 0 high or critical/);
     expect(out).not.toContain('GHSA-w5hq-g745-h8pq');
-  });
+    // `npm audit` asks the registry first (audit.mjs gives it 60 s); under a loaded CI machine that alone passed the unit tier's 5 s.
+  }, 90_000);
 });
