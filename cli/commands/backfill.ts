@@ -100,8 +100,14 @@ export function rowToEvent(line: number, row: Record<string, unknown>, occurredA
   for (const key of REQUIRED_FIELDS) {
     if (row[key] === undefined || row[key] === '') return { line, field: key, problem: 'is missing' };
   }
-  // A CSV cell is text: a whole number written as digits is the number; anything else stays text and fails the schema.
-  const number = (v: unknown) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
+  for (const key of ['available', 'sequence'] as const) {
+    const v = row[key];
+    if (!(typeof v === 'number' && Number.isSafeInteger(v)) && !(typeof v === 'string' && /^\s*-?\d+\s*$/.test(v))) {
+      return { line, field: key, problem: `must be a whole number, got ${JSON.stringify(v).slice(0, 40)}` };
+    }
+  }
+  // A CSV cell is text: the digits checked above are the number.
+  const number = (v: unknown) => (typeof v === 'string' ? Number(v) : v);
   const text = (v: unknown) => (v === '' ? undefined : v);
   const name = text(row.name);
   const url = text(row.url);

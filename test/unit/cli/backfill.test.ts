@@ -55,18 +55,19 @@ describe('restock backfill', () => {
   });
 
   test('a bad row is named by line and field, and the good rows around it are published', async () => {
-    const path = file('stock.jsonl', ['{"productId":"sku-1","available":3,"sequence":1}', '{"productId":"sku-2","available":-1,"sequence":2}', 'not json', '', '{"productId":"sku-3","available":4,"sequnce":3}', '{"productId":"sku-1","available":5,"sequence":9}', '{"productId":"sku-4","available":4,"sequence":3}'].join('\n'));
+    const path = file('stock.jsonl', ['{"productId":"sku-1","available":3,"sequence":1}', '{"productId":"sku-2","available":-1,"sequence":2}', 'not json', '', '{"productId":"sku-3","available":4,"sequnce":3}', '{"productId":"sku-5","available":"4.5","sequence":3}', '{"productId":"sku-1","available":5,"sequence":9}', '{"productId":"sku-4","available":4,"sequence":3}'].join('\n'));
     const r = recorder();
 
     const result = await run(['backfill', '--file', path], { ops: { publish: r.publish } });
 
     expect(result.code).toBe(1);
     expect(r.published.map((p) => p.event.productId)).toEqual(['sku-1', 'sku-4']);
-    expect(result.stderr).toContain('line 2: available:');
+    expect(result.stderr).toContain('line 2: available: must not be negative');
     expect(result.stderr).toContain('line 3: row: is not JSON');
     expect(result.stderr).toContain('line 5: sequnce: unknown field');
-    expect(result.stderr).toContain('line 6: productId: sku-1 is already on line 1');
-    expect(result.stderr).toContain('4 row(s)');
+    expect(result.stderr).toContain('line 6: available: must be a whole number, got "4.5"');
+    expect(result.stderr).toContain('line 7: productId: sku-1 is already on line 1');
+    expect(result.stderr).toContain('5 row(s)');
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 

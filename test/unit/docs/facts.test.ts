@@ -11,8 +11,9 @@ import { type Command, CommanderError } from 'commander';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { FUNCTION_NAMES } from '../../../lib/functions.ts';
 import { SETTINGS } from '../../../lib/config.ts';
+import { DEFAULT_SUBSCRIPTION } from '../../../emulators/stack/resources.ts';
 import { openApiDocument } from '../../../lib/subscriptions/index.ts';
-import { cliProgram, GENERATED, type GeneratedName, generatedBlocks, generatedSection } from '../../../scripts/doc-facts.ts';
+import { cliCommands, cliProgram, GENERATED, type GeneratedName, generatedBlocks, generatedSection } from '../../../scripts/doc-facts.ts';
 import { manualPages } from '../../helpers/manual.ts';
 import { loadTerraform, REPO_ROOT, resourcesOf, type Terraform } from '../terraform/hcl.ts';
 
@@ -202,6 +203,20 @@ describe('`restock …` in the manual', () => {
   });
 });
 
+describe('who may run each command (docs/deploy.md "Operator roles")', () => {
+  test('every command of the CLI has its roles in the table', () => {
+    const deploy = read('docs/deploy.md');
+    const start = deploy.indexOf('| commands | roles |');
+    expect(start, 'deploy.md has the operator roles table').toBeGreaterThan(-1);
+    const cells = deploy.slice(start).split('\n\n')[0]!.split('\n').map((row) => row.split(/(?<!\\)\|/)[1] ?? '');
+    const covered = (path: string) => {
+      const [group, leaf] = path.includes(' ') ? (path.split(' ') as [string, string]) : [undefined, path];
+      return cells.some((c) => c.includes(`\`${path}\``) || (group !== undefined && ((c.includes(`\`${leaf}\``) && c.includes(group)) || (leaf === 'list' && c.includes(`\`${group}\``)))));
+    };
+    expect(cliCommands().map((c) => c.path).filter((path) => !covered(path))).toEqual([]);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Settings: every RESTOCK_… variable the manual names is one the code reads.
 
@@ -337,6 +352,26 @@ describe('Terraform variables in docs/deploy.md', () => {
       const stated = row.split(' | ')[1]!.trim();
       const expected = writtenDefault(variable) + (variable.ephemeral === true ? ', ephemeral' : '');
       if (stated !== expected && !(expected === '**required**' && stated === '(required)')) wrong.push(`${name}: says ${stated}, terraform/ has ${expected}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
+
+describe('the dead-letter count', () => {
+  test('"after N deliveries" says where, and is pubsub_max_delivery_attempts as Terraform deploys it or the local stack\'s', () => {
+    const variable = tf.variable.pubsub_max_delivery_attempts;
+    const deployed = Number((Array.isArray(variable) ? variable[0] : variable).default);
+    const local = DEFAULT_SUBSCRIPTION.maxDeliveryAttempts;
+    const wrong: string[] = [];
+    for (const page of manualPages()) {
+      const text = read(page);
+      for (const m of text.matchAll(/after (\d+) deliveries(?! (?:as Terraform deploys it|on the local stack))/g)) {
+        wrong.push(`${page}:${lineOf(text, m.index)}: after ${m[1]} deliveries: say where (as Terraform deploys it, or on the local stack)`);
+      }
+      for (const m of text.matchAll(/(\d+)(?: deliveries)? (as Terraform deploys it|on the local stack)/g)) {
+        const expected = m[2] === 'on the local stack' ? local : deployed;
+        if (Number(m[1]) !== expected) wrong.push(`${page}:${lineOf(text, m.index)}: ${m[0]} (it is ${expected})`);
+      }
     }
     expect(wrong).toEqual([]);
   });
