@@ -54,7 +54,7 @@ const SHELL_INFO = /^((sh|bash|shell|console|zsh)\b.*)?$/;
  * argument parser of the CLI accepts; `[` `]` around optional parts and `…`
  * are dropped, so `[--product <id>]` is checked as `--product 1`.
  */
-export function shellWords(text: string): string[] {
+function shellWords(text: string): string[] {
   const source = text.replace(/<[A-Za-z][^<>]*>/g, '1');
   const words: string[] = [];
   let word: string | undefined;
