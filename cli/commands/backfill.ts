@@ -330,7 +330,12 @@ export function registerBackfill(program: Command, ctx: Context): void {
         complete: checkpoint.complete,
       };
       out.result(result);
-      out.line(`published ${published} stock events to ${topic}${resumedAfterLine ? ` (resumed after line ${resumedAfterLine}; ${checkpoint.published} in all)` : ''}`);
+      const wasComplete = earlier?.complete === true;
+      out.line(
+        wasComplete
+          ? `published nothing: an earlier run published all ${checkpoint.published} stock events of ${opts.file}`
+          : `published ${published} stock events to ${topic}${resumedAfterLine ? ` (resumed after line ${resumedAfterLine}; ${checkpoint.published} in all)` : ''}`,
+      );
       for (const r of checkpoint.rejected) out.warn(`${opts.file} line ${r.line}: ${r.field}: ${r.problem}`);
       if (checkpoint.rejected.length) {
         throw new RowsRejectedError(`${checkpoint.rejected.length} row(s) of ${opts.file} were not published (listed above): fix them in a file of their own and backfill that`, opts.file);

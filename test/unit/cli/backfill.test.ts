@@ -104,6 +104,7 @@ describe('restock backfill', () => {
     expect(again.code).toBe(0);
     expect(third.published).toEqual([]);
     expect(again.stderr).toContain('backfilled completely by an earlier run');
+    expect(again.stdout).toBe('published nothing: an earlier run published all 10 stock events of ' + path + '\n');
   });
 
   test('a checkpoint of another version of the file is refused, and --restart publishes it whole', async () => {
