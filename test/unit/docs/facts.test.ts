@@ -282,6 +282,12 @@ describe('counts in the manual', () => {
     expect(wrong).toEqual([]);
   });
 
+  test('the pages that list the deployed functions name every one of lib/functions.ts', () => {
+    const lists = { 'docs/deploy.md': read('docs/deploy.md').split('\n## ')[0]!, 'docs/local-stack.md': read('docs/local-stack.md'), 'docs/design.md': read('docs/design.md') };
+    const missing = Object.entries(lists).flatMap(([page, text]) => FUNCTION_NAMES.filter((f) => !text.includes(`\`${f}\``) && !new RegExp(`^${f}\\b`, 'm').test(text)).map((f) => `${page}: ${f}`));
+    expect(missing).toEqual([]);
+  });
+
   test('"N alerts" is the number of alert policies terraform/ creates', () => {
     const policies = resourcesOf(tf, 'google_monitoring_alert_policy').length;
     const wrong = counted(/alerts/)
