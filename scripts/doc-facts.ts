@@ -44,13 +44,16 @@ export function cliCommands(program: Command = cliProgram()): { path: string; co
   return out;
 }
 
+// A table cell: a pipe would end it.
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+// Prose in a cell: `<name>` outside code would be taken for an HTML tag.
+const prose = (text: string) => cell(text).replace(/<([^>\s]+)>/g, '`<$1>`');
 
 function optionRow(o: Option): string {
   const notes = [o.mandatory ? 'required' : '', o.argChoices ? `one of ${o.argChoices.map((c) => `\`${c}\``).join(', ')}` : '', o.defaultValue !== undefined ? `default \`${String(o.defaultValue)}\`` : '']
     .filter(Boolean)
     .join('; ');
-  return `| \`${cell(o.flags)}\` | ${cell(o.description)}${notes ? ` (${notes})` : ''} |`;
+  return `| \`${cell(o.flags)}\` | ${prose(o.description)}${notes ? ` (${notes})` : ''} |`;
 }
 
 /** docs/cli.md's reference: every command, its arguments and options, from the parser itself. */
@@ -61,10 +64,10 @@ export function cliReference(program: Command = cliProgram()): string {
   for (const { path, command } of cliCommands(program)) {
     const argument = (a: Argument) => (a.required ? `<${a.name()}${a.variadic ? '...' : ''}>` : `[${a.name()}${a.variadic ? '...' : ''}]`);
     const args = command.registeredArguments.map(argument).join(' ');
-    lines.push('', `### \`restock ${path}${args ? ` ${args}` : ''}\``, '', `${cell(command.description())}.`, '');
+    lines.push('', `### \`restock ${path}${args ? ` ${args}` : ''}\``, '', `${prose(command.description())}.`, '');
     if (command.registeredArguments.length === 0 && command.options.length === 0) continue;
     lines.push('| argument or option | meaning |', '| --- | --- |');
-    for (const a of command.registeredArguments) lines.push(`| \`${argument(a)}\` | ${cell(a.description)} |`);
+    for (const a of command.registeredArguments) lines.push(`| \`${argument(a)}\` | ${prose(a.description)} |`);
     for (const o of command.options) lines.push(optionRow(o));
   }
   return lines.join('\n');
