@@ -17,7 +17,7 @@ import type { Io } from './output.ts';
 import { parseLocalStack, resolveTarget, type CliSettings, type Target } from './target.ts';
 
 /** Where `npm start` describes the running local stack, relative to the checkout. */
-export const LOCAL_STACK_FILE = fileURLToPath(new URL('../../.local/stack.json', import.meta.url));
+export const LOCAL_STACK_FILE = fileURLToPath(new URL('../.local/stack.json', import.meta.url));
 
 /** Everything a command's operations need to talk to the pipeline. */
 export interface Backend {

@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { registerBackfill } from './commands/backfill.ts';
 import { registerDeadLetters } from './commands/deadLetters.ts';
 import { registerOutbox } from './commands/outbox.ts';
 import { registerProduct } from './commands/product.ts';
@@ -72,6 +73,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerRedrive(program, ctx);
   registerDeadLetters(program, ctx);
   registerPublish(program, ctx);
+  registerBackfill(program, ctx);
   registerSubscribers(program, ctx);
   registerOutbox(program, ctx);
   registerQueues(program, ctx);

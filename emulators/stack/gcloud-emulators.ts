@@ -63,7 +63,7 @@ function requireGcloud(component: string): void {
 
 function requireJava(): void {
   if (!onPath('java') && !process.env.JAVA_HOME) {
-    throw new ToolMissingError('java', 'the Firestore and Pub/Sub emulators need Java 11+ on PATH');
+    throw new ToolMissingError('java', 'the Firestore and Pub/Sub emulators need Java on PATH (21: newer Firestore emulators require it; README.md "The two commands")');
   }
 }
 

@@ -136,7 +136,8 @@ function buildDocument(): Record<string, unknown> {
       description:
         'Every error is an RFC 9457 `application/problem+json` answer naming the field at fault. ' +
         'In production only the storefront backends\' service accounts may call the API: send a Google-signed ID token whose audience is the function\'s URL.',
-      license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
+      // The package's licence (package.json, LICENSE): test/unit/docs/facts.test.ts compares them.
+      license: { name: 'Apache License 2.0', identifier: 'Apache-2.0' },
     },
     servers: [{ url: '/', description: 'The host that serves this document.' }],
     security: [{ googleIdToken: [] }],

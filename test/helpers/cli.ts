@@ -3,7 +3,8 @@
  * pointed at a stack through the standard emulator variables (or, with
  * `stackFile`, through a state file only).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { emulatorEnv, REPO_ROOT, type StackDescription } from '../../emulators/stack/index.ts';
 
@@ -33,10 +34,10 @@ export interface RunOptions {
 }
 
 /** Runs `restock <args>`; stdin is not a terminal, so prompts cannot be answered. */
-export function restock(args: string[], { stack, env = {}, timeoutMs = 90_000 }: RunOptions = {}): Promise<CliRun> {
-  const fullEnv = { ...neutralEnv(), RESTOCK_STACK_FILE: resolve(REPO_ROOT, '.local', 'no-such-stack.json'), ...(stack ? emulatorEnv(stack) : {}), ...env };
+export function restock(args: string[], options: RunOptions = {}): Promise<CliRun> {
+  const { timeoutMs = 90_000 } = options;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnRestock(args, options);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
@@ -51,6 +52,12 @@ export function restock(args: string[], { stack, env = {}, timeoutMs = 90_000 }:
       resolvePromise({ code: code ?? -1, stdout, stderr });
     });
   });
+}
+
+/** Starts `restock <args>` and hands back the process, for a test that interrupts it (stdout and stderr are pipes). */
+export function spawnRestock(args: string[], { stack, env = {} }: RunOptions = {}): ChildProcessByStdio<null, Readable, Readable> {
+  const fullEnv = { ...neutralEnv(), RESTOCK_STACK_FILE: resolve(REPO_ROOT, '.local', 'no-such-stack.json'), ...(stack ? emulatorEnv(stack) : {}), ...env };
+  return spawn(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Runs a `--json` command that must succeed and parses its stdout. */
