@@ -12,7 +12,7 @@
 import { FieldValue, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { grpcCode } from '../grpc.ts';
-import { CHANNELS, COLLECTIONS, type Channel, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, DEAD_ADDRESS_CHANNELS, MAX_WRITES_PER_COMMIT, type Channel, type SubscriptionDoc } from '../model.ts';
 import { chunk } from '../tasks/index.ts';
 
 /** An address found dead while delivering a notification about `productId`. */
@@ -44,8 +44,6 @@ export function cleanupOf(sub: Pick<SubscriptionDoc, 'userId' | 'productId' | 'c
 
 /** Values Firestore allows in one `in` filter. */
 const IN_LIMIT = 30;
-/** Firestore's limit of writes in one commit. */
-const MAX_WRITES_PER_COMMIT = 500;
 /** Rounds of query-and-write before giving up (each round re-reads what a refused precondition left). */
 const MAX_ROUNDS = 5;
 
@@ -98,16 +96,9 @@ export async function forgetDeadAddresses(db: Firestore, dead: readonly DeadAddr
   }
 }
 
-/**
- * Channels whose dead addresses are looked up: only push senders report dead
- * addresses (an unregistered token), and only `channels.push` has the
- * collection-group index the lookup needs (terraform/firestore.tf).
- */
-const LOOKED_UP: readonly Channel[] = ['push'];
-
 /** The subscriptions holding any of the dead addresses: one collection-group query per 30 addresses. */
 async function findHolders(db: Firestore, dead: readonly DeadAddress[]): Promise<QueryDocumentSnapshot[]> {
-  const queries = LOOKED_UP.flatMap((channel) => {
+  const queries = DEAD_ADDRESS_CHANNELS.flatMap((channel) => {
     const addresses = [...new Set(dead.filter((d) => d.channel === channel).map((d) => d.address))];
     return chunk(addresses, IN_LIMIT).map((values) => db.collectionGroup(COLLECTIONS.subscriptions).where(`channels.${channel}`, 'in', values).get());
   });
