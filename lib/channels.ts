@@ -126,3 +126,17 @@ export function maxChunkSize(channelCount: number): number {
 
 /** The largest `RESTOCK_CHUNK_SIZE` this table allows (200 with two channels, 166 with three). */
 export const MAX_CHUNK_SIZE = maxChunkSize(CHANNELS.length);
+
+/**
+ * The channel table of docs/channels.md, in Markdown: each channel, what its
+ * address is, its senders (direct first) and the variable that chooses one.
+ * A test compares the page with it.
+ */
+export function channelsTable(): string {
+  const rows = CHANNELS.map((c) => {
+    const spec = CHANNEL_SPECS[c];
+    const senders = spec.senders.map((k, i) => `\`${k}\`${i === 0 ? ' (direct)' : ''}`).join(', ');
+    return `| \`${c}\` | ${spec.address} | ${senders} | \`${senderEnv(c)}\` (unset: \`RESTOCK_NOTIFIER\`) |`;
+  });
+  return ['| channel | address | senders | chosen by |', '| --- | --- | --- | --- |', ...rows].join('\n');
+}

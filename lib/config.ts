@@ -214,9 +214,20 @@ export const SETTINGS = {
   ledgerTtlDays: setting('RESTOCK_LEDGER_TTL_DAYS', positiveInt, 'Days a delivery ledger entry, and a rejected event, is kept (Firestore TTL on `expireAt`).', '30'),
 
   // Notifier
-  notifier: setting('RESTOCK_NOTIFIER', z.enum(['http', 'log']), '`http` calls the notification service; `log` only logs, and is refused outside the emulators (it would record notifications as sent that nobody received).', 'http'),
-  notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service (required with `http`; https outside the emulators).'),
+  notifier: setting(
+    'RESTOCK_NOTIFIER',
+    z.enum(['http', 'log']),
+    "Sender of every channel whose own RESTOCK_<CHANNEL>_SENDER is unset: `http` calls the notification service; `log` only logs, and is refused outside the emulators (it would record notifications as sent that nobody received). A deployment that sets every channel's sender to a direct one never uses it, and needs no RESTOCK_NOTIFIER_URL.",
+    'http',
+  ),
+  notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service, its path kept (`https://api.example.com/notify/` posts to `/notify/v1/notifications:send`); required when a channel\'s sender is `http`; https outside the emulators.'),
   notifierToken: secretSetting('RESTOCK_NOTIFIER_TOKEN', z.string().min(1).optional(), 'Bearer token for the notification service (from Secret Manager in production).'),
+  notifierSendUserId: setting(
+    'RESTOCK_NOTIFIER_SEND_USER_ID',
+    bool,
+    "Send each notification's `userId` to the notification service, so it can look up the shopper's preferences and attribute the message (docs/notification-service.md). `false` for a service that must not learn who the shopper is: it then gets only the address.",
+    'true',
+  ),
   notifierTimeoutMs: setting('RESTOCK_NOTIFIER_TIMEOUT_MS', positiveInt, 'Timeout of one notifier call.', '10000'),
   notifierRetries: setting('RESTOCK_NOTIFIER_RETRIES', nonNegativeInt.max(10), 'In-call retries of a notifier batch on 429/5xx/timeouts before the chunk is left to Cloud Tasks.', '2'),
   notifierMaxRetryAfterMs: setting('RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS', nonNegativeInt, 'Longest Retry-After the notifier waits in-call; longer waits are left to Cloud Tasks.', '5000'),

@@ -67,9 +67,16 @@ export function checkChannelSettings(config: Config): ChannelPlan {
   return plan;
 }
 
-/** The `http` contract carries no user id: the router removes it before that sender. */
-function withoutUserId(sender: Notifier): Notifier {
-  return { send: (batch) => sender.send(batch.map(({ userId: _userId, subscriptionCreatedAtMs: _generation, ...n }) => n)) };
+/**
+ * What the `http` contract carries of the shopper: the user id unless the
+ * deployment turned it off (RESTOCK_NOTIFIER_SEND_USER_ID=false); never the
+ * subscription's generation, which only the unsubscribe links of direct emails need.
+ */
+function asContract(sender: Notifier, sendUserId: boolean): Notifier {
+  return {
+    send: (batch) =>
+      sender.send(batch.map(({ userId, subscriptionCreatedAtMs: _generation, ...n }) => (sendUserId && userId !== undefined ? { ...n, userId } : n))),
+  };
 }
 
 /** Sends each channel's part of a batch through that channel's sender. */
@@ -96,7 +103,7 @@ export class ChannelRouter implements Notifier {
 const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => Notifier } = {
   log: (_config, log) => new LogNotifier(log),
   http: (config) =>
-    withoutUserId(
+    asContract(
       new HttpNotifier({
         baseUrl: config.notifierUrl!,
         timeoutMs: config.notifierTimeoutMs,
@@ -104,6 +111,7 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => N
         maxRetryAfterMs: config.notifierMaxRetryAfterMs,
         ...(config.notifierToken ? { token: config.notifierToken } : {}),
       }),
+      config.notifierSendUserId,
     ),
   smtp: (config) =>
     new SmtpNotifier({

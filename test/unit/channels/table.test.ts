@@ -5,9 +5,10 @@
  * contract and in the log scrubber; and the largest chunk's claim on every
  * channel fits one Firestore commit.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { CHANNEL_SPECS, CHANNELS, MAX_CHUNK_SIZE, MAX_TASK_RECIPIENTS, MAX_WRITES_PER_COMMIT, maxChunkSize, senderEnv, type Channel } from '../../../lib/channels.ts';
+import { CHANNEL_SPECS, CHANNELS, channelsTable, DEAD_ADDRESS_CHANNELS, MAX_CHUNK_SIZE, MAX_TASK_RECIPIENTS, MAX_WRITES_PER_COMMIT, maxChunkSize, senderEnv, type Channel } from '../../../lib/channels.ts';
 import { ConfigError, parseConfig, SETTINGS } from '../../../lib/config.ts';
 import { planChunkClaim, planFirstAttempt, type LedgerEntry } from '../../../lib/delivery/rules.ts';
 import { scrub } from '../../../lib/log.ts';
@@ -65,6 +66,17 @@ describe('every channel of the table', () => {
   test.each(CHANNELS)("%s is in the sink's contract", (channel) => {
     const item = { idempotencyKey: 'a'.repeat(64), channel, to: ADDRESS[channel], template: 'restock', data: { eventKey: 'e', productId: 'p', available: 1 } };
     expect(notificationSchema.safeParse(item).success).toBe(true);
+  });
+
+  test('docs/channels.md shows the table as the code has it', () => {
+    expect(readFileSync(new URL('../../../docs/channels.md', import.meta.url), 'utf8')).toContain(channelsTable());
+  });
+
+  test("docs/notification-service.md names the channels whose dead addresses are removed everywhere", () => {
+    const row = readFileSync(new URL('../../../docs/notification-service.md', import.meta.url), 'utf8')
+      .split('\n')
+      .find((l) => l.includes('"deadAddress": true'))!;
+    expect(row).toContain(`looked up: ${DEAD_ADDRESS_CHANNELS.map((c) => `\`${c}\``).join(', ')})`);
   });
 
   test.each(CHANNELS)("%s's address under its channel's name never reaches a log line", (channel) => {
