@@ -67,7 +67,8 @@ export const CHANNEL_SPECS = {
       .email({ error: 'must be an email address like name@example.com' })
       .max(MAX_EMAIL_LENGTH, { error: `must be at most ${MAX_EMAIL_LENGTH} characters` }),
     senders: ['smtp', 'http', 'log'],
-    deadAddressLookup: false,
+    // A notification service may say a mailbox no longer exists (a hard bounce).
+    deadAddressLookup: true,
     standIn: 'smtp',
   },
   push: {

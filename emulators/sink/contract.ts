@@ -84,8 +84,9 @@ export interface RuledRejection {
 
 /**
  * Permanent rejections by rule, so tests and demos can provoke them with data
- * alone: an email at `@invalid.example` (this message only), a push token
- * starting with `bad-` (unregistered: a dead address).
+ * alone: an email at `@invalid.example` (this message only), one at
+ * `@gone.example` (the mailbox no longer exists: a dead address), a push
+ * token starting with `bad-` (unregistered: a dead address).
  * Returns the rejection, or undefined when the address is deliverable.
  */
 export function rejectionByRule(channel: Channel, to: string): RuledRejection | undefined {
@@ -94,6 +95,11 @@ export function rejectionByRule(channel: Channel, to: string): RuledRejection | 
 
 /** One rule per channel of the table (lib/channels.ts): a channel added there without its rule here does not compile. */
 const REJECTION_RULES: Record<Channel, (to: string) => RuledRejection | undefined> = {
-  email: (to) => (to.toLowerCase().endsWith('@invalid.example') ? { reason: 'invalid-address' } : undefined),
+  email: (to) =>
+    to.toLowerCase().endsWith('@invalid.example')
+      ? { reason: 'invalid-address' }
+      : to.toLowerCase().endsWith('@gone.example')
+        ? { reason: 'mailbox-gone', deadAddress: true }
+        : undefined,
   push: (to) => (to.startsWith('bad-') ? { reason: 'unregistered-token', deadAddress: true } : undefined),
 };

@@ -51,4 +51,26 @@ describe('a dead address answered by the notification service', () => {
     expect(records.map((r) => r.userId).sort()).toEqual(subs.map((s) => s.userId).sort());
     expect(await ledgerStates(eventId)).toEqual({ sent: 2, rejected: 2 });
   });
+
+  test("a mailbox the service says is gone leaves the shopper's other subscriptions; their push token stays", async () => {
+    // Prepare: one shopper whose address is gone, one whose address works; both also wait for another product on email and push.
+    const event = inventoryEvent();
+    const productId = event.productId;
+    const other = uniqueProductId('dead-mailbox-other');
+    const prefix = `${productId}-m`;
+    const email = (i: number) => (i === 0 ? `${productId}-0@gone.example` : `${productId}-${i}@example.com`);
+    const subs = await seedSubscribers(productId, 2, { channels: ['email'], userIdPrefix: prefix, email });
+    await seedSubscribers(other, 2, { channels: ['email', 'push'], userIdPrefix: prefix, email });
+    const eventId = `outbox-${productId}`;
+
+    // Act
+    await publish(event, { eventId });
+    await waitFor(async () => (await ledgerStates(eventId)).rejected === 1 && (await ledgerStates(eventId)).sent === 1, { what: 'ledger: 1 sent, 1 rejected' });
+
+    // Assess
+    const [gone, fine] = subs.map((s) => s.userId);
+    await waitFor(async () => (await subscription(other, gone!))?.channels.email === undefined, { what: 'the gone mailbox removed from the other product' });
+    expect((await subscription(other, gone!))?.channels).toEqual({ push: expect.any(String) });
+    expect((await subscription(other, fine!))?.channels).toEqual({ email: email(1), push: expect.any(String) });
+  });
 });
