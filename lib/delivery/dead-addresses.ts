@@ -1,9 +1,10 @@
 /**
- * Dead-address cleanup: a push token FCM calls unregistered is dead for every
+ * Dead-address cleanup: an address a sender calls dead (FCM's unregistered push
+ * token, a notification service's deadAddress answer) is dead for every
  * product, so it is removed from the shopper's other subscriptions too: a
  * query by address and conditional batched writes per chunk, never a
  * transaction. Without it, each of the shopper's other restocks would try the
- * dead token again and fail.
+ * dead address again and fail.
  *
  * A subscription left with no channel is deleted; one that still has another
  * channel keeps it. The subscription whose delivery found the token dead is
