@@ -10,6 +10,7 @@
  * (`npm run config:table`), so this file is the single source of truth.
  */
 import { z } from 'zod';
+import { CHANNEL_SPECS, CHANNELS, MAX_CHUNK_SIZE, SENDER_SUMMARY, senderEnv, type Channel, type SenderKind, type SenderOf } from './channels.ts';
 import type { FunctionName } from './functions.ts';
 
 /**
@@ -135,6 +136,18 @@ function secretSetting<T>(env: string, schema: z.ZodType<T>, description: string
   return { env, schema, description, secret: true };
 }
 
+/** One sender setting per channel of the table (lib/channels.ts): `emailSender` is RESTOCK_EMAIL_SENDER. */
+type ChannelSenderSettings = { [C in Channel as `${C}Sender`]: Setting<SenderOf<C> | undefined> };
+
+function channelSenderSettings(): ChannelSenderSettings {
+  const entries = CHANNELS.map((c) => {
+    const senders = CHANNEL_SPECS[c].senders;
+    const choices = senders.map((k) => `\`${k}\` (${SENDER_SUMMARY[k]})`).join(', ');
+    return [`${c}Sender`, setting(senderEnv(c), z.enum(senders).optional(), `Sender of the \`${c}\` channel: ${choices}; unset follows RESTOCK_NOTIFIER.`)];
+  });
+  return Object.fromEntries(entries) as ChannelSenderSettings;
+}
+
 /**
  * The table of settings. Keys are the names used in code; `env` is the variable.
  * Defaults are chosen for production; the local stack overrides what it must.
@@ -164,7 +177,12 @@ export const SETTINGS = {
   restockThreshold: setting('RESTOCK_THRESHOLD', nonNegativeInt, 'A restock is previous <= threshold < available.', '0'),
   maxSequenceJump: setting('RESTOCK_MAX_SEQUENCE_JUMP', positiveInt, "Largest step an event's sequence may take over the product's stored one; a larger jump is ignored (recorded, visible in `restock status`) instead of freezing the product. The default, 10^13, passes any millisecond timestamp until the year 2286 (so a product first counted from 1, then by time, still moves) and refuses a leap towards 2^53. Repair with `restock product reset-stock`.", '10000000000000'),
   pageSize: setting('RESTOCK_PAGE_SIZE', positiveInt.max(10_000), 'Subscribers read per Firestore page (fan-out memory is proportional to this).', '1000'),
-  chunkSize: setting('RESTOCK_CHUNK_SIZE', positiveInt.max(200), 'Recipients per delivery task (at most 200, so the ledger claims of a chunk fit one Firestore commit).', '100'),
+  chunkSize: setting(
+    'RESTOCK_CHUNK_SIZE',
+    positiveInt.max(MAX_CHUNK_SIZE),
+    `Recipients per delivery task (at most ${MAX_CHUNK_SIZE}: a chunk's ledger claims, one per recipient and each of the ${CHANNELS.length} channels, and its receipt fit one Firestore commit of 500 writes).`,
+    '100',
+  ),
   enqueueConcurrency: setting('RESTOCK_ENQUEUE_CONCURRENCY', positiveInt.max(500), 'createTask calls in flight per fan-out.', '16'),
   fanoutLeaseMs: setting('RESTOCK_FANOUT_LEASE_MS', positiveInt, 'How long a fan-out claim lasts without a checkpoint before another attempt may take over.', '60000'),
   checkpointIntervalMs: setting('RESTOCK_CHECKPOINT_INTERVAL_MS', nonNegativeInt, 'Minimum time between checkpoints of one fan-out (keeps its document under ~1 write/s).', '1000'),
@@ -196,16 +214,26 @@ export const SETTINGS = {
   ledgerTtlDays: setting('RESTOCK_LEDGER_TTL_DAYS', positiveInt, 'Days a delivery ledger entry, and a rejected event, is kept (Firestore TTL on `expireAt`).', '30'),
 
   // Notifier
-  notifier: setting('RESTOCK_NOTIFIER', z.enum(['http', 'log']), '`http` calls the notification service; `log` only logs, and is refused outside the emulators (it would record notifications as sent that nobody received).', 'http'),
-  notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service (required with `http`; https outside the emulators).'),
+  notifier: setting(
+    'RESTOCK_NOTIFIER',
+    z.enum(['http', 'log']),
+    "Sender of every channel whose own RESTOCK_<CHANNEL>_SENDER is unset: `http` calls the notification service; `log` only logs, and is refused outside the emulators (it would record notifications as sent that nobody received). A deployment that sets every channel's sender to a direct one never uses it, and needs no RESTOCK_NOTIFIER_URL.",
+    'http',
+  ),
+  notifierUrl: setting('RESTOCK_NOTIFIER_URL', url.optional(), 'Base URL of the notification service, its path kept (`https://api.example.com/notify/` posts to `/notify/v1/notifications:send`); required when a channel\'s sender is `http`; https outside the emulators.'),
   notifierToken: secretSetting('RESTOCK_NOTIFIER_TOKEN', z.string().min(1).optional(), 'Bearer token for the notification service (from Secret Manager in production).'),
+  notifierSendUserId: setting(
+    'RESTOCK_NOTIFIER_SEND_USER_ID',
+    bool,
+    "Send each notification's `userId` to the notification service, so it can look up the shopper's preferences and attribute the message (docs/notification-service.md). `false` for a service that must not learn who the shopper is: it then gets only the address.",
+    'true',
+  ),
   notifierTimeoutMs: setting('RESTOCK_NOTIFIER_TIMEOUT_MS', positiveInt, 'Timeout of one notifier call.', '10000'),
   notifierRetries: setting('RESTOCK_NOTIFIER_RETRIES', nonNegativeInt.max(10), 'In-call retries of a notifier batch on 429/5xx/timeouts before the chunk is left to Cloud Tasks.', '2'),
   notifierMaxRetryAfterMs: setting('RESTOCK_NOTIFIER_MAX_RETRY_AFTER_MS', nonNegativeInt, 'Longest Retry-After the notifier waits in-call; longer waits are left to Cloud Tasks.', '5000'),
 
   // Channels: which sender carries each channel (docs/channels.md)
-  emailSender: setting('RESTOCK_EMAIL_SENDER', z.enum(['http', 'log', 'smtp']).optional(), 'Sender of the `email` channel: `smtp` (direct), `http` (the notification service) or `log`; unset follows RESTOCK_NOTIFIER.'),
-  pushSender: setting('RESTOCK_PUSH_SENDER', z.enum(['http', 'log', 'fcm']).optional(), 'Sender of the `push` channel: `fcm` (Firebase Cloud Messaging HTTP v1), `http` or `log`; unset follows RESTOCK_NOTIFIER.'),
+  ...channelSenderSettings(),
   smtpHost: setting('RESTOCK_SMTP_HOST', z.string().min(1).optional(), 'SMTP submission server (required with `smtp`).'),
   smtpPort: setting('RESTOCK_SMTP_PORT', positiveInt.max(65_535), 'SMTP port: 587 with STARTTLS, 465 with RESTOCK_SMTP_SECURE=true.', '587'),
   smtpSecure: setting('RESTOCK_SMTP_SECURE', bool, 'TLS from the first byte (port 465); false upgrades with STARTTLS.', 'false'),
@@ -448,12 +476,35 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
     if (!httpsOnly(config.oidcJwksUrl)) refuse(SETTINGS.oidcJwksUrl, 'must be an https: URL outside the emulators (keys fetched in clear can be replaced)');
   }
   if (fn === 'deliverRestockBatch') {
-    if (config.notifier === 'log') refuse(SETTINGS.notifier, '`log` is refused outside the emulators: it records notifications as sent that nobody received');
-    if (config.notifier === 'http' && !httpsOnly(config.notifierUrl)) refuse(SETTINGS.notifierUrl, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
-    if (config.emailSender === 'smtp' && !config.smtpRequireTls) refuse(SETTINGS.smtpRequireTls, 'must be true outside the emulators: without STARTTLS, addresses, messages and the SMTP password travel in clear');
-    if (config.pushSender === 'fcm' && !httpsOnly(config.fcmEndpoint)) refuse(SETTINGS.fcmEndpoint, "must be an https: URL outside the emulators (the function's OAuth token and the push tokens travel in it)");
+    // Only the senders some channel uses: a deployment sending every channel directly needs no notification service.
+    const plan = channelPlan(config);
+    for (const chooser of new Set(CHANNELS.filter((c) => plan[c] === 'log').map((c) => senderChooser(config, c)))) {
+      problems.push(new ConfigError(chooser, '`log` is refused outside the emulators: it records notifications as sent that nobody received'));
+    }
+    const used = sendersInUse(config);
+    if (used.has('http') && !httpsOnly(config.notifierUrl)) refuse(SETTINGS.notifierUrl, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
+    if (used.has('smtp') && !config.smtpRequireTls) refuse(SETTINGS.smtpRequireTls, 'must be true outside the emulators: without STARTTLS, addresses, messages and the SMTP password travel in clear');
+    if (used.has('fcm') && !httpsOnly(config.fcmEndpoint)) refuse(SETTINGS.fcmEndpoint, "must be an https: URL outside the emulators (the function's OAuth token and the push tokens travel in it)");
   }
   return problems;
+}
+
+/** Which sender carries each channel. */
+export type ChannelPlan = { [C in Channel]: SenderOf<C> | 'http' | 'log' };
+
+/** The sender of each channel as configured: its own RESTOCK_<CHANNEL>_SENDER, else RESTOCK_NOTIFIER (pure). */
+export function channelPlan(config: Config): ChannelPlan {
+  return Object.fromEntries(CHANNELS.map((c) => [c, config[`${c}Sender`] ?? config.notifier])) as ChannelPlan;
+}
+
+/** The variable that chose a channel's sender: its own, or RESTOCK_NOTIFIER when it follows that (pure). */
+export function senderChooser(config: Config, channel: Channel): string {
+  return config[`${channel}Sender`] !== undefined ? senderEnv(channel) : SETTINGS.notifier.env;
+}
+
+/** The senders a deployment needs: each distinct sender of {@link channelPlan} (pure). */
+export function sendersInUse(config: Config): Set<SenderKind> {
+  return new Set(Object.values(channelPlan(config)));
 }
 
 /** Audience expected on delivery tokens. */

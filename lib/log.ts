@@ -9,6 +9,7 @@
  * {@link recipientRef}, a short one-way hash that operators can match against
  * `restock trace` output.
  */
+import { CHANNELS } from './channels.ts';
 import { createHash } from 'node:crypto';
 import { createGcpLoggingPinoConfig } from '@google-cloud/pino-logging-gcp-config';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
@@ -28,7 +29,8 @@ export function isServiceAccount(email: string): boolean {
   return SERVICE_ACCOUNT.test(email);
 }
 
-const SECRET_KEY = /(email|address|token|authorization|password|secret|^to$|^push$)/i;
+/** Keys whose values are redacted whole: secrets, and every channel's name (a subscription's `channels.<channel>` is its address). */
+const SECRET_KEY = new RegExp(`(email|address|token|authorization|password|secret|^to$|${CHANNELS.map((c) => `^${c}$`).join('|')})`, 'i');
 
 /** Longest string a log line (or a stored diagnostic) keeps; the rest is counted, not kept. */
 export const MAX_LOGGED_STRING_CHARS = 8192;

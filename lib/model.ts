@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CollectionReference, DocumentReference, Firestore, Timestamp } from '@google-cloud/firestore';
+import type { Channel, ChannelAddresses } from './channels.ts';
 
 /** The names of the collections, in one place. */
 export const COLLECTIONS = {
@@ -35,10 +36,8 @@ export function subscriptionsRef(db: Firestore, productId: string): CollectionRe
   return productRef(db, productId).collection(COLLECTIONS.subscriptions);
 }
 
-/** A notification channel. A subscription holds one address per channel it uses. */
-export type Channel = 'email' | 'push';
-/** Every channel, in the order the ledger keys and claims them. */
-export const CHANNELS: readonly Channel[] = ['email', 'push'];
+/** The channels are one table (lib/channels.ts); the model names them through it. */
+export { CHANNEL_SPECS, CHANNELS, DEAD_ADDRESS_CHANNELS, MAX_CHUNK_SIZE, MAX_WRITES_PER_COMMIT, type Channel, type ChannelAddresses } from './channels.ts';
 
 /** `products/{productId}`: the last stock state seen, and what a message needs to say. */
 export interface ProductDoc {
@@ -142,7 +141,7 @@ export interface SubscriptionDoc {
   userId: string;
   productId: string;
   /** At least one of them. */
-  channels: { email?: string; push?: string };
+  channels: ChannelAddresses;
   locale?: string;
   createdAtMs: number;
   updatedAtMs: number;

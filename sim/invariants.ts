@@ -18,7 +18,7 @@
  * | issue 40, sold out | no notification of a restock is claimed by an attempt whose stock check read the product after a newer event had stopped that restock (only chunks already sending finish) | each commit |
  * | issue 40, kept place | a `soldOutBeforeSend` entry's shopper is still subscribed (unless they left, or a later restock took the entry) | end |
  */
-import { CLOSED_DELIVERY_STATES, COLLECTIONS, canMoveDelivery, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type FanoutDoc, type ProductDoc, type SubscriptionDoc } from '../lib/model.ts';
+import { CHANNELS, CLOSED_DELIVERY_STATES, COLLECTIONS, canMoveDelivery, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type FanoutDoc, type ProductDoc, type SubscriptionDoc } from '../lib/model.ts';
 import { restockStanding } from '../lib/restock/index.ts';
 import type { AppliedCommit, FirestoreStore } from './firestore.ts';
 import type { Receipt } from './notifier.ts';
@@ -101,7 +101,7 @@ export class Checker {
         const signups = new Map<string, number>();
         for (const path of this.store.list(`${COLLECTIONS.products}/${doc.productId}/${COLLECTIONS.subscriptions}`)) {
           const sub = this.store.read(path)!.data as unknown as SubscriptionDoc;
-          waiting.set(sub.userId, (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]));
+          waiting.set(sub.userId, CHANNELS.filter((c) => sub.channels?.[c]));
           signups.set(sub.userId, sub.createdAtMs);
         }
         this.owed.set(doc.eventKey, waiting);
@@ -186,7 +186,7 @@ export class Checker {
    */
   private servedBefore(sub: SubscriptionDoc | undefined, _commit: AppliedCommit): boolean {
     if (!sub) return false;
-    const channels = (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]);
+    const channels = CHANNELS.filter((c) => sub.channels?.[c]);
     return channels.every((c) => {
       const entry = this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(sub, c)}`)?.data as Partial<DeliveryDoc> | undefined;
       return (entry?.state === 'sent' || entry?.state === 'rejected') && (entry.updatedAtMs ?? -1) >= sub.updatedAtMs;
@@ -205,7 +205,7 @@ export class Checker {
     // notified stays subscribed.
     if (stored.updateTimeMs > (this.claimedAtMs.get(entry.dedupKey) ?? Number.POSITIVE_INFINITY)) return;
     const sub = stored.data as unknown as SubscriptionDoc;
-    const channels = (['email', 'push'] as Channel[]).filter((c) => sub.channels?.[c]);
+    const channels = CHANNELS.filter((c) => sub.channels?.[c]);
     const all = channels.every((c) => isSettledState(this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(sub, c)}`)?.data.state));
     if (all && channels.length > 0) {
       this.violate('one-shot', `every channel of ${entry.userId} is settled for ${entry.eventKey} but the settling commit (${commit.actor}) kept the subscription`);
@@ -348,7 +348,7 @@ export class Checker {
         // Written again after the claim that sent it read it: the shopper's latest request stands (the record's
         // delete is conditional on the claim's read, lib/delivery/ledger.ts), so it waits for the next restock.
         if (sub.updateTimeMs > (this.claimedAtMs.get(d.dedupKey) ?? Number.POSITIVE_INFINITY)) continue;
-        const channels = (['email', 'push'] as Channel[]).filter((c) => (sub.data as unknown as SubscriptionDoc).channels?.[c]);
+        const channels = CHANNELS.filter((c) => (sub.data as unknown as SubscriptionDoc).channels?.[c]);
         if (channels.every((c) => isSettledState(this.store.read(`${COLLECTIONS.deliveries}/${dedupKey(sub.data as unknown as SubscriptionDoc, c)}`)?.data.state))) {
           this.violate('one-shot', `${d.userId} was notified for ${eventKey} and is still subscribed`);
           break;

@@ -3,25 +3,28 @@
 # from channels.tf because locals.tf reads them (test/unit/terraform evaluates
 # locals.tf with every *variables.tf file).
 
+# One <channel>_sender per channel of lib/channels.ts, offering its senders
+# without `log`, which the functions refuse outside the emulators
+# (test/unit/terraform/channels.test.ts compares them with the table).
 variable "email_sender" {
-  description = "RESTOCK_EMAIL_SENDER: smtp sends email directly, http through the notification service, log only logs; empty follows notifier."
+  description = "RESTOCK_EMAIL_SENDER: smtp sends email directly, http through the notification service; empty follows notifier."
   type        = string
   default     = ""
 
   validation {
-    condition     = var.email_sender == "" || contains(["http", "log", "smtp"], var.email_sender)
-    error_message = "email_sender must be empty, http, log or smtp."
+    condition     = var.email_sender == "" || contains(["smtp", "http"], var.email_sender)
+    error_message = "email_sender must be empty, smtp or http (log is for the emulators only)."
   }
 }
 
 variable "push_sender" {
-  description = "RESTOCK_PUSH_SENDER: fcm sends push through Firebase Cloud Messaging, http through the notification service, log only logs; empty follows notifier."
+  description = "RESTOCK_PUSH_SENDER: fcm sends push through Firebase Cloud Messaging, http through the notification service; empty follows notifier."
   type        = string
   default     = ""
 
   validation {
-    condition     = var.push_sender == "" || contains(["fcm", "http", "log"], var.push_sender)
-    error_message = "push_sender must be empty, fcm, http or log."
+    condition     = var.push_sender == "" || contains(["fcm", "http"], var.push_sender)
+    error_message = "push_sender must be empty, fcm or http (log is for the emulators only)."
   }
 }
 

@@ -159,14 +159,32 @@ resource "google_firestore_field" "subscriptions_user_id" {
   }
 }
 
-# Dead-token cleanup (lib/delivery/dead-addresses.ts): the collection group
-# restockSubscriptions where channels.push in [up to 30 tokens]. Only the
-# collection-group index: nothing queries a token within one product.
+# Dead-address cleanup (lib/delivery/dead-addresses.ts): the collection group
+# restockSubscriptions where channels.<channel> in [up to 30 addresses], for
+# each channel whose dead addresses are looked up (lib/channels.ts
+# DEAD_ADDRESS_CHANNELS; test/unit/terraform/channels.test.ts compares). Only
+# the collection-group index: nothing queries an address within one product.
 resource "google_firestore_field" "subscriptions_push_token" {
   project    = var.project_id
   database   = local.firestore_database
   collection = "restockSubscriptions"
   field      = "channels.push"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
+# A notification service may answer that an email address is dead (a mailbox
+# that no longer exists): it is removed everywhere, as a dead push token is.
+resource "google_firestore_field" "subscriptions_email_address" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "restockSubscriptions"
+  field      = "channels.email"
 
   index_config {
     indexes {

@@ -129,7 +129,11 @@ resource "google_secret_manager_secret" "notifier_token" {
 # Manager when notifier_token_version changes and is never stored in the plan
 # or the state. Creating it here means a first apply needs no manual step, and
 # deliverRestockBatch (which reads `latest` at deploy) always finds a version.
+# Written only while a channel goes through the notification service: with
+# every channel direct there is no token to give.
 resource "google_secret_manager_secret_version" "notifier_token" {
+  count = local.uses_notifier ? 1 : 0
+
   secret                 = google_secret_manager_secret.notifier_token.id
   secret_data_wo         = var.notifier_token
   secret_data_wo_version = var.notifier_token_version
@@ -386,4 +390,11 @@ resource "time_sleep" "iam_propagation" {
       [for grant in google_project_iam_member.delivery_fcm_sender : grant.id],
     ))
   }
+}
+
+# The token's version became conditional (every channel direct needs none):
+# an existing deployment keeps its version instead of replacing it.
+moved {
+  from = google_secret_manager_secret_version.notifier_token
+  to   = google_secret_manager_secret_version.notifier_token[0]
 }

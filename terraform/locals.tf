@@ -58,6 +58,15 @@ locals {
 
   direct_email = var.email_sender == "smtp"
 
+  # The sender of each channel of lib/channels.ts (its own, or notifier when
+  # empty), and whether any goes through the notification service: only then
+  # are notifier_url and the notifier token needed (every channel direct needs neither).
+  channel_senders = {
+    email = var.email_sender == "" ? var.notifier : var.email_sender
+    push  = var.push_sender == "" ? var.notifier : var.push_sender
+  }
+  uses_notifier = contains(values(local.channel_senders), "http")
+
   # The functions deployed, each with its sizing.
   deployed_functions = { for name, fn in local.functions : name => merge(fn, var.function_config[name]) if fn.deployed }
 
@@ -184,6 +193,7 @@ locals {
       RESTOCK_DELIVERY_URL                = local.function_urls["deliverRestockBatch"]
       RESTOCK_NOTIFIER                    = var.notifier
       RESTOCK_NOTIFIER_URL                = var.notifier_url
+      RESTOCK_NOTIFIER_SEND_USER_ID       = tostring(var.notifier_send_user_id)
       RESTOCK_DELIVERY_MAX_ATTEMPTS       = tostring(var.delivery_max_attempts)
       RESTOCK_SEND_CONCURRENCY            = tostring(var.send_concurrency)
       RESTOCK_NOTIFY_BATCH_SIZE           = tostring(var.notify_batch_size)
@@ -267,9 +277,10 @@ locals {
       RESTOCK_TASK_SIGNING_KEYS = google_secret_manager_secret.task_signing_key.secret_id
     }
     deliverRestockBatch = {
-      RESTOCK_NOTIFIER_TOKEN    = google_secret_manager_secret.notifier_token.secret_id
       RESTOCK_TASK_SIGNING_KEYS = google_secret_manager_secret.task_signing_key.secret_id
-      # Empty when unused (no SMTP user, no DKIM domain, no email over SMTP): left out, so no version is required.
+      # Empty when unused (no channel through the notification service, no SMTP user, no DKIM domain,
+      # no email over SMTP): left out, so no version is required.
+      RESTOCK_NOTIFIER_TOKEN     = local.uses_notifier ? google_secret_manager_secret.notifier_token.secret_id : ""
       RESTOCK_SMTP_PASSWORD      = var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id
       RESTOCK_DKIM_PRIVATE_KEY   = var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id
       RESTOCK_UNSUBSCRIBE_SECRET = local.direct_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""

@@ -678,25 +678,31 @@ variable "ledger_ttl_days" {
 }
 
 variable "notifier" {
-  description = "RESTOCK_NOTIFIER: http calls the notification service; log only logs (a dry run)."
+  description = "RESTOCK_NOTIFIER: the sender of every channel whose <channel>_sender is empty: http, the notification service (log, a dry run, is refused by the functions outside the emulators). With every channel's sender set to a direct one it is never used, and notifier_url and notifier_token may be left out."
   type        = string
   default     = "http"
 
   validation {
-    condition     = contains(["http", "log"], var.notifier)
-    error_message = "notifier must be http or log."
+    condition     = contains(["http"], var.notifier)
+    error_message = "notifier must be http (log is for the emulators only: deployed, it would record notifications as sent that nobody received)."
   }
 }
 
 variable "notifier_url" {
-  description = "RESTOCK_NOTIFIER_URL: base URL of the notification service; required when notifier is http."
+  description = "RESTOCK_NOTIFIER_URL: base URL of the notification service, its path kept (https://api.example.com/notify/ posts to /notify/v1/notifications:send); required when a channel's sender is http (its own, or notifier for an empty one)."
   type        = string
   default     = ""
 
   validation {
-    condition     = var.notifier_url == "" ? var.notifier == "log" : can(regex("^https?://[^\\s]+$", var.notifier_url))
-    error_message = "notifier_url must be an http(s) URL, and is required when notifier is http."
+    condition     = var.notifier_url == "" ? !contains([var.email_sender == "" ? var.notifier : var.email_sender, var.push_sender == "" ? var.notifier : var.push_sender], "http") : can(regex("^https://[^\\s]+$", var.notifier_url))
+    error_message = "notifier_url must be an https:// URL, and is required when a channel is sent through the notification service (email_sender or push_sender http, or empty with notifier http)."
   }
+}
+
+variable "notifier_send_user_id" {
+  description = "RESTOCK_NOTIFIER_SEND_USER_ID: send each notification's user id to the notification service (preferences, attribution); false for a service that must not learn who the shopper is."
+  type        = bool
+  default     = true
 }
 
 variable "notifier_token_secret_id" {
@@ -711,15 +717,15 @@ variable "notifier_token_secret_id" {
 }
 
 variable "notifier_token" {
-  description = "Bearer token of the notification service. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply (TF_VAR_notifier_token). Only sent when notifier_token_version changes."
+  description = "Bearer token of the notification service, required when a channel is sent through it (http). Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply (TF_VAR_notifier_token). Only sent when notifier_token_version changes."
   type        = string
   ephemeral   = true
   sensitive   = true
-  nullable    = false
+  default     = null
 
   validation {
-    condition     = length(var.notifier_token) >= 1
-    error_message = "notifier_token must not be empty (with notifier = \"log\", give any placeholder)."
+    condition     = var.notifier_token == null ? !contains([var.email_sender == "" ? var.notifier : var.email_sender, var.push_sender == "" ? var.notifier : var.push_sender], "http") : length(var.notifier_token) >= 1
+    error_message = "notifier_token is required (not empty) when a channel is sent through the notification service (email_sender or push_sender http, or empty with notifier http); with every channel direct, leave it out."
   }
 }
 

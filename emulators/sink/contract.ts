@@ -8,6 +8,7 @@
  * case nothing was sent.
  */
 import { z } from 'zod';
+import { CHANNELS, type Channel } from '../../lib/channels.ts';
 
 /** Path of the batch send endpoint. */
 export const SEND_PATH = '/v1/notifications:send';
@@ -17,8 +18,10 @@ export const MAX_BATCH_ITEMS = 1000;
 
 export const notificationSchema = z.object({
   idempotencyKey: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters'),
-  channel: z.enum(['email', 'push']),
+  channel: z.enum(CHANNELS),
   to: z.string().min(1),
+  /** The shopper, unless the deployment turned it off (RESTOCK_NOTIFIER_SEND_USER_ID=false). */
+  userId: z.string().min(1).optional(),
   locale: z.string().min(1).optional(),
   template: z.literal('restock'),
   data: z.object({
@@ -50,6 +53,12 @@ export interface ItemResult {
   reason?: string;
   /** The key had already been answered `sent`: nothing was delivered this time. */
   duplicate?: true;
+  /**
+   * With `rejected`: the address itself is dead for every message (an
+   * unregistered push token), so the pipeline removes it from the shopper's
+   * other subscriptions too.
+   */
+  deadAddress?: true;
 }
 
 /** Body of a 200 answer. */
@@ -67,13 +76,30 @@ export interface Problem {
   field?: string;
 }
 
+/** A permanent rejection by rule: its reason, and whether the address is dead for every message. */
+export interface RuledRejection {
+  reason: string;
+  deadAddress?: true;
+}
+
 /**
  * Permanent rejections by rule, so tests and demos can provoke them with data
- * alone: an email at `@invalid.example`, a push token starting with `bad-`.
- * Returns the reason, or undefined when the address is deliverable.
+ * alone: an email at `@invalid.example` (this message only), one at
+ * `@gone.example` (the mailbox no longer exists: a dead address), a push
+ * token starting with `bad-` (unregistered: a dead address).
+ * Returns the rejection, or undefined when the address is deliverable.
  */
-export function rejectionByRule(channel: Notification['channel'], to: string): string | undefined {
-  if (channel === 'email' && to.toLowerCase().endsWith('@invalid.example')) return 'invalid-address';
-  if (channel === 'push' && to.startsWith('bad-')) return 'unregistered-token';
-  return undefined;
+export function rejectionByRule(channel: Channel, to: string): RuledRejection | undefined {
+  return REJECTION_RULES[channel](to);
 }
+
+/** One rule per channel of the table (lib/channels.ts): a channel added there without its rule here does not compile. */
+const REJECTION_RULES: Record<Channel, (to: string) => RuledRejection | undefined> = {
+  email: (to) =>
+    to.toLowerCase().endsWith('@invalid.example')
+      ? { reason: 'invalid-address' }
+      : to.toLowerCase().endsWith('@gone.example')
+        ? { reason: 'mailbox-gone', deadAddress: true }
+        : undefined,
+  push: (to) => (to.startsWith('bad-') ? { reason: 'unregistered-token', deadAddress: true } : undefined),
+};

@@ -4,7 +4,7 @@
  * idempotency keys, and injects faults on demand.
  *
  * Routes:
- * - `POST /v1/notifications:send` the contract.
+ * - `POST [/base]/v1/notifications:send` the contract, under any base path.
  * - `GET /stats[?productId=P]`, `GET /notifications?productId=P` what arrived.
  * - `GET /faults`, `POST /faults`, `DELETE /faults[?productId=P]` fault injection.
  * - `POST /reset[?productId=P]` forget records (and, without productId, faults).
@@ -89,7 +89,8 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sink');
     const productId = url.searchParams.get('productId') ?? undefined;
-    const route = `${req.method} ${url.pathname}`;
+    // The contract's path under any base path (RESTOCK_NOTIFIER_URL `https://api.example.com/notify/`).
+    const route = req.method === 'POST' && url.pathname.endsWith(SEND_PATH) ? `POST ${SEND_PATH}` : `${req.method} ${url.pathname}`;
     switch (route) {
       case `POST ${SEND_PATH}`:
         return send(req, res);
@@ -162,8 +163,8 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
         rate !== undefined && rate > 0 && itemFaults!.random() < rate;
       const ruled = rejectionByRule(item.channel, item.to);
       if (ruled) {
-        store.answer(record, 'rejected', nowMs, ruled);
-        return { idempotencyKey: key, status: 'rejected', reason: ruled };
+        store.answer(record, 'rejected', nowMs, ruled.reason);
+        return { idempotencyKey: key, status: 'rejected', reason: ruled.reason, ...(ruled.deadAddress ? { deadAddress: true } : {}) };
       }
       if (itemChance(itemFaults?.profile.rejectRate)) {
         store.answer(record, 'rejected', nowMs, 'simulated-rejection');

@@ -17,6 +17,8 @@ export interface NotificationRecord {
   channel: Notification['channel'];
   /** One-way hash of the address (see `recipientRef`), never the address. */
   recipientRef: string;
+  /** The shopper the service was told of (absent with RESTOCK_NOTIFIER_SEND_USER_ID=false). */
+  userId?: string;
   /** Final status so far; `pending` while no item answer was given (timeouts, 429, 503). */
   status: ItemStatus | 'pending';
   reason?: string;
@@ -104,6 +106,7 @@ export class SinkStore {
           resends: 0,
         };
         if (item.data.publishTimeMs !== undefined) record.publishTimeMs = item.data.publishTimeMs;
+        if (item.userId !== undefined) record.userId = item.userId;
         this.records.set(item.idempotencyKey, record);
         const keys = this.keysByProduct.get(productId);
         if (keys) keys.push(item.idempotencyKey);

@@ -9,6 +9,7 @@
  * test's `env`).
  */
 import { join } from 'node:path';
+import { CHANNEL_SPECS, CHANNELS, senderEnv } from '../../lib/channels.ts';
 import type { ProcessSpec } from './managed-process.ts';
 import { httpStatus } from './ports.ts';
 import { REPO_ROOT } from './state-file.ts';
@@ -24,12 +25,9 @@ export const LOCAL_UNSUBSCRIBE_SECRET = 'local-stack-only-unsubscribe-key-012345
 /** The From address of emails sent on the local stack. */
 export const LOCAL_EMAIL_FROM = 'Restock (local) <restock@shop.localhost>';
 
-/** Channel senders selected by `--channels email,push`: the direct ones. */
+/** Channel senders selected by `--channels email,push`: each named channel's direct sender (the first of its table entry). */
 export function directChannelEnv(channels: readonly string[]): Record<string, string> {
-  return {
-    ...(channels.includes('email') ? { RESTOCK_EMAIL_SENDER: 'smtp' } : {}),
-    ...(channels.includes('push') ? { RESTOCK_PUSH_SENDER: 'fcm' } : {}),
-  };
+  return Object.fromEntries(CHANNELS.filter((c) => channels.includes(c)).map((c) => [senderEnv(c), CHANNEL_SPECS[c].senders[0]]));
 }
 
 interface ChannelPorts {

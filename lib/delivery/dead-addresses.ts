@@ -1,9 +1,10 @@
 /**
- * Dead-address cleanup: a push token FCM calls unregistered is dead for every
+ * Dead-address cleanup: an address a sender calls dead (FCM's unregistered push
+ * token, a notification service's deadAddress answer) is dead for every
  * product, so it is removed from the shopper's other subscriptions too: a
  * query by address and conditional batched writes per chunk, never a
  * transaction. Without it, each of the shopper's other restocks would try the
- * dead token again and fail.
+ * dead address again and fail.
  *
  * A subscription left with no channel is deleted; one that still has another
  * channel keeps it. The subscription whose delivery found the token dead is
@@ -12,7 +13,7 @@
 import { FieldValue, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { grpcCode } from '../grpc.ts';
-import { CHANNELS, COLLECTIONS, type Channel, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, DEAD_ADDRESS_CHANNELS, MAX_WRITES_PER_COMMIT, type Channel, type SubscriptionDoc } from '../model.ts';
 import { chunk } from '../tasks/index.ts';
 
 /** An address found dead while delivering a notification about `productId`. */
@@ -44,8 +45,6 @@ export function cleanupOf(sub: Pick<SubscriptionDoc, 'userId' | 'productId' | 'c
 
 /** Values Firestore allows in one `in` filter. */
 const IN_LIMIT = 30;
-/** Firestore's limit of writes in one commit. */
-const MAX_WRITES_PER_COMMIT = 500;
 /** Rounds of query-and-write before giving up (each round re-reads what a refused precondition left). */
 const MAX_ROUNDS = 5;
 
@@ -98,16 +97,9 @@ export async function forgetDeadAddresses(db: Firestore, dead: readonly DeadAddr
   }
 }
 
-/**
- * Channels whose dead addresses are looked up: only push senders report dead
- * addresses (an unregistered token), and only `channels.push` has the
- * collection-group index the lookup needs (terraform/firestore.tf).
- */
-const LOOKED_UP: readonly Channel[] = ['push'];
-
 /** The subscriptions holding any of the dead addresses: one collection-group query per 30 addresses. */
 async function findHolders(db: Firestore, dead: readonly DeadAddress[]): Promise<QueryDocumentSnapshot[]> {
-  const queries = LOOKED_UP.flatMap((channel) => {
+  const queries = DEAD_ADDRESS_CHANNELS.flatMap((channel) => {
     const addresses = [...new Set(dead.filter((d) => d.channel === channel).map((d) => d.address))];
     return chunk(addresses, IN_LIMIT).map((values) => db.collectionGroup(COLLECTIONS.subscriptions).where(`channels.${channel}`, 'in', values).get());
   });

@@ -20,7 +20,7 @@ import {
   type WriteBatch,
 } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
-import { CHANNELS, COLLECTIONS, DELIVERY_STATES, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, DELIVERY_STATES, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { restockStanding } from '../restock/index.ts';
 import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
@@ -59,8 +59,6 @@ export interface RecordResult {
   changedMeanwhile: number;
 }
 
-/** Firestore's limit of writes in one commit. */
-const MAX_WRITES_PER_COMMIT = 500;
 
 /** `deliveries/{key}`. */
 export function deliveryRef(db: Firestore, key: string): DocumentReference {

@@ -31,6 +31,7 @@ const responseSchema = z.object({
       idempotencyKey: z.string(),
       status: z.enum(['sent', 'retry', 'rejected']),
       reason: z.string().optional(),
+      deadAddress: z.boolean().optional(),
     }),
   ),
 });
@@ -103,12 +104,25 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
+/**
+ * The send endpoint under a base URL, its path kept: `https://api.example.com/notify`
+ * and `.../notify/` both give `https://api.example.com/notify/v1/notifications:send`
+ * (resolving an absolute path would drop `/notify`). Pure.
+ */
+export function sendUrl(baseUrl: string): string {
+  const base = new URL(baseUrl);
+  base.search = '';
+  base.hash = '';
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  return new URL('v1/notifications:send', base).toString();
+}
+
 export class HttpNotifier implements Notifier {
   private readonly url: string;
   private readonly fetch: typeof fetch;
 
   constructor(private readonly options: HttpNotifierOptions) {
-    this.url = new URL('/v1/notifications:send', options.baseUrl).toString();
+    this.url = sendUrl(options.baseUrl);
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
@@ -178,9 +192,11 @@ export class HttpNotifier implements Notifier {
     } catch (err) {
       throw new NotifierUnavailableError('notification service answered with a body that is not the contract', undefined, { cause: err });
     }
-    return parsed.results.map(({ idempotencyKey, status, reason }) => {
+    return parsed.results.map(({ idempotencyKey, status, reason, deadAddress }): NotificationResult => {
       const kept = keptReason(status, reason);
-      return kept === undefined ? { idempotencyKey, status } : { idempotencyKey, status, reason: kept };
+      // A dead address only means something with a rejection: the cleanup then removes it everywhere.
+      const dead = status === 'rejected' && deadAddress === true ? { deadAddress: true as const } : {};
+      return kept === undefined ? { idempotencyKey, status, ...dead } : { idempotencyKey, status, reason: kept, ...dead };
     });
   }
 }

@@ -1,38 +1,33 @@
 /**
- * Per-channel routing: each channel has its own sender (`email`: smtp | http |
- * log, `push`: fcm | http | log), chosen by RESTOCK_EMAIL_SENDER and
- * RESTOCK_PUSH_SENDER (unset: RESTOCK_NOTIFIER). The router splits a batch by
- * channel, sends the parts in parallel and answers one result per notification.
+ * Per-channel routing: each channel of the table (lib/channels.ts) has its own
+ * sender, chosen by its RESTOCK_<CHANNEL>_SENDER (unset: RESTOCK_NOTIFIER)
+ * among the senders its entry allows. The router splits a batch by channel,
+ * sends the parts in parallel and answers one result per notification. Each
+ * sender kind in use is built once and shared by the channels that use it.
  *
  * {@link checkChannelSettings} is pure and runs when the delivery function
  * starts, so a sender chosen without its settings stops the function at start
  * naming the missing variable, not at the first restock.
  */
 import { GoogleAuth } from 'google-auth-library';
-import { ConfigError, onEmulators, SETTINGS, type Config } from '../config.ts';
+import { CHANNELS, type Channel, type SenderKind } from '../channels.ts';
+import { ConfigError, channelPlan, onEmulators, senderChooser, sendersInUse, SETTINGS, type ChannelPlan, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { Channel } from '../model.ts';
 import { FcmNotifier } from './fcm.ts';
 import { HttpNotifier } from './http.ts';
 import { LogNotifier } from './log.ts';
 import { SmtpNotifier, createSmtpTransport } from './smtp.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
-/** Which sender carries each channel. */
-export type SenderKind = 'http' | 'log' | 'smtp' | 'fcm';
-export type ChannelPlan = Record<Channel, SenderKind>;
+export type { ChannelPlan, SenderKind };
+export { channelPlan };
 
 /** The scope FCM v1 requires of an access token. */
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 
-/** The sender of each channel as configured (pure). */
-export function channelPlan(config: Config): ChannelPlan {
-  return { email: config.emailSender ?? config.notifier, push: config.pushSender ?? config.notifier };
-}
-
 type SettingKey = keyof typeof SETTINGS;
 
-/** Settings each sender cannot work without, and what makes the requirement. */
+/** Settings each sender cannot work without. */
 const REQUIRED: Record<SenderKind, readonly SettingKey[]> = {
   http: ['notifierUrl'],
   log: [],
@@ -41,15 +36,16 @@ const REQUIRED: Record<SenderKind, readonly SettingKey[]> = {
 };
 
 /**
- * Checks that every chosen sender has its settings (pure).
- * @throws ConfigError naming the first missing setting and the sender that needs it.
+ * Checks that every chosen sender has its settings (pure). Only the senders
+ * some channel uses are checked: a deployment that sends every channel
+ * directly needs no RESTOCK_NOTIFIER_URL.
+ * @throws ConfigError naming the first missing setting and the variable that chose the sender.
  */
 export function checkChannelSettings(config: Config): ChannelPlan {
   const plan = channelPlan(config);
-  for (const [channel, kind] of Object.entries(plan) as [Channel, SenderKind][]) {
-    const own = channel === 'email' ? SETTINGS.emailSender : SETTINGS.pushSender;
-    // Name the variable that made the choice: the channel's own, or RESTOCK_NOTIFIER it followed.
-    const chooser = config[channel === 'email' ? 'emailSender' : 'pushSender'] !== undefined ? own.env : SETTINGS.notifier.env;
+  for (const channel of CHANNELS) {
+    const kind = plan[channel];
+    const chooser = senderChooser(config, channel);
     for (const key of REQUIRED[kind]) {
       if (config[key] === undefined) throw new ConfigError(SETTINGS[key].env, `is required when ${chooser}=${kind}`);
     }
@@ -60,7 +56,7 @@ export function checkChannelSettings(config: Config): ChannelPlan {
       throw new ConfigError(SETTINGS.notifierUrl.env, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
     }
   }
-  if (plan.email === 'smtp') {
+  if (sendersInUse(config).has('smtp')) {
     const dkim = [config.dkimPrivateKey, config.dkimDomain, config.dkimSelector];
     if (dkim.some((v) => v !== undefined) && dkim.some((v) => v === undefined)) {
       const missing = (['dkimPrivateKey', 'dkimDomain', 'dkimSelector'] as const).find((k) => config[k] === undefined)!;
@@ -71,9 +67,16 @@ export function checkChannelSettings(config: Config): ChannelPlan {
   return plan;
 }
 
-/** The `http` contract carries no user id: the router removes it before that sender. */
-function withoutUserId(sender: Notifier): Notifier {
-  return { send: (batch) => sender.send(batch.map(({ userId: _userId, subscriptionCreatedAtMs: _generation, ...n }) => n)) };
+/**
+ * What the `http` contract carries of the shopper: the user id unless the
+ * deployment turned it off (RESTOCK_NOTIFIER_SEND_USER_ID=false); never the
+ * subscription's generation, which only the unsubscribe links of direct emails need.
+ */
+function asContract(sender: Notifier, sendUserId: boolean): Notifier {
+  return {
+    send: (batch) =>
+      sender.send(batch.map(({ userId, subscriptionCreatedAtMs: _generation, ...n }) => (sendUserId && userId !== undefined ? { ...n, userId } : n))),
+  };
 }
 
 /** Sends each channel's part of a batch through that channel's sender. */
@@ -93,60 +96,63 @@ export class ChannelRouter implements Notifier {
   }
 }
 
-function buildSender(kind: SenderKind, config: Config, log: Logger): Notifier {
-  switch (kind) {
-    case 'log':
-      return new LogNotifier(log);
-    case 'http':
-      return withoutUserId(
-        new HttpNotifier({
-          baseUrl: config.notifierUrl!,
-          timeoutMs: config.notifierTimeoutMs,
-          retries: config.notifierRetries,
-          maxRetryAfterMs: config.notifierMaxRetryAfterMs,
-          ...(config.notifierToken ? { token: config.notifierToken } : {}),
-        }),
-      );
-    case 'smtp':
-      return new SmtpNotifier({
-        transport: createSmtpTransport({
-          host: config.smtpHost!,
-          port: config.smtpPort,
-          secure: config.smtpSecure,
-          requireTls: config.smtpRequireTls,
-          maxConnections: config.smtpMaxConnections,
-          timeoutMs: config.smtpTimeoutMs,
-          ...(config.smtpUser ? { auth: { user: config.smtpUser, pass: config.smtpPassword ?? '' } } : {}),
-          ...(config.dkimPrivateKey ? { dkim: { domainName: config.dkimDomain!, keySelector: config.dkimSelector!, privateKey: config.dkimPrivateKey } } : {}),
-        }),
-        from: config.emailFrom!,
-        unsubscribeBaseUrl: config.unsubscribeUrl!,
-        unsubscribeKeys: config.unsubscribeSecret!,
-      });
-    case 'fcm': {
-      const auth = config.fcmCredentials === 'adc' ? new GoogleAuth({ scopes: [FCM_SCOPE] }) : undefined;
-      return new FcmNotifier({
-        projectId: config.fcmProjectId ?? config.projectId,
-        endpoint: config.fcmEndpoint,
-        // google-auth-library caches the token and refreshes it before it expires.
-        accessToken: async () => (auth ? ((await auth.getAccessToken()) ?? undefined) : undefined),
+/**
+ * How each sender is built from the settings. A `Record` over every sender
+ * kind: a sender named in the channel table without its builder does not compile.
+ */
+const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => Notifier } = {
+  log: (_config, log) => new LogNotifier(log),
+  http: (config) =>
+    asContract(
+      new HttpNotifier({
+        baseUrl: config.notifierUrl!,
         timeoutMs: config.notifierTimeoutMs,
         retries: config.notifierRetries,
         maxRetryAfterMs: config.notifierMaxRetryAfterMs,
-        concurrency: config.fcmConcurrency,
-        log,
-      });
-    }
-  }
-}
+        ...(config.notifierToken ? { token: config.notifierToken } : {}),
+      }),
+      config.notifierSendUserId,
+    ),
+  smtp: (config) =>
+    new SmtpNotifier({
+      transport: createSmtpTransport({
+        host: config.smtpHost!,
+        port: config.smtpPort,
+        secure: config.smtpSecure,
+        requireTls: config.smtpRequireTls,
+        maxConnections: config.smtpMaxConnections,
+        timeoutMs: config.smtpTimeoutMs,
+        ...(config.smtpUser ? { auth: { user: config.smtpUser, pass: config.smtpPassword ?? '' } } : {}),
+        ...(config.dkimPrivateKey ? { dkim: { domainName: config.dkimDomain!, keySelector: config.dkimSelector!, privateKey: config.dkimPrivateKey } } : {}),
+      }),
+      from: config.emailFrom!,
+      unsubscribeBaseUrl: config.unsubscribeUrl!,
+      unsubscribeKeys: config.unsubscribeSecret!,
+    }),
+  fcm: (config, log) => {
+    const auth = config.fcmCredentials === 'adc' ? new GoogleAuth({ scopes: [FCM_SCOPE] }) : undefined;
+    return new FcmNotifier({
+      projectId: config.fcmProjectId ?? config.projectId,
+      endpoint: config.fcmEndpoint,
+      // google-auth-library caches the token and refreshes it before it expires.
+      accessToken: async () => (auth ? ((await auth.getAccessToken()) ?? undefined) : undefined),
+      timeoutMs: config.notifierTimeoutMs,
+      retries: config.notifierRetries,
+      maxRetryAfterMs: config.notifierMaxRetryAfterMs,
+      concurrency: config.fcmConcurrency,
+      log,
+    });
+  },
+};
 
 /**
- * The notifier the configuration asks for: one sender when both channels use
- * the same kind, else a {@link ChannelRouter}.
+ * The notifier the configuration asks for: one sender when every channel uses
+ * the same kind, else a {@link ChannelRouter} over one sender per kind in use.
  * @throws ConfigError when a chosen sender lacks a setting ({@link checkChannelSettings}).
  */
 export function createNotifier(config: Config, log: Logger): Notifier {
   const plan = checkChannelSettings(config);
-  if (plan.email === plan.push) return buildSender(plan.email, config, log);
-  return new ChannelRouter({ email: buildSender(plan.email, config, log), push: buildSender(plan.push, config, log) });
+  const built = new Map([...new Set(Object.values(plan))].map((kind) => [kind, BUILDERS[kind](config, log)] as const));
+  if (built.size === 1) return [...built.values()][0]!;
+  return new ChannelRouter(Object.fromEntries(CHANNELS.map((c) => [c, built.get(plan[c])!])) as Record<Channel, Notifier>);
 }

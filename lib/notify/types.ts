@@ -8,12 +8,13 @@ export interface Notification {
   /** Email address or push token. Personal data: never logged. */
   to: string;
   /**
-   * The shopper, for what a direct sender must name: the one-click unsubscribe
-   * link of an email. The router strips it before the `http` sender, whose
-   * contract does not carry it.
+   * The shopper: what a direct sender names in the one-click unsubscribe link
+   * of an email, and what the notification service is told (unless
+   * RESTOCK_NOTIFIER_SEND_USER_ID=false, when the router strips it). Personal
+   * data: never logged.
    */
   userId?: string;
-  /** The subscription's generation (`createdAtMs`), for the unsubscribe link; stripped with `userId` before the `http` sender. */
+  /** The subscription's generation (`createdAtMs`), for the unsubscribe link; stripped before the `http` sender. */
   subscriptionCreatedAtMs?: number;
   locale?: string;
   template: 'restock';

@@ -10,7 +10,7 @@
  */
 import { FieldPath, FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
-import { COLLECTIONS, productRef, subscriptionsRef, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, productRef, subscriptionsRef, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { StoreUnavailableError } from './errors.ts';
 import type { StoredSubscription, SubscriptionStore, SubscriptionVersion } from './store.ts';
 import { isTransientGrpcError } from '../grpc.ts';
@@ -34,10 +34,7 @@ function toSubscription(snap: DocumentSnapshot): SubscriptionDoc | undefined {
   return {
     userId: String(data.userId),
     productId: String(data.productId),
-    channels: {
-      ...(typeof channels.email === 'string' ? { email: channels.email } : {}),
-      ...(typeof channels.push === 'string' ? { push: channels.push } : {}),
-    },
+    channels: Object.fromEntries(CHANNELS.flatMap((c) => (typeof channels[c] === 'string' ? [[c, channels[c]]] : []))),
     ...(typeof data.locale === 'string' ? { locale: data.locale } : {}),
     createdAtMs: Number(data.createdAtMs),
     updatedAtMs: Number(data.updatedAtMs),

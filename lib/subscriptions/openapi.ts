@@ -27,7 +27,7 @@ const subscriptionSchema = z
   .strictObject({
     productId: z.string(),
     userId: z.string(),
-    channels: z.array(z.enum(CHANNELS as readonly ['email', 'push'])).describe('Channels with an address, in a fixed order; never the addresses themselves.'),
+    channels: z.array(z.enum(CHANNELS)).describe('Channels with an address, in a fixed order; never the addresses themselves.'),
     locale: z.string().optional().describe('Canonical BCP 47 tag.'),
     createdAtMs: z.int().nonnegative().describe('Milliseconds since the epoch.'),
     updatedAtMs: z.int().nonnegative().describe('Milliseconds since the epoch; unchanged by a PUT that changes nothing.'),

@@ -3,7 +3,7 @@
  * repeated request does. Storage-agnostic: every read and write goes through
  * a {@link SubscriptionStore}.
  */
-import type { ProductDoc, SubscriptionDoc } from '../model.ts';
+import { CHANNELS, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
 import { encodePageToken } from './page-token.ts';
 import type { SubscriptionStore } from './store.ts';
@@ -20,11 +20,7 @@ export function isInStock(product: ProductDoc | undefined, restockThreshold: num
 }
 
 function sameChoice(doc: SubscriptionDoc, request: SubscriptionRequest): boolean {
-  return (
-    doc.channels.email === request.channels.email &&
-    doc.channels.push === request.channels.push &&
-    doc.locale === request.locale
-  );
+  return CHANNELS.every((c) => doc.channels[c] === request.channels[c]) && doc.locale === request.locale;
 }
 
 export interface PutSubscriptionPolicy {

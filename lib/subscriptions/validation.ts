@@ -4,7 +4,7 @@
  * listing every offending field, so a client fixes all of them in one round.
  */
 import { z } from 'zod';
-import { isValidDocumentId } from '../model.ts';
+import { CHANNEL_SPECS, CHANNELS, isValidDocumentId, type Channel, type ChannelAddresses } from '../model.ts';
 import { InvalidRequestError, type FieldProblem } from '../http/index.ts';
 import { allProblems } from '../validation.ts';
 
@@ -39,14 +39,10 @@ export function requireValidIds(ids: Record<string, string>): void {
 
 /** What a PUT asks for, validated. `locale` is canonical BCP 47 (`en-us` becomes `en-US`). */
 export interface SubscriptionRequest {
-  channels: { email?: string; push?: string };
+  channels: ChannelAddresses;
   locale?: string;
 }
 
-/** RFC 5321 caps a forward path at 256 octets including the angle brackets. */
-const MAX_EMAIL_LENGTH = 254;
-/** FCM tokens are ~160 characters, APNs tokens 64 hex digits; this leaves room for others. */
-const MAX_PUSH_TOKEN_LENGTH = 4096;
 /** Longest locale tag kept (RFC 5646 §4.4.1 recommends supporting at least 35). */
 const MAX_LOCALE_LENGTH = 35;
 
@@ -58,24 +54,13 @@ function canonicalLocale(tag: string): string | undefined {
   }
 }
 
+/** Each channel's address as the channel table checks it (lib/channels.ts). */
 const channelsSchema = z
-  .strictObject(
-    {
-      email: z
-        .email({ error: 'must be an email address like name@example.com' })
-        .max(MAX_EMAIL_LENGTH, { error: `must be at most ${MAX_EMAIL_LENGTH} characters` })
-        .optional(),
-      push: z
-        .string({ error: 'must be a push token (a string)' })
-        .min(1, { error: 'must not be empty' })
-        .max(MAX_PUSH_TOKEN_LENGTH, { error: `must be at most ${MAX_PUSH_TOKEN_LENGTH} characters` })
-        .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' })
-        .optional(),
-    },
-    { error: 'must be an object with an email address and/or a push token' },
-  )
-  .refine((c) => c.email !== undefined || c.push !== undefined, {
-    error: 'must name at least one channel: email or push',
+  .strictObject(Object.fromEntries(CHANNELS.map((c) => [c, CHANNEL_SPECS[c].schema.optional()])) as unknown as Record<Channel, z.ZodOptional<z.ZodType<string>>>, {
+    error: `must be an object with ${CHANNELS.map((c) => CHANNEL_SPECS[c].address).join(' and/or ')}`,
+  })
+  .refine((c) => CHANNELS.some((channel) => c[channel] !== undefined), {
+    error: `must name at least one channel: ${CHANNELS.join(' or ')}`,
   });
 
 /**
@@ -121,10 +106,7 @@ export function parseSubscriptionRequest(body: unknown): SubscriptionRequest {
   if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error, body));
   const { channels, locale } = parsed.data;
   return {
-    channels: {
-      ...(channels.email !== undefined ? { email: channels.email } : {}),
-      ...(channels.push !== undefined ? { push: channels.push } : {}),
-    },
+    channels: Object.fromEntries(CHANNELS.flatMap((c) => (channels[c] !== undefined ? [[c, channels[c]]] : []))) as ChannelAddresses,
     ...(locale !== undefined ? { locale } : {}),
   };
 }

@@ -26,6 +26,14 @@ function serve(target: string, env: Record<string, string>, waitMs = 45_000): Pr
       child.kill('SIGKILL');
       resolve({ code: 'running', output });
     }, waitMs);
+    // functions-framework prints its URL once the function module loaded and the server listens: it started.
+    const started = () => {
+      if (!/URL: http/.test(output)) return;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      resolve({ code: 'running', output });
+    };
+    child.stdout.on('data', started);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
@@ -41,5 +49,38 @@ describe('starting with a channel sender chosen but not configured', () => {
     expect(code).not.toBe('running');
     expect(code).not.toBe(0);
     expect(output).toContain('RESTOCK_SMTP_HOST: is required when RESTOCK_EMAIL_SENDER=smtp');
+  }, 60_000);
+});
+
+/**
+ * Production's settings for delivery (no emulator: the refusals that protect
+ * production apply) with every channel on its direct sender, and no
+ * notification service at all.
+ */
+const EVERY_CHANNEL_DIRECT = {
+  RESTOCK_EMAIL_SENDER: 'smtp',
+  RESTOCK_PUSH_SENDER: 'fcm',
+  RESTOCK_SMTP_HOST: 'smtp.example.com',
+  RESTOCK_EMAIL_FROM: 'Shop <restock@shop.example>',
+  RESTOCK_UNSUBSCRIBE_URL: 'https://unsubscribe.shop.example',
+  RESTOCK_UNSUBSCRIBE_SECRET: 'an-unsubscribe-key-of-more-than-32-bytes',
+  RESTOCK_TASKS_SERVICE_ACCOUNT: 'tasks@shop-prod.iam.gserviceaccount.com',
+  RESTOCK_TASK_SIGNING_KEYS: 'a-task-signing-key-of-more-than-32-bytes',
+  RESTOCK_METRICS_EXPORTER: 'none',
+};
+
+describe('every channel direct (issue 36)', () => {
+  // RESTOCK_NOTIFIER=log no channel uses was refused before issue 36, as if it would lose notifications.
+  test.each(['http', 'log'])('deliverRestockBatch starts outside the emulators without RESTOCK_NOTIFIER_URL or a token (RESTOCK_NOTIFIER=%s, unused)', async (notifier) => {
+    const { code, output } = await serve('deliverRestockBatch', { ...EVERY_CHANNEL_DIRECT, RESTOCK_NOTIFIER: notifier });
+    expect(output).not.toContain('RESTOCK_NOTIFIER');
+    expect(code).toBe('running');
+  }, 60_000);
+
+  test('with one channel left to the notification service, the same settings stop it at start naming RESTOCK_NOTIFIER_URL', async () => {
+    const { RESTOCK_PUSH_SENDER: _push, ...pushFollowsNotifier } = EVERY_CHANNEL_DIRECT;
+    const { code, output } = await serve('deliverRestockBatch', pushFollowsNotifier);
+    expect(code).not.toBe('running');
+    expect(output).toContain('RESTOCK_NOTIFIER_URL: is required when RESTOCK_NOTIFIER=http');
   }, 60_000);
 });

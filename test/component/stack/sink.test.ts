@@ -7,6 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSink, type SendResponse, type SinkServer } from '../../../emulators/sink/index.ts';
+import { HttpNotifier } from '../../../lib/notify/index.ts';
 import { SinkClient } from '../../helpers/sink.ts';
 
 let sink: SinkServer;
@@ -90,7 +91,7 @@ describe('the notification sink', () => {
     expect(stats).toMatchObject({ delivered: 1, uniqueKeys: 1, items: 2, duplicateKeys: 1, resentKeys: 1 });
   });
 
-  it('rejects emails at @invalid.example and push tokens starting with bad-, permanently', async () => {
+  it('rejects emails at @invalid.example and push tokens starting with bad-, permanently; the token as a dead address', async () => {
     // Prepare
     const productId = product();
     const badEmail = notification({ productId, to: 'nobody@invalid.example' });
@@ -103,10 +104,34 @@ describe('the notification sink', () => {
     // Assess
     expect(first.results).toEqual([
       { idempotencyKey: badEmail.idempotencyKey, status: 'rejected', reason: 'invalid-address' },
-      { idempotencyKey: badToken.idempotencyKey, status: 'rejected', reason: 'unregistered-token' },
+      { idempotencyKey: badToken.idempotencyKey, status: 'rejected', reason: 'unregistered-token', deadAddress: true },
     ]);
     expect(again.results[0]?.status).toBe('rejected');
     expect(await client.stats(productId)).toMatchObject({ delivered: 0, rejected: 2 });
+  });
+
+  it("takes the contract under a base URL's path, and keeps the user id the notifier sends (issue 36)", async () => {
+    // Prepare: the pipeline's own http notifier, pointed at the sink under a path.
+    const productId = product();
+    const notifier = new HttpNotifier({ baseUrl: `${sink.url}/notify/`, timeoutMs: 5000, retries: 0, maxRetryAfterMs: 0 });
+    const item = { ...notification({ productId, channel: 'push', to: 'bad-token-2' }), userId: 'shopper-7' };
+    const fine = { ...notification({ productId }), userId: 'shopper-8' };
+
+    // Act
+    const results = await notifier.send([item, fine]);
+
+    // Assess: what the pipeline would act on, and what the service received.
+    expect(results).toEqual([
+      { idempotencyKey: item.idempotencyKey, status: 'rejected', reason: 'notification service: unregistered-token', deadAddress: true },
+      { idempotencyKey: fine.idempotencyKey, status: 'sent' },
+    ]);
+    const records = await client.notifications(productId);
+    expect(records.map((r) => [r.idempotencyKey, r.userId]).sort()).toEqual(
+      [
+        [item.idempotencyKey, 'shopper-7'],
+        [fine.idempotencyKey, 'shopper-8'],
+      ].sort(),
+    );
   });
 
   it.each([

@@ -58,21 +58,23 @@ const REQUIRED: Variables = {
 /** Email over SMTP: the public unsubscribe function and its keys. */
 const DIRECT_EMAIL: Variables = { email_sender: 'smtp', smtp_host: 'smtp.example.com', email_from: 'Shop <restock@example.com>', unsubscribe_keys: 'an-unsubscribe-key-of-more-than-32-bytes' };
 const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com', ...REQUIRED };
+/** Every channel sent directly (issue 36): no notification service, so neither its URL nor its token. */
+const { notifier_token: _token, ...REQUIRED_BUT_THE_TOKEN } = REQUIRED;
+const EVERY_CHANNEL_DIRECT: Variables = { project_id: 'shop-prod-1', ...REQUIRED_BUT_THE_TOKEN, ...DIRECT_EMAIL, push_sender: 'fcm' };
 
 /**
- * The secrets Cloud Run mounts into `name` (terraform's function_secret_env:
- * each unconditional entry), each holding the value of the variable that
- * wrote its version. A conditional one (the SMTP password, the DKIM key) is
- * mounted only with its feature, which these cases leave off.
+ * The secrets Cloud Run mounts into `name` (terraform's function_secret_env),
+ * each holding the value of the variable that wrote its version. A secret
+ * whose variable the case does not give has no version, and is not mounted:
+ * its entry is conditional on the feature that needs it (the notifier token
+ * on a channel through the notification service, the unsubscribe key on
+ * email over SMTP), or its function is not deployed.
  */
 function mountedSecrets(name: string, given: Variables): Record<string, string> {
   const written: Record<string, unknown> = { RESTOCK_TASK_SIGNING_KEYS: given.task_signing_keys, RESTOCK_NOTIFIER_TOKEN: given.notifier_token, RESTOCK_UNSUBSCRIBE_SECRET: given.unsubscribe_keys };
   const mounted = (tf.locals.function_secret_env as Record<string, Record<string, string>>)[name] ?? {};
   const out: Record<string, string> = {};
-  for (const [key, expression] of Object.entries(mounted)) {
-    // A secret no variable of the case writes has no version: the function must start without it (restockUnsubscribe is not deployed then).
-    if (!expression.includes('?') && typeof written[key] === 'string') out[key] = written[key] as string;
-  }
+  for (const key of Object.keys(mounted)) if (typeof written[key] === 'string') out[key] = written[key] as string;
   return out;
 }
 
@@ -83,6 +85,7 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
   test.each([
     ['a bare apply (only the required variables)', () => BARE_APPLY],
     ['terraform.tfvars.example', () => example],
+    ['every channel direct, without notifier_url or notifier_token', () => EVERY_CHANNEL_DIRECT],
   ])('with %s, every function starts: lib/config.ts parses its environment and delivery builds its notifier', (_case, variables) => {
     // Prepare
     const given = variables();
@@ -153,6 +156,11 @@ describe(
     const refusals: [string, Variables][] = [
       ['a chunk larger than one Firestore commit of ledger claims', { chunk_size: 500 }],
       ['the http notifier without a URL', { notifier_url: '' }],
+    ['an http:// notifier URL (the functions refuse it outside the emulators)', { notifier_url: 'http://notify.example.com' }],
+    ['log as the notifier (the functions refuse it outside the emulators)', { notifier: 'log' }],
+    ["log as a channel's sender", { push_sender: 'log' }],
+    ['a channel through the notification service without its token', { notifier_token: null }],
+    ['email direct but push through the notification service without its URL', { ...DIRECT_EMAIL, notifier_url: '' }],
       ['a fan-out timeout beyond the 600 s push ack deadline', { function_config: { fanOutRestock: { timeout_seconds: 900 } } }],
       ['a delivery timeout beyond the 10 min Cloud Tasks dispatch deadline', { function_config: { deliverRestockBatch: { timeout_seconds: 900 } } }],
       ['a budget margin that leaves less than 30 s of budget', { function_config: { fanOutRestock: { timeout_seconds: 60 } }, fanout_time_budget_margin_seconds: 45 }],

@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import { DEAD_ADDRESS_CHANNELS } from '../../../lib/channels.ts';
 import { block, loadTerraform, REPO_ROOT, resourcesOf, type Hcl, type Terraform } from './hcl.ts';
 
 let tf: Terraform;
@@ -131,7 +132,8 @@ const SITES: Site[] = [
   {
     file: 'lib/delivery/dead-addresses.ts',
     snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where(`channels.${channel}`, 'in', values)"],
-    queries: [{ what: 'the subscriptions holding dead push tokens (dead-token cleanup)', collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['channels.push'] }],
+    // One query per channel whose dead addresses are looked up (lib/channels.ts).
+    queries: DEAD_ADDRESS_CHANNELS.map((c) => ({ what: `the subscriptions holding a dead ${c} address (dead-address cleanup)`, collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: [`channels.${c}`] })),
   },
 ];
 

@@ -132,8 +132,9 @@ describe('functions', () => {
     expect(tf.locals.function_secret_env).toEqual({
       fanOutRestock: { RESTOCK_TASK_SIGNING_KEYS: '${google_secret_manager_secret.task_signing_key.secret_id}' },
       deliverRestockBatch: {
-        RESTOCK_NOTIFIER_TOKEN: '${google_secret_manager_secret.notifier_token.secret_id}',
         RESTOCK_TASK_SIGNING_KEYS: '${google_secret_manager_secret.task_signing_key.secret_id}',
+        // Only while a channel goes through the notification service (issue 36: every channel direct needs no token).
+        RESTOCK_NOTIFIER_TOKEN: '${local.uses_notifier ? google_secret_manager_secret.notifier_token.secret_id : ""}',
         RESTOCK_SMTP_PASSWORD: '${var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id}',
         RESTOCK_DKIM_PRIVATE_KEY: '${var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id}',
         RESTOCK_UNSUBSCRIBE_SECRET: '${local.direct_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}',
@@ -150,6 +151,8 @@ describe('functions', () => {
     const version = resource(tf, 'google_secret_manager_secret_version', 'notifier_token');
     expect(version.secret).toBe('${google_secret_manager_secret.notifier_token.id}');
     expect(version.secret_data).toBeUndefined(); // write-only: never in state
+    // Written exactly when the function mounts the secret: with every channel direct, neither.
+    expect(version.count).toBe('${local.uses_notifier ? 1 : 0}');
     expect(fn().depends_on).toContain('${google_secret_manager_secret_version.notifier_token}');
   });
 
