@@ -4,7 +4,7 @@
  * listing every offending field, so a client fixes all of them in one round.
  */
 import { z } from 'zod';
-import { isValidDocumentId } from '../model.ts';
+import { CHANNELS, isValidDocumentId, type Channel } from '../model.ts';
 import { InvalidRequestError, type FieldProblem } from '../http/index.ts';
 import { allProblems } from '../validation.ts';
 
@@ -41,7 +41,35 @@ export function requireValidIds(ids: Record<string, string>): void {
 export interface SubscriptionRequest {
   channels: { email?: string; push?: string };
   locale?: string;
+  /** What the storefront says about the shopper's consent (lib/subscriptions/consent.ts). */
+  consent?: ConsentClaim;
 }
+
+/** The `consent` of a PUT: the wording's version the shopper saw, and the channels whose address the storefront verified itself. */
+export interface ConsentClaim {
+  wording?: string;
+  verified?: Channel[];
+}
+
+/** Longest wording version kept: a version string, not the wording itself. */
+export const MAX_WORDING_LENGTH = 100;
+
+const consentSchema = z.strictObject(
+  {
+    wording: z
+      .string({ error: 'must be the version of the consent wording the shopper saw (a string)' })
+      .min(1, { error: 'must not be empty' })
+      .max(MAX_WORDING_LENGTH, { error: `must be at most ${MAX_WORDING_LENGTH} characters` })
+      .regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII' })
+      .optional(),
+    verified: z
+      .array(z.enum(CHANNELS as [Channel, ...Channel[]], { error: `must name channels: ${CHANNELS.join(', ')}` }), { error: `must be a list of channels whose address the storefront verified: ${CHANNELS.join(', ')}` })
+      .max(CHANNELS.length, { error: `must name each channel at most once` })
+      .refine((list) => new Set(list).size === list.length, { error: 'must name each channel at most once' })
+      .optional(),
+  },
+  { error: 'must be an object with `wording` and/or `verified`' },
+);
 
 /** RFC 5321 caps a forward path at 256 octets including the angle brackets. */
 const MAX_EMAIL_LENGTH = 254;
@@ -96,6 +124,7 @@ export const subscriptionRequestSchema = z.strictObject({
       return canonical;
     })
     .optional(),
+  consent: consentSchema.optional(),
 });
 
 function pointer(path: readonly PropertyKey[]): string {
@@ -119,13 +148,16 @@ export function fieldProblems(error: z.ZodError, input: unknown): FieldProblem[]
 export function parseSubscriptionRequest(body: unknown): SubscriptionRequest {
   const parsed = subscriptionRequestSchema.safeParse(body);
   if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error, body));
-  const { channels, locale } = parsed.data;
+  const { channels, locale, consent } = parsed.data;
   return {
     channels: {
       ...(channels.email !== undefined ? { email: channels.email } : {}),
       ...(channels.push !== undefined ? { push: channels.push } : {}),
     },
     ...(locale !== undefined ? { locale } : {}),
+    ...(consent !== undefined
+      ? { consent: { ...(consent.wording !== undefined ? { wording: consent.wording } : {}), ...(consent.verified !== undefined ? { verified: consent.verified } : {}) } }
+      : {}),
   };
 }
 
