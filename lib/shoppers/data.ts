@@ -12,7 +12,7 @@
  * | `shoppers/{userId}` | user id, product ids | deleted |
  * | `deliveries/{key}` | user id (the key is a hash of it) | the user id replaced by a keyed pseudonym; key, state, product, channel, times kept (dedup) |
  * | `rejectedEvents/{key}` | whatever a bad event carried (addresses are masked when recorded) | every occurrence of the user id and addresses replaced |
- * | `fanouts/{eventKey}` (`cursor`) | the id of the last shopper paged | replaced by the id of the shopper before it (paging resumes at the same place) |
+ * | `fanouts/{eventKey}`, its `ranges` (`cursor`) | the id of the last shopper paged | replaced by the pseudonym once the fan-out is over; a running one is counted, not touched |
  *
  * Nothing erased comes back from work in flight (docs/design.md promise 17):
  * before a subscription is deleted, the ledger entries of every channel of its
@@ -73,6 +73,8 @@ export interface ErasureReceipt {
     ledgerKeysClosed: number;
     rejectedEventsScrubbed: number;
     fanoutCursorsMoved: number;
+    /** Cursors of fan-outs still running that hold the id: erase again once the restock is over. */
+    fanoutCursorsInFlight: number;
   };
   /** Where personal data may remain outside this database until its own retention ends (docs/privacy.md). */
   outside: string[];
@@ -204,6 +206,7 @@ export class FirestoreShopperData implements ShopperData {
       ledgerKeysClosed: 0,
       rejectedEventsScrubbed: 0,
       fanoutCursorsMoved: 0,
+      fanoutCursorsInFlight: 0,
     };
     // The addresses are needed to scrub free text, so they are read before anything is deleted.
     const [subs, pending] = await Promise.all([this.subscriptionsOf(userId), this.pendingOf(userId)]);
@@ -233,7 +236,9 @@ export class FirestoreShopperData implements ShopperData {
       await d.ref.update(fields);
       counts.rejectedEventsScrubbed++;
     }
-    counts.fanoutCursorsMoved = await this.moveCursors(userId);
+    const cursors = await this.moveCursors(userId, pseudonym);
+    counts.fanoutCursorsMoved = cursors.moved;
+    counts.fanoutCursorsInFlight = cursors.inFlight;
     return { user: recipientRef(userId), erasedAtMs: nowMs, counts, outside: OUTSIDE };
   }
 
@@ -304,32 +309,34 @@ export class FirestoreShopperData implements ShopperData {
   }
 
   /**
-   * Fan-outs whose cursor is the shopper's id: the cursor becomes the id of
-   * the product's subscriber just before it (or null), which names the same
-   * place in the paging since the shopper's subscription is gone. Only if the
-   * cursor has not moved meanwhile (a running fan-out checkpoints on its own).
+   * Fan-outs (and key ranges) whose cursor is the shopper's id, the last
+   * subscriber they paged. A fan-out that is over (complete, ignored, failed)
+   * never pages from its cursor again (a replay starts from null), so the
+   * cursor becomes the pseudonym. A running one still pages from it: it is
+   * left alone and counted (`fanoutCursorsInFlight`); it moves on at the next
+   * page, and an erasure repeated once the restock is over replaces it.
    */
-  private async moveCursors(userId: string): Promise<number> {
-    const snap = await this.db.collection(COLLECTIONS.fanouts).where('cursor', '==', userId).get();
+  private async moveCursors(userId: string, pseudonym: string): Promise<{ moved: number; inFlight: number }> {
+    const [fanouts, ranges] = await Promise.all([
+      this.db.collection(COLLECTIONS.fanouts).where('cursor', '==', userId).get(),
+      this.db.collectionGroup(COLLECTIONS.fanoutRanges).where('cursor', '==', userId).get(),
+    ]);
     let moved = 0;
-    for (const f of snap.docs) {
-      const productId = f.get('productId') as string;
-      const before = await this.db
-        .collection(COLLECTIONS.products)
-        .doc(productId)
-        .collection(COLLECTIONS.subscriptions)
-        .where(FieldPath.documentId(), '<', userId)
-        .orderBy(FieldPath.documentId(), 'desc')
-        .select()
-        .limit(1)
-        .get();
+    let inFlight = 0;
+    for (const f of [...fanouts.docs, ...ranges.docs]) {
+      if (f.get('state') === 'running') {
+        inFlight++;
+        continue;
+      }
       try {
-        await f.ref.update({ cursor: before.docs[0]?.id ?? null }, { lastUpdateTime: f.updateTime });
+        await f.ref.update({ cursor: pseudonym }, { lastUpdateTime: f.updateTime });
         moved++;
       } catch (err) {
         if ((err as { code?: unknown }).code !== status.FAILED_PRECONDITION) throw err;
+        inFlight++;
       }
     }
-    return moved;
+    return { moved, inFlight };
   }
+
 }
