@@ -50,7 +50,13 @@ const mentioning = (lines: readonly string[], secrets: readonly string[]) => lin
 /** A notifier that records what reaches it and answers sent. */
 function recordingNotifier(): Notifier & { received: Notification[] } {
   const received: Notification[] = [];
-  return { received, send: async (batch) => (received.push(...batch), batch.map((n) => ({ idempotencyKey: n.idempotencyKey, status: 'sent' as const }))) };
+  return {
+    received,
+    send: async (batch) => {
+      received.push(...batch);
+      return batch.map((n) => ({ idempotencyKey: n.idempotencyKey, status: 'sent' as const }));
+    },
+  };
 }
 
 describe('erasure', () => {
