@@ -15,6 +15,7 @@ import { registerPublish } from './commands/publish.ts';
 import { registerQueues } from './commands/queues.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerShopper } from './commands/shopper.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerSubscribers } from './commands/subscribers.ts';
 import { registerTrace } from './commands/trace.ts';
@@ -76,6 +77,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerDeadLetters(program, ctx);
   registerPublish(program, ctx);
   registerSubscribers(program, ctx);
+  registerShopper(program, ctx);
   registerOutbox(program, ctx);
   registerQueues(program, ctx);
   registerProduct(program, ctx);
