@@ -475,9 +475,6 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
     if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge unsubscribe requests');
     if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted");
   }
-  if (!config.pseudonymKey?.length) {
-    refuse(SETTINGS.pseudonymKey, 'is required outside the emulators: user ids in logs are a keyed hash under it, and a plain hash of a guessable id can be reversed');
-  }
   if (fn === 'restockSubscriptions') {
     if (config.doubleOptIn.length > 0 && (config.emailSender ?? config.notifier) !== 'smtp') {
       refuse(SETTINGS.doubleOptIn, `names email, whose confirmations go over SMTP: set ${SETTINGS.emailSender.env}=smtp with its SMTP settings, or RESTOCK_DOUBLE_OPT_IN=none while the notification service sends email`);

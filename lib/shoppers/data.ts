@@ -12,7 +12,7 @@
  * | `shoppers/{userId}` | user id, product ids | deleted |
  * | `deliveries/{key}` | user id (the key is a hash of it) | the user id replaced by a keyed pseudonym; key, state, product, channel, times kept (dedup) |
  * | `rejectedEvents/{key}` | whatever a bad event carried (addresses are masked when recorded) | every occurrence of the user id and addresses replaced |
- * | `fanouts/{eventKey}`, its `ranges` (`cursor`) | the id of the last shopper paged | replaced by the pseudonym once the fan-out is over; a running one is counted, not touched |
+ * | `fanouts/{eventKey}` (`cursor`) | the id of the last shopper paged | replaced by the pseudonym once the fan-out is over; a running one is counted, not touched |
  *
  * Nothing erased comes back from work in flight (docs/design.md promise 17):
  * before a subscription is deleted, the ledger entries of every channel of its
@@ -130,8 +130,10 @@ export class FirestoreShopperData implements ShopperData {
     return this.db.collectionGroup(COLLECTIONS.pendingSubscriptions).where('userId', '==', userId).get();
   }
 
-  private ledgerOf(userId: string) {
-    return this.db.collection(COLLECTIONS.deliveries).where('userId', '==', userId).get();
+  /** The shape of `restock trace`'s query, so the ledger's composite index (userId, createdAtMs desc) serves it. */
+  private ledgerOf(userId: string, limit?: number) {
+    const query = this.db.collection(COLLECTIONS.deliveries).where('userId', '==', userId).orderBy('createdAtMs', 'desc');
+    return (limit === undefined ? query : query.limit(limit)).get();
   }
 
   private shopperRef(userId: string): DocumentReference {
@@ -299,7 +301,7 @@ export class FirestoreShopperData implements ShopperData {
   private async pseudonymiseLedger(userId: string, pseudonym: string, nowMs: number): Promise<number> {
     let total = 0;
     for (;;) {
-      const page = await this.db.collection(COLLECTIONS.deliveries).where('userId', '==', userId).limit(BATCH).get();
+      const page = await this.ledgerOf(userId, BATCH);
       if (page.empty) return total;
       const batch = this.db.batch();
       for (const d of page.docs) batch.update(d.ref, { userId: pseudonym, erasedAtMs: nowMs });
@@ -309,7 +311,7 @@ export class FirestoreShopperData implements ShopperData {
   }
 
   /**
-   * Fan-outs (and key ranges) whose cursor is the shopper's id, the last
+   * Fan-outs whose cursor is the shopper's id, the last
    * subscriber they paged. A fan-out that is over (complete, ignored, failed)
    * never pages from its cursor again (a replay starts from null), so the
    * cursor becomes the pseudonym. A running one still pages from it: it is
@@ -317,13 +319,10 @@ export class FirestoreShopperData implements ShopperData {
    * page, and an erasure repeated once the restock is over replaces it.
    */
   private async moveCursors(userId: string, pseudonym: string): Promise<{ moved: number; inFlight: number }> {
-    const [fanouts, ranges] = await Promise.all([
-      this.db.collection(COLLECTIONS.fanouts).where('cursor', '==', userId).get(),
-      this.db.collectionGroup(COLLECTIONS.fanoutRanges).where('cursor', '==', userId).get(),
-    ]);
+    const fanouts = await this.db.collection(COLLECTIONS.fanouts).where('cursor', '==', userId).get();
     let moved = 0;
     let inFlight = 0;
-    for (const f of [...fanouts.docs, ...ranges.docs]) {
+    for (const f of fanouts.docs) {
       if (f.get('state') === 'running') {
         inFlight++;
         continue;
