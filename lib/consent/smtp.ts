@@ -4,7 +4,7 @@
  * link under its own purpose (lib/unsubscribe `confirmUrl`), and the
  * per-address limit (`limit.ts`) taken before anything is sent.
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
 import { classifySmtpError } from '../notify/index.ts';
 import { ConfirmationRejectedError, ConfirmationUnavailableError, type ConfirmationMessage, type ConfirmationOutcome, type ConfirmationSender } from '../subscriptions/index.ts';
@@ -42,7 +42,8 @@ export class SmtpConfirmationSender implements ConfirmationSender {
     const link = confirmUrl(this.options.baseUrl, { productId: m.productId, userId: m.userId, generation: m.generation, issuedAtMs: nowMs }, this.options.keys);
     const mail = renderConfirmation(m, link);
     // One request, one Message-ID: a resend after a lost answer is the same message to the mailbox.
-    const id = createHash('sha256').update(`confirm:${m.productId}:${m.userId}:${m.generation}`).digest('hex').slice(0, 32);
+    // Keyed (the link key): a header that travels with the mail must not be a plain hash of a guessable user id.
+    const id = createHmac('sha256', this.options.keys[0]!).update(`confirm-message:${m.productId}:${m.userId}:${m.generation}`).digest('hex').slice(0, 32);
     try {
       await this.options.transport.sendMail({
         from: this.options.from,
