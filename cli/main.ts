@@ -16,6 +16,7 @@ import { registerPublish } from './commands/publish.ts';
 import { registerQueues } from './commands/queues.ts';
 import { registerRedrive } from './commands/redrive.ts';
 import { registerReplay } from './commands/replay.ts';
+import { registerShopper } from './commands/shopper.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerSubscribers } from './commands/subscribers.ts';
 import { registerTrace } from './commands/trace.ts';
@@ -75,6 +76,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerPublish(program, ctx);
   registerBackfill(program, ctx);
   registerSubscribers(program, ctx);
+  registerShopper(program, ctx);
   registerOutbox(program, ctx);
   registerQueues(program, ctx);
   registerProduct(program, ctx);

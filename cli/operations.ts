@@ -17,6 +17,7 @@ import { readStockState, writeStockReset } from './queries/stock.ts';
 import { readStatus } from './queries/status.ts';
 import { countSubscribers, listSubscribers } from './queries/subscribers.ts';
 import { readTrace } from './queries/trace.ts';
+import { FirestoreShopperData } from '../lib/shoppers/index.ts';
 
 export type { Operations } from './ports.ts';
 
@@ -56,6 +57,7 @@ export function backendOperations(backend: Backend): Operations {
     readQueues: () => readQueues(backend),
     changeQueues: (action, names) => changeQueues(backend, action, names),
     outbox: () => outboxStore(backend),
+    shoppers: () => new FirestoreShopperData(backend.db, { ledgerTtlDays: config.ledgerTtlDays }),
     close: () => backend.close(),
   };
 }

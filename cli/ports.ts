@@ -11,6 +11,7 @@ import type { RedriveResult } from '../lib/delivery/index.ts';
 import type { FanoutProgress, ReplayResult } from '../lib/fanout/index.ts';
 import type { RedrivableState } from '../lib/model.ts';
 import type { OutboxStore } from '../lib/outbox/index.ts';
+import type { ShopperData } from '../lib/shoppers/index.ts';
 import type { DeadLetter } from './queries/dead-letters.ts';
 import type { QueueAction, QueueView } from './queries/queues.ts';
 import type { StatusReport } from './queries/status.ts';
@@ -44,6 +45,8 @@ export interface Operations {
   readQueues(): Promise<QueueView[]>;
   /** Pauses, resumes or purges the queues named (full names), resolving to their views after. */
   changeQueues(action: QueueAction, names: readonly string[]): Promise<QueueView[]>;
+  /** A shopper's data: export and erasure (`restock shopper`). */
+  shoppers(): ShopperData;
   /** The inventory service's outbox (`restock outbox`). */
   outbox(): OutboxStore;
   /** Closes the clients so the process can exit. */

@@ -9,6 +9,11 @@
  * Pub/Sub), follows notifications arriving at the sink, and prints a summary.
  * Exits 0 only if every subscriber was notified exactly once.
  *
+ * `--double-opt-in [--confirm-rate 0.7]` subscribes through an API with
+ * RESTOCK_DOUBLE_OPT_IN=email: every shopper gets a confirmation email at the
+ * local SMTP server, the demo follows the links of that share of them, and
+ * the restock must tell exactly those (`notifiedUnconfirmed` must be 0).
+ *
  * `--channels email,push` seeds subscribers on those channels and sends them
  * directly: email through the stack's SMTP server, push through its FCM
  * stand-in (a running stack must have been started with the same
@@ -23,6 +28,7 @@ import type { Channel } from '../lib/model.ts';
 import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenario/index.ts';
 import { runWaves, type WavesRunSummary } from './scenario/waves.ts';
 import { runSellOut, type SellOutRunSummary } from './scenario/sell-out.ts';
+import { confirmShare } from './scenario/double-opt-in.ts';
 import {
   clientsFor,
   DEFAULT_STATE_FILE,
@@ -38,7 +44,12 @@ import {
  * The summary printed at the end; `--json` prints it as the last line. It is
  * the scenario's summary without the raw timestamps, which the latencies already say.
  */
-export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtMs'>;
+export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtMs'> & {
+  /** With --double-opt-in: confirmation emails received, shoppers who confirmed, and notifications to anyone else (must be 0). */
+  confirmationsSent?: number;
+  confirmed?: number;
+  notifiedUnconfirmed?: number;
+};
 
 const program = exitTwoOnUsageError(new Command('demo'))
   .description('Subscribe shoppers through the API, restock the product through the inventory service, and watch every subscriber get notified exactly once.')
@@ -54,6 +65,8 @@ const program = exitTwoOnUsageError(new Command('demo'))
   .option('--wave-interval-ms <ms>', 'time between waves (with --wave-multiplier)', '3000')
   .option('--sell-out-after-waves <n>', 'sell the product out through the inventory service after this many waves (0: never)', '0')
   .option('--sell-out-after-ms <ms>', 'sell the product out again through the inventory service this long after the restock (issue 40: who is told after it, who keeps their place)')
+  .option('--double-opt-in', 'subscribe with double opt-in (RESTOCK_DOUBLE_OPT_IN=email): confirmation emails land at the local SMTP server and the demo follows the links of --confirm-rate of them')
+  .option('--confirm-rate <share>', 'with --double-opt-in: the share of shoppers who confirm, 0 to 1', '0.7')
   .option('--restock-again-after-ms <ms>', 'with --sell-out-after-ms: restock it again this long after the sell-out (is anyone told twice?)')
   .parse();
 const opts = program.opts<{
@@ -70,6 +83,8 @@ const opts = program.opts<{
   sellOutAfterWaves: string;
   sellOutAfterMs?: string;
   restockAgainAfterMs?: string;
+  doubleOptIn?: boolean;
+  confirmRate: string;
 }>();
 const subscribers = Number(opts.subscribers);
 const seedClients = Number(opts.seedClients);
@@ -92,6 +107,9 @@ if (sellOutAfterMs !== undefined && !(Number.isInteger(sellOutAfterMs) && sellOu
 if (restockAgainAfterMs !== undefined && !(Number.isInteger(restockAgainAfterMs) && restockAgainAfterMs >= 0)) fail(`--restock-again-after-ms must be a whole number of milliseconds (got ${opts.restockAgainAfterMs})`);
 if (restockAgainAfterMs !== undefined && sellOutAfterMs === undefined) fail('--restock-again-after-ms needs --sell-out-after-ms');
 if (sellOutAfterMs !== undefined && waveMultiplier !== undefined) fail('--sell-out-after-ms and --wave-multiplier are separate demos (waves sell out with --sell-out-after-waves)');
+const confirmRate = Number(opts.confirmRate);
+if (!(confirmRate >= 0 && confirmRate <= 1)) fail(`--confirm-rate must be a share from 0 to 1 (got ${opts.confirmRate})`);
+if (opts.doubleOptIn && (waveMultiplier !== undefined || sellOutAfterMs !== undefined)) fail('--double-opt-in is a demo of its own (without waves or a sell-out)');
 const direct = (opts.channels ?? '').split(',').map((c) => c.trim()).filter(Boolean) as Channel[];
 const strange = direct.find((c) => c !== 'email' && c !== 'push');
 if (strange !== undefined) fail(`--channels takes email and/or push (got ${JSON.stringify(strange)})`);
@@ -119,10 +137,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function stackToUse(): Promise<StackDescription> {
   const running = await findRunningStack(opts.stateFile);
-  const wanted = directChannelEnv(direct);
+  const wanted: Record<string, string> = { ...directChannelEnv(direct), ...(opts.doubleOptIn ? { RESTOCK_DOUBLE_OPT_IN: 'email' } : {}) };
   const mismatch = running && Object.entries(wanted).find(([k, v]) => running.env[k] !== v);
   if (running && mismatch) {
-    fail(`the running stack does not send ${direct.join(',')} directly (${mismatch[0]} is ${running.env[mismatch[0]] ?? 'unset'}): restart it with npm start -- --channels ${direct.join(',')}, or stop it and the demo starts its own`);
+    fail(`the running stack does not have ${mismatch[0]}=${mismatch[1]} (it is ${running.env[mismatch[0]] ?? 'unset'}): stop it (npm stop) and the demo starts its own`);
   }
   if (running) {
     say(pc.dim(`using the running stack (${opts.stateFile})`));
@@ -131,7 +149,7 @@ async function stackToUse(): Promise<StackDescription> {
   say(pc.dim('no running stack found: starting one (npm start keeps one running between demos)...'));
   ownStack = await startStack({
     dir: join(REPO_ROOT, '.local', 'demo-stack'),
-    env: directChannelEnv(direct),
+    env: wanted,
     onProgress: (m) => say(pc.dim(`  ${m}`)),
     onComponentExit: (name, code, signal, logFile) => {
       if (!stoppingOnSignal) say(pc.red(`${name} exited (code ${code}, signal ${signal}); see ${logFile}`));
@@ -164,6 +182,13 @@ async function run(): Promise<DemoSummary | WavesRunSummary | SellOutRunSummary>
     });
     seedBar?.stop();
     say(`subscribed ${subscribers} shoppers to ${audience.productId} through the API in ${audience.seedMs} ms (${audience.seeding.perSecond}/s, ${seedClients} clients)`);
+    let confirmation: Awaited<ReturnType<typeof confirmShare>> | undefined;
+    if (opts.doubleOptIn) {
+      confirmation = await confirmShare(description, clients, audience, { rate: confirmRate, timeoutMs, onStep: say });
+      say(`${confirmation.confirmed} of ${subscribers} shoppers confirmed`);
+      // Only the confirmed are expected; a notification to anyone else arrives as a key nobody expected.
+      audience.userIds = confirmation.confirmedUserIds;
+    }
 
     if (waveMultiplier !== undefined) {
       const waves = await runWaves(description, clients, audience, {
@@ -195,19 +220,29 @@ async function run(): Promise<DemoSummary | WavesRunSummary | SellOutRunSummary>
       direct,
       onPublished: ({ eventKey, messageId }) => {
         say(`restocked ${audience.productId} through the inventory service (event ${eventKey}, ${messageId}); waiting for notifications...`);
-        bar?.start(subscribers * channels.length, 0, { rate: 0, state: '' });
+        bar?.start(audience.userIds.length * channels.length, 0, { rate: 0, state: '' });
       },
       onTick: ({ delivered, fanout, elapsedMs }) => {
         const seconds = elapsedMs / 1000;
         bar?.update(delivered, { rate: Math.round(delivered / seconds), state: fanout ? `fan-out ${fanout.state}` : '' });
         if (!tty && Date.now() - lastLineAtMs > 5000) {
           lastLineAtMs = Date.now();
-          say(`  ${delivered}/${subscribers * channels.length} notified after ${seconds.toFixed(1)} s`);
+          say(`  ${delivered}/${audience.userIds.length * channels.length} notified after ${seconds.toFixed(1)} s`);
         }
       },
     });
     bar?.stop();
-    return summary;
+    if (!confirmation) return summary;
+    const notifiedUnconfirmed = summary.unexpected;
+    const ok = summary.ok && notifiedUnconfirmed === 0 && confirmation.confirmed === confirmation.confirmedUserIds.length;
+    return {
+      ...summary,
+      ok,
+      ...(ok || summary.failure ? {} : { failure: `${notifiedUnconfirmed} unconfirmed shopper(s) notified, or not every confirmation applied` }),
+      confirmationsSent: confirmation.confirmationsSent,
+      confirmed: confirmation.confirmed,
+      notifiedUnconfirmed,
+    };
   } finally {
     await clients.close();
   }
@@ -227,6 +262,13 @@ function printTable(s: DemoSummary): void {
   const ms = (v: number | null): string => (v === null ? '-' : `${v.toLocaleString('en-US')} ms`);
   const rows: [string, string, boolean?][] = [
     ['subscribers', s.subscribers.toLocaleString('en-US')],
+    ...(s.confirmationsSent !== undefined
+      ? ([
+          ['confirmations sent', s.confirmationsSent.toLocaleString('en-US')],
+          ['confirmed', (s.confirmed ?? 0).toLocaleString('en-US')],
+          ['notified unconfirmed', String(s.notifiedUnconfirmed ?? 0), s.notifiedUnconfirmed === 0],
+        ] as [string, string, boolean?][])
+      : []),
     ['seeding', seedingLine(s)],
     ['tasks', s.tasks === null ? '-' : String(s.tasks)],
     ['notified', s.notified.toLocaleString('en-US'), s.notified === s.subscribers * Math.max(1, Object.keys(s.channels).length)],

@@ -12,10 +12,11 @@ import { jsonReply, writeReply } from '../lib/http/index.ts';
 import { log } from '../lib/log.ts';
 import { runtime } from '../lib/runtime.ts';
 import { handleShopperActionPush } from '../lib/shopper-actions/index.ts';
-import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
+import { FirestorePendingStore, FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
 import { http } from './framework.ts';
 
 let store: FirestoreSubscriptionStore | undefined;
+let pending: FirestorePendingStore | undefined;
 
 // A body the framework refused (not JSON, too large) would come back with every redelivery: acknowledge it, changing nothing.
 const onRefused = async ({ error }: { error: Error }) => {
@@ -40,5 +41,6 @@ http('applyShopperActions', { onRefused }, async (req, res) => {
     if (refusal) return writeReply(res, refusal);
   }
   store ??= new FirestoreSubscriptionStore(rt.db);
-  writeReply(res, await handleShopperActionPush({ store }, { headers: req.headers, body: req.body, rawBody: req.rawBody }));
+  pending ??= new FirestorePendingStore(rt.db);
+  writeReply(res, await handleShopperActionPush({ store, pending }, { headers: req.headers, body: req.body, rawBody: req.rawBody }));
 });

@@ -9,9 +9,11 @@
  * its tenant (RESTOCK_STOREFRONT_TENANTS, required outside the emulators).
  */
 import { apiCallerPolicy } from '../lib/auth/index.ts';
+import { createConfirmationSender } from '../lib/consent/index.ts';
+import { FirestoreShopperData } from '../lib/shoppers/index.ts';
 import { writeReply } from '../lib/http/index.ts';
 import { runtime } from '../lib/runtime.ts';
-import { FirestoreSubscriptionStore, createSubscriptionApi } from '../lib/subscriptions/index.ts';
+import { FirestorePendingStore, FirestoreSubscriptionStore, createSubscriptionApi } from '../lib/subscriptions/index.ts';
 import { http } from './framework.ts';
 
 // Built on first use, not at import: functions/index.ts loads every entry point in every function.
@@ -20,7 +22,13 @@ let api: ReturnType<typeof createSubscriptionApi> | undefined;
 // Framework-raised errors (malformed JSON, oversized bodies, undecodable paths) are problems too: ./framework.ts.
 http('restockSubscriptions', {}, async (req, res) => {
   const rt = runtime();
-  api ??= createSubscriptionApi({ store: new FirestoreSubscriptionStore(rt.db), settings: { ...rt.config, callerPolicy: apiCallerPolicy(rt.config) } });
+  api ??= createSubscriptionApi({
+    store: new FirestoreSubscriptionStore(rt.db),
+    settings: { ...rt.config, callerPolicy: apiCallerPolicy(rt.config) },
+    // Double opt-in (RESTOCK_DOUBLE_OPT_IN): pending requests and their confirmation emails.
+    ...(rt.config.doubleOptIn.length > 0 ? { pending: new FirestorePendingStore(rt.db), confirmations: createConfirmationSender(rt.config, rt.db) } : {}),
+    shoppers: new FirestoreShopperData(rt.db, { ledgerTtlDays: rt.config.ledgerTtlDays }),
+  });
   const reply = await api({ method: req.method, url: req.originalUrl, headers: req.headers, rawBody: req.rawBody });
   writeReply(res, reply);
 });

@@ -32,6 +32,8 @@ function unsubscribeApi(): UnsubscribeApi {
     publisher: pubsubShopperActionPublisher(pubsub(config), config.shopperActionsTopic),
     keys: config.unsubscribeSecret ?? [],
     tokenMaxAgeMs: config.unsubscribeTokenMaxAgeDays * DAY_MS,
+    // Double opt-in's links (`/v1/confirm/{token}`) live as long as the pending request they confirm.
+    confirmTokenMaxAgeMs: config.confirmationTtlHours * 3_600_000,
     maxBodyBytes: UNSUBSCRIBE_MAX_BODY_BYTES,
   });
   return api;

@@ -113,6 +113,21 @@ const keyList = z.string().transform((raw, ctx): string[] => {
   return keys;
 });
 
+/** `RESTOCK_DOUBLE_OPT_IN`: comma-separated channels, or `none`. */
+const doubleOptInChannels = z.string().transform((raw, ctx): ('email')[] => {
+  const names = raw.split(',').map((c) => c.trim()).filter(Boolean);
+  if (names.length === 1 && names[0] === 'none') return [];
+  const out: 'email'[] = [];
+  for (const name of names) {
+    if (name !== 'email') {
+      ctx.addIssue({ code: 'custom', message: `names ${JSON.stringify(name)}; only email can be confirmed (or none)` });
+      return z.NEVER;
+    }
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
+});
+
 /** One setting: the environment variable, what it means, its default, its schema. */
 export interface Setting<T> {
   env: string;
@@ -296,6 +311,24 @@ export const SETTINGS = {
     storefrontTenants,
     'Scopes each storefront to a tenant: `sa@project.iam.gserviceaccount.com=eu-,...` lets that service account act only for user ids starting with `eu-` (`*`: every id, for a storefront that is alone) and refuses unlisted callers (403). Prefixes may not overlap (`shop1` and `shop10` are refused). Required outside the emulators (deny by default); unset on the emulators, every caller may act for every shopper.',
   ),
+  doubleOptIn: setting(
+    'RESTOCK_DOUBLE_OPT_IN',
+    doubleOptInChannels,
+    "Channels whose address a shopper must confirm (double opt-in) unless the storefront vouches for it (`consent.verified` in the PUT): such a subscription is stored pending, a confirmation email with a link goes out over SMTP, and nobody is notified before the link is followed. `none` turns it off. Only `email` can be confirmed today.",
+    'email',
+  ),
+  confirmationTtlHours: setting(
+    'RESTOCK_CONFIRMATION_TTL_HOURS',
+    z.coerce.number().positive().max(720, 'must be at most 720 (30 days)'),
+    'Hours a pending subscription waits for its confirmation; its link works as long. Then it is gone (reads ignore it, Firestore TTL deletes it).',
+    '72',
+  ),
+  confirmationsPerAddress: setting(
+    'RESTOCK_CONFIRMATIONS_PER_ADDRESS',
+    positiveInt.max(100),
+    'Confirmation emails one address may receive per UTC day, whoever asks; over it a PUT is answered 429 and nothing is sent.',
+    '3',
+  ),
   maxBodyBytes: setting('RESTOCK_MAX_BODY_BYTES', positiveInt, 'Largest request body any HTTP entry point accepts.', '65536'),
 
   // Outbox relay (the publishing side: lib/outbox, docs/outbox.md)
@@ -340,6 +373,11 @@ export const SETTINGS = {
     '60000',
   ),
 
+  pseudonymKey: secretSetting(
+    'RESTOCK_PSEUDONYM_KEY',
+    keyList.optional(),
+    "Key of the keyed hash (HMAC-SHA256) that stands for a user id in logs, erasure receipts and erased ledger entries, and for an address in the confirmation limit's documents, at least 32 bytes: without it a plain hash of a guessable id (an email) could be reversed by trying candidates. Every function and the CLI need the same one for `restock trace` to match logs; unset, a built-in key is used (Terraform does not set it yet, docs/privacy.md). Only the first key is used.",
+  ),
   logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),
 } as const;
 
@@ -466,6 +504,9 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
     if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted");
   }
   if (fn === 'restockSubscriptions') {
+    if (config.doubleOptIn.length > 0 && (config.emailSender ?? config.notifier) !== 'smtp') {
+      refuse(SETTINGS.doubleOptIn, `names email, whose confirmations go over SMTP: set ${SETTINGS.emailSender.env}=smtp with its SMTP settings, or RESTOCK_DOUBLE_OPT_IN=none while the notification service sends email`);
+    }
     if (!config.storefrontTenants || config.storefrontTenants.length === 0) {
       refuse(
         SETTINGS.storefrontTenants,

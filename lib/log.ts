@@ -9,8 +9,8 @@
  * {@link recipientRef}, a short one-way hash that operators can match against
  * `restock trace` output.
  */
+import { createHmac } from 'node:crypto';
 import { CHANNELS } from './channels.ts';
-import { createHash } from 'node:crypto';
 import { createGcpLoggingPinoConfig } from '@google-cloud/pino-logging-gcp-config';
 import { pino, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { loadConfig } from './config.ts';
@@ -145,9 +145,34 @@ export function scrubJsonValue(value: unknown, max = MAX_LOGGED_STRING_CHARS): s
   return clip(scrubText(JSON.stringify(scrub(value)) ?? ''), max);
 }
 
-/** A stable, non-reversible reference to a recipient for logs. */
+/**
+ * The key of {@link recipientRef} on the emulators when RESTOCK_PSEUDONYM_KEY
+ * is unset (every process of a local stack and its tests agree on it).
+ * Outside the emulators the setting is required (lib/config `deploymentProblems`).
+ */
+export const LOCAL_PSEUDONYM_KEY = 'local-stack-only-pseudonym-key-0123456789';
+
+let pseudonymKey: string | undefined;
+
+function keyOfPseudonyms(): string {
+  if (pseudonymKey === undefined) {
+    try {
+      pseudonymKey = loadConfig().pseudonymKey?.[0] ?? LOCAL_PSEUDONYM_KEY;
+    } catch {
+      pseudonymKey = process.env.RESTOCK_PSEUDONYM_KEY?.split(',')[0]?.trim() || LOCAL_PSEUDONYM_KEY;
+    }
+  }
+  return pseudonymKey;
+}
+
+/**
+ * A stable, non-reversible reference to a recipient for logs: a keyed hash
+ * (HMAC-SHA256 under RESTOCK_PSEUDONYM_KEY), so nobody without the key can
+ * confirm a guessed user id or address against a log line, as anyone could
+ * with a plain SHA-256 of a guessable id.
+ */
 export function recipientRef(userId: string): string {
-  return createHash('sha256').update(`recipient:${userId}`).digest('hex').slice(0, 12);
+  return createHmac('sha256', keyOfPseudonyms()).update(`recipient:${userId}`).digest('hex').slice(0, 12);
 }
 
 /** The loggable shape of an error: name, message, stack, and its cause chain. */

@@ -24,6 +24,15 @@ export const COLLECTIONS = {
   waves: 'waves',
   /** Sub-collection of a fan-out: `fanouts/{eventKey}/ranges/g{generation}r{index}`, one per key range (lib/fanout/ranges.ts). */
   fanoutRanges: 'ranges',
+  /**
+   * Sub-collection of a product: `products/{productId}/pendingSubscriptions/{userId}`, a subscription
+   * waiting for its double opt-in confirmation (lib/subscriptions/pending.ts). Fan-out never pages it.
+   */
+  pendingSubscriptions: 'pendingSubscriptions',
+  /** `shoppers/{userId}`: the products the API subscribed a shopper to (lib/subscriptions/firestore-store.ts). */
+  shoppers: 'shoppers',
+  /** `confirmationSlots/{slotId}`: one per confirmation message sent to an address in a window (lib/consent/limit.ts). */
+  confirmationSlots: 'confirmationSlots',
 } as const;
 
 /** `products/{productId}`. */
@@ -145,6 +154,55 @@ export interface SubscriptionDoc {
   locale?: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /** How the shopper agreed to be told (absent on subscriptions written before consent records existed). */
+  consent?: ConsentRecord;
+}
+
+/**
+ * How a channel's address came to be consented: `confirmed` (double opt-in:
+ * the shopper followed the confirmation link), `storefront-verified` (the
+ * storefront said it had verified the address: a logged-in customer's
+ * confirmed email, a push token from its own app), or `not-required` (the
+ * channel is not in RESTOCK_DOUBLE_OPT_IN).
+ */
+export type ConsentMethod = 'confirmed' | 'storefront-verified' | 'not-required';
+
+/** The consent record of a subscription: when, through which storefront, under which wording, and how each address was vouched for. */
+export interface ConsentRecord {
+  /** When the storefront asked (the PUT that carried the wish). */
+  givenAtMs: number;
+  /** The storefront that asked, as logs name callers (a service account's email, `anonymous` on the emulators). */
+  storefront: string;
+  /** The version of the wording the shopper saw, as the storefront sent it. */
+  wording?: string;
+  /** Per channel of the subscription: how its address is vouched for. */
+  channels: Partial<Record<Channel, ConsentMethod>>;
+  /** With double opt-in: when the shopper confirmed. */
+  confirmedAtMs?: number;
+}
+
+/**
+ * `products/{productId}/pendingSubscriptions/{userId}`: a subscription that
+ * waits for its double opt-in confirmation. Never paged by fan-out (it is not
+ * in `restockSubscriptions`), so nobody unconfirmed is ever notified; deleted
+ * by the confirmation (which writes the subscription), by erasure, or by
+ * Firestore's TTL policy on `expireAt` (RESTOCK_CONFIRMATION_TTL_HOURS). Reads
+ * treat it as gone from `expireAt` on (TTL deletes within about a day).
+ */
+export interface PendingSubscriptionDoc {
+  userId: string;
+  productId: string;
+  channels: { email?: string; push?: string };
+  locale?: string;
+  /** The consent record as it will be once confirmed (without `confirmedAtMs`). */
+  consent: ConsentRecord;
+  /** The channel whose address the confirmation message goes to. */
+  confirmChannel: Channel;
+  /** When this pending request was written: the confirmation link names it, so an older link confirms nothing newer. */
+  createdAtMs: number;
+  /** When the confirmation message was accepted by the sender; absent until then (a repeated PUT sends it again). */
+  sentAtMs?: number;
+  expireAt: Timestamp;
 }
 
 /**

@@ -159,6 +159,53 @@ resource "google_firestore_field" "subscriptions_user_id" {
   }
 }
 
+# A shopper's requests waiting for their double opt-in confirmation (export and
+# erasure, lib/shoppers): the collection group pendingSubscriptions where userId == X.
+resource "google_firestore_field" "pending_subscriptions_user_id" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "pendingSubscriptions"
+  field      = "userId"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "DESCENDING"
+      query_scope = "COLLECTION"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
+# A request never confirmed is deleted RESTOCK_CONFIRMATION_TTL_HOURS after it was
+# made (expireAt is set by the subscription API; reads ignore it from then on,
+# TTL deletes it within about a day).
+resource "google_firestore_field" "pending_subscriptions_expire_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "pendingSubscriptions"
+  field      = "expireAt"
+
+  ttl_config {}
+}
+
+# The per-address confirmation limit's slots (lib/consent/limit.ts) expire at the
+# end of their UTC day; read only by id.
+resource "google_firestore_field" "confirmation_slots_expire_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "confirmationSlots"
+  field      = "expireAt"
+
+  ttl_config {}
+}
+
 # Dead-address cleanup (lib/delivery/dead-addresses.ts): the collection group
 # restockSubscriptions where channels.<channel> in [up to 30 addresses], for
 # each channel whose dead addresses are looked up (lib/channels.ts

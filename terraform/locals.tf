@@ -233,11 +233,20 @@ locals {
       RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
       # The API refuses subscriptions to products in stock: it must judge "in stock" as fan-out does.
       RESTOCK_THRESHOLD = tostring(var.restock_threshold)
+      # Double opt-in (terraform/consent_variables.tf) and erasure, which closes ledger keys for RESTOCK_LEDGER_TTL_DAYS.
+      # Off until Terraform gives this function SMTP and the link key to email confirmations with
+      # (docs/privacy.md): the code's default (email) would refuse to start without them.
+      RESTOCK_DOUBLE_OPT_IN             = "none"
+      RESTOCK_CONFIRMATION_TTL_HOURS    = tostring(var.confirmation_ttl_hours)
+      RESTOCK_CONFIRMATIONS_PER_ADDRESS = tostring(var.confirmations_per_address)
+      RESTOCK_LEDGER_TTL_DAYS           = tostring(var.ledger_ttl_days)
     }
     # It records an unsubscribe request on this topic (its short name) for applyShopperActions.
     restockUnsubscribe = {
       RESTOCK_SHOPPER_ACTIONS_TOPIC          = local.names.shopper_actions_topic
       RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = tostring(var.unsubscribe_link_max_age_days)
+      # Confirmation links (double opt-in) live as long as the request they confirm.
+      RESTOCK_CONFIRMATION_TTL_HOURS = tostring(var.confirmation_ttl_hours)
     }
     # Pushed by the shopper-actions subscription with an OIDC token of its own
     # push identity, for its own run.app URL, behind Cloud Run's IAM check:

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { idArg, intArg } from '../args.ts';
 import { outputFor, type Context } from '../context.ts';
 import { formatTime, table, type Output } from '../output.ts';
-import type { TraceReport } from '../queries/trace.ts';
+import type { TraceReport, TraceSubscription } from '../queries/trace.ts';
 import { colourState, outboxRowLine } from './status.ts';
 
 export { readTrace, type TraceEvent, type TraceQuery, type TraceReport, type TraceSubscription } from '../queries/trace.ts';
@@ -20,7 +20,7 @@ export function renderTrace(out: Output, r: TraceReport): void {
     out.line(`${c.bold('subscriptions')} none${r.productId ? ' for this product' : ''} (a sent or rejected notification removes a one-shot subscription)`);
   } else {
     out.line(c.bold('subscriptions'));
-    const rows = r.subscriptions.map((s) => [s.productId, s.channels.join(',') || '-', s.locale ?? '-', `since ${formatTime(s.createdAtMs)}`]);
+    const rows = r.subscriptions.map((s) => [s.productId, s.channels.join(',') || '-', s.locale ?? '-', `since ${formatTime(s.createdAtMs)}`, consentLine(s.consent)]);
     for (const line of table(rows)) out.line(`  ${line}`);
   }
   if (r.events.length === 0) {
@@ -48,6 +48,14 @@ export function renderTrace(out: Output, r: TraceReport): void {
     ]);
     for (const line of table(rows)) out.line(`    ${line}`);
   }
+}
+
+/** A consent record on one line: how each channel was vouched for, when confirmed, which wording, through whom. */
+function consentLine(c: TraceSubscription['consent']): string {
+  if (!c) return 'consent: not recorded';
+  const how = Object.entries(c.channels).map(([channel, method]) => `${channel} ${method}`).join(', ');
+  const confirmed = c.confirmedAtMs !== undefined ? ` at ${formatTime(c.confirmedAtMs)}` : '';
+  return `consent: ${how}${confirmed}${c.wording ? `, wording ${c.wording}` : ''}, by ${c.storefront}`;
 }
 
 /** Registers `trace`. */

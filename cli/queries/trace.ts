@@ -9,7 +9,7 @@
  *
  * Addresses are never printed: only which channels a subscription holds.
  */
-import { COLLECTIONS, subscriptionsRef, type Channel } from '../../lib/model.ts';
+import { COLLECTIONS, subscriptionsRef, type Channel, type ConsentRecord } from '../../lib/model.ts';
 import { entriesOfUser } from '../../lib/delivery/index.ts';
 import { fanoutRef, fanoutsOfProduct } from '../../lib/fanout/index.ts';
 import type { Backend } from '../backend.ts';
@@ -31,6 +31,8 @@ export interface TraceSubscription {
   channels: Channel[];
   locale: string | null;
   createdAtMs: number | null;
+  /** How the shopper consented (issue 32); null for a subscription written before consent records existed. */
+  consent: ConsentRecord | null;
 }
 
 /** One event as it concerns the shopper. */
@@ -62,6 +64,7 @@ function subscriptionOf(productId: string, d: Record<string, unknown>): TraceSub
     channels: channels.sort(),
     locale: typeof d.locale === 'string' ? d.locale : null,
     createdAtMs: typeof d.createdAtMs === 'number' ? d.createdAtMs : null,
+    consent: d.consent && typeof d.consent === 'object' ? (d.consent as ConsentRecord) : null,
   };
 }
 

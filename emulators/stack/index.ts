@@ -432,6 +432,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     ...channelFunctionEnv(channelPorts, projectId, functionUrl('restockUnsubscribe').replace(/\/$/, '')),
     RESTOCK_OUTBOX_TOPIC: RESOURCE_NAMES.topic,
     RESTOCK_SHOPPER_ACTIONS_TOPIC: RESOURCE_NAMES.shopperActionsTopic,
+    // Double opt-in is production's default (email); a local stack asks for it (`npm run demo -- --double-opt-in`, a test's env).
+    RESTOCK_DOUBLE_OPT_IN: 'none',
     RESTOCK_OUTBOX_FIRESTORE_DATABASE: inventoryDatabase,
     // Locally an outage is seconds long: short timeouts, leases and back-off so rows catch up quickly after it.
     RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS: '3000',

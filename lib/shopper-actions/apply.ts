@@ -5,7 +5,7 @@
  */
 import { decodePushData, InvalidEventError, readPushMessage, type IncomingRequest } from '../events/index.ts';
 import type { SubscriptionDoc } from '../model.ts';
-import type { SubscriptionStore } from '../subscriptions/index.ts';
+import type { ConfirmOutcome, PendingStore, SubscriptionStore } from '../subscriptions/index.ts';
 import { firstProblem } from '../validation.ts';
 import { InvalidShopperActionError } from './errors.ts';
 import { shopperActionSchema, type ShopperAction, type UnsubscribeAction } from './schema.ts';
@@ -17,7 +17,9 @@ export type ShopperActionOutcome =
   /** There was none (already unsubscribed, notified, or never there). */
   | 'already-gone'
   /** The shopper subscribed again after the link was issued: the later subscription stays. */
-  | 'later-subscription-kept';
+  | 'later-subscription-kept'
+  /** What became of a confirmation (double opt-in). */
+  | ConfirmOutcome;
 
 /** Whether an unsubscribe removes `current` (pure): only the generation the link was issued for. */
 export function unsubscribeDecision(action: Pick<UnsubscribeAction, 'generation'>, current: Pick<SubscriptionDoc, 'createdAtMs'> | undefined): 'delete' | Exclude<ShopperActionOutcome, 'unsubscribed'> {
@@ -55,8 +57,15 @@ const ROUNDS = 5;
  * (a PUT in between is read again).
  * @throws StoreUnavailableError (lib/subscriptions) when Firestore is down: the push is retried.
  */
-export async function applyShopperAction(store: Pick<SubscriptionStore, 'readForPut' | 'deleteSubscription'>, action: ShopperAction): Promise<ShopperActionOutcome> {
+export async function applyShopperAction(
+  store: Pick<SubscriptionStore, 'readForPut' | 'deleteSubscription'>,
+  action: ShopperAction,
+  pending?: Pick<PendingStore, 'confirm'>,
+): Promise<ShopperActionOutcome> {
   switch (action.type) {
+    case 'confirm':
+      // Without a pending store nothing is ever pending here: the link's request is gone.
+      return pending ? pending.confirm(action.productId, action.userId, action.generation, action.requestedAtMs) : 'already-gone';
     case 'unsubscribe': {
       for (let round = 1; ; round++) {
         const { subscription } = await store.readForPut(action.productId, action.userId);

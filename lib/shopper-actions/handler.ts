@@ -7,7 +7,7 @@
  */
 import { errorToProblemReply, jsonReply, problemRow, type HttpReply, type ProblemTable } from '../http/index.ts';
 import { errorFields, log as rootLog, recipientRef, type Logger } from '../log.ts';
-import { StoreUnavailableError, type SubscriptionStore } from '../subscriptions/index.ts';
+import { StoreUnavailableError, type PendingStore, type SubscriptionStore } from '../subscriptions/index.ts';
 import type { IncomingRequest } from '../events/index.ts';
 import { applyShopperAction, parseShopperActionPush } from './apply.ts';
 import { InvalidShopperActionError } from './errors.ts';
@@ -18,6 +18,8 @@ const PROBLEMS: ProblemTable = [
 
 export interface ShopperActionDeps {
   store: Pick<SubscriptionStore, 'readForPut' | 'deleteSubscription'>;
+  /** Pending subscriptions (double opt-in), which a `confirm` action confirms. */
+  pending?: Pick<PendingStore, 'confirm'>;
   logger?: Logger;
 }
 
@@ -26,7 +28,7 @@ export async function handleShopperActionPush(deps: ShopperActionDeps, req: Inco
   const logger = (deps.logger ?? rootLog).child({ component: 'shopper-actions' });
   try {
     const action = parseShopperActionPush(req);
-    const outcome = await applyShopperAction(deps.store, action);
+    const outcome = await applyShopperAction(deps.store, action, deps.pending);
     logger.info('shopper action applied', { type: action.type, outcome, productId: action.productId, user: recipientRef(action.userId) });
     return jsonReply(200, { outcome });
   } catch (err) {

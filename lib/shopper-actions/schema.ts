@@ -21,9 +21,23 @@ export const unsubscribeActionSchema = z.strictObject({
   requestedAtMs: timeMs,
 });
 
+/**
+ * Confirm a pending subscription (double opt-in), if it is still the pending
+ * request the link was issued for and has not expired.
+ */
+export const confirmActionSchema = z.strictObject({
+  type: z.literal('confirm'),
+  productId: docId,
+  userId: docId,
+  /** The pending request's `createdAtMs` the link was issued for: a later request (another address) is not confirmed by it. */
+  generation: timeMs,
+  requestedAtMs: timeMs,
+});
+
 /** Every action, by `type`. */
-export const shopperActionSchema = z.discriminatedUnion('type', [unsubscribeActionSchema]);
+export const shopperActionSchema = z.discriminatedUnion('type', [unsubscribeActionSchema, confirmActionSchema]);
 
 export type UnsubscribeAction = z.infer<typeof unsubscribeActionSchema>;
+export type ConfirmAction = z.infer<typeof confirmActionSchema>;
 export type ShopperAction = z.infer<typeof shopperActionSchema>;
 export type ShopperActionType = ShopperAction['type'];

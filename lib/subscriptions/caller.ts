@@ -17,10 +17,9 @@
  * the emulators, every caller (the local stack has no Cloud Run in front, so
  * requests come without a token) may act for every shopper.
  */
-import { createHash } from 'node:crypto';
 import { callerAuthorization, InvalidTokenError, MissingTokenError, verifyIdToken, type TokenPolicy } from '../auth/index.ts';
 import type { HttpRequestLike } from '../http/index.ts';
-import { isServiceAccount } from '../log.ts';
+import { isServiceAccount, recipientRef } from '../log.ts';
 import type { StorefrontTenant } from '../config.ts';
 
 /** How callers' tokens are verified (lib/auth `apiCallerPolicy`); who may act for whom is decided by the tenants. */
@@ -65,7 +64,8 @@ export class CallerNotAllowedError extends Error {
 /** The log label of a verified email: a service account in clear, a person's account hashed. */
 function labelOf(email: string | undefined): string {
   if (!email) return 'unnamed';
-  return isServiceAccount(email) ? email : `account:${createHash('sha256').update(email).digest('hex').slice(0, 12)}`;
+  // A person's account is personal data: the keyed hash logs use for shoppers (RESTOCK_PSEUDONYM_KEY), not a plain one.
+  return isServiceAccount(email) ? email : `account:${recipientRef(`account:${email}`)}`;
 }
 
 /**

@@ -38,6 +38,7 @@ function toSubscription(snap: DocumentSnapshot): SubscriptionDoc | undefined {
     ...(typeof data.locale === 'string' ? { locale: data.locale } : {}),
     createdAtMs: Number(data.createdAtMs),
     updatedAtMs: Number(data.updatedAtMs),
+    ...(data.consent && typeof data.consent === 'object' ? { consent: data.consent as SubscriptionDoc['consent'] } : {}),
   };
 }
 
@@ -48,7 +49,7 @@ function toSubscription(snap: DocumentSnapshot): SubscriptionDoc | undefined {
  * subscriptions without touching it, so it may list more than the shopper
  * holds, which only ever sends a create to the exact recount.
  */
-const SHOPPERS = 'shoppers';
+const SHOPPERS = COLLECTIONS.shoppers;
 
 /** The store's version of a document: its update time, which a precondition can name. */
 function versionOf(time: Timestamp): SubscriptionVersion {
@@ -148,6 +149,7 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
         locale: doc.locale ?? FieldValue.delete(),
         createdAtMs: doc.createdAtMs,
         updatedAtMs: doc.updatedAtMs,
+        consent: doc.consent ?? FieldValue.delete(),
       };
       try {
         await this.subscriptionRef(doc.productId, doc.userId).update(fields, { lastUpdateTime: timeOf(version) });

@@ -15,13 +15,26 @@ import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX, type FieldProblem, type Prob
 import { CHANNELS } from '../model.ts';
 import { RETRY_AFTER_SECONDS } from './problems.ts';
 import { DEFAULT_PAGE_SIZE, MAX_ID_BYTES, MAX_PAGE_SIZE, subscriptionRequestSchema } from './validation.ts';
-import type { SubscriptionView } from './view.ts';
+import type { PendingView, SubscriptionView } from './view.ts';
 
 /** Where the document is served. */
 export const OPENAPI_PATH = '/v1/openapi.json';
 
 /** Seconds a client or proxy may reuse the document: it changes only with a deploy. */
 export const OPENAPI_MAX_AGE_SECONDS = 300;
+
+const channelEnum = z.enum(CHANNELS as readonly ['email', 'push']);
+const consentMethodEnum = z.enum(['confirmed', 'storefront-verified', 'not-required']);
+
+const consentSchema = z
+  .strictObject({
+    givenAtMs: z.int().nonnegative().describe('When the storefront asked (the PUT that carried the wish).'),
+    storefront: z.string().describe('The caller that asked: a service account, `anonymous` on a local stack.'),
+    wording: z.string().optional().describe('The version of the consent wording the shopper saw, as the storefront sent it.'),
+    channels: z.strictObject({ email: consentMethodEnum.optional(), push: consentMethodEnum.optional() }).describe('How each address is vouched for: `confirmed` (double opt-in), `storefront-verified`, `not-required`.'),
+    confirmedAtMs: z.int().nonnegative().optional().describe('With double opt-in: when the shopper followed the link.'),
+  })
+  .describe('The consent record of a subscription.');
 
 const subscriptionSchema = z
   .strictObject({
@@ -31,8 +44,44 @@ const subscriptionSchema = z
     locale: z.string().optional().describe('Canonical BCP 47 tag.'),
     createdAtMs: z.int().nonnegative().describe('Milliseconds since the epoch.'),
     updatedAtMs: z.int().nonnegative().describe('Milliseconds since the epoch; unchanged by a PUT that changes nothing.'),
+    consent: consentSchema.optional().describe('Absent only on subscriptions written before consent records existed.'),
   })
   .describe('A subscription as the API shows it.');
+
+const pendingSchema = z
+  .strictObject({
+    productId: z.string(),
+    userId: z.string(),
+    status: z.literal('pending'),
+    channels: z.array(channelEnum),
+    locale: z.string().optional(),
+    confirmChannel: channelEnum.describe('Where the confirmation message went.'),
+    createdAtMs: z.int().nonnegative(),
+    expiresAtMs: z.int().nonnegative().describe('When the request and its link expire unconfirmed (RESTOCK_CONFIRMATION_TTL_HOURS).'),
+    consent: consentSchema,
+  })
+  .describe('A subscription waiting for its double opt-in confirmation: nobody is notified on it until the shopper follows the link.');
+
+const shopperExportSchema = z
+  .looseObject({
+    userId: z.string(),
+    exportedAtMs: z.int().nonnegative(),
+    subscriptions: z.array(z.looseObject({ productId: z.string(), channels: z.looseObject({}) })).describe('Every subscription with its addresses and consent record.'),
+    pendingConfirmations: z.array(z.looseObject({ productId: z.string() })),
+    shopperRecord: z.looseObject({ productIds: z.array(z.string()) }).nullable(),
+    notifications: z.array(z.looseObject({ eventKey: z.string(), productId: z.string(), channel: z.string(), state: z.string() })).describe('Every notification of the ledger: restock event, product, channel, state, when.'),
+    rejectedEvents: z.array(z.looseObject({ eventKey: z.string() })),
+  })
+  .describe('Everything the pipeline holds about one shopper.');
+
+const erasureReceiptSchema = z
+  .looseObject({
+    user: z.string().describe('The shopper as logs refer to them (a keyed hash).'),
+    erasedAtMs: z.int().nonnegative(),
+    counts: z.record(z.string(), z.int().nonnegative()),
+    outside: z.array(z.string()).describe('Where personal data may remain outside the database until its own retention ends.'),
+  })
+  .describe('What an erasure removed; a second erasure answers zeros.');
 
 const subscriptionPageSchema = z.strictObject({
   subscriptions: z.array(subscriptionSchema),
@@ -67,9 +116,10 @@ const problemSchema = z
 // The document's schemas must describe what the code really returns: these fail to compile if a type drifts.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const viewMatches: Same<z.infer<typeof subscriptionSchema>, SubscriptionView> = true;
+const pendingMatches: Same<z.infer<typeof pendingSchema>, PendingView> = true;
 const fieldProblemMatches: Same<z.infer<typeof fieldProblemSchema>, FieldProblem> = true;
 const problemFits: z.infer<typeof problemSchema> extends Omit<ProblemDetails, 'errors'> ? true : false = true;
-void [viewMatches, fieldProblemMatches, problemFits];
+void [viewMatches, pendingMatches, fieldProblemMatches, problemFits];
 
 /**
  * The components' schemas, with a `$ref` where one uses another (the page's
@@ -80,6 +130,11 @@ function componentSchemas(): Record<string, Record<string, unknown>> {
   registry.add(subscriptionRequestSchema, { id: 'SubscriptionRequest' });
   registry.add(subscriptionSchema, { id: 'Subscription' });
   registry.add(subscriptionPageSchema, { id: 'SubscriptionPage' });
+  registry.add(consentSchema, { id: 'Consent' });
+  registry.add(pendingSchema, { id: 'PendingSubscription' });
+  registry.add(z.union([subscriptionSchema, pendingSchema]).describe('A subscription, or a request waiting for its confirmation (`status: pending`).'), { id: 'SubscriptionOrPending' });
+  registry.add(shopperExportSchema, { id: 'ShopperExport' });
+  registry.add(erasureReceiptSchema, { id: 'ErasureReceipt' });
   registry.add(productCountSchema, { id: 'ProductCount' });
   registry.add(fieldProblemSchema, { id: 'FieldProblem' });
   registry.add(problemSchema, { id: 'Problem' });
@@ -143,6 +198,7 @@ function buildDocument(): Record<string, unknown> {
     security: [{ googleIdToken: [] }],
     tags: [
       { name: 'subscriptions', description: 'A shopper\'s subscriptions to sold-out products.' },
+      { name: 'shoppers', description: 'A shopper\'s data, exported or erased on request.' },
       { name: 'meta', description: 'This document.' },
     ],
     paths: {
@@ -163,7 +219,16 @@ function buildDocument(): Record<string, unknown> {
               ...json('Subscription'),
             },
             200: { description: 'Updated, or unchanged.', ...json('Subscription') },
-            ...problems(BODY_PROBLEMS),
+            202: {
+              description:
+                'Pending its double opt-in confirmation (RESTOCK_DOUBLE_OPT_IN): a link went to the address, nobody is notified until it is followed. The same PUT again sends nothing more.',
+              ...json('PendingSubscription'),
+            },
+            ...problems({
+              ...BODY_PROBLEMS,
+              400: `${BODY_PROBLEMS[400]} Also a confirmation the mail server refused for good (\`confirmation-address-refused\`).`,
+              429: 'The address was sent as many confirmation messages as it may receive today (`confirmation-rate-limited`, with `Retry-After`); nothing was kept.',
+            }),
           },
         },
         get: {
@@ -171,7 +236,10 @@ function buildDocument(): Record<string, unknown> {
           tags: ['subscriptions'],
           summary: 'Read one subscription',
           responses: {
-            200: { description: 'The subscription.', ...json('Subscription') },
+            200: {
+              description: 'The subscription, or the request waiting for its confirmation (`status: pending`).',
+              ...json('SubscriptionOrPending'),
+            },
             ...problems({ 400: INVALID, 404: 'No such subscription (`subscription-not-found`).' }),
           },
         },
@@ -179,7 +247,7 @@ function buildDocument(): Record<string, unknown> {
           operationId: 'deleteSubscription',
           tags: ['subscriptions'],
           summary: 'Unsubscribe a shopper from a product',
-          description: 'Idempotent: 204 whether or not the subscription existed.',
+          description: 'Idempotent: 204 whether or not the subscription existed. A request waiting for its confirmation is withdrawn too.',
           responses: { 204: { description: 'Gone.' }, ...problems({ 400: INVALID }) },
         },
       },
@@ -197,6 +265,24 @@ function buildDocument(): Record<string, unknown> {
             200: { description: 'One page.', ...json('SubscriptionPage') },
             ...problems({ 400: `${INVALID} Includes a page token of another user or a tampered one.` }),
           },
+        },
+      },
+      '/v1/shoppers/{userId}': {
+        parameters: [ref('parameters', 'userId')],
+        get: {
+          operationId: 'exportShopper',
+          tags: ['shoppers'],
+          summary: 'Export everything held about a shopper',
+          description: 'Subscriptions with their addresses and consent records, pending confirmations, every notification of the ledger, rejected events that mention the shopper.',
+          responses: { 200: { description: 'The export.', ...json('ShopperExport') }, ...problems({ 400: INVALID }) },
+        },
+        delete: {
+          operationId: 'eraseShopper',
+          tags: ['shoppers'],
+          summary: 'Erase a shopper',
+          description:
+            'Removes every subscription and pending confirmation, the shopper record, and the user id and addresses everywhere else; keeps what deduplication needs (ledger keys and states), so a task retried afterwards sends nothing. Idempotent.',
+          responses: { 200: { description: 'The receipt.', ...json('ErasureReceipt') }, ...problems({ 400: INVALID }) },
         },
       },
       '/v1/products/{productId}/subscriptions': {

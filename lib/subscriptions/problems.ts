@@ -6,6 +6,7 @@ import { TokenKeysUnavailableError } from '../auth/index.ts';
 import { HTTP_PROBLEMS, problemRow, type ProblemTable } from '../http/index.ts';
 import { CallerNotAllowedError, CallerNotIdentifiedError } from './caller.ts';
 import { ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
+import { ConfirmationRateLimitedError, ConfirmationRejectedError, ConfirmationUnavailableError } from './pending.ts';
 
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 1;
@@ -28,6 +29,25 @@ export const SUBSCRIPTION_PROBLEMS: ProblemTable = [
     type: 'subscription-not-found',
     title: 'No such subscription',
     errors: () => undefined,
+  }),
+  problemRow(ConfirmationRateLimitedError, {
+    status: 429,
+    type: 'confirmation-rate-limited',
+    title: 'Too many confirmation messages to this address',
+    errors: (e) => [{ pointer: `#/channels/${e.channel}`, detail: e.message }],
+    headers: (e) => ({ 'retry-after': String(Math.max(1, Math.ceil(e.retryAfterMs / 1000))) }),
+  }),
+  problemRow(ConfirmationRejectedError, {
+    status: 400,
+    type: 'confirmation-address-refused',
+    title: 'The confirmation message was refused',
+    errors: (e) => [{ pointer: `#/channels/${e.channel}`, detail: e.message }],
+  }),
+  problemRow(ConfirmationUnavailableError, {
+    status: 503,
+    type: 'unavailable',
+    title: 'Temporarily unavailable',
+    headers: () => ({ 'retry-after': String(RETRY_AFTER_SECONDS) }),
   }),
   problemRow(CallerNotIdentifiedError, {
     status: 401,

@@ -3,11 +3,13 @@
  *
  * | method | path | answer |
  * | --- | --- | --- |
- * | PUT | `/v1/products/{productId}/subscriptions/{userId}` | 201 created / 200 updated or unchanged |
+ * | PUT | `/v1/products/{productId}/subscriptions/{userId}` | 201 created / 200 updated or unchanged / 202 pending its double opt-in confirmation |
  * | GET | `/v1/products/{productId}/subscriptions/{userId}` | 200 the subscription / 404 |
  * | DELETE | `/v1/products/{productId}/subscriptions/{userId}` | 204, whether or not it existed |
  * | GET | `/v1/users/{userId}/subscriptions?pageSize=&pageToken=` | 200 `{ subscriptions, nextPageToken }` |
  * | GET | `/v1/products/{productId}/subscriptions?count=true` | 200 `{ productId, count }` |
+ * | GET | `/v1/shoppers/{userId}` | 200 everything held about the shopper (lib/shoppers export) |
+ * | DELETE | `/v1/shoppers/{userId}` | 200 the erasure's receipt (lib/shoppers erase), again harmlessly |
  * | GET | `/v1/openapi.json` | 200 the OpenAPI 3.1 document (`openapi.ts`), 304 on a matching `If-None-Match` |
  *
  * Every error is an RFC 9457 problem (see `problems.ts`). The handler never
@@ -34,6 +36,12 @@ import { openApiHandler } from './openapi-route.ts';
 import { decodePageToken } from './page-token.ts';
 import { SUBSCRIPTION_PROBLEMS } from './problems.ts';
 import { getSubscription, listSubscriptionsOfUser, putSubscription } from './service.ts';
+import { consentRecordOf } from './consent.ts';
+import { SubscriptionNotFoundError } from './errors.ts';
+import { isLive, type PendingStore } from './pending-store.ts';
+import { putPending, type ConfirmationSender } from './pending.ts';
+import type { Channel } from '../model.ts';
+import type { ShopperData } from '../shoppers/index.ts';
 import type { SubscriptionStore } from './store.ts';
 import {
   onlyKnownParams,
@@ -42,7 +50,7 @@ import {
   requireValidIds,
   type QueryParams,
 } from './validation.ts';
-import { toView } from './view.ts';
+import { toPendingView, toView } from './view.ts';
 
 /** The settings the API reads (a subset of `Config`). */
 export interface SubscriptionApiSettings {
@@ -53,11 +61,20 @@ export interface SubscriptionApiSettings {
   storefrontTenants?: readonly StorefrontTenant[] | undefined;
   /** How callers' tokens are verified (lib/auth `apiCallerPolicy`); unset, no token names anyone. */
   callerPolicy?: CallerPolicy | undefined;
+  /** Channels whose addresses need double opt-in (RESTOCK_DOUBLE_OPT_IN); empty or unset: none. */
+  doubleOptIn?: readonly Channel[] | undefined;
+  /** How long a pending subscription waits for its confirmation (RESTOCK_CONFIRMATION_TTL_HOURS). */
+  confirmationTtlHours?: number | undefined;
 }
 
 export interface SubscriptionApiDeps {
   store: SubscriptionStore;
   settings: SubscriptionApiSettings;
+  /** Pending subscriptions and the sender of their confirmations: both required when `settings.doubleOptIn` names a channel. */
+  pending?: PendingStore;
+  confirmations?: ConfirmationSender;
+  /** Export and erasure of a shopper's data (`/v1/shoppers/{userId}`); unset: those routes answer 404. */
+  shoppers?: ShopperData;
   /** Clock, replaceable in tests. */
   nowMs?: () => number;
   logger?: Logger;
@@ -120,6 +137,11 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
   const logger = (deps.logger ?? rootLog).child({ component: 'subscriptions-api' });
 
   const tenants = settings.storefrontTenants;
+  const doubleOptIn = settings.doubleOptIn ?? [];
+  if (doubleOptIn.length > 0 && (!deps.pending || !deps.confirmations)) {
+    throw new RangeError(`double opt-in on ${doubleOptIn.join(', ')} needs a pending store and a confirmation sender`);
+  }
+  const confirmationTtlMs = (settings.confirmationTtlHours ?? 72) * 3_600_000;
 
   const putOne: Handler = async ({ req, params, query, caller }) => {
     requireScope(caller, tenants, params.userId);
@@ -129,10 +151,25 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     const request = parseSubscriptionRequest(parseJsonObject(req.rawBody));
     const productId = params.productId ?? '';
     const userId = params.userId ?? '';
+    const now = nowMs();
+    if (doubleOptIn.length > 0) {
+      const pending = await putPending(store, deps.pending!, deps.confirmations!, productId, userId, request, {
+        restockThreshold: settings.restockThreshold,
+        doubleOptIn,
+        confirmationTtlMs,
+        storefront: caller.label,
+        nowMs: now,
+      });
+      if (pending) {
+        logger.info(`subscription ${pending.outcome}`, { productId, user: recipientRef(userId), outcome: pending.outcome, caller: caller.label });
+        return jsonReply(202, toPendingView(pending.pending));
+      }
+    }
     const { outcome, subscription } = await putSubscription(store, productId, userId, request, {
       restockThreshold: settings.restockThreshold,
       maxSubscriptionsPerUser: settings.maxSubscriptionsPerUser,
-      nowMs: nowMs(),
+      nowMs: now,
+      consent: (existing) => consentRecordOf(request, existing, doubleOptIn, { nowMs: now, storefront: caller.label }),
     });
     logger.info(`subscription ${outcome}`, { productId, user: recipientRef(userId), outcome, caller: caller.label });
     if (outcome === 'created') {
@@ -145,7 +182,16 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
   const getOne: Handler = async ({ params, query, caller }) => {
     requireScope(caller, tenants, params.userId);
     onlyKnownParams(query, []);
-    return jsonReply(200, toView(await getSubscription(store, params.productId ?? '', params.userId ?? '')));
+    const productId = params.productId ?? '';
+    const userId = params.userId ?? '';
+    try {
+      return jsonReply(200, toView(await getSubscription(store, productId, userId)));
+    } catch (err) {
+      // Waiting for its confirmation: shown as pending, so a storefront can say "check your inbox".
+      const waiting = err instanceof SubscriptionNotFoundError && deps.pending ? await deps.pending.readPending(productId, userId) : undefined;
+      if (waiting && isLive(waiting.doc, nowMs())) return jsonReply(200, toPendingView(waiting.doc));
+      throw err;
+    }
   };
 
   const deleteOne: Handler = async ({ params, query, caller }) => {
@@ -154,6 +200,9 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     const productId = params.productId ?? '';
     const userId = params.userId ?? '';
     await store.deleteSubscription(productId, userId);
+    // A request still waiting for its confirmation is withdrawn too: its link then confirms nothing.
+    const waiting = deps.pending ? await deps.pending.readPending(productId, userId) : undefined;
+    if (waiting) await deps.pending!.deletePending(productId, userId, waiting.version);
     logger.info('subscription deleted', { productId, user: recipientRef(userId), caller: caller.label });
     return emptyReply(204);
   };
@@ -180,6 +229,26 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     return jsonReply(200, { productId, count: await store.countSubscriptionsOfProduct(productId) });
   };
 
+  const exportShopper: Handler = async ({ params, query, caller }) => {
+    requireScope(caller, tenants, params.userId);
+    onlyKnownParams(query, []);
+    if (!deps.shoppers) throw new RouteNotFoundError(`/v1/shoppers/${params.userId}`);
+    const userId = params.userId ?? '';
+    const data = await deps.shoppers.export(userId, nowMs());
+    logger.info('shopper exported', { user: recipientRef(userId), caller: caller.label });
+    return jsonReply(200, data);
+  };
+
+  const eraseShopper: Handler = async ({ params, query, caller }) => {
+    requireScope(caller, tenants, params.userId);
+    onlyKnownParams(query, []);
+    if (!deps.shoppers) throw new RouteNotFoundError(`/v1/shoppers/${params.userId}`);
+    const userId = params.userId ?? '';
+    const receipt = await deps.shoppers.erase(userId, nowMs());
+    logger.info('shopper erased', { user: recipientRef(userId), caller: caller.label, ...receipt.counts });
+    return jsonReply(200, receipt);
+  };
+
   const routes: readonly Route[] = [
     {
       name: 'subscription',
@@ -188,6 +257,7 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     },
     { name: 'product-subscriptions', segments: ['v1', 'products', ':productId', 'subscriptions'], methods: { GET: countOfProduct } },
     { name: 'user-subscriptions', segments: ['v1', 'users', ':userId', 'subscriptions'], methods: { GET: listOfUser } },
+    { name: 'shopper', segments: ['v1', 'shoppers', ':userId'], methods: { GET: exportShopper, DELETE: eraseShopper } },
     { name: 'openapi', segments: ['v1', 'openapi.json'], methods: { GET: openApiHandler } },
   ];
 

@@ -3,7 +3,7 @@
  * repeated request does. Storage-agnostic: every read and write goes through
  * a {@link SubscriptionStore}.
  */
-import { CHANNELS, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, type ConsentRecord, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
 import { encodePageToken } from './page-token.ts';
 import type { SubscriptionStore } from './store.ts';
@@ -27,6 +27,8 @@ export interface PutSubscriptionPolicy {
   restockThreshold: number;
   maxSubscriptionsPerUser: number;
   nowMs: number;
+  /** The consent record a write of this request carries, given the subscription it replaces (consent.ts `consentRecordOf`). */
+  consent?: (existing: SubscriptionDoc | undefined) => ConsentRecord;
 }
 
 /** `created`: new; `updated`: channels or locale changed; `unchanged`: same request again (nothing written). */
@@ -63,10 +65,11 @@ export function planPut(
   };
   if (existing) {
     if (sameChoice(existing, request)) return { kind: 'unchanged', subscription: existing };
-    return { kind: 'replace', subscription: { ...fields, createdAtMs: existing.createdAtMs, updatedAtMs: policy.nowMs } };
+    const consent = policy.consent?.(existing);
+    return { kind: 'replace', subscription: { ...fields, createdAtMs: existing.createdAtMs, updatedAtMs: policy.nowMs, ...(consent ? { consent } : {}) } };
   }
   if (isInStock(product, policy.restockThreshold)) return { kind: 'refuse', error: new ProductInStockError(productId, product.available) };
-  return { kind: 'create', subscription: newSubscription(productId, userId, request, policy.nowMs) };
+  return { kind: 'create', subscription: newSubscription(productId, userId, request, policy) };
 }
 
 /**
@@ -138,7 +141,7 @@ export async function putSubscription(
   request: SubscriptionRequest,
   policy: PutSubscriptionPolicy,
 ): Promise<{ outcome: PutOutcome; subscription: SubscriptionDoc }> {
-  const created = await createChecked(store, newSubscription(productId, userId, request, policy.nowMs), policy);
+  const created = await createChecked(store, newSubscription(productId, userId, request, policy), policy);
   if (created) return { outcome: 'created', subscription: created };
   for (let round = 1; round <= PUT_ROUNDS; round++) {
     const { subscription: stored, product } = await store.readForPut(productId, userId);
@@ -160,14 +163,16 @@ export async function putSubscription(
 }
 
 /** The subscription a first PUT of this request creates. */
-function newSubscription(productId: string, userId: string, request: SubscriptionRequest, nowMs: number): SubscriptionDoc {
+function newSubscription(productId: string, userId: string, request: SubscriptionRequest, policy: Pick<PutSubscriptionPolicy, 'nowMs' | 'consent'>): SubscriptionDoc {
+  const consent = policy.consent?.(undefined);
   return {
     userId,
     productId,
     channels: request.channels,
     ...(request.locale !== undefined ? { locale: request.locale } : {}),
-    createdAtMs: nowMs,
-    updatedAtMs: nowMs,
+    createdAtMs: policy.nowMs,
+    updatedAtMs: policy.nowMs,
+    ...(consent ? { consent } : {}),
   };
 }
 

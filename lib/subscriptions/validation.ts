@@ -41,7 +41,35 @@ export function requireValidIds(ids: Record<string, string>): void {
 export interface SubscriptionRequest {
   channels: ChannelAddresses;
   locale?: string;
+  /** What the storefront says about the shopper's consent (lib/subscriptions/consent.ts). */
+  consent?: ConsentClaim;
 }
+
+/** The `consent` of a PUT: the wording's version the shopper saw, and the channels whose address the storefront verified itself. */
+export interface ConsentClaim {
+  wording?: string;
+  verified?: Channel[];
+}
+
+/** Longest wording version kept: a version string, not the wording itself. */
+export const MAX_WORDING_LENGTH = 100;
+
+const consentSchema = z.strictObject(
+  {
+    wording: z
+      .string({ error: 'must be the version of the consent wording the shopper saw (a string)' })
+      .min(1, { error: 'must not be empty' })
+      .max(MAX_WORDING_LENGTH, { error: `must be at most ${MAX_WORDING_LENGTH} characters` })
+      .regex(/^[\x20-\x7e]+$/, { error: 'must be printable ASCII' })
+      .optional(),
+    verified: z
+      .array(z.enum(CHANNELS as [Channel, ...Channel[]], { error: `must name channels: ${CHANNELS.join(', ')}` }), { error: `must be a list of channels whose address the storefront verified: ${CHANNELS.join(', ')}` })
+      .max(CHANNELS.length, { error: `must name each channel at most once` })
+      .refine((list) => new Set(list).size === list.length, { error: 'must name each channel at most once' })
+      .optional(),
+  },
+  { error: 'must be an object with `wording` and/or `verified`' },
+);
 
 /** Longest locale tag kept (RFC 5646 §4.4.1 recommends supporting at least 35). */
 const MAX_LOCALE_LENGTH = 35;
@@ -81,6 +109,7 @@ export const subscriptionRequestSchema = z.strictObject({
       return canonical;
     })
     .optional(),
+  consent: consentSchema.optional(),
 });
 
 function pointer(path: readonly PropertyKey[]): string {
@@ -104,10 +133,13 @@ export function fieldProblems(error: z.ZodError, input: unknown): FieldProblem[]
 export function parseSubscriptionRequest(body: unknown): SubscriptionRequest {
   const parsed = subscriptionRequestSchema.safeParse(body);
   if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error, body));
-  const { channels, locale } = parsed.data;
+  const { channels, locale, consent } = parsed.data;
   return {
     channels: Object.fromEntries(CHANNELS.flatMap((c) => (channels[c] !== undefined ? [[c, channels[c]]] : []))) as ChannelAddresses,
     ...(locale !== undefined ? { locale } : {}),
+    ...(consent !== undefined
+      ? { consent: { ...(consent.wording !== undefined ? { wording: consent.wording } : {}), ...(consent.verified !== undefined ? { verified: consent.verified } : {}) } }
+      : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * echoed: the client sent them and needs only to know which channels are set,
  * and keeping them out of responses keeps them out of client logs and traces.
  */
-import { CHANNELS, type Channel, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, type Channel, type ConsentRecord, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
 
 /** A subscription as the API shows it. */
 export interface SubscriptionView {
@@ -14,6 +14,38 @@ export interface SubscriptionView {
   locale?: string;
   createdAtMs: number;
   updatedAtMs: number;
+  /** How the shopper consented (absent on subscriptions written before consent records existed). */
+  consent?: ConsentRecord;
+}
+
+/**
+ * A pending subscription (double opt-in) as the API shows it: `status: pending`,
+ * which channel the confirmation went to, and when the request expires.
+ */
+export interface PendingView {
+  productId: string;
+  userId: string;
+  status: 'pending';
+  channels: Channel[];
+  locale?: string;
+  confirmChannel: Channel;
+  createdAtMs: number;
+  expiresAtMs: number;
+  consent: ConsentRecord;
+}
+
+export function toPendingView(doc: PendingSubscriptionDoc): PendingView {
+  return {
+    productId: doc.productId,
+    userId: doc.userId,
+    status: 'pending',
+    channels: CHANNELS.filter((c) => typeof doc.channels[c] === 'string'),
+    ...(doc.locale !== undefined ? { locale: doc.locale } : {}),
+    confirmChannel: doc.confirmChannel,
+    createdAtMs: doc.createdAtMs,
+    expiresAtMs: doc.expireAt.toMillis(),
+    consent: doc.consent,
+  };
 }
 
 export function toView(doc: SubscriptionDoc): SubscriptionView {
@@ -24,5 +56,6 @@ export function toView(doc: SubscriptionDoc): SubscriptionView {
     ...(doc.locale !== undefined ? { locale: doc.locale } : {}),
     createdAtMs: doc.createdAtMs,
     updatedAtMs: doc.updatedAtMs,
+    ...(doc.consent !== undefined ? { consent: doc.consent } : {}),
   };
 }

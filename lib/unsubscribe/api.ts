@@ -32,7 +32,7 @@ import {
 } from '../http/index.ts';
 import { log as rootLog, recipientRef, type Logger } from '../log.ts';
 import { ShopperActionPublishError, type ShopperActionPublisher } from '../shopper-actions/index.ts';
-import { ExpiredUnsubscribeTokenError, InvalidUnsubscribeTokenError, openUnsubscribeToken } from './token.ts';
+import { ExpiredConfirmTokenError, ExpiredUnsubscribeTokenError, InvalidConfirmTokenError, InvalidUnsubscribeTokenError, openLinkToken, openUnsubscribeToken } from './token.ts';
 
 /**
  * Largest body of a one-click POST: RFC 8058's form is `List-Unsubscribe=One-Click`
@@ -47,6 +47,11 @@ export interface UnsubscribeApiDeps {
   keys: readonly string[];
   /** How old a token may be (RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS). */
   tokenMaxAgeMs: number;
+  /**
+   * How old a confirmation link (double opt-in) may be: RESTOCK_CONFIRMATION_TTL_HOURS,
+   * the life of the pending subscription it confirms. Unset: `/v1/confirm/` is not served.
+   */
+  confirmTokenMaxAgeMs?: number;
   maxBodyBytes: number;
   nowMs?: () => number;
   logger?: Logger;
@@ -56,6 +61,18 @@ export interface UnsubscribeApiDeps {
 export type UnsubscribeApi = (req: HttpRequestLike) => Promise<HttpReply>;
 
 const UNSUBSCRIBE_PROBLEMS: ProblemTable = [
+  problemRow(ExpiredConfirmTokenError, {
+    status: 400,
+    type: 'expired-confirmation-token',
+    title: 'Confirmation link has expired',
+    errors: (e) => [{ parameter: e.field, detail: e.message }],
+  }),
+  problemRow(InvalidConfirmTokenError, {
+    status: 400,
+    type: 'invalid-confirmation-token',
+    title: 'Confirmation link is not valid',
+    errors: (e) => [{ parameter: e.field, detail: e.message }],
+  }),
   problemRow(ExpiredUnsubscribeTokenError, {
     status: 400,
     type: 'expired-unsubscribe-token',
@@ -111,18 +128,40 @@ const CONFIRM_PAGE = page(
 
 const DONE_PAGE = page('Unsubscribed', '<h1>Unsubscribed</h1><p>You will not be notified about this product.</p>');
 
+/** The form field the confirmation page POSTs: a mail scanner that only GETs never confirms. */
+const CONFIRM_FIELD = 'confirm';
+const CONFIRM_VALUE = 'yes';
+
+const CONFIRM_SUBSCRIPTION_PAGE = page(
+  'Confirm your restock notification',
+  [
+    '<h1>Tell you when it is back?</h1>',
+    '<p>Someone asked to notify this address when a sold-out product is back in stock. Confirm only if it was you.</p>',
+    `<form method="post" action=""><input type="hidden" name="${CONFIRM_FIELD}" value="${CONFIRM_VALUE}">`,
+    '<button type="submit">Confirm</button></form>',
+    '<p>If it was not you, ignore the message: nothing will be sent, and the request is deleted when the link expires.</p>',
+  ].join('\n'),
+);
+
+const CONFIRMED_PAGE = page('Confirmed', '<h1>Confirmed</h1><p>You will be told once when this product is back in stock.</p>');
+
 /** Reads `List-Unsubscribe` from an urlencoded or multipart body. */
-async function oneClickValue(req: HttpRequestLike): Promise<string | null> {
+function oneClickValue(req: HttpRequestLike): Promise<string | null> {
+  return formValue(req, ONE_CLICK_FIELD);
+}
+
+/** Reads one field of an urlencoded or multipart body. */
+async function formValue(req: HttpRequestLike, field: string): Promise<string | null> {
   const contentType = headerValue(req, 'content-type') ?? '';
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   const body = req.rawBody ?? new Uint8Array();
   if (mediaType === 'application/x-www-form-urlencoded') {
-    return new URLSearchParams(Buffer.from(body).toString('utf8')).get(ONE_CLICK_FIELD);
+    return new URLSearchParams(Buffer.from(body).toString('utf8')).get(field);
   }
   if (mediaType === 'multipart/form-data') {
     try {
       const form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
-      const value = form.get(ONE_CLICK_FIELD);
+      const value = form.get(field);
       return typeof value === 'string' ? value : null;
     } catch (cause) {
       throw new InvalidRequestError([{ pointer: '#', detail: 'is not a readable multipart/form-data body' }], { cause });
@@ -138,6 +177,8 @@ export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
 
   async function dispatch(req: HttpRequestLike): Promise<HttpReply> {
     const path = req.url.split('?')[0] ?? '';
+    const confirming = /^\/v1\/confirm\/([^/]+)$/.exec(path);
+    if (confirming && deps.confirmTokenMaxAgeMs !== undefined) return confirm(req, confirming[1]!, deps.confirmTokenMaxAgeMs);
     const match = /^\/v1\/unsubscribe\/([^/]+)$/.exec(path);
     if (!match) throw new RouteNotFoundError(path);
     const method = req.method.toUpperCase();
@@ -155,6 +196,26 @@ export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
     await deps.publisher.publish({ type: 'unsubscribe', productId: target.productId, userId: target.userId, generation: target.generation, requestedAtMs: nowMs() });
     logger.info('unsubscribe requested by one-click link', { productId: target.productId, user: recipientRef(target.userId) });
     return { status: 200, headers: { ...PAGE_HEADERS }, body: DONE_PAGE };
+  }
+
+  /**
+   * `/v1/confirm/{token}`: double opt-in. GET shows a page whose button POSTs
+   * (scanners and previewers GET every link of a message); POST publishes a
+   * confirm request that `applyShopperActions` applies to the pending
+   * subscription the link names, if it is still that request and unexpired.
+   */
+  async function confirm(req: HttpRequestLike, token: string, maxAgeMs: number): Promise<HttpReply> {
+    const method = req.method.toUpperCase();
+    if (!['GET', 'HEAD', 'POST'].includes(method)) throw new MethodNotAllowedError(req.method, ['GET', 'HEAD', 'POST']);
+    const target = openLinkToken('confirm', token, deps.keys, { nowMs: nowMs(), maxAgeMs });
+    if (method !== 'POST') return { status: 200, headers: { ...PAGE_HEADERS }, ...(method === 'GET' ? { body: CONFIRM_SUBSCRIPTION_PAGE } : {}) };
+    requireBodyWithin(req, deps.maxBodyBytes);
+    if ((await formValue(req, CONFIRM_FIELD)) !== CONFIRM_VALUE) {
+      throw new InvalidRequestError([{ parameter: CONFIRM_FIELD, detail: `must be ${CONFIRM_VALUE}` }]);
+    }
+    await deps.publisher.publish({ type: 'confirm', productId: target.productId, userId: target.userId, generation: target.generation, requestedAtMs: nowMs() });
+    logger.info('confirmation requested by link', { productId: target.productId, user: recipientRef(target.userId) });
+    return { status: 200, headers: { ...PAGE_HEADERS }, body: CONFIRMED_PAGE };
   }
 
   return async (req) => {

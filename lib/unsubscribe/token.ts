@@ -23,11 +23,20 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { isValidDocumentId } from '../model.ts';
 
-const VERSION = 'u2';
+/**
+ * What a sealed link is for. Each purpose has its own prefix and its own key
+ * (HKDF's info names the purpose), so a token of one purpose never opens as
+ * another: a confirmation link cannot unsubscribe, nor the reverse.
+ */
+export type LinkPurpose = 'unsubscribe' | 'confirm';
+
+const PURPOSES: Readonly<Record<LinkPurpose, { version: string; keyInfo: string; noun: string }>> = {
+  unsubscribe: { version: 'u2', keyInfo: 'restock-fanout:unsubscribe-token:v2', noun: 'unsubscribe token' },
+  // Double opt-in (lib/consent): names a pending subscription, its generation the pending request's `createdAtMs`.
+  confirm: { version: 'c2', keyInfo: 'restock-fanout:confirm-token:v2', noun: 'confirmation token' },
+};
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
-/** HKDF's info: the same secret used for anything else yields another key. */
-const KEY_INFO = 'restock-fanout:unsubscribe-token:v2';
 /** A token issued further in the future than this (clock skew) is refused. */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 
@@ -61,14 +70,32 @@ export class ExpiredUnsubscribeTokenError extends InvalidUnsubscribeTokenError {
   }
 }
 
+/** A confirmation link (double opt-in) that is malformed or that no key opens: 400, its own problem type. */
+export class InvalidConfirmTokenError extends Error {
+  override readonly name: string = 'InvalidConfirmTokenError';
+  readonly field = 'token';
+  constructor(problem: string) {
+    super(`confirmation token ${problem}`);
+  }
+}
+
+/** A genuine confirmation link past RESTOCK_CONFIRMATION_TTL_HOURS: 400; the pending subscription it named has expired too. */
+export class ExpiredConfirmTokenError extends InvalidConfirmTokenError {
+  override readonly name = 'ExpiredConfirmTokenError';
+  constructor(period: string) {
+    super(`has expired (links work for ${period}); subscribe again to get a new one`);
+  }
+}
+
 const derived = new Map<string, Buffer>();
 
-/** The AES-256 key of a secret (cached: HKDF per request would be wasted work). */
-function keyOf(secret: string): Buffer {
-  let key = derived.get(secret);
+/** The AES-256 key of a secret for a purpose (cached: HKDF per request would be wasted work). */
+function keyOf(secret: string, purpose: LinkPurpose): Buffer {
+  const id = `${purpose}\u0000${secret}`;
+  let key = derived.get(id);
   if (!key) {
-    key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), KEY_INFO, 32));
-    derived.set(secret, key);
+    key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), PURPOSES[purpose].keyInfo, 32));
+    derived.set(id, key);
   }
   return key;
 }
@@ -78,20 +105,31 @@ function keyOf(secret: string): Buffer {
  * @throws RangeError without a key.
  */
 export function sealUnsubscribeToken(claims: UnsubscribeClaims, keys: readonly string[]): string {
-  const secret = keys[0];
-  if (!secret) throw new RangeError('no unsubscribe key to seal with');
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', keyOf(secret), nonce);
-  cipher.setAAD(Buffer.from(VERSION, 'ascii'));
-  const plain = Buffer.from(JSON.stringify([claims.productId, claims.userId, claims.generation, claims.issuedAtMs]), 'utf8');
-  const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
-  return `${VERSION}.${sealed.toString('base64url')}`;
+  return sealLinkToken('unsubscribe', claims, keys);
 }
 
-function open(sealed: Buffer, secret: string): Buffer | undefined {
+/**
+ * Seals `claims` for `purpose` under the first key: the same scheme for
+ * every link a message carries, one key per purpose.
+ * @throws RangeError without a key.
+ */
+export function sealLinkToken(purpose: LinkPurpose, claims: UnsubscribeClaims, keys: readonly string[]): string {
+  const secret = keys[0];
+  if (!secret) throw new RangeError(`no key to seal a ${PURPOSES[purpose].noun} with`);
+  const { version } = PURPOSES[purpose];
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', keyOf(secret, purpose), nonce);
+  cipher.setAAD(Buffer.from(version, 'ascii'));
+  const plain = Buffer.from(JSON.stringify([claims.productId, claims.userId, claims.generation, claims.issuedAtMs]), 'utf8');
+  const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+  return `${version}.${sealed.toString('base64url')}`;
+}
+
+function open(sealed: Buffer, secret: string, purpose: LinkPurpose): Buffer | undefined {
+  const { version } = PURPOSES[purpose];
   try {
-    const decipher = createDecipheriv('aes-256-gcm', keyOf(secret), sealed.subarray(0, NONCE_BYTES));
-    decipher.setAAD(Buffer.from(VERSION, 'ascii'));
+    const decipher = createDecipheriv('aes-256-gcm', keyOf(secret, purpose), sealed.subarray(0, NONCE_BYTES));
+    decipher.setAAD(Buffer.from(version, 'ascii'));
     decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
     return Buffer.concat([decipher.update(sealed.subarray(NONCE_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
   } catch {
@@ -106,31 +144,54 @@ const isTime = (v: unknown): v is number => typeof v === 'number' && Number.isSa
  * @throws InvalidUnsubscribeTokenError when it is malformed, no key opens it or it was issued in the future; ExpiredUnsubscribeTokenError when older than `maxAgeMs`.
  */
 export function openUnsubscribeToken(token: string, keys: readonly string[], at: { nowMs: number; maxAgeMs: number }): UnsubscribeClaims {
-  const match = /^u2\.([\w-]{40,2800})$/.exec(token);
-  if (!match) throw new InvalidUnsubscribeTokenError('is malformed');
-  const sealed = Buffer.from(match[1]!, 'base64url');
-  if (sealed.length <= NONCE_BYTES + TAG_BYTES) throw new InvalidUnsubscribeTokenError('is malformed');
+  return openLinkToken('unsubscribe', token, keys, at);
+}
+
+/** How long a link lives, as its expiry message says it: days, or hours under two days. */
+function lifetime(maxAgeMs: number): string {
+  return maxAgeMs >= 2 * 86_400_000 ? `${Math.round(maxAgeMs / 86_400_000)} days` : `${Math.max(1, Math.round(maxAgeMs / 3_600_000))} hours`;
+}
+
+/**
+ * {@link openUnsubscribeToken} for any purpose: what a token of `purpose`
+ * says, if a key opens it under that purpose and it is not too old.
+ * @throws InvalidUnsubscribeTokenError, ExpiredUnsubscribeTokenError
+ */
+export function openLinkToken(purpose: LinkPurpose, token: string, keys: readonly string[], at: { nowMs: number; maxAgeMs: number }): UnsubscribeClaims {
+  const { version } = PURPOSES[purpose];
+  const invalid = (problem: string) => (purpose === 'confirm' ? new InvalidConfirmTokenError(problem) : new InvalidUnsubscribeTokenError(problem));
+  const match = /^([a-z]\d)\.([\w-]{40,2800})$/.exec(token);
+  if (!match || match[1] !== version) throw invalid('is malformed');
+  const sealed = Buffer.from(match[2]!, 'base64url');
+  if (sealed.length <= NONCE_BYTES + TAG_BYTES) throw invalid('is malformed');
   let plain: Buffer | undefined;
   for (const key of keys) {
-    plain = open(sealed, key);
+    plain = open(sealed, key, purpose);
     if (plain) break;
   }
-  if (!plain) throw new InvalidUnsubscribeTokenError('does not open under any key');
+  if (!plain) throw invalid('does not open under any key');
   let fields: unknown;
   try {
     fields = JSON.parse(plain.toString('utf8'));
   } catch {
-    throw new InvalidUnsubscribeTokenError('is malformed');
+    throw invalid('is malformed');
   }
   // Sealed by us, so this only fails for a token of a buggy version: still refuse it cleanly.
-  if (!Array.isArray(fields) || fields.length !== 4) throw new InvalidUnsubscribeTokenError('names no subscription');
+  if (!Array.isArray(fields) || fields.length !== 4) throw invalid('names no subscription');
   const [productId, userId, generation, issuedAtMs] = fields as unknown[];
   if (typeof productId !== 'string' || typeof userId !== 'string' || !isValidDocumentId(productId) || !isValidDocumentId(userId) || !isTime(generation) || !isTime(issuedAtMs)) {
-    throw new InvalidUnsubscribeTokenError('names no subscription');
+    throw invalid('names no subscription');
   }
-  if (issuedAtMs > at.nowMs + MAX_FUTURE_SKEW_MS) throw new InvalidUnsubscribeTokenError('was issued in the future');
-  if (at.nowMs - issuedAtMs > at.maxAgeMs) throw new ExpiredUnsubscribeTokenError(Math.round(at.maxAgeMs / 86_400_000));
+  if (issuedAtMs > at.nowMs + MAX_FUTURE_SKEW_MS) throw invalid('was issued in the future');
+  if (at.nowMs - issuedAtMs > at.maxAgeMs) {
+    throw purpose === 'confirm' ? new ExpiredConfirmTokenError(lifetime(at.maxAgeMs)) : new ExpiredUnsubscribeTokenError(Math.round(at.maxAgeMs / 86_400_000));
+  }
   return { productId, userId, generation, issuedAtMs };
+}
+
+/** The confirmation URL of a pending subscription: `<base>/v1/confirm/<token>` (double opt-in, lib/consent). */
+export function confirmUrl(baseUrl: string, claims: UnsubscribeClaims, keys: readonly string[]): string {
+  return `${baseUrl.replace(/\/+$/, '')}/v1/confirm/${sealLinkToken('confirm', claims, keys)}`;
 }
 
 /** The one-click URL of a subscription: `<base>/v1/unsubscribe/<token>`. */

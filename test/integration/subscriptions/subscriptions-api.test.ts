@@ -43,6 +43,8 @@ describe('PUT /v1/products/{productId}/subscriptions/{userId}', () => {
       locale: 'de-DE',
       createdAtMs: expect.any(Number),
       updatedAtMs: res.body.createdAtMs,
+      // The consent record (issue 32): the shared stack runs without double opt-in, so no address needed confirming.
+      consent: { givenAtMs: res.body.createdAtMs, storefront: 'anonymous', channels: { email: 'not-required', push: 'not-required' } },
     });
     expect(res.text).not.toContain('ann@example.com');
     const stored = (await db().doc(`products/${productId}/restockSubscriptions/${userId}`).get()).data();
@@ -53,6 +55,7 @@ describe('PUT /v1/products/{productId}/subscriptions/{userId}', () => {
       locale: 'de-DE',
       createdAtMs: res.body.createdAtMs,
       updatedAtMs: res.body.createdAtMs,
+      consent: res.body.consent,
     });
   });
 

@@ -62,6 +62,9 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
     outbox: () => {
       throw new Error('unexpected call to outbox');
     },
+    shoppers: () => {
+      throw new Error('unexpected call to shoppers');
+    },
     close: async () => undefined,
     ...overrides,
   };

@@ -18,6 +18,8 @@ const PRODUCTION: Record<string, string> = {
   RESTOCK_TASK_SIGNING_KEYS: 't'.repeat(32),
   RESTOCK_STOREFRONT_TENANTS: 'storefront@shop-prod-1.iam.gserviceaccount.com=*',
   RESTOCK_BEHIND_CLOUD_RUN_IAM: 'true',
+  // Terraform turns double opt-in off until it gives restockSubscriptions SMTP and the link key (docs/privacy.md).
+  RESTOCK_DOUBLE_OPT_IN: 'none',
 };
 
 function refusals(fn: FunctionName, overrides: Record<string, string | undefined>): string[] {
@@ -42,6 +44,7 @@ describe('outside the emulators', () => {
   const subscriptionCases: [string, Record<string, string | undefined>, string][] = [
     ['no tenants (every invoker would act for every shopper)', { RESTOCK_STOREFRONT_TENANTS: undefined }, 'RESTOCK_STOREFRONT_TENANTS'],
     ["not behind Cloud Run's IAM check (no caller could be named)", { RESTOCK_BEHIND_CLOUD_RUN_IAM: 'false' }, 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
+    ['double opt-in on email while email goes through the notification service (confirmations need SMTP)', { RESTOCK_DOUBLE_OPT_IN: 'email' }, 'RESTOCK_DOUBLE_OPT_IN'],
   ];
   for (const [name, overrides, variable] of subscriptionCases) {
     test(`${name}: restockSubscriptions refuses to start, naming ${variable} (issue 31, item 3)`, () => {

@@ -49,7 +49,16 @@ describe('PUT /v1/products/{productId}/subscriptions/{userId}', () => {
     // Assess
     expect(reply.status).toBe(201);
     expect(reply.headers.location).toBe('/v1/products/sku-1/subscriptions/u1');
-    expect(json(reply)).toEqual({ productId: 'sku-1', userId: 'u1', channels: ['email'], locale: 'en-GB', createdAtMs: 1000, updatedAtMs: 1000 });
+    expect(json(reply)).toEqual({
+      productId: 'sku-1',
+      userId: 'u1',
+      channels: ['email'],
+      locale: 'en-GB',
+      createdAtMs: 1000,
+      updatedAtMs: 1000,
+      // Every subscription carries its consent record; without double opt-in the address needs no confirmation.
+      consent: { givenAtMs: 1000, storefront: 'anonymous', channels: { email: 'not-required' } },
+    });
     expect(reply.body).not.toContain('ann@example.com');
     expect(await store.getSubscription('sku-1', 'u1')).toMatchObject({ channels: { email: 'ann@example.com' } });
   });

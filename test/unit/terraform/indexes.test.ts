@@ -130,6 +130,24 @@ const SITES: Site[] = [
     queries: [{ what: "a shopper's subscriptions (API)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],
   },
   {
+    // Export and erasure of one shopper (issue 32).
+    file: 'lib/shoppers/data.ts',
+    snippets: [
+      "this.db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', userId)",
+      "this.db.collectionGroup(COLLECTIONS.pendingSubscriptions).where('userId', '==', userId)",
+      "this.db.collection(COLLECTIONS.deliveries).where('userId', '==', userId).orderBy('createdAtMs', 'desc')",
+      'this.db.collection(COLLECTIONS.rejectedEvents).orderBy(FieldPath.documentId())',
+      "this.db.collection(COLLECTIONS.fanouts).where('cursor', '==', userId)",
+    ],
+    queries: [
+      { what: "a shopper's subscriptions (export, erasure)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] },
+      { what: "a shopper's pending confirmations (export, erasure)", collection: 'pendingSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] },
+      { what: "a shopper's deliveries (export, erasure)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
+      { what: 'rejected events by id (erasure scans them for the shopper)', collection: 'rejectedEvents', scope: 'COLLECTION', equalities: [] },
+      { what: "fan-outs whose cursor is the shopper (erasure)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['cursor'] },
+    ],
+  },
+  {
     file: 'lib/delivery/dead-addresses.ts',
     snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where(`channels.${channel}`, 'in', values)"],
     // One query per channel whose dead addresses are looked up (lib/channels.ts).

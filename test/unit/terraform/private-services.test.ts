@@ -103,6 +103,7 @@ describe('issue 31 item 8: the public function can only record an unsubscribe re
     expect(tf.locals.function_env.restockUnsubscribe).toEqual({
       RESTOCK_SHOPPER_ACTIONS_TOPIC: '${local.names.shopper_actions_topic}',
       RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS: '${tostring(var.unsubscribe_link_max_age_days)}',
+      RESTOCK_CONFIRMATION_TTL_HOURS: '${tostring(var.confirmation_ttl_hours)}',
     });
     expect(tf.locals.names.shopper_actions_topic).toBe('${var.name_prefix}shopper-actions');
     const type = String(tf.variable.function_config.type);

@@ -1,0 +1,341 @@
+/**
+ * A shopper's data, exported or erased on request (`GET` and `DELETE
+ * /v1/shoppers/{userId}`, `restock shopper export|erase`).
+ *
+ * What the pipeline's database holds about a shopper, and what erasure does
+ * with it (docs/privacy.md has the retention table):
+ *
+ * | where | personal data | erasure |
+ * | --- | --- | --- |
+ * | `products/*\/restockSubscriptions/{userId}` | user id, addresses, consent | deleted, after its sign-up's ledger keys are closed |
+ * | `products/*\/pendingSubscriptions/{userId}` | user id, addresses, consent | deleted |
+ * | `shoppers/{userId}` | user id, product ids | deleted |
+ * | `deliveries/{key}` | user id (the key is a hash of it) | the user id replaced by a keyed pseudonym; key, state, product, channel, times kept (dedup) |
+ * | `rejectedEvents/{key}` | whatever a bad event carried (addresses are masked when recorded) | every occurrence of the user id and addresses replaced |
+ * | `fanouts/{eventKey}` (`cursor`) | the id of the last shopper paged | replaced by the pseudonym once the fan-out is over; a running one is counted, not touched |
+ *
+ * Nothing erased comes back from work in flight (docs/design.md promise 17):
+ * before a subscription is deleted, the ledger entries of every channel of its
+ * sign-up are closed (`unsubscribed`, the pseudonym as user) in the same
+ * commit. A chunk that read the subscription before the erasure and claims
+ * after it finds its entries existing, so its one-commit first attempt fails
+ * and its transaction, which re-reads the subscription, finds it gone and
+ * the keys closed: nothing is sent and nothing is written with the user id.
+ * A chunk that claimed before the erasure is sending: it finishes (like a
+ * restock that sold out again, a chunk in flight is not recalled) and records
+ * its outcome with `update`, which never writes the user id back. A
+ * confirmation in flight is a transaction on the pending request, which the
+ * erasure deleted: it confirms nothing.
+ */
+import { FieldPath, Timestamp, type DocumentReference, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { status } from '@grpc/grpc-js';
+import { recipientRef } from '../log.ts';
+import { CHANNELS, COLLECTIONS, dedupKey, type DeliveryDoc, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
+
+/** Everything held about one shopper, as `GET /v1/shoppers/{userId}` answers it. */
+export interface ShopperExport {
+  userId: string;
+  exportedAtMs: number;
+  /** Active subscriptions, with their addresses and consent records. */
+  subscriptions: SubscriptionDoc[];
+  /** Requests waiting for their double opt-in confirmation (expired ones included until TTL deletes them). */
+  pendingConfirmations: (Omit<PendingSubscriptionDoc, 'expireAt'> & { expiresAtMs: number })[];
+  /** The products the API lists for the shopper (`shoppers/{userId}`), or null when there is no record. */
+  shopperRecord: { productIds: string[]; updatedAtMs: number | null } | null;
+  /** Every notification of the ledger: which restock, product, channel, when, and what became of it. */
+  notifications: {
+    eventKey: string;
+    productId: string;
+    channel: string;
+    state: string;
+    attempts: number;
+    createdAtMs: number;
+    updatedAtMs: number;
+    sentAtMs: number | null;
+    lastError: string | null;
+  }[];
+  /** Rejected events whose recorded excerpt mentions the shopper. */
+  rejectedEvents: { eventKey: string; receivedAtMs: number; reason: string }[];
+}
+
+/** What an erasure did: counts per kind of record, and when. Holds no personal data (the user id only as its log reference). */
+export interface ErasureReceipt {
+  /** The shopper as logs refer to them (a keyed hash), so the receipt can be matched against logs. */
+  user: string;
+  erasedAtMs: number;
+  counts: {
+    subscriptions: number;
+    pendingConfirmations: number;
+    shopperRecords: number;
+    /** Ledger entries whose user id was replaced by the pseudonym (keys and states kept). */
+    ledgerEntriesPseudonymised: number;
+    /** Ledger keys of erased sign-ups closed before any notification claimed them. */
+    ledgerKeysClosed: number;
+    rejectedEventsScrubbed: number;
+    fanoutCursorsMoved: number;
+    /** Cursors of fan-outs still running that hold the id: erase again once the restock is over. */
+    fanoutCursorsInFlight: number;
+  };
+  /** Where personal data may remain outside this database until its own retention ends (docs/privacy.md). */
+  outside: string[];
+}
+
+/** Export and erasure, as the subscription API and the CLI call them. */
+export interface ShopperData {
+  export(userId: string, nowMs: number): Promise<ShopperExport>;
+  erase(userId: string, nowMs: number): Promise<ErasureReceipt>;
+}
+
+/** What an erased shopper's ledger entries carry instead of their user id: the keyed log reference, so an operator can still match logs. */
+export function erasedUserId(userId: string): string {
+  return `erased:${recipientRef(userId)}`;
+}
+
+/** Every string in `text` replaced by `[erased]` (pure). */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length > 0) out = out.split(s).join('[erased]');
+  return out;
+}
+
+/** `lastError` of a ledger key an erasure closed. */
+export const ERASED_ERROR = 'the shopper was erased on request';
+
+/** What is outside the pipeline's database, and so outside any erasure (docs/privacy.md says how long each lives). */
+const OUTSIDE = [
+  'Cloud Tasks: delivery tasks already queued carry the user id until dispatched (they send nothing: the keys are closed)',
+  'Pub/Sub shopper-actions and its dead-letter topic: unsubscribe and confirm requests carry product and user id until acknowledged or expired (applied after the erasure they change nothing)',
+  'Cloud Logging: user ids only as keyed hashes; addresses never',
+];
+
+const BATCH = 400;
+
+export interface ShopperDataOptions {
+  /** Days a closed ledger key is kept (RESTOCK_LEDGER_TTL_DAYS), like every ledger entry. */
+  ledgerTtlDays: number;
+}
+
+/** {@link ShopperData} on the pipeline's Firestore database. */
+export class FirestoreShopperData implements ShopperData {
+  constructor(
+    private readonly db: Firestore,
+    private readonly options: ShopperDataOptions,
+  ) {}
+
+  private subscriptionsOf(userId: string) {
+    return this.db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', userId).get();
+  }
+
+  private pendingOf(userId: string) {
+    return this.db.collectionGroup(COLLECTIONS.pendingSubscriptions).where('userId', '==', userId).get();
+  }
+
+  /** The shape of `restock trace`'s query, so the ledger's composite index (userId, createdAtMs desc) serves it. */
+  private ledgerOf(userId: string, limit?: number) {
+    const query = this.db.collection(COLLECTIONS.deliveries).where('userId', '==', userId).orderBy('createdAtMs', 'desc');
+    return (limit === undefined ? query : query.limit(limit)).get();
+  }
+
+  private shopperRef(userId: string): DocumentReference {
+    return this.db.collection(COLLECTIONS.shoppers).doc(userId);
+  }
+
+  /**
+   * Rejected events whose stored text mentions any of `needles`. There is no
+   * index on free text, so this reads the collection page by page (`raw`,
+   * `reason` and `field` only); the collection holds poison input for
+   * RESTOCK_REJECTED_TTL_DAYS, so it stays small.
+   */
+  private async rejectedMentioning(needles: readonly string[]): Promise<QueryDocumentSnapshot[]> {
+    const found: QueryDocumentSnapshot[] = [];
+    let after: string | undefined;
+    for (;;) {
+      let query = this.db.collection(COLLECTIONS.rejectedEvents).orderBy(FieldPath.documentId()).select('raw', 'reason', 'field', 'receivedAtMs', 'eventKey').limit(500);
+      if (after !== undefined) query = query.startAfter(after);
+      const page = await query.get();
+      for (const d of page.docs) {
+        const text = [d.get('raw'), d.get('reason'), d.get('field'), d.id].filter((v) => typeof v === 'string').join('\n');
+        if (needles.some((n) => n.length > 0 && text.includes(n))) found.push(d);
+      }
+      if (page.size < 500) return found;
+      after = page.docs.at(-1)!.id;
+    }
+  }
+
+  async export(userId: string, nowMs: number): Promise<ShopperExport> {
+    const [subs, pending, ledger, shopper] = await Promise.all([this.subscriptionsOf(userId), this.pendingOf(userId), this.ledgerOf(userId), this.shopperRef(userId).get()]);
+    const subscriptions = subs.docs.map((d) => d.data() as SubscriptionDoc);
+    const pendings = pending.docs.map((d) => d.data() as PendingSubscriptionDoc);
+    const addresses = [...subscriptions, ...pendings].flatMap((s) => CHANNELS.map((c) => s.channels[c]).filter((a): a is string => a !== undefined));
+    const rejected = await this.rejectedMentioning([userId, ...addresses]);
+    return {
+      userId,
+      exportedAtMs: nowMs,
+      subscriptions,
+      pendingConfirmations: pendings.map(({ expireAt, ...rest }) => ({ ...rest, expiresAtMs: expireAt.toMillis() })),
+      shopperRecord: shopper.exists
+        ? { productIds: (shopper.get('productIds') as string[] | undefined) ?? [], updatedAtMs: (shopper.get('updatedAtMs') as number | undefined) ?? null }
+        : null,
+      notifications: ledger.docs
+        .map((d) => d.data() as DeliveryDoc)
+        .sort((a, b) => a.createdAtMs - b.createdAtMs)
+        .map((e) => ({
+          eventKey: e.eventKey,
+          productId: e.productId,
+          channel: e.channel,
+          state: e.state,
+          attempts: e.attempts,
+          createdAtMs: e.createdAtMs,
+          updatedAtMs: e.updatedAtMs,
+          sentAtMs: e.sentAtMs,
+          lastError: e.lastError,
+        })),
+      rejectedEvents: rejected.map((d) => ({ eventKey: d.id, receivedAtMs: d.get('receivedAtMs') as number, reason: String(d.get('reason') ?? '') })),
+    };
+  }
+
+  /**
+   * Erases the shopper (see the module comment for what and in which order).
+   * Idempotent: a second call finds nothing and answers a receipt of zeros.
+   */
+  async erase(userId: string, nowMs: number): Promise<ErasureReceipt> {
+    const pseudonym = erasedUserId(userId);
+    const counts: ErasureReceipt['counts'] = {
+      subscriptions: 0,
+      pendingConfirmations: 0,
+      shopperRecords: 0,
+      ledgerEntriesPseudonymised: 0,
+      ledgerKeysClosed: 0,
+      rejectedEventsScrubbed: 0,
+      fanoutCursorsMoved: 0,
+      fanoutCursorsInFlight: 0,
+    };
+    // The addresses are needed to scrub free text, so they are read before anything is deleted.
+    const [subs, pending] = await Promise.all([this.subscriptionsOf(userId), this.pendingOf(userId)]);
+    const addresses = [...subs.docs, ...pending.docs].flatMap((d) => CHANNELS.map((c) => (d.get('channels') as SubscriptionDoc['channels'] | undefined)?.[c]).filter((a): a is string => typeof a === 'string'));
+
+    for (const sub of subs.docs) {
+      const closed = await this.closeSignupAndDelete(sub, pseudonym, nowMs);
+      counts.ledgerKeysClosed += closed;
+      counts.subscriptions++;
+    }
+    for (const p of pending.docs) {
+      await p.ref.delete();
+      counts.pendingConfirmations++;
+    }
+    const shopper = await this.shopperRef(userId).get();
+    if (shopper.exists) {
+      await shopper.ref.delete();
+      counts.shopperRecords++;
+    }
+    counts.ledgerEntriesPseudonymised = await this.pseudonymiseLedger(userId, pseudonym, nowMs);
+    for (const d of await this.rejectedMentioning([userId, ...addresses])) {
+      const fields: Record<string, string> = {};
+      for (const f of ['raw', 'reason', 'field'] as const) {
+        const v = d.get(f);
+        if (typeof v === 'string') fields[f] = redact(v, [userId, ...addresses]);
+      }
+      await d.ref.update(fields);
+      counts.rejectedEventsScrubbed++;
+    }
+    const cursors = await this.moveCursors(userId, pseudonym);
+    counts.fanoutCursorsMoved = cursors.moved;
+    counts.fanoutCursorsInFlight = cursors.inFlight;
+    return { user: recipientRef(userId), erasedAtMs: nowMs, counts, outside: OUTSIDE };
+  }
+
+  /**
+   * Closes every ledger key of the subscription's sign-up (each channel) and
+   * deletes the subscription, in one commit: an absent entry is created
+   * closed (`unsubscribed`, which nothing reopens), an existing one gets the
+   * pseudonym as its user. The commit fails if a chunk created an entry
+   * since it was read (ALREADY_EXISTS) or the subscription changed; then it
+   * reads and tries again.
+   * @returns how many keys it created closed.
+   */
+  private async closeSignupAndDelete(sub: QueryDocumentSnapshot, pseudonym: string, nowMs: number): Promise<number> {
+    for (let round = 1; ; round++) {
+      const snap = round === 1 ? sub : await sub.ref.get();
+      if (!snap.exists) return 0;
+      const doc = snap.data() as SubscriptionDoc;
+      const keys = CHANNELS.map((c) => ({ channel: c, key: dedupKey(doc, c) }));
+      const entries = await this.db.getAll(...keys.map((k) => this.db.collection(COLLECTIONS.deliveries).doc(k.key)));
+      const batch = this.db.batch();
+      let created = 0;
+      keys.forEach(({ channel, key }, i) => {
+        const ref = this.db.collection(COLLECTIONS.deliveries).doc(key);
+        if (entries[i]!.exists) {
+          batch.update(ref, { userId: pseudonym });
+          return;
+        }
+        created++;
+        const closed: DeliveryDoc = {
+          dedupKey: key,
+          eventKey: 'erased',
+          productId: doc.productId,
+          userId: pseudonym,
+          channel,
+          state: 'unsubscribed',
+          attempts: 0,
+          leaseExpiresAtMs: null,
+          lastError: ERASED_ERROR,
+          sentAtMs: null,
+          createdAtMs: nowMs,
+          updatedAtMs: nowMs,
+          expireAt: Timestamp.fromMillis(nowMs + this.options.ledgerTtlDays * 86_400_000),
+        };
+        batch.create(ref, closed);
+      });
+      batch.delete(snap.ref, snap.updateTime ? { lastUpdateTime: snap.updateTime } : {});
+      try {
+        await batch.commit();
+        return created;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (round >= 10 || (code !== status.ALREADY_EXISTS && code !== status.FAILED_PRECONDITION && code !== status.NOT_FOUND && code !== status.ABORTED)) throw err;
+      }
+    }
+  }
+
+  /** Replaces the user id of every ledger entry of the shopper by the pseudonym; returns how many. */
+  private async pseudonymiseLedger(userId: string, pseudonym: string, nowMs: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const page = await this.ledgerOf(userId, BATCH);
+      if (page.empty) return total;
+      const batch = this.db.batch();
+      for (const d of page.docs) batch.update(d.ref, { userId: pseudonym, erasedAtMs: nowMs });
+      await batch.commit();
+      total += page.size;
+    }
+  }
+
+  /**
+   * Fan-outs whose cursor is the shopper's id, the last
+   * subscriber they paged. A fan-out that is over (complete, ignored, failed)
+   * never pages from its cursor again (a replay starts from null), so the
+   * cursor becomes the pseudonym. A running one still pages from it: it is
+   * left alone and counted (`fanoutCursorsInFlight`); it moves on at the next
+   * page, and an erasure repeated once the restock is over replaces it.
+   */
+  private async moveCursors(userId: string, pseudonym: string): Promise<{ moved: number; inFlight: number }> {
+    const fanouts = await this.db.collection(COLLECTIONS.fanouts).where('cursor', '==', userId).get();
+    let moved = 0;
+    let inFlight = 0;
+    for (const f of fanouts.docs) {
+      if (f.get('state') === 'running') {
+        inFlight++;
+        continue;
+      }
+      try {
+        await f.ref.update({ cursor: pseudonym }, { lastUpdateTime: f.updateTime });
+        moved++;
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== status.FAILED_PRECONDITION) throw err;
+        inFlight++;
+      }
+    }
+    return { moved, inFlight };
+  }
+
+}

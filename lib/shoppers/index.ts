@@ -1,0 +1,15 @@
+/**
+ * A shopper's data on request: export (everything held about them) and
+ * erasure (everything removed except what dedup needs), for the subscription
+ * API's `/v1/shoppers/{userId}` and `restock shopper export|erase`.
+ */
+export {
+  ERASED_ERROR,
+  FirestoreShopperData,
+  erasedUserId,
+  redact,
+  type ErasureReceipt,
+  type ShopperData,
+  type ShopperDataOptions,
+  type ShopperExport,
+} from './data.ts';

@@ -1,0 +1,176 @@
+/**
+ * The PUT of a request that needs double opt-in: stored pending, one
+ * confirmation message sent to the address to confirm, never notified
+ * (docs/design.md promise 16).
+ *
+ * A repeated PUT of the same request while it is pending sends nothing
+ * more; a changed request (another address) replaces it and gets a link of
+ * its own (the older link then confirms nothing). Every message counts
+ * against the address's limit (RESTOCK_CONFIRMATIONS_PER_ADDRESS per day,
+ * lib/consent), so nobody can use the API to mail-bomb a stranger: over the
+ * limit the request is not kept and the answer is 429.
+ */
+import { Timestamp } from '@google-cloud/firestore';
+import type { Channel, PendingSubscriptionDoc, ProductDoc, SubscriptionDoc } from '../model.ts';
+import { channelsToConfirm, consentRecordOf, sameWish } from './consent.ts';
+import { ConcurrentChangeError, ProductInStockError, StoreUnavailableError } from './errors.ts';
+import { isLive, type PendingStore } from './pending-store.ts';
+import { isInStock } from './service.ts';
+import type { SubscriptionStore } from './store.ts';
+import type { SubscriptionRequest } from './validation.ts';
+
+/** The confirmation message of one pending request: what a sender needs to build and seal its link. */
+export interface ConfirmationMessage {
+  productId: string;
+  userId: string;
+  channel: Channel;
+  /** The address to confirm. Personal data: never logged. */
+  to: string;
+  /** The pending request's `createdAtMs`: the link names it. */
+  generation: number;
+  locale?: string;
+  productName?: string;
+  productUrl?: string;
+  /** When the link and the request expire. */
+  expiresAtMs: number;
+}
+
+/** What a sender did with a confirmation: sent, or refused because the address had its share today. */
+export type ConfirmationOutcome = { outcome: 'sent' } | { outcome: 'limited'; retryAfterMs: number };
+
+/** Sends confirmation messages (lib/consent builds the production one). */
+export interface ConfirmationSender {
+  /** @throws ConfirmationUnavailableError when the message could not be handed over (503: the PUT is retried); ConfirmationRejectedError when the address is refused for good. */
+  send(message: ConfirmationMessage): Promise<ConfirmationOutcome>;
+}
+
+/** The address had its share of confirmation messages in the current window (429). */
+export class ConfirmationRateLimitedError extends Error {
+  override readonly name = 'ConfirmationRateLimitedError';
+  constructor(
+    readonly channel: Channel,
+    readonly retryAfterMs: number,
+  ) {
+    super(`this ${channel === 'email' ? 'address' : 'token'} was sent as many confirmation messages as it may receive for now; try again later`);
+  }
+}
+
+/** The mail server refused the address for good (5xx at RCPT TO): 400 naming the field; the request is not kept. */
+export class ConfirmationRejectedError extends Error {
+  override readonly name = 'ConfirmationRejectedError';
+  constructor(
+    readonly channel: Channel,
+    reason: string,
+  ) {
+    super(`the ${channel === 'email' ? 'mail server' : 'push service'} refused this address: ${reason}`);
+  }
+}
+
+/** The confirmation message could not be handed to its sender (SMTP down): 503, retry. */
+export class ConfirmationUnavailableError extends Error {
+  override readonly name = 'ConfirmationUnavailableError';
+  constructor(options: { cause: unknown }) {
+    super('The confirmation message could not be sent now; retry in a moment', options);
+  }
+}
+
+export interface PendingPolicy {
+  restockThreshold: number;
+  doubleOptIn: readonly Channel[];
+  confirmationTtlMs: number;
+  /** The caller, as the consent record names it. */
+  storefront: string;
+  nowMs: number;
+}
+
+/** `pending-created`: a new request, its message sent; `pending-unchanged`: the same request again (nothing sent). */
+export type PendingOutcome = 'pending-created' | 'pending-unchanged';
+
+const ROUNDS = 5;
+
+/**
+ * A pending request whose confirmation was never recorded as sent (the send
+ * failed, or its PUT died) is sent again by a repeated PUT only after this
+ * long: less, and a PUT arriving while the first one is still talking to the
+ * mail server would send a second message. Above the SMTP timeouts.
+ */
+export const RESEND_AFTER_MS = 60_000;
+
+/**
+ * The PUT path with double opt-in: decides from the stored subscription
+ * whether the request has an address to confirm; if not, answers undefined
+ * and the caller writes the subscription as always. Otherwise stores the
+ * request pending (create-if-absent, or replace-if-unchanged) and sends the
+ * confirmation; a sender over the address's limit undoes the write.
+ * @throws ProductInStockError when there is no subscription and the product is in stock;
+ *   ConfirmationRateLimitedError; ConfirmationUnavailableError; StoreUnavailableError.
+ */
+export async function putPending(
+  store: Pick<SubscriptionStore, 'readForPut'>,
+  pending: PendingStore,
+  sender: ConfirmationSender,
+  productId: string,
+  userId: string,
+  request: SubscriptionRequest,
+  policy: PendingPolicy,
+): Promise<{ outcome: PendingOutcome; pending: PendingSubscriptionDoc } | undefined> {
+  const { subscription, product } = await store.readForPut(productId, userId);
+  const existing = subscription?.doc;
+  const toConfirm = channelsToConfirm(request, existing, policy.doubleOptIn);
+  if (toConfirm.length === 0) return undefined;
+  if (!existing && isInStock(product, policy.restockThreshold)) throw new ProductInStockError(productId, product.available);
+  const channel = toConfirm[0]!;
+  for (let round = 1; round <= ROUNDS; round++) {
+    const stored = await pending.readPending(productId, userId);
+    const same = stored !== undefined && isLive(stored.doc, policy.nowMs) && sameWish(stored.doc, request);
+    // Sent, or being sent by the PUT that wrote it: nothing more goes out. Only a request whose send failed long ago is sent again.
+    if (same && (stored.doc.sentAtMs !== undefined || policy.nowMs - stored.doc.createdAtMs < RESEND_AFTER_MS)) {
+      return { outcome: 'pending-unchanged', pending: stored.doc };
+    }
+    const doc = newPending(productId, userId, request, existing, channel, policy);
+    const version = stored ? await pending.replacePending(doc, stored.version) : await pending.createPending(doc);
+    if (version === undefined) continue; // a concurrent PUT wrote it first: judge again (most often, the same request: unchanged)
+    let sent: ConfirmationOutcome;
+    try {
+      sent = await send(sender, doc, product);
+    } catch (err) {
+      if (err instanceof ConfirmationRejectedError) await pending.deletePending(productId, userId, version);
+      throw err;
+    }
+    if (sent.outcome === 'limited') {
+      // Only the request this PUT wrote is undone; one written since stays.
+      await pending.deletePending(productId, userId, version);
+      throw new ConfirmationRateLimitedError(channel, sent.retryAfterMs);
+    }
+    await pending.markSent(productId, userId, doc.createdAtMs, policy.nowMs);
+    return { outcome: 'pending-created', pending: { ...doc, sentAtMs: policy.nowMs } };
+  }
+  throw new StoreUnavailableError({ cause: new ConcurrentChangeError(productId, ROUNDS) });
+}
+
+function newPending(productId: string, userId: string, request: SubscriptionRequest, existing: SubscriptionDoc | undefined, channel: Channel, policy: PendingPolicy): PendingSubscriptionDoc {
+  return {
+    userId,
+    productId,
+    channels: request.channels,
+    ...(request.locale !== undefined ? { locale: request.locale } : {}),
+    consent: consentRecordOf(request, existing, policy.doubleOptIn, { nowMs: policy.nowMs, storefront: policy.storefront }),
+    confirmChannel: channel,
+    createdAtMs: policy.nowMs,
+    expireAt: Timestamp.fromMillis(policy.nowMs + policy.confirmationTtlMs),
+  };
+}
+
+function send(sender: ConfirmationSender, doc: PendingSubscriptionDoc, product: ProductDoc | undefined): Promise<ConfirmationOutcome> {
+  return sender.send({
+    productId: doc.productId,
+    userId: doc.userId,
+    channel: doc.confirmChannel,
+    to: doc.channels[doc.confirmChannel]!,
+    generation: doc.createdAtMs,
+    ...(doc.locale !== undefined ? { locale: doc.locale } : {}),
+    ...(product?.name !== undefined ? { productName: product.name } : {}),
+    ...(product?.url !== undefined ? { productUrl: product.url } : {}),
+    expiresAtMs: doc.expireAt.toMillis(),
+  });
+}
