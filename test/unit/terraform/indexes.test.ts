@@ -67,6 +67,15 @@ const SITES: Site[] = [
     ],
   },
   {
+    // restock ledger-shards: the whole ledger and every fan-out, by document id (issue 39's one-off upgrade).
+    file: 'lib/delivery/shard-upgrade.ts',
+    snippets: ['db.collection(COLLECTIONS.deliveries).orderBy(FieldPath.documentId())', 'db.collection(COLLECTIONS.fanouts).orderBy(FieldPath.documentId())'],
+    queries: [
+      { what: 'every ledger entry by id (ledger-shards)', collection: 'deliveries', scope: 'COLLECTION', equalities: [] },
+      { what: 'every fan-out by id (ledger-shards)', collection: 'fanouts', scope: 'COLLECTION', equalities: [] },
+    ],
+  },
+  {
     file: 'lib/fanout/run.ts',
     snippets: ['.orderBy(FieldPath.documentId())'],
     queries: [{ what: "a product's subscribers by id (fan-out paging)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
