@@ -48,7 +48,7 @@ const SITES: Site[] = [
     snippets: [
       "db.collection(COLLECTIONS.deliveries).where('shard', 'in', [...shards]).where('eventKey', '==', eventKey)",
       "entriesOf(db, eventKey, group).where('state', '==', state).count()",
-      "entriesOf(db, eventKey, SHARD_GROUPS[i]!).where('state', '==', state).orderBy(FieldPath.documentId())",
+      "entriesOf(db, eventKey, group).where('state', '==', state).orderBy(FieldPath.documentId())",
       "db.collection(COLLECTIONS.deliveries).where('userId', '==', userId)",
       "query = query.where('productId', '==', productId)",
       "query.orderBy('createdAtMs', 'desc')",
