@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerDeadLetters } from './commands/deadLetters.ts';
+import { registerLedgerShards } from './commands/ledgerShards.ts';
 import { registerOutbox } from './commands/outbox.ts';
 import { registerProduct } from './commands/product.ts';
 import { registerPublish } from './commands/publish.ts';
@@ -72,6 +73,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerTrace(program, ctx);
   registerReplay(program, ctx);
   registerRedrive(program, ctx);
+  registerLedgerShards(program, ctx);
   registerDeadLetters(program, ctx);
   registerPublish(program, ctx);
   registerBackfill(program, ctx);

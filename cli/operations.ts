@@ -3,7 +3,7 @@
  * Firestore, Pub/Sub and (through lib/fanout and lib/delivery) Cloud Tasks the
  * functions use. The interface is `ports.ts`.
  */
-import { redriveDeliveries } from '../lib/delivery/index.ts';
+import { redriveDeliveries, upgradeLedgerShards } from '../lib/delivery/index.ts';
 import { replayFanout } from '../lib/fanout/index.ts';
 import type { Runtime } from '../lib/runtime.ts';
 import type { Backend } from './backend.ts';
@@ -53,6 +53,7 @@ export function backendOperations(backend: Backend): Operations {
       checkTaskSettings(options.dryRun);
       return redriveDeliveries(runtime(), eventKey, options);
     },
+    upgradeLedgerShards: (options) => upgradeLedgerShards(backend.db, options),
     assertCanEnqueue: checkTaskSettings,
     readQueues: () => readQueues(backend),
     changeQueues: (action, names) => changeQueues(backend, action, names),

@@ -7,7 +7,7 @@
  * It names read models (`queries/`) and domain results only, never a command,
  * so commands and operations do not import each other.
  */
-import type { RedriveResult } from '../lib/delivery/index.ts';
+import type { RedriveResult, ShardUpgradeResult } from '../lib/delivery/index.ts';
 import type { FanoutProgress, ReplayResult } from '../lib/fanout/index.ts';
 import type { RedrivableState } from '../lib/model.ts';
 import type { OutboxStore } from '../lib/outbox/index.ts';
@@ -39,6 +39,8 @@ export interface Operations {
   replay(eventKey: string, options: { dryRun: boolean; onProgress?: (p: FanoutProgress) => void }): Promise<ReplayResult>;
   /** @throws NotRedrivableError (lib/delivery) for a state the domain does not let a redrive take. */
   redrive(eventKey: string, options: { states: RedrivableState[]; dryRun: boolean }): Promise<RedriveResult>;
+  /** Gives ledger entries written before they carried a shard their shard, then marks the fan-outs (`restock ledger-shards`). */
+  upgradeLedgerShards(options: { dryRun: boolean; onProgress?: (r: ShardUpgradeResult) => void }): Promise<ShardUpgradeResult>;
   /** @throws UsageError when tasks cannot be created as the functions do (settings missing); a dry run needs none. */
   assertCanEnqueue(dryRun: boolean): void;
   /** Every queue of the pipeline (delivery shards, then the continuation queue) with its state and depth. */

@@ -42,6 +42,8 @@ export interface FanoutSummary {
   updatedAtMs: number | null;
   /** Whether delivery writes a receipt per chunk of this fan-out (false: it started before receipts existed). */
   chunkReceipts: boolean;
+  /** The shard count its ledger entries carry their shard in (lib/model.ts LEDGER_SHARDS); null: it started before entries had one. */
+  ledgerShards: number | null;
   /** Why and when the fan-out stopped paging because a newer stock event ended the restock (issue 40); null when it did not. */
   stopped: { reason: string; atMs: number | null } | null;
 }
@@ -93,6 +95,7 @@ export function fanoutSummary(id: string, d: Record<string, unknown>): FanoutSum
     completedAtMs: num(d.completedAtMs),
     updatedAtMs: num(d.updatedAtMs),
     chunkReceipts: d.chunkReceipts === true,
+    ledgerShards: num(d.ledgerShards),
     stopped: stoppedOf(d.stopped),
   };
 }

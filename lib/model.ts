@@ -269,6 +269,15 @@ export interface FanoutDoc {
    */
   chunkReceipts?: true;
   /**
+   * The {@link LEDGER_SHARDS} this fan-out's ledger entries carry their shard
+   * in (set by every fan-out started since the ledger has shards, and by
+   * `restock ledger-shards` once it has added the shard to an older event's
+   * entries). Absent, or another count: the event's entries may lack the
+   * shard the event queries go through, and `restock status` says its counts
+   * may be short instead of answering them as if they were whole.
+   */
+  ledgerShards?: number;
+  /**
    * Set once the audience after the first chunk was split into key ranges,
    * each paged by its own continuation chain (`fanouts/{eventKey}/ranges`).
    * Absent: one range, paged from `cursor` (every fan-out before ranges).
@@ -402,6 +411,14 @@ export interface DeliveryDoc {
   expireAt: Timestamp;
   /** The wave (1-based) whose chunk claimed this notification, when the restock ran in waves. */
   wave?: number;
+  /**
+   * {@link ledgerShardOf} the document id: the field that leads the ledger's
+   * event indexes, so one event's entries spread over {@link LEDGER_SHARDS}
+   * index prefixes instead of one new prefix (docs/performance.md, issue 39).
+   * Absent on entries written before the shard existed: the event queries do
+   * not find them until `restock ledger-shards` adds it (docs/operate.md).
+   */
+  shard?: number;
 }
 
 /**
@@ -462,6 +479,32 @@ export interface Signup {
  */
 export function dedupKey(signup: Signup, channel: Channel): string {
   return createHash('sha256').update(`${signup.productId}:${signup.userId}:${signup.createdAtMs}:${channel}`).digest('hex');
+}
+
+/**
+ * How many index prefixes one event's ledger entries are spread over. Every
+ * index of an event's entries is led by the entry's shard, so an event's
+ * writes land in this many key ranges, each new for the event and each
+ * ramping on its own under Firestore's 500/50/5 rule. Chosen from the
+ * production clock: 1,000,000 shoppers put 2,000,000 operations on the
+ * event's `sending` prefixes (the claim inserts, the record removes), 7,813
+ * a shard, which the rule serves in 15.6 s; 10,000,000 would need 667 shards
+ * for a minute (20,000,000 operations, 30,000 a range in its first minute) and
+ * 2.6 minutes with 256. An event query goes through every shard in groups of
+ * 30 (Firestore's limit of values in one `in`): 9 queries a count.
+ */
+export const LEDGER_SHARDS = 256;
+
+/**
+ * The shard of a ledger entry, from its document id (a dedup key, hex): the
+ * id's first 8 hex digits scaled to [0, shards). Monotonic in the id, so the
+ * entries of shards in increasing order are in document-id order, and a page
+ * through them keeps the document id as its cursor. Ledger ids are dedup
+ * keys (64 hex digits); anything else lands in shard 0.
+ */
+export function ledgerShardOf(id: string, shards: number = LEDGER_SHARDS): number {
+  const prefix = Number.parseInt(id.slice(0, 8).padEnd(8, '0'), 16);
+  return Number.isNaN(prefix) ? 0 : Math.floor((prefix / 2 ** 32) * shards);
 }
 
 /**

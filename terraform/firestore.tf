@@ -34,16 +34,25 @@ locals {
 
 # Delivery state counts (`restock status`), redrive paging, and the samples
 # `restock status` picks the oldest pending delivery and the last errors from:
-# deliveries where eventKey == X and state == / in ..., by document id. Document
-# ids are hashes, so one event's writes spread over the whole range of this
-# index; no index puts a timestamp after eventKey (one event's million writes
-# would all land in its last range).
-resource "google_firestore_index" "deliveries_by_event_and_state" {
+# deliveries where shard in [30 shards] and eventKey == X and state == S, by
+# document id (lib/delivery/ledger.ts). Led by the entry's shard (the first
+# digits of its hashed id, 256 of them) rather than by eventKey: an index led by
+# eventKey puts every entry of an event under one prefix that is new for every
+# event, and Firestore ramps a new key range from 500 operations/s (500/50/5),
+# so a million shoppers' claims and records took 25 minutes there at the least;
+# led by the shard, an event spreads over 256 prefixes (docs/performance.md).
+# No index puts a timestamp after eventKey (one event's million writes would
+# all land in its last range).
+resource "google_firestore_index" "deliveries_by_shard_event_and_state" {
   project     = var.project_id
   database    = local.firestore_database
   collection  = "deliveries"
   query_scope = "COLLECTION"
 
+  fields {
+    field_path = "shard"
+    order      = "ASCENDING"
+  }
   fields {
     field_path = "eventKey"
     order      = "ASCENDING"
@@ -55,16 +64,21 @@ resource "google_firestore_index" "deliveries_by_event_and_state" {
 }
 
 # The sent notifications of one wave (`restock status`): deliveries where
-# eventKey == X and wave == W and state == sent. The collection-wide exemption
-# below turns the single-field indexes off that Firestore would otherwise
-# merge for it, so it gets a composite of its own (cheaper too: one entry per
-# ledger write instead of two per field).
-resource "google_firestore_index" "deliveries_by_event_wave_and_state" {
+# shard in [30 shards] and eventKey == X and wave == W and state == sent. The
+# collection-wide exemption below turns the single-field indexes off that
+# Firestore would otherwise merge for it, so it gets a composite of its own
+# (cheaper too: one entry per ledger write instead of two per field), led by
+# the shard like the one above.
+resource "google_firestore_index" "deliveries_by_shard_event_wave_and_state" {
   project     = var.project_id
   database    = local.firestore_database
   collection  = "deliveries"
   query_scope = "COLLECTION"
 
+  fields {
+    field_path = "shard"
+    order      = "ASCENDING"
+  }
   fields {
     field_path = "eventKey"
     order      = "ASCENDING"

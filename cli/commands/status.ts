@@ -118,6 +118,9 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
   if (r.unaccountedChunks) {
     out.line(`${c.bold('unaccounted')} ${c.red(`${r.unaccountedChunks} chunk(s)`)} enqueued but never claimed by delivery (their tasks ended before delivery could run; see the delivery function's logs, then replay)`);
   }
+  if (r.ledgerUnsharded) {
+    out.line(`${c.bold('ledger')} ${c.yellow('not sharded')}: this fan-out started before ledger entries carried a shard, so the counts above leave out its entries written before the upgrade; run \`restock ledger-shards\` once to give them theirs`);
+  }
   if (r.accountedBy === 'ledger') {
     out.line(`${c.bold('accounted')} by the ledger and the queue only: this fan-out started before chunk receipts existed, so a chunk whose task died unclaimed cannot be seen`);
   }

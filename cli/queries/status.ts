@@ -13,7 +13,7 @@
  * the sample is a uniform draw; when an event has no more entries in those
  * states than the sample holds, the answer is exact.
  */
-import { COLLECTIONS, DELIVERY_STATES, FINAL_DELIVERY_STATES, type DeliveryState, type FanoutDoc } from '../../lib/model.ts';
+import { COLLECTIONS, DELIVERY_STATES, FINAL_DELIVERY_STATES, LEDGER_SHARDS, type DeliveryState, type FanoutDoc } from '../../lib/model.ts';
 import { countByState, countChunkReceipts, pageOfEntries } from '../../lib/delivery/index.ts';
 import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { fanoutRef, readRanges } from '../../lib/fanout/index.ts';
@@ -92,6 +92,14 @@ export interface StatusReport {
    */
   unaccountedChunks: number | null;
   /**
+   * True when the event's fan-out started before ledger entries carried a
+   * shard (its `ledgerShards` is not this version's LEDGER_SHARDS) and
+   * `restock ledger-shards` has not run since: the counts, samples and
+   * redrive go through the shard-led indexes, which do not hold entries
+   * written before, so they may be short, and the event is not called settled.
+   */
+  ledgerUnsharded: boolean;
+  /**
    * How the recipients were judged accounted for: `chunk-receipts` (every
    * chunk the fan-out enqueued has a receipt from delivery), or `ledger`
    * (a fan-out that started before receipts existed: its ledger and the queue
@@ -154,6 +162,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
       }
     : null;
   const deliveryCounts: DeliveryCounts = { ...byState, total };
+  const ledgerUnsharded = fanout !== null && fanout.state !== 'ignored' && fanout.ledgerShards !== LEDGER_SHARDS;
   const [waves, queuedTasks, unaccountedChunks] = await Promise.all([
     readWaves(backend, eventKey, fanoutSnap.exists ? fanoutSnap.data() : undefined),
     needsQueueCheck(fanout, deliveryCounts) ? countQueuedTasks(backend, eventKey) : null,
@@ -192,7 +201,8 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     queuedTasks,
     unaccountedChunks,
     accountedBy: fanout && fanout.state !== 'ignored' ? (fanout.chunkReceipts ? 'chunk-receipts' : 'ledger') : null,
-    settled: isSettled(fanout, deliveryCounts, queuedTasks, unaccountedChunks),
+    ledgerUnsharded,
+    settled: !ledgerUnsharded && isSettled(fanout, deliveryCounts, queuedTasks, unaccountedChunks),
   };
 }
 

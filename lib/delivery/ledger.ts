@@ -20,7 +20,7 @@ import {
   type WriteBatch,
 } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
-import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, DELIVERY_STATES, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, DELIVERY_STATES, LEDGER_SHARDS, ledgerShardOf, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { restockStanding } from '../restock/index.ts';
 import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
@@ -144,7 +144,7 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimCo
   const batch = db.batch();
   const expireAt = expireAtFor(o);
   for (const w of plan.writes) {
-    if (w.kind === 'claim' || w.kind === 'keep') batch.create(deliveryRef(db, w.key), { ...w.entry, expireAt });
+    if (w.kind === 'claim' || w.kind === 'keep') batch.create(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key), expireAt });
   }
   if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
   try {
@@ -204,8 +204,9 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
     const writes = new Map<string, LedgerWrite>();
     for (const w of plan.writes) writes.set(w.key, w);
     for (const w of writes.values()) {
-      if (w.kind === 'close') tx.update(deliveryRef(db, w.key), w.update);
-      else tx.set(deliveryRef(db, w.key), { ...w.entry, expireAt });
+      // A close also gives an entry from before the shard its shard, so the event queries find it from then on.
+      if (w.kind === 'close') tx.update(deliveryRef(db, w.key), { ...w.update, shard: ledgerShardOf(w.key) });
+      else tx.set(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key), expireAt });
     }
     for (const userId of new Set(plan.served)) tx.delete(subs.doc(userId));
     // A new wish under spent keys becomes a new sign-up; its place in sign-up order moves to now, as a new one's would.
@@ -333,28 +334,78 @@ function outcomeFields(o: Outcome, nowMs: number) {
   };
 }
 
-/** The ledger entries of one event. */
-export function entriesOf(db: Firestore, eventKey: string): Query {
-  return db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey);
+/**
+ * The shards in groups of at most 30, Firestore's limit of values in one `in`
+ * (and of disjunctions in one query): consecutive, so a group's entries all
+ * come before the next group's in document-id order.
+ */
+export function shardGroups(shards: number = LEDGER_SHARDS, perQuery: number = MAX_IN_VALUES): number[][] {
+  return Array.from({ length: Math.ceil(shards / perQuery) }, (_, i) => Array.from({ length: Math.min(perQuery, shards - i * perQuery) }, (_, j) => i * perQuery + j));
 }
 
-/** Counts an event's ledger entries per state (one count aggregation per state, whatever the audience). */
+const SHARD_GROUPS = shardGroups();
+
+/**
+ * The ledger entries of one event in a group of shards. Every query of an
+ * event goes through its shards: the indexes that serve them are led by the
+ * shard (terraform/firestore.tf), so no index holds an event under one prefix
+ * of its own. One `in` per query, the rest equalities: the shape Firestore
+ * serves from one composite without a second disjunction.
+ */
+function entriesOf(db: Firestore, eventKey: string, shards: readonly number[]): Query {
+  return db.collection(COLLECTIONS.deliveries).where('shard', 'in', [...shards]).where('eventKey', '==', eventKey);
+}
+
+/** The sum of one count aggregation per shard group. */
+async function countOverShards(count: (group: readonly number[]) => Promise<number>): Promise<number> {
+  return (await Promise.all(SHARD_GROUPS.map(count))).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * Counts an event's ledger entries per state: one count aggregation per state
+ * and group of shards (7 states, 9 groups: 63, in parallel), whatever the
+ * audience. Entries without a shard (written before it existed) are not
+ * counted: `FanoutDoc.ledgerShards` says whether an event may have any.
+ */
 export async function countByState(db: Firestore, eventKey: string): Promise<Record<DeliveryState, number>> {
-  const entries = entriesOf(db, eventKey);
-  const counts = await Promise.all(DELIVERY_STATES.map(async (state) => [state, (await entries.where('state', '==', state).count().get()).data().count] as const));
+  const counts = await Promise.all(
+    DELIVERY_STATES.map(async (state) => [state, await countOverShards(async (group) => (await entriesOf(db, eventKey, group).where('state', '==', state).count().get()).data().count)] as const),
+  );
   return Object.fromEntries(counts) as Record<DeliveryState, number>;
 }
 
-/** How many of an event's notifications wave `wave` claimed that ended `sent` (one count aggregation). */
+/** How many of an event's notifications wave `wave` claimed that ended `sent` (one count aggregation per group of shards). */
 export async function countSentOfWave(db: Firestore, eventKey: string, wave: number): Promise<number> {
-  return (await entriesOf(db, eventKey).where('wave', '==', wave).where('state', '==', 'sent').count().get()).data().count;
+  return countOverShards(async (group) => (await entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count().get()).data().count);
 }
 
-/** One page (at most `limit`, in document order after `cursor`) of an event's entries in `states`. */
+/**
+ * One page (at most `limit`, in document order after `cursor`) of an event's
+ * entries in `states`. A shard is a prefix of the id, so the groups of shards
+ * taken in order, each in document order, are document order: the page reads
+ * the cursor's group first and, only when that leaves it short, every later
+ * group at once (one round more, where a group at a time would be up to eight:
+ * a status sample of an event with nothing pending visits them all). One
+ * query per state and group (each state an equality, so a query stays one
+ * disjunction of at most 30), merged by id.
+ */
 export async function pageOfEntries(db: Firestore, eventKey: string, states: readonly DeliveryState[], limit: number, cursor?: string): Promise<QueryDocumentSnapshot[]> {
-  let query = entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy(FieldPath.documentId()).limit(limit);
-  if (cursor) query = query.startAfter(cursor);
-  return (await query.get()).docs;
+  const first = cursor === undefined ? 0 : SHARD_GROUPS.findIndex((g) => g.includes(ledgerShardOf(cursor)));
+  const read = async (groups: readonly (readonly number[])[], wanted: number, after?: string) => {
+    const found = await Promise.all(
+      groups.flatMap((group) =>
+        states.map((state) => {
+          let query = entriesOf(db, eventKey, group).where('state', '==', state).orderBy(FieldPath.documentId()).limit(wanted);
+          if (after !== undefined) query = query.startAfter(after);
+          return query.get();
+        }),
+      ),
+    );
+    return found.flatMap((q) => q.docs).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, wanted);
+  };
+  const page = await read([SHARD_GROUPS[first]!], limit, cursor);
+  if (page.length < limit && first + 1 < SHARD_GROUPS.length) page.push(...(await read(SHARD_GROUPS.slice(first + 1), limit - page.length)));
+  return page;
 }
 
 /** One shopper's entries (optionally for one product), newest first. */

@@ -5,7 +5,7 @@
  * The key ranges' decisions are in `ranges.ts`.
  * `store.ts` reads the document in a transaction and carries them out.
  */
-import { canMoveFanout, type FanoutDoc, type FanoutRangeDoc, type ProductDoc, type StoppedAt, type WaveSettings } from '../model.ts';
+import { canMoveFanout, LEDGER_SHARDS, type FanoutDoc, type FanoutRangeDoc, type ProductDoc, type StoppedAt, type WaveSettings } from '../model.ts';
 import type { ReceivedEvent } from '../events/index.ts';
 import { decideStockUpdate } from '../restock/index.ts';
 import { initialWaves, restartWaves, waveSettingsFor } from './wave-rules.ts';
@@ -98,6 +98,8 @@ export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'eve
     startedAtMs: o.nowMs,
     updatedAtMs: o.nowMs,
     chunkReceipts: true,
+    // Its deliveries write every ledger entry with its shard: the event queries find them all.
+    ledgerShards: LEDGER_SHARDS,
     ...(received.publishTimeMs !== undefined ? { publishTimeMs: received.publishTimeMs } : {}),
   };
   if (decision.kind === 'stale' || decision.kind === 'jump') {

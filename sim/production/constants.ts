@@ -100,3 +100,13 @@ export const MONOTONIC_FIELDS: Record<string, readonly string[]> = {
  * to spread its entries over the index (per-shopper or per-document values).
  */
 export const CONSTANT_IN_A_BURST = new Set(['eventKey', 'productId', 'state', 'channel', 'attempts', 'lastError', 'wave', 'generation', 'recipients', 'locale']);
+
+/**
+ * Fields with a small fixed set of values that spread one event's writes over
+ * that many index prefixes: the ledger's shard (lib/model.ts `ledgerShardOf`,
+ * 256 values from the entry's hashed id). An index led by one holds an event
+ * in one prefix per value; warm, each is a range of its own, new for the
+ * event, ramping apart from the others; cold, the index had no traffic to
+ * split it and is one range (./firestore-load.ts).
+ */
+export const SPREAD_OVER_PREFIXES = new Set(['shard']);

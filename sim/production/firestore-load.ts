@@ -8,7 +8,8 @@
  *   fields that are the same for a whole event (`eventKey`, `state`) keeps
  *   that event's entries in one narrow range, new for every event
  *   (`rangeOf`); an index led by a per-shopper value spreads them over the
- *   whole index. A monotonic field's last range is the 500 writes/s the clock
+ *   whole index; one led by the ledger's shard keeps an event under one
+ *   prefix per shard, each a range of its own when warm. A monotonic field's last range is the 500 writes/s the clock
  *   already holds sequential indexes to (./world.ts), so it is left out here.
  * - **one document sustains about one write a second** (with a small burst).
  *
@@ -18,7 +19,10 @@
  * of ./constants.ts with its source. Pure functions, and one stateful
  * `FirestoreLoad` the world asks before each RPC.
  */
-import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS } from './constants.ts';
+import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS, SPREAD_OVER_PREFIXES } from './constants.ts';
+
+/** Where a shard's value starts in a range's name ({@link rangeOf}). */
+const SHARD_MARK = ` ${[...SPREAD_OVER_PREFIXES][0]}=`;
 import { indexMutations, type IndexConfig, type IndexEntry } from './index-entries.ts';
 
 type Data = Record<string, unknown>;
@@ -68,7 +72,7 @@ export function rangeOf(entry: IndexEntry, inserted: boolean): string | undefine
   let key = `${entry.scope === 'COLLECTION' ? entry.parent : collection} index ${entry.index}`;
   for (let i = 0; i < entry.fields.length; i++) {
     const f = entry.fields[i]!;
-    if (CONSTANT_IN_A_BURST.has(f)) {
+    if (CONSTANT_IN_A_BURST.has(f) || SPREAD_OVER_PREFIXES.has(f)) {
       const v = entry.values[i];
       key += ` ${f}=${typeof v === 'string' ? `"${v}"` : String(v)}`;
       continue;
@@ -135,6 +139,23 @@ export class FirestoreLoad {
     private readonly rule: RampRule = RAMP_500_50_5,
   ) {}
 
+  /**
+   * Cold, an index no recent traffic split is one range, whatever prefixes
+   * its entries land in (as a collection's documents are): the prefixes of
+   * every shard (`SPREAD_OVER_PREFIXES`) fold into their index. Warm, each
+   * shard's prefix of the event is a range of its own, new for the event.
+   */
+  private byRange(ops: Map<string, number>): Map<string, number> {
+    if (this.temperature !== 'cold') return ops;
+    const out = new Map<string, number>();
+    for (const [range, n] of ops) {
+      const at = range.indexOf(SHARD_MARK);
+      const key = at < 0 ? range : range.slice(0, at);
+      out.set(key, (out.get(key) ?? 0) + n);
+    }
+    return out;
+  }
+
   private ramps(range: string): boolean {
     if (this.temperature === 'unlimited') return false;
     return this.temperature === 'cold' || range.includes(this.eventKey);
@@ -156,7 +177,7 @@ export class FirestoreLoad {
   /** Milliseconds a read of `ops` documents from these ranges waits behind queued work (it is queued too). */
   read(ops: Map<string, number>, nowMs: number): number {
     let wait = 0;
-    for (const [range, n] of ops) {
+    for (const [range, n] of this.byRange(ops)) {
       if (!this.ramps(range)) continue;
       const done = this.doneAt(range, n, nowMs);
       const s = this.state(range, nowMs);
@@ -189,7 +210,7 @@ export class FirestoreLoad {
     }
     let wait = 0;
     const plan: [RangeState, number, number][] = [];
-    for (const [range, n] of ops) {
+    for (const [range, n] of this.byRange(ops)) {
       if (!this.ramps(range)) continue;
       const done = this.doneAt(range, n, nowMs);
       const s = this.state(range, nowMs);

@@ -55,6 +55,19 @@ describe('Firestore\u2019s ramp-up rule (500/50/5) in the production clock', () 
     expect(mean(fresh.slice(2))).toBeCloseTo(500, -1);
   });
 
+  it('an index led by the ledger\u2019s shard holds an event in one prefix per shard: warm, each ramps on its own; cold, the index is one range', () => {
+    const entry = (shard: number) => ({ key: '', index: 'i', fields: ['shard', 'eventKey', 'state'], values: [shard, 'E', 'sending'], scope: 'COLLECTION' as const, parent: 'deliveries' });
+    const ops = (n: number) => new Map(Array.from({ length: n }, (_, s) => [rangeOf(entry(s), true)!, 1_000] as const));
+    expect(rangeOf(entry(7), true)).toBe('deliveries index i shard=7 eventKey="E" state="sending"');
+
+    // 16 shards, 1,000 operations each, in one commit at t=0: warm, 16 ranges at 500/s each take 2 s; cold, one range takes 32 s.
+    const warm = new FirestoreLoad('warm', 'E');
+    const cold = new FirestoreLoad('cold', 'E');
+    expect(warm.read(ops(16), 0)).toBe(2_000);
+    expect(cold.read(ops(16), 0)).toBe(32_000);
+    expect(cold.stats().ranges.map((r) => r.range)).toEqual(['deliveries index i']);
+  });
+
   it('reads wait behind a busy range instead of being refused', () => {
     const load = new FirestoreLoad('cold', 'E');
     const ops = new Map([['products/p/restockSubscriptions documents', 1000]]);

@@ -212,6 +212,19 @@ resource "google_firestore_field" "deliveries_all_fields" {
     expect(r.warm!.lastNotificationMs).toBeLessThan(r.unlimited!.lastNotificationMs + 1_000);
   });
 
+  it('as terraform/ deploys the ledger (its event indexes led by the shard), warm, no range of the event binds: the ramp-up no longer decides the last notification', { timeout: 600_000 }, async () => {
+    const r = await productionClock({ subscribers: 20_000, terraformDir: 'terraform', firestore: ['warm', 'unlimited'] });
+
+    // 20,000 shoppers: 40,000 operations on the event's sending prefixes, 80 s under one prefix at 500/s; 256 shards take 156 each.
+    const eventIndexRanges = r.warm!.hottestRanges.filter((h) => h.newForEvent && h.range.startsWith('deliveries index'));
+    expect(eventIndexRanges.length).toBeGreaterThan(0);
+    for (const h of eventIndexRanges) expect(h.range).toMatch(/ shard=\d+ eventKey=/);
+    expect(Math.max(...r.warm!.hottestRanges.map((h) => h.ops))).toBeLessThan(500);
+    expect(r.warm!.refusals.resourceExhausted).toBe(0);
+    expect(r.warm!.boundBy).not.toMatch(/500\/50\/5/);
+    expect(r.warm!.lastNotificationMs).toBeLessThan(r.unlimited!.lastNotificationMs + 1_000);
+  });
+
   it('a hot product\u2019s sale burst: 300 one-unit sales in 3 s between two restocks, delivered out of order, are all acknowledged, none dead-lettered, and both restocks fan out', { timeout: 600_000 }, async () => {
     const r = await saleBurst({ terraformDir: 'terraform', units: 300, overMs: 3_000, subscribers: 200 });
 

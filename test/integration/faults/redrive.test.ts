@@ -7,7 +7,7 @@ import { Timestamp } from '@google-cloud/firestore';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { NotRedrivableError, redriveDeliveries } from '../../../lib/delivery/index.ts';
-import { COLLECTIONS, dedupKey, type DeliveryDoc, type DeliveryState, type FanoutDoc } from '../../../lib/model.ts';
+import { COLLECTIONS, dedupKey, ledgerShardOf, type DeliveryDoc, type DeliveryState, type FanoutDoc } from '../../../lib/model.ts';
 import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { ledger, runtimeFor } from './support.ts';
 
@@ -29,7 +29,8 @@ async function seedEvent(productId: string, eventKey: string, entries: Record<st
         leaseExpiresAtMs: null, lastError: state === 'exhausted' ? 'notifier answered 503' : null, sentAtMs: state === 'sent' ? nowMs : null,
         createdAtMs: nowMs, updatedAtMs: nowMs, expireAt: Timestamp.fromMillis(nowMs + 86_400_000),
       };
-      return on.firestore.collection(COLLECTIONS.deliveries).doc(doc.dedupKey).set(doc);
+      // With its shard, as delivery writes every entry since issue 39.
+      return on.firestore.collection(COLLECTIONS.deliveries).doc(doc.dedupKey).set({ ...doc, shard: ledgerShardOf(doc.dedupKey) });
     }),
   );
 }

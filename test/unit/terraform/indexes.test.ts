@@ -47,24 +47,33 @@ const SITES: Site[] = [
     // The ledger's store: every query of `deliveries` (delivery, redrive and the CLI alike), and the chunk receipts.
     file: 'lib/delivery/ledger.ts',
     snippets: [
-      "db.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey)",
-      "entries.where('state', '==', state).count()",
-      "entriesOf(db, eventKey).where('state', 'in', [...states]).orderBy(FieldPath.documentId())",
+      "db.collection(COLLECTIONS.deliveries).where('shard', 'in', [...shards]).where('eventKey', '==', eventKey)",
+      "entriesOf(db, eventKey, group).where('state', '==', state).count()",
+      "entriesOf(db, eventKey, group).where('state', '==', state).orderBy(FieldPath.documentId())",
       "db.collection(COLLECTIONS.deliveries).where('userId', '==', userId)",
       "query = query.where('productId', '==', productId)",
       "query.orderBy('createdAtMs', 'desc')",
       "collection(COLLECTIONS.chunkReceipts).where('generation', '==', generation)",
-      "entriesOf(db, eventKey).where('wave', '==', wave).where('state', '==', 'sent').count()",
+      "entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count()",
       ".where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES))\n        .where('productId', '==', productId)\n        .orderBy('createdAtMs', 'desc')",
     ],
     queries: [
-      { what: 'redrive paging, and the samples status picks the oldest pending delivery and the last errors from', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
-      { what: 'delivery counts per state (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'state'] },
+      { what: 'redrive paging, and the samples status picks the oldest pending delivery and the last errors from', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'state'] },
+      { what: 'delivery counts per state (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'state'] },
       { what: "a shopper's deliveries (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
-      { what: 'sent notifications of one wave (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['eventKey', 'wave', 'state'] },
+      { what: 'sent notifications of one wave (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'wave', 'state'] },
       { what: "a chunk's shoppers' entries of a product, any sign-up (before a chunk's transactional claim)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
+    ],
+  },
+  {
+    // restock ledger-shards: the whole ledger and every fan-out, by document id (issue 39's one-off upgrade).
+    file: 'lib/delivery/shard-upgrade.ts',
+    snippets: ['db.collection(COLLECTIONS.deliveries).orderBy(FieldPath.documentId())', 'db.collection(COLLECTIONS.fanouts).orderBy(FieldPath.documentId())'],
+    queries: [
+      { what: 'every ledger entry by id (ledger-shards)', collection: 'deliveries', scope: 'COLLECTION', equalities: [] },
+      { what: 'every fan-out by id (ledger-shards)', collection: 'fanouts', scope: 'COLLECTION', equalities: [] },
     ],
   },
   {
@@ -322,7 +331,7 @@ describe('fields nothing queries keep no index', () => {
   test('a ledger query that relied on merging single-field indexes is found once the exemption turns them off (checked on the wave count without its composite)', () => {
     const waves = SITES.flatMap((site) => site.queries).find((q) => q.what.startsWith('sent notifications of one wave'))!;
     const all = new Map([['deliveries', new Set(['*'])]]);
-    const withoutItsComposite = { ...waves, equalities: ['eventKey', 'wave', 'state', 'channel'] };
+    const withoutItsComposite = { ...waves, equalities: ['shard', 'eventKey', 'wave', 'state', 'channel'] };
     expect(missingIndex(withoutItsComposite, all)).toMatch(/has no single-field index and no composite serves the query/);
   });
 
@@ -361,6 +370,23 @@ describe('bulk writes are not capped by timestamp indexes', () => {
   test('no composite index puts a timestamp after a field one event\u2019s writes share (no hot path concentrates an event\u2019s writes in one index range)', () => {
     expect(composites().length).toBeGreaterThan(0);
     expect(hotComposites(composites())).toEqual([]);
+  });
+
+  /** Composites led by a field one event's writes share: every entry of an event under one prefix, new for every event (issue 39). */
+  function ledByAnEvent(all: Composite[]): string[] {
+    return all.filter((c) => (SHARED_BY_ONE_EVENT[c.collection] ?? []).includes(c.fields[0]![0])).map((c) => `${c.collection}: ${c.fields.map(([f]) => f).join(', ')}`);
+  }
+
+  test('issue 39: no composite is led by a field one event\u2019s writes share; the ledger\u2019s event indexes are led by its shard', () => {
+    expect(ledByAnEvent(composites())).toEqual([]);
+    const eventIndexes = composites().filter((c) => c.collection === 'deliveries' && c.fields.some(([f]) => f === 'eventKey'));
+    expect(eventIndexes.length).toBe(2);
+    for (const c of eventIndexes) expect(c.fields.slice(0, 2).map(([f]) => f)).toEqual(['shard', 'eventKey']);
+  });
+
+  test('an index led by eventKey is found (checked on the event index before issue 39, eventKey, state)', () => {
+    const before: Composite = { collection: 'deliveries', scope: 'COLLECTION', fields: [['eventKey', 'ASCENDING'], ['state', 'ASCENDING']] };
+    expect(ledByAnEvent([...composites(), before])).toEqual(['deliveries: eventKey, state']);
   });
 
   test('such an index is found (checked on a broken copy: the status index of earlier versions, eventKey, state, createdAtMs)', () => {
