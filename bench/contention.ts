@@ -32,7 +32,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Firestore } from '@google-cloud/firestore';
 import { Command } from 'commander';
 import { parseConfig } from '../lib/config.ts';
-import { COLLECTIONS, productRef, subscriptionsRef, type DeliveryDoc, type FanoutDoc, type ProductDoc } from '../lib/model.ts';
+import { COLLECTIONS, LEDGER_SHARDS, productRef, subscriptionsRef, type DeliveryDoc, type FanoutDoc, type ProductDoc } from '../lib/model.ts';
 import { claimChunk } from '../lib/delivery/ledger.ts';
 import { chunk } from '../lib/tasks/index.ts';
 import { FirestoreSubscriptionStore, putSubscription } from '../lib/subscriptions/index.ts';
@@ -192,7 +192,7 @@ async function stockBesideClaims(clients: StackClients, o: { chunks: number; upd
   const tasks = chunk(subs.map((s) => s.userId), 100).map((userIds) => ({ version: 1 as const, eventKey, productId, generation: 0, product: { available: 5 }, userIds }));
   const claim = async (task: (typeof tasks)[number]) => {
     if (o.shape === 'outside') {
-      await claimChunk(db, task, { nowMs: Date.now(), leaseMs: 120_000, ttlDays: 1, threshold: 0 });
+      await claimChunk(db, task, { nowMs: Date.now(), leaseMs: 120_000, ttlDays: 1, threshold: 0, ledgerShards: LEDGER_SHARDS });
       return;
     }
     // The rejected shape: the stock check inside the claim's transaction, which holds products/{id} while it runs.

@@ -53,7 +53,7 @@ export function backendOperations(backend: Backend): Operations {
       checkTaskSettings(options.dryRun);
       return redriveDeliveries(runtime(), eventKey, options);
     },
-    upgradeLedgerShards: (options) => upgradeLedgerShards(backend.db, options),
+    upgradeLedgerShards: (options) => upgradeLedgerShards(backend.db, { ...options, shards: backend.config.ledgerShards }),
     assertCanEnqueue: checkTaskSettings,
     readQueues: () => readQueues(backend),
     changeQueues: (action, names) => changeQueues(backend, action, names),

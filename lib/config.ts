@@ -12,6 +12,7 @@
 import { z } from 'zod';
 import { CHANNEL_SPECS, CHANNELS, MAX_CHUNK_SIZE, SENDER_SUMMARY, senderEnv, type Channel, type SenderKind, type SenderOf } from './channels.ts';
 import type { FunctionName } from './functions.ts';
+import { LEDGER_SHARDS } from './model.ts';
 
 /**
  * The pipeline's own Firestore database. Its root collections have generic names
@@ -226,6 +227,12 @@ export const SETTINGS = {
   sendConcurrency: setting('RESTOCK_SEND_CONCURRENCY', positiveInt.max(100), 'Notifier calls in flight per chunk.', '4'),
   notifyBatchSize: setting('RESTOCK_NOTIFY_BATCH_SIZE', positiveInt.max(1_000), 'Notifications per notifier call.', '100'),
   deliveryLeaseMs: setting('RESTOCK_DELIVERY_LEASE_MS', positiveInt, 'How long a claimed delivery stays `sending` before a retry may send it again.', '120000'),
+  ledgerShards: setting(
+    'RESTOCK_LEDGER_SHARDS',
+    positiveInt.max(LEDGER_SHARDS),
+    `Shards a fan-out's ledger entries spread over (1..${LEDGER_SHARDS}): the field that leads the ledger's event indexes, so one event's writes are not one new key range (Firestore's 500/50/5 ramp-up; docs/performance.md). Recorded on each fan-out, which its queries then use. Fewer shards mean fewer queries per count (one per 30 shards and state), and the Firestore emulator, which scans the collection once per value of an \`in\`, answers fast: the local stack runs with 1.`,
+    String(LEDGER_SHARDS),
+  ),
   ledgerTtlDays: setting('RESTOCK_LEDGER_TTL_DAYS', positiveInt, 'Days a delivery ledger entry, and a rejected event, is kept (Firestore TTL on `expireAt`).', '30'),
 
   // Notifier

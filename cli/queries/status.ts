@@ -13,7 +13,7 @@
  * the sample is a uniform draw; when an event has no more entries in those
  * states than the sample holds, the answer is exact.
  */
-import { COLLECTIONS, DELIVERY_STATES, FINAL_DELIVERY_STATES, LEDGER_SHARDS, type DeliveryState, type FanoutDoc } from '../../lib/model.ts';
+import { COLLECTIONS, DELIVERY_STATES, FINAL_DELIVERY_STATES, type DeliveryState, type FanoutDoc } from '../../lib/model.ts';
 import { countByState, countChunkReceipts, pageOfEntries } from '../../lib/delivery/index.ts';
 import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { fanoutRef, readRanges } from '../../lib/fanout/index.ts';
@@ -93,7 +93,7 @@ export interface StatusReport {
   unaccountedChunks: number | null;
   /**
    * True when the event's fan-out started before ledger entries carried a
-   * shard (its `ledgerShards` is not this version's LEDGER_SHARDS) and
+   * shard (it has no `ledgerShards`) and
    * `restock ledger-shards` has not run since: the counts, samples and
    * redrive go through the shard-led indexes, which do not hold entries
    * written before, so they may be short, and the event is not called settled.
@@ -135,13 +135,16 @@ async function countQueuedTasks(backend: Backend, eventKey: string): Promise<num
  */
 export async function readStatus(backend: Backend, eventKey: string): Promise<StatusReport> {
   const { db } = backend;
-  const [outboxRead, fanoutSnap, rejectedSnap, byState, pendingSample, errorSample] = await Promise.all([
+  // The ledger's queries go through the shards the fan-out recorded (RESTOCK_LEDGER_SHARDS as deployed when it started).
+  const fanoutSnap = await guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, fanoutRef(db, eventKey).get());
+  const recorded = fanoutSnap.exists ? (fanoutSnap.get('ledgerShards') as unknown) : undefined;
+  const shards = typeof recorded === 'number' ? recorded : backend.config.ledgerShards;
+  const [outboxRead, rejectedSnap, byState, pendingSample, errorSample] = await Promise.all([
     tryReadOutboxRows(backend, [eventKey]),
-    guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, fanoutRef(db, eventKey).get()),
     guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
-    guard('count', `${COLLECTIONS.deliveries} of ${eventKey} by state`, countByState(db, eventKey)),
-    guard('query', `pending ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, PENDING_STATES, STATUS_SAMPLE_SIZE)),
-    guard('query', `errors in ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, ERROR_STATES, STATUS_SAMPLE_SIZE)),
+    guard('count', `${COLLECTIONS.deliveries} of ${eventKey} by state`, countByState(db, eventKey, shards)),
+    guard('query', `pending ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, PENDING_STATES, STATUS_SAMPLE_SIZE, undefined, shards)),
+    guard('query', `errors in ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, ERROR_STATES, STATUS_SAMPLE_SIZE, undefined, shards)),
   ]);
   const stored = fanoutSnap.exists ? (fanoutSnap.data() as FanoutDoc) : undefined;
   const ranges = stored?.ranges ? await guard('read', `ranges of ${COLLECTIONS.fanouts}/${eventKey}`, readRanges(db, stored)) : [];
@@ -162,7 +165,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
       }
     : null;
   const deliveryCounts: DeliveryCounts = { ...byState, total };
-  const ledgerUnsharded = fanout !== null && fanout.state !== 'ignored' && fanout.ledgerShards !== LEDGER_SHARDS;
+  const ledgerUnsharded = fanout !== null && fanout.state !== 'ignored' && fanout.ledgerShards === null;
   const [waves, queuedTasks, unaccountedChunks] = await Promise.all([
     readWaves(backend, eventKey, fanoutSnap.exists ? fanoutSnap.data() : undefined),
     needsQueueCheck(fanout, deliveryCounts) ? countQueuedTasks(backend, eventKey) : null,

@@ -52,7 +52,7 @@ export async function readWaves(backend: Backend, eventKey: string, fanout: Reco
     wavesOf(backend.db, eventKey).orderBy(FieldPath.documentId()).startAt(waveDocId(generation, 0)).endAt(waveDocId(generation, 99_999_999)).limitToLast(MAX_WAVES).get(),
   );
   const records = snap.docs.map((d) => d.data() as WaveDoc);
-  const delivered = await Promise.all(records.map((w) => guard('count', `sent of wave ${w.index} of ${eventKey}`, countSentOfWave(backend.db, eventKey, w.index))));
+  const delivered = await Promise.all(records.map((w) => guard('count', `sent of wave ${w.index} of ${eventKey}`, countSentOfWave(backend.db, eventKey, w.index, typeof fanout?.ledgerShards === 'number' ? fanout.ledgerShards : backend.config.ledgerShards))));
   return {
     ...state.settings,
     phase: state.phase,

@@ -434,6 +434,9 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     RESTOCK_SHOPPER_ACTIONS_TOPIC: RESOURCE_NAMES.shopperActionsTopic,
     // Double opt-in is production's default (email); a local stack asks for it (`npm run demo -- --double-opt-in`, a test's env).
     RESTOCK_DOUBLE_OPT_IN: 'none',
+    // One ledger shard: the emulator runs each value of an `in` as a scan of the whole collection, so a count over
+    // 256 shards (9 queries of 30 values per state) would take minutes on a stack that has sent a few thousand.
+    RESTOCK_LEDGER_SHARDS: '1',
     RESTOCK_OUTBOX_FIRESTORE_DATABASE: inventoryDatabase,
     // Locally an outage is seconds long: short timeouts, leases and back-off so rows catch up quickly after it.
     RESTOCK_OUTBOX_PUBLISH_TIMEOUT_MS: '3000',

@@ -74,6 +74,7 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     nowMs: rt.now(),
     leaseMs: config.deliveryLeaseMs,
     ttlDays: config.ledgerTtlDays,
+    ledgerShards: config.ledgerShards,
     retryCount: attempt.retryCount,
     threshold: config.restockThreshold,
   });

@@ -74,6 +74,8 @@ export function chunkReceiptRef(db: Firestore, task: Pick<DeliveryTask, 'eventKe
 export interface ClaimOptions extends Omit<ClaimContext, 'stopped'> {
   ttlDays: number;
   threshold: number;
+  /** RESTOCK_LEDGER_SHARDS: the shard count the entries' shard is taken in (the fan-out records the same). */
+  ledgerShards: number;
 }
 
 /** Firestore's limit of values in one `in` filter. */
@@ -144,7 +146,7 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimCo
   const batch = db.batch();
   const expireAt = expireAtFor(o);
   for (const w of plan.writes) {
-    if (w.kind === 'claim' || w.kind === 'keep') batch.create(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key), expireAt });
+    if (w.kind === 'claim' || w.kind === 'keep') batch.create(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key, o.ledgerShards), expireAt });
   }
   if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
   try {
@@ -205,8 +207,8 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
     for (const w of plan.writes) writes.set(w.key, w);
     for (const w of writes.values()) {
       // A close also gives an entry from before the shard its shard, so the event queries find it from then on.
-      if (w.kind === 'close') tx.update(deliveryRef(db, w.key), { ...w.update, shard: ledgerShardOf(w.key) });
-      else tx.set(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key), expireAt });
+      if (w.kind === 'close') tx.update(deliveryRef(db, w.key), { ...w.update, shard: ledgerShardOf(w.key, o.ledgerShards) });
+      else tx.set(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key, o.ledgerShards), expireAt });
     }
     for (const userId of new Set(plan.served)) tx.delete(subs.doc(userId));
     // A new wish under spent keys becomes a new sign-up; its place in sign-up order moves to now, as a new one's would.
@@ -343,8 +345,6 @@ export function shardGroups(shards: number = LEDGER_SHARDS, perQuery: number = M
   return Array.from({ length: Math.ceil(shards / perQuery) }, (_, i) => Array.from({ length: Math.min(perQuery, shards - i * perQuery) }, (_, j) => i * perQuery + j));
 }
 
-const SHARD_GROUPS = shardGroups();
-
 /**
  * The ledger entries of one event in a group of shards. Every query of an
  * event goes through its shards: the indexes that serve them are led by the
@@ -357,8 +357,8 @@ function entriesOf(db: Firestore, eventKey: string, shards: readonly number[]): 
 }
 
 /** The sum of one count aggregation per shard group. */
-async function countOverShards(count: (group: readonly number[]) => Promise<number>): Promise<number> {
-  return (await Promise.all(SHARD_GROUPS.map(count))).reduce((a, b) => a + b, 0);
+async function countOverShards(shards: number, count: (group: readonly number[]) => Promise<number>): Promise<number> {
+  return (await Promise.all(shardGroups(shards).map(count))).reduce((a, b) => a + b, 0);
 }
 
 /**
@@ -367,16 +367,16 @@ async function countOverShards(count: (group: readonly number[]) => Promise<numb
  * audience. Entries without a shard (written before it existed) are not
  * counted: `FanoutDoc.ledgerShards` says whether an event may have any.
  */
-export async function countByState(db: Firestore, eventKey: string): Promise<Record<DeliveryState, number>> {
+export async function countByState(db: Firestore, eventKey: string, shards: number = LEDGER_SHARDS): Promise<Record<DeliveryState, number>> {
   const counts = await Promise.all(
-    DELIVERY_STATES.map(async (state) => [state, await countOverShards(async (group) => (await entriesOf(db, eventKey, group).where('state', '==', state).count().get()).data().count)] as const),
+    DELIVERY_STATES.map(async (state) => [state, await countOverShards(shards, async (group) => (await entriesOf(db, eventKey, group).where('state', '==', state).count().get()).data().count)] as const),
   );
   return Object.fromEntries(counts) as Record<DeliveryState, number>;
 }
 
 /** How many of an event's notifications wave `wave` claimed that ended `sent` (one count aggregation per group of shards). */
-export async function countSentOfWave(db: Firestore, eventKey: string, wave: number): Promise<number> {
-  return countOverShards(async (group) => (await entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count().get()).data().count);
+export async function countSentOfWave(db: Firestore, eventKey: string, wave: number, shards: number = LEDGER_SHARDS): Promise<number> {
+  return countOverShards(shards, async (group) => (await entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count().get()).data().count);
 }
 
 /**
@@ -389,8 +389,9 @@ export async function countSentOfWave(db: Firestore, eventKey: string, wave: num
  * query per state and group (each state an equality, so a query stays one
  * disjunction of at most 30), merged by id.
  */
-export async function pageOfEntries(db: Firestore, eventKey: string, states: readonly DeliveryState[], limit: number, cursor?: string): Promise<QueryDocumentSnapshot[]> {
-  const first = cursor === undefined ? 0 : SHARD_GROUPS.findIndex((g) => g.includes(ledgerShardOf(cursor)));
+export async function pageOfEntries(db: Firestore, eventKey: string, states: readonly DeliveryState[], limit: number, cursor?: string, shards: number = LEDGER_SHARDS): Promise<QueryDocumentSnapshot[]> {
+  const groups = shardGroups(shards);
+  const first = cursor === undefined ? 0 : groups.findIndex((g) => g.includes(ledgerShardOf(cursor, shards)));
   const read = async (groups: readonly (readonly number[])[], wanted: number, after?: string) => {
     const found = await Promise.all(
       groups.flatMap((group) =>
@@ -403,8 +404,8 @@ export async function pageOfEntries(db: Firestore, eventKey: string, states: rea
     );
     return found.flatMap((q) => q.docs).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, wanted);
   };
-  const page = await read([SHARD_GROUPS[first]!], limit, cursor);
-  if (page.length < limit && first + 1 < SHARD_GROUPS.length) page.push(...(await read(SHARD_GROUPS.slice(first + 1), limit - page.length)));
+  const page = await read([groups[first]!], limit, cursor);
+  if (page.length < limit && first + 1 < groups.length) page.push(...(await read(groups.slice(first + 1), limit - page.length)));
   return page;
 }
 

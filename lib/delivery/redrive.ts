@@ -48,7 +48,7 @@ export async function redriveDeliveries(rt: Runtime, eventKey: string, options: 
 
   let cursor: string | undefined;
   for (;;) {
-    const docs = await pageOfEntries(rt.db, eventKey, states, PAGE, cursor);
+    const docs = await pageOfEntries(rt.db, eventKey, states, PAGE, cursor, fanout.ledgerShards ?? config.ledgerShards);
     if (docs.length === 0) break;
     cursor = docs.at(-1)!.id;
     const { picked, userIds } = planRedrive(docs.map((d) => d.data() as DeliveryDoc), states, rt.now());

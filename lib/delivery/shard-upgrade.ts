@@ -51,7 +51,8 @@ export class ShardUpgradeError extends Error {
  * @throws whatever Firestore throws on a read, or a write that failed after
  *   BulkWriter's retries: running it again continues where it left off.
  */
-export async function upgradeLedgerShards(db: Firestore, options: { dryRun: boolean; onProgress?: (r: ShardUpgradeResult) => void }): Promise<ShardUpgradeResult> {
+export async function upgradeLedgerShards(db: Firestore, options: { dryRun: boolean; shards?: number; onProgress?: (r: ShardUpgradeResult) => void }): Promise<ShardUpgradeResult> {
+  const shards = options.shards ?? LEDGER_SHARDS;
   const result: ShardUpgradeResult = { scanned: 0, sharded: 0, gone: 0, fanouts: 0, fanoutsMarked: 0, dryRun: options.dryRun };
   const writer = db.bulkWriter();
   const failures: BulkWriterError[] = [];
@@ -73,7 +74,7 @@ export async function upgradeLedgerShards(db: Firestore, options: { dryRun: bool
     if (cursor) query = query.startAfter(cursor);
     const { docs } = await query.get();
     for (const d of docs) {
-      const shard = ledgerShardOf(d.id);
+      const shard = ledgerShardOf(d.id, shards);
       if (d.get('shard') === shard) continue;
       result.sharded++;
       if (!options.dryRun) write(writer.update(d.ref, { shard }));
@@ -90,9 +91,9 @@ export async function upgradeLedgerShards(db: Firestore, options: { dryRun: bool
     if (cursor) query = query.startAfter(cursor);
     const { docs } = await query.get();
     for (const d of docs) {
-      if (d.get('ledgerShards') === LEDGER_SHARDS) continue;
+      if (d.get('ledgerShards') === shards) continue;
       result.fanoutsMarked++;
-      if (!options.dryRun) write(writer.update(d.ref, { ledgerShards: LEDGER_SHARDS }));
+      if (!options.dryRun) write(writer.update(d.ref, { ledgerShards: shards }));
     }
     result.fanouts += docs.length;
     if (docs.length < PAGE) break;

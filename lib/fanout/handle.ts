@@ -93,6 +93,7 @@ export async function handleFanout(rt: Runtime, incoming: Incoming, log: Logger,
     leaseMs: rt.config.fanoutLeaseMs,
     threshold: rt.config.restockThreshold,
     maxSequenceJump: rt.config.maxSequenceJump,
+    ledgerShards: rt.config.ledgerShards,
     waves: waveSettingsOf(rt.config),
   };
   let claim: ClaimResult;
@@ -201,7 +202,7 @@ export async function replayFanout(
   const claim = await claimStored(
     rt.db,
     eventKey,
-    { owner, nowMs, leaseMs: config.fanoutLeaseMs, threshold: config.restockThreshold },
+    { owner, nowMs, leaseMs: config.fanoutLeaseMs, threshold: config.restockThreshold, ledgerShards: config.ledgerShards },
     resetForReplay,
   );
   if (claim.kind !== 'run') throw new FanoutNotReplayableError(eventKey, claim.fanout.reason ?? claim.fanout.state);

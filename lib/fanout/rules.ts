@@ -5,7 +5,7 @@
  * The key ranges' decisions are in `ranges.ts`.
  * `store.ts` reads the document in a transaction and carries them out.
  */
-import { canMoveFanout, LEDGER_SHARDS, type FanoutDoc, type FanoutRangeDoc, type ProductDoc, type StoppedAt, type WaveSettings } from '../model.ts';
+import { canMoveFanout, type FanoutDoc, type FanoutRangeDoc, type ProductDoc, type StoppedAt, type WaveSettings } from '../model.ts';
 import type { ReceivedEvent } from '../events/index.ts';
 import { decideStockUpdate } from '../restock/index.ts';
 import { initialWaves, restartWaves, waveSettingsFor } from './wave-rules.ts';
@@ -20,6 +20,8 @@ export interface ClaimOptions {
   maxSequenceJump?: number;
   /** The global wave settings (RESTOCK_WAVE_*); a product's own win. Omitted: no waves. */
   waves?: WaveSettings;
+  /** RESTOCK_LEDGER_SHARDS, recorded on the fan-out: its deliveries shard the ledger entries in this many. */
+  ledgerShards: number;
 }
 
 /** What a claim decided. */
@@ -99,7 +101,7 @@ export function decideFirstClaim(received: Pick<ReceivedEvent, 'eventKey' | 'eve
     updatedAtMs: o.nowMs,
     chunkReceipts: true,
     // Its deliveries write every ledger entry with its shard: the event queries find them all.
-    ledgerShards: LEDGER_SHARDS,
+    ledgerShards: o.ledgerShards,
     ...(received.publishTimeMs !== undefined ? { publishTimeMs: received.publishTimeMs } : {}),
   };
   if (decision.kind === 'stale' || decision.kind === 'jump') {

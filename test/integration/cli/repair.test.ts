@@ -61,8 +61,9 @@ describe('restock replay and redrive', () => {
       updatedAtMs: nowMs,
       expireAt: Timestamp.fromMillis(nowMs + 86_400_000),
     };
-    // With its shard, as delivery writes every entry since issue 39 (ledger-shards.test.ts covers one without).
-    await s.firestore.collection(COLLECTIONS.deliveries).doc(exhausted.dedupKey).set({ ...exhausted, shard: ledgerShardOf(exhausted.dedupKey) });
+    // With its shard, in the count the event's fan-out recorded, as delivery writes every entry since issue 39 (ledger-shards.test.ts covers one without).
+    const shards = (await s.firestore.collection(COLLECTIONS.fanouts).doc(eventId).get()).get('ledgerShards') as number;
+    await s.firestore.collection(COLLECTIONS.deliveries).doc(exhausted.dedupKey).set({ ...exhausted, shard: ledgerShardOf(exhausted.dedupKey, shards) });
   });
 
   test('status shows the exhausted delivery among the last errors', async () => {

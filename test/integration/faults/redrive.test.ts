@@ -7,7 +7,7 @@ import { Timestamp } from '@google-cloud/firestore';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { beforeEach, describe, expect, test } from 'vitest';
 import { NotRedrivableError, redriveDeliveries } from '../../../lib/delivery/index.ts';
-import { COLLECTIONS, dedupKey, ledgerShardOf, type DeliveryDoc, type DeliveryState, type FanoutDoc } from '../../../lib/model.ts';
+import { COLLECTIONS, dedupKey, LEDGER_SHARDS, ledgerShardOf, type DeliveryDoc, type DeliveryState, type FanoutDoc } from '../../../lib/model.ts';
 import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { ledger, runtimeFor } from './support.ts';
 
@@ -17,7 +17,7 @@ async function seedEvent(productId: string, eventKey: string, entries: Record<st
   const nowMs = Date.now();
   const fanout: FanoutDoc = {
     eventKey, productId, state: 'complete', event: {}, product: { name: 'Redriven', available: 4 }, leaseOwner: null, leaseExpiresAtMs: 0,
-    cursor: null, generation: 0, attempts: 1, pages: 1, chunks: 1, recipients: Object.keys(entries).length, startedAtMs: nowMs, updatedAtMs: nowMs, completedAtMs: nowMs,
+    cursor: null, generation: 0, attempts: 1, pages: 1, chunks: 1, recipients: Object.keys(entries).length, startedAtMs: nowMs, updatedAtMs: nowMs, completedAtMs: nowMs, ledgerShards: LEDGER_SHARDS,
   };
   await on.firestore.collection(COLLECTIONS.fanouts).doc(eventKey).set(fanout);
   await Promise.all(

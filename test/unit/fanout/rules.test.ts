@@ -47,7 +47,7 @@ const fanoutArb = fc
     }),
   );
 
-const o = { owner: 'me', nowMs: NOW, leaseMs: 60_000 };
+const o = { owner: 'me', nowMs: NOW, leaseMs: 60_000, ledgerShards: 256 };
 const liveForeignLease = (f: FanoutDoc) => f.leaseOwner === 'other' && f.leaseExpiresAtMs > NOW;
 
 describe('the transition tables', () => {

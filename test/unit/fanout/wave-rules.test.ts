@@ -12,7 +12,7 @@ import { inventoryEventSchema } from '../../../lib/events/index.ts';
 
 const settings = { multiplier: 2, intervalMs: 3000, minAvailableToNotify: 1 };
 const product = (available: number, lastRestockEventKey = 'e1'): ProductDoc => ({ productId: 'p', available, sequence: 2, updatedAtMs: 0, lastRestockEventKey });
-const claimOptions = { owner: 'me', nowMs: 1_000, leaseMs: 60_000, threshold: 0 };
+const claimOptions = { owner: 'me', nowMs: 1_000, leaseMs: 60_000, threshold: 0, ledgerShards: 256 };
 
 describe('wave settings', () => {
   test('a product’s own settings win field by field over the global ones', () => {

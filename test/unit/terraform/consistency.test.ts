@@ -150,7 +150,7 @@ const ENV_PLAN = {
   /** Only meaningful on the local stack; setting one in production would misroute calls. */
   emulatorOnly: ['CLOUD_TASKS_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST'],
   /** Their defaults are Google's own values, which production uses unchanged. */
-  productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL', 'RESTOCK_SMTP_REQUIRE_TLS', 'RESTOCK_FCM_ENDPOINT', 'RESTOCK_FCM_CREDENTIALS', 'RESTOCK_VERIFY_PUSH_OIDC', 'RESTOCK_MAX_SEQUENCE_JUMP'],
+  productionDefault: ['RESTOCK_OIDC_ISSUERS', 'RESTOCK_OIDC_JWKS_URL', 'RESTOCK_SMTP_REQUIRE_TLS', 'RESTOCK_FCM_ENDPOINT', 'RESTOCK_FCM_CREDENTIALS', 'RESTOCK_VERIFY_PUSH_OIDC', 'RESTOCK_MAX_SEQUENCE_JUMP', 'RESTOCK_LEDGER_SHARDS'],
   /** Read by the inventory service that embeds the outbox kit (its fast path), not by anything deployed here. */
   inventoryService: ['RESTOCK_OUTBOX_PUBLISH_WAIT_MS'],
   /** Read only with RESTOCK_METRICS_EXPORTER=file (the local stack); production exports to Cloud Monitoring. */
