@@ -393,3 +393,52 @@ describe('licence', () => {
     expect(info.license?.identifier).toBe(pkg.license);
   });
 });
+
+// ---------------------------------------------------------------------------
+// Test files the manual cites as proof, and the API's operations.
+
+/** Expands `a/{b,c}.test.ts` into its paths (one level of braces, as the pages write it). */
+function expandBraces(path: string): string[] {
+  const m = /\{([^{}]*)\}/.exec(path);
+  if (!m) return [path];
+  return m[1]!.split(',').flatMap((alt) => expandBraces(path.slice(0, m.index) + alt + path.slice(m.index + m[0].length)));
+}
+
+/** The `test/….test.ts` paths a page names (with `{a,b}` and a `*` file name as written), and which do not exist. */
+function missingTestFiles(text: string): string[] {
+  const missing: string[] = [];
+  for (const [cited] of text.matchAll(/test\/[A-Za-z0-9_/.{},*-]*\.test\.ts/g)) {
+    for (const path of expandBraces(cited)) {
+      const found = path.includes('*')
+        ? existsSync(join(REPO_ROOT, path.slice(0, path.lastIndexOf('/')))) &&
+          readdirSync(join(REPO_ROOT, path.slice(0, path.lastIndexOf('/')))).some((f) => f.endsWith('.test.ts'))
+        : existsSync(join(REPO_ROOT, path));
+      if (!found) missing.push(path);
+    }
+  }
+  return missing;
+}
+
+describe('tests the manual cites', () => {
+  test('every test file a page names exists', () => {
+    const missing = manualPages().flatMap((page) => missingTestFiles(read(page)).map((path) => `${page}: ${path}`));
+    expect(missing).toEqual([]);
+  });
+
+  test('the check fails on what it must catch', () => {
+    expect(missingTestFiles('`test/unit/docs/facts.test.ts`, `test/unit/notify/{fcm,gone}.test.ts`, `test/unit/nowhere/*.test.ts`')).toEqual([
+      'test/unit/notify/gone.test.ts',
+      'test/unit/nowhere/*.test.ts',
+    ]);
+  });
+});
+
+describe('operations of the API in docs/api.md', () => {
+  test('the page names every operationId of the OpenAPI document (what a generated client has)', () => {
+    const paths = (openApiDocument().document as { paths: Record<string, Record<string, { operationId?: string }>> }).paths;
+    const ids = Object.values(paths).flatMap((item) => Object.values(item).flatMap((op) => (op?.operationId ? [op.operationId] : [])));
+    expect(ids.length).toBeGreaterThan(5);
+    const page = read('docs/api.md');
+    expect(ids.filter((id) => !page.includes(`\`${id}\``))).toEqual([]);
+  });
+});
