@@ -376,7 +376,7 @@ export const SETTINGS = {
   pseudonymKey: secretSetting(
     'RESTOCK_PSEUDONYM_KEY',
     keyList.optional(),
-    "Key of the keyed hash (HMAC-SHA256) that stands for a user id in logs, erasure receipts and erased ledger entries, and for an address in the confirmation limit's documents, at least 32 bytes: without it a plain hash of a guessable id (an email) could be reversed by trying candidates. Every function and the CLI need the same one for `restock trace` to match logs; unset, a built-in key is used (Terraform does not set it yet, docs/privacy.md). Only the first key is used.",
+    "Key of the keyed hash (HMAC-SHA256) that stands for a user id in logs, erasure receipts and erased ledger entries, and for an address in the confirmation limit's documents, at least 32 bytes: without it a plain hash of a guessable id (an email) could be reversed by trying candidates. Every function that logs user ids and the CLI need the same one for `restock trace` to match logs (Terraform mounts it from Secret Manager, docs/privacy.md); unset, a built-in key is used. Only the first key is used.",
   ),
   logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),
 } as const;
