@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { SETTINGS } from '../../../lib/config.ts';
+import { PSEUDONYMISING_FUNCTIONS, SETTINGS } from '../../../lib/config.ts';
 import { FUNCTION_NAMES } from '../../../lib/functions.ts';
 import { variableValue } from '../../../sim/production/hcl-expression.ts';
 import { REPO_ROOT, block, loadTerraform, resource, resourcesOf, variableFed, type Hcl, type Terraform } from './hcl.ts';
@@ -296,6 +296,11 @@ describe('each function is told the settings it needs', () => {
       expect(version.secret_data_wo, name).toMatch(/^\$\{var\.\w+\}$/);
       expect(version.secret_data_wo_version, name).toMatch(/^\$\{var\.\w+_version\}$/);
     }
+  });
+
+  test('the pseudonym key goes to exactly the functions that refuse to start without it (lib/config.ts PSEUDONYMISING_FUNCTIONS)', () => {
+    const mounting = FUNCTIONS.filter((name) => 'RESTOCK_PSEUDONYM_KEY' in tf.locals.function_secret_env[name]);
+    expect(mounting.sort()).toEqual([...PSEUDONYMISING_FUNCTIONS].sort());
   });
 
   test('emulator settings are never set in production', () => {
