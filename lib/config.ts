@@ -383,7 +383,7 @@ export const SETTINGS = {
   pseudonymKey: secretSetting(
     'RESTOCK_PSEUDONYM_KEY',
     keyList.optional(),
-    "Key of the keyed hash (HMAC-SHA256) that stands for a user id in logs, erasure receipts and erased ledger entries, and for an address in the confirmation limit's documents, at least 32 bytes: without it a plain hash of a guessable id (an email) could be reversed by trying candidates. Every function and the CLI need the same one for `restock trace` to match logs; unset, a built-in key is used (Terraform does not set it yet, docs/privacy.md). Only the first key is used.",
+    "Key of the keyed hash (HMAC-SHA256) that stands for a user id in logs, erasure receipts and erased ledger entries, and for an address in the confirmation limit's documents, at least 32 bytes: without it a plain hash of a guessable id (an email) could be reversed by trying candidates. Every function that logs user ids and the CLI need the same one for `restock trace` to match logs (Terraform mounts it from Secret Manager, docs/privacy.md); unset, a built-in key is used, which those functions accept only on the emulators. Only the first key is used.",
   ),
   logLevel: setting('LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error']), 'Lowest severity written.', 'info'),
 } as const;
@@ -482,6 +482,12 @@ export function taskCallers(config: Pick<Config, 'oidcAllowedEmails' | 'tasksSer
 export type { FunctionName } from './functions.ts';
 
 /**
+ * The functions that refer to shoppers by {@link SETTINGS.pseudonymKey}'s keyed hash (lib/log.ts
+ * `recipientRef`): Terraform mounts the key into exactly these (terraform/locals.tf).
+ */
+export const PSEUDONYMISING_FUNCTIONS: readonly FunctionName[] = ['restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions'];
+
+/**
  * What would leave `fn` open, or lose notifications, outside the emulators:
  * each problem names its variable. Empty on the emulators, where nothing real
  * is at stake and the local stack relaxes what it cannot provide (the Pub/Sub
@@ -509,6 +515,9 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
   if (fn === 'applyShopperActions') {
     if (!config.verifyPushOidc) refuse(SETTINGS.verifyPushOidc, 'must be true outside the emulators: without it any invoker can forge unsubscribe requests');
     if (!config.pushServiceAccount) refuse(SETTINGS.pushServiceAccount, "is required outside the emulators: the push subscription's service account, the only caller accepted");
+  }
+  if (PSEUDONYMISING_FUNCTIONS.includes(fn) && !config.pseudonymKey?.length) {
+    refuse(SETTINGS.pseudonymKey, 'is required outside the emulators: this function refers to shoppers by a keyed hash (logs, erasure receipts), and the built-in key is public, so anyone could match a guessed user id against its lines');
   }
   if (fn === 'restockSubscriptions') {
     if (config.doubleOptIn.length > 0 && (config.emailSender ?? config.notifier) !== 'smtp') {

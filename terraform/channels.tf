@@ -94,8 +94,9 @@ resource "google_secret_manager_secret_iam_member" "delivery_reads_dkim_private_
   member    = "serviceAccount:${google_service_account.function["deliverRestockBatch"].email}"
 }
 
+# restockSubscriptions seals the links of double opt-in confirmations with the same keys.
 resource "google_secret_manager_secret_iam_member" "unsubscribe_key_readers" {
-  for_each = local.direct_email ? toset(["deliverRestockBatch", "restockUnsubscribe"]) : toset([])
+  for_each = local.direct_email ? toset(concat(["deliverRestockBatch", "restockUnsubscribe"], local.confirms_email ? ["restockSubscriptions"] : [])) : toset([])
 
   secret_id = google_secret_manager_secret.unsubscribe_key.id
   role      = "roles/secretmanager.secretAccessor"

@@ -388,6 +388,10 @@ resource "time_sleep" "iam_propagation" {
       [for grant in google_spanner_database_iam_member.outbox_relay_fine_grained_access : grant.id],
       [for grant in google_spanner_database_iam_member.outbox_relay_database_role : grant.id],
       [for grant in google_project_iam_member.delivery_fcm_sender : grant.id],
+      # Consent (terraform/consent.tf): the pseudonym key and the confirmation emails' secrets.
+      [for grant in google_secret_manager_secret_iam_member.pseudonym_key_readers : grant.id],
+      [for grant in google_secret_manager_secret_iam_member.subscriptions_reads_smtp_password : grant.id],
+      [for grant in google_secret_manager_secret_iam_member.subscriptions_reads_dkim_private_key : grant.id],
     ))
   }
 }

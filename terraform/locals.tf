@@ -58,6 +58,11 @@ locals {
 
   direct_email = var.email_sender == "smtp"
 
+  # restockSubscriptions emails confirmation links itself (double opt-in), over
+  # SMTP: the variable's validation makes this imply direct_email, so every
+  # secret it reads below has a version.
+  confirms_email = var.double_opt_in == "email"
+
   # The sender of each channel of lib/channels.ts (its own, or notifier when
   # empty), and whether any goes through the notification service: only then
   # are notifier_url and the notifier token needed (every channel direct needs neither).
@@ -91,6 +96,7 @@ locals {
     smtp_password_secret                     = "${var.name_prefix}${var.smtp_password_secret_id}"
     dkim_private_key_secret                  = "${var.name_prefix}${var.dkim_private_key_secret_id}"
     unsubscribe_key_secret                   = "${var.name_prefix}${var.unsubscribe_key_secret_id}"
+    pseudonym_key_secret                     = "${var.name_prefix}${var.pseudonym_key_secret_id}"
     source_bucket                            = "${var.project_id}-${var.name_prefix}restock-source"
     image_repository                         = "${var.name_prefix}restock-functions"
     # Log-based metrics, the scheduler job, the FCM role (no hyphens there) and display names.
@@ -234,12 +240,25 @@ locals {
       # The API refuses subscriptions to products in stock: it must judge "in stock" as fan-out does.
       RESTOCK_THRESHOLD = tostring(var.restock_threshold)
       # Double opt-in (terraform/consent_variables.tf) and erasure, which closes ledger keys for RESTOCK_LEDGER_TTL_DAYS.
-      # Off until Terraform gives this function SMTP and the link key to email confirmations with
-      # (docs/privacy.md): the code's default (email) would refuse to start without them.
-      RESTOCK_DOUBLE_OPT_IN             = "none"
+      RESTOCK_DOUBLE_OPT_IN             = var.double_opt_in
       RESTOCK_CONFIRMATION_TTL_HOURS    = tostring(var.confirmation_ttl_hours)
       RESTOCK_CONFIRMATIONS_PER_ADDRESS = tostring(var.confirmations_per_address)
       RESTOCK_LEDGER_TTL_DAYS           = tostring(var.ledger_ttl_days)
+      # The confirmation emails leave as delivery's do: same server, sender, DKIM
+      # signature, and links under the same public base URL (restockUnsubscribe
+      # serves /v1/confirm/{token}). Written out, not shared through a local: the
+      # consistency test reads each function's map as literal keys.
+      RESTOCK_EMAIL_SENDER         = var.email_sender
+      RESTOCK_SMTP_HOST            = var.smtp_host
+      RESTOCK_SMTP_PORT            = tostring(var.smtp_port)
+      RESTOCK_SMTP_SECURE          = tostring(var.smtp_secure)
+      RESTOCK_SMTP_USER            = var.smtp_user
+      RESTOCK_SMTP_MAX_CONNECTIONS = tostring(var.smtp_max_connections)
+      RESTOCK_SMTP_TIMEOUT_MS      = tostring(var.smtp_timeout_ms)
+      RESTOCK_EMAIL_FROM           = var.email_from
+      RESTOCK_DKIM_DOMAIN          = var.dkim_domain
+      RESTOCK_DKIM_SELECTOR        = var.dkim_selector
+      RESTOCK_UNSUBSCRIBE_URL      = var.unsubscribe_base_url != "" ? var.unsubscribe_base_url : local.function_urls["restockUnsubscribe"]
     }
     # It records an unsubscribe request on this topic (its short name) for applyShopperActions.
     restockUnsubscribe = {
@@ -294,12 +313,24 @@ locals {
       RESTOCK_DKIM_PRIVATE_KEY   = var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id
       RESTOCK_UNSUBSCRIBE_SECRET = local.direct_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""
     }
-    restockSubscriptions = {}
+    # The pseudonym key (terraform/consent.tf) goes to every function that refers to a shopper by
+    # its keyed hash (in logs, erasure receipts, erased ledger entries, confirmation limits), so
+    # `restock trace` matches their lines; fan-out, delivery and the relay log no user id.
+    # restockSubscriptions reads the mail secrets only while it emails confirmations (double opt-in).
+    restockSubscriptions = {
+      RESTOCK_PSEUDONYM_KEY      = google_secret_manager_secret.pseudonym_key.secret_id
+      RESTOCK_SMTP_PASSWORD      = local.confirms_email && var.smtp_user != "" ? google_secret_manager_secret.smtp_password.secret_id : ""
+      RESTOCK_DKIM_PRIVATE_KEY   = local.confirms_email && var.dkim_domain != "" ? google_secret_manager_secret.dkim_private_key.secret_id : ""
+      RESTOCK_UNSUBSCRIBE_SECRET = local.confirms_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""
+    }
     # Deployed only with email over SMTP, when the key has a version.
     restockUnsubscribe = {
       RESTOCK_UNSUBSCRIBE_SECRET = google_secret_manager_secret.unsubscribe_key.secret_id
+      RESTOCK_PSEUDONYM_KEY      = google_secret_manager_secret.pseudonym_key.secret_id
     }
-    applyShopperActions = {}
-    relayOutbox         = {}
+    applyShopperActions = {
+      RESTOCK_PSEUDONYM_KEY = google_secret_manager_secret.pseudonym_key.secret_id
+    }
+    relayOutbox = {}
   }
 }

@@ -18,8 +18,9 @@ const PRODUCTION: Record<string, string> = {
   RESTOCK_TASK_SIGNING_KEYS: 't'.repeat(32),
   RESTOCK_STOREFRONT_TENANTS: 'storefront@shop-prod-1.iam.gserviceaccount.com=*',
   RESTOCK_BEHIND_CLOUD_RUN_IAM: 'true',
-  // Terraform turns double opt-in off until it gives restockSubscriptions SMTP and the link key (docs/privacy.md).
+  // Email through the notification service: double opt-in off by name (terraform double_opt_in, docs/privacy.md).
   RESTOCK_DOUBLE_OPT_IN: 'none',
+  RESTOCK_PSEUDONYM_KEY: 'p'.repeat(32),
 };
 
 function refusals(fn: FunctionName, overrides: Record<string, string | undefined>): string[] {
@@ -46,6 +47,16 @@ describe('outside the emulators', () => {
     ["not behind Cloud Run's IAM check (no caller could be named)", { RESTOCK_BEHIND_CLOUD_RUN_IAM: 'false' }, 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
     ['double opt-in on email while email goes through the notification service (confirmations need SMTP)', { RESTOCK_DOUBLE_OPT_IN: 'email' }, 'RESTOCK_DOUBLE_OPT_IN'],
   ];
+  test.each(['restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions'] as const)(
+    '%s refuses to start without RESTOCK_PSEUDONYM_KEY (user ids in its logs would be keyed with the public built-in key)',
+    (fn) => {
+      expect(refusals(fn, {})).toEqual([]);
+      expect(refusals(fn, { RESTOCK_PSEUDONYM_KEY: undefined })).toContain('RESTOCK_PSEUDONYM_KEY');
+    },
+  );
+  test('functions that log no user id start without it', () => {
+    for (const fn of ['fanOutRestock', 'deliverRestockBatch', 'relayOutbox'] as const) expect(refusals(fn, { RESTOCK_PSEUDONYM_KEY: undefined })).not.toContain('RESTOCK_PSEUDONYM_KEY');
+  });
   for (const [name, overrides, variable] of subscriptionCases) {
     test(`${name}: restockSubscriptions refuses to start, naming ${variable} (issue 31, item 3)`, () => {
       expect(refusals('restockSubscriptions', overrides)).toContain(variable);

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { SETTINGS } from '../../../lib/config.ts';
+import { PSEUDONYMISING_FUNCTIONS, SETTINGS } from '../../../lib/config.ts';
 import { FUNCTION_NAMES } from '../../../lib/functions.ts';
 import { variableValue } from '../../../sim/production/hcl-expression.ts';
 import { REPO_ROOT, block, loadTerraform, resource, resourcesOf, variableFed, type Hcl, type Terraform } from './hcl.ts';
@@ -115,6 +115,18 @@ const ENV_PLAN = {
       'RESTOCK_CONFIRMATION_TTL_HOURS',
       'RESTOCK_CONFIRMATIONS_PER_ADDRESS',
       'RESTOCK_LEDGER_TTL_DAYS',
+      // It emails the confirmations itself, as delivery sends email, with links under the same base URL.
+      'RESTOCK_EMAIL_SENDER',
+      'RESTOCK_SMTP_HOST',
+      'RESTOCK_SMTP_PORT',
+      'RESTOCK_SMTP_SECURE',
+      'RESTOCK_SMTP_USER',
+      'RESTOCK_SMTP_MAX_CONNECTIONS',
+      'RESTOCK_SMTP_TIMEOUT_MS',
+      'RESTOCK_EMAIL_FROM',
+      'RESTOCK_DKIM_DOMAIN',
+      'RESTOCK_DKIM_SELECTOR',
+      'RESTOCK_UNSUBSCRIBE_URL',
     ],
     // It publishes an unsubscribe request on this topic (issue 31 item 8).
     restockUnsubscribe: ['RESTOCK_SHOPPER_ACTIONS_TOPIC', 'RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS', 'RESTOCK_CONFIRMATION_TTL_HOURS'],
@@ -143,9 +155,12 @@ const ENV_PLAN = {
   secret: {
     RESTOCK_TASK_SIGNING_KEYS: ['fanOutRestock', 'deliverRestockBatch'],
     RESTOCK_NOTIFIER_TOKEN: ['deliverRestockBatch'],
-    RESTOCK_SMTP_PASSWORD: ['deliverRestockBatch'],
-    RESTOCK_DKIM_PRIVATE_KEY: ['deliverRestockBatch'],
-    RESTOCK_UNSUBSCRIBE_SECRET: ['deliverRestockBatch', 'restockUnsubscribe'],
+    // restockSubscriptions: the confirmation emails of double opt-in (issue 32).
+    RESTOCK_SMTP_PASSWORD: ['deliverRestockBatch', 'restockSubscriptions'],
+    RESTOCK_DKIM_PRIVATE_KEY: ['deliverRestockBatch', 'restockSubscriptions'],
+    RESTOCK_UNSUBSCRIBE_SECRET: ['deliverRestockBatch', 'restockUnsubscribe', 'restockSubscriptions'],
+    // Every function that refers to a shopper by its keyed hash (lib/log.ts recipientRef).
+    RESTOCK_PSEUDONYM_KEY: ['restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions'],
   } as Record<string, FunctionName[]>,
   /** Only meaningful on the local stack; setting one in production would misroute calls. */
   emulatorOnly: ['CLOUD_TASKS_EMULATOR_HOST', 'FIRESTORE_EMULATOR_HOST'],
@@ -157,11 +172,8 @@ const ENV_PLAN = {
   fileExporterOnly: ['RESTOCK_METRICS_DIR'],
   /** Read only by the ops CLI (`restock`), on an operator's machine; no function reads them. */
   cliOnly: ['RESTOCK_TOPIC', 'RESTOCK_DEAD_LETTER_SUBSCRIPTION'],
-  /**
-   * Not yet given to the functions by Terraform (issue 32 left it): until a Secret Manager secret
-   * carries it, user ids in production logs are keyed with the built-in key (lib/log.ts).
-   */
-  notYetDeployed: ['RESTOCK_PSEUDONYM_KEY'],
+  /** Settings Terraform does not give the functions yet (each with the issue that will): none today. */
+  notYetDeployed: [] as string[],
 };
 
 /**
@@ -272,7 +284,7 @@ describe('each function is told the settings it needs', () => {
 
   test('a secret value given to Terraform is ephemeral and sensitive, and only ever written through a write-only argument (never in plan or state)', () => {
     const secretVariables = Object.entries(tf.variable).filter(([v]) => /token|password|_keys?$|private_key$/i.test(v) && !/secret_id$|_version$/.test(v));
-    expect(secretVariables.map(([name]) => name).sort()).toEqual(['dkim_private_key', 'notifier_token', 'smtp_password', 'task_signing_keys', 'unsubscribe_keys']);
+    expect(secretVariables.map(([name]) => name).sort()).toEqual(['dkim_private_key', 'notifier_token', 'pseudonym_key', 'smtp_password', 'task_signing_keys', 'unsubscribe_keys']);
     for (const [name, v] of secretVariables) {
       expect(v.ephemeral, name).toBe(true);
       expect(v.sensitive, name).toBe(true);
@@ -284,6 +296,11 @@ describe('each function is told the settings it needs', () => {
       expect(version.secret_data_wo, name).toMatch(/^\$\{var\.\w+\}$/);
       expect(version.secret_data_wo_version, name).toMatch(/^\$\{var\.\w+_version\}$/);
     }
+  });
+
+  test('the pseudonym key goes to exactly the functions that refuse to start without it (lib/config.ts PSEUDONYMISING_FUNCTIONS)', () => {
+    const mounting = FUNCTIONS.filter((name) => 'RESTOCK_PSEUDONYM_KEY' in tf.locals.function_secret_env[name]);
+    expect(mounting.sort()).toEqual([...PSEUDONYMISING_FUNCTIONS].sort());
   });
 
   test('emulator settings are never set in production', () => {

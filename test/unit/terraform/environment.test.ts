@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { deploymentProblems, parseConfig, type FunctionName } from '../../../lib/config.ts';
 import { Logger } from '../../../lib/log.ts';
 import { createNotifier } from '../../../lib/notify/index.ts';
+import { createConfirmationSender } from '../../../lib/consent/index.ts';
+import type { Firestore } from '@google-cloud/firestore';
 import { evaluateByHand, evaluateWithTerraform, exampleVariables, STAND_IN_PROJECT_NUMBER, terraformAvailable, TerraformRefusedError, type Evaluation, type Variables } from './evaluate.ts';
 import { loadTerraform, type Terraform } from './hcl.ts';
 
@@ -23,7 +25,7 @@ let example: Variables;
 beforeAll(async () => {
   tf = await loadTerraform();
   // The token and the signing keys are ephemeral (TF_VAR_...), never in a tfvars file.
-  example = { ...(await exampleVariables()), notifier_token: REQUIRED.notifier_token, task_signing_keys: REQUIRED.task_signing_keys };
+  example = { ...(await exampleVariables()), notifier_token: REQUIRED.notifier_token, task_signing_keys: REQUIRED.task_signing_keys, pseudonym_key: REQUIRED.pseudonym_key };
 }, 30_000);
 
 const evaluations = new Map<string, Evaluation>();
@@ -48,16 +50,21 @@ function captureRefusal(attempt: () => unknown): TerraformRefusedError | undefin
   return undefined;
 }
 
-/** What a plan cannot do without: the project, the notifier's URL and token, the task signing keys, and someone to alert. */
+/** What a plan cannot do without: the project, the notifier's URL and token, the task signing keys, the pseudonym key, and someone to alert. */
 const REQUIRED: Variables = {
   notifier_token: 'token-from-the-environment',
   task_signing_keys: 'a-task-signing-key-of-more-than-32-bytes',
+  pseudonym_key: 'a-pseudonym-key-of-more-than-32-bytes-long',
   notification_channels: ['projects/shop-prod-1/notificationChannels/42'],
   storefront_service_accounts: ['storefront-backend@shop-prod-1.iam.gserviceaccount.com'],
 };
 /** Email over SMTP: the public unsubscribe function and its keys. */
 const DIRECT_EMAIL: Variables = { email_sender: 'smtp', smtp_host: 'smtp.example.com', email_from: 'Shop <restock@example.com>', unsubscribe_keys: 'an-unsubscribe-key-of-more-than-32-bytes' };
-const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com', ...REQUIRED };
+/**
+ * Email through the notification service: double opt-in (by default email, confirmed over SMTP)
+ * must be turned off by name, or the plan is refused (a case below).
+ */
+const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com', ...REQUIRED, double_opt_in: 'none' };
 /** Every channel sent directly (issue 36): no notification service, so neither its URL nor its token. */
 const { notifier_token: _token, ...REQUIRED_BUT_THE_TOKEN } = REQUIRED;
 const EVERY_CHANNEL_DIRECT: Variables = { project_id: 'shop-prod-1', ...REQUIRED_BUT_THE_TOKEN, ...DIRECT_EMAIL, push_sender: 'fcm' };
@@ -71,7 +78,14 @@ const EVERY_CHANNEL_DIRECT: Variables = { project_id: 'shop-prod-1', ...REQUIRED
  * email over SMTP), or its function is not deployed.
  */
 function mountedSecrets(name: string, given: Variables): Record<string, string> {
-  const written: Record<string, unknown> = { RESTOCK_TASK_SIGNING_KEYS: given.task_signing_keys, RESTOCK_NOTIFIER_TOKEN: given.notifier_token, RESTOCK_UNSUBSCRIBE_SECRET: given.unsubscribe_keys };
+  const written: Record<string, unknown> = {
+    RESTOCK_TASK_SIGNING_KEYS: given.task_signing_keys,
+    RESTOCK_NOTIFIER_TOKEN: given.notifier_token,
+    RESTOCK_UNSUBSCRIBE_SECRET: given.unsubscribe_keys,
+    RESTOCK_PSEUDONYM_KEY: given.pseudonym_key,
+    RESTOCK_SMTP_PASSWORD: given.smtp_password,
+    RESTOCK_DKIM_PRIVATE_KEY: given.dkim_private_key,
+  };
   const mounted = (tf.locals.function_secret_env as Record<string, Record<string, string>>)[name] ?? {};
   const out: Record<string, string> = {};
   for (const key of Object.keys(mounted)) if (typeof written[key] === 'string') out[key] = written[key] as string;
@@ -147,6 +161,57 @@ describe(`the environment each function gets (${how})`, TERRAFORM_TIMEOUT, () =>
   });
 });
 
+describe(`double opt-in and the pseudonym key in production (issue 32, ${how})`, TERRAFORM_TIMEOUT, () => {
+  /** Email over SMTP with an authenticated server and DKIM: every secret the confirmations need. */
+  const SMTP_CONFIRMATIONS: Variables = {
+    ...EVERY_CHANNEL_DIRECT,
+    smtp_user: 'restock',
+    smtp_password: 'an-smtp-password',
+    dkim_domain: 'mail.example.com',
+    dkim_selector: 's1',
+    dkim_private_key: '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----',
+  };
+
+  test('by default, with email over SMTP, restockSubscriptions confirms email addresses and builds its confirmation sender from what Terraform gives it', () => {
+    // Prepare
+    const given = SMTP_CONFIRMATIONS;
+    // Act
+    const { env } = evaluate(given);
+    const config = parseConfig({ ...env.restockSubscriptions!, ...mountedSecrets('restockSubscriptions', given) });
+    // Assess
+    expect(config.doubleOptIn).toEqual(['email']);
+    expect(deploymentProblems(config, 'restockSubscriptions').map((p) => p.message)).toEqual([]);
+    // The same server, sender, DKIM and link base as delivery's emails, and the keys that seal links.
+    const delivery = parseConfig({ ...env.deliverRestockBatch!, ...mountedSecrets('deliverRestockBatch', given) });
+    for (const key of ['smtpHost', 'smtpPort', 'smtpUser', 'smtpPassword', 'emailFrom', 'dkimDomain', 'dkimSelector', 'dkimPrivateKey', 'unsubscribeUrl', 'unsubscribeSecret'] as const) {
+      expect(config[key], key).toBeDefined();
+      expect(config[key], key).toEqual(delivery[key]);
+    }
+    expect(config.pseudonymKey).toEqual([given.pseudonym_key]);
+    // The function builds this at its first request and refuses to start when a setting is missing.
+    expect(() => createConfirmationSender(config, {} as Firestore)).not.toThrow();
+  });
+
+  test('with double_opt_in none, restockSubscriptions is told none and mounts no mail secret, only the pseudonym key', () => {
+    const given = { ...SMTP_CONFIRMATIONS, double_opt_in: 'none' };
+    const { env } = evaluate(given);
+    expect(env.restockSubscriptions!.RESTOCK_DOUBLE_OPT_IN).toBe('none');
+    expect(parseConfig(env.restockSubscriptions!).doubleOptIn).toEqual([]);
+    // function_secret_env is read as written: only the mount conditions can be checked without a provider.
+    const secrets = (tf.locals.function_secret_env as Record<string, Record<string, string>>).restockSubscriptions!;
+    for (const key of ['RESTOCK_SMTP_PASSWORD', 'RESTOCK_DKIM_PRIVATE_KEY', 'RESTOCK_UNSUBSCRIBE_SECRET']) expect(secrets[key], key).toMatch(/^\$\{local\.confirms_email (&&|\?)/);
+    expect(tf.locals.confirms_email).toBe('${var.double_opt_in == "email"}');
+  });
+
+  test('every deployed function that refers to shoppers by a keyed hash gets the same pseudonym key', () => {
+    const { env } = evaluate(SMTP_CONFIRMATIONS);
+    for (const name of ['restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions']) {
+      expect(name in env, name).toBe(true);
+      expect(parseConfig({ ...env[name]!, ...mountedSecrets(name, SMTP_CONFIRMATIONS) }).pseudonymKey, name).toEqual([SMTP_CONFIRMATIONS.pseudonym_key]);
+    }
+  });
+});
+
 describe(
   withTerraform
     ? 'variable validations (run by terraform)'
@@ -199,6 +264,11 @@ describe(
       ['unsubscribe links behind a load balancer without a public base URL', { ...DIRECT_EMAIL, function_config: { restockUnsubscribe: { ingress: 'ALLOW_INTERNAL_AND_GCLB' } } }],
       // Issue 30 item 13: the longest service account id must stay within 30 characters.
       ['a name prefix too long for the service account ids', { name_prefix: 'staging-' }],
+      // Issue 32: double opt-in emails its confirmations over SMTP; the function refuses to start without it.
+      ['double opt-in by email while email goes through the notification service', { double_opt_in: 'email' }],
+      ['double opt-in on a channel the functions cannot confirm', { double_opt_in: 'push' }],
+      ['a pseudonym key shorter than 32 bytes', { pseudonym_key: 'a-short-pseudonym-key' }],
+      ['several pseudonym keys (the functions would use only the first)', { pseudonym_key: 'a-pseudonym-key-of-more-than-32-bytes-long,another-pseudonym-key-of-32-bytes-or-more' }],
     ];
 
     test.each(refusals)('%s is refused at plan time', (_case, overrides) => {
@@ -215,6 +285,14 @@ describe(
         (name) => !((tf.variable[name]?.validation ?? []) as { condition: string }[]).some((v) => String(v.condition).includes(`var.${name}`)),
       );
       expect(unguarded).toEqual([]);
+    });
+
+    test.runIf(withTerraform)('double opt-in by email without email over SMTP is refused with a message saying both ways out', () => {
+      const refusal = captureRefusal(() => evaluateWithTerraform(tf, { ...BARE_APPLY, double_opt_in: 'email' }));
+      expect(refusal, 'terraform accepted the values').toBeInstanceOf(TerraformRefusedError);
+      const output = refusal!.output.replace(/[\s│]+/g, ' ');
+      expect(output).toContain('needs email_sender = "smtp"');
+      expect(output).toContain('or double_opt_in = "none"');
     });
 
     test('the same variables module accepts the example and a bare apply, so the refusals above are about the values', () => {

@@ -72,6 +72,7 @@ const STAND_INS: [RegExp, string][] = [
   [/google_secret_manager_secret\.dkim_private_key\.secret_id/g, 'var.dkim_private_key_secret_id'],
   [/google_secret_manager_secret\.unsubscribe_key\.secret_id/g, 'var.unsubscribe_key_secret_id'],
   [/google_secret_manager_secret\.task_signing_key\.secret_id/g, 'var.task_signing_key_secret_id'],
+  [/google_secret_manager_secret\.pseudonym_key\.secret_id/g, 'var.pseudonym_key_secret_id'],
 ];
 
 const unwrap = (expression: string) => expression.replace(/^\$\{/, '').replace(/\}$/, '');

@@ -176,6 +176,7 @@ describe('what a fresh project does not have yet', () => {
       ['smtp_password', '${var.smtp_password}'],
       ['dkim_private_key', '${var.dkim_private_key}'],
       ['unsubscribe_key', '${var.unsubscribe_keys}'],
+      ['pseudonym_key', '${var.pseudonym_key}'],
     ]);
     const secretsRead = new Set(
       Object.values<Record<string, string>>(tf.locals.function_secret_env).flatMap((env) => Object.values(env).map((v) => /google_secret_manager_secret\.(\w+)\.secret_id/.exec(v)![1]!)),
@@ -190,5 +191,8 @@ describe('what a fresh project does not have yet', () => {
     expect(resource(tf, 'google_secret_manager_secret_version', 'smtp_password').count).toBe('${var.smtp_user == "" ? 0 : 1}');
     expect(resource(tf, 'google_secret_manager_secret_version', 'dkim_private_key').count).toBe('${var.dkim_domain == "" ? 0 : 1}');
     expect(resource(tf, 'google_secret_manager_secret_version', 'unsubscribe_key').count).toBe('${local.direct_email ? 1 : 0}');
+    // restockSubscriptions, always deployed, always mounts the pseudonym key: its version is always written.
+    expect(resource(tf, 'google_secret_manager_secret_version', 'pseudonym_key').count).toBeUndefined();
+    expect(tf.locals.function_secret_env.restockSubscriptions.RESTOCK_PSEUDONYM_KEY).toBe('${google_secret_manager_secret.pseudonym_key.secret_id}');
   });
 });

@@ -125,7 +125,7 @@ describe('functions', () => {
     expect(new Set(accountIds).size).toBe(accountIds.length);
   });
 
-  test('secrets reach delivery (notifier token, task signing keys, SMTP password, DKIM key, unsubscribe key), fan-out (task signing keys) and restockUnsubscribe (its key) from Secret Manager, and no other function gets one', () => {
+  test('secrets reach delivery (notifier token, task signing keys, SMTP password, DKIM key, unsubscribe key), fan-out (task signing keys), restockUnsubscribe (its key), restockSubscriptions (the confirmation emails\' secrets) and the pseudonym key its three readers from Secret Manager, and no other function gets one', () => {
     const dynamicSecrets = block(block(fn().service_config).dynamic.secret_environment_variables);
     expect(dynamicSecrets.for_each).toBe('${{ for k, v in local.function_secret_env[each.key] : k => v if v != "" }}');
     expect(block(dynamicSecrets.content).secret).toBe('${secret_environment_variables.value}');
@@ -139,10 +139,19 @@ describe('functions', () => {
         RESTOCK_DKIM_PRIVATE_KEY: '${var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id}',
         RESTOCK_UNSUBSCRIBE_SECRET: '${local.direct_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}',
       },
-      restockSubscriptions: {},
+      // Issue 32: the pseudonym key always; the mail secrets only while it emails double opt-in confirmations.
+      restockSubscriptions: {
+        RESTOCK_PSEUDONYM_KEY: '${google_secret_manager_secret.pseudonym_key.secret_id}',
+        RESTOCK_SMTP_PASSWORD: '${local.confirms_email && var.smtp_user != "" ? google_secret_manager_secret.smtp_password.secret_id : ""}',
+        RESTOCK_DKIM_PRIVATE_KEY: '${local.confirms_email && var.dkim_domain != "" ? google_secret_manager_secret.dkim_private_key.secret_id : ""}',
+        RESTOCK_UNSUBSCRIBE_SECRET: '${local.confirms_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}',
+      },
       // Deployed only with email over SMTP (local.functions), when the key has a version.
-      restockUnsubscribe: { RESTOCK_UNSUBSCRIBE_SECRET: '${google_secret_manager_secret.unsubscribe_key.secret_id}' },
-      applyShopperActions: {},
+      restockUnsubscribe: {
+        RESTOCK_UNSUBSCRIBE_SECRET: '${google_secret_manager_secret.unsubscribe_key.secret_id}',
+        RESTOCK_PSEUDONYM_KEY: '${google_secret_manager_secret.pseudonym_key.secret_id}',
+      },
+      applyShopperActions: { RESTOCK_PSEUDONYM_KEY: '${google_secret_manager_secret.pseudonym_key.secret_id}' },
       relayOutbox: {},
     });
   });
