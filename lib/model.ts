@@ -474,7 +474,7 @@ export interface Signup {
  * The dedup key of a notification: `sha256(productId:userId:createdAtMs:channel)`,
  * hex, scoped to the sign-up rather than to one restock event (promise 15: one
  * message per sign-up and channel, whatever number of restocks reach it). It
- * names the ledger document and is sent as the `Idempotency-Key`: a second
+ * names the ledger document and is sent as each notification's `idempotencyKey`: a second
  * restock's claim finds the first one's entry for the same sign-up.
  */
 export function dedupKey(signup: Signup, channel: Channel): string {

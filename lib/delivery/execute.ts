@@ -1,6 +1,6 @@
 /**
  * Delivering one chunk: claim → send (batched, bounded concurrency, one
- * Idempotency-Key per notification) → record. The chunk is settled when
+ * idempotencyKey per notification) → record. The chunk is settled when
  * nothing retryable remains; otherwise the caller answers non-2xx and Cloud
  * Tasks retries the chunk, and the ledger skips what is done.
  */

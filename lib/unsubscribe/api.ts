@@ -1,6 +1,6 @@
 /**
- * One-click unsubscribe (RFC 8058), the only route of the public
- * `restockUnsubscribe` function:
+ * One-click unsubscribe (RFC 8058), a route of the public
+ * `restockUnsubscribe` function (the other is double opt-in's `/v1/confirm/{token}`, served below):
  *
  * | method | path | answer |
  * | --- | --- | --- |
