@@ -31,17 +31,17 @@ locals {
       deployed          = true
       pipeline_database = true
     }
-    # Public: the one-click unsubscribe link of every email (terraform/channels.tf). It
-    # reads nothing and writes nothing: it verifies the token and publishes an
-    # unsubscribe request to the shopper-actions topic, which applyShopperActions applies.
+    # Public: the one-click unsubscribe link of every email (terraform/channels.tf) and
+    # double opt-in's confirmation link. It reads nothing and writes nothing: it verifies
+    # the token and publishes the request to the shopper-actions topic, which applyShopperActions applies.
     restockUnsubscribe = {
-      description       = "One-click unsubscribe links of restock emails (RFC 8058); public, token-verified, records the request."
+      description       = "One-click unsubscribe links of restock emails (RFC 8058) and double opt-in confirmation links; public, token-verified, records the request."
       account_id        = "restock-unsubscribe"
       deployed          = local.direct_email
       pipeline_database = false
     }
     applyShopperActions = {
-      description       = "Applies the shopper actions restockUnsubscribe records (unsubscribe requests); private, pushed by Pub/Sub."
+      description       = "Applies the shopper actions restockUnsubscribe records (unsubscribe requests, double opt-in confirmations); private, pushed by Pub/Sub."
       account_id        = "restock-shopper-actions"
       deployed          = local.direct_email
       pipeline_database = true
@@ -260,7 +260,7 @@ locals {
       RESTOCK_DKIM_SELECTOR        = var.dkim_selector
       RESTOCK_UNSUBSCRIBE_URL      = var.unsubscribe_base_url != "" ? var.unsubscribe_base_url : local.function_urls["restockUnsubscribe"]
     }
-    # It records an unsubscribe request on this topic (its short name) for applyShopperActions.
+    # It records an unsubscribe or confirmation request on this topic (its short name) for applyShopperActions.
     restockUnsubscribe = {
       RESTOCK_SHOPPER_ACTIONS_TOPIC          = local.names.shopper_actions_topic
       RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = tostring(var.unsubscribe_link_max_age_days)
