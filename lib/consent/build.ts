@@ -7,7 +7,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { ConfigError, SETTINGS, type Config } from '../config.ts';
 import { LOCAL_PSEUDONYM_KEY } from '../log.ts';
-import { createSmtpTransport } from '../notify/index.ts';
+import { smtpTransportOf } from '../notify/index.ts';
 import { FirestoreAddressLimiter } from './limit.ts';
 import { SmtpConfirmationSender } from './smtp.ts';
 
@@ -25,16 +25,7 @@ export function createConfirmationSender(config: Config, db: Firestore): SmtpCon
   const baseUrl = need(config.unsubscribeUrl, SETTINGS.unsubscribeUrl);
   const keys = need(config.unsubscribeSecret, SETTINGS.unsubscribeSecret);
   return new SmtpConfirmationSender({
-    transport: createSmtpTransport({
-      host,
-      port: config.smtpPort,
-      secure: config.smtpSecure,
-      requireTls: config.smtpRequireTls,
-      maxConnections: config.smtpMaxConnections,
-      timeoutMs: config.smtpTimeoutMs,
-      ...(config.smtpUser ? { auth: { user: config.smtpUser, pass: config.smtpPassword ?? '' } } : {}),
-      ...(config.dkimPrivateKey ? { dkim: { domainName: config.dkimDomain!, keySelector: config.dkimSelector!, privateKey: config.dkimPrivateKey } } : {}),
-    }),
+    transport: smtpTransportOf(config, host),
     from,
     baseUrl,
     keys,

@@ -7,6 +7,6 @@ export type { Notification, NotificationResult, Notifier } from './types.ts';
 export { HttpNotifier, NotifierUnavailableError, NotifierRejectedError, NotifierRedirectError, MAX_RESPONSE_BYTES, parseRetryAfter } from './http.ts';
 export { LogNotifier } from './log.ts';
 export { FcmNotifier, classifyFcmAnswer, fcmMessage, type FcmVerdict } from './fcm.ts';
-export { SmtpNotifier, classifySmtpError, createSmtpTransport, type SmtpVerdict } from './smtp.ts';
+export { SmtpNotifier, classifySmtpError, smtpTransportOf, type SmtpVerdict } from './smtp.ts';
 export { renderEmail, renderPush, templateLanguage, TEMPLATE_LANGUAGES, type RenderedEmail, type RenderedPush } from './templates.ts';
 export { ChannelRouter, channelPlan, checkChannelSettings, createNotifier, type ChannelPlan, type SenderKind } from './router.ts';

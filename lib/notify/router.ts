@@ -16,7 +16,7 @@ import type { Logger } from '../log.ts';
 import { FcmNotifier } from './fcm.ts';
 import { HttpNotifier } from './http.ts';
 import { LogNotifier } from './log.ts';
-import { SmtpNotifier, createSmtpTransport } from './smtp.ts';
+import { SmtpNotifier, smtpTransportOf } from './smtp.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
 export type { ChannelPlan, SenderKind };
@@ -115,16 +115,7 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => N
     ),
   smtp: (config) =>
     new SmtpNotifier({
-      transport: createSmtpTransport({
-        host: config.smtpHost!,
-        port: config.smtpPort,
-        secure: config.smtpSecure,
-        requireTls: config.smtpRequireTls,
-        maxConnections: config.smtpMaxConnections,
-        timeoutMs: config.smtpTimeoutMs,
-        ...(config.smtpUser ? { auth: { user: config.smtpUser, pass: config.smtpPassword ?? '' } } : {}),
-        ...(config.dkimPrivateKey ? { dkim: { domainName: config.dkimDomain!, keySelector: config.dkimSelector!, privateKey: config.dkimPrivateKey } } : {}),
-      }),
+      transport: smtpTransportOf(config, config.smtpHost!),
       from: config.emailFrom!,
       unsubscribeBaseUrl: config.unsubscribeUrl!,
       unsubscribeKeys: config.unsubscribeSecret!,

@@ -22,6 +22,7 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
 import { renderEmail } from './templates.ts';
+import type { Config } from '../config.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
 export interface SmtpTransportOptions {
@@ -83,6 +84,23 @@ export function classifySmtpError(err: unknown): SmtpVerdict {
 function senderDomain(from: string): string {
   const address = /<([^>]+)>/.exec(from)?.[1] ?? from;
   return address.split('@')[1]?.trim() || 'restock.invalid';
+}
+
+/**
+ * The pooled transport the settings describe (RESTOCK_SMTP_*, DKIM): one for
+ * the restock emails and one for double opt-in's confirmations, built alike.
+ */
+export function smtpTransportOf(config: Config, host: string): Transporter {
+  return createSmtpTransport({
+    host,
+    port: config.smtpPort,
+    secure: config.smtpSecure,
+    requireTls: config.smtpRequireTls,
+    maxConnections: config.smtpMaxConnections,
+    timeoutMs: config.smtpTimeoutMs,
+    ...(config.smtpUser ? { auth: { user: config.smtpUser, pass: config.smtpPassword ?? '' } } : {}),
+    ...(config.dkimPrivateKey ? { dkim: { domainName: config.dkimDomain!, keySelector: config.dkimSelector!, privateKey: config.dkimPrivateKey } } : {}),
+  });
 }
 
 /** A pooled SMTP transport for the settings. Nothing connects until the first message. */

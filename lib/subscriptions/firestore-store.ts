@@ -8,12 +8,12 @@
  * collection-scope ones automatically). Both are ordered by document path, so
  * no composite index is needed.
  */
-import { FieldPath, FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
-import { status } from '@grpc/grpc-js';
+import { FieldPath, FieldValue, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
 import { CHANNELS, COLLECTIONS, productRef, subscriptionsRef, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { StoreUnavailableError } from './errors.ts';
 import type { StoredSubscription, SubscriptionStore, SubscriptionVersion } from './store.ts';
 import { isTransientGrpcError } from '../grpc.ts';
+import { preconditionFailed, timeOf, versionOf } from './versions.ts';
 
 /** Transient failures (the one classifier, lib/grpc.ts) answer 503, not 500. */
 const transient = isTransientGrpcError;
@@ -50,22 +50,6 @@ function toSubscription(snap: DocumentSnapshot): SubscriptionDoc | undefined {
  * holds, which only ever sends a create to the exact recount.
  */
 const SHOPPERS = COLLECTIONS.shoppers;
-
-/** The store's version of a document: its update time, which a precondition can name. */
-function versionOf(time: Timestamp): SubscriptionVersion {
-  return `${time.seconds}:${time.nanoseconds}` as SubscriptionVersion;
-}
-
-function timeOf(version: SubscriptionVersion): Timestamp {
-  const [seconds, nanoseconds] = version.split(':').map(Number);
-  return new Timestamp(seconds!, nanoseconds!);
-}
-
-/** A conditional write that found the document changed, gone, or (for a create) already there. */
-function preconditionFailed(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === status.FAILED_PRECONDITION || code === status.NOT_FOUND || code === status.ALREADY_EXISTS;
-}
 
 /** Firestore-backed store. Transient Firestore failures surface as {@link StoreUnavailableError}. */
 export class FirestoreSubscriptionStore implements SubscriptionStore {

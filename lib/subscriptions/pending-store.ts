@@ -11,12 +11,12 @@
  * reads the pending request, and a commit after the erasure deleted it fails
  * and is retried, finding nothing to confirm.
  */
-import { FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
-import { status } from '@grpc/grpc-js';
+import { FieldValue, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
 import { isTransientGrpcError } from '../grpc.ts';
 import { COLLECTIONS, productRef, subscriptionsRef, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
 import { runTransaction } from '../transaction.ts';
 import { StoreUnavailableError } from './errors.ts';
+import { preconditionFailed, timeOf, versionOf } from './versions.ts';
 import type { SubscriptionVersion } from './store.ts';
 
 /** A pending request as stored, with the version a conditional write must match. */
@@ -80,20 +80,6 @@ export interface PendingStore {
    * pending request.
    */
   confirm(productId: string, userId: string, generation: number, nowMs: number): Promise<ConfirmOutcome>;
-}
-
-function versionOf(time: Timestamp): SubscriptionVersion {
-  return `${time.seconds}:${time.nanoseconds}` as SubscriptionVersion;
-}
-
-function timeOf(version: SubscriptionVersion): Timestamp {
-  const [seconds, nanoseconds] = version.split(':').map(Number);
-  return new Timestamp(seconds!, nanoseconds!);
-}
-
-function preconditionFailed(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === status.FAILED_PRECONDITION || code === status.NOT_FOUND || code === status.ALREADY_EXISTS;
 }
 
 async function guarded<T>(op: () => Promise<T>): Promise<T> {
