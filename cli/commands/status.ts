@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { idArg, intArg } from '../args.ts';
 import { outputFor, type Context } from '../context.ts';
-import { NotSettledError } from '../errors.ts';
+import { NotFoundError, NotSettledError } from '../errors.ts';
 import { formatDuration, formatTime, table, type Output } from '../output.ts';
 import type { OutboxRow } from '../../lib/outbox/index.ts';
 import { DELIVERY_STATES, settledCount, type StatusReport } from '../queries/status.ts';
@@ -155,9 +155,14 @@ export function registerStatus(program: Command, ctx: Context): void {
     .action(async (eventKey: string, opts: { watch?: boolean; interval: number; timeout: number }, command: Command) => {
       const out = outputFor(ctx, command);
       const ops = await ctx.ops();
-      let report = await ops.readStatus(eventKey);
+      const deadlineMs = ctx.nowMs() + opts.timeout * 1000;
+      let report = await ops.readStatus(eventKey).catch(async function untilRecorded(err: unknown): Promise<StatusReport> {
+        // An event published a moment ago may not be recorded yet (its push is on its way): --watch waits for it.
+        if (!opts.watch || !(err instanceof NotFoundError) || ctx.nowMs() >= deadlineMs) throw err;
+        await ctx.sleep(opts.interval);
+        return ops.readStatus(eventKey).catch(untilRecorded);
+      });
       if (opts.watch) {
-        const deadlineMs = ctx.nowMs() + opts.timeout * 1000;
         const bar = out.progress('settled', Math.max(report.deliveries.total, report.fanout?.recipients ?? 0), 'deliveries');
         try {
           while (!report.settled) {

@@ -139,12 +139,19 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
   const fanoutSnap = await guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, fanoutRef(db, eventKey).get());
   const recorded = fanoutSnap.exists ? (fanoutSnap.get('ledgerShards') as unknown) : undefined;
   const shards = typeof recorded === 'number' ? recorded : backend.config.ledgerShards;
-  const [outboxRead, rejectedSnap, byState, pendingSample, errorSample] = await Promise.all([
+  // Deliveries are made only by a fan-out, so an event without one has no ledger to count: not querying it spares a
+  // `status --watch` started right after a publish the shard queries of a count it cannot know yet.
+  const ledger = fanoutSnap.exists
+    ? Promise.all([
+        guard('count', `${COLLECTIONS.deliveries} of ${eventKey} by state`, countByState(db, eventKey, shards)),
+        guard('query', `pending ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, PENDING_STATES, STATUS_SAMPLE_SIZE, undefined, shards)),
+        guard('query', `errors in ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, ERROR_STATES, STATUS_SAMPLE_SIZE, undefined, shards)),
+      ])
+    : Promise.resolve([Object.fromEntries(DELIVERY_STATES.map((state) => [state, 0])) as Record<DeliveryState, number>, [], []] as const);
+  const [outboxRead, rejectedSnap, [byState, pendingSample, errorSample]] = await Promise.all([
     tryReadOutboxRows(backend, [eventKey]),
     guard('read', `${COLLECTIONS.rejectedEvents}/${eventKey}`, db.collection(COLLECTIONS.rejectedEvents).doc(eventKey).get()),
-    guard('count', `${COLLECTIONS.deliveries} of ${eventKey} by state`, countByState(db, eventKey, shards)),
-    guard('query', `pending ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, PENDING_STATES, STATUS_SAMPLE_SIZE, undefined, shards)),
-    guard('query', `errors in ${COLLECTIONS.deliveries} of ${eventKey}`, pageOfEntries(db, eventKey, ERROR_STATES, STATUS_SAMPLE_SIZE, undefined, shards)),
+    ledger,
   ]);
   const stored = fanoutSnap.exists ? (fanoutSnap.data() as FanoutDoc) : undefined;
   const ranges = stored?.ranges ? await guard('read', `ranges of ${COLLECTIONS.fanouts}/${eventKey}`, readRanges(db, stored)) : [];

@@ -15,7 +15,7 @@ import type { TraceReport } from '../../../cli/commands/trace.ts';
 import type { RedriveResult } from '../../../lib/delivery/index.ts';
 import type { ReplayResult } from '../../../lib/fanout/index.ts';
 import { COLLECTIONS, dedupKey, ledgerShardOf, type DeliveryDoc } from '../../../lib/model.ts';
-import { seedSubscribers, stack, uniqueProductId } from '../../helpers/index.ts';
+import { seedSubscribers, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { restock, restockJson } from '../../helpers/cli.ts';
 
 const FIRST_AUDIENCE = 20;
@@ -104,6 +104,9 @@ describe('restock replay and redrive', () => {
 
   test('redrive re-enqueues the exhausted delivery, which is then sent exactly once', async () => {
     const result = await restockJson<RedriveResult>(['redrive', eventId, '--yes'], opts);
+    // status calls an event settled while a dispatched task's claim is still on its way (it has left the queue, its
+    // entry is still exhausted): wait for the notification at the sink first (noted for issue 37).
+    await waitFor(async () => (await s.sink.stats(productId)).delivered >= FIRST_AUDIENCE + 4, { timeoutMs: 90_000, what: 'the redriven notification' });
     const report = await settle();
     const trace = await restockJson<TraceReport>(['trace', '--user', exhaustedUser, '--product', productId], opts);
 

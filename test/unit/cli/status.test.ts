@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { isSettled, type StatusReport } from '../../../cli/commands/status.ts';
 import { latestOf, oldestOf } from '../../../cli/queries/status.ts';
 import type { DeliverySummary } from '../../../cli/records.ts';
+import { NotFoundError } from '../../../cli/errors.ts';
 import { run, statusReport } from './fakes.ts';
 
 const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, unsubscribed: 0, soldOutBeforeSend: 0, total: 0, ...over });
@@ -107,6 +108,23 @@ describe('restock status', () => {
     expect(r.code).toBe(0);
     expect(reads).toBe(3);
     expect(JSON.parse(r.stdout)).toEqual(reports[2]);
+  });
+
+  test('--watch on an event published a moment ago waits for it to be recorded; without --watch, or past --timeout, it is not found', async () => {
+    const notYet = async () => {
+      throw new NotFoundError('no outbox row, fan-out, rejected event or delivery is recorded for event evt-1', 'evt-1');
+    };
+    let reads = 0;
+    const watched = await run(['status', 'evt-1', '--watch', '--json', '--interval', '100'], { ops: { readStatus: async () => (reads++ < 2 ? notYet() : statusReport()) } });
+    expect(watched.code).toBe(0);
+    expect(reads).toBe(3);
+    expect(JSON.parse(watched.stdout)).toEqual(statusReport());
+
+    expect((await run(['status', 'evt-1', '--json'], { ops: { readStatus: notYet } })).code).toBe(1);
+    let nowMs = 0;
+    const late = await run(['status', 'evt-1', '--watch', '--timeout', '5'], { nowMs: () => (nowMs += 2000), ops: { readStatus: notYet } });
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(/no outbox row, fan-out/);
   });
 
   test('--watch gives up after --timeout with exit 1, still printing the last report', async () => {
