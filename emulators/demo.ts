@@ -24,7 +24,7 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { exitTwoOnUsageError } from './usage.ts';
 import pc from 'picocolors';
-import type { Channel } from '../lib/model.ts';
+import { CHANNELS, type Channel } from '../lib/channels.ts';
 import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenario/index.ts';
 import { runWaves, type WavesRunSummary } from './scenario/waves.ts';
 import { runSellOut, type SellOutRunSummary } from './scenario/sell-out.ts';
@@ -111,8 +111,8 @@ const confirmRate = Number(opts.confirmRate);
 if (!(confirmRate >= 0 && confirmRate <= 1)) fail(`--confirm-rate must be a share from 0 to 1 (got ${opts.confirmRate})`);
 if (opts.doubleOptIn && (waveMultiplier !== undefined || sellOutAfterMs !== undefined)) fail('--double-opt-in is a demo of its own (without waves or a sell-out)');
 const direct = (opts.channels ?? '').split(',').map((c) => c.trim()).filter(Boolean) as Channel[];
-const strange = direct.find((c) => c !== 'email' && c !== 'push');
-if (strange !== undefined) fail(`--channels takes email and/or push (got ${JSON.stringify(strange)})`);
+const strange = direct.find((c) => !CHANNELS.includes(c));
+if (strange !== undefined) fail(`--channels takes ${CHANNELS.join(', ')} (got ${JSON.stringify(strange)})`);
 /** The channels seeded: the direct ones when given, else email through the sink as always. */
 const channels: Channel[] = direct.length > 0 ? direct : ['email'];
 

@@ -25,6 +25,7 @@ describe('usage errors exit 2', () => {
     [['start', '--', '--sink-port', 'abc'], '--sink-port'],
     [['run', 'demo', '--', '--subscriber', '3'], "unknown option '--subscriber'"],
     [['run', 'demo', '--', '--subscribers', 'many'], '--subscribers must be a positive integer'],
+    [['run', 'demo', '--', '--channels', 'email,pigeon'], '--channels takes email, push (got "pigeon")'],
     [['run', 'tasks-emulator', '--', '--prot', '9499'], "unknown option '--prot'"],
   ])('npm %j exits 2 naming the problem', (args, message) => {
     const run = npm(args);
