@@ -6,7 +6,8 @@
  */
 import { Timestamp } from '@google-cloud/firestore';
 import { describe, expect, it } from 'vitest';
-import { addressDigest, renderConfirmation, slotIds } from '../../../lib/consent/index.ts';
+import { addressDigest, slotIds } from '../../../lib/consent/limit.ts';
+import { renderConfirmation } from '../../../lib/consent/message.ts';
 import type { PendingSubscriptionDoc, SubscriptionDoc } from '../../../lib/model.ts';
 import {
   ConfirmationRateLimitedError,
@@ -19,7 +20,7 @@ import {
   type PendingStore,
   type SubscriptionVersion,
 } from '../../../lib/subscriptions/index.ts';
-import { InvalidConfirmTokenError, InvalidUnsubscribeTokenError, ExpiredConfirmTokenError, openLinkToken, openUnsubscribeToken, sealLinkToken, sealUnsubscribeToken } from '../../../lib/unsubscribe/index.ts';
+import { InvalidConfirmTokenError, InvalidUnsubscribeTokenError, ExpiredConfirmTokenError, openLinkToken, openUnsubscribeToken, sealLinkToken, sealUnsubscribeToken } from '../../../lib/unsubscribe/token.ts';
 
 const KEYS = ['a-test-only-link-key-0123456789abcdef0123'];
 const sub = (channels: SubscriptionDoc['channels'], consent?: SubscriptionDoc['consent']): SubscriptionDoc => ({ userId: 'u', productId: 'p', channels, createdAtMs: 1, updatedAtMs: 1, ...(consent ? { consent } : {}) });
