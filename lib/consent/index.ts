@@ -4,7 +4,4 @@
  * of consent and pending subscriptions are lib/subscriptions'; this folder
  * is what `restockSubscriptions` plugs into them.
  */
-export { FirestoreAddressLimiter, LIMIT_WINDOW_MS, addressDigest, slotIds, type AddressLimiter, type SlotVerdict } from './limit.ts';
-export { renderConfirmation, type RenderedConfirmation } from './message.ts';
-export { CONFIRMATION_HEADER, SmtpConfirmationSender, type SmtpConfirmationOptions } from './smtp.ts';
 export { createConfirmationSender } from './build.ts';

@@ -27,10 +27,11 @@
  * confirmation in flight is a transaction on the pending request, which the
  * erasure deleted: it confirms nothing.
  */
-import { FieldPath, Timestamp, type DocumentReference, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { FieldPath, Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { recipientRef } from '../log.ts';
-import { CHANNELS, COLLECTIONS, dedupKey, type DeliveryDoc, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
+import { chunk } from '../tasks/index.ts';
+import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, dedupKey, type DeliveryDoc, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
 
 /** Everything held about one shopper, as `GET /v1/shoppers/{userId}` answers it. */
 export interface ShopperExport {
@@ -109,6 +110,9 @@ const OUTSIDE = [
 ];
 
 const BATCH = 400;
+
+/** Subscriptions erased per commit: each is its channels' ledger keys plus its own delete. */
+const SIGNUPS_PER_COMMIT = Math.floor(MAX_WRITES_PER_COMMIT / (CHANNELS.length + 1));
 
 export interface ShopperDataOptions {
   /** Days a closed ledger key is kept (RESTOCK_LEDGER_TTL_DAYS), like every ledger entry. */
@@ -214,14 +218,16 @@ export class FirestoreShopperData implements ShopperData {
     const [subs, pending] = await Promise.all([this.subscriptionsOf(userId), this.pendingOf(userId)]);
     const addresses = [...subs.docs, ...pending.docs].flatMap((d) => CHANNELS.map((c) => (d.get('channels') as SubscriptionDoc['channels'] | undefined)?.[c]).filter((a): a is string => typeof a === 'string'));
 
-    for (const sub of subs.docs) {
-      const closed = await this.closeSignupAndDelete(sub, pseudonym, nowMs);
-      counts.ledgerKeysClosed += closed;
-      counts.subscriptions++;
+    for (const group of chunk(subs.docs, SIGNUPS_PER_COMMIT)) {
+      const done = await this.closeSignupsAndDelete(group, pseudonym, nowMs);
+      counts.ledgerKeysClosed += done.keysClosed;
+      counts.subscriptions += done.deleted;
     }
-    for (const p of pending.docs) {
-      await p.ref.delete();
-      counts.pendingConfirmations++;
+    for (const group of chunk(pending.docs, MAX_WRITES_PER_COMMIT)) {
+      const batch = this.db.batch();
+      for (const p of group) batch.delete(p.ref);
+      await batch.commit();
+      counts.pendingConfirmations += group.length;
     }
     const shopper = await this.shopperRef(userId).get();
     if (shopper.exists) {
@@ -229,14 +235,18 @@ export class FirestoreShopperData implements ShopperData {
       counts.shopperRecords++;
     }
     counts.ledgerEntriesPseudonymised = await this.pseudonymiseLedger(userId, pseudonym, nowMs);
-    for (const d of await this.rejectedMentioning([userId, ...addresses])) {
-      const fields: Record<string, string> = {};
-      for (const f of ['raw', 'reason', 'field'] as const) {
-        const v = d.get(f);
-        if (typeof v === 'string') fields[f] = redact(v, [userId, ...addresses]);
+    for (const group of chunk(await this.rejectedMentioning([userId, ...addresses]), MAX_WRITES_PER_COMMIT)) {
+      const batch = this.db.batch();
+      for (const d of group) {
+        const fields: Record<string, string> = {};
+        for (const f of ['raw', 'reason', 'field'] as const) {
+          const v = d.get(f);
+          if (typeof v === 'string') fields[f] = redact(v, [userId, ...addresses]);
+        }
+        batch.update(d.ref, fields);
       }
-      await d.ref.update(fields);
-      counts.rejectedEventsScrubbed++;
+      await batch.commit();
+      counts.rejectedEventsScrubbed += group.length;
     }
     const cursors = await this.moveCursors(userId, pseudonym);
     counts.fanoutCursorsMoved = cursors.moved;
@@ -245,32 +255,36 @@ export class FirestoreShopperData implements ShopperData {
   }
 
   /**
-   * Closes every ledger key of the subscription's sign-up (each channel) and
-   * deletes the subscription, in one commit: an absent entry is created
-   * closed (`unsubscribed`, which nothing reopens), an existing one gets the
-   * pseudonym as its user. The commit fails if a chunk created an entry
-   * since it was read (ALREADY_EXISTS) or the subscription changed; then it
-   * reads and tries again.
-   * @returns how many keys it created closed.
+   * Closes every ledger key of the subscriptions' sign-ups (each channel) and
+   * deletes the subscriptions, in one commit for the group (one read of the
+   * keys, one commit, where a subscription each took two round trips): an
+   * absent entry is created closed (`unsubscribed`, which nothing reopens),
+   * an existing one gets the pseudonym as its user. The commit fails if a
+   * chunk created an entry since it was read (ALREADY_EXISTS) or a
+   * subscription changed; then it reads the group again and tries again.
+   * @returns how many subscriptions it deleted and how many keys it created closed.
    */
-  private async closeSignupAndDelete(sub: QueryDocumentSnapshot, pseudonym: string, nowMs: number): Promise<number> {
+  private async closeSignupsAndDelete(subs: readonly QueryDocumentSnapshot[], pseudonym: string, nowMs: number): Promise<{ deleted: number; keysClosed: number }> {
+    const ledger = this.db.collection(COLLECTIONS.deliveries);
     for (let round = 1; ; round++) {
-      const snap = round === 1 ? sub : await sub.ref.get();
-      if (!snap.exists) return 0;
-      const doc = snap.data() as SubscriptionDoc;
-      const keys = CHANNELS.map((c) => ({ channel: c, key: dedupKey(doc, c) }));
-      const entries = await this.db.getAll(...keys.map((k) => this.db.collection(COLLECTIONS.deliveries).doc(k.key)));
+      const snaps: readonly DocumentSnapshot[] = round === 1 ? subs : await this.db.getAll(...subs.map((s) => s.ref));
+      const live = snaps.filter((s) => s.exists);
+      if (live.length === 0) return { deleted: 0, keysClosed: 0 };
+      const keys = live.flatMap((snap) => {
+        const doc = snap.data() as SubscriptionDoc;
+        return CHANNELS.map((channel) => ({ doc, channel, ref: ledger.doc(dedupKey(doc, channel)) }));
+      });
+      const entries = await this.db.getAll(...keys.map((k) => k.ref));
       const batch = this.db.batch();
-      let created = 0;
-      keys.forEach(({ channel, key }, i) => {
-        const ref = this.db.collection(COLLECTIONS.deliveries).doc(key);
+      let keysClosed = 0;
+      keys.forEach(({ doc, channel, ref }, i) => {
         if (entries[i]!.exists) {
           batch.update(ref, { userId: pseudonym });
           return;
         }
-        created++;
+        keysClosed++;
         const closed: DeliveryDoc = {
-          dedupKey: key,
+          dedupKey: ref.id,
           eventKey: 'erased',
           productId: doc.productId,
           userId: pseudonym,
@@ -286,10 +300,10 @@ export class FirestoreShopperData implements ShopperData {
         };
         batch.create(ref, closed);
       });
-      batch.delete(snap.ref, snap.updateTime ? { lastUpdateTime: snap.updateTime } : {});
+      for (const snap of live) batch.delete(snap.ref, snap.updateTime ? { lastUpdateTime: snap.updateTime } : {});
       try {
         await batch.commit();
-        return created;
+        return { deleted: live.length, keysClosed };
       } catch (err) {
         const code = (err as { code?: unknown }).code;
         if (round >= 10 || (code !== status.ALREADY_EXISTS && code !== status.FAILED_PRECONDITION && code !== status.NOT_FOUND && code !== status.ABORTED)) throw err;

@@ -3,13 +3,4 @@
  * erasure (everything removed except what dedup needs), for the subscription
  * API's `/v1/shoppers/{userId}` and `restock shopper export|erase`.
  */
-export {
-  ERASED_ERROR,
-  FirestoreShopperData,
-  erasedUserId,
-  redact,
-  type ErasureReceipt,
-  type ShopperData,
-  type ShopperDataOptions,
-  type ShopperExport,
-} from './data.ts';
+export { FirestoreShopperData, type ErasureReceipt, type ShopperData, type ShopperExport } from './data.ts';

@@ -53,7 +53,30 @@ export function consentRecordOf(
   };
 }
 
-/** Whether two requests ask for the same thing (addresses and locale): a repeated PUT while pending sends nothing. */
+/**
+ * Whether two requests ask for the same thing (addresses and locale): a
+ * repeated PUT while pending sends nothing, and a repeated PUT of a
+ * subscription writes nothing unless its consent changed ({@link sameConsent}).
+ */
 export function sameWish(a: Pick<SubscriptionDoc, 'channels' | 'locale'>, b: Pick<SubscriptionDoc, 'channels' | 'locale'>): boolean {
   return CHANNELS.every((c) => a.channels[c] === b.channels[c]) && a.locale === b.locale;
+}
+
+/**
+ * Whether `next` records the same consent as `held`: same storefront,
+ * wording, method per channel and confirmation time. `givenAtMs` is not
+ * compared (every request is given at its own time): a repeat of the same
+ * consent is not a new one, while a new wording, a storefront now vouching
+ * for an address, or another storefront asking is, and must be recorded.
+ * A subscription without a record (written before records existed) has
+ * consent to record.
+ */
+export function sameConsent(held: ConsentRecord | undefined, next: ConsentRecord): boolean {
+  return (
+    held !== undefined &&
+    held.storefront === next.storefront &&
+    held.wording === next.wording &&
+    held.confirmedAtMs === next.confirmedAtMs &&
+    CHANNELS.every((c) => held.channels[c] === next.channels[c])
+  );
 }

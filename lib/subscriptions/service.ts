@@ -3,7 +3,8 @@
  * repeated request does. Storage-agnostic: every read and write goes through
  * a {@link SubscriptionStore}.
  */
-import { CHANNELS, type ConsentRecord, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import type { ConsentRecord, ProductDoc, SubscriptionDoc } from '../model.ts';
+import { sameConsent, sameWish } from './consent.ts';
 import { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
 import { encodePageToken } from './page-token.ts';
 import type { SubscriptionStore } from './store.ts';
@@ -19,10 +20,6 @@ export function isInStock(product: ProductDoc | undefined, restockThreshold: num
   return product !== undefined && typeof product.available === 'number' && isAvailable(product.available, restockThreshold);
 }
 
-function sameChoice(doc: SubscriptionDoc, request: SubscriptionRequest): boolean {
-  return CHANNELS.every((c) => doc.channels[c] === request.channels[c]) && doc.locale === request.locale;
-}
-
 export interface PutSubscriptionPolicy {
   restockThreshold: number;
   maxSubscriptionsPerUser: number;
@@ -31,7 +28,7 @@ export interface PutSubscriptionPolicy {
   consent?: (existing: SubscriptionDoc | undefined) => ConsentRecord;
 }
 
-/** `created`: new; `updated`: channels or locale changed; `unchanged`: same request again (nothing written). */
+/** `created`: new; `updated`: channels, locale or consent changed; `unchanged`: same request and consent again (nothing written). */
 export type PutOutcome = 'created' | 'updated' | 'unchanged';
 
 /**
@@ -39,9 +36,9 @@ export type PutOutcome = 'created' | 'updated' | 'unchanged';
  * subscribing is one function over plain data (and tested as one).
  */
 export type PutPlan =
-  /** The same request again: nothing to write. */
+  /** The same request again, with the same consent: nothing to write. */
   | { kind: 'unchanged'; subscription: SubscriptionDoc }
-  /** Channels or locale changed: replace, keeping `createdAtMs`, whatever the stock. */
+  /** Channels, locale or consent record changed: replace, keeping `createdAtMs`, whatever the stock. */
   | { kind: 'replace'; subscription: SubscriptionDoc }
   /** No subscription yet and the product is not in stock: create, if the user is under the cap. */
   | { kind: 'create'; subscription: SubscriptionDoc }
@@ -64,8 +61,8 @@ export function planPut(
     ...(request.locale !== undefined ? { locale: request.locale } : {}),
   };
   if (existing) {
-    if (sameChoice(existing, request)) return { kind: 'unchanged', subscription: existing };
     const consent = policy.consent?.(existing);
+    if (sameWish(existing, request) && (consent === undefined || sameConsent(existing.consent, consent))) return { kind: 'unchanged', subscription: existing };
     return { kind: 'replace', subscription: { ...fields, createdAtMs: existing.createdAtMs, updatedAtMs: policy.nowMs, ...(consent ? { consent } : {}) } };
   }
   if (isInStock(product, policy.restockThreshold)) return { kind: 'refuse', error: new ProductInStockError(productId, product.available) };
@@ -82,8 +79,9 @@ export const PUT_ROUNDS = 5;
 
 /**
  * Creates or replaces the subscription of `userId` to `productId`.
- * Idempotent: the same request again changes nothing (not even
- * `updatedAtMs`). A replace keeps `createdAtMs` and is allowed whatever the
+ * Idempotent: the same request again, with the same consent, changes
+ * nothing (not even `updatedAtMs`); a new consent alone (another wording, a
+ * storefront now vouching for the address) replaces the consent record. A replace keeps `createdAtMs` and is allowed whatever the
  * stock. A create is refused with {@link ProductInStockError} when the
  * product is in stock and with {@link SubscriptionLimitError} when the user
  * already holds `maxSubscriptionsPerUser`.

@@ -32,7 +32,7 @@ import {
 } from '../http/index.ts';
 import { log as rootLog, recipientRef, type Logger } from '../log.ts';
 import { ShopperActionPublishError, type ShopperActionPublisher } from '../shopper-actions/index.ts';
-import { ExpiredConfirmTokenError, ExpiredUnsubscribeTokenError, InvalidConfirmTokenError, InvalidUnsubscribeTokenError, openLinkToken, openUnsubscribeToken } from './token.ts';
+import { ExpiredConfirmTokenError, ExpiredUnsubscribeTokenError, InvalidConfirmTokenError, InvalidUnsubscribeTokenError, openLinkToken, type LinkPurpose } from './token.ts';
 
 /**
  * Largest body of a one-click POST: RFC 8058's form is `List-Unsubscribe=One-Click`
@@ -60,31 +60,15 @@ export interface UnsubscribeApiDeps {
 /** A request handler that always resolves to an answer. */
 export type UnsubscribeApi = (req: HttpRequestLike) => Promise<HttpReply>;
 
+/** A link's field error, as every token problem answers it. */
+const tokenErrors = (e: { field: string; message: string }) => [{ parameter: e.field, detail: e.message }];
+
 const UNSUBSCRIBE_PROBLEMS: ProblemTable = [
-  problemRow(ExpiredConfirmTokenError, {
-    status: 400,
-    type: 'expired-confirmation-token',
-    title: 'Confirmation link has expired',
-    errors: (e) => [{ parameter: e.field, detail: e.message }],
-  }),
-  problemRow(InvalidConfirmTokenError, {
-    status: 400,
-    type: 'invalid-confirmation-token',
-    title: 'Confirmation link is not valid',
-    errors: (e) => [{ parameter: e.field, detail: e.message }],
-  }),
-  problemRow(ExpiredUnsubscribeTokenError, {
-    status: 400,
-    type: 'expired-unsubscribe-token',
-    title: 'Unsubscribe link has expired',
-    errors: (e) => [{ parameter: e.field, detail: e.message }],
-  }),
-  problemRow(InvalidUnsubscribeTokenError, {
-    status: 400,
-    type: 'invalid-unsubscribe-token',
-    title: 'Unsubscribe link is not valid',
-    errors: (e) => [{ parameter: e.field, detail: e.message }],
-  }),
+  // Expired before invalid: each expired error is an invalid one of its purpose.
+  problemRow(ExpiredConfirmTokenError, { status: 400, type: 'expired-confirmation-token', title: 'Confirmation link has expired', errors: tokenErrors }),
+  problemRow(InvalidConfirmTokenError, { status: 400, type: 'invalid-confirmation-token', title: 'Confirmation link is not valid', errors: tokenErrors }),
+  problemRow(ExpiredUnsubscribeTokenError, { status: 400, type: 'expired-unsubscribe-token', title: 'Unsubscribe link has expired', errors: tokenErrors }),
+  problemRow(InvalidUnsubscribeTokenError, { status: 400, type: 'invalid-unsubscribe-token', title: 'Unsubscribe link is not valid', errors: tokenErrors }),
   problemRow(ShopperActionPublishError, {
     status: 503,
     type: 'unavailable',
@@ -145,11 +129,6 @@ const CONFIRM_SUBSCRIPTION_PAGE = page(
 
 const CONFIRMED_PAGE = page('Confirmed', '<h1>Confirmed</h1><p>You will be told once when this product is back in stock.</p>');
 
-/** Reads `List-Unsubscribe` from an urlencoded or multipart body. */
-function oneClickValue(req: HttpRequestLike): Promise<string | null> {
-  return formValue(req, ONE_CLICK_FIELD);
-}
-
 /** Reads one field of an urlencoded or multipart body. */
 async function formValue(req: HttpRequestLike, field: string): Promise<string | null> {
   const contentType = headerValue(req, 'content-type') ?? '';
@@ -170,52 +149,72 @@ async function formValue(req: HttpRequestLike, field: string): Promise<string | 
   throw new UnsupportedMediaTypeError(contentType || undefined, 'application/x-www-form-urlencoded or multipart/form-data');
 }
 
+/**
+ * A link the function serves, `/v1/{purpose}/{token}`: GET shows `page`,
+ * whose button POSTs `field=value` (scanners and previewers GET every link of
+ * a message, so GET never acts); POST publishes the purpose's shopper action,
+ * which `applyShopperActions` applies to the subscription (or pending
+ * request) the token names, if it is still that generation.
+ */
+interface LinkRoute {
+  maxAgeMs: number;
+  page: string;
+  donePage: string;
+  field: string;
+  value: string;
+  /** What a POST without `field=value` is told. */
+  detail: string;
+  logMessage: string;
+}
+
 /** Builds the handler. */
 export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
   const logger = (deps.logger ?? rootLog).child({ component: 'unsubscribe' });
   const nowMs = deps.nowMs ?? Date.now;
+  const routes: Partial<Record<LinkPurpose, LinkRoute>> = {
+    unsubscribe: {
+      maxAgeMs: deps.tokenMaxAgeMs,
+      page: CONFIRM_PAGE,
+      donePage: DONE_PAGE,
+      field: ONE_CLICK_FIELD,
+      value: ONE_CLICK_VALUE,
+      detail: `must be ${ONE_CLICK_VALUE} (RFC 8058)`,
+      logMessage: 'unsubscribe requested by one-click link',
+    },
+    // Double opt-in: served only when a confirmation link's life is set.
+    ...(deps.confirmTokenMaxAgeMs !== undefined
+      ? {
+          confirm: {
+            maxAgeMs: deps.confirmTokenMaxAgeMs,
+            page: CONFIRM_SUBSCRIPTION_PAGE,
+            donePage: CONFIRMED_PAGE,
+            field: CONFIRM_FIELD,
+            value: CONFIRM_VALUE,
+            detail: `must be ${CONFIRM_VALUE}`,
+            logMessage: 'confirmation requested by link',
+          },
+        }
+      : {}),
+  };
 
   async function dispatch(req: HttpRequestLike): Promise<HttpReply> {
     const path = req.url.split('?')[0] ?? '';
-    const confirming = /^\/v1\/confirm\/([^/]+)$/.exec(path);
-    if (confirming && deps.confirmTokenMaxAgeMs !== undefined) return confirm(req, confirming[1]!, deps.confirmTokenMaxAgeMs);
-    const match = /^\/v1\/unsubscribe\/([^/]+)$/.exec(path);
-    if (!match) throw new RouteNotFoundError(path);
+    const match = /^\/v1\/(unsubscribe|confirm)\/([^/]+)$/.exec(path);
+    const purpose = match?.[1] as LinkPurpose | undefined;
+    const route = purpose && routes[purpose];
+    if (!route) throw new RouteNotFoundError(path);
     const method = req.method.toUpperCase();
     if (!['GET', 'HEAD', 'POST'].includes(method)) throw new MethodNotAllowedError(req.method, ['GET', 'HEAD', 'POST']);
     // Opened before anything else (the body included), on every method: a forged link gets no page to click.
     // Tokens are plain base64url and dots, so the segment is used as received (nothing to decode).
-    const target = openUnsubscribeToken(match[1]!, deps.keys, { nowMs: nowMs(), maxAgeMs: deps.tokenMaxAgeMs });
-    if (method !== 'POST') return { status: 200, headers: { ...PAGE_HEADERS }, ...(method === 'GET' ? { body: CONFIRM_PAGE } : {}) };
+    const target = openLinkToken(purpose!, match![2]!, deps.keys, { nowMs: nowMs(), maxAgeMs: route.maxAgeMs });
+    if (method !== 'POST') return { status: 200, headers: { ...PAGE_HEADERS }, ...(method === 'GET' ? { body: route.page } : {}) };
 
     requireBodyWithin(req, deps.maxBodyBytes);
-    const value = await oneClickValue(req);
-    if (value !== ONE_CLICK_VALUE) {
-      throw new InvalidRequestError([{ parameter: ONE_CLICK_FIELD, detail: `must be ${ONE_CLICK_VALUE} (RFC 8058)` }]);
-    }
-    await deps.publisher.publish({ type: 'unsubscribe', productId: target.productId, userId: target.userId, generation: target.generation, requestedAtMs: nowMs() });
-    logger.info('unsubscribe requested by one-click link', { productId: target.productId, user: recipientRef(target.userId) });
-    return { status: 200, headers: { ...PAGE_HEADERS }, body: DONE_PAGE };
-  }
-
-  /**
-   * `/v1/confirm/{token}`: double opt-in. GET shows a page whose button POSTs
-   * (scanners and previewers GET every link of a message); POST publishes a
-   * confirm request that `applyShopperActions` applies to the pending
-   * subscription the link names, if it is still that request and unexpired.
-   */
-  async function confirm(req: HttpRequestLike, token: string, maxAgeMs: number): Promise<HttpReply> {
-    const method = req.method.toUpperCase();
-    if (!['GET', 'HEAD', 'POST'].includes(method)) throw new MethodNotAllowedError(req.method, ['GET', 'HEAD', 'POST']);
-    const target = openLinkToken('confirm', token, deps.keys, { nowMs: nowMs(), maxAgeMs });
-    if (method !== 'POST') return { status: 200, headers: { ...PAGE_HEADERS }, ...(method === 'GET' ? { body: CONFIRM_SUBSCRIPTION_PAGE } : {}) };
-    requireBodyWithin(req, deps.maxBodyBytes);
-    if ((await formValue(req, CONFIRM_FIELD)) !== CONFIRM_VALUE) {
-      throw new InvalidRequestError([{ parameter: CONFIRM_FIELD, detail: `must be ${CONFIRM_VALUE}` }]);
-    }
-    await deps.publisher.publish({ type: 'confirm', productId: target.productId, userId: target.userId, generation: target.generation, requestedAtMs: nowMs() });
-    logger.info('confirmation requested by link', { productId: target.productId, user: recipientRef(target.userId) });
-    return { status: 200, headers: { ...PAGE_HEADERS }, body: CONFIRMED_PAGE };
+    if ((await formValue(req, route.field)) !== route.value) throw new InvalidRequestError([{ parameter: route.field, detail: route.detail }]);
+    await deps.publisher.publish({ type: purpose!, productId: target.productId, userId: target.userId, generation: target.generation, requestedAtMs: nowMs() });
+    logger.info(route.logMessage, { productId: target.productId, user: recipientRef(target.userId) });
+    return { status: 200, headers: { ...PAGE_HEADERS }, body: route.donePage };
   }
 
   return async (req) => {

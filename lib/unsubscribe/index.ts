@@ -7,16 +7,11 @@
 export { createUnsubscribeApi, UNSUBSCRIBE_MAX_BODY_BYTES, type UnsubscribeApi, type UnsubscribeApiDeps } from './api.ts';
 export {
   confirmUrl,
-  ExpiredConfirmTokenError,
   ExpiredUnsubscribeTokenError,
-  InvalidConfirmTokenError,
   InvalidUnsubscribeTokenError,
-  openLinkToken,
   openUnsubscribeToken,
-  sealLinkToken,
   sealUnsubscribeToken,
   unsubscribeUrl,
-  type LinkPurpose,
   type UnsubscribeClaims,
   type UnsubscribeTarget,
 } from './token.ts';

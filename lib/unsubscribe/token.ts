@@ -30,11 +30,6 @@ import { isValidDocumentId } from '../model.ts';
  */
 export type LinkPurpose = 'unsubscribe' | 'confirm';
 
-const PURPOSES: Readonly<Record<LinkPurpose, { version: string; keyInfo: string; noun: string }>> = {
-  unsubscribe: { version: 'u2', keyInfo: 'restock-fanout:unsubscribe-token:v2', noun: 'unsubscribe token' },
-  // Double opt-in (lib/consent): names a pending subscription, its generation the pending request's `createdAtMs`.
-  confirm: { version: 'c2', keyInfo: 'restock-fanout:confirm-token:v2', noun: 'confirmation token' },
-};
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 /** A token issued further in the future than this (clock skew) is refused. */
@@ -86,6 +81,32 @@ export class ExpiredConfirmTokenError extends InvalidConfirmTokenError {
     super(`has expired (links work for ${period}); subscribe again to get a new one`);
   }
 }
+
+/** How long a link lives, as its expiry message says it: days, or hours under two days. */
+function lifetime(maxAgeMs: number): string {
+  return maxAgeMs >= 2 * 86_400_000 ? `${Math.round(maxAgeMs / 86_400_000)} days` : `${Math.max(1, Math.round(maxAgeMs / 3_600_000))} hours`;
+}
+
+/** Each purpose's prefix, key, and the errors its links fail with (each its own problem type). */
+const PURPOSES: Readonly<
+  Record<LinkPurpose, { version: string; keyInfo: string; noun: string; invalid: (problem: string) => Error; expired: (maxAgeMs: number) => Error }>
+> = {
+  unsubscribe: {
+    version: 'u2',
+    keyInfo: 'restock-fanout:unsubscribe-token:v2',
+    noun: 'unsubscribe token',
+    invalid: (problem) => new InvalidUnsubscribeTokenError(problem),
+    expired: (maxAgeMs) => new ExpiredUnsubscribeTokenError(Math.round(maxAgeMs / 86_400_000)),
+  },
+  // Double opt-in (lib/consent): names a pending subscription, its generation the pending request's `createdAtMs`.
+  confirm: {
+    version: 'c2',
+    keyInfo: 'restock-fanout:confirm-token:v2',
+    noun: 'confirmation token',
+    invalid: (problem) => new InvalidConfirmTokenError(problem),
+    expired: (maxAgeMs) => new ExpiredConfirmTokenError(lifetime(maxAgeMs)),
+  },
+};
 
 const derived = new Map<string, Buffer>();
 
@@ -147,19 +168,13 @@ export function openUnsubscribeToken(token: string, keys: readonly string[], at:
   return openLinkToken('unsubscribe', token, keys, at);
 }
 
-/** How long a link lives, as its expiry message says it: days, or hours under two days. */
-function lifetime(maxAgeMs: number): string {
-  return maxAgeMs >= 2 * 86_400_000 ? `${Math.round(maxAgeMs / 86_400_000)} days` : `${Math.max(1, Math.round(maxAgeMs / 3_600_000))} hours`;
-}
-
 /**
  * {@link openUnsubscribeToken} for any purpose: what a token of `purpose`
  * says, if a key opens it under that purpose and it is not too old.
- * @throws InvalidUnsubscribeTokenError, ExpiredUnsubscribeTokenError
+ * @throws the purpose's invalid-token error (InvalidUnsubscribeTokenError, InvalidConfirmTokenError) or expired-token error (ExpiredUnsubscribeTokenError, ExpiredConfirmTokenError).
  */
 export function openLinkToken(purpose: LinkPurpose, token: string, keys: readonly string[], at: { nowMs: number; maxAgeMs: number }): UnsubscribeClaims {
-  const { version } = PURPOSES[purpose];
-  const invalid = (problem: string) => (purpose === 'confirm' ? new InvalidConfirmTokenError(problem) : new InvalidUnsubscribeTokenError(problem));
+  const { version, invalid, expired } = PURPOSES[purpose];
   const match = /^([a-z]\d)\.([\w-]{40,2800})$/.exec(token);
   if (!match || match[1] !== version) throw invalid('is malformed');
   const sealed = Buffer.from(match[2]!, 'base64url');
@@ -183,9 +198,7 @@ export function openLinkToken(purpose: LinkPurpose, token: string, keys: readonl
     throw invalid('names no subscription');
   }
   if (issuedAtMs > at.nowMs + MAX_FUTURE_SKEW_MS) throw invalid('was issued in the future');
-  if (at.nowMs - issuedAtMs > at.maxAgeMs) {
-    throw purpose === 'confirm' ? new ExpiredConfirmTokenError(lifetime(at.maxAgeMs)) : new ExpiredUnsubscribeTokenError(Math.round(at.maxAgeMs / 86_400_000));
-  }
+  if (at.nowMs - issuedAtMs > at.maxAgeMs) throw expired(at.maxAgeMs);
   return { productId, userId, generation, issuedAtMs };
 }
 

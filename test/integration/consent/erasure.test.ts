@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deliverChunk } from '../../../lib/delivery/index.ts';
-import { COLLECTIONS } from '../../../lib/model.ts';
+import { CHANNELS, COLLECTIONS, dedupKey, subscriptionsRef, type SubscriptionDoc } from '../../../lib/model.ts';
 import type { Notification, Notifier } from '../../../lib/notify/index.ts';
 import { deliveryTaskFor } from '../../../lib/tasks/index.ts';
 import { inventoryEvent, pushDirect, sink, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
@@ -116,6 +116,32 @@ describe('erasure', () => {
     expect(notifier.received).toEqual([]);
     expect(report.sent).toBe(0);
     expect(mentioning(await everyDocument(db), secrets)).toEqual([]);
+  });
+
+  test('a shopper with more subscriptions than one commit holds is erased whole, the keys of every sign-up closed', async () => {
+    // Prepare: 170 subscriptions (more than one commit's share of sign-ups at two channels), written directly.
+    const userId = `many-${randomUUID()}`;
+    const db = stack().firestore;
+    const subs: SubscriptionDoc[] = Array.from({ length: 170 }, (_, i) => ({
+      userId,
+      productId: uniqueProductId(`erase-many-${i}`),
+      channels: { email: `many-${userId}@example.com`, push: `fcm-${userId}` },
+      createdAtMs: 1_000 + i,
+      updatedAtMs: 1_000 + i,
+    }));
+    const batch = db.batch();
+    for (const sub of subs) batch.create(subscriptionsRef(db, sub.productId).doc(userId), sub);
+    await batch.commit();
+
+    // Act
+    const erased = await send(api(), 'DELETE', `/v1/shoppers/${encodeURIComponent(userId)}`);
+
+    // Assess: every subscription gone, each sign-up's keys closed, none naming the shopper.
+    expect(erased.status).toBe(200);
+    expect(erased.body.counts).toMatchObject({ subscriptions: subs.length, ledgerKeysClosed: subs.length * CHANNELS.length });
+    expect((await db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', userId).get()).size).toBe(0);
+    const keys = await db.getAll(...subs.flatMap((sub) => CHANNELS.map((c) => db.collection(COLLECTIONS.deliveries).doc(dedupKey(sub, c)))));
+    expect(keys.map((k) => `${k.get('state')}:${k.get('userId') === userId}`)).toEqual(keys.map(() => 'unsubscribed:false'));
   });
 
   test('a chunk that read the subscription just before the erasure and claims just after sends nothing and writes nothing back', async () => {

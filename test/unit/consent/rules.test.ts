@@ -6,19 +6,21 @@
  */
 import { Timestamp } from '@google-cloud/firestore';
 import { describe, expect, it } from 'vitest';
-import { addressDigest, renderConfirmation, slotIds } from '../../../lib/consent/index.ts';
+import { addressDigest, slotIds } from '../../../lib/consent/limit.ts';
+import { renderConfirmation } from '../../../lib/consent/message.ts';
 import type { PendingSubscriptionDoc, SubscriptionDoc } from '../../../lib/model.ts';
 import {
   ConfirmationRateLimitedError,
   channelsToConfirm,
   confirmDecision,
   consentRecordOf,
+  planPut,
   putPending,
   type ConfirmationMessage,
   type PendingStore,
   type SubscriptionVersion,
 } from '../../../lib/subscriptions/index.ts';
-import { InvalidConfirmTokenError, InvalidUnsubscribeTokenError, ExpiredConfirmTokenError, openLinkToken, openUnsubscribeToken, sealLinkToken, sealUnsubscribeToken } from '../../../lib/unsubscribe/index.ts';
+import { InvalidConfirmTokenError, InvalidUnsubscribeTokenError, ExpiredConfirmTokenError, openLinkToken, openUnsubscribeToken, sealLinkToken, sealUnsubscribeToken } from '../../../lib/unsubscribe/token.ts';
 
 const KEYS = ['a-test-only-link-key-0123456789abcdef0123'];
 const sub = (channels: SubscriptionDoc['channels'], consent?: SubscriptionDoc['consent']): SubscriptionDoc => ({ userId: 'u', productId: 'p', channels, createdAtMs: 1, updatedAtMs: 1, ...(consent ? { consent } : {}) });
@@ -42,6 +44,40 @@ describe('which addresses need confirming', () => {
     });
     const held = sub({ email: 'a@x.io' }, { givenAtMs: 1, storefront: 's', channels: { email: 'confirmed' }, confirmedAtMs: 3 });
     expect(consentRecordOf({ channels: { email: 'a@x.io' } }, held, ['email'], at)).toMatchObject({ channels: { email: 'confirmed' }, confirmedAtMs: 3 });
+  });
+});
+
+describe('a repeated PUT and its consent record', () => {
+  const storefront = 'shop@p.iam.gserviceaccount.com';
+  const policyAt = (nowMs: number, request: Parameters<typeof consentRecordOf>[0], by = storefront) => ({
+    restockThreshold: 0,
+    maxSubscriptionsPerUser: 10,
+    nowMs,
+    consent: (existing: SubscriptionDoc | undefined) => consentRecordOf(request, existing, ['email'], { nowMs, storefront: by }),
+  });
+  const first = { channels: { email: 'a@x.io' }, consent: { wording: 'v1', verified: ['email' as const] } };
+  const held = sub({ email: 'a@x.io' }, consentRecordOf(first, undefined, ['email'], { nowMs: 1, storefront }));
+
+  it('the same addresses and the same consent again write nothing', () => {
+    expect(planPut(held, undefined, 'p', 'u', first, policyAt(9, first))).toEqual({ kind: 'unchanged', subscription: held });
+  });
+
+  it('a new wording alone replaces the consent record (the consent record must capture what the shopper saw)', () => {
+    const again = { ...first, consent: { ...first.consent, wording: 'v2' } };
+    expect(planPut(held, undefined, 'p', 'u', again, policyAt(9, again))).toEqual({
+      kind: 'replace',
+      subscription: { ...held, updatedAtMs: 9, consent: { givenAtMs: 9, storefront, wording: 'v2', channels: { email: 'storefront-verified' } } },
+    });
+  });
+
+  it('another storefront asking, or a subscription without a record, records the consent given now', () => {
+    expect(planPut(held, undefined, 'p', 'u', first, policyAt(9, first, 'other@p.iam.gserviceaccount.com')).kind).toBe('replace');
+    const legacy = sub({ email: 'a@x.io' });
+    const plain = { channels: { email: 'a@x.io' } };
+    expect(planPut(legacy, undefined, 'p', 'u', plain, policyAt(9, plain))).toEqual({
+      kind: 'replace',
+      subscription: { ...legacy, updatedAtMs: 9, consent: { givenAtMs: 9, storefront, channels: { email: 'not-required' } } },
+    });
   });
 });
 
