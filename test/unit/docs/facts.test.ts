@@ -30,7 +30,7 @@ describe('generated facts are what the code says (regenerate with `npm run docs:
   test.each(Object.entries(GENERATED) as [GeneratedName, string][])('%s in %s', async (name, page) => {
     const section = generatedSection(page, name);
     expect(section, `${page} has the generated:${name} markers`).toBeDefined();
-    expect(section).toBe((await generatedBlocks())[name]);
+    expect(section).toBe((await generatedBlocks(tf))[name]);
   });
 });
 
