@@ -306,6 +306,32 @@ describe('counts in the manual', () => {
 });
 
 // ---------------------------------------------------------------------------
+// A CLI option's default written in prose, "(500 rows, `--batch-size`)": the parser's default.
+
+/** Each "(N unit, `--option`)" of `text` whose N is not a default the CLI's parser gives `--option` (options the CLI lacks are another tool's). */
+function wrongOptionDefaults(text: string, commands = cliCommands()): string[] {
+  const wrong: string[] = [];
+  for (const m of text.matchAll(/\((\d[\d,]*) [a-z]+,\s+`(--[a-z][a-z-]*)`\)/g)) {
+    const options = commands.flatMap(({ command }) => command.options.filter((o) => o.long === m[2]));
+    const defaults = options.map((o) => o.defaultValue as unknown);
+    if (options.length && !defaults.includes(Number(m[1]!.replace(/,/g, '')))) wrong.push(`line ${lineOf(text, m.index)}: ${m[1]} for ${m[2]} (the parser's default: ${defaults.join(' or ')})`);
+  }
+  return wrong;
+}
+
+describe('CLI option defaults in the prose', () => {
+  test('"(N rows, `--batch-size`)" states the default the parser gives the option', () => {
+    const wrong = manualPages().flatMap((page) => wrongOptionDefaults(read(page)).map((w) => `${page}:${w}`));
+    expect(wrong).toEqual([]);
+  });
+
+  test('the check fails on what it must catch', () => {
+    expect(wrongOptionDefaults('in batches (500 rows,\n`--batch-size`), a bench (10 shoppers, `--subscribers`)')).toEqual([]);
+    expect(wrongOptionDefaults('in batches (400 rows, `--batch-size`)')).toEqual(["line 1: 400 for --batch-size (the parser's default: 500)"]);
+  });
+});
+
+// ---------------------------------------------------------------------------
 // Promises: a promise's status comes from its tests' existence.
 
 function promiseRows(): { n: number; proof: string }[] {
