@@ -30,7 +30,7 @@ import { inventoryEventSchema, type InventoryEvent } from '../../lib/events/inde
 import { formatTraceparent, startTrace } from '../../lib/trace/index.ts';
 import { intArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
-import { BackendError, UsageError } from '../errors.ts';
+import { BackendError, RowsRejectedError, UsageError } from '../errors.ts';
 
 /** The columns (CSV) or keys (JSON lines) a row may have; the first three are required. */
 export const BACKFILL_FIELDS = ['productId', 'available', 'sequence', 'name', 'url'] as const;
@@ -372,13 +372,3 @@ export function registerBackfill(program: Command, ctx: Context): void {
     });
 }
 
-/** Some rows were not published; the rest were. Exit 1. */
-export class RowsRejectedError extends Error {
-  override readonly name = 'RowsRejectedError';
-  constructor(
-    message: string,
-    readonly file: string,
-  ) {
-    super(message);
-  }
-}

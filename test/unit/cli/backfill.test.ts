@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { backfillEventId, type BackfillCheckpoint, type BackfillResult, planBackfill, rowToEvent, startingCheckpoint, type StockRow } from '../../../cli/commands/backfill.ts';
+import { errorDocument, exitCodeFor, RowsRejectedError } from '../../../cli/errors.ts';
 import { isRestock } from '../../../lib/restock/index.ts';
 import { run } from './fakes.ts';
 
@@ -134,6 +135,13 @@ describe('restock backfill', () => {
     expect(refused.stderr).toContain('pass --yes');
     expect(accepted.code).toBe(0);
     expect(r.published).toHaveLength(1);
+  });
+
+  test('rejected rows are a CLI error like the others: exit 1, and the error document names the file', () => {
+    const err = new RowsRejectedError('2 row(s) of stock.csv were not published', 'stock.csv');
+
+    expect(exitCodeFor(err)).toBe(1);
+    expect(errorDocument(err, 1)).toEqual({ name: 'RowsRejectedError', message: '2 row(s) of stock.csv were not published', exitCode: 1, field: 'stock.csv' });
   });
 
   test('an event id never exceeds the 500 characters an event key may have', () => {
