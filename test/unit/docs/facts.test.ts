@@ -15,7 +15,7 @@ import { DEFAULT_SUBSCRIPTION } from '../../../emulators/stack/resources.ts';
 import { openApiDocument } from '../../../lib/subscriptions/index.ts';
 import { cliCommands, cliProgram, GENERATED, type GeneratedName, generatedBlocks, generatedSection } from '../../../scripts/doc-facts.ts';
 import { manualPages } from '../../helpers/manual.ts';
-import { loadTerraform, REPO_ROOT, resourcesOf, type Terraform } from '../terraform/hcl.ts';
+import { block, loadTerraform, REPO_ROOT, resourcesOf, type Terraform } from '../terraform/hcl.ts';
 
 const read = (page: string) => readFileSync(join(REPO_ROOT, page), 'utf8');
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
@@ -375,7 +375,7 @@ describe('Terraform variables in docs/deploy.md', () => {
     const deploy = read('docs/deploy.md');
     const wrong: string[] = [];
     for (const [name, body] of Object.entries(tf.variable)) {
-      const variable = (Array.isArray(body) ? body[0] : body) as Record<string, unknown>;
+      const variable = block(body) as Record<string, unknown>;
       const row = deploy.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
       if (!row) {
         wrong.push(`${name}: no row`);
@@ -391,8 +391,7 @@ describe('Terraform variables in docs/deploy.md', () => {
 
 describe('the dead-letter count', () => {
   test('"after N deliveries" says where, and is pubsub_max_delivery_attempts as Terraform deploys it or the local stack\'s', () => {
-    const variable = tf.variable.pubsub_max_delivery_attempts;
-    const deployed = Number((Array.isArray(variable) ? variable[0] : variable).default);
+    const deployed = Number(block(tf.variable.pubsub_max_delivery_attempts).default);
     const local = DEFAULT_SUBSCRIPTION.maxDeliveryAttempts;
     const wrong: string[] = [];
     for (const page of manualPages()) {
