@@ -62,6 +62,17 @@ export class NotSettledError extends Error {
   }
 }
 
+/** Some rows of a file were not published (`restock backfill`); the rest were. Exit 1. */
+export class RowsRejectedError extends Error {
+  override readonly name = 'RowsRejectedError';
+  constructor(
+    message: string,
+    readonly file: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The operator declined a confirmation prompt. Exit 1: nothing was done, on purpose. */
 export class AbortedError extends Error {
   override readonly name = 'AbortedError';
@@ -118,6 +129,6 @@ export function errorDocument(err: unknown, exitCode: number): ErrorDocument {
   }
   const name = err instanceof Error ? err.name : 'Error';
   const field =
-    err instanceof UsageError ? err.field : err instanceof NotFoundError || err instanceof NotSettledError ? err.key : err instanceof BackendError ? err.resource : err instanceof ConfigError ? err.variable : undefined;
+    err instanceof UsageError ? err.field : err instanceof NotFoundError || err instanceof NotSettledError ? err.key : err instanceof BackendError ? err.resource : err instanceof RowsRejectedError ? err.file : err instanceof ConfigError ? err.variable : undefined;
   return { name, message: errorLine(err), exitCode, ...(field !== undefined ? { field } : {}) };
 }

@@ -114,9 +114,9 @@ export const GENERATED = {
 
 export type GeneratedName = keyof typeof GENERATED;
 
-/** Every generated block's content, from the code and terraform/ as they are. */
-export async function generatedBlocks(): Promise<Record<GeneratedName, string>> {
-  const tf = await loadTerraform();
+/** Every generated block's content, from the code and terraform/ as they are (`tf`: terraform/ already parsed, which is slow). */
+export async function generatedBlocks(tf?: Terraform): Promise<Record<GeneratedName, string>> {
+  tf ??= await loadTerraform();
   return { 'cli-reference': cliReference(), 'firestore-indexes': indexList(tf) };
 }
 

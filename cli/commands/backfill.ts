@@ -30,7 +30,7 @@ import { inventoryEventSchema, type InventoryEvent } from '../../lib/events/inde
 import { formatTraceparent, startTrace } from '../../lib/trace/index.ts';
 import { intArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
-import { BackendError, UsageError } from '../errors.ts';
+import { BackendError, RowsRejectedError, UsageError } from '../errors.ts';
 
 /** The columns (CSV) or keys (JSON lines) a row may have; the first three are required. */
 export const BACKFILL_FIELDS = ['productId', 'available', 'sequence', 'name', 'url'] as const;
@@ -204,6 +204,55 @@ export function readCheckpoint(path: string): BackfillCheckpoint | undefined {
   throw new UsageError(`--checkpoint: ${path} is not a backfill checkpoint: remove it or name another with --checkpoint`, '--checkpoint');
 }
 
+/**
+ * The checkpoint a run starts from: the earlier run's when it was of this very
+ * file (same sha256), else a fresh one. `shownFile` and `checkpointPath` only
+ * name them in the error.
+ * @throws UsageError when the earlier checkpoint is of another version of the file (its line would skip the wrong rows).
+ */
+export function startingCheckpoint(earlier: BackfillCheckpoint | undefined, file: string, sha256: string, shownFile: string, checkpointPath: string): BackfillCheckpoint {
+  if (!earlier) return { version: 1, file, sha256, line: 0, published: 0, rejected: [], complete: false };
+  if (earlier.sha256 === sha256) return earlier;
+  throw new UsageError(
+    `--checkpoint: ${checkpointPath} belongs to another version of ${shownFile} (it changed after line ${earlier.line} was done): pass --restart to publish the file from its first line (harmless for rows already published), or name a new --checkpoint`,
+    '--checkpoint',
+  );
+}
+
+/** One step of a run: publish `events`, then record every line up to `lastLine` as done, with `rejected` not published. */
+export interface BackfillBatch {
+  events: InventoryEvent[];
+  rejected: RejectedRow[];
+  lastLine: number;
+}
+
+/**
+ * Plans a run over the file's rows, doing no I/O of its own. Rows at or before
+ * `resumedAfterLine` were done by an earlier run and are passed over, though
+ * still seen, so a product's second row is caught across a resumption. A bad
+ * row, or a product's second row, is rejected; the other rows are published
+ * `batchSize` at a time. The last batch may be short, or hold rejections only.
+ * Memory: one entry per product (its first line), never the rows themselves.
+ */
+export async function* planBackfill(rows: AsyncIterable<StockRow>, resumedAfterLine: number, batchSize: number): AsyncGenerator<BackfillBatch> {
+  const firstLineOf = new Map<string, number>();
+  let batch: BackfillBatch = { events: [], rejected: [], lastLine: resumedAfterLine };
+  for await (const row of rows) {
+    const first = 'event' in row ? firstLineOf.get(row.event.productId) : undefined;
+    if ('event' in row && first === undefined) firstLineOf.set(row.event.productId, row.line);
+    if (row.line <= resumedAfterLine) continue;
+    if (!('event' in row)) batch.rejected.push({ line: row.line, field: row.field, problem: row.problem });
+    else if (first !== undefined) batch.rejected.push({ line: row.line, field: 'productId', problem: `${row.event.productId} is already on line ${first} (one row per product)` });
+    else batch.events.push(row.event);
+    batch.lastLine = row.line;
+    if (batch.events.length >= batchSize) {
+      yield batch;
+      batch = { events: [], rejected: [], lastLine: row.line };
+    }
+  }
+  yield batch;
+}
+
 /** Writes the checkpoint whole or not at all (a crash mid-write must not leave half a file to resume from). */
 function writeCheckpoint(path: string, checkpoint: BackfillCheckpoint): void {
   const temporary = `${path}.${process.pid}.tmp`;
@@ -254,13 +303,7 @@ export function registerBackfill(program: Command, ctx: Context): void {
       const checkpointPath = resolve(opts.checkpoint ?? `${opts.file}.checkpoint.json`);
       const { sha256, lines } = await fingerprint(file);
       const earlier = opts.restart ? undefined : readCheckpoint(checkpointPath);
-      if (earlier && earlier.sha256 !== sha256) {
-        throw new UsageError(
-          `--checkpoint: ${checkpointPath} belongs to another version of ${opts.file} (it changed after line ${earlier.line} was done): pass --restart to publish the file from its first line (harmless for rows already published), or name a new --checkpoint`,
-          '--checkpoint',
-        );
-      }
-      const checkpoint: BackfillCheckpoint = earlier ?? { version: 1, file, sha256, line: 0, published: 0, rejected: [], complete: false };
+      const checkpoint = startingCheckpoint(earlier, file, sha256, opts.file, checkpointPath);
       const resumedAfterLine = checkpoint.line;
       const ops = await ctx.ops();
       const topic = ops.settings.topic;
@@ -279,37 +322,23 @@ export function registerBackfill(program: Command, ctx: Context): void {
       }
       let published = 0;
       const bar = out.progress('backfilling', lines, 'lines');
-      const seen = new Map<string, number>();
       try {
-        let batch: Array<{ line: number; event: InventoryEvent }> = [];
-        let batchEnd = checkpoint.line;
-        const flush = async () => {
-          // The batch is published concurrently: the Pub/Sub client batches the messages on the wire.
-          await Promise.all(
-            batch.map(({ event }) => {
-              const attributes = { eventId: backfillEventId(event.productId, event.sequence), traceparent: formatTraceparent(startTrace()) };
-              return ops.publish(topic, Buffer.from(JSON.stringify(event)), attributes);
-            }),
-          );
-          published += batch.length;
-          checkpoint.published += batch.length;
-          checkpoint.line = batchEnd;
-          writeCheckpoint(checkpointPath, checkpoint);
-          bar.update(batchEnd);
-          batch = [];
-        };
         if (!checkpoint.complete) {
-          for await (const row of readStockRows(file, format, ctx.nowMs())) {
-            const first = 'event' in row ? seen.get(row.event.productId) : undefined;
-            if ('event' in row && first === undefined) seen.set(row.event.productId, row.line);
-            if (row.line <= resumedAfterLine) continue;
-            if (!('event' in row)) checkpoint.rejected.push({ line: row.line, field: row.field, problem: row.problem });
-            else if (first !== undefined) checkpoint.rejected.push({ line: row.line, field: 'productId', problem: `${row.event.productId} is already on line ${first} (one row per product)` });
-            else batch.push(row);
-            batchEnd = row.line;
-            if (batch.length >= opts.batchSize) await flush();
+          for await (const batch of planBackfill(readStockRows(file, format, ctx.nowMs()), resumedAfterLine, opts.batchSize)) {
+            // The batch is published concurrently (at most --batch-size at once): the Pub/Sub client batches the messages on the wire.
+            await Promise.all(
+              batch.events.map((event) => {
+                const attributes = { eventId: backfillEventId(event.productId, event.sequence), traceparent: formatTraceparent(startTrace()) };
+                return ops.publish(topic, Buffer.from(JSON.stringify(event)), attributes);
+              }),
+            );
+            published += batch.events.length;
+            checkpoint.published += batch.events.length;
+            for (const r of batch.rejected) checkpoint.rejected.push(r);
+            checkpoint.line = batch.lastLine;
+            writeCheckpoint(checkpointPath, checkpoint);
+            bar.update(batch.lastLine);
           }
-          await flush();
           checkpoint.complete = true;
           writeCheckpoint(checkpointPath, checkpoint);
         }
@@ -343,13 +372,3 @@ export function registerBackfill(program: Command, ctx: Context): void {
     });
 }
 
-/** Some rows were not published; the rest were. Exit 1. */
-export class RowsRejectedError extends Error {
-  override readonly name = 'RowsRejectedError';
-  constructor(
-    message: string,
-    readonly file: string,
-  ) {
-    super(message);
-  }
-}

@@ -32,7 +32,7 @@ export function registerShopper(program: Command, ctx: Context): void {
     .action(async (userId: string, _opts: unknown, command: Command) => {
       const out = outputFor(ctx, command);
       const ops = await ctx.ops();
-      const data = await ops.shoppers().export(userId, Date.now());
+      const data = await ops.shoppers().export(userId, ctx.nowMs());
       out.line(JSON.stringify(data, null, 2));
     });
   shopper
@@ -46,7 +46,7 @@ export function registerShopper(program: Command, ctx: Context): void {
       const out = outputFor(ctx, command);
       const ops = await ctx.ops();
       await confirmOrAbort(ctx, opts.yes, `Erase every record of shopper ${userId}? This cannot be undone.`);
-      const receipt = await ops.shoppers().erase(userId, Date.now());
+      const receipt = await ops.shoppers().erase(userId, ctx.nowMs());
       out.result(receipt);
       if (!out.json) renderErasure(out, receipt);
     });

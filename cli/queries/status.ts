@@ -174,7 +174,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
   const deliveryCounts: DeliveryCounts = { ...byState, total };
   const ledgerUnsharded = fanout !== null && fanout.state !== 'ignored' && fanout.ledgerShards === null;
   const [waves, queuedTasks, unaccountedChunks] = await Promise.all([
-    readWaves(backend, eventKey, fanoutSnap.exists ? fanoutSnap.data() : undefined),
+    readWaves(backend, eventKey, fanoutSnap.exists ? fanoutSnap.data() : undefined, shards),
     needsQueueCheck(fanout, deliveryCounts) ? countQueuedTasks(backend, eventKey) : null,
     fanout?.chunkReceipts && fanout.state !== 'running' && fanout.state !== 'ignored'
       ? guard('count', `chunk receipts of ${eventKey}`, countChunkReceipts(db, eventKey, fanout.generation)).then((n) => Math.max(0, fanout.chunks - n))

@@ -40,9 +40,10 @@ export interface WavesReport {
 
 /**
  * The waves of `eventKey` from its fan-out document's fields, or null when its restock does not run in waves.
+ * `ledgerShards` is the shard count its ledger entries were written with (readStatus decides it once).
  * @throws BackendError when Firestore fails or does not answer.
  */
-export async function readWaves(backend: Backend, eventKey: string, fanout: Record<string, unknown> | undefined): Promise<WavesReport | null> {
+export async function readWaves(backend: Backend, eventKey: string, fanout: Record<string, unknown> | undefined, ledgerShards: number): Promise<WavesReport | null> {
   const state = fanout?.waves as WavesState | undefined;
   if (!state) return null;
   const generation = typeof fanout?.generation === 'number' ? fanout.generation : 0;
@@ -52,7 +53,7 @@ export async function readWaves(backend: Backend, eventKey: string, fanout: Reco
     wavesOf(backend.db, eventKey).orderBy(FieldPath.documentId()).startAt(waveDocId(generation, 0)).endAt(waveDocId(generation, 99_999_999)).limitToLast(MAX_WAVES).get(),
   );
   const records = snap.docs.map((d) => d.data() as WaveDoc);
-  const delivered = await Promise.all(records.map((w) => guard('count', `sent of wave ${w.index} of ${eventKey}`, countSentOfWave(backend.db, eventKey, w.index, typeof fanout?.ledgerShards === 'number' ? fanout.ledgerShards : backend.config.ledgerShards))));
+  const delivered = await Promise.all(records.map((w) => guard('count', `sent of wave ${w.index} of ${eventKey}`, countSentOfWave(backend.db, eventKey, w.index, ledgerShards))));
   return {
     ...state.settings,
     phase: state.phase,

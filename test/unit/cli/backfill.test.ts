@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { backfillEventId, type BackfillCheckpoint, type BackfillResult } from '../../../cli/commands/backfill.ts';
+import { backfillEventId, type BackfillCheckpoint, type BackfillResult, planBackfill, rowToEvent, startingCheckpoint, type StockRow } from '../../../cli/commands/backfill.ts';
+import { errorDocument, exitCodeFor, RowsRejectedError } from '../../../cli/errors.ts';
 import { isRestock } from '../../../lib/restock/index.ts';
 import { run } from './fakes.ts';
 
@@ -136,7 +137,76 @@ describe('restock backfill', () => {
     expect(r.published).toHaveLength(1);
   });
 
+  test('rejected rows are a CLI error like the others: exit 1, and the error document names the file', () => {
+    const err = new RowsRejectedError('2 row(s) of stock.csv were not published', 'stock.csv');
+
+    expect(exitCodeFor(err)).toBe(1);
+    expect(errorDocument(err, 1)).toEqual({ name: 'RowsRejectedError', message: '2 row(s) of stock.csv were not published', exitCode: 1, field: 'stock.csv' });
+  });
+
   test('an event id never exceeds the 500 characters an event key may have', () => {
     expect(backfillEventId('x'.repeat(600), 1)).toMatch(/^backfill:[0-9a-f]{64}$/);
+  });
+
+  test('100,000 rows are streamed and published in batches: never more than --batch-size publishes at once, a checkpoint after each', async () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => `sku-${i},${i % 50},${i + 1}`);
+    const path = file('stock.csv', ['productId,available,sequence', ...rows].join('\n') + '\n');
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let count = 0;
+    const publish = async () => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((r) => setImmediate(r));
+      inFlight--;
+      return `m-${++count}`;
+    };
+
+    const result = await run(['backfill', '--file', path, '--batch-size', '1000', '--json'], { ops: { publish } });
+
+    expect(result.code).toBe(0);
+    expect(count).toBe(100_000);
+    expect(mostInFlight).toBe(1000);
+    expect(JSON.parse(result.stdout)).toMatchObject({ published: 100_000, publishedInAll: 100_000, rejected: [], complete: true });
+  }, 60_000);
+});
+
+describe('planning a backfill (pure)', () => {
+  const good = (line: number, productId: string): StockRow => rowToEvent(line, { productId, available: 1, sequence: line }, 0);
+  async function* of(rows: StockRow[]) {
+    yield* rows;
+  }
+  async function plan(rows: StockRow[], resumedAfterLine: number, batchSize: number) {
+    const out = [];
+    for await (const b of planBackfill(of(rows), resumedAfterLine, batchSize)) out.push({ products: b.events.map((e) => e.productId), rejected: b.rejected.map((r) => `${r.line} ${r.field}`), lastLine: b.lastLine });
+    return out;
+  }
+
+  test('batches hold --batch-size events; a bad row and a product\'s second row are rejected in the batch of their line; the run ends with a batch after the last line', async () => {
+    const rows = [good(1, 'a'), good(2, 'b'), { line: 3, field: 'available', problem: 'is missing' }, good(4, 'a'), good(5, 'c'), good(6, 'd')];
+
+    expect(await plan(rows, 0, 2)).toEqual([
+      { products: ['a', 'b'], rejected: [], lastLine: 2 },
+      { products: ['c', 'd'], rejected: ['3 available', '4 productId'], lastLine: 6 },
+      { products: [], rejected: [], lastLine: 6 },
+    ]);
+  });
+
+  test('a resumed run passes over the lines done, yet still catches a product whose first row was among them', async () => {
+    const rows = [good(1, 'a'), good(2, 'b'), good(3, 'a'), good(4, 'c')];
+
+    expect(await plan(rows, 2, 10)).toEqual([{ products: ['c'], rejected: ['3 productId'], lastLine: 4 }]);
+  });
+
+  test('a run with nothing left still ends with one (empty) batch at the line it resumed after', async () => {
+    expect(await plan([good(1, 'a')], 1, 10)).toEqual([{ products: [], rejected: [], lastLine: 1 }]);
+  });
+
+  test('a checkpoint resumes only the same file: none starts fresh, the same sha256 resumes, another is refused', () => {
+    const earlier: BackfillCheckpoint = { version: 1, file: '/s.csv', sha256: 'aa', line: 9, published: 9, rejected: [], complete: false };
+
+    expect(startingCheckpoint(undefined, '/s.csv', 'aa', 's.csv', 'c.json')).toEqual({ version: 1, file: '/s.csv', sha256: 'aa', line: 0, published: 0, rejected: [], complete: false });
+    expect(startingCheckpoint(earlier, '/s.csv', 'aa', 's.csv', 'c.json')).toBe(earlier);
+    expect(() => startingCheckpoint(earlier, '/s.csv', 'bb', 's.csv', 'c.json')).toThrow(/c\.json belongs to another version of s\.csv \(it changed after line 9 was done\)/);
   });
 });

@@ -12,12 +12,12 @@ const RECEIPT: ErasureReceipt = {
 function recording() {
   const calls: string[] = [];
   const data: ShopperData = {
-    export: async (userId) => {
-      calls.push(`export ${userId}`);
+    export: async (userId, nowMs) => {
+      calls.push(`export ${userId} at ${nowMs}`);
       return { userId, subscriptions: [{ productId: 'p1', channels: { email: 'ann@example.com' } }] } as unknown as ShopperExport;
     },
-    erase: async (userId) => {
-      calls.push(`erase ${userId}`);
+    erase: async (userId, nowMs) => {
+      calls.push(`erase ${userId} at ${nowMs}`);
       return RECEIPT;
     },
   };
@@ -27,17 +27,18 @@ function recording() {
 describe('restock shopper', () => {
   test('export prints the whole document as JSON on stdout, addresses included (it is the shopper\'s own data)', async () => {
     const r = recording();
-    const out = await run(['shopper', 'export', 'u-1'], { ops: r.ops });
+    const out = await run(['shopper', 'export', 'u-1'], { ops: r.ops, nowMs: () => 5_000 });
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toMatchObject({ userId: 'u-1', subscriptions: [{ channels: { email: 'ann@example.com' } }] });
-    expect(r.calls).toEqual(['export u-1']);
+    expect(r.calls).toEqual(['export u-1 at 5000']);
   });
 
   test('erase --yes --json erases and prints the receipt; without --yes and no terminal it refuses and erases nothing', async () => {
     const r = recording();
-    const done = await run(['shopper', 'erase', 'u-1', '--yes', '--json'], { ops: r.ops });
+    const done = await run(['shopper', 'erase', 'u-1', '--yes', '--json'], { ops: r.ops, nowMs: () => 5_000 });
     expect(done.code).toBe(0);
     expect(JSON.parse(done.stdout)).toEqual(RECEIPT);
+    expect(r.calls).toEqual(['erase u-1 at 5000']);
     const asked = recording();
     const refused = await run(['shopper', 'erase', 'u-1'], { ops: asked.ops });
     expect(refused.code).not.toBe(0);

@@ -15,7 +15,7 @@ import { DEFAULT_SUBSCRIPTION } from '../../../emulators/stack/resources.ts';
 import { openApiDocument } from '../../../lib/subscriptions/index.ts';
 import { cliCommands, cliProgram, GENERATED, type GeneratedName, generatedBlocks, generatedSection } from '../../../scripts/doc-facts.ts';
 import { manualPages } from '../../helpers/manual.ts';
-import { loadTerraform, REPO_ROOT, resourcesOf, type Terraform } from '../terraform/hcl.ts';
+import { block, loadTerraform, REPO_ROOT, resourcesOf, type Terraform } from '../terraform/hcl.ts';
 
 const read = (page: string) => readFileSync(join(REPO_ROOT, page), 'utf8');
 const lineOf = (text: string, index: number) => text.slice(0, index).split('\n').length;
@@ -30,7 +30,7 @@ describe('generated facts are what the code says (regenerate with `npm run docs:
   test.each(Object.entries(GENERATED) as [GeneratedName, string][])('%s in %s', async (name, page) => {
     const section = generatedSection(page, name);
     expect(section, `${page} has the generated:${name} markers`).toBeDefined();
-    expect(section).toBe((await generatedBlocks())[name]);
+    expect(section).toBe((await generatedBlocks(tf))[name]);
   });
 });
 
@@ -306,6 +306,32 @@ describe('counts in the manual', () => {
 });
 
 // ---------------------------------------------------------------------------
+// A CLI option's default written in prose, "(500 rows, `--batch-size`)": the parser's default.
+
+/** Each "(N unit, `--option`)" of `text` whose N is not a default the CLI's parser gives `--option` (options the CLI lacks are another tool's). */
+function wrongOptionDefaults(text: string, commands = cliCommands()): string[] {
+  const wrong: string[] = [];
+  for (const m of text.matchAll(/\((\d[\d,]*) [a-z]+,\s+`(--[a-z][a-z-]*)`\)/g)) {
+    const options = commands.flatMap(({ command }) => command.options.filter((o) => o.long === m[2]));
+    const defaults = options.map((o) => o.defaultValue as unknown);
+    if (options.length && !defaults.includes(Number(m[1]!.replace(/,/g, '')))) wrong.push(`line ${lineOf(text, m.index)}: ${m[1]} for ${m[2]} (the parser's default: ${defaults.join(' or ')})`);
+  }
+  return wrong;
+}
+
+describe('CLI option defaults in the prose', () => {
+  test('"(N rows, `--batch-size`)" states the default the parser gives the option', () => {
+    const wrong = manualPages().flatMap((page) => wrongOptionDefaults(read(page)).map((w) => `${page}:${w}`));
+    expect(wrong).toEqual([]);
+  });
+
+  test('the check fails on what it must catch', () => {
+    expect(wrongOptionDefaults('in batches (500 rows,\n`--batch-size`), a bench (10 shoppers, `--subscribers`)')).toEqual([]);
+    expect(wrongOptionDefaults('in batches (400 rows, `--batch-size`)')).toEqual(["line 1: 400 for --batch-size (the parser's default: 500)"]);
+  });
+});
+
+// ---------------------------------------------------------------------------
 // Promises: a promise's status comes from its tests' existence.
 
 function promiseRows(): { n: number; proof: string }[] {
@@ -349,7 +375,7 @@ describe('Terraform variables in docs/deploy.md', () => {
     const deploy = read('docs/deploy.md');
     const wrong: string[] = [];
     for (const [name, body] of Object.entries(tf.variable)) {
-      const variable = (Array.isArray(body) ? body[0] : body) as Record<string, unknown>;
+      const variable = block(body) as Record<string, unknown>;
       const row = deploy.split('\n').find((l) => l.startsWith(`| \`${name}\` |`));
       if (!row) {
         wrong.push(`${name}: no row`);
@@ -365,8 +391,7 @@ describe('Terraform variables in docs/deploy.md', () => {
 
 describe('the dead-letter count', () => {
   test('"after N deliveries" says where, and is pubsub_max_delivery_attempts as Terraform deploys it or the local stack\'s', () => {
-    const variable = tf.variable.pubsub_max_delivery_attempts;
-    const deployed = Number((Array.isArray(variable) ? variable[0] : variable).default);
+    const deployed = Number(block(tf.variable.pubsub_max_delivery_attempts).default);
     const local = DEFAULT_SUBSCRIPTION.maxDeliveryAttempts;
     const wrong: string[] = [];
     for (const page of manualPages()) {
