@@ -520,7 +520,7 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
     refuse(SETTINGS.pseudonymKey, 'is required outside the emulators: this function refers to shoppers by a keyed hash (logs, erasure receipts), and the built-in key is public, so anyone could match a guessed user id against its lines');
   }
   if (fn === 'restockSubscriptions') {
-    if (config.doubleOptIn.length > 0 && (config.emailSender ?? config.notifier) !== 'smtp') {
+    if (config.doubleOptIn.length > 0 && channelPlan(config).email !== 'smtp') {
       refuse(SETTINGS.doubleOptIn, `names email, whose confirmations go over SMTP: set ${SETTINGS.emailSender.env}=smtp with its SMTP settings, or RESTOCK_DOUBLE_OPT_IN=none while the notification service sends email`);
     }
     if (!config.storefrontTenants || config.storefrontTenants.length === 0) {

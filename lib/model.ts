@@ -192,7 +192,7 @@ export interface ConsentRecord {
 export interface PendingSubscriptionDoc {
   userId: string;
   productId: string;
-  channels: { email?: string; push?: string };
+  channels: ChannelAddresses;
   locale?: string;
   /** The consent record as it will be once confirmed (without `confirmedAtMs`). */
   consent: ConsentRecord;

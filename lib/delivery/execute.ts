@@ -11,7 +11,7 @@ import { chunk, isLastTaskAttempt, type DeliveryTask } from '../tasks/index.ts';
 import type { Notification, NotificationResult, Notifier } from '../notify/index.ts';
 import { claimChunk, recordOutcomes } from './ledger.ts';
 import { forgetDeadAddresses } from './dead-addresses.ts';
-import { outcomeOf, type ClaimedDelivery, type Outcome } from './rules.ts';
+import { ledgerShardsFor, outcomeOf, type ClaimedDelivery, type Outcome } from './rules.ts';
 import { notificationCounts } from '../metrics/index.ts';
 
 /**
@@ -74,7 +74,7 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     nowMs: rt.now(),
     leaseMs: config.deliveryLeaseMs,
     ttlDays: config.ledgerTtlDays,
-    ledgerShards: config.ledgerShards,
+    ledgerShards: ledgerShardsFor(task, config.ledgerShards),
     retryCount: attempt.retryCount,
     threshold: config.restockThreshold,
   });

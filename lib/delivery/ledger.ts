@@ -74,7 +74,7 @@ export function chunkReceiptRef(db: Firestore, task: Pick<DeliveryTask, 'eventKe
 export interface ClaimOptions extends Omit<ClaimContext, 'stopped'> {
   ttlDays: number;
   threshold: number;
-  /** RESTOCK_LEDGER_SHARDS: the shard count the entries' shard is taken in (the fan-out records the same). */
+  /** The shard count the entries' shard is taken in: the fan-out's recorded one, carried by the task (rules.ts `ledgerShardsFor`). */
   ledgerShards: number;
 }
 

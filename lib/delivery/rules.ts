@@ -21,6 +21,18 @@ import {
 } from '../model.ts';
 import type { DeliveryTask } from '../tasks/index.ts';
 
+/**
+ * The shard count a chunk's ledger entries take their shard in: the one its
+ * fan-out recorded and the task carries, which is the one the event's queries
+ * read through (`FanoutDoc.ledgerShards`); a task without it, delivery's own
+ * RESTOCK_LEDGER_SHARDS. One rule, so a fan-out and a delivery function
+ * deployed with different settings cannot file an event's entries under
+ * shards its queries never read. Pure.
+ */
+export function ledgerShardsFor(task: Pick<DeliveryTask, 'ledgerShards'>, configured: number): number {
+  return task.ledgerShards ?? configured;
+}
+
 /** One notification this attempt has claimed and must send. */
 export interface ClaimedDelivery {
   key: string;

@@ -9,4 +9,4 @@ export { LogNotifier } from './log.ts';
 export { FcmNotifier, classifyFcmAnswer, fcmMessage, type FcmVerdict } from './fcm.ts';
 export { SmtpNotifier, classifySmtpError, smtpTransportOf, type SmtpVerdict } from './smtp.ts';
 export { renderEmail, renderPush, templateLanguage, TEMPLATE_LANGUAGES, type RenderedEmail, type RenderedPush } from './templates.ts';
-export { ChannelRouter, channelPlan, checkChannelSettings, createNotifier, type ChannelPlan, type SenderKind } from './router.ts';
+export { ChannelRouter, checkChannelSettings, createNotifier } from './router.ts';

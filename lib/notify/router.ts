@@ -19,9 +19,6 @@ import { LogNotifier } from './log.ts';
 import { SmtpNotifier, smtpTransportOf } from './smtp.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
-export type { ChannelPlan, SenderKind };
-export { channelPlan };
-
 /** The scope FCM v1 requires of an access token. */
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
 

@@ -25,7 +25,7 @@ import { renderEmail } from './templates.ts';
 import type { Config } from '../config.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
-export interface SmtpTransportOptions {
+interface SmtpTransportOptions {
   host: string;
   port: number;
   /** TLS from the first byte (465); else STARTTLS when offered. */
@@ -104,7 +104,7 @@ export function smtpTransportOf(config: Config, host: string): Transporter {
 }
 
 /** A pooled SMTP transport for the settings. Nothing connects until the first message. */
-export function createSmtpTransport(o: SmtpTransportOptions): Transporter {
+function createSmtpTransport(o: SmtpTransportOptions): Transporter {
   return createTransport({
     pool: true,
     host: o.host,

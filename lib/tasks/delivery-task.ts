@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { deliveryAudience, type Config } from '../config.ts';
-import { isValidDocumentId, type FanoutDoc } from '../model.ts';
+import { isValidDocumentId, LEDGER_SHARDS, type FanoutDoc } from '../model.ts';
 import { firstProblem, productNameSchema, productUrlSchema } from '../validation.ts';
 import { enqueueHttpTask, type EnqueueResult } from './enqueue.ts';
 import { deliveryQueueFor } from './queues.ts';
@@ -40,13 +40,21 @@ export const deliveryTaskSchema = z.strictObject({
   redriveRunId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be a redrive run id').optional(),
   /** The wave (1-based) of a restock told in waves: recorded on the ledger entry, so `restock trace` says which wave told a shopper. */
   wave: z.number().int().positive().optional(),
+  /**
+   * The fan-out's `ledgerShards`: the count delivery takes the entries' shard
+   * in, so they carry the shards the event's queries (status, redrive, waves)
+   * read through that same recorded count, whatever RESTOCK_LEDGER_SHARDS the
+   * delivery function runs with. Absent (a fan-out from before the shard, a
+   * task enqueued before the field): delivery's own setting.
+   */
+  ledgerShards: z.number().int().positive().max(LEDGER_SHARDS).optional(),
 });
 
 /** The body of one delivery task (one chunk of recipients of one event). */
 export type DeliveryTask = z.infer<typeof deliveryTaskSchema>;
 
 /** The fields of a fan-out a delivery task carries. */
-export type TaskSource = Pick<FanoutDoc, 'eventKey' | 'productId' | 'generation' | 'product' | 'publishTimeMs'>;
+export type TaskSource = Pick<FanoutDoc, 'eventKey' | 'productId' | 'generation' | 'product' | 'publishTimeMs' | 'ledgerShards'>;
 
 /** The delivery task for `userIds` of `fanout`; with `redriveRunId`, a redrive's task. */
 export function deliveryTaskFor(fanout: TaskSource, userIds: string[], redriveRunId?: string): DeliveryTask {
@@ -58,6 +66,7 @@ export function deliveryTaskFor(fanout: TaskSource, userIds: string[], redriveRu
     product: fanout.product,
     userIds,
     ...(fanout.publishTimeMs !== undefined ? { publishTimeMs: fanout.publishTimeMs } : {}),
+    ...(fanout.ledgerShards !== undefined ? { ledgerShards: fanout.ledgerShards } : {}),
     ...(redriveRunId !== undefined ? { redriveRunId } : {}),
   };
 }

@@ -7,6 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { shardGroups } from '../../../lib/delivery/ledger.ts';
+import { ledgerShardsFor } from '../../../lib/delivery/rules.ts';
+import { deliveryTaskFor, parseDeliveryTask } from '../../../lib/tasks/index.ts';
 import { CHANNELS, dedupKey, LEDGER_SHARDS, ledgerShardOf } from '../../../lib/model.ts';
 
 const hexId = fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), minLength: 64, maxLength: 64 });
@@ -47,5 +49,19 @@ describe('ledger shards', () => {
     expect(groups.flat()).toEqual(Array.from({ length: LEDGER_SHARDS }, (_, i) => i));
     expect(shardGroups(60, 30)).toEqual([Array.from({ length: 30 }, (_, i) => i), Array.from({ length: 30 }, (_, i) => 30 + i)]);
     expect(shardGroups(1, 30)).toEqual([[0]]);
+  });
+
+  test('a delivery shards by the count its fan-out recorded, not by its own setting; a task without one falls back to the setting', () => {
+    const fanout = { eventKey: 'e1', productId: 'p1', generation: 0, product: { available: 3 }, ledgerShards: 16 };
+
+    const task = parseDeliveryTask(JSON.parse(JSON.stringify(deliveryTaskFor(fanout, ['u1']))));
+    const older = parseDeliveryTask(JSON.parse(JSON.stringify(deliveryTaskFor({ ...fanout, ledgerShards: undefined }, ['u1']))));
+
+    expect(task.ledgerShards).toBe(16);
+    expect(ledgerShardsFor(task, LEDGER_SHARDS)).toBe(16);
+    expect(older).not.toHaveProperty('ledgerShards');
+    expect(ledgerShardsFor(older, 4)).toBe(4);
+    expect(() => parseDeliveryTask({ ...task, ledgerShards: 0 })).toThrow(/ledgerShards/);
+    expect(() => parseDeliveryTask({ ...task, ledgerShards: LEDGER_SHARDS + 1 })).toThrow(/ledgerShards/);
   });
 });

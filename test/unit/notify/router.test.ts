@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { parseConfig } from '../../../lib/config.ts';
+import { channelPlan, parseConfig } from '../../../lib/config.ts';
 import { Logger } from '../../../lib/log.ts';
-import { ChannelRouter, channelPlan, checkChannelSettings, createNotifier, type Notification, type NotificationResult, type Notifier } from '../../../lib/notify/index.ts';
+import { ChannelRouter, checkChannelSettings, createNotifier, type Notification, type NotificationResult, type Notifier } from '../../../lib/notify/index.ts';
 
 const SMTP = {
   RESTOCK_EMAIL_SENDER: 'smtp',
