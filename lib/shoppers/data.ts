@@ -107,6 +107,7 @@ const OUTSIDE = [
   'Cloud Tasks: delivery tasks already queued carry the user id until dispatched (they send nothing: the keys are closed)',
   'Pub/Sub shopper-actions and its dead-letter topic: unsubscribe and confirm requests carry product and user id until acknowledged or expired (applied after the erasure they change nothing)',
   'Cloud Logging: user ids only as keyed hashes; addresses never',
+  'The providers of notifications already sent: the notification service (addresses, and the user id unless RESTOCK_NOTIFIER_SEND_USER_ID=false), the SMTP server and FCM (addresses and tokens), under their own retention (docs/privacy.md)',
 ];
 
 const BATCH = 400;
