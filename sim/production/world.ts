@@ -30,7 +30,7 @@ import { COLLECTIONS } from '../../lib/model.ts';
 import type { Notification, NotificationResult, Notifier } from '../../lib/notify/index.ts';
 import type { Runtime } from '../../lib/runtime.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../../lib/tasks/index.ts';
-import { FirestoreStore, SimFirestore } from '../firestore.ts';
+import { FirestoreStore, SimFirestore, writtenData } from '../firestore.ts';
 import { GrpcError, Net, NO_FAULTS } from '../net.ts';
 import { status } from '@grpc/grpc-js';
 import { Prng } from '../prng.ts';
@@ -329,10 +329,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     const staged = new Map<string, Record<string, unknown> | undefined>();
     for (const w of writes) {
       const before = staged.has(w.path) ? staged.get(w.path) : store.read(w.path)?.data;
-      let after: Record<string, unknown> | undefined;
-      if (w.kind === 'delete') after = undefined;
-      else if (w.kind === 'update') after = before ? { ...before, ...w.data } : undefined;
-      else after = w.merge && before ? { ...before, ...w.data } : w.data;
+      const after = writtenData(w, before);
       staged.set(w.path, after);
       for (const [r, n] of rangesOfWrite(o.indexes, w.path, before, after)) ops.set(r, (ops.get(r) ?? 0) + n);
     }
