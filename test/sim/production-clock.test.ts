@@ -238,6 +238,8 @@ resource "google_firestore_field" "deliveries_all_fields" {
     expect(r.burst!.events).toBe(302);
     expect(r.burst!.deadLettered).toBe(0);
     expect(r.burst!.acked).toBe(302);
+    // Settled when the last of them was acknowledged: not before the last was published, 3 s in.
+    expect(r.burst!.settledMs).toBeGreaterThanOrEqual(3_000);
     // Only the changes that cross the threshold write products/{id} (lib/restock's rule without waves): the restock, the sell-out, the restock again.
     expect(r.burst!.productWrites).toBe(3);
     expect(r.refusals.aborted).toBe(0);
