@@ -453,14 +453,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   let productWrites = 0;
   let lastCommitMs = SIM_EPOCH_MS;
   store.listeners.push((commit) => {
-    const counted = countWrites(o.indexes, commit.writes);
-    writes.documents += counted.documents;
-    writes.indexEntries += counted.indexEntries;
-    for (const [c, n] of Object.entries(counted.byCollection)) {
-      const into = (writes.byCollection[c] ??= { documents: 0, indexEntries: 0 });
-      into.documents += n.documents;
-      into.indexEntries += n.indexEntries;
-    }
+    countWrites(o.indexes, commit.writes, writes);
     lastCommitMs = commit.atMs;
     productWrites += commit.writes.filter((w) => w.path === `${COLLECTIONS.products}/${PRODUCT}`).length;
     const second = Math.floor((commit.atMs - SIM_EPOCH_MS) / 1000);
