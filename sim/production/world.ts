@@ -55,6 +55,17 @@ export interface QueuePlan {
 }
 
 /**
+ * One second of the pipeline's self-ramp model (WorldOptions.selfRamp): a
+ * delivery queue's limit is halved (not below 1) after a second in which
+ * Firestore refused writes, else raised by a quarter up to terraform/'s.
+ * Concurrent dispatches are whole (rounded up); the rate need not be.
+ */
+export function rampedLimit(limit: number, refused: boolean, max: number, whole: boolean): number {
+  const next = refused ? Math.max(1, limit / 2) : Math.min(max, limit * 1.25);
+  return whole ? Math.ceil(next) : next;
+}
+
+/**
  * The queues the deployment has, named by the settings lib/tasks reads
  * (RESTOCK_TASKS_QUEUE and _COUNT, RESTOCK_CONTINUATION_QUEUE) with the limits
  * terraform/tasks.tf gives each, capped at Google's: the delivery queues
@@ -413,6 +424,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   };
 
   const plans = queuePlan(config, d);
+  const delivery = plans.filter((q) => q.role === 'delivery');
   const queues = new Map<string, SimQueue>();
   for (const q of plans) {
     queues.set(
@@ -496,16 +508,14 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   // The pipeline ramping itself: the delivery queues' limits follow Firestore's answers, second by second.
   let queueRate = d.queueMaxDispatchesPerSecond;
   if (o.selfRamp) {
-    const delivery = plans.filter((q) => q.role === 'delivery');
     const maxRate = delivery[0]!.maxDispatchesPerSecond;
     const maxConcurrency = delivery[0]!.maxConcurrentDispatches;
     let concurrency = maxConcurrency;
     let refusedBefore = 0;
     const tick = () => {
       const refused = load.refusals();
-      const cut = refused > refusedBefore;
-      queueRate = cut ? Math.max(1, queueRate / 2) : Math.min(maxRate, queueRate * 1.25);
-      concurrency = cut ? Math.max(1, Math.ceil(concurrency / 2)) : Math.min(maxConcurrency, Math.ceil(concurrency * 1.25));
+      queueRate = rampedLimit(queueRate, refused > refusedBefore, maxRate, false);
+      concurrency = rampedLimit(concurrency, refused > refusedBefore, maxConcurrency, true);
       refusedBefore = refused;
       for (const q of delivery) queues.get(q.path)!.updateLimits(queueRate, concurrency);
       if (notifier.count < o.subscribers || (o.saleBurst && push.acked.size + push.deadLettered.length < published.length)) s.at(1000, tick);
@@ -535,7 +545,6 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   for (const [c, total] of totals) {
     writesPerSecond[c] = { total, average: Math.round(total / Math.max(0.001, elapsedMs / 1000)), peak: Math.max(...perSecond.get(c)!.values()) };
   }
-  const delivery = plans.filter((q) => q.role === 'delivery');
   const tasks = delivery.reduce((n, q) => n + queues.get(q.path)!.accepted.length, 0);
   const rate = delivery.reduce((n, q) => n + q.maxDispatchesPerSecond, 0);
   const concurrency = Math.min(
