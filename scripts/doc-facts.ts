@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Argument, Command, Option } from 'commander';
 import { buildProgram } from '../cli/main.ts';
-import { block, loadTerraform, resourcesOf, type Hcl, type Terraform } from '../test/unit/terraform/hcl.ts';
+import { block, firestoreFields, loadTerraform, resourcesOf, type Hcl, type Terraform } from '../test/unit/terraform/hcl.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -87,7 +87,7 @@ export function firestoreIndexes(tf: Terraform): IndexFact[] {
     const fields = ([] as Hcl[]).concat(index.fields ?? []).map((f: Hcl) => `${f.field_path}${f.order === 'DESCENDING' ? ' desc' : f.array_config ? ' (array)' : ''}`);
     out.push({ collection: index.collection, scope: index.query_scope ?? 'COLLECTION', fields: fields.join(', ') });
   }
-  for (const [, field] of resourcesOf(tf, 'google_firestore_field')) {
+  for (const field of firestoreFields(tf)) {
     const config = field.index_config ? block(field.index_config) : undefined;
     const groupIndexes = ([] as Hcl[]).concat(config?.indexes ?? []).filter((i: Hcl) => i.query_scope === 'COLLECTION_GROUP');
     if (groupIndexes.length === 0) continue;

@@ -105,6 +105,25 @@ function setField(data: Data, field: string, value: unknown): void {
   else o[parts.at(-1)!] = clone(value);
 }
 
+/**
+ * The document a write leaves (undefined: none), from the one before it:
+ * create and set replace it (set with merge keeps the fields it does not
+ * name), update sets its field paths (`a.b` in map `a`), delete removes it.
+ * The store applies writes with it, and the production clock asks it which
+ * index entries a commit will change before admitting it.
+ */
+export function writtenData(w: { kind: string; data?: Data; merge?: boolean }, before: Data | undefined): Data | undefined {
+  if (w.kind === 'create') return w.data!;
+  if (w.kind === 'set') return w.merge && before ? { ...clone(before), ...w.data! } : w.data!;
+  if (w.kind === 'update') {
+    if (!before) return undefined;
+    const after = clone(before);
+    for (const [k, v] of Object.entries(w.data!)) setField(after, k, v);
+    return after;
+  }
+  return undefined;
+}
+
 function fieldName(f: string | FieldPath): string {
   return typeof f === 'string' ? f : f.isEqual(FieldPath.documentId()) ? '__name__' : f.toString();
 }
@@ -211,19 +230,9 @@ export class FirestoreStore {
     const applied: AppliedWrite[] = [];
     for (const w of writes) {
       const before = current(w.path);
-      let after: Data | undefined;
-      if (w.kind === 'create') {
-        if (before) throw new GrpcError(status.ALREADY_EXISTS, `Document already exists: ${w.path}`);
-        after = w.data!;
-      } else if (w.kind === 'set') {
-        after = w.merge && before ? { ...clone(before), ...w.data! } : w.data!;
-      } else if (w.kind === 'update') {
-        if (!before) throw new GrpcError(status.NOT_FOUND, `No document to update: ${w.path}`);
-        after = clone(before);
-        for (const [k, v] of Object.entries(w.data!)) setField(after, k, v);
-      } else {
-        after = undefined;
-      }
+      if (w.kind === 'create' && before) throw new GrpcError(status.ALREADY_EXISTS, `Document already exists: ${w.path}`);
+      if (w.kind === 'update' && !before) throw new GrpcError(status.NOT_FOUND, `No document to update: ${w.path}`);
+      const after = writtenData(w, before);
       staged.set(w.path, after);
       applied.push({ kind: w.kind, path: w.path, before, after });
     }

@@ -50,6 +50,8 @@ export class PushSubscription {
    */
   readonly lastDeliveryLost = new Set<string>();
   readonly acked = new Set<string>();
+  /** When the latest message was acknowledged or dead-lettered (virtual ms; 0: none yet). */
+  settledAtMs = 0;
   /** Every message published, in order (the outbox invariants read their eventIds). */
   readonly published: PushMessage[] = [];
   readonly publishListeners: ((m: PushMessage) => void)[] = [];
@@ -100,12 +102,14 @@ export class PushSubscription {
       if (duplicate) return; // the copy's fate does not change the message's
       if (code >= 200 && code < 300) {
         this.acked.add(message.messageId);
+        this.settledAtMs = this.scheduler.nowMs;
         this.scheduler.log('pubsub', `acked ${message.messageId}`);
         if (this.random.chance(this.faults.redeliverAfterAck)) this.scheduler.at(this.random.int(100, 120_000), () => this.deliver(message, true));
         return;
       }
       if (attempt >= this.settings.maxDeliveryAttempts) {
         this.deadLettered.push(message);
+        this.settledAtMs = this.scheduler.nowMs;
         this.scheduler.log('pubsub', `DEAD-LETTERED ${message.messageId} after ${attempt} attempts (${why})`);
         return;
       }

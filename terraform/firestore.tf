@@ -148,14 +148,27 @@ resource "google_firestore_index" "fanouts_by_product_newest_first" {
   }
 }
 
-# A shopper's subscriptions across products: the collection group
-# restockSubscriptions where userId == X. Setting index_config replaces the
-# automatic single-field indexes, so the collection-scope ones are kept too.
-resource "google_firestore_field" "subscriptions_user_id" {
+# A shopper's documents across products, for the trace, the API's list, export
+# and erasure (lib/shoppers): the collection groups restockSubscriptions and
+# pendingSubscriptions (requests waiting for their double opt-in confirmation)
+# where userId == X. Setting index_config replaces the automatic single-field
+# indexes, so the collection-scope ones are kept too.
+locals {
+  shopper_lookup_fields = {
+    restockSubscriptions = ["userId"]
+    pendingSubscriptions = ["userId"]
+  }
+}
+
+resource "google_firestore_field" "shopper_lookup" {
+  for_each = merge([
+    for collection, fields in local.shopper_lookup_fields : { for field in fields : "${collection}.${field}" => { collection = collection, field = field } }
+  ]...)
+
   project    = var.project_id
   database   = local.firestore_database
-  collection = "restockSubscriptions"
-  field      = "userId"
+  collection = each.value.collection
+  field      = each.value.field
 
   index_config {
     indexes {
@@ -173,28 +186,14 @@ resource "google_firestore_field" "subscriptions_user_id" {
   }
 }
 
-# A shopper's requests waiting for their double opt-in confirmation (export and
-# erasure, lib/shoppers): the collection group pendingSubscriptions where userId == X.
-resource "google_firestore_field" "pending_subscriptions_user_id" {
-  project    = var.project_id
-  database   = local.firestore_database
-  collection = "pendingSubscriptions"
-  field      = "userId"
+moved {
+  from = google_firestore_field.subscriptions_user_id
+  to   = google_firestore_field.shopper_lookup["restockSubscriptions.userId"]
+}
 
-  index_config {
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION"
-    }
-    indexes {
-      order       = "DESCENDING"
-      query_scope = "COLLECTION"
-    }
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION_GROUP"
-    }
-  }
+moved {
+  from = google_firestore_field.pending_subscriptions_user_id
+  to   = google_firestore_field.shopper_lookup["pendingSubscriptions.userId"]
 }
 
 # A request never confirmed is deleted RESTOCK_CONFIRMATION_TTL_HOURS after it was

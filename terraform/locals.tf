@@ -247,7 +247,8 @@ locals {
       # The confirmation emails leave as delivery's do: same server, sender, DKIM
       # signature, and links under the same public base URL (restockUnsubscribe
       # serves /v1/confirm/{token}). Written out, not shared through a local: the
-      # consistency test reads each function's map as literal keys.
+      # consistency test and sim/production/terraform.ts read each function's map
+      # as literal keys, and the consistency test holds these values to delivery's.
       RESTOCK_EMAIL_SENDER         = var.email_sender
       RESTOCK_SMTP_HOST            = var.smtp_host
       RESTOCK_SMTP_PORT            = tostring(var.smtp_port)

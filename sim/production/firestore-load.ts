@@ -20,10 +20,10 @@
  * `FirestoreLoad` the world asks before each RPC.
  */
 import { CONSTANTS as K, CONSTANT_IN_A_BURST, MONOTONIC_FIELDS, SPREAD_OVER_PREFIXES } from './constants.ts';
+import { indexMutations, type IndexConfig, type IndexEntry } from './index-entries.ts';
 
 /** Where a shard's value starts in a range's name ({@link rangeOf}). */
 const SHARD_MARK = ` ${[...SPREAD_OVER_PREFIXES][0]}=`;
-import { indexMutations, type IndexConfig, type IndexEntry } from './index-entries.ts';
 
 type Data = Record<string, unknown>;
 

@@ -267,9 +267,9 @@ export interface WriteCount {
  * index entry inserted or removed. Divide by the notifications they carried
  * for a per-notification figure (the clock does; the bench can on its own
  * ledger documents).
+ * @param out a count to add them to (the clock's, commit after commit); a new one by default.
  */
-export function countWrites(config: IndexConfig, writes: Iterable<DocumentWrite>): WriteCount {
-  const out: WriteCount = { documents: 0, indexEntries: 0, byCollection: {} };
+export function countWrites(config: IndexConfig, writes: Iterable<DocumentWrite>, out: WriteCount = { documents: 0, indexEntries: 0, byCollection: {} }): WriteCount {
   for (const w of writes) {
     const parent = w.path.slice(0, w.path.lastIndexOf('/'));
     const c = (out.byCollection[parent.slice(parent.lastIndexOf('/') + 1)] ??= { documents: 0, indexEntries: 0 });

@@ -30,7 +30,7 @@ import { COLLECTIONS } from '../../lib/model.ts';
 import type { Notification, NotificationResult, Notifier } from '../../lib/notify/index.ts';
 import type { Runtime } from '../../lib/runtime.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../../lib/tasks/index.ts';
-import { FirestoreStore, SimFirestore } from '../firestore.ts';
+import { FirestoreStore, SimFirestore, writtenData } from '../firestore.ts';
 import { GrpcError, Net, NO_FAULTS } from '../net.ts';
 import { status } from '@grpc/grpc-js';
 import { Prng } from '../prng.ts';
@@ -52,6 +52,17 @@ export interface QueuePlan {
   role: 'delivery' | 'continuation';
   maxDispatchesPerSecond: number;
   maxConcurrentDispatches: number;
+}
+
+/**
+ * One second of the pipeline's self-ramp model (WorldOptions.selfRamp): a
+ * delivery queue's limit is halved (not below 1) after a second in which
+ * Firestore refused writes, else raised by a quarter up to terraform/'s.
+ * Concurrent dispatches are whole (rounded up); the rate need not be.
+ */
+export function rampedLimit(limit: number, refused: boolean, max: number, whole: boolean): number {
+  const next = refused ? Math.max(1, limit / 2) : Math.min(max, limit * 1.25);
+  return whole ? Math.ceil(next) : next;
 }
 
 /**
@@ -261,11 +272,11 @@ export interface BurstMeasure {
   deadLettered: number;
   /** Largest delivery attempt any message needed (Pub/Sub's, 1-based). */
   maxDeliveryAttempt: number;
-  /** Messages whose attempts ran into the dead-letter policy's last one. */
+  /** Restock events whose fan-out was claimed and not ignored. */
   restocksFannedOut: number;
   /** Restock events stored as ignored (stale or not a restock): their shoppers were not told by them. */
   restocksIgnored: { eventKey: string; reason: string }[];
-  /** Writes to products/{id}, and the commits Firestore refused on it (ABORTED: too much contention). */
+  /** Writes to products/{id} (the commits Firestore refused on it are WorldMeasure's load.refusedWrites.aborted). */
   productWrites: number;
   /** Virtual ms from the first publish until every message was acknowledged or dead-lettered. */
   settledMs: number;
@@ -329,10 +340,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
     const staged = new Map<string, Record<string, unknown> | undefined>();
     for (const w of writes) {
       const before = staged.has(w.path) ? staged.get(w.path) : store.read(w.path)?.data;
-      let after: Record<string, unknown> | undefined;
-      if (w.kind === 'delete') after = undefined;
-      else if (w.kind === 'update') after = before ? { ...before, ...w.data } : undefined;
-      else after = w.merge && before ? { ...before, ...w.data } : w.data;
+      const after = writtenData(w, before);
       staged.set(w.path, after);
       for (const [r, n] of rangesOfWrite(o.indexes, w.path, before, after)) ops.set(r, (ops.get(r) ?? 0) + n);
     }
@@ -416,6 +424,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   };
 
   const plans = queuePlan(config, d);
+  const delivery = plans.filter((q) => q.role === 'delivery');
   const queues = new Map<string, SimQueue>();
   for (const q of plans) {
     queues.set(
@@ -454,17 +463,9 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   const rangeDocs = new Set<string>();
   const writes: WriteCount = { documents: 0, indexEntries: 0, byCollection: {} };
   let productWrites = 0;
-  let lastSettledMs = SIM_EPOCH_MS;
   let lastCommitMs = SIM_EPOCH_MS;
   store.listeners.push((commit) => {
-    const counted = countWrites(o.indexes, commit.writes);
-    writes.documents += counted.documents;
-    writes.indexEntries += counted.indexEntries;
-    for (const [c, n] of Object.entries(counted.byCollection)) {
-      const into = (writes.byCollection[c] ??= { documents: 0, indexEntries: 0 });
-      into.documents += n.documents;
-      into.indexEntries += n.indexEntries;
-    }
+    countWrites(o.indexes, commit.writes, writes);
     lastCommitMs = commit.atMs;
     productWrites += commit.writes.filter((w) => w.path === `${COLLECTIONS.products}/${PRODUCT}`).length;
     const second = Math.floor((commit.atMs - SIM_EPOCH_MS) / 1000);
@@ -480,7 +481,6 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
         sellOut = { seenAtMs: commit.atMs - SIM_EPOCH_MS, inFlight: claimedBeforeSeen.size, running: deliveriesRunning, toldBefore: notifier.count };
       }
       if (c === COLLECTIONS.deliveries && w.after?.state === 'soldOutBeforeSend' && w.before?.state !== 'soldOutBeforeSend') soldOutBeforeSend++;
-      if (c === COLLECTIONS.fanouts) lastSettledMs = commit.atMs;
       if (c === COLLECTIONS.fanouts && w.after && w.path === `${COLLECTIONS.fanouts}/${EVENT_ID}`) {
         fanoutState = String(w.after.state);
         if (w.after.state === 'complete' && !fanoutDoneMs) fanoutDoneMs = commit.atMs - SIM_EPOCH_MS;
@@ -508,16 +508,14 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   // The pipeline ramping itself: the delivery queues' limits follow Firestore's answers, second by second.
   let queueRate = d.queueMaxDispatchesPerSecond;
   if (o.selfRamp) {
-    const delivery = plans.filter((q) => q.role === 'delivery');
     const maxRate = delivery[0]!.maxDispatchesPerSecond;
     const maxConcurrency = delivery[0]!.maxConcurrentDispatches;
     let concurrency = maxConcurrency;
     let refusedBefore = 0;
     const tick = () => {
       const refused = load.refusals();
-      const cut = refused > refusedBefore;
-      queueRate = cut ? Math.max(1, queueRate / 2) : Math.min(maxRate, queueRate * 1.25);
-      concurrency = cut ? Math.max(1, Math.ceil(concurrency / 2)) : Math.min(maxConcurrency, Math.ceil(concurrency * 1.25));
+      queueRate = rampedLimit(queueRate, refused > refusedBefore, maxRate, false);
+      concurrency = rampedLimit(concurrency, refused > refusedBefore, maxConcurrency, true);
       refusedBefore = refused;
       for (const q of delivery) queues.get(q.path)!.updateLimits(queueRate, concurrency);
       if (notifier.count < o.subscribers || (o.saleBurst && push.acked.size + push.deadLettered.length < published.length)) s.at(1000, tick);
@@ -538,7 +536,7 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
       restocksFannedOut: fanouts.filter((f) => f.restock && f.doc && f.doc.state !== 'ignored').length,
       restocksIgnored: fanouts.filter((f) => f.restock && (!f.doc || f.doc.state === 'ignored')).map((f) => ({ eventKey: f.eventKey, reason: String(f.doc?.reason ?? 'never claimed') })),
       productWrites,
-      settledMs: Math.max(0, lastSettledMs - SIM_EPOCH_MS),
+      settledMs: Math.max(0, push.settledAtMs - SIM_EPOCH_MS),
     };
   }
 
@@ -547,7 +545,6 @@ export async function runProductionWorld(o: WorldOptions): Promise<WorldMeasure>
   for (const [c, total] of totals) {
     writesPerSecond[c] = { total, average: Math.round(total / Math.max(0.001, elapsedMs / 1000)), peak: Math.max(...perSecond.get(c)!.values()) };
   }
-  const delivery = plans.filter((q) => q.role === 'delivery');
   const tasks = delivery.reduce((n, q) => n + queues.get(q.path)!.accepted.length, 0);
   const rate = delivery.reduce((n, q) => n + q.maxDispatchesPerSecond, 0);
   const concurrency = Math.min(

@@ -1,7 +1,7 @@
 import { FieldPath } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { FirestoreStore, SimFirestore } from '../../sim/firestore.ts';
+import { FirestoreStore, SimFirestore, writtenData } from '../../sim/firestore.ts';
 import { Net, NO_FAULTS } from '../../sim/net.ts';
 import { Prng } from '../../sim/prng.ts';
 import { Scheduler } from '../../sim/scheduler.ts';
@@ -119,5 +119,17 @@ describe('in-memory Firestore', () => {
     expect(store.read('c/x')?.data).toEqual({ n: 1 });
     expect(answered).toBe(false);
     expect(proc.alive).toBe(false);
+  });
+  it('a commit leaves what writtenData says (the production clock counts index entries with it): an update sets a dotted path inside its map', async () => {
+    const { store, client, run } = world();
+    const db = client('a');
+    store.seed('c/x', { channels: { email: 'a@example.com', push: 't' }, n: 1 });
+    const before = store.read('c/x')!.data;
+    const update = { kind: 'update', data: { 'channels.email': 'b@example.com', n: 2 } };
+    await run(() => db.doc('c/x').update(update.data));
+    expect(store.read('c/x')?.data).toEqual({ channels: { email: 'b@example.com', push: 't' }, n: 2 });
+    expect(writtenData(update, before)).toEqual(store.read('c/x')?.data);
+    expect(writtenData({ kind: 'set', data: { m: 1 }, merge: true }, before)).toEqual({ ...before, m: 1 });
+    expect(writtenData({ kind: 'delete' }, before)).toBeUndefined();
   });
 });

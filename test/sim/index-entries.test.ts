@@ -105,6 +105,11 @@ describe('index entries per document write, as terraform/firestore.tf configures
     // Exempted: (shard, eventKey, state) inserted at the claim, moved at the record; the two trace composites once.
     expect(exempted.byCollection.deliveries).toEqual({ documents: 2, indexEntries: 5 });
     expect(exempted.byCollection.restockSubscriptions).toEqual(today.byCollection.restockSubscriptions);
+    // The subscription deleted: userId both ways and its collection-group index, channels.email in its collection-group index only,
+    // four fields both ways (docs/costs-and-limits.md: 5 + 12 = 17 a notification as deployed).
+    expect(today.byCollection.restockSubscriptions).toEqual({ documents: 1, indexEntries: 12 });
+    const deployed = countWrites(await readIndexConfig('terraform'), oneNotification);
+    expect(deployed.indexEntries).toBe(17);
     expect(readFileSync(join(terraformWith(LEDGER_EXEMPTED), 'firestore.tf'), 'utf8').match(LEDGER_STAR)).toHaveLength(1);
     expect(exempted.indexEntries).toBeLessThan(today.indexEntries);
   });

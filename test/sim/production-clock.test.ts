@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyticClock, productionClock, saleBurst } from '../../sim/production/index.ts';
 import { CONSTANTS } from '../../sim/production/constants.ts';
+import { rampedLimit } from '../../sim/production/world.ts';
 
 /** A copy of terraform/ with `extra` appended to firestore.tf. */
 function terraformWith(extra: string): string {
@@ -15,6 +16,17 @@ function terraformWith(extra: string): string {
 }
 
 describe('production clock', () => {
+  it('the self-ramp model halves a queue limit after a second with refusals (not below 1), else raises it by a quarter up to terraform/\u2019s, concurrency in whole dispatches', () => {
+    expect(rampedLimit(500, true, 500, false)).toBe(250);
+    expect(rampedLimit(1.5, true, 500, false)).toBe(1);
+    expect(rampedLimit(100, false, 500, false)).toBe(125);
+    expect(rampedLimit(450, false, 500, false)).toBe(500);
+    expect(rampedLimit(5, true, 100, true)).toBe(3);
+    expect(rampedLimit(1, true, 100, true)).toBe(1);
+    expect(rampedLimit(3, false, 100, true)).toBe(4);
+    expect(rampedLimit(90, false, 100, true)).toBe(100);
+  });
+
   it('every constant names its source', () => {
     for (const [name, c] of Object.entries(CONSTANTS)) {
       expect(c.source.length, name).toBeGreaterThan(20);
@@ -238,6 +250,8 @@ resource "google_firestore_field" "deliveries_all_fields" {
     expect(r.burst!.events).toBe(302);
     expect(r.burst!.deadLettered).toBe(0);
     expect(r.burst!.acked).toBe(302);
+    // Settled when the last of them was acknowledged: not before the last was published, 3 s in.
+    expect(r.burst!.settledMs).toBeGreaterThanOrEqual(3_000);
     // Only the changes that cross the threshold write products/{id} (lib/restock's rule without waves): the restock, the sell-out, the restock again.
     expect(r.burst!.productWrites).toBe(3);
     expect(r.refusals.aborted).toBe(0);

@@ -39,6 +39,26 @@ const FUNCTIONS = ['fanOutRestock', 'deliverRestockBatch', 'restockSubscriptions
 type FunctionName = (typeof FUNCTIONS)[number];
 
 /**
+ * How an email leaves: the SMTP server, sender, DKIM signature and the public
+ * base URL of its links. Delivery sends the restock emails with them and
+ * restockSubscriptions the confirmations of double opt-in (whether to send
+ * email at all: RESTOCK_EMAIL_SENDER), so both are told the same ones.
+ */
+const EMAIL_SETTINGS = [
+  'RESTOCK_EMAIL_SENDER',
+  'RESTOCK_SMTP_HOST',
+  'RESTOCK_SMTP_PORT',
+  'RESTOCK_SMTP_SECURE',
+  'RESTOCK_SMTP_USER',
+  'RESTOCK_SMTP_MAX_CONNECTIONS',
+  'RESTOCK_SMTP_TIMEOUT_MS',
+  'RESTOCK_EMAIL_FROM',
+  'RESTOCK_DKIM_DOMAIN',
+  'RESTOCK_DKIM_SELECTOR',
+  'RESTOCK_UNSUBSCRIBE_URL',
+];
+
+/**
  * Where each setting of lib/config.ts comes from in production. Every setting
  * must be in exactly one place, so adding one to lib/config.ts fails this test
  * until someone decides how production sets it.
@@ -90,18 +110,8 @@ const ENV_PLAN = {
       'RESTOCK_OIDC_AUDIENCE',
       'RESTOCK_OIDC_ALLOWED_EMAILS',
       'RESTOCK_BEHIND_CLOUD_RUN_IAM',
-      'RESTOCK_EMAIL_SENDER',
       'RESTOCK_PUSH_SENDER',
-      'RESTOCK_SMTP_HOST',
-      'RESTOCK_SMTP_PORT',
-      'RESTOCK_SMTP_SECURE',
-      'RESTOCK_SMTP_USER',
-      'RESTOCK_SMTP_MAX_CONNECTIONS',
-      'RESTOCK_SMTP_TIMEOUT_MS',
-      'RESTOCK_EMAIL_FROM',
-      'RESTOCK_DKIM_DOMAIN',
-      'RESTOCK_DKIM_SELECTOR',
-      'RESTOCK_UNSUBSCRIBE_URL',
+      ...EMAIL_SETTINGS,
       'RESTOCK_FCM_PROJECT_ID',
       'RESTOCK_FCM_CONCURRENCY',
     ],
@@ -116,17 +126,7 @@ const ENV_PLAN = {
       'RESTOCK_CONFIRMATIONS_PER_ADDRESS',
       'RESTOCK_LEDGER_TTL_DAYS',
       // It emails the confirmations itself, as delivery sends email, with links under the same base URL.
-      'RESTOCK_EMAIL_SENDER',
-      'RESTOCK_SMTP_HOST',
-      'RESTOCK_SMTP_PORT',
-      'RESTOCK_SMTP_SECURE',
-      'RESTOCK_SMTP_USER',
-      'RESTOCK_SMTP_MAX_CONNECTIONS',
-      'RESTOCK_SMTP_TIMEOUT_MS',
-      'RESTOCK_EMAIL_FROM',
-      'RESTOCK_DKIM_DOMAIN',
-      'RESTOCK_DKIM_SELECTOR',
-      'RESTOCK_UNSUBSCRIBE_URL',
+      ...EMAIL_SETTINGS,
     ],
     // It publishes an unsubscribe request on this topic (issue 31 item 8).
     restockUnsubscribe: ['RESTOCK_SHOPPER_ACTIONS_TOPIC', 'RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS', 'RESTOCK_CONFIRMATION_TTL_HOURS'],
@@ -308,6 +308,12 @@ describe('each function is told the settings it needs', () => {
       const env = Object.keys(plainEnv(name));
       for (const emulator of [...ENV_PLAN.emulatorOnly, ...CLIENT_EMULATOR_ENV]) expect(env, name).not.toContain(emulator);
     }
+  });
+
+  test('the confirmation emails leave as the restock emails do: restockSubscriptions is given the very expressions delivery is for every email setting', () => {
+    const delivery = plainEnv('deliverRestockBatch');
+    const subscriptions = plainEnv('restockSubscriptions');
+    for (const env of EMAIL_SETTINGS) expect(subscriptions[env], env).toBe(delivery[env]);
   });
 
   test('delivery verifies the OIDC token of the queue identity, for its own URL', () => {

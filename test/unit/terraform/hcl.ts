@@ -11,6 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from '@cdktf/hcl2json';
+import { expandForEach } from '../../../sim/production/terraform.ts';
 
 /** The repository root and the Terraform directory. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -108,6 +109,15 @@ export function resource(tf: Terraform, type: string, name: string): Hcl {
 /** Every resource of a type, as [name, body] pairs. */
 export function resourcesOf(tf: Terraform, type: string): [string, Hcl][] {
   return Object.entries(tf.resource[type] ?? {});
+}
+
+/**
+ * Every google_firestore_field as the fields it configures: one written out,
+ * or one per field of a `for_each` over a local map of collection → field
+ * names (the shape the production clock reads too: sim/production/terraform.ts).
+ */
+export function firestoreFields(tf: Terraform): Hcl[] {
+  return resourcesOf(tf, 'google_firestore_field').flatMap(([, f]) => expandForEach(f, tf.locals));
 }
 
 /**

@@ -14,7 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { DEAD_ADDRESS_CHANNELS } from '../../../lib/channels.ts';
-import { block, loadTerraform, REPO_ROOT, resourcesOf, type Hcl, type Terraform } from './hcl.ts';
+import { block, firestoreFields, loadTerraform, REPO_ROOT, resourcesOf, type Hcl, type Terraform } from './hcl.ts';
 
 let tf: Terraform;
 
@@ -226,7 +226,7 @@ function unindexedFields(): Map<string, Set<string>> {
 /** Collection-group single-field indexes terraform/ adds, as `collection.field`. */
 function collectionGroupFields(): Set<string> {
   const out = new Set<string>();
-  for (const [, f] of resourcesOf(tf, 'google_firestore_field')) {
+  for (const f of firestoreFields(tf)) {
     const indexes = (block(f.index_config)?.indexes ?? []) as Hcl[];
     if (indexes.some((i) => i.query_scope === 'COLLECTION_GROUP' && i.order === 'ASCENDING')) out.add(`${f.collection}.${f.field}`);
   }
