@@ -27,7 +27,7 @@ describe('restock trace of a restock that started as a stock change', () => {
   test('--json carries the outbox row of the event: sent, its attempts, its staged and sent times', async () => {
     const report = await waitFor(async () => {
       const r = await restockJson<TraceReport>(['trace', '--user', 'user-0', '--product', productId], { stack: s.description });
-      return r.events.find((e) => e.eventKey === eventId && e.deliveries[0]?.state === 'sent');
+      return r.events.find((e) => e.eventKey === eventId && e.deliveries[0]?.state === 'sent' && e.fanout?.state === 'complete');
     }, { what: 'the delivery in the trace' });
 
     expect(report.outbox).toMatchObject({ eventId, productId, state: 'sent', attempts: 0, sequence: 1, lastError: null, stagedAtMs: expect.any(Number), publishedAtMs: expect.any(Number) });

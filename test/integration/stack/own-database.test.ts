@@ -44,9 +44,11 @@ describe('its own Firestore database', () => {
 
     // Assess: the pipeline's documents are in the named database (the stack's clients open it)...
     expect((await s.firestore.doc(`products/${productId}`).get()).exists).toBe(true);
-    expect((await s.firestore.doc(`fanouts/${eventId}`).get()).get('state')).toBe('complete');
-    const deliveries = await s.firestore.collection('deliveries').where('eventKey', '==', eventId).get();
-    expect(deliveries.docs.map((d) => d.get('state'))).toEqual(['sent']);
+    // The sink answers before the ledger records `sent`, and may be told before the fan-out records itself complete.
+    await waitFor(async () => (await s.firestore.doc(`fanouts/${eventId}`).get()).get('state') === 'complete', { what: 'the fan-out complete' });
+    await waitFor(async () => (await s.firestore.collection('deliveries').where('eventKey', '==', eventId).get()).docs.map((d) => d.get('state')).join() === 'sent', {
+      what: 'the one ledger entry sent',
+    });
     // ... the CLI reads the same database ...
     const status = await restockJson<{ fanout: { state: string }; deliveries: { sent: number } }>(['status', eventId], { stack: s.description });
     expect(status.fanout.state).toBe('complete');
