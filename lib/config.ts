@@ -312,7 +312,7 @@ export const SETTINGS = {
   oidcAllowedEmails: setting('RESTOCK_OIDC_ALLOWED_EMAILS', z.string().optional(), 'Comma-separated service accounts allowed to call delivery (defaults to RESTOCK_TASKS_SERVICE_ACCOUNT).'),
 
   // Subscriptions API
-  maxSubscriptionsPerUser: setting('RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', positiveInt, 'Active subscriptions one shopper may hold.', '50'),
+  maxSubscriptionsPerUser: setting('RESTOCK_MAX_SUBSCRIPTIONS_PER_USER', positiveInt, 'Active subscriptions one shopper may hold; live pending requests (double opt-in) take places too.', '50'),
   storefrontTenants: setting(
     'RESTOCK_STOREFRONT_TENANTS',
     storefrontTenants,

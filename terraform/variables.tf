@@ -825,7 +825,7 @@ variable "storefront_tenants" {
 }
 
 variable "max_subscriptions_per_user" {
-  description = "RESTOCK_MAX_SUBSCRIPTIONS_PER_USER: active subscriptions one shopper may hold."
+  description = "RESTOCK_MAX_SUBSCRIPTIONS_PER_USER: active subscriptions one shopper may hold; live pending requests (double opt-in) take places too."
   type        = number
   default     = 50
 

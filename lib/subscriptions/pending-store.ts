@@ -11,7 +11,7 @@
  * reads the pending request, and a commit after the erasure deleted it fails
  * and is retried, finding nothing to confirm.
  */
-import { FieldValue, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
+import { FieldValue, type DocumentSnapshot, type Firestore, type Timestamp } from '@google-cloud/firestore';
 import { isTransientGrpcError } from '../grpc.ts';
 import { COLLECTIONS, productRef, subscriptionsRef, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
 import { runTransaction } from '../transaction.ts';
@@ -70,6 +70,12 @@ export interface PendingStore {
   replacePending(doc: PendingSubscriptionDoc, version: SubscriptionVersion): Promise<SubscriptionVersion | undefined>;
   /** Records that the confirmation of generation `createdAtMs` went out (only if the request is still that one). */
   markSent(productId: string, userId: string, createdAtMs: number, sentAtMs: number): Promise<void>;
+  /**
+   * Live pending requests of `userId` across all products, counted up to
+   * `upTo` (a collection-group query on `userId`; expired ones the TTL has
+   * not yet removed are not counted).
+   */
+  countLivePendingOfUser(userId: string, nowMs: number, upTo: number): Promise<number>;
   /** Deletes it if still at `version` (false when not). */
   deletePending(productId: string, userId: string, version: SubscriptionVersion): Promise<boolean>;
   /**
@@ -152,6 +158,19 @@ export class FirestorePendingStore implements PendingStore {
       } catch (err) {
         if (!preconditionFailed(err)) throw err;
       }
+    });
+  }
+
+  countLivePendingOfUser(userId: string, nowMs: number, upTo: number): Promise<number> {
+    return guarded(async () => {
+      // Equality on userId only, so the collection-group single-field index Terraform keeps for erasure serves it;
+      // expired requests are few (each was created under the cap) and filtered here.
+      const snap = await this.db
+        .collectionGroup(COLLECTIONS.pendingSubscriptions)
+        .where('userId', '==', userId)
+        .select('expireAt')
+        .get();
+      return Math.min(upTo, snap.docs.filter((d) => isLive({ expireAt: d.get('expireAt') as Timestamp }, nowMs)).length);
     });
   }
 

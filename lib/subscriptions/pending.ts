@@ -13,7 +13,7 @@
 import { Timestamp } from '@google-cloud/firestore';
 import type { Channel, PendingSubscriptionDoc, ProductDoc, SubscriptionDoc } from '../model.ts';
 import { channelsToConfirm, consentRecordOf, sameWish } from './consent.ts';
-import { ConcurrentChangeError, ProductInStockError, StoreUnavailableError } from './errors.ts';
+import { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, SubscriptionLimitError } from './errors.ts';
 import { isLive, type PendingStore } from './pending-store.ts';
 import { isInStock } from './service.ts';
 import type { SubscriptionStore } from './store.ts';
@@ -76,6 +76,8 @@ export class ConfirmationUnavailableError extends Error {
 
 export interface PendingPolicy {
   restockThreshold: number;
+  /** The per-user cap, counting live pending requests beside active subscriptions. */
+  maxSubscriptionsPerUser: number;
   doubleOptIn: readonly Channel[];
   confirmationTtlMs: number;
   /** The caller, as the consent record names it. */
@@ -106,7 +108,7 @@ export const RESEND_AFTER_MS = 60_000;
  *   ConfirmationRateLimitedError; ConfirmationUnavailableError; StoreUnavailableError.
  */
 export async function putPending(
-  store: Pick<SubscriptionStore, 'readForPut'>,
+  store: Pick<SubscriptionStore, 'readForPut' | 'readAfterCreate' | 'recountSubscriptionsOfUser'>,
   pending: PendingStore,
   sender: ConfirmationSender,
   productId: string,
@@ -127,6 +129,8 @@ export async function putPending(
     if (same && (stored.doc.sentAtMs !== undefined || policy.nowMs - stored.doc.createdAtMs < RESEND_AFTER_MS)) {
       return { outcome: 'pending-unchanged', pending: stored.doc };
     }
+    // A new wish (no subscription, no live request for this product) takes a place under the per-user cap.
+    if (!existing && !(stored && isLive(stored.doc, policy.nowMs))) await requirePlace(store, pending, productId, userId, policy);
     const doc = newPending(productId, userId, request, existing, channel, policy);
     const version = stored ? await pending.replacePending(doc, stored.version) : await pending.createPending(doc);
     if (version === undefined) continue; // a concurrent PUT wrote it first: judge again (most often, the same request: unchanged)
@@ -146,6 +150,33 @@ export async function putPending(
     return { outcome: 'pending-created', pending: { ...doc, sentAtMs: policy.nowMs } };
   }
   throw new StoreUnavailableError({ cause: new ConcurrentChangeError(productId, ROUNDS) });
+}
+
+/**
+ * Refuses a new pending request when the shopper's active subscriptions and
+ * live pending requests already fill the cap: without it one user id could
+ * hold any number of requests, each sending a confirmation to a different
+ * address. The shopper's record lists subscriptions (it may list too many,
+ * as in putSubscription): only when it and the pending requests reach the
+ * cap are the subscriptions counted exactly. A flood guard like the
+ * subscriptions' own: concurrent requests of one user at their last place
+ * may all pass or all be refused.
+ * @throws SubscriptionLimitError (409 `subscription-limit-reached`)
+ */
+async function requirePlace(
+  store: Pick<SubscriptionStore, 'readAfterCreate' | 'recountSubscriptionsOfUser'>,
+  pending: PendingStore,
+  productId: string,
+  userId: string,
+  policy: PendingPolicy,
+): Promise<void> {
+  const cap = policy.maxSubscriptionsPerUser;
+  const waiting = await pending.countLivePendingOfUser(userId, policy.nowMs, cap);
+  if (waiting >= cap) throw new SubscriptionLimitError(cap);
+  // `readAfterCreate` reads the shopper's record (and the product, unused here).
+  const { held } = await store.readAfterCreate(productId, userId);
+  if (held + waiting < cap) return;
+  if ((await store.recountSubscriptionsOfUser(userId, cap)) + waiting >= cap) throw new SubscriptionLimitError(cap);
 }
 
 function newPending(productId: string, userId: string, request: SubscriptionRequest, existing: SubscriptionDoc | undefined, channel: Channel, policy: PendingPolicy): PendingSubscriptionDoc {

@@ -155,6 +155,7 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     if (doubleOptIn.length > 0) {
       const pending = await putPending(store, deps.pending!, deps.confirmations!, productId, userId, request, {
         restockThreshold: settings.restockThreshold,
+        maxSubscriptionsPerUser: settings.maxSubscriptionsPerUser,
         doubleOptIn,
         confirmationTtlMs,
         storefront: caller.label,

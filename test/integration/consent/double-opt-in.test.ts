@@ -9,7 +9,9 @@
  *   at the SMTP server, it is, with its consent record;
  * - one that expires unconfirmed is gone, and its link confirms nothing;
  * - the per-address limit holds under 64 concurrent PUTs for one address, and
- *   64 concurrent identical PUTs send one message.
+ *   64 concurrent identical PUTs send one message;
+ * - pending requests take places under the per-user cap, so one user id
+ *   cannot have confirmations sent to any number of addresses.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { COLLECTIONS, type SubscriptionDoc } from '../../../lib/model.ts';
@@ -21,13 +23,16 @@ import { send } from '../subscriptions/http-client.ts';
 const LIMIT = 3;
 let api: FunctionProcess;
 let shortLived: FunctionProcess;
+let capped: FunctionProcess;
+const CAP = 2;
 let mail: MailServer;
 
 beforeAll(async () => {
-  [api, shortLived] = await Promise.all([
+  [api, shortLived, capped] = await Promise.all([
     startFunction('restockSubscriptions', { RESTOCK_DOUBLE_OPT_IN: 'email', RESTOCK_CONFIRMATIONS_PER_ADDRESS: String(LIMIT) }),
     // 0.002 h = 7.2 s: long enough to read the link, short enough to wait out.
     startFunction('restockSubscriptions', { RESTOCK_DOUBLE_OPT_IN: 'email', RESTOCK_CONFIRMATION_TTL_HOURS: '0.002' }),
+    startFunction('restockSubscriptions', { RESTOCK_DOUBLE_OPT_IN: 'email', RESTOCK_MAX_SUBSCRIPTIONS_PER_USER: String(CAP) }),
   ]);
   mail = MailServer.of(stack().description);
 }, 120_000);
@@ -35,6 +40,7 @@ beforeAll(async () => {
 afterAll(() => {
   api?.stop();
   shortLived?.stop();
+  capped?.stop();
 });
 
 const base = (f: FunctionProcess) => f.url.replace(/\/$/, '');
@@ -163,5 +169,28 @@ describe('double opt-in', () => {
     expect(again.status).toBe(202);
     await new Promise((r) => setTimeout(r, 1_000));
     expect(await mail.messagesTo(email)).toHaveLength(1);
+  });
+
+  test(`pending requests count against the per-user cap (${CAP}) beside subscriptions, and a refused one sends nothing`, async () => {
+    // Prepare: Fay holds one subscription (an address the storefront vouched for) and one pending request.
+    const productId = uniqueProductId('doi-cap');
+    const userId = `${productId}-fay`;
+    const email = (n: number) => `fay${n}-${productId}@example.com`;
+    const held = await send(base(capped), 'PUT', path(`${productId}-1`, userId), { json: { channels: { email: email(1) }, consent: { verified: ['email'] } } });
+    const waiting = await send(base(capped), 'PUT', path(`${productId}-2`, userId), { json: { channels: { email: email(2) } } });
+    expect([held.status, waiting.status]).toEqual([201, 202]);
+
+    // Act: a third product, to a third address, pending; and a repeat of the pending one.
+    const third = await send(base(capped), 'PUT', path(`${productId}-3`, userId), { json: { channels: { email: email(3) } } });
+    const repeat = await send(base(capped), 'PUT', path(`${productId}-2`, userId), { json: { channels: { email: email(2) } } });
+
+    // Assess: refused with the cap's problem, nothing kept, no message to the third address; the repeat still answers 202.
+    expect(third.status).toBe(409);
+    expect(third.body).toMatchObject({ type: expect.stringMatching(/subscription-limit-reached$/), limit: CAP });
+    expect(repeat.status).toBe(202);
+    expect((await pendingRef(`${productId}-3`, userId).get()).exists).toBe(false);
+    await confirmationLink(email(2));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await mail.messagesTo(email(3))).toHaveLength(0);
   });
 });

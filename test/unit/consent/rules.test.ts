@@ -18,6 +18,7 @@ import {
   putPending,
   type ConfirmationMessage,
   type PendingStore,
+  SubscriptionLimitError,
   type SubscriptionVersion,
 } from '../../../lib/subscriptions/index.ts';
 import { InvalidConfirmTokenError, InvalidUnsubscribeTokenError, ExpiredConfirmTokenError, openLinkToken, openUnsubscribeToken, sealLinkToken, sealUnsubscribeToken } from '../../../lib/unsubscribe/token.ts';
@@ -158,6 +159,9 @@ function memoryPending(): PendingStore & { docs: Map<string, { doc: PendingSubsc
       const s = docs.get(`${p}/${u}`);
       if (s && s.doc.createdAtMs === createdAtMs) docs.set(`${p}/${u}`, { doc: { ...s.doc, sentAtMs }, version: ++clock });
     },
+    async countLivePendingOfUser(u, nowMs, upTo) {
+      return Math.min(upTo, [...docs.values()].filter((s) => s.doc.userId === u && s.doc.expireAt.toMillis() > nowMs).length);
+    },
     async deletePending(p, u, version) {
       const s = docs.get(`${p}/${u}`);
       if (!s || v(s.version) !== version) return false;
@@ -171,8 +175,14 @@ function memoryPending(): PendingStore & { docs: Map<string, { doc: PendingSubsc
 }
 
 describe('a PUT under double opt-in', () => {
-  const policy = { restockThreshold: 0, doubleOptIn: ['email'] as const, confirmationTtlMs: 3_600_000, storefront: 'anonymous', nowMs: 10_000 };
-  const store = { readForPut: async () => ({}) };
+  const policy = { restockThreshold: 0, maxSubscriptionsPerUser: 3, doubleOptIn: ['email'] as const, confirmationTtlMs: 3_600_000, storefront: 'anonymous', nowMs: 10_000 };
+  /** A shopper whose record lists `listed` products, of which `active` are still subscriptions. */
+  const storeHolding = (listed: number, active = listed) => ({
+    readForPut: async () => ({}),
+    readAfterCreate: async () => ({ held: listed }),
+    recountSubscriptionsOfUser: async (_u: string, upTo: number) => Math.min(active, upTo),
+  });
+  const store = storeHolding(0);
 
   it('stores the request pending and sends one message; the same request again sends nothing', async () => {
     const pending = memoryPending();
@@ -196,6 +206,33 @@ describe('a PUT under double opt-in', () => {
     const sender = { send: async () => ({ outcome: 'limited' as const, retryAfterMs: 5_000 }) };
     await expect(putPending(store, pending, sender, 'p', 'u', { channels: { email: 'a@x.io' } }, policy)).rejects.toThrow(ConfirmationRateLimitedError);
     expect(pending.docs.size).toBe(0);
+  });
+
+  it('counts live pending requests and subscriptions against the per-user cap; expired requests and a repeat of a live one do not take a place', async () => {
+    const sent: ConfirmationMessage[] = [];
+    const sender = {
+      send: async (m: ConfirmationMessage) => {
+        sent.push(m);
+        return { outcome: 'sent' as const };
+      },
+    };
+    const ask = (s: ReturnType<typeof storeHolding>, p: PendingStore, product: string, nowMs = policy.nowMs) =>
+      putPending(s, p, sender, product, 'u', { channels: { email: `${product}@x.io` } }, { ...policy, nowMs });
+
+    // Three requests fill a cap of 3; the fourth is refused and sends nothing; a repeat of a live one is still answered.
+    const pending = memoryPending();
+    for (const product of ['p1', 'p2', 'p3']) expect((await ask(store, pending, product))?.outcome).toBe('pending-created');
+    await expect(ask(store, pending, 'p4')).rejects.toThrow(SubscriptionLimitError);
+    expect(sent.map((m) => m.productId)).toEqual(['p1', 'p2', 'p3']);
+    expect((await ask(store, pending, 'p2', policy.nowMs + 1))?.outcome).toBe('pending-unchanged');
+    // Once they expired, they take no place.
+    expect((await ask(store, pending, 'p4', policy.nowMs + policy.confirmationTtlMs))?.outcome).toBe('pending-created');
+
+    // Two subscriptions and one request fill it too; a record listing products whose subscriptions deliveries removed is recounted.
+    const one = memoryPending();
+    expect((await ask(storeHolding(2), one, 'p1'))?.outcome).toBe('pending-created');
+    await expect(ask(storeHolding(2), one, 'p2')).rejects.toThrow(SubscriptionLimitError);
+    expect((await ask(storeHolding(2, 1), one, 'p2'))?.outcome).toBe('pending-created');
   });
 
   it('answers undefined (write the subscription as always) when nothing needs confirming', async () => {

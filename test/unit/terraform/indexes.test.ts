@@ -157,6 +157,13 @@ const SITES: Site[] = [
     ],
   },
   {
+    file: 'lib/subscriptions/pending-store.ts',
+    snippets: ["this.db\n        .collectionGroup(COLLECTIONS.pendingSubscriptions)\n        .where('userId', '==', userId)"],
+    queries: [
+      { what: "a shopper's live pending requests (the per-user cap under double opt-in)", collection: 'pendingSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] },
+    ],
+  },
+  {
     file: 'lib/delivery/dead-addresses.ts',
     snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where(`channels.${channel}`, 'in', values)"],
     // One query per channel whose dead addresses are looked up (lib/channels.ts).
