@@ -151,12 +151,14 @@ resource "google_firestore_index" "fanouts_by_product_newest_first" {
 # A shopper's documents across products, for the trace, the API's list, export
 # and erasure (lib/shoppers): the collection groups restockSubscriptions and
 # pendingSubscriptions (requests waiting for their double opt-in confirmation)
-# where userId == X. Setting index_config replaces the automatic single-field
-# indexes, so the collection-scope ones are kept too.
+# where userId == X, and the key ranges (fanouts/*/ranges) whose bounds or
+# cursor are X, which erasure rewrites. Setting index_config replaces the
+# automatic single-field indexes, so the collection-scope ones are kept too.
 locals {
   shopper_lookup_fields = {
     restockSubscriptions = ["userId"]
     pendingSubscriptions = ["userId"]
+    ranges               = ["cursor", "after", "until"]
   }
 }
 

@@ -12,7 +12,7 @@
  * | `shoppers/{userId}` | user id, product ids | deleted |
  * | `deliveries/{key}` | user id (the key is a hash of it) | the user id replaced by a keyed pseudonym; key, state, product, channel, times kept (dedup) |
  * | `rejectedEvents/{key}` | whatever a bad event carried (addresses are masked when recorded) | every occurrence of the user id and addresses replaced |
- * | `fanouts/{eventKey}` (`cursor`) | the id of the last shopper paged | replaced by the pseudonym once the fan-out is over; a running one is counted, not touched |
+ * | `fanouts/{eventKey}` (`cursor`, waves' cursor and boundary, key-range plan) and its `ranges/*` (bounds, cursor) | subscriber ids paging remembers | replaced by the pseudonym once the fan-out is over; a running one is counted, not touched |
  *
  * Nothing erased comes back from work in flight (docs/design.md promise 17):
  * before a subscription is deleted, the ledger entries of every channel of its
@@ -30,6 +30,7 @@
 import { FieldPath, Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { recipientRef } from '../log.ts';
+import { FANOUT_ARRAYS_NAMING_A_SHOPPER, FANOUT_FIELDS_NAMING_A_SHOPPER, RANGE_FIELDS_NAMING_A_SHOPPER, fanoutUpdates, rangeUpdates } from './bookkeeping.ts';
 import { chunk } from '../tasks/index.ts';
 import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, dedupKey, type DeliveryDoc, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
 
@@ -73,8 +74,9 @@ export interface ErasureReceipt {
     /** Ledger keys of erased sign-ups closed before any notification claimed them. */
     ledgerKeysClosed: number;
     rejectedEventsScrubbed: number;
+    /** Fan-out documents and key ranges whose cursors, bounds or wave boundaries named the shopper, now the pseudonym. */
     fanoutCursorsMoved: number;
-    /** Cursors of fan-outs still running that hold the id: erase again once the restock is over. */
+    /** The same, of fan-outs still running: erase again once the restock is over. */
     fanoutCursorsInFlight: number;
   };
   /** Where personal data may remain outside this database until its own retention ends (docs/privacy.md). */
@@ -326,24 +328,40 @@ export class FirestoreShopperData implements ShopperData {
   }
 
   /**
-   * Fan-outs whose cursor is the shopper's id, the last
-   * subscriber they paged. A fan-out that is over (complete, ignored, failed)
-   * never pages from its cursor again (a replay starts from null), so the
-   * cursor becomes the pseudonym. A running one still pages from it: it is
-   * left alone and counted (`fanoutCursorsInFlight`); it moves on at the next
-   * page, and an erasure repeated once the restock is over replaces it.
+   * The fan-outs' bookkeeping that names the shopper (lib/shoppers/bookkeeping.ts):
+   * cursors, wave boundaries, key-range plans and the key ranges' bounds and
+   * cursors. A fan-out that is over (complete, ignored, failed) never pages
+   * from them again, so they become the pseudonym. One still running pages
+   * from them: it is left alone and counted (`fanoutCursorsInFlight`); it
+   * moves on at its next page, and an erasure repeated once the restock is
+   * over replaces what remains. A key range counts as running while its
+   * fan-out runs, whatever its own state: a failed range may be resumed.
    */
   private async moveCursors(userId: string, pseudonym: string): Promise<{ moved: number; inFlight: number }> {
-    const fanouts = await this.db.collection(COLLECTIONS.fanouts).where('cursor', '==', userId).get();
+    const fanouts = this.db.collection(COLLECTIONS.fanouts);
+    const ranges = this.db.collectionGroup(COLLECTIONS.fanoutRanges);
+    const found = await Promise.all([
+      ...FANOUT_FIELDS_NAMING_A_SHOPPER.map((f) => fanouts.where(f, '==', userId).get()),
+      ...FANOUT_ARRAYS_NAMING_A_SHOPPER.map((f) => fanouts.where(f, 'array-contains', userId).get()),
+      ...RANGE_FIELDS_NAMING_A_SHOPPER.map((f) => ranges.where(f, '==', userId).get()),
+    ]);
+    const docs = new Map<string, QueryDocumentSnapshot>();
+    for (const snap of found) for (const d of snap.docs) docs.set(d.ref.path, d);
+    const parents = new Map<string, DocumentSnapshot>();
+    const parentRefs = [...docs.values()].map((d) => d.ref.parent.parent).filter((r): r is DocumentReference => r !== null);
+    if (parentRefs.length > 0) for (const p of await this.db.getAll(...parentRefs)) parents.set(p.ref.path, p);
     let moved = 0;
     let inFlight = 0;
-    for (const f of fanouts.docs) {
-      if (f.get('state') === 'running') {
+    for (const d of docs.values()) {
+      const parent = d.ref.parent.parent;
+      const fanout = parent ? parents.get(parent.path) : d;
+      const updates = parent ? rangeUpdates(d.data(), userId, pseudonym) : fanoutUpdates(d.data(), userId, pseudonym);
+      if (fanout?.get('state') === 'running') {
         inFlight++;
         continue;
       }
       try {
-        await f.ref.update({ cursor: pseudonym }, { lastUpdateTime: f.updateTime });
+        await d.ref.update(updates, { lastUpdateTime: d.updateTime });
         moved++;
       } catch (err) {
         if ((err as { code?: unknown }).code !== status.FAILED_PRECONDITION) throw err;

@@ -144,6 +144,43 @@ describe('erasure', () => {
     expect(keys.map((k) => `${k.get('state')}:${k.get('userId') === userId}`)).toEqual(keys.map(() => 'unsubscribed:false'));
   });
 
+  test('rewrites what paging remembered of the shopper in fan-outs that are over, and counts, untouched, what a running one still pages from', async () => {
+    // Prepare: the shopper as a finished fan-out's cursor, waves' cursor and boundary and key-range plan, as its key
+    // ranges' bounds and cursor, and as the cursor of a fan-out and a key range still running; written directly in
+    // the shapes fan-out writes (lib/model.ts), as a restock of 200,000 in waves would leave them.
+    const userId = `paged-${randomUUID()}`;
+    const db = stack().firestore;
+    const over = db.collection(COLLECTIONS.fanouts).doc(`erase-over-${randomUUID()}`);
+    const running = db.collection(COLLECTIONS.fanouts).doc(`erase-running-${randomUUID()}`);
+    const range = (fanout: typeof over, index: number, fields: Record<string, unknown>) =>
+      fanout.collection(COLLECTIONS.fanoutRanges).doc(`g0r${index}`).set({ eventKey: fanout.id, generation: 0, index, after: null, until: null, cursor: null, state: 'complete', ...fields });
+    await over.set({
+      eventKey: over.id,
+      productId: 'p',
+      state: 'complete',
+      cursor: userId,
+      waves: { index: 2, phase: 'done', cursor: { createdAtMs: 5, userId }, current: { boundary: { createdAtMs: 5, userId }, taken: 3 } },
+      ranges: { count: 3, after: userId, splits: ['a', userId], audience: 9, plannedAtMs: 0 },
+    });
+    await Promise.all([range(over, 0, { after: userId, cursor: userId }), range(over, 1, { until: userId }), range(over, 2, { after: 'other', until: 'zzz', cursor: 'other-2' })]);
+    await running.set({ eventKey: running.id, productId: 'p', state: 'running', cursor: userId });
+    await range(running, 0, { cursor: userId, state: 'running' });
+
+    // Act
+    const erased = await send(api(), 'DELETE', `/v1/shoppers/${encodeURIComponent(userId)}`);
+
+    // Assess: the finished fan-out and its two ranges naming the shopper rewritten, the third untouched; the running
+    // fan-out and its range counted and left as they were: the only documents that still name the shopper.
+    expect(erased.status).toBe(200);
+    expect(erased.body.counts).toMatchObject({ fanoutCursorsMoved: 3, fanoutCursorsInFlight: 2 });
+    const still = mentioning(await everyDocument(db), [userId]).map((l) => l.split(' ')[0]);
+    expect(still.sort()).toEqual([running.path, `${running.path}/${COLLECTIONS.fanoutRanges}/g0r0`].sort());
+    const after = (await over.get()).data()!;
+    expect(after.ranges.splits[0]).toBe('a');
+    expect(after.waves.current.taken).toBe(3);
+    expect((await over.collection(COLLECTIONS.fanoutRanges).doc('g0r2').get()).data()).toMatchObject({ after: 'other', until: 'zzz', cursor: 'other-2' });
+  });
+
   test('a chunk that read the subscription just before the erasure and claims just after sends nothing and writes nothing back', async () => {
     // Prepare: a subscribed shopper, and a chunk whose first read is held until the erasure has run (the fault).
     const productId = uniqueProductId('erase-race');

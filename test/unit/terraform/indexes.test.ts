@@ -14,6 +14,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { DEAD_ADDRESS_CHANNELS } from '../../../lib/channels.ts';
+import { FANOUT_ARRAYS_NAMING_A_SHOPPER, FANOUT_FIELDS_NAMING_A_SHOPPER, RANGE_FIELDS_NAMING_A_SHOPPER } from '../../../lib/shoppers/bookkeeping.ts';
 import { block, firestoreFields, loadTerraform, REPO_ROOT, resourcesOf, type Hcl, type Terraform } from './hcl.ts';
 
 let tf: Terraform;
@@ -146,14 +147,18 @@ const SITES: Site[] = [
       "this.db.collectionGroup(COLLECTIONS.pendingSubscriptions).where('userId', '==', userId)",
       "this.db.collection(COLLECTIONS.deliveries).where('userId', '==', userId).orderBy('createdAtMs', 'desc')",
       'this.db.collection(COLLECTIONS.rejectedEvents).orderBy(FieldPath.documentId())',
-      "this.db.collection(COLLECTIONS.fanouts).where('cursor', '==', userId)",
+      "FANOUT_FIELDS_NAMING_A_SHOPPER.map((f) => fanouts.where(f, '==', userId)",
+      "FANOUT_ARRAYS_NAMING_A_SHOPPER.map((f) => fanouts.where(f, 'array-contains', userId)",
+      "RANGE_FIELDS_NAMING_A_SHOPPER.map((f) => ranges.where(f, '==', userId)",
     ],
     queries: [
       { what: "a shopper's subscriptions (export, erasure)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] },
       { what: "a shopper's pending confirmations (export, erasure)", collection: 'pendingSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] },
       { what: "a shopper's deliveries (export, erasure)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: 'rejected events by id (erasure scans them for the shopper)', collection: 'rejectedEvents', scope: 'COLLECTION', equalities: [] },
-      { what: "fan-outs whose cursor is the shopper (erasure)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['cursor'] },
+      ...FANOUT_FIELDS_NAMING_A_SHOPPER.map((f) => ({ what: `fan-outs whose ${f} is the shopper (erasure)`, collection: 'fanouts', scope: 'COLLECTION' as const, equalities: [f] })),
+      ...FANOUT_ARRAYS_NAMING_A_SHOPPER.map((f) => ({ what: `fan-outs whose ${f} lists the shopper (erasure)`, collection: 'fanouts', scope: 'COLLECTION' as const, equalities: [f] })),
+      ...RANGE_FIELDS_NAMING_A_SHOPPER.map((f) => ({ what: `key ranges whose ${f} is the shopper (erasure)`, collection: 'ranges', scope: 'COLLECTION_GROUP' as const, equalities: [f] })),
     ],
   },
   {
