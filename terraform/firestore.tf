@@ -256,6 +256,19 @@ resource "google_firestore_field" "subscriptions_email_address" {
   }
 }
 
+# A shopper's record (lib/subscriptions/firestore-store.ts) is deleted by the API
+# when it lists nothing, and otherwise SHOPPER_RECORD_TTL_DAYS (90) after the
+# shopper's last sign-up or change (a shopper whose subscriptions all went by
+# delivery): expireAt is set by every write of the API.
+resource "google_firestore_field" "shoppers_expire_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "shoppers"
+  field      = "expireAt"
+
+  ttl_config {}
+}
+
 # shoppers/{userId}.productIds is read by id, never queried: its automatic
 # array-contains index would only cost a write per product subscribed.
 resource "google_firestore_field" "shoppers_product_ids" {

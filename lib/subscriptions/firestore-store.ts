@@ -8,7 +8,7 @@
  * collection-scope ones automatically). Both are ordered by document path, so
  * no composite index is needed.
  */
-import { FieldPath, FieldValue, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, Timestamp, type DocumentSnapshot, type Firestore } from '@google-cloud/firestore';
 import { CHANNELS, COLLECTIONS, productRef, subscriptionsRef, type ProductDoc, type SubscriptionDoc } from '../model.ts';
 import { StoreUnavailableError } from './errors.ts';
 import type { StoredSubscription, SubscriptionStore, SubscriptionVersion } from './store.ts';
@@ -43,13 +43,32 @@ function toSubscription(snap: DocumentSnapshot): SubscriptionDoc | undefined {
 }
 
 /**
- * `shoppers/{userId}`: `{ productIds, updatedAtMs }`, the products this API
- * subscribed the shopper to. Written in the same commit as each create and
- * delete here, one document per shopper (never a hot one); deliveries remove
- * subscriptions without touching it, so it may list more than the shopper
- * holds, which only ever sends a create to the exact recount.
+ * `shoppers/{userId}`: `{ productIds, updatedAtMs, expireAt }`, the products
+ * this API subscribed the shopper to. Written in the same commit as each
+ * create and delete here, one document per shopper (never a hot one);
+ * deliveries remove subscriptions without touching it, so it may list more
+ * than the shopper holds, which only ever sends a create to the exact
+ * recount.
+ *
+ * It is personal data (the user id and what they wait for), so it does not
+ * outlive its use: the API deletes it when it removes the last product it
+ * lists, and otherwise Firestore's TTL deletes it {@link SHOPPER_RECORD_TTL_DAYS}
+ * days after the shopper's last sign-up or change through the API (a shopper
+ * whose subscriptions all went by delivery). Deliveries do not keep it
+ * exact because that would add a write per notification to the hot path.
+ * Expired while subscriptions wait, it only lets an idle shopper sign up
+ * for up to the cap again before the record reaches the cap and the exact
+ * recount refuses: the cap guards against floods, which keep the record fresh.
  */
 const SHOPPERS = COLLECTIONS.shoppers;
+
+/** How long a shopper's record outlives their last sign-up or change through the API (docs/privacy.md). */
+export const SHOPPER_RECORD_TTL_DAYS = 90;
+
+/** The fields every write of a shopper's record sets besides `productIds`. @internal */
+export function shopperRecordTimes(nowMs: number): { updatedAtMs: number; expireAt: Timestamp } {
+  return { updatedAtMs: nowMs, expireAt: Timestamp.fromMillis(nowMs + SHOPPER_RECORD_TTL_DAYS * 86_400_000) };
+}
 
 /** Firestore-backed store. Transient Firestore failures surface as {@link StoreUnavailableError}. */
 export class FirestoreSubscriptionStore implements SubscriptionStore {
@@ -101,7 +120,8 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
     return guarded(async () => {
       const snap = await this.subscriptionsOfUser(userId).select().limit(upTo).get();
       const productIds = snap.docs.map((d) => d.ref.parent.parent!.id);
-      await this.shopperRef(userId).set({ productIds, updatedAtMs: Date.now() });
+      if (productIds.length === 0) await this.shopperRef(userId).delete();
+      else await this.shopperRef(userId).set({ productIds, ...shopperRecordTimes(Date.now()) });
       return productIds.length;
     });
   }
@@ -112,7 +132,7 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
         const [created] = await this.db
           .batch()
           .create(this.subscriptionRef(doc.productId, doc.userId), doc)
-          .set(this.shopperRef(doc.userId), { productIds: FieldValue.arrayUnion(doc.productId), updatedAtMs: doc.updatedAtMs }, { merge: true })
+          .set(this.shopperRef(doc.userId), { productIds: FieldValue.arrayUnion(doc.productId), ...shopperRecordTimes(doc.updatedAtMs) }, { merge: true })
           .commit();
         return versionOf(created!.writeTime);
       } catch (err) {
@@ -155,14 +175,31 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
         await this.db
           .batch()
           .delete(this.subscriptionRef(productId, userId), version ? { lastUpdateTime: timeOf(version) } : {})
-          .set(this.shopperRef(userId), { productIds: FieldValue.arrayRemove(productId), updatedAtMs: Date.now() }, { merge: true })
+          .set(this.shopperRef(userId), { productIds: FieldValue.arrayRemove(productId), ...shopperRecordTimes(Date.now()) }, { merge: true })
           .commit();
+        await this.dropRecordIfEmpty(userId);
         return true;
       } catch (err) {
         if (version && preconditionFailed(err)) return false;
         throw err;
       }
     });
+  }
+
+  /**
+   * Deletes the shopper's record once it lists nothing, unless a create
+   * wrote it since it was read (the precondition): the last removal through
+   * the API ends the record at once, not at its TTL.
+   */
+  private async dropRecordIfEmpty(userId: string): Promise<void> {
+    const snap = await this.shopperRef(userId).get();
+    const listed: unknown = snap.get('productIds');
+    if (!snap.exists || !snap.updateTime || (Array.isArray(listed) && listed.length > 0)) return;
+    try {
+      await snap.ref.delete({ lastUpdateTime: snap.updateTime });
+    } catch (err) {
+      if (!preconditionFailed(err)) throw err;
+    }
   }
 
   listSubscriptionsOfUser(userId: string, limit: number, afterProductId?: string): Promise<SubscriptionDoc[]> {

@@ -16,6 +16,7 @@ import { isTransientGrpcError } from '../grpc.ts';
 import { COLLECTIONS, productRef, subscriptionsRef, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
 import { runTransaction } from '../transaction.ts';
 import { StoreUnavailableError } from './errors.ts';
+import { shopperRecordTimes } from './firestore-store.ts';
 import { preconditionFailed, timeOf, versionOf } from './versions.ts';
 import type { SubscriptionVersion } from './store.ts';
 
@@ -208,7 +209,7 @@ export class FirestorePendingStore implements PendingStore {
           consent: { ...pending!.consent, confirmedAtMs: nowMs },
         };
         tx.set(sRef, subscription);
-        tx.set(this.db.collection(COLLECTIONS.shoppers).doc(userId), { productIds: FieldValue.arrayUnion(productId), updatedAtMs: nowMs }, { merge: true });
+        tx.set(this.db.collection(COLLECTIONS.shoppers).doc(userId), { productIds: FieldValue.arrayUnion(productId), ...shopperRecordTimes(nowMs) }, { merge: true });
         tx.delete(pRef);
         return 'confirmed';
       }),

@@ -178,6 +178,31 @@ describe('GET and DELETE /v1/products/{productId}/subscriptions/{userId}', () =>
   });
 });
 
+describe('the shopper record (shoppers/{userId}) that the cap counts from', () => {
+  it('lists what the API subscribed, carries its expiry, and is deleted when the API removes its last product', async () => {
+    // Prepare: one shopper on two products.
+    const [a, b, userId] = [unique('sku'), unique('sku'), unique('user')];
+    await api('PUT', `/v1/products/${a}/subscriptions/${userId}`, { json: { channels: { push: 't' } } });
+    const before = Date.now();
+    await api('PUT', `/v1/products/${b}/subscriptions/${userId}`, { json: { channels: { push: 't' } } });
+    const record = db().doc(`shoppers/${userId}`);
+    const listed = (await record.get()).data()!;
+    expect(listed.productIds.sort()).toEqual([a, b].sort());
+    // Expires 90 days after the last write, give or take the test's own time.
+    const days = (listed.expireAt.toMillis() - before) / 86_400_000;
+    expect(days).toBeGreaterThanOrEqual(90);
+    expect(days).toBeLessThan(90.01);
+
+    // Act 1: the first removal leaves one product listed.
+    expect((await api('DELETE', `/v1/products/${a}/subscriptions/${userId}`)).status).toBe(204);
+    expect((await record.get()).get('productIds')).toEqual([b]);
+
+    // Act 2: the last removal ends the record.
+    expect((await api('DELETE', `/v1/products/${b}/subscriptions/${userId}`)).status).toBe(204);
+    expect((await record.get()).exists).toBe(false);
+  });
+});
+
 describe('GET /v1/users/{userId}/subscriptions', () => {
   it('pages through one user’s subscriptions across products (collection-group query), and no one else’s', async () => {
     // Prepare
