@@ -209,6 +209,11 @@ export class FirestoreStore {
     return this.docs.get(path);
   }
 
+  /** The path of every stored document (an end-of-run scan). */
+  paths(): string[] {
+    return [...this.docs.keys()];
+  }
+
   /** Ids of one collection, or of every collection with this id (a collection group). */
   list(collectionPath: string | { group: string }): string[] {
     if (typeof collectionPath === 'string') return [...(this.collections.get(collectionPath) ?? [])].map((id) => `${collectionPath}/${id}`);
@@ -492,6 +497,10 @@ export class SimCollectionReference extends SimQuery {
   }
   get id(): string {
     return docId(this.path);
+  }
+  /** The document this collection belongs to; null for a root collection, as Firestore's. */
+  get parent(): SimDocumentReference | null {
+    return this.path.includes('/') ? new SimDocumentReference(this.firestore, parentPath(this.path)) : null;
   }
   doc(id: string): SimDocumentReference {
     if (id.includes('/')) throw new Error(`document id must not contain "/": ${id}`);

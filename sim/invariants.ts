@@ -17,9 +17,11 @@
  * | 15 one message per sign-up | a sign-up (subscription, from its creation to its removal) is sent one Idempotency-Key per channel, whatever number of restocks reach it | each notification |
  * | issue 40, sold out | no notification of a restock is claimed by an attempt whose stock check read the product after a newer event had stopped that restock (only chunks already sending finish) | each commit |
  * | issue 40, kept place | a `soldOutBeforeSend` entry's shopper is still subscribed (unless they left, or a later restock took the entry) | end |
+ * | 17 nothing erased comes back | a shopper erased during the run is sent nothing by a claim made after the erasure closed their sign-up, and once the erasure is repeated after the restock, no document names them | each notification, end |
  */
 import { CHANNELS, CLOSED_DELIVERY_STATES, COLLECTIONS, canMoveDelivery, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type FanoutDoc, type ProductDoc, type SubscriptionDoc } from '../lib/model.ts';
 import { restockStanding } from '../lib/restock/index.ts';
+import { ERASED_USER_PREFIX } from '../lib/shoppers/index.ts';
 import type { AppliedCommit, FirestoreStore } from './firestore.ts';
 import type { Receipt } from './notifier.ts';
 import type { PushSubscription } from './pubsub.ts';
@@ -72,6 +74,18 @@ export class Checker {
   /** The other way round: per sign-up and channel, every ledger key a claim wrote for it (whatever the key scheme). */
   private readonly keysOfSignup = new Map<string, Set<string>>();
 
+  /** Shoppers whose erasure was asked for (an attempt may fail and be retried). */
+  private readonly erasing = new Set<string>();
+  /**
+   * Shoppers erased during the run (promise 17): per user id, the commit
+   * from which nothing may claim them any more: the erasure's commit that
+   * deleted their subscription and closed its keys, or, when they had none
+   * left, the end of the erasure.
+   */
+  private readonly erasedFromSeq = new Map<string, number>();
+  /** Per ledger key: the commit that last claimed it (`sending`). */
+  private readonly claimSeq = new Map<string, number>();
+
   constructor(
     private readonly scheduler: Scheduler,
     private readonly store: FirestoreStore,
@@ -119,7 +133,10 @@ export class Checker {
         if (before?.state === 'exhausted' && after?.state !== 'exhausted' && !(after?.state && canMoveDelivery('exhausted', after.state))) {
           this.violate('final-never-reopens', `ledger ${delivery[1]!.slice(0, 12)} (user ${before.userId}) went exhausted → ${after?.state ?? 'deleted'} (only a redrive's task may reopen it, to sending)`);
         }
-        if (after?.state === 'sending' && before?.state !== 'sending') this.claimedAtMs.set(delivery[1]!, commit.atMs);
+        if (after?.state === 'sending' && before?.state !== 'sending') {
+          this.claimedAtMs.set(delivery[1]!, commit.atMs);
+          this.claimSeq.set(delivery[1]!, this.commitSeq);
+        }
         if (after?.state === 'sending' && after.attempts !== before?.attempts) this.checkClaim(commit, delivery[1]!, after as DeliveryDoc);
         if (after?.state === 'soldOutBeforeSend' && before?.state !== 'soldOutBeforeSend') this.noteSignup(delivery[1]!, after as DeliveryDoc);
         if (after && isSettledState(after.state) && !isSettledState(before?.state)) {
@@ -130,13 +147,15 @@ export class Checker {
       const product = PRODUCT_PATH.exec(w.path);
       if (product && w.after) this.noteStops(product[1]!, w.after as unknown as ProductDoc);
       const sub = SUBSCRIPTION_PATH.exec(w.path);
-      if (sub && w.kind === 'delete' && pipeline) {
+      if (sub && w.kind === 'delete' && commit.actor.startsWith('erasure') && this.erasing.has(sub[2]!) && !this.erasedFromSeq.has(sub[2]!)) this.erasedFromSeq.set(sub[2]!, this.commitSeq);
+      // A delete of a subscription already gone (an erasure got there first) deletes nothing.
+      if (sub && w.kind === 'delete' && pipeline && w.before !== undefined) {
         const userId = sub[2]!;
         const settles = commit.writes.some((x) => {
           const after = x.after as Partial<DeliveryDoc> | undefined;
           return DELIVERY_PATH.test(x.path) && after?.userId === userId && isSettledState(after.state);
         });
-        if (!settles && !this.servedBefore(w.before as SubscriptionDoc | undefined, commit)) {
+        if (!settles && !this.servedBefore(w.before as unknown as SubscriptionDoc, commit)) {
           this.violate('one-shot', `subscription of ${userId} deleted by ${commit.actor} in a commit that settles none of its notifications`);
         }
       }
@@ -213,7 +232,41 @@ export class Checker {
   }
 
   /** Every notification the service takes. */
+  /** A shopper's erasure is asked for (issue 32): from now on they are a shopper who left (no-silent-loss does not wait for them). */
+  noteErasureAsked(userId: string): void {
+    this.churned.add(userId);
+    this.erasing.add(userId);
+  }
+
+  /** An erasure of the shopper answered: whatever it did is done. */
+  noteErased(userId: string): void {
+    if (!this.erasedFromSeq.has(userId)) this.erasedFromSeq.set(userId, this.commitSeq);
+  }
+
+  /** The erased user a notification's address names (the simulation's addresses carry the user id), if any. */
+  private erasedNamedBy(to: string): string | undefined {
+    for (const userId of this.erasedFromSeq.keys()) if (to.includes(userId)) return userId;
+    return undefined;
+  }
+
+  /**
+   * Promise 17 at the end, after the erasure was repeated with the restocks
+   * over: no document of the database names an erased shopper.
+   */
+  checkErased(): void {
+    for (const userId of this.erasing) {
+      if (!this.erasedFromSeq.has(userId)) this.violate('nothing-erased-comes-back', `the erasure of ${userId} never completed`);
+      const naming = this.store.paths().filter((path) => path.includes(userId) || JSON.stringify(this.store.read(path)?.data ?? {}).includes(userId));
+      if (naming.length > 0) this.violate('nothing-erased-comes-back', `erased shopper ${userId} is still named by ${naming.length} document(s), e.g. ${naming[0]}`);
+    }
+  }
+
   onReceipt(r: Receipt): void {
+    const erased = this.erasedNamedBy(r.to);
+    const claimed = this.claimSeq.get(r.key);
+    if (erased !== undefined && claimed !== undefined && claimed > this.erasedFromSeq.get(erased)!) {
+      this.violate('nothing-erased-comes-back', `erased shopper ${erased} was sent key ${r.key.slice(0, 12)} claimed after the erasure closed their sign-up (${r.actor})`);
+    }
     const signup = this.signupOfKey.get(r.key);
     if (signup) {
       const keys = this.keysBySignup.get(signup) ?? new Set<string>();
@@ -358,7 +411,8 @@ export class Checker {
     // Issue 40: a shopper a stopped restock did not tell keeps their place.
     for (const path of this.store.list(COLLECTIONS.deliveries)) {
       const d = this.store.read(path)!.data as unknown as DeliveryDoc;
-      if (d.state !== 'soldOutBeforeSend' || this.churned.has(d.userId)) continue;
+      // An erased shopper's entries carry their pseudonym (lib/shoppers): they left.
+      if (d.state !== 'soldOutBeforeSend' || this.churned.has(d.userId) || d.userId.startsWith(ERASED_USER_PREFIX)) continue;
       if (!this.store.read(`${COLLECTIONS.products}/${d.productId}/${COLLECTIONS.subscriptions}/${d.userId}`)) {
         this.violate('sold-out-keeps-place', `${d.userId}/${d.channel} was not told of ${d.eventKey} (soldOutBeforeSend) but is no longer subscribed`);
         break;

@@ -27,6 +27,7 @@ import { HttpNotifier } from '../lib/notify/index.ts';
 import { replayFanout, LeaseHeldError } from '../lib/fanout/index.ts';
 import { redriveDeliveries } from '../lib/delivery/index.ts';
 import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
+import { FirestoreShopperData } from '../lib/shoppers/index.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../lib/tasks/index.ts';
 import { DEFAULT_ITEMS_COLLECTION } from '../lib/outbox/index.ts';
 import { Prng } from './prng.ts';
@@ -73,6 +74,8 @@ export interface RunResult {
     outboxSweeps: number;
     /** The most key ranges one fan-out of the run split into (1: none split). */
     ranges: number;
+    /** Shoppers erased on request during the run (issue 32). */
+    erasures: number;
     settings: Record<string, number>;
   };
 }
@@ -204,6 +207,12 @@ export class World {
     this.checker = new Checker(this.scheduler, this.store, this.config.sendConcurrency, this.config.restockThreshold);
     this.store.listeners.push((c) => this.checker.onCommit(c));
     this.store.readListeners.push((actor, path) => this.checker.onRead(actor, path));
+    this.store.readListeners.push((actor, path) => {
+      if (path !== this.eraseOnDeliveryRead || !actor.startsWith('deliver')) return;
+      this.eraseOnDeliveryRead = undefined;
+      const userId = path.slice(path.lastIndexOf('/') + 1);
+      this.scheduler.at(0, () => void this.erase(userId));
+    });
     this.service.listeners.push((r) => this.checker.onReceipt(r));
     this.service.inFlightListeners.push((p, n) => this.checker.onNotifierCall(p, n));
     this.latency = latencies;
@@ -228,7 +237,18 @@ export class World {
     }
     // Sell-outs and restocks again (issue 40) draw from a stream of their own, forked after the outage's, for the same reason.
     this.resale = root.fork();
+    // Erasures on request (issue 32), likewise.
+    this.privacy = root.fork();
   }
+
+  /** Draws the shopper erased on request during the run, and when (issue 32). */
+  private readonly privacy: Prng;
+
+  /** Shoppers whose erasure the run asked for: erased again once the restocks are over. */
+  private readonly erasures = new Set<string>();
+
+  /** A subscription whose shopper asks to be erased as soon as a delivery reads it. */
+  private eraseOnDeliveryRead: string | undefined;
 
   /** Draws the sell-out after the restock and the restock again (issue 40). */
   private readonly resale: Prng;
@@ -388,8 +408,10 @@ export class World {
       }
     }
     const churn = r.int(0, Math.ceil(users.length / 10));
+    const churning = new Set<string>();
     for (let i = 0; i < churn; i++) {
       const userId = r.chance(0.8) ? r.pick(users) : `new${i}`;
+      churning.add(userId);
       const unsubscribe = r.chance(0.6);
       this.scheduler.at(r.int(0, 120_000), () => this.shopper(userId, unsubscribe));
     }
@@ -398,6 +420,16 @@ export class World {
         this.queue.pause();
         this.scheduler.at(r.int(5_000, 300_000), () => this.queue.resume());
       });
+    }
+    // Issue 32: a shopper (who does not sign up again later) asks to be erased while the restock may be under way:
+    // at a time drawn from the seed, or the moment a delivery has read their subscription and not yet claimed it
+    // (promise 17's race, which a time drawn at random would almost never hit).
+    const p = this.privacy;
+    const erasable = users.filter((u) => !churning.has(u));
+    if (p.chance(0.3) && erasable.length > 0) {
+      const userId = p.pick(erasable);
+      if (p.chance(0.5)) this.scheduler.at(p.int(0, 60_000), () => void this.erase(userId));
+      else this.eraseOnDeliveryRead = `${COLLECTIONS.products}/${PRODUCT}/${COLLECTIONS.subscriptions}/${userId}`;
     }
     if (r.chance(0.15)) this.scheduler.at(r.int(10_000, 600_000), () => void this.operatorReplay(false));
     if (r.chance(0.15)) this.scheduler.at(r.int(10_000, 600_000), () => void this.operatorRedrive(['exhausted']));
@@ -426,6 +458,26 @@ export class World {
       this.checker.subscribedAtMs.set(userId, this.scheduler.nowMs);
       const doc = this.subscription(userId, this.scenario);
       rt.db.collection(COLLECTIONS.products).doc(PRODUCT).collection(COLLECTIONS.subscriptions).doc(userId).set(doc).catch(() => undefined);
+    }
+  }
+
+  /** `DELETE /v1/shoppers/{userId}`: lib/shoppers' erasure, retried like the operator's commands. */
+  private async erase(userId: string): Promise<void> {
+    this.erasures.add(userId);
+    this.checker.noteErasureAsked(userId);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const proc = this.scheduler.spawn('erasure');
+      this.scheduler.log(proc.name, `erase ${userId}`);
+      const outcome = await Promise.race([
+        new FirestoreShopperData(this.runtimeFor(proc).db, { ledgerTtlDays: this.config.ledgerTtlDays }).erase(userId, this.scheduler.nowMs).then(() => 'done', (err: unknown) => err),
+        this.scheduler.sleep(900_000).then(() => 'hung'),
+      ]);
+      if (outcome === 'done') {
+        this.checker.noteErased(userId);
+        return;
+      }
+      this.scheduler.log(proc.name, `erasure failed: ${(outcome as Error)?.name ?? outcome}: ${(outcome as Error)?.message ?? ''}`);
+      await this.scheduler.sleep(30_000);
     }
   }
 
@@ -498,6 +550,12 @@ export class World {
       });
       this.checker.checkEnd(ignored, this.queue, this.service.receipts);
       this.inventory.checkEnd();
+      // What a running restock still paged from was left alone: the operator erases again once it is over (docs/privacy.md).
+      if (this.erasures.size > 0) {
+        for (const userId of this.erasures) this.scheduler.at(0, () => void this.erase(userId));
+        await this.scheduler.run(this.scheduler.nowMs + STORM_LIMIT_MS);
+        this.checker.checkErased();
+      }
     } finally {
       restoreUuids();
     }
@@ -525,6 +583,7 @@ export class World {
         outboxUpdates: this.inventory.updates,
         outboxSweeps: this.inventory.sweeps,
         ranges,
+        erasures: this.erasures.size,
         settings: {
           pageSize: this.config.pageSize,
           chunkSize: this.config.chunkSize,

@@ -89,9 +89,12 @@ export interface ShopperData {
   erase(userId: string, nowMs: number): Promise<ErasureReceipt>;
 }
 
+/** How every erased shopper's pseudonym begins. */
+export const ERASED_USER_PREFIX = 'erased:';
+
 /** What an erased shopper's ledger entries carry instead of their user id: the keyed log reference, so an operator can still match logs. */
 export function erasedUserId(userId: string): string {
-  return `erased:${recipientRef(userId)}`;
+  return `${ERASED_USER_PREFIX}${recipientRef(userId)}`;
 }
 
 /** Every string in `text` replaced by `[erased]` (pure). */

@@ -3,4 +3,4 @@
  * erasure (everything removed except what dedup needs), for the subscription
  * API's `/v1/shoppers/{userId}` and `restock shopper export|erase`.
  */
-export { FirestoreShopperData, type ErasureReceipt, type ShopperData, type ShopperExport } from './data.ts';
+export { ERASED_USER_PREFIX, FirestoreShopperData, type ErasureReceipt, type ShopperData, type ShopperExport } from './data.ts';

@@ -13,12 +13,14 @@ describe('simulation: every promise under seeded faults', () => {
     let deaths = 0;
     let notifications = 0;
     let splitSeeds = 0;
+    let erasingSeeds = 0;
 
     for (let seed = 1; seed <= SEEDS; seed++) {
       const r = await runSeed({ seed, subscribers: SUBSCRIBERS, traceLimit: 0 });
       deaths += r.stats.deaths;
       notifications += r.stats.notifications;
       if (r.stats.ranges > 1) splitSeeds++;
+      if (r.stats.erasures > 0) erasingSeeds++;
       for (const v of r.violations) violations.push(`seed ${seed}: ${v.invariant}: ${v.message}`);
     }
 
@@ -29,6 +31,8 @@ describe('simulation: every promise under seeded faults', () => {
     // Some seeds paged their audience as key ranges in parallel, under the same faults
     // (only seeds whose pages are smaller than the audience can split).
     expect(splitSeeds).toBeGreaterThan(SEEDS / 25);
+    // Some seeds erased a shopper while the restock ran (promise 17).
+    expect(erasingSeeds).toBeGreaterThan(SEEDS / 10);
   });
 });
 
