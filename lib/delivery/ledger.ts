@@ -122,7 +122,8 @@ function claimOf(task: DeliveryTask, plan: ClaimPlan, subSnaps: readonly Documen
  * transaction that reads the ledger. Both paths carry out the same decision;
  * the first spares the transaction and two thirds of the reads.
  *
- * Either commit also writes the chunk's receipt (not for a redrive's task),
+ * Either commit also writes the chunk's receipt (not for a redrive's task, nor a held send's:
+ * its chunk wrote one),
  * so `restock status` can tell a chunk whose task died unclaimed.
  */
 export async function claimChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
@@ -146,9 +147,9 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimCo
   const batch = db.batch();
   const expireAt = expireAtFor(o);
   for (const w of plan.writes) {
-    if (w.kind === 'claim' || w.kind === 'keep') batch.create(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key, o.ledgerShards), expireAt });
+    if (w.kind !== 'close') batch.create(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key, o.ledgerShards), expireAt });
   }
-  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
+  if (task.redriveRunId === undefined && task.heldUntilMs === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
   try {
     await batch.commit();
   } catch (err) {
@@ -213,7 +214,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
     for (const userId of new Set(plan.served)) tx.delete(subs.doc(userId));
     // A new wish under spent keys becomes a new sign-up; its place in sign-up order moves to now, as a new one's would.
     for (const userId of new Set(plan.renewed)) tx.update(subs.doc(userId), { createdAtMs: o.nowMs });
-    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
+    if (task.redriveRunId === undefined && task.heldUntilMs === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
     return claimOf(task, plan, subSnaps);
   });
 }

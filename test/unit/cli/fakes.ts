@@ -99,7 +99,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
       stopped: null,
     },
     rejected: null,
-    deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, unsubscribed: 0, soldOutBeforeSend: 0, total: 150 },
+    deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, unsubscribed: 0, soldOutBeforeSend: 0, held: 0, total: 150 },
     waves: null,
     oldestPending: null,
     lastErrors: [],

@@ -5,7 +5,7 @@ import type { DeliverySummary } from '../../../cli/records.ts';
 import { NotFoundError } from '../../../cli/errors.ts';
 import { run, statusReport } from './fakes.ts';
 
-const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, unsubscribed: 0, soldOutBeforeSend: 0, total: 0, ...over });
+const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, unsubscribed: 0, soldOutBeforeSend: 0, held: 0, total: 0, ...over });
 
 describe('restock status', () => {
   test('an event is settled only when its fan-out is not running, no delivery is sending or failed, and none of its tasks is queued', () => {
