@@ -196,6 +196,8 @@ export interface PendingSubscriptionDoc {
   productId: string;
   channels: ChannelAddresses;
   locale?: string;
+  /** The shopper's IANA time zone, carried to the subscription on confirmation. */
+  timeZone?: string;
   /** The consent record as it will be once confirmed (without `confirmedAtMs`). */
   consent: ConsentRecord;
   /** The channel whose address the confirmation message goes to. */

@@ -20,7 +20,7 @@ import {
   type WriteBatch,
 } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
-import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, DELIVERY_STATES, LEDGER_SHARDS, ledgerShardOf, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, DELIVERY_STATES, LEDGER_SHARDS, ledgerShardOf, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type RestockStop, type SubscriptionDoc } from '../model.ts';
 import { restockStanding } from '../restock/index.ts';
 import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
@@ -378,6 +378,16 @@ export async function countByState(db: Firestore, eventKey: string, shards: numb
 /** How many of an event's notifications wave `wave` claimed that ended `sent` (one count aggregation per group of shards). */
 export async function countSentOfWave(db: Firestore, eventKey: string, wave: number, shards: number = LEDGER_SHARDS): Promise<number> {
   return countOverShards(shards, async (group) => (await entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count().get()).data().count);
+}
+
+/**
+ * How many of an event's held sends were skipped when their window opened,
+ * because the restock had stopped for `reason` (the entry's `skipped`): one
+ * count aggregation per group of shards, served by the composite index
+ * `deliveries_by_shard_event_and_skipped` (terraform/firestore.tf).
+ */
+export async function countSkippedHeld(db: Firestore, eventKey: string, reason: RestockStop, shards: number = LEDGER_SHARDS): Promise<number> {
+  return countOverShards(shards, async (group) => (await entriesOf(db, eventKey, group).where('skipped', '==', reason).count().get()).data().count);
 }
 
 /**

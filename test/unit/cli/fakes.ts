@@ -100,6 +100,7 @@ export function statusReport(overrides: Partial<StatusReport> = {}): StatusRepor
     },
     rejected: null,
     deliveries: { sending: 0, sent: 148, failed: 0, rejected: 1, exhausted: 1, unsubscribed: 0, soldOutBeforeSend: 0, held: 0, total: 150 },
+    sendWindows: { held: 0, skippedSoldOut: 0, skippedSuperseded: 0 },
     waves: null,
     oldestPending: null,
     lastErrors: [],

@@ -95,6 +95,18 @@ describe('restock status', () => {
     expect(plain.stdout).not.toContain('per unit');
   });
 
+  test('held sends and held sends skipped at the stock check are counted, in text and JSON, and nothing is said without them', async () => {
+    const sendWindows = { held: 7, skippedSoldOut: 3, skippedSuperseded: 1 };
+    const report = statusReport({ sendWindows, deliveries: { ...counts({ sent: 10, held: 7, soldOutBeforeSend: 4 }), total: 21 } });
+    const text = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
+    expect(text.stdout).toContain('send windows held 7  skippedSoldOut 3  skippedSuperseded 1');
+    expect(text.stdout).toMatch(/held 7/);
+    const json = await run(['status', 'evt-1', '--json'], { ops: { readStatus: async () => report } });
+    expect(JSON.parse(json.stdout).sendWindows).toEqual(sendWindows);
+    const plain = await run(['status', 'evt-1'], { ops: { readStatus: async () => statusReport() } });
+    expect(plain.stdout).not.toContain('send windows');
+  });
+
   test('a rejected event shows why it was rejected', async () => {
     const report = statusReport({ fanout: null, rejected: { reason: 'available: must not be negative', field: 'available', receivedAtMs: 1_700_000_000_000 }, deliveries: counts({}) });
     const r = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
