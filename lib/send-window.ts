@@ -111,7 +111,23 @@ export type WindowStanding = { open: true } | { open: false; opensAtMs: number }
  * @throws RangeError when `timeZone` is not a zone this runtime knows (validate with {@link isValidTimeZone} first).
  */
 export function windowStanding(nowMs: number, timeZone: string, window: SendWindow): WindowStanding {
-  let t = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
+  // A chunk asks for hundreds of shoppers in a handful of zones within one minute: the answer depends only on
+  // (minute, zone, window), and each costs a few Intl formats, so it is remembered (bounded; results never go stale).
+  const minute = Math.floor(nowMs / MINUTE_MS) * MINUTE_MS;
+  const key = `${minute}|${timeZone}|${window.startMinute}-${window.endMinute}`;
+  const known = standings.get(key);
+  if (known) return known;
+  const standing = computeStanding(minute, timeZone, window);
+  if (standings.size >= MAX_REMEMBERED) standings.clear();
+  standings.set(key, standing);
+  return standing;
+}
+
+const standings = new Map<string, WindowStanding>();
+const MAX_REMEMBERED = 4096;
+
+function computeStanding(minute: number, timeZone: string, window: SendWindow): WindowStanding {
+  let t = minute;
   let here = localAt(t, timeZone);
   if (isInWindow(window, here.minute)) return { open: true };
   // Skip ahead over local minutes that are closed. With the offset unchanged that lands on the start; a change in
