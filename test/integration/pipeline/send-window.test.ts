@@ -123,6 +123,7 @@ describe.concurrent('send windows (RESTOCK_SEND_WINDOW)', () => {
     }, { what: '20 held', timeoutMs: 60_000 });
     const status = await restockJson<StatusReport>(['status', eventKey, '--json'], { stack: stack().description, timeoutMs: 60_000 });
     expect(status.sendWindows).toEqual({ held: 20, skippedSoldOut: 0, skippedSuperseded: 0 });
+    expect(status.settled, 'held sends wait in queued tasks: the event is not settled').toBe(false);
 
     // Act: the product sells out again while they wait.
     const soldOut = inventoryEvent({ productId, available: 0, previousAvailable: 25, sequence: 3 });
