@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { CHANNEL_SPECS, CHANNELS, MAX_CHUNK_SIZE, SENDER_SUMMARY, senderEnv, type Channel, type SenderKind, type SenderOf } from './channels.ts';
 import type { FunctionName } from './functions.ts';
 import { LEDGER_SHARDS } from './model.ts';
+import { isValidTimeZone, parseSendWindow, type SendWindow } from './send-window.ts';
 
 /**
  * The pipeline's own Firestore database. Its root collections have generic names
@@ -232,6 +233,29 @@ export const SETTINGS = {
     positiveInt.max(LEDGER_SHARDS),
     `Shards a fan-out's ledger entries spread over (1..${LEDGER_SHARDS}): the field that leads the ledger's event indexes, so one event's writes are not one new key range (Firestore's 500/50/5 ramp-up; docs/performance.md). Recorded on each fan-out, which its queries then use. Fewer shards mean fewer queries per count (one per 30 shards and state), and the Firestore emulator, which scans the collection once per value of an \`in\`, answers fast: the local stack runs with 1.`,
     String(LEDGER_SHARDS),
+  ),
+  // Send windows (docs/send-windows.md): nobody is told outside the hours of their own day
+  sendWindow: setting(
+    'RESTOCK_SEND_WINDOW',
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx): SendWindow | undefined => {
+        if (raw === undefined || raw.trim() === '') return undefined;
+        try {
+          return parseSendWindow(raw);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    "Hours of the shopper's own day in which they may be told, `HH:MM-HH:MM` in 24-hour local time (`08:00-21:00`; may cross midnight: `21:00-08:00`). A recipient outside it is held (`held`) and told when it opens, after a fresh stock check. Unset: any hour.",
+  ),
+  defaultTimeZone: setting(
+    'RESTOCK_DEFAULT_TIME_ZONE',
+    z.string().refine(isValidTimeZone, 'must be an IANA time zone this runtime knows, e.g. Europe/Berlin or UTC'),
+    "IANA time zone of a shopper whose subscription carries no `timeZone`: the send window is read on its clock.",
+    'UTC',
   ),
   ledgerTtlDays: setting('RESTOCK_LEDGER_TTL_DAYS', positiveInt, 'Days a delivery ledger entry, and a rejected event, is kept (Firestore TTL on `expireAt`).', '30'),
 

@@ -152,6 +152,8 @@ export interface SubscriptionDoc {
   /** At least one of them. */
   channels: ChannelAddresses;
   locale?: string;
+  /** The shopper's IANA time zone (`Europe/Berlin`): their send window is read on its clock; absent, RESTOCK_DEFAULT_TIME_ZONE's. */
+  timeZone?: string;
   createdAtMs: number;
   updatedAtMs: number;
   /** How the shopper agreed to be told (absent on subscriptions written before consent records existed). */
@@ -194,6 +196,8 @@ export interface PendingSubscriptionDoc {
   productId: string;
   channels: ChannelAddresses;
   locale?: string;
+  /** The shopper's IANA time zone, carried to the subscription on confirmation. */
+  timeZone?: string;
   /** The consent record as it will be once confirmed (without `confirmedAtMs`). */
   consent: ConsentRecord;
   /** The channel whose address the confirmation message goes to. */
@@ -339,11 +343,13 @@ export interface FanoutRangeDoc {
  * `unsubscribed` (the shopper left before the notification was confirmed), or
  * `soldOutBeforeSend` (never sent: a newer stock event ended the restock
  * before this notification's chunk was claimed; the subscription is kept, and
- * the next restock may take the entry).
+ * the next restock may take the entry), or `held` (outside the shopper's send
+ * window: a delayed task claims it again when the window opens, `heldUntilMs`;
+ * the subscription is kept).
  */
-export type DeliveryState = 'sending' | 'sent' | 'failed' | 'rejected' | 'exhausted' | 'unsubscribed' | 'soldOutBeforeSend';
+export type DeliveryState = 'sending' | 'sent' | 'failed' | 'rejected' | 'exhausted' | 'unsubscribed' | 'soldOutBeforeSend' | 'held';
 /** Every delivery state, in the order `restock status` lists them. */
-export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed', 'soldOutBeforeSend'];
+export const DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed', 'soldOutBeforeSend', 'held'];
 /** States a delivery never leaves by itself: the ledger counts them as settled. */
 export const FINAL_DELIVERY_STATES: readonly DeliveryState[] = ['sent', 'rejected', 'exhausted', 'unsubscribed', 'soldOutBeforeSend'];
 /** Final states that never reopen, not even by a redrive or a later restock. */
@@ -365,19 +371,24 @@ export type RedrivableState = (typeof REDRIVABLE_DELIVERY_STATES)[number];
  * is over for good); closed states never move. Any open entry, and an
  * `exhausted` one a redrive or later restock takes, ends `soldOutBeforeSend`
  * when the claim finds its restock stopped (lib/restock `restockStanding`).
+ * What a claim would take while the shopper's send window is closed is
+ * `held` instead; a `held` entry is claimed (`sending`) by the delayed task
+ * when the window opens, ends `soldOutBeforeSend` if the restock is over by
+ * then, or `unsubscribed` if the shopper left.
  */
 export const DELIVERY_TRANSITIONS: Readonly<Record<DeliveryState, readonly DeliveryState[]>> = {
-  sending: ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed', 'soldOutBeforeSend'],
-  failed: ['sending', 'unsubscribed', 'soldOutBeforeSend'],
-  exhausted: ['sending', 'soldOutBeforeSend'],
-  soldOutBeforeSend: ['sending', 'soldOutBeforeSend'],
+  sending: ['sending', 'sent', 'failed', 'rejected', 'exhausted', 'unsubscribed', 'soldOutBeforeSend', 'held'],
+  failed: ['sending', 'unsubscribed', 'soldOutBeforeSend', 'held'],
+  exhausted: ['sending', 'soldOutBeforeSend', 'held'],
+  soldOutBeforeSend: ['sending', 'soldOutBeforeSend', 'held'],
+  held: ['sending', 'held', 'soldOutBeforeSend', 'unsubscribed'],
   sent: [],
   rejected: [],
   unsubscribed: [],
 };
 
-/** States a new ledger entry starts in: claimed for sending, or not sent because its restock had stopped. */
-export const INITIAL_DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'soldOutBeforeSend'];
+/** States a new ledger entry starts in: claimed for sending, not sent because its restock had stopped, or held for the shopper's send window. */
+export const INITIAL_DELIVERY_STATES: readonly DeliveryState[] = ['sending', 'soldOutBeforeSend', 'held'];
 
 /** Whether the table allows `from` → `to` (`from` undefined: a new ledger entry, which starts in {@link INITIAL_DELIVERY_STATES}). */
 export function canMoveDelivery(from: DeliveryState | undefined, to: DeliveryState): boolean {
@@ -411,6 +422,14 @@ export interface DeliveryDoc {
   expireAt: Timestamp;
   /** The wave (1-based) whose chunk claimed this notification, when the restock ran in waves. */
   wave?: number;
+  /** When the shopper's send window opens: set while `held`, and kept when the held send was then skipped. */
+  heldUntilMs?: number;
+  /**
+   * Why a held send was not made when its window opened (the restock had
+   * stopped: `sold-out` or `superseded`); `restock status` counts them as
+   * `skippedSoldOut` and `skippedSuperseded`.
+   */
+  skipped?: RestockStop;
   /**
    * {@link ledgerShardOf} the document id: the field that leads the ledger's
    * event indexes, so one event's entries spread over {@link LEDGER_SHARDS}

@@ -94,6 +94,28 @@ resource "google_firestore_index" "deliveries_by_shard_event_wave_and_state" {
 }
 
 # `restock trace`: deliveries where userId == X, newest first.
+# Held sends skipped when their window opened (`restock status`, docs/send-windows.md): deliveries where
+# shard in [30 shards] and eventKey == X and skipped == sold-out | superseded.
+resource "google_firestore_index" "deliveries_by_shard_event_and_skipped" {
+  project     = var.project_id
+  database    = local.firestore_database
+  collection  = "deliveries"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "shard"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "eventKey"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "skipped"
+    order      = "ASCENDING"
+  }
+}
+
 resource "google_firestore_index" "deliveries_by_user_newest_first" {
   project     = var.project_id
   database    = local.firestore_database
@@ -332,7 +354,7 @@ locals {
   unindexed_fields = {
     # Covered by the collection-wide exemption below, and kept here by name so
     # that removing that exemption can never re-index a timestamp.
-    deliveries     = ["createdAtMs", "updatedAtMs", "leaseExpiresAtMs", "sentAtMs"]
+    deliveries     = ["createdAtMs", "updatedAtMs", "leaseExpiresAtMs", "sentAtMs", "heldUntilMs"]
     fanouts        = ["startedAtMs", "updatedAtMs", "leaseExpiresAtMs", "publishTimeMs", "firstTaskAtMs", "completedAtMs"]
     rejectedEvents = ["receivedAtMs"]
     # Counted by generation only; the recipient count is read per document.

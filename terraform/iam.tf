@@ -115,6 +115,25 @@ resource "google_service_account_iam_member" "fanout_acts_as_tasks_invoker" {
 
 # ---------------------------------------------------------------- delivery
 
+# Delivery re-enqueues the recipients it holds back for their send window
+# (RESTOCK_SEND_WINDOW, docs/send-windows.md) as delayed tasks on the delivery
+# queues, as the queue identity: the delivery queues only, never continuations.
+resource "google_cloud_tasks_queue_iam_member" "delivery_holds" {
+  count = var.delivery_queue_count
+
+  project  = var.project_id
+  location = google_cloud_tasks_queue.deliveries[count.index].location
+  name     = google_cloud_tasks_queue.deliveries[count.index].name
+  role     = "roles/cloudtasks.enqueuer"
+  member   = "serviceAccount:${google_service_account.function["deliverRestockBatch"].email}"
+}
+
+resource "google_service_account_iam_member" "delivery_acts_as_tasks_invoker" {
+  service_account_id = google_service_account.tasks_invoker.name
+  role               = "roles/iam.serviceAccountUser"
+  member             = "serviceAccount:${google_service_account.function["deliverRestockBatch"].email}"
+}
+
 resource "google_secret_manager_secret" "notifier_token" {
   secret_id = local.names.notifier_token_secret
 
@@ -377,8 +396,10 @@ resource "time_sleep" "iam_propagation" {
         # Fan-out enqueues continuations as the tasks identity from its first request.
         google_cloud_tasks_queue_iam_member.fanout_continues.id,
         google_service_account_iam_member.fanout_acts_as_tasks_invoker.id,
+        google_service_account_iam_member.delivery_acts_as_tasks_invoker.id,
       ],
       [for grant in google_cloud_tasks_queue_iam_member.fanout_enqueuer : grant.id],
+      [for grant in google_cloud_tasks_queue_iam_member.delivery_holds : grant.id],
       [for grant in google_project_iam_member.function_firestore : grant.id],
       [for grant in google_secret_manager_secret_iam_member.unsubscribe_key_readers : grant.id],
       [for grant in google_secret_manager_secret_iam_member.task_signing_key_readers : grant.id],

@@ -212,6 +212,13 @@ locals {
       RESTOCK_OIDC_AUDIENCE               = local.function_urls["deliverRestockBatch"]
       RESTOCK_OIDC_ALLOWED_EMAILS         = google_service_account.tasks_invoker.email
       RESTOCK_BEHIND_CLOUD_RUN_IAM        = "true" # as for fan-out above
+      # Send windows (docs/send-windows.md): held recipients go back on the delivery queues as delayed tasks.
+      RESTOCK_SEND_WINDOW           = var.send_window
+      RESTOCK_DEFAULT_TIME_ZONE     = var.default_time_zone
+      RESTOCK_TASKS_LOCATION        = var.region
+      RESTOCK_TASKS_QUEUE           = local.names.queue
+      RESTOCK_TASKS_QUEUE_COUNT     = tostring(var.delivery_queue_count)
+      RESTOCK_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
       # The direct channels: terraform/channels.tf.
       RESTOCK_EMAIL_SENDER         = var.email_sender
       RESTOCK_PUSH_SENDER          = var.push_sender

@@ -1007,3 +1007,25 @@ variable "metrics_export_interval_ms" {
     error_message = "metrics_export_interval_ms must be a whole number of milliseconds, at least 5000 (Cloud Monitoring's limit)."
   }
 }
+
+variable "send_window" {
+  description = "RESTOCK_SEND_WINDOW: hours of the shopper's own day in which they may be told, HH:MM-HH:MM in 24-hour local time (08:00-21:00; may cross midnight). Outside it a recipient is held and told when it opens, after a fresh stock check (docs/send-windows.md). Empty: any hour."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.send_window == "" || can(regex("^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", var.send_window))
+    error_message = "send_window must be HH:MM-HH:MM in 24-hour time (e.g. 08:00-21:00, or 21:00-08:00 across midnight), or empty for any hour."
+  }
+}
+
+variable "default_time_zone" {
+  description = "RESTOCK_DEFAULT_TIME_ZONE: IANA time zone of a shopper whose subscription names none; the send window is read on its clock."
+  type        = string
+  default     = "UTC"
+
+  validation {
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$", var.default_time_zone))
+    error_message = "default_time_zone must be an IANA time zone name such as UTC, Europe/Berlin or America/New_York."
+  }
+}

@@ -30,6 +30,7 @@ const STATE_COLOUR: Record<string, (c: Output['c'], s: string) => string> = {
   exhausted: (c, s) => c.red(s),
   unsubscribed: (c, s) => c.dim(s),
   soldOutBeforeSend: (c, s) => c.dim(s),
+  held: (c, s) => c.cyan(s),
   complete: (c, s) => c.green(s),
   running: (c, s) => c.cyan(s),
   ignored: (c, s) => c.dim(s),
@@ -103,6 +104,10 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
   const d = r.deliveries;
   const parts = DELIVERY_STATES.map((s) => `${colourState(out, s)} ${d[s]}`);
   out.line(`${c.bold('deliveries')} ${d.total}: ${parts.join('  ')}`);
+  const w = r.sendWindows;
+  if (w && w.held + w.skippedSoldOut + w.skippedSuperseded > 0) {
+    out.line(`${c.bold('send windows')} held ${w.held}  skippedSoldOut ${w.skippedSoldOut}  skippedSuperseded ${w.skippedSuperseded}`);
+  }
   if (r.oldestPending) {
     const p = r.oldestPending;
     const age = p.createdAtMs ? ` (${formatDuration(nowMs - p.createdAtMs)} ago)` : '';

@@ -14,7 +14,7 @@
  * states than the sample holds, the answer is exact.
  */
 import { COLLECTIONS, DELIVERY_STATES, FINAL_DELIVERY_STATES, type DeliveryState, type FanoutDoc } from '../../lib/model.ts';
-import { countByState, countChunkReceipts, pageOfEntries } from '../../lib/delivery/index.ts';
+import { countByState, countChunkReceipts, countSkippedHeld, pageOfEntries } from '../../lib/delivery/index.ts';
 import type { QueryDocumentSnapshot } from '@google-cloud/firestore';
 import { fanoutRef, readRanges } from '../../lib/fanout/index.ts';
 import { deliveryQueueIds, eventTaskPrefix } from '../../lib/tasks/index.ts';
@@ -71,6 +71,12 @@ export interface StatusReport {
   /** Present when the event failed validation and was recorded in `rejectedEvents`. */
   rejected: { reason: string; field: string | null; receivedAtMs: number | null } | null;
   deliveries: DeliveryCounts;
+  /**
+   * Send windows (docs/send-windows.md): notifications `held` for their
+   * shoppers' windows now, and held sends skipped when the window opened
+   * because the product had sold out again or a newer restock superseded this one.
+   */
+  sendWindows: { held: number; skippedSoldOut: number; skippedSuperseded: number };
   /** The restock's waves (docs/waves.md); null when it told everyone at once. */
   waves: WavesReport | null;
   /** The oldest (by creation) of the pending entries sampled; the oldest of all when `sample.pendingExact`. */
@@ -173,12 +179,14 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     : null;
   const deliveryCounts: DeliveryCounts = { ...byState, total };
   const ledgerUnsharded = fanout !== null && fanout.state !== 'ignored' && fanout.ledgerShards === null;
-  const [waves, queuedTasks, unaccountedChunks] = await Promise.all([
+  const [waves, queuedTasks, unaccountedChunks, skippedSoldOut, skippedSuperseded] = await Promise.all([
     readWaves(backend, eventKey, fanoutSnap.exists ? fanoutSnap.data() : undefined, shards),
     needsQueueCheck(fanout, deliveryCounts) ? countQueuedTasks(backend, eventKey) : null,
     fanout?.chunkReceipts && fanout.state !== 'running' && fanout.state !== 'ignored'
       ? guard('count', `chunk receipts of ${eventKey}`, countChunkReceipts(db, eventKey, fanout.generation)).then((n) => Math.max(0, fanout.chunks - n))
       : null,
+    fanoutSnap.exists ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'sold-out', shards)) : 0,
+    fanoutSnap.exists ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'superseded', shards)) : 0,
   ]);
   return {
     eventKey,
@@ -200,6 +208,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     })),
     rejected,
     deliveries: deliveryCounts,
+    sendWindows: { held: byState.held, skippedSoldOut, skippedSuperseded },
     waves,
     oldestPending: oldestOf(pendingSample.map((d) => summaryOf(d)))[0] ?? null,
     lastErrors: latestOf(errorSample.map((d) => summaryOf(d)), LAST_ERRORS),

@@ -7,7 +7,7 @@
 import pLimit from 'p-limit';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
-import { chunk, isLastTaskAttempt, type DeliveryTask } from '../tasks/index.ts';
+import { chunk, chunkTaskId, enqueueDeliveryTask, heldDeliveryTask, heldTaskId, isLastTaskAttempt, type DeliveryTask } from '../tasks/index.ts';
 import type { Notification, NotificationResult, Notifier } from '../notify/index.ts';
 import { claimChunk, recordOutcomes } from './ledger.ts';
 import { forgetDeadAddresses } from './dead-addresses.ts';
@@ -31,6 +31,10 @@ export interface ChunkReport {
   unsubscribed: number;
   /** Notifications not sent because a newer stock event had ended the restock: their shoppers keep their subscriptions. */
   soldOutBeforeSend: number;
+  /** Notifications held back for their shoppers' send windows, each in a delayed task scheduled for the window's opening. */
+  held: number;
+  /** Delayed tasks enqueued for them: one per distinct opening among the chunk's held recipients. */
+  heldTasks: number;
   subscriptionsRemoved: number;
   /** Subscriptions kept although settled, because a PUT changed them after the claim (their shopper's latest request stands). */
   subscriptionsChangedMeanwhile: number;
@@ -77,6 +81,7 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     ledgerShards: ledgerShardsFor(task, config.ledgerShards),
     retryCount: attempt.retryCount,
     threshold: config.restockThreshold,
+    ...(config.sendWindow ? { window: { window: config.sendWindow, defaultTimeZone: config.defaultTimeZone } } : {}),
   });
 
   const limit = pLimit(config.sendConcurrency);
@@ -95,6 +100,9 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
   const cleaned = await forgetDeadAddresses(rt.db, deadAddresses.map((d) => ({ userId: d.userId, channel: d.channel, address: d.to, productId: task.productId })), rt.now());
   if (cleaned > 0) log.info('dead addresses removed from other subscriptions', { deadAddresses: deadAddresses.length, subscriptionsChanged: cleaned });
   const recorded = await recordOutcomes(rt.db, claim, outcomes, rt.now());
+  // After the sends are recorded: a refused enqueue fails the chunk, and its retry, which finds these entries
+  // `held` and the windows still closed, holds them again under the same task names (promise 18).
+  const heldTasks = await enqueueHolds(rt, task, claim.holds);
 
   const count = (state: Outcome['state']) => outcomes.filter((o) => o.state === state).length;
   const report: ChunkReport = {
@@ -108,6 +116,8 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
     alreadySettled: claim.alreadySettled,
     unsubscribed: claim.unsubscribed,
     soldOutBeforeSend: claim.soldOutBeforeSend,
+    held: claim.held,
+    heldTasks,
     subscriptionsRemoved: recorded.removed,
     subscriptionsChangedMeanwhile: recorded.changedMeanwhile,
   };
@@ -118,4 +128,20 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
   const level = report.exhausted > 0 ? 'error' : report.settled ? 'info' : 'warn';
   log[level]('chunk delivered', { ...report, retryCount: attempt.retryCount, recipients: task.userIds.length, ...(firstError ? { firstError } : {}) });
   return report;
+}
+
+/**
+ * Enqueues one delayed delivery task per opening instant of the chunk's held
+ * recipients, scheduled for it (Cloud Tasks `scheduleTime`), each named after
+ * (chunk, opening, members) so a retried chunk creates none twice.
+ * @throws EnqueueError (lib/tasks) when the queue refuses: the chunk is retried.
+ */
+async function enqueueHolds(rt: Runtime, task: DeliveryTask, holds: ReadonlyMap<number, string[]>): Promise<number> {
+  if (holds.size === 0) return 0;
+  const chunkId = chunkTaskId(task.eventKey, task.generation, task.userIds);
+  const limit = pLimit(rt.config.enqueueConcurrency);
+  await Promise.all(
+    [...holds].map(([opensAtMs, userIds]) => limit(() => enqueueDeliveryTask(rt.tasks, rt.config, heldTaskId(chunkId, opensAtMs, userIds), heldDeliveryTask(task, userIds, opensAtMs)))),
+  );
+  return holds.size;
 }

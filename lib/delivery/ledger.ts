@@ -20,7 +20,7 @@ import {
   type WriteBatch,
 } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
-import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, DELIVERY_STATES, LEDGER_SHARDS, ledgerShardOf, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, DELIVERY_STATES, LEDGER_SHARDS, ledgerShardOf, productRef, subscriptionsRef, type ChunkReceiptDoc, type DeliveryDoc, type DeliveryState, type ProductDoc, type RestockStop, type SubscriptionDoc } from '../model.ts';
 import { restockStanding } from '../restock/index.ts';
 import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
@@ -122,7 +122,8 @@ function claimOf(task: DeliveryTask, plan: ClaimPlan, subSnaps: readonly Documen
  * transaction that reads the ledger. Both paths carry out the same decision;
  * the first spares the transaction and two thirds of the reads.
  *
- * Either commit also writes the chunk's receipt (not for a redrive's task),
+ * Either commit also writes the chunk's receipt (not for a redrive's task, nor a held send's:
+ * its chunk wrote one),
  * so `restock status` can tell a chunk whose task died unclaimed.
  */
 export async function claimChunk(db: Firestore, task: DeliveryTask, o: ClaimOptions): Promise<ChunkClaim> {
@@ -146,9 +147,9 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimCo
   const batch = db.batch();
   const expireAt = expireAtFor(o);
   for (const w of plan.writes) {
-    if (w.kind === 'claim' || w.kind === 'keep') batch.create(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key, o.ledgerShards), expireAt });
+    if (w.kind !== 'close') batch.create(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key, o.ledgerShards), expireAt });
   }
-  if (task.redriveRunId === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
+  if (task.redriveRunId === undefined && task.heldUntilMs === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
   try {
     await batch.commit();
   } catch (err) {
@@ -213,7 +214,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
     for (const userId of new Set(plan.served)) tx.delete(subs.doc(userId));
     // A new wish under spent keys becomes a new sign-up; its place in sign-up order moves to now, as a new one's would.
     for (const userId of new Set(plan.renewed)) tx.update(subs.doc(userId), { createdAtMs: o.nowMs });
-    if (task.redriveRunId === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
+    if (task.redriveRunId === undefined && task.heldUntilMs === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
     return claimOf(task, plan, subSnaps);
   });
 }
@@ -377,6 +378,16 @@ export async function countByState(db: Firestore, eventKey: string, shards: numb
 /** How many of an event's notifications wave `wave` claimed that ended `sent` (one count aggregation per group of shards). */
 export async function countSentOfWave(db: Firestore, eventKey: string, wave: number, shards: number = LEDGER_SHARDS): Promise<number> {
   return countOverShards(shards, async (group) => (await entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count().get()).data().count);
+}
+
+/**
+ * How many of an event's held sends were skipped when their window opened,
+ * because the restock had stopped for `reason` (the entry's `skipped`): one
+ * count aggregation per group of shards, served by the composite index
+ * `deliveries_by_shard_event_and_skipped` (terraform/firestore.tf).
+ */
+export async function countSkippedHeld(db: Firestore, eventKey: string, reason: RestockStop, shards: number = LEDGER_SHARDS): Promise<number> {
+  return countOverShards(shards, async (group) => (await entriesOf(db, eventKey, group).where('skipped', '==', reason).count().get()).data().count);
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type RestockStop,
   type SubscriptionDoc,
 } from '../model.ts';
+import { windowStanding, type SendWindow } from '../send-window.ts';
 import type { DeliveryTask } from '../tasks/index.ts';
 
 /**
@@ -58,6 +59,12 @@ export type LedgerWrite =
    * subscription stays. `create` when no entry existed.
    */
   | { kind: 'keep'; key: string; create: boolean; entry: LedgerEntry }
+  /**
+   * Hold back: the shopper's send window is closed, so the entry is `held`
+   * until `heldUntilMs` (the delayed task's claim takes it then) and the
+   * subscription stays. `create` when no entry existed.
+   */
+  | { kind: 'hold'; key: string; create: boolean; entry: LedgerEntry }
   /** Close an entry left open by a shopper who has since unsubscribed. */
   | { kind: 'close'; key: string; update: Pick<DeliveryDoc, 'state' | 'lastError' | 'leaseExpiresAtMs' | 'updatedAtMs'> };
 
@@ -84,6 +91,14 @@ export interface ClaimPlan {
   unsubscribed: number;
   /** Notifications not sent because the restock had stopped (`ClaimContext.stopped`): their shoppers keep their place. */
   soldOutBeforeSend: number;
+  /** Notifications held back because their shopper's send window is closed (`ClaimContext.window`). */
+  held: number;
+  /**
+   * The held recipients by the instant their window opens: one delayed
+   * delivery task per entry, so a chunk makes at most one per distinct
+   * opening among its recipients, however many shoppers share it.
+   */
+  holds: Map<number, string[]>;
   recipients: RecipientPlan[];
   /**
    * Recipients whose subscription is served already: every channel it has
@@ -113,6 +128,12 @@ export interface ClaimContext {
    * ends `soldOutBeforeSend` instead, and the subscription is kept.
    */
   stopped?: RestockStop;
+  /**
+   * The send window (RESTOCK_SEND_WINDOW) and the zone of a shopper whose
+   * subscription names none: a recipient outside their window is held
+   * instead of claimed. Absent: any hour.
+   */
+  window?: { window: SendWindow; defaultTimeZone: string };
 }
 
 /**
@@ -180,6 +201,32 @@ export function stoppedError(reason: RestockStop): string {
   return reason === 'sold-out' ? 'not sent: the product sold out again before this chunk was claimed' : 'not sent: a newer restock of the product superseded this one';
 }
 
+/** Why a held send was skipped when its window opened, as `restock trace` shows it. */
+export function skippedError(reason: RestockStop): string {
+  return reason === 'sold-out' ? "not sent: the product sold out again while the shopper's send window was closed" : "not sent: a newer restock superseded this one while the shopper's send window was closed";
+}
+
+/** `lastError` of a held entry, so `restock trace` says why it waits. */
+export const HELD_ERROR = "held: outside the shopper's send window";
+
+/**
+ * When `sub`'s shopper may be told: now (undefined), or the instant their
+ * window opens. The zone is the subscription's, else the default; one the
+ * runtime does not know (written before validation, or since withdrawn from
+ * the IANA data) reads as the default's, so a bad zone never holds anyone
+ * forever.
+ */
+export function heldUntil(sub: Pick<SubscriptionDoc, 'timeZone'>, ctx: Pick<ClaimContext, 'nowMs' | 'window'>): number | undefined {
+  if (!ctx.window) return undefined;
+  let standing: ReturnType<typeof windowStanding>;
+  try {
+    standing = windowStanding(ctx.nowMs, sub.timeZone ?? ctx.window.defaultTimeZone, ctx.window.window);
+  } catch {
+    standing = windowStanding(ctx.nowMs, ctx.window.defaultTimeZone, ctx.window.window);
+  }
+  return standing.open ? undefined : standing.opensAtMs;
+}
+
 function claimEntry(task: DeliveryTask, userId: string, channel: Channel, key: string, ctx: ClaimContext, previous: LedgerEntry | undefined): LedgerEntry {
   const wave = task.wave ?? (previous?.eventKey === task.eventKey ? previous.wave : undefined);
   return {
@@ -201,7 +248,15 @@ function claimEntry(task: DeliveryTask, userId: string, channel: Channel, key: s
 
 function keptEntry(task: DeliveryTask, userId: string, channel: Channel, key: string, reason: RestockStop, ctx: ClaimContext, previous: LedgerEntry | undefined): LedgerEntry {
   const claimed = claimEntry(task, userId, channel, key, ctx, previous);
-  return { ...claimed, state: 'soldOutBeforeSend', attempts: previous?.attempts ?? 0, leaseExpiresAtMs: null, lastError: stoppedError(reason) };
+  const kept: LedgerEntry = { ...claimed, state: 'soldOutBeforeSend', attempts: previous?.attempts ?? 0, leaseExpiresAtMs: null, lastError: stoppedError(reason) };
+  // A held send that came due after its restock ended: the stock check before a late send, counted apart.
+  if (previous?.state === 'held' && previous.heldUntilMs !== undefined) return { ...kept, heldUntilMs: previous.heldUntilMs, skipped: reason, lastError: skippedError(reason) };
+  return kept;
+}
+
+function heldEntry(task: DeliveryTask, userId: string, channel: Channel, key: string, untilMs: number, ctx: ClaimContext, previous: LedgerEntry | undefined): LedgerEntry {
+  const claimed = claimEntry(task, userId, channel, key, ctx, previous);
+  return { ...claimed, state: 'held', attempts: previous?.attempts ?? 0, leaseExpiresAtMs: null, lastError: HELD_ERROR, heldUntilMs: untilMs };
 }
 
 /**
@@ -257,6 +312,11 @@ export function decideRecipient(
   }
   let taken = 0;
   let busy = 0;
+  const until = ctx.stopped === undefined ? heldUntil(sub, ctx) : undefined;
+  // A delayed task that runs a moment before the opening it was scheduled for (clock skew) must not hold again
+  // under its own name, which the queue would refuse as taken: it counts as busy, and its retry finds the window open.
+  const early = until !== undefined && task.heldUntilMs !== undefined && until <= task.heldUntilMs;
+  let heldHere = 0;
   for (const channel of channels) {
     const entry = byChannel[channel];
     const key = keyOf(channel);
@@ -277,6 +337,17 @@ export function decideRecipient(
       plan.soldOutBeforeSend++;
       continue;
     }
+    if (until !== undefined) {
+      if (early) {
+        busy++;
+        continue;
+      }
+      // Outside the shopper's window: nothing is sent now; the delayed task claims it when the window opens.
+      plan.writes.push({ kind: 'hold', key, create: entry === undefined, entry: heldEntry(task, userId, channel, key, until, ctx, entry) });
+      plan.held++;
+      heldHere++;
+      continue;
+    }
     const next = claimEntry(task, userId, channel, key, ctx, entry);
     plan.writes.push({ kind: 'claim', key, create: entry === undefined, entry: next });
     plan.claimed.push({
@@ -290,6 +361,7 @@ export function decideRecipient(
     });
   }
   plan.busy += busy;
+  if (heldHere > 0) plan.holds.set(until!, [...(plan.holds.get(until!) ?? []), userId]);
   // The shopper changed channels after an earlier attempt's claim (say, dropped push while email was being
   // sent): that attempt settled every channel the subscription has now, but judged the older version, so it
   // kept it. Settled after the subscription's last write means served: one-shot, it goes. One written after
@@ -344,7 +416,7 @@ function servesChannel(state: DeliveryState | undefined): boolean {
 
 /** An empty plan, to fill with {@link decideRecipient}. */
 export function emptyPlan(): ClaimPlan {
-  return { claimed: [], writes: [], busy: 0, alreadySettled: 0, unsubscribed: 0, soldOutBeforeSend: 0, recipients: [], served: [], renewed: [] };
+  return { claimed: [], writes: [], busy: 0, alreadySettled: 0, unsubscribed: 0, soldOutBeforeSend: 0, held: 0, holds: new Map(), recipients: [], served: [], renewed: [] };
 }
 
 /**

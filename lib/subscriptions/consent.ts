@@ -58,8 +58,8 @@ export function consentRecordOf(
  * repeated PUT while pending sends nothing, and a repeated PUT of a
  * subscription writes nothing unless its consent changed ({@link sameConsent}).
  */
-export function sameWish(a: Pick<SubscriptionDoc, 'channels' | 'locale'>, b: Pick<SubscriptionDoc, 'channels' | 'locale'>): boolean {
-  return CHANNELS.every((c) => a.channels[c] === b.channels[c]) && a.locale === b.locale;
+export function sameWish(a: Pick<SubscriptionDoc, 'channels' | 'locale' | 'timeZone'>, b: Pick<SubscriptionDoc, 'channels' | 'locale' | 'timeZone'>): boolean {
+  return CHANNELS.every((c) => a.channels[c] === b.channels[c]) && a.locale === b.locale && a.timeZone === b.timeZone;
 }
 
 /**

@@ -42,6 +42,7 @@ const subscriptionSchema = z
     userId: z.string(),
     channels: z.array(z.enum(CHANNELS)).describe('Channels with an address, in a fixed order; never the addresses themselves.'),
     locale: z.string().optional().describe('Canonical BCP 47 tag.'),
+    timeZone: z.string().optional().describe("The shopper's IANA time zone: the send window is read on its clock."),
     createdAtMs: z.int().nonnegative().describe('Milliseconds since the epoch.'),
     updatedAtMs: z.int().nonnegative().describe('Milliseconds since the epoch; unchanged by a PUT that changes nothing.'),
     consent: consentSchema.optional().describe('Absent only on subscriptions written before consent records existed.'),
@@ -55,6 +56,7 @@ const pendingSchema = z
     status: z.literal('pending'),
     channels: z.array(channelEnum),
     locale: z.string().optional(),
+    timeZone: z.string().optional(),
     confirmChannel: channelEnum.describe('Where the confirmation message went.'),
     createdAtMs: z.int().nonnegative(),
     expiresAtMs: z.int().nonnegative().describe('When the request and its link expire unconfirmed (RESTOCK_CONFIRMATION_TTL_HOURS).'),
@@ -333,7 +335,7 @@ function buildDocument(): Record<string, unknown> {
       schemas: (() => {
         const schemas = componentSchemas();
         schemas.SubscriptionRequest!.description =
-          'At least one channel; `locale` is a BCP 47 tag, stored canonical (`en-us` becomes `en-US`). Unknown fields are refused.';
+          'At least one channel; `locale` is a BCP 47 tag, stored canonical (`en-us` becomes `en-US`); `timeZone` is the shopper\'s IANA time zone, whose clock the send window (RESTOCK_SEND_WINDOW) is read on. Unknown fields are refused.';
         return schemas;
       })(),
       responses: {

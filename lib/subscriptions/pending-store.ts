@@ -138,7 +138,7 @@ export class FirestorePendingStore implements PendingStore {
         const ref = pendingRef(this.db, doc.productId, doc.userId);
         // delete-then-create under one precondition is not possible; update names every field, removing sentAtMs and locale when absent.
         const result = await ref.update(
-          { ...doc, locale: doc.locale ?? FieldValue.delete(), sentAtMs: doc.sentAtMs ?? FieldValue.delete() },
+          { ...doc, locale: doc.locale ?? FieldValue.delete(), timeZone: doc.timeZone ?? FieldValue.delete(), sentAtMs: doc.sentAtMs ?? FieldValue.delete() },
           { lastUpdateTime: timeOf(version) },
         );
         return versionOf(result.writeTime);
@@ -204,6 +204,7 @@ export class FirestorePendingStore implements PendingStore {
           productId,
           channels: pending!.channels,
           ...(pending!.locale !== undefined ? { locale: pending!.locale } : {}),
+          ...(pending!.timeZone !== undefined ? { timeZone: pending!.timeZone } : {}),
           createdAtMs: existing?.createdAtMs ?? nowMs,
           updatedAtMs: nowMs,
           consent: { ...pending!.consent, confirmedAtMs: nowMs },

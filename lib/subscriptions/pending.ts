@@ -185,6 +185,7 @@ function newPending(productId: string, userId: string, request: SubscriptionRequ
     productId,
     channels: request.channels,
     ...(request.locale !== undefined ? { locale: request.locale } : {}),
+    ...(request.timeZone !== undefined ? { timeZone: request.timeZone } : {}),
     consent: consentRecordOf(request, existing, policy.doubleOptIn, { nowMs: policy.nowMs, storefront: policy.storefront }),
     confirmChannel: channel,
     createdAtMs: policy.nowMs,

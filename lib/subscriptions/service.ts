@@ -59,6 +59,7 @@ export function planPut(
     productId,
     channels: request.channels,
     ...(request.locale !== undefined ? { locale: request.locale } : {}),
+    ...(request.timeZone !== undefined ? { timeZone: request.timeZone } : {}),
   };
   if (existing) {
     const consent = policy.consent?.(existing);
@@ -168,6 +169,7 @@ function newSubscription(productId: string, userId: string, request: Subscriptio
     productId,
     channels: request.channels,
     ...(request.locale !== undefined ? { locale: request.locale } : {}),
+    ...(request.timeZone !== undefined ? { timeZone: request.timeZone } : {}),
     createdAtMs: policy.nowMs,
     updatedAtMs: policy.nowMs,
     ...(consent ? { consent } : {}),

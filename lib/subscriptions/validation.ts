@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { CHANNEL_SPECS, CHANNELS, isValidDocumentId, type Channel, type ChannelAddresses } from '../model.ts';
 import { InvalidRequestError, type FieldProblem } from '../http/index.ts';
 import { allProblems } from '../validation.ts';
+import { isValidTimeZone } from '../send-window.ts';
 
 /**
  * Longest id accepted, in UTF-8 bytes. Firestore allows 1,500; ids end up in
@@ -41,6 +42,8 @@ export function requireValidIds(ids: Record<string, string>): void {
 export interface SubscriptionRequest {
   channels: ChannelAddresses;
   locale?: string;
+  /** The shopper's IANA time zone: their send window (RESTOCK_SEND_WINDOW) is read on its clock. */
+  timeZone?: string;
   /** What the storefront says about the shopper's consent (lib/subscriptions/consent.ts). */
   consent?: ConsentClaim;
 }
@@ -109,6 +112,10 @@ export const subscriptionRequestSchema = z.strictObject({
       return canonical;
     })
     .optional(),
+  timeZone: z
+    .string({ error: 'must be an IANA time zone like Europe/Berlin' })
+    .refine(isValidTimeZone, { error: 'must be an IANA time zone like Europe/Berlin, America/New_York or UTC' })
+    .optional(),
   consent: consentSchema.optional(),
 });
 
@@ -133,10 +140,11 @@ export function fieldProblems(error: z.ZodError, input: unknown): FieldProblem[]
 export function parseSubscriptionRequest(body: unknown): SubscriptionRequest {
   const parsed = subscriptionRequestSchema.safeParse(body);
   if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error, body));
-  const { channels, locale, consent } = parsed.data;
+  const { channels, locale, timeZone, consent } = parsed.data;
   return {
     channels: Object.fromEntries(CHANNELS.flatMap((c) => (channels[c] !== undefined ? [[c, channels[c]]] : []))) as ChannelAddresses,
     ...(locale !== undefined ? { locale } : {}),
+    ...(timeZone !== undefined ? { timeZone } : {}),
     ...(consent !== undefined
       ? { consent: { ...(consent.wording !== undefined ? { wording: consent.wording } : {}), ...(consent.verified !== undefined ? { verified: consent.verified } : {}) } }
       : {}),

@@ -12,6 +12,7 @@ export interface SubscriptionView {
   /** Channels with an address, in a fixed order. */
   channels: Channel[];
   locale?: string;
+  timeZone?: string;
   createdAtMs: number;
   updatedAtMs: number;
   /** How the shopper consented (absent on subscriptions written before consent records existed). */
@@ -28,6 +29,7 @@ export interface PendingView {
   status: 'pending';
   channels: Channel[];
   locale?: string;
+  timeZone?: string;
   confirmChannel: Channel;
   createdAtMs: number;
   expiresAtMs: number;
@@ -41,6 +43,7 @@ export function toPendingView(doc: PendingSubscriptionDoc): PendingView {
     status: 'pending',
     channels: CHANNELS.filter((c) => typeof doc.channels[c] === 'string'),
     ...(doc.locale !== undefined ? { locale: doc.locale } : {}),
+    ...(doc.timeZone !== undefined ? { timeZone: doc.timeZone } : {}),
     confirmChannel: doc.confirmChannel,
     createdAtMs: doc.createdAtMs,
     expiresAtMs: doc.expireAt.toMillis(),
@@ -54,6 +57,7 @@ export function toView(doc: SubscriptionDoc): SubscriptionView {
     userId: doc.userId,
     channels: CHANNELS.filter((c) => typeof doc.channels[c] === 'string'),
     ...(doc.locale !== undefined ? { locale: doc.locale } : {}),
+    ...(doc.timeZone !== undefined ? { timeZone: doc.timeZone } : {}),
     createdAtMs: doc.createdAtMs,
     updatedAtMs: doc.updatedAtMs,
     ...(doc.consent !== undefined ? { consent: doc.consent } : {}),

@@ -48,6 +48,12 @@ export const deliveryTaskSchema = z.strictObject({
    * task enqueued before the field): delivery's own setting.
    */
   ledgerShards: z.number().int().positive().max(LEDGER_SHARDS).optional(),
+  /**
+   * Set on a held-back send (docs/send-windows.md): the instant the recipients'
+   * send window opens, which the task is scheduled for. Its claim judges the
+   * window afresh; this only tells a task run a moment early from a new hold.
+   */
+  heldUntilMs: z.number().int().nonnegative().optional(),
 });
 
 /** The body of one delivery task (one chunk of recipients of one event). */
@@ -72,13 +78,28 @@ export function deliveryTaskFor(fanout: TaskSource, userIds: string[], redriveRu
 }
 
 /**
+ * The delayed task of a chunk's recipients held until `opensAtMs`: the chunk's
+ * own body (its event, generation, product and wave) for those recipients.
+ */
+export function heldDeliveryTask(task: DeliveryTask, userIds: string[], opensAtMs: number): DeliveryTask {
+  return { ...task, userIds, heldUntilMs: opensAtMs };
+}
+
+/**
  * Enqueues `task` under `taskId` toward the delivery function, with the OIDC
  * audience delivery verifies, on the delivery queue its id chooses (so a
  * retried enqueue meets the same queue's name dedup).
  * @throws EnqueueError (lib/tasks) when the queue refuses.
  */
 export function enqueueDeliveryTask(client: CloudTasksClient, config: Config, taskId: string, task: DeliveryTask): Promise<EnqueueResult> {
-  return enqueueHttpTask(client, config, { queue: deliveryQueueFor(config, taskId), taskId, url: config.deliveryUrl, audience: deliveryAudience(config), body: task });
+  return enqueueHttpTask(client, config, {
+    queue: deliveryQueueFor(config, taskId),
+    taskId,
+    url: config.deliveryUrl,
+    audience: deliveryAudience(config),
+    body: task,
+    ...(task.heldUntilMs !== undefined ? { scheduleTimeMs: task.heldUntilMs } : {}),
+  });
 }
 
 /**

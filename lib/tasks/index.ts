@@ -8,6 +8,7 @@ export {
   deliveryTaskSchema,
   parseDeliveryTask,
   deliveryTaskFor,
+  heldDeliveryTask,
   enqueueDeliveryTask,
   InvalidDeliveryTaskError,
   MAX_DELIVERY_TASK_BYTES,
@@ -24,7 +25,7 @@ export {
   type ContinuationTask,
 } from './continuation-task.ts';
 export { isLastTaskAttempt } from './attempts.ts';
-export { chunk, chunkTaskId, continuationTaskId, eventTaskPrefix, rangeContinuationTaskId, redriveTaskId } from './naming.ts';
+export { chunk, chunkTaskId, heldTaskId, continuationTaskId, eventTaskPrefix, rangeContinuationTaskId, redriveTaskId } from './naming.ts';
 export {
   continuationQueuePath,
   deliveryQueueFor,

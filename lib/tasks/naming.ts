@@ -61,3 +61,12 @@ export function rangeContinuationTaskId(eventKey: string, generation: number, in
 export function redriveTaskId(eventKey: string, runId: string, userIds: readonly string[]): string {
   return `${eventTaskPrefix(eventKey)}-redrive-${membersDigest(userIds, `${runId}:`)}`;
 }
+
+/**
+ * The task id of the recipients of one chunk held until `opensAtMs`: one per
+ * (chunk, opening), so a retried chunk that holds them again meets its own
+ * name in the queue and enqueues nothing twice.
+ */
+export function heldTaskId(chunkId: string, opensAtMs: number, userIds: readonly string[]): string {
+  return `${chunkId.slice(0, 24)}-held-${opensAtMs}-${membersDigest(userIds, `${chunkId}:`)}`;
+}

@@ -31,9 +31,12 @@ function spawnFunction(name: AnyFunctionName, port: number, env: Record<string, 
   });
 }
 
-/** Starts `name` with the shared stack's environment plus `env` (undefined removes a variable) and waits until it listens. */
-export async function startFunction(name: AnyFunctionName, env: Record<string, string | undefined> = {}): Promise<FunctionProcess> {
-  const port = await freePort();
+/**
+ * Starts `name` with the shared stack's environment plus `env` (undefined removes a variable) and waits until it listens.
+ * `port` when the function must know its own URL before it starts (a delivery function that enqueues tasks to itself).
+ */
+export async function startFunction(name: AnyFunctionName, env: Record<string, string | undefined> = {}, port?: number): Promise<FunctionProcess> {
+  port ??= await freePort();
   const child = spawnFunction(name, port, { ...stack().description.env, LOG_LEVEL: 'warn', ...env });
   child.stdout!.resume();
   child.stderr!.resume();

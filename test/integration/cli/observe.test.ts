@@ -44,7 +44,7 @@ describe('restock CLI: following a restock from publish to settled', () => {
     const report = await restockJson<StatusReport>(['status', eventId, '--watch', '--interval', '300', '--timeout', '90'], { stack: s.description, timeoutMs: 100_000 });
     expect(report.settled).toBe(true);
     expect(report.fanout).toMatchObject({ eventKey: eventId, productId, state: 'complete', recipients: AUDIENCE });
-    expect(report.deliveries).toEqual({ sending: 0, sent: AUDIENCE - REJECTED, failed: 0, rejected: REJECTED, exhausted: 0, unsubscribed: 0, soldOutBeforeSend: 0, total: AUDIENCE });
+    expect(report.deliveries).toEqual({ sending: 0, sent: AUDIENCE - REJECTED, failed: 0, rejected: REJECTED, exhausted: 0, unsubscribed: 0, soldOutBeforeSend: 0, held: 0, total: AUDIENCE });
     expect(report.oldestPending).toBeNull();
     expect(report.lastErrors.map((e) => e.state)).toEqual(Array(REJECTED).fill('rejected'));
     const sink = await s.sink.stats(productId);

@@ -5,7 +5,7 @@ import type { DeliverySummary } from '../../../cli/records.ts';
 import { NotFoundError } from '../../../cli/errors.ts';
 import { run, statusReport } from './fakes.ts';
 
-const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, unsubscribed: 0, soldOutBeforeSend: 0, total: 0, ...over });
+const counts = (over: Partial<StatusReport['deliveries']>): StatusReport['deliveries'] => ({ sending: 0, sent: 0, failed: 0, rejected: 0, exhausted: 0, unsubscribed: 0, soldOutBeforeSend: 0, held: 0, total: 0, ...over });
 
 describe('restock status', () => {
   test('an event is settled only when its fan-out is not running, no delivery is sending or failed, and none of its tasks is queued', () => {
@@ -93,6 +93,18 @@ describe('restock status', () => {
     expect(JSON.parse(json.stdout).waves).toEqual(waves);
     const plain = await run(['status', 'evt-1'], { ops: { readStatus: async () => statusReport() } });
     expect(plain.stdout).not.toContain('per unit');
+  });
+
+  test('held sends and held sends skipped at the stock check are counted, in text and JSON, and nothing is said without them', async () => {
+    const sendWindows = { held: 7, skippedSoldOut: 3, skippedSuperseded: 1 };
+    const report = statusReport({ sendWindows, deliveries: { ...counts({ sent: 10, held: 7, soldOutBeforeSend: 4 }), total: 21 } });
+    const text = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
+    expect(text.stdout).toContain('send windows held 7  skippedSoldOut 3  skippedSuperseded 1');
+    expect(text.stdout).toMatch(/held 7/);
+    const json = await run(['status', 'evt-1', '--json'], { ops: { readStatus: async () => report } });
+    expect(JSON.parse(json.stdout).sendWindows).toEqual(sendWindows);
+    const plain = await run(['status', 'evt-1'], { ops: { readStatus: async () => statusReport() } });
+    expect(plain.stdout).not.toContain('send windows');
   });
 
   test('a rejected event shows why it was rejected', async () => {

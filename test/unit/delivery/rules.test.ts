@@ -113,7 +113,7 @@ function claimAsTheStoreDoes(task: DeliveryTask, subs: (SubscriptionDoc | undefi
 }
 
 /** States in which an entry still waits for an attempt to settle it. */
-const OPEN_STATES: readonly DeliveryState[] = ['sending', 'failed'];
+const OPEN_STATES: readonly DeliveryState[] = ['sending', 'failed', 'held'];
 
 /** Whether a subscribed recipient has an open ledger entry on a channel its subscription no longer has. */
 function hasOpenEntryOnDroppedChannel(subs: (SubscriptionDoc | undefined)[], ledgers: ByChannel[]): boolean {

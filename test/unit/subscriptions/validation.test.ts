@@ -23,6 +23,18 @@ describe('PUT body validation', () => {
     expect(request).toEqual({ channels: { email: 'ann@example.com', push: 'fcm:abc-123_x' }, locale: 'pt-BR' });
   });
 
+  it("accepts the shopper's IANA time zone, kept as given", () => {
+    expect(parseSubscriptionRequest({ channels: { push: 'token' }, timeZone: 'Pacific/Kiritimati' })).toEqual({ channels: { push: 'token' }, timeZone: 'Pacific/Kiritimati' });
+  });
+
+  it.each([
+    ['Mars/Olympus', 'must be an IANA time zone like Europe/Berlin, America/New_York or UTC'],
+    ['+02:00', 'must be an IANA time zone like Europe/Berlin, America/New_York or UTC'],
+    [2, 'must be a string, not number'],
+  ])('refuses the time zone %j, naming the field', (timeZone, detail) => {
+    expect(problemsOf(() => parseSubscriptionRequest({ channels: { push: 't' }, timeZone }))).toEqual([{ pointer: '#/timeZone', detail }]);
+  });
+
   it('accepts one channel without a locale', () => {
     expect(parseSubscriptionRequest({ channels: { push: 'token' } })).toEqual({ channels: { push: 'token' } });
   });

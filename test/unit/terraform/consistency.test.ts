@@ -114,6 +114,13 @@ const ENV_PLAN = {
       ...EMAIL_SETTINGS,
       'RESTOCK_FCM_PROJECT_ID',
       'RESTOCK_FCM_CONCURRENCY',
+      // Send windows: it holds recipients back and re-enqueues them as delayed tasks on the delivery queues.
+      'RESTOCK_SEND_WINDOW',
+      'RESTOCK_DEFAULT_TIME_ZONE',
+      'RESTOCK_TASKS_LOCATION',
+      'RESTOCK_TASKS_QUEUE',
+      'RESTOCK_TASKS_QUEUE_COUNT',
+      'RESTOCK_TASKS_SERVICE_ACCOUNT',
     ],
     restockSubscriptions: [
       'RESTOCK_MAX_SUBSCRIPTIONS_PER_USER',
