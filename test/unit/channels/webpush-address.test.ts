@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { parseWebPushAddress } from '../../../lib/channels.ts';
 import { scrub } from '../../../lib/log.ts';
 import { parseSubscriptionRequest } from '../../../lib/subscriptions/validation.ts';
+import { rejectionByRule } from '../../../emulators/sink/contract.ts';
 
 const P256DH = `B${'Bx'.repeat(43)}`; // 87 base64url characters: 65 bytes starting 0x04
 const AUTH = 'c2VjcmV0LWF1dGgtMTYtYg'; // 16 bytes
@@ -61,5 +62,13 @@ describe('a web push subscription', () => {
     const stored = parseSubscriptionRequest({ channels: { webpush: browser() } }).channels.webpush!;
     const line = JSON.stringify(scrub({ channels: { webpush: stored }, subscription: browser(), to: stored }));
     for (const secret of [ENDPOINT, P256DH, AUTH, 'gAAAAABexampleOpaque']) expect(line).not.toContain(secret);
+  });
+});
+
+describe("the local sink's rule for web push (docs/notification-service.md)", () => {
+  test('a subscription whose endpoint has a /gone/ path is a dead address; another is deliverable', () => {
+    const stored = (endpoint: string) => parseSubscriptionRequest({ channels: { webpush: browser({ endpoint }) } }).channels.webpush!;
+    expect(rejectionByRule('webpush', stored('https://push.example.net/push/gone/abc'))).toEqual({ reason: 'subscription-gone', deadAddress: true });
+    expect(rejectionByRule('webpush', stored('https://push.example.net/push/abc'))).toBeUndefined();
   });
 });
