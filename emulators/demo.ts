@@ -14,9 +14,9 @@
  * local SMTP server, the demo follows the links of that share of them, and
  * the restock must tell exactly those (`notifiedUnconfirmed` must be 0).
  *
- * `--channels email,push` seeds subscribers on those channels and sends them
+ * `--channels email,push,webpush` seeds subscribers on those channels and sends them
  * directly: email through the stack's SMTP server, push through its FCM
- * stand-in (a running stack must have been started with the same
+ * stand-in, webpush through its web push stand-in (a running stack must have been started with the same
  * `npm start -- --channels ...`); the summary counts per channel.
  */
 import { join } from 'node:path';
@@ -59,7 +59,7 @@ const program = exitTwoOnUsageError(new Command('demo'))
   .option('--json', 'print the summary as one JSON object on the last line')
   .option('--settle <ms>', 'after the last expected notification, watch this long for duplicates', '1500')
   .option('--state-file <path>', 'where a running stack describes itself', DEFAULT_STATE_FILE)
-  .option('--channels <list>', 'send these channels directly (email through the local SMTP server, push through the FCM stand-in), e.g. email,push')
+  .option('--channels <list>', 'send these channels directly (email through the local SMTP server, push through the FCM stand-in, webpush through the web push stand-in, which decrypts each payload), e.g. email,push,webpush')
   .option('--available <n>', 'units restocked (with --wave-multiplier or --sell-out-after-ms)', '10')
   .option('--wave-multiplier <x>', 'tell the product in waves (docs/waves.md): shoppers per unit in stock, oldest sign-up first')
   .option('--wave-interval-ms <ms>', 'time between waves (with --wave-multiplier)', '3000')
@@ -172,6 +172,7 @@ async function run(): Promise<DemoSummary | WavesRunSummary | SellOutRunSummary>
       productName: 'Trail Runner 2 (demo)',
       channels,
       api: { url: description.functions.restockSubscriptions, clients: seedClients },
+      webPushStandIn: description.webpush,
       onProgress: (n) => {
         seedBar?.update(n);
         if (!tty && Date.now() - lastSeedLineAtMs > 5000) {

@@ -9,6 +9,7 @@
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import pc from 'picocolors';
+import { CHANNELS } from '../lib/channels.ts';
 import { watchWrappers } from './parent-watch.ts';
 import { exitTwoOnUsageError } from './usage.ts';
 import {
@@ -36,6 +37,7 @@ const PORT_FLAGS: Record<ComponentName, { flag: string; env: string }> = {
   sink: { flag: 'sink-port', env: 'SINK_PORT' },
   smtp: { flag: 'smtp-port', env: 'SMTP_PORT' },
   fcm: { flag: 'fcm-port', env: 'FCM_PORT' },
+  webpush: { flag: 'webpush-port', env: 'WEBPUSH_PORT' },
   inventory: { flag: 'inventory-port', env: 'INVENTORY_PORT' },
   relayOutbox: { flag: 'relay-port', env: 'RELAY_PORT' },
   applyShopperActions: { flag: 'shopper-actions-port', env: 'SHOPPER_ACTIONS_PORT' },
@@ -49,7 +51,7 @@ const program = exitTwoOnUsageError(new Command('start'))
   .addOption(new Option('--log-level <level>', 'LOG_LEVEL of the functions and the sink').choices(['debug', 'info', 'warn', 'error']).default(process.env.LOG_LEVEL ?? 'info'))
   .option('--env <KEY=VALUE...>', 'extra environment for the function processes (e.g. RESTOCK_CHUNK_SIZE=50)', [])
   .option('--sink-token <token>', 'bearer token the sink requires and the functions send')
-  .option('--channels <list>', 'channels sent directly (email through the local SMTP server, push through the FCM stand-in) instead of through the sink, e.g. email,push', '')
+  .option('--channels <list>', 'channels sent directly (email through the local SMTP server, push through the FCM stand-in, webpush through the web push stand-in) instead of through the sink, e.g. email,push,webpush', '')
   .option('--smtp-view-port <port>', 'port of the mail server\'s HTTP view (env SMTP_VIEW_PORT)', process.env.SMTP_VIEW_PORT ?? String(DEFAULT_SMTP_VIEW_PORT))
   .option('--state-file <path>', 'where to describe the running stack', DEFAULT_STATE_FILE)
   .option('--dir <path>', 'where logs (<dir>/logs) and bookkeeping go', join(REPO_ROOT, '.local'));
@@ -90,9 +92,9 @@ const env = Object.fromEntries(
 );
 
 const channels = (opts.channels as string).split(',').map((c) => c.trim()).filter(Boolean);
-const unknownChannel = channels.find((c) => c !== 'email' && c !== 'push');
+const unknownChannel = channels.find((c) => !(CHANNELS as readonly string[]).includes(c));
 if (unknownChannel !== undefined) {
-  process.stderr.write(`--channels takes email and/or push, got ${JSON.stringify(unknownChannel)}\n`);
+  process.stderr.write(`--channels takes ${CHANNELS.join(', ')}, got ${JSON.stringify(unknownChannel)}\n`);
   process.exit(2);
 }
 const smtpViewPort = opts.smtpViewPort as string;
@@ -148,7 +150,7 @@ const lines = [
     `firestore=${d.firestore} pubsub=${d.pubsub} tasks=${d.tasks} ` +
     `fanOutRestock=${d.functions.fanOutRestock} deliverRestockBatch=${d.functions.deliverRestockBatch} ` +
     `restockSubscriptions=${d.functions.restockSubscriptions} restockUnsubscribe=${d.functions.restockUnsubscribe} relayOutbox=${d.functions.relayOutbox} sink=${d.sink} inventory=${d.inventory} ` +
-    `smtp=${d.smtp.smtp} (received mail: ${d.smtp.url}/messages) fcm=${d.fcm} (received pushes: ${d.fcm}/messages)`,
+    `smtp=${d.smtp.smtp} (received mail: ${d.smtp.url}/messages) fcm=${d.fcm} (received pushes: ${d.fcm}/messages) webpush=${d.webpush} (subscriptions: POST ${d.webpush}/subscriptions, decrypted pushes: ${d.webpush}/messages)`,
   '',
   '  # to use it from another shell (the restock CLI, replay and redrive included):',
   ...Object.entries(shellEnv(d)).map(([k, v]) => `  export ${k}=${shellQuote(v)}`),
@@ -156,7 +158,7 @@ const lines = [
   `  described in ${stateFile}; logs in ${d.logsDir}/<component>.log`,
   `  topic ${d.topic} → push subscription ${d.subscription} → ${d.functions.fanOutRestock} (dead letters: ${d.deadLetterSubscription})`,
   `  queue${d.deliveryQueues.length > 1 ? 's' : ''} ${d.deliveryQueues.join(', ')} → ${d.functions.deliverRestockBatch}; continuations: ${d.continuationQueue} → ${d.functions.fanOutRestock}`,
-  `  email → ${channels.includes('email') ? `smtp (${d.smtp.smtp})` : `sink (${d.sink})`}, push → ${channels.includes('push') ? `fcm (${d.fcm})` : `sink (${d.sink})`}`,
+  `  email → ${channels.includes('email') ? `smtp (${d.smtp.smtp})` : `sink (${d.sink})`}, push → ${channels.includes('push') ? `fcm (${d.fcm})` : `sink (${d.sink})`}, webpush → ${channels.includes('webpush') ? `webpush (${d.webpush})` : `sink (${d.sink})`}`,
   `  inventory ${d.inventory}/v1/products/{productId}/stock → outbox → ${d.topic} (sweep every ${d.sweepIntervalMs} ms: ${d.functions.relayOutbox})`,
   '  Ctrl-C stops everything.',
 ];

@@ -18,12 +18,13 @@
 import { z } from 'zod';
 
 /** A sender: how a channel's message leaves. `http` is the notification service; `log` only logs (emulators only). */
-export type SenderKind = 'http' | 'log' | 'smtp' | 'fcm';
+export type SenderKind = 'http' | 'log' | 'smtp' | 'fcm' | 'webpush';
 
 /** What each sender is, in one line, for the settings table and errors. */
 export const SENDER_SUMMARY: Readonly<Record<SenderKind, string>> = {
   smtp: 'direct, over SMTP',
   fcm: 'direct, Firebase Cloud Messaging HTTP v1',
+  webpush: 'direct, Web Push (RFC 8030, aes128gcm payloads, VAPID)',
   http: 'the notification service at RESTOCK_NOTIFIER_URL',
   log: 'only logs; refused outside the emulators',
 };
@@ -33,7 +34,10 @@ export interface ChannelSpec {
   /** One line for docs and errors: what the address is. */
   address: string;
   /**
-   * The address as the subscription API accepts it: each check's message
+   * The address as the subscription API accepts it, and the string it is
+   * stored as (a structured address, such as a web push subscription, is
+   * stored as its canonical JSON, so equal subscriptions are equal strings for
+   * the ledger, the dead-address lookup and erasure): each check's message
    * names the problem (the field is named by the caller).
    */
   schema: z.ZodType<string>;
@@ -54,6 +58,69 @@ export interface ChannelSpec {
 const MAX_EMAIL_LENGTH = 254;
 /** FCM tokens are ~160 characters, APNs tokens 64 hex digits; this leaves room for others. */
 const MAX_PUSH_TOKEN_LENGTH = 4096;
+
+/**
+ * A browser's web push endpoint (RFC 8030): the push service's URL for one
+ * subscription. Real ones are 150–400 characters; the cap keeps the stored
+ * JSON under the 1,500 bytes Firestore indexes of a string (the dead-address
+ * lookup queries it).
+ */
+const MAX_WEBPUSH_ENDPOINT_LENGTH = 1024;
+
+/** Hosts an `http:` endpoint may name: only the local stand-in's (emulators/webpush); real push services are https. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Unpadded base64url decoding to exactly `bytes` bytes, as `PushSubscription.toJSON()` gives keys. */
+function base64urlOf(bytes: number, what: string, check: (decoded: Buffer) => boolean = () => true) {
+  return z
+    .string({ error: `must be ${what} (a base64url string)` })
+    .regex(/^[A-Za-z0-9_-]+$/, { error: `must be base64url (A-Z a-z 0-9 - _, no padding): ${what}` })
+    .refine((s) => {
+      const decoded = Buffer.from(s, 'base64url');
+      return decoded.length === bytes && check(decoded);
+    }, { error: `must decode to ${what}` });
+}
+
+/**
+ * A browser's `PushSubscription` as its `toJSON()` gives it: the endpoint
+ * (https; http only on a loopback host, for the local stand-in), the
+ * subscription's P-256 public key and its 16-byte auth secret (RFC 8291).
+ * Stored as its canonical JSON (key order fixed, `expirationTime` dropped).
+ */
+const webPushSubscriptionSchema = z
+  .strictObject(
+    {
+      endpoint: z
+        .url({ error: 'must be the push service URL of the subscription (an https: URL)' })
+        .max(MAX_WEBPUSH_ENDPOINT_LENGTH, { error: `must be at most ${MAX_WEBPUSH_ENDPOINT_LENGTH} characters` })
+        .refine((u) => {
+          // zod runs this check even when the URL check failed: an unparsable string is that check's problem, not a throw here.
+          const url = URL.canParse(u) ? new URL(u) : undefined;
+          return url === undefined || url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+        }, { error: 'must be an https: URL (push services are https; http: only on a loopback host, for the local stand-in)' }),
+      keys: z.strictObject(
+        {
+          p256dh: base64urlOf(65, 'an uncompressed P-256 public key of 65 bytes', (k) => k[0] === 0x04),
+          auth: base64urlOf(16, 'an auth secret of 16 bytes'),
+        },
+        { error: 'must be an object with `p256dh` and `auth` (the subscription\'s keys)' },
+      ),
+      expirationTime: z.number({ error: 'must be a number of milliseconds or null' }).nullable().optional(),
+    },
+    { error: 'must be a browser PushSubscription: { endpoint, keys: { p256dh, auth } }' },
+  )
+  .transform(({ endpoint, keys }) => JSON.stringify({ endpoint, keys: { p256dh: keys.p256dh, auth: keys.auth } }));
+
+/** A stored web push address (the canonical JSON of {@link webPushSubscriptionSchema}). */
+export interface WebPushSubscription {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
+/** The subscription a stored `webpush` address holds (what the sender needs). */
+export function parseWebPushAddress(address: string): WebPushSubscription {
+  return JSON.parse(address) as WebPushSubscription;
+}
 
 /**
  * The channels. The order is the ledger's (keys and claims are made in it)
@@ -81,6 +148,14 @@ export const CHANNEL_SPECS = {
     senders: ['fcm', 'http', 'log'],
     deadAddressLookup: true,
     standIn: 'fcm',
+  },
+  webpush: {
+    address: "a browser's web push subscription",
+    schema: webPushSubscriptionSchema,
+    senders: ['webpush', 'http', 'log'],
+    // A push service answers 404/410 for a subscription that expired or was revoked.
+    deadAddressLookup: true,
+    standIn: 'webpush',
   },
 } as const satisfies Record<string, ChannelSpec>;
 
@@ -125,7 +200,7 @@ export function maxChunkSize(channelCount: number): number {
   return Math.min(MAX_TASK_RECIPIENTS, Math.floor((MAX_WRITES_PER_COMMIT - 1) / channelCount));
 }
 
-/** The largest `RESTOCK_CHUNK_SIZE` this table allows (200 with two channels, 166 with three). */
+/** The largest `RESTOCK_CHUNK_SIZE` this table allows (166 with three channels). */
 export const MAX_CHUNK_SIZE = maxChunkSize(CHANNELS.length);
 
 /**

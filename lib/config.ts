@@ -314,6 +314,29 @@ export const SETTINGS = {
   fcmEndpoint: setting('RESTOCK_FCM_ENDPOINT', url, 'Base URL of the FCM HTTP v1 API (the local stack points it at its stand-in).', 'https://fcm.googleapis.com'),
   fcmCredentials: setting('RESTOCK_FCM_CREDENTIALS', z.enum(['adc', 'none']), '`adc`: OAuth token of the function\'s service account (Application Default Credentials); `none` only for the local stand-in.', 'adc'),
   fcmConcurrency: setting('RESTOCK_FCM_CONCURRENCY', positiveInt.max(500), 'FCM v1 requests in flight per notifier call (the v1 API takes one message a request).', '20'),
+  webpushVapidPublicKey: setting(
+    'RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY',
+    z.string().regex(/^[A-Za-z0-9_-]{87}$/, { error: 'must be a VAPID public key: 65 bytes of P-256 point, base64url (`npx web-push generate-vapid-keys`)' }).optional(),
+    "The application server's VAPID public key (RFC 8292), base64url: the one the storefront's `pushManager.subscribe({ applicationServerKey })` used (required with `webpush`).",
+  ),
+  webpushVapidPrivateKey: secretSetting(
+    'RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY',
+    z.string().regex(/^[A-Za-z0-9_-]{43}$/, { error: 'must be a VAPID private key: 32 bytes, base64url' }).optional(),
+    'The VAPID private key matching RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY (required with `webpush`); from Secret Manager in production.',
+  ),
+  webpushSubject: setting(
+    'RESTOCK_WEBPUSH_SUBJECT',
+    z.string().regex(/^(mailto:[^\s]+@[^\s]+|https:\/\/[^\s]+)$/, { error: 'must be a mailto: address or an https: URL (RFC 8292 `sub`)' }).optional(),
+    "Who push services contact about this sender (the VAPID JWT's `sub`): a `mailto:` address or an `https:` URL (required with `webpush`).",
+  ),
+  webpushTtlSeconds: setting(
+    'RESTOCK_WEBPUSH_TTL_SECONDS',
+    nonNegativeInt.max(2_419_200),
+    'How long a push service keeps a message for a browser that is offline (the `TTL` header, RFC 8030 §5.2): a day, since a restock told later may be sold out again.',
+    '86400',
+  ),
+  webpushUrgency: setting('RESTOCK_WEBPUSH_URGENCY', z.enum(['very-low', 'low', 'normal', 'high']), 'The `Urgency` header (RFC 8030 §5.3): `high` wakes a sleeping device, `normal` waits for it to be on.', 'normal'),
+  webpushConcurrency: setting('RESTOCK_WEBPUSH_CONCURRENCY', positiveInt.max(500), 'Web push requests in flight per notifier call (one request a message).', '20'),
 
   // Who may call fan-out and delivery
   verifyOidc: setting('RESTOCK_VERIFY_OIDC', bool, 'Verify the Cloud Tasks OIDC token on `deliverRestockBatch` and on fan-out continuations. Off is refused outside the emulators.', 'true'),

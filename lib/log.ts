@@ -29,8 +29,13 @@ export function isServiceAccount(email: string): boolean {
   return SERVICE_ACCOUNT.test(email);
 }
 
-/** Keys whose values are redacted whole: secrets, and every channel's name (a subscription's `channels.<channel>` is its address). */
-const SECRET_KEY = new RegExp(`(email|address|token|authorization|password|secret|^to$|${CHANNELS.map((c) => `^${c}$`).join('|')})`, 'i');
+/**
+ * Keys whose values are redacted whole: secrets, every channel's name (a
+ * subscription's `channels.<channel>` is its address), and the parts of a web
+ * push subscription (its endpoint names the browser; `p256dh` and `auth` are
+ * its keys).
+ */
+const SECRET_KEY = new RegExp(`(email|address|token|authorization|password|secret|^to$|^endpoint$|^p256dh$|^auth$|${CHANNELS.map((c) => `^${c}$`).join('|')})`, 'i');
 
 /** Longest string a log line (or a stored diagnostic) keeps; the rest is counted, not kept. */
 export const MAX_LOGGED_STRING_CHARS = 8192;

@@ -45,6 +45,16 @@ resource "google_secret_manager_secret" "dkim_private_key" {
   depends_on = [google_project_service.enabled]
 }
 
+resource "google_secret_manager_secret" "webpush_vapid_private_key" {
+  secret_id = local.names.webpush_vapid_private_key_secret
+
+  replication {
+    auto {}
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
 resource "google_secret_manager_secret" "unsubscribe_key" {
   secret_id = local.names.unsubscribe_key_secret
 
@@ -73,8 +83,16 @@ resource "google_secret_manager_secret_version" "dkim_private_key" {
   secret_data_wo_version = var.dkim_private_key_version
 }
 
+resource "google_secret_manager_secret_version" "webpush_vapid_private_key" {
+  count = var.webpush_sender == "webpush" ? 1 : 0
+
+  secret                 = google_secret_manager_secret.webpush_vapid_private_key.id
+  secret_data_wo         = var.webpush_vapid_private_key
+  secret_data_wo_version = var.webpush_vapid_private_key_version
+}
+
 resource "google_secret_manager_secret_version" "unsubscribe_key" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   secret                 = google_secret_manager_secret.unsubscribe_key.id
   secret_data_wo         = var.unsubscribe_keys
@@ -94,9 +112,15 @@ resource "google_secret_manager_secret_iam_member" "delivery_reads_dkim_private_
   member    = "serviceAccount:${google_service_account.function["deliverRestockBatch"].email}"
 }
 
+resource "google_secret_manager_secret_iam_member" "delivery_reads_webpush_vapid_private_key" {
+  secret_id = google_secret_manager_secret.webpush_vapid_private_key.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${google_service_account.function["deliverRestockBatch"].email}"
+}
+
 # restockSubscriptions seals the links of double opt-in confirmations with the same keys.
 resource "google_secret_manager_secret_iam_member" "unsubscribe_key_readers" {
-  for_each = local.direct_email ? toset(concat(["deliverRestockBatch", "restockUnsubscribe"], local.confirms_email ? ["restockSubscriptions"] : [])) : toset([])
+  for_each = local.sends_links ? toset(concat(["deliverRestockBatch", "restockUnsubscribe"], local.confirms_email ? ["restockSubscriptions"] : [])) : toset([])
 
   secret_id = google_secret_manager_secret.unsubscribe_key.id
   role      = "roles/secretmanager.secretAccessor"

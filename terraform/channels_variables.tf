@@ -28,6 +28,107 @@ variable "push_sender" {
   }
 }
 
+variable "webpush_sender" {
+  description = "RESTOCK_WEBPUSH_SENDER: webpush sends to each browser's push service (VAPID), http through the notification service; empty follows notifier."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.webpush_sender == "" || contains(["webpush", "http"], var.webpush_sender)
+    error_message = "webpush_sender must be empty, webpush or http (log is for the emulators only)."
+  }
+}
+
+variable "webpush_vapid_public_key" {
+  description = "RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY: the VAPID public key (base64url, 87 characters) the storefront's pushManager.subscribe used; required when webpush_sender is webpush (npx web-push generate-vapid-keys)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.webpush_vapid_public_key == "" ? var.webpush_sender != "webpush" : can(regex("^[A-Za-z0-9_-]{87}$", var.webpush_vapid_public_key))
+    error_message = "webpush_vapid_public_key is required when webpush_sender is webpush: 87 base64url characters (npx web-push generate-vapid-keys)."
+  }
+}
+
+variable "webpush_subject" {
+  description = "RESTOCK_WEBPUSH_SUBJECT: who push services contact about this sender, a mailto: address or an https: URL (the VAPID JWT's sub); required when webpush_sender is webpush."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.webpush_subject == "" ? var.webpush_sender != "webpush" : can(regex("^(mailto:[^\\s]+@[^\\s]+|https://[^\\s]+)$", var.webpush_subject))
+    error_message = "webpush_subject is required when webpush_sender is webpush: a mailto: address or an https: URL."
+  }
+}
+
+variable "webpush_ttl_seconds" {
+  description = "RESTOCK_WEBPUSH_TTL_SECONDS: how long a push service keeps a message for an offline browser."
+  type        = number
+  default     = 86400
+
+  validation {
+    condition     = var.webpush_ttl_seconds >= 0 && var.webpush_ttl_seconds <= 2419200 && floor(var.webpush_ttl_seconds) == var.webpush_ttl_seconds
+    error_message = "webpush_ttl_seconds must be a whole number from 0 to 2419200 (four weeks)."
+  }
+}
+
+variable "webpush_urgency" {
+  description = "RESTOCK_WEBPUSH_URGENCY: very-low, low, normal or high (RFC 8030 Urgency)."
+  type        = string
+  default     = "normal"
+
+  validation {
+    condition     = contains(["very-low", "low", "normal", "high"], var.webpush_urgency)
+    error_message = "webpush_urgency must be very-low, low, normal or high."
+  }
+}
+
+variable "webpush_concurrency" {
+  description = "RESTOCK_WEBPUSH_CONCURRENCY: web push requests in flight per notifier call."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.webpush_concurrency >= 1 && var.webpush_concurrency <= 500 && floor(var.webpush_concurrency) == var.webpush_concurrency
+    error_message = "webpush_concurrency must be a whole number from 1 to 500."
+  }
+}
+
+variable "webpush_vapid_private_key" {
+  description = "The VAPID private key (RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY, 43 base64url characters), required when webpush_sender is webpush. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state (TF_VAR_webpush_vapid_private_key). Only sent when webpush_vapid_private_key_version changes."
+  type        = string
+  default     = null
+  ephemeral   = true
+  sensitive   = true
+
+  validation {
+    condition     = var.webpush_vapid_private_key == null ? var.webpush_sender != "webpush" : can(regex("^[A-Za-z0-9_-]{43}$", var.webpush_vapid_private_key))
+    error_message = "webpush_vapid_private_key is required when webpush_sender is webpush: 43 base64url characters (export TF_VAR_webpush_vapid_private_key)."
+  }
+}
+
+variable "webpush_vapid_private_key_version" {
+  description = "Version number of webpush_vapid_private_key: raise it by one to write a new key (with a new public key: every browser must subscribe again); Terraform sends it only when this changes."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.webpush_vapid_private_key_version >= 1 && floor(var.webpush_vapid_private_key_version) == var.webpush_vapid_private_key_version
+    error_message = "webpush_vapid_private_key_version must be a whole number, 1 or more."
+  }
+}
+
+variable "webpush_vapid_private_key_secret_id" {
+  description = "Secret Manager secret (created here, its version written from webpush_vapid_private_key) whose latest version becomes RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY of deliverRestockBatch when webpush_sender is webpush. name_prefix is put before it."
+  type        = string
+  default     = "restock-webpush-vapid-private-key"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,249}$", var.webpush_vapid_private_key_secret_id))
+    error_message = "webpush_vapid_private_key_secret_id must be letters, digits, _ and -, at most 249 (255 with name_prefix)."
+  }
+}
+
 variable "smtp_host" {
   description = "RESTOCK_SMTP_HOST: the SMTP submission server of your mail provider (required when email_sender is smtp)."
   type        = string
@@ -233,15 +334,15 @@ variable "dkim_private_key_version" {
 }
 
 variable "unsubscribe_keys" {
-  description = "Keys of the unsubscribe links (RESTOCK_UNSUBSCRIBE_SECRET), required when email_sender is smtp: comma-separated, the first signs, every one verifies, each at least 32 bytes; generate one with `openssl rand -base64 48`. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply while email_sender is smtp (TF_VAR_unsubscribe_keys). Only sent when unsubscribe_key_version changes."
+  description = "Keys of the unsubscribe links (RESTOCK_UNSUBSCRIBE_SECRET), required when email_sender is smtp or webpush_sender is webpush: comma-separated, the first signs, every one verifies, each at least 32 bytes; generate one with `openssl rand -base64 48`. Ephemeral: written to Secret Manager through a write-only argument, never stored in the plan or the state; give it on every plan and apply while email_sender is smtp (TF_VAR_unsubscribe_keys). Only sent when unsubscribe_key_version changes."
   type        = string
   default     = null
   ephemeral   = true
   sensitive   = true
 
   validation {
-    condition     = var.unsubscribe_keys == null ? var.email_sender != "smtp" : alltrue([for key in split(",", var.unsubscribe_keys) : length(key) >= 32])
-    error_message = "unsubscribe_keys is required when email_sender is smtp: comma-separated keys of at least 32 bytes each, none empty (openssl rand -base64 48 makes one; export TF_VAR_unsubscribe_keys)."
+    condition     = var.unsubscribe_keys == null ? var.email_sender != "smtp" && var.webpush_sender != "webpush" : alltrue([for key in split(",", var.unsubscribe_keys) : length(key) >= 32])
+    error_message = "unsubscribe_keys is required when email_sender is smtp or webpush_sender is webpush: comma-separated keys of at least 32 bytes each, none empty (openssl rand -base64 48 makes one; export TF_VAR_unsubscribe_keys)."
   }
 }
 

@@ -291,6 +291,22 @@ resource "google_firestore_field" "shoppers_expire_at" {
   ttl_config {}
 }
 
+# A push service answers 404/410 for a web push subscription that expired or
+# was revoked: it is removed everywhere, as a dead push token is.
+resource "google_firestore_field" "subscriptions_webpush_subscription" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "restockSubscriptions"
+  field      = "channels.webpush"
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+  }
+}
+
 # shoppers/{userId}.productIds is read by id, never queried: its automatic
 # array-contains index would only cost a write per product subscribed.
 resource "google_firestore_field" "shoppers_product_ids" {

@@ -129,6 +129,7 @@ resource "google_cloudfunctions2_function" "function" {
     google_secret_manager_secret_version.smtp_password,
     google_secret_manager_secret_version.dkim_private_key,
     google_secret_manager_secret_version.unsubscribe_key,
+    google_secret_manager_secret_version.webpush_vapid_private_key,
     google_secret_manager_secret_version.pseudonym_key,
     google_firestore_database.pipeline,
   ]

@@ -39,7 +39,7 @@ resource "google_service_account" "pubsub_push" {
 # The identity Pub/Sub puts in each push of the shopper-actions subscription:
 # the only caller of applyShopperActions.
 resource "google_service_account" "shopper_actions_push" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   account_id   = "${var.name_prefix}restock-actions-push"
   display_name = "Restock fan-out: shopper-actions push invoker"
@@ -244,7 +244,7 @@ resource "google_cloud_run_v2_service_iam_binding" "fanout_invokers" {
 }
 
 resource "google_cloud_run_v2_service_iam_binding" "shopper_actions_invokers" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   project  = var.project_id
   location = var.region
@@ -275,7 +275,7 @@ resource "google_cloud_run_v2_service_iam_binding" "invokers" {
 # Cloud Run Invoker IAM check (recommended) ... when the project is subject to
 # the domain restricted sharing constraint").
 resource "google_cloud_run_v2_service_iam_member" "unsubscribe_public" {
-  count = local.direct_email && var.unsubscribe_allow_unauthenticated ? 1 : 0
+  count = local.sends_links && var.unsubscribe_allow_unauthenticated ? 1 : 0
 
   project  = var.project_id
   location = var.region
@@ -391,6 +391,7 @@ resource "time_sleep" "iam_propagation" {
         # The direct channels' secrets (terraform/channels.tf).
         google_secret_manager_secret_iam_member.delivery_reads_smtp_password.id,
         google_secret_manager_secret_iam_member.delivery_reads_dkim_private_key.id,
+        google_secret_manager_secret_iam_member.delivery_reads_webpush_vapid_private_key.id,
         # The relay publishes and reads the outbox (terraform/outbox.tf).
         google_pubsub_topic_iam_member.outbox_relay_publishes.id,
         # Fan-out enqueues continuations as the tasks identity from its first request.

@@ -37,13 +37,13 @@ locals {
     restockUnsubscribe = {
       description       = "One-click unsubscribe links of restock emails (RFC 8058) and double opt-in confirmation links; public, token-verified, records the request."
       account_id        = "restock-unsubscribe"
-      deployed          = local.direct_email
+      deployed          = local.sends_links
       pipeline_database = false
     }
     applyShopperActions = {
       description       = "Applies the shopper actions restockUnsubscribe records (unsubscribe requests, double opt-in confirmations); private, pushed by Pub/Sub."
       account_id        = "restock-shopper-actions"
-      deployed          = local.direct_email
+      deployed          = local.sends_links
       pipeline_database = true
     }
     # The outbox sweep (terraform/outbox.tf): it reads the inventory service's
@@ -57,6 +57,10 @@ locals {
   }
 
   direct_email = var.email_sender == "smtp"
+  # Direct sends carry one-click unsubscribe links (an email's List-Unsubscribe,
+  # a web push payload's unsubscribeUrl): their key, the public unsubscribe
+  # function and the shopper-actions path exist exactly then.
+  sends_links = local.direct_email || var.webpush_sender == "webpush"
 
   # restockSubscriptions emails confirmation links itself (double opt-in), over
   # SMTP: the variable's validation makes this imply direct_email, so every
@@ -67,8 +71,9 @@ locals {
   # empty), and whether any goes through the notification service: only then
   # are notifier_url and the notifier token needed (every channel direct needs neither).
   channel_senders = {
-    email = var.email_sender == "" ? var.notifier : var.email_sender
-    push  = var.push_sender == "" ? var.notifier : var.push_sender
+    email   = var.email_sender == "" ? var.notifier : var.email_sender
+    push    = var.push_sender == "" ? var.notifier : var.push_sender
+    webpush = var.webpush_sender == "" ? var.notifier : var.webpush_sender
   }
   uses_notifier = contains(values(local.channel_senders), "http")
 
@@ -95,6 +100,7 @@ locals {
     task_signing_key_secret                  = "${var.name_prefix}${var.task_signing_key_secret_id}"
     smtp_password_secret                     = "${var.name_prefix}${var.smtp_password_secret_id}"
     dkim_private_key_secret                  = "${var.name_prefix}${var.dkim_private_key_secret_id}"
+    webpush_vapid_private_key_secret         = "${var.name_prefix}${var.webpush_vapid_private_key_secret_id}"
     unsubscribe_key_secret                   = "${var.name_prefix}${var.unsubscribe_key_secret_id}"
     pseudonym_key_secret                     = "${var.name_prefix}${var.pseudonym_key_secret_id}"
     source_bucket                            = "${var.project_id}-${var.name_prefix}restock-source"
@@ -235,6 +241,13 @@ locals {
       RESTOCK_UNSUBSCRIBE_URL = var.unsubscribe_base_url != "" ? var.unsubscribe_base_url : local.function_urls["restockUnsubscribe"]
       RESTOCK_FCM_PROJECT_ID  = var.fcm_project_id
       RESTOCK_FCM_CONCURRENCY = tostring(var.fcm_concurrency)
+      # Web push (docs/channels.md): the private key is a secret, below.
+      RESTOCK_WEBPUSH_SENDER           = var.webpush_sender
+      RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY = var.webpush_vapid_public_key
+      RESTOCK_WEBPUSH_SUBJECT          = var.webpush_subject
+      RESTOCK_WEBPUSH_TTL_SECONDS      = tostring(var.webpush_ttl_seconds)
+      RESTOCK_WEBPUSH_URGENCY          = var.webpush_urgency
+      RESTOCK_WEBPUSH_CONCURRENCY      = tostring(var.webpush_concurrency)
     }
     restockSubscriptions = {
       RESTOCK_MAX_SUBSCRIPTIONS_PER_USER = tostring(var.max_subscriptions_per_user)
@@ -319,7 +332,9 @@ locals {
       RESTOCK_NOTIFIER_TOKEN     = local.uses_notifier ? google_secret_manager_secret.notifier_token.secret_id : ""
       RESTOCK_SMTP_PASSWORD      = var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id
       RESTOCK_DKIM_PRIVATE_KEY   = var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id
-      RESTOCK_UNSUBSCRIBE_SECRET = local.direct_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""
+      RESTOCK_UNSUBSCRIBE_SECRET = local.sends_links ? google_secret_manager_secret.unsubscribe_key.secret_id : ""
+      # Signs every web push request (VAPID), only while web push is sent directly.
+      RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY = var.webpush_sender == "webpush" ? google_secret_manager_secret.webpush_vapid_private_key.secret_id : ""
     }
     # The pseudonym key (terraform/consent.tf) goes to every function that refers to a shopper by
     # its keyed hash (in logs, erasure receipts, erased ledger entries, confirmation limits), so

@@ -148,7 +148,7 @@ locals {
 }
 
 resource "google_pubsub_topic" "shopper_actions" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   name = local.names.shopper_actions_topic
 
@@ -156,7 +156,7 @@ resource "google_pubsub_topic" "shopper_actions" {
 }
 
 resource "google_pubsub_topic" "shopper_actions_dead_letter" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   name = local.names.shopper_actions_dead_letter_topic
 
@@ -164,7 +164,7 @@ resource "google_pubsub_topic" "shopper_actions_dead_letter" {
 }
 
 resource "google_pubsub_subscription" "shopper_actions_dead_letter" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   name  = local.names.shopper_actions_dead_letter_subscription
   topic = google_pubsub_topic.shopper_actions_dead_letter[0].id
@@ -180,7 +180,7 @@ resource "google_pubsub_subscription" "shopper_actions_dead_letter" {
 }
 
 resource "google_pubsub_subscription" "shopper_actions" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   name  = local.names.shopper_actions_subscription
   topic = google_pubsub_topic.shopper_actions[0].id
@@ -223,7 +223,7 @@ resource "google_pubsub_subscription" "shopper_actions" {
 }
 
 resource "google_service_account_iam_member" "pubsub_signs_shopper_actions_tokens" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   service_account_id = google_service_account.shopper_actions_push[0].name
   role               = "roles/iam.serviceAccountTokenCreator"
@@ -231,7 +231,7 @@ resource "google_service_account_iam_member" "pubsub_signs_shopper_actions_token
 }
 
 resource "google_pubsub_topic_iam_member" "shopper_actions_dead_letter_publisher" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   topic  = google_pubsub_topic.shopper_actions_dead_letter[0].id
   role   = "roles/pubsub.publisher"
@@ -239,7 +239,7 @@ resource "google_pubsub_topic_iam_member" "shopper_actions_dead_letter_publisher
 }
 
 resource "google_pubsub_subscription_iam_member" "shopper_actions_dead_letter_subscriber" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   subscription = google_pubsub_subscription.shopper_actions[0].id
   role         = "roles/pubsub.subscriber"
@@ -248,7 +248,7 @@ resource "google_pubsub_subscription_iam_member" "shopper_actions_dead_letter_su
 
 # The public function may publish to this one topic, and do nothing else.
 resource "google_pubsub_topic_iam_member" "unsubscribe_publishes_shopper_actions" {
-  count = local.direct_email ? 1 : 0
+  count = local.sends_links ? 1 : 0
 
   topic  = google_pubsub_topic.shopper_actions[0].id
   role   = "roles/pubsub.publisher"

@@ -562,8 +562,8 @@ variable "chunk_size" {
   default     = 100
 
   validation {
-    condition     = var.chunk_size >= 1 && var.chunk_size <= 200 && floor(var.chunk_size) == var.chunk_size
-    error_message = "chunk_size must be a whole number from 1 to 200 (the ledger claims of a chunk must fit one Firestore commit)."
+    condition     = var.chunk_size >= 1 && var.chunk_size <= 166 && floor(var.chunk_size) == var.chunk_size
+    error_message = "chunk_size must be a whole number from 1 to 166 (the ledger claims of a chunk, one per recipient and each of the three channels, and its receipt must fit one Firestore commit of 500 writes)."
   }
 }
 
@@ -694,8 +694,8 @@ variable "notifier_url" {
   default     = ""
 
   validation {
-    condition     = var.notifier_url == "" ? !contains([var.email_sender == "" ? var.notifier : var.email_sender, var.push_sender == "" ? var.notifier : var.push_sender], "http") : can(regex("^https://[^\\s]+$", var.notifier_url))
-    error_message = "notifier_url must be an https:// URL, and is required when a channel is sent through the notification service (email_sender or push_sender http, or empty with notifier http)."
+    condition     = var.notifier_url == "" ? !contains([var.email_sender == "" ? var.notifier : var.email_sender, var.push_sender == "" ? var.notifier : var.push_sender, var.webpush_sender == "" ? var.notifier : var.webpush_sender], "http") : can(regex("^https://[^\\s]+$", var.notifier_url))
+    error_message = "notifier_url must be an https:// URL, and is required when a channel is sent through the notification service (email_sender, push_sender or webpush_sender http, or empty with notifier http)."
   }
 }
 
@@ -724,8 +724,8 @@ variable "notifier_token" {
   default     = null
 
   validation {
-    condition     = var.notifier_token == null ? !contains([var.email_sender == "" ? var.notifier : var.email_sender, var.push_sender == "" ? var.notifier : var.push_sender], "http") : length(var.notifier_token) >= 1
-    error_message = "notifier_token is required (not empty) when a channel is sent through the notification service (email_sender or push_sender http, or empty with notifier http); with every channel direct, leave it out."
+    condition     = var.notifier_token == null ? !contains([var.email_sender == "" ? var.notifier : var.email_sender, var.push_sender == "" ? var.notifier : var.push_sender, var.webpush_sender == "" ? var.notifier : var.webpush_sender], "http") : length(var.notifier_token) >= 1
+    error_message = "notifier_token is required (not empty) when a channel is sent through the notification service (email_sender, push_sender or webpush_sender http, or empty with notifier http); with every channel direct, leave it out."
   }
 }
 

@@ -12,10 +12,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FieldPath } from '@google-cloud/firestore';
-import { COLLECTIONS, dedupKey, subscriptionsRef, type Channel, type FanoutDoc } from '../../lib/model.ts';
+import { CHANNEL_SPECS, COLLECTIONS, dedupKey, subscriptionsRef, type Channel, type FanoutDoc } from '../../lib/model.ts';
 import { FirestoreOutbox } from '../../lib/outbox/index.ts';
 import type { NotificationRecord, SinkStats } from '../sink/index.ts';
-import { inventoryEvent, publishEvent, seedProduct, seedSubscribers, type StackClients, type StackDescription } from '../stack/index.ts';
+import { inventoryEvent, publishEvent, seedProduct, seedSubscribers, storedWebPush, webPushSubscriptions, type StackClients, type StackDescription } from '../stack/index.ts';
 import { percentile } from './stats.ts';
 import { subscribeConcurrently } from './subscribe.ts';
 
@@ -59,9 +59,9 @@ export interface RestockRunSummary {
   failure?: string;
 }
 
-/** What landed for one channel: `via` the sink, the mail server (`smtp`) or the FCM stand-in (`fcm`). */
+/** What landed for one channel: `via` the sink, the mail server (`smtp`), the FCM stand-in (`fcm`) or the web push stand-in (`webpush`). */
 export interface ChannelTally {
-  via: 'sink' | 'smtp' | 'fcm';
+  via: 'sink' | 'smtp' | 'fcm' | 'webpush';
   notified: number;
   /** Keys that arrived in more than one request or transmission. */
   duplicates: number;
@@ -79,7 +79,7 @@ interface Landing {
   atMs: number;
 }
 
-/** Keys that reached the mail server and the FCM stand-in, for the expected keys of the direct channels. */
+/** Keys that reached the mail server and the FCM and web push stand-ins, for the expected keys of the direct channels. */
 async function directLandings(description: StackDescription, direct: readonly Channel[], expected: ReadonlyMap<string, Channel>): Promise<Landing[]> {
   const byKey = new Map<string, Landing>();
   const land = (key: string | undefined, delivered: boolean, rejected: boolean, atMs: number): void => {
@@ -99,7 +99,16 @@ async function directLandings(description: StackDescription, direct: readonly Ch
     const { keys } = await sinkGet<{ keys: { restockKey?: string; status: number; receivedAtMs: number }[] }>(description.fcm, '/keys');
     for (const k of keys) land(k.restockKey, k.status === 200, k.status >= 400 && k.status < 500 && k.status !== 429, k.receivedAtMs);
   }
+  if (direct.includes('webpush')) {
+    // The stand-in knows a push's key only once it decrypted it, so only deliveries (201) are counted here.
+    const { keys } = await sinkGet<{ keys: { restockKey?: string; status: number; receivedAtMs: number }[] }>(description.webpush, '/keys');
+    for (const k of keys) land(k.restockKey, k.status === 201, false, k.receivedAtMs);
+  }
   return [...byKey.values()];
+}
+
+function missingStandIn(): never {
+  throw new Error('seedAudience: the webpush channel needs `webPushStandIn` (the stack description\'s `webpush`)');
 }
 
 /** A seeded audience, ready to be told of a restock. */
@@ -169,6 +178,8 @@ export async function seedAudience(
     productName?: string;
     channels?: readonly Channel[];
     api?: { url: string; clients: number };
+    /** Base URL of the stack's web push stand-in: required with the `webpush` channel (its subscriptions are the addresses). */
+    webPushStandIn?: string;
     onProgress?: (written: number) => void;
   },
 ): Promise<SeededAudience> {
@@ -177,8 +188,10 @@ export async function seedAudience(
   const product = { name: o.productName ?? `Trail Runner 2 (${productId})`, url: `https://shop.example/p/${productId}` };
   const started = Date.now();
   await seedProduct(clients.firestore, productId, { available: 0, sequence: 1, ...product });
+  const browsers = channels.includes('webpush') ? await webPushSubscriptions(o.webPushStandIn ?? missingStandIn(), o.subscribers) : [];
   if (!o.api) {
-    const docs = await seedSubscribers(clients.firestore, productId, o.subscribers, { channels, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+    const webPush = (i: number) => storedWebPush(browsers[i]!);
+    const docs = await seedSubscribers(clients.firestore, productId, o.subscribers, { channels, webPush, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
     const seedMs = Date.now() - started;
     return { productId, product, userIds: docs.map((d) => d.userId), channels, seedMs, seeding: { via: 'firestore', perSecond: perSecond(docs.length, seedMs) } };
   }
@@ -198,6 +211,7 @@ export async function seedAudience(
           channels: {
             ...(channels.includes('email') ? { email: `${userId}@example.com` } : {}),
             ...(channels.includes('push') ? { push: `token-${userId}` } : {}),
+            ...(channels.includes('webpush') ? { webpush: browsers[i] } : {}),
           },
         },
       };
@@ -326,7 +340,7 @@ export async function publishAndFollow(
   for (const channel of audience.channels) {
     const of = all.filter((l) => l.channel === channel);
     channels[channel] = {
-      via: !direct.includes(channel) ? 'sink' : channel === 'email' ? 'smtp' : 'fcm',
+      via: !direct.includes(channel) ? 'sink' : CHANNEL_SPECS[channel].standIn,
       notified: of.filter((l) => l.delivered).length,
       duplicates: of.filter((l) => l.arrivals > 1).length,
       rejected: of.filter((l) => l.rejected && !l.delivered).length,

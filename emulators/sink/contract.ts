@@ -86,7 +86,8 @@ export interface RuledRejection {
  * Permanent rejections by rule, so tests and demos can provoke them with data
  * alone: an email at `@invalid.example` (this message only), one at
  * `@gone.example` (the mailbox no longer exists: a dead address), a push
- * token starting with `bad-` (unregistered: a dead address).
+ * token starting with `bad-` (unregistered: a dead address), a web push
+ * subscription whose endpoint has a `/gone/` path (expired: a dead address).
  * Returns the rejection, or undefined when the address is deliverable.
  */
 export function rejectionByRule(channel: Channel, to: string): RuledRejection | undefined {
@@ -102,4 +103,6 @@ const REJECTION_RULES: Record<Channel, (to: string) => RuledRejection | undefine
         ? { reason: 'mailbox-gone', deadAddress: true }
         : undefined,
   push: (to) => (to.startsWith('bad-') ? { reason: 'unregistered-token', deadAddress: true } : undefined),
+  // The stored address is the subscription's canonical JSON: an endpoint under a `/gone/` path is expired.
+  webpush: (to) => (to.includes('/gone/') ? { reason: 'subscription-gone', deadAddress: true } : undefined),
 };

@@ -9,7 +9,7 @@ import { FUNCTION_NAMES, type FunctionName } from '../../lib/functions.ts';
 export { FUNCTION_NAMES, type FunctionName } from '../../lib/functions.ts';
 
 /** Every process of the stack. */
-export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', 'inventory', ...FUNCTION_NAMES] as const;
+export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', 'webpush', 'inventory', ...FUNCTION_NAMES] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** Ports of `npm start` (docs/local-stack.md, `firebase.json`). */
@@ -28,6 +28,7 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   smtp: 2525,
   fcm: 8092,
   inventory: 8093,
+  webpush: 8094,
 };
 
 /** Port of the local mail server's HTTP view of received messages under `npm start`. */
@@ -74,6 +75,8 @@ export interface StackDescription {
   smtp: { smtp: string; url: string };
   /** Base URL of the local FCM v1 stand-in (emulators/fcm): RESTOCK_FCM_ENDPOINT, and its `/messages` view. */
   fcm: string;
+  /** Base URL of the local web push service stand-in (emulators/webpush): `POST /subscriptions` for a browser's subscription, `/messages` for what it decrypted. */
+  webpush: string;
   /** Base URL of the inventory service stand-in (`PUT /v1/products/{productId}/stock`). */
   inventory: string;
   /** How often the stack calls `relayOutbox` as Cloud Scheduler would (0: never). */

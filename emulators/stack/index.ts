@@ -224,7 +224,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   if (smtpViewPort && (taken.has(smtpViewPort) || (await isListening(host, smtpViewPort)))) throw new PortInUseError('smtp', smtpViewPort);
   while (!smtpViewPort || taken.has(smtpViewPort)) smtpViewPort = await freePort(host);
   taken.add(smtpViewPort);
-  const channelPorts = { host, smtp: ports.smtp, smtpView: smtpViewPort, fcm: ports.fcm };
+  const channelPorts = { host, smtp: ports.smtp, smtpView: smtpViewPort, fcm: ports.fcm, webpush: ports.webpush };
 
   const queueSettings: QueueSettings = { ...DEFAULT_QUEUE, ...options.queue };
   const maxAttemptsOverride = options.env?.RESTOCK_DELIVERY_MAX_ATTEMPTS;
@@ -356,6 +356,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const channelServers = channelSpecs(channelPorts, { ...baseEnv(), LOG_LEVEL: logLevel }, TSX, NODE_READY_MS);
   specs.set('smtp', () => channelServers.smtp);
   specs.set('fcm', () => channelServers.fcm);
+  specs.set('webpush', () => channelServers.webpush);
   for (const name of FUNCTION_NAMES) specs.set(name, () => functionSpec(name));
 
   /** Stops a component and starts it again with its current spec (same port, fresh environment). */
@@ -381,7 +382,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const stopAll = async (): Promise<void> => {
     // Functions first so nothing talks to an emulator that is going away.
     if (sweepTimer) clearInterval(sweepTimer);
-    const order: ComponentName[] = ['inventory', ...FUNCTION_NAMES, 'tasks', 'sink', 'smtp', 'fcm', 'pubsub', 'firestore'];
+    const order: ComponentName[] = ['inventory', ...FUNCTION_NAMES, 'tasks', 'sink', 'smtp', 'fcm', 'webpush', 'pubsub', 'firestore'];
     for (const group of [order.slice(0, FUNCTION_NAMES.length + 1), order.slice(FUNCTION_NAMES.length + 1)]) {
       await Promise.all(group.map((name) => processes.get(name)?.stop()));
     }
@@ -462,7 +463,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
       startupMs.wiring = Date.now() - wiringStarted;
     });
     const sink = launch('sink', specs.get('sink')!());
-    const channels = settleAll([launch('smtp', specs.get('smtp')!()), launch('fcm', specs.get('fcm')!())]);
+    const channels = settleAll([launch('smtp', specs.get('smtp')!()), launch('fcm', specs.get('fcm')!()), launch('webpush', specs.get('webpush')!())]);
     // The functions need the OIDC issuer of the Cloud Tasks emulator in their environment. Waiting for
     // it would put two Node starts end to end on the critical path, so they start with the issuer the
     // emulator is expected to have (its REST base URL, keys at Google's JWKS path) and are restarted
@@ -506,6 +507,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     sink: sinkUrl,
     smtp: { smtp: addr('smtp'), url: `http://${host}:${smtpViewPort}` },
     fcm: `http://${addr('fcm')}`,
+    webpush: `http://${addr('webpush')}`,
     inventory: `http://${addr('inventory')}`,
     sweepIntervalMs: options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
     topic: RESOURCE_NAMES.topic,

@@ -48,6 +48,29 @@ export async function seedProduct(
   return doc;
 }
 
+/** A web push subscription as a browser's `toJSON()` gives it. */
+export interface BrowserSubscription {
+  endpoint: string;
+  keys: { p256dh: string; auth: string };
+}
+
+/** `count` new subscriptions of the stack's web push stand-in (`gone`: their endpoints answer 410). */
+export async function webPushSubscriptions(standInUrl: string, count: number, gone = false): Promise<BrowserSubscription[]> {
+  const answer = await fetch(`${standInUrl}/subscriptions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ count, gone }) });
+  if (answer.status !== 201) throw new Error(`the web push stand-in answered ${answer.status} to POST /subscriptions`);
+  return ((await answer.json()) as { subscriptions: BrowserSubscription[] }).subscriptions;
+}
+
+/** A subscription as the API stores it (lib/channels.ts: its canonical JSON). */
+export function storedWebPush(s: BrowserSubscription): string {
+  return JSON.stringify({ endpoint: s.endpoint, keys: { p256dh: s.keys.p256dh, auth: s.keys.auth } });
+}
+
+function webPushOf(opts: SeedSubscribersOptions, i: number, userId: string): string {
+  if (!opts.webPush) throw new Error('seedSubscribers: the webpush channel needs `webPush` (subscriptions of the stand-in: webPushSubscriptions)');
+  return opts.webPush(i, userId);
+}
+
 export interface SeedSubscribersOptions {
   /** Channels each subscriber uses (default `['email']`). */
   channels?: readonly Channel[];
@@ -58,6 +81,8 @@ export interface SeedSubscribersOptions {
   email?: (i: number, userId: string) => string;
   /** Push token for subscriber `i` (default `token-<i>`; a `bad-` prefix makes the sink reject it). */
   pushToken?: (i: number, userId: string) => string;
+  /** Web push subscription for subscriber `i`, as stored (its canonical JSON): required with `webpush`, from the stack's stand-in ({@link webPushSubscriptions}). */
+  webPush?: (i: number, userId: string) => string;
   locale?: string;
   /** Called after each flushed batch with the count written so far (a progress bar). */
   onProgress?: (written: number) => void;
@@ -93,6 +118,7 @@ export async function seedSubscribers(
       channels: {
         ...(channels.includes('email') ? { email: opts.email?.(i, userId) ?? `${userId}@example.com` } : {}),
         ...(channels.includes('push') ? { push: opts.pushToken?.(i, userId) ?? `token-${userId}` } : {}),
+        ...(channels.includes('webpush') ? { webpush: webPushOf(opts, i, userId) } : {}),
       },
       ...(opts.locale ? { locale: opts.locale } : {}),
       createdAtMs: nowMs,

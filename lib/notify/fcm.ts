@@ -173,7 +173,7 @@ export class FcmNotifier implements Notifier {
     const verdict = classifyFcmAnswer(response.status, await response.text(), response.headers.get('retry-after'), Date.now());
     if (verdict.outcome === 'retry') {
       // A 404 that is not FCM's UNREGISTERED points at our side (endpoint, project, a proxy): say so, without the token.
-      if (response.status === 404) this.options.log?.warn('fcm answered 404 without an error code: retried, token kept', { reason: verdict.reason, endpoint: this.url });
+      if (response.status === 404) this.options.log?.warn('fcm answered 404 without an error code: retried, token kept', { reason: verdict.reason, fcmUrl: this.url });
       throw new RetryableFcmAnswer(verdict);
     }
     return verdict;

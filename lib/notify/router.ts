@@ -17,6 +17,7 @@ import { FcmNotifier } from './fcm.ts';
 import { HttpNotifier } from './http.ts';
 import { LogNotifier } from './log.ts';
 import { SmtpNotifier, smtpTransportOf } from './smtp.ts';
+import { WebPushNotifier } from './webpush.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
 /** The scope FCM v1 requires of an access token. */
@@ -30,6 +31,8 @@ const REQUIRED: Record<SenderKind, readonly SettingKey[]> = {
   log: [],
   smtp: ['smtpHost', 'emailFrom', 'unsubscribeUrl', 'unsubscribeSecret'],
   fcm: [],
+  // Every web push message carries the one-click unsubscribe link, as every email does.
+  webpush: ['webpushVapidPublicKey', 'webpushVapidPrivateKey', 'webpushSubject', 'unsubscribeUrl', 'unsubscribeSecret'],
 };
 
 /**
@@ -131,6 +134,20 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => N
       log,
     });
   },
+  webpush: (config, log) =>
+    new WebPushNotifier({
+      vapid: { subject: config.webpushSubject!, publicKey: config.webpushVapidPublicKey!, privateKey: config.webpushVapidPrivateKey! },
+      ttlSeconds: config.webpushTtlSeconds,
+      urgency: config.webpushUrgency,
+      unsubscribeBaseUrl: config.unsubscribeUrl!,
+      unsubscribeKeys: config.unsubscribeSecret!,
+      timeoutMs: config.notifierTimeoutMs,
+      retries: config.notifierRetries,
+      maxRetryAfterMs: config.notifierMaxRetryAfterMs,
+      concurrency: config.webpushConcurrency,
+      allowHttp: onEmulators(config),
+      log,
+    }),
 };
 
 /**

@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX, type FieldProblem, type ProblemDetails } from '../http/index.ts';
-import { CHANNELS } from '../model.ts';
+import { CHANNELS, type Channel } from '../model.ts';
 import { RETRY_AFTER_SECONDS } from './problems.ts';
 import { DEFAULT_PAGE_SIZE, MAX_ID_BYTES, MAX_PAGE_SIZE, subscriptionRequestSchema } from './validation.ts';
 import type { PendingView, SubscriptionView } from './view.ts';
@@ -23,7 +23,7 @@ export const OPENAPI_PATH = '/v1/openapi.json';
 /** Seconds a client or proxy may reuse the document: it changes only with a deploy. */
 export const OPENAPI_MAX_AGE_SECONDS = 300;
 
-const channelEnum = z.enum(CHANNELS as readonly ['email', 'push']);
+const channelEnum = z.enum(CHANNELS);
 const consentMethodEnum = z.enum(['confirmed', 'storefront-verified', 'not-required']);
 
 const consentSchema = z
@@ -31,7 +31,7 @@ const consentSchema = z
     givenAtMs: z.int().nonnegative().describe('When the storefront asked (the PUT that carried the wish).'),
     storefront: z.string().describe('The caller that asked: a service account, `anonymous` on a local stack.'),
     wording: z.string().optional().describe('The version of the consent wording the shopper saw, as the storefront sent it.'),
-    channels: z.strictObject({ email: consentMethodEnum.optional(), push: consentMethodEnum.optional() }).describe('How each address is vouched for: `confirmed` (double opt-in), `storefront-verified`, `not-required`.'),
+    channels: z.strictObject(Object.fromEntries(CHANNELS.map((c) => [c, consentMethodEnum.optional()])) as Record<Channel, z.ZodOptional<typeof consentMethodEnum>>).describe('How each address is vouched for: `confirmed` (double opt-in), `storefront-verified`, `not-required`.'),
     confirmedAtMs: z.int().nonnegative().optional().describe('With double opt-in: when the shopper followed the link.'),
   })
   .describe('The consent record of a subscription.');

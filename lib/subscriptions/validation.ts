@@ -85,13 +85,16 @@ function canonicalLocale(tag: string): string | undefined {
   }
 }
 
+/** `a, b or c`: the table's channels in a sentence. */
+const CHANNEL_CHOICE = CHANNELS.length === 1 ? CHANNELS[0] : `${CHANNELS.slice(0, -1).join(', ')} or ${CHANNELS.at(-1)}`;
+
 /** Each channel's address as the channel table checks it (lib/channels.ts). */
 const channelsSchema = z
   .strictObject(Object.fromEntries(CHANNELS.map((c) => [c, CHANNEL_SPECS[c].schema.optional()])) as unknown as Record<Channel, z.ZodOptional<z.ZodType<string>>>, {
     error: `must be an object with ${CHANNELS.map((c) => CHANNEL_SPECS[c].address).join(' and/or ')}`,
   })
   .refine((c) => CHANNELS.some((channel) => c[channel] !== undefined), {
-    error: `must name at least one channel: ${CHANNELS.join(' or ')}`,
+    error: `must name at least one channel: ${CHANNEL_CHOICE}`,
   });
 
 /**

@@ -60,3 +60,19 @@ describe('docs/configuration.md', () => {
     expect(fenced![1]).toBe(settingsTable());
   });
 });
+
+describe("docs/configuration.md's example refusal", () => {
+  // The largest chunk follows from the channel count (lib/channels.ts), so the example moves with the table.
+  test('is the line a too-large RESTOCK_CHUNK_SIZE really stops a process with', async () => {
+    const { readFileSync } = await import('node:fs');
+    const page = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+    let message = '';
+    try {
+      parseConfig({ RESTOCK_CHUNK_SIZE: '500' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^RESTOCK_CHUNK_SIZE: /);
+    expect(page).toContain(`\`${message}\``);
+  });
+});

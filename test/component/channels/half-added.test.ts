@@ -71,7 +71,7 @@ describe('a half-added channel', () => {
   }, 120_000);
 
   test('a new sender kind without its builder, its required settings and its summary is refused', () => {
-    const errors = errorsWith(withSms(SMS("'twilio', 'http', 'log'"), "'http' | 'log' | 'smtp' | 'fcm' | 'twilio'"), ['lib/notify/router.ts', 'lib/channels.ts']);
+    const errors = errorsWith(withSms(SMS("'twilio', 'http', 'log'"), "'http' | 'log' | 'smtp' | 'fcm' | 'webpush' | 'twilio'"), ['lib/notify/router.ts', 'lib/channels.ts']);
     expect(errors.filter((e) => e.startsWith('lib/notify/router.ts:')).length).toBeGreaterThanOrEqual(2); // BUILDERS and REQUIRED
     expect(errors.some((e) => e.startsWith('lib/channels.ts:') && e.includes('twilio'))).toBe(true); // SENDER_SUMMARY
   }, 120_000);

@@ -60,6 +60,10 @@ describe('starting with a channel sender chosen but not configured', () => {
 const EVERY_CHANNEL_DIRECT = {
   RESTOCK_EMAIL_SENDER: 'smtp',
   RESTOCK_PUSH_SENDER: 'fcm',
+  RESTOCK_WEBPUSH_SENDER: 'webpush',
+  RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY: 'BDHzfHbFzAFcPEtEgIPKNwtmfs6tgDHWEyEFpMNmT8gKVXKTALOw2yHt10cdNSOlAwemaHAWg2VxduX62fL2Jig',
+  RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY: 'iNZDU8CmwCwvARcmfigexKM3PdbJut0gTNZoEmksl3c',
+  RESTOCK_WEBPUSH_SUBJECT: 'mailto:ops@shop.example',
   RESTOCK_SMTP_HOST: 'smtp.example.com',
   RESTOCK_EMAIL_FROM: 'Shop <restock@shop.example>',
   RESTOCK_UNSUBSCRIBE_URL: 'https://unsubscribe.shop.example',

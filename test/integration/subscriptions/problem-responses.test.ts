@@ -128,7 +128,7 @@ describe('field errors', () => {
   it('empty channels is 400 naming #/channels', async () => {
     const res = await api('PUT', PUT_PATH, { json: { channels: {} } });
     expect(expectProblem(res, 400, 'invalid-request').errors).toEqual([
-      { pointer: '#/channels', detail: 'must name at least one channel: email or push' },
+      { pointer: '#/channels', detail: 'must name at least one channel: email, push or webpush' },
     ]);
   });
 

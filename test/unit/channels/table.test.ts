@@ -19,14 +19,28 @@ import type { DeliveryTask } from '../../../lib/tasks/index.ts';
 import { notificationSchema } from '../../../emulators/sink/contract.ts';
 import { channelSpecs, directChannelEnv } from '../../../emulators/stack/channels.ts';
 
-/** One valid address per channel (what a storefront would send). */
-const ADDRESS: Record<Channel, string> = { email: 'shopper@example.com', push: 'fcm-token-0123456789' };
+/** A browser's PushSubscription, as `toJSON()` gives it. */
+const WEB_PUSH_SUBSCRIPTION = {
+  endpoint: 'https://fcm.googleapis.com/fcm/send/dXzq1example:APA91bExampleOpaqueToken',
+  expirationTime: null,
+  keys: { p256dh: `B${'A'.repeat(86)}`, auth: 'AAAAAAAAAAAAAAAAAAAAAA' },
+};
+
+/** One valid address per channel, as a storefront sends it. */
+const INPUT: Record<Channel, unknown> = { email: 'shopper@example.com', push: 'fcm-token-0123456789', webpush: WEB_PUSH_SUBSCRIPTION };
+
+/** The same addresses as stored (a web push subscription as its canonical JSON). */
+const ADDRESS: Record<Channel, string> = {
+  email: 'shopper@example.com',
+  push: 'fcm-token-0123456789',
+  webpush: JSON.stringify({ endpoint: WEB_PUSH_SUBSCRIPTION.endpoint, keys: WEB_PUSH_SUBSCRIPTION.keys }),
+};
 
 describe('every channel of the table', () => {
   test.each(CHANNELS)('%s has a direct sender first, and a stand-in process on the local stack', (channel) => {
     const [direct] = CHANNEL_SPECS[channel].senders;
     expect(['http', 'log']).not.toContain(direct);
-    const ports = { host: '127.0.0.1', smtp: 1, smtpView: 2, fcm: 3 };
+    const ports = { host: '127.0.0.1', smtp: 1, smtpView: 2, fcm: 3, webpush: 4 };
     expect(Object.keys(channelSpecs(ports, {}, [], 1000))).toContain(CHANNEL_SPECS[channel].standIn);
     expect(directChannelEnv([channel])).toEqual({ [senderEnv(channel)]: direct });
   });
@@ -39,7 +53,7 @@ describe('every channel of the table', () => {
   });
 
   test.each(CHANNELS)('%s is accepted alone by the subscription API, and its bad address is refused naming the field', (channel) => {
-    expect(parseSubscriptionRequest({ channels: { [channel]: ADDRESS[channel] } })).toEqual({ channels: { [channel]: ADDRESS[channel] } });
+    expect(parseSubscriptionRequest({ channels: { [channel]: INPUT[channel] } })).toEqual({ channels: { [channel]: ADDRESS[channel] } });
     try {
       parseSubscriptionRequest({ channels: { [channel]: ' ' } });
       expect.unreachable();

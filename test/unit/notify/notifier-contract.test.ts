@@ -105,6 +105,9 @@ const DIRECT = {
   RESTOCK_UNSUBSCRIBE_URL: 'https://unsub.example',
   RESTOCK_UNSUBSCRIBE_SECRET: 's'.repeat(40),
   RESTOCK_FCM_CREDENTIALS: 'none',
+  RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY: 'BDHzfHbFzAFcPEtEgIPKNwtmfs6tgDHWEyEFpMNmT8gKVXKTALOw2yHt10cdNSOlAwemaHAWg2VxduX62fL2Jig',
+  RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY: 'iNZDU8CmwCwvARcmfigexKM3PdbJut0gTNZoEmksl3c',
+  RESTOCK_WEBPUSH_SUBJECT: 'mailto:ops@shop.example',
 };
 
 describe('every channel direct', () => {

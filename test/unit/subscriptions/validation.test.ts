@@ -53,7 +53,7 @@ describe('PUT body validation', () => {
 
   it('refuses empty channels, naming #/channels', () => {
     expect(problemsOf(() => parseSubscriptionRequest({ channels: {} }))).toEqual([
-      { pointer: '#/channels', detail: 'must name at least one channel: email or push' },
+      { pointer: '#/channels', detail: 'must name at least one channel: email, push or webpush' },
     ]);
   });
 

@@ -40,7 +40,7 @@ describe('consent secrets in terraform/ (issue 32)', () => {
     expect(resource(tf, 'google_secret_manager_secret_iam_member', 'subscriptions_reads_dkim_private_key').count).toBe(`\${${condition(mounts.RESTOCK_DKIM_PRIVATE_KEY!)} ? 1 : 0}`);
     expect(condition(mounts.RESTOCK_UNSUBSCRIBE_SECRET!)).toBe('local.confirms_email');
     expect(resource(tf, 'google_secret_manager_secret_iam_member', 'unsubscribe_key_readers').for_each).toBe(
-      '${local.direct_email ? toset(concat(["deliverRestockBatch", "restockUnsubscribe"], local.confirms_email ? ["restockSubscriptions"] : [])) : toset([])}',
+      '${local.sends_links ? toset(concat(["deliverRestockBatch", "restockUnsubscribe"], local.confirms_email ? ["restockSubscriptions"] : [])) : toset([])}',
     );
     for (const name of ['subscriptions_reads_smtp_password', 'subscriptions_reads_dkim_private_key']) {
       expect(resource(tf, 'google_secret_manager_secret_iam_member', name).member, name).toBe('serviceAccount:${google_service_account.function["restockSubscriptions"].email}');

@@ -121,6 +121,12 @@ const ENV_PLAN = {
       'RESTOCK_TASKS_QUEUE',
       'RESTOCK_TASKS_QUEUE_COUNT',
       'RESTOCK_TASKS_SERVICE_ACCOUNT',
+      'RESTOCK_WEBPUSH_SENDER',
+      'RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY',
+      'RESTOCK_WEBPUSH_SUBJECT',
+      'RESTOCK_WEBPUSH_TTL_SECONDS',
+      'RESTOCK_WEBPUSH_URGENCY',
+      'RESTOCK_WEBPUSH_CONCURRENCY',
     ],
     restockSubscriptions: [
       'RESTOCK_MAX_SUBSCRIPTIONS_PER_USER',
@@ -166,6 +172,7 @@ const ENV_PLAN = {
     RESTOCK_SMTP_PASSWORD: ['deliverRestockBatch', 'restockSubscriptions'],
     RESTOCK_DKIM_PRIVATE_KEY: ['deliverRestockBatch', 'restockSubscriptions'],
     RESTOCK_UNSUBSCRIBE_SECRET: ['deliverRestockBatch', 'restockUnsubscribe', 'restockSubscriptions'],
+    RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY: ['deliverRestockBatch'],
     // Every function that refers to a shopper by its keyed hash (lib/log.ts recipientRef).
     RESTOCK_PSEUDONYM_KEY: ['restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions'],
   } as Record<string, FunctionName[]>,
@@ -290,8 +297,8 @@ describe('each function is told the settings it needs', () => {
   });
 
   test('a secret value given to Terraform is ephemeral and sensitive, and only ever written through a write-only argument (never in plan or state)', () => {
-    const secretVariables = Object.entries(tf.variable).filter(([v]) => /token|password|_keys?$|private_key$/i.test(v) && !/secret_id$|_version$/.test(v));
-    expect(secretVariables.map(([name]) => name).sort()).toEqual(['dkim_private_key', 'notifier_token', 'pseudonym_key', 'smtp_password', 'task_signing_keys', 'unsubscribe_keys']);
+    const secretVariables = Object.entries(tf.variable).filter(([v]) => /token|password|_keys?$|private_key$/i.test(v) && !/secret_id$|_version$|public_key$/.test(v));
+    expect(secretVariables.map(([name]) => name).sort()).toEqual(['dkim_private_key', 'notifier_token', 'pseudonym_key', 'smtp_password', 'task_signing_keys', 'unsubscribe_keys', 'webpush_vapid_private_key']);
     for (const [name, v] of secretVariables) {
       expect(v.ephemeral, name).toBe(true);
       expect(v.sensitive, name).toBe(true);

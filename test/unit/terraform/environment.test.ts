@@ -67,7 +67,14 @@ const DIRECT_EMAIL: Variables = { email_sender: 'smtp', smtp_host: 'smtp.example
 const BARE_APPLY: Variables = { project_id: 'shop-prod-1', notifier_url: 'https://notify.example.com', ...REQUIRED, double_opt_in: 'none' };
 /** Every channel sent directly (issue 36): no notification service, so neither its URL nor its token. */
 const { notifier_token: _token, ...REQUIRED_BUT_THE_TOKEN } = REQUIRED;
-const EVERY_CHANNEL_DIRECT: Variables = { project_id: 'shop-prod-1', ...REQUIRED_BUT_THE_TOKEN, ...DIRECT_EMAIL, push_sender: 'fcm' };
+/** Web push to the browsers' push services: the VAPID key pair (made by `npx web-push generate-vapid-keys`) and subject. */
+const DIRECT_WEBPUSH: Variables = {
+  webpush_sender: 'webpush',
+  webpush_vapid_public_key: 'BDHzfHbFzAFcPEtEgIPKNwtmfs6tgDHWEyEFpMNmT8gKVXKTALOw2yHt10cdNSOlAwemaHAWg2VxduX62fL2Jig',
+  webpush_vapid_private_key: 'iNZDU8CmwCwvARcmfigexKM3PdbJut0gTNZoEmksl3c',
+  webpush_subject: 'mailto:ops@shop.example',
+};
+const EVERY_CHANNEL_DIRECT: Variables = { project_id: 'shop-prod-1', ...REQUIRED_BUT_THE_TOKEN, ...DIRECT_EMAIL, push_sender: 'fcm', ...DIRECT_WEBPUSH };
 
 /**
  * The secrets Cloud Run mounts into `name` (terraform's function_secret_env),
@@ -85,6 +92,7 @@ function mountedSecrets(name: string, given: Variables): Record<string, string> 
     RESTOCK_PSEUDONYM_KEY: given.pseudonym_key,
     RESTOCK_SMTP_PASSWORD: given.smtp_password,
     RESTOCK_DKIM_PRIVATE_KEY: given.dkim_private_key,
+    RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY: given.webpush_vapid_private_key,
   };
   const mounted = (tf.locals.function_secret_env as Record<string, Record<string, string>>)[name] ?? {};
   const out: Record<string, string> = {};

@@ -71,6 +71,7 @@ const STAND_INS: [RegExp, string][] = [
   [/google_secret_manager_secret\.smtp_password\.secret_id/g, 'var.smtp_password_secret_id'],
   [/google_secret_manager_secret\.dkim_private_key\.secret_id/g, 'var.dkim_private_key_secret_id'],
   [/google_secret_manager_secret\.unsubscribe_key\.secret_id/g, 'var.unsubscribe_key_secret_id'],
+  [/google_secret_manager_secret\.webpush_vapid_private_key\.secret_id/g, 'var.webpush_vapid_private_key_secret_id'],
   [/google_secret_manager_secret\.task_signing_key\.secret_id/g, 'var.task_signing_key_secret_id'],
   [/google_secret_manager_secret\.pseudonym_key\.secret_id/g, 'var.pseudonym_key_secret_id'],
 ];

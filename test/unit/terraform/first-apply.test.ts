@@ -157,12 +157,13 @@ describe('what a fresh project does not have yet', () => {
     for (const g of agentGrants) expect(dependsOn(graph, g, 'google_project_service_identity.pubsub'), g).toBe(true);
   });
 
-  test('issue 30 item 4: the public function, its identity and allUsers exist only while email is sent directly, and allUsers can be left to the invoker IAM check instead', () => {
-    expect(tf.locals.functions.restockUnsubscribe.deployed).toBe('${local.direct_email}');
+  test('issue 30 item 4: the public function, its identity and allUsers exist only while email or web push is sent directly (their messages carry its links), and allUsers can be left to the invoker IAM check instead', () => {
+    expect(tf.locals.functions.restockUnsubscribe.deployed).toBe('${local.sends_links}');
     expect(tf.locals.direct_email).toBe('${var.email_sender == "smtp"}');
+    expect(tf.locals.sends_links).toBe('${local.direct_email || var.webpush_sender == "webpush"}');
     expect(resource(tf, 'google_cloudfunctions2_function', 'function').for_each).toBe('${local.deployed_functions}');
     expect(resource(tf, 'google_service_account', 'function').for_each).toBe('${local.deployed_functions}');
-    expect(resource(tf, 'google_cloud_run_v2_service_iam_member', 'unsubscribe_public').count).toBe('${local.direct_email && var.unsubscribe_allow_unauthenticated ? 1 : 0}');
+    expect(resource(tf, 'google_cloud_run_v2_service_iam_member', 'unsubscribe_public').count).toBe('${local.sends_links && var.unsubscribe_allow_unauthenticated ? 1 : 0}');
     expect(tf.variable.unsubscribe_allow_unauthenticated.default).toBe(true);
     // The trigger of the pipeline waits for fan-out's own invokers, not for the public grant.
     expect(dependsOn(graph, 'google_pubsub_subscription.fanout', 'google_cloud_run_v2_service_iam_member.unsubscribe_public')).toBe(false);
@@ -177,6 +178,7 @@ describe('what a fresh project does not have yet', () => {
       ['dkim_private_key', '${var.dkim_private_key}'],
       ['unsubscribe_key', '${var.unsubscribe_keys}'],
       ['pseudonym_key', '${var.pseudonym_key}'],
+      ['webpush_vapid_private_key', '${var.webpush_vapid_private_key}'],
     ]);
     const secretsRead = new Set(
       Object.values<Record<string, string>>(tf.locals.function_secret_env).flatMap((env) => Object.values(env).map((v) => /google_secret_manager_secret\.(\w+)\.secret_id/.exec(v)![1]!)),
@@ -190,7 +192,7 @@ describe('what a fresh project does not have yet', () => {
     // Written while the feature that reads it is on: the same conditions as locals.function_secret_env.
     expect(resource(tf, 'google_secret_manager_secret_version', 'smtp_password').count).toBe('${var.smtp_user == "" ? 0 : 1}');
     expect(resource(tf, 'google_secret_manager_secret_version', 'dkim_private_key').count).toBe('${var.dkim_domain == "" ? 0 : 1}');
-    expect(resource(tf, 'google_secret_manager_secret_version', 'unsubscribe_key').count).toBe('${local.direct_email ? 1 : 0}');
+    expect(resource(tf, 'google_secret_manager_secret_version', 'unsubscribe_key').count).toBe('${local.sends_links ? 1 : 0}');
     // restockSubscriptions, always deployed, always mounts the pseudonym key: its version is always written.
     expect(resource(tf, 'google_secret_manager_secret_version', 'pseudonym_key').count).toBeUndefined();
     expect(tf.locals.function_secret_env.restockSubscriptions.RESTOCK_PSEUDONYM_KEY).toBe('${google_secret_manager_secret.pseudonym_key.secret_id}');

@@ -137,7 +137,8 @@ describe('functions', () => {
         RESTOCK_NOTIFIER_TOKEN: '${local.uses_notifier ? google_secret_manager_secret.notifier_token.secret_id : ""}',
         RESTOCK_SMTP_PASSWORD: '${var.smtp_user == "" ? "" : google_secret_manager_secret.smtp_password.secret_id}',
         RESTOCK_DKIM_PRIVATE_KEY: '${var.dkim_domain == "" ? "" : google_secret_manager_secret.dkim_private_key.secret_id}',
-        RESTOCK_UNSUBSCRIBE_SECRET: '${local.direct_email ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}',
+        RESTOCK_UNSUBSCRIBE_SECRET: '${local.sends_links ? google_secret_manager_secret.unsubscribe_key.secret_id : ""}',
+        RESTOCK_WEBPUSH_VAPID_PRIVATE_KEY: '${var.webpush_sender == "webpush" ? google_secret_manager_secret.webpush_vapid_private_key.secret_id : ""}',
       },
       // Issue 32: the pseudonym key always; the mail secrets only while it emails double opt-in confirmations.
       restockSubscriptions: {

@@ -82,7 +82,7 @@ describe('issue 31 item 1: the private services stay private', () => {
 describe('issue 31 item 8: the public function can only record an unsubscribe request', () => {
   test('restockUnsubscribe holds no Firestore role; applyShopperActions, private, applies the request with datastore.user on the pipeline database', () => {
     expect(tf.locals.functions.restockUnsubscribe.pipeline_database).toBe(false);
-    expect(tf.locals.functions.applyShopperActions).toMatchObject({ pipeline_database: true, deployed: '${local.direct_email}' });
+    expect(tf.locals.functions.applyShopperActions).toMatchObject({ pipeline_database: true, deployed: '${local.sends_links}' });
     expect(resource(tf, 'google_project_iam_member', 'function_firestore').for_each).toBe('${{ for name, fn in local.deployed_functions : name => fn if fn.pipeline_database }}');
     // No other grant anywhere gives the public function's account a role but reading its key and publishing one topic.
     const grants = Object.entries(tf.resource).flatMap(([type, byName]) =>
