@@ -9,7 +9,7 @@ import { FUNCTION_NAMES, type FunctionName } from '../../lib/functions.ts';
 export { FUNCTION_NAMES, type FunctionName } from '../../lib/functions.ts';
 
 /** Every process of the stack. */
-export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', 'inventory', ...FUNCTION_NAMES] as const;
+export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', 'inventory', 'console', ...FUNCTION_NAMES] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** Ports of `npm start` (docs/local-stack.md, `firebase.json`). */
@@ -28,6 +28,8 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   smtp: 2525,
   fcm: 8092,
   inventory: 8093,
+  /** The web console (console/), reading through the CLI's queries. */
+  console: 8094,
 };
 
 /** Port of the local mail server's HTTP view of received messages under `npm start`. */
@@ -76,6 +78,8 @@ export interface StackDescription {
   fcm: string;
   /** Base URL of the inventory service stand-in (`PUT /v1/products/{productId}/stock`). */
   inventory: string;
+  /** Base URL of the web console (console/: overview, restock and shopper pages). */
+  console: string;
   /** How often the stack calls `relayOutbox` as Cloud Scheduler would (0: never). */
   sweepIntervalMs: number;
   /** Short names of the Pub/Sub resources. */
