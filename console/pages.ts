@@ -34,6 +34,7 @@ export function layout(o: { title: string; current: string; body: Html; scripts?
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${o.title} · Restock console</title>
 <link rel="stylesheet" href="/assets/console.css">
+<link rel="icon" href="data:,">
 ${(o.scripts ?? []).map((s) => html`<script src="${s}" defer></script>`)}
 </head>
 <body>
