@@ -3,16 +3,18 @@
  * restocks that started in a window (the last 24 h by default), newest first,
  * each with its fan-out state and its deliveries counted by state.
  *
- * The fan-outs come from one query on `startedAtMs` (Firestore's automatic
- * single-field index: no composite index, no scan of any ledger); each
- * restock's deliveries are counted with the same count aggregations as
- * `restock status` (`countByState`, one small RPC per state and shard group,
- * whatever the audience size). Fan-outs that decided the event was not a
- * restock (`ignored`) are left out: they told nobody.
+ * The window is found through the products whose stock changed in it (every
+ * restock writes its product), then each product's newest fan-outs by the
+ * index `restock trace` uses: only indexes terraform/ keeps, no scan of any
+ * ledger. Each restock's deliveries are counted with the same count
+ * aggregations as `restock status` (`countByState`, one small RPC per state
+ * and shard group, whatever the audience size). Fan-outs that decided the
+ * event was not a restock (`ignored`) are left out: they told nobody.
  */
 import type { Firestore } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
 import { countByState } from '../../lib/delivery/index.ts';
+import { fanoutsOfProduct } from '../../lib/fanout/index.ts';
 import { COLLECTIONS, DELIVERY_STATES } from '../../lib/model.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
@@ -43,16 +45,18 @@ export interface RestockRow {
 export interface RestocksReport {
   sinceMs: number;
   restocks: RestockRow[];
-  /** True when more fan-outs started in the window than were read (raise the limit, or narrow the window). */
+  /** True when the window held more than was read or listed (raise the limit, or narrow the window). */
   truncated: boolean;
 }
 
-/** Count aggregations of different restocks run at once: each is a handful of RPCs. */
-const COUNT_CONCURRENCY = 4;
-/** Fan-outs read per page of the window (ignored ones are skipped, so a page may yield fewer restocks). */
+/** Count aggregations and per-product reads of different restocks run at once: each is a handful of RPCs. */
+const CONCURRENCY = 4;
+/** Products read per page of the window. */
 const PAGE = 100;
-/** Fan-outs read at most per answer, so a window full of ignored events still answers promptly. */
-const MAX_READ = 2_000;
+/** Products read at most per answer, so a busy day still answers promptly (the answer says when it stopped short). */
+const MAX_PRODUCTS = 1_000;
+/** A product's newest fan-outs read (ignored ones included) to find its restocks in the window. */
+const FANOUTS_PER_PRODUCT = 20;
 
 /** The failures of a restock, as the overview counts them. Pure. */
 export function failuresOf(d: Pick<DeliveryCounts, 'failed' | 'exhausted' | 'rejected'>): number {
@@ -66,22 +70,30 @@ export function restockRow(fanout: FanoutSummary, byState: Record<(typeof DELIVE
   return { fanout, deliveries, told: byState.sent, audience: Math.max(fanout.recipients, total), failures: failuresOf(byState) };
 }
 
-async function restockFanouts(db: Firestore, q: RestocksQuery): Promise<{ fanouts: FanoutSummary[]; truncated: boolean }> {
-  const found: FanoutSummary[] = [];
-  let query = db.collection(COLLECTIONS.fanouts).where('startedAtMs', '>=', q.sinceMs).orderBy('startedAtMs', 'desc');
-  for (let read = 0; read < MAX_READ; ) {
-    const page = await guard('query', `${COLLECTIONS.fanouts} started since ${new Date(q.sinceMs).toISOString()}`, query.limit(PAGE).get());
-    read += page.size;
-    for (const d of page.docs) {
-      const f = fanoutSummary(d.id, d.data());
-      if (f.state === 'ignored') continue;
-      found.push(f);
-      if (found.length > q.limit) return { fanouts: found.slice(0, q.limit), truncated: true };
-    }
-    if (page.size < PAGE) return { fanouts: found, truncated: false };
+/**
+ * The products whose stock state changed since `sinceMs`, newest first. Every
+ * restock writes its product (the fan-out's claim stores the new stock with
+ * `updatedAtMs`), so a restock that started in the window has its product
+ * here. `products.updatedAtMs` keeps its automatic index; `fanouts.startedAtMs`
+ * does not (terraform/firestore.tf: a timestamp of a bulk-written collection),
+ * which is why the window is found through the products.
+ */
+async function productsChangedSince(db: Firestore, sinceMs: number): Promise<{ productIds: string[]; truncated: boolean }> {
+  const ids: string[] = [];
+  let query = db.collection(COLLECTIONS.products).where('updatedAtMs', '>=', sinceMs).orderBy('updatedAtMs', 'desc');
+  while (ids.length < MAX_PRODUCTS) {
+    const page = await guard('query', `${COLLECTIONS.products} changed since ${new Date(sinceMs).toISOString()}`, query.select('updatedAtMs').limit(PAGE).get());
+    ids.push(...page.docs.map((d) => d.id));
+    if (page.size < PAGE) return { productIds: ids, truncated: false };
     query = query.startAfter(page.docs[page.size - 1]!);
   }
-  return { fanouts: found.slice(0, q.limit), truncated: true };
+  return { productIds: ids, truncated: true };
+}
+
+/** The restocks (not `ignored`) among a product's newest fan-outs that started since `sinceMs`, by the (productId, startedAtMs desc) index `restock trace` uses. */
+async function restocksOfProduct(db: Firestore, productId: string, sinceMs: number): Promise<FanoutSummary[]> {
+  const snap = await guard('query', `${COLLECTIONS.fanouts} of product ${productId}`, fanoutsOfProduct(db, productId, FANOUTS_PER_PRODUCT).get());
+  return snap.docs.map((d) => fanoutSummary(d.id, d.data())).filter((f) => f.state !== 'ignored' && (f.startedAtMs ?? 0) >= sinceMs);
 }
 
 /**
@@ -89,15 +101,17 @@ async function restockFanouts(db: Firestore, q: RestocksQuery): Promise<{ fanout
  * @throws BackendError when Firestore fails or does not answer.
  */
 export async function readRestocks(backend: Backend, q: RestocksQuery): Promise<RestocksReport> {
-  const { fanouts, truncated } = await restockFanouts(backend.db, q);
-  const limit = pLimit(COUNT_CONCURRENCY);
+  const limit = pLimit(CONCURRENCY);
+  const products = await productsChangedSince(backend.db, q.sinceMs);
+  const found = (await Promise.all(products.productIds.map((id) => limit(() => restocksOfProduct(backend.db, id, q.sinceMs))))).flat();
+  const newest = found.sort((a, b) => (b.startedAtMs ?? 0) - (a.startedAtMs ?? 0) || a.eventKey.localeCompare(b.eventKey));
   const restocks = await Promise.all(
-    fanouts.map((f) =>
+    newest.slice(0, q.limit).map((f) =>
       limit(async () => {
         const byState = await guard('count', `${COLLECTIONS.deliveries} of ${f.eventKey} by state`, countByState(backend.db, f.eventKey, f.ledgerShards ?? backend.config.ledgerShards));
         return restockRow(f, byState);
       }),
     ),
   );
-  return { sinceMs: q.sinceMs, restocks, truncated };
+  return { sinceMs: q.sinceMs, restocks, truncated: products.truncated || newest.length > q.limit };
 }
