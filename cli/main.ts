@@ -16,6 +16,7 @@ import { registerProduct } from './commands/product.ts';
 import { registerPublish } from './commands/publish.ts';
 import { registerQueues } from './commands/queues.ts';
 import { registerRedrive } from './commands/redrive.ts';
+import { registerRestocks } from './commands/restocks.ts';
 import { registerReplay } from './commands/replay.ts';
 import { registerShopper } from './commands/shopper.ts';
 import { registerStatus } from './commands/status.ts';
@@ -71,6 +72,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
     );
   registerStatus(program, ctx);
   registerTrace(program, ctx);
+  registerRestocks(program, ctx);
   registerReplay(program, ctx);
   registerRedrive(program, ctx);
   registerLedgerShards(program, ctx);

@@ -14,6 +14,7 @@ import { pullDeadLetters, settleDeadLetters } from './queries/dead-letters.ts';
 import { outboxStore } from './queries/outbox.ts';
 import { changeQueues, readQueues } from './queries/queues.ts';
 import { readStockState, writeStockReset } from './queries/stock.ts';
+import { readRestocks } from './queries/restocks.ts';
 import { readStatus } from './queries/status.ts';
 import { countSubscribers, listSubscribers } from './queries/subscribers.ts';
 import { readTrace } from './queries/trace.ts';
@@ -38,6 +39,7 @@ export function backendOperations(backend: Backend): Operations {
     target: { projectId: config.projectId, emulators: backend.target.emulators },
     readStatus: (eventKey) => readStatus(backend, eventKey),
     readTrace: (query) => readTrace(backend, query),
+    readRestocks: (query) => readRestocks(backend, query),
     countSubscribers: (productId) => countSubscribers(backend, productId),
     listSubscribers: (productId, limit) => listSubscribers(backend, productId, limit),
     publish: (topic, data, attributes) => publishMessage(backend, topic, data, attributes),

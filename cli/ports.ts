@@ -14,6 +14,7 @@ import type { OutboxStore } from '../lib/outbox/index.ts';
 import type { ShopperData } from '../lib/shoppers/index.ts';
 import type { DeadLetter } from './queries/dead-letters.ts';
 import type { QueueAction, QueueView } from './queries/queues.ts';
+import type { RestocksQuery, RestocksReport } from './queries/restocks.ts';
 import type { StatusReport } from './queries/status.ts';
 import type { StockReset, StockState } from './queries/stock.ts';
 import type { SubscriberRow } from './queries/subscribers.ts';
@@ -27,6 +28,8 @@ export interface Operations {
   target: { projectId: string; emulators: Target['emulators'] };
   readStatus(eventKey: string): Promise<StatusReport>;
   readTrace(query: TraceQuery): Promise<TraceReport>;
+  /** The restocks that started in a window, newest first, with their deliveries counted by state (`restock restocks`, the console's overview). */
+  readRestocks(query: RestocksQuery): Promise<RestocksReport>;
   countSubscribers(productId: string): Promise<number>;
   listSubscribers(productId: string, limit: number): Promise<SubscriberRow[]>;
   /** Resolves to the new message's id. */

@@ -159,8 +159,24 @@ async function stackToUse(): Promise<StackDescription> {
   return ownStack.description;
 }
 
+/** Base URL of the stack's console, when it has one (a stack described before the console existed has none). */
+let consoleBase: string | undefined;
+
+/** The console's page of the restock the demo ran; said while it runs, and printed with the summary. */
+function consoleUrl(eventKey: string): string | undefined {
+  return consoleBase ? `${consoleBase}/restocks/${encodeURIComponent(eventKey)}` : undefined;
+}
+
+function consoleLine(eventKey: string): string[] {
+  const url = consoleUrl(eventKey);
+  if (!url) return [];
+  // The demo's own stack stops with it; `npm start` keeps one (and its console) running.
+  return [`  console  ${url}${ownStack ? pc.dim(' (stopped with the demo\'s own stack: run npm start first to keep it)') : ''}`];
+}
+
 async function run(): Promise<DemoSummary | WavesRunSummary | SellOutRunSummary> {
   const description = await stackToUse();
+  consoleBase = description.console;
   const clients = clientsFor(description);
   try {
     const seedBar = tty ? new cliProgress.SingleBar({ format: 'seeding   [{bar}] {value}/{total}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
@@ -221,6 +237,8 @@ async function run(): Promise<DemoSummary | WavesRunSummary | SellOutRunSummary>
       direct,
       onPublished: ({ eventKey, messageId }) => {
         say(`restocked ${audience.productId} through the inventory service (event ${eventKey}, ${messageId}); waiting for notifications...`);
+        const url = consoleUrl(eventKey);
+        if (url) say(`  follow it in the console: ${url}`);
         bar?.start(audience.userIds.length * channels.length, 0, { rate: 0, state: '' });
       },
       onTick: ({ delivered, fanout, elapsedMs }) => {
@@ -293,6 +311,7 @@ function printTable(s: DemoSummary): void {
     const value = good === undefined ? v : good ? pc.green(v) : pc.red(v);
     out.push(`  ${k.padEnd(width)}  ${value}`);
   }
+  out.push(...consoleLine(s.eventKey));
   out.push(s.ok ? pc.green('\nEvery subscriber was notified exactly once.') : pc.red(`\nFAILED: ${s.failure}`));
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -302,6 +321,7 @@ function printWaves(s: WavesRunSummary): void {
   out.push(`  ${s.subscribers} subscribers, ${s.available} units, ${s.waveMultiplier} shopper(s) per unit, a wave every ${s.waveIntervalMs} ms`);
   for (const w of s.waves) out.push(`  wave ${w.index}  stock ${w.available}  notified ${w.notified}  started ${new Date(w.startedAtMs).toISOString()}`);
   out.push(`  notified ${s.notified}, in sign-up order: ${s.notifiedInSignupOrder}, duplicates ${s.duplicates}, still subscribed ${s.stillSubscribed}, ended: ${s.stopReason ?? '-'}`);
+  out.push(...consoleLine(s.eventKey));
   out.push(s.ok ? pc.green('\nWaves went as asked.') : pc.red(`\nFAILED: ${s.failure}`));
   process.stdout.write(out.join('\n') + '\n');
 }
@@ -313,6 +333,7 @@ function printSellOut(s: SellOutRunSummary): void {
   out.push(`  kept their place ${s.keptPlace}, soldOutBeforeSend ${s.soldOutBeforeSend}, fan-out ${s.fanout.state ?? '-'}${s.fanout.stopped ? ` (stopped: ${s.fanout.stopped})` : ''}`);
   if (s.againEventKey) out.push(`  told by the restock again ${s.toldAgain}, told by neither ${s.missing}`);
   out.push(`  told twice ${s.toldTwice}`);
+  out.push(...consoleLine(s.eventKey));
   out.push(s.ok ? pc.green('\nNobody was told twice, and nobody lost their place to a restock they could not use.') : pc.red(`\nFAILED: ${s.failure}`));
   process.stdout.write(out.join('\n') + '\n');
 }

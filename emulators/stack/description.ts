@@ -9,7 +9,7 @@ import { FUNCTION_NAMES, type FunctionName } from '../../lib/functions.ts';
 export { FUNCTION_NAMES, type FunctionName } from '../../lib/functions.ts';
 
 /** Every process of the stack. */
-export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', 'webpush', 'inventory', ...FUNCTION_NAMES] as const;
+export const COMPONENT_NAMES = ['firestore', 'pubsub', 'tasks', 'sink', 'smtp', 'fcm', 'webpush', 'inventory', 'console', ...FUNCTION_NAMES] as const;
 export type ComponentName = (typeof COMPONENT_NAMES)[number];
 
 /** Ports of `npm start` (docs/local-stack.md, `firebase.json`). */
@@ -29,6 +29,8 @@ export const DEFAULT_PORTS: Readonly<Record<ComponentName, number>> = {
   fcm: 8092,
   inventory: 8093,
   webpush: 8094,
+  /** The web console (console/), reading through the CLI's queries. */
+  console: 8095,
 };
 
 /** Port of the local mail server's HTTP view of received messages under `npm start`. */
@@ -79,6 +81,8 @@ export interface StackDescription {
   webpush: string;
   /** Base URL of the inventory service stand-in (`PUT /v1/products/{productId}/stock`). */
   inventory: string;
+  /** Base URL of the web console (console/: overview, restock and shopper pages). */
+  console: string;
   /** How often the stack calls `relayOutbox` as Cloud Scheduler would (0: never). */
   sweepIntervalMs: number;
   /** Short names of the Pub/Sub resources. */

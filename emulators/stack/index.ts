@@ -353,6 +353,14 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     ready: httpOk(`${sinkUrl}/healthz`),
     readyTimeoutMs: NODE_READY_MS,
   }));
+  // The console reads the pipeline as the CLI does, from the functions' environment (emulator hosts, project, queues).
+  specs.set('console', () => ({
+    command: process.execPath,
+    args: [...TSX, join(REPO_ROOT, 'console/main.ts'), `--host=${host}`, `--port=${ports.console}`],
+    env: { ...baseEnv(), ...functionEnv, K_SERVICE: 'console' },
+    ready: httpOk(`http://${addr('console')}/healthz`),
+    readyTimeoutMs: NODE_READY_MS,
+  }));
   const channelServers = channelSpecs(channelPorts, { ...baseEnv(), LOG_LEVEL: logLevel }, TSX, NODE_READY_MS);
   specs.set('smtp', () => channelServers.smtp);
   specs.set('fcm', () => channelServers.fcm);
@@ -382,8 +390,8 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
   const stopAll = async (): Promise<void> => {
     // Functions first so nothing talks to an emulator that is going away.
     if (sweepTimer) clearInterval(sweepTimer);
-    const order: ComponentName[] = ['inventory', ...FUNCTION_NAMES, 'tasks', 'sink', 'smtp', 'fcm', 'webpush', 'pubsub', 'firestore'];
-    for (const group of [order.slice(0, FUNCTION_NAMES.length + 1), order.slice(FUNCTION_NAMES.length + 1)]) {
+    const order: ComponentName[] = ['inventory', 'console', ...FUNCTION_NAMES, 'tasks', 'sink', 'smtp', 'fcm', 'webpush', 'pubsub', 'firestore'];
+    for (const group of [order.slice(0, FUNCTION_NAMES.length + 2), order.slice(FUNCTION_NAMES.length + 2)]) {
       await Promise.all(group.map((name) => processes.get(name)?.stop()));
     }
     rmSync(pidsFile, { force: true });
@@ -478,6 +486,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
         }),
         ...FUNCTION_NAMES.map((name) => launch(name, functionSpec(name))),
         launch('inventory', specs.get('inventory')!()),
+        launch('console', specs.get('console')!()),
       ]);
       if (tasksInfo!.oidcIssuer !== predicted.oidcIssuer || tasksInfo!.jwksUrl !== predicted.jwksUrl) {
         progress(`the Cloud Tasks OIDC issuer is ${tasksInfo!.oidcIssuer}: restarting the functions with it`);
@@ -509,6 +518,7 @@ async function startStackOnce(options: StackOptions): Promise<Stack> {
     fcm: `http://${addr('fcm')}`,
     webpush: `http://${addr('webpush')}`,
     inventory: `http://${addr('inventory')}`,
+    console: `http://${addr('console')}`,
     sweepIntervalMs: options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS,
     topic: RESOURCE_NAMES.topic,
     deadLetterTopic: RESOURCE_NAMES.deadLetterTopic,

@@ -1,5 +1,5 @@
 /**
- * `restock publish`, `status`, `trace` and `subscribers`, run as the real
+ * `restock publish`, `status`, `restocks`, `trace` and `subscribers`, run as the real
  * binary against the shared stack: a demo-sized restock (40 shoppers, 4 of
  * them with addresses the sink rejects) published by the CLI and followed to
  * the end by the CLI.
@@ -8,6 +8,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
+import type { RestocksReport } from '../../../cli/commands/restocks.ts';
 import type { StatusReport } from '../../../cli/commands/status.ts';
 import type { SubscribersReport } from '../../../cli/commands/subscribers.ts';
 import type { TraceReport } from '../../../cli/commands/trace.ts';
@@ -49,6 +50,15 @@ describe('restock CLI: following a restock from publish to settled', () => {
     expect(report.lastErrors.map((e) => e.state)).toEqual(Array(REJECTED).fill('rejected'));
     const sink = await s.sink.stats(productId);
     expect(sink.delivered).toBe(AUDIENCE - REJECTED);
+  });
+
+  test('restocks lists it among the last day\'s restocks, told of its audience and its failures counted', async () => {
+    const report = await restockJson<RestocksReport>(['restocks', '--limit', '500'], { stack: s.description });
+    const row = report.restocks.find((r) => r.fanout.eventKey === eventId);
+    expect(row).toMatchObject({ told: AUDIENCE - REJECTED, audience: AUDIENCE, failures: REJECTED, fanout: { productId, state: 'complete' } });
+    expect(report.restocks.every((r) => r.fanout.state !== 'ignored')).toBe(true);
+    const human = await restock(['restocks', '--limit', '500'], { stack: s.description });
+    expect(human.stdout).toMatch(new RegExp(`${eventId}\\s+${productId}\\s+complete\\s+${AUDIENCE - REJECTED}/${AUDIENCE} told\\s+${REJECTED} failure\\(s\\)`));
   });
 
   test('trace --user shows a sent delivery and the one-shot subscription gone', async () => {

@@ -1,7 +1,7 @@
 /**
  * `npm run demo` on a running stack: it finds the stack through the state
  * file, and its `--json` summary and exit code say whether every subscriber
- * was notified exactly once.
+ * was notified exactly once; it prints the console's page of the restock it ran.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -38,5 +38,11 @@ describe('npm run demo', () => {
     expect(summary.firstNotificationMs).toBeTypeOf('number');
     expect(summary.elapsedMs).toBeTypeOf('number');
     expect(code).toBe(0);
+    // The console's page of the restock it ran, printed with the summary, answers with the same counts.
+    const url = `${stack().description.console}/restocks/${summary.eventKey as string}`;
+    expect(stdout).toContain(`console  ${url}`);
+    const page = await fetch(url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('data-count="sent">300<');
   });
 });

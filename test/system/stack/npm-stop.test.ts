@@ -45,11 +45,13 @@ describe('npm start', () => {
     // Prepare: the stack through npm on free ports; deliveries get one attempt so a failing sink exhausts them at once.
     const dir = mkdtempSync(join(tmpdir(), 'restock-npm-start-'));
     const stateFile = join(dir, 'stack.json');
-    const portFlags = ['firestore', 'pubsub', 'tasks', 'fan-out', 'deliver', 'subscriptions', 'unsubscribe', 'sink', 'smtp', 'smtp-view', 'fcm', 'webpush', 'inventory', 'relay'].flatMap((p) => [`--${p}-port`, '0']);
+    const portFlags = ['firestore', 'pubsub', 'tasks', 'fan-out', 'deliver', 'subscriptions', 'unsubscribe', 'sink', 'smtp', 'smtp-view', 'fcm', 'webpush', 'inventory', 'relay', 'console'].flatMap((p) => [`--${p}-port`, '0']);
     const { child: npmStart, output } = npm(['start', '--', '--state-file', stateFile, '--dir', dir, ...portFlags, '--env', 'RESTOCK_DELIVERY_MAX_ATTEMPTS=1']);
     await waitFor(() => output().includes('Ctrl-C stops everything') || npmStart.exitCode !== null, { timeoutMs: 170_000, what: 'npm start to be ready' });
     expect(output()).toContain('Restock stack ready');
     const description = readStateFile(stateFile) as StackDescription;
+    // The console's URL, recorded in the state file, is printed with the rest.
+    expect(output()).toContain(`console ${description.console}/`);
     const exported = Object.fromEntries([...output().matchAll(/^\s*export (\w+)=(\S+)$/gm)].map((m) => [m[1]!, m[2]!.replace(/^'|'$/g, '')]));
 
     // Act and assess: the CLI with the exported variables only (run-cli hides the state file and every other target variable).

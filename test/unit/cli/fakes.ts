@@ -47,6 +47,7 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
     target: { projectId: 'restock-local', emulators: { firestore: true, pubsub: true, tasks: true } },
     readStatus: unexpected('readStatus'),
     readTrace: unexpected('readTrace'),
+    readRestocks: unexpected('readRestocks'),
     countSubscribers: unexpected('countSubscribers'),
     listSubscribers: unexpected('listSubscribers'),
     publish: unexpected('publish'),

@@ -117,6 +117,13 @@ const SITES: Site[] = [
     queries: [{ what: "a product's subscribers (CLI)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
   },
   {
+    // Not fanouts by startedAtMs (its automatic index is off, a timestamp of a bulk-written collection): the products
+    // whose stock changed in the window, then each product's fan-outs by lib/fanout/store.ts's query above.
+    file: 'cli/queries/restocks.ts',
+    snippets: ["db.collection(COLLECTIONS.products).where('updatedAtMs', '>=', sinceMs).orderBy('updatedAtMs', 'desc')", 'fanoutsOfProduct(db, productId, FANOUTS_PER_PRODUCT)'],
+    queries: [{ what: "products whose stock changed in a window (restocks, the console's overview)", collection: 'products', scope: 'COLLECTION', equalities: [], orderBy: ['updatedAtMs', 'DESCENDING'] }],
+  },
+  {
     file: 'cli/queries/trace.ts',
     snippets: ["db.collectionGroup(COLLECTIONS.subscriptions).where('userId', '==', q.userId)"],
     queries: [{ what: "a shopper's subscriptions (trace)", collection: 'restockSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] }],

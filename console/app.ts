@@ -1,0 +1,163 @@
+/**
+ * The console's routes, framework-light (Hono) and free of Google clients:
+ * it is given the CLI's {@link Operations} (cli/operations.ts), so every page
+ * answers with the same read model as the `restock` command of the same name,
+ * never a second implementation of it.
+ *
+ * | route | answers | CLI |
+ * | --- | --- | --- |
+ * | `GET /` | the restocks of the last 24 h | `restock restocks` |
+ * | `GET /restocks/{eventKey}` | one restock, updating itself | `restock status` |
+ * | `GET /api/restocks/{eventKey}` | the JSON that page polls | `restock status --json` |
+ * | `GET /shoppers`, `POST /shoppers` | a shopper's trace, the user id in the form body | `restock trace` |
+ *
+ * Read-only: nothing here writes. Personal data is never in a URL (the trace
+ * is a POST) nor in a log line (errors are logged by route and error class).
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { Hono, type Context as HonoContext } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { BackendError, NotFoundError } from '../cli/errors.ts';
+import type { Operations } from '../cli/ports.ts';
+import type { Logger } from '../lib/log.ts';
+import { isValidDocumentId } from '../lib/model.ts';
+import { overviewPage, problemPage, restockPage, shopperPage } from './pages.ts';
+import { restockView } from './view.ts';
+
+/** The operations the console reads through: a read-only slice of the CLI's. */
+export type ConsoleOperations = Pick<Operations, 'readRestocks' | 'readStatus' | 'readTrace'>;
+
+export interface ConsoleOptions {
+  ops: ConsoleOperations;
+  log: Logger;
+  nowMs?: () => number;
+  /** How often the restock page polls while the restock is not settled (default 1000). */
+  pollMs?: number;
+  /** The overview's window (default 24). */
+  hours?: number;
+}
+
+/** Most restocks the overview lists. */
+const OVERVIEW_LIMIT = 100;
+/** Most deliveries (and fan-outs) a trace lists, as `restock trace`'s default. */
+const TRACE_LIMIT = 50;
+
+const require = createRequire(import.meta.url);
+/** Files served under /assets: the console's own, and Chart.js's UMD build from node_modules (no CDN, no copy). */
+const ASSETS: Record<string, { path: string; type: string }> = {
+  'console.css': { path: new URL('./assets/console.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
+  'restock.js': { path: new URL('./assets/restock.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' },
+  // The package's exports hide dist/ files; its main entry (dist/chart.cjs) sits beside the UMD build.
+  'chart.umd.js': { path: join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), type: 'text/javascript; charset=utf-8' },
+};
+
+/** A field the console refused, and why. */
+export class InvalidFieldError extends Error {
+  override readonly name = 'InvalidFieldError';
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}
+
+/** An id from a form or a path, checked as the CLI's `idArg` checks it. @throws InvalidFieldError naming the field. */
+export function idField(field: string, label: string, value: unknown, required: boolean): string | undefined {
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (text === '') {
+    if (required) throw new InvalidFieldError(`${label} is required`, field);
+    return undefined;
+  }
+  if (!isValidDocumentId(text)) throw new InvalidFieldError(`${label} is not a valid id (no "/", 1–1500 bytes)`, field);
+  return text;
+}
+
+/** Builds the console's app; serve it with `@hono/node-server` (console/main.ts) or call `app.request()` in a test. */
+export function consoleApp(o: ConsoleOptions): Hono {
+  const nowMs = o.nowMs ?? Date.now;
+  const pollMs = o.pollMs ?? 1_000;
+  const hours = o.hours ?? 24;
+  const app = new Hono();
+
+  app.use(
+    secureHeaders({
+      // Scripts and styles only from the console itself; the page's data is a JSON script block, never executed.
+      contentSecurityPolicy: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'", 'data:'], frameAncestors: ["'none'"], formAction: ["'self'"] },
+      referrerPolicy: 'no-referrer',
+    }),
+  );
+
+  /** Answers an error as a page (or JSON under /api), with the status it deserves, and logs it without personal data. */
+  const fail = (c: HonoContext, err: unknown, route: string) => {
+    const [status, title, detail]: [ContentfulStatusCode, string, string] =
+      err instanceof InvalidFieldError
+        ? [400, 'Not a valid request', err.message]
+        : err instanceof NotFoundError
+          ? [404, 'Not found', err.message]
+          : err instanceof BackendError
+            ? [503, 'The pipeline could not be read', `${err.message}: try again in a moment`]
+            : [500, 'The console failed', 'an unexpected error; see the console’s log'];
+    if (status >= 500) o.log.error('console request failed', { route, error: err instanceof Error ? err.name : 'unknown', status });
+    if (c.req.path.startsWith('/api/')) return c.json({ title, status, detail, ...(err instanceof InvalidFieldError ? { field: err.field } : {}) }, status, { 'content-type': 'application/problem+json' });
+    return c.html(problemPage(title, detail), status);
+  };
+
+  app.get('/healthz', (c) => c.text('ok'));
+
+  app.get('/assets/:name', (c) => {
+    const asset = ASSETS[c.req.param('name')];
+    if (!asset) return c.html(problemPage('Not found', 'no such asset'), 404);
+    return c.body(readFileSync(asset.path), 200, { 'content-type': asset.type, 'cache-control': 'public, max-age=300' });
+  });
+
+  app.get('/', async (c) => {
+    try {
+      const report = await o.ops.readRestocks({ sinceMs: nowMs() - hours * 3_600_000, limit: OVERVIEW_LIMIT });
+      return c.html(overviewPage(report, hours));
+    } catch (err) {
+      return fail(c, err, 'overview');
+    }
+  });
+
+  const readRestock = async (raw: string) => restockView(await o.ops.readStatus(idField('eventKey', 'the event key', raw, true)!), nowMs());
+
+  app.get('/restocks/:eventKey', async (c) => {
+    try {
+      return c.html(restockPage(await readRestock(c.req.param('eventKey')), pollMs));
+    } catch (err) {
+      return fail(c, err, 'restock');
+    }
+  });
+
+  app.get('/api/restocks/:eventKey', async (c) => {
+    try {
+      return c.json(await readRestock(c.req.param('eventKey')), 200, { 'cache-control': 'no-store' });
+    } catch (err) {
+      return fail(c, err, 'api restock');
+    }
+  });
+
+  app.get('/shoppers', (c) => c.html(shopperPage({})));
+
+  app.post('/shoppers', async (c) => {
+    const form = await c.req.parseBody();
+    const values = { userId: typeof form.userId === 'string' ? form.userId : '', productId: typeof form.productId === 'string' ? form.productId : '' };
+    try {
+      const userId = idField('userId', 'the user id', form.userId, true)!;
+      const productId = idField('productId', 'the product id', form.productId, false);
+      const report = await o.ops.readTrace({ userId, productId, limit: TRACE_LIMIT });
+      return c.html(shopperPage({ values, report }));
+    } catch (err) {
+      if (err instanceof InvalidFieldError) return c.html(shopperPage({ values, error: { field: err.field, message: err.message } }), 400);
+      return fail(c, err, 'shopper');
+    }
+  });
+
+  app.notFound((c) => c.html(problemPage('Not found', 'the console has no such page'), 404));
+  app.onError((err, c) => fail(c, err, 'unhandled'));
+  return app;
+}

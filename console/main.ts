@@ -1,0 +1,45 @@
+/**
+ * Runs the console: `tsx console/main.ts --host 127.0.0.1 --port 8095`.
+ *
+ * It finds the pipeline as the `restock` CLI does (cli/target.ts): the
+ * emulator variables or GOOGLE_CLOUD_PROJECT in the environment (the local
+ * stack starts it with the functions' environment), else `.local/stack.json`.
+ * A port of 0 takes any free one; the URL it listens on is logged.
+ */
+import { serve } from '@hono/node-server';
+import { Command } from 'commander';
+import { connect } from '../cli/backend.ts';
+import { errorLine } from '../cli/errors.ts';
+import { backendOperations } from '../cli/operations.ts';
+import { processIo } from '../cli/output.ts';
+import { log } from '../lib/log.ts';
+import { consoleApp } from './app.ts';
+
+const program = new Command('console')
+    .description('The restock console: restocks, their progress and a shopper trace, in a browser.')
+    .option('--host <host>', 'interface to listen on', process.env.CONSOLE_HOST ?? '127.0.0.1')
+    .option('--port <port>', 'port (0 = any free port)', process.env.CONSOLE_PORT ?? '8095')
+    .option('--poll-ms <ms>', 'how often a restock page refreshes while the restock runs', '1000')
+    // A wrong command line exits 2, as the CLI's and the stack's do (emulators/usage.ts).
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .parse();
+const opts = program.opts<{ host: string; port: string; pollMs: string }>();
+
+let backend: ReturnType<typeof connect>;
+try {
+  backend = connect(processIo(), {});
+} catch (err) {
+  process.stderr.write(`console: ${errorLine(err)}\n`);
+  process.exit(2);
+}
+const app = consoleApp({ ops: backendOperations(backend), log, pollMs: Number(opts.pollMs) });
+const server = serve({ fetch: app.fetch, hostname: opts.host, port: Number(opts.port) }, (info) => {
+  log.info('console ready', { url: `http://${opts.host}:${info.port}/` });
+});
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close();
+    void backend.close().then(() => process.exit(0));
+  });
+}

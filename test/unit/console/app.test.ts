@@ -1,0 +1,187 @@
+/**
+ * The console's routes in-process (Hono's `app.request`), over operations that
+ * record what they were asked: each page renders the CLI's read model, bad
+ * input is refused naming the field, errors answer the right status, and
+ * personal data stays out of URLs and logs. The real stack and browser are
+ * test/system/console.
+ */
+import { describe, expect, test } from 'vitest';
+import { BackendError, NotFoundError } from '../../../cli/errors.ts';
+import type { RestocksQuery } from '../../../cli/queries/restocks.ts';
+import { restockRow } from '../../../cli/queries/restocks.ts';
+import type { TraceQuery, TraceReport } from '../../../cli/queries/trace.ts';
+import { consoleApp, type ConsoleOperations } from '../../../console/app.ts';
+import { progressOf } from '../../../console/view.ts';
+import { Logger } from '../../../lib/log.ts';
+import { statusReport } from '../cli/fakes.ts';
+
+const NOW = 1_700_000_000_000;
+
+function harness(ops: Partial<ConsoleOperations> = {}) {
+  const logged: string[] = [];
+  const asked: { restocks: RestocksQuery[]; traces: TraceQuery[] } = { restocks: [], traces: [] };
+  const app = consoleApp({
+    nowMs: () => NOW,
+    log: new Logger({}, 'DEBUG', (line) => logged.push(line)),
+    ops: {
+      readRestocks: async (q) => {
+        asked.restocks.push(q);
+        return ops.readRestocks ? ops.readRestocks(q) : { sinceMs: q.sinceMs, restocks: [], truncated: false };
+      },
+      readStatus: ops.readStatus ?? (async () => statusReport()),
+      readTrace: async (q) => {
+        asked.traces.push(q);
+        return ops.readTrace ? ops.readTrace(q) : { userId: q.userId, productId: q.productId ?? null, subscriptions: [], events: [], outboxUnreadable: null };
+      },
+    },
+  });
+  return { app, logged, asked };
+}
+
+const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+
+describe('the overview', () => {
+  test('lists the restocks of the last 24 h, each linked to its page with told of the audience and its failures', async () => {
+    // Prepare
+    const report = statusReport();
+    const row = restockRow({ ...report.fanout!, productId: 'sku-<b>' }, report.deliveries);
+    const { app, asked } = harness({ readRestocks: async (q) => ({ sinceMs: q.sinceMs, restocks: [row], truncated: false }) });
+
+    // Act
+    const res = await app.request('/');
+    const page = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(asked.restocks).toEqual([{ sinceMs: NOW - 24 * 3_600_000, limit: 100 }]);
+    expect(page).toContain('<a href="/restocks/evt-1">evt-1</a>');
+    expect(page).toContain('148 / 150');
+    expect(page).toMatch(/data-label="Failures" class="bad">2</);
+    // Escaped, never markup.
+    expect(page).toContain('sku-&lt;b&gt;');
+    expect(page).not.toContain('sku-<b>');
+  });
+
+  test('says so when no restock started in the window', async () => {
+    const res = await harness().app.request('/');
+    expect(await res.text()).toContain('No restock started since 2023-11-13 22:13:20 UTC.');
+  });
+});
+
+describe('a restock', () => {
+  test('shows the counts by state of `restock status` and carries the data its script polls', async () => {
+    const { app } = harness();
+    const page = await (await app.request('/restocks/evt-1')).text();
+    expect(page).toContain('data-count="sent">148<');
+    expect(page).toContain('data-count="rejected">1<');
+    expect(page).toContain('data-count="exhausted">1<');
+    expect(page).toContain('data-api="/api/restocks/evt-1"');
+    expect(page).toContain('<script src="/assets/chart.umd.js" defer></script>');
+    const data = JSON.parse(/<script type="application\/json" id="restock-data">(.*?)<\/script>/s.exec(page)![1]!);
+    expect(data.progress).toEqual({ told: 148, audience: 150, settledDeliveries: 150, failures: 2, settled: true });
+  });
+
+  test('its JSON endpoint answers the same progress, never cached', async () => {
+    const res = await harness().app.request('/api/restocks/evt-1');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toMatchObject({ readAtMs: NOW, progress: progressOf(statusReport()), status: { eventKey: 'evt-1' } });
+  });
+
+  test('an event nobody recorded is a 404 saying so, as a page and as problem JSON', async () => {
+    const { app } = harness({ readStatus: async (k) => Promise.reject(new NotFoundError(`no outbox row, fan-out, rejected event or delivery is recorded for event ${k}`, k)) });
+    const page = await app.request('/restocks/nope');
+    expect(page.status).toBe(404);
+    expect(await page.text()).toContain('no outbox row, fan-out, rejected event or delivery is recorded for event nope');
+    const api = await app.request('/api/restocks/nope');
+    expect(api.status).toBe(404);
+    expect(api.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  test('a pipeline that cannot be read answers 503 naming what, logged without a stack trace', async () => {
+    const { app, logged } = harness({ readStatus: async () => Promise.reject(new BackendError('cannot read fanouts/evt-1', 'fanouts/evt-1')) });
+    const res = await app.request('/restocks/evt-1');
+    expect(res.status).toBe(503);
+    const page = await res.text();
+    expect(page).toContain('cannot read fanouts/evt-1');
+    expect(page).not.toContain(' at ');
+    expect(logged.join('\n')).toContain('"error":"BackendError"');
+  });
+});
+
+describe('a shopper', () => {
+  test('the search form POSTs the user id: it never reaches a URL', async () => {
+    const page = await (await harness().app.request('/shoppers')).text();
+    expect(page).toContain('<form method="post" action="/shoppers"');
+    expect(page).toMatch(/<label for="userId">User id<\/label>\s*<input id="userId" name="userId" required/);
+  });
+
+  test('answers what `restock trace` answers for the user id of the form', async () => {
+    // Prepare
+    const report: TraceReport = {
+      userId: 'u-42',
+      productId: 'sku-1',
+      subscriptions: [],
+      events: [
+        {
+          eventKey: 'evt-1',
+          fanout: statusReport().fanout,
+          outbox: null,
+          deliveries: [{ dedupKey: 'k', eventKey: 'evt-1', productId: 'sku-1', userId: 'u-42', channel: 'email', state: 'sent', attempts: 1, lastError: null, sentAtMs: NOW, createdAtMs: NOW, updatedAtMs: NOW }],
+        },
+      ],
+      outboxUnreadable: null,
+    };
+    const { app, asked } = harness({ readTrace: async () => report });
+
+    // Act
+    const res = await app.request('/shoppers', form({ userId: ' u-42 ', productId: 'sku-1' }));
+    const page = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(asked.traces).toEqual([{ userId: 'u-42', productId: 'sku-1', limit: 50 }]);
+    expect(page).toContain('Trace of u-42 for sku-1');
+    expect(page).toMatch(/<a href="\/restocks\/evt-1">evt-1<\/a>.*<td>email<\/td><td><span class="state state-sent">sent<\/span>/s);
+  });
+
+  test('a missing or malformed user id is refused with a 400 naming the field, and nothing is read', async () => {
+    const { app, asked } = harness();
+    const empty = await app.request('/shoppers', form({ userId: '  ' }));
+    expect(empty.status).toBe(400);
+    const page = await empty.text();
+    expect(page).toContain('id="userId-error">the user id is required<');
+    expect(page).toContain('aria-invalid="true" aria-describedby="userId-error"');
+    const slash = await app.request('/shoppers', form({ userId: 'u-1', productId: 'a/b' }));
+    expect(slash.status).toBe(400);
+    expect(await slash.text()).toContain('the product id is not a valid id');
+    expect(asked.traces).toEqual([]);
+  });
+
+  test('a failed trace is logged by route and error class, never with the user id', async () => {
+    const { app, logged } = harness({ readTrace: async () => Promise.reject(new BackendError('cannot query restockSubscriptions of user u-secret-7', 'x')) });
+    const res = await app.request('/shoppers', form({ userId: 'u-secret-7' }));
+    expect(res.status).toBe(503);
+    expect(logged.length).toBeGreaterThan(0);
+    expect(logged.join('\n')).not.toContain('u-secret-7');
+  });
+});
+
+describe('assets', () => {
+  test('Chart.js is served from node_modules, and the pages allow scripts from the console only', async () => {
+    const { app } = harness();
+    const chart = await app.request('/assets/chart.umd.js');
+    expect(chart.status).toBe(200);
+    expect(await chart.text()).toContain('Chart.js v4');
+    const csp = (await app.request('/')).headers.get('content-security-policy');
+    expect(csp).toContain("script-src 'self'");
+  });
+});
+
+describe('the overview rows', () => {
+  test('count told, failures and the audience (the larger of the enqueued recipients and the ledger)', () => {
+    const r = statusReport();
+    const byState = { sending: 3, sent: 10, failed: 1, rejected: 2, exhausted: 4, unsubscribed: 0, soldOutBeforeSend: 0, held: 0 };
+    expect(restockRow({ ...r.fanout!, recipients: 5 }, byState)).toMatchObject({ told: 10, failures: 7, audience: 20 });
+    expect(restockRow({ ...r.fanout!, recipients: 500 }, byState)).toMatchObject({ audience: 500 });
+  });
+});
