@@ -1,0 +1,129 @@
+/**
+ * Purchases on the real stack (issue 34): a restock fanned out to three
+ * shoppers, one link followed, orders reported to the subscription API's
+ * `POST /v1/conversions` (answers checked against its OpenAPI document),
+ * attributed from the ledger and the clicks in Firestore.
+ *
+ * - an order after a clicked notification is direct, after one only received
+ *   assisted, one outside the window or before any notification unattributed,
+ *   and every one is recorded;
+ * - a repeated order id is recorded once (16 at once too); the same id with
+ *   other facts is a conflict; a bad body names its field.
+ */
+import { describe, expect, test } from 'vitest';
+import { LOCAL_UNSUBSCRIBE_SECRET } from '../../../emulators/stack/index.ts';
+import { orderKey } from '../../../lib/conversions/index.ts';
+import { COLLECTIONS, dedupKey, type ConversionDoc, type SubscriptionDoc } from '../../../lib/model.ts';
+import { openClickToken } from '../../../lib/unsubscribe/index.ts';
+import { inventoryEvent, pushDirect, seedSubscribers, sink, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
+import { send } from '../subscriptions/http-client.ts';
+
+const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
+const DAY = 86_400_000;
+const api = () => stack().description.functions.restockSubscriptions.replace(/\/$/, '');
+const report = (json: unknown) => send(api(), 'POST', '/v1/conversions', { json });
+
+/** A fresh product restocked for `n` email shoppers, every one told; returns them and the event key. */
+async function restocked(label: string, n: number): Promise<{ productId: string; shoppers: SubscriptionDoc[]; eventKey: string; links: Map<string, string> }> {
+  const productId = uniqueProductId(label);
+  const shoppers = await seedSubscribers(productId, n);
+  const res = await pushDirect(stack().description.functions.fanOutRestock, { data: inventoryEvent({ productId }), messageId: `${productId}-s2` });
+  expect(res.status).toBe(200);
+  const records = await waitFor(async () => {
+    const r = await sink().notifications(productId);
+    return r.length === n && r.every((x) => x.status === 'sent') ? r : undefined;
+  }, { timeoutMs: 60_000, what: `${n} notifications of ${productId}` });
+  return { productId, shoppers, eventKey: records[0]!.eventKey, links: new Map(records.map((r) => [r.userId!, r.clickUrl!])) };
+}
+
+/** Follows a shopper's link as a browser past the prefetch window, and waits for the click to be recorded. */
+async function click(link: string): Promise<void> {
+  const claims = openClickToken(link.split('/v1/c/')[1]!, [LOCAL_UNSUBSCRIBE_SECRET], { nowMs: Date.now(), maxAgeMs: DAY });
+  await waitFor(() => Date.now() > claims.issuedAtMs + 5_500, { timeoutMs: 20_000, what: 'the prefetch window to pass' });
+  const res = await fetch(link, { redirect: 'manual', headers: { 'user-agent': BROWSER } });
+  expect(res.status).toBe(302);
+  await waitFor(async () => (await stack().firestore.collection(COLLECTIONS.clicks).where('userId', '==', claims.userId).where('eventKey', '==', claims.eventKey).get()).size === 1, {
+    timeoutMs: 30_000,
+    what: 'the click recorded',
+  });
+}
+
+const order = (productId: string, userId: string, orderId: string, purchasedAtMs = Date.now()) => ({
+  orderId,
+  userId,
+  productId,
+  valueMinor: 4999,
+  currency: 'EUR',
+  purchasedAt: new Date(purchasedAtMs).toISOString(),
+});
+
+describe('POST /v1/conversions', () => {
+  test('an order after a clicked notification is direct, after one only received assisted, outside the window or before any unattributed; all recorded', { timeout: 180_000 }, async () => {
+    // Prepare: Ann clicks her link; Bea does not; Cat's notification is moved 8 days back; Dan orders before any.
+    const { productId, shoppers, eventKey, links } = await restocked('attr', 4);
+    const [ann, bea, cat, dan] = shoppers as [SubscriptionDoc, SubscriptionDoc, SubscriptionDoc, SubscriptionDoc];
+    await click(links.get(ann.userId)!);
+    const catEntry = stack().firestore.collection(COLLECTIONS.deliveries).doc(dedupKey(cat, 'email'));
+    await catEntry.update({ sentAtMs: Date.now() - 8 * DAY });
+    const orders = {
+      ann: order(productId, ann.userId, `${productId}-o-ann`),
+      bea: order(productId, bea.userId, `${productId}-o-bea`),
+      cat: order(productId, cat.userId, `${productId}-o-cat`),
+      dan: order(productId, dan.userId, `${productId}-o-dan`, Date.now() - 60 * 60_000),
+    };
+
+    // Act
+    const answers = Object.fromEntries(await Promise.all(Object.entries(orders).map(async ([who, o]) => [who, await report(o)] as const)));
+
+    // Assess: the answers, and what Firestore holds.
+    expect(answers.ann!.status).toBe(201);
+    expect(answers.ann!.body).toMatchObject({ orderId: orders.ann.orderId, attribution: 'direct', eventKey, channel: 'email', valueMinor: 4999, currency: 'EUR' });
+    expect(answers.bea!.body).toMatchObject({ attribution: 'assisted', eventKey, channel: 'email' });
+    expect(answers.cat!.body).toEqual({ ...orders.cat, attribution: 'unattributed' });
+    expect(answers.dan!.body).toMatchObject({ attribution: 'unattributed' });
+    expect(answers.dan!.body.eventKey).toBeUndefined();
+    for (const [who, o] of Object.entries(orders)) {
+      const doc = (await stack().firestore.collection(COLLECTIONS.conversions).doc(orderKey(o.orderId)).get()).data() as ConversionDoc | undefined;
+      expect(doc, who).toMatchObject({ orderId: o.orderId, userId: o.userId, productId, valueMinor: 4999, currency: 'EUR', attribution: answers[who]!.body.attribution });
+    }
+  });
+
+  test('a repeated order id is recorded once, 16 at once too; the same id with other facts is a conflict naming the field', { timeout: 180_000 }, async () => {
+    // Prepare
+    const { productId, shoppers } = await restocked('idem', 1);
+    const o = order(productId, shoppers[0]!.userId, `${productId}-o-1`);
+
+    // Act
+    const answers = await Promise.all(Array.from({ length: 16 }, () => report(o)));
+    const again = await report(o);
+    const conflict = await report({ ...o, valueMinor: 5999 });
+
+    // Assess
+    expect(answers.map((a) => a.status).sort()).toEqual([...Array(15).fill(200), 201]);
+    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(answers[0]!.body);
+    expect(conflict.status).toBe(409);
+    expect(conflict.body).toMatchObject({ type: expect.stringMatching(/conversion-conflict$/), errors: [{ pointer: '#/valueMinor' }] });
+    const stored = await stack().firestore.collection(COLLECTIONS.conversions).where('productId', '==', productId).get();
+    expect(stored.size).toBe(1);
+    expect(stored.docs[0]!.get('valueMinor')).toBe(4999);
+  });
+
+  test('a bad order is refused naming each field and its problem', async () => {
+    const answer = await report({ orderId: '', userId: 'a/b', productId: 'p', valueMinor: 19.99, currency: 'eur', purchasedAt: 'yesterday', coupon: 'X' });
+    expect(answer.status).toBe(400);
+    const problems = Object.fromEntries((answer.body.errors as { pointer: string; detail: string }[]).map((e) => [e.pointer, e.detail]));
+    expect(problems).toMatchObject({
+      '#/orderId': 'must not be empty',
+      '#/valueMinor': expect.stringContaining('whole number'),
+      '#/currency': expect.stringContaining('ISO 4217'),
+      '#/purchasedAt': expect.stringContaining('RFC 3339'),
+      '#/coupon': 'is not a known field',
+    });
+    expect(problems['#/userId']).toContain('document id');
+    const future = await report({ orderId: 'o-future', userId: 'u', productId: 'p', valueMinor: 1, currency: 'JPY', purchasedAt: new Date(Date.now() + DAY).toISOString() });
+    expect(future.status).toBe(400);
+    expect(future.body.errors).toEqual([{ pointer: '#/purchasedAt', detail: 'must not be in the future' }]);
+  });
+});
