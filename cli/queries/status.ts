@@ -27,6 +27,7 @@ import { tryReadOutboxRows } from './outbox.ts';
 import { countTasks } from './queues.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 import { readWaves, type WavesReport } from './waves.ts';
+import { readFunnel, type Funnel } from './funnel.ts';
 
 export { DELIVERY_STATES };
 /** States that still have work ahead of them (docs/design.md: `sending` holds a lease, `failed` awaits a retry). */
@@ -71,6 +72,11 @@ export interface StatusReport {
   /** Present when the event failed validation and was recorded in `rejectedEvents`. */
   rejected: { reason: string; field: string | null; receivedAtMs: number | null } | null;
   deliveries: DeliveryCounts;
+  /**
+   * Notified, clicked, purchased (direct / assisted) and revenue per currency,
+   * in all, by channel and by wave (docs/funnel.md); null without a fan-out.
+   */
+  funnel: Funnel | null;
   /** The restock's waves (docs/waves.md); null when it told everyone at once. */
   waves: WavesReport | null;
   /** The oldest (by creation) of the pending entries sampled; the oldest of all when `sample.pendingExact`. */
@@ -180,6 +186,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
       ? guard('count', `chunk receipts of ${eventKey}`, countChunkReceipts(db, eventKey, fanout.generation)).then((n) => Math.max(0, fanout.chunks - n))
       : null,
   ]);
+  const funnel = fanout && fanout.state !== 'ignored' ? await guard('count', `the funnel of ${eventKey}`, readFunnel(db, eventKey, shards, waves?.waves.map((w) => w.index) ?? [])) : null;
   return {
     eventKey,
     outbox,
@@ -200,6 +207,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     })),
     rejected,
     deliveries: deliveryCounts,
+    funnel,
     waves,
     oldestPending: oldestOf(pendingSample.map((d) => summaryOf(d)))[0] ?? null,
     lastErrors: latestOf(errorSample.map((d) => summaryOf(d)), LAST_ERRORS),

@@ -8,7 +8,8 @@
  *   assisted, one outside the window or before any notification unattributed,
  *   and every one is recorded;
  * - a repeated order id is recorded once (16 at once too); the same id with
- *   other facts is a conflict; a bad body names its field.
+ *   other facts is a conflict; a bad body names its field;
+ * - `restock status` shows the funnel per channel, adding up to the total.
  */
 import { describe, expect, test } from 'vitest';
 import { LOCAL_UNSUBSCRIBE_SECRET } from '../../../emulators/stack/index.ts';
@@ -17,6 +18,8 @@ import { COLLECTIONS, dedupKey, type ConversionDoc, type SubscriptionDoc } from 
 import { openClickToken } from '../../../lib/unsubscribe/index.ts';
 import { inventoryEvent, pushDirect, seedSubscribers, sink, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { send } from '../subscriptions/http-client.ts';
+import { restock, restockJson } from '../../helpers/cli.ts';
+import type { StatusReport } from '../../../cli/queries/status.ts';
 
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36';
 const DAY = 86_400_000;
@@ -125,5 +128,47 @@ describe('POST /v1/conversions', () => {
     const future = await report({ orderId: 'o-future', userId: 'u', productId: 'p', valueMinor: 1, currency: 'JPY', purchasedAt: new Date(Date.now() + DAY).toISOString() });
     expect(future.status).toBe(400);
     expect(future.body.errors).toEqual([{ pointer: '#/purchasedAt', detail: 'must not be in the future' }]);
+  });
+});
+
+describe('the funnel', () => {
+  test('restock status counts notified, clicked, purchased and revenue per channel, adding up to the total', { timeout: 240_000 }, async () => {
+    // Prepare: Ann and Bea on email and push, Cat on email only. Ann follows her email link, Bea her push link;
+    // Ann, Bea and Cat order in three currencies; Dan, never told, orders too (unattributed, outside the funnel).
+    const productId = uniqueProductId('funnel');
+    const [ann, bea] = await seedSubscribers(productId, 2, { channels: ['email', 'push'], userIdPrefix: `${productId}-a` });
+    const [cat] = await seedSubscribers(productId, 1, { channels: ['email'], userIdPrefix: `${productId}-c` });
+    const res = await pushDirect(stack().description.functions.fanOutRestock, { data: inventoryEvent({ productId }), messageId: `${productId}-s2` });
+    expect(res.status).toBe(200);
+    const records = await waitFor(async () => {
+      const r = await sink().notifications(productId);
+      return r.length === 5 && r.every((x) => x.status === 'sent') ? r : undefined;
+    }, { timeoutMs: 60_000, what: `five notifications of ${productId}` });
+    const eventKey = records[0]!.eventKey;
+    const linkOf = (userId: string, channel: string) => records.find((r) => r.userId === userId && r.channel === channel)!.clickUrl!;
+    await Promise.all([click(linkOf(ann!.userId, 'email')), click(linkOf(bea!.userId, 'push'))]);
+    const orders = [
+      { ...order(productId, ann!.userId, `${productId}-o1`), valueMinor: 4999, currency: 'EUR' },
+      { ...order(productId, bea!.userId, `${productId}-o2`), valueMinor: 1000, currency: 'USD' },
+      { ...order(productId, cat!.userId, `${productId}-o3`), valueMinor: 2000, currency: 'JPY' },
+      { ...order(productId, `${productId}-dan`, `${productId}-o4`), valueMinor: 700, currency: 'EUR' },
+    ];
+    const answers = await Promise.all(orders.map(report));
+    expect(answers.map((a) => a.body.attribution)).toEqual(['direct', 'direct', 'assisted', 'unattributed']);
+
+    // Act
+    const status = await restockJson<StatusReport>(['status', eventKey, '--json'], { stack: stack().description });
+    const human = await restock(['status', eventKey], { stack: stack().description, env: { NO_COLOR: '1' } });
+
+    // Assess
+    expect(status.funnel!.byChannel).toEqual({
+      email: { notified: 3, clicked: 1, purchased: { direct: 1, assisted: 1 }, revenueMinor: { EUR: 4999, JPY: 2000 } },
+      push: { notified: 2, clicked: 1, purchased: { direct: 1, assisted: 0 }, revenueMinor: { USD: 1000 } },
+    });
+    expect(status.funnel!.total).toEqual({ notified: 5, clicked: 2, purchased: { direct: 2, assisted: 1 }, revenueMinor: { EUR: 4999, JPY: 2000, USD: 1000 } });
+    expect(status.funnel!.byWave).toBeUndefined();
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/email\s+notified 3\s+clicked 1\s+purchased 2 \(direct 1, assisted 1\)\s+revenue EUR 49\.99, JPY 2,000/);
+    expect(human.stdout).toMatch(/all\s+notified 5\s+clicked 2\s+purchased 3 \(direct 2, assisted 1\)\s+revenue EUR 49\.99, JPY 2,000, USD 10\.00/);
   });
 });
