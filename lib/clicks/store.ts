@@ -12,8 +12,13 @@ import { clickKey, type ClickClaims } from './rules.ts';
 /** One click to record, as the `click` shopper action carries it. */
 export type ClickToRecord = Pick<ClickClaims, 'eventKey' | 'productId' | 'userId' | 'channel' | 'wave'> & { clickedAtMs: number };
 
-/** `clicked`: the first click of its notification; `already-clicked`: counted before. */
-export type ClickRecordOutcome = 'clicked' | 'already-clicked';
+/**
+ * `clicked`: the first click of its notification; `already-clicked`: counted
+ * before; `not-notified`: the ledger holds no `sent` notification of that
+ * restock on that channel for the shopper (erased since the link was sent: a
+ * click in flight must not write the user id back).
+ */
+export type ClickRecordOutcome = 'clicked' | 'already-clicked' | 'not-notified';
 
 /** Clicks on the pipeline's Firestore database. */
 export class FirestoreClickStore {
@@ -37,8 +42,13 @@ export class FirestoreClickStore {
       clickedAtMs: click.clickedAtMs,
       expireAt: Timestamp.fromMillis(click.clickedAtMs + this.ttlDays * 86_400_000),
     };
+    const ref = this.db.collection(COLLECTIONS.clicks).doc(clickKey(click.eventKey, click.userId, click.channel));
+    if ((await ref.get()).exists) return 'already-clicked';
+    // The ledger's (userId, productId, createdAtMs) index; an erased shopper's entries carry the pseudonym instead.
+    const ledger = await this.db.collection(COLLECTIONS.deliveries).where('userId', '==', click.userId).where('productId', '==', click.productId).orderBy('createdAtMs', 'desc').limit(50).get();
+    if (!ledger.docs.some((d) => d.get('eventKey') === click.eventKey && d.get('channel') === click.channel && d.get('state') === 'sent')) return 'not-notified';
     try {
-      await this.db.collection(COLLECTIONS.clicks).doc(clickKey(click.eventKey, click.userId, click.channel)).create(doc);
+      await ref.create(doc);
       return 'clicked';
     } catch (err) {
       if ((err as { code?: unknown }).code === status.ALREADY_EXISTS) return 'already-clicked';

@@ -22,11 +22,12 @@ export type ShopperActionOutcome =
   | ConfirmOutcome
   /** A tracked link's first click of its notification was recorded / it had been counted before. */
   | 'clicked'
-  | 'already-clicked';
+  | 'already-clicked'
+  | 'not-notified';
 
 /** Where clicks are recorded (lib/clicks' store), given by the function so this concern does not depend on it. */
 export interface ClickRecorder {
-  record(click: Omit<ClickAction, 'type' | 'requestedAtMs'> & { clickedAtMs: number }): Promise<'clicked' | 'already-clicked'>;
+  record(click: Omit<ClickAction, 'type' | 'requestedAtMs'> & { clickedAtMs: number }): Promise<'clicked' | 'already-clicked' | 'not-notified'>;
 }
 
 /** Whether an unsubscribe removes `current` (pure): only the generation the link was issued for. */

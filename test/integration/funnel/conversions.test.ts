@@ -172,3 +172,53 @@ describe('the funnel', () => {
     expect(human.stdout).toMatch(/all\s+notified 5\s+clicked 2\s+purchased 3 \(direct 2, assisted 1\)\s+revenue EUR 49\.99, JPY 2,000, USD 10\.00/);
   });
 });
+
+describe("a shopper's clicks and orders are personal data", () => {
+  test('the export includes them; erasure removes the user id and order id from them, keeps the funnel, and a click in flight writes nothing back', { timeout: 240_000 }, async () => {
+    // Prepare: Eve follows her email link and orders.
+    const productId = uniqueProductId('erase');
+    const [eve] = await seedSubscribers(productId, 1, { channels: ['email', 'push'] });
+    const res = await pushDirect(stack().description.functions.fanOutRestock, { data: inventoryEvent({ productId }), messageId: `${productId}-s2` });
+    expect(res.status).toBe(200);
+    const records = await waitFor(async () => {
+      const r = await sink().notifications(productId);
+      return r.length === 2 && r.every((x) => x.status === 'sent') ? r : undefined;
+    }, { timeoutMs: 60_000, what: `two notifications of ${productId}` });
+    const eventKey = records[0]!.eventKey;
+    await click(records.find((r) => r.channel === 'email')!.clickUrl!);
+    const placed = order(productId, eve!.userId, `${productId}-order-eve`);
+    expect((await report(placed)).body.attribution).toBe('direct');
+    const shopperPath = `/v1/shoppers/${encodeURIComponent(eve!.userId)}`;
+
+    // Act 1: export.
+    const exported = await send(api(), 'GET', shopperPath);
+
+    // Assess 1
+    expect(exported.status).toBe(200);
+    expect(exported.body.clicks).toEqual([expect.objectContaining({ eventKey, productId, channel: 'email' })]);
+    expect(exported.body.orders).toEqual([expect.objectContaining({ orderId: placed.orderId, productId, valueMinor: 4999, currency: 'EUR', attribution: 'direct', eventKey })]);
+
+    // Act 2: erase, then the push link is followed (a click in flight, or a forwarded mail).
+    const erased = await send(api(), 'DELETE', shopperPath);
+    const push = records.find((r) => r.channel === 'push')!.clickUrl!;
+    const pushClaims = openClickToken(push.split('/v1/c/')[1]!, [LOCAL_UNSUBSCRIBE_SECRET], { nowMs: Date.now(), maxAgeMs: DAY });
+    await waitFor(() => Date.now() > pushClaims.issuedAtMs + 5_500, { timeoutMs: 20_000, what: 'the prefetch window to pass' });
+    expect((await fetch(push, { redirect: 'manual', headers: { 'user-agent': BROWSER } })).status).toBe(302);
+    await new Promise((r) => setTimeout(r, 5_000));
+
+    // Assess 2: nothing in clicks or conversions names Eve or her order; the funnel still counts them.
+    expect(erased.status).toBe(200);
+    expect(erased.body.counts).toMatchObject({ clicksPseudonymised: 1, ordersPseudonymised: 1 });
+    for (const collection of [COLLECTIONS.clicks, COLLECTIONS.conversions]) {
+      const docs = (await stack().firestore.collection(collection).where('productId', '==', productId).get()).docs;
+      expect(docs.length, collection).toBe(1);
+      const text = JSON.stringify(docs.map((d) => d.data()));
+      expect(text, collection).not.toContain(eve!.userId);
+      expect(text, collection).not.toContain(placed.orderId);
+    }
+    const status = await restockJson<StatusReport>(['status', eventKey, '--json'], { stack: stack().description });
+    expect(status.funnel!.total).toMatchObject({ clicked: 1, purchased: { direct: 1, assisted: 0 }, revenueMinor: { EUR: 4999 } });
+    const again = await send(api(), 'GET', shopperPath);
+    expect(again.body).toMatchObject({ clicks: [], orders: [] });
+  });
+});

@@ -173,7 +173,9 @@ const ENV_PLAN = {
   /** Read only by the ops CLI (`restock`), on an operator's machine; no function reads them. */
   cliOnly: ['RESTOCK_TOPIC', 'RESTOCK_DEAD_LETTER_SUBSCRIPTION'],
   /** Settings Terraform does not give the functions yet (each with the issue that will): none today. */
-  notYetDeployed: [] as string[],
+  // Issue 34's tracked links and attribution run on their defaults in production until Terraform exposes them
+  // (restockUnsubscribe and deliverRestockBatch: the click settings; restockSubscriptions: the window).
+  notYetDeployed: ['RESTOCK_CLICK_TRACKING', 'RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS', 'RESTOCK_CLICK_PREFETCH_SECONDS', 'RESTOCK_CLICK_UTM_SOURCE', 'RESTOCK_ATTRIBUTION_WINDOW_DAYS'] as string[],
 };
 
 /**

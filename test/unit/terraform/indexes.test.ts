@@ -55,6 +55,7 @@ const SITES: Site[] = [
       "query.orderBy('createdAtMs', 'desc')",
       "collection(COLLECTIONS.chunkReceipts).where('generation', '==', generation)",
       "entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count()",
+      "entriesOf(db, eventKey, group).where('channel', '==', channel).where('state', '==', 'sent').count()",
       ".where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES))\n        .where('productId', '==', productId)\n        .orderBy('createdAtMs', 'desc')",
     ],
     queries: [
@@ -64,6 +65,7 @@ const SITES: Site[] = [
       { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
       { what: 'sent notifications of one wave (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'wave', 'state'] },
+      { what: 'sent notifications on one channel (the funnel, status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'channel', 'state'] },
       { what: "a chunk's shoppers' entries of a product, any sign-up (before a chunk's transactional claim)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
     ],
   },
@@ -154,6 +156,27 @@ const SITES: Site[] = [
       { what: "a shopper's deliveries (export, erasure)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: 'rejected events by id (erasure scans them for the shopper)', collection: 'rejectedEvents', scope: 'COLLECTION', equalities: [] },
       { what: "fan-outs whose cursor is the shopper (erasure)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['cursor'] },
+    ],
+  },
+  {
+    // Tracked links (issue 34): a click counts only for a notification the ledger holds for the shopper.
+    file: 'lib/clicks/store.ts',
+    snippets: [".where('userId', '==', click.userId).where('productId', '==', click.productId).orderBy('createdAtMs', 'desc')"],
+    queries: [{ what: "a shopper's deliveries of a product (recording a click)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] }],
+  },
+  {
+    // Attribution (issue 34): the shopper's notifications of the ordered product.
+    file: 'lib/conversions/store.ts',
+    snippets: [".where('userId', '==', userId)\n      .where('productId', '==', productId)\n      .orderBy('createdAtMs', 'desc')"],
+    queries: [{ what: "a shopper's deliveries of a product (attributing an order)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] }],
+  },
+  {
+    // Export and erasure of a shopper's clicks and orders (issue 34): the automatic single-field index on userId.
+    file: 'lib/shoppers/data.ts',
+    snippets: ["this.db.collection(COLLECTIONS.clicks).where('userId', '==', userId)", "this.db.collection(COLLECTIONS.conversions).where('userId', '==', userId)"],
+    queries: [
+      { what: "a shopper's clicks (export, erasure)", collection: 'clicks', scope: 'COLLECTION', equalities: ['userId'] },
+      { what: "a shopper's orders (export, erasure)", collection: 'conversions', scope: 'COLLECTION', equalities: ['userId'] },
     ],
   },
   {
@@ -380,7 +403,7 @@ describe('bulk writes are not capped by timestamp indexes', () => {
   test('issue 39: no composite is led by a field one event\u2019s writes share; the ledger\u2019s event indexes are led by its shard', () => {
     expect(ledByAnEvent(composites())).toEqual([]);
     const eventIndexes = composites().filter((c) => c.collection === 'deliveries' && c.fields.some(([f]) => f === 'eventKey'));
-    expect(eventIndexes.length).toBe(2);
+    expect(eventIndexes.length).toBe(3);
     for (const c of eventIndexes) expect(c.fields.slice(0, 2).map(([f]) => f)).toEqual(['shard', 'eventKey']);
   });
 
