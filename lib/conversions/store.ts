@@ -11,15 +11,8 @@ import { clickKey } from '../clicks/index.ts';
 import { CHANNELS, COLLECTIONS, type ClickDoc, type ConversionDoc, type DeliveryDoc } from '../model.ts';
 import { attribute, type RecordedClick, type SentNotification } from './rules.ts';
 
-/** An order as the storefront reports it (validated by the API). */
-export interface ConversionRequest {
-  orderId: string;
-  userId: string;
-  productId: string;
-  valueMinor: number;
-  currency: string;
-  purchasedAtMs: number;
-}
+/** An order as the storefront reports it (validated by the API): the facts of a conversion before it is attributed. */
+export type ConversionRequest = Pick<ConversionDoc, 'orderId' | 'userId' | 'productId' | 'valueMinor' | 'currency' | 'purchasedAtMs'>;
 
 /** `created`: recorded now; `existing`: the same order was recorded before, with the same facts. */
 export interface RecordedConversion {

@@ -26,16 +26,21 @@ const DAY = 86_400_000;
 const api = () => stack().description.functions.restockSubscriptions.replace(/\/$/, '');
 const report = (json: unknown) => send(api(), 'POST', '/v1/conversions', { json });
 
+/** Fans a restock of `productId` out and waits until its `n` notifications are sent at the sink; answers them. */
+async function toldAll(productId: string, n: number) {
+  const res = await pushDirect(stack().description.functions.fanOutRestock, { data: inventoryEvent({ productId }), messageId: `${productId}-s2` });
+  expect(res.status).toBe(200);
+  return waitFor(async () => {
+    const r = await sink().notifications(productId);
+    return r.length === n && r.every((x) => x.status === 'sent') ? r : undefined;
+  }, { timeoutMs: 60_000, what: `${n} notifications of ${productId}` });
+}
+
 /** A fresh product restocked for `n` email shoppers, every one told; returns them and the event key. */
 async function restocked(label: string, n: number): Promise<{ productId: string; shoppers: SubscriptionDoc[]; eventKey: string; links: Map<string, string> }> {
   const productId = uniqueProductId(label);
   const shoppers = await seedSubscribers(productId, n);
-  const res = await pushDirect(stack().description.functions.fanOutRestock, { data: inventoryEvent({ productId }), messageId: `${productId}-s2` });
-  expect(res.status).toBe(200);
-  const records = await waitFor(async () => {
-    const r = await sink().notifications(productId);
-    return r.length === n && r.every((x) => x.status === 'sent') ? r : undefined;
-  }, { timeoutMs: 60_000, what: `${n} notifications of ${productId}` });
+  const records = await toldAll(productId, n);
   return { productId, shoppers, eventKey: records[0]!.eventKey, links: new Map(records.map((r) => [r.userId!, r.clickUrl!])) };
 }
 
@@ -138,12 +143,7 @@ describe('the funnel', () => {
     const productId = uniqueProductId('funnel');
     const [ann, bea] = await seedSubscribers(productId, 2, { channels: ['email', 'push'], userIdPrefix: `${productId}-a` });
     const [cat] = await seedSubscribers(productId, 1, { channels: ['email'], userIdPrefix: `${productId}-c` });
-    const res = await pushDirect(stack().description.functions.fanOutRestock, { data: inventoryEvent({ productId }), messageId: `${productId}-s2` });
-    expect(res.status).toBe(200);
-    const records = await waitFor(async () => {
-      const r = await sink().notifications(productId);
-      return r.length === 5 && r.every((x) => x.status === 'sent') ? r : undefined;
-    }, { timeoutMs: 60_000, what: `five notifications of ${productId}` });
+    const records = await toldAll(productId, 5);
     const eventKey = records[0]!.eventKey;
     const linkOf = (userId: string, channel: string) => records.find((r) => r.userId === userId && r.channel === channel)!.clickUrl!;
     await Promise.all([click(linkOf(ann!.userId, 'email')), click(linkOf(bea!.userId, 'push'))]);
@@ -178,12 +178,7 @@ describe("a shopper's clicks and orders are personal data", () => {
     // Prepare: Eve follows her email link and orders.
     const productId = uniqueProductId('erase');
     const [eve] = await seedSubscribers(productId, 1, { channels: ['email', 'push'] });
-    const res = await pushDirect(stack().description.functions.fanOutRestock, { data: inventoryEvent({ productId }), messageId: `${productId}-s2` });
-    expect(res.status).toBe(200);
-    const records = await waitFor(async () => {
-      const r = await sink().notifications(productId);
-      return r.length === 2 && r.every((x) => x.status === 'sent') ? r : undefined;
-    }, { timeoutMs: 60_000, what: `two notifications of ${productId}` });
+    const records = await toldAll(productId, 2);
     const eventKey = records[0]!.eventKey;
     await click(records.find((r) => r.channel === 'email')!.clickUrl!);
     const placed = order(productId, eve!.userId, `${productId}-order-eve`);
