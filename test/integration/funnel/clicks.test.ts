@@ -31,7 +31,7 @@ const clicksOf = async (eventKey: string) =>
 /** Restocks a fresh product for two shoppers on email and push; answers the tracked link of each message at the sink. */
 async function restockWithLinks(label: string) {
   const productId = uniqueProductId(label);
-  const [ann, bea] = await seedSubscribers(productId, 2, { channels: ['email', 'push'] });
+  const [ann, bea] = await seedSubscribers(productId, 2, { channels: ['email', 'push'], userIdPrefix: `${productId}-u` });
   const event = inventoryEvent({ productId, sequence: 2, available: 25, previousAvailable: 0, product: { name: 'Lamp', url: `https://shop.example/p/${productId}?size=m` } });
   const res = await pushDirect(stack().description.functions.fanOutRestock, { data: event, messageId: `${productId}-s2` });
   expect(res.status).toBe(200);

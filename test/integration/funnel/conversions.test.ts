@@ -39,7 +39,8 @@ async function toldAll(productId: string, n: number) {
 /** A fresh product restocked for `n` email shoppers, every one told; returns them and the event key. */
 async function restocked(label: string, n: number): Promise<{ productId: string; shoppers: SubscriptionDoc[]; eventKey: string; links: Map<string, string> }> {
   const productId = uniqueProductId(label);
-  const shoppers = await seedSubscribers(productId, n);
+  // Shopper ids of their own: other tests (an erasure above all) must never touch the same shopper.
+  const shoppers = await seedSubscribers(productId, n, { userIdPrefix: `${productId}-u` });
   const records = await toldAll(productId, n);
   return { productId, shoppers, eventKey: records[0]!.eventKey, links: new Map(records.map((r) => [r.userId!, r.clickUrl!])) };
 }
@@ -177,7 +178,7 @@ describe("a shopper's clicks and orders are personal data", () => {
   test('the export includes them; erasure removes the user id and order id from them, keeps the funnel, and a click in flight writes nothing back', { timeout: 240_000 }, async () => {
     // Prepare: Eve follows her email link and orders.
     const productId = uniqueProductId('erase');
-    const [eve] = await seedSubscribers(productId, 1, { channels: ['email', 'push'] });
+    const [eve] = await seedSubscribers(productId, 1, { channels: ['email', 'push'], userIdPrefix: `${productId}-eve` });
     const records = await toldAll(productId, 2);
     const eventKey = records[0]!.eventKey;
     await click(records.find((r) => r.channel === 'email')!.clickUrl!);
