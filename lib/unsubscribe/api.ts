@@ -6,12 +6,14 @@
  * | --- | --- | --- |
  * | POST | `/v1/unsubscribe/{token}` with `List-Unsubscribe=One-Click` | 200, a small page; an unsubscribe request is published (RESTOCK_SHOPPER_ACTIONS_TOPIC) and `applyShopperActions` removes the subscription within seconds |
  * | GET, HEAD | `/v1/unsubscribe/{token}` | 200, a page with a button that POSTs; never unsubscribes |
+ * | GET, HEAD | `/v1/c/{token}` (with `clicks` set) | 302 to the product URL the tracked link was issued for, plus UTM; a shopper's GET publishes a `click` action, a prefetch nothing (lib/clicks); 400 a page when the token does not open |
  *
  * The token is the only credential (see `token.ts`): it is opened before
  * the body is looked at, and the function holds no database access; it only
  * publishes what the shopper asked for (lib/shopper-actions). GET never changes
  * anything because mail scanners and link previewers fetch every link of a
- * message; RFC 8058 has mailbox providers POST instead. No answer redirects.
+ * message; RFC 8058 has mailbox providers POST instead. No answer redirects
+ * but a tracked link's, and only to the URL its sealed token names.
  * A forged, altered or malformed token, a POST without the one-click body and
  * any other path or method are answered as problem+json.
  */
