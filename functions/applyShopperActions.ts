@@ -13,10 +13,12 @@ import { log } from '../lib/log.ts';
 import { runtime } from '../lib/runtime.ts';
 import { handleShopperActionPush } from '../lib/shopper-actions/index.ts';
 import { FirestorePendingStore, FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
+import { FirestoreClickStore } from '../lib/clicks/index.ts';
 import { http } from './framework.ts';
 
 let store: FirestoreSubscriptionStore | undefined;
 let pending: FirestorePendingStore | undefined;
+let clicks: FirestoreClickStore | undefined;
 
 // A body the framework refused (not JSON, too large) would come back with every redelivery: acknowledge it, changing nothing.
 const onRefused = async ({ error }: { error: Error }) => {
@@ -42,5 +44,6 @@ http('applyShopperActions', { onRefused }, async (req, res) => {
   }
   store ??= new FirestoreSubscriptionStore(rt.db);
   pending ??= new FirestorePendingStore(rt.db);
-  writeReply(res, await handleShopperActionPush({ store, pending }, { headers: req.headers, body: req.body, rawBody: req.rawBody }));
+  clicks ??= new FirestoreClickStore(rt.db, rt.config.ledgerTtlDays);
+  writeReply(res, await handleShopperActionPush({ store, pending, clicks }, { headers: req.headers, body: req.body, rawBody: req.rawBody }));
 });

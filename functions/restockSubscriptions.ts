@@ -13,6 +13,7 @@ import { createConfirmationSender } from '../lib/consent/index.ts';
 import { FirestoreShopperData } from '../lib/shoppers/index.ts';
 import { writeReply } from '../lib/http/index.ts';
 import { runtime } from '../lib/runtime.ts';
+import { FirestoreConversionStore } from '../lib/conversions/index.ts';
 import { FirestorePendingStore, FirestoreSubscriptionStore, createSubscriptionApi } from '../lib/subscriptions/index.ts';
 import { http } from './framework.ts';
 
@@ -28,6 +29,7 @@ http('restockSubscriptions', {}, async (req, res) => {
     // Double opt-in (RESTOCK_DOUBLE_OPT_IN): pending requests and their confirmation emails.
     ...(rt.config.doubleOptIn.length > 0 ? { pending: new FirestorePendingStore(rt.db), confirmations: createConfirmationSender(rt.config, rt.db) } : {}),
     shoppers: new FirestoreShopperData(rt.db, { ledgerTtlDays: rt.config.ledgerTtlDays }),
+    conversions: new FirestoreConversionStore(rt.db, { windowMs: rt.config.attributionWindowDays * 86_400_000, ttlDays: rt.config.ledgerTtlDays }),
   });
   const reply = await api({ method: req.method, url: req.originalUrl, headers: req.headers, rawBody: req.rawBody });
   writeReply(res, reply);

@@ -1,6 +1,8 @@
 /**
  * `restockUnsubscribe`: the one-click unsubscribe link of every restock email
- * (RFC 8058), `POST|GET /v1/unsubscribe/{token}`. Thin: it adapts the request
+ * (RFC 8058), `POST|GET /v1/unsubscribe/{token}`, and every message's tracked
+ * product link, `GET /v1/c/{token}` (a 302 to the product, the click published
+ * as a shopper action). Thin: it adapts the request
  * to `lib/unsubscribe` and writes the answer.
  *
  * Unlike `restockSubscriptions`, this function is public (`allUsers` may
@@ -34,6 +36,16 @@ function unsubscribeApi(): UnsubscribeApi {
     tokenMaxAgeMs: config.unsubscribeTokenMaxAgeDays * DAY_MS,
     // Double opt-in's links (`/v1/confirm/{token}`) live as long as the pending request they confirm.
     confirmTokenMaxAgeMs: config.confirmationTtlHours * 3_600_000,
+    // Tracked product links (`/v1/c/{token}`): served while tracking is on; links already sent keep working only then.
+    ...(config.clickTracking
+      ? {
+          clicks: {
+            tokenMaxAgeMs: config.clickTokenMaxAgeDays * DAY_MS,
+            prefetchSeconds: config.clickPrefetchSeconds,
+            ...(config.clickUtmSource !== 'none' ? { utmSource: config.clickUtmSource } : {}),
+          },
+        }
+      : {}),
     maxBodyBytes: UNSUBSCRIBE_MAX_BODY_BYTES,
   });
   return api;

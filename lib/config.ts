@@ -304,6 +304,36 @@ export const SETTINGS = {
     "Days an unsubscribe link keeps working after its email was sent. 180: well past CAN-SPAM's 30 days and a shopper's habit of finding an old mail months later; a link only ever removes the subscription generation it was made for, so a long life costs little.",
     '180',
   ),
+  clickTracking: setting(
+    'RESTOCK_CLICK_TRACKING',
+    bool,
+    "Every message's product link goes through the public function's `/v1/c/{token}`, which counts the shopper's click and redirects to the product (needs RESTOCK_UNSUBSCRIBE_URL and RESTOCK_UNSUBSCRIBE_SECRET; without them links stay untracked). false links the product URL directly.",
+    'true',
+  ),
+  clickTokenMaxAgeDays: setting(
+    'RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS',
+    positiveInt.max(3_650),
+    'Days a tracked product link keeps working after its message was sent; an older one shows a page saying so, never a redirect.',
+    '90',
+  ),
+  clickPrefetchSeconds: setting(
+    'RESTOCK_CLICK_PREFETCH_SECONDS',
+    nonNegativeInt.max(3_600),
+    'A GET of a tracked link this soon after its message was sent is a mail gateway scanning it, not a shopper: redirected, never counted (as are HEAD and scanner User-Agents; docs/funnel.md).',
+    '5',
+  ),
+  clickUtmSource: setting(
+    'RESTOCK_CLICK_UTM_SOURCE',
+    z.string().regex(/^[\w.~-]{1,64}$/, 'letters, digits, `.`, `_`, `~` or `-`, at most 64'),
+    '`utm_source` a followed link adds to the product URL, with `utm_medium` (the channel) and `utm_campaign` (the event key); `none` adds no UTM parameters.',
+    'restock',
+  ),
+  attributionWindowDays: setting(
+    'RESTOCK_ATTRIBUTION_WINDOW_DAYS',
+    positiveInt.max(365),
+    'An order is attributed to the latest notification of its product to its shopper sent this many days before it (direct if clicked, else assisted); older or none: unattributed. Keep it below RESTOCK_LEDGER_TTL_DAYS, the notifications it looks for live that long.',
+    '7',
+  ),
   shopperActionsTopic: setting(
     'RESTOCK_SHOPPER_ACTIONS_TOPIC',
     pubsubId,
@@ -491,6 +521,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const config = out as unknown as Config;
   if (config.fanoutMinRanges > config.fanoutMaxRanges) {
     throw new ConfigError('RESTOCK_FANOUT_MIN_RANGES', `must be at most RESTOCK_FANOUT_MAX_RANGES (${config.fanoutMaxRanges}), got ${config.fanoutMinRanges}`);
+  }
+  // The notifications an order is attributed to are ledger entries: a window longer than they live would find none.
+  if (config.attributionWindowDays > config.ledgerTtlDays) {
+    throw new ConfigError('RESTOCK_ATTRIBUTION_WINDOW_DAYS', `must be at most RESTOCK_LEDGER_TTL_DAYS (${config.ledgerTtlDays}), got ${config.attributionWindowDays}`);
   }
   // Requirements that only one function has (the notifier URL for delivery)
   // are checked where that function builds what needs them, so the other

@@ -33,6 +33,10 @@ export const COLLECTIONS = {
   shoppers: 'shoppers',
   /** `confirmationSlots/{slotId}`: one per confirmation message sent to an address in a window (lib/consent/limit.ts). */
   confirmationSlots: 'confirmationSlots',
+  /** `clicks/{clickKey}`: a shopper followed a message's tracked link (lib/clicks), once per (event, shopper, channel). */
+  clicks: 'clicks',
+  /** `conversions/{orderKey}`: an order the storefront reported, and the notification it is attributed to (lib/conversions). */
+  conversions: 'conversions',
 } as const;
 
 /** `products/{productId}`. */
@@ -539,4 +543,50 @@ export function isValidDocumentId(id: string): boolean {
     id !== '..' &&
     !/^__.*__$/.test(id)
   );
+}
+
+/**
+ * `clicks/{clickKey}`: the first time a shopper followed the tracked link of
+ * one notification (event, shopper, channel). Created once, never updated;
+ * personal data (user id): exported, and pseudonymised by erasure.
+ */
+export interface ClickDoc {
+  eventKey: string;
+  productId: string;
+  userId: string;
+  channel: Channel;
+  /** The wave (1-based) that sent the message, when the restock ran in waves. */
+  wave?: number;
+  clickedAtMs: number;
+  /** When Firestore's TTL policy deletes it: with the ledger entry it counts against (RESTOCK_LEDGER_TTL_DAYS). */
+  expireAt: Timestamp;
+}
+
+/** What an order is attributed to: a notification the shopper clicked, one they only received, or none within the window. */
+export type Attribution = 'direct' | 'assisted' | 'unattributed';
+
+/**
+ * `conversions/{orderKey}` (sha256 of the order id): one order the storefront
+ * reported (`POST /v1/conversions`) and its attribution, decided once when it
+ * is recorded. Personal data (user id, order id): exported; erasure replaces
+ * the user id by the pseudonym and removes the order id, keeping the amounts.
+ */
+export interface ConversionDoc {
+  orderId: string;
+  userId: string;
+  productId: string;
+  /** The amount in the currency's minor units (cents for USD, yen for JPY). */
+  valueMinor: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  purchasedAtMs: number;
+  recordedAtMs: number;
+  attribution: Attribution;
+  /** The restock, channel and wave of the notification it is attributed to; absent when unattributed. */
+  eventKey?: string;
+  channel?: Channel;
+  wave?: number;
+  /** When that notification was sent. */
+  notifiedAtMs?: number;
+  expireAt: Timestamp;
 }

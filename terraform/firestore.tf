@@ -348,6 +348,78 @@ resource "google_firestore_field" "deliveries_expire_at" {
   index_config {}
 }
 
+# The funnel of a restock (`restock status`, cli/queries/funnel.ts): sent
+# notifications per channel, deliveries where shard in [30 shards] and
+# eventKey == X and channel == C and state == sent; led by the shard like the
+# ledger's other event indexes (the collection-wide exemption turns off the
+# single-field indexes Firestore would otherwise merge).
+resource "google_firestore_index" "deliveries_by_shard_event_channel_and_state" {
+  project     = var.project_id
+  database    = local.firestore_database
+  collection  = "deliveries"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "shard"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "eventKey"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "channel"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "state"
+    order      = "ASCENDING"
+  }
+}
+
+# The currencies a restock's orders used (the funnel's revenue per currency):
+# conversions where eventKey == X order by currency, one document at a time.
+resource "google_firestore_index" "conversions_by_event_and_currency" {
+  project     = var.project_id
+  database    = local.firestore_database
+  collection  = "conversions"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "eventKey"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "currency"
+    order      = "ASCENDING"
+  }
+}
+
+# Clicks and orders are personal data kept as long as the ledger they are
+# counted against (RESTOCK_LEDGER_TTL_DAYS; expireAt is set when each is
+# recorded, lib/clicks and lib/conversions; docs/privacy.md). Never queried.
+resource "google_firestore_field" "clicks_expire_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "clicks"
+  field      = "expireAt"
+
+  ttl_config {}
+
+  index_config {}
+}
+
+resource "google_firestore_field" "conversions_expire_at" {
+  project    = var.project_id
+  database   = local.firestore_database
+  collection = "conversions"
+  field      = "expireAt"
+
+  ttl_config {}
+
+  index_config {}
+}
+
 # Rejected events expire like the ledger (expireAt is set by the fan-out code):
 # they may hold whatever a malformed message carried, so they are not kept forever.
 resource "google_firestore_field" "rejected_events_expire_at" {

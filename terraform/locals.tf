@@ -264,6 +264,8 @@ locals {
       RESTOCK_CONFIRMATION_TTL_HOURS    = tostring(var.confirmation_ttl_hours)
       RESTOCK_CONFIRMATIONS_PER_ADDRESS = tostring(var.confirmations_per_address)
       RESTOCK_LEDGER_TTL_DAYS           = tostring(var.ledger_ttl_days)
+      # Orders (POST /v1/conversions, docs/funnel.md) are credited to a notification this recent, and kept as long as the ledger.
+      RESTOCK_ATTRIBUTION_WINDOW_DAYS = tostring(var.attribution_window_days)
       # The confirmation emails leave as delivery's do: same server, sender, DKIM
       # signature, and links under the same public base URL (restockUnsubscribe
       # serves /v1/confirm/{token}). Written out, not shared through a local: the
@@ -297,6 +299,8 @@ locals {
       RESTOCK_PUSH_SERVICE_ACCOUNT = "${var.name_prefix}restock-actions-push@${var.project_id}.iam.gserviceaccount.com"
       RESTOCK_OIDC_AUDIENCE        = local.function_urls["applyShopperActions"]
       RESTOCK_BEHIND_CLOUD_RUN_IAM = "true"
+      # Clicks of tracked links are kept as long as the ledger entries they are counted against (docs/funnel.md).
+      RESTOCK_LEDGER_TTL_DAYS = tostring(var.ledger_ttl_days)
     }
     relayOutbox = {
       RESTOCK_OUTBOX_TOPIC              = local.names.topic

@@ -10,6 +10,7 @@ import { formatDuration, formatTime, table, type Output } from '../output.ts';
 import type { OutboxRow } from '../../lib/outbox/index.ts';
 import { DELIVERY_STATES, settledCount, type StatusReport } from '../queries/status.ts';
 import type { WavesReport } from '../queries/waves.ts';
+import type { Funnel, FunnelRow } from '../queries/funnel.ts';
 
 export {
   DELIVERY_STATES,
@@ -119,6 +120,7 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     const rows = r.lastErrors.map((e) => [e.userId, e.channel, colourState(out, String(e.state)), `${e.attempts} attempt(s)`, formatTime(e.updatedAtMs), e.lastError ?? '-']);
     for (const line of table(rows)) out.line(`  ${line}`);
   }
+  if (r.funnel) renderFunnel(out, r.funnel);
   if (r.queuedTasks !== null) out.line(`${c.bold('queued tasks')} ${r.queuedTasks}`);
   if (r.unaccountedChunks) {
     out.line(`${c.bold('unaccounted')} ${c.red(`${r.unaccountedChunks} chunk(s)`)} enqueued but never claimed by delivery (their tasks ended before delivery could run; see the delivery function's logs, then replay)`);
@@ -130,6 +132,24 @@ export function renderStatus(out: Output, r: StatusReport, nowMs: number): void 
     out.line(`${c.bold('accounted')} by the ledger and the queue only: this fan-out started before chunk receipts existed, so a chunk whose task died unclaimed cannot be seen`);
   }
   out.line(`${c.bold('settled')} ${r.settled ? c.green('yes') : c.yellow('no')}`);
+}
+
+/** An amount in minor units as the currency writes it: `EUR 49.99`, `JPY 1,999`. */
+export function formatMoney(currency: string, minor: number): string {
+  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return `${currency} ${(minor / 10 ** digits).toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
+}
+
+/** The funnel: one row per channel, the total, and one per wave. */
+function renderFunnel(out: Output, f: Funnel): void {
+  const { c } = out;
+  const cells = (label: string, r: FunnelRow) => {
+    const revenue = Object.entries(r.revenueMinor).map(([cur, v]) => formatMoney(cur, v));
+    return [label, `notified ${r.notified}`, `clicked ${r.clicked}`, `purchased ${r.purchased.direct + r.purchased.assisted} (direct ${r.purchased.direct}, assisted ${r.purchased.assisted})`, `revenue ${revenue.join(', ') || '-'}`];
+  };
+  out.line(c.bold('funnel'));
+  const rows = [...Object.entries(f.byChannel).map(([ch, r]) => cells(ch, r)), cells('all', f.total), ...(f.byWave ?? []).map((w) => cells(`wave ${w.wave}`, w))];
+  for (const line of table(rows)) out.line(`  ${line}`);
 }
 
 /** The waves of a restock: settings, where they stand, and one row per wave. */
@@ -150,7 +170,7 @@ function renderWaves(out: Output, w: WavesReport): void {
 export function registerStatus(program: Command, ctx: Context): void {
   program
     .command('status')
-    .description("an event's fan-out, its deliveries by state, the oldest pending one and the last errors")
+    .description("an event's fan-out, its deliveries by state, the oldest pending one, the last errors, and its funnel (notified, clicked, purchased, revenue)")
     .argument('<eventKey>', 'the event key (the eventId attribute, or the Pub/Sub messageId)', idArg)
     .option('--json', 'print one JSON document on stdout')
     .option('-w, --watch', 'refresh until the event is settled, with a progress bar')

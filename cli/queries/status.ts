@@ -27,6 +27,7 @@ import { tryReadOutboxRows } from './outbox.ts';
 import { countTasks } from './queues.ts';
 import { deliverySummary, fanoutSummary, type DeliverySummary, type FanoutSummary } from '../records.ts';
 import { readWaves, type WavesReport } from './waves.ts';
+import { readFunnel, type Funnel } from './funnel.ts';
 
 export { DELIVERY_STATES };
 /** States that still have work ahead of them (docs/design.md: `sending` holds a lease, `failed` awaits a retry). */
@@ -77,6 +78,11 @@ export interface StatusReport {
    * because the product had sold out again or a newer restock superseded this one.
    */
   sendWindows: { held: number; skippedSoldOut: number; skippedSuperseded: number };
+  /**
+   * Notified, clicked, purchased (direct / assisted) and revenue per currency,
+   * in all, by channel and by wave (docs/funnel.md); null without a fan-out.
+   */
+  funnel: Funnel | null;
   /** The restock's waves (docs/waves.md); null when it told everyone at once. */
   waves: WavesReport | null;
   /** The oldest (by creation) of the pending entries sampled; the oldest of all when `sample.pendingExact`. */
@@ -188,6 +194,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     fanoutSnap.exists ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'sold-out', shards)) : 0,
     fanoutSnap.exists ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'superseded', shards)) : 0,
   ]);
+  const funnel = fanout && fanout.state !== 'ignored' ? await guard('count', `the funnel of ${eventKey}`, readFunnel(db, eventKey, shards, waves?.waves.map((w) => w.index) ?? [])) : null;
   return {
     eventKey,
     outbox,
@@ -209,6 +216,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     rejected,
     deliveries: deliveryCounts,
     sendWindows: { held: byState.held, skippedSoldOut, skippedSuperseded },
+    funnel,
     waves,
     oldestPending: oldestOf(pendingSample.map((d) => summaryOf(d)))[0] ?? null,
     lastErrors: latestOf(errorSample.map((d) => summaryOf(d)), LAST_ERRORS),

@@ -31,6 +31,8 @@ export const notificationSchema = z.object({
     productUrl: z.string().optional(),
     available: z.number(),
     publishTimeMs: z.number().optional(),
+    /** The tracked link to put in the message instead of `productUrl` (lib/clicks), when the deployment tracks clicks. */
+    clickUrl: z.string().optional(),
   }),
 });
 

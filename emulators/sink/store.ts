@@ -17,6 +17,8 @@ export interface NotificationRecord {
   channel: Notification['channel'];
   /** One-way hash of the address (see `recipientRef`), never the address. */
   recipientRef: string;
+  /** The tracked link the message carried (lib/clicks), so a test or the demo can follow it as a shopper would. */
+  clickUrl?: string;
   /** The shopper the service was told of (absent with RESTOCK_NOTIFIER_SEND_USER_ID=false). */
   userId?: string;
   /** Final status so far; `pending` while no item answer was given (timeouts, 429, 503). */
@@ -106,6 +108,7 @@ export class SinkStore {
           resends: 0,
         };
         if (item.data.publishTimeMs !== undefined) record.publishTimeMs = item.data.publishTimeMs;
+        if (item.data.clickUrl !== undefined) record.clickUrl = item.data.clickUrl;
         if (item.userId !== undefined) record.userId = item.userId;
         this.records.set(item.idempotencyKey, record);
         const keys = this.keysByProduct.get(productId);

@@ -8,7 +8,8 @@ import pLimit from 'p-limit';
 import type { Runtime } from '../runtime.ts';
 import type { Logger } from '../log.ts';
 import { chunk, chunkTaskId, enqueueDeliveryTask, heldDeliveryTask, heldTaskId, isLastTaskAttempt, type DeliveryTask } from '../tasks/index.ts';
-import type { Notification, NotificationResult, Notifier } from '../notify/index.ts';
+import { safeLink, type Notification, type NotificationResult, type Notifier } from '../notify/index.ts';
+import { clickUrl } from '../unsubscribe/index.ts';
 import { claimChunk, recordOutcomes } from './ledger.ts';
 import { forgetDeadAddresses } from './dead-addresses.ts';
 import { ledgerShardsFor, outcomeOf, type ClaimedDelivery, type Outcome } from './rules.ts';
@@ -46,7 +47,30 @@ export interface AttemptInfo {
   retryCount: number;
 }
 
-function toNotification(task: DeliveryTask, d: ClaimedDelivery): Notification {
+/** How product links are tracked (lib/clicks): the public function's base URL and the keys that seal its tokens. */
+interface LinkTracking {
+  baseUrl: string;
+  keys: readonly string[];
+  nowMs: number;
+}
+
+/** The tracking settings, when the deployment tracks clicks and has what a link needs. */
+function linkTracking(rt: Runtime): LinkTracking | undefined {
+  const { clickTracking, unsubscribeUrl: baseUrl, unsubscribeSecret: keys } = rt.config;
+  return clickTracking && baseUrl && keys?.length ? { baseUrl, keys, nowMs: rt.now() } : undefined;
+}
+
+function toNotification(task: DeliveryTask, d: ClaimedDelivery, tracking: LinkTracking | undefined): Notification {
+  // Only an https: product URL is linked at all (safeLink), so only one gets a tracked link.
+  const url = safeLink(task.product.url);
+  const clickLink =
+    tracking && url
+      ? clickUrl(
+          tracking.baseUrl,
+          { eventKey: task.eventKey, productId: task.productId, userId: d.userId, channel: d.channel, ...(task.wave !== undefined ? { wave: task.wave } : {}), url, issuedAtMs: tracking.nowMs },
+          tracking.keys,
+        )
+      : undefined;
   return {
     idempotencyKey: d.key,
     channel: d.channel,
@@ -62,6 +86,7 @@ function toNotification(task: DeliveryTask, d: ClaimedDelivery): Notification {
       ...(task.product.name !== undefined ? { productName: task.product.name } : {}),
       ...(task.product.url !== undefined ? { productUrl: task.product.url } : {}),
       ...(task.publishTimeMs !== undefined ? { publishTimeMs: task.publishTimeMs } : {}),
+      ...(clickLink ? { clickUrl: clickLink } : {}),
     },
   };
 }
@@ -89,7 +114,8 @@ export async function deliverChunk(rt: Runtime, notifier: Notifier, task: Delive
   await Promise.all(
     chunk(claim.claimed, config.notifyBatchSize).map((batch) =>
       limit(async () => {
-        for (const r of await notifier.send(batch.map((d) => toNotification(task, d)))) results.set(r.idempotencyKey, r);
+        const tracking = linkTracking(rt);
+        for (const r of await notifier.send(batch.map((d) => toNotification(task, d, tracking)))) results.set(r.idempotencyKey, r);
       }),
     ),
   );

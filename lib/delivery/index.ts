@@ -12,4 +12,4 @@ export { redriveDeliveries, type RedriveResult } from './redrive.ts';
 export { ShardUpgradeError, upgradeLedgerShards, type ShardUpgradeResult } from './shard-upgrade.ts';
 export { NotRedrivableError } from './rules.ts';
 export { DELIVERY_PROBLEMS, ChunkNotSettledError } from './problems.ts';
-export { chunkReceiptRef, countByState, countChunkReceipts, countSkippedHeld, countSentOfWave, entriesOfUser, pageOfEntries } from './ledger.ts';
+export { chunkReceiptRef, countByState, countChunkReceipts, countSentOfWave, countSentOnChannel, countSkippedHeld, entriesOfUser, pageOfEntries } from './ledger.ts';

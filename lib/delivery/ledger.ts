@@ -26,6 +26,7 @@ import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
 import { runTransaction } from '../transaction.ts';
 import { notificationKey, planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
+import type { Channel } from '../channels.ts';
 
 /**
  * What a claim of a chunk found and took: the plan of `rules.ts`, with the
@@ -378,6 +379,11 @@ export async function countByState(db: Firestore, eventKey: string, shards: numb
 /** How many of an event's notifications wave `wave` claimed that ended `sent` (one count aggregation per group of shards). */
 export async function countSentOfWave(db: Firestore, eventKey: string, wave: number, shards: number = LEDGER_SHARDS): Promise<number> {
   return countOverShards(shards, async (group) => (await entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count().get()).data().count);
+}
+
+/** How many of an event's notifications on `channel` ended `sent` (the funnel's "notified"; one count aggregation per group of shards). */
+export async function countSentOnChannel(db: Firestore, eventKey: string, channel: Channel, shards: number = LEDGER_SHARDS): Promise<number> {
+  return countOverShards(shards, async (group) => (await entriesOf(db, eventKey, group).where('channel', '==', channel).where('state', '==', 'sent').count().get()).data().count);
 }
 
 /**

@@ -9,5 +9,5 @@ export { LogNotifier } from './log.ts';
 export { FcmNotifier, classifyFcmAnswer, fcmMessage, type FcmVerdict } from './fcm.ts';
 export { WebPushNotifier, classifyWebPushAnswer, webPushPayload, type WebPushVerdict, type WebPushPayload } from './webpush.ts';
 export { SmtpNotifier, classifySmtpError, smtpTransportOf, type SmtpVerdict } from './smtp.ts';
-export { renderEmail, renderPush, templateLanguage, TEMPLATE_LANGUAGES, type RenderedEmail, type RenderedPush } from './templates.ts';
+export { messageLink, renderEmail, renderPush, safeLink, templateLanguage, TEMPLATE_LANGUAGES, type RenderedEmail, type RenderedPush } from './templates.ts';
 export { ChannelRouter, checkChannelSettings, createNotifier } from './router.ts';

@@ -72,6 +72,15 @@ export function templateLanguage(locale: string | undefined): TemplateLanguage {
   return (TEMPLATE_LANGUAGES as readonly string[]).includes(language ?? '') ? (language as TemplateLanguage) : 'en';
 }
 
+/**
+ * The link a message carries: the tracked link when there is one (it
+ * redirects only to the https: product URL it was made for), else the
+ * product URL itself if {@link safeLink} allows it.
+ */
+export function messageLink(n: Pick<Notification, 'data'>): string | undefined {
+  return n.data.clickUrl ?? safeLink(n.data.productUrl);
+}
+
 /** The product URL if it is an absolute https: URL (as events must carry); anything else (http:, javascript:, relative) is not linked. */
 export function safeLink(url: string | undefined): string | undefined {
   if (!url) return undefined;
@@ -105,7 +114,7 @@ export function renderEmail(n: Notification, unsubscribeUrl: string): RenderedEm
   const language = templateLanguage(n.locale);
   const w = WORDS[language];
   const name = productName(n, w);
-  const link = safeLink(n.data.productUrl);
+  const link = messageLink(n);
   const units = w.available(n.data.available);
   const text = [w.headline(name), units, ...(link ? ['', `${w.cta}: ${link}`] : []), '', w.why, `${w.unsubscribe}: ${unsubscribeUrl}`, ''].join('\n');
   const html = [
@@ -124,6 +133,6 @@ export function renderEmail(n: Notification, unsubscribeUrl: string): RenderedEm
 export function renderPush(n: Notification): RenderedPush {
   const language = templateLanguage(n.locale);
   const w = WORDS[language];
-  const link = safeLink(n.data.productUrl);
+  const link = messageLink(n);
   return { language, title: w.pushTitle, body: w.pushBody(productName(n, w), n.data.available), ...(link ? { link } : {}) };
 }

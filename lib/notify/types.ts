@@ -25,6 +25,12 @@ export interface Notification {
     productUrl?: string;
     available: number;
     publishTimeMs?: number;
+    /**
+     * The tracked link (`<public function>/v1/c/{token}`, lib/clicks) that
+     * stands for `productUrl` in the message, when the deployment tracks
+     * clicks: it redirects to `productUrl` and counts the shopper's click.
+     */
+    clickUrl?: string;
   };
 }
 

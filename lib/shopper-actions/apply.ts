@@ -8,7 +8,7 @@ import type { SubscriptionDoc } from '../model.ts';
 import type { ConfirmOutcome, PendingStore, SubscriptionStore } from '../subscriptions/index.ts';
 import { firstProblem } from '../validation.ts';
 import { InvalidShopperActionError } from './errors.ts';
-import { shopperActionSchema, type ShopperAction, type UnsubscribeAction } from './schema.ts';
+import { shopperActionSchema, type ClickAction, type ShopperAction, type UnsubscribeAction } from './schema.ts';
 
 /** What became of one action. */
 export type ShopperActionOutcome =
@@ -19,7 +19,16 @@ export type ShopperActionOutcome =
   /** The shopper subscribed again after the link was issued: the later subscription stays. */
   | 'later-subscription-kept'
   /** What became of a confirmation (double opt-in). */
-  | ConfirmOutcome;
+  | ConfirmOutcome
+  /** A tracked link's first click of its notification was recorded / it had been counted before. */
+  | 'clicked'
+  | 'already-clicked'
+  | 'not-notified';
+
+/** Where clicks are recorded (lib/clicks' store), given by the function so this concern does not depend on it. */
+export interface ClickRecorder {
+  record(click: Omit<ClickAction, 'type' | 'requestedAtMs'> & { clickedAtMs: number }): Promise<'clicked' | 'already-clicked' | 'not-notified'>;
+}
 
 /** Whether an unsubscribe removes `current` (pure): only the generation the link was issued for. */
 export function unsubscribeDecision(action: Pick<UnsubscribeAction, 'generation'>, current: Pick<SubscriptionDoc, 'createdAtMs'> | undefined): 'delete' | Exclude<ShopperActionOutcome, 'unsubscribed'> {
@@ -61,8 +70,15 @@ export async function applyShopperAction(
   store: Pick<SubscriptionStore, 'readForPut' | 'deleteSubscription'>,
   action: ShopperAction,
   pending?: Pick<PendingStore, 'confirm'>,
+  clicks?: ClickRecorder,
 ): Promise<ShopperActionOutcome> {
   switch (action.type) {
+    case 'click': {
+      // Without a click store (a deployment that predates tracked links) the click is not recorded; nothing else depends on it.
+      if (!clicks) return 'already-clicked';
+      const { type: _type, requestedAtMs, ...click } = action;
+      return clicks.record({ ...click, clickedAtMs: requestedAtMs });
+    }
     case 'confirm':
       // Without a pending store nothing is ever pending here: the link's request is gone.
       return pending ? pending.confirm(action.productId, action.userId, action.generation, action.requestedAtMs) : 'already-gone';

@@ -9,7 +9,7 @@ import { errorToProblemReply, jsonReply, problemRow, type HttpReply, type Proble
 import { errorFields, log as rootLog, recipientRef, type Logger } from '../log.ts';
 import { StoreUnavailableError, type PendingStore, type SubscriptionStore } from '../subscriptions/index.ts';
 import type { IncomingRequest } from '../events/index.ts';
-import { applyShopperAction, parseShopperActionPush } from './apply.ts';
+import { applyShopperAction, parseShopperActionPush, type ClickRecorder } from './apply.ts';
 import { InvalidShopperActionError } from './errors.ts';
 
 const PROBLEMS: ProblemTable = [
@@ -20,6 +20,8 @@ export interface ShopperActionDeps {
   store: Pick<SubscriptionStore, 'readForPut' | 'deleteSubscription'>;
   /** Pending subscriptions (double opt-in), which a `confirm` action confirms. */
   pending?: Pick<PendingStore, 'confirm'>;
+  /** Where `click` actions are recorded (lib/clicks). */
+  clicks?: ClickRecorder;
   logger?: Logger;
 }
 
@@ -28,7 +30,7 @@ export async function handleShopperActionPush(deps: ShopperActionDeps, req: Inco
   const logger = (deps.logger ?? rootLog).child({ component: 'shopper-actions' });
   try {
     const action = parseShopperActionPush(req);
-    const outcome = await applyShopperAction(deps.store, action, deps.pending);
+    const outcome = await applyShopperAction(deps.store, action, deps.pending, deps.clicks);
     logger.info('shopper action applied', { type: action.type, outcome, productId: action.productId, user: recipientRef(action.userId) });
     return jsonReply(200, { outcome });
   } catch (err) {

@@ -6,7 +6,7 @@
  * each one more member of {@link shopperActionSchema}.
  */
 import { z } from 'zod';
-import { isValidDocumentId } from '../model.ts';
+import { CHANNELS, isValidDocumentId } from '../model.ts';
 
 const docId = z.string().min(1).max(1500).refine(isValidDocumentId, 'must be a Firestore document id');
 const timeMs = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -34,10 +34,25 @@ export const confirmActionSchema = z.strictObject({
   requestedAtMs: timeMs,
 });
 
+/**
+ * A shopper followed a message's tracked link (lib/clicks): record it once
+ * per (event, shopper, channel). Prefetches are never published.
+ */
+export const clickActionSchema = z.strictObject({
+  type: z.literal('click'),
+  eventKey: z.string().min(1).max(1500),
+  productId: docId,
+  userId: docId,
+  channel: z.enum(CHANNELS),
+  wave: z.number().int().positive().optional(),
+  requestedAtMs: timeMs,
+});
+
 /** Every action, by `type`. */
-export const shopperActionSchema = z.discriminatedUnion('type', [unsubscribeActionSchema, confirmActionSchema]);
+export const shopperActionSchema = z.discriminatedUnion('type', [unsubscribeActionSchema, confirmActionSchema, clickActionSchema]);
 
 export type UnsubscribeAction = z.infer<typeof unsubscribeActionSchema>;
 export type ConfirmAction = z.infer<typeof confirmActionSchema>;
+export type ClickAction = z.infer<typeof clickActionSchema>;
 export type ShopperAction = z.infer<typeof shopperActionSchema>;
 export type ShopperActionType = ShopperAction['type'];

@@ -13,6 +13,8 @@
  * | `deliveries/{key}` | user id (the key is a hash of it) | the user id replaced by a keyed pseudonym; key, state, product, channel, times kept (dedup) |
  * | `rejectedEvents/{key}` | whatever a bad event carried (addresses are masked when recorded) | every occurrence of the user id and addresses replaced |
  * | `fanouts/{eventKey}` (`cursor`, waves' cursor and boundary, key-range plan) and its `ranges/*` (bounds, cursor) | subscriber ids paging remembers | replaced by the pseudonym once the fan-out is over; a running one is counted, not touched |
+ * | `clicks/{key}` | user id (the key is a hash of it), which link was followed when | the user id replaced by the pseudonym; event, channel, time kept (the funnel's counts) |
+ * | `conversions/{orderKey}` | user id, order id (the key is a hash of it), product, value | the user id replaced by the pseudonym and the order id removed; product, value, currency, attribution kept (the funnel's revenue) |
  *
  * Nothing erased comes back from work in flight (docs/design.md promise 17):
  * before a subscription is deleted, the ledger entries of every channel of its
@@ -27,12 +29,12 @@
  * confirmation in flight is a transaction on the pending request, which the
  * erasure deleted: it confirms nothing.
  */
-import { FieldPath, Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import { FieldPath, FieldValue, Timestamp, type DocumentReference, type DocumentSnapshot, type Firestore, type QueryDocumentSnapshot, type QuerySnapshot } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { recipientRef } from '../log.ts';
 import { FANOUT_ARRAYS_NAMING_A_SHOPPER, FANOUT_FIELDS_NAMING_A_SHOPPER, RANGE_FIELDS_NAMING_A_SHOPPER, fanoutUpdates, rangeUpdates } from './bookkeeping.ts';
 import { chunk } from '../tasks/index.ts';
-import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, dedupKey, type DeliveryDoc, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
+import { CHANNELS, COLLECTIONS, MAX_WRITES_PER_COMMIT, dedupKey, type ClickDoc, type ConversionDoc, type DeliveryDoc, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
 
 /** Everything held about one shopper, as `GET /v1/shoppers/{userId}` answers it. */
 export interface ShopperExport {
@@ -58,6 +60,10 @@ export interface ShopperExport {
   }[];
   /** Rejected events whose recorded excerpt mentions the shopper. */
   rejectedEvents: { eventKey: string; receivedAtMs: number; reason: string }[];
+  /** The tracked links the shopper followed: which restock, product, channel, when (the first time each). */
+  clicks: { eventKey: string; productId: string; channel: string; wave?: number; clickedAtMs: number }[];
+  /** The orders the storefront reported, and the notification each is attributed to. */
+  orders: Omit<ConversionDoc, 'userId' | 'expireAt'>[];
 }
 
 /** What an erasure did: counts per kind of record, and when. Holds no personal data (the user id only as its log reference). */
@@ -78,6 +84,10 @@ export interface ErasureReceipt {
     fanoutCursorsMoved: number;
     /** The same, of fan-outs still running: erase again once the restock is over. */
     fanoutCursorsInFlight: number;
+    /** Clicks whose user id was replaced by the pseudonym (counted in funnels, no longer the shopper's). */
+    clicksPseudonymised: number;
+    /** Orders whose user id was replaced by the pseudonym and whose order id was removed (revenue kept). */
+    ordersPseudonymised: number;
   };
   /** Where personal data may remain outside this database until its own retention ends (docs/privacy.md). */
   outside: string[];
@@ -146,6 +156,16 @@ export class FirestoreShopperData implements ShopperData {
     return (limit === undefined ? query : query.limit(limit)).get();
   }
 
+  private clicksOf(userId: string, limit?: number) {
+    const query = this.db.collection(COLLECTIONS.clicks).where('userId', '==', userId);
+    return (limit === undefined ? query : query.limit(limit)).get();
+  }
+
+  private ordersOf(userId: string, limit?: number) {
+    const query = this.db.collection(COLLECTIONS.conversions).where('userId', '==', userId);
+    return (limit === undefined ? query : query.limit(limit)).get();
+  }
+
   private shopperRef(userId: string): DocumentReference {
     return this.db.collection(COLLECTIONS.shoppers).doc(userId);
   }
@@ -173,7 +193,14 @@ export class FirestoreShopperData implements ShopperData {
   }
 
   async export(userId: string, nowMs: number): Promise<ShopperExport> {
-    const [subs, pending, ledger, shopper] = await Promise.all([this.subscriptionsOf(userId), this.pendingOf(userId), this.ledgerOf(userId), this.shopperRef(userId).get()]);
+    const [subs, pending, ledger, shopper, clicks, orders] = await Promise.all([
+      this.subscriptionsOf(userId),
+      this.pendingOf(userId),
+      this.ledgerOf(userId),
+      this.shopperRef(userId).get(),
+      this.clicksOf(userId),
+      this.ordersOf(userId),
+    ]);
     const subscriptions = subs.docs.map((d) => d.data() as SubscriptionDoc);
     const pendings = pending.docs.map((d) => d.data() as PendingSubscriptionDoc);
     const addresses = [...subscriptions, ...pendings].flatMap((s) => CHANNELS.map((c) => s.channels[c]).filter((a): a is string => a !== undefined));
@@ -201,6 +228,14 @@ export class FirestoreShopperData implements ShopperData {
           lastError: e.lastError,
         })),
       rejectedEvents: rejected.map((d) => ({ eventKey: d.id, receivedAtMs: d.get('receivedAtMs') as number, reason: String(d.get('reason') ?? '') })),
+      clicks: clicks.docs
+        .map((d) => d.data() as ClickDoc)
+        .sort((a, b) => a.clickedAtMs - b.clickedAtMs)
+        .map((c) => ({ eventKey: c.eventKey, productId: c.productId, channel: c.channel, ...(c.wave !== undefined ? { wave: c.wave } : {}), clickedAtMs: c.clickedAtMs })),
+      orders: orders.docs
+        .map((d) => d.data() as ConversionDoc)
+        .sort((a, b) => a.purchasedAtMs - b.purchasedAtMs)
+        .map(({ userId: _userId, expireAt: _expireAt, ...o }) => o),
     };
   }
 
@@ -219,6 +254,8 @@ export class FirestoreShopperData implements ShopperData {
       rejectedEventsScrubbed: 0,
       fanoutCursorsMoved: 0,
       fanoutCursorsInFlight: 0,
+      clicksPseudonymised: 0,
+      ordersPseudonymised: 0,
     };
     // The addresses are needed to scrub free text, so they are read before anything is deleted.
     const [subs, pending] = await Promise.all([this.subscriptionsOf(userId), this.pendingOf(userId)]);
@@ -254,6 +291,8 @@ export class FirestoreShopperData implements ShopperData {
       await batch.commit();
       counts.rejectedEventsScrubbed += group.length;
     }
+    counts.clicksPseudonymised = await this.pseudonymise((limit) => this.clicksOf(userId, limit), { userId: pseudonym, erasedAtMs: nowMs });
+    counts.ordersPseudonymised = await this.pseudonymise((limit) => this.ordersOf(userId, limit), { userId: pseudonym, orderId: FieldValue.delete(), erasedAtMs: nowMs });
     const cursors = await this.moveCursors(userId, pseudonym);
     counts.fanoutCursorsMoved = cursors.moved;
     counts.fanoutCursorsInFlight = cursors.inFlight;
@@ -314,6 +353,19 @@ export class FirestoreShopperData implements ShopperData {
         const code = (err as { code?: unknown }).code;
         if (round >= 10 || (code !== status.ALREADY_EXISTS && code !== status.FAILED_PRECONDITION && code !== status.NOT_FOUND && code !== status.ABORTED)) throw err;
       }
+    }
+  }
+
+  /** Applies `fields` to every document `page` finds (a query on the user id, which the update removes), a page at a time; returns how many. */
+  private async pseudonymise(page: (limit: number) => Promise<QuerySnapshot>, fields: Record<string, unknown>): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const found = await page(BATCH);
+      if (found.empty) return total;
+      const batch = this.db.batch();
+      for (const d of found.docs) batch.update(d.ref, fields);
+      await batch.commit();
+      total += found.size;
     }
   }
 

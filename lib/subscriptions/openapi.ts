@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_PREFIX, type FieldProblem, type ProblemDetails } from '../http/index.ts';
 import { CHANNELS, type Channel } from '../model.ts';
 import { RETRY_AFTER_SECONDS } from './problems.ts';
-import { DEFAULT_PAGE_SIZE, MAX_ID_BYTES, MAX_PAGE_SIZE, subscriptionRequestSchema } from './validation.ts';
+import { conversionRequestSchema, DEFAULT_PAGE_SIZE, MAX_ID_BYTES, MAX_PAGE_SIZE, subscriptionRequestSchema } from './validation.ts';
+import type { toConversionView } from './view.ts';
 import type { PendingView, SubscriptionView } from './view.ts';
 
 /** Where the document is served. */
@@ -90,6 +91,22 @@ const subscriptionPageSchema = z.strictObject({
   nextPageToken: z.string().nullable().describe('Pass as `pageToken` for the next page; null on the last page.'),
 });
 
+const conversionSchema = z
+  .strictObject({
+    orderId: z.string(),
+    userId: z.string(),
+    productId: z.string(),
+    valueMinor: z.int().nonnegative().describe('The amount in the currency\'s minor units.'),
+    currency: z.string().describe('ISO 4217.'),
+    purchasedAt: z.string().describe('RFC 3339, UTC.'),
+    attribution: z.enum(['direct', 'assisted', 'unattributed']).describe('direct: the shopper followed a link of the notification credited; assisted: they were only told; unattributed: no notification of the product within RESTOCK_ATTRIBUTION_WINDOW_DAYS before the order.'),
+    eventKey: z.string().optional().describe('The restock whose notification is credited.'),
+    channel: channelEnum.optional(),
+    wave: z.int().positive().optional(),
+    notifiedAt: z.string().optional().describe('When that notification was sent, RFC 3339.'),
+  })
+  .describe('An order as recorded, with the notification it is attributed to.');
+
 const productCountSchema = z.strictObject({
   productId: z.string(),
   count: z.int().nonnegative(),
@@ -119,9 +136,10 @@ const problemSchema = z
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const viewMatches: Same<z.infer<typeof subscriptionSchema>, SubscriptionView> = true;
 const pendingMatches: Same<z.infer<typeof pendingSchema>, PendingView> = true;
+const conversionMatches: z.infer<typeof conversionSchema> extends ReturnType<typeof toConversionView> ? true : false = true;
 const fieldProblemMatches: Same<z.infer<typeof fieldProblemSchema>, FieldProblem> = true;
 const problemFits: z.infer<typeof problemSchema> extends Omit<ProblemDetails, 'errors'> ? true : false = true;
-void [viewMatches, pendingMatches, fieldProblemMatches, problemFits];
+void [viewMatches, pendingMatches, conversionMatches, fieldProblemMatches, problemFits];
 
 /**
  * The components' schemas, with a `$ref` where one uses another (the page's
@@ -138,6 +156,8 @@ function componentSchemas(): Record<string, Record<string, unknown>> {
   registry.add(shopperExportSchema, { id: 'ShopperExport' });
   registry.add(erasureReceiptSchema, { id: 'ErasureReceipt' });
   registry.add(productCountSchema, { id: 'ProductCount' });
+  registry.add(conversionRequestSchema, { id: 'ConversionRequest' });
+  registry.add(conversionSchema, { id: 'Conversion' });
   registry.add(fieldProblemSchema, { id: 'FieldProblem' });
   registry.add(problemSchema, { id: 'Problem' });
   const { schemas } = z.toJSONSchema(registry, { io: 'input', target: 'draft-2020-12', uri: (id) => `#/components/schemas/${id}` });
@@ -201,6 +221,7 @@ function buildDocument(): Record<string, unknown> {
     tags: [
       { name: 'subscriptions', description: 'A shopper\'s subscriptions to sold-out products.' },
       { name: 'shoppers', description: 'A shopper\'s data, exported or erased on request.' },
+      { name: 'conversions', description: 'Orders the storefront reports, attributed to the restock notifications that led to them.' },
       { name: 'meta', description: 'This document.' },
     ],
     paths: {
@@ -298,6 +319,25 @@ function buildDocument(): Record<string, unknown> {
           responses: {
             200: { description: 'The count.', ...json('ProductCount') },
             ...problems({ 400: `${INVALID} \`count\` must be \`true\`.` }),
+          },
+        },
+      },
+      '/v1/conversions': {
+        post: {
+          operationId: 'reportConversion',
+          tags: ['conversions'],
+          summary: 'Report an order, attributed to the latest notification of its product to its shopper',
+          description:
+            'Idempotent by `orderId`: the same order again answers 200 with what was recorded, changing nothing; the same id with other facts is a conflict. ' +
+            'The order is credited to the latest notification of the product to the shopper sent within RESTOCK_ATTRIBUTION_WINDOW_DAYS before `purchasedAt`: `direct` if the shopper followed its link, else `assisted`; otherwise `unattributed` (recorded all the same).',
+          requestBody: { required: true, ...json('ConversionRequest') },
+          responses: {
+            200: { description: 'The order had been reported with the same facts.', ...json('Conversion') },
+            201: { description: 'Recorded.', ...json('Conversion') },
+            ...problems({
+              ...BODY_PROBLEMS,
+              409: 'The order id was reported before with other facts (`conversion-conflict`, naming the field).',
+            }),
           },
         },
       },

@@ -7,11 +7,18 @@ import { HTTP_PROBLEMS, problemRow, type ProblemTable } from '../http/index.ts';
 import { CallerNotAllowedError, CallerNotIdentifiedError } from './caller.ts';
 import { ProductInStockError, StoreUnavailableError, SubscriptionLimitError, SubscriptionNotFoundError } from './errors.ts';
 import { ConfirmationRateLimitedError, ConfirmationRejectedError, ConfirmationUnavailableError } from './pending.ts';
+import { ConversionConflictError } from '../conversions/index.ts';
 
 /** Seconds a client should wait before retrying a 503. */
 export const RETRY_AFTER_SECONDS = 1;
 
 export const SUBSCRIPTION_PROBLEMS: ProblemTable = [
+  problemRow(ConversionConflictError, {
+    status: 409,
+    type: 'conversion-conflict',
+    title: 'Order reported before with other facts',
+    errors: (e) => [{ pointer: `#/${e.field === 'purchasedAtMs' ? 'purchasedAt' : e.field}`, detail: e.message }],
+  }),
   problemRow(ProductInStockError, {
     status: 409,
     type: 'product-in-stock',

@@ -10,6 +10,7 @@
  * | GET | `/v1/products/{productId}/subscriptions?count=true` | 200 `{ productId, count }` |
  * | GET | `/v1/shoppers/{userId}` | 200 everything held about the shopper (lib/shoppers export) |
  * | DELETE | `/v1/shoppers/{userId}` | 200 the erasure's receipt (lib/shoppers erase), again harmlessly |
+ * | POST | `/v1/conversions` | 201 the order recorded with its attribution / 200 the same order reported before / 409 reported before with other facts |
  * | GET | `/v1/openapi.json` | 200 the OpenAPI 3.1 document (`openapi.ts`), 304 on a matching `If-None-Match` |
  *
  * Every error is an RFC 9457 problem (see `problems.ts`). The handler never
@@ -42,15 +43,17 @@ import { isLive, type PendingStore } from './pending-store.ts';
 import { putPending, type ConfirmationSender } from './pending.ts';
 import type { Channel } from '../model.ts';
 import type { ShopperData } from '../shoppers/index.ts';
+import type { ConversionRequest, RecordedConversion } from '../conversions/index.ts';
 import type { SubscriptionStore } from './store.ts';
 import {
   onlyKnownParams,
+  parseConversionRequest,
   parsePageSize,
   parseSubscriptionRequest,
   requireValidIds,
   type QueryParams,
 } from './validation.ts';
-import { toPendingView, toView } from './view.ts';
+import { toConversionView, toPendingView, toView } from './view.ts';
 
 /** The settings the API reads (a subset of `Config`). */
 export interface SubscriptionApiSettings {
@@ -75,6 +78,8 @@ export interface SubscriptionApiDeps {
   confirmations?: ConfirmationSender;
   /** Export and erasure of a shopper's data (`/v1/shoppers/{userId}`); unset: those routes answer 404. */
   shoppers?: ShopperData;
+  /** Orders the storefront reports (`POST /v1/conversions`, lib/conversions); unset: that route answers 404. */
+  conversions?: { record(request: ConversionRequest, nowMs: number): Promise<RecordedConversion> };
   /** Clock, replaceable in tests. */
   nowMs?: () => number;
   logger?: Logger;
@@ -250,6 +255,20 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     return jsonReply(200, receipt);
   };
 
+  const reportConversion: Handler = async ({ req, query, caller }) => {
+    onlyKnownParams(query, []);
+    if (!deps.conversions) throw new RouteNotFoundError('/v1/conversions');
+    requireJsonContentType(req);
+    requireBodyWithin(req, settings.maxBodyBytes);
+    const now = nowMs();
+    const request = parseConversionRequest(parseJsonObject(req.rawBody), now);
+    // The storefront acts only for its own shoppers, as on every other route.
+    requireScope(caller, tenants, request.userId);
+    const { outcome, conversion } = await deps.conversions.record(request, now);
+    logger.info(`conversion ${outcome}`, { productId: request.productId, user: recipientRef(request.userId), attribution: conversion.attribution, caller: caller.label });
+    return jsonReply(outcome === 'created' ? 201 : 200, toConversionView(conversion));
+  };
+
   const routes: readonly Route[] = [
     {
       name: 'subscription',
@@ -259,6 +278,7 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     { name: 'product-subscriptions', segments: ['v1', 'products', ':productId', 'subscriptions'], methods: { GET: countOfProduct } },
     { name: 'user-subscriptions', segments: ['v1', 'users', ':userId', 'subscriptions'], methods: { GET: listOfUser } },
     { name: 'shopper', segments: ['v1', 'shoppers', ':userId'], methods: { GET: exportShopper, DELETE: eraseShopper } },
+    { name: 'conversions', segments: ['v1', 'conversions'], methods: { POST: reportConversion } },
     { name: 'openapi', segments: ['v1', 'openapi.json'], methods: { GET: openApiHandler } },
   ];
 

@@ -154,6 +154,60 @@ export function parseSubscriptionRequest(body: unknown): SubscriptionRequest {
   };
 }
 
+/** ISO 4217 codes this runtime knows (Intl's list, current codes). */
+const CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
+/** Largest order value accepted, in minor units: exact in a double and in Firestore's sums. */
+export const MAX_VALUE_MINOR = Number.MAX_SAFE_INTEGER;
+
+/** How far ahead of the server's clock an order's time may be (clock skew). */
+export const MAX_PURCHASE_SKEW_MS = 5 * 60_000;
+
+const apiId = (what: string) =>
+  z.string({ error: `must be the ${what} (a string)` }).superRefine((id, ctx) => {
+    const problem = idProblem(id);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * The body of `POST /v1/conversions`: one order of one product by one
+ * shopper; also the source of the OpenAPI document's `ConversionRequest`.
+ * The value is in the currency's minor units (an integer: 1999 is 19.99 USD,
+ * 1999 JPY is ¥1,999), so sums are exact.
+ */
+export const conversionRequestSchema = z.strictObject({
+  orderId: z
+    .string({ error: 'must be the order id (a string)' })
+    .min(1, { error: 'must not be empty' })
+    .max(MAX_ID_BYTES, { error: `must be at most ${MAX_ID_BYTES} characters` })
+    .regex(/^[^\u0000-\u001f\u007f]+$/, { error: 'must not contain control characters' }),
+  userId: apiId('shopper the subscription API knows'),
+  productId: apiId('product the order is for'),
+  valueMinor: z
+    .number({ error: 'must be the amount in minor units (an integer, e.g. 1999 for 19.99 USD)' })
+    .int({ error: 'must be a whole number of minor units (e.g. 1999 for 19.99 USD)' })
+    .nonnegative({ error: 'must not be negative' })
+    .max(MAX_VALUE_MINOR, { error: `must be at most ${MAX_VALUE_MINOR}` }),
+  currency: z
+    .string({ error: 'must be an ISO 4217 currency code like EUR' })
+    .refine((c) => /^[A-Z]{3}$/.test(c) && CURRENCIES.has(c), { error: 'must be an ISO 4217 currency code in upper case, like EUR' }),
+  purchasedAt: z.iso.datetime({ offset: true, error: 'must be an RFC 3339 date-time with a time zone, like 2026-12-07T19:30:00Z' }),
+});
+
+/**
+ * Validates a `POST /v1/conversions` body (already parsed JSON); an order
+ * dated more than a few minutes ahead of the clock is refused.
+ * @throws InvalidRequestError naming every bad field.
+ */
+export function parseConversionRequest(body: unknown, nowMs: number): { orderId: string; userId: string; productId: string; valueMinor: number; currency: string; purchasedAtMs: number } {
+  const parsed = conversionRequestSchema.safeParse(body);
+  if (!parsed.success) throw new InvalidRequestError(fieldProblems(parsed.error, body));
+  const { purchasedAt, ...rest } = parsed.data;
+  const purchasedAtMs = Date.parse(purchasedAt);
+  if (purchasedAtMs > nowMs + MAX_PURCHASE_SKEW_MS) throw new InvalidRequestError([{ pointer: '#/purchasedAt', detail: 'must not be in the future' }]);
+  return { ...rest, purchasedAtMs };
+}
+
 /** Query parameters as received: each name with all its values. */
 export type QueryParams = ReadonlyMap<string, readonly string[]>;
 

@@ -3,6 +3,7 @@
  * echoed: the client sent them and needs only to know which channels are set,
  * and keeping them out of responses keeps them out of client logs and traces.
  */
+import type { RecordedConversion } from '../conversions/index.ts';
 import { CHANNELS, type Channel, type ConsentRecord, type PendingSubscriptionDoc, type SubscriptionDoc } from '../model.ts';
 
 /** A subscription as the API shows it. */
@@ -61,5 +62,22 @@ export function toView(doc: SubscriptionDoc): SubscriptionView {
     createdAtMs: doc.createdAtMs,
     updatedAtMs: doc.updatedAtMs,
     ...(doc.consent !== undefined ? { consent: doc.consent } : {}),
+  };
+}
+
+/** What `POST /v1/conversions` answers: the order as recorded, times as RFC 3339 like the request's. */
+export function toConversionView(c: RecordedConversion['conversion']) {
+  return {
+    orderId: c.orderId,
+    userId: c.userId,
+    productId: c.productId,
+    valueMinor: c.valueMinor,
+    currency: c.currency,
+    purchasedAt: new Date(c.purchasedAtMs).toISOString(),
+    attribution: c.attribution,
+    ...(c.eventKey !== undefined ? { eventKey: c.eventKey } : {}),
+    ...(c.channel !== undefined ? { channel: c.channel } : {}),
+    ...(c.wave !== undefined ? { wave: c.wave } : {}),
+    ...(c.notifiedAtMs !== undefined ? { notifiedAt: new Date(c.notifiedAtMs).toISOString() } : {}),
   };
 }

@@ -6,12 +6,14 @@
  * | --- | --- | --- |
  * | POST | `/v1/unsubscribe/{token}` with `List-Unsubscribe=One-Click` | 200, a small page; an unsubscribe request is published (RESTOCK_SHOPPER_ACTIONS_TOPIC) and `applyShopperActions` removes the subscription within seconds |
  * | GET, HEAD | `/v1/unsubscribe/{token}` | 200, a page with a button that POSTs; never unsubscribes |
+ * | GET, HEAD | `/v1/c/{token}` (with `clicks` set) | 302 to the product URL the tracked link was issued for, plus UTM; a shopper's GET publishes a `click` action, a prefetch nothing (lib/clicks); 400 a page when the token does not open |
  *
  * The token is the only credential (see `token.ts`): it is opened before
  * the body is looked at, and the function holds no database access; it only
  * publishes what the shopper asked for (lib/shopper-actions). GET never changes
  * anything because mail scanners and link previewers fetch every link of a
- * message; RFC 8058 has mailbox providers POST instead. No answer redirects.
+ * message; RFC 8058 has mailbox providers POST instead. No answer redirects
+ * but a tracked link's, and only to the URL its sealed token names.
  * A forged, altered or malformed token, a POST without the one-click body and
  * any other path or method are answered as problem+json.
  */
@@ -32,7 +34,18 @@ import {
 } from '../http/index.ts';
 import { log as rootLog, recipientRef, type Logger } from '../log.ts';
 import { ShopperActionPublishError, type ShopperActionPublisher } from '../shopper-actions/index.ts';
-import { ExpiredConfirmTokenError, ExpiredUnsubscribeTokenError, InvalidConfirmTokenError, InvalidUnsubscribeTokenError, openLinkToken, type LinkPurpose } from './token.ts';
+import { followKind, landingUrl } from '../clicks/index.ts';
+import {
+  ExpiredClickTokenError,
+  ExpiredConfirmTokenError,
+  ExpiredUnsubscribeTokenError,
+  InvalidClickTokenError,
+  InvalidConfirmTokenError,
+  InvalidUnsubscribeTokenError,
+  openClickToken,
+  openLinkToken,
+  type LinkPurpose,
+} from './token.ts';
 
 /**
  * Largest body of a one-click POST: RFC 8058's form is `List-Unsubscribe=One-Click`
@@ -52,6 +65,14 @@ export interface UnsubscribeApiDeps {
    * the life of the pending subscription it confirms. Unset: `/v1/confirm/` is not served.
    */
   confirmTokenMaxAgeMs?: number;
+  /**
+   * Tracked product links (`/v1/c/{token}`, lib/clicks): how old a link may be
+   * (RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS), the prefetch window
+   * (RESTOCK_CLICK_PREFETCH_SECONDS) and the `utm_source` added to the
+   * landing URL (RESTOCK_CLICK_UTM_SOURCE; unset adds no UTM parameters).
+   * Unset: `/v1/c/` is not served.
+   */
+  clicks?: { tokenMaxAgeMs: number; prefetchSeconds: number; utmSource?: string | undefined };
   maxBodyBytes: number;
   nowMs?: () => number;
   logger?: Logger;
@@ -109,6 +130,16 @@ const CONFIRM_PAGE = page(
     '<button type="submit">Unsubscribe</button></form>',
   ].join('\n'),
 );
+
+/** What a tracked link that does not open shows: never a redirect, so a forged link cannot send anyone elsewhere. */
+function brokenLinkPage(err: InvalidClickTokenError): string {
+  const expired = err instanceof ExpiredClickTokenError;
+  const title = expired ? 'This link has expired' : 'This link is not valid';
+  const why = expired
+    ? 'Links in restock messages work for a limited time. The product may still be in the shop: look for it there.'
+    : 'It may have been cut or changed when it was copied. Open the link from the message again, or look for the product in the shop.';
+  return page(title, `<h1>${title}</h1><p>${why}</p>`);
+}
 
 const DONE_PAGE = page('Unsubscribed', '<h1>Unsubscribed</h1><p>You will not be notified about this product.</p>');
 
@@ -197,8 +228,44 @@ export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
       : {}),
   };
 
+  /**
+   * A tracked link: 302 to the URL its token was issued for (plus UTM), on
+   * GET and HEAD alike; a shopper's click publishes a `click` shopper action,
+   * a prefetch nothing. A click that cannot be published is logged and still
+   * redirected: a shopper is never kept from the product for the funnel's sake.
+   */
+  async function follow(req: HttpRequestLike, token: string): Promise<HttpReply> {
+    const settings = deps.clicks!;
+    const method = req.method.toUpperCase();
+    if (!['GET', 'HEAD'].includes(method)) throw new MethodNotAllowedError(req.method, ['GET', 'HEAD']);
+    const now = nowMs();
+    let claims: ReturnType<typeof openClickToken>;
+    try {
+      claims = openClickToken(token, deps.keys, { nowMs: now, maxAgeMs: settings.tokenMaxAgeMs });
+    } catch (err) {
+      if (!(err instanceof InvalidClickTokenError)) throw err;
+      logger.info('tracked link refused', { method: req.method, status: 400, problem: err.name });
+      return { status: 400, headers: { ...PAGE_HEADERS }, ...(method === 'GET' ? { body: brokenLinkPage(err) } : {}) };
+    }
+    const location = landingUrl(claims, { source: settings.utmSource });
+    const kind = followKind({ method, userAgent: headerValue(req, 'user-agent'), nowMs: now, issuedAtMs: claims.issuedAtMs }, settings);
+    const fields = { kind, method, productId: claims.productId, channel: claims.channel, user: recipientRef(claims.userId) };
+    if (kind === 'click') {
+      try {
+        const { url: _url, issuedAtMs: _issued, ...click } = claims;
+        await deps.publisher.publish({ type: 'click', ...click, requestedAtMs: now });
+      } catch (err) {
+        logger.error('click not recorded', { ...fields, err });
+      }
+    }
+    logger.info('tracked link followed', fields);
+    return { status: 302, headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } };
+  }
+
   async function dispatch(req: HttpRequestLike): Promise<HttpReply> {
     const path = req.url.split('?')[0] ?? '';
+    const click = /^\/v1\/c\/([^/]+)$/.exec(path);
+    if (click && deps.clicks) return follow(req, click[1]!);
     const match = /^\/v1\/(unsubscribe|confirm)\/([^/]+)$/.exec(path);
     const purpose = match?.[1] as LinkPurpose | undefined;
     const route = purpose && routes[purpose];
@@ -212,7 +279,7 @@ export function createUnsubscribeApi(deps: UnsubscribeApiDeps): UnsubscribeApi {
 
     requireBodyWithin(req, deps.maxBodyBytes);
     if ((await formValue(req, route.field)) !== route.value) throw new InvalidRequestError([{ parameter: route.field, detail: route.detail }]);
-    await deps.publisher.publish({ type: purpose!, productId: target.productId, userId: target.userId, generation: target.generation, requestedAtMs: nowMs() });
+    await deps.publisher.publish({ type: purpose as 'unsubscribe' | 'confirm', productId: target.productId, userId: target.userId, generation: target.generation, requestedAtMs: nowMs() });
     logger.info(route.logMessage, { productId: target.productId, user: recipientRef(target.userId) });
     return { status: 200, headers: { ...PAGE_HEADERS }, body: route.donePage };
   }

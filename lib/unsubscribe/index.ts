@@ -6,7 +6,12 @@
  */
 export { createUnsubscribeApi, UNSUBSCRIBE_MAX_BODY_BYTES, type UnsubscribeApi, type UnsubscribeApiDeps } from './api.ts';
 export {
+  clickUrl,
   confirmUrl,
+  ExpiredClickTokenError,
+  InvalidClickTokenError,
+  openClickToken,
+  sealClickToken,
   ExpiredUnsubscribeTokenError,
   InvalidUnsubscribeTokenError,
   openUnsubscribeToken,

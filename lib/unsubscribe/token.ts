@@ -22,13 +22,15 @@
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { isValidDocumentId } from '../model.ts';
+import { CHANNELS, type Channel } from '../channels.ts';
+import type { ClickClaims } from '../clicks/index.ts';
 
 /**
  * What a sealed link is for. Each purpose has its own prefix and its own key
  * (HKDF's info names the purpose), so a token of one purpose never opens as
  * another: a confirmation link cannot unsubscribe, nor the reverse.
  */
-export type LinkPurpose = 'unsubscribe' | 'confirm';
+export type LinkPurpose = 'unsubscribe' | 'confirm' | 'click';
 
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
@@ -82,6 +84,23 @@ export class ExpiredConfirmTokenError extends InvalidConfirmTokenError {
   }
 }
 
+/** A tracked product link (`/v1/c/{token}`) that is malformed or that no key opens: 400, a page, never a redirect. */
+export class InvalidClickTokenError extends Error {
+  override readonly name: string = 'InvalidClickTokenError';
+  readonly field = 'token';
+  constructor(problem: string) {
+    super(`product link ${problem}`);
+  }
+}
+
+/** A genuine tracked link past RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS: 400, a page that says so. */
+export class ExpiredClickTokenError extends InvalidClickTokenError {
+  override readonly name = 'ExpiredClickTokenError';
+  constructor(period: string) {
+    super(`has expired (links work for ${period})`);
+  }
+}
+
 /** How long a link lives, as its expiry message says it: days, or hours under two days. */
 function lifetime(maxAgeMs: number): string {
   return maxAgeMs >= 2 * 86_400_000 ? `${Math.round(maxAgeMs / 86_400_000)} days` : `${Math.max(1, Math.round(maxAgeMs / 3_600_000))} hours`;
@@ -105,6 +124,14 @@ const PURPOSES: Readonly<
     noun: 'confirmation token',
     invalid: (problem) => new InvalidConfirmTokenError(problem),
     expired: (maxAgeMs) => new ExpiredConfirmTokenError(lifetime(maxAgeMs)),
+  },
+  // Tracked product links (lib/clicks): the claims are a click's, not a subscription's ({@link sealLinkFields}).
+  click: {
+    version: 'k1',
+    keyInfo: 'restock-fanout:click-token:v1',
+    noun: 'product link',
+    invalid: (problem) => new InvalidClickTokenError(problem),
+    expired: (maxAgeMs) => new ExpiredClickTokenError(lifetime(maxAgeMs)),
   },
 };
 
@@ -135,13 +162,24 @@ export function sealUnsubscribeToken(claims: UnsubscribeClaims, keys: readonly s
  * @throws RangeError without a key.
  */
 export function sealLinkToken(purpose: LinkPurpose, claims: UnsubscribeClaims, keys: readonly string[]): string {
+  return sealLinkFields(purpose, [claims.productId, claims.userId, claims.generation, claims.issuedAtMs], keys);
+}
+
+/**
+ * Seals any JSON array for `purpose` under the first key: the one scheme
+ * (AES-256-GCM, a key per purpose, the version as associated data) behind
+ * every link; {@link openLinkFields} is its inverse. Links whose claims are
+ * not a subscription's (a tracked product link) seal their own fields.
+ * @throws RangeError without a key.
+ */
+export function sealLinkFields(purpose: LinkPurpose, fields: readonly unknown[], keys: readonly string[]): string {
   const secret = keys[0];
   if (!secret) throw new RangeError(`no key to seal a ${PURPOSES[purpose].noun} with`);
   const { version } = PURPOSES[purpose];
   const nonce = randomBytes(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', keyOf(secret, purpose), nonce);
   cipher.setAAD(Buffer.from(version, 'ascii'));
-  const plain = Buffer.from(JSON.stringify([claims.productId, claims.userId, claims.generation, claims.issuedAtMs]), 'utf8');
+  const plain = Buffer.from(JSON.stringify(fields), 'utf8');
   const sealed = Buffer.concat([nonce, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
   return `${version}.${sealed.toString('base64url')}`;
 }
@@ -174,7 +212,26 @@ export function openUnsubscribeToken(token: string, keys: readonly string[], at:
  * @throws the purpose's invalid-token error (InvalidUnsubscribeTokenError, InvalidConfirmTokenError) or expired-token error (ExpiredUnsubscribeTokenError, ExpiredConfirmTokenError).
  */
 export function openLinkToken(purpose: LinkPurpose, token: string, keys: readonly string[], at: { nowMs: number; maxAgeMs: number }): UnsubscribeClaims {
-  const { version, invalid, expired } = PURPOSES[purpose];
+  const { invalid } = PURPOSES[purpose];
+  const fields = openLinkFields(purpose, token, keys);
+  // Sealed by us, so this only fails for a token of a buggy version: still refuse it cleanly.
+  if (fields.length !== 4) throw invalid('names no subscription');
+  const [productId, userId, generation, issuedAtMs] = fields;
+  if (typeof productId !== 'string' || typeof userId !== 'string' || !isValidDocumentId(productId) || !isValidDocumentId(userId) || !isTime(generation) || !isTime(issuedAtMs)) {
+    throw invalid('names no subscription');
+  }
+  checkLinkAge(purpose, issuedAtMs, at);
+  return { productId, userId, generation, issuedAtMs };
+}
+
+/**
+ * The fields a token of `purpose` seals, if a key opens it under that
+ * purpose: a token of another purpose, a changed byte or an unknown key
+ * never opens. The caller checks the fields' shape and {@link checkLinkAge}.
+ * @throws the purpose's invalid-token error.
+ */
+export function openLinkFields(purpose: LinkPurpose, token: string, keys: readonly string[]): unknown[] {
+  const { version, invalid } = PURPOSES[purpose];
   const match = /^([a-z]\d)\.([\w-]{40,2800})$/.exec(token);
   if (!match || match[1] !== version) throw invalid('is malformed');
   const sealed = Buffer.from(match[2]!, 'base64url');
@@ -191,15 +248,67 @@ export function openLinkToken(purpose: LinkPurpose, token: string, keys: readonl
   } catch {
     throw invalid('is malformed');
   }
-  // Sealed by us, so this only fails for a token of a buggy version: still refuse it cleanly.
-  if (!Array.isArray(fields) || fields.length !== 4) throw invalid('names no subscription');
-  const [productId, userId, generation, issuedAtMs] = fields as unknown[];
-  if (typeof productId !== 'string' || typeof userId !== 'string' || !isValidDocumentId(productId) || !isValidDocumentId(userId) || !isTime(generation) || !isTime(issuedAtMs)) {
-    throw invalid('names no subscription');
-  }
+  if (!Array.isArray(fields)) throw invalid('is malformed');
+  return fields;
+}
+
+/**
+ * Refuses a link issued in the future (beyond clock skew) or older than `maxAgeMs`.
+ * @throws the purpose's invalid-token or expired-token error.
+ */
+export function checkLinkAge(purpose: LinkPurpose, issuedAtMs: number, at: { nowMs: number; maxAgeMs: number }): void {
+  const { invalid, expired } = PURPOSES[purpose];
   if (issuedAtMs > at.nowMs + MAX_FUTURE_SKEW_MS) throw invalid('was issued in the future');
   if (at.nowMs - issuedAtMs > at.maxAgeMs) throw expired(at.maxAgeMs);
-  return { productId, userId, generation, issuedAtMs };
+}
+
+/**
+ * Seals a tracked product link's claims (`k1.`): opaque like every link,
+ * since it names the shopper and the URL.
+ * @throws RangeError without a key.
+ */
+export function sealClickToken(claims: ClickClaims, keys: readonly string[]): string {
+  return sealLinkFields('click', [claims.eventKey, claims.productId, claims.userId, claims.channel, claims.wave ?? null, claims.url, claims.issuedAtMs], keys);
+}
+
+const isHttpsUrl = (v: unknown): v is string => {
+  if (typeof v !== 'string') return false;
+  try {
+    return new URL(v).protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * What a tracked link says, if a key opens it as a click token and it is not too old.
+ * @throws InvalidClickTokenError when it is malformed, of another purpose, altered, or names no https: URL; ExpiredClickTokenError when older than `maxAgeMs`.
+ */
+export function openClickToken(token: string, keys: readonly string[], at: { nowMs: number; maxAgeMs: number }): ClickClaims {
+  const fields = openLinkFields('click', token, keys);
+  const [eventKey, productId, userId, channel, wave, url, issuedAtMs] = fields;
+  if (
+    fields.length !== 7 ||
+    typeof eventKey !== 'string' ||
+    eventKey.length === 0 ||
+    typeof productId !== 'string' ||
+    typeof userId !== 'string' ||
+    !isValidDocumentId(productId) ||
+    !isValidDocumentId(userId) ||
+    !(CHANNELS as readonly unknown[]).includes(channel) ||
+    !(wave === null || (typeof wave === 'number' && Number.isSafeInteger(wave) && wave > 0)) ||
+    !isHttpsUrl(url) ||
+    !isTime(issuedAtMs)
+  ) {
+    throw new InvalidClickTokenError('names no notification');
+  }
+  checkLinkAge('click', issuedAtMs, at);
+  return { eventKey, productId, userId, channel: channel as Channel, ...(wave !== null ? { wave } : {}), url, issuedAtMs };
+}
+
+/** The tracked URL of a product link: `<base>/v1/c/<token>`, served by the public `restockUnsubscribe` function. */
+export function clickUrl(baseUrl: string, claims: ClickClaims, keys: readonly string[]): string {
+  return `${baseUrl.replace(/\/+$/, '')}/v1/c/${sealClickToken(claims, keys)}`;
 }
 
 /** The confirmation URL of a pending subscription: `<base>/v1/confirm/<token>` (double opt-in, lib/consent). */

@@ -75,6 +75,7 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
 export function statusReport(overrides: Partial<StatusReport> = {}): StatusReport {
   return {
     eventKey: 'evt-1',
+    funnel: null,
     outbox: null,
     outboxUnreadable: null,
     ranges: [],

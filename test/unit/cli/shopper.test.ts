@@ -5,7 +5,7 @@ import { run } from './fakes.ts';
 const RECEIPT: ErasureReceipt = {
   user: 'a1b2c3d4e5f6',
   erasedAtMs: 1_000,
-  counts: { subscriptions: 2, pendingConfirmations: 1, shopperRecords: 1, ledgerEntriesPseudonymised: 4, ledgerKeysClosed: 4, rejectedEventsScrubbed: 0, fanoutCursorsMoved: 0, fanoutCursorsInFlight: 0 },
+  counts: { subscriptions: 2, pendingConfirmations: 1, shopperRecords: 1, ledgerEntriesPseudonymised: 4, ledgerKeysClosed: 4, rejectedEventsScrubbed: 0, fanoutCursorsMoved: 0, fanoutCursorsInFlight: 0, clicksPseudonymised: 0, ordersPseudonymised: 0 },
   outside: ['Cloud Tasks: ...'],
 };
 

@@ -86,3 +86,15 @@ describe('the restock push', () => {
     });
   });
 });
+
+describe('tracked links', () => {
+  test("with a tracked link, the email and the push notification link it and never the product URL", () => {
+    const tracked = 'http://127.0.0.1:8085/v1/c/k1.abc';
+    const n = notification({}, { productUrl: 'https://shop.example/p/lamp', clickUrl: tracked });
+    const email = renderEmail(n, LINK);
+    expect(email.text).toContain(tracked);
+    expect(email.html).toContain(`href="${tracked}"`);
+    expect(email.text + email.html).not.toContain('shop.example');
+    expect(renderPush(n).link).toBe(tracked);
+  });
+});

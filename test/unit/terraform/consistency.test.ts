@@ -138,13 +138,16 @@ const ENV_PLAN = {
       'RESTOCK_CONFIRMATION_TTL_HOURS',
       'RESTOCK_CONFIRMATIONS_PER_ADDRESS',
       'RESTOCK_LEDGER_TTL_DAYS',
+      // Orders and their attribution (issue 34).
+      'RESTOCK_ATTRIBUTION_WINDOW_DAYS',
       // It emails the confirmations itself, as delivery sends email, with links under the same base URL.
       ...EMAIL_SETTINGS,
     ],
     // It publishes an unsubscribe request on this topic (issue 31 item 8).
     restockUnsubscribe: ['RESTOCK_SHOPPER_ACTIONS_TOPIC', 'RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS', 'RESTOCK_CONFIRMATION_TTL_HOURS'],
     // Its pushes' caller, audience and Cloud Run's IAM check, as fan-out's (issue 31 item 8).
-    applyShopperActions: ['RESTOCK_PUSH_SERVICE_ACCOUNT', 'RESTOCK_OIDC_AUDIENCE', 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
+    // ... and the clicks it records expire with the ledger (issue 34).
+    applyShopperActions: ['RESTOCK_PUSH_SERVICE_ACCOUNT', 'RESTOCK_OIDC_AUDIENCE', 'RESTOCK_BEHIND_CLOUD_RUN_IAM', 'RESTOCK_LEDGER_TTL_DAYS'],
     relayOutbox: [
       'RESTOCK_OUTBOX_TOPIC',
       'RESTOCK_OUTBOX_COLLECTION',
@@ -187,7 +190,8 @@ const ENV_PLAN = {
   /** Read only by the ops CLI (`restock`), on an operator's machine; no function reads them. */
   cliOnly: ['RESTOCK_TOPIC', 'RESTOCK_DEAD_LETTER_SUBSCRIPTION'],
   /** Settings Terraform does not give the functions yet (each with the issue that will): none today. */
-  notYetDeployed: [] as string[],
+  // Issue 34's tracked links run on their defaults in production until Terraform exposes them (restockUnsubscribe, deliverRestockBatch).
+  notYetDeployed: ['RESTOCK_CLICK_TRACKING', 'RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS', 'RESTOCK_CLICK_PREFETCH_SECONDS', 'RESTOCK_CLICK_UTM_SOURCE'] as string[],
 };
 
 /**

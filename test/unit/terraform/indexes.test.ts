@@ -57,6 +57,7 @@ const SITES: Site[] = [
       "collection(COLLECTIONS.chunkReceipts).where('generation', '==', generation)",
       "entriesOf(db, eventKey, group).where('wave', '==', wave).where('state', '==', 'sent').count()",
       "entriesOf(db, eventKey, group).where('skipped', '==', reason).count()",
+      "entriesOf(db, eventKey, group).where('channel', '==', channel).where('state', '==', 'sent').count()",
       ".where('userId', 'in', userIds.slice(i * MAX_IN_VALUES, (i + 1) * MAX_IN_VALUES))\n        .where('productId', '==', productId)\n        .orderBy('createdAtMs', 'desc')",
     ],
     queries: [
@@ -67,6 +68,7 @@ const SITES: Site[] = [
       { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
       { what: 'sent notifications of one wave (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'wave', 'state'] },
       { what: 'held sends skipped at the stock check, per reason (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'skipped'] },
+      { what: 'sent notifications on one channel (the funnel, status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'channel', 'state'] },
       { what: "a chunk's shoppers' entries of a product, any sign-up (before a chunk's transactional claim)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
     ],
   },
@@ -175,6 +177,27 @@ const SITES: Site[] = [
     snippets: ["this.db\n        .collectionGroup(COLLECTIONS.pendingSubscriptions)\n        .where('userId', '==', userId)"],
     queries: [
       { what: "a shopper's live pending requests (the per-user cap under double opt-in)", collection: 'pendingSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] },
+    ],
+  },
+  {
+    // Tracked links (issue 34): a click counts only for a notification the ledger holds for the shopper.
+    file: 'lib/clicks/store.ts',
+    snippets: [".where('userId', '==', click.userId).where('productId', '==', click.productId).orderBy('createdAtMs', 'desc')"],
+    queries: [{ what: "a shopper's deliveries of a product (recording a click)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] }],
+  },
+  {
+    // Attribution (issue 34): the shopper's notifications of the ordered product.
+    file: 'lib/conversions/store.ts',
+    snippets: [".where('userId', '==', userId)\n      .where('productId', '==', productId)\n      .orderBy('createdAtMs', 'desc')"],
+    queries: [{ what: "a shopper's deliveries of a product (attributing an order)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] }],
+  },
+  {
+    // Export and erasure of a shopper's clicks and orders (issue 34): the automatic single-field index on userId.
+    file: 'lib/shoppers/data.ts',
+    snippets: ["this.db.collection(COLLECTIONS.clicks).where('userId', '==', userId)", "this.db.collection(COLLECTIONS.conversions).where('userId', '==', userId)"],
+    queries: [
+      { what: "a shopper's clicks (export, erasure)", collection: 'clicks', scope: 'COLLECTION', equalities: ['userId'] },
+      { what: "a shopper's orders (export, erasure)", collection: 'conversions', scope: 'COLLECTION', equalities: ['userId'] },
     ],
   },
   {
