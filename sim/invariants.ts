@@ -17,6 +17,7 @@
  * | 15 one message per sign-up | a sign-up (subscription, from its creation to its removal) is sent one Idempotency-Key per channel, whatever number of restocks reach it | each notification |
  * | issue 40, sold out | no notification of a restock is claimed by an attempt whose stock check read the product after a newer event had stopped that restock (only chunks already sending finish) | each commit |
  * | issue 40, kept place | a `soldOutBeforeSend` entry's shopper is still subscribed (unless they left, or a later restock took the entry) | end |
+ * | 16 nobody unconfirmed is notified | a shopper whose request waits for its double opt-in confirmation is sent nothing claimed before the confirmation made them a subscriber | each notification |
  * | 17 nothing erased comes back | a shopper erased during the run is sent nothing by a claim made after the erasure closed their sign-up, and once the erasure is repeated after the restock, no document names them | each notification, end |
  */
 import { CHANNELS, CLOSED_DELIVERY_STATES, COLLECTIONS, canMoveDelivery, dedupKey, FINAL_DELIVERY_STATES, type Channel, type DeliveryDoc, type DeliveryState, type FanoutDoc, type ProductDoc, type SubscriptionDoc } from '../lib/model.ts';
@@ -74,6 +75,8 @@ export class Checker {
   /** The other way round: per sign-up and channel, every ledger key a claim wrote for it (whatever the key scheme). */
   private readonly keysOfSignup = new Map<string, Set<string>>();
 
+  /** Shoppers who asked under double opt-in: user id → the commit that confirmed them (undefined while pending). */
+  private readonly optedIn = new Map<string, number | undefined>();
   /** Shoppers whose erasure was asked for (an attempt may fail and be retried). */
   private readonly erasing = new Set<string>();
   /**
@@ -147,6 +150,9 @@ export class Checker {
       const product = PRODUCT_PATH.exec(w.path);
       if (product && w.after) this.noteStops(product[1]!, w.after as unknown as ProductDoc);
       const sub = SUBSCRIPTION_PATH.exec(w.path);
+      if (sub && w.kind !== 'delete' && commit.actor.startsWith('confirm') && this.optedIn.has(sub[2]!) && this.optedIn.get(sub[2]!) === undefined) {
+        this.optedIn.set(sub[2]!, this.commitSeq);
+      }
       if (sub && w.kind === 'delete' && commit.actor.startsWith('erasure') && this.erasing.has(sub[2]!) && !this.erasedFromSeq.has(sub[2]!)) this.erasedFromSeq.set(sub[2]!, this.commitSeq);
       // A delete of a subscription already gone (an erasure got there first) deletes nothing.
       if (sub && w.kind === 'delete' && pipeline && w.before !== undefined) {
@@ -232,6 +238,11 @@ export class Checker {
   }
 
   /** Every notification the service takes. */
+  /** A shopper's request is stored pending under double opt-in (issue 32). */
+  notePending(userId: string): void {
+    this.optedIn.set(userId, undefined);
+  }
+
   /** A shopper's erasure is asked for (issue 32): from now on they are a shopper who left (no-silent-loss does not wait for them). */
   noteErasureAsked(userId: string): void {
     this.churned.add(userId);
@@ -262,6 +273,13 @@ export class Checker {
   }
 
   onReceipt(r: Receipt): void {
+    for (const [userId, confirmedSeq] of this.optedIn) {
+      if (r.to.split('@')[0] !== userId) continue;
+      const claimed = this.claimSeq.get(r.key);
+      if (confirmedSeq === undefined || claimed === undefined || claimed < confirmedSeq) {
+        this.violate('nobody-unconfirmed-notified', `${userId} was sent key ${r.key.slice(0, 12)} ${confirmedSeq === undefined ? 'while their request waited for its confirmation' : 'claimed before they confirmed'} (${r.actor})`);
+      }
+    }
     const erased = this.erasedNamedBy(r.to);
     const claimed = this.claimSeq.get(r.key);
     if (erased !== undefined && claimed !== undefined && claimed > this.erasedFromSeq.get(erased)!) {

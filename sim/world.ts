@@ -16,17 +16,17 @@
 import { createHash } from 'node:crypto';
 import crypto from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
-import type { Firestore } from '@google-cloud/firestore';
+import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { parseConfig, queuePath, type Config } from '../lib/config.ts';
 import { continuationQueuePath } from '../lib/tasks/index.ts';
 import { Logger } from '../lib/log.ts';
-import { COLLECTIONS, type DeliveryDoc, type DeliveryState, type FanoutDoc, type SubscriptionDoc } from '../lib/model.ts';
+import { COLLECTIONS, type DeliveryDoc, type DeliveryState, type FanoutDoc, type PendingSubscriptionDoc, type SubscriptionDoc } from '../lib/model.ts';
 import type { Runtime } from '../lib/runtime.ts';
 import { HttpNotifier } from '../lib/notify/index.ts';
 import { replayFanout, LeaseHeldError } from '../lib/fanout/index.ts';
 import { redriveDeliveries } from '../lib/delivery/index.ts';
-import { FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
+import { FirestorePendingStore, FirestoreSubscriptionStore } from '../lib/subscriptions/index.ts';
 import { FirestoreShopperData } from '../lib/shoppers/index.ts';
 import { CONTINUATION_CLOUDEVENT_TYPE } from '../lib/tasks/index.ts';
 import { DEFAULT_ITEMS_COLLECTION } from '../lib/outbox/index.ts';
@@ -239,7 +239,12 @@ export class World {
     this.resale = root.fork();
     // Erasures on request (issue 32), likewise.
     this.privacy = root.fork();
+    // Double opt-in's pending requests and their confirmations (issue 32), likewise.
+    this.optIn = root.fork();
   }
+
+  /** Draws the shoppers who wait unconfirmed under double opt-in, and who confirms when (issue 32). */
+  private readonly optIn: Prng;
 
   /** Draws the shopper erased on request during the run, and when (issue 32). */
   private readonly privacy: Prng;
@@ -431,6 +436,17 @@ export class World {
       if (p.chance(0.5)) this.scheduler.at(p.int(0, 60_000), () => void this.erase(userId));
       else this.eraseOnDeliveryRead = `${COLLECTIONS.products}/${PRODUCT}/${COLLECTIONS.subscriptions}/${userId}`;
     }
+    // Issue 32: shoppers whose addresses wait for their double opt-in confirmation, written by lib/subscriptions' pending
+    // store before the restock; some confirm (the link's POST, applied as applyShopperActions does) while it runs.
+    const o = this.optIn;
+    if (o.chance(0.4)) {
+      const count = o.int(1, 5);
+      for (let i = 0; i < count; i++) {
+        const userId = `pending${i}-${this.options.seed}`;
+        const confirmAtMs = o.chance(0.6) ? o.int(0, 90_000) : undefined;
+        this.scheduler.at(0, () => void this.requestConfirmation(userId, confirmAtMs));
+      }
+    }
     if (r.chance(0.15)) this.scheduler.at(r.int(10_000, 600_000), () => void this.operatorReplay(false));
     if (r.chance(0.15)) this.scheduler.at(r.int(10_000, 600_000), () => void this.operatorRedrive(['exhausted']));
   }
@@ -458,6 +474,39 @@ export class World {
       this.checker.subscribedAtMs.set(userId, this.scheduler.nowMs);
       const doc = this.subscription(userId, this.scenario);
       rt.db.collection(COLLECTIONS.products).doc(PRODUCT).collection(COLLECTIONS.subscriptions).doc(userId).set(doc).catch(() => undefined);
+    }
+  }
+
+  /** A PUT under double opt-in stored `userId`'s request pending (lib/subscriptions); the shopper confirms at `confirmAtMs`, if ever. */
+  private async requestConfirmation(userId: string, confirmAtMs: number | undefined): Promise<void> {
+    const nowMs = this.scheduler.nowMs;
+    this.checker.notePending(userId);
+    const doc: PendingSubscriptionDoc = {
+      userId,
+      productId: PRODUCT,
+      channels: { email: `${userId}@shop.example` },
+      consent: { givenAtMs: nowMs, storefront: 'sim', channels: { email: 'confirmed' } },
+      confirmChannel: 'email',
+      createdAtMs: nowMs,
+      expireAt: Timestamp.fromMillis(nowMs + 72 * 3_600_000),
+    };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const proc = this.scheduler.spawn('subscriptions');
+      const stored = await new FirestorePendingStore(this.runtimeFor(proc).db).createPending(doc).then(
+        () => true,
+        () => false,
+      );
+      if (stored) break;
+      await this.scheduler.sleep(5_000);
+    }
+    if (confirmAtMs === undefined) return;
+    await this.scheduler.sleep(confirmAtMs);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const proc = this.scheduler.spawn('confirm');
+      this.scheduler.log(proc.name, `${userId} confirms`);
+      const outcome = await new FirestorePendingStore(this.runtimeFor(proc).db).confirm(PRODUCT, userId, doc.createdAtMs, this.scheduler.nowMs).catch(() => undefined);
+      if (outcome !== undefined) return;
+      await this.scheduler.sleep(5_000);
     }
   }
 
