@@ -26,8 +26,8 @@
  * the device instead of showing twice, and in `data.restockKey` for the app.
  */
 import pLimit from 'p-limit';
-import pRetry from 'p-retry';
 import { parseRetryAfter } from './http.ts';
+import { withProviderRetries } from './provider-retry.ts';
 import { renderPush } from './templates.ts';
 import type { Logger } from '../log.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
@@ -141,17 +141,10 @@ export class FcmNotifier implements Notifier {
   private async sendOne(n: Notification): Promise<NotificationResult> {
     const { retries, maxRetryAfterMs } = this.options;
     try {
-      const verdict = await pRetry(() => this.attempt(n), {
+      const verdict = await withProviderRetries(() => this.attempt(n), {
         retries,
-        minTimeout: 200,
-        maxTimeout: 2000,
-        randomize: true,
-        shouldRetry: ({ error }) => !(error instanceof RetryableFcmAnswer) || (error.verdict.retryAfterMs ?? 0) <= maxRetryAfterMs,
-        onFailedAttempt: async ({ error, retriesLeft }) => {
-          // p-retry's backoff is the floor; FCM's Retry-After, when given, is the wait.
-          const after = error instanceof RetryableFcmAnswer ? error.verdict.retryAfterMs : undefined;
-          if (retriesLeft > 0 && after !== undefined && after <= maxRetryAfterMs) await new Promise((r) => setTimeout(r, after));
-        },
+        maxRetryAfterMs,
+        retryAfterOf: (error) => (error instanceof RetryableFcmAnswer ? error.verdict.retryAfterMs : undefined),
       });
       if (verdict.outcome === 'sent') return { idempotencyKey: n.idempotencyKey, status: 'sent' };
       return { idempotencyKey: n.idempotencyKey, status: 'rejected', reason: verdict.reason, ...(verdict.deadToken ? { deadAddress: true as const } : {}) };

@@ -24,12 +24,12 @@
  * first while the browser is offline, and the payload carries the whole key.
  */
 import pLimit from 'p-limit';
-import pRetry from 'p-retry';
 import webpush from 'web-push';
 import { parseWebPushAddress } from '../channels.ts';
 import type { Logger } from '../log.ts';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
 import { parseRetryAfter } from './http.ts';
+import { withProviderRetries } from './provider-retry.ts';
 import { renderPush } from './templates.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
@@ -147,17 +147,10 @@ export class WebPushNotifier implements Notifier {
     const payload = JSON.stringify(webPushPayload(n, link));
     const { retries, maxRetryAfterMs } = this.options;
     try {
-      const verdict = await pRetry(() => this.attempt(n, payload), {
+      const verdict = await withProviderRetries(() => this.attempt(n, payload), {
         retries,
-        minTimeout: 200,
-        maxTimeout: 2000,
-        randomize: true,
-        shouldRetry: ({ error }) => !(error instanceof RetryableWebPushAnswer) || (error.verdict.retryAfterMs ?? 0) <= maxRetryAfterMs,
-        onFailedAttempt: async ({ error, retriesLeft }) => {
-          // p-retry's backoff is the floor; the push service's Retry-After, when given, is the wait.
-          const after = error instanceof RetryableWebPushAnswer ? error.verdict.retryAfterMs : undefined;
-          if (retriesLeft > 0 && after !== undefined && after <= maxRetryAfterMs) await new Promise((r) => setTimeout(r, after));
-        },
+        maxRetryAfterMs,
+        retryAfterOf: (error) => (error instanceof RetryableWebPushAnswer ? error.verdict.retryAfterMs : undefined),
       });
       if (verdict.outcome === 'sent') return { idempotencyKey: n.idempotencyKey, status: 'sent' };
       return { idempotencyKey: n.idempotencyKey, status: 'rejected', reason: verdict.reason, ...(verdict.deadAddress ? { deadAddress: true as const } : {}) };
