@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
+import { CHANNELS } from '../../../lib/model.ts';
 import { BIN } from '../../helpers/cli.ts';
 
 const npm = (args: string[]) =>
@@ -25,7 +26,8 @@ describe('usage errors exit 2', () => {
     [['start', '--', '--sink-port', 'abc'], '--sink-port'],
     [['run', 'demo', '--', '--subscriber', '3'], "unknown option '--subscriber'"],
     [['run', 'demo', '--', '--subscribers', 'many'], '--subscribers must be a positive integer'],
-    [['run', 'demo', '--', '--channels', 'email,pigeon'], '--channels takes email, push (got "pigeon")'],
+    // The channels it names are the channel table's.
+    [['run', 'demo', '--', '--channels', 'email,pigeon'], `--channels takes ${CHANNELS.join(', ')} (got "pigeon")`],
     [['run', 'tasks-emulator', '--', '--prot', '9499'], "unknown option '--prot'"],
   ])('npm %j exits 2 naming the problem', (args, message) => {
     const run = npm(args);

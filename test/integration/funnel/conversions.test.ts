@@ -14,7 +14,7 @@
 import { describe, expect, test } from 'vitest';
 import { LOCAL_UNSUBSCRIBE_SECRET } from '../../../emulators/stack/index.ts';
 import { orderKey } from '../../../lib/conversions/index.ts';
-import { COLLECTIONS, dedupKey, type ConversionDoc, type SubscriptionDoc } from '../../../lib/model.ts';
+import { CHANNELS, COLLECTIONS, dedupKey, type ConversionDoc, type SubscriptionDoc } from '../../../lib/model.ts';
 import { openClickToken } from '../../../lib/unsubscribe/index.ts';
 import { inventoryEvent, pushDirect, seedSubscribers, sink, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { send } from '../subscriptions/http-client.ts';
@@ -162,7 +162,10 @@ describe('the funnel', () => {
     const human = await restock(['status', eventKey], { stack: stack().description, env: { NO_COLOR: '1' } });
 
     // Assess
+    // Every channel of the table has its row; those this restock did not use are all zeros.
+    const unused = { notified: 0, clicked: 0, purchased: { direct: 0, assisted: 0 }, revenueMinor: {} };
     expect(status.funnel!.byChannel).toEqual({
+      ...Object.fromEntries(CHANNELS.map((c) => [c, unused])),
       email: { notified: 3, clicked: 1, purchased: { direct: 1, assisted: 1 }, revenueMinor: { EUR: 4999, JPY: 2000 } },
       push: { notified: 2, clicked: 1, purchased: { direct: 1, assisted: 0 }, revenueMinor: { USD: 1000 } },
     });
