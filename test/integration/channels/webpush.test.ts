@@ -18,7 +18,8 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { COLLECTIONS, subscriptionsRef, type DeliveryDoc } from '../../../lib/model.ts';
 import type { ReceivedWebPush } from '../../../emulators/webpush/server.ts';
-import { webPushSubscriptions, type BrowserSubscription } from '../../../emulators/stack/index.ts';
+import { LOCAL_UNSUBSCRIBE_SECRET, webPushSubscriptions, type BrowserSubscription } from '../../../emulators/stack/index.ts';
+import { openClickToken } from '../../../lib/unsubscribe/index.ts';
 import { inventoryEvent, pushDirect, stack, uniqueProductId, waitFor } from '../../helpers/index.ts';
 import { send } from '../subscriptions/http-client.ts';
 
@@ -76,7 +77,15 @@ describe('web push on the real stack', () => {
     expect(mine.map((m) => m.status)).toEqual([201]);
     expect(mine[0]!.restockKey).toBe(entry!.key);
     const payload = JSON.parse(mine[0]!.payload!) as Record<string, string>;
-    expect(payload).toMatchObject({ productId, link: `https://shop.example/p/${productId}`, title: 'Back in stock' });
+    expect(payload).toMatchObject({ productId, title: 'Back in stock' });
+    // The link is the tracked one (docs/funnel.md), issued for this product's page, this shopper and this channel.
+    const link = payload.link!;
+    expect(link.startsWith(`${d().env.RESTOCK_UNSUBSCRIBE_URL!.replace(/\/$/, '')}/v1/c/`)).toBe(true);
+    expect(openClickToken(link.split('/v1/c/')[1]!, [LOCAL_UNSUBSCRIBE_SECRET], { nowMs: Date.now(), maxAgeMs: 86_400_000 })).toMatchObject({
+      url: `https://shop.example/p/${productId}`,
+      productId,
+      channel: 'webpush',
+    });
     expect(payload.body).toContain(`Kettle ${productId}`);
     expect(payload.unsubscribeUrl!.startsWith(`${d().env.RESTOCK_UNSUBSCRIBE_URL!.replace(/\/$/, '')}/v1/unsubscribe/`)).toBe(true);
     expect(mine[0]).toMatchObject({ vapidSubject: d().env.RESTOCK_WEBPUSH_SUBJECT, topic: payload.restockKey!.slice(0, 32) });
