@@ -271,8 +271,13 @@ describe('per-locale messages as received', () => {
     expect(ja!.subject).toBe('再入荷のお知らせ: 卓上ランプ');
     expect(ja!.headers['content-language']).toBe('ja');
     expect(ja!.text).toContain('在庫数: 25点');
-    expect(ja!.text).toContain('https://shop.example/p/lamp');
-    expect(ja!.html).toContain('<a href="https://shop.example/p/lamp">商品を見る</a>');
+    // The product link is the tracked one (docs/funnel.md), and it leads to the product's page.
+    const link = /商品を見る: (\S+)/.exec(ja!.text ?? '')?.[1];
+    expect(link).toMatch(/\/v1\/c\/k1\./);
+    expect(ja!.html).toContain(`<a href="${link}">商品を見る</a>`);
+    const followed = await fetch(link!, { redirect: 'manual' });
+    expect(followed.status).toBe(302);
+    expect(followed.headers.get('location')).toMatch(/^https:\/\/shop\.example\/p\/lamp\?/);
     const [jaPush] = await push.requestsFor(`fcm-hanako-${productId}`);
     expect(jaPush!.message.notification).toEqual({ title: '再入荷のお知らせ', body: '卓上ランプが再入荷しました（在庫25点）。' });
     const [fr] = await mail.messagesTo(`pierre-${productId}@example.fr`);
