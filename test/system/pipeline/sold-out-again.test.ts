@@ -63,13 +63,24 @@ async function ledgerOf(eventKey: string): Promise<DeliveryDoc[]> {
   return (await stack().firestore.collection(COLLECTIONS.deliveries).where('eventKey', '==', eventKey).get()).docs.map((d) => d.data() as DeliveryDoc);
 }
 
-/** Waits until the fan-out of `eventKey` ended and none of its ledger entries is open. */
+/** Tasks waiting in the delivery queue (this stack's, so all of them are this file's). */
+async function queued(): Promise<number> {
+  const [tasks] = await on.tasks!.listTasks({ parent: on.description.queue, pageSize: 1000 }, { autoPaginate: false });
+  return tasks.length;
+}
+
+/**
+ * Waits until the fan-out of `eventKey` ended, the queue holds none of its
+ * chunks and none of its ledger entries is open. Without the queue, a moment
+ * between two dispatches of a rate-limited queue (no entry `sending`, chunks
+ * still waiting) would pass for the end.
+ */
 async function settled(eventKey: string): Promise<void> {
   await waitFor(
     async () => {
       const f = await fanoutDoc(eventKey);
       const open = (await ledgerOf(eventKey)).filter((e) => e.state === 'sending' || e.state === 'failed').length;
-      return f !== undefined && f.state !== 'running' && open === 0;
+      return f !== undefined && f.state !== 'running' && open === 0 && (await queued()) === 0;
     },
     { timeoutMs: 120_000, what: `${eventKey} settled` },
   );

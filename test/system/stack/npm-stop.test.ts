@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { stripVTControlCharacters } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { COMPONENT_NAMES, REPO_ROOT, readStateFile, type StackDescription } from '../../../emulators/stack/index.ts';
@@ -32,7 +33,8 @@ function npm(args: string[]): { child: ChildProcess; output: () => string } {
   let output = '';
   child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
   child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
-  return { child, output: () => output };
+  // Colours on (CI=true turns them on) or off, the text is what is asserted.
+  return { child, output: () => stripVTControlCharacters(output) };
 }
 
 function hostPort(address: string): [string, number] {
