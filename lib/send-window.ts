@@ -83,6 +83,9 @@ function formatterOf(timeZone: string): Intl.DateTimeFormat {
  */
 export function isValidTimeZone(timeZone: string): boolean {
   if (typeof timeZone !== 'string' || timeZone.length === 0 || timeZone.length > 64) return false;
+  // Node 24's Intl takes UTC offsets as zones (`+02:00`, ECMA-402's offset time zones), Node 20's does not. An
+  // offset is no IANA zone and follows no daylight-saving rule, so it is refused on every runtime alike.
+  if (/^[+\-\u2212]/.test(timeZone)) return false;
   try {
     formatterOf(timeZone);
     return true;

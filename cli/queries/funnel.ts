@@ -70,10 +70,26 @@ export function sumRows(rows: readonly FunnelRow[]): FunnelRow {
 }
 
 /**
- * Reads the funnel of `eventKey`. `shards` is the ledger shards its fan-out
- * recorded; `waves` the indexes of its waves (empty without waves).
+ * The funnel of a restock that sent nothing (pure): every row zero. Clicks
+ * are recorded only against a `sent` notification and orders credited only
+ * to one, so there is nothing to count, and none of the funnel's queries is
+ * run.
  */
-export async function readFunnel(db: Firestore, eventKey: string, shards: number, waves: readonly number[]): Promise<Funnel> {
+export function emptyFunnel(waves: readonly number[]): Funnel {
+  const zero = (): FunnelRow => sumRows([]);
+  const funnel: Funnel = { total: zero(), byChannel: Object.fromEntries(CHANNELS.map((c) => [c, zero()])) as Record<Channel, FunnelRow> };
+  if (waves.length > 0) funnel.byWave = waves.map((wave) => ({ wave, ...zero() }));
+  return funnel;
+}
+
+/**
+ * Reads the funnel of `eventKey`. `shards` is the ledger shards its fan-out
+ * recorded; `waves` the indexes of its waves (empty without waves); `sent`,
+ * the ledger's `sent` entries of the event: with none, the funnel is
+ * {@link emptyFunnel} without a query.
+ */
+export async function readFunnel(db: Firestore, eventKey: string, shards: number, waves: readonly number[], sent: number): Promise<Funnel> {
+  if (sent === 0) return emptyFunnel(waves);
   const currencies = await currenciesOf(db, eventKey);
   const channels = await Promise.all(CHANNELS.map((c) => row(db, eventKey, countSentOnChannel(db, eventKey, c, shards), currencies, (q) => q.where('channel', '==', c))));
   const byChannel = Object.fromEntries(CHANNELS.map((c, i) => [c, channels[i]!])) as Record<Channel, FunnelRow>;

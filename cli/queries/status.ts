@@ -191,10 +191,12 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     fanout?.chunkReceipts && fanout.state !== 'running' && fanout.state !== 'ignored'
       ? guard('count', `chunk receipts of ${eventKey}`, countChunkReceipts(db, eventKey, fanout.generation)).then((n) => Math.max(0, fanout.chunks - n))
       : null,
-    fanoutSnap.exists ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'sold-out', shards)) : 0,
-    fanoutSnap.exists ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'superseded', shards)) : 0,
+    // A held send the stock check skipped is a `soldOutBeforeSend` entry: with none, there is nothing to count.
+    fanoutSnap.exists && byState.soldOutBeforeSend > 0 ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'sold-out', shards)) : 0,
+    fanoutSnap.exists && byState.soldOutBeforeSend > 0 ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'superseded', shards)) : 0,
   ]);
-  const funnel = fanout && fanout.state !== 'ignored' ? await guard('count', `the funnel of ${eventKey}`, readFunnel(db, eventKey, shards, waves?.waves.map((w) => w.index) ?? [])) : null;
+  const funnel =
+    fanout && fanout.state !== 'ignored' ? await guard('count', `the funnel of ${eventKey}`, readFunnel(db, eventKey, shards, waves?.waves.map((w) => w.index) ?? [], byState.sent)) : null;
   return {
     eventKey,
     outbox,

@@ -78,6 +78,7 @@ describe('restock status of an event whose chunk no delivery ever claimed', () =
       eventKey, productId, state: 'complete', event: {}, product: { available: 2 }, leaseOwner: null, leaseExpiresAtMs: 0, cursor: 'user-9',
       generation: 0, attempts: 1, pages: 1, chunks: 1, recipients: 10, startedAtMs: nowMs, updatedAtMs: nowMs, completedAtMs: nowMs,
       chunkReceipts: true, // started since chunk receipts exist: each chunk a delivery claims leaves one
+      ledgerShards: 1, // as every fan-out on this stack records it (RESTOCK_LEDGER_SHARDS=1 on the emulators)
     } satisfies FanoutDoc);
 
     // Act
