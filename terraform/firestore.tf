@@ -93,7 +93,6 @@ resource "google_firestore_index" "deliveries_by_shard_event_wave_and_state" {
   }
 }
 
-# `restock trace`: deliveries where userId == X, newest first.
 # Held sends skipped when their window opened (`restock status`, docs/send-windows.md): deliveries where
 # shard in [30 shards] and eventKey == X and skipped == sold-out | superseded.
 resource "google_firestore_index" "deliveries_by_shard_event_and_skipped" {
@@ -116,6 +115,7 @@ resource "google_firestore_index" "deliveries_by_shard_event_and_skipped" {
   }
 }
 
+# `restock trace`: deliveries where userId == X, newest first.
 resource "google_firestore_index" "deliveries_by_user_newest_first" {
   project     = var.project_id
   database    = local.firestore_database
@@ -246,13 +246,26 @@ resource "google_firestore_field" "confirmation_slots_expire_at" {
 # Dead-address cleanup (lib/delivery/dead-addresses.ts): the collection group
 # restockSubscriptions where channels.<channel> in [up to 30 addresses], for
 # each channel whose dead addresses are looked up (lib/channels.ts
-# DEAD_ADDRESS_CHANNELS; test/unit/terraform/channels.test.ts compares). Only
-# the collection-group index: nothing queries an address within one product.
-resource "google_firestore_field" "subscriptions_push_token" {
+# DEAD_ADDRESS_CHANNELS; test/unit/terraform/channels.test.ts compares): an
+# unregistered push token, a mailbox a notification service says no longer
+# exists, a browser subscription its push service answers 404 or 410 for are
+# removed everywhere. Only the collection-group index: nothing queries an
+# address within one product.
+locals {
+  dead_address_lookup_fields = {
+    restockSubscriptions = ["channels.email", "channels.push", "channels.webpush"]
+  }
+}
+
+resource "google_firestore_field" "dead_address_lookup" {
+  for_each = merge([
+    for collection, fields in local.dead_address_lookup_fields : { for field in fields : "${collection}.${field}" => { collection = collection, field = field } }
+  ]...)
+
   project    = var.project_id
   database   = local.firestore_database
-  collection = "restockSubscriptions"
-  field      = "channels.push"
+  collection = each.value.collection
+  field      = each.value.field
 
   index_config {
     indexes {
@@ -262,20 +275,14 @@ resource "google_firestore_field" "subscriptions_push_token" {
   }
 }
 
-# A notification service may answer that an email address is dead (a mailbox
-# that no longer exists): it is removed everywhere, as a dead push token is.
-resource "google_firestore_field" "subscriptions_email_address" {
-  project    = var.project_id
-  database   = local.firestore_database
-  collection = "restockSubscriptions"
-  field      = "channels.email"
+moved {
+  from = google_firestore_field.subscriptions_push_token
+  to   = google_firestore_field.dead_address_lookup["restockSubscriptions.channels.push"]
+}
 
-  index_config {
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION_GROUP"
-    }
-  }
+moved {
+  from = google_firestore_field.subscriptions_email_address
+  to   = google_firestore_field.dead_address_lookup["restockSubscriptions.channels.email"]
 }
 
 # A shopper's record (lib/subscriptions/firestore-store.ts) is deleted by the API
@@ -289,22 +296,6 @@ resource "google_firestore_field" "shoppers_expire_at" {
   field      = "expireAt"
 
   ttl_config {}
-}
-
-# A push service answers 404/410 for a web push subscription that expired or
-# was revoked: it is removed everywhere, as a dead push token is.
-resource "google_firestore_field" "subscriptions_webpush_subscription" {
-  project    = var.project_id
-  database   = local.firestore_database
-  collection = "restockSubscriptions"
-  field      = "channels.webpush"
-
-  index_config {
-    indexes {
-      order       = "ASCENDING"
-      query_scope = "COLLECTION_GROUP"
-    }
-  }
 }
 
 # shoppers/{userId}.productIds is read by id, never queried: its automatic

@@ -8,7 +8,7 @@
  */
 import { beforeAll, describe, expect, test } from 'vitest';
 import { CHANNEL_SPECS, CHANNELS, DEAD_ADDRESS_CHANNELS } from '../../../lib/channels.ts';
-import { loadTerraform, resourcesOf, type Terraform } from './hcl.ts';
+import { firestoreFields, loadTerraform, type Terraform } from './hcl.ts';
 
 let tf: Terraform;
 
@@ -45,8 +45,7 @@ describe('channels in terraform/', () => {
   });
 
   test('each channel whose dead addresses are looked up has its collection-group index, and no other channel has one', () => {
-    const indexed = resourcesOf(tf, 'google_firestore_field')
-      .map(([, f]) => f)
+    const indexed = firestoreFields(tf)
       .filter((f) => f.collection === 'restockSubscriptions' && String(f.field).startsWith('channels.'))
       .map((f) => String(f.field).slice('channels.'.length));
     expect(indexed.sort()).toEqual([...DEAD_ADDRESS_CHANNELS].sort());
