@@ -71,6 +71,12 @@ export function shopperRecordTimes(nowMs: number): { updatedAtMs: number; expire
   return { updatedAtMs: nowMs, expireAt: Timestamp.fromMillis(nowMs + SHOPPER_RECORD_TTL_DAYS * 86_400_000) };
 }
 
+/** How many products a shopper's record lists (0 without a record). */
+function listedIn(record: DocumentSnapshot): number {
+  const listed: unknown = record.get('productIds');
+  return Array.isArray(listed) ? listed.length : 0;
+}
+
 /** Firestore-backed store. Transient Firestore failures surface as {@link StoreUnavailableError}. */
 export class FirestoreSubscriptionStore implements SubscriptionStore {
   constructor(private readonly db: Firestore) {}
@@ -109,12 +115,15 @@ export class FirestoreSubscriptionStore implements SubscriptionStore {
   readAfterCreate(productId: string, userId: string): Promise<{ product?: ProductDoc; held: number }> {
     return guarded(async () => {
       const [productSnap, shopperSnap] = await this.db.getAll(this.productRef(productId), this.shopperRef(userId));
-      const listed: unknown = shopperSnap!.get('productIds');
       return {
-        held: Array.isArray(listed) ? listed.length : 0,
+        held: listedIn(shopperSnap!),
         ...(productSnap!.exists ? { product: productSnap!.data() as ProductDoc } : {}),
       };
     });
+  }
+
+  listedFor(userId: string): Promise<number> {
+    return guarded(async () => listedIn(await this.shopperRef(userId).get()));
   }
 
   recountSubscriptionsOfUser(userId: string, upTo: number): Promise<number> {

@@ -108,7 +108,7 @@ export const RESEND_AFTER_MS = 60_000;
  *   ConfirmationRateLimitedError; ConfirmationUnavailableError; StoreUnavailableError.
  */
 export async function putPending(
-  store: Pick<SubscriptionStore, 'readForPut' | 'readAfterCreate' | 'recountSubscriptionsOfUser'>,
+  store: Pick<SubscriptionStore, 'readForPut' | 'listedFor' | 'recountSubscriptionsOfUser'>,
   pending: PendingStore,
   sender: ConfirmationSender,
   productId: string,
@@ -130,7 +130,7 @@ export async function putPending(
       return { outcome: 'pending-unchanged', pending: stored.doc };
     }
     // A new wish (no subscription, no live request for this product) takes a place under the per-user cap.
-    if (!existing && !(stored && isLive(stored.doc, policy.nowMs))) await requirePlace(store, pending, productId, userId, policy);
+    if (!existing && !(stored && isLive(stored.doc, policy.nowMs))) await requirePlace(store, pending, userId, policy);
     const doc = newPending(productId, userId, request, existing, channel, policy);
     const version = stored ? await pending.replacePending(doc, stored.version) : await pending.createPending(doc);
     if (version === undefined) continue; // a concurrent PUT wrote it first: judge again (most often, the same request: unchanged)
@@ -164,17 +164,14 @@ export async function putPending(
  * @throws SubscriptionLimitError (409 `subscription-limit-reached`)
  */
 async function requirePlace(
-  store: Pick<SubscriptionStore, 'readAfterCreate' | 'recountSubscriptionsOfUser'>,
+  store: Pick<SubscriptionStore, 'listedFor' | 'recountSubscriptionsOfUser'>,
   pending: PendingStore,
-  productId: string,
   userId: string,
   policy: PendingPolicy,
 ): Promise<void> {
   const cap = policy.maxSubscriptionsPerUser;
-  const waiting = await pending.countLivePendingOfUser(userId, policy.nowMs, cap);
+  const [waiting, held] = await Promise.all([pending.countLivePendingOfUser(userId, policy.nowMs, cap), store.listedFor(userId)]);
   if (waiting >= cap) throw new SubscriptionLimitError(cap);
-  // `readAfterCreate` reads the shopper's record (and the product, unused here).
-  const { held } = await store.readAfterCreate(productId, userId);
   if (held + waiting < cap) return;
   if ((await store.recountSubscriptionsOfUser(userId, cap)) + waiting >= cap) throw new SubscriptionLimitError(cap);
 }

@@ -34,6 +34,8 @@ export interface SubscriptionStore {
    * holds through the API): a cheap first look at the cap.
    */
   readAfterCreate(productId: string, userId: string): Promise<{ product?: ProductDoc; held: number }>;
+  /** How many products the shopper's record lists (the same first look at the cap, without a product). */
+  listedFor(userId: string): Promise<number>;
   /**
    * Active subscriptions of a user across all products, counted exactly (a
    * collection-group query) up to `upTo`, and the shopper's record rewritten to

@@ -179,7 +179,7 @@ describe('a PUT under double opt-in', () => {
   /** A shopper whose record lists `listed` products, of which `active` are still subscriptions. */
   const storeHolding = (listed: number, active = listed) => ({
     readForPut: async () => ({}),
-    readAfterCreate: async () => ({ held: listed }),
+    listedFor: async () => listed,
     recountSubscriptionsOfUser: async (_u: string, upTo: number) => Math.min(active, upTo),
   });
   const store = storeHolding(0);

@@ -73,6 +73,11 @@ export class MemorySubscriptionStore implements SubscriptionStore {
     return { ...(product ? { product: { ...product } } : {}), held: this.records.get(userId)?.size ?? 0 };
   }
 
+  async listedFor(userId: string) {
+    this.calls.push('listedFor');
+    return this.records.get(userId)?.size ?? 0;
+  }
+
   async recountSubscriptionsOfUser(userId: string, upTo: number) {
     this.calls.push('recountSubscriptionsOfUser');
     this.recounts++;
