@@ -111,6 +111,15 @@ describe('index entries per document write, as terraform/firestore.tf configures
     expect(today.byCollection.restockSubscriptions).toEqual({ documents: 1, indexEntries: 12 });
     const deployed = countWrites(await readIndexConfig('terraform'), oneNotification);
     expect(deployed.indexEntries).toBe(20);
+    // docs/costs-and-limits.md states these counts: they are the ones counted here, not copied by hand.
+    const costs = readFileSync(join('docs', 'costs-and-limits.md'), 'utf8');
+    const row = /\| Firestore index entries written or removed \| (\d+) \|[^\n]*the ledger entry's (\d+)[^\n]*the subscription's (\d+)[^\n]*the ledger entry alone writes (\d+)/.exec(costs);
+    expect(row?.slice(1).map(Number), 'docs/costs-and-limits.md, "Firestore index entries" row').toEqual([
+      deployed.indexEntries,
+      deployed.byCollection.deliveries!.indexEntries,
+      deployed.byCollection.restockSubscriptions!.indexEntries,
+      today.byCollection.deliveries!.indexEntries,
+    ]);
     expect(readFileSync(join(terraformWith(LEDGER_EXEMPTED), 'firestore.tf'), 'utf8').match(LEDGER_STAR)).toHaveLength(1);
     expect(exempted.indexEntries).toBeLessThan(today.indexEntries);
   });
