@@ -173,14 +173,12 @@ resource "google_firestore_index" "fanouts_by_product_newest_first" {
 # A shopper's documents across products, for the trace, the API's list, export
 # and erasure (lib/shoppers): the collection groups restockSubscriptions and
 # pendingSubscriptions (requests waiting for their double opt-in confirmation)
-# where userId == X, and the key ranges (fanouts/*/ranges) whose bounds or
-# cursor are X, which erasure rewrites. Setting index_config replaces the
-# automatic single-field indexes, so the collection-scope ones are kept too.
+# where userId == X. Setting index_config replaces the automatic single-field
+# indexes, so the collection-scope ones are kept too.
 locals {
   shopper_lookup_fields = {
     restockSubscriptions = ["userId"]
     pendingSubscriptions = ["userId"]
-    ranges               = ["cursor", "after", "until"]
   }
 }
 
@@ -243,23 +241,26 @@ resource "google_firestore_field" "confirmation_slots_expire_at" {
   ttl_config {}
 }
 
-# Dead-address cleanup (lib/delivery/dead-addresses.ts): the collection group
-# restockSubscriptions where channels.<channel> in [up to 30 addresses], for
-# each channel whose dead addresses are looked up (lib/channels.ts
-# DEAD_ADDRESS_CHANNELS; test/unit/terraform/channels.test.ts compares): an
-# unregistered push token, a mailbox a notification service says no longer
-# exists, a browser subscription its push service answers 404 or 410 for are
-# removed everywhere. Only the collection-group index: nothing queries an
-# address within one product.
+# Fields queried only across a collection group, so they keep only that index:
+# - dead-address cleanup (lib/delivery/dead-addresses.ts): restockSubscriptions
+#   where channels.<channel> in [up to 30 addresses], for each channel whose
+#   dead addresses are looked up (lib/channels.ts DEAD_ADDRESS_CHANNELS;
+#   test/unit/terraform/channels.test.ts compares): an unregistered push token,
+#   a mailbox a notification service says no longer exists, a browser
+#   subscription its push service answers 404 or 410 for are removed everywhere;
+#   nothing queries an address within one product;
+# - erasure (lib/shoppers/bookkeeping.ts): the key ranges (fanouts/*/ranges)
+#   whose bounds or cursor are the shopper's id; otherwise read only by id.
 locals {
-  dead_address_lookup_fields = {
+  group_lookup_fields = {
     restockSubscriptions = ["channels.email", "channels.push", "channels.webpush"]
+    ranges               = ["cursor", "after", "until"]
   }
 }
 
-resource "google_firestore_field" "dead_address_lookup" {
+resource "google_firestore_field" "group_lookup" {
   for_each = merge([
-    for collection, fields in local.dead_address_lookup_fields : { for field in fields : "${collection}.${field}" => { collection = collection, field = field } }
+    for collection, fields in local.group_lookup_fields : { for field in fields : "${collection}.${field}" => { collection = collection, field = field } }
   ]...)
 
   project    = var.project_id
@@ -277,12 +278,12 @@ resource "google_firestore_field" "dead_address_lookup" {
 
 moved {
   from = google_firestore_field.subscriptions_push_token
-  to   = google_firestore_field.dead_address_lookup["restockSubscriptions.channels.push"]
+  to   = google_firestore_field.group_lookup["restockSubscriptions.channels.push"]
 }
 
 moved {
   from = google_firestore_field.subscriptions_email_address
-  to   = google_firestore_field.dead_address_lookup["restockSubscriptions.channels.email"]
+  to   = google_firestore_field.group_lookup["restockSubscriptions.channels.email"]
 }
 
 # A shopper's record (lib/subscriptions/firestore-store.ts) is deleted by the API
