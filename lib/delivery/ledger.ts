@@ -25,7 +25,7 @@ import { restockStanding } from '../restock/index.ts';
 import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
 import { runTransaction } from '../transaction.ts';
-import { notificationKey, planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
+import { notificationKey, planChunkClaim, planFirstAttempt, revisitsLedger, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
 import type { Channel } from '../channels.ts';
 
 /**
@@ -181,7 +181,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
   const subs = subscriptionsRef(db, task.productId);
   const users = [...new Set(task.userIds)];
   const firstSubs = new Map(firstRead.map((s) => [s.id, s.data() as SubscriptionDoc | undefined]));
-  const everyone = (o.retryCount ?? 0) > 0 || task.redriveRunId !== undefined;
+  const everyone = revisitsLedger(task, o);
   const found = await entryKeysOf(db, task.productId, everyone ? users : users.filter((u) => !firstSubs.get(u)));
   const keysOf = (userId: string, sub: SubscriptionDoc) => CHANNELS.map((c) => notificationKey(task, userId, sub, c));
   return runTransaction(db, async (tx) => {
