@@ -202,12 +202,12 @@ export function stoppedError(reason: RestockStop): string {
 }
 
 /** Why a held send was skipped when its window opened, as `restock trace` shows it. */
-export function skippedError(reason: RestockStop): string {
+function skippedError(reason: RestockStop): string {
   return reason === 'sold-out' ? "not sent: the product sold out again while the shopper's send window was closed" : "not sent: a newer restock superseded this one while the shopper's send window was closed";
 }
 
 /** `lastError` of a held entry, so `restock trace` says why it waits. */
-export const HELD_ERROR = "held: outside the shopper's send window";
+const HELD_ERROR = "held: outside the shopper's send window";
 
 /**
  * When `sub`'s shopper may be told: now (undefined), or the instant their
@@ -216,7 +216,7 @@ export const HELD_ERROR = "held: outside the shopper's send window";
  * the IANA data) reads as the default's, so a bad zone never holds anyone
  * forever.
  */
-export function heldUntil(sub: Pick<SubscriptionDoc, 'timeZone'>, ctx: Pick<ClaimContext, 'nowMs' | 'window'>): number | undefined {
+function heldUntil(sub: Pick<SubscriptionDoc, 'timeZone'>, ctx: Pick<ClaimContext, 'nowMs' | 'window'>): number | undefined {
   if (!ctx.window) return undefined;
   let standing: ReturnType<typeof windowStanding>;
   try {
