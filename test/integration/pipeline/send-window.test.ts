@@ -110,6 +110,9 @@ describe.concurrent('send windows (RESTOCK_SEND_WINDOW)', () => {
     for (const r of records.filter((r) => outside.includes(r.userId!))) expect(r.firstReceivedAtMs).toBeGreaterThanOrEqual(opensAtMs);
     await waitFor(async () => (await ledgerOf(eventKey)).filter((e) => e.state === 'sent').length === 40, { what: 'ledger: 40 sent' });
     await waitFor(async () => (await remainingSubscribers(productId)) === 0, { what: 'subscriptions removed' });
+    // A held send is no chunk of the fan-out: the receipts are the fan-out's chunks, none more (restock status counts unaccounted chunks from them).
+    const fanoutRef = stack().firestore.collection(COLLECTIONS.fanouts).doc(eventKey);
+    expect((await fanoutRef.collection(COLLECTIONS.chunkReceipts).get()).size).toBe((await fanoutRef.get()).get('chunks'));
   }, 300_000);
 
   test('a sell-out before the window opens sends nothing, keeps everyone subscribed, and restock status counts them skipped', async () => {
