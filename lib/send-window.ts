@@ -78,20 +78,32 @@ function formatterOf(timeZone: string): Intl.DateTimeFormat {
 }
 
 /**
- * Whether `timeZone` is an IANA zone this runtime knows (`Europe/Berlin`,
- * `Etc/GMT+12`, `UTC`); aliases Intl accepts (`Asia/Calcutta`) count.
+ * The runtime's own name for IANA zone `timeZone`, which Intl matches without
+ * regard to case (`europe/berlin` is `Europe/Berlin`, `utc` is `UTC`), or
+ * undefined when it is no zone this runtime knows. Aliases Intl accepts
+ * (`Asia/Calcutta`) count. Nothing is remembered for a name asked here: the
+ * case variants of the zones are countless, and what a request names must not
+ * grow the process's memory; only the names {@link windowStanding} is given
+ * (canonical ones, as the API stores them) are.
  */
-export function isValidTimeZone(timeZone: string): boolean {
-  if (typeof timeZone !== 'string' || timeZone.length === 0 || timeZone.length > 64) return false;
+export function canonicalTimeZone(timeZone: string): string | undefined {
+  if (typeof timeZone !== 'string' || timeZone.length === 0 || timeZone.length > 64) return undefined;
   // Node 24's Intl takes UTC offsets as zones (`+02:00`, ECMA-402's offset time zones), Node 20's does not. An
   // offset is no IANA zone and follows no daylight-saving rule, so it is refused on every runtime alike.
-  if (/^[+\-\u2212]/.test(timeZone)) return false;
+  if (/^[+\-\u2212]/.test(timeZone)) return undefined;
   try {
-    formatterOf(timeZone);
-    return true;
+    return new Intl.DateTimeFormat('en-US', { timeZone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * Whether `timeZone` is an IANA zone this runtime knows (`Europe/Berlin`,
+ * `Etc/GMT+12`, `UTC`), in any case; see {@link canonicalTimeZone}.
+ */
+export function isValidTimeZone(timeZone: string): boolean {
+  return canonicalTimeZone(timeZone) !== undefined;
 }
 
 /** Local wall-clock time at minute-aligned instant `ms`: minute of the day, and the zone's offset from UTC in minutes. */

@@ -25,7 +25,7 @@ import { restockStanding } from '../restock/index.ts';
 import { chunkTaskId, type DeliveryTask } from '../tasks/index.ts';
 import { grpcCode } from '../grpc.ts';
 import { runTransaction } from '../transaction.ts';
-import { notificationKey, planChunkClaim, planFirstAttempt, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
+import { notificationKey, planChunkClaim, planFirstAttempt, revisitsLedger, subscriptionDone, type ClaimContext, type ClaimPlan, type LedgerWrite, type Outcome, type RecipientLedger } from './rules.ts';
 import type { Channel } from '../channels.ts';
 
 /**
@@ -81,6 +81,15 @@ export interface ClaimOptions extends Omit<ClaimContext, 'stopped'> {
 
 /** Firestore's limit of values in one `in` filter. */
 const MAX_IN_VALUES = 30;
+
+/**
+ * Whether a claim of `task` writes its chunk's receipt: only a fan-out's own chunk does. A
+ * redrive's task is no chunk of the fan-out, and a held send's chunk wrote the receipt when it
+ * held them. One rule for both claim paths.
+ */
+function writesReceipt(task: Pick<DeliveryTask, 'redriveRunId' | 'heldUntilMs'>): boolean {
+  return task.redriveRunId === undefined && task.heldUntilMs === undefined;
+}
 
 // Its only timestamp is the TTL's expireAt, whose indexes terraform/ turns off (a steadily increasing indexed field keeps an index hot, docs/design.md "Scale").
 function receiptOf(task: DeliveryTask, o: ClaimOptions): ChunkReceiptDoc {
@@ -150,7 +159,7 @@ async function claimUnclaimedChunk(db: Firestore, task: DeliveryTask, o: ClaimCo
   for (const w of plan.writes) {
     if (w.kind !== 'close') batch.create(deliveryRef(db, w.key), { ...w.entry, shard: ledgerShardOf(w.key, o.ledgerShards), expireAt });
   }
-  if (task.redriveRunId === undefined && task.heldUntilMs === undefined) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
+  if (writesReceipt(task)) batch.set(chunkReceiptRef(db, task), receiptOf(task, o));
   try {
     await batch.commit();
   } catch (err) {
@@ -181,7 +190,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
   const subs = subscriptionsRef(db, task.productId);
   const users = [...new Set(task.userIds)];
   const firstSubs = new Map(firstRead.map((s) => [s.id, s.data() as SubscriptionDoc | undefined]));
-  const everyone = (o.retryCount ?? 0) > 0 || task.redriveRunId !== undefined;
+  const everyone = revisitsLedger(task, o);
   const found = await entryKeysOf(db, task.productId, everyone ? users : users.filter((u) => !firstSubs.get(u)));
   const keysOf = (userId: string, sub: SubscriptionDoc) => CHANNELS.map((c) => notificationKey(task, userId, sub, c));
   return runTransaction(db, async (tx) => {
@@ -215,7 +224,7 @@ async function claimChunkInTransaction(db: Firestore, task: DeliveryTask, o: Cla
     for (const userId of new Set(plan.served)) tx.delete(subs.doc(userId));
     // A new wish under spent keys becomes a new sign-up; its place in sign-up order moves to now, as a new one's would.
     for (const userId of new Set(plan.renewed)) tx.update(subs.doc(userId), { createdAtMs: o.nowMs });
-    if (task.redriveRunId === undefined && task.heldUntilMs === undefined) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
+    if (writesReceipt(task)) tx.set(chunkReceiptRef(db, task), receiptOf(task, o));
     return claimOf(task, plan, subSnaps);
   });
 }

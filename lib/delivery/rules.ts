@@ -202,12 +202,12 @@ export function stoppedError(reason: RestockStop): string {
 }
 
 /** Why a held send was skipped when its window opened, as `restock trace` shows it. */
-export function skippedError(reason: RestockStop): string {
+function skippedError(reason: RestockStop): string {
   return reason === 'sold-out' ? "not sent: the product sold out again while the shopper's send window was closed" : "not sent: a newer restock superseded this one while the shopper's send window was closed";
 }
 
 /** `lastError` of a held entry, so `restock trace` says why it waits. */
-export const HELD_ERROR = "held: outside the shopper's send window";
+const HELD_ERROR = "held: outside the shopper's send window";
 
 /**
  * When `sub`'s shopper may be told: now (undefined), or the instant their
@@ -216,7 +216,7 @@ export const HELD_ERROR = "held: outside the shopper's send window";
  * the IANA data) reads as the default's, so a bad zone never holds anyone
  * forever.
  */
-export function heldUntil(sub: Pick<SubscriptionDoc, 'timeZone'>, ctx: Pick<ClaimContext, 'nowMs' | 'window'>): number | undefined {
+function heldUntil(sub: Pick<SubscriptionDoc, 'timeZone'>, ctx: Pick<ClaimContext, 'nowMs' | 'window'>): number | undefined {
   if (!ctx.window) return undefined;
   let standing: ReturnType<typeof windowStanding>;
   try {
@@ -439,17 +439,30 @@ export function planChunkClaim(
 }
 
 /**
+ * Whether a task comes back to entries an earlier attempt wrote: a retry, a
+ * redrive's task, or a held send (its chunk wrote its entries `held`). Such a
+ * task never takes the first-attempt path (its creates would meet those
+ * entries and fail), and its transaction looks up every recipient's entries
+ * for the product, any sign-up: an entry it left open may sit on a channel the
+ * shopper has since dropped, or under a sign-up they replaced (unsubscribed and
+ * subscribed again while held), and only a read of the ledger finds it to
+ * close it. One rule for the planner and the store. Pure.
+ */
+export function revisitsLedger(task: Pick<DeliveryTask, 'redriveRunId' | 'heldUntilMs'>, ctx: Pick<ClaimContext, 'retryCount'>): boolean {
+  return (ctx.retryCount ?? 0) > 0 || task.redriveRunId !== undefined || task.heldUntilMs !== undefined;
+}
+
+/**
  * The first-attempt plan: the same decision on the assumption that no ledger
  * entry exists, which the store makes true by creating every entry on the
  * condition that none exists (a commit that fails as a whole otherwise).
- * Undefined when the assumption cannot even be tried: a recipient is repeated
- * (a second create of one document would fail the commit) or a subscription is
- * gone (only the ledger can tell unsubscribed from already settled).
+ * Undefined when the assumption cannot even be tried: the task revisits the
+ * ledger ({@link revisitsLedger}), a recipient is repeated (a second create of
+ * one document would fail the commit) or a subscription is gone (only the
+ * ledger can tell unsubscribed from already settled).
  */
 export function planFirstAttempt(task: DeliveryTask, subs: readonly (SubscriptionDoc | undefined)[], ctx: ClaimContext): ClaimPlan | undefined {
-  // A retry or a redrive may own an open entry on a channel the shopper has since dropped: only the
-  // transaction reads it (and closes it), so those never take the shortcut.
-  if ((ctx.retryCount ?? 0) > 0 || task.redriveRunId !== undefined) return undefined;
+  if (revisitsLedger(task, ctx)) return undefined;
   if (new Set(task.userIds).size !== task.userIds.length) return undefined;
   if (subs.some((s) => s === undefined)) return undefined;
   return planChunkClaim(task, subs, task.userIds.map(() => ({})), ctx);

@@ -375,7 +375,7 @@ function buildDocument(): Record<string, unknown> {
       schemas: (() => {
         const schemas = componentSchemas();
         schemas.SubscriptionRequest!.description =
-          'At least one channel; `locale` is a BCP 47 tag, stored canonical (`en-us` becomes `en-US`); `timeZone` is the shopper\'s IANA time zone, whose clock the send window (RESTOCK_SEND_WINDOW) is read on. Unknown fields are refused.';
+          'At least one channel; `locale` is a BCP 47 tag, stored canonical (`en-us` becomes `en-US`); `timeZone` is the shopper\'s IANA time zone, stored in the runtime\'s spelling (`europe/berlin` becomes `Europe/Berlin`), whose clock the send window (RESTOCK_SEND_WINDOW) is read on. Unknown fields are refused.';
         return schemas;
       })(),
       responses: {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { CHANNEL_SPECS, CHANNELS, isValidDocumentId, type Channel, type ChannelAddresses } from '../model.ts';
 import { InvalidRequestError, type FieldProblem } from '../http/index.ts';
 import { allProblems } from '../validation.ts';
-import { isValidTimeZone } from '../send-window.ts';
+import { canonicalTimeZone } from '../send-window.ts';
 
 /**
  * Longest id accepted, in UTF-8 bytes. Firestore allows 1,500; ids end up in
@@ -117,7 +117,14 @@ export const subscriptionRequestSchema = z.strictObject({
     .optional(),
   timeZone: z
     .string({ error: 'must be an IANA time zone like Europe/Berlin' })
-    .refine(isValidTimeZone, { error: 'must be an IANA time zone like Europe/Berlin, America/New_York or UTC' })
+    .transform((zone, ctx) => {
+      const canonical = canonicalTimeZone(zone);
+      if (canonical === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be an IANA time zone like Europe/Berlin, America/New_York or UTC' });
+        return z.NEVER;
+      }
+      return canonical;
+    })
     .optional(),
   consent: consentSchema.optional(),
 });

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { formatSendWindow, isInWindow, isValidTimeZone, parseSendWindow, windowStanding, type SendWindow } from '../../lib/send-window.ts';
+import { canonicalTimeZone, formatSendWindow, isInWindow, isValidTimeZone, parseSendWindow, windowStanding, type SendWindow } from '../../lib/send-window.ts';
 
 const MINUTE = 60_000;
 const ZONES = ['Europe/Berlin', 'America/New_York', 'Pacific/Kiritimati', 'Etc/GMT+12', 'Asia/Tokyo', 'UTC', 'Australia/Lord_Howe', 'Asia/Kolkata'];
@@ -44,9 +44,14 @@ describe('parsing RESTOCK_SEND_WINDOW', () => {
 describe('time zones', () => {
   test.each(['Europe/Berlin', 'America/New_York', 'Pacific/Kiritimati', 'Etc/GMT+12', 'UTC'])('%s is known', (zone) => expect(isValidTimeZone(zone)).toBe(true));
   test.each(['Mars/Olympus', '', 'Europe/Berlin ', '+02:00'])('%j is not', (zone) => expect(isValidTimeZone(zone)).toBe(false));
-  test('every zone the runtime lists is accepted', () => {
-    for (const zone of Intl.supportedValuesOf('timeZone')) expect(isValidTimeZone(zone), zone).toBe(true);
+  test('every zone the runtime lists is accepted, and is its own canonical name', () => {
+    for (const zone of Intl.supportedValuesOf('timeZone')) expect(canonicalTimeZone(zone), zone).toBe(zone);
   });
+  test.each([
+    ['europe/berlin', 'Europe/Berlin'],
+    ['AMERICA/NEW_YORK', 'America/New_York'],
+    ['utc', 'UTC'],
+  ])('%j is spelled %j', (zone, canonical) => expect(canonicalTimeZone(zone)).toBe(canonical));
 });
 
 describe('is the window open, or when does it open?', () => {

@@ -13,6 +13,7 @@
 import type { CloudTasksClient } from '@google-cloud/tasks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { deliverChunk } from '../../../lib/delivery/index.ts';
+import { SIGNUP_REPLACED_ERROR } from '../../../lib/delivery/rules.ts';
 import { COLLECTIONS, type DeliveryDoc } from '../../../lib/model.ts';
 import { createNotifier } from '../../../lib/notify/index.ts';
 import { formatSendWindow } from '../../../lib/send-window.ts';
@@ -109,6 +110,9 @@ describe.concurrent('send windows (RESTOCK_SEND_WINDOW)', () => {
     for (const r of records.filter((r) => outside.includes(r.userId!))) expect(r.firstReceivedAtMs).toBeGreaterThanOrEqual(opensAtMs);
     await waitFor(async () => (await ledgerOf(eventKey)).filter((e) => e.state === 'sent').length === 40, { what: 'ledger: 40 sent' });
     await waitFor(async () => (await remainingSubscribers(productId)) === 0, { what: 'subscriptions removed' });
+    // A held send is no chunk of the fan-out: the receipts are the fan-out's chunks, none more (restock status counts unaccounted chunks from them).
+    const fanoutRef = stack().firestore.collection(COLLECTIONS.fanouts).doc(eventKey);
+    expect((await fanoutRef.collection(COLLECTIONS.chunkReceipts).get()).size).toBe((await fanoutRef.get()).get('chunks'));
   }, 300_000);
 
   test('a sell-out before the window opens sends nothing, keeps everyone subscribed, and restock status counts them skipped', async () => {
@@ -140,6 +144,35 @@ describe.concurrent('send windows (RESTOCK_SEND_WINDOW)', () => {
     expect(await remainingSubscribers(productId)).toBe(20);
     const after = await restockJson<StatusReport>(['status', eventKey, '--json'], { stack: stack().description, timeoutMs: 60_000 });
     expect(after.sendWindows).toEqual({ held: 0, skippedSoldOut: 20, skippedSuperseded: 0 });
+  }, 300_000);
+
+  test('a shopper who subscribes anew while held is told once at the opening, and the old sign-up\'s held entry closes: nothing stays held', async () => {
+    // Prepare: five shoppers held for the opening.
+    const productId = uniqueProductId('window-renew');
+    const eventKey = `window-${productId}`;
+    const subs = await seedSubscribers(productId, 5);
+    await restock(productId, eventKey);
+    await waitFor(async () => {
+      const entries = await ledgerOf(eventKey);
+      return entries.length === 5 && heldUntilTheOpening(entries);
+    }, { what: '5 held', timeoutMs: 60_000 });
+
+    // Act: one of them unsubscribes and subscribes again while held (a new sign-up: a new createdAtMs, new keys).
+    const renewed = subs[0]!.userId;
+    const nowMs = Date.now();
+    await stack().firestore.collection(COLLECTIONS.products).doc(productId).collection(COLLECTIONS.subscriptions).doc(renewed).update({ createdAtMs: nowMs, updatedAtMs: nowMs });
+    expect(Date.now(), 'the new sign-up came before the window opened').toBeLessThan(opensAtMs);
+
+    // Assess: at the opening each shopper is told once; the replaced sign-up's entry is closed, not left held.
+    await waitFor(async () => (await stack().sink.notifications(productId)).length >= 5, { what: 'the held shoppers told', timeoutMs: opensAtMs - Date.now() + 90_000 });
+    await new Promise((r) => setTimeout(r, 2_000));
+    const records = await stack().sink.notifications(productId);
+    expect(records).toHaveLength(5);
+    expect(records.every((r) => r.requests === 1 && r.firstReceivedAtMs >= opensAtMs)).toBe(true);
+    await waitFor(async () => (await ledgerOf(eventKey)).filter((e) => e.state === 'sent').length === 5, { what: 'ledger: 5 sent' });
+    const entries = await ledgerOf(eventKey);
+    expect(entries.filter((e) => e.state === 'held')).toEqual([]);
+    expect(entries.filter((e) => e.state !== 'sent')).toEqual([expect.objectContaining({ userId: renewed, state: 'unsubscribed', lastError: SIGNUP_REPLACED_ERROR })]);
   }, 300_000);
 
   test('a chunk that fails between holding its shoppers and enqueuing their delayed task loses nobody: its retry enqueues it', async () => {

@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { planChunkClaim, planFirstAttempt, type ClaimContext, type LedgerEntry } from '../../../lib/delivery/rules.ts';
+import { planChunkClaim, planFirstAttempt, SIGNUP_REPLACED_ERROR, type ClaimContext, type LedgerEntry } from '../../../lib/delivery/rules.ts';
 import { dedupKey, type SubscriptionDoc } from '../../../lib/model.ts';
 import { parseSendWindow } from '../../../lib/send-window.ts';
 import type { DeliveryTask } from '../../../lib/tasks/index.ts';
@@ -133,6 +133,17 @@ describe('when the held send comes due', () => {
     const plan = planChunkClaim(task(['ny']), [sub('ny', 'America/New_York')], [{ email: heldEntry('ny', opened) }], { ...ctx, retryCount: 1 });
     expect(plan.holds).toEqual(new Map([[opened, ['ny']]]));
     expect(plan.busy).toBe(0);
+  });
+
+  test('it never takes the first-attempt path (its chunk wrote its entries): a shopper who subscribed anew while held is claimed under the new sign-up, and the old sign-up\'s held entry closes', () => {
+    const heldTask = task(['ny'], { heldUntilMs: opened });
+    const renewed: SubscriptionDoc = { ...sub('ny', 'America/New_York'), createdAtMs: opened - 60_000, updatedAtMs: opened - 60_000 };
+    expect(planFirstAttempt(heldTask, [renewed], due)).toBeUndefined();
+
+    const plan = planChunkClaim(heldTask, [renewed], [{}], due, [[heldEntry('ny', opened)]]);
+
+    expect(plan.claimed.map((c) => [c.userId, c.key])).toEqual([['ny', dedupKey({ productId: 'sku', userId: 'ny', createdAtMs: opened - 60_000 }, 'email')]]);
+    expect(plan.writes).toContainEqual({ kind: 'close', key: keyOf('ny'), update: expect.objectContaining({ state: 'unsubscribed', lastError: SIGNUP_REPLACED_ERROR }) });
   });
 
   test('a shopper who unsubscribed while held is closed, never sent', () => {

@@ -27,6 +27,10 @@ describe('PUT body validation', () => {
     expect(parseSubscriptionRequest({ channels: { push: 'token' }, timeZone: 'Pacific/Kiritimati' })).toEqual({ channels: { push: 'token' }, timeZone: 'Pacific/Kiritimati' });
   });
 
+  it('stores the time zone in the runtime\'s spelling, as the locale is stored canonical: another case of one zone is the same wish', () => {
+    expect(parseSubscriptionRequest({ channels: { push: 'token' }, timeZone: 'europe/BERLIN' })).toEqual({ channels: { push: 'token' }, timeZone: 'Europe/Berlin' });
+  });
+
   it.each([
     ['Mars/Olympus', 'must be an IANA time zone like Europe/Berlin, America/New_York or UTC'],
     ['+02:00', 'must be an IANA time zone like Europe/Berlin, America/New_York or UTC'],
