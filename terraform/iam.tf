@@ -118,8 +118,9 @@ resource "google_service_account_iam_member" "fanout_acts_as_tasks_invoker" {
 # Delivery re-enqueues the recipients it holds back for their send window
 # (RESTOCK_SEND_WINDOW, docs/send-windows.md) as delayed tasks on the delivery
 # queues, as the queue identity: the delivery queues only, never continuations.
+# Only with a send window does delivery enqueue (its held sends): least privilege otherwise.
 resource "google_cloud_tasks_queue_iam_member" "delivery_holds" {
-  count = var.delivery_queue_count
+  count = var.send_window == "" ? 0 : var.delivery_queue_count
 
   project  = var.project_id
   location = google_cloud_tasks_queue.deliveries[count.index].location
@@ -129,6 +130,8 @@ resource "google_cloud_tasks_queue_iam_member" "delivery_holds" {
 }
 
 resource "google_service_account_iam_member" "delivery_acts_as_tasks_invoker" {
+  count = var.send_window == "" ? 0 : 1
+
   service_account_id = google_service_account.tasks_invoker.name
   role               = "roles/iam.serviceAccountUser"
   member             = "serviceAccount:${google_service_account.function["deliverRestockBatch"].email}"
@@ -397,8 +400,8 @@ resource "time_sleep" "iam_propagation" {
         # Fan-out enqueues continuations as the tasks identity from its first request.
         google_cloud_tasks_queue_iam_member.fanout_continues.id,
         google_service_account_iam_member.fanout_acts_as_tasks_invoker.id,
-        google_service_account_iam_member.delivery_acts_as_tasks_invoker.id,
       ],
+      [for grant in google_service_account_iam_member.delivery_acts_as_tasks_invoker : grant.id],
       [for grant in google_cloud_tasks_queue_iam_member.fanout_enqueuer : grant.id],
       [for grant in google_cloud_tasks_queue_iam_member.delivery_holds : grant.id],
       [for grant in google_project_iam_member.function_firestore : grant.id],

@@ -244,12 +244,14 @@ describe('who may invoke what', () => {
     expect(continues.member).toBe('serviceAccount:${google_service_account.function["fanOutRestock"].email}');
     const queueGrants = resourcesOf(tf, 'google_cloud_tasks_queue_iam_member').map(([name]) => name).sort();
     expect(queueGrants).toEqual(['delivery_holds', 'fanout_continues', 'fanout_enqueuer']);
-    // Delivery re-enqueues held-back recipients (send windows) on the delivery queues only.
+    // Delivery re-enqueues held-back recipients (send windows) on the delivery queues only, and only with a window.
     const holds = resource(tf, 'google_cloud_tasks_queue_iam_member', 'delivery_holds');
-    expect(holds.count).toBe('${var.delivery_queue_count}');
+    expect(holds.count).toBe('${var.send_window == "" ? 0 : var.delivery_queue_count}');
     expect(holds.name).toBe('${google_cloud_tasks_queue.deliveries[count.index].name}');
     expect(holds.member).toBe('serviceAccount:${google_service_account.function["deliverRestockBatch"].email}');
-    expect(resource(tf, 'google_service_account_iam_member', 'delivery_acts_as_tasks_invoker').service_account_id).toBe('${google_service_account.tasks_invoker.name}');
+    const deliveryActsAs = resource(tf, 'google_service_account_iam_member', 'delivery_acts_as_tasks_invoker');
+    expect(deliveryActsAs.service_account_id).toBe('${google_service_account.tasks_invoker.name}');
+    expect(deliveryActsAs.count).toBe('${var.send_window == "" ? 0 : 1}');
     const actAs = resource(tf, 'google_service_account_iam_member', 'fanout_acts_as_tasks_invoker');
     expect(actAs.role).toBe('roles/iam.serviceAccountUser');
     expect(actAs.service_account_id).toBe('${google_service_account.tasks_invoker.name}');
