@@ -20,7 +20,7 @@ describe('the funnel', () => {
 
   it('of a restock that sent nothing is zero on every channel and wave, read without touching the database', async () => {
     const untouchable = new Proxy({}, { get: () => { throw new Error('the database was queried'); } }) as Firestore;
-    const funnel = await readFunnel(untouchable, 'evt', 256, [1, 2], 0);
+    const funnel = await readFunnel(untouchable, 'evt', 256, [{ wave: 1, notified: 0 }, { wave: 2, notified: 0 }], 0);
     expect(funnel).toEqual(emptyFunnel([1, 2]));
     expect(funnel.total).toEqual(ZERO);
     expect(Object.keys(funnel.byChannel)).toEqual([...CHANNELS]);
