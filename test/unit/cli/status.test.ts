@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { isSettled, type StatusReport } from '../../../cli/commands/status.ts';
-import { sumRows } from '../../../cli/queries/funnel.ts';
+import { sumRows, type FunnelRow } from '../../../cli/queries/funnel.ts';
 import { latestOf, oldestOf } from '../../../cli/queries/status.ts';
-import { CHANNELS } from '../../../lib/model.ts';
+import { CHANNELS, type Channel } from '../../../lib/model.ts';
 import type { DeliverySummary } from '../../../cli/records.ts';
 import { NotFoundError } from '../../../cli/errors.ts';
 import { run, statusReport } from './fakes.ts';
@@ -188,7 +188,7 @@ describe('the oldest pending delivery and the last errors, picked from a sample 
     const zero = { notified: 0, clicked: 0, purchased: { direct: 0, assisted: 0 }, revenueMinor: {} };
     const email = { notified: 3, clicked: 1, purchased: { direct: 1, assisted: 1 }, revenueMinor: { EUR: 4999 } };
     const push = { notified: 2, clicked: 0, purchased: { direct: 0, assisted: 0 }, revenueMinor: {} };
-    const byChannel = { ...Object.fromEntries(CHANNELS.map((c) => [c, zero])), email, push } as NonNullable<StatusReport['funnel']>['byChannel'];
+    const byChannel: NonNullable<StatusReport['funnel']>['byChannel'] = { ...(Object.fromEntries(CHANNELS.map((c) => [c, zero])) as Record<Channel, FunnelRow>), email, push };
     const unused = CHANNELS.filter((c) => c !== 'email' && c !== 'push');
     const report = statusReport({ funnel: { total: sumRows([email, push]), byChannel, byWave: [{ wave: 1, ...zero }] } });
 
