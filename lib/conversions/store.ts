@@ -8,6 +8,8 @@ import { createHash } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { clickKey } from '../clicks/index.ts';
+// The ledger module itself, not lib/delivery's door: the door reaches lib/unsubscribe, which reaches lib/clicks.
+import { entriesOfUser } from '../delivery/ledger.ts';
 import { CHANNELS, COLLECTIONS, type ClickDoc, type ConversionDoc, type DeliveryDoc } from '../model.ts';
 import { attribute, creditedNotification, type RecordedClick, type SentNotification } from './rules.ts';
 
@@ -54,14 +56,7 @@ export class FirestoreConversionStore {
 
   /** The shopper's sent notifications of the product, newest first (the ledger's userId, productId, createdAtMs index). */
   private async notifications(userId: string, productId: string): Promise<SentNotification[]> {
-    const page = await this.db
-      .collection(COLLECTIONS.deliveries)
-      .where('userId', '==', userId)
-      .where('productId', '==', productId)
-      .orderBy('createdAtMs', 'desc')
-      .limit(LEDGER_READ)
-      .get();
-    return page.docs
+    return (await entriesOfUser(this.db, userId, productId, LEDGER_READ))
       .map((d) => d.data() as DeliveryDoc)
       .filter((d) => d.state === 'sent' && d.sentAtMs !== null)
       .map((d) => ({ eventKey: d.eventKey, channel: d.channel, sentAtMs: d.sentAtMs!, ...(d.wave !== undefined ? { wave: d.wave } : {}) }));
