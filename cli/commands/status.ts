@@ -140,7 +140,11 @@ export function formatMoney(currency: string, minor: number): string {
   return `${currency} ${(minor / 10 ** digits).toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
 }
 
-/** The funnel: one row per channel, the total, and one per wave. */
+/**
+ * The funnel: one row per channel the restock notified on (a channel it told
+ * nobody on is all zeros: `--json` keeps it, the table leaves it out), the
+ * total, and one per wave.
+ */
 function renderFunnel(out: Output, f: Funnel): void {
   const { c } = out;
   const cells = (label: string, r: FunnelRow) => {
@@ -148,7 +152,9 @@ function renderFunnel(out: Output, f: Funnel): void {
     return [label, `notified ${r.notified}`, `clicked ${r.clicked}`, `purchased ${r.purchased.direct + r.purchased.assisted} (direct ${r.purchased.direct}, assisted ${r.purchased.assisted})`, `revenue ${revenue.join(', ') || '-'}`];
   };
   out.line(c.bold('funnel'));
-  const rows = [...Object.entries(f.byChannel).map(([ch, r]) => cells(ch, r)), cells('all', f.total), ...(f.byWave ?? []).map((w) => cells(`wave ${w.wave}`, w))];
+  const rows = [...Object.entries(f.byChannel)
+      .filter(([, r]) => r.notified > 0)
+      .map(([ch, r]) => cells(ch, r)), cells('all', f.total), ...(f.byWave ?? []).map((w) => cells(`wave ${w.wave}`, w))];
   for (const line of table(rows)) out.line(`  ${line}`);
 }
 

@@ -3,14 +3,16 @@
  * (and per wave when it ran in waves) how many were notified (ledger entries
  * `sent`), clicked (`clicks`), purchased (`conversions` credited to it, direct
  * or assisted) and the revenue of those purchases per currency. Every figure
- * is a Firestore aggregation (count or sum), one small RPC each whatever the
- * audience; nothing reads the documents. The currencies an event's orders
- * used are found by skipping through them in currency order (one document
- * read per currency).
+ * is a Firestore aggregation (count, or count and sum together), one small
+ * RPC each whatever the audience; nothing reads the documents. A channel or
+ * wave that notified nobody costs no query past its `sent` count, and a
+ * wave's `sent` count is the waves report's (counted once). The currencies an
+ * event's orders used are found by skipping through them in currency order
+ * (one document read per currency).
  */
 import type { Firestore, Query } from '@google-cloud/firestore';
 import { AggregateField } from '@google-cloud/firestore';
-import { countSentOfWave, countSentOnChannel } from '../../lib/delivery/index.ts';
+import { countSentOnChannel } from '../../lib/delivery/index.ts';
 import { CHANNELS, COLLECTIONS, type Channel } from '../../lib/model.ts';
 
 /** One row of the funnel. Revenue is in each currency's minor units, e.g. `{ EUR: 4999 }` for 49.99 EUR. */
@@ -43,17 +45,35 @@ async function currenciesOf(db: Firestore, eventKey: string): Promise<string[]> 
 
 const count = async (q: Query) => (await q.count().get()).data().count;
 
-/** Clicks, purchases and revenue of the part of a restock `narrow` selects (a channel, a wave). */
-async function row(db: Firestore, eventKey: string, notified: Promise<number>, currencies: readonly string[], narrow: (q: Query) => Query): Promise<FunnelRow> {
+/**
+ * Clicks, purchases and revenue of the part of a restock `narrow` selects (a
+ * channel, a wave) that notified `notified`. Clicks are recorded only against
+ * a `sent` notification and orders credited only to one, so a part that
+ * notified nobody is zero without a query, and one of a restock without
+ * orders (no currencies) counts only its clicks. Each currency is one
+ * aggregation of count and sum; assisted is the orders counted there less the
+ * direct ones (an order credited to a restock is one or the other).
+ */
+async function row(db: Firestore, eventKey: string, notified: number, currencies: readonly string[], narrow: (q: Query) => Query): Promise<FunnelRow> {
+  if (notified === 0) return sumRows([]);
   const conversions = narrow(db.collection(COLLECTIONS.conversions).where('eventKey', '==', eventKey));
-  const [n, clicked, direct, assisted, sums] = await Promise.all([
-    notified,
+  const [clicked, direct, perCurrency] = await Promise.all([
     count(narrow(db.collection(COLLECTIONS.clicks).where('eventKey', '==', eventKey))),
-    count(conversions.where('attribution', '==', 'direct')),
-    count(conversions.where('attribution', '==', 'assisted')),
-    Promise.all(currencies.map(async (c) => [c, (await conversions.where('currency', '==', c).aggregate({ revenue: AggregateField.sum('valueMinor') }).get()).data().revenue] as const)),
+    currencies.length > 0 ? count(conversions.where('attribution', '==', 'direct')) : 0,
+    Promise.all(
+      currencies.map(async (c) => {
+        const { orders, revenue } = (await conversions.where('currency', '==', c).aggregate({ orders: AggregateField.count(), revenue: AggregateField.sum('valueMinor') }).get()).data();
+        return { currency: c, orders, revenue };
+      }),
+    ),
   ]);
-  return { notified: n, clicked, purchased: { direct, assisted }, revenueMinor: Object.fromEntries(sums.filter(([, v]) => v > 0)) };
+  const purchased = perCurrency.reduce((n, c) => n + c.orders, 0);
+  return {
+    notified,
+    clicked,
+    purchased: { direct, assisted: purchased - direct },
+    revenueMinor: Object.fromEntries(perCurrency.filter((c) => c.revenue > 0).map((c) => [c.currency, c.revenue])),
+  };
 }
 
 /** The sum of rows (pure): the restock's funnel in all is the sum of its channels'. */
@@ -82,20 +102,26 @@ export function emptyFunnel(waves: readonly number[]): Funnel {
   return funnel;
 }
 
+/** A wave of the restock and how many it notified (the waves report's `delivered`: counted once for both). */
+export interface WaveNotified {
+  wave: number;
+  notified: number;
+}
+
 /**
  * Reads the funnel of `eventKey`. `shards` is the ledger shards its fan-out
- * recorded; `waves` the indexes of its waves (empty without waves); `sent`,
- * the ledger's `sent` entries of the event: with none, the funnel is
+ * recorded; `waves` its waves with their `sent` counts (empty without waves);
+ * `sent`, the ledger's `sent` entries of the event: with none, the funnel is
  * {@link emptyFunnel} without a query.
  */
-export async function readFunnel(db: Firestore, eventKey: string, shards: number, waves: readonly number[], sent: number): Promise<Funnel> {
-  if (sent === 0) return emptyFunnel(waves);
-  const currencies = await currenciesOf(db, eventKey);
-  const channels = await Promise.all(CHANNELS.map((c) => row(db, eventKey, countSentOnChannel(db, eventKey, c, shards), currencies, (q) => q.where('channel', '==', c))));
+export async function readFunnel(db: Firestore, eventKey: string, shards: number, waves: readonly WaveNotified[], sent: number): Promise<Funnel> {
+  if (sent === 0) return emptyFunnel(waves.map((w) => w.wave));
+  const [currencies, notified] = await Promise.all([currenciesOf(db, eventKey), Promise.all(CHANNELS.map((c) => countSentOnChannel(db, eventKey, c, shards)))]);
+  const channels = await Promise.all(CHANNELS.map((c, i) => row(db, eventKey, notified[i]!, currencies, (q) => q.where('channel', '==', c))));
   const byChannel = Object.fromEntries(CHANNELS.map((c, i) => [c, channels[i]!])) as Record<Channel, FunnelRow>;
   const funnel: Funnel = { total: sumRows(channels), byChannel };
   if (waves.length > 0) {
-    funnel.byWave = await Promise.all(waves.map(async (wave) => ({ wave, ...(await row(db, eventKey, countSentOfWave(db, eventKey, wave, shards), currencies, (q) => q.where('wave', '==', wave))) })));
+    funnel.byWave = await Promise.all(waves.map(async (w) => ({ wave: w.wave, ...(await row(db, eventKey, w.notified, currencies, (q) => q.where('wave', '==', w.wave))) })));
   }
   return funnel;
 }

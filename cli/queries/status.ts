@@ -196,7 +196,7 @@ export async function readStatus(backend: Backend, eventKey: string): Promise<St
     fanoutSnap.exists && byState.soldOutBeforeSend > 0 ? guard('count', `skipped held ${COLLECTIONS.deliveries} of ${eventKey}`, countSkippedHeld(db, eventKey, 'superseded', shards)) : 0,
   ]);
   const funnel =
-    fanout && fanout.state !== 'ignored' ? await guard('count', `the funnel of ${eventKey}`, readFunnel(db, eventKey, shards, waves?.waves.map((w) => w.index) ?? [], byState.sent)) : null;
+    fanout && fanout.state !== 'ignored' ? await guard('count', `the funnel of ${eventKey}`, readFunnel(db, eventKey, shards, waves?.waves.map((w) => ({ wave: w.index, notified: w.delivered })) ?? [], byState.sent)) : null;
   return {
     eventKey,
     outbox,

@@ -6,6 +6,8 @@
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
+// The ledger module itself, not lib/delivery's door: the door reaches lib/unsubscribe, which seals this folder's links.
+import { entriesOfUser } from '../delivery/ledger.ts';
 import { COLLECTIONS, type ClickDoc } from '../model.ts';
 import { clickKey, type ClickClaims } from './rules.ts';
 
@@ -19,6 +21,9 @@ export type ClickToRecord = Pick<ClickClaims, 'eventKey' | 'productId' | 'userId
  * click in flight must not write the user id back).
  */
 export type ClickRecordOutcome = 'clicked' | 'already-clicked' | 'not-notified';
+
+/** Ledger entries a click's shopper is read for, newest first: more than one shopper has of one product (a sign-up's entry per channel). */
+const LEDGER_READ = 50;
 
 /** Clicks on the pipeline's Firestore database. */
 export class FirestoreClickStore {
@@ -45,8 +50,8 @@ export class FirestoreClickStore {
     const ref = this.db.collection(COLLECTIONS.clicks).doc(clickKey(click.eventKey, click.userId, click.channel));
     if ((await ref.get()).exists) return 'already-clicked';
     // The ledger's (userId, productId, createdAtMs) index; an erased shopper's entries carry the pseudonym instead.
-    const ledger = await this.db.collection(COLLECTIONS.deliveries).where('userId', '==', click.userId).where('productId', '==', click.productId).orderBy('createdAtMs', 'desc').limit(50).get();
-    if (!ledger.docs.some((d) => d.get('eventKey') === click.eventKey && d.get('channel') === click.channel && d.get('state') === 'sent')) return 'not-notified';
+    const ledger = await entriesOfUser(this.db, click.userId, click.productId, LEDGER_READ);
+    if (!ledger.some((d) => d.get('eventKey') === click.eventKey && d.get('channel') === click.channel && d.get('state') === 'sent')) return 'not-notified';
     try {
       await ref.create(doc);
       return 'clicked';

@@ -35,6 +35,21 @@ export interface AttributionResult {
 }
 
 /**
+ * The notification an order placed at `purchasedAtMs` is credited to (pure):
+ * the latest sent within `windowMs` before it (ties: the first in
+ * `notifications`), or none. {@link attribute} consults only the clicks of its
+ * restock, so a caller reads those clicks alone.
+ */
+export function creditedNotification(purchasedAtMs: number, notifications: readonly SentNotification[], windowMs: number): SentNotification | undefined {
+  let latest: SentNotification | undefined;
+  for (const n of notifications) {
+    if (n.sentAtMs > purchasedAtMs || purchasedAtMs - n.sentAtMs > windowMs) continue;
+    if (!latest || n.sentAtMs > latest.sentAtMs) latest = n;
+  }
+  return latest;
+}
+
+/**
  * Attributes an order placed at `purchasedAtMs` (pure). A notification sent
  * after the order, or more than `windowMs` before it, is not a candidate;
  * among candidates the latest wins (ties: the first in `notifications`).
@@ -42,11 +57,7 @@ export interface AttributionResult {
  * the order; a click after the order does not make it direct.
  */
 export function attribute(purchasedAtMs: number, notifications: readonly SentNotification[], clicks: readonly RecordedClick[], windowMs: number): AttributionResult {
-  let latest: SentNotification | undefined;
-  for (const n of notifications) {
-    if (n.sentAtMs > purchasedAtMs || purchasedAtMs - n.sentAtMs > windowMs) continue;
-    if (!latest || n.sentAtMs > latest.sentAtMs) latest = n;
-  }
+  const latest = creditedNotification(purchasedAtMs, notifications, windowMs);
   if (!latest) return { attribution: 'unattributed' };
   const clicked = clicks.filter((c) => c.eventKey === latest.eventKey && c.clickedAtMs <= purchasedAtMs).sort((a, b) => b.clickedAtMs - a.clickedAtMs)[0];
   const notification = clicked ? (notifications.find((n) => n.eventKey === latest.eventKey && n.channel === clicked.channel) ?? latest) : latest;

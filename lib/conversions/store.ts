@@ -8,8 +8,10 @@ import { createHash } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { clickKey } from '../clicks/index.ts';
+// The ledger module itself, not lib/delivery's door: the door reaches lib/unsubscribe, which reaches lib/clicks.
+import { entriesOfUser } from '../delivery/ledger.ts';
 import { CHANNELS, COLLECTIONS, type ClickDoc, type ConversionDoc, type DeliveryDoc } from '../model.ts';
-import { attribute, type RecordedClick, type SentNotification } from './rules.ts';
+import { attribute, creditedNotification, type RecordedClick, type SentNotification } from './rules.ts';
 
 /** An order as the storefront reports it (validated by the API): the facts of a conversion before it is attributed. */
 export type ConversionRequest = Pick<ConversionDoc, 'orderId' | 'userId' | 'productId' | 'valueMinor' | 'currency' | 'purchasedAtMs'>;
@@ -54,23 +56,15 @@ export class FirestoreConversionStore {
 
   /** The shopper's sent notifications of the product, newest first (the ledger's userId, productId, createdAtMs index). */
   private async notifications(userId: string, productId: string): Promise<SentNotification[]> {
-    const page = await this.db
-      .collection(COLLECTIONS.deliveries)
-      .where('userId', '==', userId)
-      .where('productId', '==', productId)
-      .orderBy('createdAtMs', 'desc')
-      .limit(LEDGER_READ)
-      .get();
-    return page.docs
+    return (await entriesOfUser(this.db, userId, productId, LEDGER_READ))
       .map((d) => d.data() as DeliveryDoc)
       .filter((d) => d.state === 'sent' && d.sentAtMs !== null)
       .map((d) => ({ eventKey: d.eventKey, channel: d.channel, sentAtMs: d.sentAtMs!, ...(d.wave !== undefined ? { wave: d.wave } : {}) }));
   }
 
-  /** The shopper's clicks of the restocks in `eventKeys`, read by key (one per channel). */
-  private async clicks(userId: string, eventKeys: readonly string[]): Promise<RecordedClick[]> {
-    const refs = [...new Set(eventKeys)].flatMap((e) => CHANNELS.map((c) => this.db.collection(COLLECTIONS.clicks).doc(clickKey(e, userId, c))));
-    if (refs.length === 0) return [];
+  /** The shopper's clicks of one restock, read by key in one call (one document per channel). */
+  private async clicks(userId: string, eventKey: string): Promise<RecordedClick[]> {
+    const refs = CHANNELS.map((c) => this.db.collection(COLLECTIONS.clicks).doc(clickKey(eventKey, userId, c)));
     return (await this.db.getAll(...refs)).filter((s) => s.exists).map((s) => s.data() as ClickDoc);
   }
 
@@ -83,7 +77,9 @@ export class FirestoreConversionStore {
     const before = await ref.get();
     if (before.exists) return this.existing(before.data() as ConversionDoc, request);
     const notifications = await this.notifications(request.userId, request.productId);
-    const clicks = await this.clicks(request.userId, notifications.map((n) => n.eventKey));
+    // Only the credited restock's clicks decide direct or assisted: read those, not every notified restock's.
+    const credited = creditedNotification(request.purchasedAtMs, notifications, this.options.windowMs);
+    const clicks = credited ? await this.clicks(request.userId, credited.eventKey) : [];
     const credit = attribute(request.purchasedAtMs, notifications, clicks, this.options.windowMs);
     const conversion: Omit<ConversionDoc, 'expireAt'> = { ...request, recordedAtMs: nowMs, ...credit };
     try {

@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { isSettled, type StatusReport } from '../../../cli/commands/status.ts';
+import { sumRows, type FunnelRow } from '../../../cli/queries/funnel.ts';
 import { latestOf, oldestOf } from '../../../cli/queries/status.ts';
+import { CHANNELS, type Channel } from '../../../lib/model.ts';
 import type { DeliverySummary } from '../../../cli/records.ts';
 import { NotFoundError } from '../../../cli/errors.ts';
 import { run, statusReport } from './fakes.ts';
@@ -180,5 +182,27 @@ describe('the oldest pending delivery and the last errors, picked from a sample 
     expect(a.stdout).toContain('last errors (of 200 sampled)');
     expect(b.stdout).toContain('oldest pending user u-p');
     expect(b.stdout).not.toContain('sampled');
+  });
+  test('human output leaves out the funnel rows of channels the restock notified nobody on; --json keeps every channel', async () => {
+    // Prepare: a restock told shoppers by email and push only.
+    const zero = { notified: 0, clicked: 0, purchased: { direct: 0, assisted: 0 }, revenueMinor: {} };
+    const email = { notified: 3, clicked: 1, purchased: { direct: 1, assisted: 1 }, revenueMinor: { EUR: 4999 } };
+    const push = { notified: 2, clicked: 0, purchased: { direct: 0, assisted: 0 }, revenueMinor: {} };
+    const byChannel: NonNullable<StatusReport['funnel']>['byChannel'] = { ...(Object.fromEntries(CHANNELS.map((c) => [c, zero])) as Record<Channel, FunnelRow>), email, push };
+    const unused = CHANNELS.filter((c) => c !== 'email' && c !== 'push');
+    const report = statusReport({ funnel: { total: sumRows([email, push]), byChannel, byWave: [{ wave: 1, ...zero }] } });
+
+    // Act
+    const human = await run(['status', 'evt-1'], { ops: { readStatus: async () => report } });
+    const json = await run(['status', 'evt-1', '--json'], { ops: { readStatus: async () => report } });
+
+    // Assess
+    expect(unused.length).toBeGreaterThan(0);
+    expect(human.stdout).toMatch(/email\s+notified 3\s+clicked 1\s+purchased 2 \(direct 1, assisted 1\)\s+revenue EUR 49\.99/);
+    expect(human.stdout).toMatch(/push\s+notified 2\s+clicked 0/);
+    expect(human.stdout).toMatch(/all\s+notified 5\s+clicked 1/);
+    expect(human.stdout).toMatch(/wave 1\s+notified 0/);
+    for (const c of unused) expect(human.stdout).not.toMatch(new RegExp(`^\\s+${c}\\s+notified`, 'm'));
+    expect(JSON.parse(json.stdout).funnel.byChannel).toEqual(byChannel);
   });
 });

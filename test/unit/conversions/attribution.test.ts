@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { attribute, type RecordedClick, type SentNotification } from '../../../lib/conversions/index.ts';
+import { creditedNotification } from '../../../lib/conversions/rules.ts';
 
 const DAY = 86_400_000;
 const WINDOW = 7 * DAY;
@@ -55,6 +56,22 @@ describe('attribution', () => {
           const latest = Math.max(...candidates.map((n) => n.sentAtMs));
           expect(candidates.some((n) => n.eventKey === r.eventKey && n.sentAtMs === latest)).toBe(true);
           expect(r.attribution === 'direct').toBe(clicks.some((c) => c.eventKey === r.eventKey && c.clickedAtMs <= T));
+        },
+      ),
+    );
+  });
+  test("only the credited notification's restock's clicks decide: the store reads those alone and attributes the same", () => {
+    const channel = fc.constantFrom('email' as const, 'push' as const, 'webpush' as const);
+    const event = fc.constantFrom('a', 'b', 'c');
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ eventKey: event, channel, sentAtMs: fc.integer({ min: T - 20 * DAY, max: T + DAY }) })),
+        fc.array(fc.record({ eventKey: event, channel, clickedAtMs: fc.integer({ min: T - 20 * DAY, max: T + DAY }) })),
+        (sent, clicks) => {
+          const credited = creditedNotification(T, sent, WINDOW);
+          const read = credited ? clicks.filter((c) => c.eventKey === credited.eventKey) : [];
+          expect(attribute(T, sent, read, WINDOW)).toEqual(attribute(T, sent, clicks, WINDOW));
+          expect(credited?.eventKey).toBe(attribute(T, sent, clicks, WINDOW).eventKey);
         },
       ),
     );
