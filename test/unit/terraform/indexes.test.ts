@@ -64,7 +64,7 @@ const SITES: Site[] = [
       { what: 'redrive paging, and the samples status picks the oldest pending delivery and the last errors from', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'state'] },
       { what: 'delivery counts per state (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'state'] },
       { what: "a shopper's deliveries (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId'], orderBy: ['createdAtMs', 'DESCENDING'] },
-      { what: "a shopper's deliveries of a product (trace)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
+      { what: "a shopper's deliveries of a product (trace; recording a click and attributing an order, issue 34)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] },
       { what: "a fan-out's chunk receipts of one generation (status)", collection: 'chunks', scope: 'COLLECTION', equalities: ['generation'] },
       { what: 'sent notifications of one wave (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'wave', 'state'] },
       { what: 'held sends skipped at the stock check, per reason (status)', collection: 'deliveries', scope: 'COLLECTION', equalities: ['shard', 'eventKey', 'skipped'] },
@@ -178,18 +178,6 @@ const SITES: Site[] = [
     queries: [
       { what: "a shopper's live pending requests (the per-user cap under double opt-in)", collection: 'pendingSubscriptions', scope: 'COLLECTION_GROUP', equalities: ['userId'] },
     ],
-  },
-  {
-    // Tracked links (issue 34): a click counts only for a notification the ledger holds for the shopper.
-    file: 'lib/clicks/store.ts',
-    snippets: [".where('userId', '==', click.userId).where('productId', '==', click.productId).orderBy('createdAtMs', 'desc')"],
-    queries: [{ what: "a shopper's deliveries of a product (recording a click)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] }],
-  },
-  {
-    // Attribution (issue 34): the shopper's notifications of the ordered product.
-    file: 'lib/conversions/store.ts',
-    snippets: [".where('userId', '==', userId)\n      .where('productId', '==', productId)\n      .orderBy('createdAtMs', 'desc')"],
-    queries: [{ what: "a shopper's deliveries of a product (attributing an order)", collection: 'deliveries', scope: 'COLLECTION', equalities: ['userId', 'productId'], orderBy: ['createdAtMs', 'DESCENDING'] }],
   },
   {
     // Export and erasure of a shopper's clicks and orders (issue 34): the automatic single-field index on userId.
