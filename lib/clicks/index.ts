@@ -7,5 +7,5 @@
  * `/v1/c/{token}` and publishes a `click` shopper action that
  * `applyShopperActions` records here.
  */
-export { clickKey, followKind, landingUrl, PREFETCH_USER_AGENTS, type ClickClaims, type Follow, type FollowKind, type UtmSettings } from './rules.ts';
+export { clickKey, followKind, landingUrl, type ClickClaims, type Follow, type FollowKind, type UtmSettings } from './rules.ts';
 export { FirestoreClickStore, type ClickRecordOutcome, type ClickToRecord } from './store.ts';

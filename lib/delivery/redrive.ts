@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeliveryDoc } from '../model.ts';
 import type { Runtime } from '../runtime.ts';
 import { chunk, deliveryTaskFor, enqueueDeliveryTask, redriveTaskId } from '../tasks/index.ts';
-import { readFanout } from '../fanout/store.ts';
+import { readFanout } from '../fanout/index.ts';
 import { pageOfEntries } from './ledger.ts';
 import { planRedrive, redriveStates } from './rules.ts';
 import type { RedrivableState } from '../model.ts';
