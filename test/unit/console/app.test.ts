@@ -166,6 +166,62 @@ describe('a shopper', () => {
   });
 });
 
+describe('polling', () => {
+  test('ten tabs polling one restock share one status read per poll window; a failed read is not kept', async () => {
+    // Prepare
+    let now = NOW;
+    const reads: string[] = [];
+    let failNext = false;
+    const app = consoleApp({
+      nowMs: () => now,
+      pollMs: 1_000,
+      log: new Logger({}, 'DEBUG', () => {}),
+      ops: {
+        readRestocks: async (q) => ({ sinceMs: q.sinceMs, restocks: [], truncated: false }),
+        readStatus: async (k) => {
+          reads.push(k);
+          if (failNext) {
+            failNext = false;
+            throw new BackendError('cannot read fanouts/evt-1', 'fanouts/evt-1');
+          }
+          return statusReport();
+        },
+        readTrace: async () => Promise.reject(new Error('not asked')),
+      },
+    });
+    const poll = () => app.request('/api/restocks/evt-1');
+
+    // Act
+    const burst = await Promise.all(Array.from({ length: 10 }, poll));
+    now += 999;
+    const later = await poll();
+    const other = await app.request('/api/restocks/evt-2');
+    now += 1;
+    const next = await poll();
+    now += 1_000;
+    failNext = true;
+    const failed = await poll();
+    const retried = await poll();
+
+    // Assess
+    expect(burst.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(later.status).toBe(200);
+    expect(other.status).toBe(200);
+    expect(next.status).toBe(200);
+    expect((await next.json()).readAtMs).toBe(NOW + 1_000);
+    expect(failed.status).toBe(503);
+    expect(retried.status).toBe(200);
+    expect(reads).toEqual(['evt-1', 'evt-2', 'evt-1', 'evt-1', 'evt-1']);
+  });
+
+  test('operators opening the overview at once share one read of it', async () => {
+    const { app, asked } = harness();
+    const pages = await Promise.all(Array.from({ length: 10 }, () => app.request('/')));
+    expect(pages.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(asked.restocks).toHaveLength(1);
+  });
+});
+
 describe('assets', () => {
   test('Chart.js is served from node_modules, and the pages allow scripts from the console only', async () => {
     const { app } = harness();
