@@ -87,6 +87,24 @@ describe('a restock', () => {
     expect(await res.json()).toMatchObject({ readAtMs: NOW, progress: progressOf(statusReport()), status: { eventKey: 'evt-1' } });
   });
 
+  test('the sampled entries reach the browser without their shoppers: no user id or dedup key in the page or the JSON it polls', async () => {
+    // Prepare
+    const entry = { dedupKey: 'dk-of-u-secret-9', eventKey: 'evt-1', productId: 'sku-1', userId: 'u-secret-9', channel: 'webpush', state: 'rejected', attempts: 1, lastError: 'webpush 410 subscription gone', sentAtMs: null, createdAtMs: NOW, updatedAtMs: NOW };
+    const { app } = harness({ readStatus: async () => statusReport({ oldestPending: { ...entry, state: 'sending', lastError: null }, lastErrors: [entry] }) });
+
+    // Act
+    const page = await (await app.request('/restocks/evt-1')).text();
+    const json = await (await app.request('/api/restocks/evt-1')).text();
+
+    // Assess
+    expect(page).toContain('<td>webpush 410 subscription gone</td>');
+    expect(JSON.parse(json).status.lastErrors).toEqual([{ eventKey: 'evt-1', productId: 'sku-1', channel: 'webpush', state: 'rejected', attempts: 1, lastError: 'webpush 410 subscription gone', sentAtMs: null, createdAtMs: NOW, updatedAtMs: NOW }]);
+    for (const text of [page, json]) {
+      expect(text).not.toContain('u-secret-9');
+      expect(text).not.toContain('dk-of-u-secret-9');
+    }
+  });
+
   test('an event nobody recorded is a 404 saying so, as a page and as problem JSON', async () => {
     const { app } = harness({ readStatus: async (k) => Promise.reject(new NotFoundError(`no outbox row, fan-out, rejected event or delivery is recorded for event ${k}`, k)) });
     const page = await app.request('/restocks/nope');
