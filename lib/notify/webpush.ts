@@ -173,7 +173,15 @@ export class WebPushNotifier implements Notifier {
     });
     // fetch sets Content-Length from the body itself.
     const headers = Object.fromEntries(Object.entries(details.headers).filter(([k]) => k.toLowerCase() !== 'content-length').map(([k, v]) => [k, String(v)]));
-    const response = await this.fetch(details.endpoint, { method: details.method, headers, body: new Uint8Array(details.body), signal: AbortSignal.timeout(this.options.timeoutMs) });
+    // Never followed: the endpoint is the shopper's to choose, and a redirect could lead the request past the https check
+    // (to an http: or internal host). No push service redirects; a 3xx is classified as our side's problem.
+    const response = await this.fetch(details.endpoint, {
+      method: details.method,
+      headers,
+      body: new Uint8Array(details.body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
     await response.arrayBuffer();
     const verdict = classifyWebPushAnswer(response.status, response.headers.get('retry-after'), this.nowMs());
     if (verdict.outcome === 'retry') {

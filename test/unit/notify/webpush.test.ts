@@ -99,6 +99,19 @@ describe('WebPushNotifier', () => {
     expect(requests).toHaveLength(2);
   });
 
+  test('a redirect is never followed: the request is made once, with redirect manual, and the 3xx left to the queue', async () => {
+    const inits: RequestInit[] = [];
+    const { sender } = notifier([], {
+      retries: 0,
+      fetch: (async (_url: string, init: RequestInit) => {
+        inits.push(init);
+        return new Response(null, { status: 307, headers: { location: 'http://169.254.169.254/computeMetadata/v1/' } });
+      }) as typeof fetch,
+    });
+    expect(await sender.send([note(subscription())])).toEqual([{ idempotencyKey: 'a'.repeat(64), status: 'retry', reason: 'webpush 307' }]);
+    expect(inits.map((i) => i.redirect)).toEqual(['manual']);
+  });
+
   test('a Retry-After date is read against the notifier\'s clock: a minute away is left to the queue after one request', async () => {
     const { sender, requests } = notifier([], {
       nowMs: () => NOW,
