@@ -25,6 +25,7 @@ import type { Operations } from '../cli/ports.ts';
 import type { Logger } from '../lib/log.ts';
 import { isValidDocumentId } from '../lib/model.ts';
 import { overviewPage, problemPage, restockPage, shopperPage } from './pages.ts';
+import { sharedReads } from './shared-read.ts';
 import { restockView } from './view.ts';
 
 /** The operations the console reads through: a read-only slice of the CLI's. */
@@ -34,7 +35,11 @@ export interface ConsoleOptions {
   ops: ConsoleOperations;
   log: Logger;
   nowMs?: () => number;
-  /** How often the restock page polls while the restock is not settled (default 1000). */
+  /**
+   * How often the restock page polls while the restock is not settled
+   * (default 1000); a restock's status (and the overview) read within this
+   * window is shared by every tab asking.
+   */
   pollMs?: number;
   /** The overview's window (default 24). */
   hours?: number;
@@ -114,16 +119,21 @@ export function consoleApp(o: ConsoleOptions): Hono {
     return c.body(readFileSync(asset.path), 200, { 'content-type': asset.type, 'cache-control': 'public, max-age=300' });
   });
 
+  // The overview reads up to 1,000 products and their fan-outs: operators opening it at once share one read.
+  const readOverview = sharedReads(() => o.ops.readRestocks({ sinceMs: nowMs() - hours * 3_600_000, limit: OVERVIEW_LIMIT }), pollMs, nowMs);
+
   app.get('/', async (c) => {
     try {
-      const report = await o.ops.readRestocks({ sinceMs: nowMs() - hours * 3_600_000, limit: OVERVIEW_LIMIT });
+      const report = await readOverview('overview');
       return c.html(overviewPage(report, hours));
     } catch (err) {
       return fail(c, err, 'overview');
     }
   });
 
-  const readRestock = async (raw: string) => restockView(await o.ops.readStatus(idField('eventKey', 'the event key', raw, true)!), nowMs());
+  // One status read per restock and poll window, whatever the number of tabs polling it.
+  const readView = sharedReads(async (eventKey) => restockView(await o.ops.readStatus(eventKey), nowMs()), pollMs, nowMs);
+  const readRestock = (raw: string) => readView(idField('eventKey', 'the event key', raw, true)!);
 
   app.get('/restocks/:eventKey', async (c) => {
     try {

@@ -8,22 +8,24 @@
  */
 import { serve } from '@hono/node-server';
 import { Command } from 'commander';
+import { intArg } from '../cli/args.ts';
 import { connect } from '../cli/backend.ts';
 import { errorLine } from '../cli/errors.ts';
 import { backendOperations } from '../cli/operations.ts';
 import { processIo } from '../cli/output.ts';
+import { exitTwoOnUsageError } from '../emulators/usage.ts';
 import { log } from '../lib/log.ts';
 import { consoleApp } from './app.ts';
 
-const program = new Command('console')
-    .description('The restock console: restocks, their progress and a shopper trace, in a browser.')
-    .option('--host <host>', 'interface to listen on', process.env.CONSOLE_HOST ?? '127.0.0.1')
-    .option('--port <port>', 'port (0 = any free port)', process.env.CONSOLE_PORT ?? '8095')
-    .option('--poll-ms <ms>', 'how often a restock page refreshes while the restock runs', '1000')
-    // A wrong command line exits 2, as the CLI's and the stack's do (emulators/usage.ts).
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .parse();
-const opts = program.opts<{ host: string; port: string; pollMs: string }>();
+// A wrong command line exits 2, as the CLI's and the stack's do.
+const program = exitTwoOnUsageError(new Command('console'))
+  .description('The restock console: restocks, their progress and a shopper trace, in a browser.')
+  .option('--host <host>', 'interface to listen on', process.env.CONSOLE_HOST ?? '127.0.0.1')
+  .option('--port <port>', 'port (0 = any free port)', process.env.CONSOLE_PORT ?? '8095')
+  // Checked: the poll window also bounds how long a read is shared (console/shared-read.ts), so NaN would share one forever.
+  .option('--poll-ms <ms>', 'how often a restock page refreshes while the restock runs', intArg(100, 60_000), 1000)
+  .parse();
+const opts = program.opts<{ host: string; port: string; pollMs: number }>();
 
 let backend: ReturnType<typeof connect>;
 try {
@@ -32,7 +34,7 @@ try {
   process.stderr.write(`console: ${errorLine(err)}\n`);
   process.exit(2);
 }
-const app = consoleApp({ ops: backendOperations(backend), log, pollMs: Number(opts.pollMs) });
+const app = consoleApp({ ops: backendOperations(backend), log, pollMs: opts.pollMs });
 const server = serve({ fetch: app.fetch, hostname: opts.host, port: Number(opts.port) }, (info) => {
   log.info('console ready', { url: `http://${opts.host}:${info.port}/` });
 });

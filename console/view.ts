@@ -6,6 +6,7 @@
  */
 import { failuresOf } from '../cli/queries/restocks.ts';
 import { settledCount, type StatusReport } from '../cli/queries/status.ts';
+import type { DeliverySummary } from '../cli/records.ts';
 
 /** A restock's progress, as the console's restock page shows and updates it. */
 export interface RestockProgress {
@@ -20,12 +21,28 @@ export interface RestockProgress {
   settled: boolean;
 }
 
+/** A sampled ledger entry as the console shows it: without whose it is (its user id, and the dedup key hashed from it). */
+export type ConsoleDelivery = Omit<DeliverySummary, 'userId' | 'dedupKey'>;
+
+/**
+ * The status report as the console sends it to the browser: the sampled
+ * entries (the oldest pending, the last errors) without their shoppers. The
+ * page never shows a user id, and the JSON it embeds and polls every second
+ * need not carry one (docs/console.md, Personal data).
+ */
+export type ConsoleStatus = Omit<StatusReport, 'oldestPending' | 'lastErrors'> & { oldestPending: ConsoleDelivery | null; lastErrors: ConsoleDelivery[] };
+
 /** The JSON the restock page polls (`GET /api/restocks/{eventKey}`). */
 export interface RestockView {
   /** When the report was read, in ms since the epoch: the x of the progress chart's next point. */
   readAtMs: number;
   progress: RestockProgress;
-  status: StatusReport;
+  status: ConsoleStatus;
+}
+
+/** A sampled entry without its shopper. Pure. */
+function withoutShopper({ userId: _userId, dedupKey: _dedupKey, ...rest }: DeliverySummary): ConsoleDelivery {
+  return rest;
 }
 
 /** The progress of a restock out of its status report. Pure. */
@@ -42,7 +59,12 @@ export function progressOf(r: StatusReport): RestockProgress {
 
 /** The view of a status report read at `readAtMs`. Pure. */
 export function restockView(status: StatusReport, readAtMs: number): RestockView {
-  return { readAtMs, progress: progressOf(status), status };
+  const { oldestPending, lastErrors } = status;
+  return {
+    readAtMs,
+    progress: progressOf(status),
+    status: { ...status, oldestPending: oldestPending ? withoutShopper(oldestPending) : null, lastErrors: lastErrors.map(withoutShopper) },
+  };
 }
 
 /** A count as people read it (1,234). */

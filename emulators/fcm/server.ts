@@ -19,10 +19,11 @@
  * Logs name message keys and answers, never a token.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { log } from '../../lib/log.ts';
+import { json, readBody } from '../http.ts';
 
 /** The FCM v1 error codes the stand-in can answer, with their HTTP status and google.rpc status. */
 export const FCM_ERRORS = {
@@ -70,18 +71,6 @@ export interface FcmEmulator {
   stop(): Promise<void>;
 }
 
-function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 /** The body FCM answers for an error code. */
 export function fcmErrorBody(code: FcmErrorCode): Record<string, unknown> {
   const e = FCM_ERRORS[code];
@@ -111,7 +100,7 @@ export async function startFcmEmulator(options: FcmEmulatorOptions = {}): Promis
       const url = new URL(req.url ?? '/', 'http://localhost');
       const send = SEND_PATH.exec(url.pathname);
       if (send && req.method === 'POST') {
-        const body = JSON.parse(await readBody(req)) as { message?: Record<string, unknown> };
+        const body = JSON.parse((await readBody(req))?.toString('utf8') ?? '') as { message?: Record<string, unknown> };
         const message = body.message;
         const token = typeof message?.token === 'string' ? message.token : undefined;
         const restockKey = (message?.data as Record<string, string> | undefined)?.restockKey;
@@ -151,7 +140,7 @@ export async function startFcmEmulator(options: FcmEmulatorOptions = {}): Promis
         return json(res, 200, { ok: true });
       }
       if (url.pathname === '/faults' && req.method === 'POST') {
-        const parsed = pushFaultSchema.safeParse(JSON.parse((await readBody(req)) || '{}'));
+        const parsed = pushFaultSchema.safeParse(JSON.parse((await readBody(req))?.toString('utf8') || '{}'));
         if (!parsed.success) return json(res, 400, { error: 'InvalidFault', detail: parsed.error.issues[0]?.message, field: parsed.error.issues[0]?.path.join('.') });
         rules.push({ ...parsed.data, used: 0 });
         return json(res, 201, { faults: rules.length });

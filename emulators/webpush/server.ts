@@ -29,6 +29,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { log } from '../../lib/log.ts';
+import { json, readBody } from '../http.ts';
 
 /** RFC 8030 §7.2 lets a push service refuse larger bodies; every service accepts 4,096 bytes. */
 export const MAX_PUSH_BYTES = 4096;
@@ -85,23 +86,6 @@ export interface WebPushEmulator {
   /** A new subscription, as a browser's `PushSubscription.toJSON()` (without `expirationTime`). */
   subscribe(options?: { gone?: boolean }): { endpoint: string; keys: { p256dh: string; auth: string } };
   stop(): Promise<void>;
-}
-
-function json(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
-  res.end(body);
-}
-
-async function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > max) return undefined;
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks);
 }
 
 /** A push service's refusal of the request itself: the status and the problem. */

@@ -26,9 +26,11 @@ export async function readFanout(db: Firestore, eventKey: string): Promise<Fanou
   return snap.data() as FanoutDoc;
 }
 
-/** A product's fan-outs, newest first. */
-export function fanoutsOfProduct(db: Firestore, productId: string, limit: number): Query {
-  return db.collection(COLLECTIONS.fanouts).where('productId', '==', productId).orderBy('startedAtMs', 'desc').limit(limit);
+/** A product's fan-outs, newest first; with `sinceMs`, only those started at or after it. */
+export function fanoutsOfProduct(db: Firestore, productId: string, limit: number, sinceMs?: number): Query {
+  const query = db.collection(COLLECTIONS.fanouts).where('productId', '==', productId).orderBy('startedAtMs', 'desc').limit(limit);
+  // A range on the field ordered by is served by the same (productId, startedAtMs desc) index.
+  return sinceMs === undefined ? query : query.where('startedAtMs', '>=', sinceMs);
 }
 
 /**

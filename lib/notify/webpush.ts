@@ -25,7 +25,7 @@
  */
 import pLimit from 'p-limit';
 import webpush from 'web-push';
-import { parseWebPushAddress } from '../channels.ts';
+import { parseWebPushAddress, type WebPushSubscription } from '../channels.ts';
 import type { Logger } from '../log.ts';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
 import { parseRetryAfter } from './http.ts';
@@ -132,9 +132,11 @@ export class WebPushNotifier implements Notifier {
     if (n.userId === undefined || n.subscriptionCreatedAtMs === undefined) {
       return { idempotencyKey: n.idempotencyKey, status: 'retry', reason: 'webpush: notification without its subscription (no unsubscribe link can be made)' };
     }
+    let subscription: WebPushSubscription;
     let endpoint: URL;
     try {
-      endpoint = new URL(parseWebPushAddress(n.to).endpoint);
+      subscription = parseWebPushAddress(n.to);
+      endpoint = new URL(subscription.endpoint);
     } catch {
       return rejected('webpush: the address is not a push subscription');
     }
@@ -147,7 +149,7 @@ export class WebPushNotifier implements Notifier {
     const payload = JSON.stringify(webPushPayload(n, link));
     const { retries, maxRetryAfterMs } = this.options;
     try {
-      const verdict = await withProviderRetries(() => this.attempt(n, payload), {
+      const verdict = await withProviderRetries(() => this.attempt(n, subscription, payload), {
         retries,
         maxRetryAfterMs,
         retryAfterOf: (error) => (error instanceof RetryableWebPushAnswer ? error.verdict.retryAfterMs : undefined),
@@ -161,8 +163,8 @@ export class WebPushNotifier implements Notifier {
   }
 
   /** One request, encrypted afresh (a new salt and key pair each time, as RFC 8291 requires). Resolves with a final verdict; throws what may be retried. */
-  private async attempt(n: Notification, payload: string): Promise<Exclude<WebPushVerdict, { outcome: 'retry' }>> {
-    const details = webpush.generateRequestDetails(parseWebPushAddress(n.to), payload, {
+  private async attempt(n: Notification, subscription: WebPushSubscription, payload: string): Promise<Exclude<WebPushVerdict, { outcome: 'retry' }>> {
+    const details = webpush.generateRequestDetails(subscription, payload, {
       vapidDetails: this.options.vapid,
       TTL: this.options.ttlSeconds,
       urgency: this.options.urgency,
@@ -171,9 +173,17 @@ export class WebPushNotifier implements Notifier {
     });
     // fetch sets Content-Length from the body itself.
     const headers = Object.fromEntries(Object.entries(details.headers).filter(([k]) => k.toLowerCase() !== 'content-length').map(([k, v]) => [k, String(v)]));
-    const response = await this.fetch(details.endpoint, { method: details.method, headers, body: new Uint8Array(details.body), signal: AbortSignal.timeout(this.options.timeoutMs) });
+    // Never followed: the endpoint is the shopper's to choose, and a redirect could lead the request past the https check
+    // (to an http: or internal host). No push service redirects; a 3xx is classified as our side's problem.
+    const response = await this.fetch(details.endpoint, {
+      method: details.method,
+      headers,
+      body: new Uint8Array(details.body),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(this.options.timeoutMs),
+    });
     await response.arrayBuffer();
-    const verdict = classifyWebPushAnswer(response.status, response.headers.get('retry-after'), Date.now());
+    const verdict = classifyWebPushAnswer(response.status, response.headers.get('retry-after'), this.nowMs());
     if (verdict.outcome === 'retry') {
       if (response.status === 401 || response.status === 403) this.options.log?.warn('webpush: the push service refused our VAPID credentials: retried, subscription kept', { reason: verdict.reason, pushService: new URL(details.endpoint).origin });
       throw new RetryableWebPushAnswer(verdict);

@@ -87,6 +87,24 @@ describe('a restock', () => {
     expect(await res.json()).toMatchObject({ readAtMs: NOW, progress: progressOf(statusReport()), status: { eventKey: 'evt-1' } });
   });
 
+  test('the sampled entries reach the browser without their shoppers: no user id or dedup key in the page or the JSON it polls', async () => {
+    // Prepare
+    const entry = { dedupKey: 'dk-of-u-secret-9', eventKey: 'evt-1', productId: 'sku-1', userId: 'u-secret-9', channel: 'webpush', state: 'rejected', attempts: 1, lastError: 'webpush 410 subscription gone', sentAtMs: null, createdAtMs: NOW, updatedAtMs: NOW };
+    const { app } = harness({ readStatus: async () => statusReport({ oldestPending: { ...entry, state: 'sending', lastError: null }, lastErrors: [entry] }) });
+
+    // Act
+    const page = await (await app.request('/restocks/evt-1')).text();
+    const json = await (await app.request('/api/restocks/evt-1')).text();
+
+    // Assess
+    expect(page).toContain('<td>webpush 410 subscription gone</td>');
+    expect(JSON.parse(json).status.lastErrors).toEqual([{ eventKey: 'evt-1', productId: 'sku-1', channel: 'webpush', state: 'rejected', attempts: 1, lastError: 'webpush 410 subscription gone', sentAtMs: null, createdAtMs: NOW, updatedAtMs: NOW }]);
+    for (const text of [page, json]) {
+      expect(text).not.toContain('u-secret-9');
+      expect(text).not.toContain('dk-of-u-secret-9');
+    }
+  });
+
   test('an event nobody recorded is a 404 saying so, as a page and as problem JSON', async () => {
     const { app } = harness({ readStatus: async (k) => Promise.reject(new NotFoundError(`no outbox row, fan-out, rejected event or delivery is recorded for event ${k}`, k)) });
     const page = await app.request('/restocks/nope');
@@ -163,6 +181,62 @@ describe('a shopper', () => {
     expect(res.status).toBe(503);
     expect(logged.length).toBeGreaterThan(0);
     expect(logged.join('\n')).not.toContain('u-secret-7');
+  });
+});
+
+describe('polling', () => {
+  test('ten tabs polling one restock share one status read per poll window; a failed read is not kept', async () => {
+    // Prepare
+    let now = NOW;
+    const reads: string[] = [];
+    let failNext = false;
+    const app = consoleApp({
+      nowMs: () => now,
+      pollMs: 1_000,
+      log: new Logger({}, 'DEBUG', () => {}),
+      ops: {
+        readRestocks: async (q) => ({ sinceMs: q.sinceMs, restocks: [], truncated: false }),
+        readStatus: async (k) => {
+          reads.push(k);
+          if (failNext) {
+            failNext = false;
+            throw new BackendError('cannot read fanouts/evt-1', 'fanouts/evt-1');
+          }
+          return statusReport();
+        },
+        readTrace: async () => Promise.reject(new Error('not asked')),
+      },
+    });
+    const poll = () => app.request('/api/restocks/evt-1');
+
+    // Act
+    const burst = await Promise.all(Array.from({ length: 10 }, poll));
+    now += 999;
+    const later = await poll();
+    const other = await app.request('/api/restocks/evt-2');
+    now += 1;
+    const next = await poll();
+    now += 1_000;
+    failNext = true;
+    const failed = await poll();
+    const retried = await poll();
+
+    // Assess
+    expect(burst.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(later.status).toBe(200);
+    expect(other.status).toBe(200);
+    expect(next.status).toBe(200);
+    expect((await next.json()).readAtMs).toBe(NOW + 1_000);
+    expect(failed.status).toBe(503);
+    expect(retried.status).toBe(200);
+    expect(reads).toEqual(['evt-1', 'evt-2', 'evt-1', 'evt-1', 'evt-1']);
+  });
+
+  test('operators opening the overview at once share one read of it', async () => {
+    const { app, asked } = harness();
+    const pages = await Promise.all(Array.from({ length: 10 }, () => app.request('/')));
+    expect(pages.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(asked.restocks).toHaveLength(1);
   });
 });
 

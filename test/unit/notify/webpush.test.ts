@@ -99,6 +99,31 @@ describe('WebPushNotifier', () => {
     expect(requests).toHaveLength(2);
   });
 
+  test('a redirect is never followed: the request is made once, with redirect manual, and the 3xx left to the queue', async () => {
+    const inits: RequestInit[] = [];
+    const { sender } = notifier([], {
+      retries: 0,
+      fetch: (async (_url: string, init: RequestInit) => {
+        inits.push(init);
+        return new Response(null, { status: 307, headers: { location: 'http://169.254.169.254/computeMetadata/v1/' } });
+      }) as typeof fetch,
+    });
+    expect(await sender.send([note(subscription())])).toEqual([{ idempotencyKey: 'a'.repeat(64), status: 'retry', reason: 'webpush 307' }]);
+    expect(inits.map((i) => i.redirect)).toEqual(['manual']);
+  });
+
+  test('a Retry-After date is read against the notifier\'s clock: a minute away is left to the queue after one request', async () => {
+    const { sender, requests } = notifier([], {
+      nowMs: () => NOW,
+      fetch: (async (url: string) => {
+        requests.push({ url, headers: {}, bytes: 0 });
+        return new Response(null, { status: 503, headers: { 'retry-after': new Date(NOW + 60_000).toUTCString() } });
+      }) as typeof fetch,
+    });
+    expect(await sender.send([note(subscription())])).toEqual([{ idempotencyKey: 'a'.repeat(64), status: 'retry', reason: 'webpush 503' }]);
+    expect(requests).toHaveLength(1);
+  });
+
   test('an http endpoint is not called outside the emulators; an address that is no subscription is rejected', async () => {
     const { sender, requests } = notifier([201]);
     const results = await sender.send([note(subscription('http://push.example.net/x'), '1'.repeat(64)), note('token-not-json', '2'.repeat(64))]);

@@ -105,8 +105,9 @@ const SITES: Site[] = [
   },
   {
     file: 'lib/fanout/store.ts',
-    snippets: ["db.collection(COLLECTIONS.fanouts).where('productId', '==', productId).orderBy('startedAtMs', 'desc')"],
-    queries: [{ what: "a product's fan-outs (trace)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId'], orderBy: ['startedAtMs', 'DESCENDING'] }],
+    // With `sinceMs` (restocks, the console's overview) the range is on the field ordered by: the same index serves it.
+    snippets: ["db.collection(COLLECTIONS.fanouts).where('productId', '==', productId).orderBy('startedAtMs', 'desc')", "query.where('startedAtMs', '>=', sinceMs)"],
+    queries: [{ what: "a product's fan-outs, newest first, optionally from a start time on (trace, restocks)", collection: 'fanouts', scope: 'COLLECTION', equalities: ['productId'], orderBy: ['startedAtMs', 'DESCENDING'] }],
   },
   {
     file: 'lib/fanout/store.ts',
@@ -122,7 +123,7 @@ const SITES: Site[] = [
     // Not fanouts by startedAtMs (its automatic index is off, a timestamp of a bulk-written collection): the products
     // whose stock changed in the window, then each product's fan-outs by lib/fanout/store.ts's query above.
     file: 'cli/queries/restocks.ts',
-    snippets: ["db.collection(COLLECTIONS.products).where('updatedAtMs', '>=', sinceMs).orderBy('updatedAtMs', 'desc')", 'fanoutsOfProduct(db, productId, FANOUTS_PER_PRODUCT)'],
+    snippets: ["db.collection(COLLECTIONS.products).where('updatedAtMs', '>=', sinceMs).orderBy('updatedAtMs', 'desc')", 'fanoutsOfProduct(db, productId, FANOUTS_PER_PRODUCT, sinceMs)'],
     queries: [{ what: "products whose stock changed in a window (restocks, the console's overview)", collection: 'products', scope: 'COLLECTION', equalities: [], orderBy: ['updatedAtMs', 'DESCENDING'] }],
   },
   {
