@@ -6,12 +6,22 @@
  * was not found), 2 usage error (the command line itself is wrong). Callers
  * branch on the class, never on message text.
  */
-import { CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { ConfigError } from '../lib/config.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+
+/**
+ * Makes `program` (and the subcommands added after) exit 2 on a usage error
+ * and 0 after --help / --version: the same code across the project's
+ * commands (`npm start`, `npm run demo`, the console, the Tasks emulator),
+ * where commander's own default of 1 could not be told from "it failed".
+ */
+export function exitTwoOnUsageError(program: Command): Command {
+  return program.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT_OK : EXIT_USAGE));
+}
 
 /** The command line is wrong: a flag is missing, malformed or contradicts another. Exit 2. */
 export class UsageError extends Error {

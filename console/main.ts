@@ -13,7 +13,7 @@ import { connect } from '../cli/backend.ts';
 import { errorLine } from '../cli/errors.ts';
 import { backendOperations } from '../cli/operations.ts';
 import { processIo } from '../cli/output.ts';
-import { exitTwoOnUsageError } from '../emulators/usage.ts';
+import { exitTwoOnUsageError } from '../cli/errors.ts';
 import { log } from '../lib/log.ts';
 import { consoleApp } from './app.ts';
 

@@ -22,7 +22,7 @@
 import { join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { exitTwoOnUsageError } from './usage.ts';
+import { exitTwoOnUsageError } from '../cli/errors.ts';
 import pc from 'picocolors';
 import { CHANNELS, type Channel } from '../lib/channels.ts';
 import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenario/index.ts';

@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import pc from 'picocolors';
 import { CHANNELS } from '../lib/channels.ts';
 import { watchWrappers } from './parent-watch.ts';
-import { exitTwoOnUsageError } from './usage.ts';
+import { exitTwoOnUsageError } from '../cli/errors.ts';
 import {
   DEFAULT_PORTS,
   DEFAULT_SMTP_VIEW_PORT,

@@ -10,7 +10,7 @@
 import { Command, InvalidArgumentError as CommanderArgumentError, Option } from 'commander';
 import { Logger } from '../../lib/log.ts';
 import { watchWrappers } from '../parent-watch.ts';
-import { exitTwoOnUsageError } from '../usage.ts';
+import { exitTwoOnUsageError } from '../../cli/errors.ts';
 import { EMULATOR_PATH, startCloudTasksEmulator, type CloudTasksEmulator, type EmulatorStats } from './index.ts';
 
 function port(value: string): number {
