@@ -5,6 +5,7 @@
  * or a machine's prefetch. The public route and the store only carry these out.
  */
 import { createHash } from 'node:crypto';
+import { createIsbotFromList, list as crawlerPatterns } from 'isbot';
 import type { Channel } from '../channels.ts';
 
 /** What a tracked link's token carries (sealed, lib/unsubscribe): one notification and the URL it linked to. */
@@ -50,47 +51,6 @@ export function landingUrl(claims: Pick<ClickClaims, 'url' | 'channel' | 'eventK
   return url.toString();
 }
 
-/**
- * User agents of link scanners, previewers and HTTP libraries: security
- * gateways (Microsoft Safe Links, Proofpoint, Mimecast, Barracuda...) and chat
- * or social previewers fetch every link of a message, and no shopper follows a
- * link with curl. Matched case-insensitively as substrings.
- */
-export const PREFETCH_USER_AGENTS: readonly string[] = [
-  'bot',
-  'crawl',
-  'spider',
-  'slurp',
-  'preview',
-  'scan',
-  'safelinks',
-  'proofpoint',
-  'urldefense',
-  'mimecast',
-  'barracuda',
-  'fortiguard',
-  'symantec',
-  'trendmicro',
-  'sophos',
-  'headless',
-  'phantomjs',
-  'python',
-  'curl',
-  'wget',
-  'go-http-client',
-  'java/',
-  'okhttp',
-  'libwww',
-  'axios',
-  'node-fetch',
-  // Node's own fetch (undici) says `node`; no browser does.
-  'node',
-  'undici',
-  'facebookexternalhit',
-  'whatsapp',
-  'skypeuripreview',
-];
-
 /** What one request to a tracked link is. */
 export type FollowKind = 'click' | 'prefetch';
 
@@ -104,8 +64,20 @@ export interface Follow {
 }
 
 /**
+ * Mail security gateways that fetch every link of a message with a browser's
+ * User-Agent plus their own name, which `isbot`'s list (crawlers, previewers,
+ * HTTP libraries) does not carry. Whole names: a substring such as "bot" took a
+ * CUBOT phone's browser for a machine.
+ */
+const MAIL_GATEWAYS = ['safelinks', 'proofpoint', 'urldefense', 'mimecast', 'barracuda', 'fortiguard', 'symantec', 'trendmicro', 'sophos'];
+
+/** isbot's maintained patterns (matched case-insensitively) plus the mail gateways. */
+const isPrefetcher = createIsbotFromList([...crawlerPatterns, ...MAIL_GATEWAYS]);
+
+/**
  * Whether a request is a shopper's click (pure). Only a GET can be one; it is
- * a prefetch when it has no User-Agent or one of {@link PREFETCH_USER_AGENTS},
+ * a prefetch when it has no User-Agent or one of a crawler, a link previewer,
+ * an HTTP library (`isbot`'s list) or a {@link MAIL_GATEWAYS mail gateway},
  * or when it arrives within `prefetchSeconds` of the link's issue: gateways
  * scan a message as it is delivered, often with a browser's User-Agent,
  * faster than a person can open it. A prefetch is redirected like a click
@@ -114,7 +86,7 @@ export interface Follow {
  */
 export function followKind(follow: Follow, settings: { prefetchSeconds: number }): FollowKind {
   if (follow.method.toUpperCase() !== 'GET') return 'prefetch';
-  const agent = (follow.userAgent ?? '').trim().toLowerCase();
-  if (agent === '' || PREFETCH_USER_AGENTS.some((p) => agent.includes(p))) return 'prefetch';
+  const agent = (follow.userAgent ?? '').trim();
+  if (agent === '' || isPrefetcher(agent)) return 'prefetch';
   return follow.nowMs - follow.issuedAtMs < settings.prefetchSeconds * 1000 ? 'prefetch' : 'click';
 }

@@ -48,8 +48,22 @@ describe('click or prefetch', () => {
     'curl/8.5.0',
     'facebookexternalhit/1.1',
     'Slackbot-LinkExpanding 1.0',
+    'Mimecast',
+    'Proofpoint URL Defense',
+    'WhatsApp/2.23.20.0',
+    'Go-http-client/1.1',
+    'node',
   ])('a scanner, previewer or library (%j) is a prefetch at any time', (userAgent) => {
     expect(followKind({ method: 'GET', userAgent, nowMs: later, issuedAtMs: ISSUED }, SETTINGS)).toBe('prefetch');
+  });
+
+  test.each([
+    // A phone maker's name is not a bot's: a substring match on "bot" took a CUBOT owner's click for a prefetch.
+    'Mozilla/5.0 (Linux; Android 10; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+    'Mozilla/5.0 (Linux; Android 13; SM-S911B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36',
+  ])("a shopper's browser (%j) after the window is a click", (userAgent) => {
+    expect(followKind({ method: 'GET', userAgent, nowMs: later, issuedAtMs: ISSUED }, SETTINGS)).toBe('click');
   });
 
   test('a GET within the prefetch window is a gateway scanning the message, even with a browser User-Agent; from the window on it counts', () => {
