@@ -239,6 +239,8 @@ locals {
       RESTOCK_DKIM_SELECTOR        = var.dkim_selector
       # The public base URL when restockUnsubscribe sits behind a load balancer (issue 30 item 8).
       RESTOCK_UNSUBSCRIBE_URL = var.unsubscribe_base_url != "" ? var.unsubscribe_base_url : local.function_urls["restockUnsubscribe"]
+      # Tracked product links, served by restockUnsubscribe under the same switch (terraform/funnel_variables.tf).
+      RESTOCK_CLICK_TRACKING  = tostring(var.click_tracking)
       RESTOCK_FCM_PROJECT_ID  = var.fcm_project_id
       RESTOCK_FCM_CONCURRENCY = tostring(var.fcm_concurrency)
       # Web push (docs/channels.md): the private key is a secret, below.
@@ -289,6 +291,11 @@ locals {
       RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS = tostring(var.unsubscribe_link_max_age_days)
       # Confirmation links (double opt-in) live as long as the request they confirm.
       RESTOCK_CONFIRMATION_TTL_HOURS = tostring(var.confirmation_ttl_hours)
+      # Tracked links (/v1/c/{token}): the switch delivery makes them under, their life, the prefetch window, UTM.
+      RESTOCK_CLICK_TRACKING           = tostring(var.click_tracking)
+      RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS = tostring(var.click_link_max_age_days)
+      RESTOCK_CLICK_PREFETCH_SECONDS   = tostring(var.click_prefetch_seconds)
+      RESTOCK_CLICK_UTM_SOURCE         = var.click_utm_source
     }
     # Pushed by the shopper-actions subscription with an OIDC token of its own
     # push identity, for its own run.app URL, behind Cloud Run's IAM check:

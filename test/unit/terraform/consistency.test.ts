@@ -127,6 +127,8 @@ const ENV_PLAN = {
       'RESTOCK_WEBPUSH_TTL_SECONDS',
       'RESTOCK_WEBPUSH_URGENCY',
       'RESTOCK_WEBPUSH_CONCURRENCY',
+      // Tracked product links (issue 34): it makes them under the switch the public function serves them under.
+      'RESTOCK_CLICK_TRACKING',
     ],
     restockSubscriptions: [
       'RESTOCK_MAX_SUBSCRIPTIONS_PER_USER',
@@ -144,7 +146,16 @@ const ENV_PLAN = {
       ...EMAIL_SETTINGS,
     ],
     // It publishes an unsubscribe request on this topic (issue 31 item 8).
-    restockUnsubscribe: ['RESTOCK_SHOPPER_ACTIONS_TOPIC', 'RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS', 'RESTOCK_CONFIRMATION_TTL_HOURS'],
+    // ... and serves tracked product links (issue 34).
+    restockUnsubscribe: [
+      'RESTOCK_SHOPPER_ACTIONS_TOPIC',
+      'RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS',
+      'RESTOCK_CONFIRMATION_TTL_HOURS',
+      'RESTOCK_CLICK_TRACKING',
+      'RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS',
+      'RESTOCK_CLICK_PREFETCH_SECONDS',
+      'RESTOCK_CLICK_UTM_SOURCE',
+    ],
     // Its pushes' caller, audience and Cloud Run's IAM check, as fan-out's (issue 31 item 8).
     // ... and the clicks it records expire with the ledger (issue 34).
     applyShopperActions: ['RESTOCK_PUSH_SERVICE_ACCOUNT', 'RESTOCK_OIDC_AUDIENCE', 'RESTOCK_BEHIND_CLOUD_RUN_IAM', 'RESTOCK_LEDGER_TTL_DAYS'],
@@ -190,8 +201,7 @@ const ENV_PLAN = {
   /** Read only by the ops CLI (`restock`), on an operator's machine; no function reads them. */
   cliOnly: ['RESTOCK_TOPIC', 'RESTOCK_DEAD_LETTER_SUBSCRIPTION'],
   /** Settings Terraform does not give the functions yet (each with the issue that will): none today. */
-  // Issue 34's tracked links run on their defaults in production until Terraform exposes them (restockUnsubscribe, deliverRestockBatch).
-  notYetDeployed: ['RESTOCK_CLICK_TRACKING', 'RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS', 'RESTOCK_CLICK_PREFETCH_SECONDS', 'RESTOCK_CLICK_UTM_SOURCE'] as string[],
+  notYetDeployed: [] as string[],
 };
 
 /**

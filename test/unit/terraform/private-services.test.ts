@@ -104,6 +104,10 @@ describe('issue 31 item 8: the public function can only record an unsubscribe re
       RESTOCK_SHOPPER_ACTIONS_TOPIC: '${local.names.shopper_actions_topic}',
       RESTOCK_UNSUBSCRIBE_TOKEN_MAX_AGE_DAYS: '${tostring(var.unsubscribe_link_max_age_days)}',
       RESTOCK_CONFIRMATION_TTL_HOURS: '${tostring(var.confirmation_ttl_hours)}',
+      RESTOCK_CLICK_TRACKING: '${tostring(var.click_tracking)}',
+      RESTOCK_CLICK_TOKEN_MAX_AGE_DAYS: '${tostring(var.click_link_max_age_days)}',
+      RESTOCK_CLICK_PREFETCH_SECONDS: '${tostring(var.click_prefetch_seconds)}',
+      RESTOCK_CLICK_UTM_SOURCE: '${var.click_utm_source}',
     });
     expect(tf.locals.names.shopper_actions_topic).toBe('${var.name_prefix}shopper-actions');
     const type = String(tf.variable.function_config.type);
