@@ -20,6 +20,10 @@ export interface DeliverySummary {
   updatedAtMs: number | null;
   /** The wave that claimed it, when its restock ran in waves (docs/waves.md). */
   wave?: number;
+  /** When the shopper's send window opens, for a send held back to it (docs/send-windows.md). */
+  heldUntilMs?: number;
+  /** Why a held send was not made when the window opened: the product sold out again, or a newer restock superseded it. */
+  skipped?: string;
 }
 
 /** One fan-out as the CLI shows it. */
@@ -72,6 +76,8 @@ export function deliverySummary(id: string, d: Record<string, unknown>): Deliver
     createdAtMs: num(d.createdAtMs),
     updatedAtMs: num(d.updatedAtMs),
     ...(num(d.wave) !== null ? { wave: num(d.wave)! } : {}),
+    ...(num(d.heldUntilMs) !== null ? { heldUntilMs: num(d.heldUntilMs)! } : {}),
+    ...(str(d.skipped) !== null ? { skipped: str(d.skipped)! } : {}),
   };
 }
 

@@ -189,10 +189,10 @@ function traceSection(r: TraceReport): Html {
 ${
   r.subscriptions.length === 0
     ? html`<p>None${r.productId ? ' for this product' : ''} (a sent or rejected notification removes a one-shot subscription).</p>`
-    : html`<table><thead><tr><th scope="col">Product</th><th scope="col">Channels</th><th scope="col">Locale</th><th scope="col">Since</th><th scope="col">Consent</th></tr></thead>
+    : html`<table><thead><tr><th scope="col">Product</th><th scope="col">Channels</th><th scope="col">Locale</th><th scope="col">Time zone</th><th scope="col">Since</th><th scope="col">Consent</th></tr></thead>
 <tbody>${r.subscriptions.map(
         (s) =>
-          html`<tr><td>${s.productId}</td><td>${s.channels.join(', ') || '-'}</td><td>${s.locale ?? '-'}</td><td>${utc(s.createdAtMs)}</td><td>${
+          html`<tr><td>${s.productId}</td><td>${s.channels.join(', ') || '-'}</td><td>${s.locale ?? '-'}</td><td>${s.timeZone ?? 'default'}</td><td>${utc(s.createdAtMs)}</td><td>${
             s.consent ? `${Object.entries(s.consent.channels).map(([ch, m]) => `${ch} ${m}`).join(', ')}, by ${s.consent.storefront}` : 'not recorded'
           }</td></tr>`,
       )}</tbody></table>`

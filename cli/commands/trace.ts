@@ -8,6 +8,7 @@ import { idArg, intArg } from '../args.ts';
 import { outputFor, type Context } from '../context.ts';
 import { formatTime, table, type Output } from '../output.ts';
 import type { TraceReport, TraceSubscription } from '../queries/trace.ts';
+import type { DeliverySummary } from '../records.ts';
 import { colourState, outboxRowLine } from './status.ts';
 
 export { readTrace, type TraceEvent, type TraceQuery, type TraceReport, type TraceSubscription } from '../queries/trace.ts';
@@ -20,7 +21,7 @@ export function renderTrace(out: Output, r: TraceReport): void {
     out.line(`${c.bold('subscriptions')} none${r.productId ? ' for this product' : ''} (a sent or rejected notification removes a one-shot subscription)`);
   } else {
     out.line(c.bold('subscriptions'));
-    const rows = r.subscriptions.map((s) => [s.productId, s.channels.join(',') || '-', s.locale ?? '-', `since ${formatTime(s.createdAtMs)}`, consentLine(s.consent)]);
+    const rows = r.subscriptions.map((s) => [s.productId, s.channels.join(',') || '-', s.locale ?? '-', s.timeZone ?? 'default zone', `since ${formatTime(s.createdAtMs)}`, consentLine(s.consent)]);
     for (const line of table(rows)) out.line(`  ${line}`);
   }
   if (r.events.length === 0) {
@@ -44,10 +45,17 @@ export function renderTrace(out: Output, r: TraceReport): void {
       `${d.attempts} attempt(s)`,
       d.sentAtMs ? `sent ${formatTime(d.sentAtMs)}` : `updated ${formatTime(d.updatedAtMs)}`,
       d.wave !== undefined ? `wave ${d.wave}` : '',
+      heldLine(d),
       d.lastError ?? '',
     ]);
     for (const line of table(rows)) out.line(`    ${line}`);
   }
+}
+
+/** A send held back to the shopper's window: until when, and why it was skipped when the window opened. */
+function heldLine(d: DeliverySummary): string {
+  if (d.heldUntilMs === undefined) return '';
+  return `held until ${formatTime(d.heldUntilMs)}${d.skipped ? `, skipped: ${d.skipped}` : ''}`;
 }
 
 /** A consent record on one line: how each channel was vouched for, when confirmed, which wording, through whom. */

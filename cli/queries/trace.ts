@@ -30,6 +30,8 @@ export interface TraceSubscription {
   productId: string;
   channels: Channel[];
   locale: string | null;
+  /** The shopper's IANA time zone for send windows; null: RESTOCK_DEFAULT_TIME_ZONE applies. */
+  timeZone: string | null;
   createdAtMs: number | null;
   /** How the shopper consented (issue 32); null for a subscription written before consent records existed. */
   consent: ConsentRecord | null;
@@ -63,6 +65,7 @@ function subscriptionOf(productId: string, d: Record<string, unknown>): TraceSub
     productId,
     channels: channels.sort(),
     locale: typeof d.locale === 'string' ? d.locale : null,
+    timeZone: typeof d.timeZone === 'string' ? d.timeZone : null,
     createdAtMs: typeof d.createdAtMs === 'number' ? d.createdAtMs : null,
     consent: d.consent && typeof d.consent === 'object' ? (d.consent as ConsentRecord) : null,
   };

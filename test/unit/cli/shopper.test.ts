@@ -50,7 +50,7 @@ describe('restock trace', () => {
   test("shows each subscription's consent record: how each channel was vouched for, when confirmed, the wording, the storefront", async () => {
     const consent = { givenAtMs: 0, storefront: 'shop@p.iam.gserviceaccount.com', wording: 'v7', channels: { email: 'confirmed' as const }, confirmedAtMs: 60_000 };
     const r = await run(['trace', '--user', 'u-1'], {
-      ops: { readTrace: async () => ({ userId: 'u-1', productId: null, subscriptions: [{ productId: 'p1', channels: ['email'], locale: null, createdAtMs: 0, consent }], events: [], outboxUnreadable: null }) },
+      ops: { readTrace: async () => ({ userId: 'u-1', productId: null, subscriptions: [{ productId: 'p1', channels: ['email'], locale: null, timeZone: null, createdAtMs: 0, consent }], events: [], outboxUnreadable: null }) },
     });
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/p1 .*consent: email confirmed at .*, wording v7, by shop@p\.iam\.gserviceaccount\.com/);

@@ -52,4 +52,33 @@ describe('restock trace', () => {
     expect(r.stdout).not.toContain('wave');
     expect(JSON.parse(json.stdout).events[0].deliveries[0]).not.toHaveProperty('wave');
   });
+
+  test('a held delivery says until when; a held send skipped at the opening says why (send windows, docs/send-windows.md)', async () => {
+    const opensAt = NOW + 3_600_000;
+    const r = await run(['trace', '--user', 'u-1', '--product', 'sku-1'], {
+      ops: {
+        readTrace: async () =>
+          report([
+            delivery({ channel: 'email', state: 'held', sentAtMs: null, heldUntilMs: opensAt }),
+            delivery({ channel: 'push', state: 'soldOutBeforeSend', sentAtMs: null, heldUntilMs: opensAt, skipped: 'sold-out' }),
+          ]),
+      },
+    });
+
+    const lines = r.stdout.split('\n');
+    expect(lines.find((l) => l.trimStart().startsWith('email'))).toMatch(/email\s+held\s+.*held until 2023-11-14T23:13:20\.000Z/);
+    expect(lines.find((l) => l.trimStart().startsWith('push'))).toMatch(/push\s+soldOutBeforeSend\s+.*held until 2023-11-14T23:13:20\.000Z, skipped: sold-out/);
+  });
+
+  test("a subscription shows the shopper's time zone, or that the default zone applies", async () => {
+    const subscriptions = [
+      { productId: 'sku-1', channels: ['email' as const], locale: 'ja', timeZone: 'Asia/Tokyo', createdAtMs: NOW, consent: null },
+      { productId: 'sku-2', channels: ['push' as const], locale: null, timeZone: null, createdAtMs: NOW, consent: null },
+    ];
+    const r = await run(['trace', '--user', 'u-1'], { ops: { readTrace: async () => ({ ...report([]), productId: null, subscriptions, events: [] }) } });
+
+    const lines = r.stdout.split('\n');
+    expect(lines.find((l) => l.includes('sku-1'))).toMatch(/sku-1\s+email\s+ja\s+Asia\/Tokyo\s+since/);
+    expect(lines.find((l) => l.includes('sku-2'))).toMatch(/sku-2\s+push\s+-\s+default zone\s+since/);
+  });
 });
