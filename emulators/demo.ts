@@ -14,6 +14,11 @@
  * local SMTP server, the demo follows the links of that share of them, and
  * the restock must tell exactly those (`notifiedUnconfirmed` must be 0).
  *
+ * `--click-rate 0.3 [--buy-rate 0.1]`: once everyone is told, that share of
+ * the shoppers follow their tracked link and that share order through
+ * `POST /v1/conversions`; the summary adds the restock's funnel as `restock
+ * status` reads it (clicked, purchased direct and assisted, revenue).
+ *
  * `--channels email,push,webpush` seeds subscribers on those channels and sends them
  * directly: email through the stack's SMTP server, push through its FCM
  * stand-in, webpush through its web push stand-in (a running stack must have been started with the same
@@ -29,6 +34,8 @@ import { publishAndFollow, seedAudience, type RestockRunSummary } from './scenar
 import { runWaves, type WavesRunSummary } from './scenario/waves.ts';
 import { runSellOut, type SellOutRunSummary } from './scenario/sell-out.ts';
 import { confirmShare } from './scenario/double-opt-in.ts';
+import { clickAndBuy } from './scenario/funnel.ts';
+import type { Funnel } from '../cli/queries/funnel.ts';
 import {
   clientsFor,
   DEFAULT_STATE_FILE,
@@ -49,6 +56,10 @@ export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtM
   confirmationsSent?: number;
   confirmed?: number;
   notifiedUnconfirmed?: number;
+  /** With --click-rate / --buy-rate: links followed, orders reported, and the restock's funnel as `restock status` reads it. */
+  followed?: number;
+  ordered?: number;
+  funnel?: Funnel;
 };
 
 const program = exitTwoOnUsageError(new Command('demo'))
@@ -67,6 +78,8 @@ const program = exitTwoOnUsageError(new Command('demo'))
   .option('--sell-out-after-ms <ms>', 'sell the product out again through the inventory service this long after the restock (issue 40: who is told after it, who keeps their place)')
   .option('--double-opt-in', 'subscribe with double opt-in (RESTOCK_DOUBLE_OPT_IN=email): confirmation emails land at the local SMTP server and the demo follows the links of --confirm-rate of them')
   .option('--confirm-rate <share>', 'with --double-opt-in: the share of shoppers who confirm, 0 to 1', '0.7')
+  .option('--click-rate <share>', 'after everyone is told, the share of shoppers who follow their tracked link (as a phone browser, past the prefetch window), 0 to 1; prints the restock\'s funnel')
+  .option('--buy-rate <share>', 'with --click-rate: the share of shoppers told who then order through POST /v1/conversions, clickers first (above the click rate, the rest are assisted orders), 0 to 1', '0')
   .option('--restock-again-after-ms <ms>', 'with --sell-out-after-ms: restock it again this long after the sell-out (is anyone told twice?)')
   .parse();
 const opts = program.opts<{
@@ -85,6 +98,8 @@ const opts = program.opts<{
   restockAgainAfterMs?: string;
   doubleOptIn?: boolean;
   confirmRate: string;
+  clickRate?: string;
+  buyRate: string;
 }>();
 const subscribers = Number(opts.subscribers);
 const seedClients = Number(opts.seedClients);
@@ -110,6 +125,13 @@ if (sellOutAfterMs !== undefined && waveMultiplier !== undefined) fail('--sell-o
 const confirmRate = Number(opts.confirmRate);
 if (!(confirmRate >= 0 && confirmRate <= 1)) fail(`--confirm-rate must be a share from 0 to 1 (got ${opts.confirmRate})`);
 if (opts.doubleOptIn && (waveMultiplier !== undefined || sellOutAfterMs !== undefined)) fail('--double-opt-in is a demo of its own (without waves or a sell-out)');
+const clickRate = opts.clickRate === undefined ? undefined : Number(opts.clickRate);
+const buyRate = Number(opts.buyRate);
+if (clickRate !== undefined && !(clickRate >= 0 && clickRate <= 1)) fail(`--click-rate must be a share from 0 to 1 (got ${opts.clickRate})`);
+if (!(buyRate >= 0 && buyRate <= 1)) fail(`--buy-rate must be a share from 0 to 1 (got ${opts.buyRate})`);
+if (buyRate > 0 && clickRate === undefined) fail('--buy-rate needs --click-rate (0 for orders without clicks)');
+if (clickRate !== undefined && (waveMultiplier !== undefined || sellOutAfterMs !== undefined)) fail('--click-rate is a demo of its own (without waves or a sell-out)');
+if (clickRate !== undefined && opts.channels !== undefined) fail('--click-rate follows the links the notification service stand-in records: leave out --channels');
 const direct = (opts.channels ?? '').split(',').map((c) => c.trim()).filter(Boolean) as Channel[];
 const strange = direct.find((c) => !CHANNELS.includes(c));
 if (strange !== undefined) fail(`--channels takes ${CHANNELS.join(', ')} (got ${JSON.stringify(strange)})`);
@@ -251,6 +273,18 @@ async function run(): Promise<DemoSummary | WavesRunSummary | SellOutRunSummary>
       },
     });
     bar?.stop();
+    if (clickRate !== undefined && summary.ok) {
+      const prefetchSeconds = Number(description.env.RESTOCK_CLICK_PREFETCH_SECONDS ?? '5');
+      const acted = await clickAndBuy(description, clients, { productId: audience.productId, eventKey: summary.eventKey, clickRate, buyRate, prefetchSeconds, timeoutMs, onStep: say });
+      Object.assign(summary, acted);
+      // Buyers are taken clickers first: the first min(followed, ordered) are direct, the rest assisted.
+      const { clicked, purchased } = acted.funnel.total;
+      const direct = Math.min(acted.followed, acted.ordered);
+      if (clicked !== acted.followed || purchased.direct !== direct || purchased.assisted !== acted.ordered - direct) {
+        summary.ok = false;
+        summary.failure = `the funnel says ${clicked} clicked, ${purchased.direct} direct and ${purchased.assisted} assisted; the demo followed ${acted.followed} links and reported ${acted.ordered} orders (${direct} direct)`;
+      }
+    }
     if (!confirmation) return summary;
     const notifiedUnconfirmed = summary.unexpected;
     const ok = summary.ok && notifiedUnconfirmed === 0 && confirmation.confirmed === confirmation.confirmedUserIds.length;
@@ -275,6 +309,18 @@ function seedingLine(s: DemoSummary): string {
     `${s.seedMs.toLocaleString('en-US')} ms through the API (${seeding.clients} clients, ${seeding.perSecond.toLocaleString('en-US')}/s, ` +
     `p99 ${seeding.p99Ms} ms${retried ? `, retried ${retried}` : ''})`
   );
+}
+
+/** The funnel's lines: what the merchant reads in `restock status` after the shoppers acted. */
+function funnelRows(s: DemoSummary): [string, string, boolean?][] {
+  const f = s.funnel!.total;
+  const revenue = Object.entries(f.revenueMinor).map(([currency, minor]) => `${(minor / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })} ${currency}`).join(', ') || '-';
+  const share = (n: number) => (f.notified > 0 ? ` (${((100 * n) / f.notified).toFixed(1)} %)` : '');
+  return [
+    ['clicked', `${f.clicked.toLocaleString('en-US')}${share(f.clicked)}`, f.clicked === s.followed],
+    ['purchased', `${f.purchased.direct} direct, ${f.purchased.assisted} assisted${share(f.purchased.direct + f.purchased.assisted)}`, f.purchased.direct + f.purchased.assisted === s.ordered],
+    ['revenue', revenue],
+  ];
 }
 
 function printTable(s: DemoSummary): void {
@@ -304,6 +350,7 @@ function printTable(s: DemoSummary): void {
       `${t.notified.toLocaleString('en-US')} notified, ${t.duplicates} duplicate, ${t.rejected} rejected`,
       t.notified === s.subscribers && t.duplicates === 0,
     ]),
+    ...(s.funnel ? funnelRows(s) : []),
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   const out = [`\n${pc.bold('Restock demo')}  product ${s.productId}  event ${s.eventKey}`];

@@ -28,6 +28,8 @@ describe('usage errors exit 2', () => {
     [['run', 'demo', '--', '--subscribers', 'many'], '--subscribers must be a positive integer'],
     // The channels it names are the channel table's.
     [['run', 'demo', '--', '--channels', 'email,pigeon'], `--channels takes ${CHANNELS.join(', ')} (got "pigeon")`],
+    [['run', 'demo', '--', '--click-rate', '1.5'], '--click-rate must be a share from 0 to 1 (got 1.5)'],
+    [['run', 'demo', '--', '--buy-rate', '0.1'], '--buy-rate needs --click-rate'],
     [['run', 'tasks-emulator', '--', '--prot', '9499'], "unknown option '--prot'"],
   ])('npm %j exits 2 naming the problem', (args, message) => {
     const run = npm(args);

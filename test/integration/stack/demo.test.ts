@@ -2,6 +2,8 @@
  * `npm run demo` on a running stack: it finds the stack through the state
  * file, and its `--json` summary and exit code say whether every subscriber
  * was notified exactly once; it prints the console's page of the restock it ran.
+ * With `--click-rate` and `--buy-rate` the shoppers follow their links and
+ * order, and the summary's funnel is what Firestore recorded of them.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -9,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
+import { COLLECTIONS } from '../../../lib/model.ts';
 import { stack } from '../../helpers/stack.ts';
 
 function runDemo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -44,5 +47,27 @@ describe('npm run demo', () => {
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('data-count="sent">300<');
+  });
+
+  it('with --click-rate and --buy-rate, follows that share of links and reports that share of orders, clickers first, and prints the funnel they made', async () => {
+    const stateFile = join(mkdtempSync(join(tmpdir(), 'restock-demo-')), 'stack.json');
+    writeFileSync(stateFile, JSON.stringify(stack().description));
+
+    const { code, stdout, stderr } = await runDemo(['--state-file', stateFile, '--subscribers', '40', '--click-rate', '0.25', '--buy-rate', '0.4', '--timeout', '100', '--json']);
+
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout.trimEnd().split('\n').at(-1)!) as { ok: boolean; eventKey: string; followed: number; ordered: number; funnel: { total: Record<string, unknown> } };
+    // 10 of 40 follow their link; 16 order: the 10 who clicked (direct) and 6 who did not (assisted), 49.99 EUR each.
+    expect(summary).toMatchObject({ ok: true, followed: 10, ordered: 16 });
+    expect(summary.funnel.total).toEqual({ notified: 40, clicked: 10, purchased: { direct: 10, assisted: 6 }, revenueMinor: { EUR: 16 * 4999 } });
+    // What the funnel counted is what Firestore holds of this restock, counted here without the funnel's queries.
+    const db = stack().firestore;
+    const clicks = await db.collection(COLLECTIONS.clicks).where('eventKey', '==', summary.eventKey).get();
+    const orders = await db.collection(COLLECTIONS.conversions).where('eventKey', '==', summary.eventKey).get();
+    expect(clicks.size).toBe(10);
+    expect(orders.docs.map((d) => d.get('attribution')).sort()).toEqual([...Array(6).fill('assisted'), ...Array(10).fill('direct')]);
+    expect(stdout).toMatch(/clicked\s+10 \(25\.0 %\)/);
+    expect(stdout).toMatch(/purchased\s+10 direct, 6 assisted \(40\.0 %\)/);
+    expect(stdout).toMatch(/revenue\s+799\.84 EUR/);
   });
 });
