@@ -45,5 +45,5 @@ http('applyShopperActions', { onRefused }, async (req, res) => {
   store ??= new FirestoreSubscriptionStore(rt.db);
   pending ??= new FirestorePendingStore(rt.db);
   clicks ??= new FirestoreClickStore(rt.db, rt.config.ledgerTtlDays);
-  writeReply(res, await handleShopperActionPush({ store, pending, clicks }, { headers: req.headers, body: req.body, rawBody: req.rawBody }));
+  writeReply(res, await handleShopperActionPush({ store, pending, clicks, metrics: rt.metrics }, { headers: req.headers, body: req.body, rawBody: req.rawBody }));
 });

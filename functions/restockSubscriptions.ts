@@ -30,6 +30,7 @@ http('restockSubscriptions', {}, async (req, res) => {
     ...(rt.config.doubleOptIn.length > 0 ? { pending: new FirestorePendingStore(rt.db), confirmations: createConfirmationSender(rt.config, rt.db) } : {}),
     shoppers: new FirestoreShopperData(rt.db, { ledgerTtlDays: rt.config.ledgerTtlDays }),
     conversions: new FirestoreConversionStore(rt.db, { windowMs: rt.config.attributionWindowDays * 86_400_000, ttlDays: rt.config.ledgerTtlDays }),
+    metrics: rt.metrics,
   });
   const reply = await api({ method: req.method, url: req.originalUrl, headers: req.headers, rawBody: req.rawBody });
   writeReply(res, reply);

@@ -47,14 +47,30 @@ locals {
       unit        = "ms"
       labels      = ["path"]
     }
+    # What a restock sold (docs/funnel.md): clicks counted by applyShopperActions, orders by the subscription API.
+    "restock.clicks" = {
+      description = "Shoppers' first clicks on a notification's tracked link, by channel."
+      value_type  = "INT64"
+      unit        = "1"
+      labels      = ["channel"]
+    }
+    "restock.conversions" = {
+      description = "Orders the storefront reported, by attribution (direct, assisted, unattributed) and the channel credited (none)."
+      value_type  = "INT64"
+      unit        = "1"
+      labels      = ["attribution", "channel"]
+    }
+    "restock.revenue" = {
+      description = "Reported orders' value in each currency's minor units (cents, yen), by currency and attribution."
+      value_type  = "INT64"
+      unit        = "1"
+      labels      = ["currency", "attribution"]
+    }
   }
 
-  # The functions that record them (the subscription API records none).
-  metric_writers = {
-    fanOutRestock       = "serviceAccount:${google_service_account.function["fanOutRestock"].email}"
-    deliverRestockBatch = "serviceAccount:${google_service_account.function["deliverRestockBatch"].email}"
-    relayOutbox         = "serviceAccount:${google_service_account.function["relayOutbox"].email}"
-  }
+  # The functions that record them: every deployed one but the public restockUnsubscribe, which
+  # only publishes what a shopper asked (applyShopperActions counts the clicks, the API the orders).
+  metric_writers = { for name, sa in google_service_account.function : name => "serviceAccount:${sa.email}" if name != "restockUnsubscribe" }
 }
 
 # Declared before any function writes: an alert policy or a dashboard on a
@@ -129,6 +145,18 @@ locals {
         title   = "Outbox lag p95, commit to publish (ms), by path", metric = "restock.outbox.lag", group_by = "path",
         aligner = "ALIGN_DELTA", reducer = "REDUCE_PERCENTILE_95"
       }
+      clicks = {
+        title   = "Clicks on notifications, by channel (per s)", metric = "restock.clicks", group_by = "channel",
+        aligner = "ALIGN_RATE", reducer = "REDUCE_SUM"
+      }
+      conversions = {
+        title   = "Orders reported, by attribution (per s)", metric = "restock.conversions", group_by = "attribution",
+        aligner = "ALIGN_RATE", reducer = "REDUCE_SUM"
+      }
+      revenue = {
+        title   = "Revenue in minor units, by currency (per minute)", metric = "restock.revenue", group_by = "currency",
+        aligner = "ALIGN_DELTA", reducer = "REDUCE_SUM"
+      }
       } : name => {
       title = chart.title
       xyChart = {
@@ -181,6 +209,10 @@ resource "google_monitoring_dashboard" "pipeline" {
         local.metric_chart.notifications_by_channel,
         local.metric_chart.chunk_p50,
         local.metric_chart.chunk_p99,
+        # Then what the notifications did: clicks, orders and their value.
+        local.metric_chart.clicks,
+        local.metric_chart.conversions,
+        local.metric_chart.revenue,
         ] : {
         xPos   = (i % 2) * 6
         yPos   = floor(i / 2) * 4

@@ -1,8 +1,10 @@
 /**
  * The local exporter: each export appends one line to `<dir>/<service>.jsonl`,
  * a snapshot of every instrument as the process has counted it since it
- * started (cumulative temporality), so the last line of a file is the
- * process's total. `./snapshot.ts` reads them back (tests, `npm run demo`).
+ * started (cumulative temporality), marked with the process (`instance`), so
+ * each process's last line is its total. Several processes serve one function
+ * (the subscription API runs one per core, as Cloud Run runs instances), and
+ * `./snapshot.ts` sums their last lines, as Cloud Monitoring sums instances.
  */
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,12 +20,14 @@ export class JsonLinesFileExporter implements PushMetricExporter {
   constructor(
     private readonly dir: string,
     private readonly service: string,
+    /** Which process of the service writes: its pid is unique among the live processes of one machine. */
+    private readonly instance: string = String(process.pid),
   ) {
     this.file = join(dir, `${service}.jsonl`);
   }
 
   export(metrics: ResourceMetrics, done: (result: ExportResult) => void): void {
-    const snapshot = toSnapshot(this.service, metrics, Date.now());
+    const snapshot = { ...toSnapshot(this.service, metrics, Date.now()), instance: this.instance };
     // A process that has recorded nothing yet (the subscription API never does) writes nothing.
     if (Object.keys(snapshot.metrics).length === 0) {
       done({ code: ExportResultCode.SUCCESS });

@@ -24,7 +24,7 @@ import { CLOUD_MONITORING_MIN_GAP_MS, resourceOf, startOtelMetrics, type Pipelin
 import { lazyCloudMonitoringExporter, detectGcpResource } from './cloud-monitoring.ts';
 import { NO_METRICS, type MetricsRecorder } from './recorder.ts';
 
-export { NO_METRICS, notificationCounts, queueLagMs, type FanoutEnd, type MetricsRecorder, type NotificationOutcome, type TaskKind } from './recorder.ts';
+export { NO_METRICS, notificationCounts, queueLagMs, type FanoutEnd, type MetricsRecorder, type NotificationOutcome, type OrderRecorded, type TaskKind } from './recorder.ts';
 export { lastSnapshot, total, type MetricPoint, type MetricSnapshot } from './snapshot.ts';
 export { INSTRUMENTS, FLUSH_TIMEOUT_MS } from './otel.ts';
 

@@ -35,7 +35,7 @@ import {
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
-import type { FanoutEnd, MetricsRecorder, NotificationOutcome, TaskKind } from './recorder.ts';
+import type { FanoutEnd, MetricsRecorder, NotificationOutcome, OrderRecorded, TaskKind } from './recorder.ts';
 
 /** Longest a request waits on a due export before answering anyway. */
 export const FLUSH_TIMEOUT_MS = 2_000;
@@ -54,6 +54,9 @@ export const INSTRUMENTS = {
   events: 'restock.events',
   queueLag: 'restock.queue.lag',
   outboxLag: 'restock.outbox.lag',
+  clicks: 'restock.clicks',
+  conversions: 'restock.conversions',
+  revenue: 'restock.revenue',
 } as const;
 
 /** Reports an export that failed; the request that triggered it goes on. */
@@ -67,6 +70,9 @@ class OtelRecorder implements MetricsRecorder {
   private readonly fanoutHistogram: Histogram;
   private readonly queueLagHistogram: Histogram;
   private readonly outboxLagHistogram: Histogram;
+  private readonly clickCounter: Counter;
+  private readonly conversionCounter: Counter;
+  private readonly revenueCounter: Counter;
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter('restock-fanout');
@@ -78,6 +84,10 @@ class OtelRecorder implements MetricsRecorder {
     this.fanoutHistogram = latency(INSTRUMENTS.fanoutDuration, 'A fan-out from its first claim to its end, continuations included.');
     this.queueLagHistogram = latency(INSTRUMENTS.queueLag, 'Cloud Tasks dispatch time minus the task schedule time (X-CloudTasks-TaskETA).');
     this.outboxLagHistogram = latency(INSTRUMENTS.outboxLag, 'Outbox: stock change committed to event published.');
+    this.clickCounter = meter.createCounter(INSTRUMENTS.clicks, { description: "Shoppers' first clicks on a notification's tracked link, by channel.", unit: '1', valueType: ValueType.INT });
+    this.conversionCounter = meter.createCounter(INSTRUMENTS.conversions, { description: 'Orders the storefront reported, by attribution (direct, assisted, unattributed) and the channel credited (none).', unit: '1', valueType: ValueType.INT });
+    // Minor units per currency: summing two currencies means nothing, so a chart groups by it.
+    this.revenueCounter = meter.createCounter(INSTRUMENTS.revenue, { description: "Reported orders' value in each currency's minor units (cents, yen), by currency and attribution.", unit: '1', valueType: ValueType.INT });
   }
 
   notifications(channel: string, outcome: NotificationOutcome, count: number): void {
@@ -97,6 +107,15 @@ class OtelRecorder implements MetricsRecorder {
   }
   outboxPublished(lagMs: number, path: 'fast-path' | 'sweep'): void {
     this.safely(() => this.outboxLagHistogram.record(lagMs, { path }));
+  }
+  clickRecorded(channel: string): void {
+    this.safely(() => this.clickCounter.add(1, { channel }));
+  }
+  orderRecorded(o: OrderRecorded): void {
+    this.safely(() => {
+      this.conversionCounter.add(1, { attribution: o.attribution, channel: o.channel ?? 'none' });
+      this.revenueCounter.add(o.valueMinor, { currency: o.currency, attribution: o.attribution });
+    });
   }
 
   /** Recording is in-memory and should not fail; if it ever does, the work it measures must not. */

@@ -18,6 +18,16 @@ export type TaskKind = 'delivery' | 'continuation';
 /** How a fan-out ended (its whole life, across continuations). */
 export type FanoutEnd = 'completed' | 'failed';
 
+/** An order as the metrics count it: its attribution, the channel credited (none when unattributed), currency and amount. */
+export interface OrderRecorded {
+  attribution: 'direct' | 'assisted' | 'unattributed';
+  channel: string | undefined;
+  /** ISO 4217, upper case. */
+  currency: string;
+  /** In the currency's minor units. */
+  valueMinor: number;
+}
+
 /** The recording side of the pipeline's metrics. Implementations never throw. */
 export interface MetricsRecorder {
   /** `count` notifications of `channel` ended one attempt as `outcome`. */
@@ -32,6 +42,10 @@ export interface MetricsRecorder {
   queueLag(lagMs: number, task: TaskKind): void;
   /** An outbox row was published `lagMs` after its stock change was committed. */
   outboxPublished(lagMs: number, path: 'fast-path' | 'sweep'): void;
+  /** A shopper's first click on a notification of `channel` was recorded (lib/clicks). */
+  clickRecorded(channel: string): void;
+  /** The storefront reported an order the first time (a repeat of the same order is not counted again). */
+  orderRecorded(order: OrderRecorded): void;
 }
 
 /** Records nothing: the CLI, unit tests, and processes with RESTOCK_METRICS_EXPORTER=none. */
@@ -42,6 +56,8 @@ export const NO_METRICS: MetricsRecorder = {
   eventHandled() {},
   queueLag() {},
   outboxPublished() {},
+  clickRecorded() {},
+  orderRecorded() {},
 };
 
 /** How many notifications of each channel ended each way: one entry per (channel, outcome) seen. Pure. */

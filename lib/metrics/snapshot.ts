@@ -1,7 +1,8 @@
 /**
- * Reading back what the file exporter wrote (`./file-exporter.ts`): the last
- * snapshot of a process, and the total of an instrument over the labels asked
- * for. Plain data, no SDK: the integration tests and `npm run demo` use it.
+ * Reading back what the file exporter wrote (`./file-exporter.ts`): a
+ * service's latest snapshot (the last of each of its processes, summed), and
+ * the total of an instrument over the labels asked for. Plain data, no SDK:
+ * the integration tests and `npm run demo` use it.
  */
 import { readFile } from 'node:fs/promises';
 
@@ -23,10 +24,16 @@ export interface MetricSnapshot {
   timeMs: number;
   /** The function (or service) that wrote it. */
   service: string;
+  /** The process of the service that wrote it; absent on a summed snapshot and on lines written before it was recorded. */
+  instance?: string;
   metrics: Record<string, { unit: string; points: MetricPoint[] }>;
 }
 
-/** The last snapshot in a `.jsonl` file; undefined when the file is missing or empty. A torn last line is skipped. */
+/**
+ * The service's latest snapshot in a `.jsonl` file: the last line of each
+ * process that wrote to it, summed ({@link sumSnapshots}); undefined when the
+ * file is missing or empty. A torn line (one being appended) is skipped.
+ */
 export async function lastSnapshot(file: string): Promise<MetricSnapshot | undefined> {
   let text: string;
   try {
@@ -35,15 +42,45 @@ export async function lastSnapshot(file: string): Promise<MetricSnapshot | undef
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
-  const lines = text.split('\n').filter(Boolean);
-  for (let i = lines.length - 1; i >= 0; i--) {
+  const lastOf = new Map<string, MetricSnapshot>();
+  for (const line of text.split('\n')) {
+    if (!line) continue;
     try {
-      return JSON.parse(lines[i]!) as MetricSnapshot;
+      const snapshot = JSON.parse(line) as MetricSnapshot;
+      lastOf.set(snapshot.instance ?? '', snapshot);
     } catch {
-      // A line being appended while we read; the one before it is whole.
+      // A line being appended while we read: that process's line before it stands.
     }
   }
-  return undefined;
+  return lastOf.size === 0 ? undefined : sumSnapshots([...lastOf.values()]);
+}
+
+/**
+ * Several processes' snapshots as one (pure): counters summed, histograms'
+ * counts, sums and buckets summed, per instrument and label set; the time is
+ * the latest. What Cloud Monitoring shows when it sums a function's instances.
+ */
+export function sumSnapshots(snapshots: readonly MetricSnapshot[]): MetricSnapshot {
+  const metrics: MetricSnapshot['metrics'] = {};
+  for (const s of snapshots) {
+    for (const [name, { unit, points }] of Object.entries(s.metrics)) {
+      const into = (metrics[name] ??= { unit, points: [] });
+      for (const p of points) {
+        const key = JSON.stringify(Object.entries(p.labels).sort());
+        const same = into.points.find((q) => JSON.stringify(Object.entries(q.labels).sort()) === key);
+        if (!same) into.points.push(structuredClone(p));
+        else if ('value' in same && 'value' in p) same.value += p.value;
+        else if ('count' in same && 'count' in p) {
+          same.count += p.count;
+          same.sum += p.sum;
+          same.min = same.min === null ? p.min : p.min === null ? same.min : Math.min(same.min, p.min);
+          same.max = same.max === null ? p.max : p.max === null ? same.max : Math.max(same.max, p.max);
+          same.bucketCounts = same.bucketCounts.map((n, i) => n + (p.bucketCounts[i] ?? 0));
+        }
+      }
+    }
+  }
+  return { timeMs: Math.max(...snapshots.map((s) => s.timeMs)), service: snapshots[0]!.service, metrics };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import { errorToProblemReply, jsonReply, problemRow, type HttpReply, type ProblemTable } from '../http/index.ts';
 import { errorFields, log as rootLog, recipientRef, type Logger } from '../log.ts';
+import type { MetricsRecorder } from '../metrics/index.ts';
 import { StoreUnavailableError, type PendingStore, type SubscriptionStore } from '../subscriptions/index.ts';
 import type { IncomingRequest } from '../events/index.ts';
 import { applyShopperAction, parseShopperActionPush, type ClickRecorder } from './apply.ts';
@@ -22,6 +23,8 @@ export interface ShopperActionDeps {
   pending?: Pick<PendingStore, 'confirm'>;
   /** Where `click` actions are recorded (lib/clicks). */
   clicks?: ClickRecorder;
+  /** Counts each click recorded (`restock.clicks`); unset, nothing is counted. */
+  metrics?: Pick<MetricsRecorder, 'clickRecorded'>;
   logger?: Logger;
 }
 
@@ -32,6 +35,8 @@ export async function handleShopperActionPush(deps: ShopperActionDeps, req: Inco
     const action = parseShopperActionPush(req);
     const outcome = await applyShopperAction(deps.store, action, deps.pending, deps.clicks);
     logger.info('shopper action applied', { type: action.type, outcome, productId: action.productId, user: recipientRef(action.userId) });
+    // Only the first click of a notification: a repeat or a click without a sent notification is no shopper more.
+    if (action.type === 'click' && outcome === 'clicked') deps.metrics?.clickRecorded(action.channel);
     return jsonReply(200, { outcome });
   } catch (err) {
     if (err instanceof InvalidShopperActionError) {

@@ -31,6 +31,7 @@ import {
   type HttpRequestLike,
 } from '../http/index.ts';
 import { log as rootLog, recipientRef, type Logger } from '../log.ts';
+import type { MetricsRecorder } from '../metrics/index.ts';
 import type { StorefrontTenant } from '../config.ts';
 import { identifyCaller, requireScope, type Caller, type CallerPolicy } from './caller.ts';
 import { openApiHandler } from './openapi-route.ts';
@@ -80,6 +81,8 @@ export interface SubscriptionApiDeps {
   shoppers?: ShopperData;
   /** Orders the storefront reports (`POST /v1/conversions`, lib/conversions); unset: that route answers 404. */
   conversions?: { record(request: ConversionRequest, nowMs: number): Promise<RecordedConversion> };
+  /** Counts each order recorded (`restock.conversions`, `restock.revenue`); unset, nothing is counted. */
+  metrics?: Pick<MetricsRecorder, 'orderRecorded'>;
   /** Clock, replaceable in tests. */
   nowMs?: () => number;
   logger?: Logger;
@@ -266,6 +269,10 @@ export function createSubscriptionApi(deps: SubscriptionApiDeps): SubscriptionAp
     requireScope(caller, tenants, request.userId);
     const { outcome, conversion } = await deps.conversions.record(request, now);
     logger.info(`conversion ${outcome}`, { productId: request.productId, user: recipientRef(request.userId), attribution: conversion.attribution, caller: caller.label });
+    // The same order reported again (a storefront's retry) is one order.
+    if (outcome === 'created') {
+      deps.metrics?.orderRecorded({ attribution: conversion.attribution, channel: conversion.channel, currency: conversion.currency, valueMinor: conversion.valueMinor });
+    }
     return jsonReply(outcome === 'created' ? 201 : 200, toConversionView(conversion));
   };
 

@@ -5,7 +5,9 @@
  * metrics the function processes exported to their files (RESTOCK_METRICS_EXPORTER=file)
  * say what the sink saw: as many notifications counted sent per channel as the
  * sink delivered, as many rejected as it rejected, one completed fan-out, a
- * queue lag for every delivery attempt, and the outbox lag of both stock changes.
+ * queue lag for every delivery attempt, and the outbox lag of both stock changes;
+ * then shoppers follow links and order, and the clicks and orders counted are
+ * the funnel's.
  *
  * The stack is this file's own: the shared one serves other files at the same
  * time, and its counters would count their notifications too.
@@ -15,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { INSTRUMENTS, lastSnapshot, total, type MetricSnapshot } from '../../../lib/metrics/index.ts';
 import { clientsFor, REPO_ROOT, startStack, type Stack } from '../../../emulators/stack/index.ts';
 import { publishAndFollow, seedAudience, setSinkFaults } from '../../../emulators/scenario/index.ts';
+import { clickAndBuy } from '../../../emulators/scenario/funnel.ts';
 import { SinkClient, waitFor } from '../../helpers/index.ts';
 
 let stack: Stack;
@@ -84,6 +87,30 @@ describe('metrics exported by the functions, read back after a restock', () => {
         const published = total(await snapshotOf('inventory'), INSTRUMENTS.outboxLag) + total(await snapshotOf('relayOutbox'), INSTRUMENTS.outboxLag);
         return published === 2;
       }, { what: 'the outbox lag of the two stock changes to be exported' });
+
+      // Then the shoppers act (as the demo's --click-rate / --buy-rate play them): a quarter follow their link, 30 % order,
+      // and the API and applyShopperActions count what a restock sold, each first click and each order once.
+      const acted = await clickAndBuy(stack.description, clients, {
+        productId: audience.productId,
+        eventKey: run.eventKey,
+        clickRate: 0.25,
+        buyRate: 0.3,
+        prefetchSeconds: 5,
+        timeoutMs: 60_000,
+      });
+      expect(acted.followed).toBeGreaterThan(0);
+      const clicks = await waitFor(async () => {
+        const s = await snapshotOf('applyShopperActions');
+        return total(s, INSTRUMENTS.clicks) === acted.followed ? s : undefined;
+      }, { what: `applyShopperActions to have exported ${acted.followed} clicks` });
+      expect(total(clicks, INSTRUMENTS.clicks, { channel: 'email' }) + total(clicks, INSTRUMENTS.clicks, { channel: 'push' })).toBe(acted.followed);
+      const orders = await waitFor(async () => {
+        const s = await snapshotOf('restockSubscriptions');
+        return total(s, INSTRUMENTS.conversions) === acted.ordered ? s : undefined;
+      }, { what: `restockSubscriptions to have exported ${acted.ordered} orders` });
+      expect(total(orders, INSTRUMENTS.conversions, { attribution: 'direct' })).toBe(acted.funnel.total.purchased.direct);
+      expect(total(orders, INSTRUMENTS.conversions, { attribution: 'assisted' })).toBe(acted.funnel.total.purchased.assisted);
+      expect(total(orders, INSTRUMENTS.revenue, { currency: 'EUR' })).toBe(acted.funnel.total.revenueMinor.EUR);
     } finally {
       await clients.close();
     }

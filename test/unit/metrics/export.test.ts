@@ -75,6 +75,76 @@ describe('the file exporter', () => {
     expect(snapshot?.metrics[INSTRUMENTS.chunkDuration]?.unit).toBe('ms');
   });
 
+  test('clicks by channel, orders by attribution and channel, revenue by currency and attribution (what a restock sold, docs/funnel.md)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'restock-metrics-'));
+    const t = clock();
+    const m = startOtelMetrics({
+      exporter: new JsonLinesFileExporter(dir, 'restockSubscriptions'),
+      resource: resourceOf({ 'service.name': 'restockSubscriptions' }),
+      exportIntervalMs: 60_000,
+      minGapMs: 0,
+      onFailure: (err) => {
+        throw err;
+      },
+      now: t.now,
+    });
+
+    m.recorder.clickRecorded('email');
+    m.recorder.clickRecorded('email');
+    m.recorder.clickRecorded('push');
+    m.recorder.orderRecorded({ attribution: 'direct', channel: 'email', currency: 'EUR', valueMinor: 4999 });
+    m.recorder.orderRecorded({ attribution: 'assisted', channel: 'push', currency: 'EUR', valueMinor: 1000 });
+    m.recorder.orderRecorded({ attribution: 'unattributed', channel: undefined, currency: 'JPY', valueMinor: 3000 });
+    t.advance(60_000);
+    await m.flushIfDue();
+    await m.shutdown();
+
+    const snapshot = await lastSnapshot(join(dir, 'restockSubscriptions.jsonl'));
+    expect(total(snapshot, INSTRUMENTS.clicks, { channel: 'email' })).toBe(2);
+    expect(total(snapshot, INSTRUMENTS.clicks)).toBe(3);
+    expect(total(snapshot, INSTRUMENTS.conversions, { attribution: 'direct', channel: 'email' })).toBe(1);
+    expect(total(snapshot, INSTRUMENTS.conversions, { attribution: 'unattributed', channel: 'none' })).toBe(1);
+    expect(total(snapshot, INSTRUMENTS.revenue, { currency: 'EUR' })).toBe(5999);
+    expect(total(snapshot, INSTRUMENTS.revenue, { currency: 'JPY', attribution: 'unattributed' })).toBe(3000);
+  });
+
+  test("processes of one service (the API's instances) write one file, and it reads as their sum, each process's last line counted once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'restock-metrics-'));
+    const t = clock();
+    const instance = (id: string) =>
+      startOtelMetrics({
+        exporter: new JsonLinesFileExporter(dir, 'restockSubscriptions', id),
+        resource: resourceOf({ 'service.name': 'restockSubscriptions' }),
+        exportIntervalMs: 60_000,
+        minGapMs: 0,
+        onFailure: (err) => {
+          throw err;
+        },
+        now: t.now,
+      });
+    const [a, b] = [instance('101'), instance('102')];
+
+    a.recorder.clickRecorded('email');
+    b.recorder.clickRecorded('email');
+    b.recorder.clickRecorded('push');
+    a.recorder.chunkDelivered(100, true);
+    b.recorder.chunkDelivered(300, true);
+    t.advance(60_000);
+    await Promise.all([a.flushIfDue(), b.flushIfDue()]);
+    // A later line of one process replaces its earlier one, not adds to it.
+    a.recorder.clickRecorded('email');
+    t.advance(60_000);
+    await a.flushIfDue();
+    await Promise.all([a.shutdown(), b.shutdown()]);
+
+    const snapshot = await lastSnapshot(join(dir, 'restockSubscriptions.jsonl'));
+    expect(total(snapshot, INSTRUMENTS.clicks, { channel: 'email' })).toBe(3);
+    expect(total(snapshot, INSTRUMENTS.clicks)).toBe(4);
+    expect(total(snapshot, INSTRUMENTS.chunkDuration, { settled: 'true' })).toBe(2);
+    const chunk = snapshot?.metrics[INSTRUMENTS.chunkDuration]?.points[0];
+    expect(chunk && 'sum' in chunk ? [chunk.sum, chunk.min, chunk.max] : undefined).toEqual([400, 100, 300]);
+  });
+
   test('a missing file reads as no snapshot, and its totals as 0', async () => {
     const snapshot = await lastSnapshot(join(tmpdir(), 'no-such-dir-restock', 'x.jsonl'));
     expect(snapshot).toBeUndefined();

@@ -4,7 +4,9 @@
  * the queue driven by variables, Firestore indexes and TTL, alerts, outputs.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { block, firestoreFields, loadTerraform, resource, resourcesOf, stringsUnderKeys, type Hcl, type Terraform } from './hcl.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, block, firestoreFields, loadTerraform, resource, resourcesOf, stringsUnderKeys, type Hcl, type Terraform } from './hcl.ts';
 import { variableValue } from '../../../sim/production/hcl-expression.ts';
 import { INSTRUMENTS } from '../../../lib/metrics/index.ts';
 
@@ -270,8 +272,9 @@ describe('who may invoke what', () => {
       'metric_writer:roles/monitoring.metricWriter',
       'outbox_relay_firestore:roles/datastore.user',
     ]);
-    // Only the functions that record the pipeline's metrics (lib/metrics) may write them.
-    expect(Object.keys(tf.locals.metric_writers).sort()).toEqual(['deliverRestockBatch', 'fanOutRestock', 'relayOutbox']);
+    // Only the functions that record the pipeline's metrics (lib/metrics) may write them: every deployed one but the public one.
+    expect(tf.locals.metric_writers).toBe('${{ for name, sa in google_service_account.function : name => "serviceAccount:${sa.email}" if name != "restockUnsubscribe" }}');
+    expect(readFileSync(join(REPO_ROOT, 'functions/restockUnsubscribe.ts'), 'utf8')).not.toMatch(/metrics/);
     expect(resource(tf, 'google_project_iam_custom_role', 'fcm_sender').permissions).toEqual(['cloudmessaging.messages.create']);
     const condition = block(resource(tf, 'google_project_iam_member', 'function_firestore').condition);
     expect(condition.expression).toBe('resource.name == "${google_firestore_database.pipeline.id}"');
@@ -612,6 +615,9 @@ describe('alerts', () => {
     expect(descriptor.type).toBe('${local.metric_prefix}/${each.key}');
     expect(tf.locals.metric_prefix).toBe('workload.googleapis.com');
     expect(tf.locals.pipeline_metrics['restock.notifications'].labels).toEqual(['channel', 'outcome']);
+    expect(tf.locals.pipeline_metrics['restock.clicks'].labels).toEqual(['channel']);
+    expect(tf.locals.pipeline_metrics['restock.conversions'].labels).toEqual(['attribution', 'channel']);
+    expect(tf.locals.pipeline_metrics['restock.revenue'].labels).toEqual(['currency', 'attribution']);
   });
 
   test('an alert on a log-based metric is created only after the metric has had time to become known (provider issue 11102), so a first apply succeeds', () => {
