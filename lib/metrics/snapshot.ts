@@ -64,7 +64,8 @@ export function sumSnapshots(snapshots: readonly MetricSnapshot[]): MetricSnapsh
   const metrics: MetricSnapshot['metrics'] = {};
   for (const s of snapshots) {
     for (const [name, { unit, points }] of Object.entries(s.metrics)) {
-      const into = (metrics[name] ??= { unit, points: [] });
+      const into = metrics[name] ?? { unit, points: [] };
+      metrics[name] = into;
       for (const p of points) {
         const key = JSON.stringify(Object.entries(p.labels).sort());
         const same = into.points.find((q) => JSON.stringify(Object.entries(q.labels).sort()) === key);
