@@ -115,7 +115,10 @@ describe('restock demand', () => {
 
   test('asks for the top it was given (10 by default) at the CLI clock', async () => {
     const asked: DemandQuery[] = [];
-    const readDemand = async (q: DemandQuery) => (asked.push(q), demandReport());
+    const readDemand = async (q: DemandQuery) => {
+      asked.push(q);
+      return demandReport();
+    };
     await run(['demand'], { ops: { readDemand }, nowMs: () => NOW });
     await run(['demand', '--top', '3'], { ops: { readDemand }, nowMs: () => NOW });
     expect(asked).toEqual([
@@ -159,7 +162,15 @@ describe('restock product demand', () => {
 
   test('prints the waiting count, the sign-ups per day and each restock with what it sold', async () => {
     const asked: [string, number][] = [];
-    const r = await run(['product', 'demand', 'sku-hot'], { ops: { readProductDemand: async (id, now) => (asked.push([id, now]), report) }, nowMs: () => NOW });
+    const r = await run(['product', 'demand', 'sku-hot'], {
+      ops: {
+        readProductDemand: async (id, now) => {
+          asked.push([id, now]);
+          return report;
+        },
+      },
+      nowMs: () => NOW,
+    });
     expect(r.code).toBe(0);
     expect(asked).toEqual([['sku-hot', NOW]]);
     const lines = r.stdout.trim().split('\n');
