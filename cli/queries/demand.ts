@@ -44,7 +44,7 @@ const PAGE = 100;
 /** Products considered at most per answer: each costs one count aggregation (the answer says when it stopped short). */
 export const MAX_PRODUCTS = 1_000;
 /** Count aggregations and funnels run at once (each a small RPC). */
-const CONCURRENCY = 16;
+export const CONCURRENCY = 16;
 /** Days of sign-ups `restock demand` shows per product. */
 export const DEMAND_DAYS = 7;
 /** Days of sign-ups one product's page shows. */

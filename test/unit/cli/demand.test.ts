@@ -5,10 +5,12 @@
  * output, --json). The read model on real Firestore is
  * test/integration/cli/demand.test.ts.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { DemandQuery, DemandReport, ProductDemandReport, RestockResult } from '../../../cli/queries/demand.ts';
-import { conversionOf, dayStarts, rankByWaiting } from '../../../cli/queries/demand.ts';
+import { CONCURRENCY, conversionOf, dayStarts, DEMAND_DAYS, MAX_PRODUCTS, PRODUCT_DAYS, PRODUCT_RESTOCKS, rankByWaiting } from '../../../cli/queries/demand.ts';
+import { DEMAND_PAGE_TOP } from '../../../console/pages.ts';
 import { sumRows } from '../../../cli/queries/funnel.ts';
 import { run } from './fakes.ts';
 
@@ -190,5 +192,30 @@ describe('restock product demand', () => {
   test('--json prints the report as one document', async () => {
     const r = await run(['product', 'demand', 'sku-hot', '--json'], { ops: { readProductDemand: async () => report } });
     expect(JSON.parse(r.stdout)).toEqual(report);
+  });
+});
+
+describe('the manual states the bounds the code sets', () => {
+  const read = (page: string) => readFileSync(new URL(`../../../docs/${page}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+  const n = (x: number) => x.toLocaleString('en-US');
+
+  test('operate.md: products counted at most, and how many at once; the days of sign-ups and the restocks listed', () => {
+    const operate = read('operate.md');
+    expect(operate).toContain(`of at most ${n(MAX_PRODUCTS)} products read in id order`);
+    expect(operate).toContain(`at most ${n(MAX_PRODUCTS)} are counted, ${CONCURRENCY} at once`);
+    expect(operate).toContain(`over the last ${DEMAND_DAYS} days`);
+    expect(operate).toContain(`sign-ups per UTC day over ${PRODUCT_DAYS} days, and its past restocks (at most ${PRODUCT_RESTOCKS}, newest first)`);
+  });
+
+  test('console.md: the products the demand page lists and counts, and what a product page shows', () => {
+    const console = read('console.md');
+    expect(console).toContain(`the ${DEMAND_PAGE_TOP} products with the most shoppers waiting (of at most ${n(MAX_PRODUCTS)} counted`);
+    expect(console).toContain(`sign-ups of the last ${DEMAND_DAYS} days`);
+    expect(console).toContain(`\`restock demand --top ${DEMAND_PAGE_TOP}\``);
+    expect(console).toContain(`one count aggregation each (at most ${n(MAX_PRODUCTS)}, ${CONCURRENCY} at once)`);
+    expect(console).toContain(`sign-ups per day (${DEMAND_DAYS} counts) and the last restock's funnel of the ${DEMAND_PAGE_TOP} it lists`);
+    expect(console).toContain(`sign-ups per UTC day over ${PRODUCT_DAYS} days`);
+    expect(console).toContain(`${PRODUCT_DAYS} counts of sign-ups`);
+    expect(console).toContain(`past restocks (newest first, at most ${PRODUCT_RESTOCKS})`);
   });
 });
