@@ -31,7 +31,7 @@
  */
 import { FieldPath, type Firestore } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
-import { fanoutsOfProduct } from '../../lib/fanout/index.ts';
+import { fanoutRef, fanoutsOfProduct } from '../../lib/fanout/index.ts';
 import { COLLECTIONS, productRef, subscriptionsRef } from '../../lib/model.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
@@ -203,7 +203,7 @@ async function restockResult(backend: Backend, fanout: FanoutSummary): Promise<R
 /** The result of the restock `eventKey` (a product's `lastRestockEventKey`); null when its fan-out is gone. */
 async function lastRestockResult(backend: Backend, eventKey: string | null): Promise<RestockResult | null> {
   if (eventKey === null) return null;
-  const snap = await guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, backend.db.collection(COLLECTIONS.fanouts).doc(eventKey).get());
+  const snap = await guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, fanoutRef(backend.db, eventKey).get());
   return snap.exists ? restockResult(backend, fanoutSummary(eventKey, snap.data() ?? {})) : null;
 }
 

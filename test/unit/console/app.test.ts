@@ -242,6 +242,12 @@ describe('a product', () => {
     expect(page).toMatch(/<a href="\/restocks\/evt-8">.*stopped: sold-out.*data-label="Conversion">-</s);
   });
 
+  test('a product id is read from the path as the link encoded it', async () => {
+    const { app, asked } = harness();
+    expect((await app.request('/products/sku%20new')).status).toBe(200);
+    expect(asked.products).toEqual(['sku new']);
+  });
+
   test('a product id that is not an id is refused with a 400 naming it, and nothing is read', async () => {
     const { app, asked } = harness();
     const res = await app.request('/products/a%2Fb');
