@@ -47,6 +47,8 @@ export interface ConsoleOptions {
   hours?: number;
 }
 
+/** How long one read of the demand page serves every operator asking (it counts up to 1,000 products). */
+export const DEMAND_SHARED_MS = 60_000;
 /** Most restocks the overview lists. */
 const OVERVIEW_LIMIT = 100;
 /** Most deliveries (and fan-outs) a trace lists, as `restock trace`'s default. */
@@ -154,8 +156,8 @@ export function consoleApp(o: ConsoleOptions): Hono {
     }
   });
 
-  // Up to 1,000 count aggregations: operators opening the page at once share one read.
-  const readDemand = sharedReads(() => o.ops.readDemand({ top: DEMAND_PAGE_TOP, nowMs: nowMs() }), pollMs, nowMs);
+  // Up to 1,000 count aggregations, of numbers that move by the day: one read serves every operator for a minute.
+  const readDemand = sharedReads(() => o.ops.readDemand({ top: DEMAND_PAGE_TOP, nowMs: nowMs() }), Math.max(pollMs, DEMAND_SHARED_MS), nowMs);
 
   app.get('/demand', async (c) => {
     try {

@@ -13,7 +13,7 @@ import { sumRows } from '../../../cli/queries/funnel.ts';
 import type { RestocksQuery } from '../../../cli/queries/restocks.ts';
 import { restockRow } from '../../../cli/queries/restocks.ts';
 import type { TraceQuery, TraceReport } from '../../../cli/queries/trace.ts';
-import { consoleApp, type ConsoleOperations } from '../../../console/app.ts';
+import { consoleApp, DEMAND_SHARED_MS, type ConsoleOperations } from '../../../console/app.ts';
 import { progressOf } from '../../../console/view.ts';
 import { Logger } from '../../../lib/log.ts';
 import { statusReport } from '../cli/fakes.ts';
@@ -200,11 +200,35 @@ describe('demand', () => {
     expect(short).toContain('Only the first 1,000 products (by id) were counted');
   });
 
-  test('operators opening it at once share one read', async () => {
-    const { app, asked } = harness();
+  test('operators opening it within a minute share one read; after it, the page is read again', async () => {
+    // Prepare
+    let now = NOW;
+    const asked: DemandQuery[] = [];
+    const app = consoleApp({
+      nowMs: () => now,
+      log: new Logger({}, 'DEBUG', () => {}),
+      ops: {
+        readRestocks: async () => Promise.reject(new Error('not asked')),
+        readStatus: async () => statusReport(),
+        readTrace: async () => Promise.reject(new Error('not asked')),
+        readProductDemand: async (id) => productReport(id),
+        readDemand: async (q) => {
+          asked.push(q);
+          return demandReport();
+        },
+      },
+    });
+
+    // Act
     const pages = await Promise.all(Array.from({ length: 10 }, () => app.request('/demand')));
+    now += DEMAND_SHARED_MS - 1;
+    await app.request('/demand');
+    now += 1;
+    await app.request('/demand');
+
+    // Assess
     expect(pages.map((r) => r.status)).toEqual(Array(10).fill(200));
-    expect(asked.demand).toHaveLength(1);
+    expect(asked.map((q) => q.nowMs)).toEqual([NOW, NOW + DEMAND_SHARED_MS]);
   });
 
   test('the overview links each restock’s product to its page, and the restock page its heading', async () => {
