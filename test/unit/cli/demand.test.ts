@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { DemandQuery, DemandReport, ProductDemandReport, RestockResult } from '../../../cli/queries/demand.ts';
 import { CONCURRENCY, conversionOf, dayStarts, DEMAND_DAYS, MAX_PRODUCTS, PRODUCT_DAYS, PRODUCT_RESTOCKS, rankByWaiting } from '../../../cli/queries/demand.ts';
+import { DEMAND_SHARED_MS } from '../../../console/app.ts';
 import { DEMAND_PAGE_TOP } from '../../../console/pages.ts';
 import { sumRows } from '../../../cli/queries/funnel.ts';
 import { run } from './fakes.ts';
@@ -217,5 +218,7 @@ describe('the manual states the bounds the code sets', () => {
     expect(console).toContain(`sign-ups per UTC day over ${PRODUCT_DAYS} days`);
     expect(console).toContain(`${PRODUCT_DAYS} counts of sign-ups`);
     expect(console).toContain(`past restocks (newest first, at most ${PRODUCT_RESTOCKS})`);
+    expect(console).toContain('serves every operator asking for a minute (`DEMAND_SHARED_MS`');
+    expect(DEMAND_SHARED_MS).toBe(60_000);
   });
 });
