@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerBackfill } from './commands/backfill.ts';
 import { registerDeadLetters } from './commands/deadLetters.ts';
+import { registerDemand } from './commands/demand.ts';
 import { registerLedgerShards } from './commands/ledgerShards.ts';
 import { registerOutbox } from './commands/outbox.ts';
 import { registerProduct } from './commands/product.ts';
@@ -73,6 +74,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerStatus(program, ctx);
   registerTrace(program, ctx);
   registerRestocks(program, ctx);
+  registerDemand(program, ctx);
   registerReplay(program, ctx);
   registerRedrive(program, ctx);
   registerLedgerShards(program, ctx);

@@ -11,6 +11,7 @@ import { UsageError } from './errors.ts';
 import { publishMessage } from './commands/publish.ts';
 import type { Operations } from './ports.ts';
 import { pullDeadLetters, settleDeadLetters } from './queries/dead-letters.ts';
+import { readDemand, readProductDemand } from './queries/demand.ts';
 import { outboxStore } from './queries/outbox.ts';
 import { changeQueues, readQueues } from './queries/queues.ts';
 import { readStockState, writeStockReset } from './queries/stock.ts';
@@ -40,6 +41,8 @@ export function backendOperations(backend: Backend): Operations {
     readStatus: (eventKey) => readStatus(backend, eventKey),
     readTrace: (query) => readTrace(backend, query),
     readRestocks: (query) => readRestocks(backend, query),
+    readDemand: (query) => readDemand(backend, query),
+    readProductDemand: (productId, nowMs) => readProductDemand(backend, productId, nowMs),
     countSubscribers: (productId) => countSubscribers(backend, productId),
     listSubscribers: (productId, limit) => listSubscribers(backend, productId, limit),
     publish: (topic, data, attributes) => publishMessage(backend, topic, data, attributes),

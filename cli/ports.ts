@@ -13,6 +13,7 @@ import type { RedrivableState } from '../lib/model.ts';
 import type { OutboxStore } from '../lib/outbox/index.ts';
 import type { ShopperData } from '../lib/shoppers/index.ts';
 import type { DeadLetter } from './queries/dead-letters.ts';
+import type { DemandQuery, DemandReport, ProductDemandReport } from './queries/demand.ts';
 import type { QueueAction, QueueView } from './queries/queues.ts';
 import type { RestocksQuery, RestocksReport } from './queries/restocks.ts';
 import type { StatusReport } from './queries/status.ts';
@@ -30,6 +31,10 @@ export interface Operations {
   readTrace(query: TraceQuery): Promise<TraceReport>;
   /** The restocks that started in a window, newest first, with their deliveries counted by state (`restock restocks`, the console's overview). */
   readRestocks(query: RestocksQuery): Promise<RestocksReport>;
+  /** The products with the most shoppers waiting, their sign-ups per day and their last restock's funnel (`restock demand`, the console's demand page). */
+  readDemand(query: DemandQuery): Promise<DemandReport>;
+  /** One product's shoppers waiting, sign-ups per day and past restocks with their funnels (`restock product demand`, the console's product page). */
+  readProductDemand(productId: string, nowMs: number): Promise<ProductDemandReport>;
   countSubscribers(productId: string): Promise<number>;
   listSubscribers(productId: string, limit: number): Promise<SubscriberRow[]>;
   /** Resolves to the new message's id. */

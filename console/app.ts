@@ -10,6 +10,8 @@
  * | `GET /restocks/{eventKey}` | one restock, updating itself | `restock status` |
  * | `GET /api/restocks/{eventKey}` | the JSON that page polls | `restock status --json` |
  * | `GET /shoppers`, `POST /shoppers` | a shopper's trace, the user id in the form body | `restock trace` |
+ * | `GET /demand` | the products with the most shoppers waiting | `restock demand --top 20` |
+ * | `GET /products/{productId}` | one product's demand and past restocks | `restock product demand` |
  *
  * Read-only: nothing here writes. Personal data is never in a URL (the trace
  * is a POST) nor in a log line (errors are logged by route and error class).
@@ -24,12 +26,12 @@ import { BackendError, NotFoundError } from '../cli/errors.ts';
 import type { Operations } from '../cli/ports.ts';
 import type { Logger } from '../lib/log.ts';
 import { isValidDocumentId } from '../lib/model.ts';
-import { overviewPage, problemPage, restockPage, shopperPage } from './pages.ts';
+import { DEMAND_PAGE_TOP, demandPage, overviewPage, problemPage, productPage, restockPage, shopperPage } from './pages.ts';
 import { sharedReads } from './shared-read.ts';
 import { restockView } from './view.ts';
 
 /** The operations the console reads through: a read-only slice of the CLI's. */
-export type ConsoleOperations = Pick<Operations, 'readRestocks' | 'readStatus' | 'readTrace'>;
+export type ConsoleOperations = Pick<Operations, 'readRestocks' | 'readStatus' | 'readTrace' | 'readDemand' | 'readProductDemand'>;
 
 export interface ConsoleOptions {
   ops: ConsoleOperations;
@@ -45,6 +47,8 @@ export interface ConsoleOptions {
   hours?: number;
 }
 
+/** How long one read of the demand page serves every operator asking (it counts up to 1,000 products). */
+export const DEMAND_SHARED_MS = 60_000;
 /** Most restocks the overview lists. */
 const OVERVIEW_LIMIT = 100;
 /** Most deliveries (and fan-outs) a trace lists, as `restock trace`'s default. */
@@ -55,6 +59,7 @@ const require = createRequire(import.meta.url);
 const ASSETS: Record<string, { path: string; type: string }> = {
   'console.css': { path: new URL('./assets/console.css', import.meta.url).pathname, type: 'text/css; charset=utf-8' },
   'restock.js': { path: new URL('./assets/restock.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' },
+  'bars.js': { path: new URL('./assets/bars.js', import.meta.url).pathname, type: 'text/javascript; charset=utf-8' },
   // The package's exports hide dist/ files; its main entry (dist/chart.cjs) sits beside the UMD build.
   'chart.umd.js': { path: join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), type: 'text/javascript; charset=utf-8' },
 };
@@ -148,6 +153,27 @@ export function consoleApp(o: ConsoleOptions): Hono {
       return c.json(await readRestock(c.req.param('eventKey')), 200, { 'cache-control': 'no-store' });
     } catch (err) {
       return fail(c, err, 'api restock');
+    }
+  });
+
+  // Up to 1,000 count aggregations, of numbers that move by the day: one read serves every operator for a minute.
+  const readDemand = sharedReads(() => o.ops.readDemand({ top: DEMAND_PAGE_TOP, nowMs: nowMs() }), Math.max(pollMs, DEMAND_SHARED_MS), nowMs);
+
+  app.get('/demand', async (c) => {
+    try {
+      return c.html(demandPage(await readDemand('demand')));
+    } catch (err) {
+      return fail(c, err, 'demand');
+    }
+  });
+
+  const readProduct = sharedReads((productId) => o.ops.readProductDemand(productId, nowMs()), pollMs, nowMs);
+
+  app.get('/products/:productId', async (c) => {
+    try {
+      return c.html(productPage(await readProduct(idField('productId', 'the product id', c.req.param('productId'), true)!)));
+    } catch (err) {
+      return fail(c, err, 'product');
     }
   });
 

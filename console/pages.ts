@@ -7,6 +7,8 @@
  * shopper page takes the user id from a POSTed form.
  */
 import { html, raw } from 'hono/html';
+import { formatMoney } from '../cli/commands/status.ts';
+import { DEMAND_DAYS, type DemandReport, type ProductDemandReport, type RestockResult, type SignupDay } from '../cli/queries/demand.ts';
 import type { RestocksReport } from '../cli/queries/restocks.ts';
 import type { TraceReport } from '../cli/queries/trace.ts';
 import { DELIVERY_STATES } from '../lib/model.ts';
@@ -17,6 +19,7 @@ type Html = ReturnType<typeof html>;
 /** The navigation entries, in order. */
 const NAV = [
   { href: '/', label: 'Restocks' },
+  { href: '/demand', label: 'Demand' },
   { href: '/shoppers', label: 'Shopper' },
 ] as const;
 
@@ -50,6 +53,11 @@ ${o.body}
 </html>`;
 }
 
+/** A link to a product's page (product ids are not personal data). */
+function productLink(productId: string, text: string = productId): Html {
+  return html`<a href="/products/${encodeURIComponent(productId)}">${text}</a>`;
+}
+
 /** A state word with its colour class (the classes are in console.css, each with WCAG AA contrast on white). */
 function stateBadge(state: string): Html {
   return html`<span class="state state-${state}">${state}</span>`;
@@ -59,7 +67,7 @@ function stateBadge(state: string): Html {
 export function overviewPage(r: RestocksReport, hours: number): Html {
   const rows = r.restocks.map(
     (x) => html`<tr>
-<td data-label="Product">${x.fanout.productId}</td>
+<td data-label="Product">${productLink(x.fanout.productId)}</td>
 <td data-label="Restock"><a href="/restocks/${encodeURIComponent(x.fanout.eventKey)}">${x.fanout.eventKey}</a></td>
 <td data-label="State">${stateBadge(String(x.fanout.state))}${x.fanout.stopped ? html` <span class="note">stopped: ${x.fanout.stopped.reason}</span>` : ''}</td>
 <td data-label="Told"><span class="told">${count(x.told)} / ${count(x.audience)}</span> <progress max="${Math.max(1, x.audience)}" value="${x.told}" aria-label="told of ${x.fanout.productId}">${count(x.told)} of ${count(x.audience)}</progress></td>
@@ -92,7 +100,7 @@ export function restockPage(v: RestockView, pollMs: number): Html {
   const f = s.fanout;
   const p = v.progress;
   const api = `/api/restocks/${encodeURIComponent(s.eventKey)}`;
-  const body = html`<h1>Restock of ${f?.productId ?? 'an unknown product'}</h1>
+  const body = html`<h1>Restock of ${f ? productLink(f.productId) : 'an unknown product'}</h1>
 <p class="lede">Event <code>${s.eventKey}</code>. The same answer as <code>restock status ${s.eventKey}</code>.</p>
 <section aria-labelledby="progress-h" data-restock data-api="${api}" data-poll-ms="${pollMs}">
 <h2 id="progress-h">Progress</h2>
@@ -152,6 +160,115 @@ ${
 </section>
 ${jsonData('restock-data', v)}`;
   return layout({ title: `Restock ${s.eventKey}`, current: '', body, scripts: ['/assets/chart.umd.js', '/assets/restock.js'] });
+}
+
+/** Products the demand page lists. */
+export const DEMAND_PAGE_TOP = 20;
+
+/** A rate as a percentage, `-` without anyone notified. */
+function percent(rate: number | null): string {
+  return rate === null ? '-' : `${(rate * 100).toFixed(1)} %`;
+}
+
+/** A UTC day: `2026-12-07`. */
+function day(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+function revenue(r: RestockResult): string {
+  return Object.entries(r.funnel.revenueMinor).map(([cur, v]) => formatMoney(cur, v)).join(', ') || '-';
+}
+
+function purchased(r: RestockResult): number {
+  return r.funnel.purchased.direct + r.funnel.purchased.assisted;
+}
+
+/**
+ * A bar chart of sign-ups per day (Chart.js, drawn by /assets/bars.js from
+ * the JSON beside it) with the same numbers in a table, so the chart is not
+ * the only way to read them.
+ */
+function signupChart(id: string, days: readonly SignupDay[], title: string): Html {
+  const data = { label: 'sign-ups', labels: days.map((d) => day(d.dayStartMs)), values: days.map((d) => d.signups) };
+  return html`<figure>
+<div class="chart"><canvas data-bars="${id}" role="img" aria-label="${title}: ${days.map((d) => `${day(d.dayStartMs)} ${d.signups}`).join(', ')}"></canvas></div>
+<figcaption>${title}, by the day of sign-up (UTC). Only sign-ups still waiting are counted: a shopper told or unsubscribed is no longer there.</figcaption>
+</figure>
+${jsonData(id, data)}`;
+}
+
+/** The demand page: the products with the most shoppers waiting (`restock demand`). */
+export function demandPage(r: DemandReport): Html {
+  const rows = r.products.map((p) => {
+    const signups = p.signupsPerDay.reduce((n, d) => n + d.signups, 0);
+    const last = p.lastRestock;
+    return html`<tr>
+<td data-label="Product">${productLink(p.productId)}${p.name ? html` <span class="note">${p.name}</span>` : ''}</td>
+<td data-label="Waiting" class="num" data-waiting="${p.productId}">${count(p.waiting)}</td>
+<td data-label="Stock" class="num">${p.available === null ? '-' : count(p.available)}</td>
+<td data-label="Sign-ups">${count(signups)} <span class="note">(per day: ${p.signupsPerDay.map((d) => d.signups).join(' ')})</span></td>
+<td data-label="Last restock">${last ? html`<a href="/restocks/${encodeURIComponent(last.eventKey)}">${utc(last.startedAtMs)}</a>` : 'never'}</td>
+<td data-label="Conversion">${last ? `${percent(last.conversion)} (${count(purchased(last))} of ${count(last.funnel.notified)} notified bought)` : '-'}</td>
+</tr>`;
+  });
+  const body = html`<h1>What to restock first</h1>
+<p class="lede">The products with the most shoppers waiting, their sign-ups of the last ${DEMAND_DAYS} days, and what their last restock sold. The same answer as <code>restock demand --top ${DEMAND_PAGE_TOP}</code>.</p>
+${
+  r.products.length === 0
+    ? html`<p class="empty">No shopper is waiting for any of the ${count(r.considered)} product(s) considered.</p>`
+    : html`<table class="cards">
+<caption>${count(r.products.length)} of ${count(r.withWaiting)} product(s) with shoppers waiting, most first (${count(r.considered)} considered)</caption>
+<thead><tr><th scope="col">Product</th><th scope="col" class="num">Waiting</th><th scope="col" class="num">Stock</th><th scope="col">Sign-ups, last ${DEMAND_DAYS} days</th><th scope="col">Last restock</th><th scope="col">Conversion</th></tr></thead>
+<tbody>${rows}</tbody>
+</table>`
+}
+${r.truncated ? html`<p class="warn">Only the first ${count(r.considered)} products (by id) were counted: products after them are not ranked.</p>` : ''}`;
+  return layout({ title: 'Demand', current: '/demand', body });
+}
+
+/** A product: shoppers waiting, sign-ups per day, past restocks and what each sold (`restock product demand`). */
+export function productPage(r: ProductDemandReport): Html {
+  const total = r.signupsPerDay.reduce((n, d) => n + d.signups, 0);
+  const body = html`<h1>Product ${r.productId}${r.name ? html` <span class="note">${r.name}</span>` : ''}</h1>
+<p class="lede">The same answer as <code>restock product demand ${r.productId}</code>.</p>
+<dl class="facts">
+<div><dt>Shoppers waiting</dt><dd data-field="waiting">${count(r.waiting)}</dd></div>
+<div><dt>Stock</dt><dd>${r.available === null ? 'never recorded' : count(r.available)}</dd></div>
+<div><dt>Sign-ups, last ${r.signupsPerDay.length} days</dt><dd>${count(total)}</dd></div>
+</dl>
+<section aria-labelledby="signups-h">
+<h2 id="signups-h">Sign-ups over time</h2>
+${signupChart('signups-data', r.signupsPerDay, `Sign-ups per day over the last ${r.signupsPerDay.length} days`)}
+<table class="states">
+<caption>Sign-ups still waiting, per UTC day, oldest first</caption>
+<thead><tr><th scope="col">Day</th><th scope="col" class="num">Sign-ups</th></tr></thead>
+<tbody>${r.signupsPerDay.map((d) => html`<tr><th scope="row">${day(d.dayStartMs)}</th><td class="num">${count(d.signups)}</td></tr>`)}</tbody>
+</table>
+</section>
+<section aria-labelledby="restocks-h">
+<h2 id="restocks-h">Past restocks</h2>
+${
+  r.restocks.length === 0
+    ? html`<p>None.</p>`
+    : html`<table class="cards">
+<caption>Newest first: shoppers notified, links followed, purchases (direct and assisted) and revenue</caption>
+<thead><tr><th scope="col">Restock</th><th scope="col">State</th><th scope="col" class="num">Notified</th><th scope="col" class="num">Clicked</th><th scope="col" class="num">Purchased</th><th scope="col">Conversion</th><th scope="col">Revenue</th></tr></thead>
+<tbody>${r.restocks.map(
+        (x) => html`<tr>
+<td data-label="Restock"><a href="/restocks/${encodeURIComponent(x.eventKey)}">${utc(x.startedAtMs)}</a></td>
+<td data-label="State">${stateBadge(x.state)}${x.stopped ? html` <span class="note">stopped: ${x.stopped}</span>` : ''}</td>
+<td data-label="Notified" class="num">${count(x.funnel.notified)}</td>
+<td data-label="Clicked" class="num">${count(x.funnel.clicked)}</td>
+<td data-label="Purchased" class="num">${count(purchased(x))}</td>
+<td data-label="Conversion">${percent(x.conversion)}</td>
+<td data-label="Revenue">${revenue(x)}</td>
+</tr>`,
+      )}</tbody>
+</table>`
+}
+${r.restocksTruncated ? html`<p class="note">Older restocks are not listed.</p>` : ''}
+</section>`;
+  return layout({ title: `Product ${r.productId}`, current: '', body, scripts: ['/assets/chart.umd.js', '/assets/bars.js'] });
 }
 
 /** The shopper search form; `error` names a field that was refused. */

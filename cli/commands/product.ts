@@ -1,4 +1,8 @@
 /**
+ * `restock product demand <productId>`: one product's shoppers waiting,
+ * sign-ups per day and past restocks with their funnels (rendered by
+ * ./demand.ts; the console's product page).
+ *
  * `restock product show|reset-stock <productId>`: the stock state fan-out
  * judges restocks by (`products/{productId}`: available, sequence), and the
  * repair for a state no real event can move any more — a sequence pushed far
@@ -14,6 +18,7 @@ import { idArg, intArg } from '../args.ts';
 import { confirmOrAbort, outputFor, type Context } from '../context.ts';
 import { formatTime } from '../output.ts';
 import type { StockReset, StockState } from '../queries/stock.ts';
+import { renderProductDemand } from './demand.ts';
 
 export { readStockState, resetProductDoc, StockChangedError, stockState, writeStockReset, type StockReset, type StockState } from '../queries/stock.ts';
 
@@ -23,12 +28,24 @@ function render(state: StockState): string {
   return `${state.productId}: available ${state.available ?? '-'}, sequence ${state.sequence ?? '-'}, updated ${formatTime(state.updatedAtMs)} by ${state.lastEventKey ?? '-'}`;
 }
 
-/** Registers `product show` and `product reset-stock`. */
+/** Registers `product demand`, `product show` and `product reset-stock`. */
 export function registerProduct(program: Command, ctx: Context): void {
   const group = program
     .command('product')
-    .description("show or repair a product's stock state (what restocks are judged against)")
-    .addHelpText('after', '\nExamples:\n  $ restock product show sku-123\n  $ restock product reset-stock sku-123 --sequence 1042 --available 0 --yes');
+    .description("a product's demand and past restocks, or show or repair its stock state (what restocks are judged against)")
+    .addHelpText('after', '\nExamples:\n  $ restock product demand sku-123\n  $ restock product show sku-123\n  $ restock product reset-stock sku-123 --sequence 1042 --available 0 --yes');
+
+  group
+    .command('demand')
+    .description("a product's shoppers waiting, sign-ups per day and past restocks with what each sold")
+    .argument('<productId>', 'the product', idArg)
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (productId: string, _opts: unknown, command: Command) => {
+      const out = outputFor(ctx, command);
+      const report = await (await ctx.ops()).readProductDemand(productId, ctx.nowMs());
+      out.result(report);
+      if (!out.json) renderProductDemand(out, report);
+    });
 
   group
     .command('show')

@@ -112,9 +112,12 @@ export interface WaveNotified {
  * Reads the funnel of `eventKey`. `shards` is the ledger shards its fan-out
  * recorded; `waves` its waves with their `sent` counts (empty without waves);
  * `sent`, the ledger's `sent` entries of the event: with none, the funnel is
- * {@link emptyFunnel} without a query.
+ * {@link emptyFunnel} without a query. A caller that has not counted them
+ * (`restock demand`, which reads a restock's funnel alone) leaves it out: the
+ * per-channel counts are read anyway, and a channel that notified nobody costs
+ * no query past its count.
  */
-export async function readFunnel(db: Firestore, eventKey: string, shards: number, waves: readonly WaveNotified[], sent: number): Promise<Funnel> {
+export async function readFunnel(db: Firestore, eventKey: string, shards: number, waves: readonly WaveNotified[], sent?: number): Promise<Funnel> {
   if (sent === 0) return emptyFunnel(waves.map((w) => w.wave));
   const [currencies, notified] = await Promise.all([currenciesOf(db, eventKey), Promise.all(CHANNELS.map((c) => countSentOnChannel(db, eventKey, c, shards)))]);
   const channels = await Promise.all(CHANNELS.map((c, i) => row(db, eventKey, notified[i]!, currencies, (q) => q.where('channel', '==', c))));

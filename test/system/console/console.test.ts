@@ -6,6 +6,8 @@
  * reload (the delivery queues are held paused with Cloud Tasks' pauseQueue,
  * then resumed), a shopper search finds the trace, no URL the browser asked
  * for carries a user id or an address, and the pages read at 1280 and 390 px.
+ * The demand page lists a product with shoppers waiting, and its product page
+ * says how many, with their sign-ups drawn by Chart.js.
  *
  * Its own stack, since pausing the delivery queues of the shared one would
  * hold every other test file's deliveries.
@@ -154,6 +156,45 @@ describe('the console on the real stack', () => {
     await page.keyboard.press('Enter');
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('userId');
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  test('the demand page lists a product with shoppers waiting; its page says how many and draws their sign-ups, on a phone too', { timeout: 120_000 }, async () => {
+    // Prepare: a sold-out product with shoppers waiting (the first test's shoppers were all told).
+    const productId = uniqueProductId('console-demand');
+    const waiting = 9;
+    const subs = await seedSubscribers(productId, waiting, { on, userIdPrefix: `${productId}-u` });
+    const page = await newPage();
+
+    // Act: the demand page from the navigation, then the product's page from its row.
+    await page.goto(`${own.description.console}/`);
+    await page.getByRole('link', { name: 'Demand' }).click();
+    await page.waitForURL('**/demand');
+    const row = page.locator('tbody tr', { hasText: productId });
+    await expect.poll(() => row.count()).toBe(1);
+    const listed = await text(page, `td[data-waiting="${productId}"]`);
+    await row.getByRole('link', { name: productId }).click();
+    await page.waitForURL(`**/products/${productId}`);
+
+    // Assess: the count on both pages, and the chart's last bar (today) holding every sign-up.
+    expect(listed).toBe(String(waiting));
+    expect(await text(page, '[data-field="waiting"]')).toBe(String(waiting));
+    const bars = await page.evaluate(() => {
+      const chart = (window as unknown as { Chart: { getChart(el: Element): { data: { datasets: { data: number[] }[] } } | undefined } }).Chart.getChart(document.querySelector('canvas[data-bars]')!);
+      return chart?.data.datasets[0]?.data ?? [];
+    });
+    expect(bars).toHaveLength(30);
+    expect(bars.at(-1)).toBe(waiting);
+
+    // Assess: both pages read at 390 px without sideways scrolling.
+    await page.setViewportSize({ width: 390, height: 900 });
+    for (const path of ['/demand', `/products/${encodeURIComponent(productId)}`]) {
+      await page.goto(`${own.description.console}${path}`);
+      const px = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(px, `${path} scrolls sideways by ${px} px`).toBeLessThanOrEqual(0);
+    }
+    expect(requested.filter((u) => subs.some((sub) => u.includes(sub.userId)))).toEqual([]);
     expect(pageErrors).toEqual([]);
     await page.close();
   });

@@ -48,6 +48,8 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
     readStatus: unexpected('readStatus'),
     readTrace: unexpected('readTrace'),
     readRestocks: unexpected('readRestocks'),
+    readDemand: unexpected('readDemand'),
+    readProductDemand: unexpected('readProductDemand'),
     countSubscribers: unexpected('countSubscribers'),
     listSubscribers: unexpected('listSubscribers'),
     publish: unexpected('publish'),

@@ -7,10 +7,13 @@
  */
 import { describe, expect, test } from 'vitest';
 import { BackendError, NotFoundError } from '../../../cli/errors.ts';
+import type { DemandQuery, DemandReport, ProductDemandReport } from '../../../cli/queries/demand.ts';
+import { conversionOf, dayStarts } from '../../../cli/queries/demand.ts';
+import { sumRows } from '../../../cli/queries/funnel.ts';
 import type { RestocksQuery } from '../../../cli/queries/restocks.ts';
 import { restockRow } from '../../../cli/queries/restocks.ts';
 import type { TraceQuery, TraceReport } from '../../../cli/queries/trace.ts';
-import { consoleApp, type ConsoleOperations } from '../../../console/app.ts';
+import { consoleApp, DEMAND_SHARED_MS, type ConsoleOperations } from '../../../console/app.ts';
 import { progressOf } from '../../../console/view.ts';
 import { Logger } from '../../../lib/log.ts';
 import { statusReport } from '../cli/fakes.ts';
@@ -19,7 +22,7 @@ const NOW = 1_700_000_000_000;
 
 function harness(ops: Partial<ConsoleOperations> = {}) {
   const logged: string[] = [];
-  const asked: { restocks: RestocksQuery[]; traces: TraceQuery[] } = { restocks: [], traces: [] };
+  const asked: { restocks: RestocksQuery[]; traces: TraceQuery[]; demand: DemandQuery[]; products: string[] } = { restocks: [], traces: [], demand: [], products: [] };
   const app = consoleApp({
     nowMs: () => NOW,
     log: new Logger({}, 'DEBUG', (line) => logged.push(line)),
@@ -33,9 +36,50 @@ function harness(ops: Partial<ConsoleOperations> = {}) {
         asked.traces.push(q);
         return ops.readTrace ? ops.readTrace(q) : { userId: q.userId, productId: q.productId ?? null, subscriptions: [], events: [], outboxUnreadable: null };
       },
+      readDemand: async (q) => {
+        asked.demand.push(q);
+        return ops.readDemand ? ops.readDemand(q) : demandReport();
+      },
+      readProductDemand: async (productId, nowMs) => {
+        asked.products.push(productId);
+        return ops.readProductDemand ? ops.readProductDemand(productId, nowMs) : productReport(productId);
+      },
     },
   });
   return { app, logged, asked };
+}
+
+const DAY = 86_400_000;
+const lastRestockFunnel = { ...sumRows([]), notified: 40, clicked: 10, purchased: { direct: 3, assisted: 1 }, revenueMinor: { EUR: 19_996 } };
+const lastRestock = { eventKey: 'evt-9', startedAtMs: NOW - DAY, state: 'complete', stopped: null, recipients: 40, funnel: lastRestockFunnel, conversion: conversionOf(lastRestockFunnel) };
+
+function demandReport(overrides: Partial<DemandReport> = {}): DemandReport {
+  const signupsPerDay = dayStarts(NOW, 7).map((dayStartMs, i) => ({ dayStartMs, signups: i }));
+  return {
+    readAtMs: NOW,
+    considered: 12,
+    withWaiting: 2,
+    products: [
+      { productId: 'sku-hot', name: 'Trail <shoe>', available: 0, waiting: 1204, signupsPerDay, lastRestock },
+      { productId: 'sku new', name: null, available: null, waiting: 3, signupsPerDay, lastRestock: null },
+    ],
+    truncated: false,
+    ...overrides,
+  };
+}
+
+function productReport(productId: string, overrides: Partial<ProductDemandReport> = {}): ProductDemandReport {
+  return {
+    productId,
+    readAtMs: NOW,
+    name: 'Trail shoe',
+    available: 0,
+    waiting: 1204,
+    signupsPerDay: dayStarts(NOW, 30).map((dayStartMs, i) => ({ dayStartMs, signups: i === 29 ? 17 : 0 })),
+    restocks: [lastRestock, { ...lastRestock, eventKey: 'evt-8', stopped: 'sold-out', funnel: sumRows([]), conversion: null }],
+    restocksTruncated: false,
+    ...overrides,
+  };
 }
 
 const form = (fields: Record<string, string>) => ({ method: 'POST', body: new URLSearchParams(fields), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -126,6 +170,130 @@ describe('a restock', () => {
   });
 });
 
+describe('demand', () => {
+  test('lists the products with the most shoppers waiting, as `restock demand --top 20` at the console clock, each linked to its page', async () => {
+    // Prepare
+    const { app, asked } = harness();
+
+    // Act
+    const res = await app.request('/demand');
+    const page = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(asked.demand).toEqual([{ top: 20, nowMs: NOW }]);
+    expect(page).toContain('<a href="/products/sku-hot">sku-hot</a> <span class="note">Trail &lt;shoe&gt;</span>');
+    expect(page).toContain('<a href="/products/sku%20new">sku new</a>');
+    expect(page).toContain('data-waiting="sku-hot">1,204<');
+    expect(page).toContain('21 <span class="note">(per day: 0 1 2 3 4 5 6)</span>');
+    expect(page).toContain('<a href="/restocks/evt-9">2023-11-13 22:13:20 UTC</a>');
+    expect(page).toContain('10.0 % (4 of 40 notified bought)');
+    expect(page).toContain('restock demand --top 20');
+    expect(page).toContain('<a href="/demand" aria-current="page">Demand</a>');
+    expect(page).not.toContain('Only the first');
+  });
+
+  test('says so when nobody waits, and when it stopped short of every product', async () => {
+    const none = await (await harness({ readDemand: async () => demandReport({ products: [], withWaiting: 0 }) }).app.request('/demand')).text();
+    expect(none).toContain('No shopper is waiting for any of the 12 product(s) considered.');
+    const short = await (await harness({ readDemand: async () => demandReport({ considered: 1000, truncated: true }) }).app.request('/demand')).text();
+    expect(short).toContain('Only the first 1,000 products (by id) were counted');
+  });
+
+  test('operators opening it within a minute share one read; after it, the page is read again', async () => {
+    // Prepare
+    let now = NOW;
+    const asked: DemandQuery[] = [];
+    const app = consoleApp({
+      nowMs: () => now,
+      log: new Logger({}, 'DEBUG', () => {}),
+      ops: {
+        readRestocks: async () => Promise.reject(new Error('not asked')),
+        readStatus: async () => statusReport(),
+        readTrace: async () => Promise.reject(new Error('not asked')),
+        readProductDemand: async (id) => productReport(id),
+        readDemand: async (q) => {
+          asked.push(q);
+          return demandReport();
+        },
+      },
+    });
+
+    // Act
+    const pages = await Promise.all(Array.from({ length: 10 }, () => app.request('/demand')));
+    now += DEMAND_SHARED_MS - 1;
+    await app.request('/demand');
+    now += 1;
+    await app.request('/demand');
+
+    // Assess
+    expect(pages.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(asked.map((q) => q.nowMs)).toEqual([NOW, NOW + DEMAND_SHARED_MS]);
+  });
+
+  test('the overview links each restock’s product to its page, and the restock page its heading', async () => {
+    const report = statusReport();
+    const row = restockRow(report.fanout!, report.deliveries);
+    const overview = await (await harness({ readRestocks: async (q) => ({ sinceMs: q.sinceMs, restocks: [row], truncated: false }) }).app.request('/')).text();
+    expect(overview).toContain(`<td data-label="Product"><a href="/products/${report.fanout!.productId}">${report.fanout!.productId}</a></td>`);
+    expect(overview).toContain('<a href="/demand">Demand</a>');
+    const restock = await (await harness().app.request('/restocks/evt-1')).text();
+    expect(restock).toContain(`<h1>Restock of <a href="/products/${report.fanout!.productId}">`);
+  });
+});
+
+describe('a product', () => {
+  test('shows its shoppers waiting, its sign-ups per day as a chart and a table, and its past restocks with what each sold', async () => {
+    // Prepare
+    const { app, asked } = harness();
+
+    // Act
+    const res = await app.request('/products/sku-hot');
+    const page = await res.text();
+
+    // Assess
+    expect(res.status).toBe(200);
+    expect(asked.products).toEqual(['sku-hot']);
+    expect(page).toContain('<dd data-field="waiting">1,204</dd>');
+    expect(page).toContain('restock product demand sku-hot');
+    expect(page).toContain('<script src="/assets/bars.js" defer></script>');
+    expect(page).toMatch(/<canvas data-bars="signups-data" role="img" aria-label="Sign-ups per day over the last 30 days: [^"]*2023-11-14 17"/);
+    const data = JSON.parse(/<script type="application\/json" id="signups-data">(.*?)<\/script>/s.exec(page)![1]!);
+    expect(data.values).toHaveLength(30);
+    expect(data.values.at(-1)).toBe(17);
+    expect(page).toContain('<tr><th scope="row">2023-11-14</th><td class="num">17</td></tr>');
+    expect(page).toMatch(/<a href="\/restocks\/evt-9">[^<]+<\/a>.*data-label="Purchased" class="num">4<.*data-label="Conversion">10.0 %<.*data-label="Revenue">EUR 199.96</s);
+    expect(page).toMatch(/<a href="\/restocks\/evt-8">.*stopped: sold-out.*data-label="Conversion">-</s);
+  });
+
+  test('a product id is read from the path as the link encoded it', async () => {
+    const { app, asked } = harness();
+    expect((await app.request('/products/sku%20new')).status).toBe(200);
+    expect(asked.products).toEqual(['sku new']);
+  });
+
+  test('a product id that is not an id is refused with a 400 naming it, and nothing is read', async () => {
+    const { app, asked } = harness();
+    const res = await app.request('/products/a%2Fb');
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('the product id is not a valid id');
+    expect(asked.products).toEqual([]);
+  });
+
+  test('a pipeline that cannot be read answers 503 naming what', async () => {
+    const { app } = harness({ readProductDemand: async () => Promise.reject(new BackendError('cannot count products/sku-hot/restockSubscriptions', 'x')) });
+    const res = await app.request('/products/sku-hot');
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('cannot count products/sku-hot/restockSubscriptions');
+  });
+
+  test('its chart script is served', async () => {
+    const res = await harness().app.request('/assets/bars.js');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("type: 'bar'");
+  });
+});
+
 describe('a shopper', () => {
   test('the search form POSTs the user id: it never reaches a URL', async () => {
     const page = await (await harness().app.request('/shoppers')).text();
@@ -205,6 +373,8 @@ describe('polling', () => {
           return statusReport();
         },
         readTrace: async () => Promise.reject(new Error('not asked')),
+        readDemand: async () => Promise.reject(new Error('not asked')),
+        readProductDemand: async () => Promise.reject(new Error('not asked')),
       },
     });
     const poll = () => app.request('/api/restocks/evt-1');

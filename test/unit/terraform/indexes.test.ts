@@ -120,6 +120,22 @@ const SITES: Site[] = [
     queries: [{ what: "a product's subscribers (CLI)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [] }],
   },
   {
+    // restock demand, the console's demand and product pages (issues 34, 35): products by id (no index), and one
+    // product's sign-ups in a createdAtMs range, counted per UTC day: the automatic single-field index waves page by.
+    // Never a collection-group range on createdAtMs: one index range taking every sign-up of the shop would cap a
+    // subscribe storm (promise 14).
+    file: 'cli/queries/demand.ts',
+    snippets: [
+      'db.collection(COLLECTIONS.products).orderBy(FieldPath.documentId())',
+      "subscriptionsRef(db, productId).where('createdAtMs', '>=', dayStartMs).where('createdAtMs', '<', dayStartMs + DAY_MS)",
+      'fanoutsOfProduct(db, productId, FANOUTS_READ)',
+    ],
+    queries: [
+      { what: 'products by id (demand)', collection: 'products', scope: 'COLLECTION', equalities: [] },
+      { what: "a product's sign-ups of one day (demand)", collection: 'restockSubscriptions', scope: 'COLLECTION', equalities: [], orderBy: ['createdAtMs', 'ASCENDING'] },
+    ],
+  },
+  {
     // Not fanouts by startedAtMs (its automatic index is off, a timestamp of a bulk-written collection): the products
     // whose stock changed in the window, then each product's fan-outs by lib/fanout/store.ts's query above.
     file: 'cli/queries/restocks.ts',
