@@ -152,7 +152,7 @@ const lines = [
     `fanOutRestock=${d.functions.fanOutRestock} deliverRestockBatch=${d.functions.deliverRestockBatch} ` +
     `restockSubscriptions=${d.functions.restockSubscriptions} restockUnsubscribe=${d.functions.restockUnsubscribe} relayOutbox=${d.functions.relayOutbox} sink=${d.sink} inventory=${d.inventory} ` +
     `smtp=${d.smtp.smtp} (received mail: ${d.smtp.url}/messages) fcm=${d.fcm} (received pushes: ${d.fcm}/messages) webpush=${d.webpush} (subscriptions: POST ${d.webpush}/subscriptions, decrypted pushes: ${d.webpush}/messages)`,
-  `  console ${pc.bold(`${d.console}/`)} (restocks, their progress, a shopper's trace)`,
+  `  console ${pc.bold(`${d.console}/`)} (restocks and their progress, demand, a shopper's trace)`,
   '',
   '  # to use it from another shell (the restock CLI, replay and redrive included):',
   ...Object.entries(shellEnv(d)).map(([k, v]) => `  export ${k}=${shellQuote(v)}`),
