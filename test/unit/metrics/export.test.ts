@@ -24,6 +24,20 @@ function clock(startMs = 1_000_000): { now: () => number; advance: (ms: number) 
   };
 }
 
+/** A process's metrics exporting to `<dir>/<service>.jsonl` as `instance`, on the test's clock; an export failure fails the test. */
+function fileMetrics(dir: string, service: string, now: () => number, instance?: string) {
+  return startOtelMetrics({
+    exporter: new JsonLinesFileExporter(dir, service, instance),
+    resource: resourceOf({ 'service.name': service }),
+    exportIntervalMs: 60_000,
+    minGapMs: 0,
+    onFailure: (err) => {
+      throw err;
+    },
+    now,
+  });
+}
+
 function exporterThat(behaviour: 'fails' | 'throws' | 'hangs', calls: { n: number }): PushMetricExporter {
   return {
     export(_metrics: ResourceMetrics, done: (r: ExportResult) => void) {
@@ -43,16 +57,7 @@ describe('the file exporter', () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'restock-metrics-'));
     const t = clock();
-    const m = startOtelMetrics({
-      exporter: new JsonLinesFileExporter(dir, 'deliverRestockBatch'),
-      resource: resourceOf({ 'service.name': 'deliverRestockBatch' }),
-      exportIntervalMs: 60_000,
-      minGapMs: 0,
-      onFailure: (err) => {
-        throw err;
-      },
-      now: t.now,
-    });
+    const m = fileMetrics(dir, 'deliverRestockBatch', t.now);
 
     // Act
     m.recorder.notifications('email', 'sent', 98);
@@ -78,16 +83,7 @@ describe('the file exporter', () => {
   test('clicks by channel, orders by attribution and channel, revenue by currency and attribution (what a restock sold, docs/funnel.md)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'restock-metrics-'));
     const t = clock();
-    const m = startOtelMetrics({
-      exporter: new JsonLinesFileExporter(dir, 'restockSubscriptions'),
-      resource: resourceOf({ 'service.name': 'restockSubscriptions' }),
-      exportIntervalMs: 60_000,
-      minGapMs: 0,
-      onFailure: (err) => {
-        throw err;
-      },
-      now: t.now,
-    });
+    const m = fileMetrics(dir, 'restockSubscriptions', t.now);
 
     m.recorder.clickRecorded('email');
     m.recorder.clickRecorded('email');
@@ -111,18 +107,7 @@ describe('the file exporter', () => {
   test("processes of one service (the API's instances) write one file, and it reads as their sum, each process's last line counted once", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'restock-metrics-'));
     const t = clock();
-    const instance = (id: string) =>
-      startOtelMetrics({
-        exporter: new JsonLinesFileExporter(dir, 'restockSubscriptions', id),
-        resource: resourceOf({ 'service.name': 'restockSubscriptions' }),
-        exportIntervalMs: 60_000,
-        minGapMs: 0,
-        onFailure: (err) => {
-          throw err;
-        },
-        now: t.now,
-      });
-    const [a, b] = [instance('101'), instance('102')];
+    const [a, b] = [fileMetrics(dir, 'restockSubscriptions', t.now, '101'), fileMetrics(dir, 'restockSubscriptions', t.now, '102')];
 
     a.recorder.clickRecorded('email');
     b.recorder.clickRecorded('email');
