@@ -26,8 +26,8 @@ http('restockSubscriptions', {}, async (req, res) => {
   api ??= createSubscriptionApi({
     store: new FirestoreSubscriptionStore(rt.db),
     settings: { ...rt.config, callerPolicy: apiCallerPolicy(rt.config) },
-    // Double opt-in (RESTOCK_DOUBLE_OPT_IN): pending requests and their confirmation emails.
-    ...(rt.config.doubleOptIn.length > 0 ? { pending: new FirestorePendingStore(rt.db), confirmations: createConfirmationSender(rt.config, rt.db) } : {}),
+    // Double opt-in (RESTOCK_DOUBLE_OPT_IN): pending requests and their confirmations, by each channel's own sender.
+    ...(rt.config.doubleOptIn.length > 0 ? { pending: new FirestorePendingStore(rt.db), confirmations: createConfirmationSender(rt.config, rt.db, rt.log) } : {}),
     shoppers: new FirestoreShopperData(rt.db, { ledgerTtlDays: rt.config.ledgerTtlDays }),
     conversions: new FirestoreConversionStore(rt.db, { windowMs: rt.config.attributionWindowDays * 86_400_000, ttlDays: rt.config.ledgerTtlDays }),
   });
