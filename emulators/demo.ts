@@ -10,8 +10,8 @@
  * Exits 0 only if every subscriber was notified exactly once.
  *
  * `--double-opt-in [--confirm-rate 0.7]` subscribes through an API with
- * RESTOCK_DOUBLE_OPT_IN=email: every shopper gets a confirmation email at the
- * local SMTP server, the demo follows the links of that share of them, and
+ * RESTOCK_DOUBLE_OPT_IN=email: every shopper gets a confirmation the way email
+ * goes (the sink, or the local SMTP server with `--channels email`), the demo follows the links of that share of them, and
  * the restock must tell exactly those (`notifiedUnconfirmed` must be 0).
  *
  * `--channels email,push,webpush` seeds subscribers on those channels and sends them
@@ -65,7 +65,7 @@ const program = exitTwoOnUsageError(new Command('demo'))
   .option('--wave-interval-ms <ms>', 'time between waves (with --wave-multiplier)', '3000')
   .option('--sell-out-after-waves <n>', 'sell the product out through the inventory service after this many waves (0: never)', '0')
   .option('--sell-out-after-ms <ms>', 'sell the product out again through the inventory service this long after the restock (issue 40: who is told after it, who keeps their place)')
-  .option('--double-opt-in', 'subscribe with double opt-in (RESTOCK_DOUBLE_OPT_IN=email): confirmation emails land at the local SMTP server and the demo follows the links of --confirm-rate of them')
+  .option('--double-opt-in', 'subscribe with double opt-in (RESTOCK_DOUBLE_OPT_IN=email): confirmations go the way email goes (the sink, or the local SMTP server with --channels email) and the demo follows the links of --confirm-rate of them')
   .option('--confirm-rate <share>', 'with --double-opt-in: the share of shoppers who confirm, 0 to 1', '0.7')
   .option('--restock-again-after-ms <ms>', 'with --sell-out-after-ms: restock it again this long after the sell-out (is anyone told twice?)')
   .parse();
