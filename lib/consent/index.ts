@@ -5,4 +5,4 @@
  * and pending subscriptions are lib/subscriptions'; this folder is what
  * `restockSubscriptions` plugs into them.
  */
-export { createConfirmationSender } from './build.ts';
+export { checkConfirmationSetup, createConfirmationSender } from './build.ts';
