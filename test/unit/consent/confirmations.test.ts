@@ -6,6 +6,7 @@
  * confirmation apart from a restock; the per-address limit is taken before
  * any channel sends; a sender's verdict becomes the API's answer.
  */
+import { createECDH, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -15,7 +16,11 @@ import type { AddressLimiter } from '../../../lib/consent/limit.ts';
 import { ChannelConfirmationSender, confirmationKey, confirmationNotice } from '../../../lib/consent/send.ts';
 import { Logger } from '../../../lib/log.ts';
 import {
+  CONFIRMATION_HEADER,
   CONFIRMERS,
+  FcmNotifier,
+  SmtpNotifier,
+  WebPushNotifier,
   checkConfirmationSettings,
   createConfirmers,
   fcmConfirmationMessage,
@@ -219,5 +224,90 @@ describe('ChannelConfirmationSender', () => {
     expect(confirmationKey(KEYS[0]!, message({ channel: 'webpush' }))).not.toBe(k);
     expect(confirmationKey('other'.repeat(8), message())).not.toBe(k);
     expect(confirmationNotice(message({ locale: 'ja' }), LINK, KEYS[0]!)).toMatchObject({ locale: 'ja', data: { confirmUrl: LINK, productName: 'Lamp' } });
+  });
+});
+
+describe('a confirmation travels by the sender\'s own transport, retries and classification', () => {
+  /** A fetch that answers `answers` in turn (then 200) and records each request. */
+  function scripted(answers: { status: number; body?: string; headers?: Record<string, string> }[]) {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const fetch = (async (url: string, init: RequestInit) => {
+      calls.push({ url, init });
+      const a = answers.shift() ?? { status: 200 };
+      return new Response(a.body ?? '{}', { status: a.status, headers: a.headers ?? {} });
+    }) as unknown as typeof globalThis.fetch;
+    return { fetch, calls };
+  }
+  const fcmOptions = { projectId: 'shop', endpoint: 'http://fcm.test', timeoutMs: 1000, retries: 2, maxRetryAfterMs: 50, concurrency: 1, accessToken: async () => undefined };
+  const unregistered = JSON.stringify({ error: { code: 404, status: 'NOT_FOUND', details: [{ '@type': 'type.googleapis.com/google.firebase.fcm.v1.FcmError', errorCode: 'UNREGISTERED' }] } });
+
+  test('FCM: UNAVAILABLE is retried in the call, then sent once; an unregistered token is rejected after one request', async () => {
+    const flaky = scripted([{ status: 503, body: JSON.stringify({ error: { status: 'UNAVAILABLE' } }), headers: { 'retry-after': '0' } }, { status: 200 }]);
+    const dead = scripted([{ status: 404, body: unregistered }]);
+
+    const sent = await new FcmNotifier({ ...fcmOptions, fetch: flaky.fetch }).confirm(notice());
+    const refused = await new FcmNotifier({ ...fcmOptions, fetch: dead.fetch }).confirm(notice());
+
+    expect(sent).toEqual({ idempotencyKey: 'c'.repeat(64), status: 'sent' });
+    expect(flaky.calls).toHaveLength(2);
+    expect(JSON.parse(flaky.calls[1]!.init.body as string).message.data).toMatchObject({ kind: 'confirmation', link: LINK });
+    expect(refused).toMatchObject({ status: 'rejected', deadAddress: true });
+    expect(dead.calls).toHaveLength(1);
+  });
+
+  test('web push: encrypted for the subscription with the key as Topic; a gone subscription (410) is rejected, never retried', async () => {
+    const ecdh = createECDH('prime256v1');
+    const address = JSON.stringify({ endpoint: 'https://push.example.net/wpush/1', keys: { p256dh: ecdh.generateKeys().toString('base64url'), auth: randomBytes(16).toString('base64url') } });
+    const options = (fetch: typeof globalThis.fetch) =>
+      new WebPushNotifier({
+        vapid: { subject: 'mailto:ops@shop.example', publicKey: 'BDHzfHbFzAFcPEtEgIPKNwtmfs6tgDHWEyEFpMNmT8gKVXKTALOw2yHt10cdNSOlAwemaHAWg2VxduX62fL2Jig', privateKey: 'iNZDU8CmwCwvARcmfigexKM3PdbJut0gTNZoEmksl3c' },
+        ttlSeconds: 600,
+        urgency: 'normal',
+        unsubscribeBaseUrl: 'https://unsub.example',
+        unsubscribeKeys: KEYS,
+        timeoutMs: 1000,
+        retries: 2,
+        maxRetryAfterMs: 50,
+        concurrency: 1,
+        allowHttp: false,
+        fetch,
+      });
+    const ok = scripted([{ status: 201 }]);
+    const gone = scripted([{ status: 410 }]);
+
+    const sent = await options(ok.fetch).confirm(notice({ channel: 'webpush', to: address }));
+    const refused = await options(gone.fetch).confirm(notice({ channel: 'webpush', to: address }));
+
+    expect(sent.status).toBe('sent');
+    expect(ok.calls[0]!.url).toBe('https://push.example.net/wpush/1');
+    expect(ok.calls[0]!.init.headers).toMatchObject({ 'Content-Encoding': 'aes128gcm', Topic: 'c'.repeat(32) });
+    expect(refused).toMatchObject({ status: 'rejected', deadAddress: true });
+    expect(gone.calls).toHaveLength(1);
+  });
+
+  test('SMTP: one message whose Message-ID and header carry the key, without List-Unsubscribe; a 550 at RCPT TO is rejected', async () => {
+    const sent: Record<string, unknown>[] = [];
+    const smtp = (fail: boolean) =>
+      new SmtpNotifier({
+        transport: {
+          sendMail: async (mail: Record<string, unknown>) => {
+            if (fail) throw Object.assign(new Error('x'), { responseCode: 550, command: 'RCPT TO', response: '550 no such user a@x.io' });
+            sent.push(mail);
+            return {};
+          },
+        } as never,
+        from: 'Shop <restock@mail.shop.example>',
+        unsubscribeBaseUrl: 'https://unsub.example',
+        unsubscribeKeys: KEYS,
+        nowMs: () => NOW,
+      });
+
+    const ok = await smtp(false).confirm(notice({ channel: 'email', to: 'a@x.io' }));
+    const refused = await smtp(true).confirm(notice({ channel: 'email', to: 'a@x.io' }));
+
+    expect(ok.status).toBe('sent');
+    expect(sent[0]).toMatchObject({ to: 'a@x.io', messageId: `<confirm-${'c'.repeat(64)}@mail.shop.example>`, headers: { [CONFIRMATION_HEADER]: 'c'.repeat(64) } });
+    expect(sent[0]!.headers).not.toHaveProperty('List-Unsubscribe');
+    expect(refused).toEqual({ idempotencyKey: 'c'.repeat(64), status: 'rejected', reason: 'smtp 550 at RCPT TO: 550 no such user [email]' });
   });
 });
