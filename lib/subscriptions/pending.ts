@@ -55,18 +55,18 @@ export class ConfirmationRateLimitedError extends Error {
   }
 }
 
-/** The mail server refused the address for good (5xx at RCPT TO): 400 naming the field; the request is not kept. */
+/** The channel's sender refused the address for good (a 5xx at RCPT TO, an unregistered token, a gone subscription): 400 naming the field; the request is not kept. */
 export class ConfirmationRejectedError extends Error {
   override readonly name = 'ConfirmationRejectedError';
   constructor(
     readonly channel: Channel,
     reason: string,
   ) {
-    super(`the ${channel === 'email' ? 'mail server' : 'push service'} refused this address: ${reason}`);
+    super(`the ${channel} sender refused this address for good: ${reason}`);
   }
 }
 
-/** The confirmation message could not be handed to its sender (SMTP down): 503, retry. */
+/** The confirmation message could not be handed to its sender (SMTP, FCM, a push service or the notification service down, past its retries): 503, retry. */
 export class ConfirmationUnavailableError extends Error {
   override readonly name = 'ConfirmationUnavailableError';
   constructor(options: { cause: unknown }) {
