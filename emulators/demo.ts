@@ -45,7 +45,7 @@ import {
  * the scenario's summary without the raw timestamps, which the latencies already say.
  */
 export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtMs'> & {
-  /** With --double-opt-in: confirmation emails received, shoppers who confirmed, and notifications to anyone else (must be 0). */
+  /** With --double-opt-in: confirmations received (at the SMTP server or the sink), shoppers who confirmed, and notifications to anyone else (must be 0). */
   confirmationsSent?: number;
   confirmed?: number;
   notifiedUnconfirmed?: number;
