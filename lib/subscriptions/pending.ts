@@ -94,7 +94,11 @@ const ROUNDS = 5;
  * A pending request whose confirmation was never recorded as sent (the send
  * failed, or its PUT died) is sent again by a repeated PUT only after this
  * long: less, and a PUT arriving while the first one is still talking to the
- * mail server would send a second message. Above the SMTP timeouts.
+ * channel's sender would send a second message. Above one call of each
+ * sender with the default settings (SMTP's 10 s timeouts; FCM, web push and
+ * the notification service: 3 attempts of 10 s and Retry-After waits of up to
+ * 5 s); raising RESTOCK_NOTIFIER_RETRIES or the timeouts far past them
+ * narrows the margin.
  */
 export const RESEND_AFTER_MS = 60_000;
 
