@@ -10,8 +10,8 @@
  * Exits 0 only if every subscriber was notified exactly once.
  *
  * `--double-opt-in [--confirm-rate 0.7]` subscribes through an API with
- * RESTOCK_DOUBLE_OPT_IN=email: every shopper gets a confirmation email at the
- * local SMTP server, the demo follows the links of that share of them, and
+ * RESTOCK_DOUBLE_OPT_IN=email: every shopper gets a confirmation the way email
+ * goes (the sink, or the local SMTP server with `--channels email`), the demo follows the links of that share of them, and
  * the restock must tell exactly those (`notifiedUnconfirmed` must be 0).
  *
  * `--click-rate 0.3 [--buy-rate 0.1]`: once everyone is told, that share of
@@ -52,7 +52,7 @@ import {
  * the scenario's summary without the raw timestamps, which the latencies already say.
  */
 export type DemoSummary = Omit<RestockRunSummary, 'publishedAtMs' | 'lastSentAtMs'> & {
-  /** With --double-opt-in: confirmation emails received, shoppers who confirmed, and notifications to anyone else (must be 0). */
+  /** With --double-opt-in: confirmations received (at the SMTP server or the sink), shoppers who confirmed, and notifications to anyone else (must be 0). */
   confirmationsSent?: number;
   confirmed?: number;
   notifiedUnconfirmed?: number;
@@ -76,7 +76,7 @@ const program = exitTwoOnUsageError(new Command('demo'))
   .option('--wave-interval-ms <ms>', 'time between waves (with --wave-multiplier)', '3000')
   .option('--sell-out-after-waves <n>', 'sell the product out through the inventory service after this many waves (0: never)', '0')
   .option('--sell-out-after-ms <ms>', 'sell the product out again through the inventory service this long after the restock (issue 40: who is told after it, who keeps their place)')
-  .option('--double-opt-in', 'subscribe with double opt-in (RESTOCK_DOUBLE_OPT_IN=email): confirmation emails land at the local SMTP server and the demo follows the links of --confirm-rate of them')
+  .option('--double-opt-in', 'subscribe with double opt-in (RESTOCK_DOUBLE_OPT_IN=email): confirmations go the way email goes (the sink, or the local SMTP server with --channels email) and the demo follows the links of --confirm-rate of them')
   .option('--confirm-rate <share>', 'with --double-opt-in: the share of shoppers who confirm, 0 to 1', '0.7')
   .option('--click-rate <share>', 'after everyone is told, the share of shoppers who follow their tracked link (as a phone browser, past the prefetch window), 0 to 1; prints the restock\'s funnel')
   .option('--buy-rate <share>', 'with --click-rate: the share of shoppers told who then order through POST /v1/conversions, clickers first (above the click rate, the rest are assisted orders), 0 to 1', '0')

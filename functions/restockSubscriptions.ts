@@ -9,7 +9,8 @@
  * its tenant (RESTOCK_STOREFRONT_TENANTS, required outside the emulators).
  */
 import { apiCallerPolicy } from '../lib/auth/index.ts';
-import { createConfirmationSender } from '../lib/consent/index.ts';
+import { checkConfirmationSetup, createConfirmationSender } from '../lib/consent/index.ts';
+import { loadConfig } from '../lib/config.ts';
 import { FirestoreShopperData } from '../lib/shoppers/index.ts';
 import { writeReply } from '../lib/http/index.ts';
 import { runtime } from '../lib/runtime.ts';
@@ -21,13 +22,17 @@ import { http } from './framework.ts';
 let api: ReturnType<typeof createSubscriptionApi> | undefined;
 
 // Framework-raised errors (malformed JSON, oversized bodies, undecodable paths) are problems too: ./framework.ts.
-http('restockSubscriptions', {}, async (req, res) => {
+// A channel of RESTOCK_DOUBLE_OPT_IN whose sender lacks a setting stops the process at start, naming it
+// (onStart runs only where this function is served; clients stay lazy).
+const onStart = (): void => checkConfirmationSetup(loadConfig());
+
+http('restockSubscriptions', { onStart }, async (req, res) => {
   const rt = runtime();
   api ??= createSubscriptionApi({
     store: new FirestoreSubscriptionStore(rt.db),
     settings: { ...rt.config, callerPolicy: apiCallerPolicy(rt.config) },
-    // Double opt-in (RESTOCK_DOUBLE_OPT_IN): pending requests and their confirmation emails.
-    ...(rt.config.doubleOptIn.length > 0 ? { pending: new FirestorePendingStore(rt.db), confirmations: createConfirmationSender(rt.config, rt.db) } : {}),
+    // Double opt-in (RESTOCK_DOUBLE_OPT_IN): pending requests and their confirmations, by each channel's own sender.
+    ...(rt.config.doubleOptIn.length > 0 ? { pending: new FirestorePendingStore(rt.db), confirmations: createConfirmationSender(rt.config, rt.db, rt.log) } : {}),
     shoppers: new FirestoreShopperData(rt.db, { ledgerTtlDays: rt.config.ledgerTtlDays }),
     conversions: new FirestoreConversionStore(rt.db, { windowMs: rt.config.attributionWindowDays * 86_400_000, ttlDays: rt.config.ledgerTtlDays }),
     metrics: rt.metrics,

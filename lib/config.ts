@@ -115,17 +115,17 @@ const keyList = z.string().transform((raw, ctx): string[] => {
   return keys;
 });
 
-/** `RESTOCK_DOUBLE_OPT_IN`: comma-separated channels, or `none`. */
-const doubleOptInChannels = z.string().transform((raw, ctx): ('email')[] => {
+/** `RESTOCK_DOUBLE_OPT_IN`: comma-separated channels of the table, or `none`. */
+const doubleOptInChannels = z.string().transform((raw, ctx): Channel[] => {
   const names = raw.split(',').map((c) => c.trim()).filter(Boolean);
   if (names.length === 1 && names[0] === 'none') return [];
-  const out: 'email'[] = [];
+  const out: Channel[] = [];
   for (const name of names) {
-    if (name !== 'email') {
-      ctx.addIssue({ code: 'custom', message: `names ${JSON.stringify(name)}; only email can be confirmed (or none)` });
+    if (!(CHANNELS as readonly string[]).includes(name)) {
+      ctx.addIssue({ code: 'custom', message: `names ${JSON.stringify(name)}; expected channels among ${CHANNELS.join(', ')}, comma-separated, or none` });
       return z.NEVER;
     }
-    if (!out.includes(name)) out.push(name);
+    if (!out.includes(name as Channel)) out.push(name as Channel);
   }
   return out;
 });
@@ -398,7 +398,7 @@ export const SETTINGS = {
   doubleOptIn: setting(
     'RESTOCK_DOUBLE_OPT_IN',
     doubleOptInChannels,
-    "Channels whose address a shopper must confirm (double opt-in) unless the storefront vouches for it (`consent.verified` in the PUT): such a subscription is stored pending, a confirmation email with a link goes out over SMTP, and nobody is notified before the link is followed. `none` turns it off. Only `email` can be confirmed today.",
+    "Channels whose address a shopper must confirm (double opt-in) unless the storefront vouches for it (`consent.verified` in the PUT): such a subscription is stored pending, a confirmation message with a link goes out by the channel's own sender (SMTP, the notification service, FCM, web push: the one RESTOCK_<CHANNEL>_SENDER chooses), and nobody is notified before the link is followed. Any channel may be named, comma-separated (`email,push,webpush`); `none` turns it off.",
     'email',
   ),
   confirmationTtlHours: setting(
@@ -410,7 +410,7 @@ export const SETTINGS = {
   confirmationsPerAddress: setting(
     'RESTOCK_CONFIRMATIONS_PER_ADDRESS',
     positiveInt.max(100),
-    'Confirmation emails one address may receive per UTC day, whoever asks; over it a PUT is answered 429 and nothing is sent.',
+    'Confirmation messages one address (an email address, a push token, a web push subscription) may receive per UTC day, whoever asks; over it a PUT is answered 429 and nothing is sent.',
     '3',
   ),
   maxBodyBytes: setting('RESTOCK_MAX_BODY_BYTES', positiveInt, 'Largest request body any HTTP entry point accepts.', '65536'),
@@ -601,9 +601,13 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
     refuse(SETTINGS.pseudonymKey, 'is required outside the emulators: this function refers to shoppers by a keyed hash (logs, erasure receipts), and the built-in key is public, so anyone could match a guessed user id against its lines');
   }
   if (fn === 'restockSubscriptions') {
-    if (config.doubleOptIn.length > 0 && channelPlan(config).email !== 'smtp') {
-      refuse(SETTINGS.doubleOptIn, `names email, whose confirmations go over SMTP: set ${SETTINGS.emailSender.env}=smtp with its SMTP settings, or RESTOCK_DOUBLE_OPT_IN=none while the notification service sends email`);
+    // Confirmations go the way of the channel's notifications; `log` would answer "sent" for a message nobody received.
+    const plan = channelPlan(config);
+    for (const channel of config.doubleOptIn.filter((c) => plan[c] === 'log')) {
+      refuse(SETTINGS.doubleOptIn, `names ${channel}, whose sender is \`log\` (${senderChooser(config, channel)}): a confirmation would be logged, never received; choose a real sender for ${channel} or leave it out of ${SETTINGS.doubleOptIn.env}`);
     }
+    // The API sends the confirmations itself: their senders travel under the same rules as delivery's.
+    transportProblems(config, new Set(config.doubleOptIn.map((c) => plan[c])), refuse);
     if (!config.storefrontTenants || config.storefrontTenants.length === 0) {
       refuse(
         SETTINGS.storefrontTenants,
@@ -619,12 +623,17 @@ export function deploymentProblems(config: Config, fn: FunctionName): ConfigErro
     for (const chooser of new Set(CHANNELS.filter((c) => plan[c] === 'log').map((c) => senderChooser(config, c)))) {
       problems.push(new ConfigError(chooser, '`log` is refused outside the emulators: it records notifications as sent that nobody received'));
     }
-    const used = sendersInUse(config);
-    if (used.has('http') && !httpsOnly(config.notifierUrl)) refuse(SETTINGS.notifierUrl, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
-    if (used.has('smtp') && !config.smtpRequireTls) refuse(SETTINGS.smtpRequireTls, 'must be true outside the emulators: without STARTTLS, addresses, messages and the SMTP password travel in clear');
-    if (used.has('fcm') && !httpsOnly(config.fcmEndpoint)) refuse(SETTINGS.fcmEndpoint, "must be an https: URL outside the emulators (the function's OAuth token and the push tokens travel in it)");
+    transportProblems(config, sendersInUse(config), refuse);
   }
   return problems;
+}
+
+/** What would carry addresses, tokens or credentials in clear through the senders `used` (pure). */
+function transportProblems(config: Config, used: ReadonlySet<SenderKind>, refuse: (s: Setting<unknown>, problem: string) => void): void {
+  const httpsOnly = (value: string | undefined) => value === undefined || value.startsWith('https:');
+  if (used.has('http') && !httpsOnly(config.notifierUrl)) refuse(SETTINGS.notifierUrl, 'must be an https: URL outside the emulators (addresses and push tokens travel in it)');
+  if (used.has('smtp') && !config.smtpRequireTls) refuse(SETTINGS.smtpRequireTls, 'must be true outside the emulators: without STARTTLS, addresses, messages and the SMTP password travel in clear');
+  if (used.has('fcm') && !httpsOnly(config.fcmEndpoint)) refuse(SETTINGS.fcmEndpoint, "must be an https: URL outside the emulators (the function's OAuth token and the push tokens travel in it)");
 }
 
 /** Which sender carries each channel. */

@@ -28,7 +28,7 @@ variable "double_opt_in" {
   default     = "email"
   nullable    = false
 
-  # The values lib/config.ts accepts (only email can be confirmed today).
+  # The values Terraform wires: lib/config.ts confirms every channel by its own sender, but restockSubscriptions gets no FCM, web push or notification service settings here yet (docs/privacy.md).
   validation {
     condition     = contains(["email", "none"], var.double_opt_in)
     error_message = "double_opt_in must be email or none (only email addresses can be confirmed)."

@@ -1,7 +1,9 @@
 /**
  * The demo's double opt-in step (`npm run demo -- --double-opt-in --confirm-rate 0.7`):
  * the audience was subscribed through an API with RESTOCK_DOUBLE_OPT_IN=email,
- * so each shopper got a confirmation email at the stack's SMTP server; this
+ * so each shopper got a confirmation by the stack's email sender (an email at
+ * its SMTP server with `--direct email`, else a `confirmation` at the
+ * notification sink); this
  * "clicks" the links of a share of them (GET the page, then POST its form, as
  * a browser would) and waits until `applyShopperActions` has turned exactly
  * those into subscriptions. The restock that follows must tell them and
@@ -9,11 +11,12 @@
  */
 import pLimit from 'p-limit';
 import { subscriptionsRef } from '../../lib/model.ts';
+import type { ConfirmationRecord } from '../sink/index.ts';
 import type { StackClients, StackDescription } from '../stack/index.ts';
 import type { SeededAudience } from './index.ts';
 
 export interface ConfirmationRun {
-  /** Confirmation emails the SMTP server received for the audience. */
+  /** Confirmations the SMTP server or the sink received for the audience. */
   confirmationsSent: number;
   /** Shoppers whose link was followed and whose subscription now exists. */
   confirmed: number;
@@ -43,6 +46,7 @@ export async function confirmShare(
 ): Promise<ConfirmationRun> {
   // Addresses are `${userId}@example.com` (scenario/index.ts seedAudience).
   const byAddress = new Map(audience.userIds.map((u) => [`${u}@example.com`.toLowerCase(), u]));
+  const byUser = new Set(audience.userIds);
   const deadline = Date.now() + o.timeoutMs;
   let links = new Map<string, string>();
   while (Date.now() < deadline) {
@@ -55,10 +59,12 @@ export async function confirmShare(
       const link = LINK.exec(m.text ?? '')?.[0];
       if (userId && link) links.set(userId, link);
     }
+    const sunk = (await (await fetch(`${description.sink}/confirmations?productId=${encodeURIComponent(audience.productId)}`)).json()) as { confirmations: ConfirmationRecord[] };
+    for (const c of sunk.confirmations) if (c.userId !== undefined && byUser.has(c.userId)) links.set(c.userId, c.confirmUrl);
     if (links.size >= audience.userIds.length) break;
     await sleep(500);
   }
-  o.onStep?.(`${links.size} confirmation emails at the local SMTP server`);
+  o.onStep?.(`${links.size} confirmations at the local SMTP server and sink`);
   const chosen = [...links.keys()].sort().slice(0, Math.round(links.size * o.rate));
   const limit = pLimit(16);
   await Promise.all(

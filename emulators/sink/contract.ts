@@ -3,7 +3,9 @@
  * the local sink serves (docs/notification-service.md).
  *
  * `POST /v1/notifications:send` with a batch of 1..1000 notifications, each
- * carrying its own `idempotencyKey` (the ledger's dedup key). The answer is one
+ * carrying its own `idempotencyKey` (the ledger's dedup key), or one double
+ * opt-in confirmation (`template: "confirmation"`, its key one per pending
+ * request). The answer is one
  * result per item, or a whole-request refusal (429 + Retry-After, 503) in which
  * case nothing was sent.
  */
@@ -36,12 +38,36 @@ export const notificationSchema = z.object({
   }),
 });
 
-export const sendRequestSchema = z.object({
-  notifications: z.array(notificationSchema).min(1).max(MAX_BATCH_ITEMS),
+/**
+ * A double opt-in confirmation (lib/consent): not a restock, so no event and
+ * no stock; the service sends `data.confirmUrl` to the address as the
+ * message's one link (a push's click target) and keeps it out of restock counts.
+ */
+export const confirmationSchema = z.object({
+  idempotencyKey: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters'),
+  channel: z.enum(CHANNELS),
+  to: z.string().min(1),
+  userId: z.string().min(1).optional(),
+  locale: z.string().min(1).optional(),
+  template: z.literal('confirmation'),
+  data: z.object({
+    productId: z.string().min(1),
+    productName: z.string().optional(),
+    productUrl: z.string().optional(),
+    /** The sealed link that confirms the request; it expires at `expiresAtMs`. */
+    confirmUrl: z.string().min(1),
+    expiresAtMs: z.number(),
+  }),
 });
 
-/** One notification of a send request. */
+export const sendRequestSchema = z.object({
+  notifications: z.array(z.discriminatedUnion('template', [notificationSchema, confirmationSchema])).min(1).max(MAX_BATCH_ITEMS),
+});
+
+/** One restock notification of a send request. */
 export type Notification = z.infer<typeof notificationSchema>;
+/** One confirmation of a send request. */
+export type Confirmation = z.infer<typeof confirmationSchema>;
 /** Body of `POST /v1/notifications:send`. */
 export type SendRequest = z.infer<typeof sendRequestSchema>;
 

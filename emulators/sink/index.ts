@@ -5,6 +5,7 @@ export {
   SEND_PATH,
   rejectionByRule,
   sendRequestSchema,
+  type Confirmation,
   type ItemResult,
   type ItemStatus,
   type Notification,
@@ -13,4 +14,4 @@ export {
   type SendResponse,
 } from './contract.ts';
 export type { FaultProfile } from './faults.ts';
-export type { NotificationRecord, SinkStats } from './store.ts';
+export type { ConfirmationRecord, NotificationRecord, SinkStats } from './store.ts';

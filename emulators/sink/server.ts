@@ -6,6 +6,7 @@
  * Routes:
  * - `POST [/base]/v1/notifications:send` the contract, under any base path.
  * - `GET /stats[?productId=P]`, `GET /notifications?productId=P` what arrived.
+ * - `GET /confirmations[?productId=P]` the double opt-in confirmations that arrived (never in the stats).
  * - `GET /faults`, `POST /faults`, `DELETE /faults[?productId=P]` fault injection.
  * - `POST /reset[?productId=P]` forget records (and, without productId, faults).
  * - `GET /healthz`.
@@ -98,6 +99,8 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
         return json(res, 200, store.stats(productId));
       case 'GET /notifications':
         return json(res, 200, { notifications: store.notifications(productId) });
+      case 'GET /confirmations':
+        return json(res, 200, { confirmations: store.confirmations(productId) });
       case 'GET /faults':
         return json(res, 200, { faults: faults.list() });
       case 'POST /faults': {
@@ -126,7 +129,17 @@ export async function startSink(options: SinkOptions = {}): Promise<SinkServer> 
       return problem(res, 401, 'Unauthorized', 'expected Authorization: Bearer <token>', 'Authorization');
     }
     const body = parse(sendRequestSchema, await readJson(req));
-    const items = body.notifications;
+    // The pipeline sends a confirmation alone (one per PUT), never inside a restock batch.
+    if (body.notifications.every((item) => item.template === 'confirmation')) {
+      const results: ItemResult[] = body.notifications.map((item) => {
+        const ruled = rejectionByRule(item.channel, item.to);
+        store.confirm(item, ruled, Date.now());
+        return ruled ? { idempotencyKey: item.idempotencyKey, status: 'rejected', reason: ruled.reason } : { idempotencyKey: item.idempotencyKey, status: 'sent' };
+      });
+      return json(res, 200, { results } satisfies SendResponse);
+    }
+    const items = body.notifications.filter((item) => item.template === 'restock');
+    if (items.length !== body.notifications.length) throw new BadRequestError('a request carries restock notifications or confirmations, not both', 'notifications');
     const records = store.receive(items, Date.now());
     // Request-level faults follow the first item's product: a chunk holds one product.
     const active = faults.for(items[0]!.data.productId);

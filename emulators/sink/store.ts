@@ -7,7 +7,7 @@
  * The recipient address is never stored: records carry a one-way reference.
  */
 import { recipientRef } from '../../lib/log.ts';
-import type { ItemStatus, Notification } from './contract.ts';
+import type { Confirmation, ItemStatus, Notification } from './contract.ts';
 
 /** Everything known about one idempotency key. */
 export interface NotificationRecord {
@@ -34,6 +34,22 @@ export interface NotificationRecord {
   publishTimeMs?: number;
   /** Times the key arrived again after it had been answered `sent`. */
   resends: number;
+}
+
+/** One confirmation key as received: kept apart from the restock records, so no count of notifications includes it. */
+export interface ConfirmationRecord {
+  idempotencyKey: string;
+  productId: string;
+  channel: Confirmation['channel'];
+  recipientRef: string;
+  userId?: string;
+  locale?: string;
+  /** The link, so a test or the demo can confirm as the shopper would. */
+  confirmUrl: string;
+  status: ItemStatus;
+  reason?: string;
+  requests: number;
+  firstReceivedAtMs: number;
 }
 
 /** Counters of `GET /stats`. */
@@ -80,6 +96,7 @@ function emptyStats(): SinkStats {
 /** The sink's memory: one record per key, counters overall and per product. */
 export class SinkStore {
   private readonly records = new Map<string, NotificationRecord>();
+  private readonly confirmationRecords = new Map<string, ConfirmationRecord>();
   private readonly keysByProduct = new Map<string, string[]>();
   private readonly statsByProduct = new Map<string, SinkStats>();
   private total = emptyStats();
@@ -134,6 +151,38 @@ export class SinkStore {
     return out;
   }
 
+  /**
+   * Records one confirmation and answers it: `sent` (a key sent before is
+   * not counted again), or rejected by the address rules every channel has.
+   */
+  confirm(item: Confirmation, ruled: { reason: string } | undefined, nowMs: number): ConfirmationRecord {
+    let record = this.confirmationRecords.get(item.idempotencyKey);
+    if (!record) {
+      record = {
+        idempotencyKey: item.idempotencyKey,
+        productId: item.data.productId,
+        channel: item.channel,
+        recipientRef: recipientRef(item.to),
+        ...(item.userId !== undefined ? { userId: item.userId } : {}),
+        ...(item.locale !== undefined ? { locale: item.locale } : {}),
+        confirmUrl: item.data.confirmUrl,
+        status: 'sent',
+        requests: 0,
+        firstReceivedAtMs: nowMs,
+      };
+      this.confirmationRecords.set(item.idempotencyKey, record);
+    }
+    record.requests += 1;
+    record.status = ruled ? 'rejected' : 'sent';
+    if (ruled) record.reason = ruled.reason;
+    return record;
+  }
+
+  /** Confirmations received, of one product or all, in order of first arrival. */
+  confirmations(productId?: string): ConfirmationRecord[] {
+    return [...this.confirmationRecords.values()].filter((r) => productId === undefined || r.productId === productId);
+  }
+
   /** Records the answer given for one item. */
   answer(record: NotificationRecord, status: ItemStatus, nowMs: number, reason?: string): void {
     const counters = [this.total, this.productStats(record.productId)];
@@ -173,6 +222,7 @@ export class SinkStore {
 
   /** Forgets one product, or everything. */
   reset(productId?: string): void {
+    for (const [key, r] of this.confirmationRecords) if (productId === undefined || r.productId === productId) this.confirmationRecords.delete(key);
     if (productId === undefined) {
       this.records.clear();
       this.keysByProduct.clear();

@@ -1,7 +1,8 @@
 /**
- * Double opt-in's sending side: the confirmation email (`message.ts`), its
- * SMTP sender (`smtp.ts`) and the per-address limit (`limit.ts`). The rules
- * of consent and pending subscriptions are lib/subscriptions'; this folder
- * is what `restockSubscriptions` plugs into them.
+ * Double opt-in's sending side: the confirmation sender (`send.ts`), which
+ * hands each message to the sender of its channel's notifications
+ * (lib/notify), and the per-address limit (`limit.ts`). The rules of consent
+ * and pending subscriptions are lib/subscriptions'; this folder is what
+ * `restockSubscriptions` plugs into them.
  */
-export { createConfirmationSender } from './build.ts';
+export { checkConfirmationSetup, createConfirmationSender } from './build.ts';

@@ -28,9 +28,9 @@
 import pLimit from 'p-limit';
 import { parseRetryAfter } from './http.ts';
 import { withProviderRetries } from './provider-retry.ts';
-import { renderPush } from './templates.ts';
+import { renderConfirmationPush, renderPush } from './templates.ts';
 import type { Logger } from '../log.ts';
-import type { Notification, NotificationResult, Notifier } from './types.ts';
+import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
 export interface FcmNotifierOptions {
   /** The Firebase project the tokens belong to. */
@@ -116,6 +116,23 @@ export function fcmMessage(n: Notification): Record<string, unknown> {
   };
 }
 
+/**
+ * The v1 message of a double opt-in confirmation (pure): `data.kind` tells
+ * the app it from a restock (which carries `restockKey`), and the
+ * confirmation link is its click target, the only thing it opens.
+ */
+export function fcmConfirmationMessage(c: ConfirmationNotice): Record<string, unknown> {
+  const push = renderConfirmationPush(c);
+  return {
+    token: c.to,
+    notification: { title: push.title, body: push.body },
+    data: { kind: 'confirmation', productId: c.data.productId, confirmationKey: c.idempotencyKey, link: push.link },
+    android: { collapse_key: c.idempotencyKey },
+    apns: { headers: { 'apns-collapse-id': c.idempotencyKey } },
+    webpush: { headers: { Topic: c.idempotencyKey.slice(0, 32) }, ...(push.link.startsWith('https:') ? { fcm_options: { link: push.link } } : {}) },
+  };
+}
+
 /** One attempt's verdict worth retrying in-call. */
 class RetryableFcmAnswer extends Error {
   override readonly name = 'RetryableFcmAnswer';
@@ -124,7 +141,7 @@ class RetryableFcmAnswer extends Error {
   }
 }
 
-export class FcmNotifier implements Notifier {
+export class FcmNotifier implements Notifier, Confirmer {
   private readonly url: string;
   private readonly fetch: typeof fetch;
 
@@ -135,32 +152,37 @@ export class FcmNotifier implements Notifier {
 
   async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
     const limit = pLimit(this.options.concurrency);
-    return Promise.all(batch.map((n) => limit(() => this.sendOne(n))));
+    return Promise.all(batch.map((n) => limit(() => this.deliver(n.idempotencyKey, fcmMessage(n)))));
   }
 
-  private async sendOne(n: Notification): Promise<NotificationResult> {
+  /** A confirmation through the same request, retries and classification as a restock message. */
+  confirm(c: ConfirmationNotice): Promise<NotificationResult> {
+    return this.deliver(c.idempotencyKey, fcmConfirmationMessage(c));
+  }
+
+  private async deliver(idempotencyKey: string, message: Record<string, unknown>): Promise<NotificationResult> {
     const { retries, maxRetryAfterMs } = this.options;
     try {
-      const verdict = await withProviderRetries(() => this.attempt(n), {
+      const verdict = await withProviderRetries(() => this.attempt(message), {
         retries,
         maxRetryAfterMs,
         retryAfterOf: (error) => (error instanceof RetryableFcmAnswer ? error.verdict.retryAfterMs : undefined),
       });
-      if (verdict.outcome === 'sent') return { idempotencyKey: n.idempotencyKey, status: 'sent' };
-      return { idempotencyKey: n.idempotencyKey, status: 'rejected', reason: verdict.reason, ...(verdict.deadToken ? { deadAddress: true as const } : {}) };
+      if (verdict.outcome === 'sent') return { idempotencyKey, status: 'sent' };
+      return { idempotencyKey, status: 'rejected', reason: verdict.reason, ...(verdict.deadToken ? { deadAddress: true as const } : {}) };
     } catch (err) {
       const reason = err instanceof RetryableFcmAnswer ? err.verdict.reason : `fcm request failed: ${err instanceof Error ? err.name : 'error'}`;
-      return { idempotencyKey: n.idempotencyKey, status: 'retry', reason };
+      return { idempotencyKey, status: 'retry', reason };
     }
   }
 
   /** One request. Resolves with a final verdict; throws what may be retried. */
-  private async attempt(n: Notification): Promise<Exclude<FcmVerdict, { outcome: 'retry' }>> {
+  private async attempt(message: Record<string, unknown>): Promise<Exclude<FcmVerdict, { outcome: 'retry' }>> {
     const token = await this.options.accessToken();
     const response = await this.fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ message: fcmMessage(n) }),
+      body: JSON.stringify({ message }),
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     const verdict = classifyFcmAnswer(response.status, await response.text(), response.headers.get('retry-after'), Date.now());

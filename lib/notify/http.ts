@@ -13,7 +13,7 @@
  */
 import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
-import type { Notification, NotificationResult, Notifier } from './types.ts';
+import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
 export interface HttpNotifierOptions {
   baseUrl: string;
@@ -117,7 +117,7 @@ export function sendUrl(baseUrl: string): string {
   return new URL('v1/notifications:send', base).toString();
 }
 
-export class HttpNotifier implements Notifier {
+export class HttpNotifier implements Notifier, Confirmer {
   private readonly url: string;
   private readonly fetch: typeof fetch;
 
@@ -126,7 +126,21 @@ export class HttpNotifier implements Notifier {
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
-  async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
+  send(batch: readonly Notification[]): Promise<NotificationResult[]> {
+    return this.sendItems(batch);
+  }
+
+  /**
+   * A confirmation as one item of the same endpoint, retries and answer
+   * handling: `template: "confirmation"` tells the service it from a restock
+   * (docs/notification-service.md).
+   */
+  async confirm(c: ConfirmationNotice): Promise<NotificationResult> {
+    const [result] = await this.sendItems([c]);
+    return result!;
+  }
+
+  private async sendItems(batch: readonly (Notification | ConfirmationNotice)[]): Promise<NotificationResult[]> {
     if (batch.length === 0) return [];
     try {
       const results = await pRetry(() => this.post(batch), {
@@ -156,7 +170,7 @@ export class HttpNotifier implements Notifier {
     }
   }
 
-  private async post(batch: readonly Notification[]): Promise<NotificationResult[]> {
+  private async post(batch: readonly (Notification | ConfirmationNotice)[]): Promise<NotificationResult[]> {
     let response: Response;
     try {
       response = await this.fetch(this.url, {

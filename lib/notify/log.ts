@@ -6,9 +6,9 @@
  * function's start refuse it there.
  */
 import type { Logger } from '../log.ts';
-import type { Notification, NotificationResult, Notifier } from './types.ts';
+import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
-export class LogNotifier implements Notifier {
+export class LogNotifier implements Notifier, Confirmer {
   constructor(private readonly log: Logger) {}
 
   async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
@@ -16,5 +16,11 @@ export class LogNotifier implements Notifier {
       this.log.info('notification (log notifier)', { idempotencyKey: n.idempotencyKey, channel: n.channel, productId: n.data.productId });
     }
     return batch.map((n) => ({ idempotencyKey: n.idempotencyKey, status: 'sent' }));
+  }
+
+  async confirm(c: ConfirmationNotice): Promise<NotificationResult> {
+    // The link confirms the request: logging it would let anyone reading logs confirm for the shopper.
+    this.log.info('confirmation (log notifier)', { channel: c.channel, productId: c.data.productId });
+    return { idempotencyKey: c.idempotencyKey, status: 'sent' };
   }
 }

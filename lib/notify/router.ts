@@ -10,7 +10,7 @@
  * naming the missing variable, not at the first restock.
  */
 import { GoogleAuth } from 'google-auth-library';
-import { CHANNELS, type Channel, type SenderKind } from '../channels.ts';
+import { CHANNELS, type Channel, type SenderKind, type SenderOf } from '../channels.ts';
 import { ConfigError, channelPlan, onEmulators, senderChooser, sendersInUse, SETTINGS, type ChannelPlan, type Config } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { FcmNotifier } from './fcm.ts';
@@ -18,7 +18,7 @@ import { HttpNotifier } from './http.ts';
 import { LogNotifier } from './log.ts';
 import { SmtpNotifier, smtpTransportOf } from './smtp.ts';
 import { WebPushNotifier } from './webpush.ts';
-import type { Notification, NotificationResult, Notifier } from './types.ts';
+import type { Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
 /** The scope FCM v1 requires of an access token. */
 export const FCM_SCOPE = 'https://www.googleapis.com/auth/firebase.messaging';
@@ -35,6 +35,13 @@ const REQUIRED: Record<SenderKind, readonly SettingKey[]> = {
   webpush: ['webpushVapidPublicKey', 'webpushVapidPrivateKey', 'webpushSubject', 'unsubscribeUrl', 'unsubscribeSecret'],
 };
 
+/** @throws ConfigError naming the first of `keys` unset, and why it is needed. */
+function requireSettings(config: Config, keys: readonly SettingKey[], when: string): void {
+  for (const key of keys) {
+    if (config[key] === undefined) throw new ConfigError(SETTINGS[key].env, `is required when ${when}`);
+  }
+}
+
 /**
  * Checks that every chosen sender has its settings (pure). Only the senders
  * some channel uses are checked: a deployment that sends every channel
@@ -46,9 +53,7 @@ export function checkChannelSettings(config: Config): ChannelPlan {
   for (const channel of CHANNELS) {
     const kind = plan[channel];
     const chooser = senderChooser(config, channel);
-    for (const key of REQUIRED[kind]) {
-      if (config[key] === undefined) throw new ConfigError(SETTINGS[key].env, `is required when ${chooser}=${kind}`);
-    }
+    requireSettings(config, REQUIRED[kind], `${chooser}=${kind}`);
     // Outside the emulators: `log` answers "sent" (the ledger records it, the subscription is
     // deleted, nobody is told), and an http: service would carry addresses and tokens in clear.
     if (!onEmulators(config) && kind === 'log') throw new ConfigError(chooser, '`log` is refused outside the emulators: it records notifications as sent that nobody received');
@@ -72,12 +77,16 @@ export function checkChannelSettings(config: Config): ChannelPlan {
  * deployment turned it off (RESTOCK_NOTIFIER_SEND_USER_ID=false); never the
  * subscription's generation, which only the unsubscribe links of direct emails need.
  */
-function asContract(sender: Notifier, sendUserId: boolean): Notifier {
+function asContract(sender: Sender, sendUserId: boolean): Sender {
   return {
     send: (batch) =>
       sender.send(batch.map(({ userId, subscriptionCreatedAtMs: _generation, ...n }) => (sendUserId && userId !== undefined ? { ...n, userId } : n))),
+    confirm: ({ userId, ...c }) => sender.confirm(sendUserId && userId !== undefined ? { ...c, userId } : c),
   };
 }
+
+/** Every sender notifies and confirms: a sender kind without a way to send a confirmation does not compile. */
+type Sender = Notifier & Confirmer;
 
 /** Sends each channel's part of a batch through that channel's sender. */
 export class ChannelRouter implements Notifier {
@@ -100,7 +109,7 @@ export class ChannelRouter implements Notifier {
  * How each sender is built from the settings. A `Record` over every sender
  * kind: a sender named in the channel table without its builder does not compile.
  */
-const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => Notifier } = {
+const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => Sender } = {
   log: (_config, log) => new LogNotifier(log),
   http: (config) =>
     asContract(
@@ -157,7 +166,59 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => N
  */
 export function createNotifier(config: Config, log: Logger): Notifier {
   const plan = checkChannelSettings(config);
-  const built = new Map([...new Set(Object.values(plan))].map((kind) => [kind, BUILDERS[kind](config, log)] as const));
+  const built = new Map<SenderKind, Notifier>([...new Set(Object.values(plan))].map((kind) => [kind, BUILDERS[kind](config, log)] as const));
   if (built.size === 1) return [...built.values()][0]!;
   return new ChannelRouter(Object.fromEntries(CHANNELS.map((c) => [c, built.get(plan[c])!])) as Record<Channel, Notifier>);
+}
+
+/**
+ * The confirmation sender of each (channel, sender) pair the channel table
+ * allows: a channel, or a sender of a channel, added to lib/channels.ts
+ * without its entry here does not compile. Each is the notifier of that
+ * sender, so a confirmation travels by the transport, retries and error
+ * classification of the channel's notifications.
+ */
+export const CONFIRMERS: { readonly [C in Channel]: { readonly [K in SenderOf<C>]: (config: Config, log: Logger) => Confirmer } } = {
+  email: { smtp: BUILDERS.smtp, http: BUILDERS.http, log: BUILDERS.log },
+  push: { fcm: BUILDERS.fcm, http: BUILDERS.http, log: BUILDERS.log },
+  webpush: { webpush: BUILDERS.webpush, http: BUILDERS.http, log: BUILDERS.log },
+};
+
+/** The confirmation builder of `channel` sent by `kind` (the plan only ever pairs a channel with a sender its entry allows). */
+function confirmerOf(channel: Channel, kind: SenderKind): (config: Config, log: Logger) => Confirmer {
+  const builder = (CONFIRMERS[channel] as Partial<Record<SenderKind, (config: Config, log: Logger) => Confirmer>>)[kind];
+  if (!builder) throw new RangeError(`${kind} is not a sender of ${channel}`);
+  return builder;
+}
+
+/**
+ * Checks that each channel to confirm has its sender's settings (pure), as
+ * {@link checkChannelSettings} does for delivery: the subscription API sends
+ * confirmations itself, so it needs them too.
+ * @throws ConfigError naming the first missing setting, the channel and the variable that chose its sender.
+ */
+export function checkConfirmationSettings(config: Config, channels: readonly Channel[]): void {
+  const plan = channelPlan(config);
+  for (const channel of channels) {
+    const kind = plan[channel];
+    requireSettings(config, REQUIRED[kind], `${SETTINGS.doubleOptIn.env} names ${channel}, whose confirmations go the way of its notifications (${senderChooser(config, channel)}=${kind})`);
+  }
+}
+
+/**
+ * The confirmation sender of each channel in `channels`, by the sender its
+ * notifications use; each sender kind is built once.
+ * @throws ConfigError when a sender lacks a setting ({@link checkConfirmationSettings}).
+ */
+export function createConfirmers(config: Config, log: Logger, channels: readonly Channel[]): Partial<Record<Channel, Confirmer>> {
+  checkConfirmationSettings(config, channels);
+  const plan = channelPlan(config);
+  const built = new Map<SenderKind, Confirmer>();
+  const out: Partial<Record<Channel, Confirmer>> = {};
+  for (const channel of channels) {
+    const kind = plan[channel];
+    if (!built.has(kind)) built.set(kind, confirmerOf(channel, kind)(config, log));
+    out[channel] = built.get(kind)!;
+  }
+  return out;
 }

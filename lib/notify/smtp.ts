@@ -21,9 +21,9 @@
  */
 import { createTransport, type Transporter } from 'nodemailer';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
-import { renderEmail } from './templates.ts';
+import { renderConfirmationEmail, renderEmail } from './templates.ts';
 import type { Config } from '../config.ts';
-import type { Notification, NotificationResult, Notifier } from './types.ts';
+import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
 interface SmtpTransportOptions {
   host: string;
@@ -124,7 +124,10 @@ function createSmtpTransport(o: SmtpTransportOptions): Transporter {
   });
 }
 
-export class SmtpNotifier implements Notifier {
+/** The header every confirmation email carries (its key): how a mailbox, the demo and tests tell them from restock emails. */
+export const CONFIRMATION_HEADER = 'X-Restock-Confirmation';
+
+export class SmtpNotifier implements Notifier, Confirmer {
   private readonly domain: string;
 
   constructor(private readonly options: SmtpNotifierOptions) {
@@ -134,6 +137,30 @@ export class SmtpNotifier implements Notifier {
   /** Sends every message of the batch at once; the pool queues them on its connections. */
   async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
     return Promise.all(batch.map((n) => this.sendOne(n)));
+  }
+
+  /**
+   * A confirmation email through the same transport, From and classification:
+   * no List-Unsubscribe (nothing is subscribed yet); its Message-ID is the
+   * request's, so a resend after a lost answer is the same message.
+   */
+  async confirm(c: ConfirmationNotice): Promise<NotificationResult> {
+    const email = renderConfirmationEmail(c, (this.options.nowMs ?? Date.now)());
+    try {
+      await this.options.transport.sendMail({
+        from: this.options.from,
+        to: c.to,
+        subject: email.subject,
+        text: email.text,
+        html: email.html,
+        messageId: `<confirm-${c.idempotencyKey}@${this.domain}>`,
+        headers: { [CONFIRMATION_HEADER]: c.idempotencyKey, 'Content-Language': email.language, 'Auto-Submitted': 'auto-generated' },
+      });
+      return { idempotencyKey: c.idempotencyKey, status: 'sent' };
+    } catch (err) {
+      const verdict = classifySmtpError(err);
+      return { idempotencyKey: c.idempotencyKey, status: verdict.outcome, reason: verdict.reason };
+    }
   }
 
   private async sendOne(n: Notification): Promise<NotificationResult> {

@@ -6,7 +6,7 @@
  * Locales are matched by their language (`ja-JP` → `ja`); an unknown or absent
  * locale falls back to English, so a shopper always gets a readable message.
  */
-import type { Notification } from './types.ts';
+import type { ConfirmationNotice, Notification } from './types.ts';
 
 /** Languages with a template. The first is the fallback. */
 export const TEMPLATE_LANGUAGES = ['en', 'ja'] as const;
@@ -135,4 +135,69 @@ export function renderPush(n: Notification): RenderedPush {
   const w = WORDS[language];
   const link = messageLink(n);
   return { language, title: w.pushTitle, body: w.pushBody(productName(n, w), n.data.available), ...(link ? { link } : {}) };
+}
+
+/** What a confirmation says, per language: it asks, it never tells of stock, and it says what ignoring it means. */
+interface ConfirmationWords {
+  subject: (name: string) => string;
+  asked: (name: string) => string;
+  cta: string;
+  validFor: (hours: number) => string;
+  ignore: string;
+  pushTitle: string;
+  pushBody: (name: string) => string;
+}
+
+const CONFIRMATION_WORDS: Record<TemplateLanguage, ConfirmationWords> = {
+  en: {
+    subject: (name) => `Confirm: tell me when ${name} is back in stock`,
+    asked: (name) => `Someone asked to be told at this address when ${name} is back in stock.`,
+    cta: 'Confirm',
+    validFor: (h) => `If it was you, confirm (the link works for ${h} hours):`,
+    ignore: 'If it was not you, ignore this message: you will get nothing else from us about it.',
+    pushTitle: 'Confirm your restock alert',
+    pushBody: (name) => `Tap to be told when ${name} is back in stock. Ignore this and you will hear nothing more.`,
+  },
+  ja: {
+    subject: (name) => `ご確認ください: ${name}の再入荷通知`,
+    asked: (name) => `このアドレスで${name}の再入荷通知を受け取るお申し込みがありました。`,
+    cta: '確認する',
+    validFor: (h) => `お申し込みがご本人の場合は、こちらから確認してください（リンクの有効期限は${h}時間です）:`,
+    ignore: 'お心当たりがない場合は、このメッセージを無視してください。この件について今後ご連絡することはありません。',
+    pushTitle: '再入荷通知の確認',
+    pushBody: (name) => `タップすると${name}の再入荷をお知らせします。無視された場合、今後ご連絡はしません。`,
+  },
+};
+
+function confirmationWords(c: ConfirmationNotice): { language: TemplateLanguage; w: ConfirmationWords; name: string } {
+  const language = templateLanguage(c.locale);
+  return { language, w: CONFIRMATION_WORDS[language], name: oneLine(c.data.productName ?? '') || WORDS[language].fallbackName(c.data.productId) };
+}
+
+/** Whole hours a confirmation link works from `nowMs`, at least 1 (a link never reads "0 hours"). */
+function hoursLeft(c: ConfirmationNotice, nowMs: number): number {
+  return Math.max(1, Math.round((c.data.expiresAtMs - nowMs) / 3_600_000));
+}
+
+/** The confirmation email of double opt-in: its one link is the confirmation link; no unsubscribe, nothing is subscribed (pure). */
+export function renderConfirmationEmail(c: ConfirmationNotice, nowMs: number): RenderedEmail {
+  const { language, w, name } = confirmationWords(c);
+  const hours = hoursLeft(c, nowMs);
+  const link = c.data.confirmUrl;
+  const text = [w.asked(name), '', w.validFor(hours), link, '', w.ignore, ''].join('\n');
+  const html = [
+    '<!doctype html>',
+    `<html lang="${language}"><head><meta charset="utf-8"><title>${escapeHtml(w.subject(name))}</title></head><body>`,
+    `<p>${escapeHtml(w.asked(name))}</p>`,
+    `<p>${escapeHtml(w.validFor(hours))} <a href="${escapeHtml(link)}">${escapeHtml(w.cta)}</a></p>`,
+    `<p style="color:#666;font-size:small">${escapeHtml(w.ignore)}</p>`,
+    '</body></html>',
+  ].join('\n');
+  return { language, subject: w.subject(name), text, html };
+}
+
+/** The confirmation push (FCM, web push): tapping it opens the confirmation link, its only link (pure). */
+export function renderConfirmationPush(c: ConfirmationNotice): Required<RenderedPush> {
+  const { language, w, name } = confirmationWords(c);
+  return { language, title: w.pushTitle, body: w.pushBody(name), link: c.data.confirmUrl };
 }

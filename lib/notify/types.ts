@@ -58,3 +58,41 @@ export interface NotificationResult {
 export interface Notifier {
   send(batch: readonly Notification[]): Promise<NotificationResult[]>;
 }
+
+/**
+ * A double opt-in confirmation to one address (lib/consent sends it): not a
+ * restock notification, so it has no event, no stock, no unsubscribe link
+ * (nothing is subscribed yet), and its key is not a ledger key.
+ */
+export interface ConfirmationNotice {
+  /**
+   * 64 hex digits, the same for every send of one pending request (keyed by
+   * the link key, so it does not reveal the user id): the notification
+   * service's `idempotencyKey`, the email's Message-ID, the push collapse key.
+   */
+  idempotencyKey: string;
+  channel: Channel;
+  /** The address to confirm. Personal data: never logged. */
+  to: string;
+  /** The shopper, for the notification service (unless RESTOCK_NOTIFIER_SEND_USER_ID=false). Personal data: never logged. */
+  userId?: string;
+  locale?: string;
+  template: 'confirmation';
+  data: {
+    productId: string;
+    productName?: string;
+    productUrl?: string;
+    /** The sealed, expiring link that confirms the request: the message's one link, and a push's click target. */
+    confirmUrl: string;
+    expiresAtMs: number;
+  };
+}
+
+/**
+ * Sends one confirmation with a sender's transport, retries and error
+ * classification, answering as a notification would: `sent`, `rejected` for
+ * good, or `retry`. Never throws for the provider's failures.
+ */
+export interface Confirmer {
+  confirm(notice: ConfirmationNotice): Promise<NotificationResult>;
+}

@@ -30,8 +30,8 @@ import type { Logger } from '../log.ts';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
 import { parseRetryAfter } from './http.ts';
 import { withProviderRetries } from './provider-retry.ts';
-import { renderPush } from './templates.ts';
-import type { Notification, NotificationResult, Notifier } from './types.ts';
+import { renderConfirmationPush, renderPush } from './templates.ts';
+import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
 export type WebPushUrgency = 'very-low' | 'low' | 'normal' | 'high';
 
@@ -105,6 +105,27 @@ export function webPushPayload(n: Notification, unsubscribeLink: string): WebPus
   };
 }
 
+/**
+ * What the service worker receives for a double opt-in confirmation: `kind`
+ * tells it from a restock (which has `restockKey` and `unsubscribeUrl`), and
+ * `link`, the confirmation link, is what a click opens.
+ */
+export interface WebPushConfirmationPayload {
+  kind: 'confirmation';
+  title: string;
+  body: string;
+  lang: string;
+  link: string;
+  productId: string;
+  confirmationKey: string;
+}
+
+/** The payload of one confirmation (pure). */
+export function webPushConfirmationPayload(c: ConfirmationNotice): WebPushConfirmationPayload {
+  const push = renderConfirmationPush(c);
+  return { kind: 'confirmation', title: push.title, body: push.body, lang: push.language, link: push.link, productId: c.data.productId, confirmationKey: c.idempotencyKey };
+}
+
 /** One attempt's verdict worth retrying in-call. */
 class RetryableWebPushAnswer extends Error {
   override readonly name = 'RetryableWebPushAnswer';
@@ -113,7 +134,7 @@ class RetryableWebPushAnswer extends Error {
   }
 }
 
-export class WebPushNotifier implements Notifier {
+export class WebPushNotifier implements Notifier, Confirmer {
   private readonly fetch: typeof fetch;
   private readonly nowMs: () => number;
 
@@ -127,48 +148,57 @@ export class WebPushNotifier implements Notifier {
     return Promise.all(batch.map((n) => limit(() => this.sendOne(n))));
   }
 
-  private async sendOne(n: Notification): Promise<NotificationResult> {
-    const rejected = (reason: string): NotificationResult => ({ idempotencyKey: n.idempotencyKey, status: 'rejected', reason });
+  /** A confirmation through the same endpoint checks, encryption, retries and classification as a restock message. */
+  confirm(c: ConfirmationNotice): Promise<NotificationResult> {
+    return this.deliver(c.idempotencyKey, c.to, () => JSON.stringify(webPushConfirmationPayload(c)));
+  }
+
+  private sendOne(n: Notification): Promise<NotificationResult> {
     if (n.userId === undefined || n.subscriptionCreatedAtMs === undefined) {
-      return { idempotencyKey: n.idempotencyKey, status: 'retry', reason: 'webpush: notification without its subscription (no unsubscribe link can be made)' };
+      return Promise.resolve({ idempotencyKey: n.idempotencyKey, status: 'retry', reason: 'webpush: notification without its subscription (no unsubscribe link can be made)' });
     }
+    const { userId, subscriptionCreatedAtMs: generation } = n;
+    return this.deliver(n.idempotencyKey, n.to, () => {
+      const link = unsubscribeUrl(this.options.unsubscribeBaseUrl, { productId: n.data.productId, userId, generation, issuedAtMs: this.nowMs() }, this.options.unsubscribeKeys);
+      return JSON.stringify(webPushPayload(n, link));
+    });
+  }
+
+  /** Checks the address, then sends `payloadOf()` to it; `idempotencyKey` names the result and its first 32 characters are the Topic. */
+  private async deliver(idempotencyKey: string, address: string, payloadOf: () => string): Promise<NotificationResult> {
+    const rejected = (reason: string): NotificationResult => ({ idempotencyKey, status: 'rejected', reason });
     let subscription: WebPushSubscription;
     let endpoint: URL;
     try {
-      subscription = parseWebPushAddress(n.to);
+      subscription = parseWebPushAddress(address);
       endpoint = new URL(subscription.endpoint);
     } catch {
       return rejected('webpush: the address is not a push subscription');
     }
     if (endpoint.protocol !== 'https:' && !(endpoint.protocol === 'http:' && this.options.allowHttp)) return rejected('webpush: the endpoint is not https');
-    const link = unsubscribeUrl(
-      this.options.unsubscribeBaseUrl,
-      { productId: n.data.productId, userId: n.userId, generation: n.subscriptionCreatedAtMs, issuedAtMs: this.nowMs() },
-      this.options.unsubscribeKeys,
-    );
-    const payload = JSON.stringify(webPushPayload(n, link));
+    const payload = payloadOf();
     const { retries, maxRetryAfterMs } = this.options;
     try {
-      const verdict = await withProviderRetries(() => this.attempt(n, subscription, payload), {
+      const verdict = await withProviderRetries(() => this.attempt(idempotencyKey, subscription, payload), {
         retries,
         maxRetryAfterMs,
         retryAfterOf: (error) => (error instanceof RetryableWebPushAnswer ? error.verdict.retryAfterMs : undefined),
       });
-      if (verdict.outcome === 'sent') return { idempotencyKey: n.idempotencyKey, status: 'sent' };
-      return { idempotencyKey: n.idempotencyKey, status: 'rejected', reason: verdict.reason, ...(verdict.deadAddress ? { deadAddress: true as const } : {}) };
+      if (verdict.outcome === 'sent') return { idempotencyKey, status: 'sent' };
+      return { idempotencyKey, status: 'rejected', reason: verdict.reason, ...(verdict.deadAddress ? { deadAddress: true as const } : {}) };
     } catch (err) {
       const reason = err instanceof RetryableWebPushAnswer ? err.verdict.reason : `webpush request failed: ${err instanceof Error ? err.name : 'error'}`;
-      return { idempotencyKey: n.idempotencyKey, status: 'retry', reason };
+      return { idempotencyKey, status: 'retry', reason };
     }
   }
 
   /** One request, encrypted afresh (a new salt and key pair each time, as RFC 8291 requires). Resolves with a final verdict; throws what may be retried. */
-  private async attempt(n: Notification, subscription: WebPushSubscription, payload: string): Promise<Exclude<WebPushVerdict, { outcome: 'retry' }>> {
+  private async attempt(idempotencyKey: string, subscription: WebPushSubscription, payload: string): Promise<Exclude<WebPushVerdict, { outcome: 'retry' }>> {
     const details = webpush.generateRequestDetails(subscription, payload, {
       vapidDetails: this.options.vapid,
       TTL: this.options.ttlSeconds,
       urgency: this.options.urgency,
-      topic: n.idempotencyKey.slice(0, 32),
+      topic: idempotencyKey.slice(0, 32),
       contentEncoding: 'aes128gcm',
     });
     // fetch sets Content-Length from the body itself.

@@ -244,12 +244,12 @@ function buildDocument(): Record<string, unknown> {
             200: { description: 'Updated, or unchanged.', ...json('Subscription') },
             202: {
               description:
-                'Pending its double opt-in confirmation (RESTOCK_DOUBLE_OPT_IN): a link went to the address, nobody is notified until it is followed. The same PUT again sends nothing more.',
+                'Pending its double opt-in confirmation (RESTOCK_DOUBLE_OPT_IN): a link went to the address on `confirmChannel`, by that channel\'s sender (an email, a push or web push notification that opens it), and nobody is notified until it is followed. The same PUT again sends nothing more.',
               ...json('PendingSubscription'),
             },
             ...problems({
               ...BODY_PROBLEMS,
-              400: `${BODY_PROBLEMS[400]} Also a confirmation the mail server refused for good (\`confirmation-address-refused\`).`,
+              400: `${BODY_PROBLEMS[400]} Also a confirmation whose sender refused the address for good (\`confirmation-address-refused\`: a mail server's 5xx at RCPT TO, an unregistered push token, a gone web push subscription).`,
               429: 'The address was sent as many confirmation messages as it may receive today (`confirmation-rate-limited`, with `Retry-After`); nothing was kept.',
             }),
           },

@@ -55,18 +55,18 @@ export class ConfirmationRateLimitedError extends Error {
   }
 }
 
-/** The mail server refused the address for good (5xx at RCPT TO): 400 naming the field; the request is not kept. */
+/** The channel's sender refused the address for good (a 5xx at RCPT TO, an unregistered token, a gone subscription): 400 naming the field; the request is not kept. */
 export class ConfirmationRejectedError extends Error {
   override readonly name = 'ConfirmationRejectedError';
   constructor(
     readonly channel: Channel,
     reason: string,
   ) {
-    super(`the ${channel === 'email' ? 'mail server' : 'push service'} refused this address: ${reason}`);
+    super(`the ${channel} sender refused this address for good: ${reason}`);
   }
 }
 
-/** The confirmation message could not be handed to its sender (SMTP down): 503, retry. */
+/** The confirmation message could not be handed to its sender (SMTP, FCM, a push service or the notification service down, past its retries): 503, retry. */
 export class ConfirmationUnavailableError extends Error {
   override readonly name = 'ConfirmationUnavailableError';
   constructor(options: { cause: unknown }) {
@@ -94,7 +94,11 @@ const ROUNDS = 5;
  * A pending request whose confirmation was never recorded as sent (the send
  * failed, or its PUT died) is sent again by a repeated PUT only after this
  * long: less, and a PUT arriving while the first one is still talking to the
- * mail server would send a second message. Above the SMTP timeouts.
+ * channel's sender would send a second message. Above one call of each
+ * sender with the default settings (SMTP's 10 s timeouts; FCM, web push and
+ * the notification service: 3 attempts of 10 s and Retry-After waits of up to
+ * 5 s); raising RESTOCK_NOTIFIER_RETRIES or the timeouts far past them
+ * narrows the margin.
  */
 export const RESEND_AFTER_MS = 60_000;
 

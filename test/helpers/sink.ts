@@ -1,5 +1,5 @@
 /** Queries and controls of the notification sink over its HTTP API. */
-import type { FaultProfile, NotificationRecord, SinkStats } from '../../emulators/sink/index.ts';
+import type { ConfirmationRecord, FaultProfile, NotificationRecord, SinkStats } from '../../emulators/sink/index.ts';
 
 /** Unexpected answer from the sink's control API. */
 export class SinkApiError extends Error {
@@ -26,6 +26,12 @@ export class SinkClient {
   async notifications(productId: string): Promise<NotificationRecord[]> {
     const body = await this.call<{ notifications: NotificationRecord[] }>('GET', `/notifications${query(productId)}`);
     return body.notifications;
+  }
+
+  /** Double opt-in confirmations of one product, in order of first arrival (never among the notifications). */
+  async confirmations(productId: string): Promise<ConfirmationRecord[]> {
+    const body = await this.call<{ confirmations: ConfirmationRecord[] }>('GET', `/confirmations${query(productId)}`);
+    return body.confirmations;
   }
 
   /** Sets the fault profile of `profile.productId` (or the global one). */

@@ -1,7 +1,8 @@
 /**
  * A channel is one entry of lib/channels.ts plus its sender: a half-added one
  * fails to compile. Each case compiles the code that derives from the table
- * (the router and its senders, the sink's contract, the API's validation)
+ * (the router, its senders and their confirmation senders, the sink's
+ * contract, the API's validation)
  * with lib/channels.ts patched to add an `sms` channel, and reads what the
  * compiler refuses.
  */
@@ -79,5 +80,17 @@ describe('a half-added channel', () => {
   test("an entry with known senders but without the sink's rule for it is refused where the sink's contract lists the channels", () => {
     const errors = errorsWith(withSms(SMS("'http', 'log'")), ['emulators/sink/contract.ts']);
     expect(errors.some((e) => e.startsWith('emulators/sink/contract.ts:') && e.includes('sms'))).toBe(true);
+  }, 120_000);
+
+  test('an entry with known senders but without its confirmation senders is refused where CONFIRMERS lists the pairs', () => {
+    const errors = errorsWith(withSms(SMS("'http', 'log'")), ['lib/notify/router.ts']);
+    expect(errors.some((e) => e.startsWith('lib/notify/router.ts:') && e.includes('sms'))).toBe(true);
+  }, 120_000);
+
+  test('a sender added to a channel without its confirmation sender is refused', () => {
+    const table = original.replace("senders: ['fcm', 'http', 'log'],", "senders: ['fcm', 'http', 'log', 'smtp'],");
+    expect(table).not.toBe(original);
+    const errors = errorsWith(table, ['lib/notify/router.ts']);
+    expect(errors.some((e) => e.startsWith('lib/notify/router.ts:') && e.includes('smtp'))).toBe(true);
   }, 120_000);
 });

@@ -52,6 +52,23 @@ describe('starting with a channel sender chosen but not configured', () => {
   }, 60_000);
 });
 
+describe('starting the subscription API with a channel to confirm whose sender is not configured', () => {
+  test('restockSubscriptions with RESTOCK_DOUBLE_OPT_IN=webpush and no VAPID key exits at start naming the key and RESTOCK_DOUBLE_OPT_IN', async () => {
+    // Act: on the emulators (no production refusal applies), web push chosen and its keys missing.
+    const { code, output } = await serve('restockSubscriptions', {
+      FIRESTORE_EMULATOR_HOST: '127.0.0.1:1',
+      RESTOCK_DOUBLE_OPT_IN: 'webpush',
+      RESTOCK_WEBPUSH_SENDER: 'webpush',
+      RESTOCK_UNSUBSCRIBE_URL: 'http://127.0.0.1:1',
+      RESTOCK_UNSUBSCRIBE_SECRET: 'k'.repeat(32),
+    });
+    // Assess
+    expect(code).not.toBe('running');
+    expect(code).not.toBe(0);
+    expect(output).toContain('RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY: is required when RESTOCK_DOUBLE_OPT_IN names webpush');
+  }, 60_000);
+});
+
 /**
  * Production's settings for delivery (no emulator: the refusals that protect
  * production apply) with every channel on its direct sender, and no

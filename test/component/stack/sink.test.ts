@@ -1,8 +1,9 @@
 /**
  * The notification sink honours the contract the `http` notifier is written
  * against (docs/notification-service.md): one result per item,
- * idempotency keys, rejection rules, whole-request refusals, and faults
- * scoped by product so tests can share one sink.
+ * idempotency keys, rejection rules, whole-request refusals, faults
+ * scoped by product so tests can share one sink, and double opt-in
+ * confirmations kept apart from restock notifications.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -319,5 +320,35 @@ describe('the notification sink', () => {
     // Assess
     expect(statuses.every((s) => s === 200)).toBe(true);
     expect(await client.stats(productId)).toMatchObject({ items: 10_000, uniqueKeys: 10_000, delivered: 10_000, duplicateKeys: 0 });
+  });
+
+  it("takes a confirmation from the HttpNotifier, keeps its link, and counts it in no restock figure", async () => {
+    // Prepare
+    const productId = product();
+    const notifier = new HttpNotifier({ baseUrl: sink.url, timeoutMs: 2000, retries: 0, maxRetryAfterMs: 0 });
+    const confirmation = (to: string) => ({
+      idempotencyKey: key(),
+      channel: 'push' as const,
+      to,
+      userId: 'u1',
+      template: 'confirmation' as const,
+      data: { productId, confirmUrl: 'http://public.example/v1/confirm/c2.x', expiresAtMs: 1 },
+    });
+
+    // Act
+    const sent = await notifier.confirm(confirmation('token-ok'));
+    const refused = await notifier.confirm(confirmation('bad-token'));
+    const mixed = await send([notification({ productId }), confirmation('token-ok')]);
+
+    // Assess
+    expect(sent.status).toBe('sent');
+    expect(refused).toMatchObject({ status: 'rejected', reason: 'notification service: unregistered-token' });
+    expect(mixed.status).toBe(400);
+    expect(await client.confirmations(productId)).toMatchObject([
+      { channel: 'push', userId: 'u1', confirmUrl: 'http://public.example/v1/confirm/c2.x', status: 'sent', requests: 1 },
+      { status: 'rejected', reason: 'unregistered-token' },
+    ]);
+    expect(await client.notifications(productId)).toEqual([]);
+    expect(await client.stats(productId)).toMatchObject({ items: 0, delivered: 0 });
   });
 });

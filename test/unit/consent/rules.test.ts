@@ -7,7 +7,6 @@
 import { Timestamp } from '@google-cloud/firestore';
 import { describe, expect, it } from 'vitest';
 import { addressDigest, slotIds } from '../../../lib/consent/limit.ts';
-import { renderConfirmation } from '../../../lib/consent/message.ts';
 import type { PendingSubscriptionDoc, SubscriptionDoc } from '../../../lib/model.ts';
 import {
   ConfirmationRateLimitedError,
@@ -111,14 +110,6 @@ describe('the confirmation link', () => {
     const token = sealLinkToken('confirm', claims, KEYS);
     expect(() => openLinkToken('confirm', token, KEYS, { nowMs: 1_000 + 7_200_001, maxAgeMs: 7_200_000 })).toThrow(ExpiredConfirmTokenError);
     expect(() => openLinkToken('confirm', token, KEYS, { nowMs: 1_000 + 7_200_001, maxAgeMs: 7_200_000 })).toThrow(/2 hours/);
-  });
-
-  it('is rendered with the product name escaped and the link in both parts', () => {
-    const m: ConfirmationMessage = { productId: 'p', userId: 'u', channel: 'email', to: 'a@x.io', generation: 0, expiresAtMs: 72 * 3_600_000, productName: '<b>Lamp</b>' };
-    const mail = renderConfirmation(m, 'https://x.io/v1/confirm/c2.abc');
-    expect(mail.html).toContain('&lt;b&gt;Lamp&lt;/b&gt;');
-    expect(mail.text).toContain('https://x.io/v1/confirm/c2.abc');
-    expect(mail.text).toContain('72 hours');
   });
 });
 

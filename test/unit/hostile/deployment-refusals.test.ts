@@ -45,7 +45,8 @@ describe('outside the emulators', () => {
   const subscriptionCases: [string, Record<string, string | undefined>, string][] = [
     ['no tenants (every invoker would act for every shopper)', { RESTOCK_STOREFRONT_TENANTS: undefined }, 'RESTOCK_STOREFRONT_TENANTS'],
     ["not behind Cloud Run's IAM check (no caller could be named)", { RESTOCK_BEHIND_CLOUD_RUN_IAM: 'false' }, 'RESTOCK_BEHIND_CLOUD_RUN_IAM'],
-    ['double opt-in on email while email goes through the notification service (confirmations need SMTP)', { RESTOCK_DOUBLE_OPT_IN: 'email' }, 'RESTOCK_DOUBLE_OPT_IN'],
+    ['double opt-in on push while push is only logged (a confirmation nobody receives)', { RESTOCK_DOUBLE_OPT_IN: 'email,push', RESTOCK_PUSH_SENDER: 'log' }, 'RESTOCK_DOUBLE_OPT_IN'],
+    ['double opt-in on email through a notification service over http (the address and its link in clear)', { RESTOCK_DOUBLE_OPT_IN: 'email', RESTOCK_NOTIFIER_URL: 'http://notify.example.com' }, 'RESTOCK_NOTIFIER_URL'],
   ];
   test.each(['restockSubscriptions', 'restockUnsubscribe', 'applyShopperActions'] as const)(
     '%s refuses to start without RESTOCK_PSEUDONYM_KEY (user ids in its logs would be keyed with the public built-in key)',
@@ -54,6 +55,9 @@ describe('outside the emulators', () => {
       expect(refusals(fn, { RESTOCK_PSEUDONYM_KEY: undefined })).toContain('RESTOCK_PSEUDONYM_KEY');
     },
   );
+  test('double opt-in on every channel starts while the notification service carries them (confirmations go the way of notifications)', () => {
+    expect(refusals('restockSubscriptions', { RESTOCK_DOUBLE_OPT_IN: 'email,push,webpush' })).toEqual([]);
+  });
   test('functions that log no user id start without it', () => {
     for (const fn of ['fanOutRestock', 'deliverRestockBatch', 'relayOutbox'] as const) expect(refusals(fn, { RESTOCK_PSEUDONYM_KEY: undefined })).not.toContain('RESTOCK_PSEUDONYM_KEY');
   });

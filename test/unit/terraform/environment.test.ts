@@ -197,7 +197,7 @@ describe(`double opt-in and the pseudonym key in production (issue 32, ${how})`,
     }
     expect(config.pseudonymKey).toEqual([given.pseudonym_key]);
     // The function builds this at its first request and refuses to start when a setting is missing.
-    expect(() => createConfirmationSender(config, {} as Firestore)).not.toThrow();
+    expect(() => createConfirmationSender(config, {} as Firestore, new Logger({}, 'ERROR', () => {}))).not.toThrow();
   });
 
   test('with double_opt_in none, restockSubscriptions is told none and mounts no mail secret, only the pseudonym key', () => {
