@@ -28,7 +28,7 @@
 import pLimit from 'p-limit';
 import { parseRetryAfter } from './http.ts';
 import { withProviderRetries } from './provider-retry.ts';
-import { renderPush } from './templates.ts';
+import { builtinTemplates, renderPush, type MessageTemplates } from './templates.ts';
 import type { Logger } from '../log.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
@@ -49,6 +49,8 @@ export interface FcmNotifierOptions {
   fetch?: typeof fetch;
   /** Where answers that look like a misconfiguration (a 404 without FCM's error code) are reported. */
   log?: Logger;
+  /** The templates loaded at start (`loadTemplates`); the built-in ones when absent. */
+  templates?: MessageTemplates;
 }
 
 /** What an answer of the v1 API means for one message. */
@@ -102,8 +104,8 @@ export function classifyFcmAnswer(status: number, bodyText: string, retryAfter: 
 }
 
 /** The v1 message for one notification (pure). */
-export function fcmMessage(n: Notification): Record<string, unknown> {
-  const push = renderPush(n);
+export function fcmMessage(n: Notification, templates: MessageTemplates = builtinTemplates()): Record<string, unknown> {
+  const push = renderPush(n, templates);
   const data: Record<string, string> = { productId: n.data.productId, eventKey: n.data.eventKey, restockKey: n.idempotencyKey, ...(push.link ? { link: push.link } : {}) };
   return {
     token: n.to,
@@ -160,7 +162,7 @@ export class FcmNotifier implements Notifier {
     const response = await this.fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify({ message: fcmMessage(n) }),
+      body: JSON.stringify({ message: fcmMessage(n, this.options.templates) }),
       signal: AbortSignal.timeout(this.options.timeoutMs),
     });
     const verdict = classifyFcmAnswer(response.status, await response.text(), response.headers.get('retry-after'), Date.now());

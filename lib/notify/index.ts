@@ -9,5 +9,23 @@ export { LogNotifier } from './log.ts';
 export { FcmNotifier, classifyFcmAnswer, fcmMessage, type FcmVerdict } from './fcm.ts';
 export { WebPushNotifier, classifyWebPushAnswer, webPushPayload, type WebPushVerdict, type WebPushPayload } from './webpush.ts';
 export { SmtpNotifier, classifySmtpError, smtpTransportOf, type SmtpVerdict } from './smtp.ts';
-export { messageLink, renderEmail, renderPush, safeLink, templateLanguage, TEMPLATE_LANGUAGES, type RenderedEmail, type RenderedPush } from './templates.ts';
+export {
+  BUILTIN_TEMPLATE_LANGUAGES,
+  builtinTemplates,
+  loadTemplates,
+  MessageTemplates,
+  messageLink,
+  renderEmail,
+  renderPush,
+  safeLink,
+  TEMPLATE_PARTS,
+  templateLanguage,
+  TemplateError,
+  templateVariables,
+  type RenderedEmail,
+  type RenderedParts,
+  type RenderedPush,
+  type TemplatePart,
+  type TemplateVariables,
+} from './templates.ts';
 export { ChannelRouter, checkChannelSettings, createNotifier } from './router.ts';

@@ -17,6 +17,7 @@ import { FcmNotifier } from './fcm.ts';
 import { HttpNotifier } from './http.ts';
 import { LogNotifier } from './log.ts';
 import { SmtpNotifier, smtpTransportOf } from './smtp.ts';
+import { loadTemplates, type MessageTemplates } from './templates.ts';
 import { WebPushNotifier } from './webpush.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
@@ -100,7 +101,7 @@ export class ChannelRouter implements Notifier {
  * How each sender is built from the settings. A `Record` over every sender
  * kind: a sender named in the channel table without its builder does not compile.
  */
-const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => Notifier } = {
+const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger, templates: MessageTemplates) => Notifier } = {
   log: (_config, log) => new LogNotifier(log),
   http: (config) =>
     asContract(
@@ -113,14 +114,15 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => N
       }),
       config.notifierSendUserId,
     ),
-  smtp: (config) =>
+  smtp: (config, _log, templates) =>
     new SmtpNotifier({
       transport: smtpTransportOf(config, config.smtpHost!),
       from: config.emailFrom!,
       unsubscribeBaseUrl: config.unsubscribeUrl!,
       unsubscribeKeys: config.unsubscribeSecret!,
+      templates,
     }),
-  fcm: (config, log) => {
+  fcm: (config, log, templates) => {
     const auth = config.fcmCredentials === 'adc' ? new GoogleAuth({ scopes: [FCM_SCOPE] }) : undefined;
     return new FcmNotifier({
       projectId: config.fcmProjectId ?? config.projectId,
@@ -132,9 +134,10 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => N
       maxRetryAfterMs: config.notifierMaxRetryAfterMs,
       concurrency: config.fcmConcurrency,
       log,
+      templates,
     });
   },
-  webpush: (config, log) =>
+  webpush: (config, log, templates) =>
     new WebPushNotifier({
       vapid: { subject: config.webpushSubject!, publicKey: config.webpushVapidPublicKey!, privateKey: config.webpushVapidPrivateKey! },
       ttlSeconds: config.webpushTtlSeconds,
@@ -147,17 +150,24 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => N
       concurrency: config.webpushConcurrency,
       allowHttp: onEmulators(config),
       log,
+      templates,
     }),
 };
 
 /**
  * The notifier the configuration asks for: one sender when every channel uses
  * the same kind, else a {@link ChannelRouter} over one sender per kind in use.
+ * The message templates are loaded and checked here, once, whichever senders
+ * use them: a broken template in RESTOCK_TEMPLATES_DIR stops the start even
+ * while the notification service sends, before a switch to a direct sender
+ * would reveal it.
  * @throws ConfigError when a chosen sender lacks a setting ({@link checkChannelSettings}).
+ * @throws TemplateError naming the file and line of a template refused.
  */
 export function createNotifier(config: Config, log: Logger): Notifier {
   const plan = checkChannelSettings(config);
-  const built = new Map([...new Set(Object.values(plan))].map((kind) => [kind, BUILDERS[kind](config, log)] as const));
+  const templates = loadTemplates(config.templatesDir);
+  const built = new Map([...new Set(Object.values(plan))].map((kind) => [kind, BUILDERS[kind](config, log, templates)] as const));
   if (built.size === 1) return [...built.values()][0]!;
   return new ChannelRouter(Object.fromEntries(CHANNELS.map((c) => [c, built.get(plan[c])!])) as Record<Channel, Notifier>);
 }

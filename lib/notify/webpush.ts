@@ -30,7 +30,7 @@ import type { Logger } from '../log.ts';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
 import { parseRetryAfter } from './http.ts';
 import { withProviderRetries } from './provider-retry.ts';
-import { renderPush } from './templates.ts';
+import { builtinTemplates, renderPush, type MessageTemplates } from './templates.ts';
 import type { Notification, NotificationResult, Notifier } from './types.ts';
 
 export type WebPushUrgency = 'very-low' | 'low' | 'normal' | 'high';
@@ -57,6 +57,8 @@ export interface WebPushNotifierOptions {
   nowMs?: () => number;
   /** Where answers that point at our side (401/403) are reported. */
   log?: Logger;
+  /** The templates loaded at start (`loadTemplates`); the built-in ones when absent. */
+  templates?: MessageTemplates;
 }
 
 /** What a push service's answer means for one message. */
@@ -92,8 +94,8 @@ export interface WebPushPayload {
 }
 
 /** The payload of one notification (pure). */
-export function webPushPayload(n: Notification, unsubscribeLink: string): WebPushPayload {
-  const push = renderPush(n);
+export function webPushPayload(n: Notification, unsubscribeLink: string, templates: MessageTemplates = builtinTemplates()): WebPushPayload {
+  const push = renderPush(n, templates, unsubscribeLink);
   return {
     title: push.title,
     body: push.body,
@@ -146,7 +148,7 @@ export class WebPushNotifier implements Notifier {
       { productId: n.data.productId, userId: n.userId, generation: n.subscriptionCreatedAtMs, issuedAtMs: this.nowMs() },
       this.options.unsubscribeKeys,
     );
-    const payload = JSON.stringify(webPushPayload(n, link));
+    const payload = JSON.stringify(webPushPayload(n, link, this.options.templates));
     const { retries, maxRetryAfterMs } = this.options;
     try {
       const verdict = await withProviderRetries(() => this.attempt(n, subscription, payload), {
