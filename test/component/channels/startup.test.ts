@@ -111,6 +111,11 @@ describe('the shop\'s message templates (issue 36)', () => {
     expect(code).not.toBe('running');
     expect(code).not.toBe(0);
     expect(output).toContain(`RESTOCK_TEMPLATES_DIR: ${join(dir, 'email/en/subject.liquid')} line 2: unknown variable "product.title"`);
+    // One structured ERROR line says it, as Cloud Logging shows it.
+    const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { severity?: string; message?: string; refusal?: string });
+    expect(lines.filter((l) => l.severity === 'ERROR')).toEqual([
+      expect.objectContaining({ refusal: 'TemplateError', message: expect.stringContaining(`deliverRestockBatch refused to start: RESTOCK_TEMPLATES_DIR: ${join(dir, 'email/en/subject.liquid')} line 2`) }),
+    ]);
   }, 60_000);
 
   test('deliverRestockBatch with a directory of good templates starts', async () => {
