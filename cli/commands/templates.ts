@@ -65,7 +65,7 @@ export function registerTemplates(program: Command, ctx: Context): void {
         template: 'restock',
         data: { eventKey: 'preview', productId: opts.product, ...(product.name ? { productName: product.name } : {}), ...(product.url ? { productUrl: product.url } : {}), available: product.available as number },
       };
-      const language = templates.language(opts.locale);
+      const language = templates.language(opts.locale, opts.channel);
       const parts = templates.render(opts.channel, language, templateVariables(n, language, opts.channel === 'push' ? undefined : SAMPLE_UNSUBSCRIBE_URL));
       const origins = Object.fromEntries(TEMPLATE_PARTS[opts.channel].map((p) => [p, templates.origins.get(`${opts.channel}/${language}/${p}`) ?? 'built-in']));
       out.result({ channel: opts.channel, locale: opts.locale, language, product: { id: opts.product, sample: recorded === undefined, ...product }, parts, origins });

@@ -158,6 +158,12 @@ export function compileTemplate(part: string, source: string, file: string): Tem
 
 type Compiled = { [C in Channel]: Record<TemplatePart<C>, Template[]> };
 
+/** One language's templates, and the channels that speak it (a shop's new language may give only some). */
+interface LanguageTemplates {
+  compiled: Compiled;
+  channels: ReadonlySet<Channel>;
+}
+
 /** The parts of channel `C`'s message as rendered. */
 export type RenderedParts<C extends Channel> = Record<TemplatePart<C>, string>;
 
@@ -167,17 +173,20 @@ export class MessageTemplates {
   readonly languages: readonly string[];
 
   constructor(
-    private readonly compiled: ReadonlyMap<string, Compiled>,
+    private readonly compiled: ReadonlyMap<string, LanguageTemplates>,
     /** Where each part came from (a file of the shop's directory, or `built-in`), by `<channel>/<language>/<part>`. */
     readonly origins: ReadonlyMap<string, string>,
   ) {
     this.languages = [...compiled.keys()];
   }
 
-  /** The template language for a BCP 47 locale: its language subtag if a template speaks it, else the fallback (English). */
-  language(locale: string | undefined): string {
+  /**
+   * The template language for a BCP 47 locale on `channel`: its language
+   * subtag if that channel's templates speak it, else the fallback (English).
+   */
+  language(locale: string | undefined, channel: Channel): string {
     const language = (locale ?? '').trim().toLowerCase().split(/[-_]/)[0] ?? '';
-    return this.compiled.has(language) ? language : this.languages[0]!;
+    return this.compiled.get(language)?.channels.has(channel) ? language : this.languages[0]!;
   }
 
   /**
@@ -185,7 +194,8 @@ export class MessageTemplates {
    * @throws when a template exceeds its render limits (a loop that does not end).
    */
   render<C extends Channel>(channel: C, language: string, variables: TemplateVariables): RenderedParts<C> {
-    const templates = (this.compiled.get(language) ?? this.compiled.get(this.languages[0]!)!)[channel] as Record<string, Template[]>;
+    const own = this.compiled.get(language);
+    const templates = (own?.channels.has(channel) ? own : this.compiled.get(this.languages[0]!)!).compiled[channel] as Record<string, Template[]>;
     const out: Record<string, string> = {};
     for (const part of TEMPLATE_PARTS[channel]) {
       const rendered = String(engineFor(part).renderSync(templates[part]!, { ...variables }));
@@ -215,7 +225,7 @@ let builtin: MessageTemplates | undefined;
 /** The built-in templates alone (compiled once per process). */
 export function builtinTemplates(): MessageTemplates {
   if (!builtin) {
-    const compiled = new Map(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l as string, compileBuiltin(l)]));
+    const compiled = new Map(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l as string, { compiled: compileBuiltin(l), channels: new Set(CHANNELS) }]));
     const origins = new Map([...compiled.keys()].flatMap((l) => CHANNELS.flatMap((c) => TEMPLATE_PARTS[c].map((p) => [`${c}/${l}/${p}`, 'built-in'] as const))));
     builtin = new MessageTemplates(compiled, origins);
   }
@@ -248,7 +258,8 @@ const isDirectory = (path: string) => statSync(path).isDirectory();
 export function loadTemplates(dir: string | undefined): MessageTemplates {
   if (dir === undefined) return builtinTemplates();
   const base = builtinTemplates();
-  const compiled = new Map<string, Compiled>(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l, compileBuiltin(l)]));
+  const compiled = new Map<string, { compiled: Compiled; channels: Set<Channel> }>(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l, { compiled: compileBuiltin(l), channels: new Set(CHANNELS) }]));
+  const builtinLanguages: readonly string[] = BUILTIN_TEMPLATE_LANGUAGES;
   const origins = new Map(base.origins);
   const channels = new Set<string>(CHANNELS);
   for (const channel of entries(dir, dir)) {
@@ -268,13 +279,15 @@ export function loadTemplates(dir: string | undefined): MessageTemplates {
           throw new TemplateError(join(languageDir, file), undefined, `is not a part of the ${c} message; its parts are ${parts.map((p) => `${p}.liquid`).join(', ')}`);
         }
       }
-      if (!compiled.has(language)) {
+      if (!builtinLanguages.includes(language)) {
         const missing = parts.find((p) => !files.includes(`${p}.liquid`));
         if (missing) throw new TemplateError(join(languageDir, `${missing}.liquid`), undefined, `is missing: ${language} has no built-in templates, so every part of the ${c} message must be given`);
-        // Until the shop gives them, its new language's other channels speak the fallback's.
-        compiled.set(language, compileBuiltin(BUILTIN_TEMPLATE_LANGUAGES[0]));
       }
-      const target = compiled.get(language)! as Record<Channel, Record<string, Template[]>>;
+      // A new language's channels the shop leaves out speak the fallback's (language() says so, too).
+      if (!compiled.has(language)) compiled.set(language, { compiled: compileBuiltin(BUILTIN_TEMPLATE_LANGUAGES[0]), channels: new Set() });
+      const entry = compiled.get(language)!;
+      entry.channels.add(c);
+      const target = entry.compiled as Record<Channel, Record<string, Template[]>>;
       for (const file of files) {
         const path = join(languageDir, file);
         const part = file.replace(/\.liquid$/, '');
@@ -341,19 +354,20 @@ export interface RenderedPush {
  * carried in the List-Unsubscribe header; the body repeats it for people.
  */
 export function renderEmail(n: Notification, unsubscribeUrl: string, templates: MessageTemplates = builtinTemplates()): RenderedEmail {
-  const language = templates.language(n.locale);
+  const language = templates.language(n.locale, 'email');
   return { language, ...templates.render('email', language, templateVariables(n, language, unsubscribeUrl)) };
 }
 
 /** The push notification for one notification, by its channel's templates (`webpush`'s for a browser, else `push`'s). */
 export function renderPush(n: Notification, templates: MessageTemplates = builtinTemplates(), unsubscribeUrl?: string): RenderedPush {
-  const language = templates.language(n.locale);
+  const channel = n.channel === 'webpush' ? 'webpush' : 'push';
+  const language = templates.language(n.locale, channel);
   const link = messageLink(n);
-  const { title, body } = templates.render(n.channel === 'webpush' ? 'webpush' : 'push', language, templateVariables(n, language, unsubscribeUrl));
+  const { title, body } = templates.render(channel, language, templateVariables(n, language, unsubscribeUrl));
   return { language, title, body, ...(link ? { link } : {}) };
 }
 
-/** The template language for a locale among `templates`' languages (the built-in ones unless given). */
-export function templateLanguage(locale: string | undefined, templates: MessageTemplates = builtinTemplates()): string {
-  return templates.language(locale);
+/** The template language for a locale among `templates`' languages on `channel` (the built-in ones unless given). */
+export function templateLanguage(locale: string | undefined, templates: MessageTemplates = builtinTemplates(), channel: Channel = 'email'): string {
+  return templates.language(locale, channel);
 }

@@ -64,8 +64,19 @@ describe('a shop edits a part', () => {
     const templates = loadTemplates(dir);
     const email = renderEmail(notification('de-AT'), UNSUBSCRIBE, templates);
     expect(email).toMatchObject({ language: 'de', subject: 'Wieder da: Desk lamp', text: `Desk lamp ist wieder da.\nAbmelden: ${UNSUBSCRIBE}\n` });
-    expect(renderPush({ ...notification('de-AT'), channel: 'push' }, templates).title).toBe('Back in stock');
+    // The push it left out is English, and says so (its payload's lang), not German words it lacks.
+    expect(renderPush({ ...notification('de-AT'), channel: 'push' }, templates)).toMatchObject({ language: 'en', title: 'Back in stock' });
     expect(templates.languages).toEqual([...BUILTIN_TEMPLATE_LANGUAGES, 'de']);
+  });
+
+  test('a new language is complete per channel: push/de with a title but no body is refused, even after a complete email/de', () => {
+    const dir = templatesDir({
+      'email/de/subject.liquid': 'x',
+      'email/de/text.liquid': 'x',
+      'email/de/html.liquid': 'x',
+      'push/de/title.liquid': 'Wieder da',
+    });
+    expect(refusal(dir).message).toBe(`RESTOCK_TEMPLATES_DIR: ${join(dir, 'push/de/body.liquid')}: is missing: de has no built-in templates, so every part of the push message must be given`);
   });
 
   test('HTML output is escaped: a product name cannot inject markup into the shop\'s template', () => {
