@@ -6,7 +6,7 @@
  * escaped in the HTML, and the parts and languages the shop left alone as
  * built in.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -18,6 +18,7 @@ import { MailServer } from './servers.ts';
 let stack: Stack;
 let on: StackAccess;
 let mail: MailServer;
+let templates: string;
 
 /** The shop's directory: two parts of the English email, nothing else. */
 function shopTemplates(): string {
@@ -36,7 +37,7 @@ function shopTemplates(): string {
 beforeAll(async () => {
   stack = await startStack({
     dir: join(REPO_ROOT, '.local', 'test-stacks', `templates-${process.pid}`),
-    env: { RESTOCK_EMAIL_SENDER: 'smtp', RESTOCK_TEMPLATES_DIR: shopTemplates() },
+    env: { RESTOCK_EMAIL_SENDER: 'smtp', RESTOCK_TEMPLATES_DIR: (templates = shopTemplates()) },
   });
   on = accessFor(stack.description);
   mail = MailServer.of(stack.description);
@@ -45,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await on?.close();
   await stack?.stop();
+  if (templates) rmSync(templates, { recursive: true, force: true });
 });
 
 async function subscribe(productId: string, userId: string, email: string, locale: string): Promise<void> {
