@@ -35,9 +35,10 @@ function shopTemplates(): string {
 }
 
 beforeAll(async () => {
+  templates = shopTemplates();
   stack = await startStack({
     dir: join(REPO_ROOT, '.local', 'test-stacks', `templates-${process.pid}`),
-    env: { RESTOCK_EMAIL_SENDER: 'smtp', RESTOCK_TEMPLATES_DIR: (templates = shopTemplates()) },
+    env: { RESTOCK_EMAIL_SENDER: 'smtp', RESTOCK_TEMPLATES_DIR: templates },
   });
   on = accessFor(stack.description);
   mail = MailServer.of(stack.description);
