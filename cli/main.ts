@@ -22,6 +22,7 @@ import { registerReplay } from './commands/replay.ts';
 import { registerShopper } from './commands/shopper.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerSubscribers } from './commands/subscribers.ts';
+import { registerTemplates } from './commands/templates.ts';
 import { registerTrace } from './commands/trace.ts';
 import type { Context } from './context.ts';
 import { EXIT_OK, errorDocument, errorLine, exitCodeFor } from './errors.ts';
@@ -86,6 +87,7 @@ export function buildProgram(ctx: Context, io: Io): Command {
   registerOutbox(program, ctx);
   registerQueues(program, ctx);
   registerProduct(program, ctx);
+  registerTemplates(program, ctx);
   return program;
 }
 

@@ -14,7 +14,7 @@ import { pullDeadLetters, settleDeadLetters } from './queries/dead-letters.ts';
 import { readDemand, readProductDemand } from './queries/demand.ts';
 import { outboxStore } from './queries/outbox.ts';
 import { changeQueues, readQueues } from './queries/queues.ts';
-import { readStockState, writeStockReset } from './queries/stock.ts';
+import { readProductForMessage, readStockState, writeStockReset } from './queries/stock.ts';
 import { readRestocks } from './queries/restocks.ts';
 import { readStatus } from './queries/status.ts';
 import { countSubscribers, listSubscribers } from './queries/subscribers.ts';
@@ -48,6 +48,7 @@ export function backendOperations(backend: Backend): Operations {
     publish: (topic, data, attributes) => publishMessage(backend, topic, data, attributes),
     pullDeadLetters: (limit) => pullDeadLetters(backend, limit),
     readStock: (productId) => readStockState(backend.db, productId),
+    readProductForMessage: (productId) => readProductForMessage(backend.db, productId),
     resetStock: (productId, expected, reset) => writeStockReset(backend.db, productId, expected, reset, Date.now()),
     settleDeadLetters: (messages, how) => settleDeadLetters(backend, messages, how),
     replay: async (eventKey, options) => {

@@ -17,7 +17,7 @@ import type { DemandQuery, DemandReport, ProductDemandReport } from './queries/d
 import type { QueueAction, QueueView } from './queries/queues.ts';
 import type { RestocksQuery, RestocksReport } from './queries/restocks.ts';
 import type { StatusReport } from './queries/status.ts';
-import type { StockReset, StockState } from './queries/stock.ts';
+import type { ProductForMessage, StockReset, StockState } from './queries/stock.ts';
 import type { SubscriberRow } from './queries/subscribers.ts';
 import type { TraceQuery, TraceReport } from './queries/trace.ts';
 import type { CliSettings, Target } from './target.ts';
@@ -41,6 +41,8 @@ export interface Operations {
   publish(topic: string, data: Buffer, attributes: Record<string, string>): Promise<string>;
   pullDeadLetters(limit: number): Promise<DeadLetter[]>;
   readStock(productId: string): Promise<StockState>;
+  /** The product as a message would name it; undefined when never seen. */
+  readProductForMessage(productId: string): Promise<ProductForMessage | undefined>;
   /** Writes the reset if the state is still `expected`. @throws StockChangedError */
   resetStock(productId: string, expected: StockState, reset: StockReset): Promise<StockState>;
   settleDeadLetters(messages: DeadLetter[], how: 'ack' | 'release'): Promise<void>;

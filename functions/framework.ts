@@ -101,7 +101,15 @@ export function http(name: FunctionName, options: HttpEntryOptions, handler: ff.
   // start naming the variable (lib/config.ts), not at the first request. Clients stay lazy.
   const config = loadConfig();
   if (servedTarget() === name) {
-    options.onStart?.();
+    try {
+      options.onStart?.();
+    } catch (err) {
+      // functions-framework reports a module that cannot load as unstructured text with a stack;
+      // this is the one structured ERROR line (Cloud Logging, Error Reporting) that says why.
+      const { name: refusal, message } = errorFields(err) as { name?: string; message: string };
+      log.error(`${name} refused to start: ${message}`, { refusal });
+      throw err;
+    }
     startMetrics(config, name);
   }
   // Outside the emulators, settings that would leave the served function open (or lose

@@ -292,6 +292,11 @@ export const SETTINGS = {
   dkimDomain: setting('RESTOCK_DKIM_DOMAIN', z.string().min(1).optional(), 'DKIM signing domain (d=); signing is on when a key is set.'),
   dkimSelector: setting('RESTOCK_DKIM_SELECTOR', z.string().min(1).optional(), 'DKIM selector (s=); required with a DKIM key.'),
   dkimPrivateKey: secretSetting('RESTOCK_DKIM_PRIVATE_KEY', z.string().min(1).optional(), 'DKIM private key, PEM (from Secret Manager in production).'),
+  templatesDir: setting(
+    'RESTOCK_TEMPLATES_DIR',
+    z.string().min(1).optional(),
+    "Directory of the shop's message templates, `<channel>/<language>/<part>.liquid` (Liquid; docs/channels.md \"Templates a shop edits\"): each file replaces that part of the built-in template, a new language directory adds a language. Read and checked once when the delivery function starts, which refuses to start on a template that does not parse, names an unknown variable or filter, or misses a part, naming the file and line. A relative path is read from the function's working directory (Terraform's `templates_dir` ships the files in the function's source). Unset: the built-in templates (English, Japanese).",
+  ),
   unsubscribeUrl: setting('RESTOCK_UNSUBSCRIBE_URL', url.optional(), 'Public base URL of the `restockUnsubscribe` function; emails link `<base>/v1/unsubscribe/{token}` (required with `smtp`).'),
   unsubscribeSecret: secretSetting(
     'RESTOCK_UNSUBSCRIBE_SECRET',

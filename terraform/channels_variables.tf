@@ -384,3 +384,14 @@ variable "unsubscribe_link_max_age_days" {
     error_message = "unsubscribe_link_max_age_days must be a whole number of days from 1 to 3650."
   }
 }
+
+variable "templates_dir" {
+  description = "A directory on the machine running Terraform with the shop's message templates, <channel>/<language>/<part>.liquid (docs/channels.md): shipped in the function source under templates/ and named by RESTOCK_TEMPLATES_DIR of deliverRestockBatch. Empty: the built-in templates."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.templates_dir == "" || length(fileset(var.templates_dir, "**/*.liquid")) > 0
+    error_message = "templates_dir names no directory holding .liquid files (<channel>/<language>/<part>.liquid)."
+  }
+}

@@ -14,6 +14,10 @@ locals {
     ["package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"],
     tolist(fileset(local.source_root, "{functions,lib}/**/*.ts")),
   ))
+  # The shop's message templates (docs/channels.md), shipped beside the source under
+  # templates/: every .liquid file, so a misnamed one reaches the function, which
+  # refuses to start naming it, rather than being left out without a word.
+  template_files = var.templates_dir == "" ? [] : sort(tolist(fileset(var.templates_dir, "**/*.liquid")))
 }
 
 data "archive_file" "source" {
@@ -26,6 +30,15 @@ data "archive_file" "source" {
     content {
       filename = source.value
       content  = file("${local.source_root}/${source.value}")
+    }
+  }
+
+  dynamic "source" {
+    for_each = local.template_files
+
+    content {
+      filename = "templates/${source.value}"
+      content  = file("${var.templates_dir}/${source.value}")
     }
   }
 }

@@ -250,6 +250,9 @@ locals {
       RESTOCK_WEBPUSH_TTL_SECONDS      = tostring(var.webpush_ttl_seconds)
       RESTOCK_WEBPUSH_URGENCY          = var.webpush_urgency
       RESTOCK_WEBPUSH_CONCURRENCY      = tostring(var.webpush_concurrency)
+      # The shop's templates, shipped under templates/ of the source (terraform/functions.tf);
+      # the function runs in its source's directory.
+      RESTOCK_TEMPLATES_DIR = var.templates_dir != "" ? "templates" : ""
     }
     restockSubscriptions = {
       RESTOCK_MAX_SUBSCRIPTIONS_PER_USER = tostring(var.max_subscriptions_per_user)

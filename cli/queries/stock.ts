@@ -51,6 +51,25 @@ export async function readStockState(db: Firestore, productId: string): Promise<
   return stockState(productId, snap.exists ? (snap.data() as ProductDoc) : undefined);
 }
 
+/** What a message says of a product: its name, link and units, as the pipeline last recorded them. */
+export interface ProductForMessage {
+  name?: string;
+  url?: string;
+  available?: number;
+}
+
+/** Reads `products/{productId}` for a message preview; undefined when the pipeline never saw the product. @throws BackendError */
+export async function readProductForMessage(db: Firestore, productId: string): Promise<ProductForMessage | undefined> {
+  const snap = await guard('read', `products/${productId}`, productRef(db, productId).get());
+  if (!snap.exists) return undefined;
+  const doc = snap.data() as Partial<ProductDoc>;
+  return {
+    ...(typeof doc.name === 'string' ? { name: doc.name } : {}),
+    ...(typeof doc.url === 'string' ? { url: doc.url } : {}),
+    ...(typeof doc.available === 'number' ? { available: doc.available } : {}),
+  };
+}
+
 /** The stock state changed between what the operator saw and the write: nothing was written. */
 export class StockChangedError extends BackendError {
   constructor(productId: string) {

@@ -28,7 +28,8 @@
 import pLimit from 'p-limit';
 import { parseRetryAfter } from './http.ts';
 import { withProviderRetries } from './provider-retry.ts';
-import { renderConfirmationPush, renderPush } from './templates.ts';
+import { renderConfirmationPush } from './confirmation-messages.ts';
+import { builtinTemplates, renderPush, type MessageTemplates } from './templates.ts';
 import type { Logger } from '../log.ts';
 import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
@@ -49,6 +50,8 @@ export interface FcmNotifierOptions {
   fetch?: typeof fetch;
   /** Where answers that look like a misconfiguration (a 404 without FCM's error code) are reported. */
   log?: Logger;
+  /** The templates loaded at start (`loadTemplates`); the built-in ones when absent. */
+  templates?: MessageTemplates;
 }
 
 /** What an answer of the v1 API means for one message. */
@@ -102,8 +105,8 @@ export function classifyFcmAnswer(status: number, bodyText: string, retryAfter: 
 }
 
 /** The v1 message for one notification (pure). */
-export function fcmMessage(n: Notification): Record<string, unknown> {
-  const push = renderPush(n);
+export function fcmMessage(n: Notification, templates: MessageTemplates = builtinTemplates()): Record<string, unknown> {
+  const push = renderPush(n, templates);
   const data: Record<string, string> = { productId: n.data.productId, eventKey: n.data.eventKey, restockKey: n.idempotencyKey, ...(push.link ? { link: push.link } : {}) };
   return {
     token: n.to,
@@ -152,7 +155,7 @@ export class FcmNotifier implements Notifier, Confirmer {
 
   async send(batch: readonly Notification[]): Promise<NotificationResult[]> {
     const limit = pLimit(this.options.concurrency);
-    return Promise.all(batch.map((n) => limit(() => this.deliver(n.idempotencyKey, fcmMessage(n)))));
+    return Promise.all(batch.map((n) => limit(() => this.deliver(n.idempotencyKey, fcmMessage(n, this.options.templates)))));
   }
 
   /** A confirmation through the same request, retries and classification as a restock message. */

@@ -17,6 +17,7 @@ import { FcmNotifier } from './fcm.ts';
 import { HttpNotifier } from './http.ts';
 import { LogNotifier } from './log.ts';
 import { SmtpNotifier, smtpTransportOf } from './smtp.ts';
+import { builtinTemplates, loadTemplates, type MessageTemplates } from './templates.ts';
 import { WebPushNotifier } from './webpush.ts';
 import type { Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
@@ -109,7 +110,7 @@ export class ChannelRouter implements Notifier {
  * How each sender is built from the settings. A `Record` over every sender
  * kind: a sender named in the channel table without its builder does not compile.
  */
-const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => Sender } = {
+const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger, templates: MessageTemplates) => Sender } = {
   log: (_config, log) => new LogNotifier(log),
   http: (config) =>
     asContract(
@@ -122,14 +123,15 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => S
       }),
       config.notifierSendUserId,
     ),
-  smtp: (config) =>
+  smtp: (config, _log, templates) =>
     new SmtpNotifier({
       transport: smtpTransportOf(config, config.smtpHost!),
       from: config.emailFrom!,
       unsubscribeBaseUrl: config.unsubscribeUrl!,
       unsubscribeKeys: config.unsubscribeSecret!,
+      templates,
     }),
-  fcm: (config, log) => {
+  fcm: (config, log, templates) => {
     const auth = config.fcmCredentials === 'adc' ? new GoogleAuth({ scopes: [FCM_SCOPE] }) : undefined;
     return new FcmNotifier({
       projectId: config.fcmProjectId ?? config.projectId,
@@ -141,9 +143,10 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => S
       maxRetryAfterMs: config.notifierMaxRetryAfterMs,
       concurrency: config.fcmConcurrency,
       log,
+      templates,
     });
   },
-  webpush: (config, log) =>
+  webpush: (config, log, templates) =>
     new WebPushNotifier({
       vapid: { subject: config.webpushSubject!, publicKey: config.webpushVapidPublicKey!, privateKey: config.webpushVapidPrivateKey! },
       ttlSeconds: config.webpushTtlSeconds,
@@ -156,17 +159,24 @@ const BUILDERS: { readonly [K in SenderKind]: (config: Config, log: Logger) => S
       concurrency: config.webpushConcurrency,
       allowHttp: onEmulators(config),
       log,
+      templates,
     }),
 };
 
 /**
  * The notifier the configuration asks for: one sender when every channel uses
  * the same kind, else a {@link ChannelRouter} over one sender per kind in use.
+ * The message templates are loaded and checked here, once, whichever senders
+ * use them: a broken template in RESTOCK_TEMPLATES_DIR stops the start even
+ * while the notification service sends, before a switch to a direct sender
+ * would reveal it.
  * @throws ConfigError when a chosen sender lacks a setting ({@link checkChannelSettings}).
+ * @throws TemplateError naming the file and line of a template refused.
  */
 export function createNotifier(config: Config, log: Logger): Notifier {
   const plan = checkChannelSettings(config);
-  const built = new Map<SenderKind, Notifier>([...new Set(Object.values(plan))].map((kind) => [kind, BUILDERS[kind](config, log)] as const));
+  const templates = loadTemplates(config.templatesDir);
+  const built = new Map<SenderKind, Notifier>([...new Set(Object.values(plan))].map((kind) => [kind, BUILDERS[kind](config, log, templates)] as const));
   if (built.size === 1) return [...built.values()][0]!;
   return new ChannelRouter(Object.fromEntries(CHANNELS.map((c) => [c, built.get(plan[c])!])) as Record<Channel, Notifier>);
 }
@@ -178,15 +188,15 @@ export function createNotifier(config: Config, log: Logger): Notifier {
  * sender, so a confirmation travels by the transport, retries and error
  * classification of the channel's notifications.
  */
-export const CONFIRMERS: { readonly [C in Channel]: { readonly [K in SenderOf<C>]: (config: Config, log: Logger) => Confirmer } } = {
+export const CONFIRMERS: { readonly [C in Channel]: { readonly [K in SenderOf<C>]: (config: Config, log: Logger, templates: MessageTemplates) => Confirmer } } = {
   email: { smtp: BUILDERS.smtp, http: BUILDERS.http, log: BUILDERS.log },
   push: { fcm: BUILDERS.fcm, http: BUILDERS.http, log: BUILDERS.log },
   webpush: { webpush: BUILDERS.webpush, http: BUILDERS.http, log: BUILDERS.log },
 };
 
 /** The confirmation builder of `channel` sent by `kind` (the plan only ever pairs a channel with a sender its entry allows). */
-function confirmerOf(channel: Channel, kind: SenderKind): (config: Config, log: Logger) => Confirmer {
-  const builder = (CONFIRMERS[channel] as Partial<Record<SenderKind, (config: Config, log: Logger) => Confirmer>>)[kind];
+function confirmerOf(channel: Channel, kind: SenderKind): (config: Config, log: Logger, templates: MessageTemplates) => Confirmer {
+  const builder = (CONFIRMERS[channel] as Partial<Record<SenderKind, (config: Config, log: Logger, templates: MessageTemplates) => Confirmer>>)[kind];
   if (!builder) throw new RangeError(`${kind} is not a sender of ${channel}`);
   return builder;
 }
@@ -217,7 +227,8 @@ export function createConfirmers(config: Config, log: Logger, channels: readonly
   const out: Partial<Record<Channel, Confirmer>> = {};
   for (const channel of channels) {
     const kind = plan[channel];
-    if (!built.has(kind)) built.set(kind, confirmerOf(channel, kind)(config, log));
+    // A confirmation's words are built in (confirmation-messages.ts): the shop's restock templates are not read here.
+    if (!built.has(kind)) built.set(kind, confirmerOf(channel, kind)(config, log, builtinTemplates()));
     out[channel] = built.get(kind)!;
   }
   return out;

@@ -21,7 +21,8 @@
  */
 import { createTransport, type Transporter } from 'nodemailer';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
-import { renderConfirmationEmail, renderEmail } from './templates.ts';
+import { renderConfirmationEmail } from './confirmation-messages.ts';
+import { builtinTemplates, renderEmail, type MessageTemplates } from './templates.ts';
 import type { Config } from '../config.ts';
 import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
@@ -49,6 +50,8 @@ export interface SmtpNotifierOptions {
   unsubscribeKeys: readonly string[];
   /** Clock of the links' issue time; replaceable in tests. */
   nowMs?: () => number;
+  /** The templates loaded at start (`loadTemplates`); the built-in ones when absent. */
+  templates?: MessageTemplates;
 }
 
 /** What an SMTP failure means for one message. */
@@ -172,7 +175,7 @@ export class SmtpNotifier implements Notifier, Confirmer {
       { productId: n.data.productId, userId: n.userId, generation: n.subscriptionCreatedAtMs, issuedAtMs: (this.options.nowMs ?? Date.now)() },
       this.options.unsubscribeKeys,
     );
-    const email = renderEmail(n, link);
+    const email = renderEmail(n, link, this.options.templates ?? builtinTemplates());
     try {
       await this.options.transport.sendMail({
         from: this.options.from,

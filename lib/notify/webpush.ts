@@ -30,7 +30,8 @@ import type { Logger } from '../log.ts';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
 import { parseRetryAfter } from './http.ts';
 import { withProviderRetries } from './provider-retry.ts';
-import { renderConfirmationPush, renderPush } from './templates.ts';
+import { renderConfirmationPush } from './confirmation-messages.ts';
+import { builtinTemplates, renderPush, type MessageTemplates } from './templates.ts';
 import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
 export type WebPushUrgency = 'very-low' | 'low' | 'normal' | 'high';
@@ -57,6 +58,8 @@ export interface WebPushNotifierOptions {
   nowMs?: () => number;
   /** Where answers that point at our side (401/403) are reported. */
   log?: Logger;
+  /** The templates loaded at start (`loadTemplates`); the built-in ones when absent. */
+  templates?: MessageTemplates;
 }
 
 /** What a push service's answer means for one message. */
@@ -92,8 +95,8 @@ export interface WebPushPayload {
 }
 
 /** The payload of one notification (pure). */
-export function webPushPayload(n: Notification, unsubscribeLink: string): WebPushPayload {
-  const push = renderPush(n);
+export function webPushPayload(n: Notification, unsubscribeLink: string, templates: MessageTemplates = builtinTemplates()): WebPushPayload {
+  const push = renderPush(n, templates, unsubscribeLink);
   return {
     title: push.title,
     body: push.body,
@@ -160,7 +163,7 @@ export class WebPushNotifier implements Notifier, Confirmer {
     const { userId, subscriptionCreatedAtMs: generation } = n;
     return this.deliver(n.idempotencyKey, n.to, () => {
       const link = unsubscribeUrl(this.options.unsubscribeBaseUrl, { productId: n.data.productId, userId, generation, issuedAtMs: this.nowMs() }, this.options.unsubscribeKeys);
-      return JSON.stringify(webPushPayload(n, link));
+      return JSON.stringify(webPushPayload(n, link, this.options.templates));
     });
   }
 

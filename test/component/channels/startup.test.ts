@@ -4,7 +4,9 @@
  * Served exactly as the stack serves them (functions-framework, one process each).
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
@@ -103,5 +105,40 @@ describe('every channel direct (issue 36)', () => {
     const { code, output } = await serve('deliverRestockBatch', pushFollowsNotifier);
     expect(code).not.toBe('running');
     expect(output).toContain('RESTOCK_NOTIFIER_URL: is required when RESTOCK_NOTIFIER=http');
+  }, 60_000);
+});
+
+describe('the shop\'s message templates (issue 36)', () => {
+  /** A templates directory holding `files` (path → text). */
+  function templatesDir(files: Record<string, string>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'restock-templates-'));
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    }
+    return dir;
+  }
+
+  test('deliverRestockBatch with a template naming an unknown variable exits at start with one line naming the file and the line', async () => {
+    // Prepare
+    const dir = templatesDir({ 'email/en/subject.liquid': 'Back in stock:\n{{ product.title }}\n' });
+    // Act
+    const { code, output } = await serve('deliverRestockBatch', { ...EVERY_CHANNEL_DIRECT, RESTOCK_TEMPLATES_DIR: dir });
+    // Assess
+    expect(code).not.toBe('running');
+    expect(code).not.toBe(0);
+    expect(output).toContain(`RESTOCK_TEMPLATES_DIR: ${join(dir, 'email/en/subject.liquid')} line 2: unknown variable "product.title"`);
+    // One structured ERROR line says it, as Cloud Logging shows it.
+    const lines = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { severity?: string; message?: string; refusal?: string });
+    expect(lines.filter((l) => l.severity === 'ERROR')).toEqual([
+      expect.objectContaining({ refusal: 'TemplateError', message: expect.stringContaining(`deliverRestockBatch refused to start: RESTOCK_TEMPLATES_DIR: ${join(dir, 'email/en/subject.liquid')} line 2`) }),
+    ]);
+  }, 60_000);
+
+  test('deliverRestockBatch with a directory of good templates starts', async () => {
+    const dir = templatesDir({ 'email/en/subject.liquid': 'Back: {{ product.name }}', 'push/de/title.liquid': 'Wieder da', 'push/de/body.liquid': '{{ product.name }}' });
+    const { code, output } = await serve('deliverRestockBatch', { ...EVERY_CHANNEL_DIRECT, RESTOCK_TEMPLATES_DIR: dir });
+    expect(output).not.toContain('RESTOCK_TEMPLATES_DIR');
+    expect(code).toBe('running');
   }, 60_000);
 });

@@ -55,6 +55,7 @@ export function fakeOperations(overrides: Partial<Operations> = {}): Operations 
     publish: unexpected('publish'),
     pullDeadLetters: unexpected('pullDeadLetters'),
     readStock: unexpected('readStock'),
+    readProductForMessage: unexpected('readProductForMessage'),
     resetStock: unexpected('resetStock'),
     settleDeadLetters: unexpected('settleDeadLetters'),
     replay: unexpected('replay'),

@@ -129,6 +129,8 @@ const ENV_PLAN = {
       'RESTOCK_WEBPUSH_CONCURRENCY',
       // Tracked product links (issue 34): it makes them under the switch the public function serves them under.
       'RESTOCK_CLICK_TRACKING',
+      // The shop's message templates (issue 36), shipped in the source archive.
+      'RESTOCK_TEMPLATES_DIR',
     ],
     restockSubscriptions: [
       'RESTOCK_MAX_SUBSCRIPTIONS_PER_USER',
@@ -467,11 +469,16 @@ describe('Terraform and lib/config.ts agree on values', () => {
 describe('the source archive is an allow list of what the build compiles', () => {
   const BUILD_INPUTS = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 
-  test('the archive holds exactly the listed files: the build inputs and the TypeScript of functions/ and lib/', () => {
+  test('the archive holds exactly the listed files: the build inputs, the TypeScript of functions/ and lib/, and the shop\'s templates under templates/', () => {
     const archive = tf.data.archive_file?.source;
     expect(archive.source_dir).toBeUndefined();
     expect(archive.excludes).toBeUndefined();
-    const source = block(archive.dynamic.source);
+    const [source, templates] = archive.dynamic.source as Hcl[];
+    expect(block(templates.content)).toEqual({ filename: 'templates/${source.value}', content: '${file("${var.templates_dir}/${source.value}")}' });
+    expect(templates.for_each).toBe('${local.template_files}');
+    expect(tf.locals.template_files).toBe('${var.templates_dir == "" ? [] : sort(tolist(fileset(var.templates_dir, "**/*.liquid")))}');
+    // Where the archive puts them is where the function reads them (relative to its source directory).
+    expect(plainEnv('deliverRestockBatch').RESTOCK_TEMPLATES_DIR).toBe('${var.templates_dir != "" ? "templates" : ""}');
     expect(source.for_each).toBe('${local.source_files}');
     expect(block(source.content)).toEqual({ filename: '${source.value}', content: '${file("${local.source_root}/${source.value}")}' });
     expect(tf.locals.source_files).toBe(
