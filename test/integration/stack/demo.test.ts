@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
 import { COLLECTIONS } from '../../../lib/model.ts';
@@ -66,8 +67,10 @@ describe('npm run demo', () => {
     const orders = await db.collection(COLLECTIONS.conversions).where('eventKey', '==', summary.eventKey).get();
     expect(clicks.size).toBe(10);
     expect(orders.docs.map((d) => d.get('attribution')).sort()).toEqual([...Array(6).fill('assisted'), ...Array(10).fill('direct')]);
-    expect(stdout).toMatch(/clicked\s+10 \(25\.0 %\)/);
-    expect(stdout).toMatch(/purchased\s+10 direct, 6 assisted \(40\.0 %\)/);
-    expect(stdout).toMatch(/revenue\s+799\.84 EUR/);
+    // The table as read (CI=true turns picocolors' colours on).
+    const table = stripVTControlCharacters(stdout);
+    expect(table).toMatch(/clicked\s+10 \(25\.0 %\)/);
+    expect(table).toMatch(/purchased\s+10 direct, 6 assisted \(40\.0 %\)/);
+    expect(table).toMatch(/revenue\s+799\.84 EUR/);
   });
 });
