@@ -249,7 +249,7 @@ function buildDocument(): Record<string, unknown> {
             },
             ...problems({
               ...BODY_PROBLEMS,
-              400: `${BODY_PROBLEMS[400]} Also a confirmation whose sender refused the address for good (\`confirmation-address-refused\`: a mail server's 5xx at RCPT TO, an unregistered push token, a gone web push subscription).`,
+              400: `${BODY_PROBLEMS[400]} Also a request with unvouched addresses on two double opt-in channels (\`invalid-request\` naming the second: one address is confirmed at a time), and a confirmation whose sender refused the address for good (\`confirmation-address-refused\`: a mail server's 5xx at RCPT TO, an unregistered push token, a gone web push subscription).`,
               429: 'The address was sent as many confirmation messages as it may receive today (`confirmation-rate-limited`, with `Retry-After`); nothing was kept.',
             }),
           },

@@ -11,6 +11,7 @@
  * limit the request is not kept and the answer is 429.
  */
 import { Timestamp } from '@google-cloud/firestore';
+import { InvalidRequestError } from '../http/index.ts';
 import type { Channel, PendingSubscriptionDoc, ProductDoc, SubscriptionDoc } from '../model.ts';
 import { channelsToConfirm, consentRecordOf, sameWish } from './consent.ts';
 import { ConcurrentChangeError, ProductInStockError, StoreUnavailableError, SubscriptionLimitError } from './errors.ts';
@@ -124,6 +125,15 @@ export async function putPending(
   const existing = subscription?.doc;
   const toConfirm = channelsToConfirm(request, existing, policy.doubleOptIn);
   if (toConfirm.length === 0) return undefined;
+  // One link proves one address: were a second confirmed with it, anyone could pair their own email with a stranger's token.
+  if (toConfirm.length > 1) {
+    throw new InvalidRequestError([
+      {
+        pointer: `#/channels/${toConfirm[1]}`,
+        detail: `needs a confirmation of its own, and one address is confirmed at a time: vouch for it (consent.verified) or add it in a later PUT once ${toConfirm[0]} is confirmed`,
+      },
+    ]);
+  }
   if (!existing && isInStock(product, policy.restockThreshold)) throw new ProductInStockError(productId, product.available);
   const channel = toConfirm[0]!;
   for (let round = 1; round <= ROUNDS; round++) {

@@ -320,6 +320,26 @@ describe('double opt-in', () => {
     expect(atFcm).toHaveLength(LIMIT);
   });
 
+  test("one address is confirmed at a time: one's own email beside a stranger's push token is refused naming the token, and neither is sent anything", async () => {
+    // Prepare: were one link to confirm both, following the one sent to one's own email would subscribe the stranger's device.
+    const productId = uniqueProductId('doi-pair');
+    const userId = `${productId}-joe`;
+    const token = `tok-${productId}`;
+
+    // Act
+    const refused = await send(base(byChannel), 'PUT', path(productId, userId), { json: { channels: { email: `${userId}@example.com`, push: token } } });
+    await quiet();
+
+    // Assess: 400 naming the second address; no confirmation at the FCM stand-in or the sink (email's sender here); nothing kept.
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ type: 'tag:restock-fanout,2026:problem:invalid-request', errors: [{ pointer: '#/channels/push' }] });
+    const atFcm = ((await (await fetch(`${stack().description.fcm}/messages?token=${encodeURIComponent(token)}`)).json()) as { messages: unknown[] }).messages;
+    expect(atFcm).toEqual([]);
+    expect(await sink().confirmations(productId)).toEqual([]);
+    expect((await pendingRef(productId, userId).get()).exists).toBe(false);
+    expect((await subscriptionRef(productId, userId).get()).exists).toBe(false);
+  });
+
   test('through the notification service, a pending push token gets one confirmation the sink keeps apart from restocks', async () => {
     // Prepare: push by the stack's own sender, the notification service.
     const productId = uniqueProductId('doi-push-http');

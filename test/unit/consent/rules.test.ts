@@ -20,6 +20,7 @@ import {
   SubscriptionLimitError,
   type SubscriptionVersion,
 } from '../../../lib/subscriptions/index.ts';
+import { InvalidRequestError } from '../../../lib/http/index.ts';
 import { InvalidConfirmTokenError, InvalidUnsubscribeTokenError, ExpiredConfirmTokenError, openLinkToken, openUnsubscribeToken, sealLinkToken, sealUnsubscribeToken } from '../../../lib/unsubscribe/token.ts';
 
 const KEYS = ['a-test-only-link-key-0123456789abcdef0123'];
@@ -224,6 +225,30 @@ describe('a PUT under double opt-in', () => {
     expect((await ask(storeHolding(2), one, 'p1'))?.outcome).toBe('pending-created');
     await expect(ask(storeHolding(2), one, 'p2')).rejects.toThrow(SubscriptionLimitError);
     expect((await ask(storeHolding(2, 1), one, 'p2'))?.outcome).toBe('pending-created');
+  });
+
+  it('refuses a request with two unvouched addresses, naming the second, and sends nothing: confirming one address must not vouch for another', async () => {
+    // Without it, following the link sent to one's own email made a stranger's push token a subscriber too.
+    const pending = memoryPending();
+    const sent: ConfirmationMessage[] = [];
+    const sender = {
+      send: async (m: ConfirmationMessage) => {
+        sent.push(m);
+        return { outcome: 'sent' as const };
+      },
+    };
+    const both = { ...policy, doubleOptIn: ['email', 'push'] as const };
+
+    const refused = await putPending(store, pending, sender, 'p', 'u', { channels: { email: 'a@x.io', push: 'strangers-token' } }, both).catch((e: unknown) => e);
+
+    expect(refused).toBeInstanceOf(InvalidRequestError);
+    expect((refused as InvalidRequestError).field).toBe('#/channels/push');
+    expect((refused as Error).message).toMatch(/one address is confirmed at a time/);
+    expect(sent).toHaveLength(0);
+    expect(pending.docs.size).toBe(0);
+    // Vouched for by the storefront, or already held by the shopper's subscription, the second address needs nothing.
+    expect((await putPending(store, pending, sender, 'p', 'u', { channels: { email: 'a@x.io', push: 't' }, consent: { verified: ['push'] } }, both))?.outcome).toBe('pending-created');
+    expect(sent.map((m) => m.channel)).toEqual(['email']);
   });
 
   it('answers undefined (write the subscription as always) when nothing needs confirming', async () => {
