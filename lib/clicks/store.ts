@@ -6,8 +6,7 @@
  */
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
-// The ledger module itself, not lib/delivery's door: the door reaches lib/unsubscribe, which seals this folder's links.
-// Past lib/delivery's door: through lib/notify the door reaches lib/subscriptions, which imports this folder.
+// The ledger module itself, not lib/delivery's door: the door reaches lib/unsubscribe (through lib/notify), which imports this folder.
 import { entriesOfUser } from '../delivery/ledger.ts';
 import { COLLECTIONS, type ClickDoc } from '../model.ts';
 import { clickKey, type ClickClaims } from './rules.ts';

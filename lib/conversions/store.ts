@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import { Timestamp, type Firestore } from '@google-cloud/firestore';
 import { status } from '@grpc/grpc-js';
 import { clickKey } from '../clicks/index.ts';
-// The ledger module itself, not lib/delivery's door: the door reaches lib/unsubscribe, which reaches lib/clicks.
-// Past lib/delivery's door: through lib/notify the door reaches lib/subscriptions, which imports this folder.
+// The ledger module itself, not lib/delivery's door: the door reaches lib/subscriptions (through lib/notify and lib/unsubscribe), which imports this folder.
 import { entriesOfUser } from '../delivery/ledger.ts';
 import { CHANNELS, COLLECTIONS, type ClickDoc, type ConversionDoc, type DeliveryDoc } from '../model.ts';
 import { attribute, creditedNotification, type RecordedClick, type SentNotification } from './rules.ts';
