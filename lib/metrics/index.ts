@@ -26,7 +26,7 @@ import { NO_METRICS, type MetricsRecorder } from './recorder.ts';
 
 export { NO_METRICS, notificationCounts, queueLagMs, type FanoutEnd, type MetricsRecorder, type NotificationOutcome, type OrderRecorded, type TaskKind } from './recorder.ts';
 export { lastSnapshot, total, type MetricPoint, type MetricSnapshot } from './snapshot.ts';
-export { INSTRUMENTS, FLUSH_TIMEOUT_MS } from './otel.ts';
+export { INSTRUMENT_SPECS, INSTRUMENTS, FLUSH_TIMEOUT_MS, type InstrumentSpec } from './otel.ts';
 
 let started: PipelineMetrics | undefined;
 

@@ -46,75 +46,83 @@ export const CLOUD_MONITORING_MIN_GAP_MS = 5_000;
 /** Millisecond buckets shared by every latency histogram: 5 ms to 10 min. */
 const LATENCY_BUCKETS_MS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000];
 
-/** Instrument names (Cloud Monitoring: `workload.googleapis.com/<name>`), the contract of docs/metrics.md and terraform/dashboard.tf. */
-export const INSTRUMENTS = {
-  notifications: 'restock.notifications',
-  chunkDuration: 'restock.chunk.duration',
-  fanoutDuration: 'restock.fanout.duration',
-  events: 'restock.events',
-  queueLag: 'restock.queue.lag',
-  outboxLag: 'restock.outbox.lag',
-  clicks: 'restock.clicks',
-  conversions: 'restock.conversions',
-  revenue: 'restock.revenue',
-} as const;
+/** What one instrument is: the contract of docs/metrics.md and of terraform/metrics.tf's descriptors. */
+export interface InstrumentSpec {
+  /** Cloud Monitoring: `workload.googleapis.com/<name>`. */
+  name: string;
+  /** A counter of whole numbers, or a histogram of milliseconds (a Cloud Monitoring distribution). */
+  kind: 'counter' | 'histogram';
+  description: string;
+  /** The labels its points carry, in the order Terraform declares them. */
+  labels: readonly string[];
+}
+
+/**
+ * The instruments, one table: the recorder creates each from its entry, and
+ * terraform/metrics.tf must declare each descriptor with the same
+ * description, kind and labels (test/unit/terraform/policies.test.ts), as the
+ * exporter's own descriptor creation finds them equal or fails.
+ */
+export const INSTRUMENT_SPECS = {
+  notifications: { name: 'restock.notifications', kind: 'counter', description: 'Notifications by channel and outcome of the attempt (sent, rejected, retried, exhausted).', labels: ['channel', 'outcome'] },
+  chunkDuration: { name: 'restock.chunk.duration', kind: 'histogram', description: 'One attempt at a delivery chunk: claim, send, record.', labels: ['settled'] },
+  fanoutDuration: { name: 'restock.fanout.duration', kind: 'histogram', description: 'A fan-out from its first claim to its end, continuations included.', labels: ['outcome'] },
+  events: { name: 'restock.events', kind: 'counter', description: 'Requests to the fan-out function by outcome (completed, continued, ignored, duplicate, rejected, failed, not-found).', labels: ['outcome'] },
+  queueLag: { name: 'restock.queue.lag', kind: 'histogram', description: 'Cloud Tasks dispatch time minus the task schedule time (X-CloudTasks-TaskETA).', labels: ['task'] },
+  outboxLag: { name: 'restock.outbox.lag', kind: 'histogram', description: 'Outbox: stock change committed to event published.', labels: ['path'] },
+  clicks: { name: 'restock.clicks', kind: 'counter', description: "Shoppers' first clicks on a notification's tracked link, by channel.", labels: ['channel'] },
+  conversions: { name: 'restock.conversions', kind: 'counter', description: 'Orders the storefront reported, by attribution (direct, assisted, unattributed) and the channel credited (none).', labels: ['attribution', 'channel'] },
+  // Minor units per currency: summing two currencies means nothing, so a chart groups by it.
+  revenue: { name: 'restock.revenue', kind: 'counter', description: "Reported orders' value in each currency's minor units (cents, yen), by currency and attribution.", labels: ['currency', 'attribution'] },
+} as const satisfies Record<string, InstrumentSpec>;
+
+type Instrument = keyof typeof INSTRUMENT_SPECS;
+
+/** Instrument names by key, as readers of the exported snapshots ask for them. */
+export const INSTRUMENTS = Object.fromEntries(Object.entries(INSTRUMENT_SPECS).map(([key, spec]) => [key, spec.name])) as { readonly [K in Instrument]: (typeof INSTRUMENT_SPECS)[K]['name'] };
 
 /** Reports an export that failed; the request that triggered it goes on. */
 export type ExportFailureHandler = (error: Error | undefined) => void;
 
 /** Instruments of one meter, recording what {@link MetricsRecorder} is told. */
 class OtelRecorder implements MetricsRecorder {
-  private readonly notificationCounter: Counter;
-  private readonly eventCounter: Counter;
-  private readonly chunkHistogram: Histogram;
-  private readonly fanoutHistogram: Histogram;
-  private readonly queueLagHistogram: Histogram;
-  private readonly outboxLagHistogram: Histogram;
-  private readonly clickCounter: Counter;
-  private readonly conversionCounter: Counter;
-  private readonly revenueCounter: Counter;
+  private readonly counters: { readonly [K in Instrument as (typeof INSTRUMENT_SPECS)[K]['kind'] extends 'counter' ? K : never]: Counter };
+  private readonly histograms: { readonly [K in Instrument as (typeof INSTRUMENT_SPECS)[K]['kind'] extends 'histogram' ? K : never]: Histogram };
 
   constructor(provider: MeterProvider) {
     const meter = provider.getMeter('restock-fanout');
-    const latency = (name: string, description: string) =>
-      meter.createHistogram(name, { description, unit: 'ms', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS } });
-    this.notificationCounter = meter.createCounter(INSTRUMENTS.notifications, { description: 'Notifications by channel and outcome of the attempt (sent, rejected, retried, exhausted).', unit: '1', valueType: ValueType.INT });
-    this.eventCounter = meter.createCounter(INSTRUMENTS.events, { description: 'Requests to the fan-out function by outcome (completed, continued, ignored, duplicate, rejected, failed, not-found).', unit: '1', valueType: ValueType.INT });
-    this.chunkHistogram = latency(INSTRUMENTS.chunkDuration, 'One attempt at a delivery chunk: claim, send, record.');
-    this.fanoutHistogram = latency(INSTRUMENTS.fanoutDuration, 'A fan-out from its first claim to its end, continuations included.');
-    this.queueLagHistogram = latency(INSTRUMENTS.queueLag, 'Cloud Tasks dispatch time minus the task schedule time (X-CloudTasks-TaskETA).');
-    this.outboxLagHistogram = latency(INSTRUMENTS.outboxLag, 'Outbox: stock change committed to event published.');
-    this.clickCounter = meter.createCounter(INSTRUMENTS.clicks, { description: "Shoppers' first clicks on a notification's tracked link, by channel.", unit: '1', valueType: ValueType.INT });
-    this.conversionCounter = meter.createCounter(INSTRUMENTS.conversions, { description: 'Orders the storefront reported, by attribution (direct, assisted, unattributed) and the channel credited (none).', unit: '1', valueType: ValueType.INT });
-    // Minor units per currency: summing two currencies means nothing, so a chart groups by it.
-    this.revenueCounter = meter.createCounter(INSTRUMENTS.revenue, { description: "Reported orders' value in each currency's minor units (cents, yen), by currency and attribution.", unit: '1', valueType: ValueType.INT });
+    const counter = (k: keyof OtelRecorder['counters']) => meter.createCounter(INSTRUMENT_SPECS[k].name, { description: INSTRUMENT_SPECS[k].description, unit: '1', valueType: ValueType.INT });
+    const latency = (k: keyof OtelRecorder['histograms']) =>
+      meter.createHistogram(INSTRUMENT_SPECS[k].name, { description: INSTRUMENT_SPECS[k].description, unit: 'ms', advice: { explicitBucketBoundaries: LATENCY_BUCKETS_MS } });
+    this.counters = { notifications: counter('notifications'), events: counter('events'), clicks: counter('clicks'), conversions: counter('conversions'), revenue: counter('revenue') };
+    this.histograms = { chunkDuration: latency('chunkDuration'), fanoutDuration: latency('fanoutDuration'), queueLag: latency('queueLag'), outboxLag: latency('outboxLag') };
   }
 
   notifications(channel: string, outcome: NotificationOutcome, count: number): void {
-    this.safely(() => this.notificationCounter.add(count, { channel, outcome }));
+    this.safely(() => this.counters.notifications.add(count, { channel, outcome }));
   }
   chunkDelivered(durationMs: number, settled: boolean): void {
-    this.safely(() => this.chunkHistogram.record(durationMs, { settled: String(settled) }));
+    this.safely(() => this.histograms.chunkDuration.record(durationMs, { settled: String(settled) }));
   }
   fanoutEnded(durationMs: number, end: FanoutEnd): void {
-    this.safely(() => this.fanoutHistogram.record(durationMs, { outcome: end }));
+    this.safely(() => this.histograms.fanoutDuration.record(durationMs, { outcome: end }));
   }
   eventHandled(outcome: string): void {
-    this.safely(() => this.eventCounter.add(1, { outcome }));
+    this.safely(() => this.counters.events.add(1, { outcome }));
   }
   queueLag(lagMs: number, task: TaskKind): void {
-    this.safely(() => this.queueLagHistogram.record(lagMs, { task }));
+    this.safely(() => this.histograms.queueLag.record(lagMs, { task }));
   }
   outboxPublished(lagMs: number, path: 'fast-path' | 'sweep'): void {
-    this.safely(() => this.outboxLagHistogram.record(lagMs, { path }));
+    this.safely(() => this.histograms.outboxLag.record(lagMs, { path }));
   }
   clickRecorded(channel: string): void {
-    this.safely(() => this.clickCounter.add(1, { channel }));
+    this.safely(() => this.counters.clicks.add(1, { channel }));
   }
   orderRecorded(o: OrderRecorded): void {
     this.safely(() => {
-      this.conversionCounter.add(1, { attribution: o.attribution, channel: o.channel ?? 'none' });
-      this.revenueCounter.add(o.valueMinor, { currency: o.currency, attribution: o.attribution });
+      this.counters.conversions.add(1, { attribution: o.attribution, channel: o.channel ?? 'none' });
+      this.counters.revenue.add(o.valueMinor, { currency: o.currency, attribution: o.attribution });
     });
   }
 

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, block, firestoreFields, loadTerraform, resource, resourcesOf, stringsUnderKeys, type Hcl, type Terraform } from './hcl.ts';
 import { variableValue } from '../../../sim/production/hcl-expression.ts';
-import { INSTRUMENTS } from '../../../lib/metrics/index.ts';
+import { INSTRUMENT_SPECS, INSTRUMENTS } from '../../../lib/metrics/index.ts';
 
 let tf: Terraform;
 
@@ -609,15 +609,17 @@ describe('alerts', () => {
     expect(alert.depends_on).toContain('${time_sleep.log_metrics_known}');
   });
 
-  test('the metric descriptors Terraform declares are exactly the instruments lib/metrics exports, with their labels', () => {
+  test('the metric descriptors Terraform declares are exactly the instruments lib/metrics creates: name, description, kind, unit and labels', () => {
     expect(Object.keys(tf.locals.pipeline_metrics).sort()).toEqual(Object.values(INSTRUMENTS).sort());
     const descriptor = resource(tf, 'google_monitoring_metric_descriptor', 'pipeline');
     expect(descriptor.type).toBe('${local.metric_prefix}/${each.key}');
     expect(tf.locals.metric_prefix).toBe('workload.googleapis.com');
-    expect(tf.locals.pipeline_metrics['restock.notifications'].labels).toEqual(['channel', 'outcome']);
-    expect(tf.locals.pipeline_metrics['restock.clicks'].labels).toEqual(['channel']);
-    expect(tf.locals.pipeline_metrics['restock.conversions'].labels).toEqual(['attribution', 'channel']);
-    expect(tf.locals.pipeline_metrics['restock.revenue'].labels).toEqual(['currency', 'attribution']);
+    const declared = Object.values(INSTRUMENT_SPECS).map((spec) => [spec.name, tf.locals.pipeline_metrics[spec.name]]);
+    const created = Object.values(INSTRUMENT_SPECS).map((spec) => [
+      spec.name,
+      { description: spec.description, value_type: spec.kind === 'counter' ? 'INT64' : 'DISTRIBUTION', unit: spec.kind === 'counter' ? '1' : 'ms', labels: [...spec.labels] },
+    ]);
+    expect(declared).toEqual(created);
   });
 
   test('an alert on a log-based metric is created only after the metric has had time to become known (provider issue 11102), so a first apply succeeds', () => {
