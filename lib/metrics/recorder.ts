@@ -1,10 +1,12 @@
 /**
  * What the pipeline records, as a small interface over plain numbers and
  * labels: the domain (`lib/delivery`, `lib/fanout`, `lib/outbox`) records
- * through it, so unit tests and the simulation run without the OpenTelemetry
+ * through it, as do the subscription API and applyShopperActions (orders and
+ * clicks), so unit tests and the simulation run without the OpenTelemetry
  * SDK. `./otel.ts` implements it with OpenTelemetry instruments; the names and
  * labels of those instruments are listed in docs/metrics.md.
  */
+import type { Attribution } from '../model.ts';
 
 /**
  * What became of one notification in one attempt at its chunk. `retried` is a
@@ -20,7 +22,7 @@ export type FanoutEnd = 'completed' | 'failed';
 
 /** An order as the metrics count it: its attribution, the channel credited (none when unattributed), currency and amount. */
 export interface OrderRecorded {
-  attribution: 'direct' | 'assisted' | 'unattributed';
+  attribution: Attribution;
   channel: string | undefined;
   /** ISO 4217, upper case. */
   currency: string;
