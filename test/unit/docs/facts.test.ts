@@ -11,6 +11,7 @@ import { type Command, CommanderError } from 'commander';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { FUNCTION_NAMES } from '../../../lib/functions.ts';
 import { SETTINGS } from '../../../lib/config.ts';
+import { INSTRUMENT_SPECS } from '../../../lib/metrics/index.ts';
 import { DEFAULT_SUBSCRIPTION } from '../../../emulators/stack/resources.ts';
 import { openApiDocument } from '../../../lib/subscriptions/index.ts';
 import { cliCommands, cliProgram, GENERATED, type GeneratedName, generatedBlocks, generatedSection } from '../../../scripts/doc-facts.ts';
@@ -338,6 +339,29 @@ function promiseRows(): { n: number; proof: string }[] {
   const design = read('docs/design.md');
   return [...design.matchAll(/^\| (\d+) \| .*? \| ([^|]*) \|$/gm)].map((m) => ({ n: Number(m[1]), proof: m[2]! }));
 }
+
+describe('the instruments in docs/metrics.md', () => {
+  test('one row per instrument of lib/metrics, with its kind and its labels; "N metric descriptors" counts them', () => {
+    const text = read('docs/metrics.md');
+    const rows = text.split('\n').filter((l) => /^\| `restock\./.test(l));
+    const wrong: string[] = [];
+    for (const spec of Object.values(INSTRUMENT_SPECS)) {
+      const row = rows.find((r) => r.startsWith(`| \`${spec.name}\` |`));
+      if (!row) {
+        wrong.push(`${spec.name}: no row`);
+        continue;
+      }
+      const [, kind, labels] = row.split(' | ');
+      if (kind !== spec.kind) wrong.push(`${spec.name}: says ${kind}, is a ${spec.kind}`);
+      // The label names, without the values listed in parentheses after each.
+      const named = [...(labels ?? '').replace(/\([^)]*\)/g, '').matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
+      if (named.join() !== spec.labels.join()) wrong.push(`${spec.name}: labels ${named.join(', ')}, records ${spec.labels.join(', ')}`);
+    }
+    if (rows.length !== Object.keys(INSTRUMENT_SPECS).length) wrong.push(`${rows.length} rows for ${Object.keys(INSTRUMENT_SPECS).length} instruments`);
+    for (const { where, n } of counted(/metric descriptors/)) if (n !== Object.keys(INSTRUMENT_SPECS).length) wrong.push(`${where}: ${n} metric descriptors`);
+    expect(wrong).toEqual([]);
+  });
+});
 
 describe('promises in docs/design.md', () => {
   test('the table is numbered 1..N', () => {
