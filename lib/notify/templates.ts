@@ -186,7 +186,7 @@ export class MessageTemplates {
    * subtag if that channel's templates speak it, else the fallback (English).
    */
   language(locale: string | undefined, channel: Channel): string {
-    const language = (locale ?? '').trim().toLowerCase().split(/[-_]/)[0] ?? '';
+    const language = languageOf(locale);
     return this.compiled.get(language)?.channels.has(channel) ? language : this.languages[0]!;
   }
 
@@ -204,6 +204,11 @@ export class MessageTemplates {
     }
     return out as RenderedParts<C>;
   }
+}
+
+/** The primary language subtag of a BCP 47 locale (`ja-JP`, `ja_JP` → `ja`), lower-cased; `''` for none (pure). */
+export function languageOf(locale: string | undefined): string {
+  return (locale ?? '').trim().toLowerCase().split(/[-_]/)[0] ?? '';
 }
 
 /** Product names come from the inventory service: no line breaks in a subject (header injection) or a title. */

@@ -32,6 +32,7 @@ import {
   type NotificationResult,
 } from '../../../lib/notify/index.ts';
 import { ConfirmationRejectedError, ConfirmationUnavailableError, type ConfirmationMessage } from '../../../lib/subscriptions/index.ts';
+import { builtinTemplates } from '../../../lib/notify/templates.ts';
 import { openLinkToken } from '../../../lib/unsubscribe/token.ts';
 
 const KEYS = ['k'.repeat(40)];
@@ -101,6 +102,14 @@ describe('confirmation messages', () => {
   test('a push confirmation opens the confirmation link, in the shopper\'s language', () => {
     expect(renderConfirmationPush(notice())).toMatchObject({ language: 'en', link: LINK, title: 'Confirm your restock alert' });
     expect(renderConfirmationPush(notice({ locale: 'ja' }))).toMatchObject({ language: 'ja', link: LINK, title: '再入荷通知の確認' });
+  });
+
+  test('a confirmation speaks the language the restock message of its channel would, the same fallback included', () => {
+    const templates = builtinTemplates();
+    for (const locale of [undefined, '', 'en', 'EN-gb', 'ja', 'ja-JP', 'ja_JP', ' ja ', 'fr-FR', 'jav', 'toString']) {
+      for (const channel of ['push', 'webpush'] as const) expect(renderConfirmationPush(notice({ channel, ...(locale !== undefined ? { locale } : {}) })).language).toBe(templates.language(locale, channel));
+      expect(renderConfirmationEmail(notice({ channel: 'email', to: 'a@x.io', ...(locale !== undefined ? { locale } : {}) }), NOW).language).toBe(templates.language(locale, 'email'));
+    }
   });
 
   test('an FCM confirmation is marked as one, clicks through to the link, and collapses on its key', () => {
