@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Liquid, Tag, type Template, type TagToken, type TopLevelToken } from 'liquidjs';
 import type { Channel } from '../channels.ts';
 import { CHANNELS } from '../channels.ts';
-import { BUILTIN_TEMPLATE_LANGUAGES, BUILTIN_TEMPLATES, TEMPLATE_PARTS, type TemplatePart } from './template-defaults.ts';
+import { BUILTIN_TEMPLATE_LANGUAGES, BUILTIN_TEMPLATES, TEMPLATE_PARTS, type BuiltinTemplateLanguage, type TemplatePart } from './template-defaults.ts';
 import type { Notification } from './types.ts';
 
 export { BUILTIN_TEMPLATE_LANGUAGES, TEMPLATE_PARTS, type TemplatePart } from './template-defaults.ts';
@@ -216,22 +216,35 @@ export function oneLine(s: string): string {
   return s.replace(/[\r\n\t]+/g, ' ').trim();
 }
 
-function compileBuiltin(language: keyof typeof BUILTIN_TEMPLATES): Compiled {
-  const sources = BUILTIN_TEMPLATES[language];
-  const out = {} as Record<Channel, Record<string, Template[]>>;
-  for (const channel of CHANNELS) {
-    out[channel] = {};
-    for (const part of TEMPLATE_PARTS[channel]) out[channel][part] = compileTemplate(part, (sources[channel] as Record<string, string>)[part]!, `built-in ${channel}/${language}/${part}.liquid`);
-  }
-  return out as Compiled;
+let builtinCompiled: ReadonlyMap<BuiltinTemplateLanguage, Compiled> | undefined;
+
+/**
+ * A fresh copy of the built-in templates of `language`, parsed once per
+ * process: the parsed templates are shared (rendering never changes them),
+ * the per-channel tables are the caller's to override.
+ */
+function builtinOf(language: BuiltinTemplateLanguage): Compiled {
+  builtinCompiled ??= new Map(
+    BUILTIN_TEMPLATE_LANGUAGES.map((l) => {
+      const sources = BUILTIN_TEMPLATES[l];
+      const out = {} as Record<Channel, Record<string, Template[]>>;
+      for (const channel of CHANNELS) {
+        out[channel] = {};
+        for (const part of TEMPLATE_PARTS[channel]) out[channel][part] = compileTemplate(part, (sources[channel] as Record<string, string>)[part]!, `built-in ${channel}/${l}/${part}.liquid`);
+      }
+      return [l, out as Compiled] as const;
+    }),
+  );
+  const parsed = builtinCompiled.get(language)!;
+  return Object.fromEntries(CHANNELS.map((c) => [c, { ...parsed[c] }])) as Compiled;
 }
 
 let builtin: MessageTemplates | undefined;
 
-/** The built-in templates alone (compiled once per process). */
+/** The built-in templates alone (parsed once per process). */
 export function builtinTemplates(): MessageTemplates {
   if (!builtin) {
-    const compiled = new Map(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l as string, { compiled: compileBuiltin(l), channels: new Set(CHANNELS) }]));
+    const compiled = new Map(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l as string, { compiled: builtinOf(l), channels: new Set(CHANNELS) }]));
     const origins = new Map([...compiled.keys()].flatMap((l) => CHANNELS.flatMap((c) => TEMPLATE_PARTS[c].map((p) => [`${c}/${l}/${p}`, 'built-in'] as const))));
     builtin = new MessageTemplates(compiled, origins);
   }
@@ -264,7 +277,7 @@ const isDirectory = (path: string) => statSync(path).isDirectory();
 export function loadTemplates(dir: string | undefined): MessageTemplates {
   if (dir === undefined) return builtinTemplates();
   const base = builtinTemplates();
-  const compiled = new Map<string, { compiled: Compiled; channels: Set<Channel> }>(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l, { compiled: compileBuiltin(l), channels: new Set(CHANNELS) }]));
+  const compiled = new Map<string, { compiled: Compiled; channels: Set<Channel> }>(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l, { compiled: builtinOf(l), channels: new Set(CHANNELS) }]));
   const builtinLanguages: readonly string[] = BUILTIN_TEMPLATE_LANGUAGES;
   const origins = new Map(base.origins);
   const channels = new Set<string>(CHANNELS);
@@ -290,7 +303,7 @@ export function loadTemplates(dir: string | undefined): MessageTemplates {
         if (missing) throw new TemplateError(join(languageDir, `${missing}.liquid`), undefined, `is missing: ${language} has no built-in templates, so every part of the ${c} message must be given`);
       }
       // A new language's channels the shop leaves out speak the fallback's (language() says so, too).
-      if (!compiled.has(language)) compiled.set(language, { compiled: compileBuiltin(BUILTIN_TEMPLATE_LANGUAGES[0]), channels: new Set() });
+      if (!compiled.has(language)) compiled.set(language, { compiled: builtinOf(BUILTIN_TEMPLATE_LANGUAGES[0]), channels: new Set() });
       const entry = compiled.get(language)!;
       entry.channels.add(c);
       const target = entry.compiled as Record<Channel, Record<string, Template[]>>;

@@ -6,7 +6,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { Liquid } from 'liquidjs';
+import { describe, expect, test, vi } from 'vitest';
 import { BUILTIN_TEMPLATE_LANGUAGES, builtinTemplates, loadTemplates, renderEmail, renderPush, TEMPLATE_PARTS, TemplateError, type Notification } from '../../../lib/notify/index.ts';
 import { CHANNELS } from '../../../lib/channels.ts';
 
@@ -53,6 +54,24 @@ describe('a shop edits a part', () => {
     // Assess: one line (the file's last newline folded away), the built-in text untouched.
     expect(email.subject).toBe('Desk lamp is here again – 3 left');
     expect(email.text).toBe(renderEmail(notification('en-US'), UNSUBSCRIBE).text);
+  });
+
+  test('loading a directory parses only its own files: the built-in templates are parsed once per process, and stay built-in', () => {
+    // Prepare: the built-ins parsed already (the first start of the process does it), a directory with one part.
+    const builtin = builtinTemplates();
+    const dir = templatesDir({ 'email/en/subject.liquid': 'Shop subject', 'push/de/title.liquid': 'Wieder da', 'push/de/body.liquid': '{{ product.name }}' });
+    const parse = vi.spyOn(Liquid.prototype, 'parse');
+    try {
+      // Act
+      const templates = loadTemplates(dir);
+      // Assess: three files, three parses; the built-ins the directory overrides are untouched.
+      expect(parse).toHaveBeenCalledTimes(3);
+      expect(renderEmail(notification('en'), UNSUBSCRIBE, templates).subject).toBe('Shop subject');
+      expect(renderEmail(notification('en'), UNSUBSCRIBE, builtin).subject).toBe('Back in stock: Desk lamp');
+      expect(renderEmail(notification('en'), UNSUBSCRIBE, loadTemplates(templatesDir({}))).subject).toBe('Back in stock: Desk lamp');
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   test('a new language directory with every email part serves that language; its other channels fall back to English', () => {
