@@ -315,7 +315,7 @@ describe('a confirmation travels by the sender\'s own transport, retries and cla
     const refused = await smtp(true).confirm(notice({ channel: 'email', to: 'a@x.io' }));
 
     expect(ok.status).toBe('sent');
-    expect(sent[0]).toMatchObject({ to: 'a@x.io', messageId: `<confirm-${'c'.repeat(64)}@mail.shop.example>`, headers: { [CONFIRMATION_HEADER]: 'c'.repeat(64) } });
+    expect(sent[0]).toMatchObject({ to: 'a@x.io', messageId: `<confirm-${'c'.repeat(64)}@mail.shop.example>`, headers: { [CONFIRMATION_HEADER]: 'c'.repeat(64), 'Content-Language': 'en', 'Auto-Submitted': 'auto-generated' } });
     expect(sent[0]!.headers).not.toHaveProperty('List-Unsubscribe');
     expect(refused).toEqual({ idempotencyKey: 'c'.repeat(64), status: 'rejected', reason: 'smtp 550 at RCPT TO: 550 no such user [email]' });
   });

@@ -51,6 +51,7 @@ describe('the smtp sender', () => {
     expect(openUnsubscribeToken(link, KEYS, { nowMs: 1_800_000_000_000, maxAgeMs: 86_400_000 })).toEqual({ productId: 'lamp', userId: 'ann', generation: 1_700_000_000_000, issuedAtMs: 1_800_000_000_000 });
     expect(mail!.text).toContain(`https://unsub.example/v1/unsubscribe/${link}`);
     expect(mail!.headers['X-Restock-Key']).toBe(KEY);
+    expect(mail!.headers).toMatchObject({ 'Content-Language': 'ja', 'Auto-Submitted': 'auto-generated' });
   });
 
   test('a 5xx to RCPT TO is rejected, a lost connection is retry, per message', async () => {
