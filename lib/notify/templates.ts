@@ -140,7 +140,7 @@ function unknownVariable(liquid: Liquid, parsed: Template[]): { line: number; na
  * Parses and checks one template (pure but for the parse).
  * @throws TemplateError naming `file` and the line of the first problem.
  */
-export function compileTemplate(part: string, source: string, file: string): Template[] {
+function compileTemplate(part: string, source: string, file: string): Template[] {
   const liquid = engineFor(part);
   let parsed: Template[];
   try {

@@ -15,22 +15,12 @@ import { ConfigError, parseConfig } from '../../../lib/config.ts';
 import type { AddressLimiter } from '../../../lib/consent/limit.ts';
 import { ChannelConfirmationSender, confirmationKey, confirmationNotice } from '../../../lib/consent/send.ts';
 import { Logger } from '../../../lib/log.ts';
-import {
-  CONFIRMATION_HEADER,
-  CONFIRMERS,
-  FcmNotifier,
-  SmtpNotifier,
-  WebPushNotifier,
-  checkConfirmationSettings,
-  createConfirmers,
-  fcmConfirmationMessage,
-  renderConfirmationEmail,
-  renderConfirmationPush,
-  webPushConfirmationPayload,
-  type ConfirmationNotice,
-  type Confirmer,
-  type NotificationResult,
-} from '../../../lib/notify/index.ts';
+import { renderConfirmationEmail, renderConfirmationPush } from '../../../lib/notify/confirmation-messages.ts';
+import { fcmConfirmationMessage, FcmNotifier } from '../../../lib/notify/fcm.ts';
+import { CONFIRMERS, checkConfirmationSettings, createConfirmers } from '../../../lib/notify/router.ts';
+import { CONFIRMATION_HEADER, SmtpNotifier } from '../../../lib/notify/smtp.ts';
+import type { ConfirmationNotice, Confirmer, NotificationResult } from '../../../lib/notify/types.ts';
+import { webPushConfirmationPayload, WebPushNotifier } from '../../../lib/notify/webpush.ts';
 import { ConfirmationRejectedError, ConfirmationUnavailableError, type ConfirmationMessage } from '../../../lib/subscriptions/index.ts';
 import { builtinTemplates } from '../../../lib/notify/templates.ts';
 import { openLinkToken } from '../../../lib/unsubscribe/token.ts';

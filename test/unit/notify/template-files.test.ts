@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { describe, expect, test, vi } from 'vitest';
-import { BUILTIN_TEMPLATE_LANGUAGES, builtinTemplates, loadTemplates, renderEmail, renderPush, TEMPLATE_PARTS, TemplateError, type Notification } from '../../../lib/notify/index.ts';
+import type { Notification } from '../../../lib/notify/index.ts';
+import { BUILTIN_TEMPLATE_LANGUAGES, builtinTemplates, loadTemplates, renderEmail, renderPush, TEMPLATE_PARTS, TemplateError } from '../../../lib/notify/templates.ts';
 import { CHANNELS } from '../../../lib/channels.ts';
 
 const UNSUBSCRIBE = 'https://unsub.example/v1/unsubscribe/u2.abc';
