@@ -107,7 +107,9 @@ describe('confirmation messages', () => {
     expect(m).toMatchObject({
       token: 'tok-1',
       data: { kind: 'confirmation', productId: 'p1', confirmationKey: 'c'.repeat(64), link: LINK },
+      notification: { title: 'Confirm your restock alert' },
       android: { collapse_key: 'c'.repeat(64) },
+      apns: { headers: { 'apns-collapse-id': 'c'.repeat(64) } },
       webpush: { headers: { Topic: 'c'.repeat(32) }, fcm_options: { link: LINK } },
     });
     expect(m.data).not.toHaveProperty('restockKey');
