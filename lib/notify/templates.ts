@@ -60,6 +60,9 @@ const VARIABLES: Readonly<Record<keyof TemplateVariables, readonly string[] | nu
   language: null,
 };
 
+/** Every name a template may use, fields spelled out (`product.id`): what a refusal lists and docs/channels.md tabulates. */
+export const TEMPLATE_VARIABLE_NAMES: readonly string[] = Object.entries(VARIABLES).flatMap(([k, fields]) => (fields ? fields.map((f) => `${k}.${f}`) : [k]));
+
 /** Parts that are one line where they end up (a mail header, a notification's title): line breaks are folded into spaces. */
 const ONE_LINE: ReadonlySet<string> = new Set(['subject', 'title']);
 /** Parts shown as a whole document: kept exactly as rendered. Others (a push body) are trimmed, so a file's last newline never reaches a device. */
@@ -151,8 +154,7 @@ function compileTemplate(part: string, source: string, file: string): Template[]
   }
   const unknown = unknownVariable(liquid, parsed);
   if (unknown) {
-    const names = Object.entries(VARIABLES).flatMap(([k, fields]) => (fields ? fields.map((f) => `${k}.${f}`) : [k]));
-    throw new TemplateError(file, unknown.line, `unknown variable "${unknown.name}"; a template may use ${names.join(', ')}`);
+    throw new TemplateError(file, unknown.line, `unknown variable "${unknown.name}"; a template may use ${TEMPLATE_VARIABLE_NAMES.join(', ')}`);
   }
   return parsed;
 }
