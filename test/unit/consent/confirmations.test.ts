@@ -17,6 +17,7 @@ import { ChannelConfirmationSender, confirmationKey, confirmationNotice } from '
 import { Logger } from '../../../lib/log.ts';
 import { renderConfirmationEmail, renderConfirmationPush } from '../../../lib/notify/confirmation-messages.ts';
 import { fcmConfirmationMessage, FcmNotifier } from '../../../lib/notify/fcm.ts';
+import { LogNotifier } from '../../../lib/notify/log.ts';
 import { CONFIRMERS, checkConfirmationSettings, createConfirmers } from '../../../lib/notify/router.ts';
 import { CONFIRMATION_HEADER, SmtpNotifier } from '../../../lib/notify/smtp.ts';
 import type { ConfirmationNotice, Confirmer, NotificationResult } from '../../../lib/notify/types.ts';
@@ -60,6 +61,17 @@ describe('the confirmation senders', () => {
     const confirmers = createConfirmers(config, silent, config.doubleOptIn);
     expect(confirmers.push).toBe(confirmers.webpush);
     expect(confirmers.email).not.toBe(confirmers.push);
+  });
+
+  test('the log sender of the local stack logs neither the address, the shopper nor the link: the link would let a log reader confirm for the shopper', async () => {
+    const lines: string[] = [];
+    const confirmer = new LogNotifier(new Logger({}, 'DEBUG', (line) => lines.push(line)));
+    const c = notice({ to: 'ann-secret-token', userId: 'ann-user-id' });
+
+    expect(await confirmer.confirm(c)).toEqual({ idempotencyKey: c.idempotencyKey, status: 'sent' });
+
+    expect(lines).toHaveLength(1);
+    for (const secret of [c.to, c.userId!, c.data.confirmUrl, 'c2.token']) expect(lines[0]).not.toContain(secret);
   });
 
   test('a sender without its settings is refused at start, naming the setting and RESTOCK_DOUBLE_OPT_IN', () => {
