@@ -177,7 +177,7 @@ export class MessageTemplates {
 
   constructor(
     private readonly compiled: ReadonlyMap<string, LanguageTemplates>,
-    /** Where each part came from (a file of the shop's directory, or `built-in`), by `<channel>/<language>/<part>`. */
+    /** The file of the shop's directory each part it replaced came from, by `<channel>/<language>/<part>`; a part not here is built in. */
     readonly origins: ReadonlyMap<string, string>,
   ) {
     this.languages = [...compiled.keys()];
@@ -247,8 +247,7 @@ let builtin: MessageTemplates | undefined;
 export function builtinTemplates(): MessageTemplates {
   if (!builtin) {
     const compiled = new Map(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l as string, { compiled: builtinOf(l), channels: new Set(CHANNELS) }]));
-    const origins = new Map([...compiled.keys()].flatMap((l) => CHANNELS.flatMap((c) => TEMPLATE_PARTS[c].map((p) => [`${c}/${l}/${p}`, 'built-in'] as const))));
-    builtin = new MessageTemplates(compiled, origins);
+    builtin = new MessageTemplates(compiled, new Map());
   }
   return builtin;
 }
@@ -278,10 +277,9 @@ const isDirectory = (path: string) => statSync(path).isDirectory();
  */
 export function loadTemplates(dir: string | undefined): MessageTemplates {
   if (dir === undefined) return builtinTemplates();
-  const base = builtinTemplates();
   const compiled = new Map<string, { compiled: Compiled; channels: Set<Channel> }>(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l, { compiled: builtinOf(l), channels: new Set(CHANNELS) }]));
   const builtinLanguages: readonly string[] = BUILTIN_TEMPLATE_LANGUAGES;
-  const origins = new Map(base.origins);
+  const origins = new Map<string, string>();
   const channels = new Set<string>(CHANNELS);
   for (const channel of entries(dir, dir)) {
     const channelDir = join(dir, channel);
