@@ -24,6 +24,7 @@ import type { ConfirmationNotice, Confirmer, NotificationResult } from '../../..
 import { webPushConfirmationPayload, WebPushNotifier } from '../../../lib/notify/webpush.ts';
 import { ConfirmationRejectedError, ConfirmationUnavailableError, type ConfirmationMessage } from '../../../lib/subscriptions/index.ts';
 import { builtinTemplates } from '../../../lib/notify/templates.ts';
+import { RESEND_AFTER_MS } from '../../../lib/subscriptions/pending.ts';
 import { openLinkToken } from '../../../lib/unsubscribe/token.ts';
 
 const KEYS = ['k'.repeat(40)];
@@ -78,6 +79,16 @@ describe('the confirmation senders', () => {
     const config = parseConfig({ RESTOCK_WEBPUSH_SENDER: 'webpush', RESTOCK_DOUBLE_OPT_IN: 'webpush' });
     expect(() => checkConfirmationSettings(config, config.doubleOptIn)).toThrow(ConfigError);
     expect(() => checkConfirmationSettings(config, config.doubleOptIn)).toThrow(/^RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY: .*RESTOCK_DOUBLE_OPT_IN names webpush.*RESTOCK_WEBPUSH_SENDER=webpush/);
+  });
+
+  test('a PUT resends a confirmation never recorded sent only after one call of any sender has had time to end (RESEND_AFTER_MS), with the default settings', () => {
+    // Less, and a PUT arriving while the first is still in its sender's call would send a second message.
+    const c = parseConfig({});
+    // FCM, web push, the notification service: every attempt timed out, each wait the longest Retry-After plus p-retry's longest backoff (2 s).
+    const providerMs = (c.notifierRetries + 1) * c.notifierTimeoutMs + c.notifierRetries * (c.notifierMaxRetryAfterMs + 2_000);
+    // SMTP: connection, greeting and a command, each up to its timeout.
+    const smtpMs = 3 * c.smtpTimeoutMs;
+    expect(RESEND_AFTER_MS).toBeGreaterThan(Math.max(providerMs, smtpMs));
   });
 
   test('RESTOCK_DOUBLE_OPT_IN takes any channel of the table, and refuses another', () => {
