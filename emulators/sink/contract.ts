@@ -47,7 +47,7 @@ export const notificationSchema = addressedSchema.extend({
  * no stock; the service sends `data.confirmUrl` to the address as the
  * message's one link (a push's click target) and keeps it out of restock counts.
  */
-export const confirmationSchema = addressedSchema.extend({
+const confirmationSchema = addressedSchema.extend({
   template: z.literal('confirmation'),
   data: z.object({
     productId: z.string().min(1),
