@@ -7,7 +7,7 @@
  * Pure: the senders only carry the result.
  */
 import { BUILTIN_TEMPLATE_LANGUAGES, type BuiltinTemplateLanguage } from './template-defaults.ts';
-import { escapeHtml, languageOf, oneLine, type RenderedEmail, type RenderedPush } from './templates.ts';
+import { escapeHtml, languageOf, productNameOf, type RenderedEmail, type RenderedPush } from './templates.ts';
 import type { ConfirmationNotice } from './types.ts';
 
 /**
@@ -55,7 +55,7 @@ function confirmationWords(c: ConfirmationNotice): { language: ConfirmationLangu
   const tag = languageOf(c.locale);
   const language = Object.hasOwn(CONFIRMATION_WORDS, tag) ? (tag as ConfirmationLanguage) : BUILTIN_TEMPLATE_LANGUAGES[0];
   const w = CONFIRMATION_WORDS[language];
-  return { language, w, name: oneLine(c.data.productName ?? '') || w.fallbackName(c.data.productId) };
+  return { language, w, name: productNameOf(c.data.productName) ?? w.fallbackName(c.data.productId) };
 }
 
 /** Whole hours a confirmation link works from `nowMs`, at least 1 (a link never reads "0 hours"). */

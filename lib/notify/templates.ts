@@ -214,8 +214,13 @@ export function languageOf(locale: string | undefined): string {
 }
 
 /** Product names come from the inventory service: no line breaks in a subject (header injection) or a title. */
-export function oneLine(s: string): string {
+function oneLine(s: string): string {
   return s.replace(/[\r\n\t]+/g, ' ').trim();
+}
+
+/** The product's name as a message shows it: on one line, null when the inventory service gave none or only blanks (pure). */
+export function productNameOf(name: string | undefined): string | null {
+  return oneLine(name ?? '') || null;
 }
 
 let builtinCompiled: ReadonlyMap<BuiltinTemplateLanguage, Compiled> | undefined;
@@ -342,7 +347,7 @@ export function safeLink(url: string | undefined): string | undefined {
 export function templateVariables(n: Notification, language: string, unsubscribeUrl: string | undefined): TemplateVariables {
   const available = n.data.available as number | undefined;
   return {
-    product: { id: n.data.productId, name: oneLine(n.data.productName ?? '') || null, url: safeLink(n.data.productUrl) ?? null },
+    product: { id: n.data.productId, name: productNameOf(n.data.productName), url: safeLink(n.data.productUrl) ?? null },
     link: messageLink(n) ?? null,
     units: typeof available === 'number' && Number.isFinite(available) ? available : null,
     unsubscribe_url: unsubscribeUrl ?? null,

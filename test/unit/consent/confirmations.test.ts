@@ -112,6 +112,12 @@ describe('confirmation messages', () => {
     expect(ja.text).toContain(LINK);
   });
 
+  test('a product name is folded onto one line as in a restock message, and a blank one reads as the product id', () => {
+    expect(renderConfirmationEmail(notice({ channel: 'email', to: 'a@x.io', data: { productName: 'Lamp\r\nBcc: victim@example.com' } }), NOW).subject).toBe('Confirm: tell me when Lamp Bcc: victim@example.com is back in stock');
+    expect(renderConfirmationPush(notice({ data: { productName: ' \r\n ' } })).body).toContain('Product p1 is back');
+    expect(renderConfirmationPush(notice({ locale: 'ja', data: { productName: undefined } })).body).toContain('商品 p1');
+  });
+
   test('a push confirmation opens the confirmation link, in the shopper\'s language', () => {
     expect(renderConfirmationPush(notice())).toMatchObject({ language: 'en', link: LINK, title: 'Confirm your restock alert' });
     expect(renderConfirmationPush(notice({ locale: 'ja' }))).toMatchObject({ language: 'ja', link: LINK, title: '再入荷通知の確認' });
