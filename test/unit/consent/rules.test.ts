@@ -244,6 +244,7 @@ describe('a PUT under double opt-in', () => {
     // Vouched for by the storefront, or already held by the shopper's subscription, the second address needs nothing.
     expect((await putPending(store, pending, sender, 'p', 'u', { channels: { email: 'a@x.io', push: 't' }, consent: { verified: ['push'] } }, both))?.outcome).toBe('pending-created');
     expect(sent.map((m) => m.channel)).toEqual(['email']);
+    expect(pending.docs.get('p/u')?.doc.confirmChannel).toBe('email');
   });
 
   it('answers undefined (write the subscription as always) when nothing needs confirming', async () => {
