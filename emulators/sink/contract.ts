@@ -18,13 +18,17 @@ export const SEND_PATH = '/v1/notifications:send';
 /** Most notifications one request may carry. */
 export const MAX_BATCH_ITEMS = 1000;
 
-export const notificationSchema = z.object({
+/** What every item carries, a restock notification or a confirmation: its key, and to whom on which channel. */
+const addressedSchema = z.object({
   idempotencyKey: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters'),
   channel: z.enum(CHANNELS),
   to: z.string().min(1),
   /** The shopper, unless the deployment turned it off (RESTOCK_NOTIFIER_SEND_USER_ID=false). */
   userId: z.string().min(1).optional(),
   locale: z.string().min(1).optional(),
+});
+
+export const notificationSchema = addressedSchema.extend({
   template: z.literal('restock'),
   data: z.object({
     eventKey: z.string().min(1),
@@ -43,12 +47,7 @@ export const notificationSchema = z.object({
  * no stock; the service sends `data.confirmUrl` to the address as the
  * message's one link (a push's click target) and keeps it out of restock counts.
  */
-export const confirmationSchema = z.object({
-  idempotencyKey: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex characters'),
-  channel: z.enum(CHANNELS),
-  to: z.string().min(1),
-  userId: z.string().min(1).optional(),
-  locale: z.string().min(1).optional(),
+const confirmationSchema = addressedSchema.extend({
   template: z.literal('confirmation'),
   data: z.object({
     productId: z.string().min(1),

@@ -5,7 +5,6 @@ export {
   SEND_PATH,
   rejectionByRule,
   sendRequestSchema,
-  type Confirmation,
   type ItemResult,
   type ItemStatus,
   type Notification,

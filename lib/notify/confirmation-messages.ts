@@ -6,12 +6,15 @@
  * its version), so it changes with a release, not with a file a shop drops in.
  * Pure: the senders only carry the result.
  */
-import { escapeHtml, oneLine, type RenderedEmail, type RenderedPush } from './templates.ts';
+import { BUILTIN_TEMPLATE_LANGUAGES, type BuiltinTemplateLanguage } from './template-defaults.ts';
+import { escapeHtml, languageOf, productNameOf, type RenderedEmail, type RenderedPush } from './templates.ts';
 import type { ConfirmationNotice } from './types.ts';
 
-/** Languages a confirmation speaks; the first is the fallback. */
-const CONFIRMATION_LANGUAGES = ['en', 'ja'] as const;
-type ConfirmationLanguage = (typeof CONFIRMATION_LANGUAGES)[number];
+/**
+ * A confirmation speaks the built-in templates' languages, with the same
+ * fallback: a built-in language without its confirmation words does not compile.
+ */
+type ConfirmationLanguage = BuiltinTemplateLanguage;
 
 /** What a confirmation says, per language: it asks, it never tells of stock, and it says what ignoring it means. */
 interface ConfirmationWords {
@@ -49,10 +52,10 @@ const CONFIRMATION_WORDS: Record<ConfirmationLanguage, ConfirmationWords> = {
 };
 
 function confirmationWords(c: ConfirmationNotice): { language: ConfirmationLanguage; w: ConfirmationWords; name: string } {
-  const tag = (c.locale ?? '').trim().toLowerCase().split(/[-_]/)[0] ?? '';
-  const language = (CONFIRMATION_LANGUAGES as readonly string[]).includes(tag) ? (tag as ConfirmationLanguage) : 'en';
+  const tag = languageOf(c.locale);
+  const language = Object.hasOwn(CONFIRMATION_WORDS, tag) ? (tag as ConfirmationLanguage) : BUILTIN_TEMPLATE_LANGUAGES[0];
   const w = CONFIRMATION_WORDS[language];
-  return { language, w, name: oneLine(c.data.productName ?? '') || w.fallbackName(c.data.productId) };
+  return { language, w, name: productNameOf(c.data.productName) ?? w.fallbackName(c.data.productId) };
 }
 
 /** Whole hours a confirmation link works from `nowMs`, at least 1 (a link never reads "0 hours"). */

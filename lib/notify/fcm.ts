@@ -29,7 +29,7 @@ import pLimit from 'p-limit';
 import { parseRetryAfter } from './http.ts';
 import { withProviderRetries } from './provider-retry.ts';
 import { renderConfirmationPush } from './confirmation-messages.ts';
-import { builtinTemplates, renderPush, type MessageTemplates } from './templates.ts';
+import { builtinTemplates, renderPush, type MessageTemplates, type RenderedPush } from './templates.ts';
 import type { Logger } from '../log.ts';
 import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
@@ -104,19 +104,27 @@ export function classifyFcmAnswer(status: number, bodyText: string, retryAfter: 
   return retry();
 }
 
+/**
+ * The v1 message to `token` (pure): the push as the device shows it, `data`
+ * for the app, and the message's key as every platform's collapse key, so a
+ * resend replaces the first instead of showing twice.
+ */
+function fcmEnvelope(token: string, key: string, push: RenderedPush, data: Record<string, string>): Record<string, unknown> {
+  return {
+    token,
+    notification: { title: push.title, body: push.body },
+    data,
+    android: { collapse_key: key },
+    apns: { headers: { 'apns-collapse-id': key } },
+    // Web Push's Topic is at most 32 characters of the URL-safe base64 alphabet (RFC 8030 §5.4).
+    webpush: { headers: { Topic: key.slice(0, 32) }, ...(push.link?.startsWith('https:') ? { fcm_options: { link: push.link } } : {}) },
+  };
+}
+
 /** The v1 message for one notification (pure). */
 export function fcmMessage(n: Notification, templates: MessageTemplates = builtinTemplates()): Record<string, unknown> {
   const push = renderPush(n, templates);
-  const data: Record<string, string> = { productId: n.data.productId, eventKey: n.data.eventKey, restockKey: n.idempotencyKey, ...(push.link ? { link: push.link } : {}) };
-  return {
-    token: n.to,
-    notification: { title: push.title, body: push.body },
-    data,
-    android: { collapse_key: n.idempotencyKey },
-    apns: { headers: { 'apns-collapse-id': n.idempotencyKey } },
-    // Web Push's Topic is at most 32 characters of the URL-safe base64 alphabet (RFC 8030 §5.4).
-    webpush: { headers: { Topic: n.idempotencyKey.slice(0, 32) }, ...(push.link?.startsWith('https:') ? { fcm_options: { link: push.link } } : {}) },
-  };
+  return fcmEnvelope(n.to, n.idempotencyKey, push, { productId: n.data.productId, eventKey: n.data.eventKey, restockKey: n.idempotencyKey, ...(push.link ? { link: push.link } : {}) });
 }
 
 /**
@@ -126,14 +134,7 @@ export function fcmMessage(n: Notification, templates: MessageTemplates = builti
  */
 export function fcmConfirmationMessage(c: ConfirmationNotice): Record<string, unknown> {
   const push = renderConfirmationPush(c);
-  return {
-    token: c.to,
-    notification: { title: push.title, body: push.body },
-    data: { kind: 'confirmation', productId: c.data.productId, confirmationKey: c.idempotencyKey, link: push.link },
-    android: { collapse_key: c.idempotencyKey },
-    apns: { headers: { 'apns-collapse-id': c.idempotencyKey } },
-    webpush: { headers: { Topic: c.idempotencyKey.slice(0, 32) }, ...(push.link.startsWith('https:') ? { fcm_options: { link: push.link } } : {}) },
-  };
+  return fcmEnvelope(c.to, c.idempotencyKey, push, { kind: 'confirmation', productId: c.data.productId, confirmationKey: c.idempotencyKey, link: push.link });
 }
 
 /** One attempt's verdict worth retrying in-call. */

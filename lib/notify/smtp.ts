@@ -22,7 +22,7 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import { unsubscribeUrl } from '../unsubscribe/index.ts';
 import { renderConfirmationEmail } from './confirmation-messages.ts';
-import { builtinTemplates, renderEmail, type MessageTemplates } from './templates.ts';
+import { renderEmail, type MessageTemplates, type RenderedEmail } from './templates.ts';
 import type { Config } from '../config.ts';
 import type { ConfirmationNotice, Confirmer, Notification, NotificationResult, Notifier } from './types.ts';
 
@@ -149,20 +149,34 @@ export class SmtpNotifier implements Notifier, Confirmer {
    */
   async confirm(c: ConfirmationNotice): Promise<NotificationResult> {
     const email = renderConfirmationEmail(c, (this.options.nowMs ?? Date.now)());
+    return this.mail(c.idempotencyKey, c.to, email, `<confirm-${c.idempotencyKey}@${this.domain}>`, { [CONFIRMATION_HEADER]: c.idempotencyKey });
+  }
+
+  /**
+   * Hands one rendered email to the transport, From, Content-Language and
+   * Auto-Submitted being every email's; answers as its notification would.
+   * Never throws: the transport's failure is classified ({@link classifySmtpError}).
+   */
+  private async mail(idempotencyKey: string, to: string, email: RenderedEmail, messageId: string, headers: Record<string, string>): Promise<NotificationResult> {
     try {
       await this.options.transport.sendMail({
         from: this.options.from,
-        to: c.to,
+        to,
         subject: email.subject,
         text: email.text,
         html: email.html,
-        messageId: `<confirm-${c.idempotencyKey}@${this.domain}>`,
-        headers: { [CONFIRMATION_HEADER]: c.idempotencyKey, 'Content-Language': email.language, 'Auto-Submitted': 'auto-generated' },
+        messageId,
+        headers: {
+          ...headers,
+          'Content-Language': email.language,
+          // Automated, not a reply to anything: auto-responders stay quiet (RFC 3834).
+          'Auto-Submitted': 'auto-generated',
+        },
       });
-      return { idempotencyKey: c.idempotencyKey, status: 'sent' };
+      return { idempotencyKey, status: 'sent' };
     } catch (err) {
       const verdict = classifySmtpError(err);
-      return { idempotencyKey: c.idempotencyKey, status: verdict.outcome, reason: verdict.reason };
+      return { idempotencyKey, status: verdict.outcome, reason: verdict.reason };
     }
   }
 
@@ -175,28 +189,11 @@ export class SmtpNotifier implements Notifier, Confirmer {
       { productId: n.data.productId, userId: n.userId, generation: n.subscriptionCreatedAtMs, issuedAtMs: (this.options.nowMs ?? Date.now)() },
       this.options.unsubscribeKeys,
     );
-    const email = renderEmail(n, link, this.options.templates ?? builtinTemplates());
-    try {
-      await this.options.transport.sendMail({
-        from: this.options.from,
-        to: n.to,
-        subject: email.subject,
-        text: email.text,
-        html: email.html,
-        messageId: `<${n.idempotencyKey}@${this.domain}>`,
-        headers: {
-          'List-Unsubscribe': `<${link}>`,
-          'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-          'X-Restock-Key': n.idempotencyKey,
-          'Content-Language': email.language,
-          // Automated, not a reply to anything: auto-responders stay quiet (RFC 3834).
-          'Auto-Submitted': 'auto-generated',
-        },
-      });
-      return { idempotencyKey: n.idempotencyKey, status: 'sent' };
-    } catch (err) {
-      const verdict = classifySmtpError(err);
-      return { idempotencyKey: n.idempotencyKey, status: verdict.outcome, reason: verdict.reason };
-    }
+    const email = renderEmail(n, link, this.options.templates);
+    return this.mail(n.idempotencyKey, n.to, email, `<${n.idempotencyKey}@${this.domain}>`, {
+      'List-Unsubscribe': `<${link}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      'X-Restock-Key': n.idempotencyKey,
+    });
   }
 }

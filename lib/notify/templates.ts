@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { Liquid, Tag, type Template, type TagToken, type TopLevelToken } from 'liquidjs';
 import type { Channel } from '../channels.ts';
 import { CHANNELS } from '../channels.ts';
-import { BUILTIN_TEMPLATE_LANGUAGES, BUILTIN_TEMPLATES, TEMPLATE_PARTS, type TemplatePart } from './template-defaults.ts';
+import { BUILTIN_TEMPLATE_LANGUAGES, BUILTIN_TEMPLATES, TEMPLATE_PARTS, type BuiltinTemplateLanguage, type TemplatePart } from './template-defaults.ts';
 import type { Notification } from './types.ts';
 
 export { BUILTIN_TEMPLATE_LANGUAGES, TEMPLATE_PARTS, type TemplatePart } from './template-defaults.ts';
@@ -59,6 +59,9 @@ const VARIABLES: Readonly<Record<keyof TemplateVariables, readonly string[] | nu
   locale: null,
   language: null,
 };
+
+/** Every name a template may use, fields spelled out (`product.id`): what a refusal lists and docs/channels.md tabulates. */
+export const TEMPLATE_VARIABLE_NAMES: readonly string[] = Object.entries(VARIABLES).flatMap(([k, fields]) => (fields ? fields.map((f) => `${k}.${f}`) : [k]));
 
 /** Parts that are one line where they end up (a mail header, a notification's title): line breaks are folded into spaces. */
 const ONE_LINE: ReadonlySet<string> = new Set(['subject', 'title']);
@@ -140,7 +143,7 @@ function unknownVariable(liquid: Liquid, parsed: Template[]): { line: number; na
  * Parses and checks one template (pure but for the parse).
  * @throws TemplateError naming `file` and the line of the first problem.
  */
-export function compileTemplate(part: string, source: string, file: string): Template[] {
+function compileTemplate(part: string, source: string, file: string): Template[] {
   const liquid = engineFor(part);
   let parsed: Template[];
   try {
@@ -151,8 +154,7 @@ export function compileTemplate(part: string, source: string, file: string): Tem
   }
   const unknown = unknownVariable(liquid, parsed);
   if (unknown) {
-    const names = Object.entries(VARIABLES).flatMap(([k, fields]) => (fields ? fields.map((f) => `${k}.${f}`) : [k]));
-    throw new TemplateError(file, unknown.line, `unknown variable "${unknown.name}"; a template may use ${names.join(', ')}`);
+    throw new TemplateError(file, unknown.line, `unknown variable "${unknown.name}"; a template may use ${TEMPLATE_VARIABLE_NAMES.join(', ')}`);
   }
   return parsed;
 }
@@ -175,7 +177,7 @@ export class MessageTemplates {
 
   constructor(
     private readonly compiled: ReadonlyMap<string, LanguageTemplates>,
-    /** Where each part came from (a file of the shop's directory, or `built-in`), by `<channel>/<language>/<part>`. */
+    /** The file of the shop's directory each part it replaced came from, by `<channel>/<language>/<part>`; a part not here is built in. */
     readonly origins: ReadonlyMap<string, string>,
   ) {
     this.languages = [...compiled.keys()];
@@ -186,7 +188,7 @@ export class MessageTemplates {
    * subtag if that channel's templates speak it, else the fallback (English).
    */
   language(locale: string | undefined, channel: Channel): string {
-    const language = (locale ?? '').trim().toLowerCase().split(/[-_]/)[0] ?? '';
+    const language = languageOf(locale);
     return this.compiled.get(language)?.channels.has(channel) ? language : this.languages[0]!;
   }
 
@@ -206,29 +208,51 @@ export class MessageTemplates {
   }
 }
 
+/** The primary language subtag of a BCP 47 locale (`ja-JP`, `ja_JP` → `ja`), lower-cased; `''` for none (pure). */
+export function languageOf(locale: string | undefined): string {
+  return (locale ?? '').trim().toLowerCase().split(/[-_]/)[0] ?? '';
+}
+
 /** Product names come from the inventory service: no line breaks in a subject (header injection) or a title. */
-export function oneLine(s: string): string {
+function oneLine(s: string): string {
   return s.replace(/[\r\n\t]+/g, ' ').trim();
 }
 
-function compileBuiltin(language: keyof typeof BUILTIN_TEMPLATES): Compiled {
-  const sources = BUILTIN_TEMPLATES[language];
-  const out = {} as Record<Channel, Record<string, Template[]>>;
-  for (const channel of CHANNELS) {
-    out[channel] = {};
-    for (const part of TEMPLATE_PARTS[channel]) out[channel][part] = compileTemplate(part, (sources[channel] as Record<string, string>)[part]!, `built-in ${channel}/${language}/${part}.liquid`);
-  }
-  return out as Compiled;
+/** The product's name as a message shows it: on one line, null when the inventory service gave none or only blanks (pure). */
+export function productNameOf(name: string | undefined): string | null {
+  return oneLine(name ?? '') || null;
+}
+
+let builtinCompiled: ReadonlyMap<BuiltinTemplateLanguage, Compiled> | undefined;
+
+/**
+ * A fresh copy of the built-in templates of `language`, parsed once per
+ * process: the parsed templates are shared (rendering never changes them),
+ * the per-channel tables are the caller's to override.
+ */
+function builtinOf(language: BuiltinTemplateLanguage): Compiled {
+  builtinCompiled ??= new Map(
+    BUILTIN_TEMPLATE_LANGUAGES.map((l) => {
+      const sources = BUILTIN_TEMPLATES[l];
+      const out = {} as Record<Channel, Record<string, Template[]>>;
+      for (const channel of CHANNELS) {
+        out[channel] = {};
+        for (const part of TEMPLATE_PARTS[channel]) out[channel][part] = compileTemplate(part, (sources[channel] as Record<string, string>)[part]!, `built-in ${channel}/${l}/${part}.liquid`);
+      }
+      return [l, out as Compiled] as const;
+    }),
+  );
+  const parsed = builtinCompiled.get(language)!;
+  return Object.fromEntries(CHANNELS.map((c) => [c, { ...parsed[c] }])) as Compiled;
 }
 
 let builtin: MessageTemplates | undefined;
 
-/** The built-in templates alone (compiled once per process). */
+/** The built-in templates alone (parsed once per process). */
 export function builtinTemplates(): MessageTemplates {
   if (!builtin) {
-    const compiled = new Map(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l as string, { compiled: compileBuiltin(l), channels: new Set(CHANNELS) }]));
-    const origins = new Map([...compiled.keys()].flatMap((l) => CHANNELS.flatMap((c) => TEMPLATE_PARTS[c].map((p) => [`${c}/${l}/${p}`, 'built-in'] as const))));
-    builtin = new MessageTemplates(compiled, origins);
+    const compiled = new Map(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l as string, { compiled: builtinOf(l), channels: new Set(CHANNELS) }]));
+    builtin = new MessageTemplates(compiled, new Map());
   }
   return builtin;
 }
@@ -258,10 +282,9 @@ const isDirectory = (path: string) => statSync(path).isDirectory();
  */
 export function loadTemplates(dir: string | undefined): MessageTemplates {
   if (dir === undefined) return builtinTemplates();
-  const base = builtinTemplates();
-  const compiled = new Map<string, { compiled: Compiled; channels: Set<Channel> }>(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l, { compiled: compileBuiltin(l), channels: new Set(CHANNELS) }]));
+  const compiled = new Map<string, { compiled: Compiled; channels: Set<Channel> }>(BUILTIN_TEMPLATE_LANGUAGES.map((l) => [l, { compiled: builtinOf(l), channels: new Set(CHANNELS) }]));
   const builtinLanguages: readonly string[] = BUILTIN_TEMPLATE_LANGUAGES;
-  const origins = new Map(base.origins);
+  const origins = new Map<string, string>();
   const channels = new Set<string>(CHANNELS);
   for (const channel of entries(dir, dir)) {
     const channelDir = join(dir, channel);
@@ -285,7 +308,7 @@ export function loadTemplates(dir: string | undefined): MessageTemplates {
         if (missing) throw new TemplateError(join(languageDir, `${missing}.liquid`), undefined, `is missing: ${language} has no built-in templates, so every part of the ${c} message must be given`);
       }
       // A new language's channels the shop leaves out speak the fallback's (language() says so, too).
-      if (!compiled.has(language)) compiled.set(language, { compiled: compileBuiltin(BUILTIN_TEMPLATE_LANGUAGES[0]), channels: new Set() });
+      if (!compiled.has(language)) compiled.set(language, { compiled: builtinOf(BUILTIN_TEMPLATE_LANGUAGES[0]), channels: new Set() });
       const entry = compiled.get(language)!;
       entry.channels.add(c);
       const target = entry.compiled as Record<Channel, Record<string, Template[]>>;
@@ -324,7 +347,7 @@ export function safeLink(url: string | undefined): string | undefined {
 export function templateVariables(n: Notification, language: string, unsubscribeUrl: string | undefined): TemplateVariables {
   const available = n.data.available as number | undefined;
   return {
-    product: { id: n.data.productId, name: oneLine(n.data.productName ?? '') || null, url: safeLink(n.data.productUrl) ?? null },
+    product: { id: n.data.productId, name: productNameOf(n.data.productName), url: safeLink(n.data.productUrl) ?? null },
     link: messageLink(n) ?? null,
     units: typeof available === 'number' && Number.isFinite(available) ? available : null,
     unsubscribe_url: unsubscribeUrl ?? null,

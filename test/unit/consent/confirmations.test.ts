@@ -15,23 +15,16 @@ import { ConfigError, parseConfig } from '../../../lib/config.ts';
 import type { AddressLimiter } from '../../../lib/consent/limit.ts';
 import { ChannelConfirmationSender, confirmationKey, confirmationNotice } from '../../../lib/consent/send.ts';
 import { Logger } from '../../../lib/log.ts';
-import {
-  CONFIRMATION_HEADER,
-  CONFIRMERS,
-  FcmNotifier,
-  SmtpNotifier,
-  WebPushNotifier,
-  checkConfirmationSettings,
-  createConfirmers,
-  fcmConfirmationMessage,
-  renderConfirmationEmail,
-  renderConfirmationPush,
-  webPushConfirmationPayload,
-  type ConfirmationNotice,
-  type Confirmer,
-  type NotificationResult,
-} from '../../../lib/notify/index.ts';
+import { renderConfirmationEmail, renderConfirmationPush } from '../../../lib/notify/confirmation-messages.ts';
+import { fcmConfirmationMessage, FcmNotifier } from '../../../lib/notify/fcm.ts';
+import { LogNotifier } from '../../../lib/notify/log.ts';
+import { CONFIRMERS, checkConfirmationSettings, createConfirmers } from '../../../lib/notify/router.ts';
+import { CONFIRMATION_HEADER, SmtpNotifier } from '../../../lib/notify/smtp.ts';
+import type { ConfirmationNotice, Confirmer, NotificationResult } from '../../../lib/notify/types.ts';
+import { webPushConfirmationPayload, WebPushNotifier } from '../../../lib/notify/webpush.ts';
 import { ConfirmationRejectedError, ConfirmationUnavailableError, type ConfirmationMessage } from '../../../lib/subscriptions/index.ts';
+import { builtinTemplates } from '../../../lib/notify/templates.ts';
+import { RESEND_AFTER_MS } from '../../../lib/subscriptions/pending.ts';
 import { openLinkToken } from '../../../lib/unsubscribe/token.ts';
 
 const KEYS = ['k'.repeat(40)];
@@ -71,10 +64,31 @@ describe('the confirmation senders', () => {
     expect(confirmers.email).not.toBe(confirmers.push);
   });
 
+  test('the log sender of the local stack logs neither the address, the shopper nor the link: the link would let a log reader confirm for the shopper', async () => {
+    const lines: string[] = [];
+    const confirmer = new LogNotifier(new Logger({}, 'DEBUG', (line) => lines.push(line)));
+    const c = notice({ to: 'ann-secret-token', userId: 'ann-user-id' });
+
+    expect(await confirmer.confirm(c)).toEqual({ idempotencyKey: c.idempotencyKey, status: 'sent' });
+
+    expect(lines).toHaveLength(1);
+    for (const secret of [c.to, c.userId!, c.data.confirmUrl, 'c2.token']) expect(lines[0]).not.toContain(secret);
+  });
+
   test('a sender without its settings is refused at start, naming the setting and RESTOCK_DOUBLE_OPT_IN', () => {
     const config = parseConfig({ RESTOCK_WEBPUSH_SENDER: 'webpush', RESTOCK_DOUBLE_OPT_IN: 'webpush' });
     expect(() => checkConfirmationSettings(config, config.doubleOptIn)).toThrow(ConfigError);
     expect(() => checkConfirmationSettings(config, config.doubleOptIn)).toThrow(/^RESTOCK_WEBPUSH_VAPID_PUBLIC_KEY: .*RESTOCK_DOUBLE_OPT_IN names webpush.*RESTOCK_WEBPUSH_SENDER=webpush/);
+  });
+
+  test('a PUT resends a confirmation never recorded sent only after one call of any sender has had time to end (RESEND_AFTER_MS), with the default settings', () => {
+    // Less, and a PUT arriving while the first is still in its sender's call would send a second message.
+    const c = parseConfig({});
+    // FCM, web push, the notification service: every attempt timed out, each wait the longest Retry-After plus p-retry's longest backoff (2 s).
+    const providerMs = (c.notifierRetries + 1) * c.notifierTimeoutMs + c.notifierRetries * (c.notifierMaxRetryAfterMs + 2_000);
+    // SMTP: connection, greeting and a command, each up to its timeout.
+    const smtpMs = 3 * c.smtpTimeoutMs;
+    expect(RESEND_AFTER_MS).toBeGreaterThan(Math.max(providerMs, smtpMs));
   });
 
   test('RESTOCK_DOUBLE_OPT_IN takes any channel of the table, and refuses another', () => {
@@ -98,9 +112,23 @@ describe('confirmation messages', () => {
     expect(ja.text).toContain(LINK);
   });
 
+  test('a product name is folded onto one line as in a restock message, and a blank one reads as the product id', () => {
+    expect(renderConfirmationEmail(notice({ channel: 'email', to: 'a@x.io', data: { productName: 'Lamp\r\nBcc: victim@example.com' } }), NOW).subject).toBe('Confirm: tell me when Lamp Bcc: victim@example.com is back in stock');
+    expect(renderConfirmationPush(notice({ data: { productName: ' \r\n ' } })).body).toContain('Product p1 is back');
+    expect(renderConfirmationPush(notice({ locale: 'ja', data: { productName: undefined } })).body).toContain('商品 p1');
+  });
+
   test('a push confirmation opens the confirmation link, in the shopper\'s language', () => {
     expect(renderConfirmationPush(notice())).toMatchObject({ language: 'en', link: LINK, title: 'Confirm your restock alert' });
     expect(renderConfirmationPush(notice({ locale: 'ja' }))).toMatchObject({ language: 'ja', link: LINK, title: '再入荷通知の確認' });
+  });
+
+  test('a confirmation speaks the language the restock message of its channel would, the same fallback included', () => {
+    const templates = builtinTemplates();
+    for (const locale of [undefined, '', 'en', 'EN-gb', 'ja', 'ja-JP', 'ja_JP', ' ja ', 'fr-FR', 'jav', 'toString']) {
+      for (const channel of ['push', 'webpush'] as const) expect(renderConfirmationPush(notice({ channel, ...(locale !== undefined ? { locale } : {}) })).language).toBe(templates.language(locale, channel));
+      expect(renderConfirmationEmail(notice({ channel: 'email', to: 'a@x.io', ...(locale !== undefined ? { locale } : {}) }), NOW).language).toBe(templates.language(locale, 'email'));
+    }
   });
 
   test('an FCM confirmation is marked as one, clicks through to the link, and collapses on its key', () => {
@@ -108,7 +136,9 @@ describe('confirmation messages', () => {
     expect(m).toMatchObject({
       token: 'tok-1',
       data: { kind: 'confirmation', productId: 'p1', confirmationKey: 'c'.repeat(64), link: LINK },
+      notification: { title: 'Confirm your restock alert' },
       android: { collapse_key: 'c'.repeat(64) },
+      apns: { headers: { 'apns-collapse-id': 'c'.repeat(64) } },
       webpush: { headers: { Topic: 'c'.repeat(32) }, fcm_options: { link: LINK } },
     });
     expect(m.data).not.toHaveProperty('restockKey');
@@ -306,7 +336,7 @@ describe('a confirmation travels by the sender\'s own transport, retries and cla
     const refused = await smtp(true).confirm(notice({ channel: 'email', to: 'a@x.io' }));
 
     expect(ok.status).toBe('sent');
-    expect(sent[0]).toMatchObject({ to: 'a@x.io', messageId: `<confirm-${'c'.repeat(64)}@mail.shop.example>`, headers: { [CONFIRMATION_HEADER]: 'c'.repeat(64) } });
+    expect(sent[0]).toMatchObject({ to: 'a@x.io', messageId: `<confirm-${'c'.repeat(64)}@mail.shop.example>`, headers: { [CONFIRMATION_HEADER]: 'c'.repeat(64), 'Content-Language': 'en', 'Auto-Submitted': 'auto-generated' } });
     expect(sent[0]!.headers).not.toHaveProperty('List-Unsubscribe');
     expect(refused).toEqual({ idempotencyKey: 'c'.repeat(64), status: 'rejected', reason: 'smtp 550 at RCPT TO: 550 no such user [email]' });
   });

@@ -175,16 +175,23 @@ describe('a PUT under double opt-in', () => {
     recountSubscriptionsOfUser: async (_u: string, upTo: number) => Math.min(active, upTo),
   });
   const store = storeHolding(0);
+  /** A confirmation sender that sends everything and keeps what it sent. */
+  const recordingSender = () => {
+    const sent: ConfirmationMessage[] = [];
+    return {
+      sent,
+      sender: {
+        send: async (m: ConfirmationMessage) => {
+          sent.push(m);
+          return { outcome: 'sent' as const };
+        },
+      },
+    };
+  };
 
   it('stores the request pending and sends one message; the same request again sends nothing', async () => {
     const pending = memoryPending();
-    const sent: ConfirmationMessage[] = [];
-    const sender = {
-      send: async (m: ConfirmationMessage) => {
-        sent.push(m);
-        return { outcome: 'sent' as const };
-      },
-    };
+    const { sent, sender } = recordingSender();
     const first = await putPending(store, pending, sender, 'p', 'u', { channels: { email: 'a@x.io' } }, policy);
     const again = await putPending(store, pending, sender, 'p', 'u', { channels: { email: 'a@x.io' } }, { ...policy, nowMs: 11_000 });
     expect(first?.outcome).toBe('pending-created');
@@ -201,13 +208,7 @@ describe('a PUT under double opt-in', () => {
   });
 
   it('counts live pending requests and subscriptions against the per-user cap; expired requests and a repeat of a live one do not take a place', async () => {
-    const sent: ConfirmationMessage[] = [];
-    const sender = {
-      send: async (m: ConfirmationMessage) => {
-        sent.push(m);
-        return { outcome: 'sent' as const };
-      },
-    };
+    const { sent, sender } = recordingSender();
     const ask = (s: ReturnType<typeof storeHolding>, p: PendingStore, product: string, nowMs = policy.nowMs) =>
       putPending(s, p, sender, product, 'u', { channels: { email: `${product}@x.io` } }, { ...policy, nowMs });
 
@@ -230,13 +231,7 @@ describe('a PUT under double opt-in', () => {
   it('refuses a request with two unvouched addresses, naming the second, and sends nothing: confirming one address must not vouch for another', async () => {
     // Without it, following the link sent to one's own email made a stranger's push token a subscriber too.
     const pending = memoryPending();
-    const sent: ConfirmationMessage[] = [];
-    const sender = {
-      send: async (m: ConfirmationMessage) => {
-        sent.push(m);
-        return { outcome: 'sent' as const };
-      },
-    };
+    const { sent, sender } = recordingSender();
     const both = { ...policy, doubleOptIn: ['email', 'push'] as const };
 
     const refused = await putPending(store, pending, sender, 'p', 'u', { channels: { email: 'a@x.io', push: 'strangers-token' } }, both).catch((e: unknown) => e);
@@ -249,6 +244,7 @@ describe('a PUT under double opt-in', () => {
     // Vouched for by the storefront, or already held by the shopper's subscription, the second address needs nothing.
     expect((await putPending(store, pending, sender, 'p', 'u', { channels: { email: 'a@x.io', push: 't' }, consent: { verified: ['push'] } }, both))?.outcome).toBe('pending-created');
     expect(sent.map((m) => m.channel)).toEqual(['email']);
+    expect(pending.docs.get('p/u')?.doc.confirmChannel).toBe('email');
   });
 
   it('answers undefined (write the subscription as always) when nothing needs confirming', async () => {

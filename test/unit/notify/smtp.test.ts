@@ -24,11 +24,21 @@ describe('classifying SMTP failures', () => {
   });
 });
 
-function transport(fail?: (mail: Record<string, any>) => unknown) {
-  const sent: Record<string, any>[] = [];
+/** What the sender hands the transport. */
+interface SentMail {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+  headers: Record<string, string>;
+}
+
+function transport(fail?: (mail: SentMail) => unknown) {
+  const sent: SentMail[] = [];
   return {
     sent,
-    sendMail: async (mail: Record<string, any>) => {
+    sendMail: async (mail: SentMail) => {
       const err = fail?.(mail);
       if (err) throw err;
       sent.push(mail);
@@ -47,10 +57,11 @@ describe('the smtp sender', () => {
     expect(mail!.subject).toBe('再入荷のお知らせ: Lamp');
     expect(mail!.messageId).toBe(`<${KEY}@mail.shop.example>`);
     expect(mail!.headers['List-Unsubscribe-Post']).toBe('List-Unsubscribe=One-Click');
-    const link = /^<https:\/\/unsub\.example\/v1\/unsubscribe\/([^>]+)>$/.exec(mail!.headers['List-Unsubscribe'])![1]!;
+    const link = /^<https:\/\/unsub\.example\/v1\/unsubscribe\/([^>]+)>$/.exec(mail!.headers['List-Unsubscribe'] ?? '')![1]!;
     expect(openUnsubscribeToken(link, KEYS, { nowMs: 1_800_000_000_000, maxAgeMs: 86_400_000 })).toEqual({ productId: 'lamp', userId: 'ann', generation: 1_700_000_000_000, issuedAtMs: 1_800_000_000_000 });
     expect(mail!.text).toContain(`https://unsub.example/v1/unsubscribe/${link}`);
     expect(mail!.headers['X-Restock-Key']).toBe(KEY);
+    expect(mail!.headers).toMatchObject({ 'Content-Language': 'ja', 'Auto-Submitted': 'auto-generated' });
   });
 
   test('a 5xx to RCPT TO is rejected, a lost connection is retry, per message', async () => {

@@ -3,11 +3,13 @@
  * parts they name, add languages, and are refused at load, naming the file
  * and the line, when they would render something broken.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
-import { BUILTIN_TEMPLATE_LANGUAGES, builtinTemplates, loadTemplates, renderEmail, renderPush, TEMPLATE_PARTS, TemplateError, type Notification } from '../../../lib/notify/index.ts';
+import { Liquid } from 'liquidjs';
+import { describe, expect, test, vi } from 'vitest';
+import type { Notification } from '../../../lib/notify/index.ts';
+import { BUILTIN_TEMPLATE_LANGUAGES, builtinTemplates, loadTemplates, renderEmail, renderPush, TEMPLATE_PARTS, TEMPLATE_VARIABLE_NAMES, TemplateError } from '../../../lib/notify/templates.ts';
 import { CHANNELS } from '../../../lib/channels.ts';
 
 const UNSUBSCRIBE = 'https://unsub.example/v1/unsubscribe/u2.abc';
@@ -53,6 +55,24 @@ describe('a shop edits a part', () => {
     // Assess: one line (the file's last newline folded away), the built-in text untouched.
     expect(email.subject).toBe('Desk lamp is here again – 3 left');
     expect(email.text).toBe(renderEmail(notification('en-US'), UNSUBSCRIBE).text);
+  });
+
+  test('loading a directory parses only its own files: the built-in templates are parsed once per process, and stay built-in', () => {
+    // Prepare: the built-ins parsed already (the first start of the process does it), a directory with one part.
+    const builtin = builtinTemplates();
+    const dir = templatesDir({ 'email/en/subject.liquid': 'Shop subject', 'push/de/title.liquid': 'Wieder da', 'push/de/body.liquid': '{{ product.name }}' });
+    const parse = vi.spyOn(Liquid.prototype, 'parse');
+    try {
+      // Act
+      const templates = loadTemplates(dir);
+      // Assess: three files, three parses; the built-ins the directory overrides are untouched.
+      expect(parse).toHaveBeenCalledTimes(3);
+      expect(renderEmail(notification('en'), UNSUBSCRIBE, templates).subject).toBe('Shop subject');
+      expect(renderEmail(notification('en'), UNSUBSCRIBE, builtin).subject).toBe('Back in stock: Desk lamp');
+      expect(renderEmail(notification('en'), UNSUBSCRIBE, loadTemplates(templatesDir({}))).subject).toBe('Back in stock: Desk lamp');
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   test('a new language directory with every email part serves that language; its other channels fall back to English', () => {
@@ -150,5 +170,26 @@ describe('a template that would render something broken is refused at load, nami
     for (const language of BUILTIN_TEMPLATE_LANGUAGES) {
       for (const channel of CHANNELS) expect(Object.keys(builtinTemplates().render(channel, language, { product: { id: 'p', name: null, url: null }, link: null, units: 1, unsubscribe_url: null, locale: null, language })).sort()).toEqual([...TEMPLATE_PARTS[channel]].sort());
     }
+  });
+});
+
+describe('docs/channels.md', () => {
+  const doc = readFileSync(new URL('../../../docs/channels.md', import.meta.url), 'utf8');
+  /** The first backticked word of each row of the table after `heading`. */
+  const tableAfter = (heading: string): string[][] => {
+    const rows: string[][] = [];
+    for (const line of doc.slice(doc.indexOf(heading)).split('\n').slice(1)) {
+      if (rows.length > 0 && !line.startsWith('|')) break;
+      if (line.startsWith('| `')) rows.push(line.split('|').slice(1, -1).map((cell) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]!).join(' ')));
+    }
+    return rows;
+  };
+
+  test('tabulates every variable a template may use, and no other', () => {
+    expect(tableAfter('**The variables**').map(([name]) => name)).toEqual([...TEMPLATE_VARIABLE_NAMES]);
+  });
+
+  test('tabulates every part of every channel, as the code has them', () => {
+    expect(tableAfter('| channel | parts |').map(([channel, parts]) => [channel, parts])).toEqual(CHANNELS.map((c) => [c, TEMPLATE_PARTS[c].join(' ')]));
   });
 });
