@@ -20,18 +20,22 @@ import { statusReport } from '../cli/fakes.ts';
 
 const NOW = 1_700_000_000_000;
 
-function harness(ops: Partial<ConsoleOperations> = {}) {
+/** The console over recorded operations; `clock` moves time for the tests of shared reads (default: NOW, polling every second). */
+function harness(ops: Partial<ConsoleOperations> = {}, clock: { nowMs: () => number; pollMs?: number } = { nowMs: () => NOW }) {
   const logged: string[] = [];
-  const asked: { restocks: RestocksQuery[]; traces: TraceQuery[]; demand: DemandQuery[]; products: string[] } = { restocks: [], traces: [], demand: [], products: [] };
+  const asked: { restocks: RestocksQuery[]; statuses: string[]; traces: TraceQuery[]; demand: DemandQuery[]; products: string[] } = { restocks: [], statuses: [], traces: [], demand: [], products: [] };
   const app = consoleApp({
-    nowMs: () => NOW,
+    ...clock,
     log: new Logger({}, 'DEBUG', (line) => logged.push(line)),
     ops: {
       readRestocks: async (q) => {
         asked.restocks.push(q);
         return ops.readRestocks ? ops.readRestocks(q) : { sinceMs: q.sinceMs, restocks: [], truncated: false };
       },
-      readStatus: ops.readStatus ?? (async () => statusReport()),
+      readStatus: async (eventKey) => {
+        asked.statuses.push(eventKey);
+        return ops.readStatus ? ops.readStatus(eventKey) : statusReport();
+      },
       readTrace: async (q) => {
         asked.traces.push(q);
         return ops.readTrace ? ops.readTrace(q) : { userId: q.userId, productId: q.productId ?? null, subscriptions: [], events: [], outboxUnreadable: null };
@@ -203,21 +207,7 @@ describe('demand', () => {
   test('operators opening it within a minute share one read; after it, the page is read again', async () => {
     // Prepare
     let now = NOW;
-    const asked: DemandQuery[] = [];
-    const app = consoleApp({
-      nowMs: () => now,
-      log: new Logger({}, 'DEBUG', () => {}),
-      ops: {
-        readRestocks: async () => Promise.reject(new Error('not asked')),
-        readStatus: async () => statusReport(),
-        readTrace: async () => Promise.reject(new Error('not asked')),
-        readProductDemand: async (id) => productReport(id),
-        readDemand: async (q) => {
-          asked.push(q);
-          return demandReport();
-        },
-      },
-    });
+    const { app, asked } = harness({}, { nowMs: () => now });
 
     // Act
     const pages = await Promise.all(Array.from({ length: 10 }, () => app.request('/demand')));
@@ -228,7 +218,7 @@ describe('demand', () => {
 
     // Assess
     expect(pages.map((r) => r.status)).toEqual(Array(10).fill(200));
-    expect(asked.map((q) => q.nowMs)).toEqual([NOW, NOW + DEMAND_SHARED_MS]);
+    expect(asked.demand.map((q) => q.nowMs)).toEqual([NOW, NOW + DEMAND_SHARED_MS]);
   });
 
   test('the overview links each restock’s product to its page, and the restock page its heading', async () => {
@@ -356,27 +346,15 @@ describe('polling', () => {
   test('ten tabs polling one restock share one status read per poll window; a failed read is not kept', async () => {
     // Prepare
     let now = NOW;
-    const reads: string[] = [];
     let failNext = false;
-    const app = consoleApp({
-      nowMs: () => now,
-      pollMs: 1_000,
-      log: new Logger({}, 'DEBUG', () => {}),
-      ops: {
-        readRestocks: async (q) => ({ sinceMs: q.sinceMs, restocks: [], truncated: false }),
-        readStatus: async (k) => {
-          reads.push(k);
-          if (failNext) {
-            failNext = false;
-            throw new BackendError('cannot read fanouts/evt-1', 'fanouts/evt-1');
-          }
-          return statusReport();
-        },
-        readTrace: async () => Promise.reject(new Error('not asked')),
-        readDemand: async () => Promise.reject(new Error('not asked')),
-        readProductDemand: async () => Promise.reject(new Error('not asked')),
-      },
-    });
+    const readStatus = async () => {
+      if (failNext) {
+        failNext = false;
+        throw new BackendError('cannot read fanouts/evt-1', 'fanouts/evt-1');
+      }
+      return statusReport();
+    };
+    const { app, asked } = harness({ readStatus }, { nowMs: () => now, pollMs: 1_000 });
     const poll = () => app.request('/api/restocks/evt-1');
 
     // Act
@@ -399,7 +377,7 @@ describe('polling', () => {
     expect((await next.json()).readAtMs).toBe(NOW + 1_000);
     expect(failed.status).toBe(503);
     expect(retried.status).toBe(200);
-    expect(reads).toEqual(['evt-1', 'evt-2', 'evt-1', 'evt-1', 'evt-1']);
+    expect(asked.statuses).toEqual(['evt-1', 'evt-2', 'evt-1', 'evt-1', 'evt-1']);
   });
 
   test('operators opening the overview at once share one read of it', async () => {
