@@ -380,6 +380,38 @@ describe('polling', () => {
     expect(asked.statuses).toEqual(['evt-1', 'evt-2', 'evt-1', 'evt-1', 'evt-1']);
   });
 
+  test('a status read slower than the poll window is shared by every poll while it runs, and its answer kept a window from when it came', async () => {
+    // Prepare: a Firestore slower than the window (a read takes 5 s, polls come every second).
+    let now = NOW;
+    let answer!: () => void;
+    const firestore = new Promise<void>((resolve) => (answer = resolve));
+    const readStatus = async () => {
+      await firestore;
+      return statusReport();
+    };
+    const { app, asked } = harness({ readStatus }, { nowMs: () => now, pollMs: 1_000 });
+    const poll = () => app.request('/api/restocks/evt-1');
+
+    // Act: five polls a second apart while the first read runs, then the answer.
+    const polls = [];
+    for (let i = 0; i < 5; i++) {
+      polls.push(poll());
+      await new Promise((r) => setImmediate(r));
+      now += 1_000;
+    }
+    answer();
+    const answered = await Promise.all(polls);
+    const soonAfter = await poll();
+    now += 1_000;
+    const windowLater = await poll();
+
+    // Assess: one read while it ran and a window after its answer, a second read after that.
+    expect(answered.map((r) => r.status)).toEqual(Array(5).fill(200));
+    expect(soonAfter.status).toBe(200);
+    expect(windowLater.status).toBe(200);
+    expect(asked.statuses).toEqual(['evt-1', 'evt-1']);
+  });
+
   test('operators opening the overview at once share one read of it', async () => {
     const { app, asked } = harness();
     const pages = await Promise.all(Array.from({ length: 10 }, () => app.request('/')));
