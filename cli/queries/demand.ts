@@ -36,7 +36,7 @@ import { COLLECTIONS, productRef, subscriptionsRef } from '../../lib/model.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { fanoutSummary, type FanoutSummary } from '../records.ts';
-import { readFunnel, type FunnelRow } from './funnel.ts';
+import { purchasedOf, readFunnel, type FunnelRow } from './funnel.ts';
 import { countSubscribers } from './subscribers.ts';
 
 /** Products read per page of `products`. */
@@ -143,7 +143,7 @@ export function dayStarts(nowMs: number, days: number): number[] {
 
 /** Purchases (direct and assisted) per notification, null when nobody was notified. Pure. */
 export function conversionOf(row: FunnelRow): number | null {
-  return row.notified === 0 ? null : (row.purchased.direct + row.purchased.assisted) / row.notified;
+  return row.notified === 0 ? null : purchasedOf(row) / row.notified;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
