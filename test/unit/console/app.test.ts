@@ -5,13 +5,14 @@
  * personal data stays out of URLs and logs. The real stack and browser are
  * test/system/console.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { BackendError, NotFoundError } from '../../../cli/errors.ts';
 import type { DemandQuery, DemandReport, ProductDemandReport } from '../../../cli/queries/demand.ts';
 import { conversionOf, dayStarts } from '../../../cli/queries/demand.ts';
 import { sumRows } from '../../../cli/queries/funnel.ts';
 import type { RestocksQuery } from '../../../cli/queries/restocks.ts';
-import { restockRow } from '../../../cli/queries/restocks.ts';
+import { CONCURRENCY, FANOUTS_PER_PRODUCT, MAX_PRODUCTS, PAGE, restockRow } from '../../../cli/queries/restocks.ts';
 import type { TraceQuery, TraceReport } from '../../../cli/queries/trace.ts';
 import { consoleApp, DEMAND_SHARED_MS, type ConsoleOperations } from '../../../console/app.ts';
 import { progressOf } from '../../../console/view.ts';
@@ -437,5 +438,15 @@ describe('the overview rows', () => {
     const byState = { sending: 3, sent: 10, failed: 1, rejected: 2, exhausted: 4, unsubscribed: 0, soldOutBeforeSend: 0, held: 0 };
     expect(restockRow({ ...r.fanout!, recipients: 5 }, byState)).toMatchObject({ told: 10, failures: 7, audience: 20 });
     expect(restockRow({ ...r.fanout!, recipients: 500 }, byState)).toMatchObject({ audience: 500 });
+  });
+});
+
+describe('the manual', () => {
+  test('console.md states the overview\u2019s bounds the code sets (cli/queries/restocks.ts)', () => {
+    const page = readFileSync(new URL('../../../docs/console.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const n = (x: number) => x.toLocaleString('en-US');
+    expect(page).toContain(`fan-outs started in the window (at most ${FANOUTS_PER_PRODUCT}) by the \`(productId, startedAtMs desc)\` index \`restock trace\` uses, ${CONCURRENCY} products at once`);
+    expect(page).toContain(`with ${n(MAX_PRODUCTS)} products changed in a day that is ${MAX_PRODUCTS / PAGE} pages of products`);
+    expect(page).toContain(`It reads at most ${n(MAX_PRODUCTS)} products and says so when the window held more.`);
   });
 });
