@@ -257,6 +257,24 @@ describe('a product', () => {
     expect(page).toMatch(/<a href="\/restocks\/evt-8">.*stopped: sold-out.*data-label="Conversion">-</s);
   });
 
+  test('operators opening one product\u2019s page within a minute share one read; another product, or a minute later, is read', async () => {
+    // Prepare
+    let now = NOW;
+    const { app, asked } = harness({}, { nowMs: () => now });
+
+    // Act
+    const pages = await Promise.all(Array.from({ length: 5 }, () => app.request('/products/sku-hot')));
+    now += DEMAND_SHARED_MS - 1;
+    await app.request('/products/sku-hot');
+    await app.request('/products/sku-cold');
+    now += 1;
+    await app.request('/products/sku-hot');
+
+    // Assess
+    expect(pages.map((r) => r.status)).toEqual(Array(5).fill(200));
+    expect(asked.products).toEqual(['sku-hot', 'sku-cold', 'sku-hot']);
+  });
+
   test('a product id is read from the path as the link encoded it', async () => {
     const { app, asked } = harness();
     expect((await app.request('/products/sku%20new')).status).toBe(200);
