@@ -47,7 +47,12 @@ export interface ConsoleOptions {
   hours?: number;
 }
 
-/** How long one read of the demand page serves every operator asking (it counts up to 1,000 products). */
+/**
+ * How long one read of the demand page (up to 1,000 counts) or of a product's
+ * page (~350 queries: 30 counts of sign-ups and up to 10 restocks' funnels)
+ * serves every operator asking: their numbers move by the day, and the
+ * restock page is the live view of a restock.
+ */
 export const DEMAND_SHARED_MS = 60_000;
 /** Most restocks the overview lists. */
 const OVERVIEW_LIMIT = 100;
@@ -167,7 +172,8 @@ export function consoleApp(o: ConsoleOptions): Hono {
     }
   });
 
-  const readProduct = sharedReads((productId) => o.ops.readProductDemand(productId, nowMs()), pollMs, nowMs);
+  // Operators following the demand page's top product to its page share one read of it for a minute, as they share the demand page's.
+  const readProduct = sharedReads((productId) => o.ops.readProductDemand(productId, nowMs()), Math.max(pollMs, DEMAND_SHARED_MS), nowMs);
 
   app.get('/products/:productId', async (c) => {
     try {

@@ -10,10 +10,9 @@ import { serve } from '@hono/node-server';
 import { Command } from 'commander';
 import { intArg } from '../cli/args.ts';
 import { connect } from '../cli/backend.ts';
-import { errorLine } from '../cli/errors.ts';
+import { errorLine, exitTwoOnUsageError } from '../cli/errors.ts';
 import { backendOperations } from '../cli/operations.ts';
 import { processIo } from '../cli/output.ts';
-import { exitTwoOnUsageError } from '../cli/errors.ts';
 import { log } from '../lib/log.ts';
 import { consoleApp } from './app.ts';
 

@@ -7,8 +7,10 @@
  * shopper page takes the user id from a POSTed form.
  */
 import { html, raw } from 'hono/html';
-import { formatMoney } from '../cli/commands/status.ts';
-import { DEMAND_DAYS, type DemandReport, type ProductDemandReport, type RestockResult, type SignupDay } from '../cli/queries/demand.ts';
+import { formatRate } from '../cli/commands/demand.ts';
+import { formatRevenue } from '../cli/commands/status.ts';
+import { DEMAND_DAYS, type DemandReport, type ProductDemandReport, type SignupDay } from '../cli/queries/demand.ts';
+import { purchasedOf } from '../cli/queries/funnel.ts';
 import type { RestocksReport } from '../cli/queries/restocks.ts';
 import type { TraceReport } from '../cli/queries/trace.ts';
 import { DELIVERY_STATES } from '../lib/model.ts';
@@ -165,22 +167,9 @@ ${jsonData('restock-data', v)}`;
 /** Products the demand page lists. */
 export const DEMAND_PAGE_TOP = 20;
 
-/** A rate as a percentage, `-` without anyone notified. */
-function percent(rate: number | null): string {
-  return rate === null ? '-' : `${(rate * 100).toFixed(1)} %`;
-}
-
 /** A UTC day: `2026-12-07`. */
 function day(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
-}
-
-function revenue(r: RestockResult): string {
-  return Object.entries(r.funnel.revenueMinor).map(([cur, v]) => formatMoney(cur, v)).join(', ') || '-';
-}
-
-function purchased(r: RestockResult): number {
-  return r.funnel.purchased.direct + r.funnel.purchased.assisted;
 }
 
 /**
@@ -208,7 +197,7 @@ export function demandPage(r: DemandReport): Html {
 <td data-label="Stock" class="num">${p.available === null ? '-' : count(p.available)}</td>
 <td data-label="Sign-ups">${count(signups)} <span class="note">(per day: ${p.signupsPerDay.map((d) => d.signups).join(' ')})</span></td>
 <td data-label="Last restock">${last ? html`<a href="/restocks/${encodeURIComponent(last.eventKey)}">${utc(last.startedAtMs)}</a>` : 'never'}</td>
-<td data-label="Conversion">${last ? `${percent(last.conversion)} (${count(purchased(last))} of ${count(last.funnel.notified)} notified bought)` : '-'}</td>
+<td data-label="Conversion">${last ? `${formatRate(last.conversion)} (${count(purchasedOf(last.funnel))} of ${count(last.funnel.notified)} notified bought)` : '-'}</td>
 </tr>`;
   });
   const body = html`<h1>What to restock first</h1>
@@ -259,9 +248,9 @@ ${
 <td data-label="State">${stateBadge(x.state)}${x.stopped ? html` <span class="note">stopped: ${x.stopped}</span>` : ''}</td>
 <td data-label="Notified" class="num">${count(x.funnel.notified)}</td>
 <td data-label="Clicked" class="num">${count(x.funnel.clicked)}</td>
-<td data-label="Purchased" class="num">${count(purchased(x))}</td>
-<td data-label="Conversion">${percent(x.conversion)}</td>
-<td data-label="Revenue">${revenue(x)}</td>
+<td data-label="Purchased" class="num">${count(purchasedOf(x.funnel))}</td>
+<td data-label="Conversion">${formatRate(x.conversion)}</td>
+<td data-label="Revenue">${formatRevenue(x.funnel.revenueMinor) || '-'}</td>
 </tr>`,
       )}</tbody>
 </table>`

@@ -11,7 +11,8 @@ import { intArg } from '../args.ts';
 import { outputFor, type Context } from '../context.ts';
 import { formatTime, table, type Output } from '../output.ts';
 import { DEMAND_DAYS, MAX_PRODUCTS, type DemandReport, type ProductDemandReport, type RestockResult, type SignupDay } from '../queries/demand.ts';
-import { colourState, formatMoney } from './status.ts';
+import { purchasedOf } from '../queries/funnel.ts';
+import { colourState, formatRevenue } from './status.ts';
 
 export { readDemand, readProductDemand, type DemandQuery, type DemandReport, type DemandRow, type ProductDemandReport, type RestockResult, type SignupDay } from '../queries/demand.ts';
 
@@ -31,9 +32,8 @@ function signupsCell(days: readonly SignupDay[]): string {
 /** One line about a restock's result: when, notified, clicked, purchased and conversion. */
 export function restockResultLine(r: RestockResult): string {
   const f = r.funnel;
-  const purchased = f.purchased.direct + f.purchased.assisted;
-  const revenue = Object.entries(f.revenueMinor).map(([cur, v]) => formatMoney(cur, v));
-  return `notified ${f.notified}, clicked ${f.clicked}, purchased ${purchased} (${formatRate(r.conversion)})${revenue.length ? `, revenue ${revenue.join(', ')}` : ''}`;
+  const revenue = formatRevenue(f.revenueMinor);
+  return `notified ${f.notified}, clicked ${f.clicked}, purchased ${purchasedOf(f)} (${formatRate(r.conversion)})${revenue ? `, revenue ${revenue}` : ''}`;
 }
 
 /** The human rendering of a {@link DemandReport}. */

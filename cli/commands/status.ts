@@ -10,7 +10,7 @@ import { formatDuration, formatTime, table, type Output } from '../output.ts';
 import type { OutboxRow } from '../../lib/outbox/index.ts';
 import { DELIVERY_STATES, settledCount, type StatusReport } from '../queries/status.ts';
 import type { WavesReport } from '../queries/waves.ts';
-import type { Funnel, FunnelRow } from '../queries/funnel.ts';
+import { purchasedOf, type Funnel, type FunnelRow } from '../queries/funnel.ts';
 
 export {
   DELIVERY_STATES,
@@ -140,6 +140,11 @@ export function formatMoney(currency: string, minor: number): string {
   return `${currency} ${(minor / 10 ** digits).toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
 }
 
+/** A row's revenue per currency, `EUR 49.99, USD 10.00`; empty without any. */
+export function formatRevenue(revenueMinor: Readonly<Record<string, number>>): string {
+  return Object.entries(revenueMinor).map(([cur, v]) => formatMoney(cur, v)).join(', ');
+}
+
 /**
  * The funnel: one row per channel the restock notified on (a channel it told
  * nobody on is all zeros: `--json` keeps it, the table leaves it out), the
@@ -147,10 +152,13 @@ export function formatMoney(currency: string, minor: number): string {
  */
 function renderFunnel(out: Output, f: Funnel): void {
   const { c } = out;
-  const cells = (label: string, r: FunnelRow) => {
-    const revenue = Object.entries(r.revenueMinor).map(([cur, v]) => formatMoney(cur, v));
-    return [label, `notified ${r.notified}`, `clicked ${r.clicked}`, `purchased ${r.purchased.direct + r.purchased.assisted} (direct ${r.purchased.direct}, assisted ${r.purchased.assisted})`, `revenue ${revenue.join(', ') || '-'}`];
-  };
+  const cells = (label: string, r: FunnelRow) => [
+    label,
+    `notified ${r.notified}`,
+    `clicked ${r.clicked}`,
+    `purchased ${purchasedOf(r)} (direct ${r.purchased.direct}, assisted ${r.purchased.assisted})`,
+    `revenue ${formatRevenue(r.revenueMinor) || '-'}`,
+  ];
   out.line(c.bold('funnel'));
   const rows = [...Object.entries(f.byChannel)
       .filter(([, r]) => r.notified > 0)

@@ -20,7 +20,8 @@
  *   or unsubscribed is no longer there, and one who subscribed again counts on
  *   the day of the new sign-up.
  * - The last restock's conversion is its funnel (`./funnel.ts`, the one
- *   `restock status` shows), read for the listed products only.
+ *   `restock status` shows), read for the listed products only; their
+ *   fan-outs are read in one `getAll`.
  *
  * Products the pipeline never recorded a stock state for (no stock event and
  * no `restock backfill` yet) have no `products` document and are not
@@ -31,12 +32,12 @@
  */
 import { FieldPath, type Firestore } from '@google-cloud/firestore';
 import pLimit from 'p-limit';
-import { fanoutRef, fanoutsOfProduct } from '../../lib/fanout/index.ts';
+import { fanoutsOfProduct, readFanouts } from '../../lib/fanout/index.ts';
 import { COLLECTIONS, productRef, subscriptionsRef } from '../../lib/model.ts';
 import type { Backend } from '../backend.ts';
 import { guard } from '../guard.ts';
 import { fanoutSummary, type FanoutSummary } from '../records.ts';
-import { readFunnel, type FunnelRow } from './funnel.ts';
+import { purchasedOf, readFunnel, type FunnelRow } from './funnel.ts';
 import { countSubscribers } from './subscribers.ts';
 
 /** Products read per page of `products`. */
@@ -143,7 +144,7 @@ export function dayStarts(nowMs: number, days: number): number[] {
 
 /** Purchases (direct and assisted) per notification, null when nobody was notified. Pure. */
 export function conversionOf(row: FunnelRow): number | null {
-  return row.notified === 0 ? null : (row.purchased.direct + row.purchased.assisted) / row.notified;
+  return row.notified === 0 ? null : purchasedOf(row) / row.notified;
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -200,11 +201,11 @@ async function restockResult(backend: Backend, fanout: FanoutSummary): Promise<R
   };
 }
 
-/** The result of the restock `eventKey` (a product's `lastRestockEventKey`); null when its fan-out is gone. */
-async function lastRestockResult(backend: Backend, eventKey: string | null): Promise<RestockResult | null> {
-  if (eventKey === null) return null;
-  const snap = await guard('read', `${COLLECTIONS.fanouts}/${eventKey}`, fanoutRef(backend.db, eventKey).get());
-  return snap.exists ? restockResult(backend, fanoutSummary(eventKey, snap.data() ?? {})) : null;
+/** The fan-outs of the listed products' last restocks (`lastRestockEventKey`), in one read; a product never restocked, or whose fan-out is gone, has none. */
+async function lastRestocks(db: Firestore, products: readonly ProductFacts[]): Promise<Map<string, FanoutSummary>> {
+  const keys = products.flatMap((p) => (p.lastRestockEventKey === null ? [] : [p.lastRestockEventKey]));
+  const docs = await guard('read', `the last restocks' ${COLLECTIONS.fanouts}`, readFanouts(db, keys));
+  return new Map([...docs].map(([key, doc]) => [key, fanoutSummary(key, doc as unknown as Record<string, unknown>)]));
 }
 
 /**
@@ -217,9 +218,11 @@ export async function readDemand(backend: Backend, q: DemandQuery): Promise<Dema
   const { products, truncated } = await productsConsidered(backend.db);
   const counted = await Promise.all(products.map((p) => limit(async () => ({ ...p, waiting: await countSubscribers(backend, p.productId) }))));
   const ranked = rankByWaiting(counted, q.top);
+  const fanouts = await lastRestocks(backend.db, ranked);
   const rows = await Promise.all(
     ranked.map(async (p): Promise<DemandRow> => {
-      const [days, lastRestock] = await Promise.all([limit(() => signupsPerDay(backend.db, p.productId, q.nowMs, DEMAND_DAYS)), limit(() => lastRestockResult(backend, p.lastRestockEventKey))]);
+      const fanout = p.lastRestockEventKey === null ? undefined : fanouts.get(p.lastRestockEventKey);
+      const [days, lastRestock] = await Promise.all([limit(() => signupsPerDay(backend.db, p.productId, q.nowMs, DEMAND_DAYS)), fanout ? limit(() => restockResult(backend, fanout)) : null]);
       return { productId: p.productId, name: p.name, available: p.available, waiting: p.waiting, signupsPerDay: days, lastRestock };
     }),
   );

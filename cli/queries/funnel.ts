@@ -76,6 +76,11 @@ async function row(db: Firestore, eventKey: string, notified: number, currencies
   };
 }
 
+/** Purchases credited to a row, direct and assisted (an order credited to a restock is one or the other). Pure. */
+export function purchasedOf(row: FunnelRow): number {
+  return row.purchased.direct + row.purchased.assisted;
+}
+
 /** The sum of rows (pure): the restock's funnel in all is the sum of its channels'. */
 export function sumRows(rows: readonly FunnelRow[]): FunnelRow {
   const total: FunnelRow = { notified: 0, clicked: 0, purchased: { direct: 0, assisted: 0 }, revenueMinor: {} };

@@ -9,7 +9,7 @@
  * fan-outs started in the window by the index `restock trace` uses: only
  * indexes terraform/ keeps, no scan of any ledger. With 1,000 products changed
  * in a day that is 10 pages of products, one query per restocked product (16
- * at once) and one count per listed restock. Each restock's deliveries are counted with the same count
+ * at once) and the deliveries of each listed restock counted with the same count
  * aggregations as `restock status` (`countByState`, one small RPC per state
  * and shard group, whatever the audience size). Fan-outs that decided the
  * event was not a restock (`ignored`) are left out: they told nobody.
@@ -57,13 +57,13 @@ export interface RestocksReport {
  * each is one small indexed query or a handful of count RPCs, so 1,000
  * products are ~60 round trips, not 250.
  */
-const CONCURRENCY = 16;
+export const CONCURRENCY = 16;
 /** Products read per page of the window. */
-const PAGE = 100;
+export const PAGE = 100;
 /** Products read at most per answer, so a busy day still answers promptly (the answer says when it stopped short). */
-const MAX_PRODUCTS = 1_000;
+export const MAX_PRODUCTS = 1_000;
 /** A product's newest fan-outs read (ignored ones included) to find its restocks in the window. */
-const FANOUTS_PER_PRODUCT = 20;
+export const FANOUTS_PER_PRODUCT = 20;
 
 /** The failures of a restock, as the overview counts them. Pure. */
 export function failuresOf(d: Pick<DeliveryCounts, 'failed' | 'exhausted' | 'rejected'>): number {

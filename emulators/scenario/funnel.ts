@@ -13,11 +13,14 @@
  * of those told, clickers first, so a buy rate above the click rate adds
  * assisted orders (told, not clicked, bought) to the direct ones.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
 import { readFunnel, type Funnel } from '../../cli/queries/funnel.ts';
-import { COLLECTIONS, type FanoutDoc } from '../../lib/model.ts';
+import { readFanout } from '../../lib/fanout/index.ts';
+import { COLLECTIONS } from '../../lib/model.ts';
 import type { NotificationRecord } from '../sink/index.ts';
 import type { StackClients, StackDescription } from '../stack/index.ts';
+import { pollUntil } from '../stack/ports.ts';
 import { sinkGet } from './index.ts';
 
 /** A phone's browser: what a shopper's tap on a link sends (a crawler's or a library's is never counted). */
@@ -46,26 +49,12 @@ export interface FunnelRun {
   funnel: Funnel;
 }
 
-async function sleep(ms: number): Promise<void> {
-  await new Promise((r) => setTimeout(r, ms));
-}
-
 /** Who clicks and who buys among `told` (user ids), by the rule in the header. Pure. */
 export function shoppersActing(told: readonly string[], clickRate: number, buyRate: number): { clickers: string[]; buyers: string[] } {
   const sorted = [...told].sort();
   const clickers = sorted.slice(0, Math.round(sorted.length * clickRate));
   const buyers = sorted.slice(0, Math.round(sorted.length * buyRate));
   return { clickers, buyers };
-}
-
-/** Polls `read` until it returns at least `wanted` or the deadline passes; returns the last value. */
-async function until(read: () => Promise<number>, wanted: number, deadline: number): Promise<number> {
-  let n = await read();
-  while (n < wanted && Date.now() < deadline) {
-    await sleep(500);
-    n = await read();
-  }
-  return n;
 }
 
 /**
@@ -99,8 +88,12 @@ export async function clickAndBuy(description: StackDescription, clients: StackC
       }),
     ),
   );
-  const clicks = () => clients.firestore.collection(COLLECTIONS.clicks).where('eventKey', '==', o.eventKey).count().get().then((s) => s.data().count);
-  const recorded = await until(clicks, clickers.length, deadline);
+  let recorded = 0;
+  const allRecorded = async () => {
+    recorded = (await clients.firestore.collection(COLLECTIONS.clicks).where('eventKey', '==', o.eventKey).count().get()).data().count;
+    return recorded >= clickers.length;
+  };
+  await pollUntil(allRecorded, { timeoutMs: Math.max(1, deadline - Date.now()), intervalMs: 500 });
   if (recorded < clickers.length) throw new Error(`${recorded} of ${clickers.length} clicks recorded before the deadline`);
   o.onStep?.(`followed ${clickers.length} links (${recorded} clicks recorded); reporting ${buyers.length} orders...`);
 
@@ -116,7 +109,7 @@ export async function clickAndBuy(description: StackDescription, clients: StackC
     ),
   );
 
-  const fanout = (await clients.firestore.collection(COLLECTIONS.fanouts).doc(o.eventKey).get()).data() as FanoutDoc | undefined;
-  const funnel = await readFunnel(clients.firestore, o.eventKey, fanout?.ledgerShards ?? 1, [], told.length);
+  const fanout = await readFanout(clients.firestore, o.eventKey);
+  const funnel = await readFunnel(clients.firestore, o.eventKey, fanout.ledgerShards ?? 1, [], told.length);
   return { followed: clickers.length, ordered: buyers.length, funnel };
 }

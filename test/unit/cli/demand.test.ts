@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import type { DemandQuery, DemandReport, ProductDemandReport, RestockResult } from '../../../cli/queries/demand.ts';
-import { CONCURRENCY, conversionOf, dayStarts, DEMAND_DAYS, MAX_PRODUCTS, PRODUCT_DAYS, PRODUCT_RESTOCKS, rankByWaiting } from '../../../cli/queries/demand.ts';
+import type { Backend } from '../../../cli/backend.ts';
+import { CONCURRENCY, conversionOf, dayStarts, DEMAND_DAYS, MAX_PRODUCTS, PRODUCT_DAYS, PRODUCT_RESTOCKS, rankByWaiting, readDemand } from '../../../cli/queries/demand.ts';
 import { DEMAND_SHARED_MS } from '../../../console/app.ts';
 import { DEMAND_PAGE_TOP } from '../../../console/pages.ts';
 import { sumRows } from '../../../cli/queries/funnel.ts';
@@ -80,6 +81,73 @@ describe('conversion', () => {
   test('purchases, direct and assisted, per shopper notified; none without anyone notified', () => {
     expect(conversionOf({ ...sumRows([]), notified: 200, purchased: { direct: 6, assisted: 4 } })).toBe(0.05);
     expect(conversionOf(sumRows([]))).toBeNull();
+  });
+});
+
+/**
+ * A Firestore that answers every count with `waiting`, lists `products`, holds
+ * a fan-out for every key and nothing else, and records how documents were read.
+ */
+function recordingDb(products: { id: string; lastRestockEventKey: string | null }[], waiting: (path: string) => number) {
+  const reads = { getAll: [] as string[][], single: [] as string[] };
+  const at = (path: string): Record<string, unknown> => {
+    const q: Record<string, unknown> = {
+      path,
+      id: path.split('/').at(-1),
+      where: () => q,
+      orderBy: () => q,
+      select: () => q,
+      limit: () => q,
+      startAfter: () => q,
+      count: () => ({ get: async () => ({ data: () => ({ count: waiting(path) }) }) }),
+      aggregate: () => ({ get: async () => ({ data: () => ({ count: 0, orders: 0, revenue: 0 }) }) }),
+      collection: (name: string) => at(`${path}/${name}`),
+      doc: (id: string) => ({
+        ...at(`${path}/${id}`),
+        get: async () => {
+          reads.single.push(`${path}/${id}`);
+          return { id, exists: path === 'fanouts', data: () => (path === 'fanouts' ? fanout(id) : undefined) };
+        },
+      }),
+      get: async () => {
+        const docs = path === 'products' ? products.map((p) => ({ id: p.id, data: () => ({ lastRestockEventKey: p.lastRestockEventKey }), get: () => undefined })) : [];
+        return { size: docs.length, empty: docs.length === 0, docs };
+      },
+    };
+    return q;
+  };
+  const fanout = (eventKey: string) => ({ eventKey, productId: `p-of-${eventKey}`, state: 'complete', recipients: 1, startedAtMs: 0, ledgerShards: 1 });
+  const db = {
+    collection: (name: string) => at(name),
+    getAll: async (...refs: { path: string; id: string }[]) => {
+      reads.getAll.push(refs.map((r) => r.path));
+      return refs.map((r) => ({ id: r.id, exists: true, data: () => fanout(r.id) }));
+    },
+  };
+  return { backend: { db, config: { ledgerShards: 1 } } as unknown as Backend, reads };
+}
+
+describe('readDemand on a recording Firestore', () => {
+  test('reads the fan-outs of the listed products\u2019 last restocks in one read, not one each, and none of the products left out', async () => {
+    // Prepare: three products, two listed (--top 2), one of them never restocked.
+    const products = [
+      { id: 'a', lastRestockEventKey: 'evt-a' },
+      { id: 'b', lastRestockEventKey: null },
+      { id: 'c', lastRestockEventKey: 'evt-c' },
+    ];
+    const waitingOf: Record<string, number> = { a: 5, b: 4, c: 1 };
+    const { backend, reads } = recordingDb(products, (path) => waitingOf[path.split('/')[1] ?? ''] ?? 0);
+
+    // Act
+    const report = await readDemand(backend, { top: 2, nowMs: NOW });
+
+    // Assess
+    expect(report.products.map((p) => [p.productId, p.waiting, p.lastRestock?.eventKey ?? null])).toEqual([
+      ['a', 5, 'evt-a'],
+      ['b', 4, null],
+    ]);
+    expect(reads.getAll).toEqual([['fanouts/evt-a']]);
+    expect(reads.single).toEqual([]);
   });
 });
 

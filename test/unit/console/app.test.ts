@@ -5,13 +5,14 @@
  * personal data stays out of URLs and logs. The real stack and browser are
  * test/system/console.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { BackendError, NotFoundError } from '../../../cli/errors.ts';
 import type { DemandQuery, DemandReport, ProductDemandReport } from '../../../cli/queries/demand.ts';
 import { conversionOf, dayStarts } from '../../../cli/queries/demand.ts';
 import { sumRows } from '../../../cli/queries/funnel.ts';
 import type { RestocksQuery } from '../../../cli/queries/restocks.ts';
-import { restockRow } from '../../../cli/queries/restocks.ts';
+import { CONCURRENCY, FANOUTS_PER_PRODUCT, MAX_PRODUCTS, PAGE, restockRow } from '../../../cli/queries/restocks.ts';
 import type { TraceQuery, TraceReport } from '../../../cli/queries/trace.ts';
 import { consoleApp, DEMAND_SHARED_MS, type ConsoleOperations } from '../../../console/app.ts';
 import { progressOf } from '../../../console/view.ts';
@@ -20,18 +21,22 @@ import { statusReport } from '../cli/fakes.ts';
 
 const NOW = 1_700_000_000_000;
 
-function harness(ops: Partial<ConsoleOperations> = {}) {
+/** The console over recorded operations; `clock` moves time for the tests of shared reads (default: NOW, polling every second). */
+function harness(ops: Partial<ConsoleOperations> = {}, clock: { nowMs: () => number; pollMs?: number } = { nowMs: () => NOW }) {
   const logged: string[] = [];
-  const asked: { restocks: RestocksQuery[]; traces: TraceQuery[]; demand: DemandQuery[]; products: string[] } = { restocks: [], traces: [], demand: [], products: [] };
+  const asked: { restocks: RestocksQuery[]; statuses: string[]; traces: TraceQuery[]; demand: DemandQuery[]; products: string[] } = { restocks: [], statuses: [], traces: [], demand: [], products: [] };
   const app = consoleApp({
-    nowMs: () => NOW,
+    ...clock,
     log: new Logger({}, 'DEBUG', (line) => logged.push(line)),
     ops: {
       readRestocks: async (q) => {
         asked.restocks.push(q);
         return ops.readRestocks ? ops.readRestocks(q) : { sinceMs: q.sinceMs, restocks: [], truncated: false };
       },
-      readStatus: ops.readStatus ?? (async () => statusReport()),
+      readStatus: async (eventKey) => {
+        asked.statuses.push(eventKey);
+        return ops.readStatus ? ops.readStatus(eventKey) : statusReport();
+      },
       readTrace: async (q) => {
         asked.traces.push(q);
         return ops.readTrace ? ops.readTrace(q) : { userId: q.userId, productId: q.productId ?? null, subscriptions: [], events: [], outboxUnreadable: null };
@@ -203,21 +208,7 @@ describe('demand', () => {
   test('operators opening it within a minute share one read; after it, the page is read again', async () => {
     // Prepare
     let now = NOW;
-    const asked: DemandQuery[] = [];
-    const app = consoleApp({
-      nowMs: () => now,
-      log: new Logger({}, 'DEBUG', () => {}),
-      ops: {
-        readRestocks: async () => Promise.reject(new Error('not asked')),
-        readStatus: async () => statusReport(),
-        readTrace: async () => Promise.reject(new Error('not asked')),
-        readProductDemand: async (id) => productReport(id),
-        readDemand: async (q) => {
-          asked.push(q);
-          return demandReport();
-        },
-      },
-    });
+    const { app, asked } = harness({}, { nowMs: () => now });
 
     // Act
     const pages = await Promise.all(Array.from({ length: 10 }, () => app.request('/demand')));
@@ -228,7 +219,7 @@ describe('demand', () => {
 
     // Assess
     expect(pages.map((r) => r.status)).toEqual(Array(10).fill(200));
-    expect(asked.map((q) => q.nowMs)).toEqual([NOW, NOW + DEMAND_SHARED_MS]);
+    expect(asked.demand.map((q) => q.nowMs)).toEqual([NOW, NOW + DEMAND_SHARED_MS]);
   });
 
   test('the overview links each restock’s product to its page, and the restock page its heading', async () => {
@@ -264,6 +255,24 @@ describe('a product', () => {
     expect(page).toContain('<tr><th scope="row">2023-11-14</th><td class="num">17</td></tr>');
     expect(page).toMatch(/<a href="\/restocks\/evt-9">[^<]+<\/a>.*data-label="Purchased" class="num">4<.*data-label="Conversion">10.0 %<.*data-label="Revenue">EUR 199.96</s);
     expect(page).toMatch(/<a href="\/restocks\/evt-8">.*stopped: sold-out.*data-label="Conversion">-</s);
+  });
+
+  test('operators opening one product\u2019s page within a minute share one read; another product, or a minute later, is read', async () => {
+    // Prepare
+    let now = NOW;
+    const { app, asked } = harness({}, { nowMs: () => now });
+
+    // Act
+    const pages = await Promise.all(Array.from({ length: 5 }, () => app.request('/products/sku-hot')));
+    now += DEMAND_SHARED_MS - 1;
+    await app.request('/products/sku-hot');
+    await app.request('/products/sku-cold');
+    now += 1;
+    await app.request('/products/sku-hot');
+
+    // Assess
+    expect(pages.map((r) => r.status)).toEqual(Array(5).fill(200));
+    expect(asked.products).toEqual(['sku-hot', 'sku-cold', 'sku-hot']);
   });
 
   test('a product id is read from the path as the link encoded it', async () => {
@@ -356,27 +365,15 @@ describe('polling', () => {
   test('ten tabs polling one restock share one status read per poll window; a failed read is not kept', async () => {
     // Prepare
     let now = NOW;
-    const reads: string[] = [];
     let failNext = false;
-    const app = consoleApp({
-      nowMs: () => now,
-      pollMs: 1_000,
-      log: new Logger({}, 'DEBUG', () => {}),
-      ops: {
-        readRestocks: async (q) => ({ sinceMs: q.sinceMs, restocks: [], truncated: false }),
-        readStatus: async (k) => {
-          reads.push(k);
-          if (failNext) {
-            failNext = false;
-            throw new BackendError('cannot read fanouts/evt-1', 'fanouts/evt-1');
-          }
-          return statusReport();
-        },
-        readTrace: async () => Promise.reject(new Error('not asked')),
-        readDemand: async () => Promise.reject(new Error('not asked')),
-        readProductDemand: async () => Promise.reject(new Error('not asked')),
-      },
-    });
+    const readStatus = async () => {
+      if (failNext) {
+        failNext = false;
+        throw new BackendError('cannot read fanouts/evt-1', 'fanouts/evt-1');
+      }
+      return statusReport();
+    };
+    const { app, asked } = harness({ readStatus }, { nowMs: () => now, pollMs: 1_000 });
     const poll = () => app.request('/api/restocks/evt-1');
 
     // Act
@@ -399,7 +396,39 @@ describe('polling', () => {
     expect((await next.json()).readAtMs).toBe(NOW + 1_000);
     expect(failed.status).toBe(503);
     expect(retried.status).toBe(200);
-    expect(reads).toEqual(['evt-1', 'evt-2', 'evt-1', 'evt-1', 'evt-1']);
+    expect(asked.statuses).toEqual(['evt-1', 'evt-2', 'evt-1', 'evt-1', 'evt-1']);
+  });
+
+  test('a status read slower than the poll window is shared by every poll while it runs, and its answer kept a window from when it came', async () => {
+    // Prepare: a Firestore slower than the window (a read takes 5 s, polls come every second).
+    let now = NOW;
+    let answer!: () => void;
+    const firestore = new Promise<void>((resolve) => (answer = resolve));
+    const readStatus = async () => {
+      await firestore;
+      return statusReport();
+    };
+    const { app, asked } = harness({ readStatus }, { nowMs: () => now, pollMs: 1_000 });
+    const poll = () => app.request('/api/restocks/evt-1');
+
+    // Act: five polls a second apart while the first read runs, then the answer.
+    const polls = [];
+    for (let i = 0; i < 5; i++) {
+      polls.push(poll());
+      await new Promise((r) => setImmediate(r));
+      now += 1_000;
+    }
+    answer();
+    const answered = await Promise.all(polls);
+    const soonAfter = await poll();
+    now += 1_000;
+    const windowLater = await poll();
+
+    // Assess: one read while it ran and a window after its answer, a second read after that.
+    expect(answered.map((r) => r.status)).toEqual(Array(5).fill(200));
+    expect(soonAfter.status).toBe(200);
+    expect(windowLater.status).toBe(200);
+    expect(asked.statuses).toEqual(['evt-1', 'evt-1']);
   });
 
   test('operators opening the overview at once share one read of it', async () => {
@@ -427,5 +456,15 @@ describe('the overview rows', () => {
     const byState = { sending: 3, sent: 10, failed: 1, rejected: 2, exhausted: 4, unsubscribed: 0, soldOutBeforeSend: 0, held: 0 };
     expect(restockRow({ ...r.fanout!, recipients: 5 }, byState)).toMatchObject({ told: 10, failures: 7, audience: 20 });
     expect(restockRow({ ...r.fanout!, recipients: 500 }, byState)).toMatchObject({ audience: 500 });
+  });
+});
+
+describe('the manual', () => {
+  test('console.md states the overview\u2019s bounds the code sets (cli/queries/restocks.ts)', () => {
+    const page = readFileSync(new URL('../../../docs/console.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    const n = (x: number) => x.toLocaleString('en-US');
+    expect(page).toContain(`fan-outs started in the window (at most ${FANOUTS_PER_PRODUCT}) by the \`(productId, startedAtMs desc)\` index \`restock trace\` uses, ${CONCURRENCY} products at once`);
+    expect(page).toContain(`with ${n(MAX_PRODUCTS)} products changed in a day that is ${MAX_PRODUCTS / PAGE} pages of products`);
+    expect(page).toContain(`It reads at most ${n(MAX_PRODUCTS)} products and says so when the window held more.`);
   });
 });
