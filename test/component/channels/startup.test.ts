@@ -4,12 +4,11 @@
  * Served exactly as the stack serves them (functions-framework, one process each).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
+import { templatesDir } from '../../helpers/templates-dir.ts';
 
 const require = createRequire(import.meta.url);
 const FRAMEWORK_MAIN = join(dirname(require.resolve('@google-cloud/functions-framework')), 'main.js');
@@ -110,14 +109,6 @@ describe('every channel direct (issue 36)', () => {
 
 describe('the shop\'s message templates (issue 36)', () => {
   /** A templates directory holding `files` (path → text). */
-  function templatesDir(files: Record<string, string>): string {
-    const dir = mkdtempSync(join(tmpdir(), 'restock-templates-'));
-    for (const [path, text] of Object.entries(files)) {
-      mkdirSync(dirname(join(dir, path)), { recursive: true });
-      writeFileSync(join(dir, path), text);
-    }
-    return dir;
-  }
 
   test('deliverRestockBatch with a template naming an unknown variable exits at start with one line naming the file and the line', async () => {
     // Prepare

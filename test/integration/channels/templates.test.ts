@@ -6,14 +6,14 @@
  * escaped in the HTML, and the parts and languages the shop left alone as
  * built in.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REPO_ROOT } from '../../../emulators/stack/index.ts';
 import { COLLECTIONS } from '../../../lib/model.ts';
 import { accessFor, inventoryEvent, pushDirect, startStack, uniqueProductId, waitFor, type Stack, type StackAccess } from '../../helpers/index.ts';
 import { MailServer } from './servers.ts';
+import { templatesDir } from '../../helpers/templates-dir.ts';
 
 let stack: Stack;
 let on: StackAccess;
@@ -22,16 +22,10 @@ let templates: string;
 
 /** The shop's directory: two parts of the English email, nothing else. */
 function shopTemplates(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'restock-shop-templates-'));
-  const files = {
+  return templatesDir({
     'email/en/subject.liquid': '{{ product.name }} is back at Lamp Shop{% if units != nil %} ({{ units }} left){% endif %}\n',
     'email/en/html.liquid': '<h1>{{ product.name }}</h1>\n<p><a href="{{ link }}">Buy it</a> · <a href="{{ unsubscribe_url }}">Unsubscribe</a></p>\n',
-  };
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
+  });
 }
 
 beforeAll(async () => {

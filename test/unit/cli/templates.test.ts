@@ -4,20 +4,10 @@
  * templates or a shop's directory; a template the function would refuse is
  * refused here naming its file and line; usage errors exit 2 naming the flag.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { run } from './fakes.ts';
-
-function templatesDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'restock-preview-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(dir, path)), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
+import { templatesDir } from '../../helpers/templates-dir.ts';
 
 const lamp = { readProductForMessage: async () => ({ name: 'Desk lamp', url: 'https://shop.example/p/lamp-1', available: 2 }) };
 

@@ -3,11 +3,11 @@
  * parts they name, add languages, and are refused at load, naming the file
  * and the line, when they would render something broken.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { describe, expect, test, vi } from 'vitest';
+import { templatesDir } from '../../helpers/templates-dir.ts';
 import type { Notification } from '../../../lib/notify/index.ts';
 import { BUILTIN_TEMPLATE_LANGUAGES, builtinTemplates, loadTemplates, renderEmail, renderPush, TEMPLATE_PARTS, TEMPLATE_VARIABLE_NAMES, TemplateError } from '../../../lib/notify/templates.ts';
 import { CHANNELS } from '../../../lib/channels.ts';
@@ -26,15 +26,6 @@ function notification(locale?: string, data: Partial<Notification['data']> = {})
 }
 
 /** A templates directory holding `files` (path → text). */
-function templatesDir(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'restock-templates-'));
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return dir;
-}
-
 /** The TemplateError `loadTemplates(dir)` throws. */
 function refusal(dir: string): TemplateError {
   try {
