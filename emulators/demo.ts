@@ -35,7 +35,9 @@ import { runWaves, type WavesRunSummary } from './scenario/waves.ts';
 import { runSellOut, type SellOutRunSummary } from './scenario/sell-out.ts';
 import { confirmShare } from './scenario/double-opt-in.ts';
 import { clickAndBuy } from './scenario/funnel.ts';
-import type { Funnel } from '../cli/queries/funnel.ts';
+import { formatRate } from '../cli/commands/demand.ts';
+import { formatRevenue } from '../cli/commands/status.ts';
+import { purchasedOf, type Funnel } from '../cli/queries/funnel.ts';
 import {
   clientsFor,
   DEFAULT_STATE_FILE,
@@ -314,11 +316,12 @@ function seedingLine(s: DemoSummary): string {
 /** The funnel's lines: what the merchant reads in `restock status` after the shoppers acted. */
 function funnelRows(s: DemoSummary): [string, string, boolean?][] {
   const f = s.funnel!.total;
-  const revenue = Object.entries(f.revenueMinor).map(([currency, minor]) => `${(minor / 100).toLocaleString('en-US', { minimumFractionDigits: 2 })} ${currency}`).join(', ') || '-';
-  const share = (n: number) => (f.notified > 0 ? ` (${((100 * n) / f.notified).toFixed(1)} %)` : '');
+  const revenue = formatRevenue(f.revenueMinor) || '-';
+  const share = (n: number) => (f.notified > 0 ? ` (${formatRate(n / f.notified)})` : '');
+  const purchased = purchasedOf(f);
   return [
     ['clicked', `${f.clicked.toLocaleString('en-US')}${share(f.clicked)}`, f.clicked === s.followed],
-    ['purchased', `${f.purchased.direct} direct, ${f.purchased.assisted} assisted${share(f.purchased.direct + f.purchased.assisted)}`, f.purchased.direct + f.purchased.assisted === s.ordered],
+    ['purchased', `${f.purchased.direct} direct, ${f.purchased.assisted} assisted${share(purchased)}`, purchased === s.ordered],
     ['revenue', revenue],
   ];
 }
